@@ -1,0 +1,2 @@
+//! ringfix-bench: latency and throughput harness.
+fn main() {}

@@ -1,0 +1,2 @@
+//! ringfix-codec: bytes <-> FIX fields. No I/O; no allocation on the hot path.
+#![deny(missing_docs)]

@@ -1,0 +1,5 @@
+//! ringfix-engine: session state machine, store, reactor, configuration.
+//!
+//! Arrows point down only: `reactor` -> `session` -> codec. `session` and
+//! `store` never read a clock; time is passed in.
+#![deny(missing_docs)]

@@ -1,0 +1,2 @@
+//! The `ringfix` command line.
+fn main() {}
