@@ -212,10 +212,10 @@ pub(crate) fn header(buf: &[u8], max_len: usize) -> HeaderResult {
         });
     }
     // The body must start with `35=` and hold at least `35=x<SOH>`.
-    let msg_type_third = match buf.get(body_start..).unwrap_or_default() {
-        [b'3', b'5', b'=', ..] | [b'3', b'5'] | [b'3'] | [] => true,
-        _ => false,
-    };
+    let msg_type_third = matches!(
+        buf.get(body_start..).unwrap_or_default(),
+        [b'3', b'5', b'=', ..] | [b'3', b'5'] | [b'3'] | []
+    );
     if !msg_type_third || body_len < 5 {
         return Bad(FrameError::MsgTypeNotThird);
     }
