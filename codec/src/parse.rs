@@ -85,7 +85,9 @@ impl Parser {
         let mut field_start = h.body_start;
         let mut block = h.body_start;
         let mut mask = soh_bitmap(msg, block, body_end);
-        let mut pending_data: Option<(Tag, usize)> = None;
+        // Data tag announced by the previous field (0: none; tag 0 is never a data tag).
+        let mut pending_tag: Tag = 0;
+        let mut pending_len = 0usize;
         loop {
             if mask == 0 {
                 block += 64;
@@ -98,14 +100,12 @@ impl Parser {
             let soh = block + mask.trailing_zeros() as usize;
             mask &= mask - 1;
             let (tag, v) = tag_at(msg, field_start)?;
-            if let Some((data_tag, len)) = pending_data.take() {
-                if data_tag == tag {
+            if pending_tag != 0 {
+                let announced = pending_tag == tag;
+                pending_tag = 0;
+                if announced {
                     // The value may hold SOH: it ends where its length says.
-                    let end = v + len;
-                    if end >= body_end || msg.get(end) != Some(&SOH) {
-                        return Err(ParseError::DataLength { tag });
-                    }
-                    self.push(tag, v, end);
+                    let end = self.data_field(msg, tag, v, pending_len, body_end)?;
                     field_start = end + 1;
                     block = field_start;
                     mask = soh_bitmap(msg, block, body_end);
@@ -125,8 +125,7 @@ impl Parser {
                 });
             } else {
                 if class & CLASS_LEN != 0 {
-                    pending_data =
-                        data_tag_for(tag).zip(data_length(msg.get(v..soh).unwrap_or_default()));
+                    (pending_tag, pending_len) = announce_data(msg, tag, v, soh);
                 }
                 self.push(tag, v, soh);
             }
@@ -134,6 +133,25 @@ impl Parser {
         }
         self.push(CHECK_SUM, body_end + 3, body_end + 6);
         Ok(MessageView::new(msg, &self.fields, &self.header))
+    }
+
+    /// Index a data field of `len` bytes starting at `v`; returns its end.
+    #[cold]
+    #[inline(never)]
+    fn data_field(
+        &mut self,
+        msg: &[u8],
+        tag: Tag,
+        v: usize,
+        len: usize,
+        body_end: usize,
+    ) -> Result<usize, ParseError> {
+        let end = v.saturating_add(len);
+        if end >= body_end || msg.get(end) != Some(&SOH) {
+            return Err(ParseError::DataLength { tag });
+        }
+        self.push(tag, v, end);
+        Ok(end)
     }
 
     #[inline(always)]
@@ -250,15 +268,25 @@ fn tag_at(msg: &[u8], p: usize) -> Result<(Tag, usize), ParseError> {
     Ok((tag, eq + 1))
 }
 
-/// A data field's announced length (`None` if it is not a number).
-fn data_length(v: &[u8]) -> Option<usize> {
-    crate::value::parse_u64(v)
+/// `(data tag, length)` announced by the length field `tag` with value
+/// `msg[v..soh]`; `(0, 0)` if the value is not a length (the data field is
+/// then read up to its SOH and the validator reports the bad length).
+#[cold]
+#[inline(never)]
+fn announce_data(msg: &[u8], tag: Tag, v: usize, soh: usize) -> (Tag, usize) {
+    let len = crate::value::parse_u64(msg.get(v..soh).unwrap_or_default())
         .ok()
-        .and_then(|n| usize::try_from(n).ok())
+        .and_then(|n| usize::try_from(n).ok());
+    match (data_tag_for(tag), len) {
+        (Some(data_tag), Some(len)) => (data_tag, len),
+        _ => (0, 0),
+    }
 }
 
-/// Parse the tag starting at `p`; returns it and the offset of its `=`.
-#[inline(always)]
+/// Parse the tag starting at `p`; returns it and the offset of its `=`
+/// (the general path: long, negative or malformed tags).
+#[cold]
+#[inline(never)]
 fn parse_tag(msg: &[u8], p: usize) -> Result<(Tag, usize), ParseError> {
     let mut i = p;
     let negative = msg.get(i) == Some(&b'-');
