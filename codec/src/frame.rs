@@ -270,7 +270,14 @@ pub(crate) fn trailer(buf: &[u8], body_end: usize) -> Option<u16> {
 pub fn checksum(bytes: &[u8]) -> u8 {
     let mut chunks = bytes.chunks_exact(16);
     let mut sum = sum_chunks(&mut chunks);
-    for b in chunks.remainder() {
+    let mut rest = chunks.remainder();
+    if let Some(w) = swar::load(rest, 0) {
+        // Eight bytes at once: pairwise into 16-bit lanes, then fold.
+        const LO: u64 = 0x00FF_00FF_00FF_00FF;
+        sum += fold_lanes((w & LO) + ((w >> 8) & LO));
+        rest = rest.get(8..).unwrap_or_default();
+    }
+    for b in rest {
         sum = sum.wrapping_add(u64::from(*b));
     }
     sum as u8
@@ -325,6 +332,7 @@ fn sum_chunks_swar(chunks: &mut std::slice::ChunksExact<'_, u8>) -> u64 {
     total + fold_lanes(lanes)
 }
 
+#[inline(always)]
 fn fold_lanes(l: u64) -> u64 {
     (l & 0xFFFF) + (l >> 16 & 0xFFFF) + (l >> 32 & 0xFFFF) + (l >> 48)
 }
