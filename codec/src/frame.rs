@@ -1,31 +1,5 @@
-//! Framing: find one complete FIX message at the start of a byte slice.
-//!
-//! Rules (checked in this order, never reading past `buf`):
-//! 1. `8=` first, a non-empty BeginString of at most [`MAX_BEGIN_STRING`] bytes;
-//! 2. `9=` second, BodyLength of 1..=[`MAX_BODY_LENGTH_DIGITS`] digits;
-//! 3. `35=` third (it starts the body);
-//! 4. the whole frame fits in `max_len`;
-//! 5. the body ends with SOH and `10=` + 3 digits + SOH follows at the exact
-//!    offset BodyLength gives;
-//! 6. the CheckSum equals the byte sum modulo 256.
-//!
-//! Resynchronisation after a bad header (rules 1-4): skip to the next `8=FIX`
-//! candidate. After a bad checksum value (rule 6): skip the whole frame (its
-//! boundaries were consistent). When the trailer is not where BodyLength
-//! says (rule 5), or while waiting for a claimed body that has not fully
-//! arrived:
-//! - if a *complete, valid* frame starts at a field boundary inside the
-//!   claimed frame and ends within it, skip to that frame (`Superseded`), so
-//!   a huge wrong BodyLength cannot hold back the messages behind it;
-//! - otherwise (trailer wrong) the garbled message ends at the first
-//!   `<SOH>10=...<SOH>` at or after the claimed end of the body, as QuickFIX
-//!   does: a too-long BodyLength swallows the next message when that message
-//!   straddles the claimed end (the acceptance script
-//!   `2m_BodyLengthValueNotCorrect` expects exactly that). If no such field
-//!   has arrived yet the result is `Incomplete`, until `max_len` bytes are
-//!   buffered.
-//!
-//! The reactor must therefore be able to buffer `max_len` bytes.
+//! Framing: find one complete FIX message at the start of a byte slice
+//! (rules on [`frame`]).
 
 use crate::data_fields::data_tag_for;
 use crate::error::FrameError;
@@ -91,7 +65,35 @@ pub(crate) enum HeaderResult {
     Bad(FrameError),
 }
 
-/// Frame one message at the start of `buf` (see the module docs for the rules).
+/// Frame one message at the start of `buf`.
+///
+///
+/// Rules (checked in this order, never reading past `buf`):
+/// 1. `8=` first, a non-empty BeginString of at most [`MAX_BEGIN_STRING`] bytes;
+/// 2. `9=` second, BodyLength of 1..=[`MAX_BODY_LENGTH_DIGITS`] digits;
+/// 3. `35=` third (it starts the body);
+/// 4. the whole frame fits in `max_len`;
+/// 5. the body ends with SOH and `10=` + 3 digits + SOH follows at the exact
+///    offset BodyLength gives;
+/// 6. the CheckSum equals the byte sum modulo 256.
+///
+/// Resynchronisation after a bad header (rules 1-4): skip to the next `8=FIX`
+/// candidate. After a bad checksum value (rule 6): skip the whole frame (its
+/// boundaries were consistent). When the trailer is not where BodyLength
+/// says (rule 5), or while waiting for a claimed body that has not fully
+/// arrived:
+/// - if a *complete, valid* frame starts at a field boundary inside the
+///   claimed frame and ends within it, skip to that frame (`Superseded`), so
+///   a huge wrong BodyLength cannot hold back the messages behind it;
+/// - otherwise (trailer wrong) the garbled message ends at the first
+///   `<SOH>10=...<SOH>` at or after the claimed end of the body, as QuickFIX
+///   does: a too-long BodyLength swallows the next message when that message
+///   straddles the claimed end (the acceptance script
+///   `2m_BodyLengthValueNotCorrect` expects exactly that). If no such field
+///   has arrived yet the result is `Incomplete`, until `max_len` bytes are
+///   buffered.
+///
+/// The reactor must therefore be able to buffer `max_len` bytes.
 pub fn frame(buf: &[u8], max_len: usize) -> Frame {
     let h = match header(buf, max_len) {
         HeaderResult::Ok(h) => h,
