@@ -1,0 +1,5 @@
+//! Store tests: a contract every `MessageStore` meets, then per-store
+//! behaviour (files, crash recovery, faults).
+
+mod contract;
+mod failing;
