@@ -19,7 +19,6 @@ pub(crate) struct SeqIndex {
     max_seq: u64,
 }
 
-#[allow(dead_code)] // some queries are used by the file store (next commit)
 impl SeqIndex {
     /// Records that `seq` is stored at `offset` (replacing any earlier one).
     #[inline]
@@ -59,6 +58,7 @@ impl SeqIndex {
     }
 
     /// Offset of `seq`, if stored.
+    #[cfg(test)]
     pub(crate) fn get(&self, seq: u64) -> Option<u64> {
         if seq >= self.base {
             if let Some(&off) = self.dense.get((seq - self.base) as usize) {

@@ -11,6 +11,7 @@
 
 mod error;
 mod failing;
+mod file;
 mod index;
 mod memory;
 mod policy;
@@ -21,6 +22,7 @@ mod tests;
 
 pub use error::StoreError;
 pub use failing::{FailingStore, FaultHandle};
+pub use file::{is_locked, FileStore, FileStoreOptions, StoreFiles, StoreId, StoreReader};
 pub use memory::MemoryStore;
 pub use policy::{FsyncPolicy, ParseFsyncPolicyError};
 pub use time::UtcTimestamp;
