@@ -5,3 +5,5 @@
 #![deny(missing_docs)]
 
 pub mod store;
+pub mod apps;
+pub mod session;
