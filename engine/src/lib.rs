@@ -4,6 +4,6 @@
 //! `store` never read a clock; time is passed in.
 #![deny(missing_docs)]
 
-pub mod store;
 pub mod apps;
 pub mod session;
+pub mod store;

@@ -7,7 +7,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::session::{is_header_tag, AppVerdict, Application, Incoming, Sender, SessionSettings, Tag};
+use crate::session::{
+    is_header_tag, AppVerdict, Application, Incoming, Sender, SessionSettings, Tag,
+};
 
 /// Header fields the session writes itself (never copied from the input).
 fn session_owned(tag: Tag) -> bool {
@@ -66,7 +68,12 @@ impl Echo {
 }
 
 impl Application for Echo {
-    fn on_app(&mut self, session: &SessionSettings, msg: &Incoming<'_>, out: &mut Sender<'_>) -> AppVerdict {
+    fn on_app(
+        &mut self,
+        session: &SessionSettings,
+        msg: &Incoming<'_>,
+        out: &mut Sender<'_>,
+    ) -> AppVerdict {
         match msg.msg_type() {
             b"D" => {
                 let id = msg.get(11).unwrap_or(&[]).to_vec();
@@ -82,7 +89,11 @@ impl Application for Echo {
                 self.echo(msg, out);
                 AppVerdict::Accept
             }
-            _ => AppVerdict::BusinessReject { reason: 3, ref_tag: None, text: None },
+            _ => AppVerdict::BusinessReject {
+                reason: 3,
+                ref_tag: None,
+                text: None,
+            },
         }
     }
 

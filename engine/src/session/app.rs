@@ -66,7 +66,13 @@ pub trait Application {
 
     /// Add body fields to an outbound admin message (e.g. Username 553 /
     /// Password 554 on Logon). They follow the session's own body fields.
-    fn on_admin_out(&mut self, _session: &SessionSettings, _msg_type: &[u8], _w: &mut FieldWriter<'_>) {}
+    fn on_admin_out(
+        &mut self,
+        _session: &SessionSettings,
+        _msg_type: &[u8],
+        _w: &mut FieldWriter<'_>,
+    ) {
+    }
 
     /// Resend or gap-fill the stored application message `seq`.
     fn resend_decision(

@@ -40,7 +40,11 @@ impl<'a> FieldWriter<'a> {
         buf.extend_from_slice(b"35=");
         buf.extend_from_slice(msg_type);
         buf.push(SOH);
-        Self { buf, start, body_start }
+        Self {
+            buf,
+            start,
+            body_start,
+        }
     }
 
     /// Appends `tag=value`.

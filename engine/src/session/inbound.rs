@@ -125,9 +125,11 @@ impl<S: MessageStore> Session<S> {
         }
         match verdict {
             AppVerdict::Accept => self.incr_target(cx),
-            AppVerdict::BusinessReject { reason, ref_tag, text } => {
-                self.send_business_reject(cx, msg, reason, ref_tag, text)
-            }
+            AppVerdict::BusinessReject {
+                reason,
+                ref_tag,
+                text,
+            } => self.send_business_reject(cx, msg, reason, ref_tag, text),
             AppVerdict::SessionReject { reason, ref_tag } => {
                 self.send_reject(cx, msg, reason, ref_tag.map(i64::from))
             }
@@ -149,7 +151,13 @@ impl<S: MessageStore> Session<S> {
 
     /// QuickFIX `verify`. `false`: the message was handled here (rejected,
     /// queued, dropped or fatal) and must not be processed further.
-    pub(crate) fn verify(&mut self, cx: &mut Cx<'_>, msg: &Incoming<'_>, too_high: bool, too_low: bool) -> bool {
+    pub(crate) fn verify(
+        &mut self,
+        cx: &mut Cx<'_>,
+        msg: &Incoming<'_>,
+        too_high: bool,
+        too_low: bool,
+    ) -> bool {
         let h = *msg.header();
         let msg_type = msg.msg_type();
         if !self.valid_logon_state(msg_type) {

@@ -17,12 +17,21 @@ impl<S: MessageStore> Session<S> {
         }
         let reset = answer_reset || self.sent_reset;
         let hb = self.hb_nanos / NANOS;
-        let next_expected = if self.cfg.enable_next_expected_msg_seq_num && self.cfg.version() >= 44 {
-            Some(if initiating { self.next_target } else { self.next_target + 1 })
+        let next_expected = if self.cfg.enable_next_expected_msg_seq_num && self.cfg.version() >= 44
+        {
+            Some(if initiating {
+                self.next_target
+            } else {
+                self.next_target + 1
+            })
         } else {
             None
         };
-        let appl_ver = if self.cfg.is_fixt() { self.cfg.default_appl_ver_id.clone() } else { None };
+        let appl_ver = if self.cfg.is_fixt() {
+            self.cfg.default_appl_ver_id.clone()
+        } else {
+            None
+        };
         let sent = self.send_admin(cx, b"A", &[], &mut |w| {
             w.field(98, b"0");
             w.field_i64(108, hb);

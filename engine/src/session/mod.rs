@@ -10,8 +10,8 @@
 
 mod app;
 mod encode;
-mod incoming;
 mod inbound;
+mod incoming;
 mod logon;
 mod outbound;
 mod reject;
@@ -28,7 +28,9 @@ use std::collections::BTreeMap;
 
 pub use app::{AppVerdict, Application, ResendDecision};
 pub use encode::FieldWriter;
-pub use incoming::{is_admin_type, is_header_tag, parse_u64, FieldIter, Header, Incoming, Tag, SOH};
+pub use incoming::{
+    is_admin_type, is_header_tag, parse_u64, FieldIter, Header, Incoming, Tag, SOH,
+};
 pub use outbound::{SendError, Sender};
 pub use router::{RouteError, Router};
 pub use settings::{Role, SessionSettings};
@@ -90,7 +92,11 @@ pub struct Session<S: MessageStore> {
 impl<S: MessageStore> Session<S> {
     /// A disconnected session over `store`, validating inbound messages
     /// with `validator` when given.
-    pub fn new(cfg: SessionSettings, store: S, validator: Option<Box<dyn Validator + Send>>) -> Self {
+    pub fn new(
+        cfg: SessionSettings,
+        store: S,
+        validator: Option<Box<dyn Validator + Send>>,
+    ) -> Self {
         let next_sender = store.next_sender_seq();
         let next_target = store.next_target_seq();
         let hb_nanos = i64::from(cfg.heart_bt_int) * NANOS;
@@ -98,7 +104,11 @@ impl<S: MessageStore> Session<S> {
             cfg,
             store,
             validator,
-            ob: OutState { next_sender, last_sent: 0, stopped: false },
+            ob: OutState {
+                next_sender,
+                last_sent: 0,
+                stopped: false,
+            },
             next_target,
             connected: false,
             connected_at: 0,
@@ -174,8 +184,17 @@ impl<S: MessageStore> Session<S> {
 
     /// A connection opened (accepted, or connected for an initiator, which
     /// then sends its Logon).
-    pub fn connected(&mut self, now: UtcTimestamp, out: &mut Vec<u8>, app: &mut dyn Application) -> Disposition {
-        let mut cx = Cx { out, app, now: now.as_nanos() };
+    pub fn connected(
+        &mut self,
+        now: UtcTimestamp,
+        out: &mut Vec<u8>,
+        app: &mut dyn Application,
+    ) -> Disposition {
+        let mut cx = Cx {
+            out,
+            app,
+            now: now.as_nanos(),
+        };
         self.reset_connection_flags();
         self.connected = true;
         self.connected_at = cx.now;
@@ -196,7 +215,11 @@ impl<S: MessageStore> Session<S> {
         out: &mut Vec<u8>,
         app: &mut dyn Application,
     ) -> Disposition {
-        let mut cx = Cx { out, app, now: now.as_nanos() };
+        let mut cx = Cx {
+            out,
+            app,
+            now: now.as_nanos(),
+        };
         if self.connected && self.closing.is_none() {
             self.process(&mut cx, msg);
             if self.closing.is_none() {
@@ -213,8 +236,17 @@ impl<S: MessageStore> Session<S> {
     }
 
     /// The deadline passed (or any time: early calls do nothing).
-    pub fn on_timer(&mut self, now: UtcTimestamp, out: &mut Vec<u8>, app: &mut dyn Application) -> Disposition {
-        let mut cx = Cx { out, app, now: now.as_nanos() };
+    pub fn on_timer(
+        &mut self,
+        now: UtcTimestamp,
+        out: &mut Vec<u8>,
+        app: &mut dyn Application,
+    ) -> Disposition {
+        let mut cx = Cx {
+            out,
+            app,
+            now: now.as_nanos(),
+        };
         if self.connected && self.closing.is_none() {
             self.check_timers(&mut cx);
         }
@@ -247,7 +279,11 @@ impl<S: MessageStore> Session<S> {
         out: &mut Vec<u8>,
         app: &mut dyn Application,
     ) -> Disposition {
-        let mut cx = Cx { out, app, now: now.as_nanos() };
+        let mut cx = Cx {
+            out,
+            app,
+            now: now.as_nanos(),
+        };
         if self.is_logged_on() && !self.sent_logout && self.closing.is_none() {
             self.send_logout(&mut cx, text);
         }
@@ -292,7 +328,11 @@ impl<S: MessageStore> Session<S> {
             return Some(UtcTimestamp::from_nanos(self.close_at));
         }
         if !self.received_logon || !self.sent_logon {
-            let base = if self.sent_logon { self.logon_sent_at } else { self.connected_at };
+            let base = if self.sent_logon {
+                self.logon_sent_at
+            } else {
+                self.connected_at
+            };
             let t = base.saturating_add(i64::from(self.cfg.logon_timeout) * NANOS);
             return Some(UtcTimestamp::from_nanos(t));
         }
@@ -316,7 +356,10 @@ impl<S: MessageStore> Session<S> {
     fn disposition(&self) -> Disposition {
         match self.closing {
             None => Disposition::KEEP,
-            Some(close) => Disposition { close, reconnect: self.cfg.reconnect },
+            Some(close) => Disposition {
+                close,
+                reconnect: self.cfg.reconnect,
+            },
         }
     }
 
@@ -328,7 +371,11 @@ impl<S: MessageStore> Session<S> {
     fn emit_transition(&mut self, app: &mut dyn Application, now: i64) {
         let to = self.state();
         if to != self.last_state {
-            let t = Transition { from: self.last_state, to, at: now };
+            let t = Transition {
+                from: self.last_state,
+                to,
+                at: now,
+            };
             self.last_state = to;
             app.on_transition(&self.cfg, t);
         }

@@ -58,7 +58,13 @@ pub fn business_reason_text(reason: u32) -> Option<&'static str> {
 impl<S: MessageStore> Session<S> {
     /// QuickFIX `generateReject`. Counts the rejected message as received
     /// when it was the expected one (except Logon and SequenceReset).
-    pub(crate) fn send_reject(&mut self, cx: &mut Cx<'_>, msg: &Incoming<'_>, reason: u32, ref_tag: Option<i64>) {
+    pub(crate) fn send_reject(
+        &mut self,
+        cx: &mut Cx<'_>,
+        msg: &Incoming<'_>,
+        reason: u32,
+        ref_tag: Option<i64>,
+    ) {
         let h = *msg.header();
         let msg_type = msg.msg_type();
         if msg_type != b"A" && msg_type != b"4" && h.seq == Some(self.next_target) {
@@ -122,7 +128,11 @@ impl<S: MessageStore> Session<S> {
             (Some(t), None) => Some(t.to_owned()),
             (None, _) => None,
         };
-        let appl_ver = if self.cfg.is_fixt() { self.cfg.default_appl_ver_id.clone() } else { None };
+        let appl_ver = if self.cfg.is_fixt() {
+            self.cfg.default_appl_ver_id.clone()
+        } else {
+            None
+        };
         let msg_type = msg.msg_type();
         self.send_admin(cx, b"j", &[], &mut |w| {
             if let Some(s) = h.seq_raw.filter(|s| !s.is_empty()) {

@@ -41,7 +41,11 @@ pub struct ResendPlan {
 impl ResendPlan {
     /// A plan for `begin..=end`.
     pub fn new(begin: u64, end: u64) -> Self {
-        Self { cursor: begin, end, gap: None }
+        Self {
+            cursor: begin,
+            end,
+            gap: None,
+        }
     }
 
     /// Stored message `seq`; returns the steps to emit now (at most two).
@@ -57,7 +61,10 @@ impl ResendPlan {
             self.gap.get_or_insert(seq);
             return [None, None];
         }
-        let fill = self.gap.take().map(|begin| ResendStep::GapFill { begin, new_seq_no: seq });
+        let fill = self.gap.take().map(|begin| ResendStep::GapFill {
+            begin,
+            new_seq_no: seq,
+        });
         [fill, Some(ResendStep::Resend(seq))]
     }
 
@@ -66,7 +73,10 @@ impl ResendPlan {
         if self.cursor <= self.end && self.gap.is_none() {
             self.gap = Some(self.cursor);
         }
-        self.gap.map(|begin| ResendStep::GapFill { begin, new_seq_no: self.end + 1 })
+        self.gap.map(|begin| ResendStep::GapFill {
+            begin,
+            new_seq_no: self.end + 1,
+        })
     }
 }
 
@@ -79,7 +89,14 @@ fn write_gap_fill(out: &mut Vec<u8>, cfg: &SessionSettings, now: i64, begin: u64
 
 /// Rewrites a stored message as a possible duplicate: same MsgSeqNum and
 /// body, new SendingTime, OrigSendingTime = the original SendingTime.
-fn write_resent(out: &mut Vec<u8>, cfg: &SessionSettings, now: i64, seq: u64, stored: &[u8], msg_type: &[u8]) {
+fn write_resent(
+    out: &mut Vec<u8>,
+    cfg: &SessionSettings,
+    now: i64,
+    seq: u64,
+    stored: &[u8],
+    msg_type: &[u8],
+) {
     let mut extra: Vec<(Tag, &[u8])> = Vec::new();
     let mut orig: &[u8] = &[];
     for (tag, v) in FieldIter::new(stored) {
@@ -102,7 +119,10 @@ fn write_resent(out: &mut Vec<u8>, cfg: &SessionSettings, now: i64, seq: u64, st
 }
 
 fn stored_msg_type(stored: &[u8]) -> &[u8] {
-    FieldIter::new(stored).find(|&(t, _)| t == 35).map(|(_, v)| v).unwrap_or(&[])
+    FieldIter::new(stored)
+        .find(|&(t, _)| t == 35)
+        .map(|(_, v)| v)
+        .unwrap_or(&[])
 }
 
 impl<S: MessageStore> Session<S> {
@@ -131,7 +151,11 @@ impl<S: MessageStore> Session<S> {
     fn answer_resend(&mut self, cx: &mut Cx<'_>, begin: u64, end_req: u64) {
         let last = self.ob.next_sender.saturating_sub(1);
         let infinite = end_req == 0 || (self.cfg.version() <= 42 && end_req == 999_999);
-        let end = if infinite || end_req > last { last } else { end_req };
+        let end = if infinite || end_req > last {
+            last
+        } else {
+            end_req
+        };
         if begin == 0 || begin > end {
             return;
         }
@@ -146,7 +170,9 @@ impl<S: MessageStore> Session<S> {
                 && app.resend_decision(cfg, seq, msg_type, stored) == ResendDecision::Resend;
             for step in plan.message(seq, resend).into_iter().flatten() {
                 match step {
-                    ResendStep::GapFill { begin, new_seq_no } => write_gap_fill(out, cfg, now, begin, new_seq_no),
+                    ResendStep::GapFill { begin, new_seq_no } => {
+                        write_gap_fill(out, cfg, now, begin, new_seq_no)
+                    }
                     ResendStep::Resend(seq) => write_resent(out, cfg, now, seq, stored, msg_type),
                 }
             }
@@ -179,14 +205,28 @@ mod tests {
 
     #[test]
     fn admin_run_then_apps_then_admin_tail() {
-        let stored = [(2, false), (3, false), (4, false), (5, true), (6, true), (7, false), (8, false)];
+        let stored = [
+            (2, false),
+            (3, false),
+            (4, false),
+            (5, true),
+            (6, true),
+            (7, false),
+            (8, false),
+        ];
         assert_eq!(
             plan(2, 8, &stored),
             vec![
-                ResendStep::GapFill { begin: 2, new_seq_no: 5 },
+                ResendStep::GapFill {
+                    begin: 2,
+                    new_seq_no: 5
+                },
                 ResendStep::Resend(5),
                 ResendStep::Resend(6),
-                ResendStep::GapFill { begin: 7, new_seq_no: 9 },
+                ResendStep::GapFill {
+                    begin: 7,
+                    new_seq_no: 9
+                },
             ]
         );
     }
@@ -197,15 +237,24 @@ mod tests {
         assert_eq!(
             plan(1, 6, &stored),
             vec![
-                ResendStep::GapFill { begin: 1, new_seq_no: 4 },
+                ResendStep::GapFill {
+                    begin: 1,
+                    new_seq_no: 4
+                },
                 ResendStep::Resend(4),
-                ResendStep::GapFill { begin: 5, new_seq_no: 7 },
+                ResendStep::GapFill {
+                    begin: 5,
+                    new_seq_no: 7
+                },
             ]
         );
     }
 
     #[test]
     fn all_resent_no_gap() {
-        assert_eq!(plan(2, 3, &[(2, true), (3, true)]), vec![ResendStep::Resend(2), ResendStep::Resend(3)]);
+        assert_eq!(
+            plan(2, 3, &[(2, true), (3, true)]),
+            vec![ResendStep::Resend(2), ResendStep::Resend(3)]
+        );
     }
 }

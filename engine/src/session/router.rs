@@ -73,7 +73,10 @@ impl Router {
     /// connection for the same session).
     pub fn claim(&mut self, first: &Incoming<'_>) -> Result<usize, RouteError> {
         let idx = self.route(first)?;
-        let entry = self.entries.get_mut(idx).ok_or(RouteError::UnknownSession)?;
+        let entry = self
+            .entries
+            .get_mut(idx)
+            .ok_or(RouteError::UnknownSession)?;
         if entry.connected {
             return Err(RouteError::AlreadyConnected);
         }

@@ -16,7 +16,10 @@ impl<S: MessageStore> Session<S> {
         if let Some(p) = self.resend {
             if !self.cfg.send_redundant_resend_requests && seq >= p.begin {
                 if seq.saturating_sub(1) > p.target_end {
-                    self.resend = Some(ResendPending { target_end: seq - 1, ..p });
+                    self.resend = Some(ResendPending {
+                        target_end: seq - 1,
+                        ..p
+                    });
                 }
                 return;
             }
@@ -41,7 +44,11 @@ impl<S: MessageStore> Session<S> {
             w.field_u64(16, wire_end);
         });
         if sent {
-            self.resend = Some(ResendPending { begin, end, target_end: last });
+            self.resend = Some(ResendPending {
+                begin,
+                end,
+                target_end: last,
+            });
         }
     }
 
@@ -65,7 +72,13 @@ impl<S: MessageStore> Session<S> {
             let expected = self.next_target;
             let text = format!("MsgSeqNum too low, expecting {expected} but received {seq}");
             self.send_logout(cx, Some(&text));
-            self.fatal(cx, FatalError::SeqNumTooLow { expected, received: seq });
+            self.fatal(
+                cx,
+                FatalError::SeqNumTooLow {
+                    expected,
+                    received: seq,
+                },
+            );
             return;
         }
         if msg.msg_type() == b"4" {
@@ -120,7 +133,9 @@ impl<S: MessageStore> Session<S> {
                 }
                 self.queue.pop_first();
             }
-            let Some(raw) = self.queue.remove(&expected) else { break };
+            let Some(raw) = self.queue.remove(&expected) else {
+                break;
+            };
             let msg = Incoming::parse(&raw);
             if matches!(msg.msg_type(), b"A" | b"2") {
                 // Already acted on when it arrived.

@@ -64,7 +64,10 @@ pub struct Disposition {
 
 impl Disposition {
     /// Keep the connection.
-    pub const KEEP: Self = Self { close: Close::Keep, reconnect: false };
+    pub const KEEP: Self = Self {
+        close: Close::Keep,
+        reconnect: false,
+    };
 
     /// Whether the caller must close the connection.
     pub fn is_close(self) -> bool {

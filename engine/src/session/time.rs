@@ -84,7 +84,11 @@ fn num(b: &[u8]) -> Option<u32> {
 
 /// Parses `YYYYMMDD-HH:MM:SS[.f{1,9}]` into nanoseconds since the epoch.
 pub fn parse_timestamp(b: &[u8]) -> Option<i64> {
-    if b.len() < 17 || b.get(8) != Some(&b'-') || b.get(11) != Some(&b':') || b.get(14) != Some(&b':') {
+    if b.len() < 17
+        || b.get(8) != Some(&b'-')
+        || b.get(11) != Some(&b':')
+        || b.get(14) != Some(&b':')
+    {
         return None;
     }
     let y = num(b.get(0..4)?)?;

@@ -11,18 +11,23 @@ impl<S: MessageStore> Session<S> {
     /// request plus one).
     fn test_request_due(&self) -> i64 {
         let n = i64::from(self.test_requests) + 1;
-        self.last_recv.saturating_add(self.hb_nanos.saturating_mul(12 * n) / 10)
+        self.last_recv
+            .saturating_add(self.hb_nanos.saturating_mul(12 * n) / 10)
     }
 
     fn heartbeat_timeout(&self) -> i64 {
-        self.last_recv.saturating_add(self.hb_nanos.saturating_mul(24) / 10)
+        self.last_recv
+            .saturating_add(self.hb_nanos.saturating_mul(24) / 10)
     }
 
     /// The earliest deadline of a logged-on session.
     pub(crate) fn active_deadline(&self) -> i64 {
         let mut d = i64::MAX;
         if self.sent_logout {
-            d = d.min(self.logout_sent_at.saturating_add(i64::from(self.cfg.logout_timeout) * NANOS));
+            d = d.min(
+                self.logout_sent_at
+                    .saturating_add(i64::from(self.cfg.logout_timeout) * NANOS),
+            );
         }
         if self.hb_nanos > 0 {
             d = d.min(self.heartbeat_timeout()).min(self.test_request_due());
@@ -37,14 +42,21 @@ impl<S: MessageStore> Session<S> {
     pub(crate) fn check_timers(&mut self, cx: &mut Cx<'_>) {
         let now = cx.now;
         if !self.received_logon || !self.sent_logon {
-            let base = if self.sent_logon { self.logon_sent_at } else { self.connected_at };
+            let base = if self.sent_logon {
+                self.logon_sent_at
+            } else {
+                self.connected_at
+            };
             if now >= base.saturating_add(i64::from(self.cfg.logon_timeout) * NANOS) {
                 self.close(cx, Close::Now, LogoutReason::LogonTimeout);
             }
             return;
         }
         if self.sent_logout
-            && now >= self.logout_sent_at.saturating_add(i64::from(self.cfg.logout_timeout) * NANOS)
+            && now
+                >= self
+                    .logout_sent_at
+                    .saturating_add(i64::from(self.cfg.logout_timeout) * NANOS)
         {
             self.close(cx, Close::Now, LogoutReason::LogoutTimeout);
             return;
