@@ -11,12 +11,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use defscript::{compare, parse_script, substitute_time, to_wire, Action, FieldFormats};
+use ringfix_codec::dict::{Options, Validator as DictValidator};
 use ringfix_engine::apps::echo::Echo;
 use ringfix_engine::session::{Disposition, Incoming, Role, Router, Session, SessionSettings};
 use ringfix_engine::store::{MemoryStore, UtcTimestamp};
 
 /// Scripts that pass today; the test fails if fewer pass.
-const BASELINE_PASSING: usize = 138;
+const BASELINE_PASSING: usize = 177;
 
 /// 2026-01-01T00:00:00Z.
 const START_SECS: i64 = 1_767_225_600;
@@ -147,7 +148,15 @@ impl Harness {
         ] {
             router.add(begin, "ISLD", target);
             let store = MemoryStore::new(UtcTimestamp::from_nanos(now));
-            sessions.push(Session::new(acceptor(begin, target), store, None));
+            let cfg = acceptor(begin, target);
+            let options = Options {
+                validate_fields_have_values: target != "NO_CHECK_FIELDS_HAVE_VALUES",
+                ..Options::default()
+            };
+            let appl_ver = cfg.default_appl_ver_id.as_deref().map(str::as_bytes);
+            let validator =
+                DictValidator::builtin(begin.as_bytes(), appl_ver, options).expect("dictionary");
+            sessions.push(Session::new(cfg, store, Some(Box::new(validator))));
         }
         Self {
             router,

@@ -6,7 +6,7 @@ use super::incoming::{is_admin_type, Incoming};
 use super::outbound::Sender;
 use super::state::{Close, FatalError, LogoutReason};
 use super::time::parse_timestamp;
-use super::validate::reason;
+use super::validate::{reason, RejectKind};
 use super::{Cx, Session, NANOS};
 use crate::store::MessageStore;
 
@@ -48,9 +48,15 @@ impl<S: MessageStore> Session<S> {
             self.fatal(cx, FatalError::BadLogon);
             return;
         }
-        if let Some(v) = &self.validator {
+        if let Some(v) = self.validator.as_mut() {
             if let Err(e) = v.validate(msg) {
-                self.send_reject(cx, msg, e.reason, e.ref_tag);
+                match e.kind {
+                    RejectKind::Session(r) => self.send_reject(cx, msg, r, e.ref_tag),
+                    RejectKind::Business(r) => {
+                        let tag = e.ref_tag.and_then(|t| u32::try_from(t).ok());
+                        self.send_business_reject(cx, msg, r, tag, None)
+                    }
+                }
                 if msg_type == b"A" {
                     self.fatal(cx, FatalError::BadLogon);
                 }

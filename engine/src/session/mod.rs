@@ -36,7 +36,7 @@ pub use router::{RouteError, Router};
 pub use settings::{Role, SessionSettings};
 pub use state::{Close, Disposition, FatalError, LogoutReason, SessionState, Transition};
 pub use time::{parse_timestamp, write_timestamp};
-pub use validate::{reason, reason_text, ValidationError, Validator};
+pub use validate::{reason, reason_text, RejectKind, ValidationError, Validator};
 
 use crate::store::{MessageStore, UtcTimestamp};
 use outbound::OutState;

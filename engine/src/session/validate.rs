@@ -35,21 +35,23 @@ pub mod reason {
     pub const INCORRECT_NUM_IN_GROUP: u32 = 16;
 }
 
-/// Why a message failed validation: SessionRejectReason (373) and the
-/// offending tag (371), which may be a malformed one such as `-1`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ValidationError {
-    /// SessionRejectReason (373).
-    pub reason: u32,
-    /// RefTagID (371), if the error concerns one tag.
-    pub ref_tag: Option<i64>,
-}
+/// A failed validation: which reject answers it (35=3 with a
+/// SessionRejectReason or 35=j with a BusinessRejectReason), the offending
+/// tag (371, signed: `-1=x` is reported as -1) and the text. The codec's
+/// dictionary type, shared so the layers speak one language.
+pub use ringfix_codec::dict::{Reject as ValidationError, RejectKind};
 
 /// Dictionary validation of inbound messages (plugged in by the runtime;
-/// the session works without one).
+/// the session works without one). `&mut self`: validators keep scratch.
 pub trait Validator {
-    /// `Ok` when `msg` is valid for this session's dictionary.
-    fn validate(&self, msg: &Incoming<'_>) -> Result<(), ValidationError>;
+    /// `Ok` when `msg` is valid for this session's dictionaries.
+    fn validate(&mut self, msg: &Incoming<'_>) -> Result<(), ValidationError>;
+}
+
+impl Validator for ringfix_codec::dict::Validator {
+    fn validate(&mut self, msg: &Incoming<'_>) -> Result<(), ValidationError> {
+        self.validate_bytes(msg.raw())
+    }
 }
 
 /// QuickFIX's Text (58) for a SessionRejectReason.
