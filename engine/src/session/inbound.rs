@@ -181,7 +181,7 @@ impl<S: MessageStore> Session<S> {
             }
             Some(Some(t)) => {
                 let max = i64::from(self.cfg.max_latency) * NANOS;
-                if self.cfg.check_latency && (cx.now - t).abs() > max {
+                if self.cfg.check_latency && cx.now.saturating_sub(t).saturating_abs() > max {
                     self.send_reject(cx, msg, reason::SENDING_TIME_ACCURACY, None);
                     if self.received_logon {
                         self.send_logout(cx, None);

@@ -383,11 +383,10 @@ impl<S: MessageStore> Session<S> {
 
     /// Decides to close; reports the logout reason once.
     fn close(&mut self, cx: &mut Cx<'_>, mode: Close, reason: LogoutReason) {
-        let stronger = match (self.closing, mode) {
-            (None, _) => true,
-            (Some(Close::AfterFlush), Close::Now) => true,
-            _ => false,
-        };
+        let stronger = matches!(
+            (self.closing, mode),
+            (None, _) | (Some(Close::AfterFlush), Close::Now)
+        );
         if stronger {
             self.closing = Some(mode);
             self.close_at = cx.now;

@@ -115,13 +115,13 @@ pub(crate) fn send_new(
         Some(bytes) => store.append(seq, bytes),
         None => Ok(()),
     };
-    let stored = stored.and_then(|()| store.set_next_sender_seq(seq + 1));
+    let stored = stored.and_then(|()| store.set_next_sender_seq(seq.saturating_add(1)));
     if let Err(e) = stored {
         out.truncate(range.start);
         st.stopped = true;
         return Err(SendError::Store(e));
     }
-    st.next_sender = seq + 1;
+    st.next_sender = seq.saturating_add(1);
     st.last_sent = now;
     Ok(seq)
 }

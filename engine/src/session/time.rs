@@ -111,7 +111,8 @@ pub fn parse_timestamp(b: &[u8]) -> Option<i64> {
     }
     let days = days_from_civil(i64::from(y), mo, d);
     let secs = days * SECS_PER_DAY + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s);
-    Some(secs * NANOS_PER_SEC + frac)
+    // Years outside 1678..2262 do not fit in i64 nanoseconds.
+    secs.checked_mul(NANOS_PER_SEC)?.checked_add(frac)
 }
 
 #[cfg(test)]
@@ -139,6 +140,12 @@ mod tests {
         let mut out = Vec::new();
         write_timestamp(&mut out, t, 0);
         assert_eq!(out, b"20240229-23:59:59");
+    }
+
+    #[test]
+    fn out_of_range_years_are_none() {
+        assert_eq!(parse_timestamp(b"99990101-00:00:00"), None);
+        assert_eq!(parse_timestamp(b"00000101-00:00:00"), None);
     }
 
     #[test]
