@@ -12,15 +12,13 @@ type R = Rig<MemoryStore>;
 fn rig_with_history() -> R {
     let mut r = Rig::logged_on("FIX.4.4", 30);
     r.app.echo = true;
-    let mut seq = 2;
-    for kind in ["1", "1", "1", "D", "D", "1", "1", "D"] {
+    for (seq, kind) in (2..).zip(["1", "1", "1", "D", "D", "1", "1", "D"]) {
         let body = if kind == "1" {
             "112=hi|".to_string()
         } else {
             format!("11=o{seq}|")
         };
         r.recv(kind, seq, &body);
-        seq += 1;
     }
     assert_eq!(r.sent().len(), 8);
     assert_eq!(r.s.next_sender_seq(), 10);
