@@ -1,7 +1,8 @@
 //! Runs every QuickFIX acceptance script (fix42, fix44, fix50sp2) against
 //! the session state machine and the `echo` app, without sockets: a fake
 //! clock (advanced to the session's deadline when the script waits for
-//! output), a QuickFIX-style stream framer, and the acceptor setup of
+//! output), the codec's framer and parser (as the reactor uses them), and
+//! the acceptor setup of
 //! `tests/conformance/README.md`.
 
 #[path = "../../tests/support/defscript.rs"]
@@ -12,8 +13,11 @@ use std::path::{Path, PathBuf};
 
 use defscript::{compare, parse_script, substitute_time, to_wire, Action, FieldFormats};
 use ringfix_codec::dict::{Options, Validator as DictValidator};
+use ringfix_codec::{frame, Frame, Parser, DEFAULT_MAX_MESSAGE_SIZE};
 use ringfix_engine::apps::echo::Echo;
-use ringfix_engine::session::{Disposition, Incoming, Role, Router, Session, SessionSettings};
+use ringfix_engine::session::{
+    Close, Disposition, Incoming, Role, Router, Session, SessionSettings,
+};
 use ringfix_engine::store::{MemoryStore, UtcTimestamp};
 
 /// Scripts that pass today; the test fails if fewer pass.
@@ -25,84 +29,10 @@ const NANOS: i64 = 1_000_000_000;
 /// How many deadlines we wait through for one expected step.
 const MAX_WAITS: usize = 10;
 
-/// QuickFIX `Parser::readFixMessage` + `Message` length/checksum/header
-/// checks: where the next frame ends and whether it is valid.
-enum Frame {
-    Incomplete,
-    Skip(usize),
-    Message { len: usize, valid: bool },
-}
-
-fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if from > hay.len() {
-        return None;
-    }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
-}
-
-fn frame(buf: &[u8]) -> Frame {
-    let start = match find(buf, b"8=", 0) {
-        Some(s) => s,
-        None => {
-            return if buf.len() > 1 {
-                Frame::Skip(buf.len() - 1)
-            } else {
-                Frame::Incomplete
-            }
-        }
-    };
-    if start > 0 {
-        return Frame::Skip(start);
-    }
-    let Some(soh1) = find(buf, b"\x01", 0) else {
-        return Frame::Incomplete;
-    };
-    if !buf[soh1 + 1..].starts_with(b"9=") {
-        if buf.len() < soh1 + 3 {
-            return Frame::Incomplete;
-        }
-        // No BodyLength: drop up to the next candidate.
-        return Frame::Skip(find(buf, b"8=", 1).unwrap_or(buf.len()));
-    }
-    let Some(soh2) = find(buf, b"\x01", soh1 + 1) else {
-        return Frame::Incomplete;
-    };
-    let Some(body_len) = std::str::from_utf8(&buf[soh1 + 3..soh2])
-        .ok()
-        .and_then(|s| s.parse::<usize>().ok())
-    else {
-        return Frame::Skip(find(buf, b"8=", 1).unwrap_or(buf.len()));
-    };
-    let body_start = soh2 + 1;
-    let pos = body_start + body_len;
-    if buf.len() < pos {
-        return Frame::Incomplete;
-    }
-    let Some(sum_at) = find(buf, b"\x0110=", pos - 1) else {
-        return Frame::Incomplete;
-    };
-    let Some(end) = find(buf, b"\x01", sum_at + 4) else {
-        return Frame::Incomplete;
-    };
-    let len = end + 1;
-    let msg = &buf[..len];
-    let declared_sum: Option<u32> = std::str::from_utf8(&msg[sum_at + 4..end])
-        .ok()
-        .and_then(|s| s.parse().ok());
-    let sum = msg[..sum_at + 1].iter().map(|&b| u32::from(b)).sum::<u32>() % 256;
-    let valid =
-        sum_at + 1 == pos && declared_sum == Some(sum) && msg[body_start..].starts_with(b"35=");
-    Frame::Message { len, valid }
-}
-
-/// One complete outbound message at the front of `buf` (our own framing:
-/// our BodyLength is right).
+/// One complete outbound message at the front of `buf`.
 fn next_out(buf: &[u8]) -> Option<usize> {
-    match frame(buf) {
-        Frame::Message { len, .. } => Some(len),
+    match frame(buf, DEFAULT_MAX_MESSAGE_SIZE) {
+        Frame::Complete(len) => Some(len),
         _ => None,
     }
 }
@@ -123,6 +53,7 @@ struct Harness {
     now: i64,
     conns: HashMap<u32, Conn>,
     formats: FieldFormats,
+    parser: Parser,
 }
 
 fn acceptor(begin: &str, target: &str) -> SessionSettings {
@@ -165,6 +96,7 @@ impl Harness {
             now,
             conns: HashMap::new(),
             formats,
+            parser: Parser::new(),
         }
     }
 
@@ -210,50 +142,60 @@ impl Harness {
             if conn.closed {
                 return;
             }
-            let (len, valid) = match frame(&conn.inbuf) {
+            let len = match frame(&conn.inbuf, DEFAULT_MAX_MESSAGE_SIZE) {
                 Frame::Incomplete => return,
-                Frame::Skip(n) => {
-                    conn.inbuf.drain(..n);
+                Frame::Garbled { skip, .. } => {
+                    conn.inbuf.drain(..skip.min(conn.inbuf.len()));
+                    let d = match conn.session {
+                        Some(idx) => self.sessions[idx].on_garbled(now),
+                        // A garbled first message: no session to talk to.
+                        None => Disposition {
+                            close: Close::Now,
+                            reconnect: false,
+                        },
+                    };
+                    self.apply(id, d);
                     continue;
                 }
-                Frame::Message { len, valid } => (len, valid),
+                Frame::Complete(len) => len,
             };
             let bytes: Vec<u8> = conn.inbuf.drain(..len).collect();
-            let d = if !valid {
-                match conn.session {
+            let Ok(view) = self.parser.parse(&bytes) else {
+                let d = match conn.session {
                     Some(idx) => self.sessions[idx].on_garbled(now),
                     None => Disposition {
-                        close: ringfix_engine::session::Close::Now,
+                        close: Close::Now,
                         reconnect: false,
-                    },
-                }
-            } else {
-                let msg = Incoming::parse(&bytes);
-                let idx = match conn.session {
-                    Some(idx) => Some(idx),
-                    None => match self.router.claim(&msg) {
-                        Ok(idx) => {
-                            conn.session = Some(idx);
-                            let d = self.sessions[idx].connected(now, &mut conn.out, &mut self.app);
-                            if d.is_close() {
-                                self.apply(id, d);
-                                return;
-                            }
-                            Some(idx)
-                        }
-                        Err(_) => None,
                     },
                 };
-                match idx {
-                    Some(idx) => {
-                        let conn = self.conns.get_mut(&id).expect("conn");
-                        self.sessions[idx].on_message(&msg, now, &mut conn.out, &mut self.app)
+                self.apply(id, d);
+                continue;
+            };
+            let msg = Incoming::from_view(&view);
+            let idx = match conn.session {
+                Some(idx) => Some(idx),
+                None => match self.router.claim(&msg) {
+                    Ok(idx) => {
+                        conn.session = Some(idx);
+                        let d = self.sessions[idx].connected(now, &mut conn.out, &mut self.app);
+                        if d.is_close() {
+                            self.apply(id, d);
+                            return;
+                        }
+                        Some(idx)
                     }
-                    None => Disposition {
-                        close: ringfix_engine::session::Close::Now,
-                        reconnect: false,
-                    },
+                    Err(_) => None,
+                },
+            };
+            let d = match idx {
+                Some(idx) => {
+                    let conn = self.conns.get_mut(&id).expect("conn");
+                    self.sessions[idx].on_message(&msg, now, &mut conn.out, &mut self.app)
                 }
+                None => Disposition {
+                    close: Close::Now,
+                    reconnect: false,
+                },
             };
             self.apply(id, d);
         }

@@ -1,10 +1,9 @@
 //! Inbound message view used by the session: the raw bytes plus the header
 //! fields the session needs, extracted in one pass. Borrowed, no allocation.
 
-/// A FIX tag number.
-pub type Tag = u32;
-/// The field separator.
-pub const SOH: u8 = 0x01;
+use ringfix_codec::MessageView;
+
+pub use ringfix_codec::{Tag, SOH};
 
 /// Iterates `tag=value<SOH>` fields of a raw message in wire order.
 /// A field whose tag is not a plain number yields tag `0` (the session
@@ -144,6 +143,12 @@ pub struct Incoming<'a> {
     header: Header<'a>,
 }
 
+impl<'a> From<&MessageView<'a>> for Incoming<'a> {
+    fn from(v: &MessageView<'a>) -> Self {
+        Self::from_view(v)
+    }
+}
+
 impl<'a> Incoming<'a> {
     /// Indexes the header of one complete message (framing and checksum
     /// are the caller's concern: pass only what the framer accepted).
@@ -167,6 +172,29 @@ impl<'a> Incoming<'a> {
             }
         }
         Self { raw, header: h }
+    }
+
+    /// The header of a message the codec framed and parsed (no re-scan:
+    /// the view's index answers).
+    pub fn from_view(v: &MessageView<'a>) -> Self {
+        let non_empty = |b: &'a [u8]| Some(b).filter(|b| !b.is_empty());
+        let seq_raw = v.get(34);
+        let header = Header {
+            begin_string: non_empty(v.begin_string()),
+            msg_type: non_empty(v.msg_type()),
+            seq_raw,
+            seq: seq_raw.and_then(parse_u64),
+            sender: v.get(49),
+            target: v.get(56),
+            sending_time: v.get(52),
+            orig_sending_time: v.get(122),
+            poss_dup: v.get(43) == Some(b"Y"),
+            poss_resend: v.get(97) == Some(b"Y"),
+        };
+        Self {
+            raw: v.as_bytes(),
+            header,
+        }
     }
 
     /// The whole message as received.
