@@ -106,7 +106,9 @@ impl Journal {
         let header = match header {
             Ok(h) => h,
             Err(why) => {
-                if nonzero_end(map.bytes(), 0) > 0 {
+                // A torn header alone is a creation cut short; records
+                // behind a bad header are damage.
+                if nonzero_end(map.bytes(), JOURNAL_HEADER) > JOURNAL_HEADER {
                     return Err(corrupt(0, why.to_owned()));
                 }
                 return Ok(Opened::Blank);
