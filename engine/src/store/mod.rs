@@ -9,6 +9,7 @@
 //!
 //! The store never reads a clock: callers pass `now`.
 
+pub mod bench;
 mod error;
 mod failing;
 mod file;
