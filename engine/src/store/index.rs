@@ -70,6 +70,14 @@ impl SeqIndex {
         self.sparse.get(&seq).copied()
     }
 
+    /// Makes room for `n` more contiguous entries so appends do not
+    /// reallocate (called off the hot path).
+    pub(crate) fn reserve_ahead(&mut self, n: usize) {
+        if self.dense.capacity() - self.dense.len() < n / 2 {
+            self.dense.reserve(n);
+        }
+    }
+
     /// Highest sequence number ever inserted (0 if none).
     pub(crate) fn max_seq(&self) -> u64 {
         self.max_seq

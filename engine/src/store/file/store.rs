@@ -9,6 +9,9 @@ use super::{lock, sync_dir, FileStoreOptions, StoreFiles};
 use crate::store::index::SeqIndex;
 use crate::store::{range_end, FsyncPolicy, MessageStore, StoreError, StoreResult, UtcTimestamp};
 
+/// Index entries kept free by `sync` so appends never grow the index.
+const INDEX_AHEAD: usize = 1 << 16;
+
 /// Journal + seqnum file store for one session, holding its lock.
 #[derive(Debug)]
 pub struct FileStore {
@@ -322,6 +325,7 @@ impl MessageStore for FileStore {
                 self.last_sync = now.as_nanos();
             }
         }
+        self.index.reserve_ahead(INDEX_AHEAD);
         self.journal.prepare()
     }
 

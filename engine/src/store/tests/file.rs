@@ -23,6 +23,14 @@ pub(crate) fn open(dir: &tempfile::TempDir) -> FileStore {
 }
 
 #[test]
+fn file_store_is_send() {
+    fn send<T: Send>() {}
+    send::<FileStore>();
+    send::<FailingStore<FileStore>>();
+    send::<StoreReader>();
+}
+
+#[test]
 fn file_store_contract() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir);
