@@ -24,6 +24,8 @@ pub struct FileStore {
     seq_dirty: bool,
     /// When group commit last forced data to disk.
     last_sync: i64,
+    /// `now` of the latest `sync` call.
+    last_now: i64,
     _lock: File,
 }
 
@@ -49,6 +51,7 @@ impl FileStore {
             index,
             seq_dirty: false,
             last_sync: i64::MIN,
+            last_now: i64::MIN,
             _lock: lock,
         })
     }
@@ -81,6 +84,12 @@ impl FileStore {
     /// Lowest and highest stored sequence numbers, if any.
     pub fn seq_range(&self) -> Option<(u64, u64)> {
         self.index.min_seq().map(|lo| (lo, self.index.max_seq()))
+    }
+
+    fn group_commit_deadline(&self) -> Option<UtcTimestamp> {
+        let interval = self.options.fsync.interval_nanos()?;
+        (self.journal.dirty() || self.seq_dirty)
+            .then(|| UtcTimestamp::from_nanos(self.last_sync.saturating_add(interval)))
     }
 
     fn set_state(&mut self, state: SeqState) -> StoreResult<()> {
@@ -315,7 +324,8 @@ impl MessageStore for FileStore {
     }
 
     fn sync(&mut self, now: UtcTimestamp) -> StoreResult<()> {
-        if let Some(deadline) = self.sync_deadline() {
+        self.last_now = now.as_nanos();
+        if let Some(deadline) = self.group_commit_deadline() {
             if now >= deadline {
                 self.journal.sync()?;
                 if self.seq_dirty {
@@ -329,9 +339,16 @@ impl MessageStore for FileStore {
         self.journal.prepare()
     }
 
+    /// Group commit deadline, or "now" (the last `sync` time) while
+    /// journal upkeep (next segment, pages ahead) is pending.
     fn sync_deadline(&self) -> Option<UtcTimestamp> {
-        let interval = self.options.fsync.interval_nanos()?;
-        (self.journal.dirty() || self.seq_dirty)
-            .then(|| UtcTimestamp::from_nanos(self.last_sync.saturating_add(interval)))
+        let upkeep = self
+            .journal
+            .maintenance_due()
+            .then(|| UtcTimestamp::from_nanos(self.last_now));
+        match (upkeep, self.group_commit_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }

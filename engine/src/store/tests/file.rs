@@ -240,6 +240,28 @@ fn fsync_policies() {
 }
 
 #[test]
+fn upkeep_is_announced_and_done_by_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    store.sync(ts(50)).unwrap();
+    assert_eq!(store.sync_deadline(), None);
+    let mut seq = 1;
+    while store.sync_deadline().is_none() {
+        store.append(seq, &msg(seq)).unwrap();
+        seq += 1;
+    }
+    assert_eq!(store.journal_allocated(), 4096);
+    assert_eq!(
+        store.sync_deadline(),
+        Some(ts(50)),
+        "due at the last sync time"
+    );
+    store.sync(ts(60)).unwrap();
+    assert_eq!(store.journal_allocated(), 8192, "next segment mapped ahead");
+    assert_eq!(store.sync_deadline(), None);
+}
+
+#[test]
 fn journal_full_is_a_typed_error_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut o = opts();
