@@ -169,7 +169,10 @@ impl Journal {
             return false;
         }
         let page = page_size();
-        let target = (self.pos + PREFAULT_AHEAD).min(self.map.mapped());
+        // Page aligned: madvise rejects an unaligned start.
+        let target = (self.pos + PREFAULT_AHEAD)
+            .next_multiple_of(page)
+            .min(self.map.mapped());
         if self.faulted < self.pos {
             self.faulted = self.pos - self.pos % page;
         }
@@ -177,9 +180,20 @@ impl Journal {
             return false;
         }
         let n = PREFAULT_STEP.min(target - self.faulted);
-        self.map.prefault(self.faulted, n);
+        if let Err(e) = self.map.prefault(self.faulted, n) {
+            // Appends still work, taking the page faults themselves.
+            tracing::warn!(path = %self.path.display(), error = %e, "store journal: prefault failed, disabled");
+            self.prefault = false;
+            return false;
+        }
         self.faulted += n;
         true
+    }
+
+    /// Whether prefaulting is (still) on: it turns itself off on error.
+    #[cfg(test)]
+    pub(crate) fn prefaulting(&self) -> bool {
+        self.prefault
     }
 
     /// True when [`prepare`](Self::prepare) has work: the next segment to

@@ -86,6 +86,12 @@ impl FileStore {
         self.index.min_seq().map(|lo| (lo, self.index.max_seq()))
     }
 
+    /// Whether the journal still prefaults pages ahead.
+    #[cfg(test)]
+    pub(crate) fn prefaulting(&self) -> bool {
+        self.journal.prefaulting()
+    }
+
     fn group_commit_deadline(&self) -> Option<UtcTimestamp> {
         let interval = self.options.fsync.interval_nanos()?;
         (self.journal.dirty() || self.seq_dirty)

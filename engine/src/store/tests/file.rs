@@ -262,6 +262,24 @@ fn upkeep_is_announced_and_done_by_sync() {
 }
 
 #[test]
+fn prefault_keeps_working_with_odd_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = opts();
+    o.segment_bytes = 8 << 20;
+    o.max_journal_bytes = 32 << 20;
+    let mut store = FileStore::open(files(&dir), o, ts(0)).unwrap();
+    for seq in 1..=20_000u64 {
+        let body = vec![b'x'; (seq % 97) as usize];
+        store.append(seq, &body).unwrap();
+        if seq % 10 == 0 {
+            store.sync(ts(seq as i64)).unwrap();
+        }
+    }
+    assert!(store.prefaulting(), "a prefault call failed (alignment?)");
+    assert!(store.journal_used() > 1 << 20);
+}
+
+#[test]
 fn journal_full_is_a_typed_error_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut o = opts();
