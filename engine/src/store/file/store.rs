@@ -358,3 +358,16 @@ impl MessageStore for FileStore {
         }
     }
 }
+
+impl Drop for FileStore {
+    /// A clean close honours the policy: group commit flushes what is
+    /// pending (errors can only be logged here).
+    fn drop(&mut self) {
+        if self.options.fsync == FsyncPolicy::Never || !(self.journal.dirty() || self.seq_dirty) {
+            return;
+        }
+        if let Err(e) = self.journal.sync().and_then(|()| self.seq.sync()) {
+            tracing::warn!(error = %e, "store: flush on close failed");
+        }
+    }
+}
