@@ -96,12 +96,22 @@ fn handler_waiting_for_a_silent_peer_closes_at_its_deadline() {
 
 #[test]
 fn graceful_close_with_unsendable_bytes_ends_at_the_deadline() {
+    graceful_close_at_deadline(None);
+}
+
+#[test]
+fn graceful_close_with_unsendable_zero_copy_bytes_ends_at_the_deadline() {
+    graceful_close_at_deadline(Some(64 * 1024));
+}
+
+fn graceful_close_at_deadline(zc: Option<usize>) {
     let _g = serial();
-    with_timeout(20, || {
+    with_timeout(20, move || {
         let log = new_log();
         let l2 = log.clone();
         let mut cfg = config(Mode::Block);
         cfg.max_outbound_queue_bytes = 64 << 20;
+        cfg.send_zc_min_bytes = zc;
         // 32 MiB cannot fit in the socket buffers of a peer that never reads.
         let (r, addr) = server(cfg, move || {
             let mut s = Script::new(&l2);
@@ -137,7 +147,7 @@ fn graceful_close_with_unsendable_bytes_ends_at_the_deadline() {
             st.closed_aborted, 1,
             "unsent bytes dropped with SO_LINGER 0"
         );
-        assert!(st.send_timeouts_fired >= 1);
+        assert_eq!(st.sends_zc > 0, zc.is_some());
         assert_clean(addr.port(), base + 1);
         drop(peer);
         assert_clean(addr.port(), base);

@@ -33,6 +33,10 @@ impl<H: ConnectionHandler> Reactor<H> {
         }
         let s = slot as u32;
         if mode.is_now() {
+            if c.zc_notif_pending {
+                // A zero-copy send still holds `wire`; only a reset frees it at once.
+                return self.abort(slot, None);
+            }
             if c.queued() == 0 && !c.send_pending {
                 return self.finish(slot);
             }
@@ -49,6 +53,17 @@ impl<H: ConnectionHandler> Reactor<H> {
         // Graceful: stop reading, flush until the handler's deadline.
         c.phase = Phase::Draining;
         c.close_deadline = deadline;
+        c.ts_close = rel_timespec(deadline, now, 0);
+        c.close_timer_pending = true;
+        let timer = opcode::Timeout::new(&c.ts_close).build().user_data(ud(
+            Op::CloseTimer,
+            0,
+            c.generation,
+            s,
+        ));
+        c.inflight += 1;
+        self.ring.push(&[timer]);
+        let c = &mut self.conns[slot];
         let mut entries = [None, None];
         if c.recv_pending {
             let target = ud(Op::Recv, c.recv_seq, c.generation, s);
@@ -134,6 +149,16 @@ impl<H: ConnectionHandler> Reactor<H> {
             .build()
             .user_data(ud(Op::Close, 0, g, s));
         c.inflight += 3;
+        let timer = c.close_timer_pending.then(|| {
+            // Not tied to the fd: remove it so the slot is released now.
+            opcode::TimeoutRemove::new(ud(Op::CloseTimer, 0, g, s))
+                .build()
+                .user_data(ud(Op::Update, 0, g, s))
+        });
+        if let Some(t) = timer {
+            c.inflight += 1;
+            self.ring.push(&[t]);
+        }
         self.ring.push(&[cancel, middle, close]);
     }
 

@@ -42,8 +42,9 @@ pub struct ReactorConfig {
     pub huge_pages: bool,
     /// Call `mlockall(MCL_CURRENT | MCL_FUTURE)` at start.
     pub mlockall: bool,
-    /// Timeout for the (link-timed) connect of outbound connections.
-    pub connect_timeout: Duration,
+    /// Sends of at least this many bytes use SendZc (zero-copy pays only for
+    /// large writes: it pins pages and costs an extra completion).
+    pub send_zc_min_bytes: Option<usize>,
 }
 
 impl Default for ReactorConfig {
@@ -62,7 +63,7 @@ impl Default for ReactorConfig {
             default_deadline: Duration::from_secs(30),
             huge_pages: true,
             mlockall: false,
-            connect_timeout: Duration::from_secs(5),
+            send_zc_min_bytes: Some(64 * 1024),
         }
     }
 }

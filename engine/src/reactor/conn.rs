@@ -23,11 +23,12 @@ pub(crate) enum Op {
     Accept,
     ListenerClose,
     Wake,
+    CloseTimer,
 }
 
 impl Op {
     fn from_u8(v: u8) -> Option<Self> {
-        const ALL: [Op; 14] = [
+        const ALL: [Op; 15] = [
             Op::Recv,
             Op::RecvTimeout,
             Op::Send,
@@ -42,6 +43,7 @@ impl Op {
             Op::Accept,
             Op::ListenerClose,
             Op::Wake,
+            Op::CloseTimer,
         ];
         ALL.get(usize::from(v).wrapping_sub(1)).copied()
     }
@@ -113,6 +115,10 @@ pub(crate) struct Conn<H> {
     pub(crate) send_pending: bool,
     pub(crate) send_seq: u8,
     pub(crate) send_deadline: Timestamp,
+    /// A SendZc's notification is outstanding: `wire` must stay untouched.
+    pub(crate) zc_notif_pending: bool,
+    /// The graceful-close timer (a standalone Timeout) is in flight.
+    pub(crate) close_timer_pending: bool,
     pub(crate) close_deadline: Timestamp,
     /// Operations submitted whose CQE has not arrived yet.
     pub(crate) inflight: u32,
@@ -123,6 +129,7 @@ pub(crate) struct Conn<H> {
     pub(crate) ts_recv: Timespec,
     pub(crate) ts_send: Timespec,
     pub(crate) ts_update: Timespec,
+    pub(crate) ts_close: Timespec,
     pub(crate) addr: RawAddr,
 }
 
@@ -146,6 +153,8 @@ impl<H> Conn<H> {
             send_pending: false,
             send_seq: 0,
             send_deadline: 0,
+            zc_notif_pending: false,
+            close_timer_pending: false,
             close_deadline: 0,
             inflight: 0,
             fd_closed: false,
@@ -153,6 +162,7 @@ impl<H> Conn<H> {
             ts_recv: Timespec::new(),
             ts_send: Timespec::new(),
             ts_update: Timespec::new(),
+            ts_close: Timespec::new(),
             addr: RawAddr::empty(),
         }
     }
@@ -184,6 +194,8 @@ impl<H> Conn<H> {
         self.reason = None;
         self.recv_pending = false;
         self.send_pending = false;
+        self.zc_notif_pending = false;
+        self.close_timer_pending = false;
         self.inflight = 0;
         self.fd_closed = false;
     }

@@ -336,7 +336,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                 }
             }
             _ if tag.slot == u32::MAX => {}
-            _ => self.on_conn_cqe(tag, res),
+            _ => self.on_conn_cqe(tag, res, flags),
         }
     }
 
@@ -368,6 +368,11 @@ impl<H: ConnectionHandler> Reactor<H> {
             unsafe { libc::close(fd) };
             return;
         };
+        if self.stopping {
+            self.stats.accept_rejected += 1;
+            unsafe { libc::close(fd) };
+            return;
+        }
         let Some(slot) = self.free.pop() else {
             tracing::warn!(local = %l.local, "accepted connection dropped: no free slot");
             self.stats.accept_rejected += 1;

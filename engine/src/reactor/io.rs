@@ -4,7 +4,7 @@ use super::conn::{abs_timespec, rel_timespec, ud, Op, Phase, Tag};
 use super::event_loop::Reactor;
 use super::handler::{CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, Timestamp};
 use super::sys;
-use io_uring::{opcode, squeue, types};
+use io_uring::{cqueue, opcode, squeue, types};
 
 /// When the free space behind the unparsed bytes falls below this share of
 /// the buffer, the partial frame is moved to the front.
@@ -13,7 +13,7 @@ const COMPACT_DIVISOR: usize = 4;
 const PAST_DEADLINE_RETRY_NS: i64 = 1_000_000;
 
 impl<H: ConnectionHandler> Reactor<H> {
-    pub(crate) fn on_conn_cqe(&mut self, tag: Tag, res: i32) {
+    pub(crate) fn on_conn_cqe(&mut self, tag: Tag, res: i32, flags: u32) {
         let slot = tag.slot as usize;
         let Some(c) = self.conns.get_mut(slot) else {
             return;
@@ -44,8 +44,17 @@ impl<H: ConnectionHandler> Reactor<H> {
             Op::Update if res < 0 && res != -libc::ENOENT && res != -libc::EALREADY => {
                 tracing::error!(errno = -res, "linked timeout update failed");
             }
+            Op::Send if cqueue::notif(flags) => {
+                // SendZc: the kernel no longer references `wire`.
+                c.zc_notif_pending = false;
+            }
             Op::Send if tag.seq == c.send_seq => {
                 c.send_pending = false;
+                if cqueue::more(flags) {
+                    // SendZc: a notification CQE follows.
+                    c.inflight += 1;
+                    c.zc_notif_pending = true;
+                }
                 if res > 0 {
                     self.stats.bytes_out += res as u64;
                     c.wire_off += res as usize;
@@ -88,6 +97,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                 }
             }
             Op::Close => c.fd_closed = true,
+            Op::CloseTimer => c.close_timer_pending = false,
             _ => {}
         }
     }
@@ -190,6 +200,11 @@ impl<H: ConnectionHandler> Reactor<H> {
                     if !self.conns[slot].send_pending && !self.start_send(slot, None) =>
                 {
                     self.finish(slot);
+                }
+                Phase::Connecting => {
+                    if let Some(mode) = self.conns[slot].close_req {
+                        self.abort(slot, Some(CloseReason::Requested(mode)));
+                    }
                 }
                 Phase::Closing => {
                     let c = &self.conns[slot];
@@ -300,6 +315,11 @@ impl<H: ConnectionHandler> Reactor<H> {
     /// Returns false if nothing was queued.
     pub(crate) fn start_send(&mut self, slot: usize, deadline: Option<Timestamp>) -> bool {
         let c = &mut self.conns[slot];
+        if c.zc_notif_pending {
+            // `wire` is still referenced by a zero-copy send: wait for its
+            // notification (which marks the connection dirty again).
+            return true;
+        }
         if c.wire_off >= c.wire.len() {
             c.wire.clear();
             c.wire_off = 0;
@@ -320,9 +340,20 @@ impl<H: ConnectionHandler> Reactor<H> {
             } else {
                 0
             };
-        let send = opcode::Send::new(types::Fd(c.fd), rest.as_ptr(), len)
-            .flags(flags)
-            .build();
+        // Never zero-copy for the close-now flush: its notification could
+        // hold the close until a peer that does not read acknowledges.
+        let zc_min = self.cfg.send_zc_min_bytes;
+        let zc = deadline.is_some() && zc_min.is_some_and(|min| rest.len() >= min);
+        let send = if zc {
+            self.stats.sends_zc += 1;
+            opcode::SendZc::new(types::Fd(c.fd), rest.as_ptr(), len)
+                .flags(flags)
+                .build()
+        } else {
+            opcode::Send::new(types::Fd(c.fd), rest.as_ptr(), len)
+                .flags(flags)
+                .build()
+        };
         self.stats.sends_submitted += 1;
         match deadline {
             Some(d) => {
@@ -348,16 +379,21 @@ impl<H: ConnectionHandler> Reactor<H> {
         true
     }
 
+    /// Graceful close: flush, but never past `close_deadline` (a standalone
+    /// timer wakes us even while waiting for a zero-copy notification).
     fn service_draining(&mut self, slot: usize) {
         let c = &self.conns[slot];
-        if c.send_pending {
-            return;
-        }
         let d = c.close_deadline;
-        if c.queued() == 0 {
+        if sys::now() >= d {
+            if c.queued() == 0 && !c.send_pending && !c.zc_notif_pending {
+                self.finish(slot);
+            } else {
+                self.abort(slot, None);
+            }
+        } else if c.send_pending || c.zc_notif_pending {
+            // Wait: the send, its linked timeout, or the close timer reports.
+        } else if c.queued() == 0 {
             self.finish(slot);
-        } else if sys::now() >= d {
-            self.abort(slot, None);
         } else {
             self.start_send(slot, Some(d));
         }

@@ -34,6 +34,7 @@ counters! {
     deadlines_delivered: "on_deadline calls.",
     sends_submitted: "Send operations submitted.",
     sends_linked: "Send operations submitted with a linked timeout.",
+    sends_zc: "Sends submitted as zero-copy (SendZc).",
     send_timeouts_fired: "Send linked timeouts that fired.",
     bytes_in: "Bytes received.",
     bytes_out: "Bytes sent.",
