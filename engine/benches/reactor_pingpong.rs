@@ -3,7 +3,7 @@
 //! `cargo bench -p ringfix-engine --bench reactor_pingpong`.
 
 use ringfix_engine::reactor::{
-    self, CloseReason, ConnectionHandler, Ctx, Framed, Mode, ReactorConfig, Timestamp,
+    self, CloseReason, ConnectionHandler, Ctx, Framed, Mode, ReactorConfig, UtcTimestamp,
 };
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -22,16 +22,16 @@ impl ConnectionHandler for Echo {
             None => Framed::Incomplete,
         }
     }
-    fn on_open(&mut self, _ctx: &mut Ctx<'_>, _now: Timestamp) {}
-    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, _now: Timestamp) {
+    fn on_open(&mut self, _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {}
+    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, _now: UtcTimestamp) {
         ctx.outbound().extend_from_slice(frame);
     }
-    fn on_garbled(&mut self, _s: &[u8], _ctx: &mut Ctx<'_>, _now: Timestamp) {}
-    fn on_deadline(&mut self, _ctx: &mut Ctx<'_>, _now: Timestamp) {}
-    fn deadline(&self) -> Option<Timestamp> {
+    fn on_garbled(&mut self, _s: &[u8], _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {}
+    fn on_deadline(&mut self, _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {}
+    fn deadline(&self) -> Option<UtcTimestamp> {
         None
     }
-    fn on_closed(&mut self, _r: &CloseReason, _now: Timestamp) {}
+    fn on_closed(&mut self, _r: &CloseReason, _now: UtcTimestamp) {}
 }
 
 fn pin(core: usize) {

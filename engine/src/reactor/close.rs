@@ -3,7 +3,7 @@
 
 use super::conn::{rel_timespec, ud, Op, Phase};
 use super::event_loop::Reactor;
-use super::handler::{CloseMode, CloseReason, ConnectionHandler};
+use super::handler::{utc, CloseMode, CloseReason, ConnectionHandler};
 use super::sys::{self, LINGER_ZERO};
 use io_uring::{opcode, squeue, types};
 
@@ -170,7 +170,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             .take()
             .unwrap_or(CloseReason::Requested(CloseMode::Now));
         if let Some(mut h) = c.handler.take() {
-            h.on_closed(&reason, sys::now());
+            h.on_closed(&reason, utc(sys::now()));
         }
         c.reset();
         self.free.push(slot as u32);

@@ -1,6 +1,6 @@
 //! Per-connection state and the user_data encoding of ring operations.
 
-use super::handler::{CloseMode, CloseReason, ConnId, Timestamp};
+use super::handler::{CloseMode, CloseReason, ConnId, Nanos};
 use super::sys::RawAddr;
 use io_uring::types::Timespec;
 use std::os::fd::RawFd;
@@ -111,15 +111,15 @@ pub(crate) struct Conn<H> {
     pub(crate) recv_pending: bool,
     pub(crate) recv_seq: u8,
     /// The handler deadline the in-flight Recv's timeout was armed for.
-    pub(crate) recv_deadline: Timestamp,
+    pub(crate) recv_deadline: Nanos,
     pub(crate) send_pending: bool,
     pub(crate) send_seq: u8,
-    pub(crate) send_deadline: Timestamp,
+    pub(crate) send_deadline: Nanos,
     /// A SendZc's notification is outstanding: `wire` must stay untouched.
     pub(crate) zc_notif_pending: bool,
     /// The graceful-close timer (a standalone Timeout) is in flight.
     pub(crate) close_timer_pending: bool,
-    pub(crate) close_deadline: Timestamp,
+    pub(crate) close_deadline: Nanos,
     /// Operations submitted whose CQE has not arrived yet.
     pub(crate) inflight: u32,
     pub(crate) fd_closed: bool,
@@ -202,7 +202,7 @@ impl<H> Conn<H> {
 }
 
 /// Absolute CLOCK_REALTIME timespec for a deadline.
-pub(crate) fn abs_timespec(t: Timestamp) -> Timespec {
+pub(crate) fn abs_timespec(t: Nanos) -> Timespec {
     let t = t.max(0);
     Timespec::new()
         .sec((t / 1_000_000_000) as u64)
@@ -212,7 +212,7 @@ pub(crate) fn abs_timespec(t: Timestamp) -> Timespec {
 /// Relative timespec from `now` to `t` (at least `min_ns`). Timeout updates
 /// take relative times: the kernel rejects a clock flag on an update, and a
 /// relative time is right whatever clock the timer was created with.
-pub(crate) fn rel_timespec(t: Timestamp, now: Timestamp, min_ns: i64) -> Timespec {
+pub(crate) fn rel_timespec(t: Nanos, now: Nanos, min_ns: i64) -> Timespec {
     let d = t.saturating_sub(now).max(min_ns).max(0);
     Timespec::new()
         .sec((d / 1_000_000_000) as u64)

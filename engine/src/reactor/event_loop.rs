@@ -4,7 +4,7 @@ use super::buffers::RecvBuffers;
 use super::config::{Mode, ReactorConfig, ReactorError};
 use super::conn::{decode, ud, Conn, Op, Phase};
 use super::control::{Command, Factory, Shared};
-use super::handler::{AcceptInfo, CloseReason, ConnectionHandler, Ctx};
+use super::handler::{utc, AcceptInfo, CloseReason, ConnectionHandler, Ctx};
 use super::ring::Ring;
 use super::stats::StatsSnapshot;
 use super::sys::{self, RawAddr};
@@ -161,7 +161,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                                     out: &mut c.out,
                                     close: &mut c.close_req,
                                 };
-                                h.on_notify(&mut ctx, now);
+                                h.on_notify(&mut ctx, utc(now));
                             }
                             Self::mark(&mut self.dirty, c, id.slot);
                         }
@@ -244,7 +244,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                     out: &mut c.out,
                     close: &mut c.close_req,
                 };
-                h.on_stop(&mut ctx, now);
+                h.on_stop(&mut ctx, utc(now));
             }
             Self::mark(&mut self.dirty, c, slot as u32);
         }
@@ -253,7 +253,7 @@ impl<H: ConnectionHandler> Reactor<H> {
     fn connect(&mut self, addr: SocketAddr, timeout: Duration, mut handler: H) {
         let fail = |h: &mut H, errno: i32, stats: &mut StatsSnapshot| {
             stats.connect_failed += 1;
-            h.on_closed(&CloseReason::ConnectFailed(errno), sys::now());
+            h.on_closed(&CloseReason::ConnectFailed(errno), utc(sys::now()));
         };
         if self.stopping {
             return fail(&mut handler, libc::ECANCELED, &mut self.stats);
@@ -403,7 +403,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             out: &mut c.out,
             close: &mut c.close_req,
         };
-        handler.on_open(&mut ctx, sys::now());
+        handler.on_open(&mut ctx, utc(sys::now()));
         c.handler = Some(handler);
         Self::mark(&mut self.dirty, c, slot);
     }

@@ -2,8 +2,10 @@
 
 use std::fmt;
 
-/// Wall-clock time in nanoseconds since the Unix epoch (UTC): the session clock.
-pub type Timestamp = i64;
+pub use ringfix_codec::UtcTimestamp;
+
+/// Internal time: nanoseconds since the Unix epoch (the value of a [`UtcTimestamp`]).
+pub(crate) type Nanos = i64;
 
 /// Result of framing the start of the receive buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +19,16 @@ pub enum Framed {
         /// Bytes to drop.
         skip: usize,
     },
+}
+
+impl From<ringfix_codec::Frame> for Framed {
+    fn from(f: ringfix_codec::Frame) -> Self {
+        match f {
+            ringfix_codec::Frame::Complete(len) => Self::Complete(len),
+            ringfix_codec::Frame::Incomplete => Self::Incomplete,
+            ringfix_codec::Frame::Garbled { skip, .. } => Self::Garbled { skip },
+        }
+    }
 }
 
 /// How a connection should be closed.
@@ -75,6 +87,10 @@ impl fmt::Display for CloseReason {
     }
 }
 
+pub(crate) fn utc(ns: Nanos) -> UtcTimestamp {
+    UtcTimestamp::from_nanos(ns)
+}
+
 /// Identifies one connection of one reactor (slot + generation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ConnId {
@@ -127,26 +143,29 @@ impl Ctx<'_> {
 /// session it belongs to) or handed to [`crate::reactor::Remote::connect`].
 pub trait ConnectionHandler {
     /// Frames the start of `buf`; frames longer than `max_len` must be reported
-    /// as `Garbled` (they can never fit in the receive buffer).
-    fn frame(&mut self, buf: &[u8], max_len: usize) -> Framed;
+    /// as `Garbled` (they can never fit in the receive buffer). The default is
+    /// FIX framing ([`ringfix_codec::frame`]).
+    fn frame(&mut self, buf: &[u8], max_len: usize) -> Framed {
+        ringfix_codec::frame(buf, max_len).into()
+    }
     /// The connection is established.
-    fn on_open(&mut self, ctx: &mut Ctx<'_>, now: Timestamp);
+    fn on_open(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp);
     /// One complete frame, borrowed from the receive buffer.
-    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: Timestamp);
+    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp);
     /// Bytes dropped because they were not a frame.
-    fn on_garbled(&mut self, skipped: &[u8], ctx: &mut Ctx<'_>, now: Timestamp);
+    fn on_garbled(&mut self, skipped: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp);
     /// `now` is at or past [`Self::deadline`].
-    fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: Timestamp);
+    fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp);
     /// The next deadline; `None` means the reactor's `default_deadline` from now.
-    fn deadline(&self) -> Option<Timestamp>;
+    fn deadline(&self) -> Option<UtcTimestamp>;
     /// Another thread called [`crate::reactor::Remote::notify`] for this connection.
-    fn on_notify(&mut self, _ctx: &mut Ctx<'_>, _now: Timestamp) {}
+    fn on_notify(&mut self, _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {}
     /// The reactor is stopping; the default closes gracefully.
-    fn on_stop(&mut self, ctx: &mut Ctx<'_>, _now: Timestamp) {
+    fn on_stop(&mut self, ctx: &mut Ctx<'_>, _now: UtcTimestamp) {
         ctx.close(CloseMode::Graceful);
     }
     /// The connection is closed: its fd is closed and no operation is left.
-    fn on_closed(&mut self, reason: &CloseReason, now: Timestamp);
+    fn on_closed(&mut self, reason: &CloseReason, now: UtcTimestamp);
 }
 
 /// Information about a freshly accepted connection, for a listener's factory.

@@ -2,7 +2,9 @@
 
 use super::conn::{abs_timespec, rel_timespec, ud, Op, Phase, Tag};
 use super::event_loop::Reactor;
-use super::handler::{CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, Timestamp};
+use super::handler::{
+    utc, CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, Nanos, UtcTimestamp,
+};
 use super::sys;
 use io_uring::{cqueue, opcode, squeue, types};
 
@@ -84,7 +86,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                             out: &mut c.out,
                             close: &mut c.close_req,
                         };
-                        h.on_open(&mut ctx, sys::now());
+                        h.on_open(&mut ctx, utc(sys::now()));
                     }
                 } else {
                     self.stats.connect_failed += 1;
@@ -122,20 +124,20 @@ impl<H: ConnectionHandler> Reactor<H> {
             match h.frame(data, cap) {
                 Framed::Complete(len) if len > 0 && len <= data.len() => {
                     self.stats.frames_in += 1;
-                    h.on_frame(&data[..len], &mut ctx, now);
+                    h.on_frame(&data[..len], &mut ctx, utc(now));
                     start += len;
                 }
                 Framed::Incomplete => break,
                 Framed::Garbled { skip } => {
                     let skip = skip.clamp(1, data.len());
                     self.stats.garbled_bytes += skip as u64;
-                    h.on_garbled(&data[..skip], &mut ctx, now);
+                    h.on_garbled(&data[..skip], &mut ctx, utc(now));
                     start += skip;
                 }
                 Framed::Complete(_) => {
                     // A framer bug: report everything as garbled rather than loop.
                     self.stats.garbled_bytes += data.len() as u64;
-                    h.on_garbled(data, &mut ctx, now);
+                    h.on_garbled(data, &mut ctx, utc(now));
                     start = end;
                 }
             }
@@ -177,12 +179,13 @@ impl<H: ConnectionHandler> Reactor<H> {
     }
 
     /// The handler's deadline, or the default from now.
-    pub(crate) fn deadline_of(&self, slot: usize, now: Timestamp) -> Timestamp {
+    pub(crate) fn deadline_of(&self, slot: usize, now: Nanos) -> Nanos {
         let default = now.saturating_add(self.cfg.default_deadline.as_nanos() as i64);
         self.conns[slot]
             .handler
             .as_ref()
             .and_then(|h| h.deadline())
+            .map(UtcTimestamp::as_nanos)
             .unwrap_or(default)
     }
 
@@ -236,7 +239,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                     out: &mut c.out,
                     close: &mut c.close_req,
                 };
-                h.on_deadline(&mut ctx, now);
+                h.on_deadline(&mut ctx, utc(now));
             }
             if self.apply_requests(slot) {
                 return;
@@ -289,7 +292,7 @@ impl<H: ConnectionHandler> Reactor<H> {
     }
 
     /// Recv into the free tail of the buffer, linked to the deadline.
-    fn arm_recv(&mut self, slot: usize, d: Timestamp, now: Timestamp) {
+    fn arm_recv(&mut self, slot: usize, d: Nanos, now: Nanos) {
         let ptr = unsafe { self.bufs.ptr(slot).add(self.conns[slot].rx_end) };
         let c = &mut self.conns[slot];
         let len = (self.bufs.size() - c.rx_end) as u32;
@@ -313,7 +316,7 @@ impl<H: ConnectionHandler> Reactor<H> {
 
     /// Sends queued bytes: linked to `deadline`, or non-blocking when `None`.
     /// Returns false if nothing was queued.
-    pub(crate) fn start_send(&mut self, slot: usize, deadline: Option<Timestamp>) -> bool {
+    pub(crate) fn start_send(&mut self, slot: usize, deadline: Option<Nanos>) -> bool {
         let c = &mut self.conns[slot];
         if c.zc_notif_pending {
             // `wire` is still referenced by a zero-copy send: wait for its

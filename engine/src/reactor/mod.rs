@@ -20,10 +20,9 @@ mod sys;
 pub use config::{Mode, ReactorConfig, ReactorError};
 pub use control::{Factory, ReactorHandle, Remote};
 pub use handler::{
-    AcceptInfo, CloseMode, CloseReason, ConnId, ConnectionHandler, Ctx, Framed, Timestamp,
+    AcceptInfo, CloseMode, CloseReason, ConnId, ConnectionHandler, Ctx, Framed, UtcTimestamp,
 };
 pub use stats::{ReactorStats, StatsSnapshot};
-pub use sys::now;
 
 use control::Shared;
 use std::sync::{mpsc, Arc};

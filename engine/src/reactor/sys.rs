@@ -1,13 +1,14 @@
 //! Small socket and clock helpers (the setup path; I/O goes through the ring).
 
-use super::handler::Timestamp;
+use super::handler::Nanos;
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::RawFd;
 
-/// Wall-clock now, nanoseconds since the Unix epoch.
-pub fn now() -> Timestamp {
+/// Wall-clock now, nanoseconds since the Unix epoch (CLOCK_REALTIME: the
+/// session clock, and the clock of our absolute linked timeouts).
+pub(crate) fn now() -> Nanos {
     let mut ts: libc::timespec = unsafe { zeroed() };
     unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
     ts.tv_sec * 1_000_000_000 + ts.tv_nsec

@@ -4,7 +4,7 @@
 
 use ringfix_engine::reactor::{
     self, CloseMode, CloseReason, ConnId, ConnectionHandler, Ctx, Framed, Mode, ReactorConfig,
-    ReactorHandle, Timestamp,
+    ReactorHandle, UtcTimestamp,
 };
 use std::net::SocketAddr;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
@@ -170,7 +170,7 @@ pub struct Script {
     /// On a frame equal to `trigger`: send `reply`, close with `mode`, and
     /// (when `Some`) set the deadline to now + this.
     pub trigger: Option<Trigger>,
-    pub deadline: Option<Timestamp>,
+    pub deadline: Option<UtcTimestamp>,
     /// On notify: send these bytes and set the deadline to now + this.
     pub on_notify: Option<(Vec<u8>, Duration)>,
 }
@@ -210,13 +210,13 @@ impl ConnectionHandler for Script {
         }
     }
 
-    fn on_open(&mut self, ctx: &mut Ctx<'_>, now: Timestamp) {
-        self.deadline = Some(now + ns(self.initial_deadline));
+    fn on_open(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        self.deadline = Some(now.plus_nanos(ns(self.initial_deadline)));
         ctx.outbound().extend_from_slice(&self.greeting);
         self.push(Event::Open(ctx.id()));
     }
 
-    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: Timestamp) {
+    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
         self.push(Event::Frame(frame.to_vec()));
         if self.echo {
             ctx.outbound().extend_from_slice(frame);
@@ -228,43 +228,43 @@ impl ConnectionHandler for Script {
                     ctx.close(*mode);
                 }
                 if let Some(d) = deadline {
-                    self.deadline = Some(now + ns(*d));
+                    self.deadline = Some(now.plus_nanos(ns(*d)));
                 }
             }
         }
     }
 
-    fn on_garbled(&mut self, skipped: &[u8], _ctx: &mut Ctx<'_>, _now: Timestamp) {
+    fn on_garbled(&mut self, skipped: &[u8], _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {
         self.push(Event::Garbled(skipped.to_vec()));
     }
 
-    fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: Timestamp) {
+    fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
         self.push(Event::Deadline);
         match self.on_deadline {
             OnDeadline::Close(mode) => {
                 ctx.close(mode);
-                self.deadline = Some(now + ns(Duration::from_millis(200)));
+                self.deadline = Some(now.plus_nanos(ns(Duration::from_millis(200))));
             }
             OnDeadline::Extend(d, bytes) => {
-                self.deadline = Some(now + ns(d));
+                self.deadline = Some(now.plus_nanos(ns(d)));
                 let out = ctx.outbound();
                 out.resize(out.len() + bytes, b'x');
             }
         }
     }
 
-    fn on_notify(&mut self, ctx: &mut Ctx<'_>, now: Timestamp) {
+    fn on_notify(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
         if let Some((bytes, d)) = &self.on_notify {
             ctx.outbound().extend_from_slice(bytes);
-            self.deadline = Some(now + ns(*d));
+            self.deadline = Some(now.plus_nanos(ns(*d)));
         }
     }
 
-    fn deadline(&self) -> Option<Timestamp> {
+    fn deadline(&self) -> Option<UtcTimestamp> {
         self.deadline
     }
 
-    fn on_closed(&mut self, reason: &CloseReason, _now: Timestamp) {
+    fn on_closed(&mut self, reason: &CloseReason, _now: UtcTimestamp) {
         self.push(Event::Closed(reason.clone()));
     }
 }
