@@ -213,3 +213,51 @@ fn peer_that_stops_reading_hits_the_queue_limit_and_others_are_not_delayed() {
         shutdown(r);
     });
 }
+
+/// (On loopback the kernel copies SendZc data, so its notification comes at
+/// once; on a NIC it waits for the peer's ACK, which this peer never sends.)
+#[test]
+fn close_now_while_a_large_send_is_stuck_resets_at_once() {
+    let _g = serial();
+    with_timeout(20, || {
+        let log = new_log();
+        let l2 = log.clone();
+        let mut cfg = config(Mode::Block);
+        cfg.max_outbound_queue_bytes = 64 << 20;
+        cfg.send_zc_min_bytes = Some(64 * 1024);
+        let (r, addr) = server(cfg, move || {
+            let mut s = Script::new(&l2);
+            s.trigger = Some((b"Fbig\n".to_vec(), vec![b'x'; 32 << 20], None, None));
+            s.notify_close = Some(CloseMode::Now);
+            s
+        });
+        let base = fd_count();
+        let mut peer = TcpStream::connect(addr).unwrap();
+        peer.write_all(b"Fbig\n").unwrap();
+        // Let the send fill both socket buffers and block.
+        assert!(wait_until(Duration::from_secs(5), || r
+            .stats()
+            .snapshot()
+            .sends_zc
+            >= 1));
+        std::thread::sleep(Duration::from_millis(100));
+        r.notify(open_id(&log).unwrap()).unwrap();
+        assert!(wait_until(Duration::from_secs(5), || closed_reason(&log).is_some()));
+        let asked = first(&log, |e| *e == Event::Notified).unwrap();
+        let closed = first(&log, |e| matches!(e, Event::Closed(_))).unwrap();
+        assert!(
+            closed - asked < Duration::from_millis(50),
+            "close took {:?}",
+            closed - asked
+        );
+        assert_eq!(
+            closed_reason(&log),
+            Some(CloseReason::Requested(CloseMode::Now))
+        );
+        assert_eq!(r.stats().snapshot().closed_aborted, 1);
+        assert_clean(addr.port(), base + 1);
+        drop(peer);
+        assert_clean(addr.port(), base);
+        shutdown(r);
+    });
+}

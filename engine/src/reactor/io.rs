@@ -196,8 +196,17 @@ impl<H: ConnectionHandler> Reactor<H> {
             match phase {
                 Phase::Open => self.service_open(slot),
                 Phase::Draining => self.service_draining(slot),
-                Phase::Cancelling if self.conns[slot].inflight == 0 => {
-                    self.conns[slot].phase = Phase::FlushNow;
+                Phase::Cancelling
+                    if self.conns[slot].inflight
+                        == u32::from(self.conns[slot].zc_notif_pending) =>
+                {
+                    if self.conns[slot].zc_notif_pending {
+                        // A zero-copy send still holds `wire` (it may never be
+                        // acknowledged): only a reset frees it at once.
+                        self.abort(slot, None);
+                    } else {
+                        self.conns[slot].phase = Phase::FlushNow;
+                    }
                 }
                 Phase::FlushNow
                     if !self.conns[slot].send_pending && !self.start_send(slot, None) =>

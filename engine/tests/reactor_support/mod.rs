@@ -107,6 +107,7 @@ pub enum Event {
     Frame(Vec<u8>),
     Garbled(Vec<u8>),
     Deadline,
+    Notified,
     Closed(CloseReason),
 }
 
@@ -173,6 +174,8 @@ pub struct Script {
     pub deadline: Option<UtcTimestamp>,
     /// On notify: send these bytes and set the deadline to now + this.
     pub on_notify: Option<(Vec<u8>, Duration)>,
+    /// On notify: ask to close.
+    pub notify_close: Option<CloseMode>,
 }
 
 impl Script {
@@ -186,6 +189,7 @@ impl Script {
             trigger: None,
             deadline: None,
             on_notify: None,
+            notify_close: None,
         }
     }
 
@@ -257,6 +261,10 @@ impl ConnectionHandler for Script {
         if let Some((bytes, d)) = &self.on_notify {
             ctx.outbound().extend_from_slice(bytes);
             self.deadline = Some(now.plus_nanos(ns(*d)));
+        }
+        if let Some(mode) = self.notify_close {
+            self.push(Event::Notified);
+            ctx.close(mode);
         }
     }
 
