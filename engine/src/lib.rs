@@ -7,3 +7,4 @@
 pub mod apps;
 pub mod session;
 pub mod store;
+pub mod reactor;
