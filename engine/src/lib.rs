@@ -4,4 +4,5 @@
 //! `store` never read a clock; time is passed in.
 #![deny(missing_docs)]
 
+pub mod config;
 pub mod store;
