@@ -344,11 +344,25 @@ fn schedule(r: &Reader<'_>) -> Result<Schedule, ConfigError> {
         return Ok(Schedule::non_stop());
     }
     const WHY: &str = "unless NonStopSession=Y";
-    let start = r.require("StartTime", WHY, value::time_of_day)?;
-    let end = r.require("EndTime", WHY, value::time_of_day)?;
-    let tz = r
-        .get("TimeZone", value::time_zone)?
-        .unwrap_or(jiff::tz::TimeZone::UTC);
+    let (start, start_zone) = r.require("StartTime", WHY, value::time_and_zone)?;
+    let (end, end_zone) = r.require("EndTime", WHY, value::time_and_zone)?;
+    let zones = [r.get("TimeZone", value::time_zone)?, start_zone, end_zone];
+    let mut named = zones.into_iter().flatten();
+    let tz = named.next().unwrap_or(jiff::tz::TimeZone::UTC);
+    if named.any(|other| other != tz) {
+        return Err(ConfigError {
+            location: r.location(r.section.line),
+            key: None,
+            kind: ErrorKind::BadValue {
+                expected: "one time zone for TimeZone, StartTime and EndTime",
+                got: ["TimeZone", "StartTime", "EndTime"]
+                    .iter()
+                    .filter_map(|k| r.section.get(k).map(|e| format!("{k}={}", e.value)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            },
+        });
+    }
     match (
         r.get("StartDay", value::weekday)?,
         r.get("EndDay", value::weekday)?,

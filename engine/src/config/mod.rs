@@ -92,6 +92,25 @@ impl EngineConfig {
                     }),
                 });
             }
+            if let Some(other) = sessions.iter().find(|s| {
+                s.role == Role::Acceptor
+                    && settings.role == Role::Acceptor
+                    && s.network.accept_port == settings.network.accept_port
+                    && s.network.accept_host == settings.network.accept_host
+                    && s.tls.enabled != settings.tls.enabled
+            }) {
+                return Err(ConfigError {
+                    location: location(),
+                    key: Some("SocketUseSSL".into()),
+                    kind: ErrorKind::Invalid(SettingsError::Inconsistent {
+                        session: settings.id.to_string(),
+                        message: format!(
+                            "shares its accept address with {} but not its SocketUseSSL",
+                            other.id
+                        ),
+                    }),
+                });
+            }
             sessions.push(settings);
         }
         Ok(Self { sessions, warnings })

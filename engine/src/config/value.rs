@@ -79,6 +79,20 @@ pub(crate) fn time_of_day(v: &str) -> Result<Time, Expected> {
     Time::new(h, m, s, 0).map_err(|_| EXPECTED)
 }
 
+/// `HH:MM:SS`, optionally followed by a time zone name as QuickFIX/J
+/// allows (`09:00:00 America/New_York`).
+pub(crate) fn time_and_zone(v: &str) -> Result<(Time, Option<TimeZone>), Expected> {
+    match v.split_once(char::is_whitespace) {
+        None => time_of_day(v).map(|t| (t, None)),
+        Some((t, zone)) => {
+            const EXPECTED: Expected = "a time HH:MM:SS, optionally followed by a time zone";
+            let t = time_of_day(t).map_err(|_| EXPECTED)?;
+            let zone = time_zone(zone.trim()).map_err(|_| EXPECTED)?;
+            Ok((t, Some(zone)))
+        }
+    }
+}
+
 const DAYS: &[(Weekday, &str)] = &[
     (Weekday::Sunday, "sunday"),
     (Weekday::Monday, "monday"),

@@ -176,3 +176,46 @@ fn session_id_display_like_quickfix() {
     id.qualifier = Some("Q".into());
     assert_eq!(id.to_string(), "FIX.4.2:S/SS->T/TL:Q");
 }
+
+#[test]
+fn start_and_end_time_may_name_the_zone_as_quickfix_j() {
+    let base = format!("[SESSION]\n{ID}ConnectionType=acceptor\nSocketAcceptPort=1\n");
+    let ny = jiff::tz::TimeZone::get("America/New_York").unwrap();
+    let text =
+        format!("{base}StartTime=09:30:00 America/New_York\nEndTime=16:00:00 America/New_York\n");
+    let s = &EngineConfig::parse(&text, "s.cfg").unwrap().sessions[0];
+    assert_eq!(s.schedule.time_zone(), &ny);
+    let text = format!(
+        "{base}StartTime=09:30:00 America/New_York\nEndTime=16:00:00\nTimeZone=America/New_York\n"
+    );
+    assert!(EngineConfig::parse(&text, "s.cfg").is_ok());
+    let clash = format!(
+        "{base}StartTime=09:30:00 America/New_York\nEndTime=16:00:00\nTimeZone=Europe/London\n"
+    );
+    assert_eq!(
+        err(&clash),
+        "s.cfg:1: expected one time zone for TimeZone, StartTime and EndTime, \
+         got \"TimeZone=Europe/London, StartTime=09:30:00 America/New_York, EndTime=16:00:00\""
+    );
+    let bad = format!("{base}StartTime=09:30:00 Nowhere/Land\nEndTime=16:00:00\n");
+    assert_eq!(
+        err(&bad),
+        "s.cfg:7: StartTime: expected a time HH:MM:SS, optionally followed by a time zone, got \"09:30:00 Nowhere/Land\""
+    );
+}
+
+#[test]
+fn acceptors_sharing_a_port_share_tls() {
+    let a =
+        "[SESSION]\nBeginString=FIX.4.4\nSenderCompID=A\nTargetCompID=B\nConnectionType=acceptor\n\
+             SocketAcceptPort=7\nNonStopSession=Y\n";
+    let b = a.replace("TargetCompID=B", "TargetCompID=C");
+    assert!(EngineConfig::parse(&format!("{a}{b}"), "s.cfg").is_ok());
+    let tls = format!("{b}SocketUseSSL=Y\nServerCertificateFile=cert.pem\n");
+    assert_eq!(
+        err(&format!("{a}{tls}")),
+        "s.cfg:8: SocketUseSSL: session FIX.4.4:A->C: shares its accept address with FIX.4.4:A->B but not its SocketUseSSL"
+    );
+    let other_port = tls.replace("SocketAcceptPort=7", "SocketAcceptPort=8");
+    assert!(EngineConfig::parse(&format!("{a}{other_port}"), "s.cfg").is_ok());
+}
