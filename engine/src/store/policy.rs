@@ -21,7 +21,6 @@ pub enum FsyncPolicy {
 
 impl FsyncPolicy {
     /// Group commit interval in nanoseconds, if any.
-    #[allow(dead_code)] // used by the file store (next commit)
     pub(crate) fn interval_nanos(self) -> Option<i64> {
         match self {
             Self::EveryMillis(ms) => Some(i64::from(ms) * 1_000_000),
