@@ -6,8 +6,9 @@ use super::error::{ConfigError, ErrorKind, Location};
 use super::ini::{Entry, Section};
 use super::schedule::Schedule;
 use super::session_id::SessionId;
-use super::settings::{HostPort, NetworkSettings, Role, SessionSettings, TimestampPrecision};
+use super::settings::{HostPort, NetworkSettings, Role, SessionSettings};
 use super::value::{self, Expected};
+use ringfix_codec::TimePrecision;
 
 struct Reader<'a> {
     section: &'a Section,
@@ -197,7 +198,7 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
     if let Some(p) = r.get("TimestampPrecision", value::timestamp_precision)? {
         m.timestamp_precision = p;
     } else if r.get("MillisecondsInTimeStamp", value::boolean)? == Some(false) {
-        m.timestamp_precision = TimestampPrecision::Seconds;
+        m.timestamp_precision = TimePrecision::Seconds;
     }
     r.set(
         "ResendRequestChunkSize",

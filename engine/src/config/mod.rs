@@ -37,12 +37,13 @@ use std::path::Path;
 
 pub use backoff::{after_end, AfterEnd, Backoff, JitterSource, SessionEnd, SplitMix64};
 pub use error::{ConfigError, ConfigWarning, ErrorKind, Location, SettingsError};
+pub use ringfix_codec::{TimePrecision, UtcTimestamp};
 pub use schedule::{Period, Schedule};
 pub use session_id::{SessionId, BEGIN_STRINGS};
 pub use settings::{
     ApplVerId, DictionarySettings, HostPort, MessageSettings, NetworkSettings, ReactorMode,
-    ReactorSettings, ResetSettings, Role, SessionSettings, StoreSettings, TimestampPrecision,
-    TimingSettings, TlsSettings, ValidationSettings, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
+    ReactorSettings, ResetSettings, Role, SessionSettings, StoreSettings, TimingSettings,
+    TlsSettings, ValidationSettings, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
     DEFAULT_RECONNECT_CAP_FACTOR,
 };
 

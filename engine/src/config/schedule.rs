@@ -12,7 +12,7 @@ use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
 
-use crate::store::UtcTimestamp;
+use ringfix_codec::UtcTimestamp;
 
 /// When a session is active.
 #[derive(Clone, Debug, PartialEq)]

@@ -7,6 +7,7 @@ use super::error::SettingsError;
 use super::schedule::Schedule;
 use super::session_id::{SessionId, BEGIN_STRINGS};
 use crate::store::FsyncPolicy;
+use ringfix_codec::TimePrecision;
 
 /// Default `MaxOutboundQueueBytes`: 8 MiB.
 pub const DEFAULT_MAX_OUTBOUND_QUEUE_BYTES: usize = 8 * 1024 * 1024;
@@ -208,37 +209,11 @@ pub struct DictionarySettings {
     pub default_appl_ver_id: Option<ApplVerId>,
 }
 
-/// Precision of the timestamps ringfix sends (`TimestampPrecision`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum TimestampPrecision {
-    /// `0`: whole seconds.
-    Seconds,
-    /// `3`: milliseconds (default).
-    #[default]
-    Millis,
-    /// `6`: microseconds.
-    Micros,
-    /// `9`: nanoseconds.
-    Nanos,
-}
-
-impl TimestampPrecision {
-    /// Number of fractional second digits.
-    pub fn digits(self) -> u8 {
-        match self {
-            Self::Seconds => 0,
-            Self::Millis => 3,
-            Self::Micros => 6,
-            Self::Nanos => 9,
-        }
-    }
-}
-
 /// Outbound message behaviour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MessageSettings {
     /// `TimestampPrecision` (or `MillisecondsInTimeStamp=N` for 0).
-    pub timestamp_precision: TimestampPrecision,
+    pub timestamp_precision: TimePrecision,
     /// `ResendRequestChunkSize`: largest range per ResendRequest; 0 means
     /// unlimited (default).
     pub resend_request_chunk_size: u32,
@@ -249,7 +224,7 @@ pub struct MessageSettings {
 impl Default for MessageSettings {
     fn default() -> Self {
         Self {
-            timestamp_precision: TimestampPrecision::Millis,
+            timestamp_precision: TimePrecision::Millis,
             resend_request_chunk_size: 0,
             send_redundant_resend_requests: false,
         }

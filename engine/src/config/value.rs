@@ -7,8 +7,9 @@ use jiff::civil::{Time, Weekday};
 use jiff::tz::TimeZone;
 
 use super::session_id::BEGIN_STRINGS;
-use super::settings::{ApplVerId, ReactorMode, Role, TimestampPrecision};
+use super::settings::{ApplVerId, ReactorMode, Role};
 use crate::store::FsyncPolicy;
+use ringfix_codec::TimePrecision;
 
 /// What a parser expected, for `expected ..., got ...` messages.
 pub(crate) type Expected = &'static str;
@@ -146,12 +147,12 @@ pub(crate) fn appl_ver_id(v: &str) -> Result<ApplVerId, Expected> {
 }
 
 /// 0, 3, 6 or 9.
-pub(crate) fn timestamp_precision(v: &str) -> Result<TimestampPrecision, Expected> {
+pub(crate) fn timestamp_precision(v: &str) -> Result<TimePrecision, Expected> {
     match v {
-        "0" => Ok(TimestampPrecision::Seconds),
-        "3" => Ok(TimestampPrecision::Millis),
-        "6" => Ok(TimestampPrecision::Micros),
-        "9" => Ok(TimestampPrecision::Nanos),
+        "0" => Ok(TimePrecision::Seconds),
+        "3" => Ok(TimePrecision::Millis),
+        "6" => Ok(TimePrecision::Micros),
+        "9" => Ok(TimePrecision::Nanos),
         _ => Err("0, 3, 6 or 9"),
     }
 }

@@ -68,7 +68,7 @@ fn acceptance_acceptor() {
         // 00:00:00 to 00:00:00: always in session, one period per day.
         assert!(s
             .schedule
-            .is_in_session(crate::store::UtcTimestamp::from_nanos(0)));
+            .is_in_session(ringfix_codec::UtcTimestamp::from_nanos(0)));
         assert_eq!(
             s.validation.fields_have_values,
             s.id.target_comp_id != "NO_CHECK_FIELDS_HAVE_VALUES"

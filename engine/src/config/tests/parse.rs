@@ -170,7 +170,7 @@ StopOnFatalError=Y
     let m = &s.messages;
     assert_eq!(
         m.timestamp_precision,
-        TimestampPrecision::Micros,
+        TimePrecision::Micros,
         "TimestampPrecision wins"
     );
     assert_eq!(m.resend_request_chunk_size, 2500);
@@ -220,7 +220,7 @@ fn defaults_are_quickfix_defaults() {
     assert_eq!(s.validation, ValidationSettings::default());
     assert!(s.validation.use_data_dictionary && s.validation.check_latency);
     assert_eq!(s.validation.max_latency, Duration::from_secs(120));
-    assert_eq!(s.messages.timestamp_precision, TimestampPrecision::Millis);
+    assert_eq!(s.messages.timestamp_precision, TimePrecision::Millis);
     assert!(s.store.persist_messages);
     assert_eq!(s.store.fsync, FsyncPolicy::Never);
     assert_eq!(s.reactor.max_outbound_queue_bytes, 8_388_608);
@@ -272,7 +272,7 @@ fn syntax_comments_case_and_whitespace() {
     assert_eq!(s.id.sender_comp_id, "A B");
     assert_eq!(s.network.accept_port, Some(0));
     assert!(s.schedule.is_non_stop());
-    assert_eq!(s.messages.timestamp_precision, TimestampPrecision::Nanos);
+    assert_eq!(s.messages.timestamp_precision, TimePrecision::Nanos);
 }
 
 #[test]
@@ -283,7 +283,7 @@ fn quickfix_j_spellings_are_aliases() {
     let s = &parse(&text).unwrap().sessions[0];
     assert!(!s.network.nodelay);
     assert_eq!(s.messages.resend_request_chunk_size, 7);
-    assert_eq!(s.messages.timestamp_precision, TimestampPrecision::Seconds);
+    assert_eq!(s.messages.timestamp_precision, TimePrecision::Seconds);
 }
 
 #[test]
@@ -441,12 +441,12 @@ fn milliseconds_in_timestamp_alone() {
         parse(&off).unwrap().sessions[0]
             .messages
             .timestamp_precision,
-        TimestampPrecision::Seconds
+        TimePrecision::Seconds
     );
     let on = format!("{INITIATOR}MillisecondsInTimeStamp=Y\n");
     assert_eq!(
         parse(&on).unwrap().sessions[0].messages.timestamp_precision,
-        TimestampPrecision::Millis
+        TimePrecision::Millis
     );
 }
 

@@ -5,7 +5,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 use crate::config::{JitterSource, Period, Schedule, SplitMix64};
-use crate::store::UtcTimestamp;
+use ringfix_codec::UtcTimestamp;
 
 fn at(s: &str) -> UtcTimestamp {
     let t: Timestamp = s.parse().unwrap();
