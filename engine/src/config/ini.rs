@@ -93,6 +93,8 @@ pub(crate) fn parse(
     let mut raw = RawConfig::default();
     let mut own: Vec<Section> = Vec::new();
     let mut current = Current::None;
+    // Editors on Windows like to start files with a byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (index, line_text) in text.lines().enumerate() {
         let line = index + 1;
         let location = || Location {

@@ -37,6 +37,12 @@ use std::path::Path;
 
 pub use backoff::{after_end, AfterEnd, Backoff, JitterSource, SessionEnd, SplitMix64};
 pub use error::{ConfigError, ConfigWarning, ErrorKind, Location, SettingsError};
+/// Time types of the schedule API (from `jiff`, re-exported so callers
+/// need not depend on it).
+pub use jiff::{
+    civil::{Time, Weekday},
+    tz::TimeZone,
+};
 pub use ringfix_codec::{TimePrecision, UtcTimestamp};
 pub use schedule::{Period, Schedule};
 pub use session_id::{SessionId, BEGIN_STRINGS};

@@ -276,6 +276,12 @@ fn syntax_comments_case_and_whitespace() {
 }
 
 #[test]
+fn byte_order_mark_is_skipped() {
+    let text = format!("\u{feff}{INITIATOR}");
+    assert_eq!(parse(&text).unwrap().sessions.len(), 1);
+}
+
+#[test]
 fn quickfix_j_spellings_are_aliases() {
     let text = format!(
         "{INITIATOR}SocketTcpNoDelay=N\nMaxMessagesInResendRequest=7\nTimeStampPrecision=0\n"
