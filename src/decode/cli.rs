@@ -1,0 +1,158 @@
+//! `ringfix decode FILE|- [--dict F] [--filter TAG=VALUE]... [--json] [-v]`.
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::expand::{Expander, Style};
+use super::fields::split_fields;
+use super::output::{matches, write_json, write_line, Filter};
+use super::{Decoder, Item, Message};
+
+/// Problems printed before the rest are only counted.
+const SHOWN_PROBLEMS: u64 = 200;
+
+/// Arguments of `ringfix decode`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DecodeArgs {
+    /// Capture (pcap, pcapng), FIX log (QuickFIX FileLog) or raw FIX stream; `-` reads stdin.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// QuickFIX XML data dictionary for field names and enum meanings
+    /// (default: the built-in one for each message's BeginString/ApplVerID).
+    #[arg(long, value_name = "F")]
+    pub dict: Option<PathBuf>,
+    /// Only messages with field TAG equal to VALUE; repeat to require several.
+    #[arg(long, value_name = "TAG=VALUE")]
+    pub filter: Vec<Filter>,
+    /// One JSON object per message: {"ts", "src", "dst", "fields": [[tag, "value"], ...]}.
+    #[arg(long, conflicts_with = "expand")]
+    pub json: bool,
+    /// One field per line, with field names and enum meanings.
+    #[arg(short = 'v', long)]
+    pub expand: bool,
+}
+
+/// Runs `ringfix decode`: exit 0 when at least one message was decoded.
+pub fn run(args: &DecodeArgs) -> ExitCode {
+    let name = if args.file == "-" {
+        "<stdin>"
+    } else {
+        &args.file
+    };
+    let opened = if args.file == "-" {
+        Decoder::from_reader(io::stdin())
+    } else {
+        Decoder::open(args.file.as_ref())
+    };
+    let decoder = match opened {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("ringfix decode: {name}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let expander = if args.expand {
+        match Expander::new(args.dict.as_deref(), style()) {
+            Ok(x) => Some(x),
+            Err(e) => {
+                eprintln!("ringfix decode: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut printer = Printer {
+        args,
+        name,
+        expander,
+        problems: 0,
+    };
+    let mut decoder = decoder;
+    let result = printer
+        .print_all(&mut decoder, &mut out)
+        .and_then(|()| out.flush());
+    match result {
+        Ok(()) => {}
+        // `ringfix decode x.pcap | head`: not an error.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ringfix decode: writing output: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    if printer.problems > SHOWN_PROBLEMS {
+        eprintln!(
+            "{name}: {} more problems not shown",
+            printer.problems - SHOWN_PROBLEMS
+        );
+    }
+    if decoder.messages() == 0 {
+        eprintln!("ringfix decode: {name}: no FIX message found");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+/// Colours only on a terminal, and never with NO_COLOR set.
+fn style() -> Style {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if !no_color && io::stdout().is_terminal() {
+        Style::Color
+    } else {
+        Style::Plain
+    }
+}
+
+struct Printer<'a> {
+    args: &'a DecodeArgs,
+    name: &'a str,
+    expander: Option<Expander>,
+    problems: u64,
+}
+
+impl Printer<'_> {
+    fn print_all(&mut self, decoder: &mut Decoder, out: &mut dyn Write) -> io::Result<()> {
+        for item in decoder {
+            match item {
+                Item::Message(m) => self.message(&m, out)?,
+                Item::Problem(p) => {
+                    self.problems += 1;
+                    if self.problems <= SHOWN_PROBLEMS {
+                        // Keep stdout and stderr in order on a terminal.
+                        out.flush()?;
+                        eprintln!("{}: {p}", self.name);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn message(&mut self, msg: &Message, out: &mut dyn Write) -> io::Result<()> {
+        let (fields, error) = split_fields(&msg.bytes);
+        if !matches(&self.args.filter, &fields) {
+            return Ok(());
+        }
+        if let Some(e) = &error {
+            self.problems += 1;
+            if self.problems <= SHOWN_PROBLEMS {
+                out.flush()?;
+                eprintln!(
+                    "{}: {}: malformed field at byte {} of the message: {}",
+                    self.name, msg.at, e.offset, e.what
+                );
+            }
+        }
+        if self.args.json {
+            write_json(out, msg, &fields)
+        } else if let Some(x) = &mut self.expander {
+            x.write(out, msg, &fields)
+        } else {
+            write_line(out, msg)
+        }
+    }
+}
