@@ -273,3 +273,58 @@ fn capture_truncated_in_its_header_is_an_error() {
     file.truncate(10);
     assert!(Decoder::from_reader(Cursor::new(file)).is_err());
 }
+
+#[test]
+fn big_endian_pcap_and_ipv6_over_sll() {
+    let c = session(Link::Sll, "[fd00::1]:40000", "[fd00::2]:9878");
+    let (format, msgs, probs) = decode(pcap_be(113, &c.pkts));
+    assert_eq!(format, Format::Pcap);
+    check_session(&c, &msgs, &probs);
+}
+
+#[test]
+fn snaplen_shorter_than_the_headers() {
+    let mut c = Conv::new(Link::Ethernet, "10.0.0.1:40000", "10.0.0.2:9878");
+    c.handshake();
+    c.send(true, &order(1));
+    c.send(true, &order(2));
+    c.send(true, &order(3));
+    // Ethernet 14 + IPv4 20 + 10 bytes of the TCP header.
+    c.pkts[3] = c.pkts[3].clone().snap(44);
+    let (_, msgs, probs) = decode(pcap(1, false, &c.pkts));
+    assert_eq!(msgs.len(), 2);
+    assert_eq!(msgs[1].bytes, order(3));
+    assert!(probs[0].what.contains("unreadable TCP header"), "{probs:?}");
+    assert_eq!(probs[0].at, Position::Packet(4));
+    // The segment is never seen: a hole in the stream when the capture ends.
+    assert!(
+        probs[1].what.contains("missing from the capture"),
+        "{probs:?}"
+    );
+}
+
+#[test]
+fn hole_acknowledged_by_the_peer_is_skipped_without_waiting() {
+    let mut c = Conv::new(Link::Ethernet, "10.0.0.1:40000", "10.0.0.2:9878");
+    c.handshake();
+    c.send(true, &order(1));
+    c.send(true, &order(2));
+    c.send(true, &order(3));
+    c.pkts.remove(3); // order 2 never captured
+                      // The server acknowledges everything, then answers.
+    let (client, server, acked) = (c.client, c.server, c.seq[0]);
+    let mut ack = ip_packet(server, client, c.seq[1], false, b"");
+    // Acknowledgment number: bytes 8..12 of the TCP header after a 20-byte IPv4 header.
+    ack[28..32].copy_from_slice(&acked.to_be_bytes());
+    c.pkts
+        .push(Pkt::new(T0 + 99_000_000, frame(Link::Ethernet, &ack)));
+    c.send(false, &fix("35=8|49=S|56=C|34=2|150=0"));
+    let (_, msgs, probs) = decode(pcap(1, false, &c.pkts));
+    assert_eq!(msgs.len(), 3);
+    // Order 3 is released by the ACK (packet 5), before the server's answer.
+    assert_eq!(msgs[1].bytes, order(3));
+    assert_eq!(msgs[1].at, Position::Packet(5));
+    assert_eq!(msgs[2].src, Some(server));
+    assert_eq!(probs.len(), 1, "{probs:?}");
+    assert_eq!(probs[0].at, Position::Packet(5));
+}

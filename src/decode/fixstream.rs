@@ -240,7 +240,12 @@ impl FixStream {
                 ctx,
                 self.base,
                 format!(
-                    "incomplete message at end of input ({} bytes): {}",
+                    "incomplete message at end of {} ({} bytes): {}",
+                    match self.place {
+                        Where::Packet => "capture",
+                        Where::Byte => "input",
+                        Where::Line(_) => "line",
+                    },
                     pending.len(),
                     preview(&pending)
                 ),

@@ -109,6 +109,19 @@ impl CaptureSource {
                             out,
                         },
                     );
+                    let reverse = index.get(&(seg.dst, seg.src)).copied();
+                    if let (Some(ack), Some(r)) = (seg.ack, reverse) {
+                        if let Some(rev) = flows.get_mut(r) {
+                            rev.tcp.acked(
+                                ack,
+                                ctx,
+                                &mut StreamSink {
+                                    stream: &mut rev.fix,
+                                    out,
+                                },
+                            );
+                        }
+                    }
                 }
                 Parsed::Other => {}
                 Parsed::Unusable(why) => {

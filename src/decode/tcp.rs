@@ -107,6 +107,28 @@ impl Reassembler {
         self.drain(Some(ctx), sink);
     }
 
+    /// The peer acknowledged everything before `ack`: a hole it covers was
+    /// received, only not captured, so waiting for it is pointless.
+    pub(crate) fn acked(&mut self, ack: u32, ctx: Ctx, sink: &mut dyn Sink) {
+        let Some(next) = self.next_seq else {
+            return;
+        };
+        let rel = i64::from(ack.wrapping_sub(next) as i32);
+        if rel <= 0 {
+            return;
+        }
+        let acked_to = self.offset + rel as u64;
+        while let Some(&first) = self.pending.keys().next() {
+            if first > acked_to {
+                break;
+            }
+            if first > self.offset {
+                self.skip(first - self.offset, GapKind::Lost, ctx, sink);
+            }
+            self.drain(Some(ctx), sink);
+        }
+    }
+
     /// End of capture: gives up on every hole and delivers what is buffered.
     pub(crate) fn finish(&mut self, sink: &mut dyn Sink) {
         while let Some((&at, p)) = self.pending.first_key_value() {
@@ -221,6 +243,7 @@ mod tests {
             dst: a,
             seq,
             syn: false,
+            ack: None,
             payload,
             wire_len: payload.len(),
         }
@@ -308,6 +331,20 @@ mod tests {
         r.finish(&mut c);
         assert_eq!(c.bytes, b"ab#fg");
         assert_eq!(c.gaps, [(3, GapKind::Lost, 3)]);
+    }
+
+    #[test]
+    fn hole_acked_by_the_peer_is_given_up_at_once() {
+        let mut r = Reassembler::default();
+        let mut c = Collect::default();
+        r.segment(&syn(0), ctx(1), &mut c);
+        r.segment(&seg(1, b"ab"), ctx(2), &mut c);
+        r.segment(&seg(6, b"fg"), ctx(3), &mut c);
+        r.acked(3, ctx(4), &mut c); // acks only what we have: keep waiting
+        assert_eq!(c.bytes, b"ab");
+        r.acked(8, ctx(5), &mut c);
+        assert_eq!(c.bytes, b"ab#fg");
+        assert_eq!(c.gaps, [(3, GapKind::Lost, 5)]);
     }
 
     #[test]

@@ -157,6 +157,25 @@ pub fn pcap(linktype: u32, nanos: bool, pkts: &[Pkt]) -> Vec<u8> {
     f
 }
 
+/// A classic big-endian (microsecond) pcap file, as written on SPARC or POWER.
+pub fn pcap_be(linktype: u32, pkts: &[Pkt]) -> Vec<u8> {
+    let mut f = Vec::new();
+    f.extend_from_slice(&0xa1b2_c3d4u32.to_be_bytes());
+    f.extend_from_slice(&2u16.to_be_bytes());
+    f.extend_from_slice(&4u16.to_be_bytes());
+    f.extend_from_slice(&[0; 8]);
+    f.extend_from_slice(&65535u32.to_be_bytes());
+    f.extend_from_slice(&linktype.to_be_bytes());
+    for p in pkts {
+        f.extend_from_slice(&((p.ts_nanos / 1_000_000_000) as u32).to_be_bytes());
+        f.extend_from_slice(&((p.ts_nanos % 1_000_000_000 / 1000) as u32).to_be_bytes());
+        f.extend_from_slice(&(p.data.len() as u32).to_be_bytes());
+        f.extend_from_slice(&p.orig_len.to_be_bytes());
+        f.extend_from_slice(&p.data);
+    }
+    f
+}
+
 fn pad4(v: &mut Vec<u8>) {
     while v.len() % 4 != 0 {
         v.push(0);
