@@ -227,3 +227,29 @@ fn expanded_form_lists_fields_without_colour_when_piped() {
         .lines()
         .any(|l| l.trim_start().starts_with("55") && l.ends_with("= IBM")));
 }
+
+#[test]
+fn log_message_whose_value_holds_a_newline() {
+    let mut log = b"20231114-22:13:20.123 : ".to_vec();
+    log.extend_from_slice(&fix("35=3|34=7|58=first line\nsecond line|373=5"));
+    log.extend_from_slice(b"\n20231114-22:13:21.000 : ");
+    log.extend_from_slice(&fix("35=0|34=8"));
+    log.extend_from_slice(b"\n");
+    let out = ringfix(&["decode", "-", "--json"], Some(&log));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let objs: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(objs.len(), 2);
+    let text58 = objs[0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f[0] == 58)
+        .unwrap()[1]
+        .clone();
+    assert_eq!(text58, "first line\nsecond line");
+    assert_eq!(objs[1]["ts"], "2023-11-14T22:13:21.000Z");
+}

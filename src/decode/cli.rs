@@ -40,12 +40,7 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
     } else {
         &args.file
     };
-    let opened = if args.file == "-" {
-        Decoder::from_reader(io::stdin())
-    } else {
-        Decoder::open(args.file.as_ref())
-    };
-    let decoder = match opened {
+    let decoder = match Decoder::open_arg(&args.file) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("ringfix decode: {name}: {e}");
@@ -99,8 +94,15 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
 
 /// Colours only on a terminal, and never with NO_COLOR set.
 fn style() -> Style {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    if !no_color && io::stdout().is_terminal() {
+    choose_style(
+        io::stdout().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    )
+}
+
+/// <https://no-color.org>: a non-empty NO_COLOR turns colours off.
+fn choose_style(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> Style {
+    if terminal && no_color.is_none_or(|v| v.is_empty()) {
         Style::Color
     } else {
         Style::Plain
@@ -154,5 +156,19 @@ impl Printer<'_> {
         } else {
             write_line(out, msg)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert_eq!(choose_style(true, None), Style::Color);
+        assert_eq!(choose_style(true, Some(OsStr::new(""))), Style::Color);
+        assert_eq!(choose_style(true, Some(OsStr::new("1"))), Style::Plain);
+        assert_eq!(choose_style(false, None), Style::Plain);
     }
 }

@@ -74,6 +74,11 @@ impl FixStream {
         self.place = place;
     }
 
+    /// Whether a message has begun and not ended.
+    pub(crate) fn has_partial(&self) -> bool {
+        self.synced && !self.buf.is_empty()
+    }
+
     fn at(&self, ctx: Ctx, offset: u64) -> Position {
         match self.place {
             Where::Packet => Position::Packet(ctx.packet),

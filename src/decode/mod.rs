@@ -164,6 +164,15 @@ impl Decoder {
         Decoder::from_reader(file)
     }
 
+    /// Opens a command-line argument: a path, or `-` for stdin.
+    pub fn open_arg(file: &str) -> Result<Decoder, DecodeError> {
+        if file == "-" {
+            Decoder::from_reader(std::io::stdin())
+        } else {
+            Decoder::open(Path::new(file))
+        }
+    }
+
     /// Decodes any byte source (a file, stdin), sniffing its format from the first bytes.
     pub fn from_reader<R: Read + Send + 'static>(input: R) -> Result<Decoder, DecodeError> {
         let (format, input) = sniff::sniff(input)?;

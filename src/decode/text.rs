@@ -15,8 +15,15 @@ const CHUNK: usize = 64 << 10;
 const MAX_LINE: usize = MAX_MESSAGE + 4096;
 
 enum Mode {
-    Lines { line: u64, buf: Vec<u8> },
-    Raw { chunk: Vec<u8> },
+    Lines {
+        line: u64,
+        buf: Vec<u8>,
+        /// A message left incomplete by an earlier line (a value holding a newline).
+        open: Option<Open>,
+    },
+    Raw {
+        chunk: Vec<u8>,
+    },
 }
 
 /// A log or raw stream being decoded.
@@ -35,6 +42,7 @@ impl TextSource {
             mode: Mode::Lines {
                 line: 0,
                 buf: Vec::new(),
+                open: None,
             },
             stream: FixStream::new(None, None, Where::Line(0)),
             done: false,
@@ -79,17 +87,22 @@ impl TextSource {
                     self.done = true;
                 }
             },
-            Mode::Lines { line, buf } => {
+            Mode::Lines { line, buf, open } => {
                 buf.clear();
                 *line += 1;
                 let n = *line;
                 match read_line(&mut self.input, buf) {
-                    Ok(0) => self.done = true,
+                    Ok(0) => {
+                        if let Some(o) = open.take() {
+                            self.stream.finish(o.ctx, out);
+                        }
+                        self.done = true;
+                    }
                     Ok(_) if buf.len() > MAX_LINE => out.push_back(Item::Problem(Problem::new(
                         Position::Line(n),
                         format!("line longer than {MAX_LINE} bytes skipped"),
                     ))),
-                    Ok(_) => decode_line(&mut self.stream, n, buf, out),
+                    Ok(_) => decode_line(&mut self.stream, n, buf, open, out),
                     Err(e) => {
                         out.push_back(Item::Problem(Problem::new(
                             Position::Line(n),
@@ -131,15 +144,59 @@ fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<usi
     }
 }
 
-/// One log line: `[timestamp [:]] 8=FIX…` with SOH or `|` separators.
-fn decode_line(stream: &mut FixStream, n: u64, line: &[u8], out: &mut VecDeque<Item>) {
+/// A message continued on the next line.
+#[derive(Clone, Copy)]
+pub(crate) struct Open {
+    ctx: Ctx,
+    /// The log shows `|` for SOH.
+    bars: bool,
+}
+
+/// `|` shown for SOH becomes SOH again.
+fn unbar(bytes: &[u8]) -> Vec<u8> {
+    bytes
+        .iter()
+        .map(|&b| if b == b'|' { 0x01 } else { b })
+        .collect()
+}
+
+/// One log line: `[timestamp [:]] 8=FIX…` with SOH or `|` separators, or the
+/// rest of a message whose value held a newline.
+fn decode_line(
+    stream: &mut FixStream,
+    n: u64,
+    line: &[u8],
+    open: &mut Option<Open>,
+    out: &mut VecDeque<Item>,
+) {
+    // The newline only: a `\r` before it may belong to a value; after a
+    // complete message it is blank and ignored.
     let line = line.strip_suffix(b"\n").unwrap_or(line);
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let ts = parse_log_timestamp(line);
+    let begin = find_begin(line, 0);
+    if let Some(o) = open.take() {
+        let new_entry =
+            ts.is_some() || begin.is_some_and(|b| line[..b].iter().all(u8::is_ascii_whitespace));
+        if !new_entry {
+            stream.push(b"\n", o.ctx, out);
+            if o.bars {
+                stream.push(&unbar(line), o.ctx, out);
+            } else {
+                stream.push(line, o.ctx, out);
+            }
+            if stream.has_partial() {
+                *open = Some(o);
+            } else {
+                stream.finish(o.ctx, out);
+            }
+            return;
+        }
+        stream.finish(o.ctx, out);
+    }
     if line.iter().all(u8::is_ascii_whitespace) {
         return;
     }
-    let ts = parse_log_timestamp(line);
-    let Some(start) = find_begin(line, 0) else {
+    let Some(start) = begin else {
         // A timestamped line without FIX is a log event (QuickFIX event log): not an error.
         if ts.is_none() {
             out.push_back(Item::Problem(Problem::new(
@@ -150,23 +207,17 @@ fn decode_line(stream: &mut FixStream, n: u64, line: &[u8], out: &mut VecDeque<I
         return;
     };
     let body = line.get(start..).unwrap_or(&[]);
-    let shown_soh;
-    let body = if !body.contains(&0x01) && body.contains(&b'|') {
-        shown_soh = body
-            .iter()
-            .map(|&b| if b == b'|' { 0x01 } else { b })
-            .collect::<Vec<u8>>();
-        &shown_soh[..]
-    } else {
-        body
-    };
-    // Trailing blanks after the last message are not an error.
-    let body = match body.iter().rposition(|b| !b.is_ascii_whitespace()) {
-        Some(end) => body.get(..=end).unwrap_or(body),
-        None => body,
-    };
+    let bars = !body.contains(&0x01) && body.contains(&b'|');
     stream.reset(Where::Line(n));
     let ctx = Ctx { packet: 0, ts };
-    stream.push(body, ctx, out);
-    stream.finish(ctx, out);
+    if bars {
+        stream.push(&unbar(body), ctx, out);
+    } else {
+        stream.push(body, ctx, out);
+    }
+    if stream.has_partial() {
+        *open = Some(Open { ctx, bars });
+    } else {
+        stream.finish(ctx, out);
+    }
 }
