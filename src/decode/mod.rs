@@ -1,6 +1,6 @@
 //! Decoding FIX traffic from whatever an incident left behind: pcap/pcapng
 //! captures (TCP reassembled per direction), QuickFIX FileLog message logs,
-//! raw FIX byte streams. The core is [`Decoder`], an iterator of [`Item`]s
+//! raw FIX byte streams, ringfix's store journal. The core is [`Decoder`], an iterator of [`Item`]s
 //! (messages with timestamp, source and destination, plus problems found on
 //! the way) that `ringfix decode` prints and `ringfix replay` reuses.
 
@@ -11,6 +11,7 @@ pub mod fields;
 mod fixstream;
 mod flows;
 mod framing;
+mod journal;
 mod names;
 pub mod output;
 mod packet;
@@ -129,6 +130,9 @@ pub enum Format {
     Log,
     /// Raw FIX bytes, messages back to back.
     Raw,
+    /// ringfix's file-store journal (`<session>.journal`): the messages a
+    /// session sent, without timestamps or addresses.
+    Journal,
 }
 
 /// The input cannot be decoded at all.
@@ -155,6 +159,7 @@ pub struct Decoder {
 enum Source {
     Capture(Box<flows::CaptureSource>),
     Text(Box<text::TextSource>),
+    Journal(Box<journal::JournalSource>),
 }
 
 impl Decoder {
@@ -190,6 +195,7 @@ impl Decoder {
             }
             Format::Log => Source::Text(Box::new(text::TextSource::lines(input))),
             Format::Raw => Source::Text(Box::new(text::TextSource::raw(input))),
+            Format::Journal => Source::Journal(Box::new(journal::JournalSource::new(input)?)),
         };
         Ok(Decoder {
             format,
@@ -224,6 +230,7 @@ impl Iterator for Decoder {
             let more = match &mut self.source {
                 Source::Capture(c) => c.fill(&mut self.queue),
                 Source::Text(t) => t.fill(&mut self.queue),
+                Source::Journal(j) => j.fill_items(&mut self.queue),
             };
             if !more && self.queue.is_empty() {
                 return None;

@@ -32,6 +32,9 @@ pub(crate) fn detect(head: &[u8]) -> Format {
         Some([0x0a, 0x0d, 0x0d, 0x0a]) => return Format::PcapNg,
         _ => {}
     }
+    if head.starts_with(super::journal::MAGIC) {
+        return Format::Journal;
+    }
     let Some(first) = find_begin(head, 0) else {
         // No FIX in sight: text is read line by line (each bad line reported),
         // binary as a raw stream (skipped bytes reported).
@@ -83,6 +86,7 @@ mod tests {
         assert_eq!(detect(&[0x4d, 0x3c, 0xb2, 0xa1, 2, 0]), Format::Pcap);
         assert_eq!(detect(&[0xa1, 0xb2, 0xc3, 0xd4, 0, 2]), Format::Pcap);
         assert_eq!(detect(&[0x0a, 0x0d, 0x0d, 0x0a, 0, 0]), Format::PcapNg);
+        assert_eq!(detect(b"RFXJRNL1\x01\0\0\0"), Format::Journal);
     }
 
     #[test]
