@@ -48,6 +48,8 @@ pub(crate) struct Reassembler {
     next_seq: Option<u32>,
     /// Initial sequence number, when the SYN was seen.
     isn: Option<u32>,
+    /// Sequence number of the first byte, when the stream began without a SYN.
+    first_seq: Option<u32>,
     /// Stream offset of `next_seq` (bytes delivered or skipped so far).
     offset: u64,
     /// Out-of-order segments by stream offset.
@@ -65,13 +67,25 @@ impl Reassembler {
 
     /// A SYN that starts a new connection on this 4-tuple (not a retransmitted one).
     pub(crate) fn is_new_connection(&self, seg: &Segment<'_>) -> bool {
-        seg.syn && self.next_seq.is_some() && self.isn != Some(seg.seq)
+        if !seg.syn || self.next_seq.is_none() || self.isn == Some(seg.seq) {
+            return false;
+        }
+        // A SYN captured after the first data of its own connection (reordering)
+        // sits just before where the stream began.
+        let late = self.first_seq.is_some_and(|first| {
+            let behind = first.wrapping_sub(seg.seq.wrapping_add(1));
+            behind < 1 << 20
+        });
+        !late
     }
 
     /// Feeds one segment.
     pub(crate) fn segment(&mut self, seg: &Segment<'_>, ctx: Ctx, sink: &mut dyn Sink) {
         let mut seq = seg.seq;
-        if seg.syn {
+        if seg.syn && self.first_seq.is_some() {
+            // Late SYN of a stream already begun: nothing to learn from it.
+            seq = seq.wrapping_add(1);
+        } else if seg.syn {
             if self.isn == Some(seg.seq) {
                 // Retransmitted SYN: its data (TCP Fast Open) is handled as a retransmission below.
             } else {
@@ -80,7 +94,13 @@ impl Reassembler {
             }
             seq = seq.wrapping_add(1);
         }
-        let next = *self.next_seq.get_or_insert(seq);
+        let next = match self.next_seq {
+            Some(n) => n,
+            None => {
+                self.first_seq = Some(seq);
+                *self.next_seq.insert(seq)
+            }
+        };
         if seg.wire_len == 0 {
             return;
         }
@@ -374,5 +394,17 @@ mod tests {
         r.segment(&syn(0), ctx(1), &mut c);
         assert!(!r.is_new_connection(&syn(0)));
         assert!(r.is_new_connection(&syn(777)));
+    }
+
+    #[test]
+    fn late_syn_of_a_stream_already_begun_is_ignored() {
+        let mut r = Reassembler::default();
+        let mut c = Collect::default();
+        r.segment(&seg(101, b"ab"), ctx(1), &mut c);
+        assert!(!r.is_new_connection(&syn(100)));
+        r.segment(&syn(100), ctx(2), &mut c);
+        r.segment(&seg(103, b"cd"), ctx(3), &mut c);
+        assert_eq!(c.bytes, b"abcd");
+        assert!(r.is_new_connection(&syn(5_000_000)));
     }
 }
