@@ -89,26 +89,33 @@ pub fn write_line(w: &mut dyn Write, msg: &Message) -> io::Result<()> {
 }
 
 /// `--json`: `{"ts": …, "src": …, "dst": …, "fields": [[tag, "value"], …]}` on one line.
+/// Values that are not UTF-8 have their bad bytes replaced (U+FFFD).
 pub fn write_json(w: &mut dyn Write, msg: &Message, fields: &[Field<'_>]) -> io::Result<()> {
-    let ts = msg.ts.map(|t| t.to_string());
-    let src = msg.src.map(|a| a.to_string());
-    let dst = msg.dst.map(|a| a.to_string());
-    let fields: Vec<serde_json::Value> = fields
-        .iter()
-        .map(|(tag, value)| {
-            serde_json::Value::Array(vec![
-                (*tag).into(),
-                String::from_utf8_lossy(value).into_owned().into(),
-            ])
-        })
-        .collect();
-    let text = |v: &Option<String>| serde_json::to_string(v).unwrap_or_else(|_| "null".into());
-    writeln!(
-        w,
-        "{{\"ts\": {}, \"src\": {}, \"dst\": {}, \"fields\": {}}}",
-        text(&ts),
-        text(&src),
-        text(&dst),
-        serde_json::Value::Array(fields)
-    )
+    fn text(w: &mut dyn Write, v: Option<String>) -> io::Result<()> {
+        match v {
+            Some(s) => json_string(w, &s),
+            None => w.write_all(b"null"),
+        }
+    }
+    w.write_all(b"{\"ts\": ")?;
+    text(w, msg.ts.map(|t| t.to_string()))?;
+    w.write_all(b", \"src\": ")?;
+    text(w, msg.src.map(|a| a.to_string()))?;
+    w.write_all(b", \"dst\": ")?;
+    text(w, msg.dst.map(|a| a.to_string()))?;
+    w.write_all(b", \"fields\": [")?;
+    for (i, (tag, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b", ")?;
+        }
+        write!(w, "[{tag}, ")?;
+        json_string(w, &String::from_utf8_lossy(value))?;
+        w.write_all(b"]")?;
+    }
+    w.write_all(b"]}\n")
+}
+
+/// A JSON string literal.
+fn json_string(w: &mut dyn Write, s: &str) -> io::Result<()> {
+    serde_json::to_writer(w, s).map_err(io::Error::other)
 }
