@@ -1,0 +1,354 @@
+//! The validator: dictionary selection (FIX.4.x, FIXT.1.1 + application
+//! versions), options, and the reusable scratch space of the check pass.
+
+use std::sync::Arc;
+
+use super::builtin::{builtin_for_appl_ver_id, builtin_for_begin_string};
+use super::pass::Pass;
+use super::{DictError, Dictionary, Reject};
+
+/// Validation settings, named after the QuickFIX session settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// `ValidateFieldsHaveValues` (default Y): reject `tag=` with no value.
+    pub validate_fields_have_values: bool,
+    /// `ValidateFieldsOutOfOrder` (default Y): header, body, trailer in order.
+    pub validate_fields_out_of_order: bool,
+    /// `ValidateUserDefinedFields` (default Y): check tags >= 5000 against the dictionary.
+    pub validate_user_defined_fields: bool,
+    /// `AllowUnknownMsgFields` (default N): skip the tag checks for tags < 5000.
+    pub allow_unknown_msg_fields: bool,
+    /// Beyond QuickFIX (default N): check empty values, data format and enums
+    /// of repeating-group members and the counts of nested groups too.
+    pub validate_group_members: bool,
+    /// Beyond QuickFIX (default N): an instance must start with the group's
+    /// delimiter (else 373=15 "Repeating group fields out of order").
+    pub validate_group_delimiter: bool,
+    /// Beyond QuickFIX (default N): LOCALMKTDATE and MONTHYEAR syntax.
+    pub strict_date_formats: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            validate_fields_have_values: true,
+            validate_fields_out_of_order: true,
+            validate_user_defined_fields: true,
+            allow_unknown_msg_fields: false,
+            validate_group_members: false,
+            validate_group_delimiter: false,
+            strict_date_formats: false,
+        }
+    }
+}
+
+/// QuickFIX's admin message test: one of `0 A 1 2 3 4 5`.
+pub fn is_admin_msg_type(msg_type: &[u8]) -> bool {
+    matches!(msg_type, [b'0' | b'A' | b'1' | b'2' | b'3' | b'4' | b'5'])
+}
+
+/// Reusable per-validator memory: stamps indexed by tag, so the pass needs
+/// no clearing and no allocation once sized.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    pub gen: u32,
+    pub sec_stamp: Vec<u32>,
+    pub inst_counter: u32,
+    pub inst_stamp: Vec<u32>,
+    /// Presence of tags outside the tables (unknown or negative): (tag, stamp).
+    pub extra: Vec<(i64, u32)>,
+    pub stack: Vec<super::pass::Frame>,
+}
+
+impl Scratch {
+    fn ensure(&mut self, max_tag: u32) {
+        let n = max_tag as usize + 1;
+        if self.sec_stamp.len() < n {
+            self.sec_stamp.resize(n, 0);
+            self.inst_stamp.resize(n, 0);
+        }
+    }
+
+    /// Starts a message: a fresh generation (stamps of older ones no longer match).
+    pub fn next_message(&mut self) {
+        self.gen += 1;
+        if self.gen >= 1 << 30 {
+            self.sec_stamp.iter_mut().for_each(|s| *s = 0);
+            self.gen = 1;
+        }
+        self.extra.clear();
+        self.stack.clear();
+    }
+
+    /// A fresh group-instance id.
+    pub fn next_instance(&mut self) -> u32 {
+        self.inst_counter += 1;
+        if self.inst_counter == u32::MAX {
+            self.inst_stamp.iter_mut().for_each(|s| *s = 0);
+            self.inst_counter = 1;
+        }
+        self.inst_counter
+    }
+}
+
+/// An application dictionary by ApplVerID value (None: known to be absent).
+type AppEntry = (Box<[u8]>, Option<Arc<Dictionary>>);
+
+/// Validates inbound messages of one session against its dictionaries.
+///
+/// Holds the session dictionary (a FIX.4.x one, or FIXT.1.1) and, for
+/// FIXT.1.1, the application dictionaries by ApplVerID (shipped ones by
+/// default). `validate_*` take `&mut self` only for the reusable scratch.
+#[derive(Debug)]
+pub struct Validator {
+    session: Arc<Dictionary>,
+    default_app: Option<Arc<Dictionary>>,
+    apps: Vec<AppEntry>,
+    use_builtin_apps: bool,
+    options: Options,
+    scratch: Scratch,
+}
+
+impl Validator {
+    /// A validator for `session` (FIX.4.x: validates everything; FIXT.1.1:
+    /// header, trailer and admin messages, with shipped application dictionaries).
+    pub fn new(session: Arc<Dictionary>, options: Options) -> Validator {
+        let mut scratch = Scratch::default();
+        scratch.ensure(session.max_tag());
+        Validator {
+            session,
+            default_app: None,
+            apps: Vec::new(),
+            use_builtin_apps: true,
+            options,
+            scratch,
+        }
+    }
+
+    /// A validator on the shipped dictionary for this BeginString; for
+    /// FIXT.1.1 `default_appl_ver_id` (1137 value, e.g. `9`) picks the default
+    /// application dictionary.
+    pub fn builtin(
+        begin_string: &[u8],
+        default_appl_ver_id: Option<&[u8]>,
+        options: Options,
+    ) -> Result<Validator, DictError> {
+        let mut v = Validator::new(builtin_for_begin_string(begin_string)?, options);
+        if let Some(id) = default_appl_ver_id {
+            v.set_default_appl_ver_id(id)?;
+        }
+        Ok(v)
+    }
+
+    /// Registers the application dictionary for an ApplVerID value
+    /// (`AppDataDictionary`); it replaces the shipped one for that value.
+    pub fn with_app_dictionary(mut self, appl_ver_id: &[u8], dict: Arc<Dictionary>) -> Validator {
+        self.scratch.ensure(dict.max_tag());
+        self.apps.retain(|(id, _)| **id != *appl_ver_id);
+        self.apps.push((appl_ver_id.into(), Some(dict)));
+        self
+    }
+
+    /// Only use dictionaries registered with [`Validator::with_app_dictionary`].
+    pub fn without_builtin_app_dictionaries(mut self) -> Validator {
+        self.use_builtin_apps = false;
+        self
+    }
+
+    /// Sets the default application version (DefaultApplVerID, 1137 value).
+    pub fn set_default_appl_ver_id(&mut self, appl_ver_id: &[u8]) -> Result<(), DictError> {
+        let dict = match self.app_dictionary(appl_ver_id) {
+            Some(d) => d,
+            None => {
+                return Err(DictError::UnknownApplVerId(
+                    String::from_utf8_lossy(appl_ver_id).into_owned(),
+                ))
+            }
+        };
+        self.scratch.ensure(dict.max_tag());
+        self.default_app = Some(dict);
+        Ok(())
+    }
+
+    /// Sets the default application dictionary directly.
+    pub fn set_default_app_dictionary(&mut self, dict: Arc<Dictionary>) {
+        self.scratch.ensure(dict.max_tag());
+        self.default_app = Some(dict);
+    }
+
+    fn app_dictionary(&mut self, appl_ver_id: &[u8]) -> Option<Arc<Dictionary>> {
+        if let Some((_, d)) = self.apps.iter().find(|(id, _)| **id == *appl_ver_id) {
+            return d.clone();
+        }
+        let d = if self.use_builtin_apps {
+            builtin_for_appl_ver_id(appl_ver_id).ok()
+        } else {
+            None
+        };
+        if let Some(d) = &d {
+            self.scratch.ensure(d.max_tag());
+        }
+        self.apps.push((appl_ver_id.into(), d.clone()));
+        d
+    }
+
+    /// The session dictionary.
+    pub fn session_dictionary(&self) -> &Arc<Dictionary> {
+        &self.session
+    }
+
+    /// The default application dictionary (FIXT.1.1), once set.
+    pub fn default_app_dictionary(&self) -> Option<&Arc<Dictionary>> {
+        self.default_app.as_ref()
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Changes the options.
+    pub fn set_options(&mut self, options: Options) {
+        self.options = options;
+    }
+
+    /// The dictionary that validates the body of a message (None: no
+    /// application dictionary for its ApplVerID, as QuickFIX: body unchecked).
+    fn body_dictionary(
+        &mut self,
+        msg_type: &[u8],
+        appl_ver_id: Option<&[u8]>,
+    ) -> Option<Arc<Dictionary>> {
+        if !self.session.is_transport() || is_admin_msg_type(msg_type) {
+            return Some(self.session.clone());
+        }
+        match appl_ver_id {
+            Some(id) => self.app_dictionary(id),
+            None => self.default_app.clone(),
+        }
+    }
+
+    /// Validates one message given as `(tag, value)` pairs in wire order, from
+    /// BeginString (8) to CheckSum (10). Returns the first problem in
+    /// QuickFIX's order. Tags are signed so `-1=x` can be reported as QuickFIX does.
+    pub fn validate_fields<'a, I>(&mut self, fields: I) -> Result<(), Reject>
+    where
+        I: IntoIterator<Item = (i64, &'a [u8])>,
+        I::IntoIter: Clone,
+    {
+        let iter = fields.into_iter();
+        let (msg_type, appl_ver_id) = header_keys(iter.clone(), &self.session);
+        let body = match (self.session.is_transport(), msg_type) {
+            // FIX.4.x: the one dictionary, without an Arc clone on the hot path.
+            (false, _) => None,
+            (true, mt) => self.body_dictionary(mt.unwrap_or(b""), appl_ver_id),
+        };
+        let session: &Dictionary = &self.session;
+        let body_dict: Option<&Dictionary> = if session.is_transport() {
+            body.as_deref()
+        } else {
+            Some(session)
+        };
+        self.scratch.next_message();
+        let mut pass = Pass::new(
+            session,
+            body_dict,
+            &self.options,
+            &mut self.scratch,
+            msg_type,
+        );
+        for (tag, value) in iter {
+            pass.field(tag, value);
+        }
+        pass.finish()
+    }
+
+    /// Validates a raw SOH-delimited message (8=... through 10=...|).
+    /// Length-prefixed DATA fields are honoured.
+    pub fn validate_bytes(&mut self, msg: &[u8]) -> Result<(), Reject> {
+        let session = self.session.clone();
+        let fields = RawFields {
+            rest: msg,
+            dict: session.as_ref(),
+            last_len: None,
+        };
+        self.validate_fields(fields)
+    }
+}
+
+/// MsgType (35) and ApplVerID (1128) from the header, before the first body field.
+fn header_keys<'a, I>(iter: I, session: &Dictionary) -> (Option<&'a [u8]>, Option<&'a [u8]>)
+where
+    I: Iterator<Item = (i64, &'a [u8])>,
+{
+    let mut msg_type = None;
+    let mut appl = None;
+    for (tag, value) in iter {
+        match tag {
+            35 => msg_type = msg_type.or(Some(value)),
+            1128 => appl = appl.or(Some(value)),
+            t if super::pass::is_header_tag(session, t) => {}
+            _ => break,
+        }
+        if msg_type.is_some() && !session.is_transport() {
+            break;
+        }
+    }
+    (msg_type, appl)
+}
+
+/// Splits a raw message into (tag, value); tags that are not numbers come out as -1.
+#[derive(Clone)]
+struct RawFields<'a, 'd> {
+    rest: &'a [u8],
+    dict: &'d Dictionary,
+    last_len: Option<usize>,
+}
+
+impl<'a> Iterator for RawFields<'a, '_> {
+    type Item = (i64, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let eq = memchr::memchr(b'=', self.rest)?;
+        let (tag_bytes, after) = self.rest.split_at(eq);
+        let after = after.get(1..).unwrap_or(&[]);
+        let tag = parse_tag(tag_bytes);
+        let is_data = u32::try_from(tag)
+            .ok()
+            .and_then(|t| self.dict.field(t))
+            .is_some_and(|f| f.field_type == super::FieldType::Data);
+        let len = match (is_data, self.last_len) {
+            (true, Some(n)) if n <= after.len() => n,
+            _ => memchr::memchr(0x01, after).unwrap_or(after.len()),
+        };
+        let (value, tail) = after.split_at(len);
+        self.rest = tail.get(1..).unwrap_or(&[]);
+        self.last_len = if super::types::is_int(value) {
+            std::str::from_utf8(value).ok().and_then(|s| s.parse().ok())
+        } else {
+            None
+        };
+        Some((tag, value))
+    }
+}
+
+fn parse_tag(b: &[u8]) -> i64 {
+    let (neg, digits) = match b.strip_prefix(b"-") {
+        Some(d) => (true, d),
+        None => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
+        return -1;
+    }
+    let v = digits
+        .iter()
+        .fold(0i64, |a, &d| a * 10 + i64::from(d - b'0'));
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
