@@ -215,17 +215,89 @@ fn truncated_capture_still_prints_what_it_can() {
     assert!(text(&out.stderr).contains("capture truncated"));
 }
 
+/// Whether a line reads `want` once runs of blanks are squeezed.
+fn has(lines: &[&str], want: &str) -> bool {
+    lines
+        .iter()
+        .any(|l| l.split_whitespace().collect::<Vec<_>>().join(" ") == want)
+}
+
 #[test]
-fn expanded_form_lists_fields_without_colour_when_piped() {
+fn expanded_form_names_fields_and_enums_without_colour_when_piped() {
     let path = write("cli_expand.pcap", &capture());
-    let out = ringfix(&["decode", path.to_str().unwrap(), "-v"], None);
+    let out = ringfix(&["decode", path.to_str().unwrap(), "--expand"], None);
     assert!(out.status.success());
     let stdout = text(&out.stdout);
     assert!(!stdout.contains('\x1b'));
-    assert!(stdout.contains("10.0.0.1:40000 -> 10.0.0.2:9878"));
-    assert!(stdout
-        .lines()
-        .any(|l| l.trim_start().starts_with("55") && l.ends_with("= IBM")));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "2023-11-14T22:13:20.003000Z 10.0.0.1:40000 -> 10.0.0.2:9878 Logon (A)"
+    );
+    assert!(has(&lines, "98 EncryptMethod = 0 (NONE)"), "{stdout}");
+    assert!(has(&lines, "54 Side = 2 (SELL)"), "{stdout}");
+    assert!(has(&lines, "55 Symbol = IBM"), "{stdout}");
+    assert!(
+        lines.contains(&"    98 EncryptMethod = 0 (NONE)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn expanded_form_indents_groups_and_follows_fixt_appl_ver_id() {
+    let mut log = fix("35=D|34=2|11=A1|453=2|448=BRK|452=1|448=TRD|452=11|54=1");
+    log.push(b'\n');
+    log.extend_from_slice(&fix_with("FIXT.1.1", "35=8|34=3|1128=9|150=F|39=2"));
+    log.push(b'\n');
+    let out = ringfix(&["decode", "-", "-v"], Some(&log));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "NewOrderSingle (D)");
+    assert!(lines.contains(&"   453 NoPartyIDs  = 2"), "{stdout}");
+    assert!(lines.contains(&"   448   PartyID   = TRD"), "{stdout}");
+    assert!(
+        lines.contains(&"   452   PartyRole = 11 (ORDER_ORIGINATION_TRADER)"),
+        "{stdout}"
+    );
+    assert!(lines.contains(&"    54 Side        = 1 (BUY)"), "{stdout}");
+    assert!(lines.contains(&"ExecutionReport (8)"), "{stdout}");
+    assert!(has(&lines, "150 ExecType = F (TRADE)"), "{stdout}");
+}
+
+const CUSTOM_DICT: &str = r#"<fix type="FIX" major="4" minor="4" servicepack="0">
+  <header><field name="BeginString" required="Y"/><field name="BodyLength" required="Y"/>
+    <field name="MsgType" required="Y"/></header>
+  <trailer><field name="CheckSum" required="Y"/></trailer>
+  <messages><message name="VenueOrder" msgtype="D" msgcat="app">
+    <field name="VenueSide" required="N"/></message></messages>
+  <components/>
+  <fields>
+    <field number="8" name="BeginString" type="STRING"/>
+    <field number="9" name="BodyLength" type="LENGTH"/>
+    <field number="10" name="CheckSum" type="STRING"/>
+    <field number="35" name="MsgType" type="STRING"/>
+    <field number="54" name="VenueSide" type="CHAR"><value enum="1" description="BID"/></field>
+  </fields>
+</fix>"#;
+
+#[test]
+fn dict_option_comes_first_and_shipped_names_fill_in() {
+    let dict = write("custom_dict.xml", CUSTOM_DICT.as_bytes());
+    let msg = fix("35=D|34=2|11=A1|54=1");
+    let d = dict.to_str().unwrap();
+    let out = ringfix(&["decode", "-", "-v", "--dict", d], Some(&msg));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "VenueOrder (D)");
+    assert!(has(&lines, "54 VenueSide = 1 (BID)"), "{stdout}");
+    assert!(has(&lines, "11 ClOrdID = A1"), "{stdout}");
+    let out = ringfix(
+        &["decode", "-", "-v", "--dict", "/nonexistent.xml"],
+        Some(&msg),
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("/nonexistent.xml"));
 }
 
 #[test]

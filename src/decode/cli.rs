@@ -18,8 +18,8 @@ pub struct DecodeArgs {
     /// Capture (pcap, pcapng), FIX log (QuickFIX FileLog) or raw FIX stream; `-` reads stdin.
     #[arg(value_name = "FILE")]
     pub file: String,
-    /// QuickFIX XML data dictionary for field names and enum meanings
-    /// (default: the built-in one for each message's BeginString/ApplVerID).
+    /// QuickFIX XML data dictionary for the names in --expand, asked before
+    /// the shipped one for each message's BeginString/ApplVerID.
     #[arg(long, value_name = "F")]
     pub dict: Option<PathBuf>,
     /// Only messages with field TAG equal to VALUE; repeat to require several.
