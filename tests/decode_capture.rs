@@ -67,6 +67,11 @@ fn ethernet_pcap() {
     check_session(&c, &msgs, &probs);
     let ts = msgs[0].ts.unwrap();
     assert_eq!(ts.digits(), 6);
+    assert_eq!(ts.utc().as_nanos(), ts.nanos());
+    let mut parser = ringfix::codec::Parser::new();
+    let view = msgs[2].view(&mut parser).unwrap();
+    assert_eq!(view.msg_type(), b"D");
+    assert_eq!(view.get(11), Some(&b"ORD2"[..]));
     assert_eq!(ts.to_string(), "2023-11-14T22:13:20.003000Z");
 }
 

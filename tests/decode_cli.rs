@@ -325,3 +325,31 @@ fn log_message_whose_value_holds_a_newline() {
     assert_eq!(text58, "first line\nsecond line");
     assert_eq!(objs[1]["ts"], "2023-11-14T22:13:21.000Z");
 }
+
+#[test]
+fn malformed_and_overlong_messages_in_a_raw_stream() {
+    // Framed correctly but a field has no number: shown, and reported.
+    let odd = fix("35=0|34=1|abc=1");
+    // BodyLength far too long: the messages behind it must still come out.
+    let mut long = fix("35=0|34=2");
+    long[11] = b'9';
+    let mut raw = odd.clone();
+    raw.extend_from_slice(&long);
+    raw.extend_from_slice(&fix("35=0|34=3"));
+    raw.extend_from_slice(&fix("35=0|34=4"));
+    let out = ringfix(&["decode", "-"], Some(&raw));
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 3, "{stdout}");
+    assert!(stdout.lines().next().unwrap().contains("|abc=1|"));
+    assert!(stdout.contains("|34=3|") && stdout.contains("|34=4|"));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("byte 0: malformed message: tag is not a number"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("byte {}: garbled message", odd.len())),
+        "{stderr}"
+    );
+}

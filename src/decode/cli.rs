@@ -5,8 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::expand::{Expander, Style};
-use super::fields::split_fields;
+use ringfix_codec::Parser;
+
+use super::fields::message_fields;
 use super::output::{matches, write_json, write_line, Filter};
+use super::MAX_MESSAGE;
 use super::{Decoder, Item, Message};
 
 /// Problems printed before the rest are only counted.
@@ -64,6 +67,7 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
         args,
         name,
         expander,
+        parser: Parser::with_max_len(MAX_MESSAGE),
         problems: 0,
     };
     let mut decoder = decoder;
@@ -113,6 +117,7 @@ struct Printer<'a> {
     args: &'a DecodeArgs,
     name: &'a str,
     expander: Option<Expander>,
+    parser: Parser,
     problems: u64,
 }
 
@@ -135,7 +140,7 @@ impl Printer<'_> {
     }
 
     fn message(&mut self, msg: &Message, out: &mut dyn Write) -> io::Result<()> {
-        let (fields, error) = split_fields(&msg.bytes);
+        let (fields, error) = message_fields(&mut self.parser, &msg.bytes);
         if !matches(&self.args.filter, &fields) {
             return Ok(());
         }
@@ -143,10 +148,7 @@ impl Printer<'_> {
             self.problems += 1;
             if self.problems <= SHOWN_PROBLEMS {
                 out.flush()?;
-                eprintln!(
-                    "{}: {}: malformed field at byte {} of the message: {}",
-                    self.name, msg.at, e.offset, e.what
-                );
+                eprintln!("{}: {}: malformed message: {e}", self.name, msg.at);
             }
         }
         if self.args.json {

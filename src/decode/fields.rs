@@ -1,26 +1,10 @@
-//! Splitting a framed message into its fields, in wire order.
+//! Splitting a framed message into its fields, in wire order: the codec's
+//! parser, and a lenient splitter that still shows a malformed message.
+
+use ringfix_codec::data_fields::LEN_DATA_PAIRS;
+use ringfix_codec::{Parser, INVALID_TAG};
 
 use super::output::Field;
-
-/// (Length tag, data tag) pairs of the standard `data` fields, whose values may hold SOH.
-const DATA_FIELDS: &[(u32, u32)] = &[
-    (90, 91),   // SecureData
-    (93, 89),   // Signature
-    (95, 96),   // RawData
-    (212, 213), // XmlData
-    (348, 349), // EncodedIssuer
-    (350, 351), // EncodedSecurityDesc
-    (352, 353), // EncodedListExecInst
-    (354, 355), // EncodedText
-    (356, 357), // EncodedSubject
-    (358, 359), // EncodedHeadline
-    (360, 361), // EncodedAllocText
-    (362, 363), // EncodedUnderlyingIssuer
-    (364, 365), // EncodedUnderlyingSecurityDesc
-    (445, 446), // EncodedListStatusText
-    (618, 619), // EncodedLegIssuer
-    (621, 622), // EncodedLegSecurityDesc
-];
 
 /// Why a message's fields could not all be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +13,27 @@ pub struct FieldError {
     pub offset: usize,
     /// What is wrong.
     pub what: String,
+}
+
+/// The fields of a framed message. When the codec rejects it, the error and
+/// whatever fields the lenient splitter finds.
+pub fn message_fields<'a>(
+    parser: &'a mut Parser,
+    bytes: &'a [u8],
+) -> (Vec<Field<'a>>, Option<String>) {
+    match parser.parse_framed(bytes) {
+        Ok(view) if view.fields().all(|f| f.tag != INVALID_TAG) => {
+            (view.fields().map(|f| (f.tag, f.value)).collect(), None)
+        }
+        Ok(_) => {
+            let (fields, _) = split_fields(bytes);
+            (fields, Some("negative tag number".into()))
+        }
+        Err(e) => {
+            let (fields, _) = split_fields(bytes);
+            (fields, Some(e.to_string()))
+        }
+    }
 }
 
 /// Splits `tag=value<SOH>…`. On a malformed field, returns the fields before it and the error.
@@ -64,7 +69,7 @@ pub fn split_fields(bytes: &[u8]) -> (Vec<Field<'_>>, Option<FieldError>) {
             return (fields, Some(err(pos, "data field length does not match")));
         }
         let value = &bytes[value_at..end];
-        if let Some(&(_, data_tag)) = DATA_FIELDS.iter().find(|(l, _)| *l == tag) {
+        if let Some(&(_, data_tag)) = LEN_DATA_PAIRS.iter().find(|(l, _)| *l == tag) {
             if let Some(len) = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok()) {
                 data_len = Some((data_tag, len));
             }

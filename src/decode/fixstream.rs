@@ -4,12 +4,14 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
-use super::framing::{find_begin, frame, Framed, BEGIN};
+use ringfix_codec::{frame, Frame};
+
+use super::framing::{find_begin, BEGIN};
 use super::tcp::{Ctx, GapKind, Sink};
 use super::{Item, Message, Position, Problem};
 
 /// Largest message accepted (a bigger BodyLength is garbage).
-pub const MAX_MESSAGE: usize = 16 << 20;
+pub const MAX_MESSAGE: usize = 4 << 20;
 /// A stream with this many bytes and no `8=FIX` is declared not FIX and ignored.
 pub const NOT_FIX_AFTER: u64 = 64 << 10;
 
@@ -128,7 +130,7 @@ impl FixStream {
             }
             let start = self.base + used as u64;
             match frame(rest, MAX_MESSAGE) {
-                Framed::Complete(len) => {
+                Frame::Complete(len) => {
                     out.push_back(Item::Message(Message {
                         ts: ctx.ts,
                         src: self.src,
@@ -141,8 +143,8 @@ impl FixStream {
                     used += len;
                     self.synced = false;
                 }
-                Framed::Incomplete => break,
-                Framed::Garbled { skip, error } => {
+                Frame::Incomplete => break,
+                Frame::Garbled { skip, error } => {
                     let skip = skip.max(1);
                     out.push_back(self.problem(
                         ctx,

@@ -46,6 +46,16 @@ pub struct Message {
     pub at: Position,
 }
 
+impl Message {
+    /// Parses the message with the codec (fields, typed getters, groups).
+    pub fn view<'a>(
+        &'a self,
+        parser: &'a mut ringfix_codec::Parser,
+    ) -> Result<ringfix_codec::MessageView<'a>, ringfix_codec::ParseError> {
+        parser.parse_framed(&self.bytes)
+    }
+}
+
 /// A place in the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Position {

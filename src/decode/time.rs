@@ -26,6 +26,11 @@ impl Timestamp {
         self.nanos
     }
 
+    /// The same instant in the engine's clock.
+    pub fn utc(&self) -> ringfix_codec::UtcTimestamp {
+        ringfix_codec::UtcTimestamp::from_nanos(self.nanos)
+    }
+
     /// Fractional digits the source recorded.
     pub fn digits(&self) -> u8 {
         self.digits
