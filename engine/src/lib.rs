@@ -3,3 +3,5 @@
 //! Arrows point down only: `reactor` -> `session` -> codec. `session` and
 //! `store` never read a clock; time is passed in.
 #![deny(missing_docs)]
+
+pub mod store;
