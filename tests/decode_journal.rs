@@ -102,3 +102,35 @@ fn bad_header_is_an_error() {
     j[20] ^= 1;
     assert!(Decoder::from_reader(Cursor::new(j)).is_err());
 }
+
+#[test]
+fn journal_written_by_the_file_store() {
+    use ringfix::engine::store::{FileStore, FileStoreOptions, MessageStore, StoreFiles, StoreId};
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("decode_journal_store");
+    let _ = std::fs::remove_dir_all(&dir);
+    let files = StoreFiles::new(&dir, &StoreId::new("FIX.4.4", "ME", "YOU"));
+    let journal = files.journal();
+    let options = FileStoreOptions {
+        segment_bytes: 64 << 10,
+        ..FileStoreOptions::default()
+    };
+    {
+        let now = ringfix::codec::UtcTimestamp::from_secs(1_700_000_000);
+        let mut store = FileStore::open(files, options, now).unwrap();
+        for seq in 1..=3 {
+            store.append(seq, &msg(seq)).unwrap();
+        }
+        store.append(2, &msg(2)).unwrap(); // a resend stored again
+    }
+    let d = Decoder::open(&journal).unwrap();
+    assert_eq!(d.format(), Format::Journal);
+    let items: Vec<Item> = d.collect();
+    let msgs: Vec<_> = items
+        .iter()
+        .map(|i| match i {
+            Item::Message(m) => m.bytes.clone(),
+            Item::Problem(p) => panic!("{p}"),
+        })
+        .collect();
+    assert_eq!(msgs, vec![msg(1), msg(2), msg(3), msg(2)]);
+}
