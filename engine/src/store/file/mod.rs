@@ -16,7 +16,10 @@
 //!
 //! On open the next sender sequence number is raised past the highest one
 //! in the journal, so a crash can never make the engine reuse a sequence
-//! number it already stored.
+//! number it already stored. Setting it deliberately *below* a stored one
+//! (`set_next_sender_seq`, e.g. from `ringfix store set-seq`) records a
+//! floor (the journal end) in the seqnum file: only records after the floor
+//! count from then on, so the lower number persists.
 //!
 //! Durability: `append` and sequence number updates are stores into shared
 //! mappings, so they are in the page cache when they return and survive a

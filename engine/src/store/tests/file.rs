@@ -109,6 +109,33 @@ fn sender_seq_never_below_stored() {
 }
 
 #[test]
+fn lowering_the_sender_seq_persists() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut store = open(&dir);
+        for seq in 1..=10 {
+            store.append(seq, &msg(seq)).unwrap();
+            store.incr_next_sender_seq().unwrap();
+        }
+        store.set_next_sender_seq(3).unwrap(); // e.g. `ringfix store set-seq`
+    }
+    let mut store = open(&dir);
+    assert_eq!(store.next_sender_seq(), 3, "deliberate set-seq kept");
+    assert_eq!(StoreReader::open(files(&dir)).unwrap().next_sender_seq(), 3);
+    // Still crash safe after it: stored but not counted -> raised.
+    store.append(3, &msg(3)).unwrap();
+    store.append(4, &msg(4)).unwrap();
+    drop(store);
+    let mut store = open(&dir);
+    assert_eq!(store.next_sender_seq(), 5);
+    // Raising never moves the floor: stored numbers still count.
+    store.set_next_sender_seq(20).unwrap();
+    store.append(20, &msg(20)).unwrap();
+    drop(store);
+    assert_eq!(open(&dir).next_sender_seq(), 21);
+}
+
+#[test]
 fn lock_refuses_second_owner() {
     let dir = tempfile::tempdir().unwrap();
     let f = files(&dir);
