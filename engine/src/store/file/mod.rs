@@ -210,7 +210,9 @@ pub struct FileStoreOptions {
     /// segment is fallocated and mapped when needed or, from `sync`, ahead
     /// of need. Default 64 MiB.
     pub segment_bytes: usize,
-    /// Largest journal size (address space reserved up front). Default 1 TiB.
+    /// Largest journal size; appends beyond it fail with
+    /// [`StoreError::JournalFull`]. Default 1 TiB. (Address space is
+    /// reserved in doubling steps, not all up front.)
     pub max_journal_bytes: usize,
     /// Keep the replaced journal on reset as `<prefix>.journal.<gen>`
     /// instead of deleting it. Default false (QuickFIX deletes).

@@ -79,6 +79,26 @@ fn reopen_keeps_everything() {
 }
 
 #[test]
+fn journal_moves_to_larger_regions_as_it_grows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    // 16 KiB reserved at first; this needs several doublings.
+    for seq in 1..=3000 {
+        store.append(seq, &msg(seq)).unwrap();
+        if seq % 500 == 0 {
+            // Everything stays readable across each move.
+            assert_eq!(collect(&store, 1, 0).len() as u64, seq);
+        }
+    }
+    assert!(store.journal_allocated() > 128 << 10);
+    let got = collect(&store, 2990, 0);
+    assert_eq!(got.len(), 11);
+    assert_eq!(got[0], (2990, msg(2990)));
+    drop(store);
+    assert_eq!(collect(&open(&dir), 1, 0).len(), 3000);
+}
+
+#[test]
 fn messages_larger_than_a_segment() {
     let dir = tempfile::tempdir().unwrap();
     let big: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
