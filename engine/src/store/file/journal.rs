@@ -14,7 +14,7 @@ use crate::store::index::SeqIndex;
 use crate::store::{StoreError, StoreResult};
 
 /// How far ahead of the write position pages are faulted in writable.
-const PREFAULT_AHEAD: usize = 4 << 20;
+const PREFAULT_AHEAD: usize = 2 << 20;
 /// Most bytes faulted in per `prepare` call (about 0.1 ms of work).
 const PREFAULT_STEP: usize = 256 << 10;
 

@@ -42,7 +42,7 @@ fn file_store_contract_default_options() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = FileStore::open(files(&dir), FileStoreOptions::default(), ts(100)).unwrap();
     check_contract(&mut store);
-    assert_eq!(store.journal_allocated(), 64 << 20);
+    assert_eq!(store.journal_allocated(), 16 << 20);
 }
 
 #[test]
