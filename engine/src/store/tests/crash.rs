@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::contract::{collect, msg, ts};
 use super::file::{files, open, opts};
-use crate::store::{FileStore, MessageStore, StoreError, StoreFiles, StoreReader};
+use crate::store::{is_locked, FileStore, MessageStore, StoreError, StoreFiles, StoreReader};
 
 /// A store with records of varied sizes; returns (journal bytes in use,
 /// seqnum file bytes, record spans `(seq, offset, end_of_body)`).
@@ -247,6 +247,14 @@ fn survives_kill_9() {
                 acked.push(n.parse::<u64>().unwrap());
                 this_round += 1;
                 if this_round == 400 + round * 150 {
+                    // The running child owns the store: a second process
+                    // is refused.
+                    let f = StoreFiles::with_prefix(dir.path(), "KILL9");
+                    assert!(is_locked(&f).unwrap());
+                    assert!(matches!(
+                        FileStore::open(f, opts(), ts(1)),
+                        Err(StoreError::Locked { .. })
+                    ));
                     child.kill().unwrap(); // SIGKILL, mid-loop
                     break;
                 }
@@ -254,6 +262,7 @@ fn survives_kill_9() {
         }
         child.wait().unwrap();
         let f = StoreFiles::with_prefix(dir.path(), "KILL9");
+        assert!(!is_locked(&f).unwrap(), "lock dies with the process");
         let store = FileStore::open(f, opts(), ts(1)).unwrap();
         let stored: std::collections::HashMap<u64, Vec<u8>> =
             collect(&store, 1, 0).into_iter().collect();
