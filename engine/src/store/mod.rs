@@ -16,6 +16,7 @@ mod file;
 mod index;
 mod memory;
 mod policy;
+mod quickfix;
 mod time;
 
 #[cfg(test)]
@@ -26,6 +27,7 @@ pub use failing::{FailingStore, FaultHandle};
 pub use file::{is_locked, FileStore, FileStoreOptions, StoreFiles, StoreId, StoreReader};
 pub use memory::MemoryStore;
 pub use policy::{FsyncPolicy, ParseFsyncPolicyError};
+pub use quickfix::{import_quickfix, QuickFixImport};
 pub use time::UtcTimestamp;
 
 /// Result of a store operation.
