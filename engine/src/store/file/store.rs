@@ -13,6 +13,11 @@ use crate::store::{range_end, FsyncPolicy, MessageStore, StoreError, StoreResult
 const INDEX_AHEAD: usize = 1 << 16;
 
 /// Journal + seqnum file store for one session, holding its lock.
+///
+/// `sync(now)` also does bounded upkeep (next segment fallocated and
+/// mapped, pages ahead faulted in); a failure there (e.g. disk full while
+/// preallocating) is returned from `sync` as an early warning, while
+/// appends keep working until the space already mapped is used.
 #[derive(Debug)]
 pub struct FileStore {
     files: StoreFiles,
