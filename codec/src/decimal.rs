@@ -1,0 +1,177 @@
+//! `Decimal`: FIX Price/Qty/Amt values without floating point.
+
+use crate::error::ValueError;
+use crate::itoa::{format_u64, MAX_INT_LEN};
+use std::fmt;
+
+/// Most digits after the decimal point.
+pub const MAX_SCALE: u8 = 18;
+
+/// `mantissa / 10^scale`, e.g. `123.45` is `{ mantissa: 12345, scale: 2 }`.
+/// Equality is structural (`1.50 != 1.5`); use [`Decimal::normalized`] to compare values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Decimal {
+    /// The digits as an integer.
+    pub mantissa: i64,
+    /// Digits after the decimal point.
+    pub scale: u8,
+}
+
+impl Decimal {
+    /// `mantissa / 10^scale`.
+    pub const fn new(mantissa: i64, scale: u8) -> Self {
+        Decimal { mantissa, scale }
+    }
+
+    /// Parse `[-]digits[.digits]` (at least one digit; at most 18 significant
+    /// digits after leading zeros; `scale` <= [`MAX_SCALE`]).
+    pub fn parse(v: &[u8]) -> Result<Self, ValueError> {
+        let (neg, body) = match v {
+            [] => return Err(ValueError::Empty),
+            [b'-', rest @ ..] => (true, rest),
+            _ => (false, v),
+        };
+        let mut mantissa: u64 = 0;
+        let mut scale: u32 = 0;
+        let mut seen_point = false;
+        let mut digits = 0u32;
+        for &b in body {
+            let d = b.wrapping_sub(b'0');
+            if d <= 9 {
+                digits += 1;
+                mantissa = mantissa
+                    .checked_mul(10)
+                    .and_then(|m| m.checked_add(u64::from(d)))
+                    .ok_or(ValueError::Overflow)?;
+                if seen_point {
+                    scale += 1;
+                }
+            } else if b == b'.' && !seen_point {
+                seen_point = true;
+            } else {
+                return Err(ValueError::Format);
+            }
+        }
+        if digits == 0 {
+            return Err(ValueError::Format);
+        }
+        if scale > u32::from(MAX_SCALE) || mantissa > i64::MAX as u64 {
+            return Err(ValueError::Overflow);
+        }
+        let m = mantissa as i64;
+        Ok(Decimal {
+            mantissa: if neg { -m } else { m },
+            scale: scale as u8,
+        })
+    }
+
+    /// Same value with trailing fractional zeros removed.
+    pub fn normalized(self) -> Self {
+        let mut d = self;
+        while d.scale > 0 && d.mantissa % 10 == 0 {
+            d.mantissa /= 10;
+            d.scale -= 1;
+        }
+        d
+    }
+
+    /// Nearest `f64` (for display and statistics, never on the wire path).
+    pub fn to_f64(self) -> f64 {
+        self.mantissa as f64 / 10f64.powi(i32::from(self.scale))
+    }
+
+    /// Append the FIX form (`-0.05`, `123.45`, `100`) to `out`.
+    #[inline]
+    pub fn push(self, out: &mut Vec<u8>) {
+        let mut buf = [0u8; MAX_INT_LEN + MAX_SCALE as usize + 2];
+        let n = self.write(&mut buf);
+        out.extend_from_slice(buf.get(..n).unwrap_or_default());
+    }
+
+    /// Write the FIX form into `buf`; returns the length.
+    pub fn write(self, buf: &mut [u8; MAX_INT_LEN + MAX_SCALE as usize + 2]) -> usize {
+        let mut digits = [0u8; MAX_INT_LEN];
+        let start = format_u64(self.mantissa.unsigned_abs(), &mut digits);
+        let digits = digits.get(start..).unwrap_or_default();
+        let scale = usize::from(self.scale.min(MAX_SCALE));
+        let mut n = 0;
+        let mut put = |b: u8| {
+            if let Some(slot) = buf.get_mut(n) {
+                *slot = b;
+                n += 1;
+            }
+        };
+        if self.mantissa < 0 {
+            put(b'-');
+        }
+        if scale == 0 {
+            digits.iter().for_each(|&d| put(d));
+        } else if digits.len() > scale {
+            let (int, frac) = digits.split_at(digits.len() - scale);
+            int.iter().for_each(|&d| put(d));
+            put(b'.');
+            frac.iter().for_each(|&d| put(d));
+        } else {
+            put(b'0');
+            put(b'.');
+            (digits.len()..scale).for_each(|_| put(b'0'));
+            digits.iter().for_each(|&d| put(d));
+        }
+        n
+    }
+}
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = Vec::with_capacity(24);
+        self.push(&mut out);
+        f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_formats() {
+        for (text, m, s) in [
+            ("123.45", 12345, 2),
+            ("100", 100, 0),
+            ("-0.05", -5, 2),
+            ("0.5", 5, 1),
+            ("150.00", 15000, 2),
+            ("0", 0, 0),
+        ] {
+            let d = Decimal::parse(text.as_bytes()).unwrap();
+            assert_eq!(d, Decimal::new(m, s), "{text}");
+            assert_eq!(d.to_string(), text);
+        }
+        assert_eq!(Decimal::parse(b".5").unwrap(), Decimal::new(5, 1));
+        assert_eq!(Decimal::parse(b"5.").unwrap(), Decimal::new(5, 0));
+        assert_eq!(Decimal::parse(b"007").unwrap().to_string(), "7");
+    }
+
+    #[test]
+    fn rejects_bad_decimals() {
+        assert_eq!(Decimal::parse(b""), Err(ValueError::Empty));
+        for bad in [&b"-"[..], b".", b"1.2.3", b"1e5", b"+1", b"12a", b" 1"] {
+            assert_eq!(Decimal::parse(bad), Err(ValueError::Format), "{bad:?}");
+        }
+        assert_eq!(
+            Decimal::parse(b"99999999999999999999"),
+            Err(ValueError::Overflow)
+        );
+        assert_eq!(
+            Decimal::parse(b"0.0000000000000000001"),
+            Err(ValueError::Overflow)
+        );
+    }
+
+    #[test]
+    fn normalizes_and_converts() {
+        assert_eq!(Decimal::new(15000, 2).normalized(), Decimal::new(150, 0));
+        assert!((Decimal::new(12345, 2).to_f64() - 123.45).abs() < 1e-9);
+        assert_eq!(Decimal::new(i64::MIN, 0).to_string(), i64::MIN.to_string());
+    }
+}

@@ -1,0 +1,187 @@
+//! `Encoder`: writes one message straight into the caller's outbound buffer.
+//!
+//! Layout: `8=<begin>|9=<3-digit placeholder>|35=<type>|...`; `finish`
+//! patches BodyLength without leading zeros (moving the body when the length
+//! does not have three digits) and appends `10=nnn|`.
+
+use crate::decimal::Decimal;
+use crate::frame::checksum;
+use crate::itoa::{format_u64, MAX_INT_LEN};
+use crate::time::{TimePrecision, TimestampFormatter, UtcTimestamp, MAX_TIMESTAMP_LEN};
+use crate::view::Field;
+use crate::{Tag, SOH};
+use std::ops::Range;
+
+/// Digits reserved for BodyLength (bodies of 100..=999 bytes need no move).
+const RESERVED_DIGITS: usize = 3;
+
+/// Appends one message to a `Vec<u8>`; call [`Encoder::finish`] to complete it.
+#[derive(Debug)]
+pub struct Encoder<'b> {
+    buf: &'b mut Vec<u8>,
+    start: usize,
+    digits_at: usize,
+    body_start: usize,
+}
+
+impl<'b> Encoder<'b> {
+    /// Start a message: writes `8=`, the BodyLength placeholder and `35=`.
+    #[inline]
+    pub fn new(buf: &'b mut Vec<u8>, begin_string: &[u8], msg_type: &[u8]) -> Self {
+        let start = buf.len();
+        buf.reserve(256);
+        buf.extend_from_slice(b"8=");
+        buf.extend_from_slice(begin_string);
+        buf.extend_from_slice(b"\x019=");
+        let digits_at = buf.len();
+        buf.extend_from_slice(b"000\x0135=");
+        let body_start = digits_at + RESERVED_DIGITS + 1;
+        buf.extend_from_slice(msg_type);
+        buf.push(SOH);
+        Encoder {
+            buf,
+            start,
+            digits_at,
+            body_start,
+        }
+    }
+
+    #[inline(always)]
+    fn tag(&mut self, tag: Tag) {
+        crate::itoa::push_tag(self.buf, tag);
+    }
+
+    /// `tag=value|` from raw bytes (the caller guarantees no SOH in `value`).
+    #[inline]
+    pub fn bytes(&mut self, tag: Tag, value: &[u8]) -> &mut Self {
+        self.tag(tag);
+        self.buf.extend_from_slice(value);
+        self.buf.push(SOH);
+        self
+    }
+    /// `tag=value|` from text.
+    #[inline]
+    pub fn str(&mut self, tag: Tag, value: &str) -> &mut Self {
+        self.bytes(tag, value.as_bytes())
+    }
+    /// Signed integer field.
+    #[inline]
+    pub fn int(&mut self, tag: Tag, value: i64) -> &mut Self {
+        self.tag(tag);
+        crate::itoa::push_i64(self.buf, value);
+        self.buf.push(SOH);
+        self
+    }
+    /// Unsigned integer field (SeqNum, NumInGroup, Length...).
+    #[inline]
+    pub fn uint(&mut self, tag: Tag, value: u64) -> &mut Self {
+        self.tag(tag);
+        crate::itoa::push_u64(self.buf, value);
+        self.buf.push(SOH);
+        self
+    }
+    /// Single-character field.
+    #[inline]
+    pub fn char(&mut self, tag: Tag, value: u8) -> &mut Self {
+        self.tag(tag);
+        self.buf.push(value);
+        self.buf.push(SOH);
+        self
+    }
+    /// Boolean field (`Y`/`N`).
+    #[inline]
+    pub fn bool(&mut self, tag: Tag, value: bool) -> &mut Self {
+        self.char(tag, if value { b'Y' } else { b'N' })
+    }
+    /// Decimal field.
+    #[inline]
+    pub fn decimal(&mut self, tag: Tag, value: Decimal) -> &mut Self {
+        self.tag(tag);
+        value.push(self.buf);
+        self.buf.push(SOH);
+        self
+    }
+    /// UTCTimestamp field at `precision` (formats the date each time).
+    #[inline]
+    pub fn timestamp(
+        &mut self,
+        tag: Tag,
+        value: UtcTimestamp,
+        precision: TimePrecision,
+    ) -> &mut Self {
+        self.tag(tag);
+        let mut out = [0u8; MAX_TIMESTAMP_LEN];
+        let n = value.write(precision, &mut out);
+        self.buf.extend_from_slice(out.get(..n).unwrap_or_default());
+        self.buf.push(SOH);
+        self
+    }
+    /// UTCTimestamp field through a caller-kept formatter (date prefix cached).
+    #[inline]
+    pub fn timestamp_cached(
+        &mut self,
+        tag: Tag,
+        value: UtcTimestamp,
+        precision: TimePrecision,
+        formatter: &mut TimestampFormatter,
+    ) -> &mut Self {
+        self.bytes(tag, formatter.format(value, precision))
+    }
+    /// A length-prefixed data pair: `len_tag=<len>|data_tag=<data>|` (`data` may hold SOH).
+    pub fn data(&mut self, len_tag: Tag, data_tag: Tag, data: &[u8]) -> &mut Self {
+        self.uint(len_tag, data.len() as u64);
+        self.bytes(data_tag, data)
+    }
+    /// Copy a field from a parsed message.
+    #[inline]
+    pub fn field(&mut self, field: &Field<'_>) -> &mut Self {
+        self.bytes(field.tag, field.value)
+    }
+    /// Append already-encoded `tag=value|...` bytes verbatim.
+    #[inline]
+    pub fn raw(&mut self, encoded: &[u8]) -> &mut Self {
+        self.buf.extend_from_slice(encoded);
+        self
+    }
+
+    /// Bytes of body written so far (BodyLength if finished now).
+    pub fn body_len(&self) -> usize {
+        self.buf.len() - self.body_start
+    }
+
+    /// Patch BodyLength, append CheckSum; returns the message's range in the buffer.
+    #[inline]
+    pub fn finish(self) -> Range<usize> {
+        let body_len = self.buf.len() - self.body_start;
+        let mut d = [0u8; MAX_INT_LEN];
+        let s = format_u64(body_len as u64, &mut d);
+        let digits = d.get(s..).unwrap_or_default();
+        let n = digits.len();
+        if n != RESERVED_DIGITS {
+            // Move the body so BodyLength has no leading zeros.
+            let old_body = self.body_start - 1;
+            let new_body = self.digits_at + n;
+            if n > RESERVED_DIGITS {
+                self.buf.resize(self.buf.len() + n - RESERVED_DIGITS, 0);
+            }
+            let end = old_body + body_len + 1;
+            self.buf.copy_within(old_body..end, new_body);
+            self.buf.truncate(new_body + body_len + 1);
+        }
+        if let Some(dst) = self.buf.get_mut(self.digits_at..self.digits_at + n) {
+            dst.copy_from_slice(digits);
+        }
+        let sum = checksum(self.buf.get(self.start..).unwrap_or_default());
+        let trailer = [
+            b'1',
+            b'0',
+            b'=',
+            b'0' + sum / 100,
+            b'0' + sum / 10 % 10,
+            b'0' + sum % 10,
+            SOH,
+        ];
+        self.buf.extend_from_slice(&trailer);
+        self.start..self.buf.len()
+    }
+}

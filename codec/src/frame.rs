@@ -1,0 +1,338 @@
+//! Framing: find one complete FIX message at the start of a byte slice.
+//!
+//! Rules (checked in this order, never reading past `buf`):
+//! 1. `8=` first, a non-empty BeginString of at most [`MAX_BEGIN_STRING`] bytes;
+//! 2. `9=` second, BodyLength of 1..=[`MAX_BODY_LENGTH_DIGITS`] digits;
+//! 3. `35=` third (it starts the body);
+//! 4. the whole frame fits in `max_len`;
+//! 5. the body ends with SOH and `10=` + 3 digits + SOH follows at the exact
+//!    offset BodyLength gives;
+//! 6. the CheckSum equals the byte sum modulo 256.
+//!
+//! Resynchronisation after a bad header (rules 1-4): skip to the next `8=FIX`
+//! candidate. After a bad checksum value (rule 6): skip the whole frame (its
+//! boundaries were consistent). When the trailer is not where BodyLength
+//! says (rule 5), or while waiting for a claimed body that has not fully
+//! arrived:
+//! - if a *complete, valid* frame starts at a field boundary inside the
+//!   claimed frame and ends within it, skip to that frame (`Superseded`), so
+//!   a huge wrong BodyLength cannot hold back the messages behind it;
+//! - otherwise (trailer wrong) the garbled message ends at the first
+//!   `<SOH>10=...<SOH>` at or after the claimed end of the body, as QuickFIX
+//!   does: a too-long BodyLength swallows the next message when that message
+//!   straddles the claimed end (the acceptance script
+//!   `2m_BodyLengthValueNotCorrect` expects exactly that). If no such field
+//!   has arrived yet the result is `Incomplete`, until `max_len` bytes are
+//!   buffered.
+//!
+//! The reactor must therefore be able to buffer `max_len` bytes.
+
+use crate::data_fields::data_tag_for;
+use crate::error::FrameError;
+use crate::SOH;
+use memchr::{memchr, memmem};
+
+/// Longest accepted BeginString value ("FIXT.1.1" is 8 bytes).
+pub const MAX_BEGIN_STRING: usize = 16;
+/// Most digits accepted in BodyLength.
+pub const MAX_BODY_LENGTH_DIGITS: usize = 9;
+/// Default maximum size of one message, in bytes.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 * 1024;
+/// Bytes of the trailer `10=nnn<SOH>`.
+pub const TRAILER_LEN: usize = 7;
+/// Candidates examined when looking for a frame inside a claimed body.
+const MAX_EMBEDDED_CANDIDATES: usize = 64;
+const CANDIDATE: &[u8] = b"8=FIX";
+
+/// Outcome of [`frame`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frame {
+    /// A valid message occupies `buf[..len]`.
+    Complete(usize),
+    /// More bytes are needed.
+    Incomplete,
+    /// Drop `skip` (>= 1) bytes; `error` says why.
+    Garbled {
+        /// Bytes to drop from the start of the buffer.
+        skip: usize,
+        /// What was wrong.
+        error: FrameError,
+    },
+}
+
+/// Parsed positions of `8=...|9=...|`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Header {
+    /// End (exclusive) of the BeginString value.
+    pub begin_string_end: usize,
+    /// Start of the BodyLength value.
+    pub body_length_start: usize,
+    /// First byte after the BodyLength field's SOH: the body starts here.
+    pub body_start: usize,
+    /// The BodyLength value.
+    pub body_len: usize,
+}
+
+impl Header {
+    /// Offset of the `10=` trailer.
+    pub fn body_end(&self) -> usize {
+        self.body_start + self.body_len
+    }
+    /// Total frame length.
+    pub fn total(&self) -> usize {
+        self.body_end() + TRAILER_LEN
+    }
+}
+
+pub(crate) enum HeaderResult {
+    Ok(Header),
+    Incomplete,
+    Bad(FrameError),
+}
+
+/// Frame one message at the start of `buf` (see the module docs for the rules).
+pub fn frame(buf: &[u8], max_len: usize) -> Frame {
+    let h = match header(buf, max_len) {
+        HeaderResult::Ok(h) => h,
+        HeaderResult::Incomplete => return Frame::Incomplete,
+        HeaderResult::Bad(error) => {
+            return Frame::Garbled {
+                skip: skip_to_candidate(buf, 1),
+                error,
+            }
+        }
+    };
+    let total = h.total();
+    if buf.len() < total {
+        return match find_embedded(buf, h.body_start, buf.len(), max_len) {
+            Some(skip) => Frame::Garbled {
+                skip,
+                error: FrameError::Superseded,
+            },
+            None => Frame::Incomplete,
+        };
+    }
+    match trailer(buf, h.body_end()) {
+        Some(found) => {
+            let computed = checksum(buf.get(..h.body_end()).unwrap_or_default());
+            if u16::from(computed) == found {
+                Frame::Complete(total)
+            } else {
+                Frame::Garbled {
+                    skip: total,
+                    error: FrameError::ChecksumMismatch { computed, found },
+                }
+            }
+        }
+        None => garbled_length(buf, &h, max_len),
+    }
+}
+
+/// A frame whose trailer is not where BodyLength says.
+fn garbled_length(buf: &[u8], h: &Header, max_len: usize) -> Frame {
+    if let Some(skip) = find_embedded(buf, h.body_start, h.total(), max_len) {
+        return Frame::Garbled {
+            skip,
+            error: FrameError::Superseded,
+        };
+    }
+    let from = h.body_end() - 1;
+    let tail = buf.get(from..).unwrap_or_default();
+    if let Some(q) = memmem::find(tail, b"\x0110=") {
+        let value = from + q + 4;
+        if let Some(e) = memchr(SOH, buf.get(value..).unwrap_or_default()) {
+            return Frame::Garbled {
+                skip: value + e + 1,
+                error: FrameError::BodyLengthMismatch,
+            };
+        }
+    }
+    if buf.len() >= max_len {
+        return Frame::Garbled {
+            skip: skip_to_candidate(buf, h.body_end()),
+            error: FrameError::BodyLengthMismatch,
+        };
+    }
+    Frame::Incomplete
+}
+
+/// Parse and check `8=...|9=...|35=`.
+pub(crate) fn header(buf: &[u8], max_len: usize) -> HeaderResult {
+    use HeaderResult::{Bad, Incomplete};
+    match buf {
+        [] | [b'8'] => return Incomplete,
+        [b'8', b'=', ..] => {}
+        _ => return Bad(FrameError::BeginStringMissing),
+    }
+    let bs_limit = 2 + MAX_BEGIN_STRING + 1;
+    let soh = match memchr(SOH, buf.get(2..bs_limit.min(buf.len())).unwrap_or_default()) {
+        Some(0) => return Bad(FrameError::BeginStringInvalid),
+        Some(i) => 2 + i,
+        None if buf.len() >= bs_limit => return Bad(FrameError::BeginStringInvalid),
+        None => return Incomplete,
+    };
+    let p = soh + 1;
+    match buf.get(p..).unwrap_or_default() {
+        [] | [b'9'] => return Incomplete,
+        [b'9', b'=', ..] => {}
+        _ => return Bad(FrameError::BodyLengthMissing),
+    }
+    let digits_start = p + 2;
+    let mut body_len = 0usize;
+    let mut n = 0usize;
+    loop {
+        let Some(&b) = buf.get(digits_start + n) else {
+            return Incomplete;
+        };
+        if b == SOH {
+            break;
+        }
+        let d = b.wrapping_sub(b'0');
+        if d > 9 || n >= MAX_BODY_LENGTH_DIGITS {
+            return Bad(FrameError::BodyLengthInvalid);
+        }
+        body_len = body_len * 10 + usize::from(d);
+        n += 1;
+    }
+    if n == 0 {
+        return Bad(FrameError::BodyLengthInvalid);
+    }
+    let body_start = digits_start + n + 1;
+    let h = Header {
+        begin_string_end: soh,
+        body_length_start: digits_start,
+        body_start,
+        body_len,
+    };
+    if h.total() > max_len {
+        return Bad(FrameError::TooLarge {
+            len: h.total(),
+            max: max_len,
+        });
+    }
+    let avail = buf.get(body_start..).unwrap_or_default();
+    let k = avail.len().min(3);
+    // The body must hold at least `35=x<SOH>`.
+    if avail.get(..k) != b"35=".get(..k) || body_len < 5 {
+        return Bad(FrameError::MsgTypeNotThird);
+    }
+    HeaderResult::Ok(h)
+}
+
+/// The CheckSum value if `buf[body_end..]` is `10=ddd<SOH>` after an SOH.
+#[inline]
+pub(crate) fn trailer(buf: &[u8], body_end: usize) -> Option<u16> {
+    if buf.get(body_end.checked_sub(1)?) != Some(&SOH) {
+        return None;
+    }
+    match buf.get(body_end..body_end + TRAILER_LEN)? {
+        [b'1', b'0', b'=', a, b, c, SOH] => {
+            let (a, b, c) = (
+                a.wrapping_sub(b'0'),
+                b.wrapping_sub(b'0'),
+                c.wrapping_sub(b'0'),
+            );
+            if a > 9 || b > 9 || c > 9 {
+                return None;
+            }
+            Some(u16::from(a) * 100 + u16::from(b) * 10 + u16::from(c))
+        }
+        _ => None,
+    }
+}
+
+/// Sum of the bytes modulo 256 (the FIX CheckSum).
+#[inline]
+pub fn checksum(bytes: &[u8]) -> u8 {
+    // 16 independent byte lanes: compiles to packed byte adds.
+    let mut lanes = [0u8; 16];
+    let mut chunks = bytes.chunks_exact(16);
+    for chunk in &mut chunks {
+        for (l, b) in lanes.iter_mut().zip(chunk) {
+            *l = l.wrapping_add(*b);
+        }
+    }
+    let mut sum = chunks
+        .remainder()
+        .iter()
+        .fold(0u8, |a, b| a.wrapping_add(*b));
+    for l in lanes {
+        sum = sum.wrapping_add(l);
+    }
+    sum
+}
+
+/// Offset of the first `8=FIX` at or after `from`, or the offset that keeps
+/// only a trailing partial candidate; always >= `from` (clamped to `buf`).
+pub(crate) fn skip_to_candidate(buf: &[u8], from: usize) -> usize {
+    let from = from.min(buf.len());
+    let rest = buf.get(from..).unwrap_or_default();
+    if let Some(i) = memmem::find(rest, CANDIDATE) {
+        return from + i;
+    }
+    for s in (1..CANDIDATE.len()).rev() {
+        if rest.len() >= s && rest.ends_with(CANDIDATE.get(..s).unwrap_or_default()) {
+            return buf.len() - s;
+        }
+    }
+    buf.len()
+}
+
+/// Is `buf` a complete valid frame at its start? Returns its length.
+fn complete_frame(buf: &[u8], max_len: usize) -> Option<usize> {
+    let HeaderResult::Ok(h) = header(buf, max_len) else {
+        return None;
+    };
+    let found = trailer(buf, h.body_end())?;
+    (u16::from(checksum(buf.get(..h.body_end())?)) == found).then_some(h.total())
+}
+
+/// First field boundary in `buf[body_start..limit]` (honouring data-field
+/// lengths) where a complete valid frame lies entirely before `limit`.
+fn find_embedded(buf: &[u8], body_start: usize, limit: usize, max_len: usize) -> Option<usize> {
+    let region = buf.get(..limit.min(buf.len()))?;
+    memmem::find(region.get(body_start..)?, b"\x018=FIX")?;
+    let mut p = body_start;
+    let mut pending_data: Option<(u32, usize)> = None;
+    let mut examined = 0;
+    while p < region.len() {
+        let rest = region.get(p..)?;
+        if p > body_start && rest.starts_with(CANDIDATE) {
+            if complete_frame(rest, max_len).is_some() {
+                return Some(p);
+            }
+            examined += 1;
+            if examined >= MAX_EMBEDDED_CANDIDATES {
+                return None;
+            }
+        }
+        let eq = memchr(b'=', rest)?;
+        let tag = parse_plain_tag(rest.get(..eq)?);
+        let value = p + eq + 1;
+        match (pending_data.take(), tag) {
+            (Some((data_tag, len)), Some(t)) if t == data_tag => {
+                p = value + len + 1;
+                continue;
+            }
+            _ => {}
+        }
+        let end = value + memchr(SOH, region.get(value..)?)?;
+        if let Some(data_tag) = tag.and_then(data_tag_for) {
+            let len = parse_plain_tag(region.get(value..end)?).map(|v| v as usize);
+            pending_data = len.map(|len| (data_tag, len));
+        }
+        p = end + 1;
+    }
+    None
+}
+
+/// A plain unsigned decimal (used for tags and lengths in the resync walk).
+fn parse_plain_tag(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() || digits.len() > 9 {
+        return None;
+    }
+    digits.iter().try_fold(0u32, |acc, &b| {
+        let d = b.wrapping_sub(b'0');
+        (d <= 9).then(|| acc * 10 + u32::from(d))
+    })
+}
