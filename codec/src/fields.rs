@@ -7,7 +7,7 @@
 //! - [`values`]: `fields::values::side::BUY == b"1"`;
 //! - lookups for decoders: [`name`], [`tag`], [`value_name`], [`msg_type_name`].
 
-type Tag = u32;
+use crate::Tag;
 
 include!(concat!(env!("OUT_DIR"), "/fields.rs"));
 

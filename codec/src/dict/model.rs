@@ -2,7 +2,7 @@
 
 use super::types::FieldType;
 
-type Tag = u32;
+use crate::{GroupLayout, Tag};
 /// Marks a tag with no field in `tag_index`.
 pub(crate) const NO_DENSE_INDEX: u16 = u16::MAX;
 
@@ -118,12 +118,18 @@ impl GroupDef {
 pub struct GroupRef<'d> {
     dict: &'d Dictionary,
     def: &'d GroupDef,
+    id: u32,
 }
 
 impl<'d> GroupRef<'d> {
     /// The group's definition (count tag, delimiter, members, required tags).
     pub fn def(&self) -> &'d GroupDef {
         self.def
+    }
+
+    /// The codec's layout of this group (nested groups included), built at load time.
+    pub fn layout(&self) -> &'d GroupLayout {
+        self.dict.layout_at(self.id)
     }
 
     /// A group nested in this one, by its count tag.
@@ -192,6 +198,8 @@ pub struct Dictionary {
     pub(crate) header: Section,
     pub(crate) trailer: Section,
     pub(crate) groups: Box<[GroupDef]>,
+    /// The codec layout of each group, by group id.
+    pub(crate) layouts: Box<[GroupLayout]>,
     /// Dense indexes of tags that start a group somewhere (older
     /// dictionaries type counts as INT, so the type cannot tell).
     pub(crate) count_bits: Box<[u64]>,
@@ -330,7 +338,43 @@ impl Dictionary {
 
     pub(crate) fn group_at(&self, id: u32) -> Option<GroupRef<'_>> {
         let def = self.groups.get(usize::try_from(id).ok()?)?;
-        Some(GroupRef { dict: self, def })
+        Some(GroupRef {
+            dict: self,
+            def,
+            id,
+        })
+    }
+
+    /// Layout of a message's top-level group, for [`crate::MessageView::group`].
+    pub fn group_layout(&self, msg_type: &[u8], count_tag: Tag) -> Option<&GroupLayout> {
+        self.group(msg_type, count_tag).map(|g| g.layout())
+    }
+
+    /// Layout of a header group (e.g. NoHops).
+    pub fn header_group_layout(&self, count_tag: Tag) -> Option<&GroupLayout> {
+        self.header_group(count_tag).map(|g| g.layout())
+    }
+
+    /// Layouts of all top-level groups of a message type.
+    pub fn group_layouts<'d>(
+        &'d self,
+        msg_type: &[u8],
+    ) -> impl Iterator<Item = &'d GroupLayout> + 'd {
+        let groups: &'d [(Tag, u32)] = self.message(msg_type).map_or(&[], |m| &m.section.groups);
+        groups.iter().map(move |&(_, id)| self.layout_at(id))
+    }
+
+    fn layout_at(&self, id: u32) -> &GroupLayout {
+        static EMPTY: GroupLayout = GroupLayout {
+            count_tag: 0,
+            delimiter: 0,
+            members: Vec::new(),
+            nested: Vec::new(),
+        };
+        usize::try_from(id)
+            .ok()
+            .and_then(|i| self.layouts.get(i))
+            .unwrap_or(&EMPTY)
     }
 
     pub(crate) fn group_def(&self, id: u32) -> Option<&GroupDef> {

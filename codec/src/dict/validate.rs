@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::builtin::{builtin_for_appl_ver_id, builtin_for_begin_string};
 use super::pass::Pass;
 use super::{DictError, Dictionary, Reject};
+use crate::{MessageView, INVALID_TAG};
 
 /// Validation settings, named after the QuickFIX session settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,6 +264,15 @@ impl Validator {
         pass.finish()
     }
 
+    /// Validates a parsed message (the codec's [`MessageView`]).
+    pub fn validate(&mut self, view: &MessageView<'_>) -> Result<(), Reject> {
+        let v = *view;
+        self.validate_fields(
+            v.fields()
+                .map(move |f| (signed_tag(&v, f.tag, f.position), f.value)),
+        )
+    }
+
     /// Validates a raw SOH-delimited message (8=... through 10=...|).
     /// Length-prefixed DATA fields are honoured.
     pub fn validate_bytes(&mut self, msg: &[u8]) -> Result<(), Reject> {
@@ -274,6 +284,18 @@ impl Validator {
         };
         self.validate_fields(fields)
     }
+}
+
+/// The tag as QuickFIX reports it: a negative tag text keeps its number.
+#[inline]
+fn signed_tag(view: &MessageView<'_>, tag: crate::Tag, position: usize) -> i64 {
+    if tag != INVALID_TAG {
+        return i64::from(tag);
+    }
+    view.tag_text(position)
+        .and_then(|t| std::str::from_utf8(t).ok())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(-1)
 }
 
 /// MsgType (35) and ApplVerID (1128) from the header, before the first body field.

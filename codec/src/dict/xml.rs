@@ -12,7 +12,7 @@ use super::model::{
 use super::types::FieldType;
 use super::DictError;
 
-type Tag = u32;
+use crate::{GroupLayout, Tag};
 
 /// Nesting limit for components/groups: guards against recursive definitions.
 const MAX_DEPTH: usize = 32;
@@ -404,7 +404,23 @@ impl<'a, 'i> Builder<'a, 'i> {
                 set_bit(&mut count_bits, usize::from(i));
             }
         }
+        // Children get their ids before their parent, so one pass in id order works.
+        let mut layouts: Vec<GroupLayout> = Vec::with_capacity(self.groups.len());
+        for g in &self.groups {
+            let nested = g
+                .nested
+                .iter()
+                .filter_map(|&(_, id)| layouts.get(id as usize).cloned())
+                .collect();
+            layouts.push(GroupLayout {
+                count_tag: g.count_tag,
+                delimiter: g.delimiter,
+                members: g.members.to_vec(),
+                nested,
+            });
+        }
         Ok(Dictionary {
+            layouts: layouts.into(),
             count_bits: count_bits.into(),
             source: self.source.into(),
             transport: version.starts_with("FIXT"),
