@@ -7,7 +7,8 @@ use std::path::Path;
 use roxmltree::{Document, Node};
 
 use super::model::{
-    pack7, set_bit, Dictionary, EnumValue, FieldDef, GroupDef, MessageDef, Section, NO_DENSE_INDEX,
+    bit, pack7, set_bit, static_flags, Dictionary, EnumValue, FieldDef, GroupDef, MessageDef,
+    Section, FLAG_COUNT, FLAG_HEADER, FLAG_TRAILER, NO_DENSE_INDEX,
 };
 use super::types::FieldType;
 use super::DictError;
@@ -398,10 +399,26 @@ impl<'a, 'i> Builder<'a, 'i> {
         });
         messages.dedup_by(|a, b| a.msg_type == b.msg_type);
         let msg_keys: Vec<u64> = messages.iter().map(key).collect();
-        let mut count_bits = vec![0u64; n.div_ceil(64)];
+        let mut flags: Vec<u8> = self
+            .fields
+            .iter()
+            .map(|f| static_flags(i64::from(f.tag)))
+            .collect();
+        for (i, fl) in flags.iter_mut().enumerate() {
+            if bit(&header.bits, i) {
+                *fl |= FLAG_HEADER;
+            }
+            if bit(&trailer.bits, i) {
+                *fl |= FLAG_TRAILER;
+            }
+        }
         for g in &self.groups {
-            if let Some(&i) = self.tag_index.get(g.count_tag as usize) {
-                set_bit(&mut count_bits, usize::from(i));
+            if let Some(fl) = self
+                .tag_index
+                .get(g.count_tag as usize)
+                .and_then(|&i| flags.get_mut(usize::from(i)))
+            {
+                *fl |= FLAG_COUNT;
             }
         }
         // Children get their ids before their parent, so one pass in id order works.
@@ -421,7 +438,7 @@ impl<'a, 'i> Builder<'a, 'i> {
         }
         Ok(Dictionary {
             layouts: layouts.into(),
-            count_bits: count_bits.into(),
+            flags: flags.into(),
             source: self.source.into(),
             transport: version.starts_with("FIXT"),
             version: version.into(),
@@ -430,7 +447,6 @@ impl<'a, 'i> Builder<'a, 'i> {
             tag_index: self.tag_index.into(),
             messages: messages.into(),
             header: header.finish(),
-            trailer: trailer.finish(),
             groups: self.groups.into(),
         })
     }
