@@ -280,10 +280,18 @@ impl Validator {
     /// Validates a parsed message (the codec's [`MessageView`]).
     pub fn validate(&mut self, view: &MessageView<'_>) -> Result<(), Reject> {
         let v = *view;
-        self.validate_fields(
-            v.fields()
-                .map(move |f| (signed_tag(&v, f.tag, f.position), f.value)),
-        )
+        // The codec indexed the message: no pre-scan for MsgType/ApplVerID.
+        let msg_type = v.get(crate::tags::MSG_TYPE);
+        let appl_ver_id = if self.session.is_transport() {
+            v.appl_ver_id()
+        } else {
+            None
+        };
+        let fields = (0..v.len()).map_while(move |i| {
+            let f = v.field(i)?;
+            Some((signed_tag(&v, f.tag, i), f.value))
+        });
+        self.run(msg_type, appl_ver_id, fields)
     }
 
     /// Validates a raw SOH-delimited message (8=... through 10=...|).
