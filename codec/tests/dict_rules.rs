@@ -414,3 +414,11 @@ fn unsupported_versus_invalid_msg_type() {
         ('j', 3, None)
     );
 }
+
+#[test]
+fn fixt_body_data_fields_hold_soh() {
+    // EncodedText (355) after EncodedTextLen (354) in a FIX.5.0SP2 body.
+    let body =
+        format!("35=D|34=2|49=A|52={T}|56=B|11=ID|21=1|55=X|54=1|60={T}|38=1|40=2|354=3|355=a|b|");
+    assert_eq!(check("FIXT.1.1", &body), Ok(()));
+}

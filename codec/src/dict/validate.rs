@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::builtin::{builtin_for_appl_ver_id, builtin_for_begin_string};
 use super::pass::Pass;
 use super::{DictError, Dictionary, Reject};
+use crate::data_fields::data_tag_for;
 use crate::{MessageView, INVALID_TAG};
 
 /// Validation settings, named after the QuickFIX session settings.
@@ -297,11 +298,9 @@ impl Validator {
     /// Validates a raw SOH-delimited message (8=... through 10=...|).
     /// Length-prefixed DATA fields are honoured.
     pub fn validate_bytes(&mut self, msg: &[u8]) -> Result<(), Reject> {
-        let session = self.session.clone();
         let fields = RawFields {
             rest: msg,
-            dict: session.as_ref(),
-            prev: &[],
+            pending: None,
         };
         self.validate_fields(fields)
     }
@@ -342,14 +341,13 @@ where
 
 /// Splits a raw message into (tag, value); tags that are not numbers come out as -1.
 #[derive(Clone)]
-struct RawFields<'a, 'd> {
+struct RawFields<'a> {
     rest: &'a [u8],
-    dict: &'d Dictionary,
-    /// Value of the previous field: the length of a following DATA field.
-    prev: &'a [u8],
+    /// (data tag, byte count) announced by the previous field.
+    pending: Option<(i64, usize)>,
 }
 
-impl<'a> Iterator for RawFields<'a, '_> {
+impl<'a> Iterator for RawFields<'a> {
     type Item = (i64, &'a [u8]);
 
     #[inline]
@@ -380,19 +378,27 @@ impl<'a> Iterator for RawFields<'a, '_> {
             (false, false) => tag,
         };
         let after = self.rest.get(eq + 1..).unwrap_or(&[]);
-        let data_len = u32::try_from(tag)
-            .ok()
-            .and_then(|t| self.dict.field(t))
-            .filter(|f| f.field_type == super::FieldType::Data)
-            .and_then(|_| std::str::from_utf8(self.prev).ok()?.parse::<usize>().ok())
-            .filter(|&n| n <= after.len());
+        let data_len = self
+            .pending
+            .take()
+            .filter(|&(t, n)| t == tag && n <= after.len())
+            .map(|(_, n)| n);
         let len = match data_len {
             Some(n) => n,
             None => after.iter().position(|&b| b == 0x01).unwrap_or(after.len()),
         };
         let (value, tail) = after.split_at(len);
         self.rest = tail.get(1..).unwrap_or(&[]);
-        self.prev = value;
+        // A length tag announces how many bytes (SOH included) the next data field holds.
+        self.pending = u32::try_from(tag)
+            .ok()
+            .and_then(data_tag_for)
+            .zip(
+                std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|v| v.parse::<usize>().ok()),
+            )
+            .map(|(t, n)| (i64::from(t), n));
         Some((tag, value))
     }
 }
