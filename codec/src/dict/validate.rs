@@ -6,6 +6,8 @@ use std::sync::Arc;
 use super::builtin::{builtin_for_appl_ver_id, builtin_for_begin_string};
 use super::pass::Pass;
 use super::{DictError, Dictionary, Reject};
+use crate::data_fields::data_tag_for;
+use crate::{MessageView, INVALID_TAG};
 
 /// Validation settings, named after the QuickFIX session settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,6 +240,19 @@ impl Validator {
     {
         let iter = fields.into_iter();
         let (msg_type, appl_ver_id) = header_keys(iter.clone(), &self.session);
+        self.run(msg_type, appl_ver_id, iter)
+    }
+
+    /// One pass over `fields`, with MsgType and ApplVerID already known.
+    fn run<'a, I>(
+        &mut self,
+        msg_type: Option<&[u8]>,
+        appl_ver_id: Option<&[u8]>,
+        fields: I,
+    ) -> Result<(), Reject>
+    where
+        I: Iterator<Item = (i64, &'a [u8])>,
+    {
         let body = match (self.session.is_transport(), msg_type) {
             // FIX.4.x: the one dictionary, without an Arc clone on the hot path.
             (false, _) => None,
@@ -257,23 +272,50 @@ impl Validator {
             &mut self.scratch,
             msg_type,
         );
-        for (tag, value) in iter {
+        for (tag, value) in fields {
             pass.field(tag, value);
         }
         pass.finish()
     }
 
+    /// Validates a parsed message (the codec's [`MessageView`]).
+    pub fn validate(&mut self, view: &MessageView<'_>) -> Result<(), Reject> {
+        let v = *view;
+        // The codec indexed the message: no pre-scan for MsgType/ApplVerID.
+        let msg_type = v.get(crate::tags::MSG_TYPE);
+        let appl_ver_id = if self.session.is_transport() {
+            v.appl_ver_id()
+        } else {
+            None
+        };
+        let fields = (0..v.len()).map_while(move |i| {
+            let f = v.field(i)?;
+            Some((signed_tag(&v, f.tag, i), f.value))
+        });
+        self.run(msg_type, appl_ver_id, fields)
+    }
+
     /// Validates a raw SOH-delimited message (8=... through 10=...|).
     /// Length-prefixed DATA fields are honoured.
     pub fn validate_bytes(&mut self, msg: &[u8]) -> Result<(), Reject> {
-        let session = self.session.clone();
         let fields = RawFields {
             rest: msg,
-            dict: session.as_ref(),
-            prev: &[],
+            pending: None,
         };
         self.validate_fields(fields)
     }
+}
+
+/// The tag as QuickFIX reports it: a negative tag text keeps its number.
+#[inline]
+fn signed_tag(view: &MessageView<'_>, tag: crate::Tag, position: usize) -> i64 {
+    if tag != INVALID_TAG {
+        return i64::from(tag);
+    }
+    view.tag_text(position)
+        .and_then(|t| std::str::from_utf8(t).ok())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(-1)
 }
 
 /// MsgType (35) and ApplVerID (1128) from the header, before the first body field.
@@ -299,14 +341,13 @@ where
 
 /// Splits a raw message into (tag, value); tags that are not numbers come out as -1.
 #[derive(Clone)]
-struct RawFields<'a, 'd> {
+struct RawFields<'a> {
     rest: &'a [u8],
-    dict: &'d Dictionary,
-    /// Value of the previous field: the length of a following DATA field.
-    prev: &'a [u8],
+    /// (data tag, byte count) announced by the previous field.
+    pending: Option<(i64, usize)>,
 }
 
-impl<'a> Iterator for RawFields<'a, '_> {
+impl<'a> Iterator for RawFields<'a> {
     type Item = (i64, &'a [u8]);
 
     #[inline]
@@ -337,19 +378,27 @@ impl<'a> Iterator for RawFields<'a, '_> {
             (false, false) => tag,
         };
         let after = self.rest.get(eq + 1..).unwrap_or(&[]);
-        let data_len = u32::try_from(tag)
-            .ok()
-            .and_then(|t| self.dict.field(t))
-            .filter(|f| f.field_type == super::FieldType::Data)
-            .and_then(|_| std::str::from_utf8(self.prev).ok()?.parse::<usize>().ok())
-            .filter(|&n| n <= after.len());
+        let data_len = self
+            .pending
+            .take()
+            .filter(|&(t, n)| t == tag && n <= after.len())
+            .map(|(_, n)| n);
         let len = match data_len {
             Some(n) => n,
             None => after.iter().position(|&b| b == 0x01).unwrap_or(after.len()),
         };
         let (value, tail) = after.split_at(len);
         self.rest = tail.get(1..).unwrap_or(&[]);
-        self.prev = value;
+        // A length tag announces how many bytes (SOH included) the next data field holds.
+        self.pending = u32::try_from(tag)
+            .ok()
+            .and_then(data_tag_for)
+            .zip(
+                std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|v| v.parse::<usize>().ok()),
+            )
+            .map(|(t, n)| (i64::from(t), n));
         Some((tag, value))
     }
 }
