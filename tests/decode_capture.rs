@@ -85,6 +85,20 @@ fn linux_cooked_v1_and_v2() {
 }
 
 #[test]
+fn bsd_loopback_and_raw_ip() {
+    for link in [Link::Null, Link::Raw] {
+        for (client, server) in [
+            ("127.0.0.1:40000", "127.0.0.1:9878"),
+            ("[::1]:40000", "[::1]:9878"),
+        ] {
+            let c = session(link, client, server);
+            let (_, msgs, probs) = decode(pcap(link.linktype(), false, &c.pkts));
+            check_session(&c, &msgs, &probs);
+        }
+    }
+}
+
+#[test]
 fn vlan_tagged_frames() {
     for link in [Link::Vlan, Link::QinQ] {
         let c = session(link, "10.1.1.1:1234", "10.1.1.2:4321");

@@ -89,6 +89,13 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
             printer.problems - SHOWN_PROBLEMS
         );
     }
+    if printer.problems > 0 {
+        eprintln!(
+            "{name}: {} messages decoded, {} problems",
+            decoder.messages(),
+            printer.problems
+        );
+    }
     if decoder.messages() == 0 {
         eprintln!("ringfix decode: {name}: no FIX message found");
         return ExitCode::FAILURE;

@@ -48,6 +48,11 @@ pub(crate) fn detect(head: &[u8]) -> Format {
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
     let prefix = &head[line_start..first];
+    // NUL bytes or control bytes before the first message: binary, not a log.
+    let binary = |b: &u8| *b < 0x20 && !b"\t\r\n".contains(b);
+    if head.contains(&0) || prefix.iter().any(binary) {
+        return Format::Raw;
+    }
     if !prefix.iter().all(u8::is_ascii_whitespace) {
         // A timestamp or other text before the message: a log.
         return Format::Log;
@@ -104,5 +109,8 @@ mod tests {
         assert_eq!(detect(b"8=FIX.4.4|9=5|35=0|10=000|\n"), Format::Log);
         assert_eq!(detect(b"hello world\n"), Format::Log);
         assert_eq!(detect(&[0, 1, 2, 3, 4, 5]), Format::Raw);
+        let mut junk_first = b"\x00\x17\x03".to_vec();
+        junk_first.extend_from_slice(MSG);
+        assert_eq!(detect(&junk_first), Format::Raw);
     }
 }

@@ -35,6 +35,10 @@ pub enum Link {
     Sll,
     /// Linux cooked capture v2.
     Sll2,
+    /// BSD loopback: 4-byte address family in host order.
+    Null,
+    /// Raw IP, no link header.
+    Raw,
 }
 
 impl Link {
@@ -43,6 +47,8 @@ impl Link {
             Link::Ethernet | Link::Vlan | Link::QinQ => 1,
             Link::Sll => 113,
             Link::Sll2 => 276,
+            Link::Null => 0,
+            Link::Raw => 101,
         }
     }
 }
@@ -103,6 +109,11 @@ pub fn frame(link: Link, ip: &[u8]) -> Vec<u8> {
             f.extend_from_slice(&[0, 1, 0, 6]); // ARPHRD_ETHER, packet type, address length
             f.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0, 0]);
         }
+        Link::Null => {
+            let family: u32 = if ethertype == 0x0800 { 2 } else { 30 };
+            f.extend_from_slice(&family.to_le_bytes());
+        }
+        Link::Raw => {}
     }
     f.extend_from_slice(ip);
     f
