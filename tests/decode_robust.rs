@@ -114,6 +114,13 @@ proptest! {
     }
 
     #[test]
+    fn field_splitting_never_panics(bytes in prop::collection::vec(
+        prop::sample::select(vec![b'1', b'9', b'5', b'=', 0x01, b'x']), 0..200)) {
+        let (fields, error) = ringfix::decode::fields::split_fields(&bytes);
+        prop_assert!(error.is_some() || fields.len() <= bytes.len());
+    }
+
+    #[test]
     fn garbage_between_messages_is_skipped(
         junk in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..50), 4),
     ) {
