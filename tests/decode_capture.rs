@@ -347,3 +347,25 @@ fn hole_acknowledged_by_the_peer_is_skipped_without_waiting() {
     assert_eq!(probs.len(), 1, "{probs:?}");
     assert_eq!(probs[0].at, Position::Packet(5));
 }
+
+#[test]
+fn fin_ends_a_direction_and_later_retransmissions_are_ignored() {
+    for rst in [false, true] {
+        let mut c = Conv::new(Link::Ethernet, "10.0.0.1:40000", "10.0.0.2:9878");
+        c.handshake();
+        let seq = c.seq[0];
+        c.send(true, &order(1));
+        let o = order(2);
+        c.close(true, &o[..40], rst); // ends mid-message
+        c.segment_at(true, seq, &order(1)); // retransmitted after the FIN
+        c.send(false, &fix("35=5|34=9"));
+        let (_, msgs, probs) = decode(pcap(1, false, &c.pkts));
+        assert_eq!(msgs.len(), 2);
+        assert_eq!(msgs[0].bytes, order(1));
+        assert_eq!(msgs[1].src, Some(c.server));
+        assert_eq!(probs.len(), 1, "{probs:?}");
+        // Reported when the stream ended, not at the end of the capture.
+        assert_eq!(probs[0].at, Position::Packet(4));
+        assert!(probs[0].what.contains("incomplete message"), "{probs:?}");
+    }
+}

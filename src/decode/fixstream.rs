@@ -76,6 +76,11 @@ impl FixStream {
         self.place = place;
     }
 
+    /// Declared not FIX: further bytes are dropped unseen.
+    pub(crate) fn is_ignored(&self) -> bool {
+        self.ignored
+    }
+
     /// Whether a message has begun and not ended.
     pub(crate) fn has_partial(&self) -> bool {
         self.synced && !self.buf.is_empty()
@@ -200,7 +205,7 @@ impl FixStream {
                 self.junk = None;
                 self.ignored = true;
                 self.base += self.buf.len() as u64;
-                self.buf.clear();
+                self.buf = Vec::new();
             }
         }
     }

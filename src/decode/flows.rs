@@ -19,6 +19,8 @@ type FlowKey = (SocketAddr, SocketAddr);
 struct Flow {
     tcp: Reassembler,
     fix: FixStream,
+    /// Ended by FIN or RST and reported: later segments are retransmissions.
+    closed: bool,
 }
 
 impl Flow {
@@ -26,10 +28,15 @@ impl Flow {
         Flow {
             tcp: Reassembler::default(),
             fix: FixStream::new(Some(key.0), Some(key.1), Where::Packet),
+            closed: false,
         }
     }
 
+    /// Reports what is left and releases the buffers (once).
     fn finish(&mut self, ctx: Ctx, out: &mut VecDeque<Item>) {
+        if std::mem::replace(&mut self.closed, true) {
+            return;
+        }
         self.tcp.finish(&mut StreamSink {
             stream: &mut self.fix,
             out,
@@ -101,14 +108,19 @@ impl CaptureSource {
                     if flow.tcp.is_fresh() {
                         flow.fix.mid_stream = !seg.syn;
                     }
-                    flow.tcp.segment(
-                        &seg,
-                        ctx,
-                        &mut StreamSink {
-                            stream: &mut flow.fix,
-                            out,
-                        },
-                    );
+                    if !flow.closed && !flow.fix.is_ignored() {
+                        flow.tcp.segment(
+                            &seg,
+                            ctx,
+                            &mut StreamSink {
+                                stream: &mut flow.fix,
+                                out,
+                            },
+                        );
+                        if seg.rst || flow.tcp.is_complete() {
+                            flow.finish(ctx, out);
+                        }
+                    }
                     let reverse = index.get(&(seg.dst, seg.src)).copied();
                     if let (Some(ack), Some(r)) = (seg.ack, reverse) {
                         if let Some(rev) = flows.get_mut(r) {

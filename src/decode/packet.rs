@@ -25,6 +25,8 @@ pub(crate) struct Segment<'a> {
     pub dst: SocketAddr,
     pub seq: u32,
     pub syn: bool,
+    pub fin: bool,
+    pub rst: bool,
     /// Acknowledgment number, when the ACK flag is set.
     pub ack: Option<u32>,
     /// Captured payload bytes.
@@ -146,6 +148,8 @@ fn tcp_of(sliced: LaxSlicedPacket<'_>, cut: usize) -> Parsed<'_> {
         dst: SocketAddr::new(dst_ip, tcp.destination_port()),
         seq: tcp.sequence_number(),
         syn: tcp.syn(),
+        fin: tcp.fin(),
+        rst: tcp.rst(),
         ack: tcp.ack().then(|| tcp.acknowledgment_number()),
         payload,
         wire_len: wire_len.max(captured),

@@ -53,8 +53,32 @@ impl Link {
     }
 }
 
+/// TCP flags of a test segment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flags {
+    pub syn: bool,
+    pub fin: bool,
+    pub rst: bool,
+}
+
 /// One TCP segment as an IP packet (v4 or v6 after the addresses).
 pub fn ip_packet(src: SocketAddr, dst: SocketAddr, seq: u32, syn: bool, payload: &[u8]) -> Vec<u8> {
+    let flags = Flags {
+        syn,
+        ..Flags::default()
+    };
+    ip_packet_flags(src, dst, seq, flags, payload)
+}
+
+/// One TCP segment with the given flags (ACK set unless SYN).
+pub fn ip_packet_flags(
+    src: SocketAddr,
+    dst: SocketAddr,
+    seq: u32,
+    flags: Flags,
+    payload: &[u8],
+) -> Vec<u8> {
+    let syn = flags.syn;
     let mut out = Vec::new();
     match (src.ip(), dst.ip()) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
@@ -65,6 +89,8 @@ pub fn ip_packet(src: SocketAddr, dst: SocketAddr, seq: u32, syn: bool, payload:
                 65535,
             );
             let b = if syn { b.syn() } else { b.ack(1) };
+            let b = if flags.fin { b.fin() } else { b };
+            let b = if flags.rst { b.rst() } else { b };
             b.write(&mut out, payload).unwrap();
         }
         (IpAddr::V6(s), IpAddr::V6(d)) => {
@@ -75,6 +101,8 @@ pub fn ip_packet(src: SocketAddr, dst: SocketAddr, seq: u32, syn: bool, payload:
                 65535,
             );
             let b = if syn { b.syn() } else { b.ack(1) };
+            let b = if flags.fin { b.fin() } else { b };
+            let b = if flags.rst { b.rst() } else { b };
             b.write(&mut out, payload).unwrap();
         }
         _ => panic!("mixed address families"),
@@ -295,6 +323,20 @@ impl Conv {
     pub fn segment_at(&mut self, from_client: bool, seq: u32, payload: &[u8]) -> &mut Self {
         let (s, d, _) = self.ends(from_client);
         let p = ip_packet(s, d, seq, false, payload);
+        self.push(p);
+        self
+    }
+
+    /// The last bytes of one side, with FIN (or RST).
+    pub fn close(&mut self, from_client: bool, payload: &[u8], rst: bool) -> &mut Self {
+        let (s, d, i) = self.ends(from_client);
+        let flags = Flags {
+            fin: !rst,
+            rst,
+            ..Flags::default()
+        };
+        let p = ip_packet_flags(s, d, self.seq[i], flags, payload);
+        self.seq[i] = self.seq[i].wrapping_add(payload.len() as u32 + u32::from(!rst));
         self.push(p);
         self
     }
