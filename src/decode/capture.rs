@@ -97,7 +97,10 @@ impl CaptureReader {
                     match got {
                         Ok(true) => return Step::Packet,
                         Ok(false) => continue,
-                        Err(p) => return Step::Problem(p),
+                        Err(why) => {
+                            let at = Position::Packet(self.state.packets);
+                            return Step::Problem(Problem::new(at, why));
+                        }
                     }
                 }
                 Err(PcapError::Eof) => {
@@ -138,12 +141,12 @@ impl CaptureReader {
 }
 
 impl State {
-    /// Handles one block; `Ok(true)` when it was a packet.
+    /// Handles one block; `Ok(true)` when it was a packet, `Err` for a skipped one.
     fn block(
         &mut self,
         block: PcapBlockOwned<'_>,
         on_packet: &mut dyn FnMut(Packet<'_>),
-    ) -> Result<bool, Problem> {
+    ) -> Result<bool, String> {
         match block {
             PcapBlockOwned::LegacyHeader(h) => {
                 self.legacy = Some((h.network.0, h.is_nanosecond_precision()));
@@ -222,12 +225,10 @@ impl State {
         }
     }
 
-    fn interface(&self, id: u32) -> Result<Interface, Problem> {
-        self.interfaces.get(id as usize).copied().ok_or_else(|| {
-            Problem::new(
-                Position::Packet(self.packets),
-                format!("packet refers to undeclared pcapng interface {id}"),
-            )
-        })
+    fn interface(&self, id: u32) -> Result<Interface, String> {
+        self.interfaces
+            .get(id as usize)
+            .copied()
+            .ok_or_else(|| format!("packet refers to undeclared pcapng interface {id}"))
     }
 }

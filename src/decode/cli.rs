@@ -90,10 +90,11 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
         );
     }
     if printer.problems > 0 {
+        let plural = |n: u64, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
         eprintln!(
-            "{name}: {} messages decoded, {} problems",
-            decoder.messages(),
-            printer.problems
+            "{name}: {} decoded, {}",
+            plural(decoder.messages(), "message"),
+            plural(printer.problems, "problem")
         );
     }
     if decoder.messages() == 0 {

@@ -96,6 +96,9 @@ impl FixStream {
 
     fn problem(&self, ctx: Ctx, offset: u64, what: String) -> Item {
         let mut p = Problem::new(self.at(ctx, offset), what);
+        if self.place == Where::Packet {
+            p.ts = ctx.ts;
+        }
         if let (Some(s), Some(d)) = (self.src, self.dst) {
             p.flow = Some((s, d));
         }

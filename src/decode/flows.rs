@@ -140,7 +140,9 @@ impl CaptureSource {
                     let seen = complaints.entry(why.clone()).or_insert((0, p.number));
                     seen.0 += 1;
                     if seen.0 <= REPEATS {
-                        out.push_back(Item::Problem(Problem::new(Position::Packet(p.number), why)));
+                        let mut problem = Problem::new(Position::Packet(p.number), why);
+                        problem.ts = p.ts;
+                        out.push_back(Item::Problem(problem));
                     }
                 }
             }

@@ -3,6 +3,22 @@
 //! raw FIX byte streams, ringfix's store journal. The core is [`Decoder`], an iterator of [`Item`]s
 //! (messages with timestamp, source and destination, plus problems found on
 //! the way) that `ringfix decode` prints and `ringfix replay` reuses.
+//!
+//! ```
+//! use ringfix::decode::{Decoder, Item};
+//!
+//! let log = b"20231114-22:13:20.123 : 8=FIX.4.4\x019=5\x0135=0\x0110=163\x01\nnoise\n";
+//! let mut parser = ringfix::codec::Parser::new();
+//! for item in Decoder::from_reader(&log[..]).unwrap() {
+//!     match item {
+//!         Item::Message(m) => {
+//!             assert_eq!(m.ts.unwrap().to_string(), "2023-11-14T22:13:20.123Z");
+//!             assert_eq!(m.view(&mut parser).unwrap().msg_type(), b"0");
+//!         }
+//!         Item::Problem(p) => assert_eq!(p.to_string(), "line 2: not a FIX message: noise"),
+//!     }
+//! }
+//! ```
 
 mod capture;
 pub mod cli;
@@ -93,6 +109,8 @@ impl fmt::Display for Position {
 pub struct Problem {
     /// Where.
     pub at: Position,
+    /// Capture time of the packet concerned.
+    pub ts: Option<Timestamp>,
     /// The TCP direction (source, destination) it concerns, in a capture.
     pub flow: Option<(SocketAddr, SocketAddr)>,
     /// What is wrong, for a person.
@@ -103,6 +121,7 @@ impl Problem {
     pub(crate) fn new(at: Position, what: impl Into<String>) -> Self {
         Problem {
             at,
+            ts: None,
             flow: None,
             what: what.into(),
         }
@@ -112,6 +131,9 @@ impl Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.at)?;
+        if let Some(ts) = self.ts {
+            write!(f, " at {ts}")?;
+        }
         if let Some((s, d)) = self.flow {
             write!(f, " {s} -> {d}")?;
         }
