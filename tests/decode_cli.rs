@@ -353,3 +353,55 @@ fn malformed_and_overlong_messages_in_a_raw_stream() {
         "{stderr}"
     );
 }
+
+/// Writes `input` to `ringfix decode -` without closing the pipe and
+/// returns the first line printed.
+fn first_line_while_open(input: &[u8]) -> String {
+    use std::io::{BufRead, BufReader};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ringfix"))
+        .args(["decode", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input).unwrap();
+    stdin.flush().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        tx.send(line).unwrap();
+    });
+    let line = rx.recv_timeout(Duration::from_secs(20));
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    line.expect("no output while the pipe is open")
+}
+
+#[test]
+fn live_pipes_are_decoded_as_they_arrive() {
+    let mut c = Conv::new(Link::Sll2, "10.0.0.1:40000", "10.0.0.2:9878");
+    c.handshake();
+    c.send(true, &fix("35=A|34=1|98=0|108=30"));
+    for capture in [pcap(276, true, &c.pkts), pcapng(276, 9, &c.pkts)] {
+        let line = first_line_while_open(&capture);
+        assert!(
+            line.contains("10.0.0.1:40000 -> 10.0.0.2:9878 8=FIX.4.4|"),
+            "{line}"
+        );
+    }
+    let mut log = b"20231114-22:13:20.123 : ".to_vec();
+    log.extend_from_slice(&fix("35=0|34=5"));
+    log.push(b'\n');
+    let line = first_line_while_open(&log);
+    assert!(
+        line.starts_with("2023-11-14T22:13:20.123Z 8=FIX.4.4|"),
+        "{line}"
+    );
+}

@@ -47,6 +47,27 @@ struct Interface {
     digits: u8,
 }
 
+/// pcap-parser's constructors read twice before parsing the first block; on
+/// a live pipe (`tcpdump -w - | ringfix decode -`) the second read would
+/// wait for more traffic. The gate answers it with "nothing yet": the
+/// reader asks again when it needs the bytes.
+struct Gate<R> {
+    inner: R,
+    reads: u8,
+}
+
+impl<R: Read> Read for Gate<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.reads < 2 {
+            self.reads += 1;
+            if self.reads == 2 {
+                return Ok(0);
+            }
+        }
+        self.inner.read(buf)
+    }
+}
+
 /// Streaming reader over pcap (micro/nanosecond, either byte order) and pcapng.
 pub(crate) struct CaptureReader {
     reader: Box<dyn PcapReaderIterator + Send>,
@@ -65,7 +86,11 @@ struct State {
 impl CaptureReader {
     /// Reads the file header; the rest is read packet by packet.
     pub(crate) fn new<R: Read + Send + 'static>(input: R) -> Result<Self, DecodeError> {
-        let reader = create_reader(BUFFER, input).map_err(|e| match e {
+        let gated = Gate {
+            inner: input,
+            reads: 0,
+        };
+        let reader = create_reader(BUFFER, gated).map_err(|e| match e {
             PcapError::Eof | PcapError::Incomplete(_) | PcapError::UnexpectedEof => {
                 DecodeError::Unreadable("capture file truncated inside its header".into())
             }

@@ -69,6 +69,8 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
         expander,
         parser: Parser::with_max_len(MAX_MESSAGE),
         problems: 0,
+        // A pipe may be live (`tcpdump -w - | ringfix decode -`): show each message at once.
+        live: args.file == "-" || io::stdout().is_terminal(),
     };
     let mut decoder = decoder;
     let result = printer
@@ -127,6 +129,7 @@ struct Printer<'a> {
     expander: Option<Expander>,
     parser: Parser,
     problems: u64,
+    live: bool,
 }
 
 impl Printer<'_> {
@@ -160,12 +163,16 @@ impl Printer<'_> {
             }
         }
         if self.args.json {
-            write_json(out, msg, &fields)
+            write_json(out, msg, &fields)?;
         } else if let Some(x) = &mut self.expander {
-            x.write(out, msg, &fields)
+            x.write(out, msg, &fields)?;
         } else {
-            write_line(out, msg)
+            write_line(out, msg)?;
         }
+        if self.live {
+            out.flush()?;
+        }
+        Ok(())
     }
 }
 
