@@ -17,8 +17,20 @@ const SHOWN_PROBLEMS: u64 = 200;
 
 /// Arguments of `ringfix decode`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "\
+Input kinds are detected from the content: pcap and pcapng captures (Ethernet,
+VLAN, Linux cooked v1/v2, loopback, raw IP; IPv4 and IPv6; TCP reassembled per
+direction), QuickFIX FileLog message logs (with or without timestamps; `|` for
+SOH accepted), raw FIX byte streams and ringfix store journals. Problems in the
+input go to stderr with their position; exit status 1 only when no message at
+all could be decoded.
+
+Examples:
+  ringfix decode incident.pcap --filter 35=D --filter 55=IBM
+  tcpdump -i any -w - port 9878 | ringfix decode - -v
+  ringfix decode FIX.4.4-ME-YOU.messages.log --json | jq .")]
 pub struct DecodeArgs {
-    /// Capture (pcap, pcapng), FIX log (QuickFIX FileLog) or raw FIX stream; `-` reads stdin.
+    /// Capture (pcap, pcapng), FIX log (QuickFIX FileLog), raw FIX stream or store journal; `-` reads stdin.
     #[arg(value_name = "FILE")]
     pub file: String,
     /// QuickFIX XML data dictionary for the names in --expand, asked before
