@@ -29,6 +29,7 @@
 
 use crate::data_fields::data_tag_for;
 use crate::error::FrameError;
+use crate::swar;
 use crate::SOH;
 use memchr::{memchr, memmem};
 
@@ -165,9 +166,9 @@ pub(crate) fn header(buf: &[u8], max_len: usize) -> HeaderResult {
         _ => return Bad(FrameError::BeginStringMissing),
     }
     let bs_limit = 2 + MAX_BEGIN_STRING + 1;
-    let soh = match memchr(SOH, buf.get(2..bs_limit.min(buf.len())).unwrap_or_default()) {
-        Some(0) => return Bad(FrameError::BeginStringInvalid),
-        Some(i) => 2 + i,
+    let soh = match find_soh_within(buf, 2, bs_limit) {
+        Some(2) => return Bad(FrameError::BeginStringInvalid),
+        Some(i) => i,
         None if buf.len() >= bs_limit => return Bad(FrameError::BeginStringInvalid),
         None => return Incomplete,
     };
@@ -210,13 +211,35 @@ pub(crate) fn header(buf: &[u8], max_len: usize) -> HeaderResult {
             max: max_len,
         });
     }
-    let avail = buf.get(body_start..).unwrap_or_default();
-    let k = avail.len().min(3);
-    // The body must hold at least `35=x<SOH>`.
-    if avail.get(..k) != b"35=".get(..k) || body_len < 5 {
+    // The body must start with `35=` and hold at least `35=x<SOH>`.
+    let msg_type_third = matches!(
+        buf.get(body_start..).unwrap_or_default(),
+        [b'3', b'5', b'=', ..] | [b'3', b'5'] | [b'3'] | []
+    );
+    if !msg_type_third || body_len < 5 {
         return Bad(FrameError::MsgTypeNotThird);
     }
     HeaderResult::Ok(h)
+}
+
+/// Offset of the first SOH in `buf[from..limit]` (clamped to `buf`).
+#[inline(always)]
+fn find_soh_within(buf: &[u8], from: usize, limit: usize) -> Option<usize> {
+    let mut i = from;
+    // Word steps while a full word is loadable, then bytes.
+    while i + 8 <= limit {
+        let Some(w) = swar::load(buf, i) else { break };
+        let m = swar::matches(w, SOH);
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let end = limit.min(buf.len());
+    buf.get(i..end)?
+        .iter()
+        .position(|&b| b == SOH)
+        .map(|k| i + k)
 }
 
 /// The CheckSum value if `buf[body_end..]` is `10=ddd<SOH>` after an SOH.

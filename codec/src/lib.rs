@@ -15,6 +15,7 @@ mod frame;
 mod group;
 pub mod itoa;
 mod parse;
+mod swar;
 pub mod tags;
 mod time;
 pub mod value;
