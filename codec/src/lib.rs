@@ -11,6 +11,7 @@ mod decimal;
 pub mod dict;
 mod encode;
 mod error;
+pub mod fields;
 mod frame;
 mod group;
 pub mod itoa;

@@ -2,7 +2,7 @@
 
 use super::types::FieldType;
 
-type Tag = u32;
+use crate::{GroupLayout, Tag};
 /// Marks a tag with no field in `tag_index`.
 pub(crate) const NO_DENSE_INDEX: u16 = u16::MAX;
 
@@ -28,6 +28,21 @@ pub struct FieldDef {
     pub values: Box<[EnumValue]>,
     /// When every value is one ASCII byte: a bitmap of them (fast enum check).
     pub(crate) char_mask: Option<[u64; 2]>,
+    /// Values of up to 7 bytes packed by [`pack7`], sorted (no memcmp on the hot path).
+    pub(crate) short_keys: Box<[u64]>,
+}
+
+/// Packs up to 7 bytes and the length into one `u64` (a unique key per value).
+#[inline]
+pub(crate) fn pack7(v: &[u8]) -> Option<u64> {
+    if v.len() > 7 {
+        return None;
+    }
+    let mut k = (v.len() as u64) << 56;
+    for (i, &b) in v.iter().enumerate() {
+        k |= u64::from(b) << (i * 8);
+    }
+    Some(k)
 }
 
 impl FieldDef {
@@ -47,6 +62,7 @@ impl FieldDef {
 
     /// Whether `value` is allowed (always true for fields without enums).
     /// Multi-value types check each space-separated token, like QuickFIX.
+    #[inline]
     pub fn value_allowed(&self, value: &[u8]) -> bool {
         if self.values.is_empty() {
             return true;
@@ -59,6 +75,7 @@ impl FieldDef {
         self.single_allowed(value)
     }
 
+    #[inline]
     fn single_allowed(&self, value: &[u8]) -> bool {
         if let Some(mask) = self.char_mask {
             return match value {
@@ -66,9 +83,13 @@ impl FieldDef {
                 _ => false,
             };
         }
-        self.values
-            .binary_search_by(|v| (*v.value).cmp(value))
-            .is_ok()
+        match pack7(value) {
+            Some(k) => self.short_keys.binary_search(&k).is_ok(),
+            None => self
+                .values
+                .binary_search_by(|v| (*v.value).cmp(value))
+                .is_ok(),
+        }
     }
 }
 
@@ -99,12 +120,18 @@ impl GroupDef {
 pub struct GroupRef<'d> {
     dict: &'d Dictionary,
     def: &'d GroupDef,
+    id: u32,
 }
 
 impl<'d> GroupRef<'d> {
     /// The group's definition (count tag, delimiter, members, required tags).
     pub fn def(&self) -> &'d GroupDef {
         self.def
+    }
+
+    /// The codec's layout of this group (nested groups included), built at load time.
+    pub fn layout(&self) -> &'d GroupLayout {
+        self.dict.layout_at(self.id)
     }
 
     /// A group nested in this one, by its count tag.
@@ -164,12 +191,18 @@ impl MessageDef {
 pub struct Dictionary {
     pub(crate) source: Box<str>,
     pub(crate) version: Box<str>,
+    pub(crate) transport: bool,
+    /// `pack7(msg_type)` per message, same order as `messages`; u64::MAX when longer.
+    pub(crate) msg_keys: Box<[u64]>,
     pub(crate) fields: Box<[FieldDef]>,
     pub(crate) tag_index: Box<[u16]>,
     pub(crate) messages: Box<[MessageDef]>,
     pub(crate) header: Section,
-    pub(crate) trailer: Section,
     pub(crate) groups: Box<[GroupDef]>,
+    /// The codec layout of each group, by group id.
+    pub(crate) layouts: Box<[GroupLayout]>,
+    /// Per dense index: FLAG_* bits (one load classifies a field).
+    pub(crate) flags: Box<[u8]>,
 }
 
 impl Dictionary {
@@ -184,8 +217,9 @@ impl Dictionary {
     }
 
     /// True for the FIXT transport dictionary.
+    #[inline]
     pub fn is_transport(&self) -> bool {
-        self.version.starts_with("FIXT")
+        self.transport
     }
 
     /// Definition of a tag, if the dictionary declares it.
@@ -211,6 +245,12 @@ impl Dictionary {
         self.fields.last().map_or(0, |f| f.tag)
     }
 
+    /// True when `tag` starts a repeating group in some message, header or group.
+    #[inline]
+    pub fn is_group_count_tag(&self, tag: Tag) -> bool {
+        self.flags_of(tag) & FLAG_COUNT != 0
+    }
+
     /// Field name of a tag.
     pub fn field_name(&self, tag: Tag) -> Option<&str> {
         self.field(tag).map(|f| &*f.name)
@@ -226,28 +266,59 @@ impl Dictionary {
         self.field(tag)?.value_description(value)
     }
 
-    /// Message definition by MsgType bytes (binary search, no allocation).
+    /// Message definition by MsgType bytes (packed-key binary search, no allocation).
     #[inline]
     pub fn message(&self, msg_type: &[u8]) -> Option<&MessageDef> {
-        self.messages
-            .binary_search_by(|m| (*m.msg_type).cmp(msg_type))
-            .ok()
-            .and_then(|i| self.messages.get(i))
+        match pack7(msg_type) {
+            Some(k) => {
+                let i = self.msg_keys.binary_search(&k).ok()?;
+                self.messages.get(i)
+            }
+            None => self.messages.iter().find(|m| *m.msg_type == *msg_type),
+        }
     }
 
-    /// All message definitions, sorted by MsgType.
+    /// All message definitions (ordered by packed MsgType key).
     pub fn messages(&self) -> &[MessageDef] {
         &self.messages
     }
 
-    /// True when `tag` is a header field of this dictionary.
+    /// True when `tag` is a header field: declared in the dictionary's header
+    /// or one of QuickFIX's fixed header tags.
     pub fn is_header_field(&self, tag: Tag) -> bool {
-        self.dense(tag).is_some_and(|i| bit(&self.header.bits, i))
+        self.flags_of(tag) & FLAG_HEADER != 0
     }
 
-    /// True when `tag` is a trailer field of this dictionary.
+    /// True when `tag` is a trailer field (dictionary trailer, or 93/89/10).
     pub fn is_trailer_field(&self, tag: Tag) -> bool {
-        self.dense(tag).is_some_and(|i| bit(&self.trailer.bits, i))
+        self.flags_of(tag) & FLAG_TRAILER != 0
+    }
+
+    #[inline]
+    fn flags_of(&self, tag: Tag) -> u8 {
+        self.classify(i64::from(tag)).1
+    }
+
+    /// Dense index and FLAG_* bits of a tag in one lookup.
+    #[inline]
+    pub(crate) fn classify(&self, tag: i64) -> (Option<usize>, u8) {
+        let dense = u32::try_from(tag).ok().and_then(|t| self.dense(t));
+        match dense {
+            Some(i) => (Some(i), self.flags.get(i).copied().unwrap_or(0)),
+            None => (None, static_flags(tag)),
+        }
+    }
+
+    /// The field at a dense index.
+    #[inline]
+    pub(crate) fn field_at(&self, i: usize) -> Option<&FieldDef> {
+        self.fields.get(i)
+    }
+
+    /// Whether a message allows the field at a dense index.
+    #[inline]
+    pub(crate) fn message_allows(msg: &MessageDef, i: usize) -> bool {
+        bit(&msg.section.bits, i)
     }
 
     /// Header tags marked required='Y', sorted.
@@ -295,11 +366,66 @@ impl Dictionary {
 
     pub(crate) fn group_at(&self, id: u32) -> Option<GroupRef<'_>> {
         let def = self.groups.get(usize::try_from(id).ok()?)?;
-        Some(GroupRef { dict: self, def })
+        Some(GroupRef {
+            dict: self,
+            def,
+            id,
+        })
+    }
+
+    /// Layout of a message's top-level group, for [`crate::MessageView::group`].
+    pub fn group_layout(&self, msg_type: &[u8], count_tag: Tag) -> Option<&GroupLayout> {
+        self.group(msg_type, count_tag).map(|g| g.layout())
+    }
+
+    /// Layout of a header group (e.g. NoHops).
+    pub fn header_group_layout(&self, count_tag: Tag) -> Option<&GroupLayout> {
+        self.header_group(count_tag).map(|g| g.layout())
+    }
+
+    /// Layouts of all top-level groups of a message type.
+    pub fn group_layouts<'d>(
+        &'d self,
+        msg_type: &[u8],
+    ) -> impl Iterator<Item = &'d GroupLayout> + 'd {
+        let groups: &'d [(Tag, u32)] = self.message(msg_type).map_or(&[], |m| &m.section.groups);
+        groups.iter().map(move |&(_, id)| self.layout_at(id))
+    }
+
+    fn layout_at(&self, id: u32) -> &GroupLayout {
+        static EMPTY: GroupLayout = GroupLayout {
+            count_tag: 0,
+            delimiter: 0,
+            members: Vec::new(),
+            nested: Vec::new(),
+        };
+        usize::try_from(id)
+            .ok()
+            .and_then(|i| self.layouts.get(i))
+            .unwrap_or(&EMPTY)
     }
 
     pub(crate) fn group_def(&self, id: u32) -> Option<&GroupDef> {
         self.groups.get(usize::try_from(id).ok()?)
+    }
+}
+
+/// Header field (dictionary header or QuickFIX's fixed list).
+pub(crate) const FLAG_HEADER: u8 = 1;
+/// Trailer field (dictionary trailer or 93/89/10).
+pub(crate) const FLAG_TRAILER: u8 = 2;
+/// Starts a repeating group somewhere (older dictionaries type counts as
+/// INT, so the type cannot tell).
+pub(crate) const FLAG_COUNT: u8 = 4;
+
+/// QuickFIX's fixed header and trailer tags (Message::isHeaderField / isTrailerField).
+pub(crate) fn static_flags(tag: i64) -> u8 {
+    match tag {
+        8 | 9 | 35 | 49 | 56 | 115 | 128 | 90 | 91 | 34 | 50 | 142 | 57 | 143 | 116 | 144 | 129
+        | 145 | 43 | 97 | 52 | 122 | 212 | 213 | 347 | 369 | 370 | 1128 | 1129 | 1156 | 627
+        | 628 | 629 | 630 => FLAG_HEADER,
+        93 | 89 | 10 => FLAG_TRAILER,
+        _ => 0,
     }
 }
 

@@ -7,12 +7,13 @@ use std::path::Path;
 use roxmltree::{Document, Node};
 
 use super::model::{
-    set_bit, Dictionary, EnumValue, FieldDef, GroupDef, MessageDef, Section, NO_DENSE_INDEX,
+    bit, pack7, set_bit, static_flags, Dictionary, EnumValue, FieldDef, GroupDef, MessageDef,
+    Section, FLAG_COUNT, FLAG_HEADER, FLAG_TRAILER, NO_DENSE_INDEX,
 };
 use super::types::FieldType;
 use super::DictError;
 
-type Tag = u32;
+use crate::{GroupLayout, Tag};
 
 /// Nesting limit for components/groups: guards against recursive definitions.
 const MAX_DEPTH: usize = 32;
@@ -188,12 +189,15 @@ impl<'a, 'i> Builder<'a, 'i> {
                 }
                 m
             });
+            let mut short_keys: Vec<u64> = values.iter().filter_map(|v| pack7(&v.value)).collect();
+            short_keys.sort_unstable();
             self.fields.push(FieldDef {
                 tag: number,
                 name: name.into(),
                 field_type: FieldType::from_xml(ty, pre_fix42),
                 values: values.into(),
                 char_mask,
+                short_keys: short_keys.into(),
             });
         }
         self.fields.sort_by_key(|f| f.tag);
@@ -387,16 +391,62 @@ impl<'a, 'i> Builder<'a, 'i> {
                 section: sec.finish(),
             });
         }
-        messages.sort_by(|a, b| a.msg_type.cmp(&b.msg_type));
+        let key = |m: &MessageDef| pack7(&m.msg_type).unwrap_or(u64::MAX);
+        messages.sort_by(|a, b| {
+            key(a)
+                .cmp(&key(b))
+                .then_with(|| a.msg_type.cmp(&b.msg_type))
+        });
         messages.dedup_by(|a, b| a.msg_type == b.msg_type);
+        let msg_keys: Vec<u64> = messages.iter().map(key).collect();
+        let mut flags: Vec<u8> = self
+            .fields
+            .iter()
+            .map(|f| static_flags(i64::from(f.tag)))
+            .collect();
+        for (i, fl) in flags.iter_mut().enumerate() {
+            if bit(&header.bits, i) {
+                *fl |= FLAG_HEADER;
+            }
+            if bit(&trailer.bits, i) {
+                *fl |= FLAG_TRAILER;
+            }
+        }
+        for g in &self.groups {
+            if let Some(fl) = self
+                .tag_index
+                .get(g.count_tag as usize)
+                .and_then(|&i| flags.get_mut(usize::from(i)))
+            {
+                *fl |= FLAG_COUNT;
+            }
+        }
+        // Children get their ids before their parent, so one pass in id order works.
+        let mut layouts: Vec<GroupLayout> = Vec::with_capacity(self.groups.len());
+        for g in &self.groups {
+            let nested = g
+                .nested
+                .iter()
+                .filter_map(|&(_, id)| layouts.get(id as usize).cloned())
+                .collect();
+            layouts.push(GroupLayout {
+                count_tag: g.count_tag,
+                delimiter: g.delimiter,
+                members: g.members.to_vec(),
+                nested,
+            });
+        }
         Ok(Dictionary {
+            layouts: layouts.into(),
+            flags: flags.into(),
             source: self.source.into(),
+            transport: version.starts_with("FIXT"),
             version: version.into(),
+            msg_keys: msg_keys.into(),
             fields: self.fields.into(),
             tag_index: self.tag_index.into(),
             messages: messages.into(),
             header: header.finish(),
-            trailer: trailer.finish(),
             groups: self.groups.into(),
         })
     }
