@@ -369,3 +369,49 @@ fn fin_ends_a_direction_and_later_retransmissions_are_ignored() {
         assert!(probs[0].what.contains("incomplete message"), "{probs:?}");
     }
 }
+
+#[test]
+fn pcapng_with_two_interfaces_and_an_undeclared_one() {
+    let a = session(Link::Ethernet, "10.0.0.1:40000", "10.0.0.2:9878");
+    let b = session(Link::Sll2, "10.9.0.1:50000", "10.9.0.2:9879");
+    let mut pkts = Vec::new();
+    for (pa, pb) in a.pkts.iter().zip(&b.pkts) {
+        pkts.push((0, pa.clone()));
+        pkts.push((1, pb.clone()));
+    }
+    pkts.insert(3, (5, a.pkts[0].clone()));
+    let (format, msgs, probs) = decode(pcapng_multi(&[(1, 6), (276, 9)], &pkts));
+    assert_eq!(format, Format::PcapNg);
+    assert_eq!(msgs.len(), 8);
+    let from_b: Vec<_> = msgs.iter().filter(|m| m.src == Some(b.client)).collect();
+    assert_eq!(from_b.len(), 3);
+    assert_eq!(from_b[0].ts.unwrap().digits(), 9);
+    assert_eq!(probs.len(), 1, "{probs:?}");
+    assert_eq!(probs[0].at, Position::Packet(4));
+    assert!(probs[0].what.contains("undeclared pcapng interface 5"));
+}
+
+#[test]
+fn other_traffic_is_ignored_and_fragments_are_reported() {
+    let mut c = Conv::new(Link::Ethernet, "10.0.0.1:40000", "10.0.0.2:9878");
+    c.handshake();
+    c.send(true, &order(1));
+    let mut udp = Vec::new();
+    etherparse::PacketBuilder::ipv4([10, 0, 0, 1], [10, 0, 0, 9], 64)
+        .udp(5353, 5353)
+        .write(&mut udp, b"8=FIX.4.4 in a datagram")
+        .unwrap();
+    c.pkts.push(Pkt::new(T0 + 50, frame(Link::Ethernet, &udp)));
+    let mut arp = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x06];
+    arp.extend_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
+    arp.extend_from_slice(&[0; 20]);
+    c.pkts.push(Pkt::new(T0 + 60, arp));
+    let mut frag = ip_packet(c.client, c.server, c.seq[0], false, &order(2));
+    frag[6] |= 0x20; // more fragments
+    c.pkts.push(Pkt::new(T0 + 70, frame(Link::Ethernet, &frag)));
+    let (_, msgs, probs) = decode(pcap(1, false, &c.pkts));
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(probs.len(), 1, "{probs:?}");
+    assert_eq!(probs[0].at, Position::Packet(6));
+    assert!(probs[0].what.contains("fragmented"), "{probs:?}");
+}

@@ -232,6 +232,13 @@ fn ng_block(out: &mut Vec<u8>, kind: u32, body: &[u8]) {
 /// A little-endian pcapng file: one section, one interface with `if_tsresol`
 /// = 10^-`tsresol` seconds, enhanced packet blocks.
 pub fn pcapng(linktype: u16, tsresol: u8, pkts: &[Pkt]) -> Vec<u8> {
+    let tagged: Vec<(u32, Pkt)> = pkts.iter().map(|p| (0, p.clone())).collect();
+    pcapng_multi(&[(linktype, tsresol)], &tagged)
+}
+
+/// A pcapng file with several interfaces `(linktype, tsresol)`; each packet
+/// names its interface.
+pub fn pcapng_multi(interfaces: &[(u16, u8)], pkts: &[(u32, Pkt)]) -> Vec<u8> {
     let mut f = Vec::new();
     let mut shb = Vec::new();
     shb.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
@@ -239,21 +246,24 @@ pub fn pcapng(linktype: u16, tsresol: u8, pkts: &[Pkt]) -> Vec<u8> {
     shb.extend_from_slice(&0u16.to_le_bytes());
     shb.extend_from_slice(&(-1i64).to_le_bytes());
     ng_block(&mut f, 0x0a0d_0d0a, &shb);
-    let mut idb = Vec::new();
-    idb.extend_from_slice(&linktype.to_le_bytes());
-    idb.extend_from_slice(&0u16.to_le_bytes());
-    idb.extend_from_slice(&0u32.to_le_bytes());
-    // if_tsresol option, then opt_endofopt.
-    idb.extend_from_slice(&9u16.to_le_bytes());
-    idb.extend_from_slice(&1u16.to_le_bytes());
-    idb.extend_from_slice(&[tsresol, 0, 0, 0]);
-    idb.extend_from_slice(&[0, 0, 0, 0]);
-    ng_block(&mut f, 1, &idb);
-    let unit = 10u64.pow(9 - u32::from(tsresol));
-    for p in pkts {
+    for &(linktype, tsresol) in interfaces {
+        let mut idb = Vec::new();
+        idb.extend_from_slice(&linktype.to_le_bytes());
+        idb.extend_from_slice(&0u16.to_le_bytes());
+        idb.extend_from_slice(&0u32.to_le_bytes());
+        // if_tsresol option, then opt_endofopt.
+        idb.extend_from_slice(&9u16.to_le_bytes());
+        idb.extend_from_slice(&1u16.to_le_bytes());
+        idb.extend_from_slice(&[tsresol, 0, 0, 0]);
+        idb.extend_from_slice(&[0, 0, 0, 0]);
+        ng_block(&mut f, 1, &idb);
+    }
+    for (iface, p) in pkts {
+        let tsresol = interfaces.get(*iface as usize).map_or(6, |i| i.1);
+        let unit = 10u64.pow(9 - u32::from(tsresol));
         let ticks = p.ts_nanos / unit;
         let mut epb = Vec::new();
-        epb.extend_from_slice(&0u32.to_le_bytes());
+        epb.extend_from_slice(&iface.to_le_bytes());
         epb.extend_from_slice(&((ticks >> 32) as u32).to_le_bytes());
         epb.extend_from_slice(&(ticks as u32).to_le_bytes());
         epb.extend_from_slice(&(p.data.len() as u32).to_le_bytes());
