@@ -37,7 +37,8 @@ pub struct DecodeArgs {
     /// the shipped one for each message's BeginString/ApplVerID.
     #[arg(long, value_name = "F")]
     pub dict: Option<PathBuf>,
-    /// Only messages with field TAG equal to VALUE; repeat to require several.
+    /// Only messages with field TAG (a number or a name: MsgType=D) equal to VALUE;
+    /// repeat to require several.
     #[arg(long, value_name = "TAG=VALUE")]
     pub filter: Vec<Filter>,
     /// One JSON object per message: {"ts", "src", "dst", "fields": [[tag, "value"], ...]}.
