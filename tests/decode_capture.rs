@@ -415,3 +415,30 @@ fn other_traffic_is_ignored_and_fragments_are_reported() {
     assert_eq!(probs[0].at, Position::Packet(6));
     assert!(probs[0].what.contains("fragmented"), "{probs:?}");
 }
+
+#[test]
+fn messages_carry_their_connection() {
+    let mut c = session(Link::Ethernet, "10.0.0.1:40000", "10.0.0.2:9878");
+    let first = c.pkts.len();
+    // Reconnection on the same addresses.
+    c.seq = [777_000, 888_000];
+    c.handshake();
+    c.send(true, &logon());
+    let other = session(Link::Ethernet, "10.0.0.3:40001", "10.0.0.2:9878");
+    let mut pkts = c.pkts.clone();
+    pkts.extend(other.pkts.iter().cloned());
+    let (_, msgs, probs) = decode(pcap(1, false, &pkts));
+    assert!(probs.is_empty(), "{probs:?}");
+    let ids: Vec<u64> = msgs.iter().map(|m| m.connection.unwrap().id).collect();
+    assert_eq!(ids, [1, 1, 1, 1, 2, 3, 3, 3, 3]);
+    assert!(msgs.iter().all(|m| {
+        let conn = m.connection.unwrap();
+        conn.client == Some(if conn.id == 3 { other.client } else { c.client })
+    }));
+    assert!(first > 0);
+    // Without the handshake the client is unknown.
+    let mut mid = Conv::new(Link::Ethernet, "10.0.0.1:40000", "10.0.0.2:9878");
+    mid.send(true, &order(1));
+    let (_, msgs, _) = decode(pcap(1, false, &mid.pkts));
+    assert_eq!(msgs[0].connection.unwrap().client, None);
+}

@@ -115,7 +115,10 @@ fn filters_must_all_match() {
     let out = ringfix(&["decode", p, "--filter", "35=D", "--filter", "54=7"], None);
     assert!(out.status.success());
     assert!(out.stdout.is_empty());
-    let out = ringfix(&["decode", p, "--filter", "MsgType=D", "--filter", "Side=2"], None);
+    let out = ringfix(
+        &["decode", p, "--filter", "MsgType=D", "--filter", "Side=2"],
+        None,
+    );
     assert_eq!(text(&out.stdout).lines().count(), 1);
     let out = ringfix(&["decode", p, "--filter", "D"], None);
     assert!(!out.status.success());

@@ -8,7 +8,7 @@ use ringfix_codec::{frame, Frame};
 
 use super::framing::{find_begin, BEGIN};
 use super::tcp::{Ctx, GapKind, Sink};
-use super::{Item, Message, Position, Problem};
+use super::{Connection, Item, Message, Position, Problem};
 
 /// Largest message accepted (a bigger BodyLength is garbage).
 pub const MAX_MESSAGE: usize = 4 << 20;
@@ -48,6 +48,8 @@ pub(crate) struct FixStream {
     ignored: bool,
     src: Option<SocketAddr>,
     dst: Option<SocketAddr>,
+    /// The capture's TCP connection this stream is one direction of.
+    pub connection: Option<Connection>,
     place: Where,
 }
 
@@ -63,6 +65,7 @@ impl FixStream {
             ignored: false,
             src,
             dst,
+            connection: None,
             place,
         }
     }
@@ -145,6 +148,7 @@ impl FixStream {
                         dst: self.dst,
                         bytes: rest.get(..len).unwrap_or(&[]).to_vec(),
                         at: self.at(ctx, start),
+                        connection: self.connection,
                     }));
                     self.messages += 1;
                     self.mid_stream = false;

@@ -8,7 +8,7 @@ use super::capture::{CaptureReader, Step};
 use super::fixstream::{FixStream, StreamSink, Where};
 use super::packet::{self, Parsed};
 use super::tcp::{Ctx, Reassembler};
-use super::{DecodeError, Item, Position, Problem};
+use super::{Connection, DecodeError, Item, Position, Problem};
 
 /// The same per-packet complaint is shown this many times, then only counted.
 const REPEATS: u64 = 5;
@@ -45,12 +45,46 @@ impl Flow {
     }
 }
 
+/// Connections seen so far, by address pair (lower address first).
+#[derive(Default)]
+struct Connections {
+    /// The current connection of each pair, with the client's initial sequence number.
+    by_pair: HashMap<FlowKey, (Connection, Option<u32>)>,
+    count: u64,
+}
+
+impl Connections {
+    /// The connection a segment belongs to: a SYN without ACK opens a new
+    /// one (unless it repeats the last one's).
+    fn of(&mut self, seg: &packet::Segment<'_>) -> Connection {
+        let pair = if seg.src <= seg.dst {
+            (seg.src, seg.dst)
+        } else {
+            (seg.dst, seg.src)
+        };
+        let opens = seg.syn && seg.ack.is_none();
+        if let Some((c, isn)) = self.by_pair.get(&pair) {
+            if !opens || *isn == Some(seg.seq) {
+                return *c;
+            }
+        }
+        self.count += 1;
+        let c = Connection {
+            id: self.count,
+            client: opens.then_some(seg.src),
+        };
+        self.by_pair.insert(pair, (c, opens.then_some(seg.seq)));
+        c
+    }
+}
+
 /// A capture being decoded.
 pub(crate) struct CaptureSource {
     reader: CaptureReader,
     /// Index into `flows`, which keeps first-seen order for the end-of-capture report.
     index: HashMap<FlowKey, usize>,
     flows: Vec<Flow>,
+    connections: Connections,
     /// How often each per-packet complaint was seen.
     complaints: HashMap<String, (u64, u64)>,
     last: Ctx,
@@ -63,6 +97,7 @@ impl CaptureSource {
             reader: CaptureReader::new(input)?,
             index: HashMap::new(),
             flows: Vec::new(),
+            connections: Connections::default(),
             complaints: HashMap::new(),
             last: Ctx {
                 packet: 0,
@@ -81,6 +116,7 @@ impl CaptureSource {
             reader,
             index,
             flows,
+            connections,
             complaints,
             last,
             ..
@@ -101,12 +137,14 @@ impl CaptureSource {
                     let Some(flow) = flows.get_mut(i) else {
                         return;
                     };
+                    let conn = connections.of(&seg);
                     if flow.tcp.is_new_connection(&seg) {
                         flow.finish(ctx, out);
                         *flow = Flow::new(key);
                     }
                     if flow.tcp.is_fresh() {
                         flow.fix.mid_stream = !seg.syn;
+                        flow.fix.connection = Some(conn);
                     }
                     if !flow.closed && !flow.fix.is_ignored() {
                         flow.tcp.segment(

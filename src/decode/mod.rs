@@ -60,6 +60,18 @@ pub struct Message {
     pub bytes: Vec<u8>,
     /// Where it was found.
     pub at: Position,
+    /// The TCP connection it travelled on (captures only).
+    pub connection: Option<Connection>,
+}
+
+/// A TCP connection in a capture: both directions share it; a reconnection
+/// on the same addresses is a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Connection {
+    /// 1-based, in the order connections first appear in the capture.
+    pub id: u64,
+    /// The side that opened it (sent the SYN), when the handshake was captured.
+    pub client: Option<SocketAddr>,
 }
 
 impl Message {

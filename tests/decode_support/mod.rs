@@ -57,6 +57,8 @@ impl Link {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Flags {
     pub syn: bool,
+    /// ACK on a SYN (the server's SYN-ACK).
+    pub syn_ack: bool,
     pub fin: bool,
     pub rst: bool,
 }
@@ -89,6 +91,7 @@ pub fn ip_packet_flags(
                 65535,
             );
             let b = if syn { b.syn() } else { b.ack(1) };
+            let b = if flags.syn_ack { b.ack(1) } else { b };
             let b = if flags.fin { b.fin() } else { b };
             let b = if flags.rst { b.rst() } else { b };
             b.write(&mut out, payload).unwrap();
@@ -101,6 +104,7 @@ pub fn ip_packet_flags(
                 65535,
             );
             let b = if syn { b.syn() } else { b.ack(1) };
+            let b = if flags.syn_ack { b.ack(1) } else { b };
             let b = if flags.fin { b.fin() } else { b };
             let b = if flags.rst { b.rst() } else { b };
             b.write(&mut out, payload).unwrap();
@@ -313,7 +317,12 @@ impl Conv {
     pub fn handshake(&mut self) -> &mut Self {
         for side in [true, false] {
             let (s, d, i) = self.ends(side);
-            let p = ip_packet(s, d, self.seq[i], true, b"");
+            let flags = Flags {
+                syn: true,
+                syn_ack: !side,
+                ..Flags::default()
+            };
+            let p = ip_packet_flags(s, d, self.seq[i], flags, b"");
             self.seq[i] = self.seq[i].wrapping_add(1);
             self.push(p);
         }
