@@ -1,8 +1,9 @@
 //! Decoding FIX traffic from whatever an incident left behind: pcap/pcapng
 //! captures (TCP reassembled per direction), QuickFIX FileLog message logs,
-//! raw FIX byte streams, ringfix's store journal. The core is [`Decoder`], an iterator of [`Item`]s
-//! (messages with timestamp, source and destination, plus problems found on
-//! the way) that `ringfix decode` prints and `ringfix replay` reuses.
+//! raw FIX byte streams, ringfix's store journal. The core is [`Decoder`],
+//! an iterator of [`Item`]s (messages with timestamp, source, destination
+//! and connection, plus problems found on the way) that `ringfix decode`
+//! prints and `ringfix replay` reuses.
 //!
 //! ```
 //! use ringfix::decode::{Decoder, Item};
@@ -32,9 +33,9 @@ mod names;
 pub mod output;
 mod packet;
 mod sniff;
-pub mod tcp;
+mod tcp;
 mod text;
-pub mod time;
+mod time;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -44,7 +45,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 pub use fixstream::{MAX_MESSAGE, NOT_FIX_AFTER};
-pub use time::Timestamp;
+pub use tcp::MAX_OUT_OF_ORDER;
+pub use time::{parse_log_timestamp, Timestamp};
 
 /// One FIX message found in the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,7 +194,7 @@ pub enum DecodeError {
 
 /// Iterator over the messages (and problems) of one input. Streams: memory
 /// stays bounded whatever the input size (per TCP direction: at most
-/// [`tcp::MAX_OUT_OF_ORDER`] bytes held out of order and one partial message).
+/// [`MAX_OUT_OF_ORDER`] bytes held out of order and one partial message).
 pub struct Decoder {
     format: Format,
     source: Source,
