@@ -173,6 +173,13 @@ fn file_log_without_prefixes_and_with_bars() {
     let out = ringfix(&["decode", "-"], Some(&log));
     assert!(out.status.success());
     assert_eq!(text(&out.stdout).lines().count(), 2);
+    let mut crlf = b"20231114-22:13:20.123 : ".to_vec();
+    crlf.extend_from_slice(&fix("35=0|34=1"));
+    crlf.extend_from_slice(b"\r\n");
+    crlf.extend_from_slice(&crlf.clone());
+    let out = ringfix(&["decode", "-"], Some(&crlf));
+    assert_eq!(text(&out.stdout).lines().count(), 2);
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
     let bars: Vec<u8> = log.iter().map(|&b| if b == 1 { b'|' } else { b }).collect();
     let out = ringfix(&["decode", "-", "--json"], Some(&bars));
     assert!(out.status.success(), "{}", text(&out.stderr));
