@@ -442,3 +442,25 @@ fn messages_carry_their_connection() {
     let (_, msgs, _) = decode(pcap(1, false, &mid.pkts));
     assert_eq!(msgs[0].connection.unwrap().client, None);
 }
+
+#[test]
+fn repeated_complaints_are_summarised() {
+    let c = session(Link::Ethernet, "10.0.0.1:40000", "10.0.0.2:9878");
+    let (_, msgs, probs) = decode(pcap(147, false, &c.pkts));
+    assert!(msgs.is_empty());
+    assert_eq!(probs.len(), 6, "{probs:?}");
+    assert!(probs[..5]
+        .iter()
+        .all(|p| p.what == "unsupported link type 147"));
+    assert_eq!(probs[5].at, Position::Packet(1));
+    assert!(probs[5].what.contains("in 7 packets in all"), "{probs:?}");
+}
+
+#[test]
+fn decoder_can_move_to_another_thread() {
+    fn send<T: Send>(_: &T) {}
+    let d = Decoder::from_reader(Cursor::new(fix("35=0"))).unwrap();
+    send(&d);
+    let n = std::thread::spawn(move || d.count()).join().unwrap();
+    assert_eq!(n, 1);
+}
