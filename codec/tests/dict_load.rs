@@ -150,3 +150,33 @@ fn load_from_a_file() {
     assert_eq!(d.source(), path.display().to_string());
     assert_eq!(d.messages().len(), 46);
 }
+
+#[test]
+fn group_layouts_drive_the_codec_walker() {
+    let d = builtin(Version::Fix44).unwrap();
+    let layout = d.group_layout(b"D", 453).unwrap();
+    assert_eq!((layout.count_tag, layout.delimiter), (453, 448));
+    assert!(layout.is_member(447) && layout.nested_for(802).is_some());
+    assert_eq!(layout.nested_for(802).unwrap().delimiter, 523);
+    assert!(d.group_layouts(b"D").any(|l| l.count_tag == 386));
+    assert_eq!(d.header_group_layout(627).unwrap().delimiter, 628);
+
+    let body = "35=D\x0134=2\x0149=A\x0152=20261124-10:00:00\x0156=B\x0111=ID\x01\
+                453=2\x01448=P1\x01447=D\x01452=1\x01802=1\x01523=S\x01803=1\x01448=P2\x01447=D\x01452=3\x01\
+                21=1\x0155=X\x0154=1\x0160=20261124-10:00:00\x0140=1\x01";
+    let mut msg = format!("8=FIX.4.4\x019={}\x01{body}", body.len()).into_bytes();
+    let sum = msg.iter().fold(0u8, |a, &b| a.wrapping_add(b));
+    msg.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
+    let mut parser = ringfix_codec::Parser::new();
+    let view = parser.parse(&msg).unwrap();
+    let group = view.group(layout).unwrap().unwrap();
+    assert_eq!(group.len(), 2);
+    let entries: Vec<_> = group.entries().collect();
+    assert_eq!(entries[0].get(448), Some(&b"P1"[..]));
+    assert_eq!(entries[1].get(452), Some(&b"3"[..]));
+    let sub = entries[0]
+        .group(layout.nested_for(802).unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(sub.len(), 1);
+}

@@ -380,3 +380,37 @@ fn validator_is_reusable_across_messages() {
         assert_eq!(run(&mut v, "FIX.4.4", &nos("453=1|448=P|")), Ok(()));
     }
 }
+
+#[test]
+fn unsupported_versus_invalid_msg_type() {
+    // A MsgType the dictionary lists as a value of field 35 but does not
+    // define is unsupported (35=j 380=3); anything else is invalid (373=11).
+    let xml = include_str!("../spec/FIX44.xml").replacen(
+        "<message name='Email' msgtype='C' msgcat='app'>",
+        "<message name='Email' msgtype='C2' msgcat='app'>",
+        1,
+    );
+    let dict =
+        std::sync::Arc::new(ringfix_codec::dict::Dictionary::parse(&xml, "no-email.xml").unwrap());
+    let mut v = Validator::new(dict, Options::default());
+    let email = format!("35=C|34=2|49=A|52={T}|56=B|164=1|94=0|147=S|33=1|58=x|");
+    assert_eq!(code(run(&mut v, "FIX.4.4", &email)), ('j', 3, None));
+    let r = run(&mut v, "FIX.4.4", &email).unwrap_err();
+    assert_eq!(
+        (r.msg_type(), r.text),
+        (&b"j"[..], "Unsupported Message Type")
+    );
+    assert_eq!(
+        code(run(
+            &mut v,
+            "FIX.4.4",
+            &format!("35=ZZ|34=2|49=A|52={T}|56=B|")
+        )),
+        ('3', 11, None)
+    );
+    // FIXT: XMLnonFIX (n) is a FIX.5.0SP2 value of 35 without a message there.
+    assert_eq!(
+        code(check("FIXT.1.1", &format!("35=n|34=2|49=A|52={T}|56=B|"))),
+        ('j', 3, None)
+    );
+}

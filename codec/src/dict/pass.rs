@@ -89,6 +89,8 @@ pub(crate) struct Pass<'p> {
     opts: &'p Options,
     s: &'p mut Scratch,
     is_app: bool,
+    /// MsgType is a value of field 35 but has no message definition.
+    unsupported: bool,
     section: u32,
     out_of_order: Option<i64>,
     hdr: Best,
@@ -117,6 +119,13 @@ impl<'p> Pass<'p> {
             opts,
             s,
             is_app: !msg_type.is_some_and(is_admin_msg_type),
+            unsupported: msg.is_none()
+                && match (body, msg_type) {
+                    (Some(d), Some(mt)) => d
+                        .field(35)
+                        .is_some_and(|f| f.has_values() && f.value_allowed(mt)),
+                    _ => false,
+                },
             section: HEADER,
             out_of_order: None,
             hdr: Best::default(),
@@ -427,6 +436,9 @@ impl<'p> Pass<'p> {
         }
         if self.body.is_some() {
             let Some(msg) = self.msg else {
+                if self.unsupported {
+                    return Err(Reject::unsupported_message_type(bs));
+                }
                 return Err(Reject::session(reason::INVALID_MSG_TYPE, None));
             };
             if let Some(&r) = msg.required().iter().find(|&&r| !self.present(r, BODY)) {

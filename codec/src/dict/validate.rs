@@ -239,6 +239,19 @@ impl Validator {
     {
         let iter = fields.into_iter();
         let (msg_type, appl_ver_id) = header_keys(iter.clone(), &self.session);
+        self.run(msg_type, appl_ver_id, iter)
+    }
+
+    /// One pass over `fields`, with MsgType and ApplVerID already known.
+    fn run<'a, I>(
+        &mut self,
+        msg_type: Option<&[u8]>,
+        appl_ver_id: Option<&[u8]>,
+        fields: I,
+    ) -> Result<(), Reject>
+    where
+        I: Iterator<Item = (i64, &'a [u8])>,
+    {
         let body = match (self.session.is_transport(), msg_type) {
             // FIX.4.x: the one dictionary, without an Arc clone on the hot path.
             (false, _) => None,
@@ -258,7 +271,7 @@ impl Validator {
             &mut self.scratch,
             msg_type,
         );
-        for (tag, value) in iter {
+        for (tag, value) in fields {
             pass.field(tag, value);
         }
         pass.finish()

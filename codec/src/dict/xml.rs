@@ -18,6 +18,9 @@ use crate::{GroupLayout, Tag};
 /// Nesting limit for components/groups: guards against recursive definitions.
 const MAX_DEPTH: usize = 32;
 
+/// Largest accepted tag number: tables are indexed by tag.
+const MAX_TAG: Tag = 1_000_000;
+
 impl Dictionary {
     /// Loads a QuickFIX data dictionary from a file.
     pub fn load(path: impl AsRef<Path>) -> Result<Dictionary, DictError> {
@@ -157,7 +160,12 @@ impl<'a, 'i> Builder<'a, 'i> {
             let number = f
                 .attribute("number")
                 .and_then(|n| n.trim().parse::<Tag>().ok())
-                .ok_or_else(|| self.err(format!("<field> {name} has no valid number attribute")))?;
+                .filter(|&n| n <= MAX_TAG)
+                .ok_or_else(|| {
+                    self.err(format!(
+                        "<field> {name} has no valid number attribute (1..={MAX_TAG})"
+                    ))
+                })?;
             let ty = f.attribute("type").ok_or_else(|| {
                 self.err(format!("<field> {name} does not have a type attribute"))
             })?;
