@@ -38,8 +38,10 @@
 
 pub mod data_fields;
 mod decimal;
+pub mod dict;
 mod encode;
 mod error;
+pub mod fields;
 mod frame;
 mod group;
 pub mod itoa;

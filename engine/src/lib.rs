@@ -3,3 +3,9 @@
 //! Arrows point down only: `reactor` -> `session` -> codec. `session` and
 //! `store` never read a clock; time is passed in.
 #![deny(missing_docs)]
+
+pub mod apps;
+pub mod session;
+pub mod config;
+pub mod store;
+pub mod reactor;

@@ -1,0 +1,3 @@
+//! Built-in applications.
+
+pub mod echo;

@@ -1,0 +1,90 @@
+//! The application interface: callbacks for inbound messages and session
+//! events, hooks on outbound admin messages and resends.
+
+use super::encode::FieldWriter;
+use super::incoming::{Incoming, Tag};
+use super::outbound::Sender;
+use super::settings::SessionSettings;
+use super::state::{LogoutReason, Transition};
+
+/// What the application says about an inbound application message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppVerdict {
+    /// Processed (or ignored); the session moves on.
+    Accept,
+    /// Answer with BusinessMessageReject (35=j; session Reject before
+    /// FIX.4.2): BusinessRejectReason (380), optional RefTagID, Text (58).
+    BusinessReject {
+        /// BusinessRejectReason (380).
+        reason: u32,
+        /// Tag the reject is about (appended to Text as ` (tag)`).
+        ref_tag: Option<Tag>,
+        /// Text (58); `None` uses the standard text of `reason`.
+        text: Option<&'static str>,
+    },
+    /// Answer with a session-level Reject (35=3).
+    SessionReject {
+        /// SessionRejectReason (373).
+        reason: u32,
+        /// RefTagID (371).
+        ref_tag: Option<Tag>,
+    },
+}
+
+/// Whether a stored application message is resent or gap-filled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResendDecision {
+    /// Resend it with PossDupFlag=Y and OrigSendingTime.
+    Resend,
+    /// Replace it with SequenceReset-GapFill (e.g. a stale order).
+    GapFill,
+}
+
+/// Callbacks of one or more sessions. All have defaults except
+/// [`on_app`](Application::on_app).
+pub trait Application {
+    /// An inbound application message, in sequence. `out` sends in
+    /// response (the message numbers follow the inbound one).
+    fn on_app(
+        &mut self,
+        session: &SessionSettings,
+        msg: &Incoming<'_>,
+        out: &mut Sender<'_>,
+    ) -> AppVerdict;
+
+    /// An inbound admin message that passed the session checks.
+    fn on_admin(&mut self, _session: &SessionSettings, _msg: &Incoming<'_>) {}
+
+    /// The Logon exchange completed.
+    fn on_logon(&mut self, _session: &SessionSettings) {}
+
+    /// The session logged out or lost its connection.
+    fn on_logout(&mut self, _session: &SessionSettings, _reason: LogoutReason) {}
+
+    /// Sequence numbers were reset (forget per-session-epoch state).
+    fn on_reset(&mut self, _session: &SessionSettings) {}
+
+    /// Add body fields to an outbound admin message (e.g. Username 553 /
+    /// Password 554 on Logon). They follow the session's own body fields.
+    fn on_admin_out(
+        &mut self,
+        _session: &SessionSettings,
+        _msg_type: &[u8],
+        _w: &mut FieldWriter<'_>,
+    ) {
+    }
+
+    /// Resend or gap-fill the stored application message `seq`.
+    fn resend_decision(
+        &mut self,
+        _session: &SessionSettings,
+        _seq: u64,
+        _msg_type: &[u8],
+        _stored: &[u8],
+    ) -> ResendDecision {
+        ResendDecision::Resend
+    }
+
+    /// The session changed state.
+    fn on_transition(&mut self, _session: &SessionSettings, _t: Transition) {}
+}

@@ -1,0 +1,257 @@
+//! Inbound message view used by the session: the raw bytes plus the header
+//! fields the session needs, extracted in one pass. Borrowed, no allocation.
+
+use ringfix_codec::MessageView;
+
+pub use ringfix_codec::{Tag, SOH};
+
+/// Iterates `tag=value<SOH>` fields of a raw message in wire order.
+/// A field whose tag is not a plain number yields tag `0` (the session
+/// treats it as an invalid tag); iteration stops at the first field without
+/// `=` or SOH.
+#[derive(Clone)]
+pub struct FieldIter<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> FieldIter<'a> {
+    /// Fields of `raw`.
+    pub fn new(raw: &'a [u8]) -> Self {
+        Self { rest: raw }
+    }
+}
+
+/// Parses a tag; `None` when it is not a plain positive decimal number.
+pub fn parse_tag(b: &[u8]) -> Option<Tag> {
+    if b.is_empty() || b.len() > 9 {
+        return None;
+    }
+    let mut v: u32 = 0;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(c - b'0');
+    }
+    Some(v)
+}
+
+/// Parses an unsigned decimal integer (sequence numbers, counts).
+pub fn parse_u64(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 19 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u64::from(c - b'0');
+    }
+    Some(v)
+}
+
+impl<'a> Iterator for FieldIter<'a> {
+    type Item = (Tag, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let eq = self.rest.iter().position(|&c| c == b'=')?;
+        let after = self.rest.get(eq + 1..)?;
+        let end = after.iter().position(|&c| c == SOH)?;
+        let tag = self.rest.get(..eq).and_then(parse_tag).unwrap_or(0);
+        let value = after.get(..end)?;
+        self.rest = after.get(end + 1..).unwrap_or(&[]);
+        Some((tag, value))
+    }
+}
+
+/// Standard header tags (FIX 4.0 - FIXT.1.1), used to split a stored or
+/// inbound message into header and body.
+pub fn is_header_tag(tag: Tag) -> bool {
+    matches!(
+        tag,
+        8 | 9
+            | 35
+            | 34
+            | 43
+            | 49
+            | 50
+            | 52
+            | 56
+            | 57
+            | 90
+            | 91
+            | 97
+            | 115
+            | 116
+            | 122
+            | 128
+            | 129
+            | 142
+            | 143
+            | 144
+            | 145
+            | 212
+            | 213
+            | 347
+            | 369
+            | 627
+            | 628
+            | 629
+            | 630
+            | 1128
+            | 1129
+            | 1156
+    )
+}
+
+/// Admin (session-level) message types.
+pub fn is_admin_type(msg_type: &[u8]) -> bool {
+    matches!(msg_type, b"0" | b"1" | b"2" | b"3" | b"4" | b"5" | b"A")
+}
+
+/// Header fields of an inbound message, found in one pass.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Header<'a> {
+    /// BeginString (8).
+    pub begin_string: Option<&'a [u8]>,
+    /// MsgType (35).
+    pub msg_type: Option<&'a [u8]>,
+    /// MsgSeqNum (34) as text.
+    pub seq_raw: Option<&'a [u8]>,
+    /// MsgSeqNum (34) parsed; `None` when missing or not a number.
+    pub seq: Option<u64>,
+    /// SenderCompID (49).
+    pub sender: Option<&'a [u8]>,
+    /// TargetCompID (56).
+    pub target: Option<&'a [u8]>,
+    /// SendingTime (52).
+    pub sending_time: Option<&'a [u8]>,
+    /// OrigSendingTime (122).
+    pub orig_sending_time: Option<&'a [u8]>,
+    /// PossDupFlag (43) = Y.
+    pub poss_dup: bool,
+    /// PossResend (97) = Y.
+    pub poss_resend: bool,
+}
+
+/// A borrowed inbound message: raw bytes (one complete frame) and its
+/// header. Build it with [`Incoming::parse`] or from a codec view's bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct Incoming<'a> {
+    raw: &'a [u8],
+    header: Header<'a>,
+}
+
+impl<'a> From<&MessageView<'a>> for Incoming<'a> {
+    fn from(v: &MessageView<'a>) -> Self {
+        Self::from_view(v)
+    }
+}
+
+impl<'a> Incoming<'a> {
+    /// Indexes the header of one complete message (framing and checksum
+    /// are the caller's concern: pass only what the framer accepted).
+    pub fn parse(raw: &'a [u8]) -> Self {
+        let mut h = Header::default();
+        for (tag, v) in FieldIter::new(raw) {
+            match tag {
+                8 if h.begin_string.is_none() => h.begin_string = Some(v),
+                35 if h.msg_type.is_none() => h.msg_type = Some(v),
+                34 if h.seq_raw.is_none() => {
+                    h.seq_raw = Some(v);
+                    h.seq = parse_u64(v);
+                }
+                49 if h.sender.is_none() => h.sender = Some(v),
+                56 if h.target.is_none() => h.target = Some(v),
+                52 if h.sending_time.is_none() => h.sending_time = Some(v),
+                122 if h.orig_sending_time.is_none() => h.orig_sending_time = Some(v),
+                43 => h.poss_dup = v == b"Y",
+                97 => h.poss_resend = v == b"Y",
+                _ => {}
+            }
+        }
+        Self { raw, header: h }
+    }
+
+    /// The header of a message the codec framed and parsed (no re-scan:
+    /// the view's index answers).
+    pub fn from_view(v: &MessageView<'a>) -> Self {
+        let non_empty = |b: &'a [u8]| Some(b).filter(|b| !b.is_empty());
+        let seq_raw = v.get(34);
+        let header = Header {
+            begin_string: non_empty(v.begin_string()),
+            msg_type: non_empty(v.msg_type()),
+            seq_raw,
+            seq: seq_raw.and_then(parse_u64),
+            sender: v.get(49),
+            target: v.get(56),
+            sending_time: v.get(52),
+            orig_sending_time: v.get(122),
+            poss_dup: v.get(43) == Some(b"Y"),
+            poss_resend: v.get(97) == Some(b"Y"),
+        };
+        Self {
+            raw: v.as_bytes(),
+            header,
+        }
+    }
+
+    /// The whole message as received.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// The header fields the session uses.
+    pub fn header(&self) -> &Header<'a> {
+        &self.header
+    }
+
+    /// MsgType (35), empty when missing.
+    pub fn msg_type(&self) -> &'a [u8] {
+        self.header.msg_type.unwrap_or(&[])
+    }
+
+    /// All fields in wire order.
+    pub fn fields(&self) -> FieldIter<'a> {
+        FieldIter::new(self.raw)
+    }
+
+    /// First value of `tag` (linear scan).
+    pub fn get(&self, tag: Tag) -> Option<&'a [u8]> {
+        self.fields().find(|&(t, _)| t == tag).map(|(_, v)| v)
+    }
+
+    /// First value of `tag` as an unsigned integer.
+    pub fn get_u64(&self, tag: Tag) -> Option<u64> {
+        self.get(tag).and_then(parse_u64)
+    }
+
+    /// Whether this is a session-level (admin) message.
+    pub fn is_admin(&self) -> bool {
+        is_admin_type(self.msg_type())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_in_one_pass() {
+        let raw = b"8=FIX.4.4\x019=5\x0135=D\x0134=7\x0149=A\x0152=x\x0156=B\x0143=Y\x0111=id\x0110=000\x01";
+        let m = Incoming::parse(raw);
+        assert_eq!(m.msg_type(), b"D");
+        assert_eq!(m.header().seq, Some(7));
+        assert!(m.header().poss_dup);
+        assert_eq!(m.get(11), Some(&b"id"[..]));
+        assert_eq!(m.fields().count(), 10);
+    }
+
+    #[test]
+    fn odd_tags_become_zero() {
+        let raw = b"8=FIX.4.4\x01-1=HI\x01";
+        let tags: Vec<_> = FieldIter::new(raw).map(|(t, _)| t).collect();
+        assert_eq!(tags, vec![8, 0]);
+    }
+}

@@ -1,0 +1,157 @@
+//! Session Reject (35=3) and BusinessMessageReject (35=j) as QuickFIX
+//! builds them: reversed routing header, RefSeqNum, version-dependent
+//! RefMsgType/SessionRejectReason/RefTagID, the standard texts.
+
+use super::incoming::{Incoming, Tag};
+use super::state::FatalError;
+use super::validate::reason_text;
+use super::{Cx, Session};
+use crate::store::MessageStore;
+
+/// Routing fields swapped when answering (QuickFIX `reverseRoute`).
+fn reversed(tag: Tag) -> Option<Tag> {
+    Some(match tag {
+        115 => 128,
+        128 => 115,
+        116 => 129,
+        129 => 116,
+        144 => 145,
+        145 => 144,
+        _ => return None,
+    })
+}
+
+/// Reversed routing header of `msg`, sorted by tag.
+fn reverse_route<'a>(msg: &Incoming<'a>, version: u32) -> ([(Tag, &'a [u8]); 6], usize) {
+    let mut out: [(Tag, &[u8]); 6] = [(0, &[]); 6];
+    let mut n = 0;
+    for (tag, v) in msg.fields() {
+        let Some(r) = reversed(tag) else { continue };
+        if v.is_empty() || (version < 41 && matches!(tag, 144 | 145)) || n == out.len() {
+            continue;
+        }
+        if out[..n].iter().any(|&(t, _)| t == r) {
+            continue;
+        }
+        out[n] = (r, v);
+        n += 1;
+    }
+    out[..n].sort_by_key(|&(t, _)| t);
+    (out, n)
+}
+
+/// QuickFIX's Text (58) for a BusinessRejectReason.
+pub fn business_reason_text(reason: u32) -> Option<&'static str> {
+    Some(match reason {
+        0 => "Other",
+        1 => "Unknown ID",
+        2 => "Unknown Security",
+        3 => "Unsupported Message Type",
+        4 => "Application not available",
+        5 => "Conditionally Required Field Missing",
+        6 => "Not authorized",
+        7 => "DeliverTo firm not available at this time",
+        _ => return None,
+    })
+}
+
+impl<S: MessageStore> Session<S> {
+    /// QuickFIX `generateReject`. Counts the rejected message as received
+    /// when it was the expected one (except Logon and SequenceReset).
+    pub(crate) fn send_reject(
+        &mut self,
+        cx: &mut Cx<'_>,
+        msg: &Incoming<'_>,
+        reason: u32,
+        ref_tag: Option<i64>,
+    ) {
+        let h = *msg.header();
+        let msg_type = msg.msg_type();
+        if msg_type != b"A" && msg_type != b"4" && h.seq == Some(self.next_target) {
+            self.incr_target(cx);
+        }
+        if !self.received_logon {
+            // No session to reject in: QuickFIX drops the connection.
+            self.fatal(cx, FatalError::BadLogon);
+            return;
+        }
+        let version = self.cfg.version();
+        let (route, n) = reverse_route(msg, version);
+        let text = reason_text(reason);
+        let with_tag = text.is_some() && (ref_tag.is_some() || reason == 0);
+        let tag = ref_tag.unwrap_or(0);
+        let mut combined = String::new();
+        if with_tag && version < 42 {
+            combined = format!("{} ({tag})", text.unwrap_or_default());
+        }
+        self.send_admin(cx, b"3", &route[..n], &mut |w| {
+            if let Some(s) = h.seq_raw.filter(|s| !s.is_empty()) {
+                w.field(45, s);
+            }
+            if let Some(t) = text {
+                if with_tag && version < 42 {
+                    w.field(58, combined.as_bytes());
+                } else {
+                    w.field(58, t.as_bytes());
+                }
+            }
+            if with_tag && version >= 42 {
+                w.field_i64(371, tag);
+            }
+            if version >= 42 && !msg_type.is_empty() {
+                w.field(372, msg_type);
+            }
+            if (version == 42 && reason <= 11) || version > 42 {
+                w.field_u64(373, u64::from(reason));
+            }
+        });
+    }
+
+    /// QuickFIX `generateBusinessReject` (a session Reject before FIX.4.2).
+    pub(crate) fn send_business_reject(
+        &mut self,
+        cx: &mut Cx<'_>,
+        msg: &Incoming<'_>,
+        reason: u32,
+        ref_tag: Option<Tag>,
+        text: Option<&'static str>,
+    ) {
+        let h = *msg.header();
+        if self.cfg.version() < 42 {
+            self.send_reject(cx, msg, reason::VALUE_INCORRECT_FALLBACK, None);
+            return;
+        }
+        self.incr_target(cx);
+        let text = text.or_else(|| business_reason_text(reason));
+        let text = match (text, ref_tag) {
+            (Some(t), Some(tag)) => Some(format!("{t} ({tag})")),
+            (Some(t), None) => Some(t.to_owned()),
+            (None, _) => None,
+        };
+        let appl_ver = if self.cfg.is_fixt() {
+            self.cfg.default_appl_ver_id.clone()
+        } else {
+            None
+        };
+        let msg_type = msg.msg_type();
+        self.send_admin(cx, b"j", &[], &mut |w| {
+            if let Some(s) = h.seq_raw.filter(|s| !s.is_empty()) {
+                w.field(45, s);
+            }
+            if let Some(t) = &text {
+                w.field(58, t.as_bytes());
+            }
+            w.field(372, msg_type);
+            w.field_u64(380, u64::from(reason));
+            if let Some(v) = &appl_ver {
+                w.field(1137, v.as_bytes());
+            }
+        });
+    }
+}
+
+mod reason {
+    /// FIX.4.0/4.1 have no BusinessMessageReject: reject with a text-only
+    /// session Reject (no SessionRejectReason exists there either).
+    pub const VALUE_INCORRECT_FALLBACK: u32 = u32::MAX;
+}

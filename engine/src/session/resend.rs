@@ -1,0 +1,260 @@
+//! Answering a ResendRequest from the store: application messages resent
+//! with PossDupFlag=Y and OrigSendingTime, admin messages (and messages
+//! the application declines) replaced by SequenceReset-GapFill, adjacent
+//! gaps merged, NewSeqNo always the number after the gap.
+
+use super::app::{Application, ResendDecision};
+use super::encode::FieldWriter;
+use super::incoming::{is_admin_type, is_header_tag, FieldIter, Incoming, Tag};
+use super::outbound::{write_header, Resent};
+use super::settings::SessionSettings;
+use super::state::{Close, LogoutReason};
+use super::validate::reason;
+use super::{Cx, Session};
+use crate::store::MessageStore;
+
+/// Which stored messages a resend range turns into: `Resend(seq)` or
+/// `GapFill { begin, new_seq_no }`. Pure planning, used by the session and
+/// exposed for tests and tools.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResendStep {
+    /// Resend stored message `seq`.
+    Resend(u64),
+    /// SequenceReset-GapFill with MsgSeqNum `begin` and NewSeqNo `new_seq_no`.
+    GapFill {
+        /// First sequence number covered.
+        begin: u64,
+        /// The number after the gap.
+        new_seq_no: u64,
+    },
+}
+
+/// Incremental planner over `begin..=end`: feed stored messages in
+/// ascending order (`resend` says whether each is resent), then `finish`.
+#[derive(Debug)]
+pub struct ResendPlan {
+    cursor: u64,
+    end: u64,
+    gap: Option<u64>,
+}
+
+impl ResendPlan {
+    /// A plan for `begin..=end`.
+    pub fn new(begin: u64, end: u64) -> Self {
+        Self {
+            cursor: begin,
+            end,
+            gap: None,
+        }
+    }
+
+    /// Stored message `seq`; returns the steps to emit now (at most two).
+    pub fn message(&mut self, seq: u64, resend: bool) -> [Option<ResendStep>; 2] {
+        if seq < self.cursor || seq > self.end {
+            return [None, None];
+        }
+        if seq > self.cursor && self.gap.is_none() {
+            self.gap = Some(self.cursor);
+        }
+        self.cursor = seq + 1;
+        if !resend {
+            self.gap.get_or_insert(seq);
+            return [None, None];
+        }
+        let fill = self.gap.take().map(|begin| ResendStep::GapFill {
+            begin,
+            new_seq_no: seq,
+        });
+        [fill, Some(ResendStep::Resend(seq))]
+    }
+
+    /// The trailing gap, if any.
+    pub fn finish(mut self) -> Option<ResendStep> {
+        if self.cursor <= self.end && self.gap.is_none() {
+            self.gap = Some(self.cursor);
+        }
+        self.gap.map(|begin| ResendStep::GapFill {
+            begin,
+            new_seq_no: self.end + 1,
+        })
+    }
+}
+
+fn write_gap_fill(out: &mut Vec<u8>, cfg: &SessionSettings, now: i64, begin: u64, new_seq_no: u64) {
+    let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), b"4");
+    write_header(&mut w, cfg, begin, now, Some(Resent::Now), &[]);
+    w.field_u64(36, new_seq_no).field(123, b"Y");
+    w.finish();
+}
+
+/// Rewrites a stored message as a possible duplicate: same MsgSeqNum and
+/// body, new SendingTime, OrigSendingTime = the original SendingTime.
+fn write_resent(
+    out: &mut Vec<u8>,
+    cfg: &SessionSettings,
+    now: i64,
+    seq: u64,
+    stored: &[u8],
+    msg_type: &[u8],
+) {
+    let mut extra: Vec<(Tag, &[u8])> = Vec::new();
+    let mut orig: &[u8] = &[];
+    for (tag, v) in FieldIter::new(stored) {
+        match tag {
+            52 => orig = v,
+            8 | 9 | 10 | 34 | 35 | 43 | 49 | 56 | 122 => {}
+            t if is_header_tag(t) => extra.push((t, v)),
+            _ => {}
+        }
+    }
+    extra.sort_by_key(|&(t, _)| t);
+    let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), msg_type);
+    write_header(&mut w, cfg, seq, now, Some(Resent::Orig(orig)), &extra);
+    for (tag, v) in FieldIter::new(stored) {
+        if !is_header_tag(tag) && tag != 10 {
+            w.field(tag, v);
+        }
+    }
+    w.finish();
+}
+
+fn stored_msg_type(stored: &[u8]) -> &[u8] {
+    FieldIter::new(stored)
+        .find(|&(t, _)| t == 35)
+        .map(|(_, v)| v)
+        .unwrap_or(&[])
+}
+
+impl<S: MessageStore> Session<S> {
+    /// QuickFIX `nextResendRequest` (not sequence-checked: answered even
+    /// while we wait for a gap of our own).
+    pub(crate) fn next_resend_request(&mut self, cx: &mut Cx<'_>, msg: &Incoming<'_>) {
+        if !self.verify(cx, msg, false, false) {
+            return;
+        }
+        cx.app.on_admin(&self.cfg, msg);
+        let (Some(begin), Some(end)) = (msg.get_u64(7), msg.get_u64(16)) else {
+            let tag = if msg.get(7).is_none() { 7 } else { 16 };
+            self.send_reject(cx, msg, reason::REQUIRED_TAG_MISSING, Some(tag));
+            return;
+        };
+        let repeat = msg.header().poss_dup && self.last_resend_answered == Some((begin, end));
+        if !repeat {
+            self.answer_resend(cx, begin, end);
+            self.last_resend_answered = Some((begin, end));
+        }
+        if msg.header().seq == Some(self.next_target) {
+            self.incr_target(cx);
+        }
+    }
+
+    fn answer_resend(&mut self, cx: &mut Cx<'_>, begin: u64, end_req: u64) {
+        let last = self.ob.next_sender.saturating_sub(1);
+        let infinite = end_req == 0 || (self.cfg.version() <= 42 && end_req == 999_999);
+        let end = if infinite || end_req > last {
+            last
+        } else {
+            end_req
+        };
+        if begin == 0 || begin > end {
+            return;
+        }
+        let cfg = &self.cfg;
+        let now = cx.now;
+        let out = &mut *cx.out;
+        let app: &mut dyn Application = &mut *cx.app;
+        let mut plan = ResendPlan::new(begin, end);
+        let result = self.store.get_range(begin, end, &mut |seq, stored| {
+            let msg_type = stored_msg_type(stored);
+            let resend = !is_admin_type(msg_type)
+                && app.resend_decision(cfg, seq, msg_type, stored) == ResendDecision::Resend;
+            for step in plan.message(seq, resend).into_iter().flatten() {
+                match step {
+                    ResendStep::GapFill { begin, new_seq_no } => {
+                        write_gap_fill(out, cfg, now, begin, new_seq_no)
+                    }
+                    ResendStep::Resend(seq) => write_resent(out, cfg, now, seq, stored, msg_type),
+                }
+            }
+        });
+        if result.is_err() {
+            self.ob.stopped = true;
+            self.close(cx, Close::Now, LogoutReason::StoreFailure);
+            return;
+        }
+        if let Some(ResendStep::GapFill { begin, new_seq_no }) = plan.finish() {
+            write_gap_fill(cx.out, &self.cfg, cx.now, begin, new_seq_no);
+        }
+        self.ob.last_sent = cx.now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(begin: u64, end: u64, stored: &[(u64, bool)]) -> Vec<ResendStep> {
+        let mut p = ResendPlan::new(begin, end);
+        let mut steps = Vec::new();
+        for &(seq, resend) in stored {
+            steps.extend(p.message(seq, resend).into_iter().flatten());
+        }
+        steps.extend(p.finish());
+        steps
+    }
+
+    #[test]
+    fn admin_run_then_apps_then_admin_tail() {
+        let stored = [
+            (2, false),
+            (3, false),
+            (4, false),
+            (5, true),
+            (6, true),
+            (7, false),
+            (8, false),
+        ];
+        assert_eq!(
+            plan(2, 8, &stored),
+            vec![
+                ResendStep::GapFill {
+                    begin: 2,
+                    new_seq_no: 5
+                },
+                ResendStep::Resend(5),
+                ResendStep::Resend(6),
+                ResendStep::GapFill {
+                    begin: 7,
+                    new_seq_no: 9
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_messages_merge_with_admin_gaps() {
+        let stored = [(1, false), (4, true)];
+        assert_eq!(
+            plan(1, 6, &stored),
+            vec![
+                ResendStep::GapFill {
+                    begin: 1,
+                    new_seq_no: 4
+                },
+                ResendStep::Resend(4),
+                ResendStep::GapFill {
+                    begin: 5,
+                    new_seq_no: 7
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn all_resent_no_gap() {
+        assert_eq!(
+            plan(2, 3, &[(2, true), (3, true)]),
+            vec![ResendStep::Resend(2), ResendStep::Resend(3)]
+        );
+    }
+}

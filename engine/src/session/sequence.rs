@@ -1,0 +1,151 @@
+//! Sequence numbers: gaps (ResendRequest, chunked; later messages queued),
+//! too-low messages (PossDup checks or a fatal Logout), SequenceReset.
+
+use super::incoming::Incoming;
+use super::state::FatalError;
+use super::time::parse_timestamp;
+use super::validate::reason;
+use super::{Cx, ResendPending, Session};
+use crate::store::MessageStore;
+
+impl<S: MessageStore> Session<S> {
+    /// MsgSeqNum higher than expected: queue it and ask for the gap
+    /// (unless a ResendRequest covering it is outstanding).
+    pub(crate) fn do_target_too_high(&mut self, cx: &mut Cx<'_>, msg: &Incoming<'_>, seq: u64) {
+        self.queue.insert(seq, msg.raw().to_vec());
+        if let Some(p) = self.resend {
+            if !self.cfg.send_redundant_resend_requests && seq >= p.begin {
+                if seq.saturating_sub(1) > p.target_end {
+                    self.resend = Some(ResendPending {
+                        target_end: seq - 1,
+                        ..p
+                    });
+                }
+                return;
+            }
+        }
+        let begin = self.next_target;
+        self.send_resend_request(cx, begin, seq - 1);
+    }
+
+    /// Asks for `begin..=last` (in chunks when ResendRequestChunkSize is set).
+    pub(crate) fn send_resend_request(&mut self, cx: &mut Cx<'_>, begin: u64, last: u64) {
+        let chunk = self.cfg.resend_request_chunk_size;
+        let (end, wire_end) = if chunk > 0 && last - begin + 1 > chunk {
+            let e = begin + chunk - 1;
+            (e, e)
+        } else if self.cfg.version() >= 42 {
+            (last, 0)
+        } else {
+            (last, 999_999)
+        };
+        let sent = self.send_admin(cx, b"2", &[], &mut |w| {
+            w.field_u64(7, begin);
+            w.field_u64(16, wire_end);
+        });
+        if sent {
+            self.resend = Some(ResendPending {
+                begin,
+                end,
+                target_end: last,
+            });
+        }
+    }
+
+    /// A message in sequence arrived: is the outstanding request answered?
+    pub(crate) fn check_resend_satisfied(&mut self, cx: &mut Cx<'_>, seq: u64) {
+        let Some(p) = self.resend else { return };
+        if seq < p.end {
+            return;
+        }
+        self.resend = None;
+        if p.target_end > seq {
+            self.send_resend_request(cx, seq + 1, p.target_end);
+        }
+    }
+
+    /// MsgSeqNum lower than expected: without PossDupFlag a fatal Logout;
+    /// with it, QuickFIX's PossDup checks, then the message is dropped.
+    pub(crate) fn do_target_too_low(&mut self, cx: &mut Cx<'_>, msg: &Incoming<'_>, seq: u64) {
+        let h = *msg.header();
+        if !h.poss_dup {
+            let expected = self.next_target;
+            let text = format!("MsgSeqNum too low, expecting {expected} but received {seq}");
+            self.send_logout(cx, Some(&text));
+            self.fatal(
+                cx,
+                FatalError::SeqNumTooLow {
+                    expected,
+                    received: seq,
+                },
+            );
+            return;
+        }
+        if msg.msg_type() == b"4" {
+            return;
+        }
+        let Some(orig) = h.orig_sending_time else {
+            self.send_reject(cx, msg, reason::REQUIRED_TAG_MISSING, Some(122));
+            return;
+        };
+        let sending = h.sending_time.and_then(parse_timestamp);
+        match (parse_timestamp(orig), sending) {
+            (Some(o), Some(s)) if o > s => {
+                self.send_reject(cx, msg, reason::SENDING_TIME_ACCURACY, None);
+                self.send_logout(cx, None);
+            }
+            (None, _) => self.send_reject(cx, msg, reason::INCORRECT_DATA_FORMAT, Some(122)),
+            _ => {}
+        }
+    }
+
+    /// SequenceReset: GapFill mode is sequence-checked, Reset mode is not;
+    /// a NewSeqNo below the expected number is rejected.
+    pub(crate) fn next_sequence_reset(&mut self, cx: &mut Cx<'_>, msg: &Incoming<'_>) {
+        let gap_fill = msg.get(123) == Some(b"Y");
+        if !self.verify(cx, msg, gap_fill, gap_fill) {
+            return;
+        }
+        cx.app.on_admin(&self.cfg, msg);
+        let Some(new_seq) = msg.get_u64(36) else {
+            self.send_reject(cx, msg, reason::REQUIRED_TAG_MISSING, Some(36));
+            return;
+        };
+        if new_seq > self.next_target {
+            self.set_next_target(cx, new_seq);
+            if let Some(p) = self.resend {
+                if new_seq > p.end {
+                    self.check_resend_satisfied(cx, new_seq - 1);
+                }
+            }
+        } else if new_seq < self.next_target {
+            self.send_reject(cx, msg, reason::VALUE_INCORRECT, None);
+        }
+    }
+
+    /// Processes queued messages that are now in sequence.
+    pub(crate) fn drain_queue(&mut self, cx: &mut Cx<'_>) {
+        while self.closing.is_none() {
+            let expected = self.next_target;
+            while let Some((&first, _)) = self.queue.first_key_value() {
+                if first >= expected {
+                    break;
+                }
+                self.queue.pop_first();
+            }
+            let Some(raw) = self.queue.remove(&expected) else {
+                break;
+            };
+            let msg = Incoming::parse(&raw);
+            if matches!(msg.msg_type(), b"A" | b"2") {
+                // Already acted on when it arrived.
+                self.incr_target(cx);
+            } else {
+                self.process(cx, &msg);
+            }
+            if self.next_target == expected {
+                break;
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Session settings (the session-layer subset of a QuickFIX .cfg section).
+
+/// Which side opens the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Connects and sends the first Logon.
+    Initiator,
+    /// Accepts connections and answers Logons.
+    Acceptor,
+}
+
+/// Settings of one session. Times are in seconds unless named otherwise.
+#[derive(Clone, Debug)]
+pub struct SessionSettings {
+    /// Initiator or acceptor.
+    pub role: Role,
+    /// BeginString (8), e.g. `FIX.4.4` or `FIXT.1.1`.
+    pub begin_string: String,
+    /// Our CompID (49 on what we send).
+    pub sender_comp_id: String,
+    /// The counterparty's CompID (56 on what we send).
+    pub target_comp_id: String,
+    /// DefaultApplVerID (1137) we send on Logon when FIXT (e.g. `9`).
+    pub default_appl_ver_id: Option<String>,
+    /// HeartBtInt an initiator proposes; acceptors take the peer's value.
+    pub heart_bt_int: u32,
+    /// Seconds to wait for the Logon (acceptor: from accept; initiator:
+    /// from sending ours).
+    pub logon_timeout: u32,
+    /// Seconds to wait for the Logout answer after we sent a Logout.
+    pub logout_timeout: u32,
+    /// Check inbound SendingTime against `now` (QuickFIX CheckLatency).
+    pub check_latency: bool,
+    /// Maximum |SendingTime - now| in seconds (QuickFIX MaxLatency).
+    pub max_latency: u32,
+    /// Reset sequence numbers on every Logon.
+    pub reset_on_logon: bool,
+    /// Reset sequence numbers after a Logout.
+    pub reset_on_logout: bool,
+    /// Reset sequence numbers when the connection drops.
+    pub reset_on_disconnect: bool,
+    /// Largest range asked for in one ResendRequest (0: no limit).
+    pub resend_request_chunk_size: u64,
+    /// Send a new ResendRequest even when one covering the gap is pending.
+    pub send_redundant_resend_requests: bool,
+    /// Fractional digits of written timestamps (0, 3, 6, 9).
+    pub timestamp_precision: u8,
+    /// Send NextExpectedMsgSeqNum (789) on Logon (FIX.4.4+).
+    pub enable_next_expected_msg_seq_num: bool,
+    /// Reconnect after a disconnect (initiators).
+    pub reconnect: bool,
+}
+
+impl SessionSettings {
+    /// QuickFIX defaults for a session between `sender` and `target`.
+    pub fn new(role: Role, begin_string: &str, sender: &str, target: &str) -> Self {
+        Self {
+            role,
+            begin_string: begin_string.to_owned(),
+            sender_comp_id: sender.to_owned(),
+            target_comp_id: target.to_owned(),
+            default_appl_ver_id: None,
+            heart_bt_int: 30,
+            logon_timeout: 10,
+            logout_timeout: 2,
+            check_latency: true,
+            max_latency: 120,
+            reset_on_logon: false,
+            reset_on_logout: false,
+            reset_on_disconnect: false,
+            resend_request_chunk_size: 0,
+            send_redundant_resend_requests: false,
+            timestamp_precision: 3,
+            enable_next_expected_msg_seq_num: false,
+            reconnect: role == Role::Initiator,
+        }
+    }
+
+    /// Whether the session speaks FIXT.1.1 (FIX 5.0+ application layer).
+    pub fn is_fixt(&self) -> bool {
+        self.begin_string.starts_with("FIXT")
+    }
+
+    /// Version rank for version-dependent rules: 40, 41, 42, 43, 44, 50
+    /// (FIXT counts as newer than every FIX.4.x).
+    pub fn version(&self) -> u32 {
+        match self.begin_string.as_str() {
+            "FIX.4.0" => 40,
+            "FIX.4.1" => 41,
+            "FIX.4.2" => 42,
+            "FIX.4.3" => 43,
+            "FIX.4.4" => 44,
+            _ => 50,
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! The few system calls the file store needs, wrapped. All `unsafe` of the
+//! store lives here.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::AsRawFd;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Page size used for alignment (mmap offsets, msync ranges).
+pub(crate) fn page_size() -> usize {
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(n).ok().filter(|&n| n > 0).unwrap_or(4096)
+}
+
+fn check(rc: libc::c_int) -> io::Result<()> {
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// A contiguous range of address space reserved up front (PROT_NONE, no
+/// memory committed); file segments are mapped into it at fixed offsets so
+/// the journal is one flat byte range that never moves.
+#[derive(Debug)]
+pub(crate) struct Region {
+    base: NonNull<u8>,
+    len: usize,
+    /// `0..mapped` is backed by the file.
+    mapped: usize,
+}
+
+// SAFETY: the region is plain memory owned by this value; moving it to
+// another thread is fine (it is not shared: `&mut` rules apply to writes).
+unsafe impl Send for Region {}
+
+impl Region {
+    /// Reserves `len` bytes of address space.
+    pub(crate) fn reserve(len: usize) -> io::Result<Self> {
+        // SAFETY: anonymous PROT_NONE mapping at a kernel-chosen address.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let base = NonNull::new(p.cast::<u8>()).ok_or_else(|| io::Error::other("mmap null"))?;
+        Ok(Self {
+            base,
+            len,
+            mapped: 0,
+        })
+    }
+
+    /// Maps the next `len` bytes of `file` (from offset `mapped()`) at the
+    /// same offset of the region (MAP_SHARED: stores go straight to the
+    /// page cache).
+    pub(crate) fn map_next(&mut self, file: &File, len: usize, write: bool) -> io::Result<()> {
+        let offset = self.mapped;
+        let end = offset.checked_add(len).filter(|&e| e <= self.len);
+        let Some(end) = end else {
+            return Err(io::Error::from_raw_os_error(libc::ENOSPC));
+        };
+        if offset % page_size() != 0 {
+            return Err(io::Error::from_raw_os_error(libc::EINVAL));
+        }
+        let prot = if write {
+            libc::PROT_READ | libc::PROT_WRITE
+        } else {
+            libc::PROT_READ
+        };
+        let off =
+            libc::off_t::try_from(offset).map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
+        // SAFETY: the target range lies inside our own reservation (checked
+        // above), so MAP_FIXED replaces only memory this value owns.
+        let p = unsafe {
+            libc::mmap(
+                self.base.as_ptr().add(offset).cast(),
+                len,
+                prot,
+                libc::MAP_SHARED | libc::MAP_FIXED,
+                file.as_raw_fd(),
+                off,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        self.mapped = end;
+        Ok(())
+    }
+
+    /// Bytes of the region backed by the file.
+    pub(crate) fn mapped(&self) -> usize {
+        self.mapped
+    }
+
+    /// Bytes of address space reserved.
+    pub(crate) fn capacity(&self) -> usize {
+        self.len
+    }
+
+    /// The mapped bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        // SAFETY: `0..mapped` is a live file mapping owned by this value.
+        unsafe { std::slice::from_raw_parts(self.base.as_ptr(), self.mapped) }
+    }
+
+    /// The mapped bytes, writable (only if mapped with `write`).
+    pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as `bytes`; `&mut self` makes the borrow unique in-process.
+        unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr(), self.mapped) }
+    }
+
+    /// Stores `value` at the 8-aligned `offset` with release ordering, so a
+    /// concurrent reader that sees it also sees the bytes written before.
+    pub(crate) fn publish_u64(&mut self, offset: usize, value: u64) {
+        if offset % 8 != 0 || offset.checked_add(8).is_none_or(|e| e > self.mapped) {
+            return;
+        }
+        // SAFETY: in bounds (checked), 8-aligned (page-aligned base plus an
+        // 8-aligned offset), and uniquely borrowed through `&mut self`.
+        let cell = unsafe { AtomicU64::from_ptr(self.base.as_ptr().add(offset).cast::<u64>()) };
+        cell.store(value.to_le(), Ordering::Release);
+    }
+
+    /// Faults `offset..offset+len` in writable so the first store to each
+    /// page does not take a fault on the hot path (start aligned down).
+    pub(crate) fn prefault(&self, offset: usize, len: usize) -> io::Result<()> {
+        let start = offset - offset % page_size();
+        let len = len + (offset - start);
+        if len == 0 || start.checked_add(len).is_none_or(|e| e > self.mapped) {
+            return Ok(());
+        }
+        // SAFETY: the range is inside the region and page aligned; madvise
+        // does not change page contents (POPULATE_WRITE only faults in).
+        check(unsafe {
+            libc::madvise(
+                self.base.as_ptr().add(start).cast(),
+                len,
+                libc::MADV_POPULATE_WRITE,
+            )
+        })
+    }
+
+    /// Writes back dirty pages of `offset..offset+len` (page aligned
+    /// outward) and waits (msync MS_SYNC).
+    pub(crate) fn sync(&self, offset: usize, len: usize) -> io::Result<()> {
+        let page = page_size();
+        let start = offset - offset % page;
+        let end = offset.saturating_add(len).min(self.mapped);
+        if end <= start {
+            return Ok(());
+        }
+        // SAFETY: the range is inside the region and page aligned.
+        check(unsafe {
+            libc::msync(
+                self.base.as_ptr().add(start).cast(),
+                end - start,
+                libc::MS_SYNC,
+            )
+        })
+    }
+}
+
+impl Drop for Region {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the range reserved in `reserve` (and every
+        // file mapping placed inside it).
+        unsafe {
+            libc::munmap(self.base.as_ptr().cast(), self.len);
+        }
+    }
+}
+
+/// Extends `file` to at least `offset + len` bytes with real blocks
+/// (fallocate), so a full disk shows up here and not as SIGBUS on a store
+/// into the mapping. Falls back to ftruncate where fallocate is unsupported.
+pub(crate) fn preallocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
+    let off =
+        libc::off_t::try_from(offset).map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
+    let n = libc::off_t::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
+    // SAFETY: plain syscall on an owned fd.
+    let rc = unsafe { libc::fallocate(file.as_raw_fd(), 0, off, n) };
+    if rc == 0 {
+        return Ok(());
+    }
+    let err = io::Error::last_os_error();
+    match err.raw_os_error() {
+        Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) => {
+            let end = offset.saturating_add(len);
+            if file.metadata()?.len() < end {
+                file.set_len(end)?;
+            }
+            Ok(())
+        }
+        _ => Err(err),
+    }
+}
+
+/// Non-blocking flock; `Ok(false)` when another open file description
+/// holds a conflicting lock.
+pub(crate) fn try_flock(file: &File, exclusive: bool) -> io::Result<bool> {
+    let op = if exclusive {
+        libc::LOCK_EX
+    } else {
+        libc::LOCK_SH
+    };
+    // SAFETY: plain syscall on an owned fd.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), op | libc::LOCK_NB) };
+    if rc == 0 {
+        return Ok(true);
+    }
+    let err = io::Error::last_os_error();
+    if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        Ok(false)
+    } else {
+        Err(err)
+    }
+}

@@ -1,0 +1,8 @@
+//! Store tests: a contract every `MessageStore` meets, then per-store
+//! behaviour (files, crash recovery, faults).
+
+mod contract;
+mod crash;
+mod failing;
+mod file;
+mod quickfix;
