@@ -21,6 +21,7 @@ const CANDIDATE: &[u8] = b"8=FIX";
 
 /// Outcome of [`frame`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
 pub enum Frame {
     /// A valid message occupies `buf[..len]`.
     Complete(usize),
