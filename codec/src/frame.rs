@@ -183,25 +183,18 @@ pub(crate) fn header(buf: &[u8], max_len: usize) -> HeaderResult {
         _ => return Bad(FrameError::BodyLengthMissing),
     }
     let digits_start = p + 2;
-    let mut body_len = 0usize;
-    let mut n = 0usize;
-    loop {
-        let Some(&b) = buf.get(digits_start + n) else {
-            return Incomplete;
-        };
-        if b == SOH {
-            break;
-        }
-        let d = b.wrapping_sub(b'0');
-        if d > 9 || n >= MAX_BODY_LENGTH_DIGITS {
-            return Bad(FrameError::BodyLengthInvalid);
-        }
-        body_len = body_len * 10 + usize::from(d);
-        n += 1;
-    }
-    if n == 0 {
-        return Bad(FrameError::BodyLengthInvalid);
-    }
+    // One word holds the usual 2..=4 digits and their SOH.
+    let quick = swar::load(buf, digits_start).and_then(|w| {
+        let n = (swar::matches(w, SOH).trailing_zeros() / 8) as usize;
+        swar::small_number(w, n).map(|v| (v as usize, n))
+    });
+    let (body_len, n) = match quick {
+        Some(q) => q,
+        None => match body_length_digits(buf, digits_start) {
+            Ok(q) => q,
+            Err(r) => return r,
+        },
+    };
     let body_start = digits_start + n + 1;
     let h = Header {
         begin_string_end: soh,
@@ -246,26 +239,44 @@ fn find_soh_within(buf: &[u8], from: usize, limit: usize) -> Option<usize> {
         .map(|k| i + k)
 }
 
+/// BodyLength digits at `at` up to SOH, one byte at a time (short buffers,
+/// long or malformed values): `(value, digit count)`.
+#[cold]
+fn body_length_digits(buf: &[u8], at: usize) -> Result<(usize, usize), HeaderResult> {
+    use HeaderResult::{Bad, Incomplete};
+    let mut body_len = 0usize;
+    let mut n = 0usize;
+    loop {
+        let Some(&b) = buf.get(at + n) else {
+            return Err(Incomplete);
+        };
+        if b == SOH {
+            break;
+        }
+        let d = b.wrapping_sub(b'0');
+        if d > 9 || n >= MAX_BODY_LENGTH_DIGITS {
+            return Err(Bad(FrameError::BodyLengthInvalid));
+        }
+        body_len = body_len * 10 + usize::from(d);
+        n += 1;
+    }
+    if n == 0 {
+        return Err(Bad(FrameError::BodyLengthInvalid));
+    }
+    Ok((body_len, n))
+}
+
 /// The CheckSum value if `buf[body_end..]` is `10=ddd<SOH>` after an SOH.
 #[inline]
 pub(crate) fn trailer(buf: &[u8], body_end: usize) -> Option<u16> {
-    if buf.get(body_end.checked_sub(1)?) != Some(&SOH) {
+    // `<SOH>10=ddd<SOH>` is exactly one word starting at the body's last byte.
+    const SHAPE: u64 = u64::from_le_bytes([SOH, b'1', b'0', b'=', 0, 0, 0, SOH]);
+    const MASK: u64 = u64::from_le_bytes([0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0xFF]);
+    let w = swar::load(buf, body_end.checked_sub(1)?)?;
+    if w & MASK != SHAPE {
         return None;
     }
-    match buf.get(body_end..body_end + TRAILER_LEN)? {
-        [b'1', b'0', b'=', a, b, c, SOH] => {
-            let (a, b, c) = (
-                a.wrapping_sub(b'0'),
-                b.wrapping_sub(b'0'),
-                c.wrapping_sub(b'0'),
-            );
-            if a > 9 || b > 9 || c > 9 {
-                return None;
-            }
-            Some(u16::from(a) * 100 + u16::from(b) * 10 + u16::from(c))
-        }
-        _ => None,
-    }
+    swar::small_number(w >> 32, 3).map(|v| v as u16)
 }
 
 /// Sum of the bytes modulo 256 (the FIX CheckSum).
