@@ -393,12 +393,10 @@ impl<'a> Iterator for RawFields<'a> {
         self.pending = u32::try_from(tag)
             .ok()
             .and_then(data_tag_for)
-            .zip(
-                std::str::from_utf8(value)
-                    .ok()
-                    .and_then(|v| v.parse::<usize>().ok()),
-            )
-            .map(|(t, n)| (i64::from(t), n));
+            .and_then(|t| {
+                let n = std::str::from_utf8(value).ok()?.parse::<usize>().ok()?;
+                Some((i64::from(t), n))
+            });
         Some((tag, value))
     }
 }
