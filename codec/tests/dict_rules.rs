@@ -422,3 +422,40 @@ fn fixt_body_data_fields_hold_soh() {
         format!("35=D|34=2|49=A|52={T}|56=B|11=ID|21=1|55=X|54=1|60={T}|38=1|40=2|354=3|355=a|b|");
     assert_eq!(check("FIXT.1.1", &body), Ok(()));
 }
+
+#[test]
+fn settings() {
+    let mut o = Options::default();
+    assert!(o.set("ValidateFieldsHaveValues", false) && !o.validate_fields_have_values);
+    assert!(o.set("CheckFieldsOutOfOrder", false) && !o.validate_fields_out_of_order);
+    assert!(o.set("AllowUnknownMsgFields", true) && o.allow_unknown_msg_fields);
+    assert!(!o.set("NoSuchSetting", true));
+
+    let dir = std::env::temp_dir().join(format!("ringfix-settings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixt = dir.join("FIXT11.xml");
+    let app = dir.join("FIX44.xml");
+    std::fs::write(&fixt, include_str!("../spec/FIXT11.xml")).unwrap();
+    std::fs::write(&app, include_str!("../spec/FIX44.xml")).unwrap();
+    let mut v = Validator::from_settings(
+        b"FIXT.1.1",
+        Some(&fixt),
+        &[&app],
+        Some(b"6"),
+        Options::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        v.default_app_dictionary().unwrap().source(),
+        app.display().to_string()
+    );
+    let body = format!("35=D|34=2|49=A|52={T}|56=B|11=ID|21=1|55=X|54=1|60={T}|38=1|40=2|167=BOO|");
+    assert_eq!(code(run(&mut v, "FIXT.1.1", &body)), ('3', 5, Some(167)));
+    let wrong = Validator::from_settings(b"FIX.4.2", Some(&app), &[], None, Options::default())
+        .unwrap_err();
+    assert!(wrong.to_string().contains("FIX44.xml"), "{wrong}");
+    let not_app = Validator::from_settings(b"FIXT.1.1", None, &[&fixt], None, Options::default())
+        .unwrap_err();
+    assert!(not_app.to_string().contains("FIXT11.xml"), "{not_app}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
