@@ -158,6 +158,7 @@ fn garbled_length(buf: &[u8], h: &Header, max_len: usize) -> Frame {
 }
 
 /// Parse and check `8=...|9=...|35=`.
+#[inline(always)]
 pub(crate) fn header(buf: &[u8], max_len: usize) -> HeaderResult {
     use HeaderResult::{Bad, Incomplete};
     match buf {
@@ -267,22 +268,65 @@ pub(crate) fn trailer(buf: &[u8], body_end: usize) -> Option<u16> {
 /// Sum of the bytes modulo 256 (the FIX CheckSum).
 #[inline]
 pub fn checksum(bytes: &[u8]) -> u8 {
-    // 16 independent byte lanes: compiles to packed byte adds.
-    let mut lanes = [0u8; 16];
     let mut chunks = bytes.chunks_exact(16);
-    for chunk in &mut chunks {
-        for (l, b) in lanes.iter_mut().zip(chunk) {
-            *l = l.wrapping_add(*b);
+    let mut sum = sum_chunks(&mut chunks);
+    for b in chunks.remainder() {
+        sum = sum.wrapping_add(u64::from(*b));
+    }
+    sum as u8
+}
+
+/// Sum of the bytes of whole 16-byte chunks: SSE2 `psadbw` (x86-64 baseline).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn sum_chunks(chunks: &mut std::slice::ChunksExact<'_, u8>) -> u64 {
+    use std::arch::x86_64::{
+        __m128i, _mm_add_epi64, _mm_cvtsi128_si64, _mm_loadu_si128, _mm_sad_epu8,
+        _mm_setzero_si128, _mm_unpackhi_epi64,
+    };
+    // SAFETY: every chunk is exactly 16 readable bytes (unaligned loads are
+    // allowed); the intrinsics need only SSE2, which this cfg guarantees.
+    unsafe {
+        let zero = _mm_setzero_si128();
+        let mut acc = zero;
+        for c in chunks {
+            let v = _mm_loadu_si128(c.as_ptr().cast::<__m128i>());
+            acc = _mm_add_epi64(acc, _mm_sad_epu8(v, zero));
+        }
+        let both = _mm_add_epi64(acc, _mm_unpackhi_epi64(acc, acc));
+        _mm_cvtsi128_si64(both) as u64
+    }
+}
+
+/// Sum of the bytes of whole 16-byte chunks: portable SWAR.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+fn sum_chunks(chunks: &mut std::slice::ChunksExact<'_, u8>) -> u64 {
+    sum_chunks_swar(chunks)
+}
+
+/// Portable SWAR byte sum of whole 16-byte chunks (16-bit lanes, flushed
+/// before they can overflow).
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+fn sum_chunks_swar(chunks: &mut std::slice::ChunksExact<'_, u8>) -> u64 {
+    const LO: u64 = 0x00FF_00FF_00FF_00FF;
+    let mut total = 0u64;
+    let mut lanes = 0u64;
+    for (i, c) in chunks.enumerate() {
+        for w in [swar::load(c, 0).unwrap_or(0), swar::load(c, 8).unwrap_or(0)] {
+            lanes += (w & LO) + ((w >> 8) & LO);
+        }
+        // Each chunk adds at most 4 * 255 to a lane: flush well before 65535.
+        if i % 32 == 31 {
+            total += fold_lanes(lanes);
+            lanes = 0;
         }
     }
-    let mut sum = chunks
-        .remainder()
-        .iter()
-        .fold(0u8, |a, b| a.wrapping_add(*b));
-    for l in lanes {
-        sum = sum.wrapping_add(l);
-    }
-    sum
+    total + fold_lanes(lanes)
+}
+
+fn fold_lanes(l: u64) -> u64 {
+    (l & 0xFFFF) + (l >> 16 & 0xFFFF) + (l >> 32 & 0xFFFF) + (l >> 48)
 }
 
 /// Offset of the first `8=FIX` at or after `from`, or the offset that keeps
@@ -358,4 +402,29 @@ fn parse_plain_tag(digits: &[u8]) -> Option<u32> {
         let d = b.wrapping_sub(b'0');
         (d <= 9).then(|| acc * 10 + u32::from(d))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_matches_a_plain_sum_for_every_length() {
+        let data: Vec<u8> = (0..5000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        for n in (0..70).chain([255, 256, 257, 1000, 4096, 5000]) {
+            let plain = data[..n].iter().fold(0u8, |a, b| a.wrapping_add(*b));
+            assert_eq!(checksum(&data[..n]), plain, "n={n}");
+            let mut chunks = data[..n].chunks_exact(16);
+            let swar = sum_chunks_swar(&mut chunks)
+                + chunks
+                    .remainder()
+                    .iter()
+                    .map(|&b| u64::from(b))
+                    .sum::<u64>();
+            assert_eq!(swar as u8, plain, "swar n={n}");
+        }
+        assert_eq!(checksum(&[0xFF; 4096]), (4096u32 * 255 % 256) as u8);
+    }
 }

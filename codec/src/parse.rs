@@ -5,7 +5,9 @@ use crate::data_fields::data_tag_for;
 use crate::error::{FrameError, ParseError};
 use crate::frame::{checksum, header, trailer, Header, HeaderResult, DEFAULT_MAX_MESSAGE_SIZE};
 use crate::swar;
-use crate::tags::{header_slot, BEGIN_STRING, BODY_LENGTH, CHECK_SUM, HEADER_SLOTS};
+use crate::tags::{
+    header_slot, tag_class, BEGIN_STRING, BODY_LENGTH, CHECK_SUM, CLASS_LEN, HEADER_SLOTS,
+};
 use crate::view::{Entry, MessageView};
 use crate::{Tag, SOH};
 
@@ -113,11 +115,21 @@ impl Parser {
             if v > soh {
                 return Err(ParseError::MissingEquals(field_start));
             }
-            if let Some(data_tag) = data_tag_for(tag) {
-                pending_data =
-                    data_length(msg.get(v..soh).unwrap_or_default()).map(|n| (data_tag, n));
+            // One table lookup decides the common case: a plain body field.
+            let class = tag_class(tag);
+            if class == 0 {
+                self.fields.push(Entry {
+                    tag,
+                    start: v as u32,
+                    end: soh as u32,
+                });
+            } else {
+                if class & CLASS_LEN != 0 {
+                    pending_data =
+                        data_tag_for(tag).zip(data_length(msg.get(v..soh).unwrap_or_default()));
+                }
+                self.push(tag, v, soh);
             }
-            self.push(tag, v, soh);
             field_start = soh + 1;
         }
         self.push(CHECK_SUM, body_end + 3, body_end + 6);
@@ -142,6 +154,7 @@ impl Parser {
 }
 
 /// Header and exact length of a buffer that must hold exactly one frame.
+#[inline(always)]
 fn check_frame(msg: &[u8], max_len: usize) -> Result<Header, ParseError> {
     let h = match header(msg, max_len) {
         HeaderResult::Ok(h) => h,
@@ -160,18 +173,14 @@ fn check_frame(msg: &[u8], max_len: usize) -> Result<Header, ParseError> {
 #[inline(always)]
 fn soh_bitmap(msg: &[u8], block: usize, end: usize) -> u64 {
     let m = match msg.get(block..block + 64) {
-        Some(chunk) => {
-            let mut bytes = [0u8; 64];
-            bytes.copy_from_slice(chunk);
-            eq_mask64(&bytes, SOH)
-        }
+        Some(chunk) => soh_mask(chunk),
         None => {
             let mut bytes = [0u8; 64];
             let tail = msg.get(block..).unwrap_or_default();
             if let Some(dst) = bytes.get_mut(..tail.len()) {
                 dst.copy_from_slice(tail);
             }
-            eq_mask64(&bytes, SOH)
+            soh_mask(&bytes)
         }
     };
     let keep = end.saturating_sub(block);
@@ -182,38 +191,46 @@ fn soh_bitmap(msg: &[u8], block: usize, end: usize) -> u64 {
     }
 }
 
-/// Bit `i` set when `bytes[i] == b`: SSE2 (x86-64 baseline) compares.
+/// Bit `i` set when `bytes[i]` (i < 64) is SOH: SSE2 (x86-64 baseline).
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
-fn eq_mask64(bytes: &[u8; 64], b: u8) -> u64 {
-    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_movemask_epi8, _mm_set1_epi8, _mm_set_epi64x};
+fn soh_mask(bytes: &[u8]) -> u64 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
     let mut m = 0u64;
-    for (i, c) in bytes.chunks_exact(16).enumerate() {
-        let lo = swar::load(c, 0).unwrap_or(0) as i64;
-        let hi = swar::load(c, 8).unwrap_or(0) as i64;
-        // SAFETY: these intrinsics only need SSE2, which this cfg guarantees;
-        // they take values, not pointers.
+    for (i, c) in bytes.chunks_exact(16).take(4).enumerate() {
+        // SAFETY: `c` is exactly 16 readable bytes (unaligned load is
+        // allowed); the intrinsics need only SSE2, which this cfg guarantees.
         let bits = unsafe {
-            _mm_movemask_epi8(_mm_cmpeq_epi8(
-                _mm_set_epi64x(hi, lo),
-                _mm_set1_epi8(b as i8),
-            ))
+            let v = _mm_loadu_si128(c.as_ptr().cast::<__m128i>());
+            _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(SOH as i8)))
         };
         m |= u64::from(bits as u16) << (16 * i);
     }
     m
 }
 
-/// Bit `i` set when `bytes[i] == b`: exact SWAR compares.
+/// Bit `i` set when `bytes[i]` (i < 64) is SOH: portable fallback.
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 #[inline(always)]
-fn eq_mask64(bytes: &[u8; 64], b: u8) -> u64 {
+fn soh_mask(bytes: &[u8]) -> u64 {
+    soh_mask_swar(bytes)
+}
+
+/// Bit `i` set when `bytes[i]` (i < 64) is SOH: exact SWAR compares.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+#[inline(always)]
+fn soh_mask_swar(bytes: &[u8]) -> u64 {
     let mut m = 0u64;
     for i in 0..8 {
-        let w = swar::load(bytes, i * 8).unwrap_or(0) ^ (swar::ONES * u64::from(b));
+        let Some(w) = swar::load(bytes, i * 8) else {
+            break;
+        };
+        let x = w ^ swar::ONES;
         // High bit of each byte set iff the byte is zero (no cross-byte carry).
         let zero =
-            !(((w & 0x7F7F_7F7F_7F7F_7F7F) + 0x7F7F_7F7F_7F7F_7F7F) | w) & 0x8080_8080_8080_8080;
+            !(((x & 0x7F7F_7F7F_7F7F_7F7F) + 0x7F7F_7F7F_7F7F_7F7F) | x) & 0x8080_8080_8080_8080;
         m |= ((zero >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * i);
     }
     m
@@ -296,6 +313,23 @@ mod tests {
         assert_eq!(soh_bitmap(&msg, 64, 99), 1 | 1 << 6);
         assert_eq!(soh_bitmap(&msg, 5, 64), 1 | 1 << 58);
         assert_eq!(soh_bitmap(&msg, 100, 100), 0);
+    }
+
+    #[test]
+    fn swar_mask_matches_the_simd_one() {
+        let mut bytes = [0u8; 64];
+        for seed in 0..200u32 {
+            for (i, b) in bytes.iter_mut().enumerate() {
+                let x = (seed.wrapping_mul(31).wrapping_add(i as u32 * 7)) % 5;
+                *b = [SOH, 0, 0x81, b'=', 0x02][x as usize];
+            }
+            let plain = bytes
+                .iter()
+                .enumerate()
+                .fold(0u64, |m, (i, &b)| m | u64::from(b == SOH) << i);
+            assert_eq!(soh_mask(&bytes), plain);
+            assert_eq!(soh_mask_swar(&bytes), plain);
+        }
     }
 
     #[test]
