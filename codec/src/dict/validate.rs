@@ -8,7 +8,7 @@ use super::builtin::{builtin_for_appl_ver_id, builtin_for_begin_string};
 use super::pass::Pass;
 use super::{DictError, Dictionary, Reject};
 use crate::data_fields::data_tag_for;
-use crate::{MessageView, INVALID_TAG};
+use crate::{MessageView, Parser, INVALID_TAG};
 
 /// Validation settings, named after the QuickFIX session settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +134,7 @@ pub struct Validator {
     use_builtin_apps: bool,
     options: Options,
     scratch: Scratch,
+    parser: Option<Parser>,
 }
 
 impl Validator {
@@ -149,6 +150,7 @@ impl Validator {
             use_builtin_apps: true,
             options,
             scratch,
+            parser: None,
         }
     }
 
@@ -370,13 +372,19 @@ impl Validator {
     }
 
     /// Validates a raw SOH-delimited message (8=... through 10=...|).
-    /// Length-prefixed DATA fields are honoured.
+    /// Length-prefixed DATA fields are honoured. Indexes it with the codec's
+    /// parser (kept for reuse); a message the parser refuses is split here.
     pub fn validate_bytes(&mut self, msg: &[u8]) -> Result<(), Reject> {
-        let fields = RawFields {
-            rest: msg,
-            pending: None,
+        let mut parser = self.parser.take().unwrap_or_default();
+        let result = match parser.parse_framed(msg) {
+            Ok(view) => self.validate(&view),
+            Err(_) => self.validate_fields(RawFields {
+                rest: msg,
+                pending: None,
+            }),
         };
-        self.validate_fields(fields)
+        self.parser = Some(parser);
+        result
     }
 }
 
