@@ -459,3 +459,35 @@ fn settings() {
     assert!(not_app.to_string().contains("FIXT11.xml"), "{not_app}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn group_required_fields_in_quickfix_order() {
+    // Parent instance's required fields come before its nested group's.
+    let xml = "<fix major='4' minor='4'><header><field name='BeginString' required='Y'/>\
+        <field name='BodyLength' required='Y'/><field name='MsgType' required='Y'/>\
+        <field name='SenderCompID' required='Y'/><field name='TargetCompID' required='Y'/>\
+        <field name='MsgSeqNum' required='Y'/><field name='SendingTime' required='Y'/></header>\
+        <trailer><field name='CheckSum' required='Y'/></trailer><messages>\
+        <message name='M' msgtype='U1'><group name='NoA' required='Y'><field name='A' required='Y'/>\
+        <field name='A2' required='Y'/><group name='NoB' required='Y'><field name='B' required='Y'/>\
+        <field name='B2' required='Y'/></group></group></message></messages><components/><fields>\
+        <field number='8' name='BeginString' type='STRING'/><field number='9' name='BodyLength' type='LENGTH'/>\
+        <field number='35' name='MsgType' type='STRING'/><field number='49' name='SenderCompID' type='STRING'/>\
+        <field number='56' name='TargetCompID' type='STRING'/><field number='34' name='MsgSeqNum' type='SEQNUM'/>\
+        <field number='52' name='SendingTime' type='UTCTIMESTAMP'/><field number='10' name='CheckSum' type='STRING'/>\
+        <field number='5001' name='NoA' type='NUMINGROUP'/><field number='5002' name='A' type='INT'/>\
+        <field number='5003' name='A2' type='INT'/><field number='5004' name='NoB' type='NUMINGROUP'/>\
+        <field number='5005' name='B' type='INT'/><field number='5006' name='B2' type='INT'/></fields></fix>";
+    let dict =
+        std::sync::Arc::new(ringfix_codec::dict::Dictionary::parse(xml, "nested.xml").unwrap());
+    let mut v = Validator::new(dict, Options::default());
+    let h = format!("35=U1|34=2|49=A|52={T}|56=B|");
+    let ok = format!("{h}5001=1|5002=1|5003=1|5004=1|5005=1|5006=1|");
+    assert_eq!(run(&mut v, "FIX.4.4", &ok), Ok(()));
+    let both = format!("{h}5001=1|5002=1|5004=1|5005=1|");
+    assert_eq!(code(run(&mut v, "FIX.4.4", &both)), ('3', 1, Some(5003)));
+    let nested = format!("{h}5001=1|5002=1|5003=1|5004=1|5005=1|");
+    assert_eq!(code(run(&mut v, "FIX.4.4", &nested)), ('3', 1, Some(5006)));
+    let second = format!("{h}5001=2|5002=1|5003=1|5004=1|5005=1|5002=2|");
+    assert_eq!(code(run(&mut v, "FIX.4.4", &second)), ('3', 1, Some(5006)));
+}
