@@ -491,3 +491,22 @@ fn group_required_fields_in_quickfix_order() {
     let second = format!("{h}5001=2|5002=1|5003=1|5004=1|5005=1|5002=2|");
     assert_eq!(code(run(&mut v, "FIX.4.4", &second)), ('3', 1, Some(5006)));
 }
+
+#[test]
+fn repeat_order_and_boolean_in_every_version() {
+    for v in [
+        "FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4", "FIXT.1.1",
+    ] {
+        assert_eq!(
+            code(check(v, &hb("112=x|112=y|"))),
+            ('3', 13, Some(112)),
+            "{v}"
+        );
+        let late_header = format!("35=0|112=x|34=2|49=A|52={T}|56=B|");
+        assert_eq!(code(check(v, &late_header)), ('3', 14, Some(34)), "{v}");
+        let poss_dup = format!("35=0|34=2|43=X|49=A|52={T}|56=B|");
+        // PossDupFlag is CHAR (a string for QuickFIX) before FIX.4.2, BOOLEAN after.
+        let expected = if v < "FIX.4.2" { 5 } else { 6 };
+        assert_eq!(code(check(v, &poss_dup)), ('3', expected, Some(43)), "{v}");
+    }
+}
