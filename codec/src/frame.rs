@@ -368,11 +368,14 @@ pub(crate) fn skip_to_candidate(buf: &[u8], from: usize) -> usize {
 }
 
 /// Is `buf` a complete valid frame at its start? Returns its length.
-fn complete_frame(buf: &[u8], max_len: usize) -> Option<usize> {
+/// `budget` bounds the bytes summed across calls, so a hostile stream of
+/// nested candidates cannot make one `frame` call quadratic.
+fn complete_frame(buf: &[u8], max_len: usize, budget: &mut usize) -> Option<usize> {
     let HeaderResult::Ok(h) = header(buf, max_len) else {
         return None;
     };
     let found = trailer(buf, h.body_end())?;
+    *budget = budget.checked_sub(h.body_end())?;
     (u16::from(checksum(buf.get(..h.body_end())?)) == found).then_some(h.total())
 }
 
@@ -384,10 +387,11 @@ fn find_embedded(buf: &[u8], body_start: usize, limit: usize, max_len: usize) ->
     let mut p = body_start;
     let mut pending_data: Option<(u32, usize)> = None;
     let mut examined = 0;
+    let mut budget = max_len.saturating_mul(2);
     while p < region.len() {
         let rest = region.get(p..)?;
         if p > body_start && rest.starts_with(CANDIDATE) {
-            if complete_frame(rest, max_len).is_some() {
+            if complete_frame(rest, max_len, &mut budget).is_some() {
                 return Some(p);
             }
             examined += 1;
