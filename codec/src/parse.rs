@@ -22,9 +22,8 @@ const INITIAL_FIELDS: usize = 64;
 /// Owns the reusable field index; parses one message at a time.
 #[derive(Debug, Clone)]
 pub struct Parser {
-    /// Pre-sized slots; the first `len` hold the current message's index.
+    /// Pre-sized slots; the view borrows the ones the last message filled.
     fields: Vec<Entry>,
-    len: usize,
     header: [u32; HEADER_SLOTS],
     max_len: usize,
 }
@@ -45,7 +44,6 @@ impl Parser {
     pub fn with_max_len(max_len: usize) -> Self {
         Parser {
             fields: vec![Entry::default(); INITIAL_FIELDS],
-            len: 0,
             header: [0; HEADER_SLOTS],
             max_len,
         }
@@ -83,7 +81,6 @@ impl Parser {
         if self.fields.len() < need {
             self.fields.resize(need, Entry::default());
         }
-        self.len = 0;
         let mut fill = Fill {
             slots: &mut self.fields,
             n: 0,
@@ -92,7 +89,6 @@ impl Parser {
         let result = fill.body(msg, h);
         let (n, header) = (fill.n.min(fill.slots.len()), fill.header);
         result?;
-        self.len = n;
         self.header = header;
         let fields = self.fields.get(..n).unwrap_or_default();
         Ok(MessageView::new(msg, fields, &self.header))
