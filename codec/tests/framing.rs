@@ -302,3 +302,36 @@ fn acceptance_scripts_garbled_streams() {
         }
     }
 }
+
+#[test]
+fn complete_frame_inside_a_wrong_claimed_frame_is_kept() {
+    // The claimed frame is fully buffered and its trailer is wrong; a valid
+    // heartbeat lies entirely inside it, so the framer resynchronises on it
+    // whether the bytes arrived at once or piecemeal.
+    let hb = msg("FIX.4.4", HB);
+    // A body without trailer whose BodyLength claims 30 bytes past the heartbeat.
+    let body = soh("35=0|34=2|49=TW44|56=ISLD|");
+    let claimed = body.len() + hb.len() + 30;
+    let mut bad = format!("8=FIX.4.4\x019={claimed}\x01").into_bytes();
+    bad.extend_from_slice(&body);
+    let mut stream = bad.clone();
+    stream.extend_from_slice(&hb);
+    stream.extend_from_slice(&[b'x'; 60]);
+    assert_eq!(
+        frame(&stream, MAX),
+        Frame::Garbled {
+            skip: bad.len(),
+            error: FrameError::Superseded
+        }
+    );
+    for cut in bad.len() + hb.len()..stream.len() {
+        assert_eq!(
+            frame(&stream[..cut], MAX),
+            Frame::Garbled {
+                skip: bad.len(),
+                error: FrameError::Superseded
+            },
+            "cut {cut}"
+        );
+    }
+}
