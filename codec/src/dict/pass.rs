@@ -9,7 +9,6 @@
 use super::model::{Dictionary, FieldDef, MessageDef};
 use super::reject::reason;
 use super::validate::{is_admin_msg_type, Options, Scratch};
-use super::FieldType;
 use super::Reject;
 
 const HEADER: u32 = 1;
@@ -296,11 +295,13 @@ impl<'p> Pass<'p> {
                     self.bdy.offer(tag, r);
                 }
             }
-            let group = match (self.msg, fd) {
-                (Some(m), Some(f)) if f.field_type == FieldType::NumInGroup => m
+            // Any field can count a group: FIX.4.0-4.2 dictionaries type
+            // NoXXX fields as INT, not NUMINGROUP.
+            let group = match (self.msg, t32) {
+                (Some(m), Some(t)) => m
                     .section
                     .groups
-                    .binary_search_by_key(&f.tag, |g| g.0)
+                    .binary_search_by_key(&t, |g| g.0)
                     .ok()
                     .and_then(|i| m.section.groups.get(i)),
                 _ => None,
