@@ -20,6 +20,9 @@ pub struct FileStore {
     seq: SeqFile,
     journal: Journal,
     index: SeqIndex,
+    /// Highest sequence number stored at or after the state's floor: the
+    /// next sender number recovery guarantees.
+    epoch_max: u64,
     /// Seqnum changes not yet forced to disk (group commit).
     seq_dirty: bool,
     /// When group commit last forced data to disk.
@@ -42,13 +45,19 @@ impl FileStore {
         std::fs::create_dir_all(files.dir())
             .map_err(|e| StoreError::io("mkdir", files.dir(), e))?;
         let lock = lock(&files)?;
-        let (seq, journal, index) = load(&files, &options, now)?;
+        let Loaded {
+            seq,
+            journal,
+            index,
+            epoch_max,
+        } = load(&files, &options, now)?;
         Ok(Self {
             files,
             options,
             seq,
             journal,
             index,
+            epoch_max,
             seq_dirty: false,
             last_sync: i64::MIN,
             last_now: i64::MIN,
@@ -112,11 +121,7 @@ impl FileStore {
 }
 
 /// Opens both data files, reconciling them (generation, sequence numbers).
-fn load(
-    files: &StoreFiles,
-    options: &FileStoreOptions,
-    now: UtcTimestamp,
-) -> StoreResult<(SeqFile, Journal, SeqIndex)> {
+fn load(files: &StoreFiles, options: &FileStoreOptions, now: UtcTimestamp) -> StoreResult<Loaded> {
     let seq_path = files.seqnums();
     let journal_path = files.journal();
     let have_seq = seq_path.exists();
@@ -137,6 +142,7 @@ fn load(
             creation: now.as_nanos(),
             next_sender: 1,
             next_target: 1,
+            floor: 0,
         };
         Journal::create(&journal_path, &header_for(&state, options), None)?;
         SeqFile::create(&seq_path, &state)?;
@@ -155,6 +161,7 @@ fn load(
             creation: js.creation,
             next_sender: 1,
             next_target: 1,
+            floor: 0,
         };
         seq.write(state);
     } else if js.generation < state.generation {
@@ -166,11 +173,30 @@ fn load(
         index.clear();
         journal = open_journal(files, options, &seq, &mut index)?;
     }
-    if index.max_seq() >= state.next_sender {
-        state.next_sender = index.max_seq() + 1;
+    let used = journal.used();
+    if state.floor > used {
+        state.floor = used;
         seq.write(state);
     }
-    Ok((seq, journal, index))
+    let epoch_max = index.max_seq_from(state.floor);
+    if epoch_max >= state.next_sender {
+        state.next_sender = epoch_max + 1;
+        seq.write(state);
+    }
+    Ok(Loaded {
+        seq,
+        journal,
+        index,
+        epoch_max,
+    })
+}
+
+/// A store's files, opened and reconciled.
+struct Loaded {
+    seq: SeqFile,
+    journal: Journal,
+    index: SeqIndex,
+    epoch_max: u64,
 }
 
 fn header_for(state: &SeqState, options: &FileStoreOptions) -> JournalHeader {
@@ -228,10 +254,16 @@ impl MessageStore for FileStore {
         if seq == 0 {
             return Err(StoreError::ZeroSeq);
         }
-        let state = SeqState {
+        let mut state = SeqState {
             next_sender: seq,
             ..*self.seq.state()
         };
+        if seq <= self.epoch_max {
+            // Deliberately below what is stored (set-seq): stored numbers
+            // before here no longer hold the sender number up on recovery.
+            state.floor = self.journal.used();
+            self.epoch_max = 0;
+        }
         self.set_state(state)
     }
 
@@ -253,6 +285,7 @@ impl MessageStore for FileStore {
         }
         let off = self.journal.append(seq, bytes)?;
         self.index.insert(seq, off as u64);
+        self.epoch_max = self.epoch_max.max(seq);
         if self.options.fsync == FsyncPolicy::Always {
             self.journal.sync()?;
         }
@@ -280,6 +313,7 @@ impl MessageStore for FileStore {
             creation: now.as_nanos(),
             next_sender: 1,
             next_target: 1,
+            floor: 0,
         };
         let archive = self
             .options
@@ -311,6 +345,7 @@ impl MessageStore for FileStore {
         };
         self.journal = journal;
         self.index = index;
+        self.epoch_max = 0;
         self.seq.write(state);
         self.seq.sync()?;
         self.seq_dirty = false;
@@ -318,10 +353,11 @@ impl MessageStore for FileStore {
     }
 
     fn refresh(&mut self) -> StoreResult<()> {
-        let (seq, journal, index) = load(&self.files, &self.options, self.creation_time())?;
-        self.seq = seq;
-        self.journal = journal;
-        self.index = index;
+        let loaded = load(&self.files, &self.options, self.creation_time())?;
+        self.seq = loaded.seq;
+        self.journal = loaded.journal;
+        self.index = loaded.index;
+        self.epoch_max = loaded.epoch_max;
         Ok(())
     }
 
