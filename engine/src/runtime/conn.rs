@@ -124,7 +124,7 @@ impl Conn {
         };
         self.slot = Some(Arc::clone(slot));
         self.state = State::Bound(core);
-        apply(d, ctx, &mut self.close_by, now);
+        self.apply(d, ctx, now);
     }
 }
 
@@ -137,109 +137,32 @@ fn put_back(slot: &Slot, core: Box<SessionCore>) {
 /// How long a graceful close may take to flush what is queued.
 const FLUSH_NANOS: i64 = 2_000_000_000;
 
-fn apply(d: Disposition, ctx: &mut Ctx<'_>, close_by: &mut Option<i64>, now: UtcTimestamp) {
-    match d.close {
-        Close::Keep => {}
-        Close::AfterFlush => {
-            // The reactor flushes until our deadline: give it one ahead.
-            close_by.get_or_insert(now.as_nanos().saturating_add(FLUSH_NANOS));
-            ctx.close(CloseMode::Graceful);
-        }
-        Close::Now => ctx.close(CloseMode::Now),
-    }
-}
-
-impl ConnectionHandler for Conn {
-    fn on_open(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
-        if let State::Bound(core) = &mut self.state {
-            core.event(now, "Connected, sending Logon");
-            let d = core.handle(Ev::Connected, now, ctx.outbound());
-            apply(d, ctx, &mut self.close_by, now);
-        }
-    }
-
-    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
-        match &mut self.state {
-            State::Unbound { .. } => self.bind(frame, ctx, now),
-            State::Bound(core) => {
-                core.received(now, frame);
-                let d = match self.parser.parse(frame) {
-                    Ok(view) => {
-                        let msg = Incoming::from_view(&view);
-                        core.handle(Ev::Message(&msg), now, ctx.outbound())
-                    }
-                    Err(_) => core.handle(Ev::Garbled, now, ctx.outbound()),
-                };
-                apply(d, ctx, &mut self.close_by, now);
+impl Conn {
+    /// Acts on a session's disposition. On a close the session is released
+    /// at once (disconnected, back in its slot): what it wrote is already
+    /// queued, and a new connection may claim it while this one drains.
+    fn apply(&mut self, d: Disposition, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        match d.close {
+            Close::Keep => return,
+            Close::AfterFlush => {
+                // The reactor flushes until our deadline: give it one ahead.
+                self.close_by = Some(now.as_nanos().saturating_add(FLUSH_NANOS));
+                ctx.close(CloseMode::Graceful);
             }
-            State::Closed => {}
+            Close::Now => ctx.close(CloseMode::Now),
         }
+        self.release(now, "Disconnecting");
     }
 
-    fn on_garbled(&mut self, _skipped: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
-        match &mut self.state {
-            State::Bound(core) => {
-                let d = core.handle(Ev::Garbled, now, ctx.outbound());
-                apply(d, ctx, &mut self.close_by, now);
-            }
-            // Garbage before any Logon: nobody to talk to.
-            State::Unbound { .. } => ctx.close(CloseMode::Now),
-            State::Closed => {}
-        }
-    }
-
-    fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
-        if self.close_by.is_some() {
-            return;
-        }
-        match &mut self.state {
-            State::Unbound { deadline, .. } => {
-                if now.as_nanos() >= *deadline {
-                    tracing::warn!("no Logon within LogonTimeout: closing");
-                    ctx.close(CloseMode::Now);
-                }
-            }
-            State::Bound(core) => {
-                let d = core.on_deadline(now, ctx.outbound());
-                apply(d, ctx, &mut self.close_by, now);
-            }
-            State::Closed => {}
-        }
-    }
-
-    fn deadline(&self) -> Option<UtcTimestamp> {
-        if let Some(t) = self.close_by {
-            return Some(UtcTimestamp::from_nanos(t));
-        }
-        match &self.state {
-            State::Unbound { deadline, .. } => Some(UtcTimestamp::from_nanos(*deadline)),
-            State::Bound(core) => core.deadline(),
-            State::Closed => None,
-        }
-    }
-
-    fn on_stop(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
-        match &mut self.state {
-            State::Bound(core) => {
-                core.stop_requested = true;
-                if core.session.is_logged_on() {
-                    core.event(now, "Stopping: logging out");
-                    let d = core.handle(Ev::Logout, now, ctx.outbound());
-                    apply(d, ctx, &mut self.close_by, now);
-                } else {
-                    ctx.close(CloseMode::Now);
-                }
-            }
-            _ => ctx.close(CloseMode::Now),
-        }
-    }
-
-    fn on_closed(&mut self, reason: &CloseReason, now: UtcTimestamp) {
+    /// The session leaves this connection: disconnected, store synced,
+    /// back in its slot, the supervisor told.
+    fn release(&mut self, now: UtcTimestamp, why: &str) {
         let state = std::mem::replace(&mut self.state, State::Closed);
         let State::Bound(mut core) = state else {
+            self.state = state;
             return;
         };
-        core.event(now, &format!("Disconnected: {reason}"));
+        core.event(now, why);
         let logged_on = core.seen.logged_on;
         let end = core.closed(now);
         if let Err(e) = core.session.store_mut().sync(now) {
@@ -254,5 +177,92 @@ impl ConnectionHandler for Conn {
             end,
             logged_on,
         });
+    }
+}
+
+impl ConnectionHandler for Conn {
+    fn on_open(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        let State::Bound(core) = &mut self.state else {
+            return;
+        };
+        core.event(now, "Connected, sending Logon");
+        let d = core.handle(Ev::Connected, now, ctx.outbound());
+        self.apply(d, ctx, now);
+    }
+
+    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        let d = match &mut self.state {
+            State::Unbound { .. } => return self.bind(frame, ctx, now),
+            State::Bound(core) => {
+                core.received(now, frame);
+                match self.parser.parse(frame) {
+                    Ok(view) => {
+                        let msg = Incoming::from_view(&view);
+                        core.handle(Ev::Message(&msg), now, ctx.outbound())
+                    }
+                    Err(_) => core.handle(Ev::Garbled, now, ctx.outbound()),
+                }
+            }
+            State::Closed => return,
+        };
+        self.apply(d, ctx, now);
+    }
+
+    fn on_garbled(&mut self, _skipped: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        let d = match &mut self.state {
+            State::Bound(core) => core.handle(Ev::Garbled, now, ctx.outbound()),
+            // Garbage before any Logon: nobody to talk to.
+            State::Unbound { .. } => return ctx.close(CloseMode::Now),
+            State::Closed => return,
+        };
+        self.apply(d, ctx, now);
+    }
+
+    fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        let d = match &mut self.state {
+            State::Unbound { deadline, .. } => {
+                if now.as_nanos() >= *deadline {
+                    tracing::warn!("no Logon within LogonTimeout: closing");
+                    ctx.close(CloseMode::Now);
+                    self.state = State::Closed;
+                }
+                return;
+            }
+            State::Bound(core) => core.on_deadline(now, ctx.outbound()),
+            State::Closed => return,
+        };
+        self.apply(d, ctx, now);
+    }
+
+    fn deadline(&self) -> Option<UtcTimestamp> {
+        if let Some(t) = self.close_by {
+            return Some(UtcTimestamp::from_nanos(t));
+        }
+        match &self.state {
+            State::Unbound { deadline, .. } => Some(UtcTimestamp::from_nanos(*deadline)),
+            State::Bound(core) => core.deadline(),
+            State::Closed => None,
+        }
+    }
+
+    fn on_stop(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        let d = match &mut self.state {
+            State::Bound(core) => {
+                core.stop_requested = true;
+                if !core.session.is_logged_on() {
+                    ctx.close(CloseMode::Now);
+                    return self.release(now, "Stopping");
+                }
+                core.event(now, "Stopping: logging out");
+                core.handle(Ev::Logout, now, ctx.outbound())
+            }
+            State::Unbound { .. } => return ctx.close(CloseMode::Now),
+            State::Closed => return,
+        };
+        self.apply(d, ctx, now);
+    }
+
+    fn on_closed(&mut self, reason: &CloseReason, now: UtcTimestamp) {
+        self.release(now, &format!("Disconnected: {reason}"));
     }
 }
