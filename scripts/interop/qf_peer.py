@@ -9,6 +9,7 @@ explicit ResendRequest to the peer (which must resend with PossDupFlag=Y),
 and logout. Prints a JSON summary and exits non-zero on any mismatch.
 """
 import argparse
+import faulthandler
 import json
 import os
 import sys
@@ -58,7 +59,13 @@ class Peer(fix.Application):
 
     # --- quickfix.Application ---
     def onCreate(self, session_id):
-        self.session_id = session_id
+        # A copy: the wrapped reference is only valid during the callback.
+        self.session_id = fix.SessionID(
+            session_id.getBeginString().getValue(),
+            session_id.getSenderCompID().getValue(),
+            session_id.getTargetCompID().getValue(),
+            session_id.getSessionQualifier(),
+        )
 
     def onLogon(self, session_id):
         self.logged_on.set()
@@ -254,6 +261,7 @@ def main():
     ap.add_argument("--spec-dir", required=True)
     ap.add_argument("--timeout", type=float, default=120)
     args = ap.parse_args()
+    faulthandler.enable()
     os.makedirs(args.workdir, exist_ok=True)
     cfg = os.path.join(args.workdir, "qf.cfg")
     write_cfg(cfg, args)
