@@ -58,7 +58,9 @@ fi
 
 # --- ringfix ---
 (cd "$repo" && timeout 1200 cargo build --quiet --bin ringfix) || die "cargo build failed"
-ringfix="$repo/target/debug/ringfix"
+target_dir=${CARGO_TARGET_DIR:-$repo/target}
+case "$target_dir" in /*) ;; *) target_dir="$repo/$target_dir" ;; esac
+ringfix="$target_dir/debug/ringfix"
 [ -x "$ringfix" ] || die "no $ringfix"
 spec="$repo/codec/spec"
 

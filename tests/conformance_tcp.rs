@@ -99,4 +99,18 @@ fn quickfix_acceptance_scripts_over_tcp() {
         println!("acceptor output:\n{}", acceptor.output());
     }
     assert_eq!(failed, 0, "{failed} acceptance scripts failed over TCP");
+    runner_catches_a_wrong_expectation(acceptor.addr, &formats);
+}
+
+/// The runner is not a rubber stamp: a script expecting a HeartBtInt the
+/// acceptor does not echo fails with a field-level diff naming tag 108 and
+/// the BodyLength, on the same acceptor that just passed everything.
+fn runner_catches_a_wrong_expectation(addr: std::net::SocketAddr, formats: &FieldFormats) {
+    let script = "iCONNECT\n\
+        I8=FIX.4.4\x0135=A\x0134=1\x0149=TW44\x0152=<TIME>\x0156=ISLD\x0198=0\x01108=30\x01\n\
+        E8=FIX.4.4\x019=64\x0135=A\x0134=1\x0149=ISLD\x0152=00000000-00:00:00.000\x0156=TW44\x0198=0\x01108=300\x0110=0\x01\n";
+    let err =
+        tcpscript::run_script(addr, script, formats).expect_err("a wrong expectation must fail");
+    assert!(err.contains("tag 108: expected 300, got 30"), "{err}");
+    assert!(err.contains("tag 9: expected 64, got 63"), "{err}");
 }
