@@ -9,10 +9,18 @@ use super::{lock, sync_dir, FileStoreOptions, StoreFiles};
 use crate::store::index::SeqIndex;
 use crate::store::{range_end, FsyncPolicy, MessageStore, StoreError, StoreResult, UtcTimestamp};
 
+/// Wait before retrying failed upkeep (1 s).
+const UPKEEP_RETRY_NANOS: i64 = 1_000_000_000;
+
 /// Index entries kept free by `sync` so appends never grow the index.
 const INDEX_AHEAD: usize = 1 << 16;
 
 /// Journal + seqnum file store for one session, holding its lock.
+///
+/// `sync(now)` also does bounded upkeep (next segment fallocated and
+/// mapped, pages ahead faulted in); a failure there (e.g. disk full while
+/// preallocating) is returned from `sync` as an early warning, while
+/// appends keep working until the space already mapped is used.
 #[derive(Debug)]
 pub struct FileStore {
     files: StoreFiles,
@@ -29,6 +37,8 @@ pub struct FileStore {
     last_sync: i64,
     /// `now` of the latest `sync` call.
     last_now: i64,
+    /// No upkeep before this time (set after an upkeep failure).
+    upkeep_after: i64,
     _lock: File,
 }
 
@@ -61,6 +71,7 @@ impl FileStore {
             seq_dirty: false,
             last_sync: i64::MIN,
             last_now: i64::MIN,
+            upkeep_after: i64::MIN,
             _lock: lock,
         })
     }
@@ -369,16 +380,23 @@ impl MessageStore for FileStore {
         self.last_now = now.as_nanos();
         if let Some(deadline) = self.group_commit_deadline() {
             if now >= deadline {
+                // Retried one interval later on failure, not in a spin.
+                self.last_sync = now.as_nanos();
                 self.journal.sync()?;
                 if self.seq_dirty {
                     self.seq.sync()?;
                     self.seq_dirty = false;
                 }
-                self.last_sync = now.as_nanos();
             }
         }
         self.index.reserve_ahead(INDEX_AHEAD);
-        self.journal.prepare()
+        if now.as_nanos() >= self.upkeep_after {
+            if let Err(e) = self.journal.prepare() {
+                self.upkeep_after = now.as_nanos().saturating_add(UPKEEP_RETRY_NANOS);
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     /// Group commit deadline, or "now" (the last `sync` time) while
@@ -387,7 +405,7 @@ impl MessageStore for FileStore {
         let upkeep = self
             .journal
             .maintenance_due()
-            .then(|| UtcTimestamp::from_nanos(self.last_now));
+            .then(|| UtcTimestamp::from_nanos(self.last_now.max(self.upkeep_after)));
         match (upkeep, self.group_commit_deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
