@@ -203,3 +203,56 @@ fn initiator_reconnects_after_the_acceptor_restarts() {
     server.stopper().stop();
     server.wait();
 }
+
+#[test]
+fn orders_are_valid_new_order_singles() {
+    use ringfix::codec::dict::{Options, Validator};
+    use std::net::TcpListener;
+    for begin in ["FIX.4.2", "FIX.4.4"] {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let text = format!(
+            "[DEFAULT]\nConnectionType=initiator\nNonStopSession=Y\nHeartBtInt=30\n\n\
+             [SESSION]\nBeginString={begin}\nSenderCompID=ORDERS\nTargetCompID=EXEC\n\
+             SocketConnectHost=127.0.0.1\nSocketConnectPort={port}\n"
+        );
+        let cfg = EngineConfig::parse(&text, "initiator.cfg").unwrap();
+        let (orders, _report) = Orders::new(OrdersSettings {
+            count: 10,
+            rate: None,
+        })
+        .unwrap();
+        let mut app: Option<Box<dyn EngineApp>> = Some(Box::new(orders));
+        let mut client = Runtime::start(
+            &cfg,
+            Box::new(move |_s: &SessionSettings| app.take().unwrap()),
+        )
+        .unwrap();
+        let (stream, _) = listener.accept().unwrap();
+        let mut peer = Peer::new(stream);
+        let logon = peer.read(Duration::from_secs(5)).expect("Logon");
+        assert_eq!(field(&logon, 35).as_deref(), Some("A"));
+        peer.send(&format!(
+            "8={begin}|35=A|34=1|49=EXEC|52={}|56=ORDERS|98=0|108=30",
+            now_fix()
+        ));
+        let order = peer.read(Duration::from_secs(5)).expect("NewOrderSingle");
+        assert_eq!(field(&order, 35).as_deref(), Some("D"));
+        let mut v = Validator::builtin(begin.as_bytes(), None, Options::default()).unwrap();
+        assert_eq!(
+            v.validate_bytes(&order),
+            Ok(()),
+            "{}",
+            String::from_utf8_lossy(&order)
+        );
+        client.stopper().stop();
+        // Answer the Logout the stop sends.
+        let logout = peer.read(Duration::from_secs(5)).expect("Logout");
+        assert_eq!(field(&logout, 35).as_deref(), Some("5"));
+        peer.send(&format!(
+            "8={begin}|35=5|34=2|49=EXEC|52={}|56=ORDERS",
+            now_fix()
+        ));
+        assert_eq!(client.wait(), Exit::Clean);
+    }
+}

@@ -58,6 +58,8 @@ pub(crate) struct SessionCore {
     pub stop_requested: bool,
     /// The schedule ended the connection.
     pub schedule_ended: bool,
+    /// A rebuild failed: the session holds a placeholder store.
+    degraded: bool,
 }
 
 impl SessionCore {
@@ -85,6 +87,7 @@ impl SessionCore {
             schedule_at: None,
             stop_requested: false,
             schedule_ended: false,
+            degraded: false,
         };
         core.publish();
         Ok(core)
@@ -112,39 +115,49 @@ impl SessionCore {
         self.seen = Observed::default();
         self.stop_requested = false;
         self.schedule_ended = false;
+        if self.degraded {
+            self.rebuild(now, false)?;
+        }
         let schedule = &self.cfg.schedule;
         self.schedule_at = schedule.next_transition(now).map(|t| t.as_nanos());
         let created = self.session.store().creation_time();
         if !schedule.is_non_stop() && !schedule.same_period(created, now) {
             self.event(now, "Session reset: store created in an earlier period");
-            self.rebuild_reset(now)?;
+            self.rebuild(now, true)?;
+        } else if self.cfg.reset.refresh_on_logon && self.session.store().is_file() {
+            // RefreshOnLogon: sequence numbers and messages as on disk.
+            self.rebuild(now, false)?;
         }
         Ok(())
     }
 
-    /// Replaces the session by a fresh one over a reset store (the store
-    /// reopened: a file store's lock passes from the old to the new).
-    fn rebuild_reset(&mut self, now: UtcTimestamp) -> Result<(), RuntimeError> {
-        let mut store = open_store(&self.cfg, now)?;
-        // The old store (and its lock) must be gone before reopening a
-        // file store: swap in a memory placeholder first.
-        if store.is_file() {
-            drop(store);
+    /// Replaces the session by a fresh one over its store reopened from
+    /// disk (a file store's lock passes from the old to the new), reset
+    /// first when `reset`.
+    fn rebuild(&mut self, now: UtcTimestamp, reset: bool) -> Result<(), RuntimeError> {
+        if self.session.store().is_file() {
+            // The old store (and its lock) must be gone before reopening:
+            // a memory placeholder stands in until the reopen succeeds.
             let placeholder = RuntimeStore::Memory(crate::store::MemoryStore::new(now), false);
-            let old = std::mem::replace(
+            drop(std::mem::replace(
                 &mut self.session,
                 Session::new(session_settings(&self.cfg), placeholder, None),
-            );
-            drop(old);
-            store = open_store(&self.cfg, now)?;
+            ));
+            self.degraded = true;
         }
-        store.reset(now).map_err(|e| RuntimeError::Store {
-            session: self.name.to_string(),
-            source: e,
-        })?;
+        let mut store = open_store(&self.cfg, now)?;
+        if reset {
+            store.reset(now).map_err(|e| RuntimeError::Store {
+                session: self.name.to_string(),
+                source: e,
+            })?;
+        }
         let validator = self.spec.as_ref().map(ValidatorSpec::build).transpose()?;
         self.session = Session::new(session_settings(&self.cfg), store, validator);
-        self.app.on_reset(self.session.settings());
+        self.degraded = false;
+        if reset {
+            self.app.on_reset(self.session.settings());
+        }
         self.publish();
         Ok(())
     }
