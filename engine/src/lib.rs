@@ -7,5 +7,6 @@
 pub mod apps;
 pub mod config;
 pub mod reactor;
+pub mod runtime;
 pub mod session;
 pub mod store;
