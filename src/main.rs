@@ -14,10 +14,13 @@ struct Cli {
 enum Command {
     /// Decode FIX messages from a capture (pcap/pcapng), a FIX log, a raw stream or a store journal.
     Decode(ringfix::decode::cli::DecodeArgs),
+    /// Replay a capture: offline through the session layer, or live against a counterparty.
+    Replay(ringfix::replay::cli::ReplayArgs),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Decode(args) => ringfix::decode::cli::run(&args),
+        Command::Replay(args) => ringfix::replay::cli::run(&args),
     }
 }
