@@ -2,13 +2,17 @@
 //! [`offline`](super::offline) and `live`.
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde_json::json;
 
 use super::capture::{Capture, Side};
+use super::live_cli::{check_report, run_live};
 use super::offline::{replay_offline, OfflineOptions, OfflineSummary};
+use super::pacing::Speed;
 use super::ReplayError;
+use ringfix_engine::session::Tag;
 
 /// Arguments of `ringfix replay`.
 #[derive(clap::Args, Debug)]
@@ -18,12 +22,34 @@ pub struct ReplayArgs {
     pub file: String,
     /// Run the captured inbound stream through the session layer on the
     /// captured clock and print what ringfix would do (no network, no config).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["to", "config", "report"])]
     pub offline: bool,
     /// The side ringfix plays. Offline default: the side that accepted
     /// the connection (from the SYN, else the first Logon's destination).
     #[arg(long, value_enum)]
     pub side: Option<Side>,
+    /// Live: the counterparty's address (side initiator: connect to it;
+    /// side acceptor: listen on it for the counterparty to connect).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub to: Option<String>,
+    /// Live: configuration whose session we play (CompIDs, version, timers).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Live: pacing of the captured messages: 1x, 10x, ... or max.
+    #[arg(long, default_value = "1x")]
+    pub speed: Speed,
+    /// Live: a key field compared in the answers (repeatable; replaces the
+    /// default ClOrdID, OrigClOrdID, OrdStatus, ExecType, Side, Symbol,
+    /// OrderQty, CumQty, LeavesQty, CxlRejReason, 373, 380).
+    #[arg(long = "key", value_name = "TAG")]
+    pub keys: Vec<Tag>,
+    /// Live: write the full diff report here (JSON with --json); stdout
+    /// gets a summary.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Live: seconds of quiet to wait for answers after the last send.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub wait: f64,
     /// One JSON object per event (and a final summary object).
     #[arg(long)]
     pub json: bool,
@@ -43,6 +69,11 @@ pub struct ReplayArgs {
 pub fn run(args: &ReplayArgs) -> ExitCode {
     let result = if args.offline {
         run_offline(args)
+    } else if let Some(to) = &args.to {
+        match &args.report {
+            Some(r) => check_report(r).and_then(|()| run_live(args, to)),
+            None => run_live(args, to),
+        }
     } else {
         Err(ReplayError::Config(
             "say --offline, or --to HOST:PORT --config FILE --side SIDE for a live replay".into(),

@@ -12,9 +12,13 @@
 
 pub mod capture;
 pub mod cli;
+pub mod diff;
 pub mod event;
+pub mod live;
+mod live_cli;
 mod names;
 pub mod offline;
+pub mod pacing;
 mod wire;
 
 pub use capture::{CapMsg, Capture, Profile, Side};

@@ -286,7 +286,8 @@ impl Run<'_> {
                 .session
                 .logout(text.as_deref(), now, &mut self.out, &mut self.app);
             self.after(m.ts, d, Origin::Session);
-        } else if !is_admin_type(inc.msg_type()) {
+        } else if !is_admin_type(inc.msg_type()) && !inc.header().poss_dup {
+            // PossDup copies were resends: the session answers resends itself.
             self.send_captured(m, inc.header().seq);
         }
     }
