@@ -222,3 +222,97 @@ fn key_option_narrows_the_comparison() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
+
+/// Waits for `child` (bounded), killing it on timeout.
+fn wait_output(child: Child, within: std::time::Duration) -> Output {
+    let pid = child.id();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&done);
+    let guard = std::thread::spawn(move || {
+        let start = std::time::Instant::now();
+        while start.elapsed() < within {
+            if flag.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    });
+    let out = child.wait_with_output().unwrap();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    guard.join().unwrap();
+    out
+}
+
+#[test]
+fn acceptor_side_answers_a_live_initiator_order_by_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // The captured acceptor filled orders 0, 1, 2 as `ringfix initiator` numbers them.
+    let mut c = Conv::default();
+    c.logon(T0, 1, 1);
+    for n in 0..3u64 {
+        let t = T0 + SEC + (n as i64) * 100_000_000;
+        let o = format!("11={n}|21=1|38=100|40=2|44=100.25|54=1|55=RFIX|60=20231114-22:13:21.000");
+        c.msg(t, true, "D", n + 2, &o);
+        let f = format!(
+            "6=100.25|11={n}|14=100|17={n}|31=100.25|32=100|37={n}|38=100|39=2|54=1|55=RFIX|\
+             60=20231114-22:13:21.000|150=F|151=0"
+        );
+        c.msg(t + 2_000_000, false, "8", n + 2, &f);
+    }
+    let file = write(dir.path(), "capture.pcap", &c.pcap());
+    let ours = write(
+        dir.path(),
+        "ours.cfg",
+        format!(
+            "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\n\n[SESSION]\n\
+             BeginString=FIX.4.4\nSenderCompID=EXEC\nTargetCompID=ORDERS\n\
+             SocketAcceptHost=127.0.0.1\nSocketAcceptPort={port}\n"
+        )
+        .as_bytes(),
+    );
+    let theirs = write(
+        dir.path(),
+        "initiator.cfg",
+        format!(
+            "[DEFAULT]\nConnectionType=initiator\nNonStopSession=Y\nHeartBtInt=30\n\
+             ReconnectInterval=1\n\n[SESSION]\nBeginString=FIX.4.4\nSenderCompID=ORDERS\n\
+             TargetCompID=EXEC\nSocketConnectHost=127.0.0.1\nSocketConnectPort={port}\n"
+        )
+        .as_bytes(),
+    );
+    let to = format!("127.0.0.1:{port}");
+    let replay = Command::new(BIN)
+        .arg("replay")
+        .arg(&file)
+        .args([
+            "--to", &to, "--side", "acceptor", "--speed", "1x", "--config",
+        ])
+        .arg(&ours)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let initiator = Command::new(BIN)
+        .args(["initiator", "--count", "3", "--config"])
+        .arg(&theirs)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let replay = wait_output(replay, std::time::Duration::from_secs(30));
+    let initiator = wait_output(initiator, std::time::Duration::from_secs(30));
+    let t = text(&replay);
+    assert_eq!(
+        replay.status.code(),
+        Some(0),
+        "{t}\ninitiator: {}",
+        text(&initiator)
+    );
+    assert!(t.contains("sent 3/3 captured messages; answers: 3 live, 3 captured, 3 matched; logged on: yes; end: peer logout"), "{t}");
+    assert!(t.contains("differences: 0"), "{t}");
+    assert_eq!(initiator.status.code(), Some(0), "{}", text(&initiator));
+}

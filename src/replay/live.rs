@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use ringfix_codec::{frame, Frame, UtcTimestamp};
 use ringfix_engine::session::{
-    is_admin_type, AppVerdict, Application, Disposition, Incoming, LogoutReason, Role, Sender,
-    Session, SessionSettings, Tag, Validator,
+    AppVerdict, Application, Disposition, Incoming, LogoutReason, Role, Sender, Session,
+    SessionSettings, Tag, Validator,
 };
 use ringfix_engine::store::MemoryStore;
 
@@ -22,6 +22,7 @@ use super::capture::{Capture, Side};
 use super::diff::{compare, Answer, Diff};
 use super::offline::reason_text;
 use super::pacing::{Pacing, PacingReport, Speed};
+use super::plan::{Due, Plan};
 use super::wire::Parts;
 use super::ReplayError;
 
@@ -59,6 +60,9 @@ pub struct LiveOutcome {
     pub to_send: usize,
     /// Of those, sent.
     pub sent: usize,
+    /// Sent without the answer that preceded them in the capture (after
+    /// waiting the quiet time for it).
+    pub ungated: usize,
     /// Whether the Logon exchange completed.
     pub logged_on: bool,
     /// How the session ended.
@@ -115,11 +119,6 @@ impl Application for Collector {
     }
 }
 
-/// Whether a captured message of the counterparty is an answer to compare.
-fn is_answer(inc: &Incoming<'_>) -> bool {
-    (inc.msg_type() == b"3" || !is_admin_type(inc.msg_type())) && !inc.header().poss_dup
-}
-
 fn now_nanos() -> i64 {
     UtcTimestamp::now().as_nanos()
 }
@@ -158,21 +157,7 @@ fn open(to: &str, side: Side) -> Result<TcpStream, ReplayError> {
 
 /// Plays `opts.side` of `cap` against the counterparty at `opts.to`.
 pub fn replay_live(cap: &Capture, opts: LiveOptions) -> Result<LiveOutcome, ReplayError> {
-    let ours: Vec<_> = cap
-        .messages
-        .iter()
-        .filter(|m| m.from == Some(opts.side))
-        .filter(|m| {
-            let inc = m.incoming();
-            !is_admin_type(inc.msg_type()) && !inc.header().poss_dup
-        })
-        .collect();
-    let captured: Vec<Answer> = cap
-        .messages
-        .iter()
-        .filter(|m| m.from == Some(opts.side.other()) && is_answer(&m.incoming()))
-        .map(|m| Answer::of(m.ts, &m.bytes, &opts.keys))
-        .collect();
+    let plan = Plan::new(cap, opts.side, &opts.keys);
     let role = match opts.side {
         Side::Initiator => Role::Initiator,
         Side::Acceptor => Role::Acceptor,
@@ -192,7 +177,7 @@ pub fn replay_live(cap: &Capture, opts: LiveOptions) -> Result<LiveOutcome, Repl
         opts.validator,
     );
     let bar = if opts.progress {
-        let bar = ProgressBar::new(ours.len() as u64);
+        let bar = ProgressBar::new(plan.sends.len() as u64);
         if let Ok(style) =
             ProgressStyle::with_template("{bar:40} {pos}/{len} sent  {per_sec}  eta {eta}  {msg}")
         {
@@ -216,12 +201,13 @@ pub fn replay_live(cap: &Capture, opts: LiveOptions) -> Result<LiveOutcome, Repl
         inbuf: Vec::new(),
         closed: None,
     };
-    let cap_first = ours.first().map_or(0, |m| m.ts);
     let mut pacing = Pacing::new();
     let mut next = 0usize;
     let mut base: Option<i64> = None;
     let mut last_activity = start;
     let mut logout_sent = false;
+    let mut gated_since: Option<i64> = None;
+    let mut ungated = 0usize;
     let d = run
         .session
         .connected(UtcTimestamp::from_nanos(start), &mut run.out, &mut run.app);
@@ -240,12 +226,26 @@ pub fn replay_live(cap: &Capture, opts: LiveOptions) -> Result<LiveOutcome, Repl
         if run.session.is_logged_on() && !logout_sent {
             let base = *base.get_or_insert(now);
             let mut batch = 0;
-            while let Some(m) = ours.get(next) {
-                let due = opts.speed.scheduled(m.ts - cap_first).map(|o| base + o);
-                if due.is_some_and(|d| d > now) || batch == BATCH {
+            while let Some(m) = plan.sends.get(next) {
+                let due = match plan.due(next, base, opts.speed, &run.app.answers) {
+                    Due::Gated => {
+                        let until = gated_since
+                            .get_or_insert(now)
+                            .saturating_add(opts.wait_nanos);
+                        if now < until {
+                            wake = wake.min(until);
+                            break;
+                        }
+                        ungated += 1;
+                        None
+                    }
+                    Due::At(d) => d,
+                };
+                if batch == BATCH || due.is_some_and(|d| d > now) {
                     wake = wake.min(due.unwrap_or(now));
                     break;
                 }
+                gated_since = None;
                 let sent_at = now_nanos();
                 if let Err(e) = Parts::of(&m.bytes).send(&mut run.session, sent_at, &mut run.out) {
                     return Err(ReplayError::Session(format!("send failed: {e}")));
@@ -259,8 +259,8 @@ pub fn replay_live(cap: &Capture, opts: LiveOptions) -> Result<LiveOutcome, Repl
                 last_activity = now;
                 bar.inc(1);
             }
-            let all_sent = next == ours.len();
-            let answered = run.app.answers.len() >= captured.len();
+            let all_sent = next == plan.sends.len();
+            let answered = run.app.answers.len() >= plan.answers.len();
             let quiet = if answered {
                 opts.wait_nanos.min(250_000_000)
             } else {
@@ -297,11 +297,12 @@ pub fn replay_live(cap: &Capture, opts: LiveOptions) -> Result<LiveOutcome, Repl
         .or(run.closed.clone())
         .unwrap_or_default();
     Ok(LiveOutcome {
-        to_send: ours.len(),
+        to_send: plan.sends.len(),
         sent: next,
+        ungated,
         logged_on: run.app.logged_on,
         end,
-        diff: compare(&captured, &run.app.answers),
+        diff: compare(&plan.answers, &run.app.answers),
         pacing: pacing.report(),
         session: session_name,
     })

@@ -143,6 +143,13 @@ fn write_report(w: &mut dyn Write, header: &str, o: &LiveOutcome, shown: usize) 
             human(p.max)
         )?;
     }
+    if o.ungated > 0 {
+        writeln!(
+            w,
+            "{} sends did not get the answer that preceded them in the capture",
+            o.ungated
+        )?;
+    }
     writeln!(w, "differences: {}", o.diff.entries.len())?;
     for e in o.diff.entries.iter().take(shown) {
         writeln!(w, "  {}", e.text())?;
@@ -158,6 +165,7 @@ fn report_json(header: &str, o: &LiveOutcome) -> serde_json::Value {
         "replay": header,
         "session": o.session,
         "sent": o.sent,
+        "ungated": o.ungated,
         "to_send": o.to_send,
         "logged_on": o.logged_on,
         "end": o.end,

@@ -19,6 +19,7 @@ mod live_cli;
 mod names;
 pub mod offline;
 pub mod pacing;
+mod plan;
 mod wire;
 
 pub use capture::{CapMsg, Capture, Profile, Side};
