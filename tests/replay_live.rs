@@ -316,3 +316,28 @@ fn acceptor_side_answers_a_live_initiator_order_by_order() {
     assert!(t.contains("differences: 0"), "{t}");
     assert_eq!(initiator.status.code(), Some(0), "{}", text(&initiator));
 }
+
+#[test]
+fn restamped_transact_time_shows_in_the_echo() {
+    let dir = tempfile::tempdir().unwrap();
+    let acceptor = Acceptor::start(dir.path(), "echo");
+    let args = [
+        "--speed",
+        "max",
+        "--restamp",
+        "60",
+        "--key",
+        "11",
+        "--key",
+        "60",
+    ];
+    let out = replay(dir.path(), &capture(echo), acceptor.port, &args);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("differences: 3"), "{t}");
+    assert!(
+        t.contains("changed     35=D 11=ORD1 60=20231114-22:13:21.000: 60 captured 20231114-22:13:21.000 live 20"),
+        "{t}"
+    );
+    assert!(!t.contains("live 20231114-22:13:21.000"), "{t}");
+}

@@ -244,3 +244,69 @@ fn the_initiator_side_replays_our_orders_and_notes_the_divergence() {
     assert_eq!(summary.session, "FIX.4.4:CLIENT->SERVER");
     assert_eq!(summary.final_state, "disconnected");
 }
+
+#[test]
+fn a_new_logon_in_a_log_is_a_reconnection() {
+    let mut c = Conv::default();
+    // The client reconnects without a Logout (its process restarted).
+    c.logon(T0, 1, 1)
+        .msg(T0 + SEC, true, "0", 2, "")
+        .logon(T0 + 10 * SEC, 3, 2)
+        .msg(T0 + 11 * SEC, true, "0", 4, "");
+    let (events, summary) = replay(&c.file_log(), "re.log", &OfflineOptions::default());
+    let names: Vec<&str> = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EventKind::Connected { .. } | EventKind::Disconnected(_) | EventKind::Logon
+            )
+        })
+        .map(|e| e.name())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["connected", "logon", "disconnected", "connected", "logon"]
+    );
+    assert_eq!((summary.closes, summary.final_state), (0, "active"));
+    assert_eq!((summary.next_target_seq, summary.next_sender_seq), (5, 3));
+}
+
+#[test]
+fn a_fixt_session_replays_with_its_default_appl_ver_id() {
+    let mut c = Conv::default();
+    let fixt = |c: &mut Conv, ts: i64, from_client: bool, head: &str, body: &str| {
+        let (s, t) = if from_client {
+            ("CLIENT", "SERVER")
+        } else {
+            ("SERVER", "CLIENT")
+        };
+        let st = replay_support::sending_time(ts);
+        let fields = format!("{head}|49={s}|52={st}|56={t}|{body}");
+        c.lines.push(replay_support::Line {
+            ts,
+            from_client,
+            bytes: replay_support::pcap::fix_with("FIXT.1.1", &fields),
+        });
+    };
+    fixt(&mut c, T0, true, "35=A|34=1", "98=0|108=30|1137=9");
+    let order = "11=A|38=1|40=1|54=1|55=X|60=20231114-22:13:21.000";
+    fixt(&mut c, T0 + SEC, true, "35=D|34=2", order);
+    let no_ord_type = "11=B|54=1|55=X|60=20231114-22:13:22.000";
+    fixt(&mut c, T0 + 2 * SEC, true, "35=D|34=3", no_ord_type);
+    let (events, summary) = replay(&c.file_log(), "fixt.log", &OfflineOptions::default());
+    assert_eq!(summary.session, "FIXT.1.1:SERVER->CLIENT");
+    let logon = events
+        .iter()
+        .find_map(|e| e.sent().filter(|m| m.msg_type == "A"))
+        .unwrap();
+    assert_eq!(logon.seq, Some(1));
+    // The second order lacks OrdType (40): the FIX 5.0SP2 dictionary rejects it.
+    let rejects: Vec<_> = events
+        .iter()
+        .filter_map(|e| e.sent().filter(|m| m.msg_type == "3"))
+        .collect();
+    assert_eq!(rejects.len(), 1, "{events:#?}");
+    assert_eq!(field(rejects[0], 371), Some("40"));
+    assert_eq!(summary.rejects, 1);
+}

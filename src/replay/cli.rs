@@ -43,6 +43,10 @@ pub struct ReplayArgs {
     /// OrderQty, CumQty, LeavesQty, CxlRejReason, 373, 380).
     #[arg(long = "key", value_name = "TAG")]
     pub keys: Vec<Tag>,
+    /// Live: a body timestamp field set to the send time, e.g. 60
+    /// (TransactTime) for a counterparty that checks it (repeatable).
+    #[arg(long, value_name = "TAG")]
+    pub restamp: Vec<Tag>,
     /// Live: write the full diff report here (JSON with --json); stdout
     /// gets a summary.
     #[arg(long, value_name = "FILE")]

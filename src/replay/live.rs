@@ -43,6 +43,8 @@ pub struct LiveOptions {
     pub speed: Speed,
     /// Key fields compared.
     pub keys: Vec<Tag>,
+    /// Body timestamp fields set to the send time (e.g. TransactTime 60).
+    pub restamp: Vec<Tag>,
     /// Our session (CompIDs, version, timers) from the configuration.
     pub settings: SessionSettings,
     /// Inbound validation, when the configuration asks for it.
@@ -247,7 +249,9 @@ pub fn replay_live(cap: &Capture, opts: LiveOptions) -> Result<LiveOutcome, Repl
                 }
                 gated_since = None;
                 let sent_at = now_nanos();
-                if let Err(e) = Parts::of(&m.bytes).send(&mut run.session, sent_at, &mut run.out) {
+                if let Err(e) =
+                    Parts::of(&m.bytes).send(&mut run.session, sent_at, &opts.restamp, &mut run.out)
+                {
                     return Err(ReplayError::Session(format!("send failed: {e}")));
                 }
                 run.flush(Disposition::KEEP)?;

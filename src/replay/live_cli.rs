@@ -52,6 +52,7 @@ pub(crate) fn run_live(args: &ReplayArgs, to: &str) -> Result<ExitCode, ReplayEr
         } else {
             args.keys.clone()
         },
+        restamp: args.restamp.clone(),
         settings: session_settings(session),
         validator: validator(session)?,
         wait_nanos: (args.wait.max(0.0) * 1e9) as i64,

@@ -255,6 +255,16 @@ impl Run<'_> {
         if self.connected && new_conn {
             self.disconnect(m.ts, "the capture moved to a new connection");
         }
+        // A log has no connections: the initiator's Logon (not a sequence
+        // reset in session) once logged on means it reconnected.
+        let relogon = m.connection.is_none()
+            && is_logon
+            && from == Side::Initiator
+            && inc.get(141) != Some(b"Y".as_slice())
+            && self.session.state() != SessionState::AwaitingLogon;
+        if self.connected && relogon {
+            self.disconnect(m.ts, "the log shows a new Logon: a new connection");
+        }
         if !self.connected {
             if self.started && !new_conn && !(is_logon && from == Side::Initiator) {
                 self.ignored_run += 1;
@@ -305,7 +315,7 @@ impl Run<'_> {
                 self.emit(m.ts, EventKind::Note(text));
             }
         }
-        match Parts::of(&m.bytes).send(&mut self.session, m.ts, &mut self.out) {
+        match Parts::of(&m.bytes).send(&mut self.session, m.ts, &[], &mut self.out) {
             Ok(_) => self.after(m.ts, Disposition::KEEP, Origin::Captured),
             Err(e) => {
                 let info = MsgInfo::of(&m.bytes);

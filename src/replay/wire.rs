@@ -67,20 +67,27 @@ impl<'a> Parts<'a> {
     }
 
     /// Sends the message through `session` (renumbered, re-stamped, our
-    /// CompIDs) into `out`; returns its MsgSeqNum.
+    /// CompIDs) into `out`; body fields with a tag in `restamp` get `now`.
+    /// Returns its MsgSeqNum.
     pub(crate) fn send<S: MessageStore>(
         &self,
         session: &mut Session<S>,
         now: i64,
+        restamp: &[Tag],
         out: &mut Vec<u8>,
     ) -> Result<u64, SendError> {
         let body = &self.body;
+        let digits = session.settings().timestamp_precision;
         session.send(
             self.msg_type,
             &self.header,
             |w| {
                 for &(t, v) in body {
-                    w.field(t, v);
+                    if restamp.contains(&t) {
+                        w.field_time(t, now, digits);
+                    } else {
+                        w.field(t, v);
+                    }
                 }
             },
             UtcTimestamp::from_nanos(now),
