@@ -80,3 +80,40 @@ fn bad_input_exits_2() {
     assert_eq!(code, 2);
     assert!(err.contains("no FIX message"), "{err}");
 }
+
+#[test]
+fn offline_config_brings_the_sessions_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    // The client's clock is 200 s behind the capture's on its second order.
+    let mut c = Conv::default();
+    c.logon(T0, 1, 1);
+    let late = replay_support::sending_time(T0 + 2 * SEC - 200 * SEC);
+    c.lines.push(replay_support::Line {
+        ts: T0 + 2 * SEC,
+        from_client: true,
+        bytes: replay_support::pcap::fix(&format!("35=0|34=2|49=CLIENT|52={late}|56=SERVER")),
+    });
+    let log = write(dir.path(), "skew.log", &c.file_log());
+    let cfg = write(
+        dir.path(),
+        "ours.cfg",
+        b"[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\nMaxLatency=300\n\n[SESSION]\n\
+          BeginString=FIX.4.4\nSenderCompID=SERVER\nTargetCompID=CLIENT\nSocketAcceptPort=1\n",
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec!["replay", log.to_str().unwrap(), "--offline", "--json"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = ringfix(&args);
+        assert_eq!(code, 0, "{err}");
+        let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+        (out, last)
+    };
+    // QuickFIX defaults: MaxLatency 120 s, the heartbeat is rejected (373=10).
+    let (out, summary) = run(&[]);
+    assert_eq!(summary["rejects"], 1, "{out}");
+    assert!(out.contains(r#""373":"10""#), "{out}");
+    // The configured session allows 300 s.
+    let (out, summary) = run(&["--config", cfg.to_str().unwrap()]);
+    assert_eq!(summary["rejects"], 0, "{out}");
+    assert_eq!(summary["final_state"], "active", "{out}");
+}

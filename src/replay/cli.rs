@@ -11,7 +11,9 @@ use super::capture::{Capture, Side};
 use super::live_cli::{check_report, run_live};
 use super::offline::{replay_offline, OfflineOptions, OfflineSummary};
 use super::pacing::Speed;
+use super::settings::{self, Dictionaries};
 use super::ReplayError;
+use ringfix_engine::runtime::session_settings;
 use ringfix_engine::session::Tag;
 
 /// Arguments of `ringfix replay`.
@@ -22,7 +24,7 @@ pub struct ReplayArgs {
     pub file: String,
     /// Run the captured inbound stream through the session layer on the
     /// captured clock and print what ringfix would do (no network, no config).
-    #[arg(long, conflicts_with_all = ["to", "config", "report"])]
+    #[arg(long, conflicts_with_all = ["to", "report"])]
     pub offline: bool,
     /// The side ringfix plays. Offline default: the side that accepted
     /// the connection (from the SYN, else the first Logon's destination).
@@ -32,7 +34,9 @@ pub struct ReplayArgs {
     /// side acceptor: listen on it for the counterparty to connect).
     #[arg(long, value_name = "HOST:PORT")]
     pub to: Option<String>,
-    /// Live: configuration whose session we play (CompIDs, version, timers).
+    /// Live: configuration whose session we play (CompIDs, version,
+    /// timers). Offline (optional): the timers, resets and validation of
+    /// the session with the captured CompIDs (else of our side's role).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Live: pacing of the captured messages: 1x, 10x, ... or max.
@@ -97,12 +101,23 @@ fn run_offline(args: &ReplayArgs) -> Result<ExitCode, ReplayError> {
     for p in &cap.problems {
         eprintln!("warning: {p}");
     }
-    let opts = OfflineOptions {
-        side: args.side.unwrap_or(Side::Acceptor),
-        validate: !args.no_validate,
+    let side = args.side.unwrap_or(Side::Acceptor);
+    let mut opts = OfflineOptions {
+        side,
         check_latency: !args.no_latency_check,
         tail_nanos: (args.tail.max(0.0) * 1e9) as i64,
+        ..OfflineOptions::default()
     };
+    if let Some(path) = &args.config {
+        let cfg = settings::load(path)?;
+        let ids = (cap.profile.comp_id(side), cap.profile.comp_id(side.other()));
+        let s = settings::pick(&cfg, path, side, Some(ids))?;
+        opts.settings = Some(session_settings(s));
+        opts.validate = Dictionaries::of(s);
+    }
+    if args.no_validate {
+        opts.validate = None;
+    }
     let stdout = io::stdout();
     let mut w = io::BufWriter::new(stdout.lock());
     let mut failed: Option<io::Error> = None;

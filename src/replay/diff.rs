@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 
 use ringfix_engine::session::{Incoming, Tag};
 use serde_json::{json, Value};
-use similar::{capture_diff_slices, Algorithm, DiffOp};
+use std::time::{Duration, Instant};
+
+use similar::{capture_diff_slices_deadline, Algorithm, DiffOp};
 
 use crate::decode::Timestamp;
 
@@ -196,7 +198,10 @@ pub fn compare(captured: &[Answer], live: &[Answer]) -> Diff {
     };
     let old = |i: usize| captured.get(i).cloned();
     let new = |i: usize| live.get(i).cloned();
-    for op in capture_diff_slices(Algorithm::Myers, &a, &b) {
+    // Very different sequences make Myers quadratic: past the deadline it
+    // settles for a coarser (still correct) alignment.
+    let deadline = Instant::now().checked_add(Duration::from_secs(10));
+    for op in capture_diff_slices_deadline(Algorithm::Myers, &a, &b, deadline) {
         match op {
             DiffOp::Equal { len, .. } => diff.matched += len,
             DiffOp::Delete {

@@ -3,12 +3,8 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use ringfix_codec::dict::{Dictionary, Options, Validator};
-use ringfix_engine::config::{self, EngineConfig};
 use ringfix_engine::runtime::session_settings;
-use ringfix_engine::session::Validator as SessionValidator;
 use serde_json::json;
 
 use super::capture::{Capture, Side};
@@ -16,6 +12,7 @@ use super::cli::ReplayArgs;
 use super::diff::DEFAULT_KEYS;
 use super::live::{replay_live, LiveOptions, LiveOutcome};
 use super::pacing::human;
+use super::settings::{load, pick, Dictionaries};
 use super::ReplayError;
 
 /// Differences shown on stdout when the full report goes to a file.
@@ -28,17 +25,8 @@ pub(crate) fn run_live(args: &ReplayArgs, to: &str) -> Result<ExitCode, ReplayEr
         .config
         .as_deref()
         .ok_or_else(|| ReplayError::Config("--to needs --config (our session)".into()))?;
-    let cfg = EngineConfig::load(path).map_err(|e| ReplayError::Config(e.to_string()))?;
-    let want = match side {
-        Side::Initiator => config::Role::Initiator,
-        Side::Acceptor => config::Role::Acceptor,
-    };
-    let session = cfg
-        .sessions
-        .iter()
-        .find(|s| s.role == want)
-        .or_else(|| cfg.sessions.first())
-        .ok_or_else(|| ReplayError::Config(format!("{}: no [SESSION]", path.display())))?;
+    let cfg = load(path)?;
+    let session = pick(&cfg, path, side, None)?;
     let cap = Capture::load(&args.file)?;
     for p in &cap.problems {
         eprintln!("warning: {p}");
@@ -54,7 +42,13 @@ pub(crate) fn run_live(args: &ReplayArgs, to: &str) -> Result<ExitCode, ReplayEr
         },
         restamp: args.restamp.clone(),
         settings: session_settings(session),
-        validator: validator(session)?,
+        validator: match Dictionaries::of(session) {
+            Some(d) => Some(d.validator(
+                &session.id.begin_string,
+                session.dictionaries.default_appl_ver_id.map(|v| v.code()),
+            )?),
+            None => None,
+        },
         wait_nanos: (args.wait.max(0.0) * 1e9) as i64,
         progress: io::stderr().is_terminal(),
     };
@@ -88,34 +82,6 @@ pub(crate) fn run_live(args: &ReplayArgs, to: &str) -> Result<ExitCode, ReplayEr
     } else {
         ExitCode::from(1)
     })
-}
-
-/// The configured dictionary validator (built-in dictionaries unless a
-/// FIX.4.x `DataDictionary` is given).
-fn validator(
-    s: &config::SessionSettings,
-) -> Result<Option<Box<dyn SessionValidator + Send>>, ReplayError> {
-    if !s.validation.use_data_dictionary {
-        return Ok(None);
-    }
-    let v = &s.validation;
-    let options = Options {
-        validate_fields_have_values: v.fields_have_values,
-        validate_fields_out_of_order: v.fields_out_of_order,
-        validate_user_defined_fields: v.user_defined_fields,
-        allow_unknown_msg_fields: v.allow_unknown_msg_fields,
-        ..Options::default()
-    };
-    let err = |e: ringfix_codec::dict::DictError| ReplayError::Dictionary(e.to_string());
-    let d = &s.dictionaries;
-    let validator = match (&d.data_dictionary, s.id.is_fixt()) {
-        (Some(p), false) => Validator::new(Arc::new(Dictionary::load(p).map_err(err)?), options),
-        _ => {
-            let appl = d.default_appl_ver_id.map(|v| v.code().as_bytes());
-            Validator::builtin(s.id.begin_string.as_bytes(), appl, options).map_err(err)?
-        }
-    };
-    Ok(Some(Box::new(validator)))
 }
 
 fn write_report(w: &mut dyn Write, header: &str, o: &LiveOutcome, shown: usize) -> io::Result<()> {

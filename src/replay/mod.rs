@@ -20,6 +20,7 @@ mod names;
 pub mod offline;
 pub mod pacing;
 mod plan;
+pub mod settings;
 mod wire;
 
 pub use capture::{CapMsg, Capture, Profile, Side};

@@ -1,7 +1,6 @@
 //! Offline replay: the captured inbound stream through ringfix's session
 //! layer on the captured clock. Deterministic: no sockets, no clock reads.
 
-use ringfix_codec::dict::{Options, Validator};
 use ringfix_codec::UtcTimestamp;
 use ringfix_engine::session::{
     is_admin_type, AppVerdict, Application, Close, Disposition, FatalError, Incoming, LogoutReason,
@@ -11,6 +10,7 @@ use ringfix_engine::store::{MemoryStore, MessageStore};
 
 use super::capture::{CapMsg, Capture, Side};
 use super::event::{Event, EventKind, MsgInfo, Origin};
+use super::settings::Dictionaries;
 use super::wire::{self, Parts};
 use super::ReplayError;
 
@@ -19,11 +19,15 @@ use super::ReplayError;
 pub struct OfflineOptions {
     /// The side ringfix plays ("ours"); the other side's messages are inbound.
     pub side: Side,
-    /// Validate inbound messages with the built-in dictionary (QuickFIX
-    /// `UseDataDictionary=Y`).
-    pub validate: bool,
-    /// Check SendingTime against the captured clock (`CheckLatency`).
+    /// Validate inbound messages (QuickFIX `UseDataDictionary=Y`): the
+    /// built-in dictionary of the captured BeginString by default.
+    pub validate: Option<Dictionaries>,
+    /// Check SendingTime against the captured clock (`CheckLatency`);
+    /// ignored when `settings` is given (its own setting counts).
     pub check_latency: bool,
+    /// Our session's settings from a configuration (CompIDs and version
+    /// still come from the capture); QuickFIX defaults when `None`.
+    pub settings: Option<SessionSettings>,
     /// Keep the clock running this long (nanoseconds) after the last
     /// captured message, firing the deadlines it passes.
     pub tail_nanos: i64,
@@ -33,8 +37,9 @@ impl Default for OfflineOptions {
     fn default() -> Self {
         Self {
             side: Side::Acceptor,
-            validate: true,
+            validate: Some(Dictionaries::default()),
             check_latency: true,
+            settings: None,
             tail_nanos: 0,
         }
     }
@@ -147,15 +152,30 @@ fn build_session(
         Side::Initiator => Role::Initiator,
         Side::Acceptor => Role::Acceptor,
     };
-    let mut cfg = SessionSettings::new(
-        role,
-        &p.begin_string,
-        p.comp_id(opts.side),
-        p.comp_id(opts.side.other()),
-    );
-    cfg.heart_bt_int = p.heart_bt_int.unwrap_or(30);
-    cfg.default_appl_ver_id = p.default_appl_ver_id.clone();
-    cfg.check_latency = opts.check_latency;
+    let (ours, theirs) = (p.comp_id(opts.side), p.comp_id(opts.side.other()));
+    // A configured session keeps its timers, resets and checks; the
+    // capture decides who talks to whom.
+    let mut cfg = match &opts.settings {
+        Some(s) => {
+            let mut s = s.clone();
+            s.role = role;
+            s.begin_string.clone_from(&p.begin_string);
+            s.sender_comp_id = ours.to_owned();
+            s.target_comp_id = theirs.to_owned();
+            s
+        }
+        None => {
+            let mut s = SessionSettings::new(role, &p.begin_string, ours, theirs);
+            s.check_latency = opts.check_latency;
+            s
+        }
+    };
+    if role == Role::Acceptor || opts.settings.is_none() {
+        cfg.heart_bt_int = p.heart_bt_int.unwrap_or(cfg.heart_bt_int);
+    }
+    if cfg.default_appl_ver_id.is_none() {
+        cfg.default_appl_ver_id = p.default_appl_ver_id.clone();
+    }
     let first_ts = cap.messages.first().map_or(0, |m| m.ts);
     let mut store = MemoryStore::new(UtcTimestamp::from_nanos(first_ts));
     let back = u64::from(mid_session);
@@ -164,16 +184,9 @@ fn build_session(
         .set_next_sender_seq(seed(cap.first_seq(opts.side)))
         .and_then(|()| store.set_next_target_seq(seed(cap.first_seq(opts.side.other()))));
     seeded.map_err(|e| ReplayError::Session(e.to_string()))?;
-    let validator: Option<Box<dyn ringfix_engine::session::Validator + Send>> = if opts.validate {
-        let v = Validator::builtin(
-            p.begin_string.as_bytes(),
-            p.default_appl_ver_id.as_deref().map(str::as_bytes),
-            Options::default(),
-        )
-        .map_err(|e| ReplayError::Dictionary(e.to_string()))?;
-        Some(Box::new(v))
-    } else {
-        None
+    let validator = match &opts.validate {
+        Some(d) => Some(d.validator(&p.begin_string, p.default_appl_ver_id.as_deref())?),
+        None => None,
     };
     Ok(Session::new(cfg, store, validator))
 }
