@@ -30,6 +30,10 @@ use super::ReplayError;
 const MAX_MESSAGE: usize = 1 << 20;
 /// At most this many sends per loop turn at max speed (then read).
 const BATCH: usize = 64;
+/// Waits shorter than this end by polling (see `Live::read`).
+const PRECISE_WAIT: Duration = Duration::from_millis(5);
+/// Sleep between polls of a short wait.
+const POLL_STEP: Duration = Duration::from_micros(200);
 /// How long to keep trying to connect.
 const CONNECT_WAIT: Duration = Duration::from_secs(10);
 
@@ -350,9 +354,18 @@ impl Live {
 
     /// Reads for at most `wait_ns` and feeds complete messages to the session.
     fn read(&mut self, wait_ns: i64) -> Result<(), ReplayError> {
-        let wait = Duration::from_nanos(u64::try_from(wait_ns).unwrap_or(0))
-            .clamp(Duration::from_micros(100), Duration::from_secs(1));
-        self.stream.set_read_timeout(Some(wait))?;
+        // Socket timeouts tick in jiffies (up to 4 ms late): block only
+        // for long waits, and end short ones by polling with sleeps
+        // (hrtimer precision), so paced sends go out on time.
+        let wait = Duration::from_nanos(u64::try_from(wait_ns).unwrap_or(0));
+        let short = wait < PRECISE_WAIT;
+        self.stream.set_nonblocking(short)?;
+        if !short {
+            let block = wait
+                .saturating_sub(PRECISE_WAIT)
+                .clamp(Duration::from_millis(1), Duration::from_secs(1));
+            self.stream.set_read_timeout(Some(block))?;
+        }
         let mut buf = [0u8; 64 * 1024];
         match self.stream.read(&mut buf) {
             Ok(0) => {
@@ -363,7 +376,10 @@ impl Live {
                 .inbuf
                 .extend_from_slice(buf.get(..n).unwrap_or_default()),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return Ok(())
+                if short {
+                    std::thread::sleep(wait.clamp(Duration::from_micros(20), POLL_STEP));
+                }
+                return Ok(());
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => return Ok(()),
             Err(e) => {
