@@ -101,6 +101,12 @@ fn run_offline(args: &ReplayArgs) -> Result<ExitCode, ReplayError> {
     for p in &cap.problems {
         eprintln!("warning: {p}");
     }
+    if cap.profile.basis == "first-message" && args.side.is_none() {
+        eprintln!(
+            "warning: no Logon and no TCP handshake in the capture: the receiver of the \
+             first message is taken as the acceptor (say --side to choose)"
+        );
+    }
     let side = args.side.unwrap_or(Side::Acceptor);
     let mut opts = OfflineOptions {
         side,

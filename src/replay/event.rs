@@ -22,7 +22,7 @@ pub struct MsgInfo {
     pub seq: Option<u64>,
     /// MsgType (35).
     pub msg_type: String,
-    /// Selected fields in [`SUMMARY_TAGS`] order.
+    /// Selected fields (the ones a report shows, when present), in a fixed order.
     pub fields: Vec<(Tag, String)>,
 }
 

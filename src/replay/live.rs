@@ -34,6 +34,8 @@ const BATCH: usize = 64;
 const PRECISE_WAIT: Duration = Duration::from_millis(5);
 /// Sleep between polls of a short wait.
 const POLL_STEP: Duration = Duration::from_micros(200);
+/// How long an acceptor-side replay waits for the counterparty.
+const ACCEPT_WAIT: Duration = Duration::from_secs(60);
 /// How long to keep trying to connect.
 const CONNECT_WAIT: Duration = Duration::from_secs(10);
 
@@ -155,10 +157,35 @@ fn open(to: &str, side: Side) -> Result<TcpStream, ReplayError> {
             }
             found.ok_or_else(|| io::Error::new(last.kind(), format!("connect {to}: {last}")))?
         }
-        Side::Acceptor => TcpListener::bind(to)?.accept()?.0,
+        Side::Acceptor => accept(to)?,
     };
     stream.set_nodelay(true)?;
     Ok(stream)
+}
+
+/// Listens on `to` for the counterparty's connection, up to [`ACCEPT_WAIT`].
+fn accept(to: &str) -> Result<TcpStream, ReplayError> {
+    let listener = TcpListener::bind(to)?;
+    listener.set_nonblocking(true)?;
+    let started = Instant::now();
+    loop {
+        match listener.accept() {
+            Ok((s, _)) => {
+                s.set_nonblocking(false)?;
+                return Ok(s);
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock && started.elapsed() < ACCEPT_WAIT => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                return Err(ReplayError::Session(format!(
+                    "no counterparty connected to {to} within {} s",
+                    ACCEPT_WAIT.as_secs()
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Plays `opts.side` of `cap` against the counterparty at `opts.to`.
