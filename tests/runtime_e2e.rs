@@ -256,3 +256,20 @@ fn orders_are_valid_new_order_singles() {
         assert_eq!(client.wait(), Exit::Clean);
     }
 }
+
+#[test]
+fn tls_sessions_are_refused_not_run_in_plaintext() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("cert.pem");
+    std::fs::write(&cert, "not used").unwrap();
+    let cfg = acceptor_cfg(
+        0,
+        &format!("SocketUseSSL=Y\nServerCertificateFile={}", cert.display()),
+    );
+    let r = Runtime::start(
+        &cfg,
+        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) }),
+    );
+    let err = r.err().expect("TLS session started").to_string();
+    assert!(err.contains("SocketUseSSL"), "{err}");
+}

@@ -71,6 +71,15 @@ pub enum RuntimeError {
     /// An address did not resolve.
     #[error("address {0}: cannot resolve")]
     Resolve(String),
+    /// A configured feature the runtime does not implement (refused
+    /// rather than silently ignored).
+    #[error("session {session}: {what} is not implemented by the runtime yet")]
+    Unsupported {
+        /// The session.
+        session: String,
+        /// The feature, e.g. `SocketUseSSL=Y`.
+        what: &'static str,
+    },
     /// The configuration has no session.
     #[error("the configuration has no session")]
     NoSession,

@@ -62,6 +62,13 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
     if config.sessions.is_empty() {
         return Err(RuntimeError::NoSession);
     }
+    if let Some(s) = config.sessions.iter().find(|s| s.tls.enabled) {
+        // Plaintext where TLS was asked for would be worse than not starting.
+        return Err(RuntimeError::Unsupported {
+            session: s.id.to_string(),
+            what: "SocketUseSSL=Y (TLS)",
+        });
+    }
     let now = UtcTimestamp::now();
     let (tx, rx) = mpsc::channel();
     let mut dicts = DictCache::default();
