@@ -12,6 +12,7 @@ use super::build::{store_id, DictCache, ValidatorSpec};
 use super::conn::{Conn, ListenerTable};
 use super::core::{Counters, SessionCore, Slot};
 use super::log::FileLog;
+use super::outbox::Outbox;
 use super::{AppFactory, Event, Exit, RuntimeError};
 use crate::config::{
     after_end, AfterEnd, Backoff, EngineConfig, ReactorMode, Role, SessionEnd, SessionId,
@@ -24,7 +25,7 @@ use crate::store::UtcTimestamp;
 pub(crate) struct Started {
     pub tx: mpsc::Sender<Event>,
     pub listen: Vec<SocketAddr>,
-    pub sessions: Vec<(SessionId, Arc<Counters>)>,
+    pub sessions: Vec<(SessionId, Arc<Counters>, Arc<Outbox>)>,
     pub thread: JoinHandle<Exit>,
 }
 
@@ -85,7 +86,11 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
             .as_ref()
             .map(|dir| log.sink(dir, &store_id(&s.id).file_prefix()));
         let core = SessionCore::new(i, Arc::clone(&cfg), apps(s), spec, sink, now)?;
-        counters.push((s.id.clone(), Arc::clone(&core.counters)));
+        counters.push((
+            s.id.clone(),
+            Arc::clone(&core.counters),
+            Arc::clone(&core.outbox),
+        ));
         slots.push(Arc::new(Mutex::new(Some(Box::new(core)))));
         cfgs.push(cfg);
     }
@@ -232,11 +237,13 @@ fn listen(
             .and_then(|&r| reactors.get(r))
             .ok_or(RuntimeError::NoSession)?;
         let tx = tx.clone();
+        let remote = reactor.remote();
         let factory: reactor::Factory<Conn> = Box::new(move |_info| {
             Some(Conn::accepted(
                 Arc::clone(&table),
                 UtcTimestamp::now(),
                 tx.clone(),
+                remote.clone(),
             ))
         });
         let local = reactor.add_listener(addr, factory)?;
@@ -433,7 +440,7 @@ fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<
         return;
     }
     core.event(ts, &format!("Connecting to {addr}"));
-    let conn = Conn::initiating(core, Arc::clone(&t.slot), tx.clone());
+    let conn = Conn::initiating(core, Arc::clone(&t.slot), tx.clone(), reactor.remote());
     match reactor.connect(addr, cfg.timing.logon_timeout, conn) {
         Ok(()) => t.connected = true,
         Err(e) => {
