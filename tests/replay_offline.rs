@@ -310,3 +310,20 @@ fn a_fixt_session_replays_with_its_default_appl_ver_id() {
     assert_eq!(field(rejects[0], 371), Some("40"));
     assert_eq!(summary.rejects, 1);
 }
+
+#[test]
+fn the_handshake_decides_the_sides_over_the_first_logon() {
+    // The capture starts after the client's Logon: the first Logon seen is
+    // the server's answer.
+    let mut c = Conv::default();
+    c.msg(T0, false, "A", 1, "98=0|108=30")
+        .msg(T0 + SEC, true, "0", 2, "");
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = write(dir.path(), "late.pcap", &c.pcap());
+    let p = Capture::load(pcap.to_str().unwrap()).unwrap().profile;
+    assert_eq!((p.basis, p.initiator_comp_id.as_str()), ("syn", "CLIENT"));
+    // A log has no handshake: the first Logon's sender is taken as the initiator.
+    let log = write(dir.path(), "late.log", &c.file_log());
+    let p = Capture::load(log.to_str().unwrap()).unwrap().profile;
+    assert_eq!((p.basis, p.initiator_comp_id.as_str()), ("logon", "SERVER"));
+}
