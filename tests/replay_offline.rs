@@ -327,3 +327,28 @@ fn the_handshake_decides_the_sides_over_the_first_logon() {
     let p = Capture::load(log.to_str().unwrap()).unwrap().profile;
     assert_eq!((p.basis, p.initiator_comp_id.as_str()), ("logon", "SERVER"));
 }
+
+#[test]
+fn an_unanswered_logon_times_out_on_the_tail() {
+    // Our initiator's Logon, no answer; the capture ends 2 s later.
+    let mut c = Conv::default();
+    c.msg(T0, true, "A", 1, "98=0|108=30")
+        .msg(T0 + 2 * SEC, true, "0", 2, "");
+    let opts = OfflineOptions {
+        side: Side::Initiator,
+        tail_nanos: 20 * SEC,
+        ..OfflineOptions::default()
+    };
+    let (events, summary) = replay(&c.pcap(), "nologon.pcap", &opts);
+    let close = events
+        .iter()
+        .position(|e| matches!(e.kind, EventKind::Close(_)))
+        .unwrap();
+    // LogonTimeout (10 s) after our Logon, on the clock run past the capture.
+    assert_eq!(events[close].at, T0 + 10 * SEC);
+    assert_eq!(events[close - 2].kind, EventKind::Timer);
+    assert!(
+        matches!(&events[close - 1].kind, EventKind::Note(t) if t.starts_with("logon timeout"))
+    );
+    assert_eq!((summary.timers, summary.closes), (1, 1));
+}

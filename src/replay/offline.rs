@@ -220,6 +220,7 @@ pub fn replay_offline(
         conn: None,
         ignored_run: 0,
         seq_offset: 0,
+        in_timer: false,
     };
     let mut last_ts = 0;
     for m in &cap.messages {
@@ -249,6 +250,8 @@ struct Run<'a> {
     ignored_run: u64,
     /// Replay MsgSeqNum minus captured MsgSeqNum of our application messages.
     seq_offset: i64,
+    /// The step being reported is a deadline firing.
+    in_timer: bool,
 }
 
 impl Run<'_> {
@@ -318,18 +321,22 @@ impl Run<'_> {
     /// A captured application message of ours, sent again.
     fn send_captured(&mut self, m: &CapMsg, captured_seq: Option<u64>) {
         let next = self.session.next_sender_seq();
-        if let Some(c) = captured_seq {
-            let offset = i64::try_from(next).unwrap_or(i64::MAX) - i64::try_from(c).unwrap_or(0);
-            if offset != self.seq_offset {
-                self.seq_offset = offset;
-                let text = format!(
-                    "our MsgSeqNum differs from the capture: captured 34={c}, replay 34={next}"
-                );
-                self.emit(m.ts, EventKind::Note(text));
-            }
-        }
         match Parts::of(&m.bytes).send(&mut self.session, m.ts, &[], &mut self.out) {
-            Ok(_) => self.after(m.ts, Disposition::KEEP, Origin::Captured),
+            Ok(_) => {
+                let offset = captured_seq.map(|c| {
+                    i64::try_from(next).unwrap_or(i64::MAX) - i64::try_from(c).unwrap_or(0)
+                });
+                if let (Some(c), Some(offset)) = (captured_seq, offset) {
+                    if offset != self.seq_offset {
+                        self.seq_offset = offset;
+                        let text = format!(
+                            "our MsgSeqNum differs from the capture: captured 34={c}, replay 34={next}"
+                        );
+                        self.emit(m.ts, EventKind::Note(text));
+                    }
+                }
+                self.after(m.ts, Disposition::KEEP, Origin::Captured);
+            }
             Err(e) => {
                 let info = MsgInfo::of(&m.bytes);
                 let text = format!("captured {} not sent: {e}", info.name());
@@ -393,8 +400,19 @@ impl Run<'_> {
 
     /// Emits what one session step did, and carries out its disposition.
     fn after(&mut self, at: i64, d: Disposition, origin: Origin) {
+        let before_logon = self.session.state() == SessionState::AwaitingLogon;
         self.drain(at, origin);
         if d.is_close() {
+            if before_logon {
+                // The session names no reason before the Logon exchange.
+                let text = if self.in_timer {
+                    "logon timeout: the Logon exchange did not complete within LogonTimeout"
+                } else {
+                    "closing before the Logon exchange completed: not a valid Logon \
+                     (first message, CompIDs, BeginString, fields)"
+                };
+                self.emit(at, EventKind::Note(text.into()));
+            }
             self.summary.closes += 1;
             let mode = if d.close == Close::Now {
                 "now"
@@ -442,7 +460,9 @@ impl Run<'_> {
             self.app.now = d;
             let now = UtcTimestamp::from_nanos(d);
             let disp = self.session.on_timer(now, &mut self.out, &mut self.app);
+            self.in_timer = true;
             self.after(d, disp, Origin::Session);
+            self.in_timer = false;
         }
     }
 
