@@ -341,3 +341,44 @@ fn restamped_transact_time_shows_in_the_echo() {
     );
     assert!(!t.contains("live 20231114-22:13:21.000"), "{t}");
 }
+
+#[test]
+fn a_refused_logon_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let acceptor = Acceptor::start(dir.path(), "exec");
+    // Our configuration names CompIDs the acceptor does not know.
+    let cfg = write(
+        dir.path(),
+        "stranger.cfg",
+        format!(
+            "[DEFAULT]\nConnectionType=initiator\nNonStopSession=Y\nHeartBtInt=30\n\n[SESSION]\n\
+             BeginString=FIX.4.4\nSenderCompID=STRANGER\nTargetCompID=EXEC\n\
+             SocketConnectHost=127.0.0.1\nSocketConnectPort={}\n",
+            acceptor.port
+        )
+        .as_bytes(),
+    );
+    let file = write(dir.path(), "capture.log", &capture(fill).file_log());
+    let to = format!("127.0.0.1:{}", acceptor.port);
+    let out = Command::new(BIN)
+        .arg("replay")
+        .arg(&file)
+        .args([
+            "--to",
+            &to,
+            "--side",
+            "initiator",
+            "--speed",
+            "max",
+            "--config",
+        ])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains("sent 0/3 captured messages") && t.contains("logged on: no"),
+        "{t}"
+    );
+}

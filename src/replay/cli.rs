@@ -18,7 +18,9 @@ use ringfix_engine::session::Tag;
 
 /// Arguments of `ringfix replay`.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Exit status: 0 done (live: no differences), 1 live differences, 2 error.")]
+#[command(
+    after_help = "Exit status: 0 done (live: no differences), 1 live differences, 2 error (live: also no logon)."
+)]
 pub struct ReplayArgs {
     /// Capture to replay: pcap/pcapng, QuickFIX FileLog, raw FIX stream, ringfix journal (`-`: stdin).
     pub file: String,

@@ -18,7 +18,7 @@ use super::ReplayError;
 /// Differences shown on stdout when the full report goes to a file.
 const SHOWN: usize = 20;
 
-/// Runs a live replay; exit 0 clean, 1 differences.
+/// Runs a live replay; exit 0 clean, 1 differences, 2 no logon.
 pub(crate) fn run_live(args: &ReplayArgs, to: &str) -> Result<ExitCode, ReplayError> {
     let side = args.side.unwrap_or(Side::Initiator);
     let path = args
@@ -77,7 +77,9 @@ pub(crate) fn run_live(args: &ReplayArgs, to: &str) -> Result<ExitCode, ReplayEr
         None if args.json => writeln!(w, "{}", report_json(&header, &outcome))?,
         None => write_report(&mut w, &header, &outcome, usize::MAX)?,
     }
-    Ok(if outcome.is_clean() {
+    Ok(if !outcome.logged_on {
+        ExitCode::from(2)
+    } else if outcome.is_clean() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

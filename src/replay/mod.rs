@@ -32,7 +32,8 @@
 //! configured CompIDs, each at its captured offset divided by the speed and
 //! not before the counterparty has answered as often as it had by then in
 //! the capture; the answers are aligned with the captured ones by MsgType
-//! and key fields ([`diff`]). Exit 0: no differences; 1: differences; 2: error.
+//! and key fields ([`diff`]). Exit 0: no differences; 1: differences; 2:
+//! error or no logon.
 
 pub mod capture;
 pub mod cli;
