@@ -25,11 +25,12 @@ pub struct ReplayArgs {
     /// Capture to replay: pcap/pcapng, QuickFIX FileLog, raw FIX stream, ringfix journal (`-`: stdin).
     pub file: String,
     /// Run the captured inbound stream through the session layer on the
-    /// captured clock and print what ringfix would do (no network, no config).
+    /// captured clock and print what ringfix would do (no network; no config needed).
     #[arg(long, conflicts_with_all = ["to", "report"])]
     pub offline: bool,
     /// The side ringfix plays. Offline default: the side that accepted
-    /// the connection (from the SYN, else the first Logon's destination).
+    /// the connection (from the SYN, else the first Logon's destination);
+    /// live default: initiator.
     #[arg(long, value_enum)]
     pub side: Option<Side>,
     /// Live: the counterparty's address (side initiator: connect to it;
@@ -60,7 +61,8 @@ pub struct ReplayArgs {
     /// Live: seconds of quiet to wait for answers after the last send.
     #[arg(long, value_name = "SECS", default_value_t = 5.0)]
     pub wait: f64,
-    /// One JSON object per event (and a final summary object).
+    /// Offline: one JSON object per event, then a summary object. Live:
+    /// the report as one JSON object.
     #[arg(long)]
     pub json: bool,
     /// Offline: keep the clock running SECS after the last captured
