@@ -16,6 +16,8 @@ mod io;
 mod ring;
 mod stats;
 mod sys;
+mod tls;
+mod tls_io;
 
 pub use config::{Mode, ReactorConfig, ReactorError};
 pub use control::{Factory, ReactorHandle, Remote};
@@ -23,6 +25,10 @@ pub use handler::{
     AcceptInfo, CloseMode, CloseReason, ConnId, ConnectionHandler, Ctx, Framed, UtcTimestamp,
 };
 pub use stats::{ReactorStats, StatsSnapshot};
+pub use tls::{
+    acceptor_uses_tls, load_certs, load_key, TlsClient, TlsConfigError, TlsFailure, TlsServer,
+    DEFAULT_HANDSHAKE_TIMEOUT,
+};
 
 use control::Shared;
 use std::sync::{mpsc, Arc};
