@@ -17,7 +17,7 @@ use crate::config::{
     after_end, AfterEnd, Backoff, EngineConfig, ReactorMode, Role, SessionEnd, SessionId,
     SessionSettings, SplitMix64,
 };
-use crate::reactor::{self, Mode, ReactorConfig, ReactorHandle};
+use crate::reactor::{self, Mode, ReactorConfig, ReactorHandle, TlsClient, TlsServer};
 use crate::session::Router;
 use crate::store::UtcTimestamp;
 
@@ -65,6 +65,11 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
     let mut counters = Vec::new();
     for (i, s) in config.sessions.iter().enumerate() {
         let cfg = Arc::new(s.clone());
+        if s.role == Role::Initiator && s.tls.enabled {
+            // Fail at start, not at the first connect.
+            let host = s.network.connect.first().map_or("", |hp| hp.host.as_str());
+            tls_client(s, host)?;
+        }
         let spec = ValidatorSpec::from_config(s, &mut dicts)?;
         let sink = s
             .store
@@ -225,11 +230,39 @@ fn listen(
                 tx.clone(),
             ))
         });
-        let local = reactor.add_listener(addr, factory)?;
+        // SocketUseSSL is the same for every session on an address (config).
+        let tls = members
+            .first()
+            .and_then(|&i| cfgs.get(i))
+            .filter(|c| reactor::acceptor_uses_tls(&c.tls))
+            .map(|c| {
+                TlsServer::from_settings(&c.tls)
+                    .map(|t| t.with_handshake_timeout(c.timing.logon_timeout))
+                    .map_err(|source| RuntimeError::Tls {
+                        session: c.id.to_string(),
+                        source,
+                    })
+            })
+            .transpose()?;
+        let local = match tls {
+            Some(tls) => reactor.add_tls_listener(addr, tls, factory)?,
+            None => reactor.add_listener(addr, factory)?,
+        };
         tracing::info!(%local, sessions = members.len(), "listening");
         addrs.push(local);
     }
     Ok(addrs)
+}
+
+/// The initiator's TLS for a connection to `host`; the handshake must end
+/// within the logon timeout.
+fn tls_client(cfg: &SessionSettings, host: &str) -> Result<TlsClient, RuntimeError> {
+    TlsClient::from_settings(&cfg.tls, host)
+        .map(|t| t.with_handshake_timeout(cfg.timing.logon_timeout))
+        .map_err(|source| RuntimeError::Tls {
+            session: cfg.id.to_string(),
+            source,
+        })
 }
 
 fn resolve(host: &str, port: u16) -> Result<SocketAddr, RuntimeError> {
@@ -402,6 +435,17 @@ impl Supervisor {
                 return;
             }
         };
+        // Built per attempt: the name checked is this host unless
+        // SSLServerName is set, and renewed certificate files are read.
+        let tls = match cfg.tls.enabled.then(|| tls_client(&cfg, &hp.host)) {
+            Some(Err(e)) => {
+                tracing::error!(session = %cfg.id, error = %e, "TLS settings; stopping session");
+                self.stopped[i] = true;
+                return;
+            }
+            Some(Ok(t)) => Some(t),
+            None => None,
+        };
         let taken = slot.lock().ok().and_then(|mut s| s.take());
         let Some(mut core) = taken else {
             return;
@@ -419,7 +463,11 @@ impl Supervisor {
         let Some(reactor) = self.reactor_of.get(i).and_then(|&r| self.reactors.get(r)) else {
             return;
         };
-        match reactor.connect(addr, cfg.timing.logon_timeout, conn) {
+        let connected = match tls {
+            Some(tls) => reactor.connect_tls(addr, cfg.timing.logon_timeout, tls, conn),
+            None => reactor.connect(addr, cfg.timing.logon_timeout, conn),
+        };
+        match connected {
             Ok(()) => self.connected[i] = true,
             Err(e) => {
                 tracing::error!(session = %cfg.id, error = %e, "connect failed; stopping session");
