@@ -11,8 +11,18 @@ use std::time::Duration;
 use tls_support::*;
 
 fn start(server: TlsServer, seen: &Shared) -> (ReactorHandle<Peer>, SocketAddr) {
+    start_with(Mode::Block, server, seen, None)
+}
+
+/// A TLS echo listener; its handler closes gracefully after `close_after` frames.
+fn start_with(
+    mode: Mode,
+    server: TlsServer,
+    seen: &Shared,
+    close_after: Option<usize>,
+) -> (ReactorHandle<Peer>, SocketAddr) {
     let cfg = ReactorConfig {
-        mode: Mode::Block,
+        mode,
         max_connections: 8,
         recv_buffer_bytes: 128 * 1024,
         ..ReactorConfig::default()
@@ -23,7 +33,12 @@ fn start(server: TlsServer, seen: &Shared) -> (ReactorHandle<Peer>, SocketAddr) 
         .add_tls_listener(
             "127.0.0.1:0".parse().unwrap(),
             server,
-            Box::new(move |_| Some(Peer::echo(&s))),
+            Box::new(move |_| {
+                Some(Peer {
+                    close_after,
+                    ..Peer::echo(&s)
+                })
+            }),
         )
         .unwrap();
     (r, addr)
@@ -180,4 +195,39 @@ fn bad_settings_are_typed_errors() {
     assert!(reactor::acceptor_uses_tls(&a));
     a.server_certificate_file = None;
     assert!(!reactor::acceptor_uses_tls(&a));
+}
+
+#[test]
+fn a_reply_queued_with_a_graceful_close_arrives_before_close_notify_in_spin_mode() {
+    let _g = serial();
+    with_timeout(30, || {
+        let p = pki();
+        let server = TlsServer::from_settings(&acceptor_settings(&p, 0)).unwrap();
+        let client = TlsClient::from_settings(&initiator_settings(&p, false), "localhost").unwrap();
+        let (acc, cli) = (shared(), shared());
+        // The acceptor echoes the second message and closes in the same callback
+        // (as a Logout reply followed by a disconnect).
+        let (r, addr) = start_with(Mode::Spin, server, &acc, Some(2));
+        let msgs = vec![
+            fix_message(b"A", 1, "logon"),
+            fix_message(b"5", 2, "logout"),
+        ];
+        let peer = Peer {
+            seen: cli.clone(),
+            greeting: msgs.clone(),
+            echo: false,
+            close_after: None,
+        };
+        r.connect_tls(addr, Duration::from_secs(2), client, peer)
+            .unwrap();
+        assert_eq!(
+            wait_closed(&acc),
+            CloseReason::Requested(CloseMode::Graceful)
+        );
+        // The initiator got both replies, then the acceptor's close_notify.
+        assert_eq!(wait_closed(&cli), CloseReason::PeerClosed);
+        assert_eq!(cli.lock().unwrap().frames, msgs);
+        r.stop().unwrap();
+        r.join().unwrap();
+    });
 }
