@@ -90,6 +90,7 @@ fn fix_messages_round_trip_over_mutual_tls_and_close_with_close_notify() {
         assert_eq!(acc.lock().unwrap().frames, msgs);
         let stats = r.stats().snapshot();
         assert_eq!(stats.invariant_violations, 0);
+        assert_eq!((stats.tls_handshakes, stats.tls_failures), (2, 0));
         r.stop().unwrap();
         r.join().unwrap();
     });

@@ -211,6 +211,7 @@ fn a_silent_client_on_a_tls_port_is_closed_at_the_handshake_deadline() {
         let stats = r.stats().snapshot();
         assert_eq!(stats.invariant_violations, 0);
         assert_eq!(stats.deadlines_delivered, 0, "the handler saw a deadline");
+        assert_eq!((stats.tls_handshakes, stats.tls_failures), (0, 1));
         r.stop().unwrap();
         r.join().unwrap();
     });

@@ -176,6 +176,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         let id = c.id(slot as u32);
         let Some(t) = c.tls.as_mut() else { return };
         t.opened = true;
+        self.stats.tls_handshakes += 1;
         tracing::debug!(
             conn = id.as_u64(),
             version = ?t.conn.protocol_version(),
@@ -202,6 +203,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             t.failed = true;
         }
         c.out.clear();
+        self.stats.tls_failures += 1;
         tracing::warn!(conn = id, ?peer, handshake, error = %e, "TLS refused: closing the connection");
         self.begin_close(slot, CloseMode::Now, CloseReason::Tls(TlsFailure::from(e)));
     }
@@ -213,6 +215,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         if let Some(t) = c.tls.as_mut() {
             t.failed = true;
         }
+        self.stats.tls_failures += 1;
         tracing::warn!(
             conn = c.id(slot as u32).as_u64(),
             ?peer,
