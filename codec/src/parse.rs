@@ -211,10 +211,17 @@ fn soh_mask(bytes: &[u8]) -> u64 {
     m
 }
 
-/// Bit `i` set when `bytes[i]` (i < 64) is SOH: exact SWAR compares.
+/// Bit `i` set when `bytes[i]` (i < 64) is SOH: portable fallback.
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 #[inline(always)]
 fn soh_mask(bytes: &[u8]) -> u64 {
+    soh_mask_swar(bytes)
+}
+
+/// Bit `i` set when `bytes[i]` (i < 64) is SOH: exact SWAR compares.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+#[inline(always)]
+fn soh_mask_swar(bytes: &[u8]) -> u64 {
     let mut m = 0u64;
     for i in 0..8 {
         let Some(w) = swar::load(bytes, i * 8) else {
@@ -306,6 +313,23 @@ mod tests {
         assert_eq!(soh_bitmap(&msg, 64, 99), 1 | 1 << 6);
         assert_eq!(soh_bitmap(&msg, 5, 64), 1 | 1 << 58);
         assert_eq!(soh_bitmap(&msg, 100, 100), 0);
+    }
+
+    #[test]
+    fn swar_mask_matches_the_simd_one() {
+        let mut bytes = [0u8; 64];
+        for seed in 0..200u32 {
+            for (i, b) in bytes.iter_mut().enumerate() {
+                let x = (seed.wrapping_mul(31).wrapping_add(i as u32 * 7)) % 5;
+                *b = [SOH, 0, 0x81, b'=', 0x02][x as usize];
+            }
+            let plain = bytes
+                .iter()
+                .enumerate()
+                .fold(0u64, |m, (i, &b)| m | u64::from(b == SOH) << i);
+            assert_eq!(soh_mask(&bytes), plain);
+            assert_eq!(soh_mask_swar(&bytes), plain);
+        }
     }
 
     #[test]

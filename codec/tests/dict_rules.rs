@@ -422,3 +422,91 @@ fn fixt_body_data_fields_hold_soh() {
         format!("35=D|34=2|49=A|52={T}|56=B|11=ID|21=1|55=X|54=1|60={T}|38=1|40=2|354=3|355=a|b|");
     assert_eq!(check("FIXT.1.1", &body), Ok(()));
 }
+
+#[test]
+fn settings() {
+    let mut o = Options::default();
+    assert!(o.set("ValidateFieldsHaveValues", false) && !o.validate_fields_have_values);
+    assert!(o.set("CheckFieldsOutOfOrder", false) && !o.validate_fields_out_of_order);
+    assert!(o.set("AllowUnknownMsgFields", true) && o.allow_unknown_msg_fields);
+    assert!(!o.set("NoSuchSetting", true));
+
+    let dir = std::env::temp_dir().join(format!("ringfix-settings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixt = dir.join("FIXT11.xml");
+    let app = dir.join("FIX44.xml");
+    std::fs::write(&fixt, include_str!("../spec/FIXT11.xml")).unwrap();
+    std::fs::write(&app, include_str!("../spec/FIX44.xml")).unwrap();
+    let mut v = Validator::from_settings(
+        b"FIXT.1.1",
+        Some(&fixt),
+        &[&app],
+        Some(b"6"),
+        Options::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        v.default_app_dictionary().unwrap().source(),
+        app.display().to_string()
+    );
+    let body = format!("35=D|34=2|49=A|52={T}|56=B|11=ID|21=1|55=X|54=1|60={T}|38=1|40=2|167=BOO|");
+    assert_eq!(code(run(&mut v, "FIXT.1.1", &body)), ('3', 5, Some(167)));
+    let wrong = Validator::from_settings(b"FIX.4.2", Some(&app), &[], None, Options::default())
+        .unwrap_err();
+    assert!(wrong.to_string().contains("FIX44.xml"), "{wrong}");
+    let not_app = Validator::from_settings(b"FIXT.1.1", None, &[&fixt], None, Options::default())
+        .unwrap_err();
+    assert!(not_app.to_string().contains("FIXT11.xml"), "{not_app}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn group_required_fields_in_quickfix_order() {
+    // Parent instance's required fields come before its nested group's.
+    let xml = "<fix major='4' minor='4'><header><field name='BeginString' required='Y'/>\
+        <field name='BodyLength' required='Y'/><field name='MsgType' required='Y'/>\
+        <field name='SenderCompID' required='Y'/><field name='TargetCompID' required='Y'/>\
+        <field name='MsgSeqNum' required='Y'/><field name='SendingTime' required='Y'/></header>\
+        <trailer><field name='CheckSum' required='Y'/></trailer><messages>\
+        <message name='M' msgtype='U1'><group name='NoA' required='Y'><field name='A' required='Y'/>\
+        <field name='A2' required='Y'/><group name='NoB' required='Y'><field name='B' required='Y'/>\
+        <field name='B2' required='Y'/></group></group></message></messages><components/><fields>\
+        <field number='8' name='BeginString' type='STRING'/><field number='9' name='BodyLength' type='LENGTH'/>\
+        <field number='35' name='MsgType' type='STRING'/><field number='49' name='SenderCompID' type='STRING'/>\
+        <field number='56' name='TargetCompID' type='STRING'/><field number='34' name='MsgSeqNum' type='SEQNUM'/>\
+        <field number='52' name='SendingTime' type='UTCTIMESTAMP'/><field number='10' name='CheckSum' type='STRING'/>\
+        <field number='5001' name='NoA' type='NUMINGROUP'/><field number='5002' name='A' type='INT'/>\
+        <field number='5003' name='A2' type='INT'/><field number='5004' name='NoB' type='NUMINGROUP'/>\
+        <field number='5005' name='B' type='INT'/><field number='5006' name='B2' type='INT'/></fields></fix>";
+    let dict =
+        std::sync::Arc::new(ringfix_codec::dict::Dictionary::parse(xml, "nested.xml").unwrap());
+    let mut v = Validator::new(dict, Options::default());
+    let h = format!("35=U1|34=2|49=A|52={T}|56=B|");
+    let ok = format!("{h}5001=1|5002=1|5003=1|5004=1|5005=1|5006=1|");
+    assert_eq!(run(&mut v, "FIX.4.4", &ok), Ok(()));
+    let both = format!("{h}5001=1|5002=1|5004=1|5005=1|");
+    assert_eq!(code(run(&mut v, "FIX.4.4", &both)), ('3', 1, Some(5003)));
+    let nested = format!("{h}5001=1|5002=1|5003=1|5004=1|5005=1|");
+    assert_eq!(code(run(&mut v, "FIX.4.4", &nested)), ('3', 1, Some(5006)));
+    let second = format!("{h}5001=2|5002=1|5003=1|5004=1|5005=1|5002=2|");
+    assert_eq!(code(run(&mut v, "FIX.4.4", &second)), ('3', 1, Some(5006)));
+}
+
+#[test]
+fn repeat_order_and_boolean_in_every_version() {
+    for v in [
+        "FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4", "FIXT.1.1",
+    ] {
+        assert_eq!(
+            code(check(v, &hb("112=x|112=y|"))),
+            ('3', 13, Some(112)),
+            "{v}"
+        );
+        let late_header = format!("35=0|112=x|34=2|49=A|52={T}|56=B|");
+        assert_eq!(code(check(v, &late_header)), ('3', 14, Some(34)), "{v}");
+        let poss_dup = format!("35=0|34=2|43=X|49=A|52={T}|56=B|");
+        // PossDupFlag is CHAR (a string for QuickFIX) before FIX.4.2, BOOLEAN after.
+        let expected = if v < "FIX.4.2" { 5 } else { 6 };
+        assert_eq!(code(check(v, &poss_dup)), ('3', expected, Some(43)), "{v}");
+    }
+}

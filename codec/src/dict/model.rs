@@ -216,6 +216,12 @@ impl Dictionary {
         &self.version
     }
 
+    /// The ApplVerID (1128) value of this dictionary's version (None for FIXT.1.1
+    /// or an unknown version).
+    pub fn appl_ver_id(&self) -> Option<&'static [u8]> {
+        super::Version::from_version_string(&self.version)?.appl_ver_id()
+    }
+
     /// True for the FIXT transport dictionary.
     #[inline]
     pub fn is_transport(&self) -> bool {

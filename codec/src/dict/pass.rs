@@ -392,8 +392,10 @@ impl<'p> Pass<'p> {
             .iter()
             .find(|&&r| self.s.inst_stamp.get(r as usize).copied() != Some(f.inst_id));
         if let Some(&r) = missing {
+            // QuickFIX walks groups by count tag, then instances depth-first:
+            // instance ids grow in start order, which is that pre-order.
             self.grp_req.offer(
-                i64::from(f.root_count_tag),
+                (i64::from(f.root_count_tag) << 32) | i64::from(f.inst_id),
                 i64::from(r),
                 reason::REQUIRED_TAG_MISSING,
             );

@@ -1,13 +1,14 @@
 //! The validator: dictionary selection (FIX.4.x, FIXT.1.1 + application
 //! versions), options, and the reusable scratch space of the check pass.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use super::builtin::{builtin_for_appl_ver_id, builtin_for_begin_string};
 use super::pass::Pass;
 use super::{DictError, Dictionary, Reject};
 use crate::data_fields::data_tag_for;
-use crate::{MessageView, INVALID_TAG};
+use crate::{MessageView, Parser, INVALID_TAG};
 
 /// Validation settings, named after the QuickFIX session settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +42,30 @@ impl Default for Options {
             validate_group_delimiter: false,
             strict_date_formats: false,
         }
+    }
+}
+
+impl Options {
+    /// Applies one QuickFIX session setting (`ValidateFieldsHaveValues`,
+    /// `ValidateFieldsOutOfOrder` or `CheckFieldsOutOfOrder`,
+    /// `ValidateUserDefinedFields`, `AllowUnknownMsgFields`, and this crate's
+    /// `ValidateGroupMembers`, `ValidateGroupDelimiter`, `StrictDateFormats`).
+    /// Returns false for a key it does not know.
+    pub fn set(&mut self, key: &str, value: bool) -> bool {
+        let slot = match key {
+            "ValidateFieldsHaveValues" => &mut self.validate_fields_have_values,
+            "ValidateFieldsOutOfOrder" | "CheckFieldsOutOfOrder" => {
+                &mut self.validate_fields_out_of_order
+            }
+            "ValidateUserDefinedFields" => &mut self.validate_user_defined_fields,
+            "AllowUnknownMsgFields" => &mut self.allow_unknown_msg_fields,
+            "ValidateGroupMembers" => &mut self.validate_group_members,
+            "ValidateGroupDelimiter" => &mut self.validate_group_delimiter,
+            "StrictDateFormats" => &mut self.strict_date_formats,
+            _ => return false,
+        };
+        *slot = value;
+        true
     }
 }
 
@@ -109,6 +134,7 @@ pub struct Validator {
     use_builtin_apps: bool,
     options: Options,
     scratch: Scratch,
+    parser: Option<Parser>,
 }
 
 impl Validator {
@@ -124,6 +150,7 @@ impl Validator {
             use_builtin_apps: true,
             options,
             scratch,
+            parser: None,
         }
     }
 
@@ -149,6 +176,55 @@ impl Validator {
         self.apps.retain(|(id, _)| **id != *appl_ver_id);
         self.apps.push((appl_ver_id.into(), Some(dict)));
         self
+    }
+
+    /// A validator from QuickFIX-style settings: `DataDictionary` (FIX.4.x) or
+    /// `TransportDataDictionary` (FIXT.1.1) as `session_dictionary`, the
+    /// `AppDataDictionary` files (each registered under its own version's
+    /// ApplVerID), and DefaultApplVerID. Shipped copies fill what is not named.
+    pub fn from_settings(
+        begin_string: &[u8],
+        session_dictionary: Option<&Path>,
+        app_dictionaries: &[&Path],
+        default_appl_ver_id: Option<&[u8]>,
+        options: Options,
+    ) -> Result<Validator, DictError> {
+        let session = match session_dictionary {
+            Some(path) => {
+                let d = Dictionary::load(path)?;
+                if d.version().as_bytes() != begin_string {
+                    return Err(DictError::Invalid {
+                        file: path.display().to_string(),
+                        reason: format!(
+                            "dictionary is {} but the session's BeginString is {}",
+                            d.version(),
+                            String::from_utf8_lossy(begin_string)
+                        ),
+                    });
+                }
+                Arc::new(d)
+            }
+            None => builtin_for_begin_string(begin_string)?,
+        };
+        let mut v = Validator::new(session, options);
+        for path in app_dictionaries {
+            v = v.with_app(Arc::new(Dictionary::load(path)?))?;
+        }
+        if let Some(id) = default_appl_ver_id {
+            v.set_default_appl_ver_id(id)?;
+        }
+        Ok(v)
+    }
+
+    /// Registers an application dictionary under its own version's ApplVerID.
+    pub fn with_app(self, dict: Arc<Dictionary>) -> Result<Validator, DictError> {
+        match dict.appl_ver_id() {
+            Some(id) => Ok(self.with_app_dictionary(id, dict)),
+            None => Err(DictError::Invalid {
+                file: dict.source().to_string(),
+                reason: format!("{} is not an application version", dict.version()),
+            }),
+        }
     }
 
     /// Only use dictionaries registered with [`Validator::with_app_dictionary`].
@@ -296,13 +372,19 @@ impl Validator {
     }
 
     /// Validates a raw SOH-delimited message (8=... through 10=...|).
-    /// Length-prefixed DATA fields are honoured.
+    /// Length-prefixed DATA fields are honoured. Indexes it with the codec's
+    /// parser (kept for reuse); a message the parser refuses is split here.
     pub fn validate_bytes(&mut self, msg: &[u8]) -> Result<(), Reject> {
-        let fields = RawFields {
-            rest: msg,
-            pending: None,
+        let mut parser = self.parser.take().unwrap_or_default();
+        let result = match parser.parse_framed(msg) {
+            Ok(view) => self.validate(&view),
+            Err(_) => self.validate_fields(RawFields {
+                rest: msg,
+                pending: None,
+            }),
         };
-        self.validate_fields(fields)
+        self.parser = Some(parser);
+        result
     }
 }
 
@@ -393,12 +475,10 @@ impl<'a> Iterator for RawFields<'a> {
         self.pending = u32::try_from(tag)
             .ok()
             .and_then(data_tag_for)
-            .zip(
-                std::str::from_utf8(value)
-                    .ok()
-                    .and_then(|v| v.parse::<usize>().ok()),
-            )
-            .map(|(t, n)| (i64::from(t), n));
+            .and_then(|t| {
+                let n = std::str::from_utf8(value).ok()?.parse::<usize>().ok()?;
+                Some((i64::from(t), n))
+            });
         Some((tag, value))
     }
 }
