@@ -70,6 +70,14 @@ pub enum RuntimeError {
     /// A reactor could not start or listen.
     #[error("reactor: {0}")]
     Reactor(#[from] ReactorError),
+    /// A session's TLS settings cannot be used (certificate, key or CA files).
+    #[error("TLS settings of {session}: {source}")]
+    Tls {
+        /// The session.
+        session: String,
+        /// What is wrong.
+        source: crate::reactor::TlsConfigError,
+    },
     /// An address did not resolve.
     #[error("address {0}: cannot resolve")]
     Resolve(String),
