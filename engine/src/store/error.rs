@@ -64,13 +64,13 @@ impl StoreError {
         }
     }
 
-    /// True when the failure is lack of space (ENOSPC, EDQUOT, or the
-    /// journal's size limit).
+    /// True when the failure is lack of space: ENOSPC, EDQUOT, EFBIG (file
+    /// size limit), or the journal's configured limit.
     pub fn is_disk_full(&self) -> bool {
         match self {
             Self::Io { source, .. } => matches!(
                 source.raw_os_error(),
-                Some(libc::ENOSPC) | Some(libc::EDQUOT)
+                Some(libc::ENOSPC) | Some(libc::EDQUOT) | Some(libc::EFBIG)
             ),
             Self::JournalFull { .. } => true,
             _ => false,

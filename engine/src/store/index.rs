@@ -100,6 +100,18 @@ impl SeqIndex {
         self.max_seq
     }
 
+    /// Highest stored sequence number whose message is at offset `floor`
+    /// or later (0 if none). O(n): for recovery.
+    pub(crate) fn max_seq_from(&self, floor: u64) -> u64 {
+        let mut max = 0;
+        self.for_range(0, u64::MAX, |seq, off| {
+            if off >= floor {
+                max = seq;
+            }
+        });
+        max
+    }
+
     /// Lowest stored sequence number, if any.
     pub(crate) fn min_seq(&self) -> Option<u64> {
         let dense = self

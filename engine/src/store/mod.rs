@@ -16,6 +16,7 @@ mod file;
 mod index;
 mod memory;
 mod policy;
+mod quickfix;
 mod time;
 
 #[cfg(test)]
@@ -26,6 +27,7 @@ pub use failing::{FailingStore, FaultHandle};
 pub use file::{is_locked, FileStore, FileStoreOptions, StoreFiles, StoreId, StoreReader};
 pub use memory::MemoryStore;
 pub use policy::{FsyncPolicy, ParseFsyncPolicyError};
+pub use quickfix::{import_quickfix, QuickFixImport};
 pub use time::UtcTimestamp;
 
 /// Result of a store operation.
@@ -107,5 +109,53 @@ pub(crate) fn range_end(end: u64) -> u64 {
         u64::MAX
     } else {
         end
+    }
+}
+
+/// A boxed store is a store (so wrappers like [`FailingStore`] take one).
+impl<S: MessageStore + ?Sized> MessageStore for Box<S> {
+    fn next_sender_seq(&self) -> u64 {
+        (**self).next_sender_seq()
+    }
+    fn next_target_seq(&self) -> u64 {
+        (**self).next_target_seq()
+    }
+    fn set_next_sender_seq(&mut self, seq: u64) -> StoreResult<()> {
+        (**self).set_next_sender_seq(seq)
+    }
+    fn set_next_target_seq(&mut self, seq: u64) -> StoreResult<()> {
+        (**self).set_next_target_seq(seq)
+    }
+    fn incr_next_sender_seq(&mut self) -> StoreResult<()> {
+        (**self).incr_next_sender_seq()
+    }
+    fn incr_next_target_seq(&mut self) -> StoreResult<()> {
+        (**self).incr_next_target_seq()
+    }
+    fn append(&mut self, seq: u64, bytes: &[u8]) -> StoreResult<()> {
+        (**self).append(seq, bytes)
+    }
+    fn get_range(
+        &self,
+        begin: u64,
+        end: u64,
+        visit: &mut dyn FnMut(u64, &[u8]),
+    ) -> StoreResult<()> {
+        (**self).get_range(begin, end, visit)
+    }
+    fn reset(&mut self, now: UtcTimestamp) -> StoreResult<()> {
+        (**self).reset(now)
+    }
+    fn refresh(&mut self) -> StoreResult<()> {
+        (**self).refresh()
+    }
+    fn creation_time(&self) -> UtcTimestamp {
+        (**self).creation_time()
+    }
+    fn sync(&mut self, now: UtcTimestamp) -> StoreResult<()> {
+        (**self).sync(now)
+    }
+    fn sync_deadline(&self) -> Option<UtcTimestamp> {
+        (**self).sync_deadline()
     }
 }

@@ -202,14 +202,15 @@ pub(crate) const SEQ_FILE_LEN: usize = 4096;
 /// Offsets of the two state slots in the seqnum file.
 pub(crate) const SLOTS: [usize; 2] = [64, 128];
 /// Slot length.
-pub(crate) const SLOT_LEN: usize = 48;
+pub(crate) const SLOT_LEN: usize = 56;
 
 /// Durable session state, one copy per slot of the seqnum file:
 ///
 /// ```text
 /// file  0..8 magic "RFXSEQN1"  8..12 version   slots at 64 and 128
 /// slot  0..8 counter  8..16 generation  16..24 creation (ns)
-///      24..32 next sender  32..40 next target  40..44 crc32c of 0..40
+///      24..32 next sender  32..40 next target  40..48 floor
+///      48..52 crc32c of 0..48
 /// ```
 ///
 /// Updates go to the slot not holding the newest state, with a higher
@@ -224,6 +225,10 @@ pub(crate) struct SeqState {
     pub next_sender: u64,
     /// Next expected inbound MsgSeqNum.
     pub next_target: u64,
+    /// Journal offset from which stored sequence numbers hold the next
+    /// sender number up on recovery (moved to the journal end when the
+    /// sender number is deliberately set below one already stored).
+    pub floor: u64,
 }
 
 impl SeqState {
@@ -235,15 +240,16 @@ impl SeqState {
         b[16..24].copy_from_slice(&self.creation.to_le_bytes());
         b[24..32].copy_from_slice(&self.next_sender.to_le_bytes());
         b[32..40].copy_from_slice(&self.next_target.to_le_bytes());
-        let crc = crc32c::crc32c(&b[0..40]);
-        b[40..44].copy_from_slice(&crc.to_le_bytes());
+        b[40..48].copy_from_slice(&self.floor.to_le_bytes());
+        let crc = crc32c::crc32c(&b[0..48]);
+        b[48..52].copy_from_slice(&crc.to_le_bytes());
         b
     }
 
     /// `(counter, state)` of a valid slot.
     pub(crate) fn decode(b: &[u8]) -> Option<(u64, Self)> {
         let b = b.get(..SLOT_LEN)?;
-        if crc32c::crc32c(&b[0..40]) != le32(b, 40) || le64(b, 0) == 0 {
+        if crc32c::crc32c(&b[0..48]) != le32(b, 48) || le64(b, 0) == 0 {
             return None;
         }
         let state = Self {
@@ -251,6 +257,7 @@ impl SeqState {
             creation: le64(b, 16) as i64,
             next_sender: le64(b, 24),
             next_target: le64(b, 32),
+            floor: le64(b, 40),
         };
         (state.next_sender != 0 && state.next_target != 0).then_some((le64(b, 0), state))
     }
@@ -318,6 +325,7 @@ mod tests {
             creation: 42,
             next_sender: 7,
             next_target: 9,
+            floor: 1234,
         };
         let image = seq_file_image(&s);
         assert_eq!(newest_slot(&image), Ok((0, 1, s)));

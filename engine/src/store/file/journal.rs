@@ -14,7 +14,7 @@ use crate::store::index::SeqIndex;
 use crate::store::{StoreError, StoreResult};
 
 /// How far ahead of the write position pages are faulted in writable.
-const PREFAULT_AHEAD: usize = 4 << 20;
+const PREFAULT_AHEAD: usize = 2 << 20;
 /// Most bytes faulted in per `prepare` call (about 0.1 ms of work).
 const PREFAULT_STEP: usize = 256 << 10;
 
@@ -26,6 +26,8 @@ pub(crate) struct Journal {
     map: Region,
     header: JournalHeader,
     segment: usize,
+    /// Largest journal size (`max_journal_bytes`).
+    limit: usize,
     prefault: bool,
     /// Pages before this offset have been faulted in writable.
     faulted: usize,
@@ -73,7 +75,7 @@ impl Journal {
     pub(crate) fn open(
         path: &Path,
         default_segment: usize,
-        capacity: usize,
+        limit: usize,
         prefault: bool,
         index: &mut SeqIndex,
     ) -> StoreResult<Opened> {
@@ -105,8 +107,11 @@ impl Journal {
             preallocate(&file, len as u64, (target - len) as u64)
                 .map_err(|e| io("fallocate", e))?;
         }
-        let capacity = capacity.max(target).div_ceil(segment) * segment;
-        let mut map = Region::reserve(capacity).map_err(|e| io("mmap", e))?;
+        // Address space grows by doubling (see `grow`), so many sessions
+        // per process do not exhaust it up front.
+        let limit = limit.max(target);
+        let reserve = (target * 4).min(limit).div_ceil(segment) * segment;
+        let mut map = Region::reserve(reserve).map_err(|e| io("mmap", e))?;
         map.map_next(&file, target, true)
             .map_err(|e| io("mmap", e))?;
 
@@ -152,6 +157,7 @@ impl Journal {
             map,
             header,
             segment,
+            limit,
             prefault,
             faulted: 0,
             pos,
@@ -200,8 +206,7 @@ impl Journal {
     /// map, or pages ahead to fault in.
     pub(crate) fn maintenance_due(&self) -> bool {
         let mapped = self.map.mapped();
-        let grow =
-            mapped - self.pos < self.segment / 4 && mapped + self.segment <= self.map.capacity();
+        let grow = mapped - self.pos < self.segment / 4 && mapped + self.segment <= self.limit;
         let fault = self.prefault && self.faulted < (self.pos + PREFAULT_AHEAD / 2).min(mapped);
         grow || fault
     }
@@ -238,11 +243,14 @@ impl Journal {
     fn grow(&mut self, end: usize) -> StoreResult<()> {
         while self.map.mapped() < end {
             let at = self.map.mapped();
-            if at + self.segment > self.map.capacity() {
+            if at + self.segment > self.limit {
                 return Err(StoreError::JournalFull {
                     path: self.path.clone(),
-                    limit: self.map.capacity() as u64,
+                    limit: self.limit as u64,
                 });
+            }
+            if at + self.segment > self.map.capacity() {
+                self.move_to_larger_region(at + self.segment)?;
             }
             preallocate(&self.file, at as u64, self.segment as u64)
                 .map_err(|e| StoreError::io("fallocate", &self.path, e))?;
@@ -253,12 +261,31 @@ impl Journal {
         Ok(())
     }
 
+    /// Maps the journal into a fresh reservation of at least `need` bytes
+    /// (double the old one, up to the limit). Rare: log2 of the growth.
+    #[cold]
+    fn move_to_larger_region(&mut self, need: usize) -> StoreResult<()> {
+        let cap = (self.map.capacity() * 2)
+            .max(need)
+            .min(self.limit.max(need))
+            .div_ceil(self.segment)
+            * self.segment;
+        let io = |e| StoreError::io("mmap", &self.path, e);
+        let mut map = Region::reserve(cap).map_err(io)?;
+        map.map_next(&self.file, self.map.mapped(), true)
+            .map_err(io)?;
+        self.map = map;
+        self.faulted = 0;
+        while self.prefault_step() {}
+        Ok(())
+    }
+
     /// Bounded upkeep off the hot path (from `sync`): maps the next
     /// segment when less than a quarter of the mapped space is left, and
     /// faults in the next pages ahead of the write position.
     pub(crate) fn prepare(&mut self) -> StoreResult<()> {
         let left = self.map.mapped() - self.pos;
-        if left < self.segment / 4 && self.map.mapped() + self.segment <= self.map.capacity() {
+        if left < self.segment / 4 && self.map.mapped() + self.segment <= self.limit {
             self.grow(self.map.mapped() + 1)?;
         }
         self.prefault_step();

@@ -16,7 +16,10 @@
 //!
 //! On open the next sender sequence number is raised past the highest one
 //! in the journal, so a crash can never make the engine reuse a sequence
-//! number it already stored.
+//! number it already stored. Setting it deliberately *below* a stored one
+//! (`set_next_sender_seq`, e.g. from `ringfix store set-seq`) records a
+//! floor (the journal end) in the seqnum file: only records after the floor
+//! count from then on, so the lower number persists.
 //!
 //! Durability: `append` and sequence number updates are stores into shared
 //! mappings, so they are in the page cache when they return and survive a
@@ -205,15 +208,19 @@ pub struct FileStoreOptions {
     pub fsync: FsyncPolicy,
     /// Journal growth step in bytes (rounded up to the page size). Each
     /// segment is fallocated and mapped when needed or, from `sync`, ahead
-    /// of need. Default 64 MiB.
+    /// of need. Default 16 MiB (fallocated per session: lower it for
+    /// acceptors with thousands of sessions).
     pub segment_bytes: usize,
-    /// Largest journal size (address space reserved up front). Default 1 TiB.
+    /// Largest journal size; appends beyond it fail with
+    /// [`StoreError::JournalFull`]. Default 1 TiB. (Address space is
+    /// reserved in doubling steps, not all up front.)
     pub max_journal_bytes: usize,
     /// Keep the replaced journal on reset as `<prefix>.journal.<gen>`
     /// instead of deleting it. Default false (QuickFIX deletes).
     pub archive_on_reset: bool,
-    /// Fault in mapped pages writable ahead of use (MADV_POPULATE_WRITE)
-    /// so appends take no page faults. Default true.
+    /// Fault in mapped pages writable ahead of use (MADV_POPULATE_WRITE,
+    /// a 2 MiB window after the write position, advanced by `sync`) so
+    /// appends take no page faults. Default true.
     pub prefault: bool,
 }
 
@@ -221,7 +228,7 @@ impl Default for FileStoreOptions {
     fn default() -> Self {
         Self {
             fsync: FsyncPolicy::Never,
-            segment_bytes: 64 << 20,
+            segment_bytes: 16 << 20,
             max_journal_bytes: 1 << 40,
             archive_on_reset: false,
             prefault: true,

@@ -57,13 +57,15 @@ impl StoreReader {
                     creation: h.creation,
                     next_sender: 1,
                     next_target: 1,
+                    floor: 0,
                 };
             } else if h.generation < state.generation {
                 reader.index.clear();
             }
         }
-        if reader.index.max_seq() >= state.next_sender {
-            state.next_sender = reader.index.max_seq() + 1;
+        let epoch_max = reader.index.max_seq_from(state.floor);
+        if epoch_max >= state.next_sender {
+            state.next_sender = epoch_max + 1;
         }
         reader.state = state;
         Ok(reader)

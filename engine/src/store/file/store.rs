@@ -9,10 +9,18 @@ use super::{lock, sync_dir, FileStoreOptions, StoreFiles};
 use crate::store::index::SeqIndex;
 use crate::store::{range_end, FsyncPolicy, MessageStore, StoreError, StoreResult, UtcTimestamp};
 
+/// Wait before retrying failed upkeep (1 s).
+const UPKEEP_RETRY_NANOS: i64 = 1_000_000_000;
+
 /// Index entries kept free by `sync` so appends never grow the index.
 const INDEX_AHEAD: usize = 1 << 16;
 
 /// Journal + seqnum file store for one session, holding its lock.
+///
+/// `sync(now)` also does bounded upkeep (next segment fallocated and
+/// mapped, pages ahead faulted in); a failure there (e.g. disk full while
+/// preallocating) is returned from `sync` as an early warning, while
+/// appends keep working until the space already mapped is used.
 #[derive(Debug)]
 pub struct FileStore {
     files: StoreFiles,
@@ -20,12 +28,17 @@ pub struct FileStore {
     seq: SeqFile,
     journal: Journal,
     index: SeqIndex,
+    /// Highest sequence number stored at or after the state's floor: the
+    /// next sender number recovery guarantees.
+    epoch_max: u64,
     /// Seqnum changes not yet forced to disk (group commit).
     seq_dirty: bool,
     /// When group commit last forced data to disk.
     last_sync: i64,
     /// `now` of the latest `sync` call.
     last_now: i64,
+    /// No upkeep before this time (set after an upkeep failure).
+    upkeep_after: i64,
     _lock: File,
 }
 
@@ -42,16 +55,23 @@ impl FileStore {
         std::fs::create_dir_all(files.dir())
             .map_err(|e| StoreError::io("mkdir", files.dir(), e))?;
         let lock = lock(&files)?;
-        let (seq, journal, index) = load(&files, &options, now)?;
+        let Loaded {
+            seq,
+            journal,
+            index,
+            epoch_max,
+        } = load(&files, &options, now)?;
         Ok(Self {
             files,
             options,
             seq,
             journal,
             index,
+            epoch_max,
             seq_dirty: false,
             last_sync: i64::MIN,
             last_now: i64::MIN,
+            upkeep_after: i64::MIN,
             _lock: lock,
         })
     }
@@ -112,11 +132,7 @@ impl FileStore {
 }
 
 /// Opens both data files, reconciling them (generation, sequence numbers).
-fn load(
-    files: &StoreFiles,
-    options: &FileStoreOptions,
-    now: UtcTimestamp,
-) -> StoreResult<(SeqFile, Journal, SeqIndex)> {
+fn load(files: &StoreFiles, options: &FileStoreOptions, now: UtcTimestamp) -> StoreResult<Loaded> {
     let seq_path = files.seqnums();
     let journal_path = files.journal();
     let have_seq = seq_path.exists();
@@ -137,6 +153,7 @@ fn load(
             creation: now.as_nanos(),
             next_sender: 1,
             next_target: 1,
+            floor: 0,
         };
         Journal::create(&journal_path, &header_for(&state, options), None)?;
         SeqFile::create(&seq_path, &state)?;
@@ -155,6 +172,7 @@ fn load(
             creation: js.creation,
             next_sender: 1,
             next_target: 1,
+            floor: 0,
         };
         seq.write(state);
     } else if js.generation < state.generation {
@@ -166,11 +184,30 @@ fn load(
         index.clear();
         journal = open_journal(files, options, &seq, &mut index)?;
     }
-    if index.max_seq() >= state.next_sender {
-        state.next_sender = index.max_seq() + 1;
+    let used = journal.used();
+    if state.floor > used {
+        state.floor = used;
         seq.write(state);
     }
-    Ok((seq, journal, index))
+    let epoch_max = index.max_seq_from(state.floor);
+    if epoch_max >= state.next_sender {
+        state.next_sender = epoch_max + 1;
+        seq.write(state);
+    }
+    Ok(Loaded {
+        seq,
+        journal,
+        index,
+        epoch_max,
+    })
+}
+
+/// A store's files, opened and reconciled.
+struct Loaded {
+    seq: SeqFile,
+    journal: Journal,
+    index: SeqIndex,
+    epoch_max: u64,
 }
 
 fn header_for(state: &SeqState, options: &FileStoreOptions) -> JournalHeader {
@@ -228,10 +265,16 @@ impl MessageStore for FileStore {
         if seq == 0 {
             return Err(StoreError::ZeroSeq);
         }
-        let state = SeqState {
+        let mut state = SeqState {
             next_sender: seq,
             ..*self.seq.state()
         };
+        if seq <= self.epoch_max {
+            // Deliberately below what is stored (set-seq): stored numbers
+            // before here no longer hold the sender number up on recovery.
+            state.floor = self.journal.used();
+            self.epoch_max = 0;
+        }
         self.set_state(state)
     }
 
@@ -253,6 +296,7 @@ impl MessageStore for FileStore {
         }
         let off = self.journal.append(seq, bytes)?;
         self.index.insert(seq, off as u64);
+        self.epoch_max = self.epoch_max.max(seq);
         if self.options.fsync == FsyncPolicy::Always {
             self.journal.sync()?;
         }
@@ -280,6 +324,7 @@ impl MessageStore for FileStore {
             creation: now.as_nanos(),
             next_sender: 1,
             next_target: 1,
+            floor: 0,
         };
         let archive = self
             .options
@@ -311,6 +356,7 @@ impl MessageStore for FileStore {
         };
         self.journal = journal;
         self.index = index;
+        self.epoch_max = 0;
         self.seq.write(state);
         self.seq.sync()?;
         self.seq_dirty = false;
@@ -318,10 +364,11 @@ impl MessageStore for FileStore {
     }
 
     fn refresh(&mut self) -> StoreResult<()> {
-        let (seq, journal, index) = load(&self.files, &self.options, self.creation_time())?;
-        self.seq = seq;
-        self.journal = journal;
-        self.index = index;
+        let loaded = load(&self.files, &self.options, self.creation_time())?;
+        self.seq = loaded.seq;
+        self.journal = loaded.journal;
+        self.index = loaded.index;
+        self.epoch_max = loaded.epoch_max;
         Ok(())
     }
 
@@ -333,16 +380,23 @@ impl MessageStore for FileStore {
         self.last_now = now.as_nanos();
         if let Some(deadline) = self.group_commit_deadline() {
             if now >= deadline {
+                // Retried one interval later on failure, not in a spin.
+                self.last_sync = now.as_nanos();
                 self.journal.sync()?;
                 if self.seq_dirty {
                     self.seq.sync()?;
                     self.seq_dirty = false;
                 }
-                self.last_sync = now.as_nanos();
             }
         }
         self.index.reserve_ahead(INDEX_AHEAD);
-        self.journal.prepare()
+        if now.as_nanos() >= self.upkeep_after {
+            if let Err(e) = self.journal.prepare() {
+                self.upkeep_after = now.as_nanos().saturating_add(UPKEEP_RETRY_NANOS);
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     /// Group commit deadline, or "now" (the last `sync` time) while
@@ -351,7 +405,7 @@ impl MessageStore for FileStore {
         let upkeep = self
             .journal
             .maintenance_due()
-            .then(|| UtcTimestamp::from_nanos(self.last_now));
+            .then(|| UtcTimestamp::from_nanos(self.last_now.max(self.upkeep_after)));
         match (upkeep, self.group_commit_deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

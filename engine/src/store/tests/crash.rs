@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::contract::{collect, msg, ts};
 use super::file::{files, open, opts};
-use crate::store::{FileStore, MessageStore, StoreError, StoreFiles, StoreReader};
+use crate::store::{is_locked, FileStore, MessageStore, StoreError, StoreFiles, StoreReader};
 
 /// A store with records of varied sizes; returns (journal bytes in use,
 /// seqnum file bytes, record spans `(seq, offset, end_of_body)`).
@@ -247,6 +247,14 @@ fn survives_kill_9() {
                 acked.push(n.parse::<u64>().unwrap());
                 this_round += 1;
                 if this_round == 400 + round * 150 {
+                    // The running child owns the store: a second process
+                    // is refused.
+                    let f = StoreFiles::with_prefix(dir.path(), "KILL9");
+                    assert!(is_locked(&f).unwrap());
+                    assert!(matches!(
+                        FileStore::open(f, opts(), ts(1)),
+                        Err(StoreError::Locked { .. })
+                    ));
                     child.kill().unwrap(); // SIGKILL, mid-loop
                     break;
                 }
@@ -254,6 +262,7 @@ fn survives_kill_9() {
         }
         child.wait().unwrap();
         let f = StoreFiles::with_prefix(dir.path(), "KILL9");
+        assert!(!is_locked(&f).unwrap(), "lock dies with the process");
         let store = FileStore::open(f, opts(), ts(1)).unwrap();
         let stored: std::collections::HashMap<u64, Vec<u8>> =
             collect(&store, 1, 0).into_iter().collect();
@@ -265,4 +274,77 @@ fn survives_kill_9() {
     // Never reused across crashes (a stored but unacknowledged one may be
     // skipped: it is in the journal, so recovery moves past it).
     assert!(acked.windows(2).all(|w| w[1] > w[0]), "seqnums reused");
+}
+
+const FSIZE_ENV: &str = "RINGFIX_STORE_FSIZE_DIR";
+
+/// Child half of `real_write_failure_is_typed`: with RLIMIT_FSIZE the
+/// kernel refuses to extend the journal (EFBIG), a real syscall failure.
+#[test]
+fn fsize_child() {
+    let Some(dir) = std::env::var_os(FSIZE_ENV) else {
+        return;
+    };
+    let limit = libc::rlimit {
+        rlim_cur: 64 << 10,
+        rlim_max: 64 << 10,
+    };
+    // SAFETY: plain syscalls in a child process that does nothing else;
+    // SIGXFSZ ignored so the failing call returns EFBIG instead of killing.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0);
+    }
+    let f = StoreFiles::with_prefix(dir, "FSIZE");
+    let mut store = FileStore::open(f.clone(), opts(), ts(1)).unwrap();
+    let mut seq = 1;
+    let err = loop {
+        match store.append(seq, &msg(seq)) {
+            Ok(()) => {
+                store.incr_next_sender_seq().unwrap();
+                seq += 1;
+            }
+            Err(e) => break e,
+        }
+    };
+    match &err {
+        StoreError::Io { op, source, .. } => {
+            assert_eq!(*op, "fallocate");
+            assert_eq!(source.raw_os_error(), Some(libc::EFBIG));
+        }
+        other => panic!("expected Io, got {other:?}"),
+    }
+    assert_eq!(
+        store.next_sender_seq(),
+        seq,
+        "failed append consumed nothing"
+    );
+    drop(store);
+    let store = FileStore::open(f, opts(), ts(1)).unwrap();
+    assert_eq!(seqs(&store).len() as u64, seq - 1);
+    println!("FSIZE-OK {}", seq - 1);
+}
+
+#[test]
+fn real_write_failure_is_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "store::tests::crash::fsize_child", "--nocapture"])
+        .env(FSIZE_ENV, dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stored: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("FSIZE-OK "))
+        .expect("child ran")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(stored > 100, "{stored}");
 }

@@ -43,3 +43,15 @@ fn boxed_failing_store_keeps_handle() {
     assert!(boxed.append(1, b"x").is_err());
     boxed.append(1, b"x").unwrap();
 }
+
+#[test]
+fn wraps_a_boxed_store() {
+    let boxed: Box<dyn MessageStore> = Box::new(MemoryStore::new(ts(1)));
+    let mut store = FailingStore::new(boxed);
+    let faults = store.handle();
+    store.append(1, &msg(1)).unwrap();
+    faults.fail_next_append();
+    assert!(store.append(2, &msg(2)).is_err());
+    assert_eq!(collect(&store, 1, 0).len(), 1);
+    assert_eq!(store.inner().creation_time(), ts(1));
+}

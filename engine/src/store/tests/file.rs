@@ -42,7 +42,7 @@ fn file_store_contract_default_options() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = FileStore::open(files(&dir), FileStoreOptions::default(), ts(100)).unwrap();
     check_contract(&mut store);
-    assert_eq!(store.journal_allocated(), 64 << 20);
+    assert_eq!(store.journal_allocated(), 16 << 20);
 }
 
 #[test]
@@ -79,6 +79,26 @@ fn reopen_keeps_everything() {
 }
 
 #[test]
+fn journal_moves_to_larger_regions_as_it_grows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    // 16 KiB reserved at first; this needs several doublings.
+    for seq in 1..=3000 {
+        store.append(seq, &msg(seq)).unwrap();
+        if seq % 500 == 0 {
+            // Everything stays readable across each move.
+            assert_eq!(collect(&store, 1, 0).len() as u64, seq);
+        }
+    }
+    assert!(store.journal_allocated() > 128 << 10);
+    let got = collect(&store, 2990, 0);
+    assert_eq!(got.len(), 11);
+    assert_eq!(got[0], (2990, msg(2990)));
+    drop(store);
+    assert_eq!(collect(&open(&dir), 1, 0).len(), 3000);
+}
+
+#[test]
 fn messages_larger_than_a_segment() {
     let dir = tempfile::tempdir().unwrap();
     let big: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
@@ -106,6 +126,33 @@ fn sender_seq_never_below_stored() {
         assert_eq!(store.next_sender_seq(), 1);
     }
     assert_eq!(open(&dir).next_sender_seq(), 6);
+}
+
+#[test]
+fn lowering_the_sender_seq_persists() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut store = open(&dir);
+        for seq in 1..=10 {
+            store.append(seq, &msg(seq)).unwrap();
+            store.incr_next_sender_seq().unwrap();
+        }
+        store.set_next_sender_seq(3).unwrap(); // e.g. `ringfix store set-seq`
+    }
+    let mut store = open(&dir);
+    assert_eq!(store.next_sender_seq(), 3, "deliberate set-seq kept");
+    assert_eq!(StoreReader::open(files(&dir)).unwrap().next_sender_seq(), 3);
+    // Still crash safe after it: stored but not counted -> raised.
+    store.append(3, &msg(3)).unwrap();
+    store.append(4, &msg(4)).unwrap();
+    drop(store);
+    let mut store = open(&dir);
+    assert_eq!(store.next_sender_seq(), 5);
+    // Raising never moves the floor: stored numbers still count.
+    store.set_next_sender_seq(20).unwrap();
+    store.append(20, &msg(20)).unwrap();
+    drop(store);
+    assert_eq!(open(&dir).next_sender_seq(), 21);
 }
 
 #[test]

@@ -5,3 +5,4 @@ mod contract;
 mod crash;
 mod failing;
 mod file;
+mod quickfix;
