@@ -14,10 +14,13 @@ struct Cli {
 enum Command {
     /// Decode FIX messages from a capture (pcap/pcapng), a FIX log or a raw stream.
     Decode(ringfix::decode::cli::DecodeArgs),
+    /// Inspect and repair session stores: show, set-seq, reset, dump.
+    Store(ringfix::store_cmd::StoreArgs),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Decode(args) => ringfix::decode::cli::run(&args),
+        Command::Store(args) => ringfix::store_cmd::run(&args),
     }
 }
