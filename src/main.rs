@@ -16,11 +16,14 @@ enum Command {
     Decode(ringfix::decode::cli::DecodeArgs),
     /// Inspect and repair session stores: show, set-seq, reset, dump.
     Store(ringfix::store_cmd::StoreArgs),
+    /// Live statistics of running engines (per session state, counters, reads).
+    Stats(ringfix::stats_cmd::StatsArgs),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Decode(args) => ringfix::decode::cli::run(&args),
         Command::Store(args) => ringfix::store_cmd::run(&args),
+        Command::Stats(args) => ringfix::stats_cmd::run(&args),
     }
 }

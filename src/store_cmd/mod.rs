@@ -160,3 +160,8 @@ pub fn run(args: &StoreArgs) -> ExitCode {
 pub(crate) fn rfc3339(nanos: i64, digits: u8) -> String {
     crate::decode::Timestamp::from_nanos(nanos, digits).to_string()
 }
+
+/// [`rfc3339`] of a [`UtcTimestamp`](ringfix_codec::UtcTimestamp).
+pub(crate) fn rfc3339_ts(t: ringfix_codec::UtcTimestamp, digits: u8) -> String {
+    rfc3339(t.as_nanos(), digits)
+}
