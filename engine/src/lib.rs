@@ -7,6 +7,7 @@
 pub mod apps;
 pub mod config;
 pub mod reactor;
+pub mod runtime;
 pub mod session;
 pub mod stats;
 pub mod store;
