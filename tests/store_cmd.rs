@@ -281,3 +281,57 @@ fn memory_stores_cannot_be_changed() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("FIX.4.4:A->D: memory store"));
 }
+
+#[test]
+fn show_and_dump_read_a_store_while_the_engine_appends() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = single_config(dir.path());
+    let cfg = cfg.to_str().unwrap();
+    // Engine-sized segments: the reader's look past the last record
+    // takes long enough for appends to land meanwhile.
+    let options = ringfix::engine::store::FileStoreOptions {
+        prefault: false,
+        ..Default::default()
+    };
+    let mut engine =
+        ringfix::engine::store::FileStore::open(files(dir.path(), "B"), options, CREATED).unwrap();
+    for seq in 1..=3 {
+        engine.append(seq, &order(seq)).unwrap();
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop2 = Arc::clone(&stop);
+    // The engine appends as fast as it can while the tools look.
+    let writer = std::thread::spawn(move || {
+        let mut seq = 4;
+        while !stop2.load(Ordering::Relaxed) {
+            if seq > 100_000 {
+                // Enough journal; keep holding the store.
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                continue;
+            }
+            engine.append(seq, &order(seq)).unwrap();
+            engine.set_next_sender_seq(seq + 1).unwrap();
+            seq += 1;
+        }
+        seq
+    });
+    let mut highest = 0;
+    for _ in 0..8 {
+        let v = show_json(cfg, &[]);
+        let s = &v["sessions"][0];
+        assert_eq!(s["locked"], true);
+        let range = s["seq_range"].as_array().unwrap();
+        assert_eq!(range[0], 1);
+        let hi = range[1].as_u64().unwrap();
+        assert!(hi >= highest && hi >= 3);
+        highest = hi;
+        let o = ringfix(&["store", "dump", "--config", cfg, "--from", "2", "--to", "3"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(stdout(&o).lines().count(), 2);
+    }
+    stop.store(true, Ordering::Relaxed);
+    let written = writer.join().unwrap();
+    assert!(written > 4, "the writer ran");
+}

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use ringfix::codec::UtcTimestamp;
-use ringfix::engine::store::{FileStore, FileStoreOptions, MessageStore, StoreFiles, StoreId};
+use ringfix::engine::store::{
+    FileStore, FileStoreOptions, MessageStore, StoreError, StoreFiles, StoreId,
+};
 
 /// A FIX message with BeginString, BodyLength and CheckSum around `body`
 /// (`|` for SOH).
@@ -68,7 +70,17 @@ pub fn open(dir: &Path, target: &str) -> FileStore {
         prefault: false,
         ..FileStoreOptions::default()
     };
-    FileStore::open(files(dir, target), options, CREATED).unwrap()
+    // Another test's fork (before its exec) can briefly share the lock of
+    // a store this test just closed.
+    let start = std::time::Instant::now();
+    loop {
+        match FileStore::open(files(dir, target), options.clone(), CREATED) {
+            Err(StoreError::Locked { .. }) if start.elapsed().as_secs() < 2 => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            r => return r.unwrap(),
+        }
+    }
 }
 
 /// A->`target` with messages `1..=n` stored, next sender n+1, next target `t`.
