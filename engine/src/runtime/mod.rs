@@ -29,6 +29,7 @@ mod build;
 mod conn;
 mod core;
 mod log;
+mod stats;
 mod store;
 mod supervisor;
 
@@ -148,6 +149,8 @@ pub struct Runtime {
     sessions: Vec<(SessionId, Arc<Counters>)>,
     thread: Option<JoinHandle<Exit>>,
     exit: Exit,
+    /// Live statistics page, removed when the runtime is dropped.
+    stats: Option<crate::stats::StatsPublisher>,
 }
 
 impl Runtime {
@@ -161,6 +164,7 @@ impl Runtime {
             sessions: started.sessions,
             thread: Some(started.thread),
             exit: Exit::Clean,
+            stats: started.stats,
         })
     }
 
@@ -168,6 +172,12 @@ impl Runtime {
     /// free port: this tells which).
     pub fn listen_addrs(&self) -> &[SocketAddr] {
         &self.listen
+    }
+
+    /// The live statistics page `ringfix stats` reads, if it could be
+    /// created (`ringfix_engine::stats`).
+    pub fn stats_page(&self) -> Option<&std::path::Path> {
+        self.stats.as_ref().map(|p| p.path())
     }
 
     /// A handle to stop the runtime from another thread.
