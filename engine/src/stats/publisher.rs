@@ -110,6 +110,7 @@ impl StatsPublisher {
             slot: idx,
             values: SessionCounters::new(now),
             dirty: false,
+            poss_dup: classify::poss_dup_finder(),
         })
     }
 }
@@ -143,6 +144,7 @@ pub struct SessionStats {
     slot: usize,
     values: SessionCounters,
     dirty: bool,
+    poss_dup: classify::PossDupFinder,
 }
 
 impl SessionStats {
@@ -157,7 +159,7 @@ impl SessionStats {
         v.messages_in += 1;
         v.bytes_in += msg.len() as u64;
         v.last_inbound = Some(now);
-        if let Some(k) = classify::first(msg) {
+        if let Some(k) = classify::first(msg, None) {
             v.resend_requests_in += u64::from(k.resend_request);
             v.rejects_in += u64::from(k.reject);
         }
@@ -174,7 +176,7 @@ impl SessionStats {
         v.bytes_out += bytes.len() as u64;
         v.last_outbound = Some(now);
         let mut rest = bytes;
-        while let Some(k) = classify::first(rest) {
+        while let Some(k) = classify::first(rest, Some(&self.poss_dup)) {
             v.messages_out += 1;
             v.resend_requests_out += u64::from(k.resend_request);
             v.rejects_out += u64::from(k.reject);
