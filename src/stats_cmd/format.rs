@@ -37,7 +37,7 @@ fn session_json(s: &SessionSnapshot, now: i64) -> Value {
         "session": s.id,
         "state": c.state.name(),
         "state_since": ts(c.state_since, 9),
-        "time_in_state_ms": ms(now - c.state_since.as_nanos()),
+        "time_in_state_ms": ms(now.saturating_sub(c.state_since.as_nanos())),
         "next_sender_seq": c.next_sender_seq,
         "next_target_seq": c.next_target_seq,
         "messages_in": c.messages_in,
@@ -53,7 +53,7 @@ fn session_json(s: &SessionSnapshot, now: i64) -> Value {
         "last_outbound": opt_ts(c.last_outbound),
         "reads_in_flight": c.reads_in_flight,
         "read_deadline": opt_ts(c.read_deadline),
-        "read_deadline_in_ms": c.read_deadline.map(|d| ms(d.as_nanos() - now)),
+        "read_deadline_in_ms": c.read_deadline.map(|d| ms(d.as_nanos().saturating_sub(now))),
         "connections": c.connections,
         "updated_at": ts(c.updated_at, 9),
     })
@@ -76,7 +76,13 @@ fn duration(nanos: i64) -> String {
 fn when(t: Option<UtcTimestamp>, now: i64) -> String {
     t.map_or_else(
         || "never".to_owned(),
-        |t| format!("{} ({} ago)", ts(t, 3), duration(now - t.as_nanos())),
+        |t| {
+            format!(
+                "{} ({} ago)",
+                ts(t, 3),
+                duration(now.saturating_sub(t.as_nanos()))
+            )
+        },
     )
 }
 
@@ -101,7 +107,7 @@ pub(crate) fn text(engines: &[EngineSnapshot], now: i64) -> String {
                 "{}  {} for {}\n",
                 x.id,
                 c.state.name(),
-                duration(now - c.state_since.as_nanos())
+                duration(now.saturating_sub(c.state_since.as_nanos()))
             ));
             s.push_str(&format!(
                 "  seq        next sender {}, next target {}\n",
@@ -125,7 +131,7 @@ pub(crate) fn text(engines: &[EngineSnapshot], now: i64) -> String {
                 format!(
                     ", deadline {} (in {})",
                     ts(d, 3),
-                    duration(d.as_nanos() - now)
+                    duration(d.as_nanos().saturating_sub(now))
                 )
             });
             s.push_str(&format!(
