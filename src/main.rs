@@ -12,7 +12,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Decode FIX messages from a capture (pcap/pcapng), a FIX log or a raw stream.
+    /// Decode FIX messages from a capture (pcap/pcapng), a FIX log, a raw stream or a store journal.
     Decode(ringfix::decode::cli::DecodeArgs),
     /// Run the acceptor sessions of a QuickFIX-style configuration.
     Acceptor(ringfix::run::acceptor::AcceptorArgs),

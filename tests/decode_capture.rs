@@ -85,6 +85,20 @@ fn linux_cooked_v1_and_v2() {
 }
 
 #[test]
+fn bsd_loopback_and_raw_ip() {
+    for link in [Link::Null, Link::Raw] {
+        for (client, server) in [
+            ("127.0.0.1:40000", "127.0.0.1:9878"),
+            ("[::1]:40000", "[::1]:9878"),
+        ] {
+            let c = session(link, client, server);
+            let (_, msgs, probs) = decode(pcap(link.linktype(), false, &c.pkts));
+            check_session(&c, &msgs, &probs);
+        }
+    }
+}
+
+#[test]
 fn vlan_tagged_frames() {
     for link in [Link::Vlan, Link::QinQ] {
         let c = session(link, "10.1.1.1:1234", "10.1.1.2:4321");
@@ -332,4 +346,121 @@ fn hole_acknowledged_by_the_peer_is_skipped_without_waiting() {
     assert_eq!(msgs[2].src, Some(server));
     assert_eq!(probs.len(), 1, "{probs:?}");
     assert_eq!(probs[0].at, Position::Packet(5));
+}
+
+#[test]
+fn fin_ends_a_direction_and_later_retransmissions_are_ignored() {
+    for rst in [false, true] {
+        let mut c = Conv::new(Link::Ethernet, "10.0.0.1:40000", "10.0.0.2:9878");
+        c.handshake();
+        let seq = c.seq[0];
+        c.send(true, &order(1));
+        let o = order(2);
+        c.close(true, &o[..40], rst); // ends mid-message
+        c.segment_at(true, seq, &order(1)); // retransmitted after the FIN
+        c.send(false, &fix("35=5|34=9"));
+        let (_, msgs, probs) = decode(pcap(1, false, &c.pkts));
+        assert_eq!(msgs.len(), 2);
+        assert_eq!(msgs[0].bytes, order(1));
+        assert_eq!(msgs[1].src, Some(c.server));
+        assert_eq!(probs.len(), 1, "{probs:?}");
+        // Reported when the stream ended, not at the end of the capture.
+        assert_eq!(probs[0].at, Position::Packet(4));
+        assert!(probs[0].what.contains("incomplete message"), "{probs:?}");
+    }
+}
+
+#[test]
+fn pcapng_with_two_interfaces_and_an_undeclared_one() {
+    let a = session(Link::Ethernet, "10.0.0.1:40000", "10.0.0.2:9878");
+    let b = session(Link::Sll2, "10.9.0.1:50000", "10.9.0.2:9879");
+    let mut pkts = Vec::new();
+    for (pa, pb) in a.pkts.iter().zip(&b.pkts) {
+        pkts.push((0, pa.clone()));
+        pkts.push((1, pb.clone()));
+    }
+    pkts.insert(3, (5, a.pkts[0].clone()));
+    let (format, msgs, probs) = decode(pcapng_multi(&[(1, 6), (276, 9)], &pkts));
+    assert_eq!(format, Format::PcapNg);
+    assert_eq!(msgs.len(), 8);
+    let from_b: Vec<_> = msgs.iter().filter(|m| m.src == Some(b.client)).collect();
+    assert_eq!(from_b.len(), 3);
+    assert_eq!(from_b[0].ts.unwrap().digits(), 9);
+    assert_eq!(probs.len(), 1, "{probs:?}");
+    assert_eq!(probs[0].at, Position::Packet(4));
+    assert!(probs[0].what.contains("undeclared pcapng interface 5"));
+}
+
+#[test]
+fn other_traffic_is_ignored_and_fragments_are_reported() {
+    let mut c = Conv::new(Link::Ethernet, "10.0.0.1:40000", "10.0.0.2:9878");
+    c.handshake();
+    c.send(true, &order(1));
+    let mut udp = Vec::new();
+    etherparse::PacketBuilder::ipv4([10, 0, 0, 1], [10, 0, 0, 9], 64)
+        .udp(5353, 5353)
+        .write(&mut udp, b"8=FIX.4.4 in a datagram")
+        .unwrap();
+    c.pkts.push(Pkt::new(T0 + 50, frame(Link::Ethernet, &udp)));
+    let mut arp = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x06];
+    arp.extend_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
+    arp.extend_from_slice(&[0; 20]);
+    c.pkts.push(Pkt::new(T0 + 60, arp));
+    let mut frag = ip_packet(c.client, c.server, c.seq[0], false, &order(2));
+    frag[6] |= 0x20; // more fragments
+    c.pkts.push(Pkt::new(T0 + 70, frame(Link::Ethernet, &frag)));
+    let (_, msgs, probs) = decode(pcap(1, false, &c.pkts));
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(probs.len(), 1, "{probs:?}");
+    assert_eq!(probs[0].at, Position::Packet(6));
+    assert!(probs[0].what.contains("fragmented"), "{probs:?}");
+}
+
+#[test]
+fn messages_carry_their_connection() {
+    let mut c = session(Link::Ethernet, "10.0.0.1:40000", "10.0.0.2:9878");
+    let first = c.pkts.len();
+    // Reconnection on the same addresses.
+    c.seq = [777_000, 888_000];
+    c.handshake();
+    c.send(true, &logon());
+    let other = session(Link::Ethernet, "10.0.0.3:40001", "10.0.0.2:9878");
+    let mut pkts = c.pkts.clone();
+    pkts.extend(other.pkts.iter().cloned());
+    let (_, msgs, probs) = decode(pcap(1, false, &pkts));
+    assert!(probs.is_empty(), "{probs:?}");
+    let ids: Vec<u64> = msgs.iter().map(|m| m.connection.unwrap().id).collect();
+    assert_eq!(ids, [1, 1, 1, 1, 2, 3, 3, 3, 3]);
+    assert!(msgs.iter().all(|m| {
+        let conn = m.connection.unwrap();
+        conn.client == Some(if conn.id == 3 { other.client } else { c.client })
+    }));
+    assert!(first > 0);
+    // Without the handshake the client is unknown.
+    let mut mid = Conv::new(Link::Ethernet, "10.0.0.1:40000", "10.0.0.2:9878");
+    mid.send(true, &order(1));
+    let (_, msgs, _) = decode(pcap(1, false, &mid.pkts));
+    assert_eq!(msgs[0].connection.unwrap().client, None);
+}
+
+#[test]
+fn repeated_complaints_are_summarised() {
+    let c = session(Link::Ethernet, "10.0.0.1:40000", "10.0.0.2:9878");
+    let (_, msgs, probs) = decode(pcap(147, false, &c.pkts));
+    assert!(msgs.is_empty());
+    assert_eq!(probs.len(), 6, "{probs:?}");
+    assert!(probs[..5]
+        .iter()
+        .all(|p| p.what == "unsupported link type 147"));
+    assert_eq!(probs[5].at, Position::Packet(1));
+    assert!(probs[5].what.contains("in 7 packets in all"), "{probs:?}");
+}
+
+#[test]
+fn decoder_can_move_to_another_thread() {
+    fn send<T: Send>(_: &T) {}
+    let d = Decoder::from_reader(Cursor::new(fix("35=0"))).unwrap();
+    send(&d);
+    let n = std::thread::spawn(move || d.count()).join().unwrap();
+    assert_eq!(n, 1);
 }

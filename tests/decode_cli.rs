@@ -115,6 +115,11 @@ fn filters_must_all_match() {
     let out = ringfix(&["decode", p, "--filter", "35=D", "--filter", "54=7"], None);
     assert!(out.status.success());
     assert!(out.stdout.is_empty());
+    let out = ringfix(
+        &["decode", p, "--filter", "MsgType=D", "--filter", "Side=2"],
+        None,
+    );
+    assert_eq!(text(&out.stdout).lines().count(), 1);
     let out = ringfix(&["decode", p, "--filter", "D"], None);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("TAG=VALUE"));
@@ -168,6 +173,13 @@ fn file_log_without_prefixes_and_with_bars() {
     let out = ringfix(&["decode", "-"], Some(&log));
     assert!(out.status.success());
     assert_eq!(text(&out.stdout).lines().count(), 2);
+    let mut crlf = b"20231114-22:13:20.123 : ".to_vec();
+    crlf.extend_from_slice(&fix("35=0|34=1"));
+    crlf.extend_from_slice(b"\r\n");
+    crlf.extend_from_slice(&crlf.clone());
+    let out = ringfix(&["decode", "-"], Some(&crlf));
+    assert_eq!(text(&out.stdout).lines().count(), 2);
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
     let bars: Vec<u8> = log.iter().map(|&b| if b == 1 { b'|' } else { b }).collect();
     let out = ringfix(&["decode", "-", "--json"], Some(&bars));
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -351,5 +363,57 @@ fn malformed_and_overlong_messages_in_a_raw_stream() {
     assert!(
         stderr.contains(&format!("byte {}: garbled message", odd.len())),
         "{stderr}"
+    );
+}
+
+/// Writes `input` to `ringfix decode -` without closing the pipe and
+/// returns the first line printed.
+fn first_line_while_open(input: &[u8]) -> String {
+    use std::io::{BufRead, BufReader};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ringfix"))
+        .args(["decode", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input).unwrap();
+    stdin.flush().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        tx.send(line).unwrap();
+    });
+    let line = rx.recv_timeout(Duration::from_secs(20));
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    line.expect("no output while the pipe is open")
+}
+
+#[test]
+fn live_pipes_are_decoded_as_they_arrive() {
+    let mut c = Conv::new(Link::Sll2, "10.0.0.1:40000", "10.0.0.2:9878");
+    c.handshake();
+    c.send(true, &fix("35=A|34=1|98=0|108=30"));
+    for capture in [pcap(276, true, &c.pkts), pcapng(276, 9, &c.pkts)] {
+        let line = first_line_while_open(&capture);
+        assert!(
+            line.contains("10.0.0.1:40000 -> 10.0.0.2:9878 8=FIX.4.4|"),
+            "{line}"
+        );
+    }
+    let mut log = b"20231114-22:13:20.123 : ".to_vec();
+    log.extend_from_slice(&fix("35=0|34=5"));
+    log.push(b'\n');
+    let line = first_line_while_open(&log);
+    assert!(
+        line.starts_with("2023-11-14T22:13:20.123Z 8=FIX.4.4|"),
+        "{line}"
     );
 }

@@ -114,6 +114,40 @@ proptest! {
     }
 
     #[test]
+    fn logs_in_any_style_decode_every_message(
+        n in 1usize..10,
+        prefix in prop::sample::select(vec!["", "20231114-22:13:20.123 : ", "2023-11-14T22:13:20.123456Z IN "]),
+        crlf in any::<bool>(),
+        bars in any::<bool>(),
+        noise in any::<bool>(),
+    ) {
+        let msgs = messages(n);
+        let mut log = Vec::new();
+        for m in &msgs {
+            log.extend_from_slice(prefix.as_bytes());
+            if bars {
+                log.extend(m.iter().map(|&b| if b == 1 { b'|' } else { b }));
+            } else {
+                log.extend_from_slice(m);
+            }
+            log.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+            if noise {
+                log.extend_from_slice(b"20231114-22:13:20.200 : Session event, no FIX here\n");
+            }
+        }
+        let (got, problems) = decode(log);
+        prop_assert_eq!(problems, 0);
+        prop_assert_eq!(got, msgs);
+    }
+
+    #[test]
+    fn field_splitting_never_panics(bytes in prop::collection::vec(
+        prop::sample::select(vec![b'1', b'9', b'5', b'=', 0x01, b'x']), 0..200)) {
+        let (fields, error) = ringfix::decode::fields::split_fields(&bytes);
+        prop_assert!(error.is_some() || fields.len() <= bytes.len());
+    }
+
+    #[test]
     fn garbage_between_messages_is_skipped(
         junk in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..50), 4),
     ) {

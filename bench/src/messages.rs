@@ -5,35 +5,36 @@ use ringfix_codec::{Decimal, Encoder, TimePrecision, TimestampFormatter, UtcTime
 /// A benchmark case: its name and how to encode it from typed values.
 pub struct Case {
     pub name: &'static str,
-    pub encode: fn(&mut Vec<u8>, &mut TimestampFormatter),
+    pub encode: fn(&mut Vec<u8>, &mut TimestampFormatter, UtcTimestamp),
+    /// SendingTime of the case's body.
+    pub now: &'static [u8],
 }
 
 pub const CASES: &[Case] = &[
     Case {
         name: "nos",
         encode: nos,
+        now: b"20261124-10:00:00.000",
     },
     Case {
         name: "er",
         encode: er,
+        now: b"20231103-09:30:00",
     },
     Case {
         name: "heartbeat",
         encode: heartbeat,
+        now: b"20261124-10:00:00.000",
     },
     Case {
         name: "md",
         encode: md,
+        now: b"20261124-10:00:00.000",
     },
 ];
 
-fn t(text: &[u8]) -> UtcTimestamp {
-    UtcTimestamp::parse(text).unwrap_or_default()
-}
-
 /// `35=D|34=2|49=INIT|52=20261124-10:00:00.000|56=ACC|11=ORD0000000001|21=1|55=MSFT|54=1|60=20261124-10:00:00.000|38=100|40=2|44=123.45|59=0|1=ACCOUNT01|`
-pub fn nos(out: &mut Vec<u8>, f: &mut TimestampFormatter) {
-    let now = t(b"20261124-10:00:00.000");
+pub fn nos(out: &mut Vec<u8>, f: &mut TimestampFormatter, now: UtcTimestamp) {
     let mut e = Encoder::new(out, b"FIX.4.4", b"D");
     e.uint(34, 2)
         .bytes(49, b"INIT")
@@ -53,8 +54,7 @@ pub fn nos(out: &mut Vec<u8>, f: &mut TimestampFormatter) {
 }
 
 /// ExecutionReport with nested parties (270 bytes).
-pub fn er(out: &mut Vec<u8>, f: &mut TimestampFormatter) {
-    let now = t(b"20231103-09:30:00");
+pub fn er(out: &mut Vec<u8>, f: &mut TimestampFormatter, now: UtcTimestamp) {
     let mut e = Encoder::new(out, b"FIX.4.4", b"8");
     e.uint(34, 2)
         .bytes(49, b"Broker")
@@ -88,8 +88,7 @@ pub fn er(out: &mut Vec<u8>, f: &mut TimestampFormatter) {
 }
 
 /// `35=0|34=7|49=INIT|52=20261124-10:00:00.000|56=ACC|`
-pub fn heartbeat(out: &mut Vec<u8>, f: &mut TimestampFormatter) {
-    let now = t(b"20261124-10:00:00.000");
+pub fn heartbeat(out: &mut Vec<u8>, f: &mut TimestampFormatter, now: UtcTimestamp) {
     let mut e = Encoder::new(out, b"FIX.4.4", b"0");
     e.uint(34, 7)
         .bytes(49, b"INIT")
@@ -99,8 +98,7 @@ pub fn heartbeat(out: &mut Vec<u8>, f: &mut TimestampFormatter) {
 }
 
 /// MarketDataIncrementalRefresh with 10 NoMDEntries.
-pub fn md(out: &mut Vec<u8>, f: &mut TimestampFormatter) {
-    let now = t(b"20261124-10:00:00.000");
+pub fn md(out: &mut Vec<u8>, f: &mut TimestampFormatter, now: UtcTimestamp) {
     let mut e = Encoder::new(out, b"FIX.4.4", b"X");
     e.uint(34, 9)
         .bytes(49, b"MDGW")

@@ -27,6 +27,9 @@ pub struct Options {
     /// Only rows whose case contains this text.
     #[arg(long)]
     pub case: Option<String>,
+    /// Only rows of this op.
+    #[arg(long)]
+    pub op: Option<String>,
 }
 
 /// One measured row.
@@ -36,6 +39,14 @@ pub struct Row {
     pub op: &'static str,
     pub ns_per_msg: f64,
     pub bytes: usize,
+}
+
+impl Options {
+    /// Whether the row `case`/`op` is selected.
+    pub fn wants(&self, case: &str, op: &str) -> bool {
+        self.case.as_deref().is_none_or(|c| case.contains(c))
+            && self.op.as_deref().is_none_or(|o| o == op)
+    }
 }
 
 /// Median thread-CPU ns per call of `f` over `opts.runs` runs, each sized to `run_ms`.

@@ -1,7 +1,7 @@
 //! `Decimal`: FIX Price/Qty/Amt values without floating point.
 
 use crate::error::ValueError;
-use crate::itoa::{format_u64, MAX_INT_LEN};
+use crate::itoa::{format_u64, push_small, MAX_INT_LEN};
 use std::fmt;
 
 /// Most digits after the decimal point.
@@ -55,12 +55,20 @@ impl Decimal {
         if digits == 0 {
             return Err(ValueError::Format);
         }
-        if scale > u32::from(MAX_SCALE) || mantissa > i64::MAX as u64 {
+        if scale > u32::from(MAX_SCALE) {
             return Err(ValueError::Overflow);
         }
-        let m = mantissa as i64;
+        let mantissa = if neg {
+            // i64::MIN has no positive counterpart: negate in the unsigned domain.
+            if mantissa > i64::MIN.unsigned_abs() {
+                return Err(ValueError::Overflow);
+            }
+            (mantissa as i64).wrapping_neg()
+        } else {
+            i64::try_from(mantissa).map_err(|_| ValueError::Overflow)?
+        };
         Ok(Decimal {
-            mantissa: if neg { -m } else { m },
+            mantissa,
             scale: scale as u8,
         })
     }
@@ -81,43 +89,27 @@ impl Decimal {
     }
 
     /// Append the FIX form (`-0.05`, `123.45`, `100`) to `out`.
-    #[inline]
+    #[inline(always)]
     pub fn push(self, out: &mut Vec<u8>) {
-        let mut buf = [0u8; MAX_INT_LEN + MAX_SCALE as usize + 2];
-        let n = self.write(&mut buf);
-        out.extend_from_slice(buf.get(..n).unwrap_or_default());
-    }
-
-    /// Write the FIX form into `buf`; returns the length.
-    pub fn write(self, buf: &mut [u8; MAX_INT_LEN + MAX_SCALE as usize + 2]) -> usize {
-        let mut digits = [0u8; MAX_INT_LEN];
-        let start = format_u64(self.mantissa.unsigned_abs(), &mut digits);
-        let digits = digits.get(start..).unwrap_or_default();
-        let scale = usize::from(self.scale.min(MAX_SCALE));
-        let mut n = 0;
-        let mut put = |b: u8| {
-            if let Some(slot) = buf.get_mut(n) {
-                *slot = b;
-                n += 1;
-            }
-        };
+        let mut buf = [0u8; MAX_INT_LEN];
+        let start = format_u64(self.mantissa.unsigned_abs(), &mut buf);
+        let digits = buf.get(start..).unwrap_or_default();
+        let scale = usize::from(self.scale);
         if self.mantissa < 0 {
-            put(b'-');
+            out.push(b'-');
         }
         if scale == 0 {
-            digits.iter().for_each(|&d| put(d));
+            push_small(out, digits);
         } else if digits.len() > scale {
             let (int, frac) = digits.split_at(digits.len() - scale);
-            int.iter().for_each(|&d| put(d));
-            put(b'.');
-            frac.iter().for_each(|&d| put(d));
+            push_small(out, int);
+            out.push(b'.');
+            push_small(out, frac);
         } else {
-            put(b'0');
-            put(b'.');
-            (digits.len()..scale).for_each(|_| put(b'0'));
-            digits.iter().for_each(|&d| put(d));
+            out.extend_from_slice(b"0.");
+            out.resize(out.len() + scale - digits.len(), b'0');
+            push_small(out, digits);
         }
-        n
     }
 }
 
@@ -173,5 +165,9 @@ mod tests {
         assert_eq!(Decimal::new(15000, 2).normalized(), Decimal::new(150, 0));
         assert!((Decimal::new(12345, 2).to_f64() - 123.45).abs() < 1e-9);
         assert_eq!(Decimal::new(i64::MIN, 0).to_string(), i64::MIN.to_string());
+        let min = Decimal::new(i64::MIN, 3);
+        assert_eq!(Decimal::parse(min.to_string().as_bytes()), Ok(min));
+        assert_eq!(Decimal::new(-5, 20).to_string(), "-0.00000000000000000005");
+        assert_eq!(Decimal::new(7, 1).to_string(), "0.7");
     }
 }

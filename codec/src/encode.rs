@@ -55,7 +55,7 @@ impl<'b> Encoder<'b> {
     #[inline]
     pub fn bytes(&mut self, tag: Tag, value: &[u8]) -> &mut Self {
         self.tag(tag);
-        self.buf.extend_from_slice(value);
+        crate::itoa::push_small(self.buf, value);
         self.buf.push(SOH);
         self
     }

@@ -29,6 +29,7 @@
 
 use crate::data_fields::data_tag_for;
 use crate::error::FrameError;
+use crate::swar;
 use crate::SOH;
 use memchr::{memchr, memmem};
 
@@ -157,6 +158,7 @@ fn garbled_length(buf: &[u8], h: &Header, max_len: usize) -> Frame {
 }
 
 /// Parse and check `8=...|9=...|35=`.
+#[inline(always)]
 pub(crate) fn header(buf: &[u8], max_len: usize) -> HeaderResult {
     use HeaderResult::{Bad, Incomplete};
     match buf {
@@ -165,9 +167,9 @@ pub(crate) fn header(buf: &[u8], max_len: usize) -> HeaderResult {
         _ => return Bad(FrameError::BeginStringMissing),
     }
     let bs_limit = 2 + MAX_BEGIN_STRING + 1;
-    let soh = match memchr(SOH, buf.get(2..bs_limit.min(buf.len())).unwrap_or_default()) {
-        Some(0) => return Bad(FrameError::BeginStringInvalid),
-        Some(i) => 2 + i,
+    let soh = match find_soh_within(buf, 2, bs_limit) {
+        Some(2) => return Bad(FrameError::BeginStringInvalid),
+        Some(i) => i,
         None if buf.len() >= bs_limit => return Bad(FrameError::BeginStringInvalid),
         None => return Incomplete,
     };
@@ -210,13 +212,35 @@ pub(crate) fn header(buf: &[u8], max_len: usize) -> HeaderResult {
             max: max_len,
         });
     }
-    let avail = buf.get(body_start..).unwrap_or_default();
-    let k = avail.len().min(3);
-    // The body must hold at least `35=x<SOH>`.
-    if avail.get(..k) != b"35=".get(..k) || body_len < 5 {
+    // The body must start with `35=` and hold at least `35=x<SOH>`.
+    let msg_type_third = matches!(
+        buf.get(body_start..).unwrap_or_default(),
+        [b'3', b'5', b'=', ..] | [b'3', b'5'] | [b'3'] | []
+    );
+    if !msg_type_third || body_len < 5 {
         return Bad(FrameError::MsgTypeNotThird);
     }
     HeaderResult::Ok(h)
+}
+
+/// Offset of the first SOH in `buf[from..limit]` (clamped to `buf`).
+#[inline(always)]
+fn find_soh_within(buf: &[u8], from: usize, limit: usize) -> Option<usize> {
+    let mut i = from;
+    // Word steps while a full word is loadable, then bytes.
+    while i + 8 <= limit {
+        let Some(w) = swar::load(buf, i) else { break };
+        let m = swar::matches(w, SOH);
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let end = limit.min(buf.len());
+    buf.get(i..end)?
+        .iter()
+        .position(|&b| b == SOH)
+        .map(|k| i + k)
 }
 
 /// The CheckSum value if `buf[body_end..]` is `10=ddd<SOH>` after an SOH.
@@ -244,22 +268,65 @@ pub(crate) fn trailer(buf: &[u8], body_end: usize) -> Option<u16> {
 /// Sum of the bytes modulo 256 (the FIX CheckSum).
 #[inline]
 pub fn checksum(bytes: &[u8]) -> u8 {
-    // 16 independent byte lanes: compiles to packed byte adds.
-    let mut lanes = [0u8; 16];
     let mut chunks = bytes.chunks_exact(16);
-    for chunk in &mut chunks {
-        for (l, b) in lanes.iter_mut().zip(chunk) {
-            *l = l.wrapping_add(*b);
+    let mut sum = sum_chunks(&mut chunks);
+    for b in chunks.remainder() {
+        sum = sum.wrapping_add(u64::from(*b));
+    }
+    sum as u8
+}
+
+/// Sum of the bytes of whole 16-byte chunks: SSE2 `psadbw` (x86-64 baseline).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn sum_chunks(chunks: &mut std::slice::ChunksExact<'_, u8>) -> u64 {
+    use std::arch::x86_64::{
+        __m128i, _mm_add_epi64, _mm_cvtsi128_si64, _mm_loadu_si128, _mm_sad_epu8,
+        _mm_setzero_si128, _mm_unpackhi_epi64,
+    };
+    // SAFETY: every chunk is exactly 16 readable bytes (unaligned loads are
+    // allowed); the intrinsics need only SSE2, which this cfg guarantees.
+    unsafe {
+        let zero = _mm_setzero_si128();
+        let mut acc = zero;
+        for c in chunks {
+            let v = _mm_loadu_si128(c.as_ptr().cast::<__m128i>());
+            acc = _mm_add_epi64(acc, _mm_sad_epu8(v, zero));
+        }
+        let both = _mm_add_epi64(acc, _mm_unpackhi_epi64(acc, acc));
+        _mm_cvtsi128_si64(both) as u64
+    }
+}
+
+/// Sum of the bytes of whole 16-byte chunks: portable SWAR.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+fn sum_chunks(chunks: &mut std::slice::ChunksExact<'_, u8>) -> u64 {
+    sum_chunks_swar(chunks)
+}
+
+/// Portable SWAR byte sum of whole 16-byte chunks (16-bit lanes, flushed
+/// before they can overflow).
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+fn sum_chunks_swar(chunks: &mut std::slice::ChunksExact<'_, u8>) -> u64 {
+    const LO: u64 = 0x00FF_00FF_00FF_00FF;
+    let mut total = 0u64;
+    let mut lanes = 0u64;
+    for (i, c) in chunks.enumerate() {
+        for w in [swar::load(c, 0).unwrap_or(0), swar::load(c, 8).unwrap_or(0)] {
+            lanes += (w & LO) + ((w >> 8) & LO);
+        }
+        // Each chunk adds at most 4 * 255 to a lane: flush well before 65535.
+        if i % 32 == 31 {
+            total += fold_lanes(lanes);
+            lanes = 0;
         }
     }
-    let mut sum = chunks
-        .remainder()
-        .iter()
-        .fold(0u8, |a, b| a.wrapping_add(*b));
-    for l in lanes {
-        sum = sum.wrapping_add(l);
-    }
-    sum
+    total + fold_lanes(lanes)
+}
+
+fn fold_lanes(l: u64) -> u64 {
+    (l & 0xFFFF) + (l >> 16 & 0xFFFF) + (l >> 32 & 0xFFFF) + (l >> 48)
 }
 
 /// Offset of the first `8=FIX` at or after `from`, or the offset that keeps
@@ -335,4 +402,29 @@ fn parse_plain_tag(digits: &[u8]) -> Option<u32> {
         let d = b.wrapping_sub(b'0');
         (d <= 9).then(|| acc * 10 + u32::from(d))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_matches_a_plain_sum_for_every_length() {
+        let data: Vec<u8> = (0..5000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        for n in (0..70).chain([255, 256, 257, 1000, 4096, 5000]) {
+            let plain = data[..n].iter().fold(0u8, |a, b| a.wrapping_add(*b));
+            assert_eq!(checksum(&data[..n]), plain, "n={n}");
+            let mut chunks = data[..n].chunks_exact(16);
+            let swar = sum_chunks_swar(&mut chunks)
+                + chunks
+                    .remainder()
+                    .iter()
+                    .map(|&b| u64::from(b))
+                    .sum::<u64>();
+            assert_eq!(swar as u8, plain, "swar n={n}");
+        }
+        assert_eq!(checksum(&[0xFF; 4096]), (4096u32 * 255 % 256) as u8);
+    }
 }

@@ -11,7 +11,7 @@ const PAIRS: &[u8; 200] = b"\
 pub const MAX_INT_LEN: usize = 21;
 
 /// Write `v` right-aligned into `buf`; returns the index of the first digit.
-#[inline]
+#[inline(always)]
 pub fn format_u64(mut v: u64, buf: &mut [u8; MAX_INT_LEN]) -> usize {
     let mut i = MAX_INT_LEN;
     while v >= 100 {
@@ -34,15 +34,15 @@ pub fn format_u64(mut v: u64, buf: &mut [u8; MAX_INT_LEN]) -> usize {
 }
 
 /// Append the decimal form of `v` to `out`.
-#[inline]
+#[inline(always)]
 pub fn push_u64(out: &mut Vec<u8>, v: u64) {
     let mut buf = [0u8; MAX_INT_LEN];
     let start = format_u64(v, &mut buf);
-    out.extend_from_slice(&buf[start..]);
+    push_small(out, &buf[start..]);
 }
 
 /// Append the decimal form of `v` (with `-` when negative) to `out`.
-#[inline]
+#[inline(always)]
 pub fn push_i64(out: &mut Vec<u8>, v: i64) {
     let mut buf = [0u8; MAX_INT_LEN];
     let mut start = format_u64(v.unsigned_abs(), &mut buf);
@@ -50,7 +50,7 @@ pub fn push_i64(out: &mut Vec<u8>, v: i64) {
         start -= 1;
         buf[start] = b'-';
     }
-    out.extend_from_slice(&buf[start..]);
+    push_small(out, &buf[start..]);
 }
 
 /// Append `tag=` to `out`.
@@ -76,7 +76,36 @@ pub fn push_tag(out: &mut Vec<u8>, tag: u32) {
         i -= 1;
         buf[i] = b'0' + v as u8;
     }
-    out.extend_from_slice(&buf[i..]);
+    push_small(out, &buf[i..]);
+}
+
+/// Append `src` to `out` with fixed-size copies for short slices (the
+/// common field value), avoiding a `memcpy` call per field.
+#[inline(always)]
+pub fn push_small(out: &mut Vec<u8>, src: &[u8]) {
+    let n = src.len();
+    let at = out.len();
+    match (src.get(..8), src.get(n.saturating_sub(8)..)) {
+        (Some(head), Some(tail)) if n <= 16 => {
+            // Two overlapping 8-byte copies cover 8..=16 bytes.
+            out.extend_from_slice(head);
+            out.truncate(at + n - 8);
+            out.extend_from_slice(tail);
+        }
+        _ if n > 16 => out.extend_from_slice(src),
+        _ => match (src.get(..4), src.get(n.saturating_sub(4)..)) {
+            (Some(head), Some(tail)) => {
+                out.extend_from_slice(head);
+                out.truncate(at + n - 4);
+                out.extend_from_slice(tail);
+            }
+            _ => {
+                for &b in src {
+                    out.push(b);
+                }
+            }
+        },
+    }
 }
 
 /// Write `v` as exactly `N` digits (zero padded, `v` < 10^N) into `out`.
@@ -131,6 +160,17 @@ mod tests {
         let mut out = Vec::new();
         push_u64(&mut out, u64::MAX);
         assert_eq!(out, u64::MAX.to_string().as_bytes());
+    }
+
+    #[test]
+    fn push_small_copies_every_length() {
+        let src: Vec<u8> = (0..40u8).collect();
+        for n in 0..=40 {
+            let mut out = b"ab".to_vec();
+            push_small(&mut out, &src[..n]);
+            assert_eq!(&out[..2], b"ab");
+            assert_eq!(&out[2..], &src[..n], "n={n}");
+        }
     }
 
     #[test]

@@ -4,7 +4,10 @@
 use crate::data_fields::data_tag_for;
 use crate::error::{FrameError, ParseError};
 use crate::frame::{checksum, header, trailer, Header, HeaderResult, DEFAULT_MAX_MESSAGE_SIZE};
-use crate::tags::{header_slot, BEGIN_STRING, BODY_LENGTH, CHECK_SUM, HEADER_SLOTS};
+use crate::swar;
+use crate::tags::{
+    header_slot, tag_class, BEGIN_STRING, BODY_LENGTH, CHECK_SUM, CLASS_LEN, HEADER_SLOTS,
+};
 use crate::view::{Entry, MessageView};
 use crate::{Tag, SOH};
 
@@ -76,36 +79,58 @@ impl Parser {
         let body_end = h.body_end();
         self.push(BEGIN_STRING, 2, h.begin_string_end);
         self.push(BODY_LENGTH, h.body_length_start, h.body_start - 1);
-        let mut p = h.body_start;
+        // Fields end at SOH: find the SOHs 64 bytes at a time (a bitmap per
+        // block), so the next field's start never waits for the current
+        // field's tag to be decoded.
+        let mut field_start = h.body_start;
+        let mut block = h.body_start;
+        let mut mask = soh_bitmap(msg, block, body_end);
         let mut pending_data: Option<(Tag, usize)> = None;
-        while p < body_end {
-            let (tag, eq) = parse_tag(msg, p)?;
-            let v = eq + 1;
-            let end = match pending_data.take() {
-                Some((data_tag, len)) if data_tag == tag => {
+        loop {
+            if mask == 0 {
+                block += 64;
+                if block >= body_end {
+                    break;
+                }
+                mask = soh_bitmap(msg, block, body_end);
+                continue;
+            }
+            let soh = block + mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            let (tag, v) = tag_at(msg, field_start)?;
+            if let Some((data_tag, len)) = pending_data.take() {
+                if data_tag == tag {
+                    // The value may hold SOH: it ends where its length says.
                     let end = v + len;
                     if end >= body_end || msg.get(end) != Some(&SOH) {
                         return Err(ParseError::DataLength { tag });
                     }
-                    end
+                    self.push(tag, v, end);
+                    field_start = end + 1;
+                    block = field_start;
+                    mask = soh_bitmap(msg, block, body_end);
+                    continue;
                 }
-                _ => {
-                    v + find_soh(msg.get(v..).unwrap_or_default())
-                        .ok_or(ParseError::MissingSoh(v))?
+            }
+            if v > soh {
+                return Err(ParseError::MissingEquals(field_start));
+            }
+            // One table lookup decides the common case: a plain body field.
+            let class = tag_class(tag);
+            if class == 0 {
+                self.fields.push(Entry {
+                    tag,
+                    start: v as u32,
+                    end: soh as u32,
+                });
+            } else {
+                if class & CLASS_LEN != 0 {
+                    pending_data =
+                        data_tag_for(tag).zip(data_length(msg.get(v..soh).unwrap_or_default()));
                 }
-            };
-            if end >= body_end {
-                return Err(ParseError::MissingSoh(v));
+                self.push(tag, v, soh);
             }
-            if let Some(data_tag) = data_tag_for(tag) {
-                let value = msg.get(v..end).unwrap_or_default();
-                pending_data = crate::value::parse_u64(value)
-                    .ok()
-                    .and_then(|n| usize::try_from(n).ok())
-                    .map(|n| (data_tag, n));
-            }
-            self.push(tag, v, end);
-            p = end + 1;
+            field_start = soh + 1;
         }
         self.push(CHECK_SUM, body_end + 3, body_end + 6);
         Ok(MessageView::new(msg, &self.fields, &self.header))
@@ -129,6 +154,7 @@ impl Parser {
 }
 
 /// Header and exact length of a buffer that must hold exactly one frame.
+#[inline(always)]
 fn check_frame(msg: &[u8], max_len: usize) -> Result<Header, ParseError> {
     let h = match header(msg, max_len) {
         HeaderResult::Ok(h) => h,
@@ -141,6 +167,94 @@ fn check_frame(msg: &[u8], max_len: usize) -> Result<Header, ParseError> {
         std::cmp::Ordering::Greater => Err(ParseError::TrailingBytes(msg.len() - total)),
         std::cmp::Ordering::Equal => Ok(h),
     }
+}
+
+/// Bitmap of the SOH bytes in `msg[block..block + 64]`, limited to `end`.
+#[inline(always)]
+fn soh_bitmap(msg: &[u8], block: usize, end: usize) -> u64 {
+    let m = match msg.get(block..block + 64) {
+        Some(chunk) => soh_mask(chunk),
+        None => {
+            let mut bytes = [0u8; 64];
+            let tail = msg.get(block..).unwrap_or_default();
+            if let Some(dst) = bytes.get_mut(..tail.len()) {
+                dst.copy_from_slice(tail);
+            }
+            soh_mask(&bytes)
+        }
+    };
+    let keep = end.saturating_sub(block);
+    if keep >= 64 {
+        m
+    } else {
+        m & ((1u64 << keep) - 1)
+    }
+}
+
+/// Bit `i` set when `bytes[i]` (i < 64) is SOH: SSE2 (x86-64 baseline).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn soh_mask(bytes: &[u8]) -> u64 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    let mut m = 0u64;
+    for (i, c) in bytes.chunks_exact(16).take(4).enumerate() {
+        // SAFETY: `c` is exactly 16 readable bytes (unaligned load is
+        // allowed); the intrinsics need only SSE2, which this cfg guarantees.
+        let bits = unsafe {
+            let v = _mm_loadu_si128(c.as_ptr().cast::<__m128i>());
+            _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(SOH as i8)))
+        };
+        m |= u64::from(bits as u16) << (16 * i);
+    }
+    m
+}
+
+/// Bit `i` set when `bytes[i]` (i < 64) is SOH: portable fallback.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+fn soh_mask(bytes: &[u8]) -> u64 {
+    soh_mask_swar(bytes)
+}
+
+/// Bit `i` set when `bytes[i]` (i < 64) is SOH: exact SWAR compares.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+#[inline(always)]
+fn soh_mask_swar(bytes: &[u8]) -> u64 {
+    let mut m = 0u64;
+    for i in 0..8 {
+        let Some(w) = swar::load(bytes, i * 8) else {
+            break;
+        };
+        let x = w ^ swar::ONES;
+        // High bit of each byte set iff the byte is zero (no cross-byte carry).
+        let zero =
+            !(((x & 0x7F7F_7F7F_7F7F_7F7F) + 0x7F7F_7F7F_7F7F_7F7F) | x) & 0x8080_8080_8080_8080;
+        m |= ((zero >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * i);
+    }
+    m
+}
+
+/// Tag at `p` and the offset of its value (one word for tags of 1..=7 digits).
+#[inline(always)]
+fn tag_at(msg: &[u8], p: usize) -> Result<(Tag, usize), ParseError> {
+    if let Some(w) = swar::load(msg, p) {
+        let eq = swar::matches(w, b'=');
+        let n = (eq.trailing_zeros() / 8) as usize;
+        if let Some(tag) = swar::small_number(w, n) {
+            return Ok((tag, p + n + 1));
+        }
+    }
+    let (tag, eq) = parse_tag(msg, p)?;
+    Ok((tag, eq + 1))
+}
+
+/// A data field's announced length (`None` if it is not a number).
+fn data_length(v: &[u8]) -> Option<usize> {
+    crate::value::parse_u64(v)
+        .ok()
+        .and_then(|n| usize::try_from(n).ok())
 }
 
 /// Parse the tag starting at `p`; returns it and the offset of its `=`.
@@ -184,43 +298,38 @@ fn parse_tag(msg: &[u8], p: usize) -> Result<(Tag, usize), ParseError> {
     Ok((if negative { INVALID_TAG } else { tag as Tag }, i))
 }
 
-/// Offset of the first SOH in `s` (eight bytes per step).
-#[inline(always)]
-pub(crate) fn find_soh(s: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut i = 0;
-    while let Some(chunk) = s.get(i..i + 8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(w) ^ ONES;
-        let m = x.wrapping_sub(ONES) & !x & HIGHS;
-        if m != 0 {
-            return Some(i + (m.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    s.get(i..)?.iter().position(|&b| b == SOH).map(|k| i + k)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn find_soh_finds_the_first() {
-        for n in 0..20 {
-            let mut v = vec![b'a'; 20];
-            v[n] = SOH;
-            if n + 3 < 20 {
-                v[n + 3] = SOH;
-            }
-            assert_eq!(find_soh(&v), Some(n));
+    fn soh_bitmap_marks_every_soh_up_to_end() {
+        let mut msg = vec![b'a'; 100];
+        for i in [0usize, 5, 63, 64, 70, 99] {
+            msg[i] = SOH;
         }
-        assert_eq!(find_soh(b"abcdefghijklmnop"), None);
-        assert_eq!(find_soh(b""), None);
-        // 0x81 (high bit set) must not be mistaken for SOH.
-        assert_eq!(find_soh(&[0x81, 0x80, 0x02, 0x00, 0x01]), Some(4));
+        assert_eq!(soh_bitmap(&msg, 0, 100), 1 | 1 << 5 | 1 << 63);
+        assert_eq!(soh_bitmap(&msg, 64, 100), 1 | 1 << 6 | 1 << 35);
+        assert_eq!(soh_bitmap(&msg, 64, 99), 1 | 1 << 6);
+        assert_eq!(soh_bitmap(&msg, 5, 64), 1 | 1 << 58);
+        assert_eq!(soh_bitmap(&msg, 100, 100), 0);
+    }
+
+    #[test]
+    fn swar_mask_matches_the_simd_one() {
+        let mut bytes = [0u8; 64];
+        for seed in 0..200u32 {
+            for (i, b) in bytes.iter_mut().enumerate() {
+                let x = (seed.wrapping_mul(31).wrapping_add(i as u32 * 7)) % 5;
+                *b = [SOH, 0, 0x81, b'=', 0x02][x as usize];
+            }
+            let plain = bytes
+                .iter()
+                .enumerate()
+                .fold(0u64, |m, (i, &b)| m | u64::from(b == SOH) << i);
+            assert_eq!(soh_mask(&bytes), plain);
+            assert_eq!(soh_mask_swar(&bytes), plain);
+        }
     }
 
     #[test]

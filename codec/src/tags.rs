@@ -91,6 +91,49 @@ pub(crate) fn header_slot(tag: Tag) -> usize {
     }
 }
 
+/// Class bit of a length tag (announces a data field) in [`tag_class`].
+pub(crate) const CLASS_LEN: u8 = 0x80;
+
+const SMALL_CLASS: [u8; 1024] = small_classes();
+
+const fn small_classes() -> [u8; 1024] {
+    let mut t = [0u8; 1024];
+    let mut i = 0;
+    while i < INDEXED_HEADER_TAGS.len() {
+        let tag = INDEXED_HEADER_TAGS[i];
+        if tag < 1024 {
+            t[tag as usize] = (i + 1) as u8;
+        }
+        i += 1;
+    }
+    let pairs = crate::data_fields::LEN_DATA_PAIRS;
+    let mut i = 0;
+    while i < pairs.len() {
+        if pairs[i].0 < 1024 {
+            t[pairs[i].0 as usize] |= CLASS_LEN;
+        }
+        i += 1;
+    }
+    t
+}
+
+/// Header slot (low bits) and [`CLASS_LEN`] of `tag` in one lookup: zero
+/// for the common body field, so the parse loop tests it once.
+#[inline(always)]
+pub(crate) fn tag_class(tag: Tag) -> u8 {
+    match SMALL_CLASS.get(tag as usize) {
+        Some(c) => *c,
+        None => {
+            let len = if crate::data_fields::data_tag_for(tag).is_some() {
+                CLASS_LEN
+            } else {
+                0
+            };
+            header_slot(tag) as u8 | len
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +146,13 @@ mod tests {
         assert_eq!(header_slot(11), 0);
         assert_eq!(header_slot(5000), 0);
         assert_eq!(header_slot(u32::MAX), 0);
+        for tag in (0..3000).chain([40004, 43111, u32::MAX]) {
+            let len = if crate::data_fields::data_tag_for(tag).is_some() {
+                CLASS_LEN
+            } else {
+                0
+            };
+            assert_eq!(tag_class(tag), header_slot(tag) as u8 | len, "tag {tag}");
+        }
     }
 }

@@ -2,11 +2,15 @@
 //! (tests/conformance: 14a-14i, 15, 21, 2q, 2r, ReverseRoute, RejectResentMessage).
 
 use ringfix_codec::dict::{Options, Reject, RejectKind, Validator};
+use ringfix_codec::Parser;
 
-/// `8=..|35=..|...|` with `|` for SOH; BodyLength and CheckSum are added.
+/// `8=..|9=..|35=..|...|10=..|` with `|` for SOH; BodyLength and CheckSum computed.
 fn raw(begin: &str, body: &str) -> Vec<u8> {
-    let text = format!("8={begin}|9=0|{body}10=000|");
-    text.replace('|', "\x01").into_bytes()
+    let body = body.replace('|', "\x01");
+    let mut m = format!("8={begin}\x019={}\x01{body}", body.len()).into_bytes();
+    let sum = m.iter().fold(0u8, |a, &b| a.wrapping_add(b));
+    m.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
+    m
 }
 
 fn validator(begin: &str) -> Validator {
@@ -14,8 +18,16 @@ fn validator(begin: &str) -> Validator {
     Validator::builtin(begin.as_bytes(), appl, Options::default()).unwrap()
 }
 
+/// Validates through the raw splitter and through the codec's MessageView;
+/// both must agree.
 fn check(begin: &str, body: &str) -> Result<(), Reject> {
-    validator(begin).validate_bytes(&raw(begin, body))
+    let msg = raw(begin, body);
+    let mut v = validator(begin);
+    let from_bytes = v.validate_bytes(&msg);
+    let mut parser = Parser::new();
+    let view = parser.parse(&msg).expect("parses");
+    assert_eq!(v.validate(&view), from_bytes, "view and bytes disagree");
+    from_bytes
 }
 
 const VERSIONS: [(&str, &str); 3] = [

@@ -47,6 +47,27 @@ struct Interface {
     digits: u8,
 }
 
+/// pcap-parser's constructors read twice before parsing the first block; on
+/// a live pipe (`tcpdump -w - | ringfix decode -`) the second read would
+/// wait for more traffic. The gate answers it with "nothing yet": the
+/// reader asks again when it needs the bytes.
+struct Gate<R> {
+    inner: R,
+    reads: u8,
+}
+
+impl<R: Read> Read for Gate<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.reads < 2 {
+            self.reads += 1;
+            if self.reads == 2 {
+                return Ok(0);
+            }
+        }
+        self.inner.read(buf)
+    }
+}
+
 /// Streaming reader over pcap (micro/nanosecond, either byte order) and pcapng.
 pub(crate) struct CaptureReader {
     reader: Box<dyn PcapReaderIterator + Send>,
@@ -65,7 +86,11 @@ struct State {
 impl CaptureReader {
     /// Reads the file header; the rest is read packet by packet.
     pub(crate) fn new<R: Read + Send + 'static>(input: R) -> Result<Self, DecodeError> {
-        let reader = create_reader(BUFFER, input).map_err(|e| match e {
+        let gated = Gate {
+            inner: input,
+            reads: 0,
+        };
+        let reader = create_reader(BUFFER, gated).map_err(|e| match e {
             PcapError::Eof | PcapError::Incomplete(_) | PcapError::UnexpectedEof => {
                 DecodeError::Unreadable("capture file truncated inside its header".into())
             }
@@ -97,7 +122,10 @@ impl CaptureReader {
                     match got {
                         Ok(true) => return Step::Packet,
                         Ok(false) => continue,
-                        Err(p) => return Step::Problem(p),
+                        Err(why) => {
+                            let at = Position::Packet(self.state.packets);
+                            return Step::Problem(Problem::new(at, why));
+                        }
                     }
                 }
                 Err(PcapError::Eof) => {
@@ -138,12 +166,12 @@ impl CaptureReader {
 }
 
 impl State {
-    /// Handles one block; `Ok(true)` when it was a packet.
+    /// Handles one block; `Ok(true)` when it was a packet, `Err` for a skipped one.
     fn block(
         &mut self,
         block: PcapBlockOwned<'_>,
         on_packet: &mut dyn FnMut(Packet<'_>),
-    ) -> Result<bool, Problem> {
+    ) -> Result<bool, String> {
         match block {
             PcapBlockOwned::LegacyHeader(h) => {
                 self.legacy = Some((h.network.0, h.is_nanosecond_precision()));
@@ -222,12 +250,10 @@ impl State {
         }
     }
 
-    fn interface(&self, id: u32) -> Result<Interface, Problem> {
-        self.interfaces.get(id as usize).copied().ok_or_else(|| {
-            Problem::new(
-                Position::Packet(self.packets),
-                format!("packet refers to undeclared pcapng interface {id}"),
-            )
-        })
+    fn interface(&self, id: u32) -> Result<Interface, String> {
+        self.interfaces
+            .get(id as usize)
+            .copied()
+            .ok_or_else(|| format!("packet refers to undeclared pcapng interface {id}"))
     }
 }

@@ -17,15 +17,28 @@ const SHOWN_PROBLEMS: u64 = 200;
 
 /// Arguments of `ringfix decode`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "\
+Input kinds are detected from the content: pcap and pcapng captures (Ethernet,
+VLAN, Linux cooked v1/v2, loopback, raw IP; IPv4 and IPv6; TCP reassembled per
+direction), QuickFIX FileLog message logs (with or without timestamps; `|` for
+SOH accepted), raw FIX byte streams and ringfix store journals. Problems in the
+input go to stderr with their position; exit status 1 only when no message at
+all could be decoded.
+
+Examples:
+  ringfix decode incident.pcap --filter 35=D --filter 55=IBM
+  tcpdump -i any -w - port 9878 | ringfix decode - -v
+  ringfix decode FIX.4.4-ME-YOU.messages.log --json | jq .")]
 pub struct DecodeArgs {
-    /// Capture (pcap, pcapng), FIX log (QuickFIX FileLog) or raw FIX stream; `-` reads stdin.
+    /// Capture (pcap, pcapng), FIX log (QuickFIX FileLog), raw FIX stream or store journal; `-` reads stdin.
     #[arg(value_name = "FILE")]
     pub file: String,
     /// QuickFIX XML data dictionary for the names in --expand, asked before
     /// the shipped one for each message's BeginString/ApplVerID.
     #[arg(long, value_name = "F")]
     pub dict: Option<PathBuf>,
-    /// Only messages with field TAG equal to VALUE; repeat to require several.
+    /// Only messages with field TAG (a number or a name: MsgType=D) equal to VALUE;
+    /// repeat to require several.
     #[arg(long, value_name = "TAG=VALUE")]
     pub filter: Vec<Filter>,
     /// One JSON object per message: {"ts", "src", "dst", "fields": [[tag, "value"], ...]}.
@@ -69,6 +82,8 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
         expander,
         parser: Parser::with_max_len(MAX_MESSAGE),
         problems: 0,
+        // A pipe may be live (`tcpdump -w - | ringfix decode -`): show each message at once.
+        live: args.file == "-" || io::stdout().is_terminal(),
     };
     let mut decoder = decoder;
     let result = printer
@@ -87,6 +102,14 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
         eprintln!(
             "{name}: {} more problems not shown",
             printer.problems - SHOWN_PROBLEMS
+        );
+    }
+    if printer.problems > 0 {
+        let plural = |n: u64, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        eprintln!(
+            "{name}: {} decoded, {}",
+            plural(decoder.messages(), "message"),
+            plural(printer.problems, "problem")
         );
     }
     if decoder.messages() == 0 {
@@ -119,6 +142,7 @@ struct Printer<'a> {
     expander: Option<Expander>,
     parser: Parser,
     problems: u64,
+    live: bool,
 }
 
 impl Printer<'_> {
@@ -152,12 +176,16 @@ impl Printer<'_> {
             }
         }
         if self.args.json {
-            write_json(out, msg, &fields)
+            write_json(out, msg, &fields)?;
         } else if let Some(x) = &mut self.expander {
-            x.write(out, msg, &fields)
+            x.write(out, msg, &fields)?;
         } else {
-            write_line(out, msg)
+            write_line(out, msg)?;
         }
+        if self.live {
+            out.flush()?;
+        }
+        Ok(())
     }
 }
 

@@ -59,7 +59,7 @@ pub fn split_fields(bytes: &[u8]) -> (Vec<Field<'_>>, Option<FieldError>) {
         };
         let value_at = pos + eq + 1;
         let end = match data_len.take() {
-            Some((data_tag, len)) if data_tag == tag => value_at + len,
+            Some((data_tag, len)) if data_tag == tag => value_at.saturating_add(len),
             _ => match memchr::memchr(0x01, &bytes[value_at..]) {
                 Some(i) => value_at + i,
                 None => return (fields, Some(err(pos, "field not terminated by SOH"))),
@@ -114,6 +114,9 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(e.unwrap().offset, 10);
         let (_, e) = split_fields(b"8=FIX.4.4\x0135=D");
+        assert!(e.is_some());
+        let (f, e) = split_fields(b"95=18446744073709551615\x0196=x\x01");
+        assert_eq!(f.len(), 1);
         assert!(e.is_some());
     }
 }

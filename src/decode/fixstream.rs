@@ -8,7 +8,7 @@ use ringfix_codec::{frame, Frame};
 
 use super::framing::{find_begin, BEGIN};
 use super::tcp::{Ctx, GapKind, Sink};
-use super::{Item, Message, Position, Problem};
+use super::{Connection, Item, Message, Position, Problem};
 
 /// Largest message accepted (a bigger BodyLength is garbage).
 pub const MAX_MESSAGE: usize = 4 << 20;
@@ -48,6 +48,8 @@ pub(crate) struct FixStream {
     ignored: bool,
     src: Option<SocketAddr>,
     dst: Option<SocketAddr>,
+    /// The capture's TCP connection this stream is one direction of.
+    pub connection: Option<Connection>,
     place: Where,
 }
 
@@ -63,6 +65,7 @@ impl FixStream {
             ignored: false,
             src,
             dst,
+            connection: None,
             place,
         }
     }
@@ -74,6 +77,11 @@ impl FixStream {
         self.synced = false;
         self.junk = None;
         self.place = place;
+    }
+
+    /// Declared not FIX: further bytes are dropped unseen.
+    pub(crate) fn is_ignored(&self) -> bool {
+        self.ignored
     }
 
     /// Whether a message has begun and not ended.
@@ -91,6 +99,9 @@ impl FixStream {
 
     fn problem(&self, ctx: Ctx, offset: u64, what: String) -> Item {
         let mut p = Problem::new(self.at(ctx, offset), what);
+        if self.place == Where::Packet {
+            p.ts = ctx.ts;
+        }
         if let (Some(s), Some(d)) = (self.src, self.dst) {
             p.flow = Some((s, d));
         }
@@ -137,6 +148,7 @@ impl FixStream {
                         dst: self.dst,
                         bytes: rest.get(..len).unwrap_or(&[]).to_vec(),
                         at: self.at(ctx, start),
+                        connection: self.connection,
                     }));
                     self.messages += 1;
                     self.mid_stream = false;
@@ -200,7 +212,7 @@ impl FixStream {
                 self.junk = None;
                 self.ignored = true;
                 self.base += self.buf.len() as u64;
-                self.buf.clear();
+                self.buf = Vec::new();
             }
         }
     }

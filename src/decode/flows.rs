@@ -8,7 +8,7 @@ use super::capture::{CaptureReader, Step};
 use super::fixstream::{FixStream, StreamSink, Where};
 use super::packet::{self, Parsed};
 use super::tcp::{Ctx, Reassembler};
-use super::{DecodeError, Item, Position, Problem};
+use super::{Connection, DecodeError, Item, Position, Problem};
 
 /// The same per-packet complaint is shown this many times, then only counted.
 const REPEATS: u64 = 5;
@@ -19,6 +19,8 @@ type FlowKey = (SocketAddr, SocketAddr);
 struct Flow {
     tcp: Reassembler,
     fix: FixStream,
+    /// Ended by FIN or RST and reported: later segments are retransmissions.
+    closed: bool,
 }
 
 impl Flow {
@@ -26,15 +28,53 @@ impl Flow {
         Flow {
             tcp: Reassembler::default(),
             fix: FixStream::new(Some(key.0), Some(key.1), Where::Packet),
+            closed: false,
         }
     }
 
+    /// Reports what is left and releases the buffers (once).
     fn finish(&mut self, ctx: Ctx, out: &mut VecDeque<Item>) {
+        if std::mem::replace(&mut self.closed, true) {
+            return;
+        }
         self.tcp.finish(&mut StreamSink {
             stream: &mut self.fix,
             out,
         });
         self.fix.finish(ctx, out);
+    }
+}
+
+/// Connections seen so far, by address pair (lower address first).
+#[derive(Default)]
+struct Connections {
+    /// The current connection of each pair, with the client's initial sequence number.
+    by_pair: HashMap<FlowKey, (Connection, Option<u32>)>,
+    count: u64,
+}
+
+impl Connections {
+    /// The connection a segment belongs to: a SYN without ACK opens a new
+    /// one (unless it repeats the last one's).
+    fn of(&mut self, seg: &packet::Segment<'_>) -> Connection {
+        let pair = if seg.src <= seg.dst {
+            (seg.src, seg.dst)
+        } else {
+            (seg.dst, seg.src)
+        };
+        let opens = seg.syn && seg.ack.is_none();
+        if let Some((c, isn)) = self.by_pair.get(&pair) {
+            if !opens || *isn == Some(seg.seq) {
+                return *c;
+            }
+        }
+        self.count += 1;
+        let c = Connection {
+            id: self.count,
+            client: opens.then_some(seg.src),
+        };
+        self.by_pair.insert(pair, (c, opens.then_some(seg.seq)));
+        c
     }
 }
 
@@ -44,6 +84,7 @@ pub(crate) struct CaptureSource {
     /// Index into `flows`, which keeps first-seen order for the end-of-capture report.
     index: HashMap<FlowKey, usize>,
     flows: Vec<Flow>,
+    connections: Connections,
     /// How often each per-packet complaint was seen.
     complaints: HashMap<String, (u64, u64)>,
     last: Ctx,
@@ -56,6 +97,7 @@ impl CaptureSource {
             reader: CaptureReader::new(input)?,
             index: HashMap::new(),
             flows: Vec::new(),
+            connections: Connections::default(),
             complaints: HashMap::new(),
             last: Ctx {
                 packet: 0,
@@ -74,6 +116,7 @@ impl CaptureSource {
             reader,
             index,
             flows,
+            connections,
             complaints,
             last,
             ..
@@ -94,21 +137,28 @@ impl CaptureSource {
                     let Some(flow) = flows.get_mut(i) else {
                         return;
                     };
+                    let conn = connections.of(&seg);
                     if flow.tcp.is_new_connection(&seg) {
                         flow.finish(ctx, out);
                         *flow = Flow::new(key);
                     }
                     if flow.tcp.is_fresh() {
                         flow.fix.mid_stream = !seg.syn;
+                        flow.fix.connection = Some(conn);
                     }
-                    flow.tcp.segment(
-                        &seg,
-                        ctx,
-                        &mut StreamSink {
-                            stream: &mut flow.fix,
-                            out,
-                        },
-                    );
+                    if !flow.closed && !flow.fix.is_ignored() {
+                        flow.tcp.segment(
+                            &seg,
+                            ctx,
+                            &mut StreamSink {
+                                stream: &mut flow.fix,
+                                out,
+                            },
+                        );
+                        if seg.rst || flow.tcp.is_complete() {
+                            flow.finish(ctx, out);
+                        }
+                    }
                     let reverse = index.get(&(seg.dst, seg.src)).copied();
                     if let (Some(ack), Some(r)) = (seg.ack, reverse) {
                         if let Some(rev) = flows.get_mut(r) {
@@ -128,7 +178,9 @@ impl CaptureSource {
                     let seen = complaints.entry(why.clone()).or_insert((0, p.number));
                     seen.0 += 1;
                     if seen.0 <= REPEATS {
-                        out.push_back(Item::Problem(Problem::new(Position::Packet(p.number), why)));
+                        let mut problem = Problem::new(Position::Packet(p.number), why);
+                        problem.ts = p.ts;
+                        out.push_back(Item::Problem(problem));
                     }
                 }
             }

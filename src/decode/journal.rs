@@ -186,6 +186,7 @@ impl JournalSource {
             dst: None,
             bytes,
             at: Position::Byte(self.base),
+            connection: None,
         }));
         self.fill(size).ok();
         self.consume(size);

@@ -1,8 +1,25 @@
 //! Decoding FIX traffic from whatever an incident left behind: pcap/pcapng
 //! captures (TCP reassembled per direction), QuickFIX FileLog message logs,
-//! raw FIX byte streams, ringfix's store journal. The core is [`Decoder`], an iterator of [`Item`]s
-//! (messages with timestamp, source and destination, plus problems found on
-//! the way) that `ringfix decode` prints and `ringfix replay` reuses.
+//! raw FIX byte streams, ringfix's store journal. The core is [`Decoder`],
+//! an iterator of [`Item`]s (messages with timestamp, source, destination
+//! and connection, plus problems found on the way) that `ringfix decode`
+//! prints and `ringfix replay` reuses.
+//!
+//! ```
+//! use ringfix::decode::{Decoder, Item};
+//!
+//! let log = b"20231114-22:13:20.123 : 8=FIX.4.4\x019=5\x0135=0\x0110=163\x01\nnoise\n";
+//! let mut parser = ringfix::codec::Parser::new();
+//! for item in Decoder::from_reader(&log[..]).unwrap() {
+//!     match item {
+//!         Item::Message(m) => {
+//!             assert_eq!(m.ts.unwrap().to_string(), "2023-11-14T22:13:20.123Z");
+//!             assert_eq!(m.view(&mut parser).unwrap().msg_type(), b"0");
+//!         }
+//!         Item::Problem(p) => assert_eq!(p.to_string(), "line 2: not a FIX message: noise"),
+//!     }
+//! }
+//! ```
 
 mod capture;
 pub mod cli;
@@ -16,9 +33,9 @@ mod names;
 pub mod output;
 mod packet;
 mod sniff;
-pub mod tcp;
+mod tcp;
 mod text;
-pub mod time;
+mod time;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -28,7 +45,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 pub use fixstream::{MAX_MESSAGE, NOT_FIX_AFTER};
-pub use time::Timestamp;
+pub use tcp::MAX_OUT_OF_ORDER;
+pub use time::{parse_log_timestamp, Timestamp};
 
 /// One FIX message found in the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +62,18 @@ pub struct Message {
     pub bytes: Vec<u8>,
     /// Where it was found.
     pub at: Position,
+    /// The TCP connection it travelled on (captures only).
+    pub connection: Option<Connection>,
+}
+
+/// A TCP connection in a capture: both directions share it; a reconnection
+/// on the same addresses is a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Connection {
+    /// 1-based, in the order connections first appear in the capture.
+    pub id: u64,
+    /// The side that opened it (sent the SYN), when the handshake was captured.
+    pub client: Option<SocketAddr>,
 }
 
 impl Message {
@@ -93,6 +123,8 @@ impl fmt::Display for Position {
 pub struct Problem {
     /// Where.
     pub at: Position,
+    /// Capture time of the packet concerned.
+    pub ts: Option<Timestamp>,
     /// The TCP direction (source, destination) it concerns, in a capture.
     pub flow: Option<(SocketAddr, SocketAddr)>,
     /// What is wrong, for a person.
@@ -103,6 +135,7 @@ impl Problem {
     pub(crate) fn new(at: Position, what: impl Into<String>) -> Self {
         Problem {
             at,
+            ts: None,
             flow: None,
             what: what.into(),
         }
@@ -112,6 +145,9 @@ impl Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.at)?;
+        if let Some(ts) = self.ts {
+            write!(f, " at {ts}")?;
+        }
         if let Some((s, d)) = self.flow {
             write!(f, " {s} -> {d}")?;
         }
@@ -158,7 +194,7 @@ pub enum DecodeError {
 
 /// Iterator over the messages (and problems) of one input. Streams: memory
 /// stays bounded whatever the input size (per TCP direction: at most
-/// [`tcp::MAX_OUT_OF_ORDER`] bytes held out of order and one partial message).
+/// [`MAX_OUT_OF_ORDER`] bytes held out of order and one partial message).
 pub struct Decoder {
     format: Format,
     source: Source,

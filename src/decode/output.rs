@@ -6,7 +6,9 @@ use std::str::FromStr;
 
 use super::Message;
 
-/// `--filter TAG=VALUE`: the message has a field `TAG` equal to `VALUE` (any occurrence).
+/// `--filter TAG=VALUE`: the message has a field `TAG` equal to `VALUE` (any
+/// occurrence). TAG is a number or a field name of the shipped dictionaries
+/// (`MsgType=D`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Filter {
     /// Tag to look at.
@@ -22,17 +24,30 @@ impl FromStr for Filter {
         let (tag, value) = s
             .split_once('=')
             .ok_or_else(|| format!("`{s}` is not TAG=VALUE"))?;
-        let tag = tag
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|t| *t > 0)
-            .ok_or_else(|| format!("`{tag}` is not a tag number"))?;
+        let tag = tag.trim();
+        let tag = match tag.parse::<u32>() {
+            Ok(t) if t > 0 => t,
+            Ok(_) => return Err(format!("`{tag}` is not a tag number")),
+            Err(_) => {
+                tag_of(tag).ok_or_else(|| format!("`{tag}` is not a tag number or field name"))?
+            }
+        };
         Ok(Filter {
             tag,
             value: value.as_bytes().to_vec(),
         })
     }
+}
+
+/// The tag of a field name in the shipped dictionaries, newest versions first.
+fn tag_of(name: &str) -> Option<u32> {
+    use ringfix_codec::dict::{builtin, Version};
+    let mut versions = Version::all().to_vec();
+    versions.reverse();
+    versions
+        .into_iter()
+        .filter_map(|v| builtin(v).ok())
+        .find_map(|d| d.tag_of(name))
 }
 
 impl fmt::Display for Filter {
@@ -118,4 +133,30 @@ pub fn write_json(w: &mut dyn Write, msg: &Message, fields: &[Field<'_>]) -> io:
 /// A JSON string literal.
 fn json_string(w: &mut dyn Write, s: &str) -> io::Result<()> {
     serde_json::to_writer(w, s).map_err(io::Error::other)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_by_number_or_name() {
+        let f: Filter = "35=D".parse().unwrap();
+        assert_eq!((f.tag, f.value.as_slice()), (35, &b"D"[..]));
+        let f: Filter = "MsgType=D".parse().unwrap();
+        assert_eq!(f.tag, 35);
+        let f: Filter = "ApplVerID=9".parse().unwrap();
+        assert_eq!(f.tag, 1128);
+        let f: Filter = "58=a=b".parse().unwrap();
+        assert_eq!(f.value, b"a=b");
+        assert!("0=1".parse::<Filter>().is_err());
+        assert!("NoSuchField=1".parse::<Filter>().is_err());
+        assert!("D".parse::<Filter>().is_err());
+        let fields = [(35, &b"D"[..]), (448, b"A"), (448, b"B")];
+        assert!(matches(
+            &["448=B".parse().unwrap(), "35=D".parse().unwrap()],
+            &fields
+        ));
+        assert!(!matches(&["448=C".parse().unwrap()], &fields));
+    }
 }

@@ -25,6 +25,8 @@ pub(crate) struct Segment<'a> {
     pub dst: SocketAddr,
     pub seq: u32,
     pub syn: bool,
+    pub fin: bool,
+    pub rst: bool,
     /// Acknowledgment number, when the ACK flag is set.
     pub ack: Option<u32>,
     /// Captured payload bytes.
@@ -133,7 +135,7 @@ fn tcp_of(sliced: LaxSlicedPacket<'_>, cut: usize) -> Parsed<'_> {
     let header_len = tcp.header_slice().len();
     let wire_len = if ip_payload.incomplete && ip_payload.len_source != LenSource::Slice {
         // The IP header knows the real length; the capture holds less.
-        let payload_at = ip_payload.payload.as_ptr() as usize - ip_start;
+        let payload_at = (ip_payload.payload.as_ptr() as usize).saturating_sub(ip_start);
         wire_ip_len.saturating_sub(payload_at + header_len)
     } else if ip_payload.len_source == LenSource::Slice {
         // No usable IP length (e.g. 0 from segmentation offload): trust the frame length.
@@ -146,6 +148,8 @@ fn tcp_of(sliced: LaxSlicedPacket<'_>, cut: usize) -> Parsed<'_> {
         dst: SocketAddr::new(dst_ip, tcp.destination_port()),
         seq: tcp.sequence_number(),
         syn: tcp.syn(),
+        fin: tcp.fin(),
+        rst: tcp.rst(),
         ack: tcp.ack().then(|| tcp.acknowledgment_number()),
         payload,
         wire_len: wire_len.max(captured),

@@ -55,6 +55,8 @@ pub(crate) struct Reassembler {
     /// Out-of-order segments by stream offset.
     pending: BTreeMap<u64, Pending>,
     pending_bytes: usize,
+    /// Stream offset of the FIN, once seen.
+    fin_at: Option<u64>,
     /// Segments entirely made of bytes already delivered.
     pub retransmissions: u64,
 }
@@ -101,11 +103,14 @@ impl Reassembler {
                 *self.next_seq.insert(seq)
             }
         };
+        let rel = i64::from(seq.wrapping_sub(next) as i32);
+        let wire = seg.wire_len as i64;
+        if seg.fin {
+            self.fin_at = u64::try_from(self.offset as i64 + rel + wire).ok();
+        }
         if seg.wire_len == 0 {
             return;
         }
-        let rel = i64::from(seq.wrapping_sub(next) as i32);
-        let wire = seg.wire_len as i64;
         if rel + wire <= 0 {
             self.retransmissions += 1;
             return;
@@ -125,6 +130,11 @@ impl Reassembler {
         let data = seg.payload.get(skip..).unwrap_or(&[]);
         self.deliver(data, seg.wire_len - skip, ctx, sink);
         self.drain(Some(ctx), sink);
+    }
+
+    /// Every byte up to the FIN has been delivered: the direction is over.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.fin_at.is_some_and(|f| self.offset >= f)
     }
 
     /// The peer acknowledged everything before `ack`: a hole it covers was
@@ -263,6 +273,8 @@ mod tests {
             dst: a,
             seq,
             syn: false,
+            fin: false,
+            rst: false,
             ack: None,
             payload,
             wire_len: payload.len(),
@@ -365,6 +377,22 @@ mod tests {
         r.acked(8, ctx(5), &mut c);
         assert_eq!(c.bytes, b"ab#fg");
         assert_eq!(c.gaps, [(3, GapKind::Lost, 5)]);
+    }
+
+    #[test]
+    fn complete_once_everything_before_the_fin_is_in() {
+        let mut r = Reassembler::default();
+        let mut c = Collect::default();
+        r.segment(&syn(0), ctx(1), &mut c);
+        let fin = Segment {
+            fin: true,
+            ..seg(3, b"cd")
+        };
+        r.segment(&fin, ctx(2), &mut c);
+        assert!(!r.is_complete());
+        r.segment(&seg(1, b"ab"), ctx(3), &mut c);
+        assert!(r.is_complete());
+        assert_eq!(c.bytes, b"abcd");
     }
 
     #[test]

@@ -5,7 +5,8 @@ use std::fmt;
 const NANOS_PER_SEC: i64 = 1_000_000_000;
 
 /// A point in time (nanoseconds since the Unix epoch, UTC) and how many
-/// fractional digits its source recorded (3 for a FileLog, 6 or 9 for a capture).
+/// fractional digits to show: what its source recorded (6 or 9 for a
+/// capture), at least 3 (milliseconds, as FIX logs write).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp {
     nanos: i64,
@@ -13,11 +14,12 @@ pub struct Timestamp {
 }
 
 impl Timestamp {
-    /// A timestamp from nanoseconds since the epoch, shown with `digits` (0..=9) fractional digits.
+    /// A timestamp from nanoseconds since the epoch, shown with `digits`
+    /// fractional digits (kept within 3..=9).
     pub fn from_nanos(nanos: i64, digits: u8) -> Self {
         Timestamp {
             nanos,
-            digits: digits.min(9),
+            digits: digits.clamp(3, 9),
         }
     }
 
@@ -31,7 +33,7 @@ impl Timestamp {
         ringfix_codec::UtcTimestamp::from_nanos(self.nanos)
     }
 
-    /// Fractional digits the source recorded.
+    /// Fractional digits shown.
     pub fn digits(&self) -> u8 {
         self.digits
     }
@@ -52,11 +54,8 @@ impl fmt::Display for Timestamp {
             tod / 60 % 60,
             tod % 60
         )?;
-        if self.digits > 0 {
-            let scaled = frac / 10i64.pow(9 - u32::from(self.digits));
-            write!(f, ".{scaled:0width$}", width = usize::from(self.digits))?;
-        }
-        f.write_str("Z")
+        let scaled = frac / 10i64.pow(9 - u32::from(self.digits));
+        write!(f, ".{scaled:0width$}Z", width = usize::from(self.digits))
     }
 }
 
@@ -196,7 +195,7 @@ mod tests {
         assert_eq!(t.to_string(), "2023-11-14T22:13:20.123456789Z");
         assert_eq!(
             Timestamp::from_nanos(0, 0).to_string(),
-            "1970-01-01T00:00:00Z"
+            "1970-01-01T00:00:00.000Z"
         );
         // Before the epoch: the fraction stays positive.
         assert_eq!(
@@ -219,11 +218,11 @@ mod tests {
         let t = parse_log_timestamp(b"20231114-22:13:20.123 : ").unwrap();
         assert_eq!(t.to_string(), "2023-11-14T22:13:20.123Z");
         let t = parse_log_timestamp(b"20231114-22:13:20").unwrap();
-        assert_eq!(t.to_string(), "2023-11-14T22:13:20Z");
+        assert_eq!(t.to_string(), "2023-11-14T22:13:20.000Z");
         let t = parse_log_timestamp(b"2023-11-14T22:13:20.123456789Z ").unwrap();
         assert_eq!(t.nanos(), 1_700_000_000_123_456_789);
         let t = parse_log_timestamp(b"2023-11-14 23:13:20.5+01:00").unwrap();
-        assert_eq!(t.to_string(), "2023-11-14T22:13:20.5Z");
+        assert_eq!(t.to_string(), "2023-11-14T22:13:20.500Z");
         assert!(parse_log_timestamp(b"hello").is_none());
         assert!(parse_log_timestamp(b"20231314-22:13:20").is_none());
         assert!(parse_log_timestamp(b"2023").is_none());

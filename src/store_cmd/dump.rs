@@ -70,6 +70,7 @@ pub(crate) fn run(which: &Which, o: &Options) -> Result<(), StoreCmdError> {
             dst: None,
             bytes: bytes.to_vec(),
             at: Position::Byte(0),
+            connection: None,
         };
         result = print(&mut out, &mut parser, expander.as_mut(), o.json, seq, &msg);
     });

@@ -35,6 +35,10 @@ pub enum Link {
     Sll,
     /// Linux cooked capture v2.
     Sll2,
+    /// BSD loopback: 4-byte address family in host order.
+    Null,
+    /// Raw IP, no link header.
+    Raw,
 }
 
 impl Link {
@@ -43,12 +47,40 @@ impl Link {
             Link::Ethernet | Link::Vlan | Link::QinQ => 1,
             Link::Sll => 113,
             Link::Sll2 => 276,
+            Link::Null => 0,
+            Link::Raw => 101,
         }
     }
 }
 
+/// TCP flags of a test segment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flags {
+    pub syn: bool,
+    /// ACK on a SYN (the server's SYN-ACK).
+    pub syn_ack: bool,
+    pub fin: bool,
+    pub rst: bool,
+}
+
 /// One TCP segment as an IP packet (v4 or v6 after the addresses).
 pub fn ip_packet(src: SocketAddr, dst: SocketAddr, seq: u32, syn: bool, payload: &[u8]) -> Vec<u8> {
+    let flags = Flags {
+        syn,
+        ..Flags::default()
+    };
+    ip_packet_flags(src, dst, seq, flags, payload)
+}
+
+/// One TCP segment with the given flags (ACK set unless SYN).
+pub fn ip_packet_flags(
+    src: SocketAddr,
+    dst: SocketAddr,
+    seq: u32,
+    flags: Flags,
+    payload: &[u8],
+) -> Vec<u8> {
+    let syn = flags.syn;
     let mut out = Vec::new();
     match (src.ip(), dst.ip()) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
@@ -59,6 +91,9 @@ pub fn ip_packet(src: SocketAddr, dst: SocketAddr, seq: u32, syn: bool, payload:
                 65535,
             );
             let b = if syn { b.syn() } else { b.ack(1) };
+            let b = if flags.syn_ack { b.ack(1) } else { b };
+            let b = if flags.fin { b.fin() } else { b };
+            let b = if flags.rst { b.rst() } else { b };
             b.write(&mut out, payload).unwrap();
         }
         (IpAddr::V6(s), IpAddr::V6(d)) => {
@@ -69,6 +104,9 @@ pub fn ip_packet(src: SocketAddr, dst: SocketAddr, seq: u32, syn: bool, payload:
                 65535,
             );
             let b = if syn { b.syn() } else { b.ack(1) };
+            let b = if flags.syn_ack { b.ack(1) } else { b };
+            let b = if flags.fin { b.fin() } else { b };
+            let b = if flags.rst { b.rst() } else { b };
             b.write(&mut out, payload).unwrap();
         }
         _ => panic!("mixed address families"),
@@ -103,6 +141,11 @@ pub fn frame(link: Link, ip: &[u8]) -> Vec<u8> {
             f.extend_from_slice(&[0, 1, 0, 6]); // ARPHRD_ETHER, packet type, address length
             f.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0, 0]);
         }
+        Link::Null => {
+            let family: u32 = if ethertype == 0x0800 { 2 } else { 30 };
+            f.extend_from_slice(&family.to_le_bytes());
+        }
+        Link::Raw => {}
     }
     f.extend_from_slice(ip);
     f
@@ -193,6 +236,13 @@ fn ng_block(out: &mut Vec<u8>, kind: u32, body: &[u8]) {
 /// A little-endian pcapng file: one section, one interface with `if_tsresol`
 /// = 10^-`tsresol` seconds, enhanced packet blocks.
 pub fn pcapng(linktype: u16, tsresol: u8, pkts: &[Pkt]) -> Vec<u8> {
+    let tagged: Vec<(u32, Pkt)> = pkts.iter().map(|p| (0, p.clone())).collect();
+    pcapng_multi(&[(linktype, tsresol)], &tagged)
+}
+
+/// A pcapng file with several interfaces `(linktype, tsresol)`; each packet
+/// names its interface.
+pub fn pcapng_multi(interfaces: &[(u16, u8)], pkts: &[(u32, Pkt)]) -> Vec<u8> {
     let mut f = Vec::new();
     let mut shb = Vec::new();
     shb.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
@@ -200,21 +250,24 @@ pub fn pcapng(linktype: u16, tsresol: u8, pkts: &[Pkt]) -> Vec<u8> {
     shb.extend_from_slice(&0u16.to_le_bytes());
     shb.extend_from_slice(&(-1i64).to_le_bytes());
     ng_block(&mut f, 0x0a0d_0d0a, &shb);
-    let mut idb = Vec::new();
-    idb.extend_from_slice(&linktype.to_le_bytes());
-    idb.extend_from_slice(&0u16.to_le_bytes());
-    idb.extend_from_slice(&0u32.to_le_bytes());
-    // if_tsresol option, then opt_endofopt.
-    idb.extend_from_slice(&9u16.to_le_bytes());
-    idb.extend_from_slice(&1u16.to_le_bytes());
-    idb.extend_from_slice(&[tsresol, 0, 0, 0]);
-    idb.extend_from_slice(&[0, 0, 0, 0]);
-    ng_block(&mut f, 1, &idb);
-    let unit = 10u64.pow(9 - u32::from(tsresol));
-    for p in pkts {
+    for &(linktype, tsresol) in interfaces {
+        let mut idb = Vec::new();
+        idb.extend_from_slice(&linktype.to_le_bytes());
+        idb.extend_from_slice(&0u16.to_le_bytes());
+        idb.extend_from_slice(&0u32.to_le_bytes());
+        // if_tsresol option, then opt_endofopt.
+        idb.extend_from_slice(&9u16.to_le_bytes());
+        idb.extend_from_slice(&1u16.to_le_bytes());
+        idb.extend_from_slice(&[tsresol, 0, 0, 0]);
+        idb.extend_from_slice(&[0, 0, 0, 0]);
+        ng_block(&mut f, 1, &idb);
+    }
+    for (iface, p) in pkts {
+        let tsresol = interfaces.get(*iface as usize).map_or(6, |i| i.1);
+        let unit = 10u64.pow(9 - u32::from(tsresol));
         let ticks = p.ts_nanos / unit;
         let mut epb = Vec::new();
-        epb.extend_from_slice(&0u32.to_le_bytes());
+        epb.extend_from_slice(&iface.to_le_bytes());
         epb.extend_from_slice(&((ticks >> 32) as u32).to_le_bytes());
         epb.extend_from_slice(&(ticks as u32).to_le_bytes());
         epb.extend_from_slice(&(p.data.len() as u32).to_le_bytes());
@@ -264,7 +317,12 @@ impl Conv {
     pub fn handshake(&mut self) -> &mut Self {
         for side in [true, false] {
             let (s, d, i) = self.ends(side);
-            let p = ip_packet(s, d, self.seq[i], true, b"");
+            let flags = Flags {
+                syn: true,
+                syn_ack: !side,
+                ..Flags::default()
+            };
+            let p = ip_packet_flags(s, d, self.seq[i], flags, b"");
             self.seq[i] = self.seq[i].wrapping_add(1);
             self.push(p);
         }
@@ -284,6 +342,20 @@ impl Conv {
     pub fn segment_at(&mut self, from_client: bool, seq: u32, payload: &[u8]) -> &mut Self {
         let (s, d, _) = self.ends(from_client);
         let p = ip_packet(s, d, seq, false, payload);
+        self.push(p);
+        self
+    }
+
+    /// The last bytes of one side, with FIN (or RST).
+    pub fn close(&mut self, from_client: bool, payload: &[u8], rst: bool) -> &mut Self {
+        let (s, d, i) = self.ends(from_client);
+        let flags = Flags {
+            fin: !rst,
+            rst,
+            ..Flags::default()
+        };
+        let p = ip_packet_flags(s, d, self.seq[i], flags, payload);
+        self.seq[i] = self.seq[i].wrapping_add(payload.len() as u32 + u32::from(!rst));
         self.push(p);
         self
     }

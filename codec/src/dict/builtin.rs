@@ -59,6 +59,22 @@ impl Version {
         })
     }
 
+    /// The version a dictionary declares (`FIX.4.4`, `FIX.5.0SP2`, `FIXT.1.1`).
+    pub fn from_version_string(version: &str) -> Option<Version> {
+        Some(match version {
+            "FIX.4.0" => Version::Fix40,
+            "FIX.4.1" => Version::Fix41,
+            "FIX.4.2" => Version::Fix42,
+            "FIX.4.3" => Version::Fix43,
+            "FIX.4.4" => Version::Fix44,
+            "FIX.5.0" => Version::Fix50,
+            "FIX.5.0SP1" => Version::Fix50Sp1,
+            "FIX.5.0SP2" => Version::Fix50Sp2,
+            "FIXT.1.1" => Version::Fixt11,
+            _ => return None,
+        })
+    }
+
     /// The application version for an ApplVerID (1128) / DefaultApplVerID (1137) value.
     pub fn from_appl_ver_id(id: &[u8]) -> Option<Version> {
         Some(match id {

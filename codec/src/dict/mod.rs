@@ -3,6 +3,21 @@
 //!
 //! Dictionaries load once (from a file, or the shipped copies embedded in the
 //! crate); validation then runs on precomputed tables and allocates nothing.
+//!
+//! [`Validator`] answers with the first problem in the order QuickFIX finds
+//! it: SenderCompID/TargetCompID missing (checked by QuickFIX's session
+//! before validating), header/body/trailer out of order, MsgType, required
+//! body fields, required fields of group instances, then header, trailer and
+//! body fields in tag order (repeated, empty, format, enum, unknown tag, tag
+//! not in this message, NumInGroup count), and last SendingTime/MsgSeqNum
+//! missing. Beyond QuickFIX (documented on [`Options`] and [`Reject`]): a
+//! MsgType listed as a value of field 35 without a message definition is
+//! answered with a BusinessMessageReject (380=3), and optional checks of
+//! group members, group delimiters and LOCALMKTDATE/MONTHYEAR syntax.
+//!
+//! [`Reject`] is data (reason, RefTagID, text); the session builds 35=3 or
+//! 35=j from it with the per-version rules of [`Reject::session_reject_reason`],
+//! [`Reject::ref_tag_id`] and [`Reject::text_for`].
 
 mod builtin;
 mod model;

@@ -2,7 +2,7 @@
 
 use super::types::FieldType;
 
-type Tag = u32;
+use crate::{GroupLayout, Tag};
 /// Marks a tag with no field in `tag_index`.
 pub(crate) const NO_DENSE_INDEX: u16 = u16::MAX;
 
@@ -62,6 +62,7 @@ impl FieldDef {
 
     /// Whether `value` is allowed (always true for fields without enums).
     /// Multi-value types check each space-separated token, like QuickFIX.
+    #[inline]
     pub fn value_allowed(&self, value: &[u8]) -> bool {
         if self.values.is_empty() {
             return true;
@@ -74,6 +75,7 @@ impl FieldDef {
         self.single_allowed(value)
     }
 
+    #[inline]
     fn single_allowed(&self, value: &[u8]) -> bool {
         if let Some(mask) = self.char_mask {
             return match value {
@@ -118,12 +120,18 @@ impl GroupDef {
 pub struct GroupRef<'d> {
     dict: &'d Dictionary,
     def: &'d GroupDef,
+    id: u32,
 }
 
 impl<'d> GroupRef<'d> {
     /// The group's definition (count tag, delimiter, members, required tags).
     pub fn def(&self) -> &'d GroupDef {
         self.def
+    }
+
+    /// The codec's layout of this group (nested groups included), built at load time.
+    pub fn layout(&self) -> &'d GroupLayout {
+        self.dict.layout_at(self.id)
     }
 
     /// A group nested in this one, by its count tag.
@@ -190,8 +198,11 @@ pub struct Dictionary {
     pub(crate) tag_index: Box<[u16]>,
     pub(crate) messages: Box<[MessageDef]>,
     pub(crate) header: Section,
-    pub(crate) trailer: Section,
     pub(crate) groups: Box<[GroupDef]>,
+    /// The codec layout of each group, by group id.
+    pub(crate) layouts: Box<[GroupLayout]>,
+    /// Per dense index: FLAG_* bits (one load classifies a field).
+    pub(crate) flags: Box<[u8]>,
 }
 
 impl Dictionary {
@@ -203,6 +214,12 @@ impl Dictionary {
     /// Version string as QuickFIX builds it: `FIX.4.4`, `FIXT.1.1`, `FIX.5.0SP2`.
     pub fn version(&self) -> &str {
         &self.version
+    }
+
+    /// The ApplVerID (1128) value of this dictionary's version (None for FIXT.1.1
+    /// or an unknown version).
+    pub fn appl_ver_id(&self) -> Option<&'static [u8]> {
+        super::Version::from_version_string(&self.version)?.appl_ver_id()
     }
 
     /// True for the FIXT transport dictionary.
@@ -232,6 +249,12 @@ impl Dictionary {
     /// Largest declared tag.
     pub fn max_tag(&self) -> Tag {
         self.fields.last().map_or(0, |f| f.tag)
+    }
+
+    /// True when `tag` starts a repeating group in some message, header or group.
+    #[inline]
+    pub fn is_group_count_tag(&self, tag: Tag) -> bool {
+        self.flags_of(tag) & FLAG_COUNT != 0
     }
 
     /// Field name of a tag.
@@ -266,14 +289,42 @@ impl Dictionary {
         &self.messages
     }
 
-    /// True when `tag` is a header field of this dictionary.
+    /// True when `tag` is a header field: declared in the dictionary's header
+    /// or one of QuickFIX's fixed header tags.
     pub fn is_header_field(&self, tag: Tag) -> bool {
-        self.dense(tag).is_some_and(|i| bit(&self.header.bits, i))
+        self.flags_of(tag) & FLAG_HEADER != 0
     }
 
-    /// True when `tag` is a trailer field of this dictionary.
+    /// True when `tag` is a trailer field (dictionary trailer, or 93/89/10).
     pub fn is_trailer_field(&self, tag: Tag) -> bool {
-        self.dense(tag).is_some_and(|i| bit(&self.trailer.bits, i))
+        self.flags_of(tag) & FLAG_TRAILER != 0
+    }
+
+    #[inline]
+    fn flags_of(&self, tag: Tag) -> u8 {
+        self.classify(i64::from(tag)).1
+    }
+
+    /// Dense index and FLAG_* bits of a tag in one lookup.
+    #[inline]
+    pub(crate) fn classify(&self, tag: i64) -> (Option<usize>, u8) {
+        let dense = u32::try_from(tag).ok().and_then(|t| self.dense(t));
+        match dense {
+            Some(i) => (Some(i), self.flags.get(i).copied().unwrap_or(0)),
+            None => (None, static_flags(tag)),
+        }
+    }
+
+    /// The field at a dense index.
+    #[inline]
+    pub(crate) fn field_at(&self, i: usize) -> Option<&FieldDef> {
+        self.fields.get(i)
+    }
+
+    /// Whether a message allows the field at a dense index.
+    #[inline]
+    pub(crate) fn message_allows(msg: &MessageDef, i: usize) -> bool {
+        bit(&msg.section.bits, i)
     }
 
     /// Header tags marked required='Y', sorted.
@@ -321,11 +372,66 @@ impl Dictionary {
 
     pub(crate) fn group_at(&self, id: u32) -> Option<GroupRef<'_>> {
         let def = self.groups.get(usize::try_from(id).ok()?)?;
-        Some(GroupRef { dict: self, def })
+        Some(GroupRef {
+            dict: self,
+            def,
+            id,
+        })
+    }
+
+    /// Layout of a message's top-level group, for [`crate::MessageView::group`].
+    pub fn group_layout(&self, msg_type: &[u8], count_tag: Tag) -> Option<&GroupLayout> {
+        self.group(msg_type, count_tag).map(|g| g.layout())
+    }
+
+    /// Layout of a header group (e.g. NoHops).
+    pub fn header_group_layout(&self, count_tag: Tag) -> Option<&GroupLayout> {
+        self.header_group(count_tag).map(|g| g.layout())
+    }
+
+    /// Layouts of all top-level groups of a message type.
+    pub fn group_layouts<'d>(
+        &'d self,
+        msg_type: &[u8],
+    ) -> impl Iterator<Item = &'d GroupLayout> + 'd {
+        let groups: &'d [(Tag, u32)] = self.message(msg_type).map_or(&[], |m| &m.section.groups);
+        groups.iter().map(move |&(_, id)| self.layout_at(id))
+    }
+
+    fn layout_at(&self, id: u32) -> &GroupLayout {
+        static EMPTY: GroupLayout = GroupLayout {
+            count_tag: 0,
+            delimiter: 0,
+            members: Vec::new(),
+            nested: Vec::new(),
+        };
+        usize::try_from(id)
+            .ok()
+            .and_then(|i| self.layouts.get(i))
+            .unwrap_or(&EMPTY)
     }
 
     pub(crate) fn group_def(&self, id: u32) -> Option<&GroupDef> {
         self.groups.get(usize::try_from(id).ok()?)
+    }
+}
+
+/// Header field (dictionary header or QuickFIX's fixed list).
+pub(crate) const FLAG_HEADER: u8 = 1;
+/// Trailer field (dictionary trailer or 93/89/10).
+pub(crate) const FLAG_TRAILER: u8 = 2;
+/// Starts a repeating group somewhere (older dictionaries type counts as
+/// INT, so the type cannot tell).
+pub(crate) const FLAG_COUNT: u8 = 4;
+
+/// QuickFIX's fixed header and trailer tags (Message::isHeaderField / isTrailerField).
+pub(crate) fn static_flags(tag: i64) -> u8 {
+    match tag {
+        8 | 9 | 35 | 49 | 56 | 115 | 128 | 90 | 91 | 34 | 50 | 142 | 57 | 143 | 116 | 144 | 129
+        | 145 | 43 | 97 | 52 | 122 | 212 | 213 | 347 | 369 | 370 | 1128 | 1129 | 1156 | 627
+        | 628 | 629 | 630 => FLAG_HEADER,
+        93 | 89 | 10 => FLAG_TRAILER,
+        _ => 0,
     }
 }
 

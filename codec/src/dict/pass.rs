@@ -6,10 +6,9 @@
 //! visits each field once and keeps, per phase, the candidate with the
 //! smallest tag, so the answer is the one QuickFIX gives without sorting.
 
-use super::model::{Dictionary, FieldDef, MessageDef};
+use super::model::{Dictionary, FieldDef, MessageDef, FLAG_COUNT, FLAG_HEADER, FLAG_TRAILER};
 use super::reject::reason;
 use super::validate::{is_admin_msg_type, Options, Scratch};
-use super::FieldType;
 use super::Reject;
 
 const HEADER: u32 = 1;
@@ -33,50 +32,10 @@ pub(crate) struct Frame {
     inst_id: u32,
 }
 
-/// QuickFIX's fixed header tags (Message::isHeaderField) or the dictionary's.
+/// Header field per the session dictionary or QuickFIX's fixed list.
 #[inline]
 pub(crate) fn is_header_tag(session: &Dictionary, tag: i64) -> bool {
-    matches!(
-        tag,
-        8 | 9
-            | 35
-            | 49
-            | 56
-            | 115
-            | 128
-            | 90
-            | 91
-            | 34
-            | 50
-            | 142
-            | 57
-            | 143
-            | 116
-            | 144
-            | 129
-            | 145
-            | 43
-            | 97
-            | 52
-            | 122
-            | 212
-            | 213
-            | 347
-            | 369
-            | 370
-            | 1128
-            | 1129
-            | 1156
-            | 627
-            | 628
-            | 629
-            | 630
-    ) || u32::try_from(tag).is_ok_and(|t| session.is_header_field(t))
-}
-
-#[inline]
-fn is_trailer_tag(session: &Dictionary, tag: i64) -> bool {
-    matches!(tag, 93 | 89 | 10) || u32::try_from(tag).is_ok_and(|t| session.is_trailer_field(t))
+    session.classify(tag).1 & FLAG_HEADER != 0
 }
 
 fn parse_count(v: &[u8]) -> i64 {
@@ -97,19 +56,24 @@ fn parse_count(v: &[u8]) -> i64 {
 
 /// Smallest-tag candidate of one phase.
 #[derive(Debug, Default, Clone, Copy)]
-struct Best(Option<(i64, Reject)>);
+struct Best(Option<(i64, i64, u32)>);
 
 impl Best {
     #[inline]
     fn improves(&self, tag: i64) -> bool {
-        self.0.is_none_or(|(t, _)| tag < t)
+        self.0.is_none_or(|(t, _, _)| tag < t)
     }
 
     #[inline]
-    fn offer(&mut self, tag: i64, r: Reject) {
-        if self.improves(tag) {
-            self.0 = Some((tag, r));
+    /// A candidate ordered by `key`, reporting `reason` for `ref_tag`.
+    fn offer(&mut self, key: i64, ref_tag: i64, reason: u32) {
+        if self.improves(key) {
+            self.0 = Some((key, ref_tag, reason));
         }
+    }
+
+    fn reject(&self) -> Option<Reject> {
+        self.0.map(|(_, t, r)| Reject::session(r, Some(t)))
     }
 }
 
@@ -125,6 +89,8 @@ pub(crate) struct Pass<'p> {
     opts: &'p Options,
     s: &'p mut Scratch,
     is_app: bool,
+    /// MsgType is a value of field 35 but has no message definition.
+    unsupported: bool,
     section: u32,
     out_of_order: Option<i64>,
     hdr: Best,
@@ -153,6 +119,13 @@ impl<'p> Pass<'p> {
             opts,
             s,
             is_app: !msg_type.is_some_and(is_admin_msg_type),
+            unsupported: msg.is_none()
+                && match (body, msg_type) {
+                    (Some(d), Some(mt)) => d
+                        .field(35)
+                        .is_some_and(|f| f.has_values() && f.value_allowed(mt)),
+                    _ => false,
+                },
             section: HEADER,
             out_of_order: None,
             hdr: Best::default(),
@@ -201,43 +174,39 @@ impl<'p> Pass<'p> {
 
     /// QuickFIX's per-field checks (iterate): repeated, empty, format, enum,
     /// known tag, tag allowed in this message.
+    #[inline(always)]
     fn check(
         &self,
         dict: Option<&Dictionary>,
         fd: Option<&FieldDef>,
-        in_body: bool,
+        body_index: Option<Option<usize>>,
         tag: i64,
         value: &[u8],
         repeated: bool,
-    ) -> Option<Reject> {
+    ) -> Option<u32> {
         if repeated {
-            return Some(Reject::session(
-                reason::TAG_APPEARS_MORE_THAN_ONCE,
-                Some(tag),
-            ));
+            return Some(reason::TAG_APPEARS_MORE_THAN_ONCE);
         }
         if self.opts.validate_fields_have_values && value.is_empty() {
-            return Some(Reject::session(reason::TAG_WITHOUT_VALUE, Some(tag)));
+            return Some(reason::TAG_WITHOUT_VALUE);
         }
-        let dict = dict?;
-        let t32 = u32::try_from(tag).ok();
+        dict?;
         if let Some(fd) = fd {
             if !fd.field_type.accepts(value, self.opts.strict_date_formats) {
-                return Some(Reject::session(reason::INCORRECT_DATA_FORMAT, Some(tag)));
+                return Some(reason::INCORRECT_DATA_FORMAT);
             }
             if !fd.value_allowed(value) {
-                return Some(Reject::session(reason::VALUE_OUT_OF_RANGE, Some(tag)));
+                return Some(reason::VALUE_OUT_OF_RANGE);
             }
         }
         if self.should_check_tag(tag) {
-            let Some(t) = t32.filter(|_| fd.is_some()) else {
-                return Some(Reject::session(reason::INVALID_TAG_NUMBER, Some(tag)));
-            };
-            if in_body && self.msg.is_some_and(|m| !dict.is_message_field(m, t)) {
-                return Some(Reject::session(
-                    reason::TAG_NOT_DEFINED_FOR_MESSAGE,
-                    Some(tag),
-                ));
+            if fd.is_none() {
+                return Some(reason::INVALID_TAG_NUMBER);
+            }
+            if let (Some(Some(i)), Some(m)) = (body_index, self.msg) {
+                if !Dictionary::message_allows(m, i) {
+                    return Some(reason::TAG_NOT_DEFINED_FOR_MESSAGE);
+                }
             }
         }
         None
@@ -254,30 +223,34 @@ impl<'p> Pass<'p> {
         self.section_field(tag, value);
     }
 
+    #[inline(always)]
     fn section_field(&mut self, tag: i64, value: &[u8]) {
         let session = self.session;
         let t32 = u32::try_from(tag).ok();
-        if is_header_tag(session, tag) {
+        let (di, flags) = session.classify(tag);
+        if flags & FLAG_HEADER != 0 {
             if self.section != HEADER {
                 self.out_of_order.get_or_insert(tag);
             }
             let repeated = self.mark(tag, HEADER);
             if self.hdr.improves(tag) {
-                let fd = t32.and_then(|t| session.field(t));
-                if let Some(r) = self.check(Some(session), fd, false, tag, value, repeated) {
-                    self.hdr.offer(tag, r);
+                let fd = di.and_then(|i| session.field_at(i));
+                if let Some(r) = self.check(Some(session), fd, None, tag, value, repeated) {
+                    self.hdr.offer(tag, tag, r);
                 }
             }
-            if let Some(g) = t32.and_then(|t| session.header.groups.iter().find(|g| g.0 == t)) {
-                self.push(g.1, true, true, false, g.0, g.0, value);
+            if flags & FLAG_COUNT != 0 {
+                if let Some(g) = t32.and_then(|t| session.header.groups.iter().find(|g| g.0 == t)) {
+                    self.push(g.1, true, true, false, g.0, g.0, value);
+                }
             }
-        } else if is_trailer_tag(session, tag) {
+        } else if flags & FLAG_TRAILER != 0 {
             self.section = TRAILER;
             let repeated = self.mark(tag, TRAILER);
             if self.trl.improves(tag) {
-                let fd = t32.and_then(|t| session.field(t));
-                if let Some(r) = self.check(Some(session), fd, false, tag, value, repeated) {
-                    self.trl.offer(tag, r);
+                let fd = di.and_then(|i| session.field_at(i));
+                if let Some(r) = self.check(Some(session), fd, None, tag, value, repeated) {
+                    self.trl.offer(tag, tag, r);
                 }
             }
         } else {
@@ -287,17 +260,23 @@ impl<'p> Pass<'p> {
             self.section = BODY;
             let repeated = self.mark(tag, BODY);
             let dict = self.body;
-            let fd = match (dict, t32) {
-                (Some(d), Some(t)) => d.field(t),
+            // FIX.4.x: the body dictionary is the session one, so reuse the lookup.
+            let (bdi, bflags) = match dict {
+                Some(d) if std::ptr::eq(d, session) => (di, flags),
+                Some(d) => d.classify(tag),
+                None => (None, 0),
+            };
+            let fd = match (dict, bdi) {
+                (Some(d), Some(i)) => d.field_at(i),
                 _ => None,
             };
             if self.bdy.improves(tag) {
-                if let Some(r) = self.check(dict, fd, true, tag, value, repeated) {
-                    self.bdy.offer(tag, r);
+                if let Some(r) = self.check(dict, fd, Some(bdi), tag, value, repeated) {
+                    self.bdy.offer(tag, tag, r);
                 }
             }
             let group = match (self.msg, fd) {
-                (Some(m), Some(f)) if f.field_type == FieldType::NumInGroup => m
+                (Some(m), Some(f)) if bflags & FLAG_COUNT != 0 => m
                     .section
                     .groups
                     .binary_search_by_key(&f.tag, |g| g.0)
@@ -382,8 +361,8 @@ impl<'p> Pass<'p> {
         if self.opts.validate_group_members && self.grp_ext.is_none() {
             let dict = self.frame_dict(&f);
             let fd = dict.and_then(|d| d.field(t));
-            if let Some(r) = self.check(dict, fd, false, tag, value, false) {
-                self.grp_ext = Some(r);
+            if let Some(r) = self.check(dict, fd, None, tag, value, false) {
+                self.grp_ext = Some(Reject::session(r, Some(tag)));
             }
         }
         if let Some(&(count, id)) = g.nested.iter().find(|n| n.0 == t) {
@@ -413,8 +392,13 @@ impl<'p> Pass<'p> {
             .iter()
             .find(|&&r| self.s.inst_stamp.get(r as usize).copied() != Some(f.inst_id));
         if let Some(&r) = missing {
-            let rej = Reject::session(reason::REQUIRED_TAG_MISSING, Some(i64::from(r)));
-            self.grp_req.offer(i64::from(f.root_count_tag), rej);
+            // QuickFIX walks groups by count tag, then instances depth-first:
+            // instance ids grow in start order, which is that pre-order.
+            self.grp_req.offer(
+                (i64::from(f.root_count_tag) << 32) | i64::from(f.inst_id),
+                i64::from(r),
+                reason::REQUIRED_TAG_MISSING,
+            );
         }
     }
 
@@ -427,13 +411,13 @@ impl<'p> Pass<'p> {
             return;
         }
         let tag = i64::from(f.count_tag);
-        let rej = Reject::session(reason::INCORRECT_NUM_IN_GROUP, Some(tag));
         if f.top {
             if self.should_check_tag(tag) {
-                self.bdy.offer(tag, rej);
+                self.bdy.offer(tag, tag, reason::INCORRECT_NUM_IN_GROUP);
             }
         } else if self.opts.validate_group_members {
-            self.grp_ext.get_or_insert(rej);
+            self.grp_ext
+                .get_or_insert(Reject::session(reason::INCORRECT_NUM_IN_GROUP, Some(tag)));
         }
     }
 
@@ -454,6 +438,9 @@ impl<'p> Pass<'p> {
         }
         if self.body.is_some() {
             let Some(msg) = self.msg else {
+                if self.unsupported {
+                    return Err(Reject::unsupported_message_type(bs));
+                }
                 return Err(Reject::session(reason::INVALID_MSG_TYPE, None));
             };
             if let Some(&r) = msg.required().iter().find(|&&r| !self.present(r, BODY)) {
@@ -464,7 +451,7 @@ impl<'p> Pass<'p> {
             }
         }
         for best in [self.grp_req, self.hdr, self.trl, self.bdy] {
-            if let Some((_, r)) = best.0 {
+            if let Some(r) = best.reject() {
                 return Err(r);
             }
         }

@@ -112,11 +112,12 @@ fn at_least_fix42(begin_string: &[u8]) -> bool {
 }
 
 impl Reject {
-    /// A session-level reject with QuickFIX's text for `reason`.
+    /// A session-level reject with QuickFIX's text for `reason`. Like
+    /// QuickFIX, tag 0 is named only for "Invalid tag number".
     pub fn session(reason: u32, ref_tag: Option<i64>) -> Reject {
         Reject {
             kind: RejectKind::Session(reason),
-            ref_tag,
+            ref_tag: ref_tag.filter(|&t| t != 0 || reason == reason::INVALID_TAG_NUMBER),
             text: reason::text(reason).unwrap_or("Other"),
         }
     }
@@ -249,6 +250,14 @@ mod tests {
         assert_eq!(
             r.text_for(b"FIX.4.4").to_string(),
             "Tag specified out of required order"
+        );
+        assert_eq!(
+            Reject::session(reason::TAG_WITHOUT_VALUE, Some(0)).ref_tag,
+            None
+        );
+        assert_eq!(
+            Reject::session(reason::INVALID_TAG_NUMBER, Some(0)).ref_tag,
+            Some(0)
         );
         let m = Reject::session(reason::INVALID_MSG_TYPE, None);
         assert_eq!(m.session_reject_reason(b"FIX.4.2"), Some(11));

@@ -123,6 +123,7 @@ impl FieldType {
 
     /// Checks `value`'s syntax as QuickFIX's convertors do. With `strict`,
     /// LOCALMKTDATE and MONTHYEAR (free text in QuickFIX) are checked too.
+    #[inline]
     pub fn accepts(self, value: &[u8], strict: bool) -> bool {
         use FieldType::*;
         match self {

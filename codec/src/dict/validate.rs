@@ -1,11 +1,14 @@
 //! The validator: dictionary selection (FIX.4.x, FIXT.1.1 + application
 //! versions), options, and the reusable scratch space of the check pass.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use super::builtin::{builtin_for_appl_ver_id, builtin_for_begin_string};
 use super::pass::Pass;
 use super::{DictError, Dictionary, Reject};
+use crate::data_fields::data_tag_for;
+use crate::{MessageView, Parser, INVALID_TAG};
 
 /// Validation settings, named after the QuickFIX session settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +42,30 @@ impl Default for Options {
             validate_group_delimiter: false,
             strict_date_formats: false,
         }
+    }
+}
+
+impl Options {
+    /// Applies one QuickFIX session setting (`ValidateFieldsHaveValues`,
+    /// `ValidateFieldsOutOfOrder` or `CheckFieldsOutOfOrder`,
+    /// `ValidateUserDefinedFields`, `AllowUnknownMsgFields`, and this crate's
+    /// `ValidateGroupMembers`, `ValidateGroupDelimiter`, `StrictDateFormats`).
+    /// Returns false for a key it does not know.
+    pub fn set(&mut self, key: &str, value: bool) -> bool {
+        let slot = match key {
+            "ValidateFieldsHaveValues" => &mut self.validate_fields_have_values,
+            "ValidateFieldsOutOfOrder" | "CheckFieldsOutOfOrder" => {
+                &mut self.validate_fields_out_of_order
+            }
+            "ValidateUserDefinedFields" => &mut self.validate_user_defined_fields,
+            "AllowUnknownMsgFields" => &mut self.allow_unknown_msg_fields,
+            "ValidateGroupMembers" => &mut self.validate_group_members,
+            "ValidateGroupDelimiter" => &mut self.validate_group_delimiter,
+            "StrictDateFormats" => &mut self.strict_date_formats,
+            _ => return false,
+        };
+        *slot = value;
+        true
     }
 }
 
@@ -107,6 +134,7 @@ pub struct Validator {
     use_builtin_apps: bool,
     options: Options,
     scratch: Scratch,
+    parser: Option<Parser>,
 }
 
 impl Validator {
@@ -122,6 +150,7 @@ impl Validator {
             use_builtin_apps: true,
             options,
             scratch,
+            parser: None,
         }
     }
 
@@ -147,6 +176,55 @@ impl Validator {
         self.apps.retain(|(id, _)| **id != *appl_ver_id);
         self.apps.push((appl_ver_id.into(), Some(dict)));
         self
+    }
+
+    /// A validator from QuickFIX-style settings: `DataDictionary` (FIX.4.x) or
+    /// `TransportDataDictionary` (FIXT.1.1) as `session_dictionary`, the
+    /// `AppDataDictionary` files (each registered under its own version's
+    /// ApplVerID), and DefaultApplVerID. Shipped copies fill what is not named.
+    pub fn from_settings(
+        begin_string: &[u8],
+        session_dictionary: Option<&Path>,
+        app_dictionaries: &[&Path],
+        default_appl_ver_id: Option<&[u8]>,
+        options: Options,
+    ) -> Result<Validator, DictError> {
+        let session = match session_dictionary {
+            Some(path) => {
+                let d = Dictionary::load(path)?;
+                if d.version().as_bytes() != begin_string {
+                    return Err(DictError::Invalid {
+                        file: path.display().to_string(),
+                        reason: format!(
+                            "dictionary is {} but the session's BeginString is {}",
+                            d.version(),
+                            String::from_utf8_lossy(begin_string)
+                        ),
+                    });
+                }
+                Arc::new(d)
+            }
+            None => builtin_for_begin_string(begin_string)?,
+        };
+        let mut v = Validator::new(session, options);
+        for path in app_dictionaries {
+            v = v.with_app(Arc::new(Dictionary::load(path)?))?;
+        }
+        if let Some(id) = default_appl_ver_id {
+            v.set_default_appl_ver_id(id)?;
+        }
+        Ok(v)
+    }
+
+    /// Registers an application dictionary under its own version's ApplVerID.
+    pub fn with_app(self, dict: Arc<Dictionary>) -> Result<Validator, DictError> {
+        match dict.appl_ver_id() {
+            Some(id) => Ok(self.with_app_dictionary(id, dict)),
+            None => Err(DictError::Invalid {
+                file: dict.source().to_string(),
+                reason: format!("{} is not an application version", dict.version()),
+            }),
+        }
     }
 
     /// Only use dictionaries registered with [`Validator::with_app_dictionary`].
@@ -238,6 +316,19 @@ impl Validator {
     {
         let iter = fields.into_iter();
         let (msg_type, appl_ver_id) = header_keys(iter.clone(), &self.session);
+        self.run(msg_type, appl_ver_id, iter)
+    }
+
+    /// One pass over `fields`, with MsgType and ApplVerID already known.
+    fn run<'a, I>(
+        &mut self,
+        msg_type: Option<&[u8]>,
+        appl_ver_id: Option<&[u8]>,
+        fields: I,
+    ) -> Result<(), Reject>
+    where
+        I: Iterator<Item = (i64, &'a [u8])>,
+    {
         let body = match (self.session.is_transport(), msg_type) {
             // FIX.4.x: the one dictionary, without an Arc clone on the hot path.
             (false, _) => None,
@@ -257,23 +348,56 @@ impl Validator {
             &mut self.scratch,
             msg_type,
         );
-        for (tag, value) in iter {
+        for (tag, value) in fields {
             pass.field(tag, value);
         }
         pass.finish()
     }
 
-    /// Validates a raw SOH-delimited message (8=... through 10=...|).
-    /// Length-prefixed DATA fields are honoured.
-    pub fn validate_bytes(&mut self, msg: &[u8]) -> Result<(), Reject> {
-        let session = self.session.clone();
-        let fields = RawFields {
-            rest: msg,
-            dict: session.as_ref(),
-            prev: &[],
+    /// Validates a parsed message (the codec's [`MessageView`]).
+    pub fn validate(&mut self, view: &MessageView<'_>) -> Result<(), Reject> {
+        let v = *view;
+        // The codec indexed the message: no pre-scan for MsgType/ApplVerID.
+        let msg_type = v.get(crate::tags::MSG_TYPE);
+        let appl_ver_id = if self.session.is_transport() {
+            v.appl_ver_id()
+        } else {
+            None
         };
-        self.validate_fields(fields)
+        let fields = (0..v.len()).map_while(move |i| {
+            let f = v.field(i)?;
+            Some((signed_tag(&v, f.tag, i), f.value))
+        });
+        self.run(msg_type, appl_ver_id, fields)
     }
+
+    /// Validates a raw SOH-delimited message (8=... through 10=...|).
+    /// Length-prefixed DATA fields are honoured. Indexes it with the codec's
+    /// parser (kept for reuse); a message the parser refuses is split here.
+    pub fn validate_bytes(&mut self, msg: &[u8]) -> Result<(), Reject> {
+        let mut parser = self.parser.take().unwrap_or_default();
+        let result = match parser.parse_framed(msg) {
+            Ok(view) => self.validate(&view),
+            Err(_) => self.validate_fields(RawFields {
+                rest: msg,
+                pending: None,
+            }),
+        };
+        self.parser = Some(parser);
+        result
+    }
+}
+
+/// The tag as QuickFIX reports it: a negative tag text keeps its number.
+#[inline]
+fn signed_tag(view: &MessageView<'_>, tag: crate::Tag, position: usize) -> i64 {
+    if tag != INVALID_TAG {
+        return i64::from(tag);
+    }
+    view.tag_text(position)
+        .and_then(|t| std::str::from_utf8(t).ok())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(-1)
 }
 
 /// MsgType (35) and ApplVerID (1128) from the header, before the first body field.
@@ -299,14 +423,13 @@ where
 
 /// Splits a raw message into (tag, value); tags that are not numbers come out as -1.
 #[derive(Clone)]
-struct RawFields<'a, 'd> {
+struct RawFields<'a> {
     rest: &'a [u8],
-    dict: &'d Dictionary,
-    /// Value of the previous field: the length of a following DATA field.
-    prev: &'a [u8],
+    /// (data tag, byte count) announced by the previous field.
+    pending: Option<(i64, usize)>,
 }
 
-impl<'a> Iterator for RawFields<'a, '_> {
+impl<'a> Iterator for RawFields<'a> {
     type Item = (i64, &'a [u8]);
 
     #[inline]
@@ -337,19 +460,25 @@ impl<'a> Iterator for RawFields<'a, '_> {
             (false, false) => tag,
         };
         let after = self.rest.get(eq + 1..).unwrap_or(&[]);
-        let data_len = u32::try_from(tag)
-            .ok()
-            .and_then(|t| self.dict.field(t))
-            .filter(|f| f.field_type == super::FieldType::Data)
-            .and_then(|_| std::str::from_utf8(self.prev).ok()?.parse::<usize>().ok())
-            .filter(|&n| n <= after.len());
+        let data_len = self
+            .pending
+            .take()
+            .filter(|&(t, n)| t == tag && n <= after.len())
+            .map(|(_, n)| n);
         let len = match data_len {
             Some(n) => n,
             None => after.iter().position(|&b| b == 0x01).unwrap_or(after.len()),
         };
         let (value, tail) = after.split_at(len);
         self.rest = tail.get(1..).unwrap_or(&[]);
-        self.prev = value;
+        // A length tag announces how many bytes (SOH included) the next data field holds.
+        self.pending = u32::try_from(tag)
+            .ok()
+            .and_then(data_tag_for)
+            .and_then(|t| {
+                let n = std::str::from_utf8(value).ok()?.parse::<usize>().ok()?;
+                Some((i64::from(t), n))
+            });
         Some((tag, value))
     }
 }

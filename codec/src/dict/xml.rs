@@ -7,15 +7,19 @@ use std::path::Path;
 use roxmltree::{Document, Node};
 
 use super::model::{
-    pack7, set_bit, Dictionary, EnumValue, FieldDef, GroupDef, MessageDef, Section, NO_DENSE_INDEX,
+    bit, pack7, set_bit, static_flags, Dictionary, EnumValue, FieldDef, GroupDef, MessageDef,
+    Section, FLAG_COUNT, FLAG_HEADER, FLAG_TRAILER, NO_DENSE_INDEX,
 };
 use super::types::FieldType;
 use super::DictError;
 
-type Tag = u32;
+use crate::{GroupLayout, Tag};
 
 /// Nesting limit for components/groups: guards against recursive definitions.
 const MAX_DEPTH: usize = 32;
+
+/// Largest accepted tag number: tables are indexed by tag.
+const MAX_TAG: Tag = 1_000_000;
 
 impl Dictionary {
     /// Loads a QuickFIX data dictionary from a file.
@@ -156,7 +160,12 @@ impl<'a, 'i> Builder<'a, 'i> {
             let number = f
                 .attribute("number")
                 .and_then(|n| n.trim().parse::<Tag>().ok())
-                .ok_or_else(|| self.err(format!("<field> {name} has no valid number attribute")))?;
+                .filter(|&n| n <= MAX_TAG)
+                .ok_or_else(|| {
+                    self.err(format!(
+                        "<field> {name} has no valid number attribute (1..={MAX_TAG})"
+                    ))
+                })?;
             let ty = f.attribute("type").ok_or_else(|| {
                 self.err(format!("<field> {name} does not have a type attribute"))
             })?;
@@ -398,7 +407,46 @@ impl<'a, 'i> Builder<'a, 'i> {
         });
         messages.dedup_by(|a, b| a.msg_type == b.msg_type);
         let msg_keys: Vec<u64> = messages.iter().map(key).collect();
+        let mut flags: Vec<u8> = self
+            .fields
+            .iter()
+            .map(|f| static_flags(i64::from(f.tag)))
+            .collect();
+        for (i, fl) in flags.iter_mut().enumerate() {
+            if bit(&header.bits, i) {
+                *fl |= FLAG_HEADER;
+            }
+            if bit(&trailer.bits, i) {
+                *fl |= FLAG_TRAILER;
+            }
+        }
+        for g in &self.groups {
+            if let Some(fl) = self
+                .tag_index
+                .get(g.count_tag as usize)
+                .and_then(|&i| flags.get_mut(usize::from(i)))
+            {
+                *fl |= FLAG_COUNT;
+            }
+        }
+        // Children get their ids before their parent, so one pass in id order works.
+        let mut layouts: Vec<GroupLayout> = Vec::with_capacity(self.groups.len());
+        for g in &self.groups {
+            let nested = g
+                .nested
+                .iter()
+                .filter_map(|&(_, id)| layouts.get(id as usize).cloned())
+                .collect();
+            layouts.push(GroupLayout {
+                count_tag: g.count_tag,
+                delimiter: g.delimiter,
+                members: g.members.to_vec(),
+                nested,
+            });
+        }
         Ok(Dictionary {
+            layouts: layouts.into(),
+            flags: flags.into(),
             source: self.source.into(),
             transport: version.starts_with("FIXT"),
             version: version.into(),
@@ -407,7 +455,6 @@ impl<'a, 'i> Builder<'a, 'i> {
             tag_index: self.tag_index.into(),
             messages: messages.into(),
             header: header.finish(),
-            trailer: trailer.finish(),
             groups: self.groups.into(),
         })
     }

@@ -1,0 +1,217 @@
+//! Generates `fields.rs` (tag constants, MsgType constants, enum values and
+//! name lookups) from the shipped dictionaries: the union over all versions,
+//! the newest version's name winning.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+const SPECS: [&str; 9] = [
+    "FIX40.xml",
+    "FIX41.xml",
+    "FIX42.xml",
+    "FIX43.xml",
+    "FIX44.xml",
+    "FIXT11.xml",
+    "FIX50.xml",
+    "FIX50SP1.xml",
+    "FIX50SP2.xml",
+];
+
+#[derive(Default)]
+struct Union {
+    /// tag -> (name, type)
+    fields: BTreeMap<u32, (String, String)>,
+    /// constant name -> tag
+    consts: BTreeMap<String, u32>,
+    /// (tag, value) -> description
+    values: BTreeMap<(u32, String), String>,
+    /// msgtype -> name
+    messages: BTreeMap<String, String>,
+}
+
+fn main() {
+    let dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default()).join("spec");
+    let mut u = Union::default();
+    for spec in SPECS {
+        let path = dir.join(spec);
+        println!("cargo:rerun-if-changed={}", path.display());
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let doc =
+            roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        read(&doc, &mut u);
+    }
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("fields.rs");
+    std::fs::write(&out, generate(&u)).unwrap_or_else(|e| panic!("{}: {e}", out.display()));
+}
+
+fn read(doc: &roxmltree::Document<'_>, u: &mut Union) {
+    let root = doc.root_element();
+    for fields in root.children().filter(|n| n.has_tag_name("fields")) {
+        for f in fields.children().filter(|n| n.has_tag_name("field")) {
+            let (Some(name), Some(num), Some(ty)) = (
+                f.attribute("name"),
+                f.attribute("number"),
+                f.attribute("type"),
+            ) else {
+                continue;
+            };
+            let Ok(tag) = num.parse::<u32>() else {
+                continue;
+            };
+            u.fields.insert(tag, (name.to_string(), ty.to_string()));
+            u.consts.insert(upper_snake(name), tag);
+            for v in f.children().filter(|n| n.has_tag_name("value")) {
+                if let Some(e) = v.attribute("enum") {
+                    let d = v.attribute("description").unwrap_or("").to_string();
+                    u.values.insert((tag, e.to_string()), d);
+                }
+            }
+        }
+    }
+    for msgs in root.children().filter(|n| n.has_tag_name("messages")) {
+        for m in msgs.children().filter(|n| n.has_tag_name("message")) {
+            if let (Some(t), Some(n)) = (m.attribute("msgtype"), m.attribute("name")) {
+                u.messages.insert(t.to_string(), n.to_string());
+            }
+        }
+    }
+}
+
+/// `MsgSeqNum` -> `MSG_SEQ_NUM`, `SecurityIDSource` -> `SECURITY_ID_SOURCE`.
+fn upper_snake(name: &str) -> String {
+    let chars: Vec<char> = name.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let mut s = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let prev = i.checked_sub(1).and_then(|p| chars.get(p)).copied();
+        let next = chars.get(i + 1).copied();
+        if c.is_ascii_uppercase() && i > 0 {
+            let after_lower = prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit());
+            let acronym_end = prev.is_some_and(|p| p.is_ascii_uppercase())
+                && next.is_some_and(|n| n.is_ascii_lowercase());
+            if after_lower || acronym_end {
+                s.push('_');
+            }
+        }
+        s.push(c.to_ascii_uppercase());
+    }
+    ident(s)
+}
+
+/// A usable constant identifier from a description like `LIMIT` or `2_DAYS`.
+fn value_ident(desc: &str) -> String {
+    let mut s: String = desc
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    while s.contains("__") {
+        s = s.replace("__", "_");
+    }
+    ident(s.trim_matches('_').to_string())
+}
+
+fn ident(s: String) -> String {
+    match s.chars().next() {
+        None => "_EMPTY".to_string(),
+        Some(c) if c.is_ascii_digit() => format!("_{s}"),
+        Some(_) if s == "SELF" => "SELF_".to_string(),
+        Some(_) => s,
+    }
+}
+
+fn module_name(field: &str) -> String {
+    let m = upper_snake(field).to_ascii_lowercase();
+    const KEYWORDS: [&str; 8] = ["type", "match", "ref", "mod", "fn", "self", "use", "move"];
+    if KEYWORDS.contains(&m.as_str()) || m.starts_with('_') {
+        format!("{}_", m.trim_start_matches('_'))
+    } else {
+        m
+    }
+}
+
+fn lit(bytes: &str) -> String {
+    format!("b{bytes:?}")
+}
+
+fn generate(u: &Union) -> String {
+    let mut o = String::new();
+    o.push_str("// Generated by build.rs from spec/*.xml. Do not edit.\n\n");
+    for (c, tag) in &u.consts {
+        let name = u.fields.get(tag).map_or("", |f| f.0.as_str());
+        let _ = writeln!(
+            o,
+            "#[doc = \"{name} ({tag})\"]\npub const {c}: Tag = {tag};"
+        );
+    }
+    o.push_str("\n/// MsgType (35) values, by message name.\npub mod msg_type {\n");
+    let mut seen = BTreeMap::new();
+    for (t, n) in &u.messages {
+        let c = upper_snake(n);
+        if seen.insert(c.clone(), ()).is_none() {
+            let _ = writeln!(
+                o,
+                "    #[doc = \"{n} (35={t})\"]\n    pub const {c}: &[u8] = {};",
+                lit(t)
+            );
+        }
+    }
+    o.push_str("}\n\n/// Enumerated values per field (module per field, constant per value).\npub mod values {\n");
+    let mut by_tag: BTreeMap<u32, Vec<(&String, &String)>> = BTreeMap::new();
+    for ((tag, v), d) in &u.values {
+        by_tag.entry(*tag).or_default().push((v, d));
+    }
+    let mut modules = BTreeMap::new();
+    for (tag, vals) in &by_tag {
+        let Some((fname, _)) = u.fields.get(tag) else {
+            continue;
+        };
+        let m = module_name(fname);
+        if modules.insert(m.clone(), ()).is_some() {
+            continue;
+        }
+        let _ = writeln!(
+            o,
+            "    #[doc = \"Values of {fname} ({tag}).\"]\n    pub mod {m} {{"
+        );
+        let mut names = BTreeMap::new();
+        for (v, d) in vals {
+            let mut c = value_ident(d);
+            if names.contains_key(&c) {
+                c = format!("{c}_{}", value_ident(v).trim_start_matches('_'));
+            }
+            if names.insert(c.clone(), ()).is_some() {
+                continue;
+            }
+            let _ = writeln!(
+                o,
+                "        #[doc = \"{d} ({v})\"]\n        pub const {c}: &[u8] = {};",
+                lit(v)
+            );
+        }
+        o.push_str("    }\n");
+    }
+    o.push_str("}\n\n");
+    o.push_str("/// `(tag, name)` sorted by tag.\nstatic NAMES: &[(Tag, &str)] = &[\n");
+    for (tag, (n, _)) in &u.fields {
+        let _ = writeln!(o, "    ({tag}, {n:?}),");
+    }
+    o.push_str("];\n\n/// `(tag, value, description)` sorted by tag then value.\nstatic VALUES: &[(Tag, &[u8], &str)] = &[\n");
+    for ((tag, v), d) in &u.values {
+        let _ = writeln!(o, "    ({tag}, {}, {d:?}),", lit(v));
+    }
+    o.push_str(
+        "];\n\n/// `(msgtype, name)` sorted by msgtype.\nstatic MESSAGES: &[(&[u8], &str)] = &[\n",
+    );
+    for (t, n) in &u.messages {
+        let _ = writeln!(o, "    ({}, {n:?}),", lit(t));
+    }
+    o.push_str("];\n");
+    o
+}
