@@ -13,10 +13,6 @@ use super::{is_locked, StoreFiles};
 use crate::store::index::SeqIndex;
 use crate::store::{range_end, StoreError, StoreResult, UtcTimestamp};
 
-/// Scans of a journal that keeps growing under a reader before it takes
-/// what it has (see `load_journal`).
-const MAX_SCANS: u32 = 100;
-
 /// A read-only view of one session's store files.
 #[derive(Debug)]
 pub struct StoreReader {
@@ -108,36 +104,24 @@ impl StoreReader {
             }
             Err(_) => return Ok(()),
         };
-        // A running engine appends while we look: a scan can stop at a
-        // record still being written and then find the ones written since.
-        // Damage is what stays put: only a second scan ending at the same
-        // offset, with a valid record after it, is corruption.
-        let mut last_end = None;
-        let mut scans = 0;
-        let pos = loop {
-            self.index.clear();
-            let index = &mut self.index;
-            let pos = scan(buf, |seq, off| index.insert(seq, off as u64)).offset();
-            scans += 1;
-            if nonzero_end(buf, pos) <= pos {
-                break pos;
-            }
-            match valid_record_after(buf, pos) {
-                None => {
-                    self.torn_tail = Some(pos as u64);
-                    break pos;
-                }
-                Some(next) if last_end == Some(pos) => {
+        let index = &mut self.index;
+        let pos = scan(buf, |seq, off| index.insert(seq, off as u64)).offset();
+        if nonzero_end(buf, pos) > pos {
+            if let Some(next) = valid_record_after(buf, pos) {
+                // A running engine appends while we look: the scan can stop
+                // at a record being written and then find the ones written
+                // since. Appends are sequential, so that record is whole by
+                // now; damage stays damaged.
+                if record_at(buf, pos).is_err() {
                     return Err(corrupt(
                         pos,
                         format!("damaged record, but a valid record follows at offset {next}"),
                     ));
                 }
-                // Still moving after many looks: a busy writer, not damage.
-                Some(_) if scans >= MAX_SCANS => break pos,
-                Some(_) => last_end = Some(pos),
+            } else {
+                self.torn_tail = Some(pos as u64);
             }
-        };
+        }
         self.used = pos;
         self.header = Some(header);
         self.map = Some(map);
