@@ -335,3 +335,31 @@ fn show_and_dump_read_a_store_while_the_engine_appends() {
     let written = writer.join().unwrap();
     assert!(written > 4, "the writer ran");
 }
+
+#[test]
+fn set_seq_before_the_first_start_creates_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let o = ringfix(&[
+        "store",
+        "set-seq",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--session",
+        "A->C",
+        "--sender",
+        "50",
+        "--target",
+        "60",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "FIX.4.4:A->C: next sender 1 -> 50, next target 1 -> 60\n"
+    );
+    let engine = open(dir.path(), "C");
+    assert_eq!(
+        (engine.next_sender_seq(), engine.next_target_seq()),
+        (50, 60)
+    );
+}
