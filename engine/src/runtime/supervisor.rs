@@ -27,6 +27,7 @@ pub(crate) struct Started {
     pub listen: Vec<SocketAddr>,
     pub sessions: Vec<(SessionId, Arc<Counters>, Arc<Outbox>)>,
     pub thread: JoinHandle<Exit>,
+    pub stats: Option<crate::stats::StatsPublisher>,
 }
 
 /// Longest supervisor sleep: bounds how late a reconnect can be.
@@ -77,6 +78,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
     let mut slots = Vec::new();
     let mut cfgs = Vec::new();
     let mut counters = Vec::new();
+    let mut stats = super::stats::publisher(config, now);
     for (i, s) in config.sessions.iter().enumerate() {
         let cfg = Arc::new(s.clone());
         let spec = ValidatorSpec::from_config(s, &mut dicts)?;
@@ -85,7 +87,8 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
             .file_log_path
             .as_ref()
             .map(|dir| log.sink(dir, &store_id(&s.id).file_prefix()));
-        let core = SessionCore::new(i, Arc::clone(&cfg), apps(s), spec, sink, now)?;
+        let mut core = SessionCore::new(i, Arc::clone(&cfg), apps(s), spec, sink, now)?;
+        core.stats = stats.as_mut().and_then(|p| p.session(i));
         counters.push((
             s.id.clone(),
             Arc::clone(&core.counters),
@@ -140,6 +143,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
         listen: listen_addrs,
         sessions: counters,
         thread,
+        stats,
     })
 }
 
