@@ -41,7 +41,7 @@ fn run(count: u64) -> u64 {
     let d = dir.path().display();
     let acceptor = EngineConfig::parse(
         &format!(
-            "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\n\
+            "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\nFileStorePath={d}/a\n\
              [SESSION]\nBeginString=FIX.4.4\nSenderCompID=EXEC\nTargetCompID=ORDERS\n\
              SocketAcceptHost=127.0.0.1\nSocketAcceptPort=0\n"
         ),
@@ -58,7 +58,7 @@ fn run(count: u64) -> u64 {
     let initiator = EngineConfig::parse(
         &format!(
             "[DEFAULT]\nConnectionType=initiator\nNonStopSession=Y\nHeartBtInt=30\n\
-             [SESSION]\nBeginString=FIX.4.4\nSenderCompID=ORDERS\n\
+             FileStorePath={d}/i\n[SESSION]\nBeginString=FIX.4.4\nSenderCompID=ORDERS\n\
              TargetCompID=EXEC\nSocketConnectHost=127.0.0.1\nSocketConnectPort={port}\n"
         ),
         "i.cfg",
@@ -91,8 +91,5 @@ fn no_allocation_per_order() {
     let extra = large.saturating_sub(small);
     // The orders app's send-time table is sized up front; the stores map
     // their journals. What is left is start-up noise.
-    assert!(
-        extra < 200,
-        "{extra} more allocations for 10 000 more orders ({small} vs {large})"
-    );
+    assert!(extra < 200, "{extra} more allocations for 10 000 more orders ({small} vs {large})");
 }
