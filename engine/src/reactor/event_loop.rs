@@ -36,6 +36,7 @@ pub(crate) struct Reactor<H> {
     pub(crate) conns: Vec<Conn<H>>,
     pub(crate) free: Vec<u32>,
     pub(crate) dirty: Vec<u32>,
+    pub(crate) dirty_spare: Vec<u32>,
     pub(crate) listeners: Vec<Listener<H>>,
     pub(crate) cmds: Vec<Command<H>>,
     pub(crate) cqes: Vec<(u64, i32, u32)>,
@@ -71,6 +72,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         Ok(Self {
             ring,
             dirty: Vec::with_capacity(cfg.max_connections),
+            dirty_spare: Vec::with_capacity(cfg.max_connections),
             cfg,
             shared,
             bufs,

@@ -71,6 +71,14 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
             tls_client(s, host)?;
         }
     }
+    for s in &config.sessions {
+        if !s.network.nodelay || !s.network.reuse_address {
+            tracing::warn!(
+                session = %s.id,
+                "SocketNodelay=N / SocketReuseAddress=N ignored: the reactor always sets both"
+            );
+        }
+    }
     let now = UtcTimestamp::now();
     let (tx, rx) = mpsc::channel();
     let mut dicts = DictCache::default();
