@@ -9,8 +9,8 @@ mod crash_support;
 use crash_support::peer::Role;
 use crash_support::{run, seed_for, trials};
 
-/// 8 trials per policy: 24 per role over the three policies.
-const TRIALS: u32 = 8;
+/// 10 trials per policy: 30 per role over the three policies.
+const TRIALS: u32 = 10;
 
 fn check(role: Role, fsync: &str, name: &str) {
     let seed = seed_for(name);
