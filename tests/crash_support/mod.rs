@@ -147,32 +147,40 @@ impl Setup {
 
     /// Starts the engine; its stderr goes to `log`.
     fn spawn(&self, log: &Path, count: u64, rate: u32) -> Child {
-        let cfg = self.config();
-        let mut cmd = Command::new(BIN);
-        match self.role {
-            Role::Acceptor => cmd.args(["acceptor", "--app", "exec", "--config"]),
-            Role::Initiator => cmd.args([
-                "initiator",
-                "--app",
-                "orders",
-                "--rate",
-                &rate.to_string(),
-                "--count",
-                &count.to_string(),
-                "--config",
-            ]),
+        let args = match self.role {
+            Role::Acceptor => vec!["--app".to_owned(), "exec".to_owned()],
+            Role::Initiator => ["--app", "orders", "--rate", &rate.to_string()]
+                .iter()
+                .map(|s| s.to_string())
+                .chain(["--count".to_owned(), count.to_string()])
+                .collect(),
         };
-        cmd.arg(cfg)
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.spawn_with(log, &args, Stdio::null())
+    }
+
+    /// Starts the engine with `args` (after the role and before
+    /// `--config`); its stderr goes to `log`.
+    pub fn spawn_with(&self, log: &Path, args: &[&str], stdout: Stdio) -> Child {
+        let role = match self.role {
+            Role::Acceptor => "acceptor",
+            Role::Initiator => "initiator",
+        };
+        Command::new(BIN)
+            .arg(role)
+            .args(args)
+            .arg("--config")
+            .arg(self.config())
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(File::create(log).unwrap())
             .spawn()
             .unwrap()
     }
 
     /// A new connection, if one is there now.
-    fn try_connect(&self) -> Option<TcpStream> {
+    pub fn try_connect(&self) -> Option<TcpStream> {
         match &self.listener {
             Some(l) => l.accept().ok().map(|(s, _)| {
                 s.set_nonblocking(false).unwrap();
@@ -582,7 +590,7 @@ fn strip_ansi(s: &str) -> String {
 }
 
 /// Waits (bounded) for the child; kills it on timeout.
-fn wait_exit(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
+pub fn wait_exit(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
     let bound = Instant::now() + within;
     while Instant::now() < bound {
         if let Some(s) = child.try_wait().unwrap() {

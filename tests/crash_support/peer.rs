@@ -58,6 +58,11 @@ pub struct Conn {
     orders_this_conn: u64,
     /// Send no more orders (final phase).
     pub orders_stop: bool,
+    /// Record what we send but do not write it (lost in flight).
+    pub mute: bool,
+    /// Keep the engine's orders unanswered (in `held`) for now.
+    pub hold_orders: bool,
+    pub held: Vec<Msg>,
 }
 
 impl Conn {
@@ -81,11 +86,14 @@ impl Conn {
             orders_started: None,
             orders_this_conn: 0,
             orders_stop: false,
+            mute: false,
+            hold_orders: false,
+            held: Vec::new(),
         }
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        if self.eof {
+        if self.eof || self.mute {
             return;
         }
         if self.stream.write_all(bytes).is_err() {
@@ -431,8 +439,17 @@ impl Conn {
                     None => rec.violation(format!("report for no order of ours: {}", show(&m.raw))),
                 }
             }
+            b"D" if self.hold_orders => self.held.push(m.clone()),
             b"D" => self.fill(rec, m),
             _ => {}
+        }
+    }
+
+    /// Answers the orders held so far.
+    pub fn release_held(&mut self, rec: &mut Record) {
+        self.hold_orders = false;
+        for m in std::mem::take(&mut self.held) {
+            self.fill(rec, &m);
         }
     }
 
