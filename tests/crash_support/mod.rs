@@ -204,7 +204,7 @@ pub fn run(role: Role, fsync: &str, n: u32, seed: u64) -> Record {
     for trial in 0..n {
         kill_trial(&setup, &mut rec, &mut rng, trial);
     }
-    final_run(&setup, &mut rec);
+    final_run(&setup, &mut rec, &mut rng);
     eprintln!(
         "[{}] {n} trials + final run in {:.1}s: {:?}",
         rec.label,
@@ -402,14 +402,21 @@ fn check_tear_repaired(rec: &mut Record, log: &Path, off: u64, reached_logon: bo
 
 /// The last run: not killed. Streams a little, lets every gap close and
 /// every order be answered, logs out, and checks the whole history.
-fn final_run(setup: &Setup, rec: &mut Record) {
+fn final_run(setup: &Setup, rec: &mut Record, rng: &mut Rng) {
     let log = setup.dir.path().join("final.log");
     let tear = pending_tear(setup);
-    // The initiator streams slowly (5/s) so that quiet moments come; it is
-    // stopped with SIGTERM (a Logout) once everything is settled. (Not by
-    // its own `--count`: after a restart its ClOrdIDs start at 0 again, so
-    // resent reports from the killed run can complete it early.)
-    let mut child = setup.spawn(&log, 1_000_000, 5);
+    // The initiator either finishes by itself (`--count 20`: it logs out
+    // once its orders are answered, which must not happen before it has
+    // processed everything: reports resent from the killed runs must not
+    // count), or streams slowly (5/s) so that quiet moments come, and is
+    // stopped with SIGTERM (a Logout) once everything is settled.
+    let by_count = setup.role == Role::Initiator && rng.range(0, 2) == 0;
+    rec.stats.final_by_count = by_count;
+    let mut child = if by_count {
+        setup.spawn(&log, 20, 200)
+    } else {
+        setup.spawn(&log, 1_000_000, 5)
+    };
     let bound = Instant::now() + Duration::from_secs(60);
     let mut conn: Option<Conn> = None;
     let mut orders_sent = 0;
@@ -420,6 +427,7 @@ fn final_run(setup: &Setup, rec: &mut Record) {
             None => match setup.try_connect() {
                 Some(s) => {
                     let mut c = Conn::new(setup.role, s);
+                    c.logout_expected = by_count;
                     if setup.role == Role::Acceptor {
                         c.send_logon(rec);
                     }

@@ -113,6 +113,7 @@ pub struct Stats {
     pub torn_tails_repaired: u32,
     pub orders: u64,
     pub duplicate_reports: u64,
+    pub final_by_count: bool,
 }
 
 /// The durable record.
