@@ -80,6 +80,8 @@ pub mod business_reason {
             3 => "Unsupported Message Type",
             4 => "Application not available",
             5 => "Conditionally Required Field Missing",
+            6 => "Not authorized",
+            7 => "DeliverTo firm not available at this time",
             _ => return None,
         })
     }
