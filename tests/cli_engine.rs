@@ -3,42 +3,18 @@
 
 mod runtime_support;
 
-use std::io::Write;
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use runtime_support::{connect, field, free_port, now_fix, Peer};
+use runtime_support::{connect, field, free_port, now_fix, wait_exit, write_file, Peer};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ringfix");
-
-fn write_cfg(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
-    let path = dir.join(name);
-    std::fs::File::create(&path)
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    path
-}
-
-/// Waits for the child to exit (bounded); kills it on timeout.
-fn wait_exit(child: &mut Child, within: Duration) -> Option<i32> {
-    let start = Instant::now();
-    while start.elapsed() < within {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status.code();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    None
-}
 
 #[test]
 fn bad_config_exits_1_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write_cfg(
+    let cfg = write_file(
         dir.path(),
         "bad.cfg",
         "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\n\n[SESSION]\nBeginString=FIX.4.4\n\
@@ -58,7 +34,7 @@ fn bad_config_exits_1_with_file_and_line() {
 fn sigterm_logs_out_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let cfg = write_cfg(
+    let cfg = write_file(
         dir.path(),
         "acceptor.cfg",
         &format!(
@@ -114,7 +90,7 @@ fn stop_on_fatal_error_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let cfg = write_cfg(
+    let cfg = write_file(
         dir.path(),
         "initiator.cfg",
         &format!(
@@ -169,7 +145,7 @@ fn demo_runs_2000_orders() {
 fn initiator_json_summary_against_exec_acceptor() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let acc = write_cfg(
+    let acc = write_file(
         dir.path(),
         "acceptor.cfg",
         &format!(
@@ -178,7 +154,7 @@ fn initiator_json_summary_against_exec_acceptor() {
              SocketAcceptHost=127.0.0.1\nSocketAcceptPort={port}\n"
         ),
     );
-    let ini = write_cfg(
+    let ini = write_file(
         dir.path(),
         "initiator.cfg",
         &format!(
@@ -226,7 +202,7 @@ fn port_in_use_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     let busy = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = busy.local_addr().unwrap().port();
-    let cfg = write_cfg(
+    let cfg = write_file(
         dir.path(),
         "acceptor.cfg",
         &format!(
