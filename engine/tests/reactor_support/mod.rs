@@ -4,9 +4,9 @@
 
 use ringfix_engine::reactor::{
     self, CloseMode, CloseReason, ConnId, ConnectionHandler, Ctx, Framed, Mode, ReactorConfig,
-    ReactorHandle, UtcTimestamp,
+    ReactorHandle, StatsSnapshot, UtcTimestamp,
 };
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -267,6 +267,48 @@ pub fn server(
         )
         .unwrap();
     (r, addr)
+}
+
+/// A reactor whose every connection runs a [`Script`] logging to `log`,
+/// configured by `setup`.
+pub fn scripted(
+    cfg: ReactorConfig,
+    log: &Log,
+    setup: impl Fn(&mut Script) + Send + 'static,
+) -> (ReactorHandle<Script>, SocketAddr) {
+    let log = log.clone();
+    server(cfg, move || {
+        let mut s = Script::new(&log);
+        setup(&mut s);
+        s
+    })
+}
+
+/// `what` happened no earlier than `min_ms` and before `below_ms`.
+pub fn assert_between(took: Duration, min_ms: u64, below_ms: u64, what: &str) {
+    assert!(
+        took >= Duration::from_millis(min_ms),
+        "{what} early: {took:?}"
+    );
+    assert!(
+        took < Duration::from_millis(below_ms),
+        "{what} late: {took:?}"
+    );
+}
+
+/// Every Recv was linked to a timeout and no invariant broke.
+pub fn assert_recvs_linked(st: &StatsSnapshot) {
+    assert_eq!(st.recvs_submitted, st.recvs_linked);
+    assert_eq!(st.invariant_violations, 0);
+}
+
+/// The connection to `peer` holds one fd and no stray socket until the peer
+/// goes, then nothing is left; stops the reactor.
+pub fn assert_closes_clean(r: ReactorHandle<Script>, peer: TcpStream, port: u16, base_fds: usize) {
+    assert_clean(port, base_fds + 1);
+    drop(peer);
+    assert_clean(port, base_fds);
+    shutdown(r);
 }
 
 /// Stops the reactor and waits for it.
