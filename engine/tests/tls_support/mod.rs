@@ -9,8 +9,11 @@ use rcgen::{
 };
 use ringfix_codec::{Encoder, UtcTimestamp};
 use ringfix_engine::config::TlsSettings;
-use ringfix_engine::reactor::{CloseReason, ConnectionHandler, Ctx};
+use ringfix_engine::reactor::{
+    self, CloseReason, ConnectionHandler, Ctx, ReactorConfig, ReactorHandle, TlsServer,
+};
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
@@ -202,6 +205,31 @@ impl ConnectionHandler for Peer {
     fn on_closed(&mut self, reason: &CloseReason, _now: UtcTimestamp) {
         self.seen.lock().unwrap().closed = Some((Instant::now(), reason.clone()));
     }
+}
+
+/// A reactor with one TLS echo listener on loopback; each handler logs to
+/// `seen` and closes gracefully after `close_after` frames.
+pub fn echo_listener(
+    cfg: ReactorConfig,
+    server: TlsServer,
+    seen: &Shared,
+    close_after: Option<usize>,
+) -> (ReactorHandle<Peer>, SocketAddr) {
+    let r = reactor::spawn::<Peer>(cfg).unwrap();
+    let s = seen.clone();
+    let addr = r
+        .add_tls_listener(
+            "127.0.0.1:0".parse().unwrap(),
+            server,
+            Box::new(move |_| {
+                Some(Peer {
+                    close_after,
+                    ..Peer::echo(&s)
+                })
+            }),
+        )
+        .unwrap();
+    (r, addr)
 }
 
 pub fn shared() -> Shared {
