@@ -7,7 +7,9 @@ use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use runtime_support::{connect, field, free_port, now_fix, wait_exit, write_file, Peer};
+use runtime_support::{
+    connect, field, free_port, now_fix, spawn_exec_acceptor, terminate, wait_exit, write_file, Peer,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ringfix");
 
@@ -45,12 +47,7 @@ fn sigterm_logs_out_and_exits_0() {
             dir.path().display()
         ),
     );
-    let mut child = Command::new(BIN)
-        .args(["acceptor", "--app", "exec", "--config"])
-        .arg(&cfg)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_exec_acceptor(&cfg);
     let mut peer = Peer::new(connect(port, Duration::from_secs(10)));
     peer.send(&format!(
         "8=FIX.4.4|35=A|34=1|49=ORDERS|52={}|56=EXEC|98=0|108=30",
@@ -163,12 +160,7 @@ fn initiator_json_summary_against_exec_acceptor() {
              TargetCompID=EXEC\nSocketConnectHost=127.0.0.1\nSocketConnectPort={port}\n"
         ),
     );
-    let mut acceptor = Command::new(BIN)
-        .args(["acceptor", "--app", "exec", "--config"])
-        .arg(&acc)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut acceptor = spawn_exec_acceptor(&acc);
     drop(connect(port, Duration::from_secs(10)));
     let out = Command::new(BIN)
         .args([
@@ -185,10 +177,7 @@ fn initiator_json_summary_against_exec_acceptor() {
         .arg(&ini)
         .output()
         .unwrap();
-    let _ = Command::new("kill")
-        .args(["-TERM", &acceptor.id().to_string()])
-        .status();
-    assert_eq!(wait_exit(&mut acceptor, Duration::from_secs(10)), Some(0));
+    assert_eq!(terminate(&mut acceptor), Some(0));
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["orders_sent"], 300);

@@ -11,7 +11,9 @@ use rcgen::{
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use runtime_support::{connect, free_port, now_fix, wait_exit, write_file, Peer};
+use runtime_support::{
+    connect, free_port, now_fix, spawn_exec_acceptor, terminate, wait_exit, write_file, Peer,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ringfix");
 
@@ -76,12 +78,7 @@ fn orders_flow_between_ringfix_acceptor_and_initiator_over_mutual_tls() {
             ca_file.display()
         ),
     );
-    let mut acceptor = Command::new(BIN)
-        .args(["acceptor", "--app", "exec", "--config"])
-        .arg(&acc)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut acceptor = spawn_exec_acceptor(&acc);
     // A plaintext logon on the TLS port gets no FIX answer, only a close.
     let mut plain = Peer::new(connect(port, Duration::from_secs(10)));
     plain.send(&format!(
@@ -109,10 +106,7 @@ fn orders_flow_between_ringfix_acceptor_and_initiator_over_mutual_tls() {
         .unwrap();
     let code = wait_exit(&mut initiator, Duration::from_secs(30));
     let out = initiator.wait_with_output().unwrap();
-    let _ = Command::new("kill")
-        .args(["-TERM", &acceptor.id().to_string()])
-        .status();
-    assert_eq!(wait_exit(&mut acceptor, Duration::from_secs(10)), Some(0));
+    assert_eq!(terminate(&mut acceptor), Some(0));
     assert_eq!(
         code,
         Some(0),

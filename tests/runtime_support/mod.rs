@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::Child;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A FIX message from `|`-separated fields (no 9/10): BodyLength and
@@ -157,4 +157,22 @@ pub fn wait_exit(child: &mut Child, within: Duration) -> Option<i32> {
     let _ = child.kill();
     let _ = child.wait();
     None
+}
+
+/// `ringfix acceptor --app exec --config <cfg>`, stderr discarded.
+pub fn spawn_exec_acceptor(cfg: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_ringfix"))
+        .args(["acceptor", "--app", "exec", "--config"])
+        .arg(cfg)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Sends SIGTERM and waits (10 s at most) for the exit code.
+pub fn terminate(child: &mut Child) -> Option<i32> {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    wait_exit(child, Duration::from_secs(10))
 }
