@@ -195,7 +195,7 @@ impl<S: MessageStore> Session<S> {
         if h.sender != Some(self.cfg.target_comp_id.as_bytes())
             || h.target != Some(self.cfg.sender_comp_id.as_bytes())
         {
-            self.send_reject(cx, msg, reason::COMPID_PROBLEM, None);
+            self.send_reject(cx, msg, reason::COMP_ID_PROBLEM, None);
             self.send_logout(cx, None);
             self.fatal(cx, FatalError::CompIdMismatch);
             return false;

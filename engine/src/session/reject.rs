@@ -7,6 +7,7 @@ use super::state::FatalError;
 use super::validate::reason_text;
 use super::{Cx, Session};
 use crate::store::MessageStore;
+use ringfix_codec::dict::business_reason;
 
 /// Routing fields swapped when answering (QuickFIX `reverseRoute`).
 fn reversed(tag: Tag) -> Option<Tag> {
@@ -38,21 +39,6 @@ fn reverse_route<'a>(msg: &Incoming<'a>, version: u32) -> ([(Tag, &'a [u8]); 6],
     }
     out[..n].sort_by_key(|&(t, _)| t);
     (out, n)
-}
-
-/// QuickFIX's Text (58) for a BusinessRejectReason.
-pub fn business_reason_text(reason: u32) -> Option<&'static str> {
-    Some(match reason {
-        0 => "Other",
-        1 => "Unknown ID",
-        2 => "Unknown Security",
-        3 => "Unsupported Message Type",
-        4 => "Application not available",
-        5 => "Conditionally Required Field Missing",
-        6 => "Not authorized",
-        7 => "DeliverTo firm not available at this time",
-        _ => return None,
-    })
 }
 
 impl<S: MessageStore> Session<S> {
@@ -122,7 +108,7 @@ impl<S: MessageStore> Session<S> {
             return;
         }
         self.incr_target(cx);
-        let text = text.or_else(|| business_reason_text(reason));
+        let text = text.or_else(|| business_reason::text(reason));
         let text = match (text, ref_tag) {
             (Some(t), Some(tag)) => Some(format!("{t} ({tag})")),
             (Some(t), None) => Some(t.to_owned()),

@@ -119,7 +119,7 @@ impl<S: MessageStore> Session<S> {
                 }
             }
         } else if new_seq < self.next_target {
-            self.send_reject(cx, msg, reason::VALUE_INCORRECT, None);
+            self.send_reject(cx, msg, reason::VALUE_OUT_OF_RANGE, None);
         }
     }
 
