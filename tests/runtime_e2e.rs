@@ -256,3 +256,73 @@ fn orders_are_valid_new_order_singles() {
         assert_eq!(client.wait(), Exit::Clean);
     }
 }
+
+#[test]
+fn tls_sessions_are_refused_not_run_in_plaintext() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("cert.pem");
+    std::fs::write(&cert, "not used").unwrap();
+    let cfg = acceptor_cfg(
+        0,
+        &format!("SocketUseSSL=Y\nServerCertificateFile={}", cert.display()),
+    );
+    let r = Runtime::start(
+        &cfg,
+        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) }),
+    );
+    let err = r.err().expect("TLS session started").to_string();
+    assert!(err.contains("SocketUseSSL"), "{err}");
+}
+
+#[test]
+fn session_handle_sends_from_another_thread() {
+    use ringfix::engine::config::SessionId;
+    use ringfix::engine::runtime::QueueError;
+    use std::net::TcpListener;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut client = Runtime::start(
+        &initiator_cfg(port, ""),
+        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Echo::new()) }),
+    )
+    .unwrap();
+    let handle = client
+        .session(&SessionId::new("FIX.4.4", "ORDERS", "EXEC"))
+        .expect("session handle");
+    assert!(matches!(
+        handle.send(b"D", &[]),
+        Err(QueueError::NotLoggedOn)
+    ));
+    let (stream, _) = listener.accept().unwrap();
+    let mut peer = Peer::new(stream);
+    peer.read(Duration::from_secs(5)).expect("Logon");
+    peer.send(&format!(
+        "8=FIX.4.4|35=A|34=1|49=EXEC|52={}|56=ORDERS|98=0|108=30",
+        now_fix()
+    ));
+    assert!(wait_until(Duration::from_secs(5), || handle.is_logged_on()));
+    let sender = std::thread::spawn(move || {
+        for i in 0..3u8 {
+            let id = [b'C', b'0' + i];
+            handle
+                .send(b"D", &[(11, &id), (54, b"1"), (55, b"RFIX")])
+                .unwrap();
+        }
+    });
+    sender.join().unwrap();
+    for i in 0..3 {
+        let m = peer.read(Duration::from_secs(5)).expect("queued order");
+        assert_eq!(field(&m, 35).as_deref(), Some("D"));
+        assert_eq!(field(&m, 34), Some((i + 2).to_string()));
+        assert_eq!(field(&m, 11), Some(format!("C{i}")));
+        assert_eq!(field(&m, 55).as_deref(), Some("RFIX"));
+    }
+    client.stopper().stop();
+    let logout = peer.read(Duration::from_secs(5)).expect("Logout");
+    assert_eq!(field(&logout, 35).as_deref(), Some("5"));
+    peer.send(&format!(
+        "8=FIX.4.4|35=5|34=2|49=EXEC|52={}|56=ORDERS",
+        now_fix()
+    ));
+    assert_eq!(client.wait(), Exit::Clean);
+}

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use super::app::{AppIo, EngineApp, Observed, Tap};
 use super::build::{open_store, session_settings, ValidatorSpec};
 use super::log::LogSink;
+use super::outbox::{for_each, Outbox};
 use super::store::RuntimeStore;
 use super::RuntimeError;
 use crate::config::{self, SessionEnd};
@@ -40,6 +41,8 @@ pub(crate) enum Ev<'m, 'a> {
     Garbled,
     Timer,
     Logout,
+    /// Records queued by [`SessionHandle`](super::SessionHandle)s.
+    Queued(&'m [u8]),
 }
 
 pub(crate) struct SessionCore {
@@ -51,6 +54,7 @@ pub(crate) struct SessionCore {
     spec: Option<ValidatorSpec>,
     pub log: Option<LogSink>,
     pub counters: Arc<Counters>,
+    pub outbox: Arc<Outbox>,
     pub seen: Observed,
     /// Cached next schedule transition (ns), `None` for non-stop.
     pub schedule_at: Option<i64>,
@@ -83,6 +87,7 @@ impl SessionCore {
             spec,
             log,
             counters: Arc::new(Counters::default()),
+            outbox: Arc::new(Outbox::default()),
             seen: Observed::default(),
             schedule_at: None,
             stop_requested: false,
@@ -181,6 +186,27 @@ impl SessionCore {
             Ev::Garbled => self.session.on_garbled(now),
             Ev::Timer => self.session.on_timer(now, out, &mut tap),
             Ev::Logout => self.session.logout(None, now, out, &mut tap),
+            Ev::Queued(records) => {
+                let session = &mut self.session;
+                for_each(records, |msg_type, fields| {
+                    let sent = session.send(
+                        msg_type,
+                        &[],
+                        |w| {
+                            for (tag, v) in &mut *fields {
+                                w.field(tag, v);
+                            }
+                        },
+                        now,
+                        out,
+                    );
+                    if let Err(e) = sent {
+                        tracing::warn!(error = %e, "queued message not sent");
+                    }
+                });
+                // Only the disposition (a store failure above closes).
+                self.session.on_garbled(now)
+            }
         };
         if !d.is_close() && self.session.is_logged_on() {
             let mut logout = false;
@@ -201,6 +227,7 @@ impl SessionCore {
         }
         if !was_logged_on && self.seen.logged_on {
             self.counters.logons.fetch_add(1, Ordering::Relaxed);
+            self.outbox.set_logged_on(true);
         }
         let sent = self.session.next_sender_seq().saturating_sub(before);
         if sent > 0 {
@@ -275,6 +302,7 @@ impl SessionCore {
 
     /// The connection is gone: tell the session; how did it end?
     pub fn closed(&mut self, now: UtcTimestamp) -> SessionEnd {
+        self.outbox.detach();
         let mut tap = Tap {
             app: &mut *self.app,
             seen: &mut self.seen,
