@@ -7,7 +7,7 @@
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -254,8 +254,12 @@ impl TraderReport {
 
 /// The good session: one order every `interval`, each answered by its
 /// ExecutionReport before the next; checks ClOrdID, order and MsgSeqNum.
+///
+/// `start` returns once 20 orders were answered (trading is under way when
+/// the fault begins); `finish` waits for 20 more (it went on after it).
 pub struct Trader {
     stop: Arc<AtomicBool>,
+    answered: Arc<AtomicU64>,
     handle: Option<JoinHandle<TraderReport>>,
 }
 
@@ -264,14 +268,29 @@ impl Trader {
         let mut s = Fix::logon(port, sender, 30);
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
-        let handle = std::thread::spawn(move || trade(&mut s, &flag));
-        Self {
+        let answered = Arc::new(AtomicU64::new(0));
+        let count = Arc::clone(&answered);
+        let handle = std::thread::spawn(move || trade(&mut s, &flag, &count));
+        let t = Self {
             stop,
+            answered,
             handle: Some(handle),
-        }
+        };
+        t.wait_more(20);
+        t
+    }
+
+    /// Waits (bounded) until `n` more orders are answered.
+    fn wait_more(&self, n: u64) {
+        let target = self.answered.load(Ordering::Relaxed) + n;
+        wait_until(Duration::from_secs(10), || {
+            self.answered.load(Ordering::Relaxed) >= target
+                || self.handle.as_ref().is_some_and(|h| h.is_finished())
+        });
     }
 
     pub fn finish(mut self) -> TraderReport {
+        self.wait_more(20);
         self.stop.store(true, Ordering::Relaxed);
         self.handle.take().unwrap().join().unwrap()
     }
@@ -283,7 +302,7 @@ impl Drop for Trader {
     }
 }
 
-fn trade(s: &mut Fix, stop: &AtomicBool) -> TraderReport {
+fn trade(s: &mut Fix, stop: &AtomicBool, answered: &AtomicU64) -> TraderReport {
     let mut r = TraderReport::default();
     let mut expect_seq = 2u64; // after the acceptor's Logon
     while !stop.load(Ordering::Relaxed) {
@@ -313,6 +332,7 @@ fn trade(s: &mut Fix, stop: &AtomicBool) -> TraderReport {
                         r.errors.push(format!("report for {got}, expected {id}"));
                     }
                     r.answered += 1;
+                    answered.store(r.answered, Ordering::Relaxed);
                     r.max_rtt = r.max_rtt.max(sent.elapsed());
                     break;
                 }
@@ -381,5 +401,5 @@ pub fn signal(pid: u32, sig: &str) {
 
 /// Prints one figure for the README (visible with `--nocapture`).
 pub fn figure(case: &str, what: &str, d: Duration) {
-    eprintln!("FIGURE {case}: {what} {:.0} ms", d.as_secs_f64() * 1e3);
+    eprintln!("FIGURE {case}: {what} {:.1} ms", d.as_secs_f64() * 1e3);
 }
