@@ -176,3 +176,164 @@ fn wrong_comp_ids_are_refused() {
     assert_alive(&mut s, "known");
     good.finish().assert_unaffected(40);
 }
+
+#[test]
+fn flood_from_a_peer_that_never_reads_hits_the_queue_limit() {
+    let acc = acceptor_with(
+        "MaxOutboundQueueBytes=1048576",
+        &[("GOOD", ""), ("FLOOD", "")],
+    );
+    let good = Trader::start(acc.port, "GOOD");
+    let mut s = Fix::logon(acc.port, "FLOOD", 30);
+    let rss_before = acc.status_kb("VmRSS");
+    let start = Instant::now();
+    let mut max_rss = rss_before;
+    let mut sent = 0u64;
+    let mut closed = None;
+    while start.elapsed() < Duration::from_secs(20) {
+        let mut batch = Vec::with_capacity(1 << 20);
+        for _ in 0..2000 {
+            let body = format!("D|11=F{sent}|21=1|38=1|40=1|54=1|55=FLOOD|60={}", now_fix());
+            batch.extend_from_slice(&s.encode(&body));
+            sent += 1;
+        }
+        max_rss = max_rss.max(acc.status_kb("VmRSS"));
+        if s.peer.stream.write_all(&batch).is_err() {
+            closed = Some(start.elapsed());
+            break;
+        }
+    }
+    max_rss = max_rss.max(acc.status_kb("VmRSS"));
+    let after = closed.expect("flooding peer never disconnected");
+    figure(
+        "flood, never reads (MaxOutboundQueueBytes=1 MiB)",
+        "disconnected after",
+        after,
+    );
+    eprintln!(
+        "FIGURE flood: {sent} orders sent, acceptor VmRSS {rss_before} kB before, max {max_rss} kB"
+    );
+    let lines = acc.log_lines(&["outbound queue limit exceeded"]);
+    assert!(!lines.is_empty(), "{}", acc.log());
+    assert!(max_rss < 128 * 1024, "acceptor RSS {max_rss} kB");
+    good.finish().assert_unaffected(40);
+}
+
+#[test]
+fn resend_storm_is_answered_not_amplified() {
+    let acc = acceptor_with("", &[("GOOD", ""), ("STORM", "")]);
+    let good = Trader::start(acc.port, "GOOD");
+    let mut s = Fix::logon(acc.port, "STORM", 30);
+    const ORDERS: usize = 20;
+    for i in 0..ORDERS {
+        s.send(&format!(
+            "D|11=S{i}|21=1|38=1|40=1|54=1|55=S|60={}",
+            now_fix()
+        ));
+    }
+    for _ in 0..ORDERS {
+        let m = s.peer.read(Duration::from_secs(2)).expect("report");
+        assert_eq!(msg_type(&m), "8");
+    }
+    // 100 ResendRequests for everything (1..0), back to back.
+    const REQUESTS: usize = 100;
+    let mut storm = Vec::new();
+    for _ in 0..REQUESTS {
+        storm.extend_from_slice(&s.encode("2|7=1|16=0"));
+    }
+    let request_bytes = storm.len() / REQUESTS;
+    let start = Instant::now();
+    s.peer.stream.write_all(&storm).unwrap();
+    // Per request: GapFill 1->2 (the Logon), then the 20 reports PossDup.
+    let per_answer = ORDERS + 1;
+    let (mut resent, mut resent_bytes, mut new) = (0usize, 0usize, 0usize);
+    let mut done = None;
+    while let Some(m) = s.peer.read(Duration::from_secs(1)) {
+        let poss_dup = field(&m, 43).as_deref() == Some("Y");
+        if poss_dup {
+            resent += 1;
+            resent_bytes += m.len();
+            if resent == REQUESTS * per_answer {
+                done = Some(start.elapsed());
+            }
+        } else {
+            new += 1;
+        }
+    }
+    let took = done.unwrap_or_else(|| panic!("{resent} resent of {}", REQUESTS * per_answer));
+    figure(
+        "resend storm (100 x ResendRequest 1..0, 20 stored)",
+        "all answered after",
+        took,
+    );
+    let per = resent_bytes / REQUESTS;
+    eprintln!(
+        "FIGURE resend storm: {per_answer} messages / {per} bytes per request of {request_bytes} bytes"
+    );
+    assert_eq!(resent, REQUESTS * per_answer, "answers not exact");
+    assert!(new <= 2, "{new} new messages during the storm");
+    assert!(!s.peer.eof);
+    assert_alive(&mut s, "after-storm");
+    good.finish().assert_unaffected(40);
+}
+
+#[test]
+fn store_failure_stops_sending_and_says_so() {
+    // Journal files may not grow past 20 MiB (RLIMIT_FSIZE): the second
+    // 16 MiB journal segment cannot be allocated, as on a full disk.
+    let dir = tempfile::tempdir().unwrap();
+    let defaults = format!("FileStorePath={}", dir.path().display());
+    let acc = Acceptor::spawn(&AcceptorSpec {
+        defaults: &defaults,
+        sessions: &[("GOOD", ""), ("DISK", "")],
+        fsize_limit: Some(20 << 20),
+    });
+    let good = Trader::start(acc.port, "GOOD");
+    let mut s = Fix::logon(acc.port, "DISK", 30);
+    // Each report echoes a 32 kB ClOrdID: ~520 reports fill the segment.
+    let id = "C".repeat(32 * 1024);
+    let start = Instant::now();
+    let mut expect_seq = 2u64;
+    let mut reports = 0u64;
+    let mut orders = 0u64;
+    let mut logout_text = None;
+    'outer: while start.elapsed() < Duration::from_secs(30) {
+        s.send(&format!(
+            "D|11={id}|21=1|38=1|40=1|54=1|55=S|60={}",
+            now_fix()
+        ));
+        orders += 1;
+        loop {
+            let Some(m) = s.peer.read(Duration::from_secs(3)) else {
+                break 'outer;
+            };
+            let seq: u64 = field(&m, 34).unwrap().parse().unwrap();
+            assert_eq!(seq, expect_seq, "gap in what was sent");
+            expect_seq += 1;
+            match msg_type(&m).as_str() {
+                "8" => {
+                    reports += 1;
+                    break;
+                }
+                "5" => logout_text = field(&m, 58),
+                _ => {}
+            }
+        }
+    }
+    let after = start.elapsed();
+    assert!(s.peer.eof, "not disconnected after {orders} orders");
+    figure(
+        "store failure (journal past RLIMIT_FSIZE)",
+        "disconnected after",
+        after,
+    );
+    eprintln!("FIGURE store failure: {reports} reports stored and sent of {orders} orders, logout {logout_text:?}");
+    // The order that could not be stored was not answered.
+    assert_eq!(reports + 1, orders);
+    assert!(
+        !acc.log_lines(&["DISK", "StoreFailure"]).is_empty(),
+        "{}",
+        acc.log()
+    );
+    good.finish().assert_unaffected(40);
+}
