@@ -211,9 +211,11 @@ fn two_hundred_connections_that_never_log_on_are_closed_and_fds_return() {
         last < Duration::from_millis(2500),
         "last closed after {last:?}"
     );
-    // Every one closed by the acceptor, none before LogonTimeout unless it
-    // was refused for want of a connection slot.
-    assert!(at_timeout > 0);
+    // Each one either refused at accept for want of a connection slot (the
+    // reactor has max(4 x sessions, 64)) or held until LogonTimeout.
+    let early = times.iter().filter(|t| t.as_secs_f64() < 0.3).count();
+    assert_eq!(early + at_timeout, 200, "closed between accept and LogonTimeout");
+    assert!(at_timeout >= 50, "only {at_timeout} held to LogonTimeout");
     drop(conns);
     let back = fault_support::wait_until(Duration::from_secs(2), || acc.fd_count() <= baseline);
     assert!(back, "fds {} > baseline {baseline}", acc.fd_count());

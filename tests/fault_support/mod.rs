@@ -96,11 +96,7 @@ impl Acceptor {
 
     /// A `/proc/<pid>/status` value in kB (VmRSS, RssAnon, RssFile...).
     pub fn status_kb(&self, key: &str) -> u64 {
-        let s = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
-        s.lines()
-            .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
-            .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
+        status_kb(self.pid(), key)
     }
 
     /// Open file descriptors of the process.
@@ -152,6 +148,15 @@ impl Drop for Acceptor {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A `/proc/<pid>/status` value in kB (0 if the process is gone).
+pub fn status_kb(pid: u32, key: &str) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Waits (bounded) until `cond` holds.
