@@ -330,6 +330,10 @@ fn store_failure_stops_sending_and_says_so() {
     eprintln!("FIGURE store failure: {reports} reports stored and sent of {orders} orders, logout {logout_text:?}");
     // The order that could not be stored was not answered.
     assert_eq!(reports + 1, orders);
+    // Says so: the cause (the journal file names the session) and the
+    // session's logout reason.
+    let cause = acc.log_lines(&["store append failed", "EXEC-DISK.journal", "File too large"]);
+    assert!(!cause.is_empty(), "{}", acc.log());
     assert!(
         !acc.log_lines(&["DISK", "StoreFailure"]).is_empty(),
         "{}",

@@ -57,9 +57,16 @@ fn peer_that_never_answers_our_logout_is_closed_at_logout_timeout() {
     // The session's schedule ends a few seconds from now: the acceptor logs
     // out; the peer stays connected and silent.
     let now = ringfix::codec::UtcTimestamp::now().as_nanos() / 1_000_000_000;
-    let end = (now + 3) % 86_400;
-    let end = format!("{:02}:{:02}:{:02}", end / 3600, end / 60 % 60, end % 60);
-    let sched = format!("NonStopSession=N\nStartTime=00:00:00\nEndTime={end}");
+    let hms = |t: i64| {
+        let t = t.rem_euclid(86_400);
+        format!("{:02}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
+    };
+    // Started a minute ago (a period across midnight works as well).
+    let sched = format!(
+        "NonStopSession=N\nStartTime={}\nEndTime={}",
+        hms(now - 60),
+        hms(now + 3)
+    );
     let acc = acceptor(&[("GOOD", ""), ("LINGER", &sched)]);
     let good = Trader::start(acc.port, "GOOD");
     let mut s = Fix::logon(acc.port, "LINGER", 30);
@@ -214,7 +221,11 @@ fn two_hundred_connections_that_never_log_on_are_closed_and_fds_return() {
     // Each one either refused at accept for want of a connection slot (the
     // reactor has max(4 x sessions, 64)) or held until LogonTimeout.
     let early = times.iter().filter(|t| t.as_secs_f64() < 0.3).count();
-    assert_eq!(early + at_timeout, 200, "closed between accept and LogonTimeout");
+    assert_eq!(
+        early + at_timeout,
+        200,
+        "closed between accept and LogonTimeout"
+    );
     assert!(at_timeout >= 50, "only {at_timeout} held to LogonTimeout");
     drop(conns);
     let back = fault_support::wait_until(Duration::from_secs(2), || acc.fd_count() <= baseline);
