@@ -108,13 +108,14 @@ fn load_ci_50_sessions_200_per_second_5_seconds() {
             rate: 200,
             secs: 5,
             threads: 1,
+            tick: Duration::from_millis(5),
         },
         8 * 1024,
     );
 }
 
 /// The full run (`scripts/load.sh`): LOAD_SESSIONS, LOAD_RATE, LOAD_SECS,
-/// LOAD_THREADS override 200, 1000, 60, 2.
+/// LOAD_THREADS, LOAD_TICK_MS override 200, 1000, 60, 2, 5.
 #[test]
 #[ignore = "heavy: run by scripts/load.sh in release"]
 fn load_full() {
@@ -130,6 +131,7 @@ fn load_full() {
             rate: env("LOAD_RATE", 1000),
             secs: env("LOAD_SECS", 60),
             threads: env("LOAD_THREADS", 2) as usize,
+            tick: Duration::from_millis(env("LOAD_TICK_MS", 5)),
         },
         env("LOAD_RSS_GROWTH_KB", 16 * 1024),
     );
