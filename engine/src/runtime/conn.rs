@@ -1,7 +1,9 @@
 //! The connection handler the reactor drives: frames -> parser -> session,
 //! deadlines -> session timers, dispositions -> close. Accepted connections
 //! start unbound and bind to a session on their first message, a Logon
-//! routed by BeginString and CompIDs.
+//! routed by BeginString and CompIDs. Frames come from the codec framer
+//! (the handler's default `frame`), which checked BodyLength and CheckSum,
+//! so they are parsed with `parse_framed`.
 
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -94,7 +96,7 @@ impl Conn {
             return;
         };
         let table = Arc::clone(table);
-        let Ok(view) = self.parser.parse(frame) else {
+        let Ok(view) = self.parser.parse_framed(frame) else {
             tracing::warn!("first message unparsable: closing");
             ctx.close(CloseMode::Now);
             return;
@@ -213,7 +215,7 @@ impl ConnectionHandler for Conn {
             State::Unbound { .. } => return self.bind(frame, ctx, now),
             State::Bound(core) => {
                 core.received(now, frame);
-                match self.parser.parse(frame) {
+                match self.parser.parse_framed(frame) {
                     Ok(view) => {
                         let msg = Incoming::from_view(&view);
                         core.handle(Ev::Message(&msg), now, ctx.outbound())
