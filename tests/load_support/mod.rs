@@ -267,7 +267,7 @@ fn drive(port: u16, ids: Vec<usize>, spec: LoadSpec, ready: Arc<AtomicUsize>) ->
     let setup = Instant::now();
     let mut next_tick = Instant::now();
     let mut tail = Vec::with_capacity(256);
-    loop {
+    'run: loop {
         if !counted && sessions.iter().all(|s| s.logged_on) {
             counted = true;
             ready.fetch_add(1, Ordering::SeqCst);
@@ -278,7 +278,7 @@ fn drive(port: u16, ids: Vec<usize>, spec: LoadSpec, ready: Arc<AtomicUsize>) ->
         }
         if started.is_none() && setup.elapsed() > Duration::from_secs(30) {
             r.errors.push("logons not all answered in 30 s".into());
-            return r;
+            break 'run;
         }
         let now = Instant::now();
         if let Some(t0) = started.filter(|_| now >= next_tick) {
@@ -304,7 +304,7 @@ fn drive(port: u16, ids: Vec<usize>, spec: LoadSpec, ready: Arc<AtomicUsize>) ->
                 }
                 if !s.flush() {
                     r.errors.push(format!("{}: write failed", s.name));
-                    return r;
+                    break 'run;
                 }
             }
             while next_tick <= now {
@@ -323,14 +323,14 @@ fn drive(port: u16, ids: Vec<usize>, spec: LoadSpec, ready: Arc<AtomicUsize>) ->
             };
             if let Err(e) = s.fill(&mut chunk) {
                 r.errors.push(e);
-                return r;
+                break 'run;
             }
             let mut inbuf = std::mem::take(&mut s.inbuf);
             let mut consumed = 0;
             while let Some(pos) = memchr::memmem::find(&inbuf[consumed..], b"\x0110=") {
                 let end = consumed + pos + 8;
                 if end > inbuf.len() {
-                    break;
+                    break 'run;
                 }
                 check(s, &inbuf[consumed..end], &mut r);
                 consumed = end;
@@ -340,18 +340,18 @@ fn drive(port: u16, ids: Vec<usize>, spec: LoadSpec, ready: Arc<AtomicUsize>) ->
             // Heartbeats answering TestRequests, a partial write's rest.
             if !s.flush() {
                 r.errors.push(format!("{}: write failed", s.name));
-                return r;
+                break 'run;
             }
         }
         if started.is_some() && sessions.iter().all(|s| s.answered == total) {
-            break;
+            break 'run;
         }
         if started.is_some_and(|t| t.elapsed() > Duration::from_secs(spec.secs + 20)) {
             r.errors.push("not all answered 20 s after the end".into());
-            break;
+            break 'run;
         }
         if r.errors.len() > 20 {
-            break;
+            break 'run;
         }
     }
     for s in &sessions {
