@@ -3,3 +3,4 @@
 pub use ringfix_codec as codec;
 pub use ringfix_engine as engine;
 pub mod decode;
+pub mod run;

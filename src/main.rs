@@ -14,10 +14,19 @@ struct Cli {
 enum Command {
     /// Decode FIX messages from a capture (pcap/pcapng), a FIX log, a raw stream or a store journal.
     Decode(ringfix::decode::cli::DecodeArgs),
+    /// Run the acceptor sessions of a QuickFIX-style configuration.
+    Acceptor(ringfix::run::acceptor::AcceptorArgs),
+    /// Run the initiator sessions of a configuration, sending orders.
+    Initiator(ringfix::run::initiator::InitiatorArgs),
+    /// Acceptor and initiator in one process on loopback: order round trips.
+    Demo(ringfix::run::demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Decode(args) => ringfix::decode::cli::run(&args),
+        Command::Acceptor(args) => ringfix::run::acceptor::run(&args),
+        Command::Initiator(args) => ringfix::run::initiator::run(&args),
+        Command::Demo(args) => ringfix::run::demo::run(&args),
     }
 }

@@ -5,7 +5,8 @@
 #![deny(missing_docs)]
 
 pub mod apps;
-pub mod session;
 pub mod config;
-pub mod store;
 pub mod reactor;
+pub mod runtime;
+pub mod session;
+pub mod store;

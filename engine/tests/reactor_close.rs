@@ -186,7 +186,7 @@ fn peer_that_stops_reading_hits_the_queue_limit_and_others_are_not_delayed() {
             ok.write_all(b"Fping\n").unwrap();
             ok.read_exact(&mut buf[..6]).unwrap();
             assert_eq!(&buf[..6], b"Fping\n");
-            assert!(t.elapsed() < Duration::from_millis(200));
+            assert!(t.elapsed() < Duration::from_millis(500));
             std::thread::sleep(Duration::from_millis(5));
         }
         assert!(wait_until(Duration::from_secs(10), || closed_reason(&log).is_some()));

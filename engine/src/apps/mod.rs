@@ -1,3 +1,5 @@
 //! Built-in applications.
 
 pub mod echo;
+pub mod exec;
+pub mod orders;

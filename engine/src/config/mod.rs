@@ -53,6 +53,18 @@ pub use settings::{
     DEFAULT_RECONNECT_CAP_FACTOR,
 };
 
+/// Sessions that share one reactor thread.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReactorGroup {
+    /// The core the reactor is pinned to; `None` for the one unpinned
+    /// reactor that runs every session without `ReactorCore`.
+    pub core: Option<usize>,
+    /// How the reactor waits (the same for every session of the group).
+    pub mode: ReactorMode,
+    /// Indexes into [`EngineConfig::sessions`].
+    pub sessions: Vec<usize>,
+}
+
 /// A whole configuration file, typed and validated.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EngineConfig {
@@ -135,6 +147,23 @@ impl EngineConfig {
             kind: ErrorKind::Io(e.to_string()),
         })?;
         Self::parse(&text, &file)
+    }
+
+    /// The reactors to start: one per `ReactorCore` value, plus one
+    /// unpinned reactor for the sessions without it, in order of first use.
+    pub fn reactors(&self) -> Vec<ReactorGroup> {
+        let mut groups: Vec<ReactorGroup> = Vec::new();
+        for (index, s) in self.sessions.iter().enumerate() {
+            match groups.iter_mut().find(|g| g.core == s.reactor.core) {
+                Some(g) => g.sessions.push(index),
+                None => groups.push(ReactorGroup {
+                    core: s.reactor.core,
+                    mode: s.reactor.mode,
+                    sessions: vec![index],
+                }),
+            }
+        }
+        groups
     }
 
     /// The session with this id.

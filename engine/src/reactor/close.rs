@@ -1,7 +1,7 @@
 //! Closing: cancel what is in flight, then shutdown or SO_LINGER 0, then
 //! close, all through the ring. No path waits for the peer's EOF.
 
-use super::conn::{rel_timespec, ud, Op, Phase};
+use super::conn::{abs_timespec, rel_timespec, ud, Op, Phase};
 use super::event_loop::Reactor;
 use super::handler::{utc, CloseMode, CloseReason, ConnectionHandler};
 use super::sys::{self, LINGER_ZERO};
@@ -53,14 +53,14 @@ impl<H: ConnectionHandler> Reactor<H> {
         // Graceful: stop reading, flush until the handler's deadline.
         c.phase = Phase::Draining;
         c.close_deadline = deadline;
-        c.ts_close = rel_timespec(deadline, now, 0);
+        // Absolute on CLOCK_REALTIME, like our clock: when it fires,
+        // `now() >= close_deadline` holds and service_draining acts.
+        c.ts_close = abs_timespec(deadline);
         c.close_timer_pending = true;
-        let timer = opcode::Timeout::new(&c.ts_close).build().user_data(ud(
-            Op::CloseTimer,
-            0,
-            c.generation,
-            s,
-        ));
+        let timer = opcode::Timeout::new(&c.ts_close)
+            .flags(types::TimeoutFlags::ABS | types::TimeoutFlags::REALTIME)
+            .build()
+            .user_data(ud(Op::CloseTimer, 0, c.generation, s));
         c.inflight += 1;
         self.ring.push(&[timer]);
         let c = &mut self.conns[slot];

@@ -2,8 +2,33 @@
 //! core owns one io_uring ring and many connections, and drives a
 //! [`ConnectionHandler`] per connection.
 //!
-//! Invariant (counted in [`StatsSnapshot`]): every open connection has a Recv
-//! linked to a timeout at the handler's deadline in flight, or is closing.
+//! Design:
+//! - **Deadlines.** Every Recv is submitted linked to a LinkTimeout at the
+//!   handler's deadline (absolute, CLOCK_REALTIME: the session clock), so a
+//!   trickle of bytes never moves it; only the handler does. When the deadline
+//!   changes without a read (after a send, a notify), the in-flight timeout is
+//!   moved with a link-timeout update. Counted invariant ([`StatsSnapshot`]):
+//!   `recvs_linked == recvs_submitted`, and `invariant_violations` counts open
+//!   connections found without a Recv in flight (audited every busy turn in
+//!   debug builds, every 4096 turns in release).
+//! - **Receive buffers.** One per connection in a single prefaulted mapping
+//!   (transparent huge pages advised). Frames are handed out in place; a
+//!   partial frame stays where it is and the next Recv appends after it; only
+//!   when little room is left is the partial tail copied to the front.
+//! - **Writes.** Handlers append to `out`; the in-flight Send owns `wire`; the
+//!   two swap when `wire` is done (capacities kept: no allocation in steady
+//!   state). Sends are linked to the deadline; large ones use SendZc. Queued
+//!   bytes above `max_outbound_queue_bytes` reset that connection only.
+//! - **Closing.** Close-now: cancel all on the fd, one non-blocking Send of
+//!   what is queued; if all was taken shutdown + close, else SO_LINGER 0 +
+//!   close. Graceful: stop reading, flush until the handler's deadline (a
+//!   standalone timer bounds it), then the same. Cancel, shutdown/linger and
+//!   close are hard-linked ring operations; no path waits for the peer's EOF.
+//! - **Spin mode** enters the kernel only when there are submissions or the
+//!   ring flags task work (DEFER_TASKRUN) or CQ overflow: a CQ-only poll would
+//!   starve. **Block mode** waits in `io_uring_enter`; other threads wake it
+//!   through an eventfd read by the ring. Commands (listen, connect, notify,
+//!   stop) are drained every loop turn.
 
 mod buffers;
 mod close;

@@ -197,6 +197,12 @@ impl<'a> Incoming<'a> {
         }
     }
 
+    /// A message whose header the caller already extracted (e.g. from its
+    /// own index). `header` must describe `raw`.
+    pub fn from_parts(raw: &'a [u8], header: Header<'a>) -> Self {
+        Self { raw, header }
+    }
+
     /// The whole message as received.
     pub fn raw(&self) -> &'a [u8] {
         self.raw

@@ -132,6 +132,25 @@ fn sessions_sharing_a_core_share_the_mode() {
     let same = format!("{a}{b}");
     let cfg = EngineConfig::parse(&same, "s.cfg").unwrap();
     assert_eq!(cfg.sessions.len(), 2);
+    let unpinned = a
+        .replace("TargetCompID=B", "TargetCompID=D")
+        .replace("ReactorCore=2\n", "");
+    let groups = EngineConfig::parse(&format!("{a}{unpinned}{b}"), "s.cfg")
+        .unwrap()
+        .reactors();
+    let expected = [
+        ReactorGroup {
+            core: Some(2),
+            mode: ReactorMode::Spin,
+            sessions: vec![0, 2],
+        },
+        ReactorGroup {
+            core: None,
+            mode: ReactorMode::Spin,
+            sessions: vec![1],
+        },
+    ];
+    assert_eq!(groups, expected);
     let clash = format!("{a}{}", b.replace("spin", "block"));
     assert_eq!(
         err(&clash),

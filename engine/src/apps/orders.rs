@@ -1,0 +1,253 @@
+//! The `orders` application: sends NewOrderSingles, measures each round
+//! trip to its ExecutionReport (hdrhistogram, nanoseconds), logs out after
+//! `count` answers. Back-to-back with one order in flight when no rate is
+//! given (the next order leaves from inside the report's callback), else
+//! open loop at `rate` orders per second. ClOrdID is the order number,
+//! so answers are matched without allocation.
+
+use std::sync::{Arc, Mutex};
+
+use hdrhistogram::{CreationError, Histogram};
+
+use crate::runtime::{AppIo, EngineApp};
+use crate::session::{
+    parse_u64, AppVerdict, Application, FieldWriter, Incoming, LogoutReason, Sender,
+    SessionSettings,
+};
+use crate::store::UtcTimestamp;
+
+/// What the orders application measured (shared with the caller).
+#[derive(Debug, Clone)]
+pub struct OrdersReport {
+    /// Round trips in nanoseconds.
+    pub histogram: Histogram<u64>,
+    /// Orders sent.
+    pub sent: u64,
+    /// ExecutionReports matched to an order.
+    pub answered: u64,
+    /// Orders answered by a reject instead.
+    pub rejected: u64,
+    /// When the first order left (ns since the epoch), 0 if none.
+    pub first_sent_at: i64,
+    /// When the last answer arrived (ns since the epoch).
+    pub last_answer_at: i64,
+    /// Every order was answered and the session logged out.
+    pub complete: bool,
+}
+
+impl OrdersReport {
+    fn new() -> Result<Self, CreationError> {
+        Ok(Self {
+            histogram: Histogram::new_with_bounds(1, 60_000_000_000, 3)?,
+            sent: 0,
+            answered: 0,
+            rejected: 0,
+            first_sent_at: 0,
+            last_answer_at: 0,
+            complete: false,
+        })
+    }
+
+    /// Answered orders per second between the first send and the last answer.
+    pub fn throughput(&self) -> f64 {
+        let span = self.last_answer_at.saturating_sub(self.first_sent_at);
+        if span <= 0 {
+            return 0.0;
+        }
+        (self.answered + self.rejected) as f64 * 1e9 / span as f64
+    }
+}
+
+/// Settings of the orders application.
+#[derive(Debug, Clone, Copy)]
+pub struct OrdersSettings {
+    /// Orders to send.
+    pub count: u64,
+    /// Orders per second; `None`: back-to-back, one in flight.
+    pub rate: Option<u32>,
+}
+
+/// Sends orders and measures.
+pub struct Orders {
+    settings: OrdersSettings,
+    interval: i64,
+    sent_at: Vec<i64>,
+    next_send_at: i64,
+    in_flight: u64,
+    now: i64,
+    logged_on: bool,
+    done: bool,
+    local: OrdersReport,
+    shared: Arc<Mutex<OrdersReport>>,
+}
+
+impl Orders {
+    /// An orders application and the report it fills in (published when
+    /// it finishes and at every logout).
+    pub fn new(
+        settings: OrdersSettings,
+    ) -> Result<(Self, Arc<Mutex<OrdersReport>>), CreationError> {
+        let shared = Arc::new(Mutex::new(OrdersReport::new()?));
+        let interval = settings
+            .rate
+            .filter(|&r| r > 0)
+            .map_or(0, |r| 1_000_000_000 / i64::from(r));
+        let app = Self {
+            settings,
+            interval,
+            sent_at: vec![0; usize::try_from(settings.count).unwrap_or(0)],
+            next_send_at: 0,
+            in_flight: 0,
+            now: 0,
+            logged_on: false,
+            done: false,
+            local: OrdersReport::new()?,
+            shared: Arc::clone(&shared),
+        };
+        Ok((app, shared))
+    }
+
+    fn publish(&self) {
+        if let Ok(mut r) = self.shared.lock() {
+            r.clone_from(&self.local);
+        }
+    }
+
+    fn can_send(&self) -> bool {
+        self.logged_on && !self.done && self.local.sent < self.settings.count
+    }
+
+    /// Writes the body of order number `n` (its ClOrdID).
+    fn body(n: u64, now: i64, digits: u8) -> impl FnMut(&mut FieldWriter<'_>) {
+        move |w| {
+            w.field_u64(11, n)
+                .field(21, b"1")
+                .field(38, b"100")
+                .field(40, b"2")
+                .field(44, b"100.25")
+                .field(54, b"1")
+                .field(55, b"RFIX")
+                .field_time(60, now, digits);
+        }
+    }
+
+    fn sent(&mut self, n: u64) {
+        if let Some(slot) = usize::try_from(n)
+            .ok()
+            .and_then(|i| self.sent_at.get_mut(i))
+        {
+            *slot = self.now;
+        }
+        if self.local.sent == 0 {
+            self.local.first_sent_at = self.now;
+        }
+        self.local.sent += 1;
+        self.in_flight += 1;
+    }
+
+    fn answered(&mut self, n: Option<u64>, rejected: bool) {
+        let Some(t0) = n
+            .and_then(|n| usize::try_from(n).ok())
+            .and_then(|i| self.sent_at.get_mut(i))
+            .filter(|t| **t != 0)
+        else {
+            return;
+        };
+        let rtt = self.now.saturating_sub(*t0).max(1);
+        *t0 = 0;
+        if rejected {
+            self.local.rejected += 1;
+        } else {
+            self.local.answered += 1;
+            let _ = self.local.histogram.record(u64::try_from(rtt).unwrap_or(1));
+        }
+        self.local.last_answer_at = self.now;
+        self.in_flight = self.in_flight.saturating_sub(1);
+    }
+
+    fn all_answered(&self) -> bool {
+        self.local.answered + self.local.rejected >= self.settings.count
+    }
+}
+
+impl Application for Orders {
+    fn on_app(
+        &mut self,
+        session: &SessionSettings,
+        msg: &Incoming<'_>,
+        out: &mut Sender<'_>,
+    ) -> AppVerdict {
+        match msg.msg_type() {
+            b"8" => self.answered(msg.get(11).and_then(parse_u64), false),
+            b"j" => self.answered(msg.get(379).and_then(parse_u64), true),
+            _ => return AppVerdict::Accept,
+        }
+        // Back-to-back: the next order leaves in the same turn.
+        if self.interval == 0 && self.in_flight == 0 && self.can_send() {
+            let n = self.local.sent;
+            let body = Self::body(n, self.now, session.timestamp_precision);
+            if out.send(b"D", &[], body).is_ok() {
+                self.sent(n);
+            }
+        }
+        AppVerdict::Accept
+    }
+
+    fn on_logon(&mut self, _session: &SessionSettings) {
+        self.logged_on = true;
+        self.in_flight = 0;
+        if self.next_send_at == 0 {
+            self.next_send_at = self.now;
+        }
+    }
+
+    fn on_logout(&mut self, _session: &SessionSettings, _reason: LogoutReason) {
+        self.logged_on = false;
+        self.publish();
+    }
+}
+
+impl EngineApp for Orders {
+    fn set_now(&mut self, now: UtcTimestamp) {
+        self.now = now.as_nanos();
+    }
+
+    fn poll(&mut self, io: &mut AppIo<'_>) {
+        if self.done || !self.logged_on {
+            return;
+        }
+        if self.all_answered() {
+            self.done = true;
+            self.local.complete = true;
+            self.publish();
+            io.logout();
+            return;
+        }
+        let digits = io.settings().timestamp_precision;
+        if self.interval == 0 {
+            if self.in_flight == 0 && self.can_send() {
+                let n = self.local.sent;
+                if io.send(b"D", &[], Self::body(n, self.now, digits)).is_ok() {
+                    self.sent(n);
+                }
+            }
+            return;
+        }
+        while self.can_send() && self.next_send_at <= self.now {
+            let n = self.local.sent;
+            if io.send(b"D", &[], Self::body(n, self.now, digits)).is_err() {
+                return;
+            }
+            self.sent(n);
+            self.next_send_at = self.next_send_at.saturating_add(self.interval);
+        }
+    }
+
+    fn wake_at(&self) -> Option<UtcTimestamp> {
+        (self.interval > 0 && self.can_send()).then(|| UtcTimestamp::from_nanos(self.next_send_at))
+    }
+
+    fn finished(&self) -> bool {
+        self.done
+    }
+}

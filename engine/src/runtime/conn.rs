@@ -1,0 +1,268 @@
+//! The connection handler the reactor drives: frames -> parser -> session,
+//! deadlines -> session timers, dispositions -> close. Accepted connections
+//! start unbound and bind to a session on their first message, a Logon
+//! routed by BeginString and CompIDs.
+
+use std::sync::mpsc;
+use std::sync::Arc;
+
+use ringfix_codec::Parser;
+
+use super::core::{Ev, SessionCore, Slot};
+use super::Event;
+use crate::reactor::{CloseMode, CloseReason, ConnectionHandler, Ctx, UtcTimestamp};
+use crate::session::{Close, Disposition, Incoming, Router};
+use crate::store::MessageStore;
+
+/// The sessions one listener serves.
+pub(crate) struct ListenerTable {
+    /// Routes a first message to an index of `slots`.
+    pub router: Router,
+    /// The sessions, in router order.
+    pub slots: Vec<Slot>,
+    /// How long an accepted connection may stay without a Logon (ns).
+    pub logon_timeout: i64,
+}
+
+enum State {
+    Unbound {
+        table: Arc<ListenerTable>,
+        deadline: i64,
+    },
+    Bound(Box<SessionCore>),
+    Closed,
+}
+
+/// A connection of the runtime (acceptor or initiator side).
+pub struct Conn {
+    state: State,
+    /// After a graceful close request: how long the flush may take (ns).
+    close_by: Option<i64>,
+    parser: Parser,
+    slot: Option<Slot>,
+    events: mpsc::Sender<Event>,
+}
+
+impl Conn {
+    pub(crate) fn accepted(
+        table: Arc<ListenerTable>,
+        now: UtcTimestamp,
+        events: mpsc::Sender<Event>,
+    ) -> Self {
+        let deadline = now.as_nanos().saturating_add(table.logon_timeout);
+        Self {
+            state: State::Unbound { table, deadline },
+            close_by: None,
+            parser: Parser::new(),
+            slot: None,
+            events,
+        }
+    }
+
+    pub(crate) fn initiating(
+        core: Box<SessionCore>,
+        slot: Slot,
+        events: mpsc::Sender<Event>,
+    ) -> Self {
+        Self {
+            state: State::Bound(core),
+            close_by: None,
+            parser: Parser::new(),
+            slot: Some(slot),
+            events,
+        }
+    }
+
+    fn bind(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        let State::Unbound { table, .. } = &self.state else {
+            return;
+        };
+        let table = Arc::clone(table);
+        let Ok(view) = self.parser.parse(frame) else {
+            tracing::warn!("first message unparsable: closing");
+            ctx.close(CloseMode::Now);
+            return;
+        };
+        let msg = Incoming::from_view(&view);
+        let idx = match table.router.route(&msg) {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::warn!(error = %e, "logon refused: closing");
+                ctx.close(CloseMode::Now);
+                return;
+            }
+        };
+        let Some(slot) = table.slots.get(idx) else {
+            ctx.close(CloseMode::Now);
+            return;
+        };
+        let taken = slot.lock().ok().and_then(|mut s| s.take());
+        let Some(mut core) = taken else {
+            tracing::warn!("logon refused: session already connected");
+            ctx.close(CloseMode::Now);
+            return;
+        };
+        if !core.cfg.schedule.is_in_session(now) {
+            core.event(now, "Logon refused: outside session time");
+            put_back(slot, core);
+            ctx.close(CloseMode::Now);
+            return;
+        }
+        if let Err(e) = core.prepare(now) {
+            tracing::error!(session = &*core.name, error = %e, "cannot prepare session");
+            put_back(slot, core);
+            ctx.close(CloseMode::Now);
+            return;
+        }
+        core.event(now, "Accepted connection, Logon received");
+        core.received(now, frame);
+        let d = core.handle(Ev::Connected, now, ctx.outbound());
+        let d = if d.is_close() {
+            d
+        } else {
+            core.handle(Ev::Message(&msg), now, ctx.outbound())
+        };
+        self.slot = Some(Arc::clone(slot));
+        self.state = State::Bound(core);
+        self.apply(d, ctx, now);
+    }
+}
+
+fn put_back(slot: &Slot, core: Box<SessionCore>) {
+    if let Ok(mut s) = slot.lock() {
+        *s = Some(core);
+    }
+}
+
+/// How long a graceful close may take to flush what is queued.
+const FLUSH_NANOS: i64 = 2_000_000_000;
+
+impl Conn {
+    /// Acts on a session's disposition. On a close the session is released
+    /// at once (disconnected, back in its slot): what it wrote is already
+    /// queued, and a new connection may claim it while this one drains.
+    fn apply(&mut self, d: Disposition, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        match d.close {
+            Close::Keep => return,
+            Close::AfterFlush => {
+                // The reactor flushes until our deadline: give it one ahead.
+                self.close_by = Some(now.as_nanos().saturating_add(FLUSH_NANOS));
+                ctx.close(CloseMode::Graceful);
+            }
+            Close::Now => ctx.close(CloseMode::Now),
+        }
+        self.release(now, "Disconnecting");
+    }
+
+    /// The session leaves this connection: disconnected, store synced,
+    /// back in its slot, the supervisor told.
+    fn release(&mut self, now: UtcTimestamp, why: &str) {
+        let state = std::mem::replace(&mut self.state, State::Closed);
+        let State::Bound(mut core) = state else {
+            self.state = state;
+            return;
+        };
+        core.event(now, why);
+        let logged_on = core.seen.logged_on;
+        let end = core.closed(now);
+        if let Err(e) = core.session.store_mut().sync(now) {
+            tracing::error!(session = &*core.name, error = %e, "store sync failed");
+        }
+        let idx = core.idx;
+        if let Some(slot) = &self.slot {
+            put_back(slot, core);
+        }
+        let _ = self.events.send(Event::Ended {
+            idx,
+            end,
+            logged_on,
+        });
+    }
+}
+
+impl ConnectionHandler for Conn {
+    fn on_open(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        let State::Bound(core) = &mut self.state else {
+            return;
+        };
+        core.event(now, "Connected, sending Logon");
+        let d = core.handle(Ev::Connected, now, ctx.outbound());
+        self.apply(d, ctx, now);
+    }
+
+    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        let d = match &mut self.state {
+            State::Unbound { .. } => return self.bind(frame, ctx, now),
+            State::Bound(core) => {
+                core.received(now, frame);
+                match self.parser.parse(frame) {
+                    Ok(view) => {
+                        let msg = Incoming::from_view(&view);
+                        core.handle(Ev::Message(&msg), now, ctx.outbound())
+                    }
+                    Err(_) => core.handle(Ev::Garbled, now, ctx.outbound()),
+                }
+            }
+            State::Closed => return,
+        };
+        self.apply(d, ctx, now);
+    }
+
+    fn on_garbled(&mut self, _skipped: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        let d = match &mut self.state {
+            State::Bound(core) => core.handle(Ev::Garbled, now, ctx.outbound()),
+            // Garbage before any Logon: nobody to talk to.
+            State::Unbound { .. } => return ctx.close(CloseMode::Now),
+            State::Closed => return,
+        };
+        self.apply(d, ctx, now);
+    }
+
+    fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        let d = match &mut self.state {
+            State::Unbound { deadline, .. } => {
+                if now.as_nanos() >= *deadline {
+                    tracing::warn!("no Logon within LogonTimeout: closing");
+                    ctx.close(CloseMode::Now);
+                    self.state = State::Closed;
+                }
+                return;
+            }
+            State::Bound(core) => core.on_deadline(now, ctx.outbound()),
+            State::Closed => return,
+        };
+        self.apply(d, ctx, now);
+    }
+
+    fn deadline(&self) -> Option<UtcTimestamp> {
+        if let Some(t) = self.close_by {
+            return Some(UtcTimestamp::from_nanos(t));
+        }
+        match &self.state {
+            State::Unbound { deadline, .. } => Some(UtcTimestamp::from_nanos(*deadline)),
+            State::Bound(core) => core.deadline(),
+            State::Closed => None,
+        }
+    }
+
+    fn on_stop(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        let d = match &mut self.state {
+            State::Bound(core) => {
+                core.stop_requested = true;
+                if !core.session.is_logged_on() {
+                    ctx.close(CloseMode::Now);
+                    return self.release(now, "Stopping");
+                }
+                core.event(now, "Stopping: logging out");
+                core.handle(Ev::Logout, now, ctx.outbound())
+            }
+            State::Unbound { .. } => return ctx.close(CloseMode::Now),
+            State::Closed => return,
+        };
+        self.apply(d, ctx, now);
+    }
+
+    fn on_closed(&mut self, reason: &CloseReason, now: UtcTimestamp) {
+        self.release(now, &format!("Disconnected: {reason}"));
+    }
+}

@@ -1,0 +1,303 @@
+//! One configured session with everything it runs with: state machine,
+//! store, application, log, schedule. Owned by whoever drives it: its slot
+//! while disconnected, the connection handler while connected.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::app::{AppIo, EngineApp, Observed, Tap};
+use super::build::{open_store, session_settings, ValidatorSpec};
+use super::log::LogSink;
+use super::store::RuntimeStore;
+use super::RuntimeError;
+use crate::config::{self, SessionEnd};
+use crate::session::{Close, Disposition, Incoming, LogoutReason, Session};
+use crate::store::{MessageStore, UtcTimestamp};
+
+/// Live counters of one session, readable from any thread.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Complete messages received.
+    pub messages_in: AtomicU64,
+    /// New messages sent (resends not counted).
+    pub messages_out: AtomicU64,
+    /// Next MsgSeqNum we send.
+    pub next_sender_seq: AtomicU64,
+    /// Next MsgSeqNum expected.
+    pub next_target_seq: AtomicU64,
+    /// Logons completed.
+    pub logons: AtomicU64,
+}
+
+/// Where a disconnected session waits (the handler takes it out while
+/// connected: an empty slot means "already connected").
+pub(crate) type Slot = Arc<Mutex<Option<Box<SessionCore>>>>;
+
+/// A session event the core forwards to the state machine.
+pub(crate) enum Ev<'m, 'a> {
+    Connected,
+    Message(&'m Incoming<'a>),
+    Garbled,
+    Timer,
+    Logout,
+}
+
+pub(crate) struct SessionCore {
+    pub idx: usize,
+    pub cfg: Arc<config::SessionSettings>,
+    pub name: Arc<str>,
+    pub session: Session<RuntimeStore>,
+    pub app: Box<dyn EngineApp>,
+    spec: Option<ValidatorSpec>,
+    pub log: Option<LogSink>,
+    pub counters: Arc<Counters>,
+    pub seen: Observed,
+    /// Cached next schedule transition (ns), `None` for non-stop.
+    pub schedule_at: Option<i64>,
+    /// The runtime is stopping: the end is requested, not a failure.
+    pub stop_requested: bool,
+    /// The schedule ended the connection.
+    pub schedule_ended: bool,
+}
+
+impl SessionCore {
+    pub fn new(
+        idx: usize,
+        cfg: Arc<config::SessionSettings>,
+        app: Box<dyn EngineApp>,
+        spec: Option<ValidatorSpec>,
+        log: Option<LogSink>,
+        now: UtcTimestamp,
+    ) -> Result<Self, RuntimeError> {
+        let store = open_store(&cfg, now)?;
+        let validator = spec.as_ref().map(ValidatorSpec::build).transpose()?;
+        let session = Session::new(session_settings(&cfg), store, validator);
+        let core = Self {
+            idx,
+            name: cfg.id.to_string().into(),
+            cfg,
+            session,
+            app,
+            spec,
+            log,
+            counters: Arc::new(Counters::default()),
+            seen: Observed::default(),
+            schedule_at: None,
+            stop_requested: false,
+            schedule_ended: false,
+        };
+        core.publish();
+        Ok(core)
+    }
+
+    fn publish(&self) {
+        let c = &self.counters;
+        c.next_sender_seq
+            .store(self.session.next_sender_seq(), Ordering::Relaxed);
+        c.next_target_seq
+            .store(self.session.next_target_seq(), Ordering::Relaxed);
+    }
+
+    /// Logs an event line (and a tracing event).
+    pub fn event(&self, now: UtcTimestamp, text: &str) {
+        tracing::info!(session = &*self.name, "{text}");
+        if let Some(log) = &self.log {
+            log.event(now, text);
+        }
+    }
+
+    /// Before a connection: the QuickFIX schedule reset (a store created
+    /// outside the current period starts over), fresh per-connection flags.
+    pub fn prepare(&mut self, now: UtcTimestamp) -> Result<(), RuntimeError> {
+        self.seen = Observed::default();
+        self.stop_requested = false;
+        self.schedule_ended = false;
+        let schedule = &self.cfg.schedule;
+        self.schedule_at = schedule.next_transition(now).map(|t| t.as_nanos());
+        let created = self.session.store().creation_time();
+        if !schedule.is_non_stop() && !schedule.same_period(created, now) {
+            self.event(now, "Session reset: store created in an earlier period");
+            self.rebuild_reset(now)?;
+        }
+        Ok(())
+    }
+
+    /// Replaces the session by a fresh one over a reset store (the store
+    /// reopened: a file store's lock passes from the old to the new).
+    fn rebuild_reset(&mut self, now: UtcTimestamp) -> Result<(), RuntimeError> {
+        let mut store = open_store(&self.cfg, now)?;
+        // The old store (and its lock) must be gone before reopening a
+        // file store: swap in a memory placeholder first.
+        if store.is_file() {
+            drop(store);
+            let placeholder = RuntimeStore::Memory(crate::store::MemoryStore::new(now), false);
+            let old = std::mem::replace(
+                &mut self.session,
+                Session::new(session_settings(&self.cfg), placeholder, None),
+            );
+            drop(old);
+            store = open_store(&self.cfg, now)?;
+        }
+        store.reset(now).map_err(|e| RuntimeError::Store {
+            session: self.name.to_string(),
+            source: e,
+        })?;
+        let validator = self.spec.as_ref().map(ValidatorSpec::build).transpose()?;
+        self.session = Session::new(session_settings(&self.cfg), store, validator);
+        self.app.on_reset(self.session.settings());
+        self.publish();
+        Ok(())
+    }
+
+    /// Feeds one event to the session, then lets the application poll.
+    pub fn handle(&mut self, ev: Ev<'_, '_>, now: UtcTimestamp, out: &mut Vec<u8>) -> Disposition {
+        let start = out.len();
+        let before = self.session.next_sender_seq();
+        self.app.set_now(now);
+        let mut tap = Tap {
+            app: &mut *self.app,
+            seen: &mut self.seen,
+            log: self.log.as_ref(),
+            name: &self.name,
+            now,
+        };
+        let was_logged_on = tap.seen.logged_on;
+        let mut d = match ev {
+            Ev::Connected => self.session.connected(now, out, &mut tap),
+            Ev::Message(m) => self.session.on_message(m, now, out, &mut tap),
+            Ev::Garbled => self.session.on_garbled(now),
+            Ev::Timer => self.session.on_timer(now, out, &mut tap),
+            Ev::Logout => self.session.logout(None, now, out, &mut tap),
+        };
+        if !d.is_close() && self.session.is_logged_on() {
+            let mut logout = false;
+            let mut io = AppIo {
+                session: &mut self.session,
+                out,
+                now,
+                logout: &mut logout,
+            };
+            tap.app.poll(&mut io);
+            d = if logout {
+                self.session.logout(None, now, out, &mut tap)
+            } else {
+                // on_garbled only reports the disposition (a store failure
+                // in a send above closes).
+                self.session.on_garbled(now)
+            };
+        }
+        if !was_logged_on && self.seen.logged_on {
+            self.counters.logons.fetch_add(1, Ordering::Relaxed);
+        }
+        let sent = self.session.next_sender_seq().saturating_sub(before);
+        if sent > 0 {
+            self.counters
+                .messages_out
+                .fetch_add(sent, Ordering::Relaxed);
+        }
+        self.publish();
+        if let Some(log) = &self.log {
+            log_frames(log, now, out.get(start..).unwrap_or(&[]));
+        }
+        d
+    }
+
+    /// A complete inbound frame arrived (counted and logged).
+    pub fn received(&self, now: UtcTimestamp, frame: &[u8]) {
+        self.counters.messages_in.fetch_add(1, Ordering::Relaxed);
+        if let Some(log) = &self.log {
+            log.message(now, frame);
+        }
+    }
+
+    /// The timer fired: store upkeep, schedule end, session timers.
+    pub fn on_deadline(&mut self, now: UtcTimestamp, out: &mut Vec<u8>) -> Disposition {
+        if self
+            .session
+            .store()
+            .sync_deadline()
+            .is_some_and(|t| t <= now)
+        {
+            if let Err(e) = self.session.store_mut().sync(now) {
+                tracing::error!(session = &*self.name, error = %e, "store sync failed");
+            }
+        }
+        if self.schedule_at.is_some_and(|t| t <= now.as_nanos()) {
+            let schedule = &self.cfg.schedule;
+            self.schedule_at = schedule.next_transition(now).map(|t| t.as_nanos());
+            let created = self.session.store().creation_time();
+            // QuickFIX: out of session time, or a new period began (the
+            // store belongs to the last one): log out; the reset follows
+            // at the next connection.
+            if !schedule.is_in_session(now) || !schedule.same_period(created, now) {
+                self.schedule_ended = true;
+                self.event(now, "End of session time: logging out");
+                if !self.session.is_logged_on() {
+                    return Disposition {
+                        close: Close::Now,
+                        reconnect: false,
+                    };
+                }
+                return self.handle(Ev::Logout, now, out);
+            }
+        }
+        self.handle(Ev::Timer, now, out)
+    }
+
+    /// The next time [`on_deadline`](Self::on_deadline) must run.
+    pub fn deadline(&self) -> Option<UtcTimestamp> {
+        let mut d = self.session.deadline().map(|t| t.as_nanos());
+        let mut consider = |t: Option<i64>| {
+            if let Some(t) = t {
+                d = Some(d.map_or(t, |d| d.min(t)));
+            }
+        };
+        consider(self.session.store().sync_deadline().map(|t| t.as_nanos()));
+        consider(self.schedule_at);
+        if self.session.is_logged_on() {
+            consider(self.app.wake_at().map(|t| t.as_nanos()));
+        }
+        d.map(UtcTimestamp::from_nanos)
+    }
+
+    /// The connection is gone: tell the session; how did it end?
+    pub fn closed(&mut self, now: UtcTimestamp) -> SessionEnd {
+        let mut tap = Tap {
+            app: &mut *self.app,
+            seen: &mut self.seen,
+            log: self.log.as_ref(),
+            name: &self.name,
+            now,
+        };
+        self.session.disconnected(now, &mut tap);
+        self.publish();
+        if self.stop_requested || self.app.finished() {
+            return SessionEnd::Requested;
+        }
+        if self.schedule_ended {
+            return SessionEnd::Logout;
+        }
+        match self.seen.logout {
+            Some(LogoutReason::Fatal(_) | LogoutReason::StoreFailure) => SessionEnd::Fatal,
+            Some(LogoutReason::PeerLogout | LogoutReason::OurLogout) => SessionEnd::Logout,
+            _ => SessionEnd::Disconnect,
+        }
+    }
+}
+
+/// Logs each complete message in `bytes` (what one event wrote).
+fn log_frames(log: &LogSink, now: UtcTimestamp, mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        match ringfix_codec::frame(bytes, bytes.len()) {
+            ringfix_codec::Frame::Complete(n) => {
+                let (m, rest) = bytes.split_at(n.min(bytes.len()));
+                log.message(now, m);
+                bytes = rest;
+            }
+            _ => {
+                log.message(now, bytes);
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! The runnable engine: from an [`EngineConfig`] to running sessions.
+//!
+//! [`Runtime::start`] builds one store per session (a `FileStore` under
+//! `FileStorePath`, else a `MemoryStore`), a dictionary validator, an
+//! application instance, an optional FileLog; one reactor per reactor group
+//! (`ReactorCore` / `ReactorMode`); a listener per acceptor address and a
+//! supervisor thread that connects initiators (connect timeout, reconnect
+//! with the configured backoff, schedules) and decides when the runtime
+//! ends. Sessions move between their slot (disconnected) and the
+//! connection handler (connected), so the reactor thread never locks on the
+//! message path. Only this module and the reactor read clocks.
+//!
+//! ```no_run
+//! use ringfix_engine::config::EngineConfig;
+//! use ringfix_engine::runtime::{Runtime, EngineApp};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let cfg = EngineConfig::load("acceptor.cfg".as_ref())?;
+//! let rt = Runtime::start(&cfg, Box::new(|_s: &ringfix_engine::config::SessionSettings| {
+//!     Box::new(ringfix_engine::apps::echo::Echo::new()) as Box<dyn EngineApp>
+//! }))?;
+//! let stop = rt.stopper(); // stop.stop() from a signal handler thread
+//! let mut rt = rt;
+//! let exit = rt.wait();
+//! # let _ = (stop, exit); Ok(()) }
+//! ```
+
+mod app;
+mod build;
+mod conn;
+mod core;
+mod log;
+mod store;
+mod supervisor;
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+
+pub use self::app::{AppIo, EngineApp};
+pub use self::build::{session_settings, store_id, ValidatorSpec};
+pub use self::conn::Conn;
+pub use self::core::Counters;
+pub use self::log::{FileLog, LogSink};
+pub use self::store::RuntimeStore;
+
+use crate::config::{EngineConfig, SessionEnd, SessionId, SessionSettings};
+use crate::reactor::ReactorError;
+use crate::store::StoreError;
+
+/// Builds the application of each session.
+pub type AppFactory = Box<dyn FnMut(&SessionSettings) -> Box<dyn EngineApp> + Send>;
+
+/// Why the runtime could not start (or failed while running).
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// A data dictionary could not be loaded.
+    #[error("data dictionary: {0}")]
+    Dictionary(ringfix_codec::dict::DictError),
+    /// A store could not be opened or reset.
+    #[error("store of {session}: {source}")]
+    Store {
+        /// The session.
+        session: String,
+        /// The store error.
+        source: StoreError,
+    },
+    /// A reactor could not start or listen.
+    #[error("reactor: {0}")]
+    Reactor(#[from] ReactorError),
+    /// An address did not resolve.
+    #[error("address {0}: cannot resolve")]
+    Resolve(String),
+    /// The configuration has no session.
+    #[error("the configuration has no session")]
+    NoSession,
+    /// Log files or threads could not be created.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// How the runtime ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exit {
+    /// Stopped on request, or every initiator session finished.
+    Clean,
+    /// A session ended on a fatal session error with `StopOnFatalError=Y`.
+    Fatal(SessionId),
+}
+
+impl Exit {
+    /// The process exit code a supervisor can tell apart: 0 clean, 2 fatal.
+    pub fn code(&self) -> u8 {
+        match self {
+            Self::Clean => 0,
+            Self::Fatal(_) => 2,
+        }
+    }
+}
+
+/// Messages to the supervisor thread.
+pub(crate) enum Event {
+    /// A session's connection ended.
+    Ended {
+        idx: usize,
+        end: SessionEnd,
+        logged_on: bool,
+    },
+    /// Stop every session gracefully.
+    Stop,
+}
+
+/// Asks a running runtime to stop (cloneable, usable from any thread).
+#[derive(Clone)]
+pub struct Stopper {
+    tx: mpsc::Sender<Event>,
+}
+
+impl Stopper {
+    /// Graceful stop: every logged-on session logs out, stores are
+    /// flushed, [`Runtime::wait`] returns.
+    pub fn stop(&self) {
+        let _ = self.tx.send(Event::Stop);
+    }
+}
+
+/// A snapshot of one session's counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionReport {
+    /// The session.
+    pub id: SessionId,
+    /// Complete messages received.
+    pub messages_in: u64,
+    /// New messages sent.
+    pub messages_out: u64,
+    /// Next MsgSeqNum we send.
+    pub next_sender_seq: u64,
+    /// Next MsgSeqNum expected from the peer.
+    pub next_target_seq: u64,
+    /// Logons completed.
+    pub logons: u64,
+}
+
+/// A running engine.
+pub struct Runtime {
+    stopper: Stopper,
+    listen: Vec<SocketAddr>,
+    sessions: Vec<(SessionId, Arc<Counters>)>,
+    thread: Option<JoinHandle<Exit>>,
+    exit: Exit,
+}
+
+impl Runtime {
+    /// Starts every session of `config`: reactors, listeners, initiator
+    /// connections. `apps` builds each session's application.
+    pub fn start(config: &EngineConfig, apps: AppFactory) -> Result<Self, RuntimeError> {
+        let started = supervisor::start(config, apps)?;
+        Ok(Self {
+            stopper: Stopper { tx: started.tx },
+            listen: started.listen,
+            sessions: started.sessions,
+            thread: Some(started.thread),
+            exit: Exit::Clean,
+        })
+    }
+
+    /// The bound listener addresses (port 0 in the configuration picks a
+    /// free port: this tells which).
+    pub fn listen_addrs(&self) -> &[SocketAddr] {
+        &self.listen
+    }
+
+    /// A handle to stop the runtime from another thread.
+    pub fn stopper(&self) -> Stopper {
+        self.stopper.clone()
+    }
+
+    /// Live counters of every session, in configuration order.
+    pub fn sessions(&self) -> Vec<SessionReport> {
+        self.sessions
+            .iter()
+            .map(|(id, c)| SessionReport {
+                id: id.clone(),
+                messages_in: c.messages_in.load(Ordering::Relaxed),
+                messages_out: c.messages_out.load(Ordering::Relaxed),
+                next_sender_seq: c.next_sender_seq.load(Ordering::Relaxed),
+                next_target_seq: c.next_target_seq.load(Ordering::Relaxed),
+                logons: c.logons.load(Ordering::Relaxed),
+            })
+            .collect()
+    }
+
+    /// Waits until the runtime ends: stopped through a [`Stopper`], every
+    /// initiator session finished, or a fatal error with
+    /// `StopOnFatalError=Y`. Sessions are logged out and stores flushed.
+    /// [`sessions`](Self::sessions) still answers afterwards.
+    pub fn wait(&mut self) -> Exit {
+        if let Some(t) = self.thread.take() {
+            self.exit = match t.join() {
+                Ok(exit) => exit,
+                Err(_) => Exit::Clean,
+            };
+        }
+        self.exit.clone()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(t) = self.thread.take() {
+            self.stopper.stop();
+            let _ = t.join();
+        }
+    }
+}

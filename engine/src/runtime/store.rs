@@ -1,0 +1,86 @@
+//! The store a runtime session uses: memory or file, chosen by
+//! `FileStorePath`, with `PersistMessages=N` applied (sequence numbers kept,
+//! messages not: resends become gap fills, as in QuickFIX).
+
+use crate::store::{FileStore, MemoryStore, MessageStore, StoreResult, UtcTimestamp};
+
+/// Memory or file store of one runtime session.
+#[derive(Debug)]
+pub enum RuntimeStore {
+    /// `MemoryStore` (no `FileStorePath`).
+    Memory(MemoryStore, bool),
+    /// `FileStore` under `FileStorePath`.
+    File(Box<FileStore>, bool),
+}
+
+impl RuntimeStore {
+    fn inner(&self) -> &dyn MessageStore {
+        match self {
+            Self::Memory(s, _) => s,
+            Self::File(s, _) => &**s,
+        }
+    }
+
+    fn inner_mut(&mut self) -> &mut dyn MessageStore {
+        match self {
+            Self::Memory(s, _) => s,
+            Self::File(s, _) => &mut **s,
+        }
+    }
+
+    fn persist(&self) -> bool {
+        match self {
+            Self::Memory(_, p) | Self::File(_, p) => *p,
+        }
+    }
+
+    /// Whether this is a file store.
+    pub fn is_file(&self) -> bool {
+        matches!(self, Self::File(..))
+    }
+}
+
+impl MessageStore for RuntimeStore {
+    fn next_sender_seq(&self) -> u64 {
+        self.inner().next_sender_seq()
+    }
+    fn next_target_seq(&self) -> u64 {
+        self.inner().next_target_seq()
+    }
+    fn set_next_sender_seq(&mut self, seq: u64) -> StoreResult<()> {
+        self.inner_mut().set_next_sender_seq(seq)
+    }
+    fn set_next_target_seq(&mut self, seq: u64) -> StoreResult<()> {
+        self.inner_mut().set_next_target_seq(seq)
+    }
+    fn append(&mut self, seq: u64, bytes: &[u8]) -> StoreResult<()> {
+        if self.persist() {
+            self.inner_mut().append(seq, bytes)
+        } else {
+            Ok(())
+        }
+    }
+    fn get_range(
+        &self,
+        begin: u64,
+        end: u64,
+        visit: &mut dyn FnMut(u64, &[u8]),
+    ) -> StoreResult<()> {
+        self.inner().get_range(begin, end, visit)
+    }
+    fn reset(&mut self, now: UtcTimestamp) -> StoreResult<()> {
+        self.inner_mut().reset(now)
+    }
+    fn refresh(&mut self) -> StoreResult<()> {
+        self.inner_mut().refresh()
+    }
+    fn creation_time(&self) -> UtcTimestamp {
+        self.inner().creation_time()
+    }
+    fn sync(&mut self, now: UtcTimestamp) -> StoreResult<()> {
+        self.inner_mut().sync(now)
+    }
+    fn sync_deadline(&self) -> Option<UtcTimestamp> {
+        self.inner().sync_deadline()
+    }
+}

@@ -1,0 +1,430 @@
+//! Start-up (sessions, reactors, listeners) and the supervisor thread:
+//! connects initiators (timeout, backoff with jitter, schedules), reacts
+//! to session ends (`after_end`, `StopOnFatalError`), and stops
+//! everything gracefully.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use super::build::{store_id, DictCache, ValidatorSpec};
+use super::conn::{Conn, ListenerTable};
+use super::core::{Counters, SessionCore, Slot};
+use super::log::FileLog;
+use super::{AppFactory, Event, Exit, RuntimeError};
+use crate::config::{
+    after_end, AfterEnd, Backoff, EngineConfig, ReactorMode, Role, SessionEnd, SessionId,
+    SessionSettings, SplitMix64,
+};
+use crate::reactor::{self, Mode, ReactorConfig, ReactorHandle};
+use crate::session::Router;
+use crate::store::UtcTimestamp;
+
+pub(crate) struct Started {
+    pub tx: mpsc::Sender<Event>,
+    pub listen: Vec<SocketAddr>,
+    pub sessions: Vec<(SessionId, Arc<Counters>)>,
+    pub thread: JoinHandle<Exit>,
+}
+
+/// Longest supervisor sleep: bounds how late a reconnect can be.
+const MAX_WAIT: Duration = Duration::from_millis(200);
+
+struct Initiator {
+    backoff: Backoff,
+    next_at: i64,
+    addr_idx: usize,
+}
+
+struct Supervisor {
+    rx: mpsc::Receiver<Event>,
+    tx: mpsc::Sender<Event>,
+    cfgs: Vec<Arc<SessionSettings>>,
+    slots: Vec<Slot>,
+    reactors: Vec<ReactorHandle<Conn>>,
+    reactor_of: Vec<usize>,
+    /// Per session: `Some` for initiators.
+    initiators: Vec<Option<Initiator>>,
+    connected: Vec<bool>,
+    stopped: Vec<bool>,
+    rng: SplitMix64,
+    log: FileLog,
+}
+
+pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Started, RuntimeError> {
+    if config.sessions.is_empty() {
+        return Err(RuntimeError::NoSession);
+    }
+    let now = UtcTimestamp::now();
+    let (tx, rx) = mpsc::channel();
+    let mut dicts = DictCache::default();
+    let mut log = FileLog::new();
+    let mut slots = Vec::new();
+    let mut cfgs = Vec::new();
+    let mut counters = Vec::new();
+    for (i, s) in config.sessions.iter().enumerate() {
+        let cfg = Arc::new(s.clone());
+        let spec = ValidatorSpec::from_config(s, &mut dicts)?;
+        let sink = s
+            .store
+            .file_log_path
+            .as_ref()
+            .map(|dir| log.sink(dir, &store_id(&s.id).file_prefix()));
+        let core = SessionCore::new(i, Arc::clone(&cfg), apps(s), spec, sink, now)?;
+        counters.push((s.id.clone(), Arc::clone(&core.counters)));
+        slots.push(Arc::new(Mutex::new(Some(Box::new(core)))));
+        cfgs.push(cfg);
+    }
+    log.start()?;
+    let mut reactors = Vec::new();
+    let mut reactor_of = vec![0; cfgs.len()];
+    let started = spawn_reactors(config, &mut reactors, &mut reactor_of)
+        .and_then(|()| listen(&cfgs, &slots, &reactors, &reactor_of, &tx));
+    let listen_addrs = match started {
+        Ok(a) => a,
+        Err(e) => {
+            stop_reactors(reactors);
+            return Err(e);
+        }
+    };
+    let seed = now.as_nanos() as u64 ^ u64::from(std::process::id());
+    let initiators = cfgs
+        .iter()
+        .map(|c| {
+            (c.role == Role::Initiator).then(|| Initiator {
+                backoff: Backoff::from_timing(&c.timing),
+                next_at: now.as_nanos(),
+                addr_idx: 0,
+            })
+        })
+        .collect();
+    let n = cfgs.len();
+    let sup = Supervisor {
+        rx,
+        tx: tx.clone(),
+        cfgs,
+        slots,
+        reactors,
+        reactor_of,
+        initiators,
+        connected: vec![false; n],
+        stopped: vec![false; n],
+        rng: SplitMix64::new(seed),
+        log,
+    };
+    let thread = std::thread::Builder::new()
+        .name("ringfix-supervisor".into())
+        .spawn(move || sup.run())?;
+    Ok(Started {
+        tx,
+        listen: listen_addrs,
+        sessions: counters,
+        thread,
+    })
+}
+
+fn spawn_reactors(
+    config: &EngineConfig,
+    reactors: &mut Vec<ReactorHandle<Conn>>,
+    reactor_of: &mut [usize],
+) -> Result<(), RuntimeError> {
+    for group in config.reactors() {
+        let sessions = || {
+            group
+                .sessions
+                .iter()
+                .filter_map(|&i| config.sessions.get(i))
+        };
+        let max_queue = sessions()
+            .map(|s| s.reactor.max_outbound_queue_bytes)
+            .max()
+            .unwrap_or(crate::config::DEFAULT_MAX_OUTBOUND_QUEUE_BYTES);
+        let rc = ReactorConfig {
+            mode: match group.mode {
+                ReactorMode::Spin => Mode::Spin,
+                ReactorMode::Block => Mode::Block,
+            },
+            core: group.core,
+            max_connections: (group.sessions.len() * 4).max(64),
+            max_outbound_queue_bytes: max_queue,
+            ..ReactorConfig::default()
+        };
+        let idx = reactors.len();
+        reactors.push(reactor::spawn(rc)?);
+        for &i in &group.sessions {
+            if let Some(r) = reactor_of.get_mut(i) {
+                *r = idx;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// SocketAcceptHost, SocketAcceptPort.
+type ListenKey = (Option<String>, u16);
+
+/// One listener per acceptor address; its sessions are served by the
+/// reactor of the first of them.
+fn listen(
+    cfgs: &[Arc<SessionSettings>],
+    slots: &[Slot],
+    reactors: &[ReactorHandle<Conn>],
+    reactor_of: &[usize],
+    tx: &mpsc::Sender<Event>,
+) -> Result<Vec<SocketAddr>, RuntimeError> {
+    let mut groups: Vec<(ListenKey, Vec<usize>)> = Vec::new();
+    for (i, c) in cfgs.iter().enumerate() {
+        if c.role != Role::Acceptor {
+            continue;
+        }
+        let key = (
+            c.network.accept_host.clone(),
+            c.network.accept_port.unwrap_or(0),
+        );
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push(i),
+            None => groups.push((key, vec![i])),
+        }
+    }
+    let mut addrs = Vec::new();
+    for ((host, port), members) in groups {
+        let host = host.unwrap_or_else(|| "0.0.0.0".into());
+        let addr = resolve(&host, port)?;
+        let mut router = Router::new();
+        let mut table_slots = Vec::new();
+        let mut logon_timeout = 0i64;
+        for &i in &members {
+            let (Some(c), Some(slot)) = (cfgs.get(i), slots.get(i)) else {
+                continue;
+            };
+            router.add(
+                &c.id.begin_string,
+                &c.id.sender_comp_id,
+                &c.id.target_comp_id,
+            );
+            table_slots.push(Arc::clone(slot));
+            let t = i64::try_from(c.timing.logon_timeout.as_nanos()).unwrap_or(i64::MAX);
+            logon_timeout = logon_timeout.max(t);
+        }
+        let table = Arc::new(ListenerTable {
+            router,
+            slots: table_slots,
+            logon_timeout,
+        });
+        let reactor = members
+            .first()
+            .and_then(|&i| reactor_of.get(i))
+            .and_then(|&r| reactors.get(r))
+            .ok_or(RuntimeError::NoSession)?;
+        let tx = tx.clone();
+        let factory: reactor::Factory<Conn> = Box::new(move |_info| {
+            Some(Conn::accepted(
+                Arc::clone(&table),
+                UtcTimestamp::now(),
+                tx.clone(),
+            ))
+        });
+        let local = reactor.add_listener(addr, factory)?;
+        tracing::info!(%local, sessions = members.len(), "listening");
+        addrs.push(local);
+    }
+    Ok(addrs)
+}
+
+fn resolve(host: &str, port: u16) -> Result<SocketAddr, RuntimeError> {
+    (host, port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| RuntimeError::Resolve(format!("{host}:{port}")))
+}
+
+fn stop_reactors(reactors: Vec<ReactorHandle<Conn>>) {
+    for r in &reactors {
+        let _ = r.stop();
+    }
+    for r in reactors {
+        if let Err(e) = r.join() {
+            tracing::error!(error = %e, "reactor ended with an error");
+        }
+    }
+}
+
+fn nanos(d: Duration) -> i64 {
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+}
+
+impl Supervisor {
+    fn run(mut self) -> Exit {
+        let exit = self.supervise();
+        tracing::info!("stopping: logging out sessions");
+        stop_reactors(std::mem::take(&mut self.reactors));
+        let now = UtcTimestamp::now();
+        for slot in &self.slots {
+            if let Ok(mut s) = slot.lock() {
+                if let Some(core) = s.as_mut() {
+                    if let Err(e) = crate::store::MessageStore::sync(core.session.store_mut(), now)
+                    {
+                        tracing::error!(error = %e, "store sync failed");
+                    }
+                }
+                // Dropping the session closes (and flushes) its store.
+                s.take();
+            }
+        }
+        self.log.stop();
+        if self.log.dropped() > 0 {
+            tracing::warn!(
+                dropped = self.log.dropped(),
+                "log records dropped (buffer full)"
+            );
+        }
+        exit
+    }
+
+    fn supervise(&mut self) -> Exit {
+        let any_acceptor = self.initiators.iter().any(Option::is_none);
+        loop {
+            let now = UtcTimestamp::now().as_nanos();
+            let mut next_wake = now.saturating_add(nanos(MAX_WAIT));
+            for i in 0..self.cfgs.len() {
+                if self.stopped[i] || self.connected[i] {
+                    continue;
+                }
+                let Some(st) = &self.initiators[i] else {
+                    continue;
+                };
+                if st.next_at <= now {
+                    self.connect(i, now);
+                }
+                if let Some(st) = &self.initiators[i] {
+                    if !self.connected[i] {
+                        next_wake = next_wake.min(st.next_at);
+                    }
+                }
+            }
+            let all_done = self
+                .initiators
+                .iter()
+                .zip(&self.stopped)
+                .all(|(st, &stopped)| st.is_none() || stopped);
+            if !any_acceptor && all_done {
+                return Exit::Clean;
+            }
+            let wait = Duration::from_nanos(u64::try_from(next_wake - now).unwrap_or(0));
+            match self.rx.recv_timeout(wait) {
+                Ok(Event::Stop) => return Exit::Clean,
+                Ok(Event::Ended {
+                    idx,
+                    end,
+                    logged_on,
+                }) => {
+                    if let Some(exit) = self.ended(idx, end, logged_on) {
+                        return exit;
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Exit::Clean,
+            }
+        }
+    }
+
+    fn ended(&mut self, idx: usize, end: SessionEnd, logged_on: bool) -> Option<Exit> {
+        let cfg = Arc::clone(self.cfgs.get(idx)?);
+        if let Some(c) = self.connected.get_mut(idx) {
+            *c = false;
+        }
+        tracing::info!(session = %cfg.id, ?end, "session ended");
+        match after_end(end, cfg.stop_on_fatal_error) {
+            AfterEnd::Stop => {
+                if let Some(s) = self.stopped.get_mut(idx) {
+                    *s = true;
+                }
+                if end == SessionEnd::Fatal {
+                    tracing::error!(session = %cfg.id, "fatal session error with StopOnFatalError=Y: stopping");
+                    return Some(Exit::Fatal(cfg.id.clone()));
+                }
+            }
+            AfterEnd::Reconnect => {
+                let now = UtcTimestamp::now();
+                let rng = &mut self.rng;
+                if let Some(Some(st)) = self.initiators.get_mut(idx) {
+                    if logged_on {
+                        st.backoff.on_logon();
+                    } else {
+                        st.addr_idx = st.addr_idx.wrapping_add(1);
+                    }
+                    let delay = st.backoff.next_delay(rng);
+                    st.next_at = now.as_nanos().saturating_add(nanos(delay));
+                    if !cfg.schedule.is_in_session(now) {
+                        if let Some(t) = cfg.schedule.next_transition(now) {
+                            st.next_at = st.next_at.max(t.as_nanos());
+                        }
+                    }
+                    tracing::info!(session = %cfg.id, delay_ms = delay.as_millis() as u64, "reconnecting");
+                }
+            }
+        }
+        None
+    }
+
+    fn connect(&mut self, i: usize, now: i64) {
+        let (Some(cfg), Some(slot)) = (self.cfgs.get(i).cloned(), self.slots.get(i).cloned())
+        else {
+            return;
+        };
+        let Some(Some(st)) = self.initiators.get_mut(i) else {
+            return;
+        };
+        let ts = UtcTimestamp::from_nanos(now);
+        if !cfg.schedule.is_in_session(ts) {
+            st.next_at = cfg
+                .schedule
+                .next_transition(ts)
+                .map_or(now.saturating_add(nanos(MAX_WAIT)), |t| t.as_nanos());
+            return;
+        }
+        let retry = now.saturating_add(nanos(cfg.timing.reconnect_interval));
+        let Some(hp) = cfg
+            .network
+            .connect
+            .get(st.addr_idx % cfg.network.connect.len().max(1))
+        else {
+            self.stopped[i] = true;
+            return;
+        };
+        let addr = match resolve(&hp.host, hp.port) {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(session = %cfg.id, error = %e, "cannot resolve; retrying");
+                st.next_at = retry;
+                return;
+            }
+        };
+        let taken = slot.lock().ok().and_then(|mut s| s.take());
+        let Some(mut core) = taken else {
+            return;
+        };
+        if let Err(e) = core.prepare(ts) {
+            tracing::error!(session = %cfg.id, error = %e, "cannot prepare session; retrying");
+            st.next_at = retry;
+            if let Ok(mut s) = slot.lock() {
+                *s = Some(core);
+            }
+            return;
+        }
+        core.event(ts, &format!("Connecting to {addr}"));
+        let conn = Conn::initiating(core, Arc::clone(&slot), self.tx.clone());
+        let Some(reactor) = self.reactor_of.get(i).and_then(|&r| self.reactors.get(r)) else {
+            return;
+        };
+        match reactor.connect(addr, cfg.timing.logon_timeout, conn) {
+            Ok(()) => self.connected[i] = true,
+            Err(e) => {
+                tracing::error!(session = %cfg.id, error = %e, "connect failed; stopping session");
+                self.stopped[i] = true;
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Helpers for the runtime and CLI end-to-end tests: raw FIX peers over
+//! loopback TCP, bounded in time.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+/// A FIX message from `|`-separated fields (no 9/10): BodyLength and
+/// CheckSum added.
+pub fn fix(fields: &str) -> Vec<u8> {
+    let fields = fields.replace('|', "\x01");
+    let (begin, body) = fields.split_once('\x01').expect("8=... first");
+    let body = format!("{body}\x01");
+    let mut out = format!("{begin}\x019={}\x01{body}", body.len()).into_bytes();
+    let sum: u32 = out.iter().map(|&b| u32::from(b)).sum::<u32>() % 256;
+    out.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
+    out
+}
+
+/// Now as a FIX UTCTimestamp (seconds).
+pub fn now_fix() -> String {
+    ringfix_codec::UtcTimestamp::now().to_string()
+}
+
+/// A free loopback port (bound then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Connects, retrying while the listener comes up (at most `within`).
+pub fn connect(port: u16, within: Duration) -> TcpStream {
+    let start = Instant::now();
+    loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => {
+                s.set_nodelay(true).unwrap();
+                return s;
+            }
+            Err(e) if start.elapsed() < within => {
+                let _ = e;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("connect to {port}: {e}"),
+        }
+    }
+}
+
+/// Reads one complete message (up to and including `10=xxx<SOH>`), or
+/// `None` at EOF or after `timeout`.
+pub struct Peer {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+    pub eof: bool,
+}
+
+impl Peer {
+    pub fn new(stream: TcpStream) -> Self {
+        Self {
+            stream,
+            buf: Vec::new(),
+            eof: false,
+        }
+    }
+
+    pub fn send(&mut self, fields: &str) {
+        self.stream.write_all(&fix(fields)).unwrap();
+    }
+
+    fn take_message(&mut self) -> Option<Vec<u8>> {
+        let pos = self.buf.windows(4).position(|w| w == b"\x0110=")?;
+        let end = pos + 8;
+        if self.buf.len() < end {
+            return None;
+        }
+        Some(self.buf.drain(..end).collect())
+    }
+
+    pub fn read(&mut self, timeout: Duration) -> Option<Vec<u8>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(m) = self.take_message() {
+                return Some(m);
+            }
+            if self.eof {
+                return None;
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            self.stream
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .unwrap();
+            let mut chunk = [0u8; 4096];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return None
+                }
+                Err(_) => self.eof = true,
+            }
+        }
+    }
+
+    /// Reads messages until EOF (or `timeout`); returns them and whether
+    /// EOF was seen.
+    pub fn read_to_eof(&mut self, timeout: Duration) -> (Vec<Vec<u8>>, bool) {
+        let deadline = Instant::now() + timeout;
+        let mut msgs = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.read(left) {
+                Some(m) => msgs.push(m),
+                None => return (msgs, self.eof),
+            }
+            if left.is_zero() {
+                return (msgs, self.eof);
+            }
+        }
+    }
+}
+
+/// The value of `tag` in a raw message.
+pub fn field(msg: &[u8], tag: u32) -> Option<String> {
+    let prefix = format!("{tag}=");
+    msg.split(|&b| b == 1)
+        .find_map(|f| f.strip_prefix(prefix.as_bytes()))
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+}
