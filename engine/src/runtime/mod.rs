@@ -190,6 +190,12 @@ impl Runtime {
             .collect()
     }
 
+    /// The live counters of every session, in configuration order (for
+    /// instance their [`Counters::internal_latency`]).
+    pub fn counters(&self) -> &[(SessionId, Arc<Counters>)] {
+        &self.sessions
+    }
+
     /// Waits until the runtime ends: stopped through a [`Stopper`], every
     /// initiator session finished, or a fatal error with
     /// `StopOnFatalError=Y`. Sessions are logged out and stores flushed.
