@@ -9,6 +9,8 @@ mod latency;
 mod messages;
 mod pipeline;
 mod report;
+mod sessions;
+mod throughput;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -30,6 +32,10 @@ enum Command {
     Codec(report::Options),
     /// Round-trip latency through an initiator and an acceptor vs raw TCP.
     Latency(latency::Args),
+    /// Messages per second through one session, one direction, journal on.
+    Throughput(throughput::Args),
+    /// CPU of one reactor holding many idle logged-on sessions.
+    Sessions(sessions::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +49,8 @@ fn main() -> ExitCode {
             })
         }
         Command::Latency(args) => latency::run(&args),
+        Command::Throughput(args) => throughput::run(&args),
+        Command::Sessions(args) => sessions::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
