@@ -10,6 +10,7 @@ mod messages;
 mod pipeline;
 mod report;
 mod sessions;
+mod table;
 mod throughput;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +37,8 @@ enum Command {
     Throughput(throughput::Args),
     /// CPU of one reactor holding many idle logged-on sessions.
     Sessions(sessions::Args),
+    /// The markdown summary of a results directory (scripts/bench.sh).
+    Table(table::Args),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::Latency(args) => latency::run(&args),
         Command::Throughput(args) => throughput::run(&args),
         Command::Sessions(args) => sessions::run(&args),
+        Command::Table(args) => table::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
