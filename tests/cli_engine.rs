@@ -220,3 +220,26 @@ fn initiator_json_summary_against_exec_acceptor() {
     assert_eq!(v["messages_sent"], 302);
     assert_eq!(v["messages_received"], 302);
 }
+
+#[test]
+fn port_in_use_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let busy = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let cfg = write_cfg(
+        dir.path(),
+        "acceptor.cfg",
+        &format!(
+            "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\n\n[SESSION]\n\
+             BeginString=FIX.4.4\nSenderCompID=EXEC\nTargetCompID=ORDERS\n\
+             SocketAcceptHost=127.0.0.1\nSocketAcceptPort={port}\n"
+        ),
+    );
+    let out = Command::new(BIN)
+        .args(["acceptor", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot start"));
+}

@@ -10,7 +10,7 @@ use ringfix_codec::Parser;
 
 use super::core::{Ev, SessionCore, Slot};
 use super::Event;
-use crate::reactor::{probe, CloseMode, CloseReason, ConnectionHandler, Ctx, UtcTimestamp};
+use crate::reactor::{probe, CloseMode, CloseReason, ConnectionHandler, Ctx, Remote, UtcTimestamp};
 use crate::session::{Close, Disposition, Incoming, Router};
 use crate::store::MessageStore;
 
@@ -41,6 +41,10 @@ pub struct Conn {
     parser: Parser,
     slot: Option<Slot>,
     events: mpsc::Sender<Event>,
+    /// This connection's reactor, for [`SessionHandle`](super::SessionHandle) wake-ups.
+    remote: Remote<Conn>,
+    /// Queued records taken from the outbox (capacity reused).
+    queued: Vec<u8>,
 }
 
 impl Conn {
@@ -48,6 +52,7 @@ impl Conn {
         table: Arc<ListenerTable>,
         now: UtcTimestamp,
         events: mpsc::Sender<Event>,
+        remote: Remote<Conn>,
     ) -> Self {
         let deadline = now.as_nanos().saturating_add(table.logon_timeout);
         Self {
@@ -56,6 +61,8 @@ impl Conn {
             parser: Parser::new(),
             slot: None,
             events,
+            remote,
+            queued: Vec::new(),
         }
     }
 
@@ -63,6 +70,7 @@ impl Conn {
         core: Box<SessionCore>,
         slot: Slot,
         events: mpsc::Sender<Event>,
+        remote: Remote<Conn>,
     ) -> Self {
         Self {
             state: State::Bound(core),
@@ -70,6 +78,8 @@ impl Conn {
             parser: Parser::new(),
             slot: Some(slot),
             events,
+            remote,
+            queued: Vec::new(),
         }
     }
 
@@ -115,6 +125,7 @@ impl Conn {
             return;
         }
         core.event(now, "Accepted connection, Logon received");
+        core.outbox.attach(self.remote.clone(), ctx.id());
         core.received(now, frame);
         let d = core.handle(Ev::Connected, now, ctx.outbound());
         let d = if d.is_close() {
@@ -186,6 +197,7 @@ impl ConnectionHandler for Conn {
             return;
         };
         core.event(now, "Connected, sending Logon");
+        core.outbox.attach(self.remote.clone(), ctx.id());
         let d = core.handle(Ev::Connected, now, ctx.outbound());
         self.apply(d, ctx, now);
     }
@@ -266,6 +278,15 @@ impl ConnectionHandler for Conn {
             State::Unbound { .. } => return ctx.close(CloseMode::Now),
             State::Closed => return,
         };
+        self.apply(d, ctx, now);
+    }
+
+    fn on_notify(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        let State::Bound(core) = &mut self.state else {
+            return;
+        };
+        core.outbox.take(&mut self.queued);
+        let d = core.handle(Ev::Queued(&self.queued), now, ctx.outbound());
         self.apply(d, ctx, now);
     }
 

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use super::app::{AppIo, EngineApp, Observed, Tap};
 use super::build::{open_store, session_settings, ValidatorSpec};
 use super::log::LogSink;
+use super::outbox::{for_each, Outbox};
 use super::store::RuntimeStore;
 use super::RuntimeError;
 use crate::config::{self, SessionEnd};
@@ -44,6 +45,8 @@ pub(crate) enum Ev<'m, 'a> {
     Garbled,
     Timer,
     Logout,
+    /// Records queued by [`SessionHandle`](super::SessionHandle)s.
+    Queued(&'m [u8]),
 }
 
 pub(crate) struct SessionCore {
@@ -55,6 +58,7 @@ pub(crate) struct SessionCore {
     spec: Option<ValidatorSpec>,
     pub log: Option<LogSink>,
     pub counters: Arc<Counters>,
+    pub outbox: Arc<Outbox>,
     pub seen: Observed,
     /// Cached next schedule transition (ns), `None` for non-stop.
     pub schedule_at: Option<i64>,
@@ -62,6 +66,8 @@ pub(crate) struct SessionCore {
     pub stop_requested: bool,
     /// The schedule ended the connection.
     pub schedule_ended: bool,
+    /// A rebuild failed: the session holds a placeholder store.
+    degraded: bool,
 }
 
 impl SessionCore {
@@ -85,10 +91,12 @@ impl SessionCore {
             spec,
             log,
             counters: Arc::new(Counters::default()),
+            outbox: Arc::new(Outbox::default()),
             seen: Observed::default(),
             schedule_at: None,
             stop_requested: false,
             schedule_ended: false,
+            degraded: false,
         };
         core.publish();
         Ok(core)
@@ -116,39 +124,49 @@ impl SessionCore {
         self.seen = Observed::default();
         self.stop_requested = false;
         self.schedule_ended = false;
+        if self.degraded {
+            self.rebuild(now, false)?;
+        }
         let schedule = &self.cfg.schedule;
         self.schedule_at = schedule.next_transition(now).map(|t| t.as_nanos());
         let created = self.session.store().creation_time();
         if !schedule.is_non_stop() && !schedule.same_period(created, now) {
             self.event(now, "Session reset: store created in an earlier period");
-            self.rebuild_reset(now)?;
+            self.rebuild(now, true)?;
+        } else if self.cfg.reset.refresh_on_logon && self.session.store().is_file() {
+            // RefreshOnLogon: sequence numbers and messages as on disk.
+            self.rebuild(now, false)?;
         }
         Ok(())
     }
 
-    /// Replaces the session by a fresh one over a reset store (the store
-    /// reopened: a file store's lock passes from the old to the new).
-    fn rebuild_reset(&mut self, now: UtcTimestamp) -> Result<(), RuntimeError> {
-        let mut store = open_store(&self.cfg, now)?;
-        // The old store (and its lock) must be gone before reopening a
-        // file store: swap in a memory placeholder first.
-        if store.is_file() {
-            drop(store);
+    /// Replaces the session by a fresh one over its store reopened from
+    /// disk (a file store's lock passes from the old to the new), reset
+    /// first when `reset`.
+    fn rebuild(&mut self, now: UtcTimestamp, reset: bool) -> Result<(), RuntimeError> {
+        if self.session.store().is_file() {
+            // The old store (and its lock) must be gone before reopening:
+            // a memory placeholder stands in until the reopen succeeds.
             let placeholder = RuntimeStore::Memory(crate::store::MemoryStore::new(now), false);
-            let old = std::mem::replace(
+            drop(std::mem::replace(
                 &mut self.session,
                 Session::new(session_settings(&self.cfg), placeholder, None),
-            );
-            drop(old);
-            store = open_store(&self.cfg, now)?;
+            ));
+            self.degraded = true;
         }
-        store.reset(now).map_err(|e| RuntimeError::Store {
-            session: self.name.to_string(),
-            source: e,
-        })?;
+        let mut store = open_store(&self.cfg, now)?;
+        if reset {
+            store.reset(now).map_err(|e| RuntimeError::Store {
+                session: self.name.to_string(),
+                source: e,
+            })?;
+        }
         let validator = self.spec.as_ref().map(ValidatorSpec::build).transpose()?;
         self.session = Session::new(session_settings(&self.cfg), store, validator);
-        self.app.on_reset(self.session.settings());
+        self.degraded = false;
+        if reset {
+            self.app.on_reset(self.session.settings());
+        }
         self.publish();
         Ok(())
     }
@@ -172,6 +190,27 @@ impl SessionCore {
             Ev::Garbled => self.session.on_garbled(now),
             Ev::Timer => self.session.on_timer(now, out, &mut tap),
             Ev::Logout => self.session.logout(None, now, out, &mut tap),
+            Ev::Queued(records) => {
+                let session = &mut self.session;
+                for_each(records, |msg_type, fields| {
+                    let sent = session.send(
+                        msg_type,
+                        &[],
+                        |w| {
+                            for (tag, v) in &mut *fields {
+                                w.field(tag, v);
+                            }
+                        },
+                        now,
+                        out,
+                    );
+                    if let Err(e) = sent {
+                        tracing::warn!(error = %e, "queued message not sent");
+                    }
+                });
+                // Only the disposition (a store failure above closes).
+                self.session.on_garbled(now)
+            }
         };
         if !d.is_close() && self.session.is_logged_on() {
             let mut logout = false;
@@ -192,6 +231,7 @@ impl SessionCore {
         }
         if !was_logged_on && self.seen.logged_on {
             self.counters.logons.fetch_add(1, Ordering::Relaxed);
+            self.outbox.set_logged_on(true);
         }
         let sent = self.session.next_sender_seq().saturating_sub(before);
         if sent > 0 {
@@ -266,6 +306,7 @@ impl SessionCore {
 
     /// The connection is gone: tell the session; how did it end?
     pub fn closed(&mut self, now: UtcTimestamp) -> SessionEnd {
+        self.outbox.detach();
         let mut tap = Tap {
             app: &mut *self.app,
             seen: &mut self.seen,

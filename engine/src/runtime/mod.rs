@@ -29,6 +29,7 @@ mod build;
 mod conn;
 mod core;
 mod log;
+mod outbox;
 mod store;
 mod supervisor;
 
@@ -42,6 +43,7 @@ pub use self::build::{session_settings, store_id, ValidatorSpec};
 pub use self::conn::Conn;
 pub use self::core::Counters;
 pub use self::log::{FileLog, LogSink};
+pub use self::outbox::{QueueError, SessionHandle};
 pub use self::store::RuntimeStore;
 
 use crate::config::{EngineConfig, SessionEnd, SessionId, SessionSettings};
@@ -71,6 +73,15 @@ pub enum RuntimeError {
     /// An address did not resolve.
     #[error("address {0}: cannot resolve")]
     Resolve(String),
+    /// A configured feature the runtime does not implement (refused
+    /// rather than silently ignored).
+    #[error("session {session}: {what} is not implemented by the runtime yet")]
+    Unsupported {
+        /// The session.
+        session: String,
+        /// The feature, e.g. `SocketUseSSL=Y`.
+        what: &'static str,
+    },
     /// The configuration has no session.
     #[error("the configuration has no session")]
     NoSession,
@@ -145,7 +156,7 @@ pub struct SessionReport {
 pub struct Runtime {
     stopper: Stopper,
     listen: Vec<SocketAddr>,
-    sessions: Vec<(SessionId, Arc<Counters>)>,
+    sessions: Vec<(SessionId, Arc<Counters>, Arc<outbox::Outbox>)>,
     thread: Option<JoinHandle<Exit>>,
     exit: Exit,
 }
@@ -179,7 +190,7 @@ impl Runtime {
     pub fn sessions(&self) -> Vec<SessionReport> {
         self.sessions
             .iter()
-            .map(|(id, c)| SessionReport {
+            .map(|(id, c, _)| SessionReport {
                 id: id.clone(),
                 messages_in: c.messages_in.load(Ordering::Relaxed),
                 messages_out: c.messages_out.load(Ordering::Relaxed),
@@ -192,8 +203,22 @@ impl Runtime {
 
     /// The live counters of every session, in configuration order (for
     /// instance their [`Counters::internal_latency`]).
-    pub fn counters(&self) -> &[(SessionId, Arc<Counters>)] {
-        &self.sessions
+    pub fn counters(&self) -> Vec<(SessionId, Arc<Counters>)> {
+        self.sessions
+            .iter()
+            .map(|(id, c, _)| (id.clone(), Arc::clone(c)))
+            .collect()
+    }
+
+    /// A handle to send application messages to the session `id` from any
+    /// thread (while it is logged on).
+    pub fn session(&self, id: &SessionId) -> Option<SessionHandle> {
+        self.sessions
+            .iter()
+            .find(|(sid, _, _)| sid == id)
+            .map(|(_, _, outbox)| SessionHandle {
+                outbox: Arc::clone(outbox),
+            })
     }
 
     /// Waits until the runtime ends: stopped through a [`Stopper`], every

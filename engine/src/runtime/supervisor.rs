@@ -12,6 +12,7 @@ use super::build::{store_id, DictCache, ValidatorSpec};
 use super::conn::{Conn, ListenerTable};
 use super::core::{Counters, SessionCore, Slot};
 use super::log::FileLog;
+use super::outbox::Outbox;
 use super::{AppFactory, Event, Exit, RuntimeError};
 use crate::config::{
     after_end, AfterEnd, Backoff, EngineConfig, ReactorMode, Role, SessionEnd, SessionId,
@@ -24,7 +25,7 @@ use crate::store::UtcTimestamp;
 pub(crate) struct Started {
     pub tx: mpsc::Sender<Event>,
     pub listen: Vec<SocketAddr>,
-    pub sessions: Vec<(SessionId, Arc<Counters>)>,
+    pub sessions: Vec<(SessionId, Arc<Counters>, Arc<Outbox>)>,
     pub thread: JoinHandle<Exit>,
 }
 
@@ -37,17 +38,23 @@ struct Initiator {
     addr_idx: usize,
 }
 
+/// What the supervisor tracks of one session.
+struct Tracked {
+    cfg: Arc<SessionSettings>,
+    slot: Slot,
+    /// Index of the reactor that runs it.
+    reactor: usize,
+    /// `Some` for initiators.
+    initiator: Option<Initiator>,
+    connected: bool,
+    stopped: bool,
+}
+
 struct Supervisor {
     rx: mpsc::Receiver<Event>,
     tx: mpsc::Sender<Event>,
-    cfgs: Vec<Arc<SessionSettings>>,
-    slots: Vec<Slot>,
+    sessions: Vec<Tracked>,
     reactors: Vec<ReactorHandle<Conn>>,
-    reactor_of: Vec<usize>,
-    /// Per session: `Some` for initiators.
-    initiators: Vec<Option<Initiator>>,
-    connected: Vec<bool>,
-    stopped: Vec<bool>,
     rng: SplitMix64,
     log: FileLog,
 }
@@ -55,6 +62,13 @@ struct Supervisor {
 pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Started, RuntimeError> {
     if config.sessions.is_empty() {
         return Err(RuntimeError::NoSession);
+    }
+    if let Some(s) = config.sessions.iter().find(|s| s.tls.enabled) {
+        // Plaintext where TLS was asked for would be worse than not starting.
+        return Err(RuntimeError::Unsupported {
+            session: s.id.to_string(),
+            what: "SocketUseSSL=Y (TLS)",
+        });
     }
     let now = UtcTimestamp::now();
     let (tx, rx) = mpsc::channel();
@@ -72,7 +86,11 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
             .as_ref()
             .map(|dir| log.sink(dir, &store_id(&s.id).file_prefix()));
         let core = SessionCore::new(i, Arc::clone(&cfg), apps(s), spec, sink, now)?;
-        counters.push((s.id.clone(), Arc::clone(&core.counters)));
+        counters.push((
+            s.id.clone(),
+            Arc::clone(&core.counters),
+            Arc::clone(&core.outbox),
+        ));
         slots.push(Arc::new(Mutex::new(Some(Box::new(core)))));
         cfgs.push(cfg);
     }
@@ -89,27 +107,28 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
         }
     };
     let seed = now.as_nanos() as u64 ^ u64::from(std::process::id());
-    let initiators = cfgs
-        .iter()
-        .map(|c| {
-            (c.role == Role::Initiator).then(|| Initiator {
-                backoff: Backoff::from_timing(&c.timing),
+    let sessions = cfgs
+        .into_iter()
+        .zip(slots)
+        .zip(reactor_of)
+        .map(|((cfg, slot), reactor)| Tracked {
+            initiator: (cfg.role == Role::Initiator).then(|| Initiator {
+                backoff: Backoff::from_timing(&cfg.timing),
                 next_at: now.as_nanos(),
                 addr_idx: 0,
-            })
+            }),
+            cfg,
+            slot,
+            reactor,
+            connected: false,
+            stopped: false,
         })
         .collect();
-    let n = cfgs.len();
     let sup = Supervisor {
         rx,
         tx: tx.clone(),
-        cfgs,
-        slots,
+        sessions,
         reactors,
-        reactor_of,
-        initiators,
-        connected: vec![false; n],
-        stopped: vec![false; n],
         rng: SplitMix64::new(seed),
         log,
     };
@@ -218,11 +237,13 @@ fn listen(
             .and_then(|&r| reactors.get(r))
             .ok_or(RuntimeError::NoSession)?;
         let tx = tx.clone();
+        let remote = reactor.remote();
         let factory: reactor::Factory<Conn> = Box::new(move |_info| {
             Some(Conn::accepted(
                 Arc::clone(&table),
                 UtcTimestamp::now(),
                 tx.clone(),
+                remote.clone(),
             ))
         });
         let local = reactor.add_listener(addr, factory)?;
@@ -261,8 +282,8 @@ impl Supervisor {
         tracing::info!("stopping: logging out sessions");
         stop_reactors(std::mem::take(&mut self.reactors));
         let now = UtcTimestamp::now();
-        for slot in &self.slots {
-            if let Ok(mut s) = slot.lock() {
+        for t in &self.sessions {
+            if let Ok(mut s) = t.slot.lock() {
                 if let Some(core) = s.as_mut() {
                     if let Err(e) = crate::store::MessageStore::sync(core.session.store_mut(), now)
                     {
@@ -284,31 +305,30 @@ impl Supervisor {
     }
 
     fn supervise(&mut self) -> Exit {
-        let any_acceptor = self.initiators.iter().any(Option::is_none);
+        let any_acceptor = self.sessions.iter().any(|t| t.initiator.is_none());
         loop {
             let now = UtcTimestamp::now().as_nanos();
             let mut next_wake = now.saturating_add(nanos(MAX_WAIT));
-            for i in 0..self.cfgs.len() {
-                if self.stopped[i] || self.connected[i] {
+            for t in &mut self.sessions {
+                if t.stopped || t.connected {
                     continue;
                 }
-                let Some(st) = &self.initiators[i] else {
+                let Some(next_at) = t.initiator.as_ref().map(|i| i.next_at) else {
                     continue;
                 };
-                if st.next_at <= now {
-                    self.connect(i, now);
+                if next_at <= now {
+                    connect(t, &self.reactors, &self.tx, now);
                 }
-                if let Some(st) = &self.initiators[i] {
-                    if !self.connected[i] {
-                        next_wake = next_wake.min(st.next_at);
+                if let Some(i) = &t.initiator {
+                    if !t.connected {
+                        next_wake = next_wake.min(i.next_at);
                     }
                 }
             }
             let all_done = self
-                .initiators
+                .sessions
                 .iter()
-                .zip(&self.stopped)
-                .all(|(st, &stopped)| st.is_none() || stopped);
+                .all(|t| t.initiator.is_none() || t.stopped);
             if !any_acceptor && all_done {
                 return Exit::Clean;
             }
@@ -331,100 +351,101 @@ impl Supervisor {
     }
 
     fn ended(&mut self, idx: usize, end: SessionEnd, logged_on: bool) -> Option<Exit> {
-        let cfg = Arc::clone(self.cfgs.get(idx)?);
-        if let Some(c) = self.connected.get_mut(idx) {
-            *c = false;
-        }
+        let t = self.sessions.get_mut(idx)?;
+        t.connected = false;
+        let cfg = &t.cfg;
         tracing::info!(session = %cfg.id, ?end, "session ended");
         match after_end(end, cfg.stop_on_fatal_error) {
             AfterEnd::Stop => {
-                if let Some(s) = self.stopped.get_mut(idx) {
-                    *s = true;
-                }
+                t.stopped = true;
                 if end == SessionEnd::Fatal {
-                    tracing::error!(session = %cfg.id, "fatal session error with StopOnFatalError=Y: stopping");
+                    tracing::error!(
+                        session = %cfg.id,
+                        "fatal session error with StopOnFatalError=Y: stopping"
+                    );
                     return Some(Exit::Fatal(cfg.id.clone()));
                 }
             }
             AfterEnd::Reconnect => {
                 let now = UtcTimestamp::now();
-                let rng = &mut self.rng;
-                if let Some(Some(st)) = self.initiators.get_mut(idx) {
+                if let Some(st) = &mut t.initiator {
                     if logged_on {
                         st.backoff.on_logon();
                     } else {
+                        // Try the next address (SocketConnectHost<n>).
                         st.addr_idx = st.addr_idx.wrapping_add(1);
                     }
-                    let delay = st.backoff.next_delay(rng);
+                    let delay = st.backoff.next_delay(&mut self.rng);
                     st.next_at = now.as_nanos().saturating_add(nanos(delay));
                     if !cfg.schedule.is_in_session(now) {
-                        if let Some(t) = cfg.schedule.next_transition(now) {
-                            st.next_at = st.next_at.max(t.as_nanos());
+                        if let Some(next) = cfg.schedule.next_transition(now) {
+                            st.next_at = st.next_at.max(next.as_nanos());
                         }
                     }
-                    tracing::info!(session = %cfg.id, delay_ms = delay.as_millis() as u64, "reconnecting");
+                    tracing::info!(
+                        session = %cfg.id,
+                        delay_ms = delay.as_millis() as u64,
+                        "reconnecting"
+                    );
                 }
             }
         }
         None
     }
+}
 
-    fn connect(&mut self, i: usize, now: i64) {
-        let (Some(cfg), Some(slot)) = (self.cfgs.get(i).cloned(), self.slots.get(i).cloned())
-        else {
-            return;
-        };
-        let Some(Some(st)) = self.initiators.get_mut(i) else {
-            return;
-        };
-        let ts = UtcTimestamp::from_nanos(now);
-        if !cfg.schedule.is_in_session(ts) {
-            st.next_at = cfg
-                .schedule
-                .next_transition(ts)
-                .map_or(now.saturating_add(nanos(MAX_WAIT)), |t| t.as_nanos());
-            return;
-        }
-        let retry = now.saturating_add(nanos(cfg.timing.reconnect_interval));
-        let Some(hp) = cfg
-            .network
-            .connect
-            .get(st.addr_idx % cfg.network.connect.len().max(1))
-        else {
-            self.stopped[i] = true;
-            return;
-        };
-        let addr = match resolve(&hp.host, hp.port) {
-            Ok(a) => a,
-            Err(e) => {
-                tracing::warn!(session = %cfg.id, error = %e, "cannot resolve; retrying");
-                st.next_at = retry;
-                return;
-            }
-        };
-        let taken = slot.lock().ok().and_then(|mut s| s.take());
-        let Some(mut core) = taken else {
-            return;
-        };
-        if let Err(e) = core.prepare(ts) {
-            tracing::error!(session = %cfg.id, error = %e, "cannot prepare session; retrying");
+/// Starts one connection attempt of an initiator session (or postpones
+/// it: out of schedule, address not resolved).
+fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<Event>, now: i64) {
+    let cfg = Arc::clone(&t.cfg);
+    let Some(st) = &mut t.initiator else {
+        return;
+    };
+    let ts = UtcTimestamp::from_nanos(now);
+    if !cfg.schedule.is_in_session(ts) {
+        st.next_at = cfg
+            .schedule
+            .next_transition(ts)
+            .map_or(now.saturating_add(nanos(MAX_WAIT)), |t| t.as_nanos());
+        return;
+    }
+    let retry = now.saturating_add(nanos(cfg.timing.reconnect_interval));
+    let addrs = &cfg.network.connect;
+    let Some(hp) = addrs.get(st.addr_idx % addrs.len().max(1)) else {
+        t.stopped = true;
+        return;
+    };
+    let addr = match resolve(&hp.host, hp.port) {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!(session = %cfg.id, error = %e, "cannot resolve; retrying");
             st.next_at = retry;
-            if let Ok(mut s) = slot.lock() {
-                *s = Some(core);
-            }
             return;
         }
-        core.event(ts, &format!("Connecting to {addr}"));
-        let conn = Conn::initiating(core, Arc::clone(&slot), self.tx.clone());
-        let Some(reactor) = self.reactor_of.get(i).and_then(|&r| self.reactors.get(r)) else {
-            return;
-        };
-        match reactor.connect(addr, cfg.timing.logon_timeout, conn) {
-            Ok(()) => self.connected[i] = true,
-            Err(e) => {
-                tracing::error!(session = %cfg.id, error = %e, "connect failed; stopping session");
-                self.stopped[i] = true;
-            }
+    };
+    let Some(reactor) = reactors.get(t.reactor) else {
+        t.stopped = true;
+        return;
+    };
+    let taken = t.slot.lock().ok().and_then(|mut s| s.take());
+    let Some(mut core) = taken else {
+        return;
+    };
+    if let Err(e) = core.prepare(ts) {
+        tracing::error!(session = %cfg.id, error = %e, "cannot prepare session; retrying");
+        st.next_at = retry;
+        if let Ok(mut s) = t.slot.lock() {
+            *s = Some(core);
+        }
+        return;
+    }
+    core.event(ts, &format!("Connecting to {addr}"));
+    let conn = Conn::initiating(core, Arc::clone(&t.slot), tx.clone(), reactor.remote());
+    match reactor.connect(addr, cfg.timing.logon_timeout, conn) {
+        Ok(()) => t.connected = true,
+        Err(e) => {
+            tracing::error!(session = %cfg.id, error = %e, "connect failed; stopping session");
+            t.stopped = true;
         }
     }
 }
