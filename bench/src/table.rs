@@ -43,7 +43,16 @@ fn latency(s: &mut String, dir: &Path, mode: &str) {
         "\n### Round trip, {mode} mode (µs; load average before: {})\n",
         load_of(dir, &format!("latency-{mode}"))
     );
-    let keys = ["p50", "p90", "p99", "p99.9", "p99.99", "max", "rtt_per_s", "allocs_per_rtt"];
+    let keys = [
+        "p50",
+        "p90",
+        "p99",
+        "p99.9",
+        "p99.99",
+        "max",
+        "rtt_per_s",
+        "allocs_per_rtt",
+    ];
     let _ = writeln!(s, "| | {} |", keys.join(" | "));
     let _ = writeln!(s, "|---|{}", "---|".repeat(keys.len()));
     for row in ["engine", "floor", "ratio", "internal"] {
@@ -74,7 +83,10 @@ pub fn run(args: &Args) -> Result<(), String> {
             load_of(dir, "codec")
         );
         let _ = writeln!(s, "| case | op | ns/msg | bytes |\n|---|---|---|---|");
-        for v in text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()) {
+        for v in text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        {
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} |",
