@@ -3,4 +3,7 @@
 pub use ringfix_codec as codec;
 pub use ringfix_engine as engine;
 pub mod decode;
+pub mod replay;
 pub mod run;
+pub mod stats_cmd;
+pub mod store_cmd;

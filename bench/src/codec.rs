@@ -28,7 +28,7 @@ pub fn run(opts: &Options) -> Vec<Row> {
         };
         if opts.wants(case.name, "frame") {
             let ns = measure(opts, || {
-                black_box(frame(black_box(&wire[..]), DEFAULT_MAX_MESSAGE_SIZE));
+                let _ = black_box(frame(black_box(&wire[..]), DEFAULT_MAX_MESSAGE_SIZE));
             });
             rows.push(row("frame", ns));
         }

@@ -15,7 +15,9 @@ use std::ops::Range;
 /// Digits reserved for BodyLength (bodies of 100..=999 bytes need no move).
 const RESERVED_DIGITS: usize = 3;
 
-/// Appends one message to a `Vec<u8>`; call [`Encoder::finish`] to complete it.
+/// Appends one message to a `Vec<u8>`; call [`Encoder::finish`] to complete
+/// it, or [`Encoder::abandon`] to remove the partial message (dropping the
+/// encoder leaves the partial bytes in the buffer).
 #[derive(Debug)]
 pub struct Encoder<'b> {
     buf: &'b mut Vec<u8>,
@@ -142,6 +144,11 @@ impl<'b> Encoder<'b> {
     pub fn raw(&mut self, encoded: &[u8]) -> &mut Self {
         self.buf.extend_from_slice(encoded);
         self
+    }
+
+    /// Remove the partial message from the buffer.
+    pub fn abandon(self) {
+        self.buf.truncate(self.start);
     }
 
     /// Bytes of body written so far (BodyLength if finished now).

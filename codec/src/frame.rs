@@ -1,31 +1,5 @@
-//! Framing: find one complete FIX message at the start of a byte slice.
-//!
-//! Rules (checked in this order, never reading past `buf`):
-//! 1. `8=` first, a non-empty BeginString of at most [`MAX_BEGIN_STRING`] bytes;
-//! 2. `9=` second, BodyLength of 1..=[`MAX_BODY_LENGTH_DIGITS`] digits;
-//! 3. `35=` third (it starts the body);
-//! 4. the whole frame fits in `max_len`;
-//! 5. the body ends with SOH and `10=` + 3 digits + SOH follows at the exact
-//!    offset BodyLength gives;
-//! 6. the CheckSum equals the byte sum modulo 256.
-//!
-//! Resynchronisation after a bad header (rules 1-4): skip to the next `8=FIX`
-//! candidate. After a bad checksum value (rule 6): skip the whole frame (its
-//! boundaries were consistent). When the trailer is not where BodyLength
-//! says (rule 5), or while waiting for a claimed body that has not fully
-//! arrived:
-//! - if a *complete, valid* frame starts at a field boundary inside the
-//!   claimed frame and ends within it, skip to that frame (`Superseded`), so
-//!   a huge wrong BodyLength cannot hold back the messages behind it;
-//! - otherwise (trailer wrong) the garbled message ends at the first
-//!   `<SOH>10=...<SOH>` at or after the claimed end of the body, as QuickFIX
-//!   does: a too-long BodyLength swallows the next message when that message
-//!   straddles the claimed end (the acceptance script
-//!   `2m_BodyLengthValueNotCorrect` expects exactly that). If no such field
-//!   has arrived yet the result is `Incomplete`, until `max_len` bytes are
-//!   buffered.
-//!
-//! The reactor must therefore be able to buffer `max_len` bytes.
+//! Framing: find one complete FIX message at the start of a byte slice
+//! (rules on [`frame`]).
 
 use crate::data_fields::data_tag_for;
 use crate::error::FrameError;
@@ -47,6 +21,7 @@ const CANDIDATE: &[u8] = b"8=FIX";
 
 /// Outcome of [`frame`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
 pub enum Frame {
     /// A valid message occupies `buf[..len]`.
     Complete(usize),
@@ -91,7 +66,35 @@ pub(crate) enum HeaderResult {
     Bad(FrameError),
 }
 
-/// Frame one message at the start of `buf` (see the module docs for the rules).
+/// Frame one message at the start of `buf`.
+///
+///
+/// Rules (checked in this order, never reading past `buf`):
+/// 1. `8=` first, a non-empty BeginString of at most [`MAX_BEGIN_STRING`] bytes;
+/// 2. `9=` second, BodyLength of 1..=[`MAX_BODY_LENGTH_DIGITS`] digits;
+/// 3. `35=` third (it starts the body);
+/// 4. the whole frame fits in `max_len`;
+/// 5. the body ends with SOH and `10=` + 3 digits + SOH follows at the exact
+///    offset BodyLength gives;
+/// 6. the CheckSum equals the byte sum modulo 256.
+///
+/// Resynchronisation after a bad header (rules 1-4): skip to the next `8=FIX`
+/// candidate. After a bad checksum value (rule 6): skip the whole frame (its
+/// boundaries were consistent). When the trailer is not where BodyLength
+/// says (rule 5), or while waiting for a claimed body that has not fully
+/// arrived:
+/// - if a *complete, valid* frame starts at a field boundary inside the
+///   claimed frame and ends within it, skip to that frame (`Superseded`), so
+///   a huge wrong BodyLength cannot hold back the messages behind it;
+/// - otherwise (trailer wrong) the garbled message ends at the first
+///   `<SOH>10=...<SOH>` at or after the claimed end of the body, as QuickFIX
+///   does: a too-long BodyLength swallows the next message when that message
+///   straddles the claimed end (the acceptance script
+///   `2m_BodyLengthValueNotCorrect` expects exactly that). If no such field
+///   has arrived yet the result is `Incomplete`, until `max_len` bytes are
+///   buffered.
+///
+/// The reactor must therefore be able to buffer `max_len` bytes.
 pub fn frame(buf: &[u8], max_len: usize) -> Frame {
     let h = match header(buf, max_len) {
         HeaderResult::Ok(h) => h,
@@ -180,25 +183,18 @@ pub(crate) fn header(buf: &[u8], max_len: usize) -> HeaderResult {
         _ => return Bad(FrameError::BodyLengthMissing),
     }
     let digits_start = p + 2;
-    let mut body_len = 0usize;
-    let mut n = 0usize;
-    loop {
-        let Some(&b) = buf.get(digits_start + n) else {
-            return Incomplete;
-        };
-        if b == SOH {
-            break;
-        }
-        let d = b.wrapping_sub(b'0');
-        if d > 9 || n >= MAX_BODY_LENGTH_DIGITS {
-            return Bad(FrameError::BodyLengthInvalid);
-        }
-        body_len = body_len * 10 + usize::from(d);
-        n += 1;
-    }
-    if n == 0 {
-        return Bad(FrameError::BodyLengthInvalid);
-    }
+    // One word holds the usual 2..=4 digits and their SOH.
+    let quick = swar::load(buf, digits_start).and_then(|w| {
+        let n = (swar::matches(w, SOH).trailing_zeros() / 8) as usize;
+        swar::small_number(w, n).map(|v| (v as usize, n))
+    });
+    let (body_len, n) = match quick {
+        Some(q) => q,
+        None => match body_length_digits(buf, digits_start) {
+            Ok(q) => q,
+            Err(r) => return r,
+        },
+    };
     let body_start = digits_start + n + 1;
     let h = Header {
         begin_string_end: soh,
@@ -243,26 +239,44 @@ fn find_soh_within(buf: &[u8], from: usize, limit: usize) -> Option<usize> {
         .map(|k| i + k)
 }
 
+/// BodyLength digits at `at` up to SOH, one byte at a time (short buffers,
+/// long or malformed values): `(value, digit count)`.
+#[cold]
+fn body_length_digits(buf: &[u8], at: usize) -> Result<(usize, usize), HeaderResult> {
+    use HeaderResult::{Bad, Incomplete};
+    let mut body_len = 0usize;
+    let mut n = 0usize;
+    loop {
+        let Some(&b) = buf.get(at + n) else {
+            return Err(Incomplete);
+        };
+        if b == SOH {
+            break;
+        }
+        let d = b.wrapping_sub(b'0');
+        if d > 9 || n >= MAX_BODY_LENGTH_DIGITS {
+            return Err(Bad(FrameError::BodyLengthInvalid));
+        }
+        body_len = body_len * 10 + usize::from(d);
+        n += 1;
+    }
+    if n == 0 {
+        return Err(Bad(FrameError::BodyLengthInvalid));
+    }
+    Ok((body_len, n))
+}
+
 /// The CheckSum value if `buf[body_end..]` is `10=ddd<SOH>` after an SOH.
 #[inline]
 pub(crate) fn trailer(buf: &[u8], body_end: usize) -> Option<u16> {
-    if buf.get(body_end.checked_sub(1)?) != Some(&SOH) {
+    // `<SOH>10=ddd<SOH>` is exactly one word starting at the body's last byte.
+    const SHAPE: u64 = u64::from_le_bytes([SOH, b'1', b'0', b'=', 0, 0, 0, SOH]);
+    const MASK: u64 = u64::from_le_bytes([0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0xFF]);
+    let w = swar::load(buf, body_end.checked_sub(1)?)?;
+    if w & MASK != SHAPE {
         return None;
     }
-    match buf.get(body_end..body_end + TRAILER_LEN)? {
-        [b'1', b'0', b'=', a, b, c, SOH] => {
-            let (a, b, c) = (
-                a.wrapping_sub(b'0'),
-                b.wrapping_sub(b'0'),
-                c.wrapping_sub(b'0'),
-            );
-            if a > 9 || b > 9 || c > 9 {
-                return None;
-            }
-            Some(u16::from(a) * 100 + u16::from(b) * 10 + u16::from(c))
-        }
-        _ => None,
-    }
+    swar::small_number(w >> 32, 3).map(|v| v as u16)
 }
 
 /// Sum of the bytes modulo 256 (the FIX CheckSum).
@@ -270,7 +284,14 @@ pub(crate) fn trailer(buf: &[u8], body_end: usize) -> Option<u16> {
 pub fn checksum(bytes: &[u8]) -> u8 {
     let mut chunks = bytes.chunks_exact(16);
     let mut sum = sum_chunks(&mut chunks);
-    for b in chunks.remainder() {
+    let mut rest = chunks.remainder();
+    if let Some(w) = swar::load(rest, 0) {
+        // Eight bytes at once: pairwise into 16-bit lanes, then fold.
+        const LO: u64 = 0x00FF_00FF_00FF_00FF;
+        sum += fold_lanes((w & LO) + ((w >> 8) & LO));
+        rest = rest.get(8..).unwrap_or_default();
+    }
+    for b in rest {
         sum = sum.wrapping_add(u64::from(*b));
     }
     sum as u8
@@ -325,6 +346,7 @@ fn sum_chunks_swar(chunks: &mut std::slice::ChunksExact<'_, u8>) -> u64 {
     total + fold_lanes(lanes)
 }
 
+#[inline(always)]
 fn fold_lanes(l: u64) -> u64 {
     (l & 0xFFFF) + (l >> 16 & 0xFFFF) + (l >> 32 & 0xFFFF) + (l >> 48)
 }
@@ -346,11 +368,14 @@ pub(crate) fn skip_to_candidate(buf: &[u8], from: usize) -> usize {
 }
 
 /// Is `buf` a complete valid frame at its start? Returns its length.
-fn complete_frame(buf: &[u8], max_len: usize) -> Option<usize> {
+/// `budget` bounds the bytes summed across calls, so a hostile stream of
+/// nested candidates cannot make one `frame` call quadratic.
+fn complete_frame(buf: &[u8], max_len: usize, budget: &mut usize) -> Option<usize> {
     let HeaderResult::Ok(h) = header(buf, max_len) else {
         return None;
     };
     let found = trailer(buf, h.body_end())?;
+    *budget = budget.checked_sub(h.body_end())?;
     (u16::from(checksum(buf.get(..h.body_end())?)) == found).then_some(h.total())
 }
 
@@ -362,10 +387,11 @@ fn find_embedded(buf: &[u8], body_start: usize, limit: usize, max_len: usize) ->
     let mut p = body_start;
     let mut pending_data: Option<(u32, usize)> = None;
     let mut examined = 0;
+    let mut budget = max_len.saturating_mul(2);
     while p < region.len() {
         let rest = region.get(p..)?;
         if p > body_start && rest.starts_with(CANDIDATE) {
-            if complete_frame(rest, max_len).is_some() {
+            if complete_frame(rest, max_len, &mut budget).is_some() {
                 return Some(p);
             }
             examined += 1;

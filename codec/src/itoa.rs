@@ -92,7 +92,15 @@ pub fn push_small(out: &mut Vec<u8>, src: &[u8]) {
             out.truncate(at + n - 8);
             out.extend_from_slice(tail);
         }
-        _ if n > 16 => out.extend_from_slice(src),
+        _ if n > 16 => match (src.get(..16), src.get(n.saturating_sub(16)..)) {
+            // Two overlapping 16-byte copies cover 17..=32 bytes (timestamps).
+            (Some(head), Some(tail)) if n <= 32 => {
+                out.extend_from_slice(head);
+                out.truncate(at + n - 16);
+                out.extend_from_slice(tail);
+            }
+            _ => out.extend_from_slice(src),
+        },
         _ => match (src.get(..4), src.get(n.saturating_sub(4)..)) {
             (Some(head), Some(tail)) => {
                 out.extend_from_slice(head);

@@ -1,9 +1,39 @@
 //! ringfix-codec: bytes <-> FIX fields. No I/O; no allocation on the hot path.
 //!
-//! - [`frame`] finds one complete message at the start of a buffer.
-//! - [`Parser`] indexes it in place; [`MessageView`] reads fields, typed
-//!   values and repeating groups ([`GroupLayout`]).
-//! - [`Encoder`] writes a message into a caller-owned `Vec<u8>`.
+//! - [`frame`] finds one complete message at the start of a buffer and says
+//!   how many bytes to drop when the input is garbled (rules and the
+//!   resynchronisation policy are documented on [`frame`]: a bad
+//!   header skips to the next `8=FIX`; a bad CheckSum skips the frame; a
+//!   BodyLength that misses the trailer ends the message at the next
+//!   `<SOH>10=...<SOH>` as QuickFIX does, unless a complete valid message
+//!   lies entirely inside the claimed frame, which is then resynchronised on).
+//! - [`Parser`] indexes a message in place into reusable storage;
+//!   [`MessageView`] gives header accessors, `get`, typed getters, wire-order
+//!   iteration with positions (duplicates kept) and repeating groups through
+//!   a plain-data [`GroupLayout`].
+//! - [`Encoder`] writes a message into a caller-owned `Vec<u8>`, patching
+//!   BodyLength and appending CheckSum.
+//! - [`UtcTimestamp`] (i64 ns since the epoch) and [`Decimal`] (no floats).
+//!
+//! ```
+//! use ringfix_codec::{frame, Decimal, Encoder, Frame, Parser, TimePrecision, UtcTimestamp};
+//!
+//! let now = UtcTimestamp::parse(b"20261124-10:00:00.000").unwrap();
+//! let mut out = Vec::new();
+//! let mut e = Encoder::new(&mut out, b"FIX.4.4", b"D");
+//! e.uint(34, 2).bytes(49, b"INIT").timestamp(52, now, TimePrecision::Millis).bytes(56, b"ACC");
+//! e.bytes(11, b"ORD1").decimal(44, Decimal::new(12345, 2));
+//! let range = e.finish();
+//!
+//! let Frame::Complete(len) = frame(&out, ringfix_codec::DEFAULT_MAX_MESSAGE_SIZE) else { panic!() };
+//! assert_eq!(len, range.len());
+//! let mut parser = Parser::new();
+//! let view = parser.parse_framed(&out[..len]).unwrap();
+//! assert_eq!(view.msg_type(), b"D");
+//! assert_eq!(view.msg_seq_num(), Ok(2));
+//! assert_eq!(view.sending_time(), Ok(now));
+//! assert_eq!(view.get_decimal(44), Ok(Decimal::new(12345, 2)));
+//! ```
 #![deny(missing_docs)]
 
 pub mod data_fields;

@@ -22,6 +22,7 @@ const INITIAL_FIELDS: usize = 64;
 /// Owns the reusable field index; parses one message at a time.
 #[derive(Debug, Clone)]
 pub struct Parser {
+    /// Pre-sized slots; the view borrows the ones the last message filled.
     fields: Vec<Entry>,
     header: [u32; HEADER_SLOTS],
     max_len: usize,
@@ -42,7 +43,7 @@ impl Parser {
     /// A parser accepting messages up to `max_len` bytes.
     pub fn with_max_len(max_len: usize) -> Self {
         Parser {
-            fields: Vec::with_capacity(INITIAL_FIELDS),
+            fields: vec![Entry::default(); INITIAL_FIELDS],
             header: [0; HEADER_SLOTS],
             max_len,
         }
@@ -70,22 +71,55 @@ impl Parser {
 
     /// Fields the index can hold before it must grow.
     pub fn capacity(&self) -> usize {
-        self.fields.capacity()
+        self.fields.len()
     }
 
     fn index<'a>(&'a mut self, msg: &'a [u8], h: &Header) -> Result<MessageView<'a>, ParseError> {
-        self.fields.clear();
-        self.header = [0; HEADER_SLOTS];
+        // Every field takes at least 3 bytes (`t=<SOH>`), so this many slots
+        // always suffice; the storage only grows for a larger message.
+        let need = h.body_len / 3 + 3;
+        if self.fields.len() < need {
+            self.fields.resize(need, Entry::default());
+        }
+        let mut fill = Fill {
+            slots: &mut self.fields,
+            n: 0,
+            header: [0; HEADER_SLOTS],
+        };
+        let result = fill.body(msg, h);
+        let (n, header) = (fill.n.min(fill.slots.len()), fill.header);
+        result?;
+        self.header = header;
+        let fields = self.fields.get(..n).unwrap_or_default();
+        Ok(MessageView::new(msg, fields, &self.header))
+    }
+}
+
+/// The index being filled: entries go into pre-sized slots with the count
+/// in a register (a `Vec::push` per field would round-trip the length
+/// through memory on every field).
+struct Fill<'s> {
+    slots: &'s mut [Entry],
+    n: usize,
+    header: [u32; HEADER_SLOTS],
+}
+
+impl Fill<'_> {
+    /// Index `8`, `9`, every body field and `10`.
+    #[inline(always)]
+    fn body(&mut self, msg: &[u8], h: &Header) -> Result<(), ParseError> {
         let body_end = h.body_end();
-        self.push(BEGIN_STRING, 2, h.begin_string_end);
-        self.push(BODY_LENGTH, h.body_length_start, h.body_start - 1);
+        self.indexed(BEGIN_STRING, 2, h.begin_string_end);
+        self.indexed(BODY_LENGTH, h.body_length_start, h.body_start - 1);
         // Fields end at SOH: find the SOHs 64 bytes at a time (a bitmap per
         // block), so the next field's start never waits for the current
         // field's tag to be decoded.
         let mut field_start = h.body_start;
         let mut block = h.body_start;
         let mut mask = soh_bitmap(msg, block, body_end);
-        let mut pending_data: Option<(Tag, usize)> = None;
+        // Data tag announced by the previous field (0: none; tag 0 is never a data tag).
+        let mut pending_tag: Tag = 0;
+        let mut pending_len = 0usize;
         loop {
             if mask == 0 {
                 block += 64;
@@ -98,14 +132,12 @@ impl Parser {
             let soh = block + mask.trailing_zeros() as usize;
             mask &= mask - 1;
             let (tag, v) = tag_at(msg, field_start)?;
-            if let Some((data_tag, len)) = pending_data.take() {
-                if data_tag == tag {
+            if pending_tag != 0 {
+                let announced = pending_tag == tag;
+                pending_tag = 0;
+                if announced {
                     // The value may hold SOH: it ends where its length says.
-                    let end = v + len;
-                    if end >= body_end || msg.get(end) != Some(&SOH) {
-                        return Err(ParseError::DataLength { tag });
-                    }
-                    self.push(tag, v, end);
+                    let end = self.data_field(msg, tag, v, pending_len, body_end)?;
                     field_start = end + 1;
                     block = field_start;
                     mask = soh_bitmap(msg, block, body_end);
@@ -118,38 +150,60 @@ impl Parser {
             // One table lookup decides the common case: a plain body field.
             let class = tag_class(tag);
             if class == 0 {
-                self.fields.push(Entry {
-                    tag,
-                    start: v as u32,
-                    end: soh as u32,
-                });
+                self.plain(tag, v, soh);
             } else {
                 if class & CLASS_LEN != 0 {
-                    pending_data =
-                        data_tag_for(tag).zip(data_length(msg.get(v..soh).unwrap_or_default()));
+                    (pending_tag, pending_len) = announce_data(msg, tag, v, soh);
                 }
-                self.push(tag, v, soh);
+                self.indexed(tag, v, soh);
             }
             field_start = soh + 1;
         }
-        self.push(CHECK_SUM, body_end + 3, body_end + 6);
-        Ok(MessageView::new(msg, &self.fields, &self.header))
+        self.indexed(CHECK_SUM, body_end + 3, body_end + 6);
+        Ok(())
     }
 
+    /// Index a data field of `len` bytes starting at `v`; returns its end.
+    #[cold]
+    #[inline(never)]
+    fn data_field(
+        &mut self,
+        msg: &[u8],
+        tag: Tag,
+        v: usize,
+        len: usize,
+        body_end: usize,
+    ) -> Result<usize, ParseError> {
+        let end = v.saturating_add(len);
+        if end >= body_end || msg.get(end) != Some(&SOH) {
+            return Err(ParseError::DataLength { tag });
+        }
+        self.indexed(tag, v, end);
+        Ok(end)
+    }
+
+    /// A field that is not in the header index.
     #[inline(always)]
-    fn push(&mut self, tag: Tag, start: usize, end: usize) {
-        let idx = self.fields.len() as u32;
-        self.fields.push(Entry {
-            tag,
-            start: start as u32,
-            end: end as u32,
-        });
-        let slot = header_slot(tag);
-        if let Some(s) = self.header.get_mut(slot) {
+    fn plain(&mut self, tag: Tag, start: usize, end: usize) {
+        if let Some(slot) = self.slots.get_mut(self.n) {
+            *slot = Entry {
+                tag,
+                start: start as u32,
+                end: end as u32,
+            };
+        }
+        self.n += 1;
+    }
+
+    /// A field that may be in the header index (first occurrence wins).
+    #[inline(always)]
+    fn indexed(&mut self, tag: Tag, start: usize, end: usize) {
+        if let Some(s) = self.header.get_mut(header_slot(tag)) {
             if *s == 0 {
-                *s = idx + 1;
+                *s = self.n as u32 + 1;
             }
         }
+        self.plain(tag, start, end);
     }
 }
 
@@ -250,15 +304,25 @@ fn tag_at(msg: &[u8], p: usize) -> Result<(Tag, usize), ParseError> {
     Ok((tag, eq + 1))
 }
 
-/// A data field's announced length (`None` if it is not a number).
-fn data_length(v: &[u8]) -> Option<usize> {
-    crate::value::parse_u64(v)
+/// `(data tag, length)` announced by the length field `tag` with value
+/// `msg[v..soh]`; `(0, 0)` if the value is not a length (the data field is
+/// then read up to its SOH and the validator reports the bad length).
+#[cold]
+#[inline(never)]
+fn announce_data(msg: &[u8], tag: Tag, v: usize, soh: usize) -> (Tag, usize) {
+    let len = crate::value::parse_u64(msg.get(v..soh).unwrap_or_default())
         .ok()
-        .and_then(|n| usize::try_from(n).ok())
+        .and_then(|n| usize::try_from(n).ok());
+    match (data_tag_for(tag), len) {
+        (Some(data_tag), Some(len)) => (data_tag, len),
+        _ => (0, 0),
+    }
 }
 
-/// Parse the tag starting at `p`; returns it and the offset of its `=`.
-#[inline(always)]
+/// Parse the tag starting at `p`; returns it and the offset of its `=`
+/// (the general path: long, negative or malformed tags).
+#[cold]
+#[inline(never)]
 fn parse_tag(msg: &[u8], p: usize) -> Result<(Tag, usize), ParseError> {
     let mut i = p;
     let negative = msg.get(i) == Some(&b'-');

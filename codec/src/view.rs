@@ -8,7 +8,7 @@ use crate::value::{parse_bool, parse_char, parse_i64, parse_u64};
 use crate::Tag;
 
 /// One field in the index: tag and value byte range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Entry {
     pub tag: Tag,
     pub start: u32,

@@ -101,3 +101,13 @@ fn data_fields_and_copied_fields_round_trip() {
     let r = e.finish();
     assert_eq!(show(&copy[r]), show(&first));
 }
+
+#[test]
+fn abandon_removes_the_partial_message() {
+    let mut out = b"kept".to_vec();
+    let mut e = Encoder::new(&mut out, b"FIX.4.4", b"D");
+    e.uint(34, 9).str(58, "half");
+    assert!(e.body_len() > 0);
+    e.abandon();
+    assert_eq!(out, b"kept");
+}

@@ -235,3 +235,103 @@ fn garbage_keeps_partial_candidate() {
     assert_eq!(frame(b"8", MAX), Frame::Incomplete);
     assert!(matches!(frame(b"9", MAX), Frame::Garbled { skip: 1, .. }));
 }
+
+/// Wire bytes of a script `I` line the way the conformance runner builds
+/// them: BodyLength after BeginString and CheckSum appended when missing,
+/// fields kept as written otherwise.
+fn script_wire(line: &str, time: &str) -> Vec<u8> {
+    let line = line.replace("<TIME>", time);
+    let fields: Vec<&str> = line.split('\x01').filter(|f| !f.is_empty()).collect();
+    let has = |t: &str| fields.iter().any(|f| f.split('=').next() == Some(t));
+    let (mut head, mut body, mut tail) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, f) in fields.iter().enumerate() {
+        let tag = f.split('=').next().unwrap();
+        let dst = if i == 0 && tag == "8" {
+            &mut head
+        } else if tag == "10" {
+            &mut tail
+        } else {
+            &mut body
+        };
+        dst.extend_from_slice(f.as_bytes());
+        dst.push(1);
+    }
+    let mut out = head;
+    if !has("9") {
+        out.extend_from_slice(format!("9={}\x01", body.len()).as_bytes());
+    }
+    out.extend(body);
+    if has("10") {
+        out.extend(tail);
+    } else {
+        let sum = out.iter().fold(0u8, |a, b| a.wrapping_add(*b));
+        out.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
+    }
+    out
+}
+
+#[test]
+fn acceptance_scripts_garbled_streams() {
+    // (script, indices of the `I` lines QuickFIX accepts as messages)
+    let cases: [(&str, &[usize]); 6] = [
+        ("2d_GarbledMessage.def", &[0, 2, 4, 5, 6]),
+        ("3c_GarbledMessage.def", &[0, 2, 4, 5, 6]),
+        ("3b_InvalidChecksum.def", &[0, 2, 4, 5, 6]),
+        // Too short (1) dropped; too long (4) swallows the straddling 5.
+        ("2m_BodyLengthValueNotCorrect.def", &[0, 2, 3, 6, 7, 8]),
+        ("2t_FirstThreeFieldsOutOfOrder.def", &[0, 2, 4, 5]),
+        ("1d_InvalidLogonLengthInvalid.def", &[]),
+    ];
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/conformance/fix44/");
+    for (script, good) in cases {
+        let text = std::fs::read_to_string(format!("{dir}{script}")).unwrap();
+        for time in ["20261124-10:00:00", "20261124-10:00:00.000"] {
+            let lines: Vec<Vec<u8>> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix('I'))
+                .map(|l| script_wire(l, time))
+                .collect();
+            let stream = lines.concat();
+            let (msgs, errs) = drain(&stream);
+            let expected: Vec<Vec<u8>> = good.iter().map(|&i| lines[i].clone()).collect();
+            assert_eq!(msgs, expected, "{script} with {time}: errors {errs:?}");
+            let mut parser = ringfix_codec::Parser::new();
+            for m in &msgs {
+                assert!(parser.parse(m).is_ok(), "{script}: {}", common::show(m));
+            }
+        }
+    }
+}
+
+#[test]
+fn complete_frame_inside_a_wrong_claimed_frame_is_kept() {
+    // The claimed frame is fully buffered and its trailer is wrong; a valid
+    // heartbeat lies entirely inside it, so the framer resynchronises on it
+    // whether the bytes arrived at once or piecemeal.
+    let hb = msg("FIX.4.4", HB);
+    // A body without trailer whose BodyLength claims 30 bytes past the heartbeat.
+    let body = soh("35=0|34=2|49=TW44|56=ISLD|");
+    let claimed = body.len() + hb.len() + 30;
+    let mut bad = format!("8=FIX.4.4\x019={claimed}\x01").into_bytes();
+    bad.extend_from_slice(&body);
+    let mut stream = bad.clone();
+    stream.extend_from_slice(&hb);
+    stream.extend_from_slice(&[b'x'; 60]);
+    assert_eq!(
+        frame(&stream, MAX),
+        Frame::Garbled {
+            skip: bad.len(),
+            error: FrameError::Superseded
+        }
+    );
+    for cut in bad.len() + hb.len()..stream.len() {
+        assert_eq!(
+            frame(&stream[..cut], MAX),
+            Frame::Garbled {
+                skip: bad.len(),
+                error: FrameError::Superseded
+            },
+            "cut {cut}"
+        );
+    }
+}

@@ -30,6 +30,7 @@ mod conn;
 mod core;
 mod log;
 mod outbox;
+mod stats;
 mod store;
 mod supervisor;
 
@@ -70,6 +71,14 @@ pub enum RuntimeError {
     /// A reactor could not start or listen.
     #[error("reactor: {0}")]
     Reactor(#[from] ReactorError),
+    /// A session's TLS settings cannot be used (certificate, key or CA files).
+    #[error("TLS settings of {session}: {source}")]
+    Tls {
+        /// The session.
+        session: String,
+        /// What is wrong.
+        source: crate::reactor::TlsConfigError,
+    },
     /// An address did not resolve.
     #[error("address {0}: cannot resolve")]
     Resolve(String),
@@ -159,6 +168,8 @@ pub struct Runtime {
     sessions: Vec<(SessionId, Arc<Counters>, Arc<outbox::Outbox>)>,
     thread: Option<JoinHandle<Exit>>,
     exit: Exit,
+    /// Live statistics page, removed when the runtime is dropped.
+    stats: Option<crate::stats::StatsPublisher>,
 }
 
 impl Runtime {
@@ -172,6 +183,7 @@ impl Runtime {
             sessions: started.sessions,
             thread: Some(started.thread),
             exit: Exit::Clean,
+            stats: started.stats,
         })
     }
 
@@ -179,6 +191,12 @@ impl Runtime {
     /// free port: this tells which).
     pub fn listen_addrs(&self) -> &[SocketAddr] {
         &self.listen
+    }
+
+    /// The live statistics page `ringfix stats` reads, if it could be
+    /// created (`ringfix_engine::stats`).
+    pub fn stats_page(&self) -> Option<&std::path::Path> {
+        self.stats.as_ref().map(|p| p.path())
     }
 
     /// A handle to stop the runtime from another thread.

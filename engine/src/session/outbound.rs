@@ -72,15 +72,22 @@ pub(crate) fn write_header(
     }
     flush_below(w, 49);
     w.field(49, cfg.sender_comp_id.as_bytes());
+    // UTCTimestamp has no fractional seconds before FIX.4.2 (QuickFIX
+    // writes none there either): a strict 4.0/4.1 peer rejects them.
+    let digits = if cfg.version() < 42 {
+        0
+    } else {
+        cfg.timestamp_precision
+    };
     flush_below(w, 52);
-    w.field_time(52, now, cfg.timestamp_precision);
+    w.field_time(52, now, digits);
     flush_below(w, 56);
     w.field(56, cfg.target_comp_id.as_bytes());
     if let Some(r) = resent {
         flush_below(w, 122);
         match r {
             Resent::Orig(v) => w.field(122, v),
-            Resent::Now => w.field_time(122, now, cfg.timestamp_precision),
+            Resent::Now => w.field_time(122, now, digits),
         };
     }
     flush_below(w, Tag::MAX);

@@ -1,0 +1,302 @@
+//! Comparing the counterparty's answers with the captured ones: each answer
+//! is reduced to its MsgType and key fields, the two sequences are aligned
+//! (Myers diff) and what does not line up is reported.
+
+use std::fmt::Write as _;
+
+use ringfix_engine::session::{Incoming, Tag};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+use similar::{capture_diff_slices_deadline, Algorithm, DiffOp};
+
+use crate::decode::Timestamp;
+
+/// Key fields compared by default: ClOrdID, OrigClOrdID, OrdStatus,
+/// ExecType, Side, Symbol, OrderQty, CumQty, LeavesQty, CxlRejReason,
+/// SessionRejectReason, BusinessRejectReason.
+pub const DEFAULT_KEYS: &[Tag] = &[11, 41, 39, 150, 54, 55, 38, 14, 151, 102, 373, 380];
+
+/// What is compared of one answer.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    /// MsgType (35).
+    pub msg_type: String,
+    /// The key fields, in key order; `None` when absent.
+    pub fields: Vec<(Tag, Option<String>)>,
+}
+
+impl Key {
+    /// The key of `bytes` for the tags `keys`.
+    pub fn of(bytes: &[u8], keys: &[Tag]) -> Key {
+        let inc = Incoming::parse(bytes);
+        let text = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
+        Key {
+            msg_type: text(inc.msg_type()),
+            fields: keys.iter().map(|&t| (t, inc.get(t).map(text))).collect(),
+        }
+    }
+
+    /// `35=8 11=A 39=0`: the fields present.
+    pub fn text(&self) -> String {
+        let mut s = format!("35={}", self.msg_type);
+        for (t, v) in &self.fields {
+            if let Some(v) = v {
+                let _ = write!(s, " {t}={v}");
+            }
+        }
+        s
+    }
+}
+
+/// An answer: when it was seen, its MsgSeqNum, its key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    /// Capture time, or receive time for a live answer (ns since the epoch).
+    pub at: i64,
+    /// MsgSeqNum (34).
+    pub seq: Option<u64>,
+    /// What is compared.
+    pub key: Key,
+}
+
+impl Answer {
+    /// An answer from a whole message.
+    pub fn of(at: i64, bytes: &[u8], keys: &[Tag]) -> Answer {
+        Answer {
+            at,
+            seq: Incoming::parse(bytes).header().seq,
+            key: Key::of(bytes, keys),
+        }
+    }
+
+    fn json(&self) -> Value {
+        let fields: serde_json::Map<String, Value> = self
+            .key
+            .fields
+            .iter()
+            .filter_map(|(t, v)| v.as_ref().map(|v| (t.to_string(), json!(v))))
+            .collect();
+        json!({
+            "ts": Timestamp::from_nanos(self.at, 6).to_string(),
+            "seq": self.seq,
+            "msg_type": self.key.msg_type,
+            "fields": fields,
+        })
+    }
+}
+
+/// One difference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// Captured, not answered live.
+    Missing(Answer),
+    /// Answered live, not in the capture.
+    Unexpected(Answer),
+    /// In the same place, with different values for `tags` (35 for MsgType).
+    Changed {
+        /// The captured answer.
+        captured: Answer,
+        /// The live answer.
+        live: Answer,
+        /// Tags whose values differ.
+        tags: Vec<Tag>,
+    },
+}
+
+impl Entry {
+    /// One line for people.
+    pub fn text(&self) -> String {
+        let seq = |a: &Answer| a.seq.map_or(String::new(), |s| format!("34={s} "));
+        match self {
+            Entry::Missing(a) => format!("missing     captured {}{}", seq(a), a.key.text()),
+            Entry::Unexpected(a) => format!("unexpected  live {}{}", seq(a), a.key.text()),
+            Entry::Changed {
+                captured,
+                live,
+                tags,
+            } => {
+                let mut s = format!("changed     {}:", captured.key.text());
+                for &t in tags {
+                    let get = |k: &Key| {
+                        if t == 35 {
+                            Some(k.msg_type.clone())
+                        } else {
+                            k.fields.iter().find(|f| f.0 == t).and_then(|f| f.1.clone())
+                        }
+                    };
+                    let show = |v: Option<String>| v.unwrap_or_else(|| "(absent)".into());
+                    let _ = write!(
+                        s,
+                        " {t} captured {} live {};",
+                        show(get(&captured.key)),
+                        show(get(&live.key))
+                    );
+                }
+                s.trim_end_matches(';').to_owned()
+            }
+        }
+    }
+
+    /// One JSON object.
+    pub fn json(&self) -> Value {
+        match self {
+            Entry::Missing(a) => json!({"kind": "missing", "captured": a.json()}),
+            Entry::Unexpected(a) => json!({"kind": "unexpected", "live": a.json()}),
+            Entry::Changed {
+                captured,
+                live,
+                tags,
+            } => {
+                json!({"kind": "changed", "captured": captured.json(), "live": live.json(), "tags": tags})
+            }
+        }
+    }
+}
+
+/// The result of a comparison.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Diff {
+    /// Captured answers.
+    pub captured: usize,
+    /// Live answers.
+    pub live: usize,
+    /// Answers that lined up with equal keys.
+    pub matched: usize,
+    /// The differences, in order.
+    pub entries: Vec<Entry>,
+}
+
+impl Diff {
+    /// Whether the answers matched exactly.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+fn differing(a: &Key, b: &Key) -> Vec<Tag> {
+    let mut tags = Vec::new();
+    if a.msg_type != b.msg_type {
+        tags.push(35);
+    }
+    for (x, y) in a.fields.iter().zip(&b.fields) {
+        if x.1 != y.1 {
+            tags.push(x.0);
+        }
+    }
+    tags
+}
+
+/// Aligns the captured answers with the live ones.
+pub fn compare(captured: &[Answer], live: &[Answer]) -> Diff {
+    let a: Vec<&Key> = captured.iter().map(|x| &x.key).collect();
+    let b: Vec<&Key> = live.iter().map(|x| &x.key).collect();
+    let mut diff = Diff {
+        captured: captured.len(),
+        live: live.len(),
+        ..Diff::default()
+    };
+    let old = |i: usize| captured.get(i).cloned();
+    let new = |i: usize| live.get(i).cloned();
+    // Very different sequences make Myers quadratic: past the deadline it
+    // settles for a coarser (still correct) alignment.
+    let deadline = Instant::now().checked_add(Duration::from_secs(10));
+    for op in capture_diff_slices_deadline(Algorithm::Myers, &a, &b, deadline) {
+        match op {
+            DiffOp::Equal { len, .. } => diff.matched += len,
+            DiffOp::Delete {
+                old_index, old_len, ..
+            } => diff.entries.extend(
+                (old_index..old_index + old_len)
+                    .filter_map(old)
+                    .map(Entry::Missing),
+            ),
+            DiffOp::Insert {
+                new_index, new_len, ..
+            } => diff.entries.extend(
+                (new_index..new_index + new_len)
+                    .filter_map(new)
+                    .map(Entry::Unexpected),
+            ),
+            DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => {
+                let pairs = old_len.min(new_len);
+                for k in 0..pairs {
+                    let (Some(c), Some(l)) = (old(old_index + k), new(new_index + k)) else {
+                        continue;
+                    };
+                    if c.key.msg_type == l.key.msg_type {
+                        let tags = differing(&c.key, &l.key);
+                        diff.entries.push(Entry::Changed {
+                            captured: c,
+                            live: l,
+                            tags,
+                        });
+                    } else {
+                        diff.entries.push(Entry::Missing(c));
+                        diff.entries.push(Entry::Unexpected(l));
+                    }
+                }
+                let missing = (old_index + pairs..old_index + old_len).filter_map(old);
+                diff.entries.extend(missing.map(Entry::Missing));
+                let extra = (new_index + pairs..new_index + new_len).filter_map(new);
+                diff.entries.extend(extra.map(Entry::Unexpected));
+            }
+        }
+    }
+    diff
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ans(seq: u64, body: &str) -> Answer {
+        let body = body.replace('|', "\x01");
+        let raw = format!("8=FIX.4.4\x019=1\x0134={seq}\x01{body}\x0110=000\x01");
+        Answer::of(0, raw.as_bytes(), DEFAULT_KEYS)
+    }
+
+    #[test]
+    fn equal_sequences_have_no_entries() {
+        let a = vec![ans(1, "35=8|11=A|39=0"), ans(2, "35=8|11=B|39=0")];
+        let d = compare(&a, &a);
+        assert!(d.is_empty());
+        assert_eq!(d.matched, 2);
+    }
+
+    #[test]
+    fn a_changed_status_a_missing_and_an_extra_answer() {
+        let cap = vec![
+            ans(1, "35=8|11=A|39=0"),
+            ans(2, "35=8|11=B|39=2"),
+            ans(3, "35=8|11=C|39=0"),
+        ];
+        let live = vec![
+            ans(1, "35=8|11=A|39=0"),
+            ans(2, "35=8|11=B|39=8"),
+            ans(3, "35=j|380=3"),
+            ans(4, "35=8|11=C|39=0"),
+        ];
+        let d = compare(&cap, &live);
+        assert_eq!(d.matched, 2);
+        assert_eq!(d.entries.len(), 2, "{:#?}", d.entries);
+        assert!(
+            matches!(&d.entries[0], Entry::Changed { tags, .. } if *tags == vec![39]),
+            "{:#?}",
+            d.entries
+        );
+        assert_eq!(
+            d.entries
+                .iter()
+                .map(Entry::text)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            "changed     35=8 11=B 39=2: 39 captured 2 live 8\nunexpected  live 34=3 35=j 380=3"
+        );
+    }
+}
