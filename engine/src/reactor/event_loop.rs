@@ -42,6 +42,8 @@ pub(crate) struct Reactor<H> {
     pub(crate) cqes: Vec<(u64, i32, u32)>,
     pub(crate) stats: StatsSnapshot,
     pub(crate) stopping: bool,
+    /// [`probe::stamp`] of the last turn that reaped completions.
+    pub(crate) turn_stamp: u64,
     wake_buf: Box<u64>,
     wake_armed: bool,
     wait_ts: types::Timespec,
@@ -83,6 +85,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             cqes: Vec::with_capacity(cq),
             stats: StatsSnapshot::default(),
             stopping: false,
+            turn_stamp: 0,
             wake_buf: Box::new(0),
             wake_armed: false,
             wait_ts,
@@ -171,6 +174,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                                     id,
                                     out: &mut c.out,
                                     close: &mut c.close_req,
+                                    stamp: 0,
                                 };
                                 h.on_notify(&mut ctx, utc(now));
                             }
@@ -261,6 +265,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                     id,
                     out: &mut c.out,
                     close: &mut c.close_req,
+                    stamp: 0,
                 };
                 h.on_stop(&mut ctx, utc(now));
             }
@@ -348,6 +353,9 @@ impl<H: ConnectionHandler> Reactor<H> {
                 .map(|e| (e.user_data(), e.result(), e.flags())),
         );
         let busy = !cqes.is_empty();
+        if busy {
+            self.turn_stamp = super::probe::stamp();
+        }
         for &(user_data, res, flags) in &cqes {
             self.dispatch(user_data, res, flags);
         }
@@ -447,6 +455,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                 id: info.id,
                 out: &mut c.out,
                 close: &mut c.close_req,
+                stamp: 0,
             };
             handler.on_open(&mut ctx, utc(sys::now()));
         }

@@ -92,6 +92,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                             id,
                             out: &mut c.out,
                             close: &mut c.close_req,
+                            stamp: 0,
                         };
                         h.on_open(&mut ctx, utc(sys::now()));
                     }
@@ -113,6 +114,7 @@ impl<H: ConnectionHandler> Reactor<H> {
 
     /// New bytes at the end of the unparsed region: frame and deliver in place.
     pub(crate) fn on_bytes(&mut self, slot: usize, n: usize) {
+        let stamp = self.turn_stamp;
         let buf = self.bufs.slot_mut(slot);
         let cap = buf.len();
         let c = &mut self.conns[slot];
@@ -122,6 +124,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             id,
             out: &mut c.out,
             close: &mut c.close_req,
+            stamp,
         };
         let now = sys::now();
         let end = (c.rx_end + n).min(cap);
@@ -260,6 +263,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                     id,
                     out: &mut c.out,
                     close: &mut c.close_req,
+                    stamp: 0,
                 };
                 h.on_deadline(&mut ctx, utc(now));
             }

@@ -188,6 +188,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                 id,
                 out: &mut c.out,
                 close: &mut c.close_req,
+                stamp: 0,
             };
             h.on_open(&mut ctx, utc(sys::now()));
         }
