@@ -2,3 +2,4 @@
 #![deny(missing_docs)]
 pub use ringfix_codec as codec;
 pub use ringfix_engine as engine;
+pub mod decode;

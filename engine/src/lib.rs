@@ -6,4 +6,6 @@
 
 pub mod apps;
 pub mod session;
+pub mod config;
 pub mod store;
+pub mod reactor;

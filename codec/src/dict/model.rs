@@ -28,6 +28,21 @@ pub struct FieldDef {
     pub values: Box<[EnumValue]>,
     /// When every value is one ASCII byte: a bitmap of them (fast enum check).
     pub(crate) char_mask: Option<[u64; 2]>,
+    /// Values of up to 7 bytes packed by [`pack7`], sorted (no memcmp on the hot path).
+    pub(crate) short_keys: Box<[u64]>,
+}
+
+/// Packs up to 7 bytes and the length into one `u64` (a unique key per value).
+#[inline]
+pub(crate) fn pack7(v: &[u8]) -> Option<u64> {
+    if v.len() > 7 {
+        return None;
+    }
+    let mut k = (v.len() as u64) << 56;
+    for (i, &b) in v.iter().enumerate() {
+        k |= u64::from(b) << (i * 8);
+    }
+    Some(k)
 }
 
 impl FieldDef {
@@ -66,9 +81,13 @@ impl FieldDef {
                 _ => false,
             };
         }
-        self.values
-            .binary_search_by(|v| (*v.value).cmp(value))
-            .is_ok()
+        match pack7(value) {
+            Some(k) => self.short_keys.binary_search(&k).is_ok(),
+            None => self
+                .values
+                .binary_search_by(|v| (*v.value).cmp(value))
+                .is_ok(),
+        }
     }
 }
 
@@ -164,6 +183,9 @@ impl MessageDef {
 pub struct Dictionary {
     pub(crate) source: Box<str>,
     pub(crate) version: Box<str>,
+    pub(crate) transport: bool,
+    /// `pack7(msg_type)` per message, same order as `messages`; u64::MAX when longer.
+    pub(crate) msg_keys: Box<[u64]>,
     pub(crate) fields: Box<[FieldDef]>,
     pub(crate) tag_index: Box<[u16]>,
     pub(crate) messages: Box<[MessageDef]>,
@@ -184,8 +206,9 @@ impl Dictionary {
     }
 
     /// True for the FIXT transport dictionary.
+    #[inline]
     pub fn is_transport(&self) -> bool {
-        self.version.starts_with("FIXT")
+        self.transport
     }
 
     /// Definition of a tag, if the dictionary declares it.
@@ -226,16 +249,19 @@ impl Dictionary {
         self.field(tag)?.value_description(value)
     }
 
-    /// Message definition by MsgType bytes (binary search, no allocation).
+    /// Message definition by MsgType bytes (packed-key binary search, no allocation).
     #[inline]
     pub fn message(&self, msg_type: &[u8]) -> Option<&MessageDef> {
-        self.messages
-            .binary_search_by(|m| (*m.msg_type).cmp(msg_type))
-            .ok()
-            .and_then(|i| self.messages.get(i))
+        match pack7(msg_type) {
+            Some(k) => {
+                let i = self.msg_keys.binary_search(&k).ok()?;
+                self.messages.get(i)
+            }
+            None => self.messages.iter().find(|m| *m.msg_type == *msg_type),
+        }
     }
 
-    /// All message definitions, sorted by MsgType.
+    /// All message definitions (ordered by packed MsgType key).
     pub fn messages(&self) -> &[MessageDef] {
         &self.messages
     }

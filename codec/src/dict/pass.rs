@@ -6,9 +6,10 @@
 //! visits each field once and keeps, per phase, the candidate with the
 //! smallest tag, so the answer is the one QuickFIX gives without sorting.
 
-use super::model::{Dictionary, MessageDef};
+use super::model::{Dictionary, FieldDef, MessageDef};
 use super::reject::reason;
 use super::validate::{is_admin_msg_type, Options, Scratch};
+use super::FieldType;
 use super::Reject;
 
 const HEADER: u32 = 1;
@@ -203,6 +204,7 @@ impl<'p> Pass<'p> {
     fn check(
         &self,
         dict: Option<&Dictionary>,
+        fd: Option<&FieldDef>,
         in_body: bool,
         tag: i64,
         value: &[u8],
@@ -219,7 +221,6 @@ impl<'p> Pass<'p> {
         }
         let dict = dict?;
         let t32 = u32::try_from(tag).ok();
-        let fd = t32.and_then(|t| dict.field(t));
         if let Some(fd) = fd {
             if !fd.field_type.accepts(value, self.opts.strict_date_formats) {
                 return Some(Reject::session(reason::INCORRECT_DATA_FORMAT, Some(tag)));
@@ -262,7 +263,8 @@ impl<'p> Pass<'p> {
             }
             let repeated = self.mark(tag, HEADER);
             if self.hdr.improves(tag) {
-                if let Some(r) = self.check(Some(session), false, tag, value, repeated) {
+                let fd = t32.and_then(|t| session.field(t));
+                if let Some(r) = self.check(Some(session), fd, false, tag, value, repeated) {
                     self.hdr.offer(tag, r);
                 }
             }
@@ -273,7 +275,8 @@ impl<'p> Pass<'p> {
             self.section = TRAILER;
             let repeated = self.mark(tag, TRAILER);
             if self.trl.improves(tag) {
-                if let Some(r) = self.check(Some(session), false, tag, value, repeated) {
+                let fd = t32.and_then(|t| session.field(t));
+                if let Some(r) = self.check(Some(session), fd, false, tag, value, repeated) {
                     self.trl.offer(tag, r);
                 }
             }
@@ -283,16 +286,21 @@ impl<'p> Pass<'p> {
             }
             self.section = BODY;
             let repeated = self.mark(tag, BODY);
+            let dict = self.body;
+            let fd = match (dict, t32) {
+                (Some(d), Some(t)) => d.field(t),
+                _ => None,
+            };
             if self.bdy.improves(tag) {
-                if let Some(r) = self.check(self.body, true, tag, value, repeated) {
+                if let Some(r) = self.check(dict, fd, true, tag, value, repeated) {
                     self.bdy.offer(tag, r);
                 }
             }
-            let group = match (self.msg, t32) {
-                (Some(m), Some(t)) => m
+            let group = match (self.msg, fd) {
+                (Some(m), Some(f)) if f.field_type == FieldType::NumInGroup => m
                     .section
                     .groups
-                    .binary_search_by_key(&t, |g| g.0)
+                    .binary_search_by_key(&f.tag, |g| g.0)
                     .ok()
                     .and_then(|i| m.section.groups.get(i)),
                 _ => None,
@@ -373,7 +381,8 @@ impl<'p> Pass<'p> {
         }
         if self.opts.validate_group_members && self.grp_ext.is_none() {
             let dict = self.frame_dict(&f);
-            if let Some(r) = self.check(dict, false, tag, value, false) {
+            let fd = dict.and_then(|d| d.field(t));
+            if let Some(r) = self.check(dict, fd, false, tag, value, false) {
                 self.grp_ext = Some(r);
             }
         }

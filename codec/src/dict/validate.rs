@@ -270,7 +270,7 @@ impl Validator {
         let fields = RawFields {
             rest: msg,
             dict: session.as_ref(),
-            last_len: None,
+            prev: &[],
         };
         self.validate_fields(fields)
     }
@@ -302,53 +302,54 @@ where
 struct RawFields<'a, 'd> {
     rest: &'a [u8],
     dict: &'d Dictionary,
-    last_len: Option<usize>,
+    /// Value of the previous field: the length of a following DATA field.
+    prev: &'a [u8],
 }
 
 impl<'a> Iterator for RawFields<'a, '_> {
     type Item = (i64, &'a [u8]);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.rest.is_empty() {
             return None;
         }
-        let eq = memchr::memchr(b'=', self.rest)?;
-        let (tag_bytes, after) = self.rest.split_at(eq);
-        let after = after.get(1..).unwrap_or(&[]);
-        let tag = parse_tag(tag_bytes);
-        let is_data = u32::try_from(tag)
+        // One scan finds '=' and reads the tag (tags and most values are a few bytes).
+        let (mut tag, mut digits, mut neg, mut bad, mut eq) = (0i64, 0usize, false, false, None);
+        for (i, &b) in self.rest.iter().enumerate() {
+            match b {
+                b'=' => {
+                    eq = Some(i);
+                    break;
+                }
+                b'0'..=b'9' if digits < 18 => {
+                    tag = tag * 10 + i64::from(b - b'0');
+                    digits += 1;
+                }
+                b'-' if i == 0 => neg = true,
+                _ => bad = true,
+            }
+        }
+        let eq = eq?;
+        let tag = match (bad || digits == 0, neg) {
+            (true, _) => -1,
+            (false, true) => -tag,
+            (false, false) => tag,
+        };
+        let after = self.rest.get(eq + 1..).unwrap_or(&[]);
+        let data_len = u32::try_from(tag)
             .ok()
             .and_then(|t| self.dict.field(t))
-            .is_some_and(|f| f.field_type == super::FieldType::Data);
-        let len = match (is_data, self.last_len) {
-            (true, Some(n)) if n <= after.len() => n,
-            _ => memchr::memchr(0x01, after).unwrap_or(after.len()),
+            .filter(|f| f.field_type == super::FieldType::Data)
+            .and_then(|_| std::str::from_utf8(self.prev).ok()?.parse::<usize>().ok())
+            .filter(|&n| n <= after.len());
+        let len = match data_len {
+            Some(n) => n,
+            None => after.iter().position(|&b| b == 0x01).unwrap_or(after.len()),
         };
         let (value, tail) = after.split_at(len);
         self.rest = tail.get(1..).unwrap_or(&[]);
-        self.last_len = if super::types::is_int(value) {
-            std::str::from_utf8(value).ok().and_then(|s| s.parse().ok())
-        } else {
-            None
-        };
+        self.prev = value;
         Some((tag, value))
-    }
-}
-
-fn parse_tag(b: &[u8]) -> i64 {
-    let (neg, digits) = match b.strip_prefix(b"-") {
-        Some(d) => (true, d),
-        None => (false, b),
-    };
-    if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
-        return -1;
-    }
-    let v = digits
-        .iter()
-        .fold(0i64, |a, &d| a * 10 + i64::from(d - b'0'));
-    if neg {
-        -v
-    } else {
-        v
     }
 }

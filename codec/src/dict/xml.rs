@@ -7,7 +7,7 @@ use std::path::Path;
 use roxmltree::{Document, Node};
 
 use super::model::{
-    set_bit, Dictionary, EnumValue, FieldDef, GroupDef, MessageDef, Section, NO_DENSE_INDEX,
+    pack7, set_bit, Dictionary, EnumValue, FieldDef, GroupDef, MessageDef, Section, NO_DENSE_INDEX,
 };
 use super::types::FieldType;
 use super::DictError;
@@ -188,12 +188,15 @@ impl<'a, 'i> Builder<'a, 'i> {
                 }
                 m
             });
+            let mut short_keys: Vec<u64> = values.iter().filter_map(|v| pack7(&v.value)).collect();
+            short_keys.sort_unstable();
             self.fields.push(FieldDef {
                 tag: number,
                 name: name.into(),
                 field_type: FieldType::from_xml(ty, pre_fix42),
                 values: values.into(),
                 char_mask,
+                short_keys: short_keys.into(),
             });
         }
         self.fields.sort_by_key(|f| f.tag);
@@ -387,11 +390,19 @@ impl<'a, 'i> Builder<'a, 'i> {
                 section: sec.finish(),
             });
         }
-        messages.sort_by(|a, b| a.msg_type.cmp(&b.msg_type));
+        let key = |m: &MessageDef| pack7(&m.msg_type).unwrap_or(u64::MAX);
+        messages.sort_by(|a, b| {
+            key(a)
+                .cmp(&key(b))
+                .then_with(|| a.msg_type.cmp(&b.msg_type))
+        });
         messages.dedup_by(|a, b| a.msg_type == b.msg_type);
+        let msg_keys: Vec<u64> = messages.iter().map(key).collect();
         Ok(Dictionary {
             source: self.source.into(),
+            transport: version.starts_with("FIXT"),
             version: version.into(),
+            msg_keys: msg_keys.into(),
             fields: self.fields.into(),
             tag_index: self.tag_index.into(),
             messages: messages.into(),

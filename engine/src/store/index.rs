@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 const NONE: u64 = u64::MAX;
 const MAX_GAP: u64 = 1 << 16;
+/// Entries per 4 KiB page: touching one per page faults the page in.
+const TOUCH_STRIDE: usize = 512;
 
 /// Where each stored sequence number's message lives.
 #[derive(Debug, Default)]
@@ -17,6 +19,8 @@ pub(crate) struct SeqIndex {
     dense: Vec<u64>,
     sparse: BTreeMap<u64, u64>,
     max_seq: u64,
+    /// Spare capacity of `dense` below this index has been touched.
+    touched: usize,
 }
 
 impl SeqIndex {
@@ -70,6 +74,27 @@ impl SeqIndex {
         self.sparse.get(&seq).copied()
     }
 
+    /// Makes room for `n` more contiguous entries, and touches the memory
+    /// for them, so appends neither reallocate nor page-fault (called off
+    /// the hot path).
+    pub(crate) fn reserve_ahead(&mut self, n: usize) {
+        let len = self.dense.len();
+        if self.dense.capacity() - len < n / 2 {
+            self.dense.reserve(n);
+            self.touched = len;
+        }
+        let want = (len + n / 2).min(self.dense.capacity());
+        let mut i = self.touched.max(len);
+        let spare = self.dense.spare_capacity_mut();
+        while i < want {
+            if let Some(slot) = spare.get_mut(i - len) {
+                slot.write(NONE);
+            }
+            i += TOUCH_STRIDE;
+        }
+        self.touched = self.touched.max(want);
+    }
+
     /// Highest sequence number ever inserted (0 if none).
     pub(crate) fn max_seq(&self) -> u64 {
         self.max_seq
@@ -100,6 +125,7 @@ impl SeqIndex {
         self.dense.clear();
         self.sparse.clear();
         self.max_seq = 0;
+        self.touched = 0;
     }
 
     /// Calls `f(seq, offset)` for stored `begin <= seq <= end`, ascending.
@@ -159,6 +185,25 @@ mod tests {
         assert_eq!(ix.len(), 6);
         assert_eq!(ix.min_seq(), Some(1));
         assert_eq!(ix.max_seq(), 8);
+    }
+
+    #[test]
+    fn reserve_ahead_keeps_contents() {
+        let mut ix = SeqIndex::default();
+        for s in 1..=100_000u64 {
+            if s % 1000 == 0 {
+                ix.reserve_ahead(1 << 16);
+            }
+            ix.insert(s, s * 3);
+        }
+        assert_eq!(ix.len(), 100_000);
+        assert_eq!(ix.get(1), Some(3));
+        assert_eq!(ix.get(77_777), Some(233_331));
+        ix.clear();
+        ix.reserve_ahead(1 << 16);
+        ix.insert(5, 1);
+        assert_eq!(ix.get(5), Some(1));
+        assert_eq!(ix.len(), 1);
     }
 
     #[test]

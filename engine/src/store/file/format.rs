@@ -176,8 +176,22 @@ pub(crate) fn valid_record_after(buf: &[u8], from: usize) -> Option<usize> {
 
 /// End of the last non-zero byte at or after `from` (`from` if none).
 pub(crate) fn nonzero_end(buf: &[u8], from: usize) -> usize {
-    buf.get(from..)
-        .and_then(|tail| tail.iter().rposition(|&b| b != 0))
+    let Some(tail) = buf.get(from..) else {
+        return from;
+    };
+    // Skip zero blocks from the back in bulk (the unused part of a
+    // preallocated segment can be tens of MiB).
+    const BLOCK: usize = 4096;
+    let mut end = tail.len();
+    while end >= BLOCK {
+        let block = tail.get(end - BLOCK..end).unwrap_or_default();
+        if block.iter().fold(0u8, |acc, &b| acc | b) != 0 {
+            break;
+        }
+        end -= BLOCK;
+    }
+    tail.get(..end)
+        .and_then(|t| t.iter().rposition(|&b| b != 0))
         .map_or(from, |i| from + i + 1)
 }
 
@@ -269,4 +283,43 @@ pub(crate) fn seq_file_image(state: &SeqState) -> Vec<u8> {
     b[8..12].copy_from_slice(&VERSION.to_le_bytes());
     b[SLOTS[0]..SLOTS[0] + SLOT_LEN].copy_from_slice(&state.encode(1));
     b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonzero_end_finds_last_byte() {
+        let mut buf = vec![0u8; 3 * 4096 + 100];
+        assert_eq!(nonzero_end(&buf, 0), 0);
+        assert_eq!(nonzero_end(&buf, 50), 50);
+        assert_eq!(nonzero_end(&buf, buf.len() + 5), buf.len() + 5);
+        buf[10] = 1;
+        assert_eq!(nonzero_end(&buf, 0), 11);
+        assert_eq!(nonzero_end(&buf, 11), 11);
+        buf[4096 * 2 + 7] = 9;
+        assert_eq!(nonzero_end(&buf, 0), 4096 * 2 + 8);
+        let last = buf.len() - 1;
+        buf[last] = 1;
+        assert_eq!(nonzero_end(&buf, 0), buf.len());
+    }
+
+    #[test]
+    fn headers_round_trip() {
+        let h = JournalHeader {
+            generation: 3,
+            creation: -5,
+            segment: 4096,
+        };
+        assert_eq!(JournalHeader::decode(&h.encode()), Ok(h));
+        let s = SeqState {
+            generation: 3,
+            creation: 42,
+            next_sender: 7,
+            next_target: 9,
+        };
+        let image = seq_file_image(&s);
+        assert_eq!(newest_slot(&image), Ok((0, 1, s)));
+    }
 }

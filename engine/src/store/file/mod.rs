@@ -17,6 +17,19 @@
 //! On open the next sender sequence number is raised past the highest one
 //! in the journal, so a crash can never make the engine reuse a sequence
 //! number it already stored.
+//!
+//! Durability: `append` and sequence number updates are stores into shared
+//! mappings, so they are in the page cache when they return and survive a
+//! process crash (kill -9) under every `StoreFsync` policy; the policy only
+//! decides what survives power loss or a kernel crash. Recovery truncates
+//! a torn tail; a damaged *last* record is indistinguishable from a torn
+//! write and is dropped with a warning, while damage followed by valid
+//! records is a [`StoreError::Corrupt`] naming file and offset.
+//!
+//! Caveats: journal space is fallocated before it is written, so a full
+//! disk is an error from `append` (never SIGBUS) on filesystems with
+//! fallocate; where it is unsupported the file is only extended
+//! (sparse). Nothing else may truncate the journal while it is open.
 
 mod format;
 mod journal;

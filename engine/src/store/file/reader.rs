@@ -82,7 +82,7 @@ impl StoreReader {
             .len();
         self.file_len = len;
         let len = usize::try_from(len).unwrap_or(usize::MAX);
-        if len < JOURNAL_HEADER {
+        if len == 0 {
             return Ok(());
         }
         let mapped = len.div_ceil(page_size()) * page_size();
@@ -97,7 +97,9 @@ impl StoreReader {
         let buf = map.bytes().get(..len).unwrap_or_default();
         let header = match JournalHeader::decode(buf) {
             Ok(h) => h,
-            Err(why) if nonzero_end(buf, 0) > 0 => return Err(corrupt(0, why.to_owned())),
+            Err(why) if nonzero_end(buf, JOURNAL_HEADER) > JOURNAL_HEADER => {
+                return Err(corrupt(0, why.to_owned()))
+            }
             Err(_) => return Ok(()),
         };
         let index = &mut self.index;

@@ -9,6 +9,9 @@ use super::{lock, sync_dir, FileStoreOptions, StoreFiles};
 use crate::store::index::SeqIndex;
 use crate::store::{range_end, FsyncPolicy, MessageStore, StoreError, StoreResult, UtcTimestamp};
 
+/// Index entries kept free by `sync` so appends never grow the index.
+const INDEX_AHEAD: usize = 1 << 16;
+
 /// Journal + seqnum file store for one session, holding its lock.
 #[derive(Debug)]
 pub struct FileStore {
@@ -21,6 +24,8 @@ pub struct FileStore {
     seq_dirty: bool,
     /// When group commit last forced data to disk.
     last_sync: i64,
+    /// `now` of the latest `sync` call.
+    last_now: i64,
     _lock: File,
 }
 
@@ -46,6 +51,7 @@ impl FileStore {
             index,
             seq_dirty: false,
             last_sync: i64::MIN,
+            last_now: i64::MIN,
             _lock: lock,
         })
     }
@@ -78,6 +84,18 @@ impl FileStore {
     /// Lowest and highest stored sequence numbers, if any.
     pub fn seq_range(&self) -> Option<(u64, u64)> {
         self.index.min_seq().map(|lo| (lo, self.index.max_seq()))
+    }
+
+    /// Whether the journal still prefaults pages ahead.
+    #[cfg(test)]
+    pub(crate) fn prefaulting(&self) -> bool {
+        self.journal.prefaulting()
+    }
+
+    fn group_commit_deadline(&self) -> Option<UtcTimestamp> {
+        let interval = self.options.fsync.interval_nanos()?;
+        (self.journal.dirty() || self.seq_dirty)
+            .then(|| UtcTimestamp::from_nanos(self.last_sync.saturating_add(interval)))
     }
 
     fn set_state(&mut self, state: SeqState) -> StoreResult<()> {
@@ -312,7 +330,8 @@ impl MessageStore for FileStore {
     }
 
     fn sync(&mut self, now: UtcTimestamp) -> StoreResult<()> {
-        if let Some(deadline) = self.sync_deadline() {
+        self.last_now = now.as_nanos();
+        if let Some(deadline) = self.group_commit_deadline() {
             if now >= deadline {
                 self.journal.sync()?;
                 if self.seq_dirty {
@@ -322,12 +341,33 @@ impl MessageStore for FileStore {
                 self.last_sync = now.as_nanos();
             }
         }
+        self.index.reserve_ahead(INDEX_AHEAD);
         self.journal.prepare()
     }
 
+    /// Group commit deadline, or "now" (the last `sync` time) while
+    /// journal upkeep (next segment, pages ahead) is pending.
     fn sync_deadline(&self) -> Option<UtcTimestamp> {
-        let interval = self.options.fsync.interval_nanos()?;
-        (self.journal.dirty() || self.seq_dirty)
-            .then(|| UtcTimestamp::from_nanos(self.last_sync.saturating_add(interval)))
+        let upkeep = self
+            .journal
+            .maintenance_due()
+            .then(|| UtcTimestamp::from_nanos(self.last_now));
+        match (upkeep, self.group_commit_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+impl Drop for FileStore {
+    /// A clean close honours the policy: group commit flushes what is
+    /// pending (errors can only be logged here).
+    fn drop(&mut self) {
+        if self.options.fsync == FsyncPolicy::Never || !(self.journal.dirty() || self.seq_dirty) {
+            return;
+        }
+        if let Err(e) = self.journal.sync().and_then(|()| self.seq.sync()) {
+            tracing::warn!(error = %e, "store: flush on close failed");
+        }
     }
 }

@@ -135,20 +135,22 @@ impl Region {
     }
 
     /// Faults `offset..offset+len` in writable so the first store to each
-    /// page does not take a fault on the hot path. Best effort.
-    pub(crate) fn prefault(&self, offset: usize, len: usize) {
-        if len == 0 || offset.checked_add(len).is_none_or(|e| e > self.mapped) {
-            return;
+    /// page does not take a fault on the hot path (start aligned down).
+    pub(crate) fn prefault(&self, offset: usize, len: usize) -> io::Result<()> {
+        let start = offset - offset % page_size();
+        let len = len + (offset - start);
+        if len == 0 || start.checked_add(len).is_none_or(|e| e > self.mapped) {
+            return Ok(());
         }
-        // SAFETY: the range is inside the region; madvise does not touch
-        // page contents (POPULATE_WRITE only faults pages in).
-        unsafe {
+        // SAFETY: the range is inside the region and page aligned; madvise
+        // does not change page contents (POPULATE_WRITE only faults in).
+        check(unsafe {
             libc::madvise(
-                self.base.as_ptr().add(offset).cast(),
+                self.base.as_ptr().add(start).cast(),
                 len,
                 libc::MADV_POPULATE_WRITE,
-            );
-        }
+            )
+        })
     }
 
     /// Writes back dirty pages of `offset..offset+len` (page aligned

@@ -93,3 +93,16 @@ fn store_is_object_safe_and_send() {
     let store: Box<dyn MessageStore> = Box::new(MemoryStore::new(ts(1)));
     send(&*store);
 }
+
+#[test]
+fn sample_message_is_172_bytes_with_valid_checksum() {
+    use crate::store::bench::SAMPLE_MESSAGE;
+    assert_eq!(SAMPLE_MESSAGE.len(), 172);
+    let body_end = SAMPLE_MESSAGE.len() - 7; // "10=NNN\x01"
+    let sum: u32 = SAMPLE_MESSAGE[..body_end]
+        .iter()
+        .map(|&b| u32::from(b))
+        .sum();
+    let trailer = format!("10={:03}\x01", sum % 256);
+    assert_eq!(&SAMPLE_MESSAGE[body_end..], trailer.as_bytes());
+}

@@ -23,6 +23,14 @@ pub(crate) fn open(dir: &tempfile::TempDir) -> FileStore {
 }
 
 #[test]
+fn file_store_is_send() {
+    fn send<T: Send>() {}
+    send::<FileStore>();
+    send::<FailingStore<FileStore>>();
+    send::<StoreReader>();
+}
+
+#[test]
 fn file_store_contract() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir);
@@ -229,6 +237,46 @@ fn fsync_policies() {
         store.set_next_target_seq(4).unwrap();
         assert_eq!(store.sync_deadline(), Some(ts(1_010_000_000)));
     }
+}
+
+#[test]
+fn upkeep_is_announced_and_done_by_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    store.sync(ts(50)).unwrap();
+    assert_eq!(store.sync_deadline(), None);
+    let mut seq = 1;
+    while store.sync_deadline().is_none() {
+        store.append(seq, &msg(seq)).unwrap();
+        seq += 1;
+    }
+    assert_eq!(store.journal_allocated(), 4096);
+    assert_eq!(
+        store.sync_deadline(),
+        Some(ts(50)),
+        "due at the last sync time"
+    );
+    store.sync(ts(60)).unwrap();
+    assert_eq!(store.journal_allocated(), 8192, "next segment mapped ahead");
+    assert_eq!(store.sync_deadline(), None);
+}
+
+#[test]
+fn prefault_keeps_working_with_odd_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = opts();
+    o.segment_bytes = 8 << 20;
+    o.max_journal_bytes = 32 << 20;
+    let mut store = FileStore::open(files(&dir), o, ts(0)).unwrap();
+    for seq in 1..=20_000u64 {
+        let body = vec![b'x'; (seq % 97) as usize];
+        store.append(seq, &body).unwrap();
+        if seq % 10 == 0 {
+            store.sync(ts(seq as i64)).unwrap();
+        }
+    }
+    assert!(store.prefaulting(), "a prefault call failed (alignment?)");
+    assert!(store.journal_used() > 1 << 20);
 }
 
 #[test]

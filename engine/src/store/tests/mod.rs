@@ -2,5 +2,6 @@
 //! behaviour (files, crash recovery, faults).
 
 mod contract;
+mod crash;
 mod failing;
 mod file;

@@ -1,0 +1,376 @@
+//! One merged `[SESSION]` section -> [`SessionSettings`].
+
+use std::path::PathBuf;
+
+use super::error::{ConfigError, ErrorKind, Location};
+use super::ini::{Entry, Section};
+use super::schedule::Schedule;
+use super::session_id::SessionId;
+use super::settings::{HostPort, NetworkSettings, Role, SessionSettings};
+use super::value::{self, Expected};
+use ringfix_codec::TimePrecision;
+
+struct Reader<'a> {
+    section: &'a Section,
+    file: &'a str,
+}
+
+impl Reader<'_> {
+    fn location(&self, line: usize) -> Location {
+        Location {
+            file: self.file.to_owned(),
+            line,
+        }
+    }
+
+    fn parse<T>(
+        &self,
+        entry: &Entry,
+        parse: impl Fn(&str) -> Result<T, Expected>,
+    ) -> Result<T, ConfigError> {
+        parse(&entry.value).map_err(|expected| ConfigError {
+            location: self.location(entry.line),
+            key: Some(entry.spelled.clone()),
+            kind: ErrorKind::BadValue {
+                expected,
+                got: entry.value.clone(),
+            },
+        })
+    }
+
+    fn get<T>(
+        &self,
+        key: &str,
+        parse: impl Fn(&str) -> Result<T, Expected>,
+    ) -> Result<Option<T>, ConfigError> {
+        self.section
+            .get(key)
+            .map(|e| self.parse(e, parse))
+            .transpose()
+    }
+
+    fn missing(&self, key: &'static str, why: &'static str) -> ConfigError {
+        ConfigError {
+            location: self.location(self.section.line),
+            key: None,
+            kind: ErrorKind::Missing { key, why },
+        }
+    }
+
+    fn require<T>(
+        &self,
+        key: &'static str,
+        why: &'static str,
+        parse: impl Fn(&str) -> Result<T, Expected>,
+    ) -> Result<T, ConfigError> {
+        self.get(key, parse)?.ok_or_else(|| self.missing(key, why))
+    }
+
+    /// Sets `slot` if the key is present.
+    fn set<T>(
+        &self,
+        key: &str,
+        slot: &mut T,
+        parse: impl Fn(&str) -> Result<T, Expected>,
+    ) -> Result<(), ConfigError> {
+        if let Some(v) = self.get(key, parse)? {
+            *slot = v;
+        }
+        Ok(())
+    }
+
+    /// An optional string; empty means unset.
+    fn optional_text(&self, key: &str) -> Option<String> {
+        self.section
+            .get(key)
+            .filter(|e| !e.value.is_empty())
+            .map(|e| e.value.clone())
+    }
+
+    fn path(&self, key: &str) -> Result<Option<PathBuf>, ConfigError> {
+        self.get(key, |v| value::text(v).map(PathBuf::from))
+    }
+}
+
+/// Builds and validates the settings of one session.
+pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, ConfigError> {
+    let r = Reader { section, file };
+    const EVERY: &str = "in every [SESSION] (or [DEFAULT])";
+    let mut id = SessionId::new(
+        r.require("BeginString", EVERY, value::begin_string)?,
+        r.require("SenderCompID", EVERY, value::text)?,
+        r.require("TargetCompID", EVERY, value::text)?,
+    );
+    id.sender_sub_id = r.optional_text("SenderSubID");
+    id.sender_location_id = r.optional_text("SenderLocationID");
+    id.target_sub_id = r.optional_text("TargetSubID");
+    id.target_location_id = r.optional_text("TargetLocationID");
+    id.qualifier = r.optional_text("SessionQualifier");
+    let role = r.require("ConnectionType", EVERY, value::role)?;
+
+    let mut s = match role {
+        Role::Initiator => {
+            let network = NetworkSettings {
+                connect: connect_addresses(&r)?,
+                ..NetworkSettings::default()
+            };
+            SessionSettings::with_role(id, Role::Initiator, network)
+        }
+        Role::Acceptor => {
+            let port = r.require("SocketAcceptPort", "for an acceptor", |v| {
+                value::port(v, true)
+            })?;
+            let network = NetworkSettings {
+                accept_host: r.get("SocketAcceptHost", value::text)?,
+                accept_port: Some(port),
+                ..NetworkSettings::default()
+            };
+            SessionSettings::with_role(id, Role::Acceptor, network)
+        }
+    };
+    r.set(
+        "SocketReuseAddress",
+        &mut s.network.reuse_address,
+        value::boolean,
+    )?;
+    r.set("SocketNodelay", &mut s.network.nodelay, value::boolean)?;
+
+    let t = &mut s.timing;
+    t.heartbeat_interval = r.get("HeartBtInt", value::seconds)?;
+    if role == Role::Initiator && t.heartbeat_interval.is_none() {
+        return Err(r.missing("HeartBtInt", "for an initiator"));
+    }
+    r.set(
+        "ReconnectInterval",
+        &mut t.reconnect_interval,
+        value::seconds,
+    )?;
+    t.reconnect_max_interval = r.get("ReconnectMaxInterval", value::seconds)?;
+    r.set("LogonTimeout", &mut t.logon_timeout, value::seconds)?;
+    r.set("LogoutTimeout", &mut t.logout_timeout, value::seconds)?;
+
+    r.set("ResetOnLogon", &mut s.reset.on_logon, value::boolean)?;
+    r.set("ResetOnLogout", &mut s.reset.on_logout, value::boolean)?;
+    r.set(
+        "ResetOnDisconnect",
+        &mut s.reset.on_disconnect,
+        value::boolean,
+    )?;
+    r.set(
+        "RefreshOnLogon",
+        &mut s.reset.refresh_on_logon,
+        value::boolean,
+    )?;
+
+    let v = &mut s.validation;
+    r.set(
+        "UseDataDictionary",
+        &mut v.use_data_dictionary,
+        value::boolean,
+    )?;
+    r.set(
+        "ValidateFieldsHaveValues",
+        &mut v.fields_have_values,
+        value::boolean,
+    )?;
+    r.set(
+        "ValidateFieldsOutOfOrder",
+        &mut v.fields_out_of_order,
+        value::boolean,
+    )?;
+    r.set(
+        "ValidateUserDefinedFields",
+        &mut v.user_defined_fields,
+        value::boolean,
+    )?;
+    r.set(
+        "AllowUnknownMsgFields",
+        &mut v.allow_unknown_msg_fields,
+        value::boolean,
+    )?;
+    r.set("CheckCompID", &mut v.check_comp_id, value::boolean)?;
+    r.set("CheckLatency", &mut v.check_latency, value::boolean)?;
+    r.set("MaxLatency", &mut v.max_latency, value::seconds)?;
+
+    dictionaries(&r, &mut s)?;
+
+    let m = &mut s.messages;
+    if let Some(p) = r.get("TimestampPrecision", value::timestamp_precision)? {
+        m.timestamp_precision = p;
+    } else if r.get("MillisecondsInTimeStamp", value::boolean)? == Some(false) {
+        m.timestamp_precision = TimePrecision::Seconds;
+    }
+    r.set(
+        "ResendRequestChunkSize",
+        &mut m.resend_request_chunk_size,
+        |v| {
+            value::non_negative(v)
+                .and_then(|n| u32::try_from(n).map_err(|_| "a non-negative integer"))
+        },
+    )?;
+    r.set(
+        "SendRedundantResendRequests",
+        &mut m.send_redundant_resend_requests,
+        value::boolean,
+    )?;
+
+    s.store.file_store_path = r.path("FileStorePath")?;
+    s.store.file_log_path = r.path("FileLogPath")?;
+    r.set(
+        "PersistMessages",
+        &mut s.store.persist_messages,
+        value::boolean,
+    )?;
+    r.set("StoreFsync", &mut s.store.fsync, value::store_fsync)?;
+
+    s.reactor.core = r.get("ReactorCore", |v| {
+        value::non_negative(v).and_then(|n| usize::try_from(n).map_err(|_| "a core number"))
+    })?;
+    r.set("ReactorMode", &mut s.reactor.mode, value::reactor_mode)?;
+    r.set(
+        "MaxOutboundQueueBytes",
+        &mut s.reactor.max_outbound_queue_bytes,
+        |v| value::positive(v).and_then(|n| usize::try_from(n).map_err(|_| "a positive integer")),
+    )?;
+    r.set(
+        "StopOnFatalError",
+        &mut s.stop_on_fatal_error,
+        value::boolean,
+    )?;
+
+    let tls = &mut s.tls;
+    r.set("SocketUseSSL", &mut tls.enabled, value::boolean)?;
+    tls.server_certificate_file = r.path("ServerCertificateFile")?;
+    tls.server_certificate_key_file = r.path("ServerCertificateKeyFile")?;
+    tls.client_certificate_file = r.path("ClientCertificateFile")?;
+    tls.client_certificate_key_file = r.path("ClientCertificateKeyFile")?;
+    tls.certificate_authorities_file = r.path("CertificateAuthoritiesFile")?;
+    r.set(
+        "CertificateVerifyLevel",
+        &mut tls.verify_level,
+        value::verify_level,
+    )?;
+    tls.server_name = r.get("SSLServerName", value::text)?;
+
+    s.schedule = schedule(&r)?;
+
+    s.validate().map_err(|e| ConfigError {
+        location: r.location(section.line),
+        key: None,
+        kind: ErrorKind::Invalid(e),
+    })?;
+    Ok(s)
+}
+
+/// `SocketConnectHost`/`Port`, then the failovers `SocketConnectHost1`/
+/// `Port1`, ... numbered without gaps.
+fn connect_addresses(r: &Reader<'_>) -> Result<Vec<HostPort>, ConfigError> {
+    const WHY: &str = "for an initiator";
+    let mut out = vec![HostPort {
+        host: r.require("SocketConnectHost", WHY, value::text)?,
+        port: r.require("SocketConnectPort", WHY, |v| value::port(v, false))?,
+    }];
+    for n in 1.. {
+        let suffix = n.to_string();
+        let host = r.section.get_suffixed("SocketConnectHost", &suffix);
+        let port = r.section.get_suffixed("SocketConnectPort", &suffix);
+        match (host, port) {
+            (None, None) => break,
+            (Some(h), Some(p)) => out.push(HostPort {
+                host: r.parse(h, value::text)?,
+                port: r.parse(p, |v| value::port(v, false))?,
+            }),
+            (Some(h), None) | (None, Some(h)) => {
+                return Err(ConfigError {
+                    location: r.location(h.line),
+                    key: Some(h.spelled.clone()),
+                    kind: ErrorKind::BadValue {
+                        expected: "a SocketConnectHost<n> and SocketConnectPort<n> pair",
+                        got: h.value.clone(),
+                    },
+                })
+            }
+        }
+    }
+    // Every numbered key must have been consumed: no gaps, no `0`.
+    let pairs = out.len() - 1;
+    let stray = r.section.entries.iter().find(|e| {
+        e.key.canonical.starts_with("SocketConnect")
+            && !e.key.suffix.is_empty()
+            && !matches!(e.key.suffix.parse::<usize>(), Ok(n) if (1..=pairs).contains(&n) && e.key.suffix == n.to_string())
+    });
+    if let Some(e) = stray {
+        return Err(ConfigError {
+            location: r.location(e.line),
+            key: Some(e.spelled.clone()),
+            kind: ErrorKind::BadValue {
+                expected: "failover addresses numbered 1, 2, ... without gaps",
+                got: e.value.clone(),
+            },
+        });
+    }
+    Ok(out)
+}
+
+fn dictionaries(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigError> {
+    let d = &mut s.dictionaries;
+    if s.id.is_fixt() {
+        if let Some(e) = r.section.get("DataDictionary").filter(|e| !e.from_default) {
+            return Err(ConfigError {
+                location: r.location(e.line),
+                key: Some(e.spelled.clone()),
+                kind: ErrorKind::BadValue {
+                    expected: "no DataDictionary in a FIXT.1.1 session (use TransportDataDictionary and AppDataDictionary)",
+                    got: e.value.clone(),
+                },
+            });
+        }
+        d.default_appl_ver_id = r.get("DefaultApplVerID", value::appl_ver_id)?;
+        d.transport_data_dictionary = r.path("TransportDataDictionary")?;
+        d.app_data_dictionary = r.path("AppDataDictionary")?;
+        for e in &r.section.entries {
+            if e.key.canonical == "AppDataDictionary" && !e.key.suffix.is_empty() {
+                let path = r.parse(e, |v| value::text(v).map(PathBuf::from))?;
+                d.app_data_dictionaries.push((e.key.suffix.clone(), path));
+            }
+        }
+    } else {
+        d.data_dictionary = r.path("DataDictionary")?;
+    }
+    Ok(())
+}
+
+fn schedule(r: &Reader<'_>) -> Result<Schedule, ConfigError> {
+    if r.get("NonStopSession", value::boolean)? == Some(true) {
+        return Ok(Schedule::non_stop());
+    }
+    const WHY: &str = "unless NonStopSession=Y";
+    let (start, start_zone) = r.require("StartTime", WHY, value::time_and_zone)?;
+    let (end, end_zone) = r.require("EndTime", WHY, value::time_and_zone)?;
+    let zones = [r.get("TimeZone", value::time_zone)?, start_zone, end_zone];
+    let mut named = zones.into_iter().flatten();
+    let tz = named.next().unwrap_or(jiff::tz::TimeZone::UTC);
+    if named.any(|other| other != tz) {
+        return Err(ConfigError {
+            location: r.location(r.section.line),
+            key: None,
+            kind: ErrorKind::BadValue {
+                expected: "one time zone for TimeZone, StartTime and EndTime",
+                got: ["TimeZone", "StartTime", "EndTime"]
+                    .iter()
+                    .filter_map(|k| r.section.get(k).map(|e| format!("{k}={}", e.value)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            },
+        });
+    }
+    match (
+        r.get("StartDay", value::weekday)?,
+        r.get("EndDay", value::weekday)?,
+    ) {
+        (None, None) => Ok(Schedule::daily(start, end, tz)),
+        (Some(sd), Some(ed)) => Ok(Schedule::weekly(sd, start, ed, end, tz)),
+        (Some(_), None) => Err(r.missing("EndDay", "when StartDay is set")),
+        (None, Some(_)) => Err(r.missing("StartDay", "when EndDay is set")),
+    }
+}

@@ -1,0 +1,144 @@
+//! QuickFIX-style `.cfg` files -> typed settings, schedules, reconnect
+//! backoff. Pure code: no sockets, no clock reads (time is passed in).
+//!
+//! ```text
+//! [DEFAULT]
+//! ConnectionType=initiator
+//! HeartBtInt=30
+//! StartTime=00:00:00
+//! EndTime=00:00:00
+//!
+//! [SESSION]
+//! BeginString=FIX.4.4
+//! SenderCompID=CLIENT
+//! TargetCompID=SERVER
+//! SocketConnectHost=127.0.0.1
+//! SocketConnectPort=9876
+//! ```
+//!
+//! Keys are those of QuickFIX C++ and QuickFIX/J (case-insensitive); the
+//! ones ringfix does not implement yet are accepted with a
+//! [`ConfigWarning`], unknown keys are errors.
+
+mod backoff;
+mod build;
+mod error;
+mod ini;
+pub mod keys;
+mod schedule;
+mod session_id;
+mod settings;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+pub use backoff::{after_end, AfterEnd, Backoff, JitterSource, SessionEnd, SplitMix64};
+pub use error::{ConfigError, ConfigWarning, ErrorKind, Location, SettingsError};
+/// Time types of the schedule API (from `jiff`, re-exported so callers
+/// need not depend on it).
+pub use jiff::{
+    civil::{Time, Weekday},
+    tz::TimeZone,
+};
+pub use ringfix_codec::{TimePrecision, UtcTimestamp};
+pub use schedule::{Period, Schedule};
+pub use session_id::{SessionId, BEGIN_STRINGS};
+pub use settings::{
+    ApplVerId, DictionarySettings, HostPort, MessageSettings, NetworkSettings, ReactorMode,
+    ReactorSettings, ResetSettings, Role, SessionSettings, StoreSettings, TimingSettings,
+    TlsSettings, ValidationSettings, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
+    DEFAULT_RECONNECT_CAP_FACTOR,
+};
+
+/// A whole configuration file, typed and validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EngineConfig {
+    /// One entry per `[SESSION]`, in file order.
+    pub sessions: Vec<SessionSettings>,
+    /// Findings that are not errors (unimplemented keys, ...), for the
+    /// caller to log.
+    pub warnings: Vec<ConfigWarning>,
+}
+
+impl EngineConfig {
+    /// Parses `text`; `file` names it in errors and warnings.
+    pub fn parse(text: &str, file: &str) -> Result<Self, ConfigError> {
+        let mut warnings = Vec::new();
+        let raw = ini::parse(text, file, &mut warnings)?;
+        let mut sessions: Vec<SessionSettings> = Vec::with_capacity(raw.sessions.len());
+        for section in &raw.sessions {
+            let settings = build::build(section, file)?;
+            let location = || Location {
+                file: file.to_owned(),
+                line: section.line,
+            };
+            if sessions.iter().any(|s| s.id == settings.id) {
+                return Err(ConfigError {
+                    location: location(),
+                    key: None,
+                    kind: ErrorKind::DuplicateSession(settings.id.to_string()),
+                });
+            }
+            if let Some(other) = sessions.iter().find(|s| {
+                s.reactor.core.is_some()
+                    && s.reactor.core == settings.reactor.core
+                    && s.reactor.mode != settings.reactor.mode
+            }) {
+                return Err(ConfigError {
+                    location: location(),
+                    key: Some("ReactorMode".into()),
+                    kind: ErrorKind::Invalid(SettingsError::Inconsistent {
+                        session: settings.id.to_string(),
+                        message: format!(
+                            "shares ReactorCore with {} but not its ReactorMode",
+                            other.id
+                        ),
+                    }),
+                });
+            }
+            if let Some(other) = sessions.iter().find(|s| {
+                s.role == Role::Acceptor
+                    && settings.role == Role::Acceptor
+                    && s.network.accept_port == settings.network.accept_port
+                    && s.network.accept_host == settings.network.accept_host
+                    && s.tls.enabled != settings.tls.enabled
+            }) {
+                return Err(ConfigError {
+                    location: location(),
+                    key: Some("SocketUseSSL".into()),
+                    kind: ErrorKind::Invalid(SettingsError::Inconsistent {
+                        session: settings.id.to_string(),
+                        message: format!(
+                            "shares its accept address with {} but not its SocketUseSSL",
+                            other.id
+                        ),
+                    }),
+                });
+            }
+            sessions.push(settings);
+        }
+        Ok(Self { sessions, warnings })
+    }
+
+    /// Reads and parses the file at `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            location: Location {
+                file: file.clone(),
+                line: 0,
+            },
+            key: None,
+            kind: ErrorKind::Io(e.to_string()),
+        })?;
+        Self::parse(&text, &file)
+    }
+
+    /// The session with this id.
+    pub fn session(&self, id: &SessionId) -> Option<&SessionSettings> {
+        self.sessions.iter().find(|s| &s.id == id)
+    }
+}

@@ -1,0 +1,476 @@
+//! Typed per-session settings, with QuickFIX defaults.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::error::SettingsError;
+use super::schedule::Schedule;
+use super::session_id::{SessionId, BEGIN_STRINGS};
+use crate::store::FsyncPolicy;
+use ringfix_codec::TimePrecision;
+
+/// Default `MaxOutboundQueueBytes`: 8 MiB.
+pub const DEFAULT_MAX_OUTBOUND_QUEUE_BYTES: usize = 8 * 1024 * 1024;
+
+/// Reconnect backoff cap when `ReconnectMaxInterval` is not set: this many
+/// times `ReconnectInterval`.
+pub const DEFAULT_RECONNECT_CAP_FACTOR: u32 = 30;
+
+/// Which side opens the connection (`ConnectionType`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Connects out and sends the first Logon.
+    Initiator,
+    /// Listens and answers Logons.
+    Acceptor,
+}
+
+/// One `SocketConnectHost`/`SocketConnectPort` pair.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct HostPort {
+    /// Host name or IP address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+}
+
+/// Sockets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkSettings {
+    /// Initiator: addresses to try in order (primary, then
+    /// `SocketConnectHost1`/`Port1`, ...).
+    pub connect: Vec<HostPort>,
+    /// Acceptor: address to bind (`SocketAcceptHost`); all interfaces if
+    /// `None`.
+    pub accept_host: Option<String>,
+    /// Acceptor: port to bind (`SocketAcceptPort`; 0 = any free port).
+    pub accept_port: Option<u16>,
+    /// `SocketReuseAddress` (default Y).
+    pub reuse_address: bool,
+    /// `SocketNodelay`: disable Nagle (default Y).
+    pub nodelay: bool,
+}
+
+/// Timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimingSettings {
+    /// `HeartBtInt`; required for initiators, acceptors take the peer's.
+    pub heartbeat_interval: Option<Duration>,
+    /// `ReconnectInterval` (default 30 s): the first reconnect delay.
+    pub reconnect_interval: Duration,
+    /// `ReconnectMaxInterval` (ringfix): the backoff cap; `None` means
+    /// [`DEFAULT_RECONNECT_CAP_FACTOR`] × `reconnect_interval`.
+    pub reconnect_max_interval: Option<Duration>,
+    /// `LogonTimeout` (default 10 s).
+    pub logon_timeout: Duration,
+    /// `LogoutTimeout` (default 2 s).
+    pub logout_timeout: Duration,
+}
+
+impl TimingSettings {
+    /// The reconnect backoff cap in effect.
+    pub fn reconnect_cap(&self) -> Duration {
+        self.reconnect_max_interval.unwrap_or_else(|| {
+            self.reconnect_interval
+                .saturating_mul(DEFAULT_RECONNECT_CAP_FACTOR)
+        })
+    }
+}
+
+/// When sequence numbers are reset or reloaded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ResetSettings {
+    /// `ResetOnLogon`.
+    pub on_logon: bool,
+    /// `ResetOnLogout`.
+    pub on_logout: bool,
+    /// `ResetOnDisconnect`.
+    pub on_disconnect: bool,
+    /// `RefreshOnLogon`: reload the store before logon.
+    pub refresh_on_logon: bool,
+}
+
+/// Inbound message validation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ValidationSettings {
+    /// `UseDataDictionary` (default Y).
+    pub use_data_dictionary: bool,
+    /// `ValidateFieldsHaveValues` (default Y).
+    pub fields_have_values: bool,
+    /// `ValidateFieldsOutOfOrder` (default Y).
+    pub fields_out_of_order: bool,
+    /// `ValidateUserDefinedFields` (default Y).
+    pub user_defined_fields: bool,
+    /// `AllowUnknownMsgFields` (default N).
+    pub allow_unknown_msg_fields: bool,
+    /// `CheckCompID` (default Y).
+    pub check_comp_id: bool,
+    /// `CheckLatency` (default Y).
+    pub check_latency: bool,
+    /// `MaxLatency` (default 120 s).
+    pub max_latency: Duration,
+}
+
+impl Default for ValidationSettings {
+    fn default() -> Self {
+        Self {
+            use_data_dictionary: true,
+            fields_have_values: true,
+            fields_out_of_order: true,
+            user_defined_fields: true,
+            allow_unknown_msg_fields: false,
+            check_comp_id: true,
+            check_latency: true,
+            max_latency: Duration::from_secs(120),
+        }
+    }
+}
+
+/// ApplVerID (1128) values, as `DefaultApplVerID` accepts them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ApplVerId {
+    /// `0` / `FIX.2.7`.
+    Fix27,
+    /// `1` / `FIX.3.0`.
+    Fix30,
+    /// `2` / `FIX.4.0`.
+    Fix40,
+    /// `3` / `FIX.4.1`.
+    Fix41,
+    /// `4` / `FIX.4.2`.
+    Fix42,
+    /// `5` / `FIX.4.3`.
+    Fix43,
+    /// `6` / `FIX.4.4`.
+    Fix44,
+    /// `7` / `FIX.5.0`.
+    Fix50,
+    /// `8` / `FIX.5.0SP1`.
+    Fix50Sp1,
+    /// `9` / `FIX.5.0SP2`.
+    Fix50Sp2,
+}
+
+const APPL_VER_IDS: &[(ApplVerId, &str, &str)] = &[
+    (ApplVerId::Fix27, "0", "FIX.2.7"),
+    (ApplVerId::Fix30, "1", "FIX.3.0"),
+    (ApplVerId::Fix40, "2", "FIX.4.0"),
+    (ApplVerId::Fix41, "3", "FIX.4.1"),
+    (ApplVerId::Fix42, "4", "FIX.4.2"),
+    (ApplVerId::Fix43, "5", "FIX.4.3"),
+    (ApplVerId::Fix44, "6", "FIX.4.4"),
+    (ApplVerId::Fix50, "7", "FIX.5.0"),
+    (ApplVerId::Fix50Sp1, "8", "FIX.5.0SP1"),
+    (ApplVerId::Fix50Sp2, "9", "FIX.5.0SP2"),
+];
+
+impl ApplVerId {
+    /// Parses the code (`9`) or the name (`FIX.5.0SP2`).
+    pub fn parse(s: &str) -> Option<Self> {
+        APPL_VER_IDS
+            .iter()
+            .find(|(_, code, name)| *code == s || *name == s)
+            .map(|(v, _, _)| *v)
+    }
+
+    /// The value of tag 1128/1137, e.g. `9`.
+    pub fn code(self) -> &'static str {
+        APPL_VER_IDS
+            .iter()
+            .find(|(v, _, _)| *v == self)
+            .map_or("", |(_, code, _)| code)
+    }
+
+    /// The version name, e.g. `FIX.5.0SP2`.
+    pub fn name(self) -> &'static str {
+        APPL_VER_IDS
+            .iter()
+            .find(|(v, _, _)| *v == self)
+            .map_or("", |(_, _, name)| name)
+    }
+}
+
+/// Data dictionaries. Paths are kept as written (QuickFIX resolves them
+/// against the working directory); `None` means the built-in dictionary
+/// for the version.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DictionarySettings {
+    /// `DataDictionary` (FIX.4.x sessions).
+    pub data_dictionary: Option<PathBuf>,
+    /// `TransportDataDictionary` (FIXT.1.1 sessions).
+    pub transport_data_dictionary: Option<PathBuf>,
+    /// `AppDataDictionary` (FIXT.1.1 sessions, the default application
+    /// version).
+    pub app_data_dictionary: Option<PathBuf>,
+    /// `AppDataDictionary.<version>`: dictionaries for other application
+    /// versions, keyed by the suffix as written (e.g. `FIX.5.0SP1`).
+    pub app_data_dictionaries: Vec<(String, PathBuf)>,
+    /// `DefaultApplVerID`; required for FIXT.1.1.
+    pub default_appl_ver_id: Option<ApplVerId>,
+}
+
+/// Outbound message behaviour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MessageSettings {
+    /// `TimestampPrecision` (or `MillisecondsInTimeStamp=N` for 0).
+    pub timestamp_precision: TimePrecision,
+    /// `ResendRequestChunkSize`: largest range per ResendRequest; 0 means
+    /// unlimited (default).
+    pub resend_request_chunk_size: u32,
+    /// `SendRedundantResendRequests` (default N).
+    pub send_redundant_resend_requests: bool,
+}
+
+impl Default for MessageSettings {
+    fn default() -> Self {
+        Self {
+            timestamp_precision: TimePrecision::Millis,
+            resend_request_chunk_size: 0,
+            send_redundant_resend_requests: false,
+        }
+    }
+}
+
+/// Message store and log.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoreSettings {
+    /// `FileStorePath`: directory of the durable store; memory store if
+    /// `None`.
+    pub file_store_path: Option<PathBuf>,
+    /// `FileLogPath`: directory of message logs; no file log if `None`.
+    pub file_log_path: Option<PathBuf>,
+    /// `PersistMessages` (default Y): keep sent messages for resends.
+    pub persist_messages: bool,
+    /// `StoreFsync` (ringfix): `never`, `always` or `<N>ms`.
+    pub fsync: FsyncPolicy,
+}
+
+/// How the reactor thread waits (`ReactorMode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ReactorMode {
+    /// Busy-poll the ring: lowest latency, burns the core.
+    Spin,
+    /// Block in `io_uring_enter` until work arrives (default).
+    #[default]
+    Block,
+}
+
+/// Reactor placement (ringfix keys).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReactorSettings {
+    /// `ReactorCore`: CPU core to pin to; sessions with the same core share
+    /// a reactor. `None`: not pinned, default reactor.
+    pub core: Option<usize>,
+    /// `ReactorMode` (default block).
+    pub mode: ReactorMode,
+    /// `MaxOutboundQueueBytes` (default 8 MiB): outbound bytes queued
+    /// before sends are refused.
+    pub max_outbound_queue_bytes: usize,
+}
+
+impl Default for ReactorSettings {
+    fn default() -> Self {
+        Self {
+            core: None,
+            mode: ReactorMode::Block,
+            max_outbound_queue_bytes: DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
+        }
+    }
+}
+
+/// TLS (QuickFIX C++ key names).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// `SocketUseSSL`.
+    pub enabled: bool,
+    /// `ServerCertificateFile` (acceptor, PEM).
+    pub server_certificate_file: Option<PathBuf>,
+    /// `ServerCertificateKeyFile` (acceptor; the key may be in the
+    /// certificate file).
+    pub server_certificate_key_file: Option<PathBuf>,
+    /// `ClientCertificateFile` (initiator, PEM).
+    pub client_certificate_file: Option<PathBuf>,
+    /// `ClientCertificateKeyFile`.
+    pub client_certificate_key_file: Option<PathBuf>,
+    /// `CertificateAuthoritiesFile`: trusted CAs (PEM).
+    pub certificate_authorities_file: Option<PathBuf>,
+    /// `CertificateVerifyLevel` as QuickFIX C++ (0 = do not verify the
+    /// peer's certificate).
+    pub verify_level: u8,
+    /// `SSLServerName`: SNI and name checked in the server certificate.
+    pub server_name: Option<String>,
+}
+
+/// Everything about one session.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionSettings {
+    /// Who the session is.
+    pub id: SessionId,
+    /// `ConnectionType`.
+    pub role: Role,
+    /// Sockets.
+    pub network: NetworkSettings,
+    /// Timers.
+    pub timing: TimingSettings,
+    /// Sequence resets.
+    pub reset: ResetSettings,
+    /// Inbound validation.
+    pub validation: ValidationSettings,
+    /// Data dictionaries and `DefaultApplVerID`.
+    pub dictionaries: DictionarySettings,
+    /// Outbound message behaviour.
+    pub messages: MessageSettings,
+    /// Store and log.
+    pub store: StoreSettings,
+    /// Reactor placement.
+    pub reactor: ReactorSettings,
+    /// TLS.
+    pub tls: TlsSettings,
+    /// When the session is active.
+    pub schedule: Schedule,
+    /// `StopOnFatalError` (ringfix, default N): after a fatal error the
+    /// session stops instead of reconnecting.
+    pub stop_on_fatal_error: bool,
+}
+
+impl Default for NetworkSettings {
+    fn default() -> Self {
+        Self {
+            connect: Vec::new(),
+            accept_host: None,
+            accept_port: None,
+            reuse_address: true,
+            nodelay: true,
+        }
+    }
+}
+
+impl SessionSettings {
+    /// Settings with QuickFIX defaults for everything but `network`.
+    pub(crate) fn with_role(id: SessionId, role: Role, network: NetworkSettings) -> Self {
+        Self {
+            id,
+            role,
+            network,
+            timing: TimingSettings {
+                heartbeat_interval: None,
+                reconnect_interval: Duration::from_secs(30),
+                reconnect_max_interval: None,
+                logon_timeout: Duration::from_secs(10),
+                logout_timeout: Duration::from_secs(2),
+            },
+            reset: ResetSettings::default(),
+            validation: ValidationSettings::default(),
+            dictionaries: DictionarySettings::default(),
+            messages: MessageSettings::default(),
+            store: StoreSettings {
+                persist_messages: true,
+                ..StoreSettings::default()
+            },
+            reactor: ReactorSettings::default(),
+            tls: TlsSettings::default(),
+            schedule: Schedule::non_stop(),
+            stop_on_fatal_error: false,
+        }
+    }
+
+    /// An initiator connecting to `host:port` with this heartbeat interval;
+    /// every other setting at its QuickFIX default and a non-stop schedule.
+    /// Fields are public: adjust them, then call [`validate`](Self::validate).
+    pub fn initiator(
+        id: SessionId,
+        host: impl Into<String>,
+        port: u16,
+        heartbeat_interval: Duration,
+    ) -> Self {
+        let network = NetworkSettings {
+            connect: vec![HostPort {
+                host: host.into(),
+                port,
+            }],
+            ..NetworkSettings::default()
+        };
+        let mut s = Self::with_role(id, Role::Initiator, network);
+        s.timing.heartbeat_interval = Some(heartbeat_interval);
+        s
+    }
+
+    /// An acceptor listening on `port` (all interfaces); defaults as
+    /// [`initiator`](Self::initiator).
+    pub fn acceptor(id: SessionId, port: u16) -> Self {
+        let network = NetworkSettings {
+            accept_port: Some(port),
+            ..NetworkSettings::default()
+        };
+        Self::with_role(id, Role::Acceptor, network)
+    }
+
+    /// Checks the rules between settings: an initiator needs a connect
+    /// address and a positive HeartBtInt, an acceptor a port, FIXT.1.1 a
+    /// DefaultApplVerID, and so on.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let session = || self.id.to_string();
+        let missing = |key, why| SettingsError::Missing {
+            session: session(),
+            key,
+            why,
+        };
+        let bad = |message: String| SettingsError::Inconsistent {
+            session: session(),
+            message,
+        };
+        if !BEGIN_STRINGS.contains(&self.id.begin_string.as_str()) {
+            return Err(bad(format!(
+                "BeginString {:?} is not one of {}",
+                self.id.begin_string,
+                BEGIN_STRINGS.join(", ")
+            )));
+        }
+        if self.id.sender_comp_id.is_empty() {
+            return Err(missing("SenderCompID", "for every session"));
+        }
+        if self.id.target_comp_id.is_empty() {
+            return Err(missing("TargetCompID", "for every session"));
+        }
+        if self.id.is_fixt() && self.dictionaries.default_appl_ver_id.is_none() {
+            return Err(missing("DefaultApplVerID", "for FIXT.1.1"));
+        }
+        match self.role {
+            Role::Initiator => {
+                if self.network.connect.is_empty() {
+                    return Err(missing("SocketConnectHost", "for an initiator"));
+                }
+                if self.network.connect.iter().any(|hp| hp.port == 0) {
+                    return Err(bad("SocketConnectPort must not be 0".into()));
+                }
+                match self.timing.heartbeat_interval {
+                    None => return Err(missing("HeartBtInt", "for an initiator")),
+                    Some(d) if d.is_zero() => {
+                        return Err(bad("HeartBtInt must be positive".into()))
+                    }
+                    Some(_) => {}
+                }
+            }
+            Role::Acceptor => {
+                if self.network.accept_port.is_none() {
+                    return Err(missing("SocketAcceptPort", "for an acceptor"));
+                }
+                if self.tls.enabled && self.tls.server_certificate_file.is_none() {
+                    return Err(missing("ServerCertificateFile", "for a TLS acceptor"));
+                }
+            }
+        }
+        if self.timing.reconnect_interval.is_zero() {
+            return Err(bad("ReconnectInterval must be positive".into()));
+        }
+        if self.timing.reconnect_cap() < self.timing.reconnect_interval {
+            return Err(bad(
+                "ReconnectMaxInterval must not be below ReconnectInterval".into(),
+            ));
+        }
+        if self.reactor.max_outbound_queue_bytes == 0 {
+            return Err(bad("MaxOutboundQueueBytes must be positive".into()));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,5 @@
+mod backoff;
+mod examples;
+mod parse;
+mod schedule;
+mod validate;

@@ -1,0 +1,189 @@
+//! Value syntax of individual keys. Each parser returns what it expected
+//! on failure; the caller adds file, line and key.
+
+use std::time::Duration;
+
+use jiff::civil::{Time, Weekday};
+use jiff::tz::TimeZone;
+
+use super::session_id::BEGIN_STRINGS;
+use super::settings::{ApplVerId, ReactorMode, Role};
+use crate::store::FsyncPolicy;
+use ringfix_codec::TimePrecision;
+
+/// What a parser expected, for `expected ..., got ...` messages.
+pub(crate) type Expected = &'static str;
+
+/// `Y` or `N` (either case), as QuickFIX.
+pub(crate) fn boolean(v: &str) -> Result<bool, Expected> {
+    match v {
+        "Y" | "y" => Ok(true),
+        "N" | "n" => Ok(false),
+        _ => Err("Y or N"),
+    }
+}
+
+/// Plain decimal digits, no sign.
+fn digits<T: std::str::FromStr>(v: &str) -> Option<T> {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    v.parse().ok()
+}
+
+/// An integer >= 1.
+pub(crate) fn positive(v: &str) -> Result<u64, Expected> {
+    match digits::<u64>(v) {
+        Some(n) if n > 0 => Ok(n),
+        _ => Err("a positive integer"),
+    }
+}
+
+/// An integer >= 0.
+pub(crate) fn non_negative(v: &str) -> Result<u64, Expected> {
+    digits(v).ok_or("a non-negative integer")
+}
+
+/// A positive integer number of seconds.
+pub(crate) fn seconds(v: &str) -> Result<Duration, Expected> {
+    positive(v).map(Duration::from_secs)
+}
+
+/// A TCP port, 0..=65535 (`allow_zero` for acceptors binding any port).
+pub(crate) fn port(v: &str, allow_zero: bool) -> Result<u16, Expected> {
+    match digits::<u16>(v) {
+        Some(0) if !allow_zero => Err("a port number 1-65535"),
+        Some(p) => Ok(p),
+        None if allow_zero => Err("a port number 0-65535"),
+        None => Err("a port number 1-65535"),
+    }
+}
+
+/// `HH:MM:SS`.
+pub(crate) fn time_of_day(v: &str) -> Result<Time, Expected> {
+    const EXPECTED: Expected = "a time HH:MM:SS";
+    let mut parts = v.split(':');
+    let mut next = |max: i8| -> Result<i8, Expected> {
+        let p = parts.next().ok_or(EXPECTED)?;
+        if p.len() != 2 {
+            return Err(EXPECTED);
+        }
+        match digits::<i8>(p) {
+            Some(n) if n <= max => Ok(n),
+            _ => Err(EXPECTED),
+        }
+    };
+    let (h, m, s) = (next(23)?, next(59)?, next(59)?);
+    if parts.next().is_some() {
+        return Err(EXPECTED);
+    }
+    Time::new(h, m, s, 0).map_err(|_| EXPECTED)
+}
+
+/// `HH:MM:SS`, optionally followed by a time zone name as QuickFIX/J
+/// allows (`09:00:00 America/New_York`).
+pub(crate) fn time_and_zone(v: &str) -> Result<(Time, Option<TimeZone>), Expected> {
+    match v.split_once(char::is_whitespace) {
+        None => time_of_day(v).map(|t| (t, None)),
+        Some((t, zone)) => {
+            const EXPECTED: Expected = "a time HH:MM:SS, optionally followed by a time zone";
+            let t = time_of_day(t).map_err(|_| EXPECTED)?;
+            let zone = time_zone(zone.trim()).map_err(|_| EXPECTED)?;
+            Ok((t, Some(zone)))
+        }
+    }
+}
+
+const DAYS: &[(Weekday, &str)] = &[
+    (Weekday::Sunday, "sunday"),
+    (Weekday::Monday, "monday"),
+    (Weekday::Tuesday, "tuesday"),
+    (Weekday::Wednesday, "wednesday"),
+    (Weekday::Thursday, "thursday"),
+    (Weekday::Friday, "friday"),
+    (Weekday::Saturday, "saturday"),
+];
+
+/// A day name: full (`Monday`), three letters (`Mon`) or the two letters
+/// QuickFIX C++ looks at (`mo`), any case.
+pub(crate) fn weekday(v: &str) -> Result<Weekday, Expected> {
+    let lower = v.to_ascii_lowercase();
+    DAYS.iter()
+        .find(|(_, name)| {
+            lower.len() >= 2 && (lower == *name || (lower.len() <= 3 && name.starts_with(&lower)))
+        })
+        .map(|(d, _)| *d)
+        .ok_or("a day name (Sunday, Mon, tu, ...)")
+}
+
+/// An IANA time zone name, from the bundled database.
+pub(crate) fn time_zone(v: &str) -> Result<TimeZone, Expected> {
+    TimeZone::get(v).map_err(|_| "an IANA time zone name such as America/New_York")
+}
+
+/// `initiator` or `acceptor`.
+pub(crate) fn role(v: &str) -> Result<Role, Expected> {
+    if v.eq_ignore_ascii_case("initiator") {
+        Ok(Role::Initiator)
+    } else if v.eq_ignore_ascii_case("acceptor") {
+        Ok(Role::Acceptor)
+    } else {
+        Err("initiator or acceptor")
+    }
+}
+
+/// One of [`BEGIN_STRINGS`].
+pub(crate) fn begin_string(v: &str) -> Result<String, Expected> {
+    if BEGIN_STRINGS.contains(&v) {
+        Ok(v.to_owned())
+    } else {
+        Err("FIX.4.0, FIX.4.1, FIX.4.2, FIX.4.3, FIX.4.4 or FIXT.1.1")
+    }
+}
+
+/// `FIX.5.0SP2` or `9` style.
+pub(crate) fn appl_ver_id(v: &str) -> Result<ApplVerId, Expected> {
+    ApplVerId::parse(v).ok_or("an ApplVerID such as FIX.5.0SP2 or 9")
+}
+
+/// 0, 3, 6 or 9.
+pub(crate) fn timestamp_precision(v: &str) -> Result<TimePrecision, Expected> {
+    match v {
+        "0" => Ok(TimePrecision::Seconds),
+        "3" => Ok(TimePrecision::Millis),
+        "6" => Ok(TimePrecision::Micros),
+        "9" => Ok(TimePrecision::Nanos),
+        _ => Err("0, 3, 6 or 9"),
+    }
+}
+
+/// `spin` or `block`.
+pub(crate) fn reactor_mode(v: &str) -> Result<ReactorMode, Expected> {
+    match v {
+        "spin" => Ok(ReactorMode::Spin),
+        "block" => Ok(ReactorMode::Block),
+        _ => Err("spin or block"),
+    }
+}
+
+/// `never`, `always` or `<N>ms`.
+pub(crate) fn store_fsync(v: &str) -> Result<FsyncPolicy, Expected> {
+    v.parse().map_err(|_| "never, always or <N>ms")
+}
+
+/// `CertificateVerifyLevel`: 0-3.
+pub(crate) fn verify_level(v: &str) -> Result<u8, Expected> {
+    match digits::<u8>(v) {
+        Some(n) if n <= 3 => Ok(n),
+        _ => Err("a verify level 0-3"),
+    }
+}
+
+/// A non-empty string.
+pub(crate) fn text(v: &str) -> Result<String, Expected> {
+    if v.is_empty() {
+        Err("a non-empty value")
+    } else {
+        Ok(v.to_owned())
+    }
+}

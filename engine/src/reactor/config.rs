@@ -1,0 +1,92 @@
+//! Reactor settings and errors.
+
+use std::time::Duration;
+
+/// How the reactor waits for completions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Busy-poll the completion queue (enter the kernel only when the ring
+    /// asks: pending task work, CQ overflow, or submissions).
+    Spin,
+    /// Submit and wait for at least one completion (or `block_timeout`).
+    Block,
+}
+
+/// Settings for one reactor (one thread, one ring).
+#[derive(Debug, Clone)]
+pub struct ReactorConfig {
+    /// Spin or block.
+    pub mode: Mode,
+    /// Longest single wait in `Block` mode (a safety net; wake-ups use an eventfd).
+    pub block_timeout: Duration,
+    /// Use a kernel submission-polling thread with this idle time (ms).
+    pub sqpoll_idle_ms: Option<u32>,
+    /// Defer kernel task work to our own kernel entries (`DEFER_TASKRUN`,
+    /// needs a single issuer; ignored with SQPOLL).
+    pub defer_taskrun: bool,
+    /// Pin the reactor thread to this core.
+    pub core: Option<usize>,
+    /// Submission queue entries (the completion queue is twice as large).
+    pub ring_entries: u32,
+    /// Most connections this reactor holds at once (slots are preallocated).
+    pub max_connections: usize,
+    /// Receive buffer per connection; the largest frame that fits.
+    pub recv_buffer_bytes: usize,
+    /// Initial capacity of each outbound buffer (kept and reused).
+    pub outbound_capacity: usize,
+    /// A connection whose unsent bytes exceed this is closed.
+    pub max_outbound_queue_bytes: usize,
+    /// Deadline used when a handler returns none.
+    pub default_deadline: Duration,
+    /// Ask for transparent huge pages for the buffer region.
+    pub huge_pages: bool,
+    /// Call `mlockall(MCL_CURRENT | MCL_FUTURE)` at start.
+    pub mlockall: bool,
+    /// Sends of at least this many bytes use SendZc (zero-copy pays only for
+    /// large writes: it pins pages and costs an extra completion).
+    pub send_zc_min_bytes: Option<usize>,
+}
+
+impl Default for ReactorConfig {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Block,
+            block_timeout: Duration::from_secs(1),
+            sqpoll_idle_ms: None,
+            defer_taskrun: true,
+            core: None,
+            ring_entries: 1024,
+            max_connections: 64,
+            recv_buffer_bytes: 64 * 1024,
+            outbound_capacity: 64 * 1024,
+            max_outbound_queue_bytes: 8 * 1024 * 1024,
+            default_deadline: Duration::from_secs(30),
+            huge_pages: true,
+            mlockall: false,
+            send_zc_min_bytes: Some(64 * 1024),
+        }
+    }
+}
+
+/// Reactor failures.
+#[derive(Debug, thiserror::Error)]
+pub enum ReactorError {
+    /// A system call failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: &'static str,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The settings cannot work.
+    #[error("invalid reactor config: {0}")]
+    Config(&'static str),
+    /// The reactor thread is gone.
+    #[error("reactor thread stopped")]
+    Stopped,
+}
+
+pub(crate) fn io_err(context: &'static str) -> impl FnOnce(std::io::Error) -> ReactorError {
+    move |source| ReactorError::Io { context, source }
+}

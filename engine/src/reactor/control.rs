@@ -1,0 +1,169 @@
+//! The control surface other threads use: a command queue the reactor drains
+//! every loop turn, and an eventfd (read through the ring) to wake it when it
+//! blocks.
+
+use super::config::{io_err, Mode, ReactorError};
+use super::handler::{AcceptInfo, ConnId};
+use super::stats::ReactorStats;
+use super::sys;
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Builds the handler of a newly accepted connection (or refuses it).
+pub type Factory<H> = Box<dyn FnMut(&AcceptInfo) -> Option<H> + Send>;
+
+pub(crate) enum Command<H> {
+    Listen {
+        fd: RawFd,
+        local: SocketAddr,
+        factory: Factory<H>,
+    },
+    Connect {
+        addr: SocketAddr,
+        timeout: Duration,
+        handler: H,
+    },
+    Notify(ConnId),
+    Stop,
+}
+
+pub(crate) struct Shared<H> {
+    pub(crate) queue: Mutex<Vec<Command<H>>>,
+    pub(crate) pending: AtomicBool,
+    pub(crate) eventfd: OwnedFd,
+    pub(crate) mode: Mode,
+    pub(crate) stats: ReactorStats,
+}
+
+impl<H> Shared<H> {
+    pub(crate) fn new(mode: Mode) -> Result<Self, ReactorError> {
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        if fd < 0 {
+            return Err(io_err("eventfd")(std::io::Error::last_os_error()));
+        }
+        Ok(Self {
+            queue: Mutex::new(Vec::with_capacity(64)),
+            pending: AtomicBool::new(false),
+            eventfd: unsafe { OwnedFd::from_raw_fd(fd) },
+            mode,
+            stats: ReactorStats::default(),
+        })
+    }
+
+    /// Swaps the queued commands into `into` (which must be empty).
+    pub(crate) fn drain(&self, into: &mut Vec<Command<H>>) {
+        if !self.pending.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        if let Ok(mut q) = self.queue.lock() {
+            std::mem::swap(&mut *q, into);
+        }
+    }
+
+    fn push(&self, cmd: Command<H>) -> Result<(), ReactorError> {
+        self.queue
+            .lock()
+            .map_err(|_| ReactorError::Stopped)?
+            .push(cmd);
+        self.pending.store(true, Ordering::Release);
+        if self.mode == Mode::Block {
+            let one: u64 = 1;
+            // EAGAIN only if the counter is saturated: the reactor wakes anyway.
+            unsafe { libc::write(self.eventfd.as_raw_fd(), (&one as *const u64).cast(), 8) };
+        }
+        Ok(())
+    }
+}
+
+/// A cloneable, thread-safe way to command a running reactor.
+pub struct Remote<H> {
+    pub(crate) shared: Arc<Shared<H>>,
+}
+
+impl<H> Clone for Remote<H> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<H: Send + 'static> Remote<H> {
+    /// Binds and listens on `addr` (port 0 picks one); accepted connections
+    /// get a handler from `factory`. Returns the bound address.
+    pub fn add_listener(
+        &self,
+        addr: SocketAddr,
+        factory: Factory<H>,
+    ) -> Result<SocketAddr, ReactorError> {
+        let (fd, local) = sys::listen(addr, 1024).map_err(io_err("listen"))?;
+        if let Err(e) = self.shared.push(Command::Listen { fd, local, factory }) {
+            unsafe { libc::close(fd) };
+            return Err(e);
+        }
+        Ok(local)
+    }
+
+    /// Connects to `addr` within `timeout`; `handler` learns the outcome
+    /// (`on_open`, or `on_closed` with a connect failure).
+    pub fn connect(
+        &self,
+        addr: SocketAddr,
+        timeout: Duration,
+        handler: H,
+    ) -> Result<(), ReactorError> {
+        self.shared.push(Command::Connect {
+            addr,
+            timeout,
+            handler,
+        })
+    }
+
+    /// Calls the connection's `on_notify` on the reactor thread (next turn).
+    pub fn notify(&self, id: ConnId) -> Result<(), ReactorError> {
+        self.shared.push(Command::Notify(id))
+    }
+
+    /// Graceful stop: listeners close, every connection gets `on_stop`, and
+    /// the reactor thread ends once all connections are closed.
+    pub fn stop(&self) -> Result<(), ReactorError> {
+        self.shared.push(Command::Stop)
+    }
+
+    /// Live counters.
+    pub fn stats(&self) -> &ReactorStats {
+        &self.shared.stats
+    }
+}
+
+/// Owns the reactor thread: commands it (through [`Remote`]) and joins it.
+pub struct ReactorHandle<H> {
+    pub(crate) remote: Remote<H>,
+    pub(crate) thread: Option<JoinHandle<Result<(), ReactorError>>>,
+}
+
+impl<H: Send + 'static> ReactorHandle<H> {
+    /// A cloneable remote for other threads.
+    pub fn remote(&self) -> Remote<H> {
+        self.remote.clone()
+    }
+
+    /// Waits for the reactor thread to end.
+    pub fn join(mut self) -> Result<(), ReactorError> {
+        match self.thread.take() {
+            Some(t) => t.join().map_err(|_| ReactorError::Stopped)?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl<H> std::ops::Deref for ReactorHandle<H> {
+    type Target = Remote<H>;
+    fn deref(&self) -> &Remote<H> {
+        &self.remote
+    }
+}

@@ -1,0 +1,410 @@
+//! The reactor thread: one ring, many connections, one loop.
+
+use super::buffers::RecvBuffers;
+use super::config::{Mode, ReactorConfig, ReactorError};
+use super::conn::{decode, ud, Conn, Op, Phase};
+use super::control::{Command, Factory, Shared};
+use super::handler::{utc, AcceptInfo, CloseReason, ConnectionHandler, Ctx};
+use super::ring::Ring;
+use super::stats::StatsSnapshot;
+use super::sys::{self, RawAddr};
+use io_uring::{cqueue, opcode, squeue, types};
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(crate) struct Listener<H> {
+    pub(crate) fd: RawFd,
+    pub(crate) local: SocketAddr,
+    pub(crate) factory: Factory<H>,
+    pub(crate) armed: bool,
+    pub(crate) closing: bool,
+    pub(crate) closed: bool,
+}
+
+pub(crate) struct Reactor<H> {
+    // Dropped first: tearing down the ring cancels what is left in flight
+    // before the memory those operations point at goes away.
+    pub(crate) ring: Ring,
+    pub(crate) cfg: ReactorConfig,
+    pub(crate) shared: Arc<Shared<H>>,
+    pub(crate) bufs: RecvBuffers,
+    pub(crate) conns: Vec<Conn<H>>,
+    pub(crate) free: Vec<u32>,
+    pub(crate) dirty: Vec<u32>,
+    pub(crate) listeners: Vec<Listener<H>>,
+    pub(crate) cmds: Vec<Command<H>>,
+    pub(crate) cqes: Vec<(u64, i32, u32)>,
+    pub(crate) stats: StatsSnapshot,
+    pub(crate) stopping: bool,
+    wake_buf: Box<u64>,
+    wake_armed: bool,
+    wait_ts: types::Timespec,
+}
+
+impl<H: ConnectionHandler> Reactor<H> {
+    pub(crate) fn new(cfg: ReactorConfig, shared: Arc<Shared<H>>) -> Result<Self, ReactorError> {
+        if cfg.max_connections == 0 || cfg.max_connections > u32::MAX as usize {
+            return Err(ReactorError::Config(
+                "max_connections must be in 1..=u32::MAX",
+            ));
+        }
+        if cfg.recv_buffer_bytes < 256 || cfg.recv_buffer_bytes > u32::MAX as usize {
+            return Err(ReactorError::Config(
+                "recv_buffer_bytes must be in 256..=u32::MAX",
+            ));
+        }
+        let ring = Ring::new(&cfg)?;
+        let bufs = RecvBuffers::new(cfg.max_connections, cfg.recv_buffer_bytes, cfg.huge_pages)?;
+        let conns = (0..cfg.max_connections)
+            .map(|_| Conn::new(cfg.outbound_capacity))
+            .collect();
+        let free = (0..cfg.max_connections as u32).rev().collect();
+        let cq = ring.ring.params().cq_entries() as usize;
+        let wait_ts = types::Timespec::new()
+            .sec(cfg.block_timeout.as_secs())
+            .nsec(cfg.block_timeout.subsec_nanos());
+        Ok(Self {
+            ring,
+            dirty: Vec::with_capacity(cfg.max_connections),
+            cfg,
+            shared,
+            bufs,
+            conns,
+            free,
+            listeners: Vec::new(),
+            cmds: Vec::with_capacity(64),
+            cqes: Vec::with_capacity(cq),
+            stats: StatsSnapshot::default(),
+            stopping: false,
+            wake_buf: Box::new(0),
+            wake_armed: false,
+            wait_ts,
+        })
+    }
+
+    /// Runs until stopped and every connection is closed.
+    pub(crate) fn run(&mut self) -> Result<(), ReactorError> {
+        let mut audit_countdown = 0u32;
+        loop {
+            self.stats.loop_turns += 1;
+            let mut busy = self.drain_commands();
+            // Commands may have touched connections: their SQEs go in this entry.
+            self.service_dirty();
+            if self.stopping
+                && self.stats.open_connections == 0
+                && self.listeners.iter().all(|l| l.closed)
+            {
+                break;
+            }
+            if self.cfg.mode == Mode::Block && !self.wake_armed {
+                self.arm_wake();
+            }
+            self.ring
+                .enter(self.cfg.mode, &self.wait_ts, &mut self.stats)
+                .map_err(super::config::io_err("io_uring enter"))?;
+            busy |= self.reap();
+            self.service_dirty();
+            audit_countdown = audit_countdown.wrapping_sub(1);
+            if audit_countdown == 0 || busy && cfg!(debug_assertions) {
+                self.audit();
+                audit_countdown = 4096;
+            }
+            if busy {
+                self.shared.stats.publish(&self.stats);
+            }
+        }
+        self.shared.stats.publish(&self.stats);
+        Ok(())
+    }
+
+    /// Counts open connections lacking a Recv (+ linked timeout) in flight.
+    fn audit(&mut self) {
+        for c in &self.conns {
+            if c.phase == Phase::Open && !c.recv_pending {
+                self.stats.invariant_violations += 1;
+                tracing::error!("open connection without a Recv + linked timeout in flight");
+            }
+        }
+    }
+
+    fn arm_wake(&mut self) {
+        let fd = self.shared.eventfd.as_raw_fd();
+        let e = opcode::Read::new(types::Fd(fd), (&mut *self.wake_buf as *mut u64).cast(), 8)
+            .build()
+            .user_data(ud(Op::Wake, 0, 0, 0));
+        self.ring.push(&[e]);
+        self.wake_armed = true;
+    }
+
+    fn drain_commands(&mut self) -> bool {
+        let mut cmds = std::mem::take(&mut self.cmds);
+        self.shared.drain(&mut cmds);
+        let busy = !cmds.is_empty();
+        self.stats.commands += cmds.len() as u64;
+        for cmd in cmds.drain(..) {
+            match cmd {
+                Command::Listen { fd, local, factory } => self.add_listener(fd, local, factory),
+                Command::Connect {
+                    addr,
+                    timeout,
+                    handler,
+                } => self.connect(addr, timeout, handler),
+                Command::Notify(id) => {
+                    let now = sys::now();
+                    if let Some(c) = self.conns.get_mut(id.slot as usize) {
+                        if c.generation == id.generation && c.phase == Phase::Open {
+                            if let Some(h) = c.handler.as_mut() {
+                                let mut ctx = Ctx {
+                                    id,
+                                    out: &mut c.out,
+                                    close: &mut c.close_req,
+                                };
+                                h.on_notify(&mut ctx, utc(now));
+                            }
+                            Self::mark(&mut self.dirty, c, id.slot);
+                        }
+                    }
+                }
+                Command::Stop => self.begin_stop(),
+            }
+        }
+        self.cmds = cmds;
+        busy
+    }
+
+    pub(crate) fn mark(dirty: &mut Vec<u32>, c: &mut Conn<H>, slot: u32) {
+        if !c.dirty {
+            c.dirty = true;
+            dirty.push(slot);
+        }
+    }
+
+    fn add_listener(&mut self, fd: RawFd, local: SocketAddr, factory: Factory<H>) {
+        if self.stopping {
+            unsafe { libc::close(fd) };
+            return;
+        }
+        self.listeners.push(Listener {
+            fd,
+            local,
+            factory,
+            armed: false,
+            closing: false,
+            closed: false,
+        });
+        self.arm_accept(self.listeners.len() - 1);
+    }
+
+    fn arm_accept(&mut self, idx: usize) {
+        let Some(l) = self.listeners.get_mut(idx) else {
+            return;
+        };
+        let e = opcode::AcceptMulti::new(types::Fd(l.fd))
+            .flags(libc::SOCK_CLOEXEC)
+            .build()
+            .user_data(ud(Op::Accept, 0, 0, idx as u32));
+        l.armed = true;
+        self.ring.push(&[e]);
+    }
+
+    fn begin_stop(&mut self) {
+        if self.stopping {
+            return;
+        }
+        self.stopping = true;
+        for (i, l) in self.listeners.iter_mut().enumerate() {
+            if l.closing {
+                continue;
+            }
+            l.closing = true;
+            let cancel = opcode::AsyncCancel2::new(types::CancelBuilder::fd(types::Fd(l.fd)).all())
+                .build()
+                .flags(squeue::Flags::IO_HARDLINK)
+                .user_data(ud(Op::Cancel, 0, 0, u32::MAX));
+            let close = opcode::Close::new(types::Fd(l.fd)).build().user_data(ud(
+                Op::ListenerClose,
+                0,
+                0,
+                i as u32,
+            ));
+            self.ring.push(&[cancel, close]);
+        }
+        let now = sys::now();
+        for slot in 0..self.conns.len() {
+            let c = &mut self.conns[slot];
+            if !matches!(c.phase, Phase::Open | Phase::Connecting) {
+                continue;
+            }
+            let id = c.id(slot as u32);
+            if let Some(h) = c.handler.as_mut() {
+                let mut ctx = Ctx {
+                    id,
+                    out: &mut c.out,
+                    close: &mut c.close_req,
+                };
+                h.on_stop(&mut ctx, utc(now));
+            }
+            Self::mark(&mut self.dirty, c, slot as u32);
+        }
+    }
+
+    fn connect(&mut self, addr: SocketAddr, timeout: Duration, mut handler: H) {
+        let fail = |h: &mut H, errno: i32, stats: &mut StatsSnapshot| {
+            stats.connect_failed += 1;
+            h.on_closed(&CloseReason::ConnectFailed(errno), utc(sys::now()));
+        };
+        if self.stopping {
+            return fail(&mut handler, libc::ECANCELED, &mut self.stats);
+        }
+        let Some(slot) = self.free.pop() else {
+            tracing::warn!(%addr, "connect refused: no free connection slot");
+            return fail(&mut handler, libc::EMFILE, &mut self.stats);
+        };
+        let fd = match sys::tcp_socket(&addr) {
+            Ok(fd) => fd,
+            Err(e) => {
+                self.free.push(slot);
+                return fail(
+                    &mut handler,
+                    e.raw_os_error().unwrap_or(libc::EIO),
+                    &mut self.stats,
+                );
+            }
+        };
+        if let Err(e) = sys::set_nodelay(fd) {
+            tracing::debug!(error = %e, "TCP_NODELAY");
+        }
+        let c = &mut self.conns[slot as usize];
+        c.fd = fd;
+        c.handler = Some(handler);
+        c.phase = Phase::Connecting;
+        c.addr = RawAddr::from_std(addr);
+        c.ts_recv = types::Timespec::new()
+            .sec(timeout.as_secs())
+            .nsec(timeout.subsec_nanos());
+        let g = c.generation;
+        let conn = opcode::Connect::new(
+            types::Fd(fd),
+            (&c.addr.storage as *const libc::sockaddr_storage).cast(),
+            c.addr.len,
+        )
+        .build()
+        .flags(squeue::Flags::IO_LINK)
+        .user_data(ud(Op::Connect, 0, g, slot));
+        let to = opcode::LinkTimeout::new(&c.ts_recv).build().user_data(ud(
+            Op::ConnectTimeout,
+            0,
+            g,
+            slot,
+        ));
+        c.inflight += 2;
+        self.stats.open_connections += 1;
+        self.ring.push(&[conn, to]);
+    }
+
+    /// Takes every completion, then dispatches them.
+    fn reap(&mut self) -> bool {
+        let mut cqes = std::mem::take(&mut self.cqes);
+        cqes.extend(
+            self.ring
+                .ring
+                .completion()
+                .map(|e| (e.user_data(), e.result(), e.flags())),
+        );
+        let busy = !cqes.is_empty();
+        for &(user_data, res, flags) in &cqes {
+            self.dispatch(user_data, res, flags);
+        }
+        cqes.clear();
+        self.cqes = cqes;
+        busy
+    }
+
+    fn dispatch(&mut self, user_data: u64, res: i32, flags: u32) {
+        let Some(tag) = decode(user_data) else { return };
+        match tag.op {
+            Op::Wake => {
+                self.wake_armed = false;
+                self.stats.wakeups += 1;
+            }
+            Op::Accept => self.on_accept(tag.slot as usize, res, flags),
+            Op::ListenerClose => {
+                if let Some(l) = self.listeners.get_mut(tag.slot as usize) {
+                    l.closed = true;
+                }
+            }
+            _ if tag.slot == u32::MAX => {}
+            _ => self.on_conn_cqe(tag, res, flags),
+        }
+    }
+
+    fn on_accept(&mut self, idx: usize, res: i32, flags: u32) {
+        let Some(l) = self.listeners.get_mut(idx) else {
+            return;
+        };
+        if !cqueue::more(flags) {
+            l.armed = false;
+        }
+        if res < 0 {
+            if !l.closing && res != -libc::ECANCELED {
+                tracing::warn!(local = %l.local, error = %std::io::Error::from_raw_os_error(-res), "accept");
+            }
+        } else {
+            self.accept_conn(idx, res);
+        }
+        let rearm = self
+            .listeners
+            .get(idx)
+            .is_some_and(|l| !l.armed && !l.closing);
+        if rearm {
+            self.arm_accept(idx);
+        }
+    }
+
+    fn accept_conn(&mut self, idx: usize, fd: RawFd) {
+        let Some(l) = self.listeners.get_mut(idx) else {
+            unsafe { libc::close(fd) };
+            return;
+        };
+        if self.stopping {
+            self.stats.accept_rejected += 1;
+            unsafe { libc::close(fd) };
+            return;
+        }
+        let Some(slot) = self.free.pop() else {
+            tracing::warn!(local = %l.local, "accepted connection dropped: no free slot");
+            self.stats.accept_rejected += 1;
+            unsafe { libc::close(fd) };
+            return;
+        };
+        let c = &mut self.conns[slot as usize];
+        let info = AcceptInfo {
+            id: c.id(slot),
+            peer: sys::peer_addr(fd).ok(),
+            local: l.local,
+        };
+        let Some(mut handler) = (l.factory)(&info) else {
+            self.stats.accept_rejected += 1;
+            self.free.push(slot);
+            unsafe { libc::close(fd) };
+            return;
+        };
+        if let Err(e) = sys::set_nodelay(fd) {
+            tracing::debug!(error = %e, "TCP_NODELAY");
+        }
+        self.stats.accepted += 1;
+        self.stats.open_connections += 1;
+        c.fd = fd;
+        c.phase = Phase::Open;
+        let mut ctx = Ctx {
+            id: info.id,
+            out: &mut c.out,
+            close: &mut c.close_req,
+        };
+        handler.on_open(&mut ctx, utc(sys::now()));
+        c.handler = Some(handler);
+        Self::mark(&mut self.dirty, c, slot);
+    }
+}

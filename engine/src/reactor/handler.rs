@@ -1,0 +1,180 @@
+//! The per-connection handler contract: what the reactor calls, what it gives.
+
+use std::fmt;
+
+pub use ringfix_codec::UtcTimestamp;
+
+/// Internal time: nanoseconds since the Unix epoch (the value of a [`UtcTimestamp`]).
+pub(crate) type Nanos = i64;
+
+/// Result of framing the start of the receive buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framed {
+    /// A complete frame of this many bytes starts the buffer.
+    Complete(usize),
+    /// More bytes are needed.
+    Incomplete,
+    /// The buffer starts with garbage: drop this many bytes (at least 1).
+    Garbled {
+        /// Bytes to drop.
+        skip: usize,
+    },
+}
+
+impl From<ringfix_codec::Frame> for Framed {
+    fn from(f: ringfix_codec::Frame) -> Self {
+        match f {
+            ringfix_codec::Frame::Complete(len) => Self::Complete(len),
+            ringfix_codec::Frame::Incomplete => Self::Incomplete,
+            ringfix_codec::Frame::Garbled { skip, .. } => Self::Garbled { skip },
+        }
+    }
+}
+
+/// How a connection should be closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseMode {
+    /// Write what is queued only if the socket takes it at once, then close
+    /// (unsent bytes are dropped with SO_LINGER 0).
+    Now,
+    /// Flush what is queued, waiting at most the handler's deadline, then close.
+    Graceful,
+}
+
+/// Why a connection was closed (given to [`ConnectionHandler::on_closed`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The handler asked for it.
+    Requested(CloseMode),
+    /// The peer closed its side (EOF).
+    PeerClosed,
+    /// A socket error (errno).
+    Error(i32),
+    /// The outbound queue exceeded `max_outbound_queue_bytes`.
+    QueueLimit {
+        /// Bytes queued when the limit was hit.
+        queued: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// A frame did not fit in the receive buffer.
+    FrameTooLarge,
+    /// Connecting failed (errno).
+    ConnectFailed(i32),
+    /// Connecting did not finish before its timeout.
+    ConnectTimeout,
+}
+
+impl fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Requested(m) => write!(f, "closed by handler ({m:?})"),
+            Self::PeerClosed => f.write_str("peer closed the connection"),
+            Self::Error(e) => write!(f, "socket error: {}", std::io::Error::from_raw_os_error(*e)),
+            Self::QueueLimit { queued, limit } => {
+                write!(f, "outbound queue {queued} bytes exceeds limit {limit}")
+            }
+            Self::FrameTooLarge => f.write_str("frame larger than the receive buffer"),
+            Self::ConnectFailed(e) => {
+                write!(
+                    f,
+                    "connect failed: {}",
+                    std::io::Error::from_raw_os_error(*e)
+                )
+            }
+            Self::ConnectTimeout => f.write_str("connect timed out"),
+        }
+    }
+}
+
+pub(crate) fn utc(ns: Nanos) -> UtcTimestamp {
+    UtcTimestamp::from_nanos(ns)
+}
+
+/// Identifies one connection of one reactor (slot + generation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConnId {
+    pub(crate) slot: u32,
+    pub(crate) generation: u16,
+}
+
+impl ConnId {
+    /// A stable number for logs and maps.
+    pub fn as_u64(self) -> u64 {
+        (u64::from(self.generation) << 32) | u64::from(self.slot)
+    }
+}
+
+/// What a handler may do during a callback: queue bytes, ask to close.
+pub struct Ctx<'a> {
+    pub(crate) id: ConnId,
+    pub(crate) out: &'a mut Vec<u8>,
+    pub(crate) close: &'a mut Option<CloseMode>,
+}
+
+impl Ctx<'_> {
+    /// This connection's id.
+    pub fn id(&self) -> ConnId {
+        self.id
+    }
+
+    /// The outbound buffer: append bytes to send. Its capacity is reused.
+    pub fn outbound(&mut self) -> &mut Vec<u8> {
+        self.out
+    }
+
+    /// Ask to close. `Now` wins over `Graceful`.
+    pub fn close(&mut self, mode: CloseMode) {
+        *self.close = match (*self.close, mode) {
+            (Some(CloseMode::Now), _) | (_, CloseMode::Now) => Some(CloseMode::Now),
+            _ => Some(CloseMode::Graceful),
+        };
+    }
+
+    /// The close asked for so far, if any.
+    pub fn close_requested(&self) -> Option<CloseMode> {
+        *self.close
+    }
+}
+
+/// Per-connection logic driven by the reactor (the runtime wraps a session).
+///
+/// Created at accept time by a listener's factory (it may decide later which
+/// session it belongs to) or handed to [`crate::reactor::Remote::connect`].
+pub trait ConnectionHandler {
+    /// Frames the start of `buf`; frames longer than `max_len` must be reported
+    /// as `Garbled` (they can never fit in the receive buffer). The default is
+    /// FIX framing ([`ringfix_codec::frame`]).
+    fn frame(&mut self, buf: &[u8], max_len: usize) -> Framed {
+        ringfix_codec::frame(buf, max_len).into()
+    }
+    /// The connection is established.
+    fn on_open(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp);
+    /// One complete frame, borrowed from the receive buffer.
+    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp);
+    /// Bytes dropped because they were not a frame.
+    fn on_garbled(&mut self, skipped: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp);
+    /// `now` is at or past [`Self::deadline`].
+    fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp);
+    /// The next deadline; `None` means the reactor's `default_deadline` from now.
+    fn deadline(&self) -> Option<UtcTimestamp>;
+    /// Another thread called [`crate::reactor::Remote::notify`] for this connection.
+    fn on_notify(&mut self, _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {}
+    /// The reactor is stopping; the default closes gracefully.
+    fn on_stop(&mut self, ctx: &mut Ctx<'_>, _now: UtcTimestamp) {
+        ctx.close(CloseMode::Graceful);
+    }
+    /// The connection is closed: its fd is closed and no operation is left.
+    fn on_closed(&mut self, reason: &CloseReason, now: UtcTimestamp);
+}
+
+/// Information about a freshly accepted connection, for a listener's factory.
+#[derive(Debug, Clone, Copy)]
+pub struct AcceptInfo {
+    /// The connection's id.
+    pub id: ConnId,
+    /// The peer's address, when known.
+    pub peer: Option<std::net::SocketAddr>,
+    /// The listener's local address.
+    pub local: std::net::SocketAddr,
+}
