@@ -107,7 +107,8 @@ impl<S: MessageStore> Session<S> {
         });
     }
 
-    /// QuickFIX `generateBusinessReject` (a session Reject before FIX.4.2).
+    /// QuickFIX `generateBusinessReject` (before FIX.4.2, which has no
+    /// BusinessMessageReject: a session Reject "Invalid MsgType").
     pub(crate) fn send_business_reject(
         &mut self,
         cx: &mut Cx<'_>,
@@ -118,7 +119,7 @@ impl<S: MessageStore> Session<S> {
     ) {
         let h = *msg.header();
         if self.cfg.version() < 42 {
-            self.send_reject(cx, msg, reason::VALUE_INCORRECT_FALLBACK, None);
+            self.send_reject(cx, msg, super::validate::reason::INVALID_MSG_TYPE, None);
             return;
         }
         self.incr_target(cx);
@@ -148,10 +149,4 @@ impl<S: MessageStore> Session<S> {
             }
         });
     }
-}
-
-mod reason {
-    /// FIX.4.0/4.1 have no BusinessMessageReject: reject with a text-only
-    /// session Reject (no SessionRejectReason exists there either).
-    pub const VALUE_INCORRECT_FALLBACK: u32 = u32::MAX;
 }

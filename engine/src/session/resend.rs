@@ -148,7 +148,7 @@ impl<S: MessageStore> Session<S> {
         }
     }
 
-    fn answer_resend(&mut self, cx: &mut Cx<'_>, begin: u64, end_req: u64) {
+    pub(crate) fn answer_resend(&mut self, cx: &mut Cx<'_>, begin: u64, end_req: u64) {
         let last = self.ob.next_sender.saturating_sub(1);
         let infinite = end_req == 0 || (self.cfg.version() <= 42 && end_req == 999_999);
         let end = if infinite || end_req > last {
