@@ -17,6 +17,7 @@ impl<S: MessageStore> Session<S> {
         }
         let reset = answer_reset || self.sent_reset;
         let hb = self.hb_nanos / NANOS;
+        let version = self.cfg.version();
         let next_expected = if self.cfg.enable_next_expected_msg_seq_num && self.cfg.version() >= 44
         {
             Some(if initiating {
@@ -35,7 +36,8 @@ impl<S: MessageStore> Session<S> {
         let sent = self.send_admin(cx, b"A", &[], &mut |w| {
             w.field(98, b"0");
             w.field_i64(108, hb);
-            if reset {
+            // FIX.4.0 has no ResetSeqNumFlag (fuzz finding).
+            if reset && version >= 41 {
                 w.field(141, b"Y");
             }
             if let Some(n) = next_expected {

@@ -85,7 +85,9 @@ impl<S: MessageStore> Session<S> {
             combined = format!("{} ({tag})", text.unwrap_or_default());
         }
         self.send_admin(cx, b"3", &route[..n], &mut |w| {
-            if let Some(s) = h.seq_raw.filter(|s| !s.is_empty()) {
+            // RefSeqNum only from a numeric MsgSeqNum (fuzz finding: the
+            // raw text made an invalid 45).
+            if let Some(s) = h.seq.and(h.seq_raw) {
                 w.field(45, s);
             }
             if let Some(t) = text {
@@ -136,7 +138,9 @@ impl<S: MessageStore> Session<S> {
         };
         let msg_type = msg.msg_type();
         self.send_admin(cx, b"j", &[], &mut |w| {
-            if let Some(s) = h.seq_raw.filter(|s| !s.is_empty()) {
+            // RefSeqNum only from a numeric MsgSeqNum (fuzz finding: the
+            // raw text made an invalid 45).
+            if let Some(s) = h.seq.and(h.seq_raw) {
                 w.field(45, s);
             }
             if let Some(t) = &text {
