@@ -35,3 +35,17 @@ fn fix40_logon_has_no_reset_flag() {
         assert_eq!(Rig::<MemoryStore>::field(&out[0], 141).is_some(), flag, "{begin}: {}", out[0]);
     }
 }
+
+/// session_stream: a TestRequest with an empty (or no) TestReqID, let in
+/// without validation, was answered with `112=`, an empty field.
+#[test]
+fn heartbeat_never_has_empty_test_req_id() {
+    for body in ["112=|", ""] {
+        let mut r = Rig::logged_on("FIX.4.4", 30);
+        r.recv("1", 2, body);
+        let out = r.sent();
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(out[0].contains("|35=0|"), "{}", out[0]);
+        assert!(!out[0].contains("|112=|"), "{}", out[0]);
+    }
+}
