@@ -10,6 +10,9 @@
 # and are added to fuzz/corpus/<target>/, which persists between runs.
 # Crashes land in fuzz/artifacts/<target>/; logs in fuzz/logs/<target>.log.
 # FUZZ_JOBS=N runs N workers per target (libFuzzer -fork), default 1.
+# FUZZ_SANITIZER=address|none (default none: the fuzzed crates have no
+# `unsafe`, so ASan mostly costs speed); debug assertions and overflow
+# checks are always on (-a), so an arithmetic overflow is a finding.
 set -euo pipefail
 
 SECONDS_PER_TARGET="${1:-30}"
@@ -17,6 +20,8 @@ SECONDS_PER_TARGET="${1:-30}"
 TARGETS=(codec_frame_parse codec_validate session_stream session_structured)
 if [ $# -gt 0 ]; then TARGETS=("$@"); fi
 JOBS="${FUZZ_JOBS:-1}"
+SAN="${FUZZ_SANITIZER:-none}"
+BUILD_FLAGS=(-O -a -s "$SAN")
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FUZZ="$ROOT/fuzz"
@@ -36,7 +41,7 @@ fi
 cd "$FUZZ"
 TRIPLE="$(rustc -vV | sed -n 's/^host: //p')"
 # One build for every target (and the seed generator).
-"${CARGO[@]}" fuzz build -O >&2
+"${CARGO[@]}" fuzz build "${BUILD_FLAGS[@]}" >&2
 "target/$TRIPLE/release/gen_seeds" "$ROOT" corpus >&2
 
 mkdir -p logs
@@ -51,7 +56,7 @@ for t in "${TARGETS[@]}"; do
     fi
     start=$(date +%s)
     set +e
-    "${CARGO[@]}" fuzz run -O "$t" "corpus/$t" -- \
+    "${CARGO[@]}" fuzz run "${BUILD_FLAGS[@]}" "$t" "corpus/$t" -- \
         -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=4096 \
         -print_final_stats=1 ${extra[@]+"${extra[@]}"} >"$log" 2>&1
     rc=$?

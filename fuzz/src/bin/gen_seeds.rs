@@ -8,6 +8,10 @@ mod defscript;
 
 use std::path::{Path, PathBuf};
 
+// Built by `cargo fuzz build` with coverage instrumentation: libFuzzer's
+// runtime provides the hooks (its `main` stays unused: we have our own).
+extern crate libfuzzer_sys;
+
 use defscript::{parse_script, substitute_time, to_wire, Action};
 use ringfix_fuzz::START_SECS;
 
