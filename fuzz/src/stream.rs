@@ -67,7 +67,7 @@ pub fn run_stream(data: &[u8]) {
             12..=13 => d.to_deadline(),
             14 => d.app_send(b"ORD"),
             _ => {
-                if (r >> 40) % 4 == 0 {
+                if ((r >> 40) & 3) == 0 {
                     d.logout();
                 } else {
                     d.tick();
