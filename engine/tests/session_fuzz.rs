@@ -32,7 +32,12 @@ fn fix40_logon_has_no_reset_flag() {
         r.connect();
         let out = r.sent();
         assert_eq!(out.len(), 1, "{out:?}");
-        assert_eq!(Rig::<MemoryStore>::field(&out[0], 141).is_some(), flag, "{begin}: {}", out[0]);
+        assert_eq!(
+            Rig::<MemoryStore>::field(&out[0], 141).is_some(),
+            flag,
+            "{begin}: {}",
+            out[0]
+        );
     }
 }
 
