@@ -8,7 +8,8 @@
 //! - every outbound byte belongs to a complete frame that parses, with our
 //!   BeginString and CompIDs, a MsgSeqNum and a valid SendingTime;
 //! - new (non-PossDup) outbound MsgSeqNums go up by one, restarting at 1
-//!   only after a sequence reset; the expected inbound one never goes down
+//!   only after a sequence reset; PossDup resends and GapFills stay below
+//!   what was sent; the expected inbound one never goes down
 //!   except through a reset;
 //! - after `on_timer(now)` that keeps the connection, the deadline is
 //!   later than `now` (otherwise the reactor would spin).
@@ -461,6 +462,15 @@ impl Driver {
                     "resent a seq never sent: {}",
                     shown()
                 );
+                if v.msg_type() == b"4" && v.get(123) == Some(b"Y") {
+                    let new_seq = v.get_u64(36).unwrap_or(0);
+                    assert!(
+                        new_seq > seq && new_seq <= self.expect_out,
+                        "GapFill NewSeqNo not in ({seq}, {}]: {}",
+                        self.expect_out,
+                        shown()
+                    );
+                }
             } else if reset && seq == 1 && !restarted {
                 restarted = true;
                 self.expect_out = 2;

@@ -60,7 +60,8 @@ mod tests {
 
     #[test]
     fn repaired_messages_frame() {
-        let s = b"junk\x018=FIX.4.4\x019=1\x0135=0\x0134=1\x0110=000\x018=FIX.4.4\x0135=1\x01112=X\x01";
+        let s =
+            b"junk\x018=FIX.4.4\x019=1\x0135=0\x0134=1\x0110=000\x018=FIX.4.4\x0135=1\x01112=X\x01";
         let r = repair(s);
         assert!(r.starts_with(b"junk\x01"));
         let a = match frame(&r[5..], 4096) {
