@@ -12,12 +12,17 @@ pub use ringfix_codec::{Tag, SOH};
 #[derive(Clone)]
 pub struct FieldIter<'a> {
     rest: &'a [u8],
+    /// (data tag, byte count) announced by the previous length field.
+    pending: Option<(Tag, usize)>,
 }
 
 impl<'a> FieldIter<'a> {
     /// Fields of `raw`.
     pub fn new(raw: &'a [u8]) -> Self {
-        Self { rest: raw }
+        Self {
+            rest: raw,
+            pending: None,
+        }
     }
 }
 
@@ -57,9 +62,19 @@ impl<'a> Iterator for FieldIter<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         let eq = self.rest.iter().position(|&c| c == b'=')?;
         let after = self.rest.get(eq + 1..)?;
-        let end = after.iter().position(|&c| c == SOH)?;
         let tag = self.rest.get(..eq).and_then(parse_tag).unwrap_or(0);
+        // A data field takes the byte count its length field gave (it may
+        // hold SOH), as the codec parser does (fuzz finding: splitting it at
+        // SOH made the echo and resends write broken messages).
+        let end = match self.pending.take() {
+            Some((data, n)) if data == tag && after.get(n) == Some(&SOH) => n,
+            _ => after.iter().position(|&c| c == SOH)?,
+        };
         let value = after.get(..end)?;
+        self.pending = ringfix_codec::data_fields::data_tag_for(tag).and_then(|data| {
+            let n = usize::try_from(parse_u64(value)?).ok()?;
+            Some((data, n))
+        });
         self.rest = after.get(end + 1..).unwrap_or(&[]);
         Some((tag, value))
     }
