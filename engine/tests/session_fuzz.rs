@@ -60,6 +60,12 @@ fn heartbeat_never_has_empty_test_req_id() {
 /// Messages the echo acceptor writes for a Logon and then a NewOrderSingle
 /// whose fields after the header are written by `body`.
 fn echo_replies(body: impl FnOnce(&mut Encoder<'_>)) -> Vec<Vec<u8>> {
+    exchange(body, false)
+}
+
+/// As [`echo_replies`], then (when `resend`) a ResendRequest for
+/// everything from 2 on.
+fn exchange(body: impl FnOnce(&mut Encoder<'_>), resend: bool) -> Vec<Vec<u8>> {
     let now = UtcTimestamp::from_nanos(START);
     let store = MemoryStore::new(now);
     let mut s = Session::new(settings(Role::Acceptor, "FIX.4.4"), store, None);
@@ -85,8 +91,15 @@ fn echo_replies(body: impl FnOnce(&mut Encoder<'_>)) -> Vec<Vec<u8>> {
             b(e)
         }
     });
+    let resend_request = msg(3, b"2", &mut |e| {
+        e.uint(7, 2).uint(16, 0);
+    });
+    let mut inbound = vec![logon, order];
+    if resend {
+        inbound.push(resend_request);
+    }
     let mut parser = Parser::new();
-    for m in [logon, order] {
+    for m in inbound {
         let view = parser.parse(&m).unwrap();
         s.on_message(&Incoming::from_view(&view), now, &mut out, &mut app);
     }
@@ -150,4 +163,32 @@ fn field_iter_takes_data_fields_whole() {
     assert_eq!(fields[3], (96, &b"a\x01b"[..]));
     assert_eq!(fields[4], (58, &b"x"[..]));
     assert_eq!(fields.len(), 6);
+}
+
+/// Header data pairs that repeat (90/91 twice) stay paired when the echo is
+/// resent (the resend sorted header fields by tag alone).
+#[test]
+fn resend_keeps_repeated_data_pairs() {
+    let replies = exchange(
+        |e| {
+            e.data(90, 91, b"abc").data(90, 91, b"xy");
+            e.bytes(11, b"ID")
+                .bytes(21, b"3")
+                .bytes(55, b"X")
+                .bytes(54, b"1");
+            e.bytes(60, b"20260101-00:00:00").bytes(40, b"1");
+        },
+        true,
+    );
+    assert_eq!(replies.len(), 3, "logon, echo, resent echo");
+    let mut parser = Parser::new();
+    for m in &replies {
+        let view = parser
+            .parse(m)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(m)));
+        if view.msg_type() == b"D" {
+            let data: Vec<&[u8]> = view.get_all(91).collect();
+            assert_eq!(data, vec![&b"abc"[..], &b"xy"[..]]);
+        }
+    }
 }
