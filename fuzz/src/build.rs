@@ -96,7 +96,13 @@ pub enum Val {
     Char(u8),
     /// Bytes (SOH replaced).
     Bytes(Vec<u8>),
+    /// A length/data pair from [`DATA_PAIRS`] (the tag is ignored); the
+    /// data may hold SOH.
+    Data(u8, Vec<u8>),
 }
+
+/// Length and data tags the `Data` values use.
+const DATA_PAIRS: [(u32, u32); 4] = [(90, 91), (95, 96), (212, 213), (93, 89)];
 
 /// A message to build.
 #[derive(Arbitrary, Debug, Clone)]
@@ -249,6 +255,10 @@ impl Msg {
                         .map(|&c| if c == SOH { b'x' } else { c })
                         .collect();
                     e.bytes(tag, &clean)
+                }
+                Val::Data(i, bytes) => {
+                    let (len, data) = DATA_PAIRS[usize::from(*i) % DATA_PAIRS.len()];
+                    e.data(len, data, bytes)
                 }
             };
         }
