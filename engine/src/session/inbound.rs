@@ -90,7 +90,8 @@ impl<S: MessageStore> Session<S> {
             return;
         }
         cx.app.on_admin(&self.cfg, msg);
-        self.send_heartbeat(cx, Some(msg.get(112).unwrap_or(&[])));
+        // Never an empty 112 (fuzz finding: `112=` is an invalid field).
+        self.send_heartbeat(cx, msg.get(112).filter(|id| !id.is_empty()));
         self.incr_target(cx);
     }
 

@@ -71,7 +71,9 @@ impl<S: MessageStore> Session<S> {
             combined = format!("{} ({tag})", text.unwrap_or_default());
         }
         self.send_admin(cx, b"3", &route[..n], &mut |w| {
-            if let Some(s) = h.seq_raw.filter(|s| !s.is_empty()) {
+            // RefSeqNum only from a numeric MsgSeqNum (fuzz finding: the
+            // raw text made an invalid 45).
+            if let Some(s) = h.seq.and(h.seq_raw) {
                 w.field(45, s);
             }
             if let Some(t) = text {
@@ -93,7 +95,8 @@ impl<S: MessageStore> Session<S> {
         });
     }
 
-    /// QuickFIX `generateBusinessReject` (a session Reject before FIX.4.2).
+    /// QuickFIX `generateBusinessReject` (before FIX.4.2, which has no
+    /// BusinessMessageReject: a session Reject "Invalid MsgType").
     pub(crate) fn send_business_reject(
         &mut self,
         cx: &mut Cx<'_>,
@@ -104,7 +107,7 @@ impl<S: MessageStore> Session<S> {
     ) {
         let h = *msg.header();
         if self.cfg.version() < 42 {
-            self.send_reject(cx, msg, reason::VALUE_INCORRECT_FALLBACK, None);
+            self.send_reject(cx, msg, super::validate::reason::INVALID_MSG_TYPE, None);
             return;
         }
         self.incr_target(cx);
@@ -121,7 +124,9 @@ impl<S: MessageStore> Session<S> {
         };
         let msg_type = msg.msg_type();
         self.send_admin(cx, b"j", &[], &mut |w| {
-            if let Some(s) = h.seq_raw.filter(|s| !s.is_empty()) {
+            // RefSeqNum only from a numeric MsgSeqNum (fuzz finding: the
+            // raw text made an invalid 45).
+            if let Some(s) = h.seq.and(h.seq_raw) {
                 w.field(45, s);
             }
             if let Some(t) = &text {
@@ -134,10 +139,4 @@ impl<S: MessageStore> Session<S> {
             }
         });
     }
-}
-
-mod reason {
-    /// FIX.4.0/4.1 have no BusinessMessageReject: reject with a text-only
-    /// session Reject (no SessionRejectReason exists there either).
-    pub const VALUE_INCORRECT_FALLBACK: u32 = u32::MAX;
 }
