@@ -36,6 +36,8 @@ pub struct EngineRun {
     pub acceptor_core: usize,
     /// Core of the initiator's reactor.
     pub initiator_core: usize,
+    /// Extra `[DEFAULT]` keys for the acceptor and the initiator (TLS).
+    pub extra_keys: (String, String),
 }
 
 /// What one engine run measured.
@@ -284,10 +286,11 @@ fn reactor_keys(mode: Mode, core: usize) -> String {
 pub fn run(cfg: &EngineRun, dir: &Path) -> Result<EngineResult, String> {
     let d = dir.display();
     let acceptor = format!(
-        "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\nFileStorePath={d}/acceptor\n{}\
+        "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\nFileStorePath={d}/acceptor\n{}{}\
          [SESSION]\nBeginString=FIX.4.4\nSenderCompID=EXEC\nTargetCompID=BENCH\n\
          SocketAcceptHost=127.0.0.1\nSocketAcceptPort=0\n",
-        reactor_keys(cfg.mode, cfg.acceptor_core)
+        reactor_keys(cfg.mode, cfg.acceptor_core),
+        cfg.extra_keys.0
     );
     let acceptor = EngineConfig::parse(&acceptor, "bench-acceptor").map_err(|e| e.to_string())?;
     let nos_bytes = Arc::new(AtomicUsize::new(0));
@@ -311,10 +314,11 @@ pub fn run(cfg: &EngineRun, dir: &Path) -> Result<EngineResult, String> {
         .ok_or("the acceptor has no session")?;
     let initiator = format!(
         "[DEFAULT]\nConnectionType=initiator\nNonStopSession=Y\nHeartBtInt=30\nReconnectInterval=1\n\
-         FileStorePath={d}/initiator\n{}\
+         FileStorePath={d}/initiator\n{}{}\
          [SESSION]\nBeginString=FIX.4.4\nSenderCompID=BENCH\nTargetCompID=EXEC\n\
          SocketConnectHost=127.0.0.1\nSocketConnectPort={port}\n",
-        reactor_keys(cfg.mode, cfg.initiator_core)
+        reactor_keys(cfg.mode, cfg.initiator_core),
+        cfg.extra_keys.1
     );
     let initiator =
         EngineConfig::parse(&initiator, "bench-initiator").map_err(|e| e.to_string())?;
