@@ -10,11 +10,12 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use ringfix_engine::apps::exec::Exec;
+use ringfix_engine::apps::orders::Orders;
 use ringfix_engine::config::{EngineConfig, SessionSettings as EngineSettings};
 use ringfix_engine::reactor::probe;
 use ringfix_engine::runtime::{AppIo, Counters, EngineApp, Runtime};
 use ringfix_engine::session::{
-    parse_u64, AppVerdict, Application, FieldWriter, Incoming, Sender, SessionSettings,
+    parse_u64, AppVerdict, Application, Incoming, Sender, SessionSettings,
 };
 use ringfix_engine::store::UtcTimestamp;
 
@@ -91,19 +92,6 @@ impl Pinger {
 
     fn total(&self) -> u64 {
         self.run.warmup + self.run.orders
-    }
-
-    fn body(n: u64, now: i64, digits: u8) -> impl FnMut(&mut FieldWriter<'_>) {
-        move |w| {
-            w.field_u64(11, n)
-                .field(21, b"1")
-                .field(38, b"100")
-                .field(40, b"2")
-                .field(44, b"100.25")
-                .field(54, b"1")
-                .field(55, b"RFIX")
-                .field_time(60, now, digits);
-        }
     }
 
     /// Whether the next order may leave now.
@@ -199,7 +187,10 @@ impl Application for Pinger {
             let n = self.sent;
             let digits = session.timestamp_precision;
             let t = self.mono();
-            if out.send(b"D", &[], Self::body(n, self.now, digits)).is_ok() {
+            if out
+                .send(b"D", &[], Orders::body(n, self.now, digits))
+                .is_ok()
+            {
                 self.sent_one(t);
             }
         }
@@ -228,7 +219,10 @@ impl EngineApp for Pinger {
         if self.may_send(t) {
             let n = self.sent;
             let digits = io.settings().timestamp_precision;
-            if io.send(b"D", &[], Self::body(n, self.now, digits)).is_ok() {
+            if io
+                .send(b"D", &[], Orders::body(n, self.now, digits))
+                .is_ok()
+            {
                 self.sent_one(t);
             }
         }

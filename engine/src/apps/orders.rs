@@ -130,8 +130,9 @@ impl Orders {
         base.saturating_add(self.local.sent)
     }
 
-    /// Writes the body of the order with ClOrdID `id`.
-    fn body(id: u64, now: i64, digits: u8) -> impl FnMut(&mut FieldWriter<'_>) {
+    /// Writes the body of the order with ClOrdID `id` (the NewOrderSingle
+    /// the benchmarks time, too).
+    pub fn body(id: u64, now: i64, digits: u8) -> impl FnMut(&mut FieldWriter<'_>) {
         move |w| {
             w.field_u64(11, id)
                 .field(21, b"1")
