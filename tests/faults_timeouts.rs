@@ -1,8 +1,9 @@
 //! Faults the engine detects by its deadlines, each run while a good
 //! session on the same acceptor process trades continuously: a peer silent
 //! after Logon, one that never answers our Logout, a half-open peer (a
-//! stopped process), slowloris trickles, 200 connections that never log
-//! on. Each case checks the reaction and the time it took.
+//! stopped process), slowloris trickles, 300 connections that never log
+//! on (all held to LogonTimeout; those past MaxConnections closed at
+//! once). Each case checks the reaction and the time it took.
 
 mod fault_support;
 mod runtime_support;
@@ -173,24 +174,23 @@ fn slowloris_logon_is_closed_at_logon_timeout() {
     good.finish().assert_unaffected(40);
 }
 
-#[test]
-fn two_hundred_connections_that_never_log_on_are_closed_and_fds_return() {
+/// Opens `n` connections that never send a byte and watches each from the
+/// peer side until the acceptor closes it (EOF or reset), at most `within`.
+/// Returns the close times since the first connect, and how long opening
+/// them took.
+fn idle_connections(port: u16, n: usize, within: Duration) -> (Vec<Duration>, Duration) {
     use std::io::Read;
-    let acc = acceptor(&[("GOOD", ""), ("IDLE", "")]);
-    let good = Trader::start(acc.port, "GOOD");
-    std::thread::sleep(Duration::from_millis(100));
-    let baseline = acc.fd_count();
     let start = Instant::now();
-    let mut conns: Vec<(TcpStream, Option<Duration>)> = (0..200)
+    let mut conns: Vec<(TcpStream, Option<Duration>)> = (0..n)
         .map(|_| {
-            let s = TcpStream::connect(("127.0.0.1", acc.port)).unwrap();
+            let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
             s.set_nonblocking(true).unwrap();
             (s, None)
         })
         .collect();
     let opened = start.elapsed();
     let mut buf = [0u8; 64];
-    while start.elapsed() < Duration::from_secs(6) && conns.iter().any(|c| c.1.is_none()) {
+    while start.elapsed() < within && conns.iter().any(|c| c.1.is_none()) {
         for (s, closed) in conns.iter_mut().filter(|c| c.1.is_none()) {
             match s.read(&mut buf) {
                 Ok(0) => *closed = Some(start.elapsed()),
@@ -202,33 +202,85 @@ fn two_hundred_connections_that_never_log_on_are_closed_and_fds_return() {
         std::thread::sleep(Duration::from_millis(5));
     }
     let times: Vec<Duration> = conns.iter().filter_map(|c| c.1).collect();
-    assert_eq!(times.len(), 200, "connections left open");
-    let at_timeout = times.iter().filter(|t| t.as_secs_f64() >= 0.9).count();
+    assert_eq!(times.len(), n, "connections left open after {within:?}");
+    (times, opened)
+}
+
+/// LogonTimeout=1 (fault_support): a connection is closed no earlier than
+/// 1 s after its accept, and — on this shared machine — within 1.5 s more.
+const LOGON_TIMEOUT_MIN: f64 = 0.95;
+const LOGON_TIMEOUT_MAX: f64 = 2.5;
+
+#[test]
+fn three_hundred_connections_that_never_log_on_are_all_held_to_logon_timeout() {
+    // 300 > 4 x 2 sessions and > the first chunk of 64 slots: the reactor
+    // grows its slots instead of refusing (MaxConnections defaults to 1024).
+    let acc = acceptor(&[("GOOD", ""), ("IDLE", "")]);
+    let good = Trader::start(acc.port, "GOOD");
+    std::thread::sleep(Duration::from_millis(100));
+    let baseline = acc.fd_count();
+    let (times, opened) = idle_connections(acc.port, 300, Duration::from_secs(6));
+    let first = times.iter().min().copied().unwrap();
     let last = times.iter().max().copied().unwrap();
     eprintln!(
-        "FIGURE 200 idle connections: {at_timeout} closed at LogonTimeout, {} at accept (no free slot), opened in {opened:?}",
-        200 - at_timeout
+        "FIGURE 300 idle connections: opened in {opened:?}, closed between {first:?} and {last:?}"
     );
     figure(
-        "200 idle connections (LogonTimeout=1)",
+        "300 idle connections (LogonTimeout=1)",
+        "first closed after",
+        first,
+    );
+    figure(
+        "300 idle connections (LogonTimeout=1)",
         "last closed after",
         last,
     );
+    // Every one was accepted and held until its LogonTimeout: none refused.
     assert!(
-        last < Duration::from_millis(2500),
+        first.as_secs_f64() >= LOGON_TIMEOUT_MIN,
+        "closed before LogonTimeout: {first:?}"
+    );
+    assert!(
+        last.as_secs_f64() <= LOGON_TIMEOUT_MAX + opened.as_secs_f64(),
         "last closed after {last:?}"
     );
-    // Each one either refused at accept for want of a connection slot (the
-    // reactor has max(4 x sessions, 64)) or held until LogonTimeout.
-    let early = times.iter().filter(|t| t.as_secs_f64() < 0.3).count();
-    assert_eq!(
-        early + at_timeout,
-        200,
-        "closed between accept and LogonTimeout"
+    assert!(
+        acc.log_lines(&["MaxConnections"]).is_empty(),
+        "{}",
+        acc.log()
     );
-    assert!(at_timeout >= 50, "only {at_timeout} held to LogonTimeout");
-    drop(conns);
+    assert!(acc.log_lines(&["no Logon within LogonTimeout"]).len() >= 300);
     let back = fault_support::wait_until(Duration::from_secs(2), || acc.fd_count() <= baseline);
     assert!(back, "fds {} > baseline {baseline}", acc.fd_count());
+    good.finish().assert_unaffected(40);
+}
+
+#[test]
+fn connections_beyond_max_connections_are_closed_at_once_and_logged() {
+    // 50 slots: the good session's connection and 49 idle ones fit.
+    let acc = Acceptor::spawn(&AcceptorSpec {
+        defaults: "MaxConnections=50",
+        sessions: &[("GOOD", ""), ("IDLE", "")],
+        fsize_limit: None,
+    });
+    let good = Trader::start(acc.port, "GOOD");
+    let (times, opened) = idle_connections(acc.port, 300, Duration::from_secs(6));
+    let early: Vec<&Duration> = times.iter().filter(|t| t.as_secs_f64() < 0.5).collect();
+    let held = times
+        .iter()
+        .filter(|t| t.as_secs_f64() >= LOGON_TIMEOUT_MIN)
+        .count();
+    eprintln!(
+        "FIGURE 300 idle connections, MaxConnections=50: {held} held to LogonTimeout, {} closed at accept (last after {:?}), opened in {opened:?}",
+        early.len(),
+        early.iter().max()
+    );
+    assert_eq!(held, 49, "held to LogonTimeout");
+    assert_eq!(early.len(), 251, "closed at accept");
+    assert!(times.iter().max().unwrap().as_secs_f64() <= LOGON_TIMEOUT_MAX + opened.as_secs_f64());
+    let refused = acc.log_lines(&["MaxConnections reached"]);
+    assert!(!refused.is_empty(), "{}", acc.log());
+    // Logged at most once a second, with the count: not one line each.
+    assert!(refused.len() <= 4, "{refused:?}");
     good.finish().assert_unaffected(40);
 }

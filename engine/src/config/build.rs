@@ -232,6 +232,13 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         &mut s.reactor.max_outbound_queue_bytes,
         |v| value::positive(v).and_then(|n| usize::try_from(n).map_err(|_| "a positive integer")),
     )?;
+    s.reactor.max_connections = r.get("MaxConnections", |v| {
+        value::positive(v)
+            .ok()
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|n| *n <= super::settings::MAX_CONNECTIONS_LIMIT)
+            .ok_or("an integer from 1 to 1048576")
+    })?;
     r.set(
         "StopOnFatalError",
         &mut s.stop_on_fatal_error,

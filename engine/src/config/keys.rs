@@ -75,6 +75,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "ReactorMode",
     "StoreFsync",
     "MaxOutboundQueueBytes",
+    "MaxConnections",
     "StopOnFatalError",
     "ReconnectMaxInterval",
 ];

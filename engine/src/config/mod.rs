@@ -18,7 +18,12 @@
 //!
 //! Keys are those of QuickFIX C++ and QuickFIX/J (case-insensitive); the
 //! ones ringfix does not implement yet are accepted with a
-//! [`ConfigWarning`], unknown keys are errors.
+//! [`ConfigWarning`], unknown keys are errors. ringfix adds its own keys
+//! (see [`ReactorSettings`], [`StoreSettings`]): `ReactorCore`,
+//! `ReactorMode`, `StoreFsync`, `MaxOutboundQueueBytes`, `MaxConnections`
+//! (connections one reactor holds, logged on or not; beyond it an accepted
+//! connection is closed at once), `StopOnFatalError`,
+//! `ReconnectMaxInterval`.
 
 mod backoff;
 mod build;
@@ -49,8 +54,8 @@ pub use session_id::{SessionId, BEGIN_STRINGS};
 pub use settings::{
     ApplVerId, DictionarySettings, HostPort, MessageSettings, NetworkSettings, ReactorMode,
     ReactorSettings, ResetSettings, Role, SessionSettings, StoreSettings, TimingSettings,
-    TlsSettings, ValidationSettings, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
-    DEFAULT_RECONNECT_CAP_FACTOR,
+    TlsSettings, ValidationSettings, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
+    DEFAULT_RECONNECT_CAP_FACTOR, MAX_CONNECTIONS_LIMIT,
 };
 
 /// Sessions that share one reactor thread.

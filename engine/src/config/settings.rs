@@ -266,7 +266,19 @@ pub struct ReactorSettings {
     /// `MaxOutboundQueueBytes` (default 8 MiB): outbound bytes queued
     /// before sends are refused.
     pub max_outbound_queue_bytes: usize,
+    /// `MaxConnections` (1..=[`MAX_CONNECTIONS_LIMIT`]): connections, logged
+    /// on or not, the session's reactor holds at once; the largest value
+    /// among a reactor's sessions applies. An accepted connection beyond
+    /// it is closed at once (logged). Memory is taken as connections come,
+    /// in chunks of 64 (64 KiB receive buffer each). `None`: the larger of
+    /// 4 per session and [`DEFAULT_MAX_CONNECTIONS`].
+    pub max_connections: Option<usize>,
 }
+
+/// `MaxConnections` when not set (the floor; 4 per session above it).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Largest `MaxConnections`.
+pub const MAX_CONNECTIONS_LIMIT: usize = 1 << 20;
 
 impl Default for ReactorSettings {
     fn default() -> Self {
@@ -274,6 +286,7 @@ impl Default for ReactorSettings {
             core: None,
             mode: ReactorMode::Block,
             max_outbound_queue_bytes: DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
+            max_connections: None,
         }
     }
 }

@@ -28,11 +28,14 @@ pub struct ReactorConfig {
     pub core: Option<usize>,
     /// Submission queue entries (the completion queue is twice as large).
     pub ring_entries: u32,
-    /// Most connections this reactor holds at once (slots are preallocated).
+    /// Most connections this reactor holds at once. Slots (state and a
+    /// prefaulted receive buffer each) are added in chunks of 64 as needed;
+    /// an accepted connection beyond this is closed at once.
     pub max_connections: usize,
     /// Receive buffer per connection; the largest frame that fits.
     pub recv_buffer_bytes: usize,
-    /// Initial capacity of each outbound buffer (kept and reused).
+    /// Base capacity of each outbound buffer: kept and reused; a buffer a
+    /// backlog grew past it shrinks back once drained and calm for a second.
     pub outbound_capacity: usize,
     /// A connection whose unsent bytes exceed this is closed.
     pub max_outbound_queue_bytes: usize,
@@ -56,7 +59,7 @@ impl Default for ReactorConfig {
             defer_taskrun: true,
             core: None,
             ring_entries: 1024,
-            max_connections: 64,
+            max_connections: 1024,
             recv_buffer_bytes: 64 * 1024,
             outbound_capacity: 64 * 1024,
             max_outbound_queue_bytes: 8 * 1024 * 1024,

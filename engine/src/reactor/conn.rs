@@ -134,7 +134,17 @@ pub(crate) struct Conn<H> {
     pub(crate) addr: RawAddr,
     /// TLS state when the connection uses TLS.
     pub(crate) tls: Option<Box<TlsConn>>,
+    /// Capacity `out` and `wire` start with and return to after a backlog.
+    pub(crate) out_base: usize,
+    /// Last time more than `out_base` bytes were queued.
+    pub(crate) out_big_at: Nanos,
 }
+
+/// Outbound buffers grown by a backlog are given back once nothing more
+/// than their base capacity has been queued for this long (and nothing is
+/// queued): a steady flow that needs the larger size keeps it instead of
+/// reallocating every send.
+pub(crate) const OUT_CALM_NS: i64 = 1_000_000_000;
 
 impl<H> Conn<H> {
     pub(crate) fn new(outbound_capacity: usize) -> Self {
@@ -168,6 +178,8 @@ impl<H> Conn<H> {
             ts_close: Timespec::new(),
             addr: RawAddr::empty(),
             tls: None,
+            out_base: outbound_capacity,
+            out_big_at: 0,
         }
     }
 
@@ -188,7 +200,39 @@ impl<H> Conn<H> {
         self.queued() > 0 || self.tls.as_ref().is_some_and(|t| t.wants_write())
     }
 
-    /// Resets for reuse; keeps buffer capacity.
+    /// Notes a backlog: more than the base capacity queued at `now`.
+    pub(crate) fn note_queued(&mut self, now: Nanos) {
+        if self.queued() > self.out_base {
+            self.out_big_at = now;
+        }
+    }
+
+    /// Shrinks `out` and `wire` back to their base capacity when they grew
+    /// past it, nothing is queued or in flight, and no backlog was seen for
+    /// [`OUT_CALM_NS`]. True if it shrank them.
+    pub(crate) fn trim_outbound(&mut self, now: Nanos) -> bool {
+        let grown = self.out.capacity().max(self.wire.capacity()) > self.out_base;
+        if !grown
+            || self.send_pending
+            || self.zc_notif_pending
+            || self.unsent()
+            || now.saturating_sub(self.out_big_at) < OUT_CALM_NS
+        {
+            return false;
+        }
+        self.shrink_outbound();
+        true
+    }
+
+    fn shrink_outbound(&mut self) {
+        self.out.clear();
+        self.wire.clear();
+        self.wire_off = 0;
+        self.out.shrink_to(self.out_base);
+        self.wire.shrink_to(self.out_base);
+    }
+
+    /// Resets for reuse; buffers back to their base capacity.
     pub(crate) fn reset(&mut self) {
         self.generation = self.generation.wrapping_add(1);
         self.phase = Phase::Free;
@@ -196,9 +240,8 @@ impl<H> Conn<H> {
         self.handler = None;
         self.rx_start = 0;
         self.rx_end = 0;
-        self.out.clear();
-        self.wire.clear();
-        self.wire_off = 0;
+        self.shrink_outbound();
+        self.out_big_at = 0;
         self.close_req = None;
         self.reason = None;
         self.recv_pending = false;
@@ -227,4 +270,52 @@ pub(crate) fn rel_timespec(t: Nanos, now: Nanos, min_ns: i64) -> Timespec {
     Timespec::new()
         .sec((d / 1_000_000_000) as u64)
         .nsec((d % 1_000_000_000) as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEC: i64 = 1_000_000_000;
+
+    #[test]
+    fn outbound_buffers_shrink_after_a_calm_second_not_before() {
+        let mut c = Conn::<()>::new(1024);
+        // A steady flow below the base capacity: nothing to give back.
+        c.out.extend_from_slice(&[1; 1000]);
+        c.note_queued(SEC);
+        c.out.clear();
+        assert!(!c.trim_outbound(5 * SEC));
+        // A backlog: the buffer grows past its base.
+        c.out.extend_from_slice(&[1; 100_000]);
+        c.note_queued(10 * SEC);
+        assert!(c.out.capacity() >= 100_000);
+        // Still queued: kept.
+        assert!(!c.trim_outbound(20 * SEC));
+        std::mem::swap(&mut c.out, &mut c.wire);
+        c.wire_off = c.wire.len() / 2;
+        c.send_pending = true;
+        assert!(!c.trim_outbound(20 * SEC));
+        // Sent; but the backlog is less than a second old.
+        c.send_pending = false;
+        c.wire_off = c.wire.len();
+        c.note_queued(10 * SEC + SEC / 2);
+        assert!(!c.trim_outbound(10 * SEC + SEC / 2));
+        assert!(c.wire.capacity() >= 100_000);
+        // Drained and calm for a second: back to the base capacity.
+        assert!(c.trim_outbound(11 * SEC));
+        assert_eq!(c.out.capacity(), 1024);
+        assert_eq!(c.wire.capacity(), 1024);
+        assert_eq!(c.queued(), 0);
+        assert!(!c.trim_outbound(30 * SEC));
+    }
+
+    #[test]
+    fn reset_gives_a_grown_buffer_back() {
+        let mut c = Conn::<()>::new(4096);
+        c.out.extend_from_slice(&[0; 1 << 20]);
+        c.reset();
+        assert_eq!(c.out.capacity(), 4096);
+        assert_eq!(c.queued(), 0);
+    }
 }

@@ -1,6 +1,6 @@
 //! The reactor thread: one ring, many connections, one loop.
 
-use super::buffers::RecvBuffers;
+use super::buffers::{RecvBuffers, CHUNK_SLOTS};
 use super::config::{Mode, ReactorConfig, ReactorError};
 use super::conn::{decode, ud, Conn, Op, Phase};
 use super::control::{Command, Factory, Shared};
@@ -44,6 +44,9 @@ pub(crate) struct Reactor<H> {
     pub(crate) stopping: bool,
     /// [`probe::stamp`] of the last turn that reaped completions.
     pub(crate) turn_stamp: u64,
+    /// When the last "no free slot" refusal was logged, and refusals since.
+    refused_logged_at: i64,
+    refused_unlogged: u64,
     wake_buf: Box<u64>,
     wake_armed: bool,
     wait_ts: types::Timespec,
@@ -62,24 +65,28 @@ impl<H: ConnectionHandler> Reactor<H> {
             ));
         }
         let ring = Ring::new(&cfg)?;
-        let bufs = RecvBuffers::new(cfg.max_connections, cfg.recv_buffer_bytes, cfg.huge_pages)?;
-        let conns = (0..cfg.max_connections)
-            .map(|_| Conn::new(cfg.outbound_capacity))
-            .collect();
-        let free = (0..cfg.max_connections as u32).rev().collect();
+        let bufs = RecvBuffers::new(cfg.recv_buffer_bytes, cfg.max_connections, cfg.huge_pages);
+        // Reserved once: slot state never moves (the kernel reads its
+        // timespecs and addresses when it prepares an operation).
+        let mut conns = Vec::new();
+        conns
+            .try_reserve_exact(cfg.max_connections)
+            .map_err(|_| ReactorError::Config("max_connections: cannot reserve slot state"))?;
         let cq = ring.ring.params().cq_entries() as usize;
         let wait_ts = types::Timespec::new()
             .sec(cfg.block_timeout.as_secs())
             .nsec(cfg.block_timeout.subsec_nanos());
-        Ok(Self {
+        let mut r = Self {
             ring,
-            dirty: Vec::with_capacity(cfg.max_connections),
-            dirty_spare: Vec::with_capacity(cfg.max_connections),
+            dirty: Vec::new(),
+            dirty_spare: Vec::new(),
             cfg,
             shared,
             bufs,
             conns,
-            free,
+            free: Vec::new(),
+            refused_logged_at: 0,
+            refused_unlogged: 0,
             listeners: Vec::new(),
             cmds: Vec::with_capacity(64),
             cqes: Vec::with_capacity(cq),
@@ -89,7 +96,39 @@ impl<H: ConnectionHandler> Reactor<H> {
             wake_buf: Box::new(0),
             wake_armed: false,
             wait_ts,
-        })
+        };
+        // The first chunk up front: a small reactor never grows.
+        r.add_slots()?;
+        Ok(r)
+    }
+
+    /// A free slot, adding a chunk of slots (receive buffers, state) when
+    /// all are taken and `max_connections` allows.
+    fn take_slot(&mut self) -> Option<u32> {
+        if self.free.is_empty() && self.conns.len() < self.cfg.max_connections {
+            if let Err(e) = self.add_slots() {
+                tracing::error!(error = %e, "cannot add connection slots");
+            }
+        }
+        self.free.pop()
+    }
+
+    fn add_slots(&mut self) -> Result<(), ReactorError> {
+        let first = self.conns.len();
+        let n = CHUNK_SLOTS.min(self.cfg.max_connections - first);
+        if self.bufs.slots() < first + n {
+            self.bufs.grow()?;
+        }
+        // Growth happens here, per chunk, never per message.
+        self.free.reserve(n);
+        self.dirty.reserve(n);
+        self.dirty_spare.reserve(n);
+        self.conns
+            .extend((0..n).map(|_| Conn::new(self.cfg.outbound_capacity)));
+        // Popped lowest first.
+        self.free.extend((first..first + n).rev().map(|s| s as u32));
+        self.stats.connection_slots = self.conns.len() as u64;
+        Ok(())
     }
 
     /// Runs until stopped and every connection is closed.
@@ -296,8 +335,8 @@ impl<H: ConnectionHandler> Reactor<H> {
                 return handler.on_closed(&reason, utc(sys::now()));
             }
         };
-        let Some(slot) = self.free.pop() else {
-            tracing::warn!(%addr, "connect refused: no free connection slot");
+        let Some(slot) = self.take_slot() else {
+            tracing::warn!(%addr, max = self.cfg.max_connections, "connect refused: no free connection slot (MaxConnections)");
             return fail(&mut handler, libc::EMFILE, &mut self.stats);
         };
         let fd = match sys::tcp_socket(&addr) {
@@ -406,7 +445,7 @@ impl<H: ConnectionHandler> Reactor<H> {
     }
 
     fn accept_conn(&mut self, idx: usize, fd: RawFd) {
-        let Some(l) = self.listeners.get_mut(idx) else {
+        let Some(local) = self.listeners.get(idx).map(|l| l.local) else {
             unsafe { libc::close(fd) };
             return;
         };
@@ -415,9 +454,12 @@ impl<H: ConnectionHandler> Reactor<H> {
             unsafe { libc::close(fd) };
             return;
         }
-        let Some(slot) = self.free.pop() else {
-            tracing::warn!(local = %l.local, "accepted connection dropped: no free slot");
-            self.stats.accept_rejected += 1;
+        let Some(slot) = self.take_slot() else {
+            self.refuse(fd, local);
+            return;
+        };
+        let Some(l) = self.listeners.get_mut(idx) else {
+            self.free.push(slot);
             unsafe { libc::close(fd) };
             return;
         };
@@ -463,5 +505,29 @@ impl<H: ConnectionHandler> Reactor<H> {
         c.tls = tls;
         c.handler = Some(handler);
         Self::mark(&mut self.dirty, c, slot);
+    }
+}
+
+impl<H: ConnectionHandler> Reactor<H> {
+    /// Closes an accepted connection at once: every slot is taken and
+    /// `max_connections` reached. Logged at most once a second (with the
+    /// count) so a connection flood cannot flood the log.
+    fn refuse(&mut self, fd: RawFd, local: SocketAddr) {
+        self.stats.accept_rejected += 1;
+        let peer = sys::peer_addr(fd).ok();
+        unsafe { libc::close(fd) };
+        self.refused_unlogged += 1;
+        let now = sys::now();
+        if now.saturating_sub(self.refused_logged_at) >= 1_000_000_000 {
+            tracing::warn!(
+                %local,
+                ?peer,
+                max = self.cfg.max_connections,
+                refused = self.refused_unlogged,
+                "accepted connection closed: MaxConnections reached"
+            );
+            self.refused_logged_at = now;
+            self.refused_unlogged = 0;
+        }
     }
 }

@@ -272,10 +272,14 @@ impl<H: ConnectionHandler> Reactor<H> {
             }
         }
         let d = self.deadline_of(slot, now);
+        self.conns[slot].note_queued(now);
         if !self.conns[slot].send_pending {
             self.start_send(slot, Some(d));
         }
         let c = &mut self.conns[slot];
+        if c.trim_outbound(now) {
+            self.stats.outbound_trims += 1;
+        }
         if !c.recv_pending {
             self.arm_recv(slot, d, now);
         } else if c.recv_deadline != d {

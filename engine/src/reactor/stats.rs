@@ -49,6 +49,8 @@ counters! {
     closed_aborted: "Closes that dropped unsent bytes (SO_LINGER 0).",
     closed_queue_limit: "Connections closed for exceeding the outbound queue limit.",
     open_connections: "Connections currently open or closing.",
+    connection_slots: "Connection slots allocated so far (grown in chunks up to max_connections).",
+    outbound_trims: "Outbound buffers given back to their base capacity after a backlog.",
     taskrun_enters: "Kernel entries made because the ring flagged pending task work.",
     overflow_enters: "Kernel entries made because the completion queue overflowed.",
     wakeups: "Cross-thread wake-ups read from the eventfd.",

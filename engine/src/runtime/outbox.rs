@@ -12,6 +12,8 @@ use crate::session::Tag;
 
 /// Bytes of queued messages above which [`SessionHandle::send`] refuses.
 const MAX_QUEUED_BYTES: usize = 1 << 20;
+/// Queue capacity kept between bursts.
+const KEEP_BYTES: usize = 64 << 10;
 
 /// Why a message was not queued.
 #[derive(Debug, thiserror::Error)]
@@ -64,10 +66,16 @@ impl Outbox {
         self.logged_on.store(on, Ordering::Release);
     }
 
-    /// Takes the queued records into `into` (cleared first).
+    /// Takes the queued records into `into` (cleared first). The two
+    /// buffers trade places; one a burst grew past [`KEEP_BYTES`] is shrunk
+    /// back when it changes hands after a small batch, so a burst does not
+    /// pin up to [`MAX_QUEUED_BYTES`] twice per session for good.
     pub fn take(&self, into: &mut Vec<u8>) {
         into.clear();
         if let Ok(mut q) = self.queue.lock() {
+            if q.len() <= KEEP_BYTES && into.capacity() > KEEP_BYTES {
+                into.shrink_to(KEEP_BYTES);
+            }
             std::mem::swap(&mut *q, into);
         }
     }
@@ -198,6 +206,16 @@ mod tests {
             ]
         );
         let big = vec![b'x'; MAX_QUEUED_BYTES];
+        // A burst grows the queue; after a small batch it is given back.
+        let ob = Outbox::default();
+        ob.queue.lock().unwrap().extend_from_slice(&big[..500_000]);
+        let mut taken = Vec::new();
+        ob.take(&mut taken);
+        assert_eq!(taken.len(), 500_000);
+        ob.queue.lock().unwrap().extend_from_slice(b"small");
+        ob.take(&mut taken);
+        assert_eq!(&taken[..], b"small");
+        assert!(ob.queue.lock().unwrap().capacity() <= KEEP_BYTES);
         assert!(matches!(
             encode(&mut buf, b"D", &[(58, &big)]),
             Err(QueueError::Full)

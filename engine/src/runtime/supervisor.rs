@@ -177,7 +177,7 @@ fn spawn_reactors(
                 ReactorMode::Block => Mode::Block,
             },
             core: group.core,
-            max_connections: (group.sessions.len() * 4).max(64),
+            max_connections: max_connections(group.sessions.len(), sessions()),
             max_outbound_queue_bytes: max_queue,
             ..ReactorConfig::default()
         };
@@ -190,6 +190,20 @@ fn spawn_reactors(
         }
     }
     Ok(())
+}
+
+/// `MaxConnections` of a reactor: the largest its sessions set, else 4 per
+/// session with [`DEFAULT_MAX_CONNECTIONS`](crate::config::DEFAULT_MAX_CONNECTIONS)
+/// as the floor.
+fn max_connections<'a>(count: usize, sessions: impl Iterator<Item = &'a SessionSettings>) -> usize {
+    sessions
+        .filter_map(|s| s.reactor.max_connections)
+        .max()
+        .unwrap_or_else(|| {
+            count
+                .saturating_mul(4)
+                .max(crate::config::DEFAULT_MAX_CONNECTIONS)
+        })
 }
 
 /// SocketAcceptHost, SocketAcceptPort.

@@ -101,6 +101,7 @@ SSLServerName=fix.example.com
 ReactorCore=3
 ReactorMode=spin
 MaxOutboundQueueBytes=1048576
+MaxConnections=5000
 StopOnFatalError=Y
 ";
     let cfg = parse(text).unwrap();
@@ -206,6 +207,7 @@ StopOnFatalError=Y
     assert_eq!(s.reactor.core, Some(3));
     assert_eq!(s.reactor.mode, ReactorMode::Spin);
     assert_eq!(s.reactor.max_outbound_queue_bytes, 1_048_576);
+    assert_eq!(s.reactor.max_connections, Some(5000));
     assert!(s.stop_on_fatal_error);
 }
 
@@ -224,6 +226,7 @@ fn defaults_are_quickfix_defaults() {
     assert!(s.store.persist_messages);
     assert_eq!(s.store.fsync, FsyncPolicy::Never);
     assert_eq!(s.reactor.max_outbound_queue_bytes, 8_388_608);
+    assert_eq!(s.reactor.max_connections, None);
     assert_eq!(s.reactor.mode, ReactorMode::Block);
     assert!(!s.stop_on_fatal_error && !s.tls.enabled);
     assert_eq!(
@@ -317,6 +320,8 @@ fn bad_values_name_file_line_and_key() {
         ("StoreFsync=0ms", "StoreFsync: expected never, always or <N>ms, got \"0ms\""),
         ("ReactorMode=poll", "ReactorMode: expected spin or block, got \"poll\""),
         ("MaxOutboundQueueBytes=0", "MaxOutboundQueueBytes: expected a positive integer, got \"0\""),
+        ("MaxConnections=0", "MaxConnections: expected an integer from 1 to 1048576, got \"0\""),
+        ("MaxConnections=1048577", "MaxConnections: expected an integer from 1 to 1048576, got \"1048577\""),
         ("BeginString=FIX.5.0", "BeginString: expected FIX.4.0, FIX.4.1, FIX.4.2, FIX.4.3, FIX.4.4 or FIXT.1.1, got \"FIX.5.0\""),
         ("ConnectionType=client", "ConnectionType: expected initiator or acceptor, got \"client\""),
         ("CertificateVerifyLevel=9", "CertificateVerifyLevel: expected a verify level 0-3, got \"9\""),
