@@ -52,6 +52,12 @@ pub struct LoadResult {
     pub rtt_us: Histogram<u64>,
     /// Largest lag of an order behind its schedule.
     pub max_send_lag: Duration,
+    /// When the last report arrived.
+    pub answered_at: Option<Instant>,
+    /// Sessions that answered the TestRequest sent a calm second and a half
+    /// after the last report (the event after which the acceptor gives
+    /// back buffers a backlog grew).
+    pub drained: usize,
 }
 
 impl LoadResult {
@@ -63,6 +69,8 @@ impl LoadResult {
             errors: Vec::new(),
             rtt_us: Histogram::new(3).unwrap(),
             max_send_lag: Duration::ZERO,
+            answered_at: None,
+            drained: 0,
         }
     }
 
@@ -74,6 +82,8 @@ impl LoadResult {
         self.errors.extend(o.errors);
         self.rtt_us.add(&o.rtt_us).unwrap();
         self.max_send_lag = self.max_send_lag.max(o.max_send_lag);
+        self.answered_at = self.answered_at.max(o.answered_at);
+        self.drained += o.drained;
     }
 }
 
@@ -89,6 +99,8 @@ struct Sess {
     expect_in: u64,
     sent: u64,
     answered: u64,
+    /// The Heartbeat answering our TestRequest `DRAIN` came.
+    drained: bool,
     /// Send times of unanswered orders, oldest first.
     inflight: VecDeque<Instant>,
 }
@@ -237,6 +249,7 @@ fn open(port: u16, i: usize, poll: &Poll, k: usize) -> Sess {
         expect_in: 1,
         sent: 0,
         answered: 0,
+        drained: false,
         inflight: VecDeque::new(),
     };
     s.push("A", &now_fix(), |w| {
@@ -354,11 +367,58 @@ fn drive(port: u16, ids: Vec<usize>, spec: LoadSpec, ready: Arc<AtomicUsize>) ->
             break 'run;
         }
     }
+    if r.errors.is_empty() && sessions.iter().all(|s| s.answered == total) {
+        r.answered_at = Some(Instant::now());
+        drain(&mut sessions, &poll, &mut r);
+    }
     for s in &sessions {
         r.sent += s.sent;
         r.answered += s.answered;
+        r.drained += usize::from(s.drained);
     }
     r
+}
+
+/// After the last report: a calm 1.5 s, then a TestRequest on every
+/// session, and its Heartbeat read back (at most 10 s).
+fn drain(sessions: &mut [Sess], poll: &Poll, r: &mut LoadResult) {
+    std::thread::sleep(Duration::from_millis(1500));
+    let ts = now_fix();
+    for s in sessions.iter_mut() {
+        s.push("1", &ts, |w| w.extend_from_slice(b"112=DRAIN\x01"));
+        if !s.flush() {
+            r.errors.push(format!("{}: write failed", s.name));
+            return;
+        }
+    }
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; 256];
+    let mut readable = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) && !sessions.iter().all(|s| s.drained) {
+        poll.wait(&mut events, Duration::from_millis(50), &mut readable);
+        for &k in &readable {
+            let Some(s) = sessions.get_mut(k as usize) else {
+                continue;
+            };
+            if let Err(e) = s.fill(&mut chunk) {
+                r.errors.push(e);
+                return;
+            }
+            let mut inbuf = std::mem::take(&mut s.inbuf);
+            let mut consumed = 0;
+            while let Some(pos) = memchr::memmem::find(&inbuf[consumed..], b"\x0110=") {
+                let end = consumed + pos + 8;
+                if end > inbuf.len() {
+                    break;
+                }
+                check(s, &inbuf[consumed..end], r);
+                consumed = end;
+            }
+            inbuf.drain(..consumed);
+            s.inbuf = inbuf;
+        }
+    }
 }
 
 /// One inbound message of session `s`.
@@ -412,7 +472,7 @@ fn check(s: &mut Sess, msg: &[u8], r: &mut LoadResult) {
                 w.push(1);
             });
         }
-        b"0" => {}
+        b"0" => s.drained |= f.test_req_id == b"DRAIN",
         other => r.errors.push(format!(
             "{}: unexpected {:?}",
             s.name,

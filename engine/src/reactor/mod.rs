@@ -11,14 +11,19 @@
 //!   `recvs_linked == recvs_submitted`, and `invariant_violations` counts open
 //!   connections found without a Recv in flight (audited every busy turn in
 //!   debug builds, every 4096 turns in release).
-//! - **Receive buffers.** One per connection in a single prefaulted mapping
-//!   (transparent huge pages advised). Frames are handed out in place; a
-//!   partial frame stays where it is and the next Recv appends after it; only
-//!   when little room is left is the partial tail copied to the front.
+//! - **Receive buffers.** One per connection slot, in prefaulted mappings of
+//!   64 slots (transparent huge pages advised) added as connections come, up
+//!   to `max_connections`; an accepted connection past it is closed at once.
+//!   Frames are handed out in place; a partial frame stays where it is and
+//!   the next Recv appends after it; only when little room is left is the
+//!   partial tail copied to the front.
 //! - **Writes.** Handlers append to `out`; the in-flight Send owns `wire`; the
 //!   two swap when `wire` is done (capacities kept: no allocation in steady
-//!   state). Sends are linked to the deadline; large ones use SendZc. Queued
-//!   bytes above `max_outbound_queue_bytes` reset that connection only.
+//!   state). A backlog grows them; once drained and no more than
+//!   `outbound_capacity` was queued for a second, both shrink back to it
+//!   (at the connection's next event), as they do when the slot is freed.
+//!   Sends are linked to the deadline; large ones use SendZc. Queued bytes
+//!   above `max_outbound_queue_bytes` reset that connection only.
 //! - **Closing.** Close-now: cancel all on the fd, one non-blocking Send of
 //!   what is queued; if all was taken shutdown + close, else SO_LINGER 0 +
 //!   close. Graceful: stop reading, flush until the handler's deadline (a
