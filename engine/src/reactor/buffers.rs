@@ -23,6 +23,8 @@ const CHUNK_SHIFT: u32 = CHUNK_SLOTS.trailing_zeros();
 /// needed so far; a mapping never moves, so buffers in flight stay valid.
 pub(crate) struct RecvBuffers {
     chunks: Vec<Chunk>,
+    /// Slots with a buffer: every chunk holds [`CHUNK_SLOTS`] but the last.
+    slots: usize,
     size: usize,
     huge_pages: bool,
 }
@@ -40,6 +42,7 @@ impl RecvBuffers {
     pub(crate) fn new(size: usize, max_slots: usize, huge_pages: bool) -> Self {
         Self {
             chunks: Vec::with_capacity(max_slots.div_ceil(CHUNK_SLOTS)),
+            slots: 0,
             size,
             huge_pages,
         }
@@ -47,12 +50,17 @@ impl RecvBuffers {
 
     /// Slots with a buffer.
     pub(crate) fn slots(&self) -> usize {
-        self.chunks.len() * CHUNK_SLOTS
+        self.slots
     }
 
-    /// Maps and prefaults one more chunk; returns its first slot.
-    pub(crate) fn grow(&mut self) -> Result<usize, ReactorError> {
-        let len = CHUNK_SLOTS
+    /// Maps and prefaults one more chunk of `n` (at most [`CHUNK_SLOTS`])
+    /// slots; returns its first slot. Only a full last chunk can be followed
+    /// by another.
+    pub(crate) fn grow(&mut self, n: usize) -> Result<usize, ReactorError> {
+        if n > CHUNK_SLOTS || self.slots % CHUNK_SLOTS != 0 {
+            return Err(ReactorError::Config("receive buffers: bad chunk"));
+        }
+        let len = n
             .checked_mul(self.size)
             .filter(|l| *l > 0)
             .ok_or(ReactorError::Config(
@@ -89,8 +97,9 @@ impl RecvBuffers {
         let Some(base) = NonNull::new(ptr.cast::<u8>()) else {
             return Err(ReactorError::Config("mmap returned null"));
         };
-        let first = self.slots();
+        let first = self.slots;
         self.chunks.push(Chunk { base, len });
+        self.slots += n;
         Ok(first)
     }
 
@@ -102,7 +111,7 @@ impl RecvBuffers {
     /// [`grow`](Self::grow); an unknown one maps to the first buffer rather
     /// than out of bounds.
     pub(crate) fn ptr(&self, slot: usize) -> *mut u8 {
-        debug_assert!(slot < self.slots());
+        debug_assert!(slot < self.slots);
         let chunk = self.chunks.get(slot >> CHUNK_SHIFT).or(self.chunks.first());
         match chunk {
             Some(c) => unsafe { c.base.as_ptr().add((slot & (CHUNK_SLOTS - 1)) * self.size) },
@@ -134,12 +143,12 @@ mod tests {
 
     #[test]
     fn chunks_grow_and_keep_their_addresses() {
-        let mut b = RecvBuffers::new(256, 3 * CHUNK_SLOTS, false);
+        let mut b = RecvBuffers::new(256, 2 * CHUNK_SLOTS + 3, false);
         assert_eq!(b.slots(), 0);
-        assert_eq!(b.grow().unwrap(), 0);
+        assert_eq!(b.grow(CHUNK_SLOTS).unwrap(), 0);
         let first = b.ptr(CHUNK_SLOTS - 1);
         b.slot_mut(CHUNK_SLOTS - 1).fill(7);
-        assert_eq!(b.grow().unwrap(), CHUNK_SLOTS);
+        assert_eq!(b.grow(CHUNK_SLOTS).unwrap(), CHUNK_SLOTS);
         assert_eq!(b.slots(), 2 * CHUNK_SLOTS);
         assert_eq!(b.ptr(CHUNK_SLOTS - 1), first);
         assert!(b.slot_mut(CHUNK_SLOTS - 1).iter().all(|&x| x == 7));
@@ -148,5 +157,10 @@ mod tests {
         b.slot_mut(CHUNK_SLOTS + 1).fill(2);
         assert!(b.slot_mut(CHUNK_SLOTS).iter().all(|&x| x == 1));
         assert_eq!(b.slot_mut(2 * CHUNK_SLOTS - 1).len(), 256);
+        // A short last chunk, and nothing after it.
+        assert_eq!(b.grow(3).unwrap(), 2 * CHUNK_SLOTS);
+        assert_eq!(b.slots(), 2 * CHUNK_SLOTS + 3);
+        b.slot_mut(2 * CHUNK_SLOTS + 2).fill(9);
+        assert!(b.grow(1).is_err());
     }
 }

@@ -16,6 +16,9 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Shortest time between two calls asking the allocator to release memory.
+const RELEASE_EVERY_NS: i64 = 100_000_000;
+
 pub(crate) struct Listener<H> {
     pub(crate) fd: RawFd,
     pub(crate) local: SocketAddr,
@@ -47,6 +50,9 @@ pub(crate) struct Reactor<H> {
     /// When the last "no free slot" refusal was logged, and refusals since.
     refused_logged_at: i64,
     refused_unlogged: u64,
+    /// Buffers were trimmed since the allocator last returned free pages.
+    pub(crate) release_pending: bool,
+    released_at: i64,
     wake_buf: Box<u64>,
     wake_armed: bool,
     wait_ts: types::Timespec,
@@ -87,6 +93,8 @@ impl<H: ConnectionHandler> Reactor<H> {
             free: Vec::new(),
             refused_logged_at: 0,
             refused_unlogged: 0,
+            release_pending: false,
+            released_at: 0,
             listeners: Vec::new(),
             cmds: Vec::with_capacity(64),
             cqes: Vec::with_capacity(cq),
@@ -117,7 +125,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         let first = self.conns.len();
         let n = CHUNK_SLOTS.min(self.cfg.max_connections - first);
         if self.bufs.slots() < first + n {
-            self.bufs.grow()?;
+            self.bufs.grow(n)?;
         }
         // Growth happens here, per chunk, never per message.
         self.free.reserve(n);
@@ -153,6 +161,9 @@ impl<H: ConnectionHandler> Reactor<H> {
                 .map_err(super::config::io_err("io_uring enter"))?;
             busy |= self.reap();
             self.service_dirty();
+            if self.release_pending {
+                self.release_free_memory();
+            }
             audit_countdown = audit_countdown.wrapping_sub(1);
             if audit_countdown == 0 || busy && cfg!(debug_assertions) {
                 self.audit();
@@ -509,6 +520,24 @@ impl<H: ConnectionHandler> Reactor<H> {
 }
 
 impl<H: ConnectionHandler> Reactor<H> {
+    /// After outbound buffers were shrunk: asks the allocator to give free
+    /// pages back to the kernel, at most every 100 ms. glibc keeps memory
+    /// freed inside its arenas resident (a shrunk buffer of a few hundred
+    /// kB usually lives there); `malloc_trim` walks the arenas and releases
+    /// whole free pages. Off the hot path: only after a backlog drained.
+    fn release_free_memory(&mut self) {
+        let now = sys::now();
+        if now.saturating_sub(self.released_at) < RELEASE_EVERY_NS {
+            return;
+        }
+        self.released_at = now;
+        self.release_pending = false;
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+
     /// Closes an accepted connection at once: every slot is taken and
     /// `max_connections` reached. Logged at most once a second (with the
     /// count) so a connection flood cannot flood the log.

@@ -279,6 +279,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         let c = &mut self.conns[slot];
         if c.trim_outbound(now) {
             self.stats.outbound_trims += 1;
+            self.release_pending = true;
         }
         if !c.recv_pending {
             self.arm_recv(slot, d, now);
