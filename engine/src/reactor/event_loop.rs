@@ -16,8 +16,9 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Shortest time between two calls asking the allocator to release memory.
-const RELEASE_EVERY_NS: i64 = 100_000_000;
+/// Shortest time between two calls asking the allocator to release memory
+/// (each walks the allocator's free lists: cheap, but not for every trim).
+const RELEASE_EVERY_NS: i64 = 1_000_000_000;
 
 pub(crate) struct Listener<H> {
     pub(crate) fd: RawFd,
@@ -521,7 +522,7 @@ impl<H: ConnectionHandler> Reactor<H> {
 
 impl<H: ConnectionHandler> Reactor<H> {
     /// After outbound buffers were shrunk: asks the allocator to give free
-    /// pages back to the kernel, at most every 100 ms. glibc keeps memory
+    /// pages back to the kernel, at most once a second. glibc keeps memory
     /// freed inside its arenas resident (a shrunk buffer of a few hundred
     /// kB usually lives there); `malloc_trim` walks the arenas and releases
     /// whole free pages. Off the hot path: only after a backlog drained.
