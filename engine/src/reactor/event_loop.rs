@@ -137,6 +137,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         // Popped lowest first.
         self.free.extend((first..first + n).rev().map(|s| s as u32));
         self.stats.connection_slots = self.conns.len() as u64;
+        self.shared.stats.publish(&self.stats);
         Ok(())
     }
 
