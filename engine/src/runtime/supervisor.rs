@@ -196,14 +196,19 @@ fn spawn_reactors(
 /// session with [`DEFAULT_MAX_CONNECTIONS`](crate::config::DEFAULT_MAX_CONNECTIONS)
 /// as the floor.
 fn max_connections<'a>(count: usize, sessions: impl Iterator<Item = &'a SessionSettings>) -> usize {
-    sessions
-        .filter_map(|s| s.reactor.max_connections)
-        .max()
-        .unwrap_or_else(|| {
-            count
-                .saturating_mul(4)
-                .max(crate::config::DEFAULT_MAX_CONNECTIONS)
-        })
+    let set = sessions.filter_map(|s| s.reactor.max_connections).max();
+    if let Some(max) = set.filter(|m| *m < count) {
+        tracing::warn!(
+            max,
+            sessions = count,
+            "MaxConnections is below the number of sessions on this reactor"
+        );
+    }
+    set.unwrap_or_else(|| {
+        count
+            .saturating_mul(4)
+            .max(crate::config::DEFAULT_MAX_CONNECTIONS)
+    })
 }
 
 /// SocketAcceptHost, SocketAcceptPort.
