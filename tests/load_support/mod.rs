@@ -343,7 +343,8 @@ fn drive(port: u16, ids: Vec<usize>, spec: LoadSpec, ready: Arc<AtomicUsize>) ->
             while let Some(pos) = memchr::memmem::find(&inbuf[consumed..], b"\x0110=") {
                 let end = consumed + pos + 8;
                 if end > inbuf.len() {
-                    break 'run;
+                    // The checksum's digits are still on the way.
+                    break;
                 }
                 check(s, &inbuf[consumed..end], &mut r);
                 consumed = end;
