@@ -1,0 +1,390 @@
+//! Lock-free cross-thread sends: a bounded MPMC queue of [`FixedMessage`]s
+//! per session (`crossbeam-queue`'s `ArrayQueue`, allocated once when the
+//! first [`XSender`] is made), drained by the connection handler on the
+//! reactor thread. The sequence number is only known there, so a send
+//! returns a [`Ticket`] and the reactor publishes each outcome into a ring
+//! of completions ([`XSender::status`]).
+//!
+//! Wake-ups: a producer calls `Remote::notify` only when it flips
+//! `wake_pending` from false to true; the reactor clears the flag before
+//! draining, so no message is left behind and a burst costs one notify.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use crossbeam_queue::ArrayQueue;
+
+use super::conn::Conn;
+use super::fixed::FixedMessage;
+use super::store::RuntimeStore;
+use crate::reactor::{ConnId, Remote};
+use crate::session::Session;
+use crate::store::UtcTimestamp;
+
+/// Why [`XSender::try_send`] refused a message (nothing was queued).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TrySendError {
+    /// The session is not logged on now.
+    #[error("session is not logged on")]
+    NotLoggedOn,
+    /// The queue is full: the reactor has not caught up.
+    #[error("send queue full")]
+    QueueFull,
+    /// The message outgrew its buffer (or has no MsgType).
+    #[error("message too large for a queue slot")]
+    TooLarge,
+    /// The engine stopped: nothing will be sent any more.
+    #[error("session closed")]
+    SessionClosed,
+}
+
+/// A queued message: compare it with [`XSender::status`] later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ticket(pub u64);
+
+/// What became of a [`Ticket`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketStatus {
+    /// Still queued (or its outcome was not published yet).
+    Pending,
+    /// Sent with this MsgSeqNum (stored first, as every send).
+    Sent(u64),
+    /// Not sent: the session logged out or disconnected first, or its
+    /// store failed.
+    Failed,
+    /// Too old: its completion slot was reused by a later ticket.
+    Expired,
+}
+
+const FAILED: u64 = 0;
+
+struct Queued {
+    ticket: u64,
+    msg: FixedMessage,
+}
+
+/// The queue of one session, shared by its senders and its handler.
+pub(crate) struct XQueue {
+    queue: ArrayQueue<Queued>,
+    next_ticket: AtomicU64,
+    /// `ticket (low 32 bits) << 32 | seq (low 32 bits, 0 = failed)`.
+    done: Box<[AtomicU64]>,
+    mask: u64,
+    wake_pending: AtomicBool,
+    logged_on: AtomicBool,
+    closed: AtomicBool,
+    remote: OnceLock<Remote<Conn>>,
+    /// The connection's `ConnId::as_u64`, `u64::MAX` when detached.
+    conn: AtomicU64,
+}
+
+impl XQueue {
+    fn new(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
+        let ring = capacity.saturating_mul(2).next_power_of_two();
+        Self {
+            queue: ArrayQueue::new(capacity),
+            // Ticket 0 would collide with an empty completion slot.
+            next_ticket: AtomicU64::new(1),
+            done: (0..ring).map(|_| AtomicU64::new(0)).collect(),
+            mask: ring as u64 - 1,
+            wake_pending: AtomicBool::new(false),
+            logged_on: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            remote: OnceLock::new(),
+            conn: AtomicU64::new(u64::MAX),
+        }
+    }
+
+    fn complete(&self, ticket: u64, seq: Option<u64>) {
+        let word = (ticket << 32) | (seq.unwrap_or(FAILED) & 0xffff_ffff);
+        if let Some(slot) = self.done.get((ticket & self.mask) as usize) {
+            slot.store(word, Ordering::Release);
+        }
+    }
+
+    fn notify(&self) {
+        let id = self.conn.load(Ordering::Acquire);
+        if id == u64::MAX {
+            return;
+        }
+        if let Some(remote) = self.remote.get() {
+            let id = ConnId {
+                slot: id as u32,
+                generation: (id >> 32) as u16,
+            };
+            // A stopped reactor: the drop in `detach` fails the messages.
+            let _ = remote.notify(id);
+        }
+    }
+}
+
+/// The per-session hook the runtime owns: created on demand.
+#[derive(Default)]
+pub(crate) struct XSlot {
+    queue: OnceLock<Arc<XQueue>>,
+}
+
+impl XSlot {
+    /// The queue, made with `capacity` slots by the first caller.
+    pub fn sender(&self, capacity: usize) -> XSender {
+        let q = self.queue.get_or_init(|| Arc::new(XQueue::new(capacity)));
+        XSender { q: Arc::clone(q) }
+    }
+
+    /// The session is on connection `id` of `remote`'s reactor. A message
+    /// that raced the last disconnect is failed, not sent on the new one.
+    pub fn attach(&self, remote: &Remote<Conn>, id: ConnId) {
+        if let Some(q) = self.queue.get() {
+            let _ = q.remote.set(remote.clone());
+            while let Some(m) = q.queue.pop() {
+                q.complete(m.ticket, None);
+            }
+            q.wake_pending.store(false, Ordering::SeqCst);
+            q.conn.store(id.as_u64(), Ordering::Release);
+        }
+    }
+
+    /// The engine ended: refuse every later send.
+    pub fn close(&self) {
+        if let Some(q) = self.queue.get() {
+            q.closed.store(true, Ordering::Release);
+            q.logged_on.store(false, Ordering::Release);
+        }
+    }
+
+    /// The session is logged on (or not) now.
+    pub fn set_logged_on(&self, on: bool) {
+        if let Some(q) = self.queue.get() {
+            q.logged_on.store(on, Ordering::Release);
+        }
+    }
+
+    /// The connection is gone: refuse sends, fail what is queued.
+    pub fn detach(&self) {
+        if let Some(q) = self.queue.get() {
+            q.logged_on.store(false, Ordering::Release);
+            q.conn.store(u64::MAX, Ordering::Release);
+            while let Some(m) = q.queue.pop() {
+                q.complete(m.ticket, None);
+            }
+        }
+    }
+
+    /// Sends what is queued through `send` (on the reactor thread), at
+    /// most one queue's worth; wakes itself again if more is left.
+    /// `send(msg_type, body, stamp)` returns the MsgSeqNum or `None`.
+    pub fn drain(&self, mut send: impl FnMut(&FixedMessage) -> Option<u64>) -> usize {
+        let Some(q) = self.queue.get() else {
+            return 0;
+        };
+        q.wake_pending.store(false, Ordering::SeqCst);
+        let mut n = 0;
+        while n < q.queue.capacity() {
+            let Some(m) = q.queue.pop() else {
+                return n;
+            };
+            let seq = send(&m.msg);
+            q.complete(m.ticket, seq);
+            n += 1;
+        }
+        if !q.queue.is_empty() && !q.wake_pending.swap(true, Ordering::SeqCst) {
+            q.notify();
+        }
+        n
+    }
+}
+
+/// Sends the queued messages of `slot` through `session` (reactor thread):
+/// header and MsgSeqNum by the session, the body as encoded, the stamp tag
+/// (if any) with `now`.
+pub(crate) fn drain_into(
+    slot: &XSlot,
+    session: &mut Session<RuntimeStore>,
+    now: UtcTimestamp,
+    out: &mut Vec<u8>,
+) {
+    let digits = session.settings().timestamp_precision;
+    slot.drain(|m| {
+        let sent = session.send(
+            m.msg_type(),
+            &[],
+            |w| {
+                w.encoder().raw(m.body());
+                if let Some(tag) = m.stamp() {
+                    w.field_time(tag, now.as_nanos(), digits);
+                }
+            },
+            now,
+            out,
+        );
+        match sent {
+            Ok(seq) => Some(seq),
+            Err(e) => {
+                tracing::warn!(error = %e, "queued message not sent");
+                None
+            }
+        }
+    });
+}
+
+/// Sends application messages to one session from any thread; cloneable.
+/// Lock-free: a slot copy into a bounded queue, and a reactor wake-up when
+/// the reactor is not already due to drain.
+#[derive(Clone)]
+pub struct XSender {
+    q: Arc<XQueue>,
+}
+
+impl XSender {
+    /// Whether the session is logged on now.
+    pub fn is_logged_on(&self) -> bool {
+        self.q.logged_on.load(Ordering::Acquire)
+    }
+
+    /// Messages waiting for the reactor.
+    pub fn queued(&self) -> usize {
+        self.q.queue.len()
+    }
+
+    /// The queue's capacity in messages.
+    pub fn capacity(&self) -> usize {
+        self.q.queue.capacity()
+    }
+
+    /// Queues `msg` (copied into a slot) and wakes the session's reactor.
+    /// Never blocks. The session writes the header and MsgSeqNum when the
+    /// reactor sends it, in its next loop turn.
+    pub fn try_send(&self, msg: &FixedMessage) -> Result<Ticket, TrySendError> {
+        if self.q.closed.load(Ordering::Acquire) {
+            return Err(TrySendError::SessionClosed);
+        }
+        if msg.overflowed() {
+            return Err(TrySendError::TooLarge);
+        }
+        if !self.is_logged_on() {
+            return Err(TrySendError::NotLoggedOn);
+        }
+        let ticket = self.q.next_ticket.fetch_add(1, Ordering::Relaxed);
+        let queued = Queued {
+            ticket,
+            msg: msg.clone(),
+        };
+        if self.q.queue.push(queued).is_err() {
+            return Err(TrySendError::QueueFull);
+        }
+        if !self.q.wake_pending.swap(true, Ordering::SeqCst) {
+            self.q.notify();
+        }
+        Ok(Ticket(ticket))
+    }
+
+    /// What became of `ticket` (lock-free; the answer for a ticket older
+    /// than twice the capacity may be [`TicketStatus::Expired`]).
+    pub fn status(&self, ticket: Ticket) -> TicketStatus {
+        let Some(slot) = self.q.done.get((ticket.0 & self.q.mask) as usize) else {
+            return TicketStatus::Expired;
+        };
+        let word = slot.load(Ordering::Acquire);
+        let have = word >> 32;
+        let want = ticket.0 & 0xffff_ffff;
+        if have == want {
+            return match word & 0xffff_ffff {
+                FAILED => TicketStatus::Failed,
+                seq => TicketStatus::Sent(seq),
+            };
+        }
+        // A later ticket in the same slot means ours is gone.
+        if have != 0 && have.wrapping_sub(want) & 0xffff_ffff < 0x8000_0000 {
+            return TicketStatus::Expired;
+        }
+        TicketStatus::Pending
+    }
+
+    /// Refuses every later send with [`TrySendError::SessionClosed`] (the
+    /// engine calls this when it ends).
+    pub fn close(&self) {
+        self.q.closed.store(true, Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tickets_complete_in_order_and_expire() {
+        let slot = XSlot::default();
+        let tx = slot.sender(2);
+        let m = FixedMessage::new(b"D");
+        assert_eq!(tx.try_send(&m), Err(TrySendError::NotLoggedOn));
+        slot.set_logged_on(true);
+        let a = tx.try_send(&m).unwrap();
+        let b = tx.try_send(&m).unwrap();
+        assert_eq!(tx.try_send(&m), Err(TrySendError::QueueFull));
+        assert_eq!(tx.status(a), TicketStatus::Pending);
+        let mut seq = 10;
+        assert_eq!(
+            slot.drain(|_| {
+                seq += 1;
+                Some(seq)
+            }),
+            2
+        );
+        assert_eq!(tx.status(a), TicketStatus::Sent(11));
+        assert_eq!(tx.status(b), TicketStatus::Sent(12));
+        // The ring holds 4 completions: ticket a's slot is reused by a+4.
+        for _ in 0..4 {
+            tx.try_send(&m).unwrap();
+            slot.drain(|_| None);
+        }
+        assert_eq!(tx.status(a), TicketStatus::Expired);
+        let mut big = FixedMessage::new(b"D");
+        big.field(58, &[b'x'; super::super::fixed::MAX_BODY_LEN]);
+        assert_eq!(tx.try_send(&big), Err(TrySendError::TooLarge));
+        tx.close();
+        assert_eq!(tx.try_send(&m), Err(TrySendError::SessionClosed));
+    }
+
+    #[test]
+    fn detach_fails_queued_messages() {
+        let slot = XSlot::default();
+        let tx = slot.sender(8);
+        slot.set_logged_on(true);
+        let t = tx.try_send(&FixedMessage::new(b"D")).unwrap();
+        slot.detach();
+        assert_eq!(tx.status(t), TicketStatus::Failed);
+        assert!(!tx.is_logged_on());
+        assert_eq!(tx.queued(), 0);
+    }
+
+    #[test]
+    fn many_producers_every_message_drained_once() {
+        let slot = Arc::new(XSlot::default());
+        let tx = slot.sender(64);
+        slot.set_logged_on(true);
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let tx = tx.clone();
+                std::thread::spawn(move || {
+                    let m = FixedMessage::new(b"D");
+                    let mut sent = 0;
+                    while sent < 1000 {
+                        if tx.try_send(&m).is_ok() {
+                            sent += 1;
+                        }
+                    }
+                })
+            })
+            .collect();
+        let mut total = 0;
+        while threads.iter().any(|t| !t.is_finished()) || tx.queued() > 0 {
+            total += slot.drain(|_| Some(1));
+        }
+        for t in threads {
+            t.join().unwrap();
+        }
+        total += slot.drain(|_| Some(1));
+        assert_eq!(total, 4000);
+    }
+}
