@@ -3,11 +3,21 @@
 //! Each subcommand is a module that measures a set of rows and prints them
 //! through [`report`]: one JSON object per line with `--json`, else a table.
 
+mod alloc;
 mod codec;
+mod latency;
 mod messages;
+mod pipeline;
 mod report;
+mod sessions;
+mod table;
+mod throughput;
 
 use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[global_allocator]
+static GLOBAL: alloc::Counting = alloc::Counting;
 
 #[derive(Parser)]
 #[command(about = "ringfix benchmarks")]
@@ -18,13 +28,39 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Codec: parse (frame + checksum + index) and encode (typed fields).
+    /// Codec: parse (frame + checksum + index) and encode (typed fields);
+    /// then dictionary validation, the session's inbound path, store append.
     Codec(report::Options),
+    /// Round-trip latency through an initiator and an acceptor vs raw TCP.
+    Latency(latency::Args),
+    /// Messages per second through one session, one direction, journal on.
+    Throughput(throughput::Args),
+    /// CPU of one reactor holding many idle logged-on sessions.
+    Sessions(sessions::Args),
+    /// The markdown summary of a results directory (scripts/bench.sh).
+    Table(table::Args),
 }
 
-fn main() {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Codec(opts) => report::print(&opts, &codec::run(&opts)),
+    let result = match cli.command {
+        Command::Codec(opts) => {
+            let mut rows = codec::run(&opts);
+            pipeline::run(&opts).map(|more| {
+                rows.extend(more);
+                report::print(&opts, &rows);
+            })
+        }
+        Command::Latency(args) => latency::run(&args),
+        Command::Throughput(args) => throughput::run(&args),
+        Command::Sessions(args) => sessions::run(&args),
+        Command::Table(args) => table::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ringfix-bench: {e}");
+            ExitCode::FAILURE
+        }
     }
 }

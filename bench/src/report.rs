@@ -2,7 +2,7 @@
 
 /// CPU time of the calling thread in nanoseconds: the machine is shared, so
 /// time spent descheduled must not count against the code under test.
-fn thread_cpu_ns() -> u128 {
+pub fn thread_cpu_ns() -> u128 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,

@@ -33,11 +33,15 @@ pub(crate) struct Reactor<H> {
     pub(crate) conns: Vec<Conn<H>>,
     pub(crate) free: Vec<u32>,
     pub(crate) dirty: Vec<u32>,
+    /// The other half of `dirty`'s double buffer (see `service_dirty`).
+    pub(crate) dirty_spare: Vec<u32>,
     pub(crate) listeners: Vec<Listener<H>>,
     pub(crate) cmds: Vec<Command<H>>,
     pub(crate) cqes: Vec<(u64, i32, u32)>,
     pub(crate) stats: StatsSnapshot,
     pub(crate) stopping: bool,
+    /// [`probe::stamp`] of the last turn that reaped completions.
+    pub(crate) turn_stamp: u64,
     wake_buf: Box<u64>,
     wake_armed: bool,
     wait_ts: types::Timespec,
@@ -68,6 +72,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         Ok(Self {
             ring,
             dirty: Vec::with_capacity(cfg.max_connections),
+            dirty_spare: Vec::with_capacity(cfg.max_connections),
             cfg,
             shared,
             bufs,
@@ -78,6 +83,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             cqes: Vec::with_capacity(cq),
             stats: StatsSnapshot::default(),
             stopping: false,
+            turn_stamp: 0,
             wake_buf: Box::new(0),
             wake_armed: false,
             wait_ts,
@@ -160,6 +166,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                                     id,
                                     out: &mut c.out,
                                     close: &mut c.close_req,
+                                    stamp: 0,
                                 };
                                 h.on_notify(&mut ctx, utc(now));
                             }
@@ -243,6 +250,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                     id,
                     out: &mut c.out,
                     close: &mut c.close_req,
+                    stamp: 0,
                 };
                 h.on_stop(&mut ctx, utc(now));
             }
@@ -314,6 +322,9 @@ impl<H: ConnectionHandler> Reactor<H> {
                 .map(|e| (e.user_data(), e.result(), e.flags())),
         );
         let busy = !cqes.is_empty();
+        if busy {
+            self.turn_stamp = super::probe::stamp();
+        }
         for &(user_data, res, flags) in &cqes {
             self.dispatch(user_data, res, flags);
         }
@@ -402,6 +413,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             id: info.id,
             out: &mut c.out,
             close: &mut c.close_req,
+            stamp: 0,
         };
         handler.on_open(&mut ctx, utc(sys::now()));
         c.handler = Some(handler);

@@ -110,6 +110,9 @@ pub struct Ctx<'a> {
     pub(crate) id: ConnId,
     pub(crate) out: &'a mut Vec<u8>,
     pub(crate) close: &'a mut Option<CloseMode>,
+    /// [`probe::stamp`](super::probe::stamp) when the completions of this
+    /// callback were reaped; 0 outside a receive.
+    pub(crate) stamp: u64,
 }
 
 impl Ctx<'_> {
@@ -129,6 +132,13 @@ impl Ctx<'_> {
             (Some(CloseMode::Now), _) | (_, CloseMode::Now) => Some(CloseMode::Now),
             _ => Some(CloseMode::Graceful),
         };
+    }
+
+    /// When the bytes of this callback's frame were reaped from the ring
+    /// ([`probe::stamp`](super::probe::stamp) ticks), 0 outside a receive:
+    /// `stamp() - recv_stamp()` is the engine's own time so far.
+    pub fn recv_stamp(&self) -> u64 {
+        self.stamp
     }
 
     /// The close asked for so far, if any.

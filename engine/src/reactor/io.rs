@@ -85,6 +85,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                             id,
                             out: &mut c.out,
                             close: &mut c.close_req,
+                            stamp: 0,
                         };
                         h.on_open(&mut ctx, utc(sys::now()));
                     }
@@ -106,6 +107,7 @@ impl<H: ConnectionHandler> Reactor<H> {
 
     /// New bytes at the end of the unparsed region: frame and deliver in place.
     fn on_bytes(&mut self, slot: usize, n: usize) {
+        let stamp = self.turn_stamp;
         let buf = self.bufs.slot_mut(slot);
         let cap = buf.len();
         let c = &mut self.conns[slot];
@@ -115,6 +117,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             id,
             out: &mut c.out,
             close: &mut c.close_req,
+            stamp,
         };
         let now = sys::now();
         let end = (c.rx_end + n).min(cap);
@@ -162,6 +165,9 @@ impl<H: ConnectionHandler> Reactor<H> {
 
     pub(crate) fn service_dirty(&mut self) {
         let mut dirty = std::mem::take(&mut self.dirty);
+        // Marks made while servicing go to the spare list (its capacity is
+        // kept: no allocation per turn).
+        std::mem::swap(&mut self.dirty, &mut self.dirty_spare);
         // Servicing may mark more slots; loop until quiet.
         while !dirty.is_empty() {
             for &slot in &dirty {
@@ -175,7 +181,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             dirty.clear();
             std::mem::swap(&mut dirty, &mut self.dirty);
         }
-        self.dirty = dirty;
+        self.dirty_spare = dirty;
     }
 
     /// The handler's deadline, or the default from now.
@@ -247,6 +253,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                     id,
                     out: &mut c.out,
                     close: &mut c.close_req,
+                    stamp: 0,
                 };
                 h.on_deadline(&mut ctx, utc(now));
             }

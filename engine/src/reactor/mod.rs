@@ -38,6 +38,7 @@ mod control;
 mod event_loop;
 mod handler;
 mod io;
+pub mod probe;
 mod ring;
 mod stats;
 mod sys;

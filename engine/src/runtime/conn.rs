@@ -10,7 +10,7 @@ use ringfix_codec::Parser;
 
 use super::core::{Ev, SessionCore, Slot};
 use super::Event;
-use crate::reactor::{CloseMode, CloseReason, ConnectionHandler, Ctx, Remote, UtcTimestamp};
+use crate::reactor::{probe, CloseMode, CloseReason, ConnectionHandler, Ctx, Remote, UtcTimestamp};
 use crate::session::{Close, Disposition, Incoming, Router};
 use crate::store::MessageStore;
 
@@ -206,14 +206,21 @@ impl ConnectionHandler for Conn {
         let d = match &mut self.state {
             State::Unbound { .. } => return self.bind(frame, ctx, now),
             State::Bound(core) => {
+                let queued = ctx.outbound().len();
                 core.received(now, frame);
-                match self.parser.parse(frame) {
+                let d = match self.parser.parse(frame) {
                     Ok(view) => {
                         let msg = Incoming::from_view(&view);
                         core.handle(Ev::Message(&msg), now, ctx.outbound())
                     }
                     Err(_) => core.handle(Ev::Garbled, now, ctx.outbound()),
+                };
+                // An answer is handed to the send path: the engine's own time.
+                if ctx.recv_stamp() != 0 && ctx.outbound().len() > queued {
+                    let ticks = probe::stamp().wrapping_sub(ctx.recv_stamp());
+                    core.counters.internal_latency.record(ticks);
                 }
+                d
             }
             State::Closed => return,
         };

@@ -12,6 +12,7 @@ use super::outbox::{for_each, Outbox};
 use super::store::RuntimeStore;
 use super::RuntimeError;
 use crate::config::{self, SessionEnd};
+use crate::reactor::probe::LatencyProbe;
 use crate::session::{Close, Disposition, Incoming, LogoutReason, Session};
 use crate::store::{MessageStore, UtcTimestamp};
 
@@ -28,6 +29,9 @@ pub struct Counters {
     pub next_target_seq: AtomicU64,
     /// Logons completed.
     pub logons: AtomicU64,
+    /// The engine's own time per answered message: from the reactor
+    /// reaping the message to the answer queued for sending (probe ticks).
+    pub internal_latency: LatencyProbe,
 }
 
 /// Where a disconnected session waits (the handler takes it out while

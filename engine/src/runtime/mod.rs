@@ -205,6 +205,15 @@ impl Runtime {
             .collect()
     }
 
+    /// The live counters of every session, in configuration order (for
+    /// instance their [`Counters::internal_latency`]).
+    pub fn counters(&self) -> Vec<(SessionId, Arc<Counters>)> {
+        self.sessions
+            .iter()
+            .map(|(id, c, _)| (id.clone(), Arc::clone(c)))
+            .collect()
+    }
+
     /// A handle to send application messages to the session `id` from any
     /// thread (while it is logged on).
     pub fn session(&self, id: &SessionId) -> Option<SessionHandle> {

@@ -1,0 +1,262 @@
+//! `latency`: NewOrderSingle -> ExecutionReport round trips through a
+//! ringfix initiator and acceptor on loopback, against the floor (the same
+//! sizes ping-ponged over raw TCP, same mode and pinning), runs interleaved
+//! engine, floor, engine, floor ...; plus the acceptor's internal latency.
+
+mod engine;
+pub mod floor;
+pub mod hist;
+mod plot;
+
+use std::path::PathBuf;
+
+use hdrhistogram::Histogram;
+use serde_json::{json, Map, Value};
+
+use floor::{FloorRun, Mode};
+use hist::{hgrm, percentiles_us, PERCENTILES};
+
+/// Options of `ringfix-bench latency`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    /// Spin (busy-poll, pinned) or block (sleep in the kernel).
+    #[arg(long, value_enum, default_value = "spin")]
+    pub mode: Mode,
+    /// Round trips recorded per run.
+    #[arg(long, default_value_t = 100_000)]
+    pub orders: u64,
+    /// Round trips before recording, per run.
+    #[arg(long, default_value_t = 10_000)]
+    pub warmup: u64,
+    /// Runs of each (engine and floor, interleaved); medians are reported.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Round trips per second, one in flight, with coordinated-omission
+    /// correction; default: back-to-back.
+    #[arg(long)]
+    pub rate: Option<u32>,
+    /// One JSON object: {"engine","floor","ratio","internal"}.
+    #[arg(long)]
+    pub json: bool,
+    /// Write .hgrm distributions and an SVG plot here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Over TLS (engine and floor).
+    #[arg(long)]
+    pub tls: bool,
+}
+
+/// Cores: the acceptor (and the floor's echo side) on 0, the initiator
+/// (and the floor's measuring side) on 1.
+const ACCEPTOR_CORE: usize = 0;
+const INITIATOR_CORE: usize = 1;
+
+/// One run's figures.
+struct Figures {
+    pct: Vec<(&'static str, f64)>,
+    rtt_per_s: f64,
+    allocs_per_rtt: Option<f64>,
+}
+
+fn figures(h: &Histogram<u64>, wall_s: f64, allocs: Option<u64>, n: u64) -> Figures {
+    Figures {
+        pct: percentiles_us(h),
+        rtt_per_s: if wall_s > 0.0 { n as f64 / wall_s } else { 0.0 },
+        allocs_per_rtt: allocs.map(|a| a as f64 / n.max(1) as f64),
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// Medians over runs, keyed like the JSON.
+fn summarise(runs: &[Figures]) -> Vec<(&'static str, f64)> {
+    let mut out: Vec<(&'static str, f64)> = PERCENTILES
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| {
+            let vals = runs.iter().filter_map(|f| f.pct.get(i).map(|p| p.1));
+            (*k, median(vals.collect()))
+        })
+        .collect();
+    if runs.iter().any(|f| f.rtt_per_s > 0.0) {
+        out.push((
+            "rtt_per_s",
+            median(runs.iter().map(|f| f.rtt_per_s).collect()),
+        ));
+    }
+    let allocs: Vec<f64> = runs.iter().filter_map(|f| f.allocs_per_rtt).collect();
+    if !allocs.is_empty() {
+        out.push(("allocs_per_rtt", median(allocs)));
+    }
+    out
+}
+
+fn to_json(rows: &[(&str, f64)]) -> Value {
+    let mut m = Map::new();
+    for (k, v) in rows {
+        let digits = if *k == "rtt_per_s" { 1.0 } else { 1000.0 };
+        m.insert((*k).into(), json!((v * digits).round() / digits));
+    }
+    Value::Object(m)
+}
+
+/// Runs the benchmark and prints the result.
+pub fn run(args: &Args) -> Result<(), String> {
+    if args.tls {
+        return Err("--tls: the runtime does not expose TLS sessions yet".into());
+    }
+    if args.orders == 0 || args.runs == 0 {
+        return Err("--orders and --runs must be at least 1".into());
+    }
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let mut engine_runs = Vec::new();
+    let mut floor_runs = Vec::new();
+    let mut internal_runs = Vec::new();
+    let mut merged = [
+        hist::new_histogram().map_err(|e| e.to_string())?,
+        hist::new_histogram().map_err(|e| e.to_string())?,
+        hist::new_histogram().map_err(|e| e.to_string())?,
+    ];
+    let mut sizes = (0, 0);
+    for i in 0..args.runs {
+        let e = engine::run(
+            &engine::EngineRun {
+                mode: args.mode,
+                orders: args.orders,
+                warmup: args.warmup,
+                rate: args.rate,
+                acceptor_core: ACCEPTOR_CORE,
+                initiator_core: INITIATOR_CORE,
+            },
+            &dir.path().join(format!("run{i}")),
+        )?;
+        sizes = (e.nos_bytes, e.er_bytes);
+        engine_runs.push(figures(
+            &e.rtt,
+            e.wall.as_secs_f64(),
+            Some(e.allocs),
+            args.orders,
+        ));
+        internal_runs.push(figures(&e.internal, 0.0, None, 0));
+        let f_allocs = crate::alloc::count();
+        let (f, wall) = floor::run(&FloorRun {
+            mode: args.mode,
+            request_bytes: e.nos_bytes.max(1),
+            response_bytes: e.er_bytes.max(1),
+            round_trips: args.orders as usize,
+            warmup: args.warmup as usize,
+            client_core: Some(INITIATOR_CORE),
+            server_core: Some(ACCEPTOR_CORE),
+            rate: args.rate,
+        })
+        .map_err(|e| format!("floor: {e}"))?;
+        // Setup (buffers, threads) included: an upper bound.
+        let f_allocs = crate::alloc::count().saturating_sub(f_allocs);
+        floor_runs.push(figures(&f, wall.as_secs_f64(), Some(f_allocs), args.orders));
+        for (m, h) in merged.iter_mut().zip([&e.rtt, &f, &e.internal]) {
+            m.add(h).map_err(|e| e.to_string())?;
+        }
+    }
+    let engine = summarise(&engine_runs);
+    let floor = summarise(&floor_runs);
+    let internal = summarise(&internal_runs);
+    let ratio: Vec<(&str, f64)> = engine
+        .iter()
+        .filter(|(k, _)| *k != "allocs_per_rtt")
+        .filter_map(|(k, e)| {
+            let f = floor.iter().find(|(fk, _)| fk == k)?.1;
+            Some((*k, if f > 0.0 { e / f } else { 0.0 }))
+        })
+        .collect();
+    if let Some(out) = &args.out {
+        write_out(out, args, &merged)?;
+    }
+    if args.json {
+        let v = json!({
+            "engine": to_json(&engine),
+            "floor": to_json(&floor),
+            "ratio": to_json(&ratio),
+            "internal": to_json(&internal),
+        });
+        println!("{v}");
+    } else {
+        print_table(
+            args,
+            sizes,
+            &[
+                ("engine", &engine),
+                ("floor", &floor),
+                ("ratio", &ratio),
+                ("internal", &internal),
+            ],
+        );
+    }
+    Ok(())
+}
+
+fn mode_name(m: Mode) -> &'static str {
+    match m {
+        Mode::Spin => "spin",
+        Mode::Block => "block",
+    }
+}
+
+/// `latency-<mode>-{engine,floor,internal}.hgrm` and `latency-<mode>.svg`
+/// (every run merged).
+fn write_out(dir: &std::path::Path, args: &Args, h: &[Histogram<u64>; 3]) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let m = mode_name(args.mode);
+    for (name, h) in ["engine", "floor", "internal"].iter().zip(h) {
+        let p = dir.join(format!("latency-{m}-{name}.hgrm"));
+        std::fs::write(&p, hgrm(h)).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    let title = format!(
+        "ringfix {m}: NewOrderSingle -> ExecutionReport round trip vs raw TCP floor ({} x {})",
+        args.runs, args.orders
+    );
+    plot::write_svg(
+        &dir.join(format!("latency-{m}.svg")),
+        &title,
+        &[("engine", &h[0]), ("floor (raw TCP)", &h[1])],
+    )
+}
+
+fn print_table(args: &Args, sizes: (usize, usize), rows: &[(&str, &Vec<(&str, f64)>)]) {
+    let rate = args.rate.map_or("back-to-back".to_string(), |r| {
+        format!("{r}/s, CO-corrected")
+    });
+    println!(
+        "latency, {} mode, {} round trips x {} runs (warm-up {}), {rate}; NOS {} B, ER {} B; µs, medians of runs",
+        mode_name(args.mode),
+        args.orders,
+        args.runs,
+        args.warmup,
+        sizes.0,
+        sizes.1
+    );
+    print!("{:<9}", "");
+    for (k, _) in PERCENTILES {
+        print!("{k:>12}");
+    }
+    println!("{:>12}{:>12}", "rtt/s", "allocs/rtt");
+    for (name, vals) in rows {
+        print!("{name:<9}");
+        for (k, _) in PERCENTILES {
+            match vals.iter().find(|(vk, _)| vk == k) {
+                Some((_, v)) => print!("{v:>12.3}"),
+                None => print!("{:>12}", "-"),
+            }
+        }
+        for k in ["rtt_per_s", "allocs_per_rtt"] {
+            match vals.iter().find(|(vk, _)| *vk == k) {
+                Some((_, v)) if k == "rtt_per_s" && *name != "ratio" => print!("{v:>12.0}"),
+                Some((_, v)) => print!("{v:>12.3}"),
+                None => print!("{:>12}", "-"),
+            }
+        }
+        println!();
+    }
+}
