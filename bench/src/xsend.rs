@@ -9,9 +9,10 @@
 //! encoded to its ExecutionReport in the callback; the difference of the
 //! two distributions is the cross-thread cost (queue to wire). The
 //! counterparty (`exec` acceptor) runs in block mode on core 0; the
-//! initiator's reactor is pinned to core 1 in `--mode` (spin by default).
-//! The strategy thread parks between orders, so it takes no core while
-//! it waits (its wake-up happens before its clock starts).
+//! initiator's reactor is pinned to core 1 in `--mode` (spin by default);
+//! the strategy thread is pinned to `--strategy-core` (0: beside the
+//! blocking counterparty). It parks between orders, so it takes no core
+//! while it waits (its wake-up happens before its clock starts).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -44,6 +45,12 @@ pub struct Args {
     /// Round trips (both paths) before recording.
     #[arg(long, default_value_t = 2_000)]
     pub warmup: u64,
+    /// Core the strategy thread is pinned to.
+    #[arg(long, default_value_t = 0)]
+    pub strategy_core: usize,
+    /// Leave the strategy thread unpinned.
+    #[arg(long)]
+    pub no_pin: bool,
     /// One JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -305,7 +312,13 @@ pub fn run(args: &Args) -> Result<(), String> {
     let mut client = Runtime::start(&initiator, factory).map_err(|e| e.to_string())?;
     let tx = client.xsender(&id, 64).ok_or("no sender for the session")?;
     let for_thread = Arc::clone(&shared);
-    let thread = std::thread::spawn(move || strategy(&for_thread, &tx));
+    let pin = (!args.no_pin).then_some(args.strategy_core);
+    let thread = std::thread::spawn(move || {
+        if let Some(id) = pin {
+            core_affinity::set_for_current(core_affinity::CoreId { id });
+        }
+        strategy(&for_thread, &tx)
+    });
     let _ = shared.strategy.set(thread.thread().clone());
     client.wait();
     shared.stop.store(true, Ordering::Release);
