@@ -54,7 +54,8 @@ fn now() -> UtcTimestamp {
 
 fn logged_on(begin: &str, app: &mut Exec, out: &mut Vec<u8>) -> Session<MemoryStore> {
     let cfg = SessionSettings::new(Role::Acceptor, begin, "ISLD", "TW");
-    let mut s = Session::new(cfg, MemoryStore::new(now()), None);
+    let v = Validator::builtin(begin.as_bytes(), None, Options::default()).unwrap();
+    let mut s = Session::new(cfg, MemoryStore::new(now()), Some(Box::new(v)));
     app.set_now(now());
     s.connected(now(), out, app);
     let logon = wire(begin, 1, "A", "98=0\x01108=30\x01");

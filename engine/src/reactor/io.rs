@@ -164,10 +164,7 @@ impl<H: ConnectionHandler> Reactor<H> {
     }
 
     pub(crate) fn service_dirty(&mut self) {
-        let mut dirty = std::mem::take(&mut self.dirty);
-        // Marks made while servicing go to the spare list (its capacity is
-        // kept: no allocation per turn).
-        std::mem::swap(&mut self.dirty, &mut self.dirty_spare);
+        let mut dirty = std::mem::replace(&mut self.dirty, std::mem::take(&mut self.dirty_spare));
         // Servicing may mark more slots; loop until quiet.
         while !dirty.is_empty() {
             for &slot in &dirty {
@@ -181,7 +178,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             dirty.clear();
             std::mem::swap(&mut dirty, &mut self.dirty);
         }
-        self.dirty_spare = dirty;
+        self.dirty_spare = std::mem::replace(&mut self.dirty, dirty);
     }
 
     /// The handler's deadline, or the default from now.
