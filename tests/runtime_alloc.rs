@@ -91,5 +91,8 @@ fn no_allocation_per_order() {
     let extra = large.saturating_sub(small);
     // The orders app's send-time table is sized up front; the stores map
     // their journals. What is left is start-up noise.
-    assert!(extra < 200, "{extra} more allocations for 10 000 more orders ({small} vs {large})");
+    assert!(
+        extra < 200,
+        "{extra} more allocations for 10 000 more orders ({small} vs {large})"
+    );
 }

@@ -81,7 +81,7 @@ pub(crate) struct XQueue {
 impl XQueue {
     fn new(capacity: usize) -> Self {
         let capacity = capacity.max(1);
-        let ring = capacity.saturating_mul(2).next_power_of_two();
+        let ring = capacity.saturating_mul(4).next_power_of_two();
         Self {
             queue: ArrayQueue::new(capacity),
             // Ticket 0 would collide with an empty completion slot.
@@ -265,6 +265,11 @@ impl XSender {
         if !self.is_logged_on() {
             return Err(TrySendError::NotLoggedOn);
         }
+        // Checked first so a full queue burns no ticket (tickets stay
+        // dense for one producer; racing producers may skip one).
+        if self.q.queue.is_full() {
+            return Err(TrySendError::QueueFull);
+        }
         let ticket = self.q.next_ticket.fetch_add(1, Ordering::Relaxed);
         let queued = Queued {
             ticket,
@@ -279,8 +284,9 @@ impl XSender {
         Ok(Ticket(ticket))
     }
 
-    /// What became of `ticket` (lock-free; the answer for a ticket older
-    /// than twice the capacity may be [`TicketStatus::Expired`]).
+    /// What became of `ticket` (lock-free). Outcomes are kept in a ring of
+    /// four times the capacity (rounded up to a power of two): a ticket
+    /// that many tickets old may read [`TicketStatus::Expired`].
     pub fn status(&self, ticket: Ticket) -> TicketStatus {
         let Some(slot) = self.q.done.get((ticket.0 & self.q.mask) as usize) else {
             return TicketStatus::Expired;
@@ -333,8 +339,8 @@ mod tests {
         );
         assert_eq!(tx.status(a), TicketStatus::Sent(11));
         assert_eq!(tx.status(b), TicketStatus::Sent(12));
-        // The ring holds 4 completions: ticket a's slot is reused by a+4.
-        for _ in 0..4 {
+        // The ring holds 8 completions: ticket a's slot is reused by a+8.
+        for _ in 0..8 {
             tx.try_send(&m).unwrap();
             slot.drain(|_| None);
         }
