@@ -37,6 +37,10 @@ struct Args {
     /// Busy-poll the reactor (burns a core) instead of blocking.
     #[arg(long)]
     spin: bool,
+    /// Build the sessions from this QuickFIX-style file instead (the flags
+    /// above other than --fills, --spin and --once are then ignored).
+    #[arg(long)]
+    config: Option<std::path::PathBuf>,
     /// Stop when the first client session logs out.
     #[arg(long)]
     once: bool,
@@ -148,23 +152,29 @@ impl EngineApp for Exchange {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let id = SessionId::new("FIX.4.4", args.sender.as_str(), args.target.as_str());
-    let mut settings = SessionSettings::acceptor(id, args.port);
-    settings.reset.on_logon = true;
+    let mut builder = match &args.config {
+        Some(path) => EngineBuilder::from_file(path)?,
+        None => {
+            let id = SessionId::new("FIX.4.4", args.sender.as_str(), args.target.as_str());
+            let mut settings = SessionSettings::acceptor(id, args.port);
+            settings.reset.on_logon = true;
+            EngineBuilder::new().session(settings)
+        }
+    };
     if args.spin {
-        settings.reactor.mode = ReactorMode::Spin;
+        for s in builder.sessions_mut() {
+            s.reactor.mode = ReactorMode::Spin;
+        }
     }
     let logged_out = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&logged_out);
     let fills = args.fills;
-    let mut engine = EngineBuilder::new()
-        .session(settings)
-        .start(move |_s| Exchange {
-            fills,
-            next_id: 0,
-            now: UtcTimestamp::from_nanos(0),
-            logged_out: Arc::clone(&flag),
-        })?;
+    let mut engine = builder.start(move |_s| Exchange {
+        fills,
+        next_id: 0,
+        now: UtcTimestamp::from_nanos(0),
+        logged_out: Arc::clone(&flag),
+    })?;
     for addr in engine.listen_addrs() {
         println!("exchange: listening on {addr}");
     }

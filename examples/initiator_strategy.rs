@@ -46,6 +46,10 @@ struct Args {
     /// Busy-poll the reactor (burns a core) instead of blocking.
     #[arg(long)]
     spin: bool,
+    /// Build the session from this QuickFIX-style file instead (its first
+    /// session; --host, --port, --sender, --target are then ignored).
+    #[arg(long)]
+    config: Option<std::path::PathBuf>,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 60)]
     timeout: u64,
@@ -163,18 +167,32 @@ fn run_orders(
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let id = SessionId::new("FIX.4.4", args.sender.as_str(), args.target.as_str());
-    let mut settings = SessionSettings::initiator(
-        id.clone(),
-        args.host.as_str(),
-        args.port,
-        Duration::from_secs(30),
-    );
-    settings.reset.on_logon = true;
-    settings.timing.reconnect_interval = Duration::from_secs(1);
-    if args.spin {
-        settings.reactor.mode = ReactorMode::Spin;
+    let mut builder = match &args.config {
+        Some(path) => EngineBuilder::from_file(path)?,
+        None => {
+            let id = SessionId::new("FIX.4.4", args.sender.as_str(), args.target.as_str());
+            let mut settings = SessionSettings::initiator(
+                id,
+                args.host.as_str(),
+                args.port,
+                Duration::from_secs(30),
+            );
+            settings.reset.on_logon = true;
+            settings.timing.reconnect_interval = Duration::from_secs(1);
+            EngineBuilder::new().session(settings)
+        }
+    };
+    for s in builder.sessions_mut() {
+        if args.spin {
+            s.reactor.mode = ReactorMode::Spin;
+        }
     }
+    let id = builder
+        .config()
+        .sessions
+        .first()
+        .map(|s| s.id.clone())
+        .ok_or("no session configured")?;
     let total = args.warmup + args.count;
     let len = usize::try_from(total)?;
     let shared = Arc::new(Shared {
@@ -185,12 +203,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         reports: AtomicU64::new(0),
     });
     let for_app = Arc::clone(&shared);
-    let mut engine = EngineBuilder::new()
-        .session(settings)
-        .send_queue_capacity(64)
-        .start(move |_s| Strategy {
-            shared: Arc::clone(&for_app),
-        })?;
+    let mut engine = builder.send_queue_capacity(64).start(move |_s| Strategy {
+        shared: Arc::clone(&for_app),
+    })?;
     let tx = engine.sender(&id).ok_or("unknown session")?;
     let stopper = engine.stopper();
     let deadline = Instant::now() + Duration::from_secs(args.timeout);

@@ -9,16 +9,21 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// The examples' binaries, built by `cargo test` (built here if a single
-/// test target was asked for).
+/// The examples' binaries, built by `cargo test`; built here if missing or
+/// older than this test (a single test target was asked for).
 fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap().join("examples");
     let path = dir.join(name);
-    if !path.exists() {
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if modified(&path) < modified(&exe) {
         let cargo = option_env!("CARGO").unwrap_or("cargo");
-        let status = Command::new(cargo)
-            .args(["build", "--example", name])
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--example", name]);
+        if !cfg!(debug_assertions) {
+            cmd.arg("--release");
+        }
+        let status = cmd
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .unwrap();
@@ -40,12 +45,14 @@ fn wait_exit(child: &mut Child, within: Duration) -> Option<i32> {
     None
 }
 
-#[test]
-fn strategy_against_exchange() {
+/// Runs the exchange with `exchange_args` (it must listen on port 0) and
+/// the strategy with `strategy_args(port)`; checks both outputs.
+fn run_pair(exchange_args: &[String], strategy_args: impl Fn(u16) -> Vec<String>) {
     let acceptor = example("exchange_acceptor");
     let initiator = example("initiator_strategy");
     let mut exchange = Command::new(&acceptor)
-        .args(["--port", "0", "--once", "--fills", "2"])
+        .args(exchange_args)
+        .args(["--once", "--fills", "2"])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -71,7 +78,7 @@ fn strategy_against_exchange() {
     assert_ne!(port, 0);
 
     let strategy = Command::new(&initiator)
-        .args(["--port", &port.to_string()])
+        .args(strategy_args(port))
         .args(["--count", "200", "--warmup", "20", "--timeout", "30"])
         .stdout(Stdio::piped())
         .spawn()
@@ -93,4 +100,40 @@ fn strategy_against_exchange() {
         rest.contains("logged out (PeerLogout), 220 orders"),
         "{rest}"
     );
+}
+
+#[test]
+fn strategy_against_exchange() {
+    run_pair(&["--port".into(), "0".into()], |port| {
+        vec!["--port".into(), port.to_string()]
+    });
+}
+
+/// The same pair, both built from `.cfg` files (`EngineBuilder::from_file`).
+#[test]
+fn strategy_against_exchange_from_config_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let acceptor = dir.path().join("exchange.cfg");
+    std::fs::write(
+        &acceptor,
+        "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\nResetOnLogon=Y\n\
+         SocketAcceptHost=127.0.0.1\nSocketAcceptPort=0\n\
+         [SESSION]\nBeginString=FIX.4.4\nSenderCompID=EXCHANGE\nTargetCompID=CLIENT\n",
+    )
+    .unwrap();
+    let initiator = dir.path().join("strategy.cfg");
+    let exchange_args = vec!["--config".to_string(), acceptor.display().to_string()];
+    run_pair(&exchange_args, |port| {
+        std::fs::write(
+            &initiator,
+            format!(
+                "[DEFAULT]\nConnectionType=initiator\nNonStopSession=Y\nResetOnLogon=Y\n\
+                 HeartBtInt=30\nReconnectInterval=1\n\
+                 [SESSION]\nBeginString=FIX.4.4\nSenderCompID=CLIENT\nTargetCompID=EXCHANGE\n\
+                 SocketConnectHost=127.0.0.1\nSocketConnectPort={port}\n"
+            ),
+        )
+        .unwrap();
+        vec!["--config".into(), initiator.display().to_string()]
+    });
 }
