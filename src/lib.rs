@@ -110,3 +110,5 @@ pub mod api;
 pub mod decode;
 pub mod replay;
 pub mod run;
+pub mod stats_cmd;
+pub mod store_cmd;

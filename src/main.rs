@@ -22,6 +22,10 @@ enum Command {
     Initiator(ringfix::run::initiator::InitiatorArgs),
     /// Acceptor and initiator in one process on loopback: order round trips.
     Demo(ringfix::run::demo::DemoArgs),
+    /// Inspect and repair session stores: show, set-seq, reset, dump.
+    Store(ringfix::store_cmd::StoreArgs),
+    /// Live statistics of running engines (per session state, counters, reads).
+    Stats(ringfix::stats_cmd::StatsArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,5 +35,7 @@ fn main() -> ExitCode {
         Command::Acceptor(args) => ringfix::run::acceptor::run(&args),
         Command::Initiator(args) => ringfix::run::initiator::run(&args),
         Command::Demo(args) => ringfix::run::demo::run(&args),
+        Command::Store(args) => ringfix::store_cmd::run(&args),
+        Command::Stats(args) => ringfix::stats_cmd::run(&args),
     }
 }

@@ -255,8 +255,10 @@ fn orders_are_valid_new_order_singles() {
     }
 }
 
+/// TLS runs (tests/cli_tls.rs); a TLS session whose certificate file is
+/// unusable must fail the start, never run in plaintext.
 #[test]
-fn tls_sessions_are_refused_not_run_in_plaintext() {
+fn tls_sessions_with_unusable_certificate_files_are_refused_not_run_in_plaintext() {
     let dir = tempfile::tempdir().unwrap();
     let cert = dir.path().join("cert.pem");
     std::fs::write(&cert, "not used").unwrap();
@@ -269,7 +271,7 @@ fn tls_sessions_are_refused_not_run_in_plaintext() {
         Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) }),
     );
     let err = r.err().expect("TLS session started").to_string();
-    assert!(err.contains("SocketUseSSL"), "{err}");
+    assert!(err.contains("ServerCertificateFile"), "{err}");
 }
 
 #[test]

@@ -124,3 +124,52 @@ fn store_from_an_earlier_period_is_reset_at_logon() {
     rt.stopper().stop();
     rt.wait();
 }
+
+#[test]
+fn initiator_waits_for_the_period_to_start() {
+    use std::net::TcpListener;
+    use std::time::Instant;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    let sod = now.as_secs() % 86_400;
+    if !(120..86_300).contains(&sod) {
+        eprintln!("too close to midnight UTC for a daily window: skipped");
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let start_sod = sod + 2;
+    let text = format!(
+        "[DEFAULT]\nConnectionType=initiator\nHeartBtInt=30\nStartTime={}\nEndTime={}\n\
+         TimeZone=UTC\n\n[SESSION]\nBeginString=FIX.4.4\nSenderCompID=ORDERS\n\
+         TargetCompID=EXEC\nSocketConnectHost=127.0.0.1\nSocketConnectPort={port}\n",
+        hms(start_sod),
+        hms(start_sod + 60)
+    );
+    let cfg = EngineConfig::parse(&text, "schedule.cfg").unwrap();
+    let period_start = UNIX_EPOCH + Duration::from_secs(now.as_secs() - sod + start_sod);
+    let mut rt = Runtime::start(
+        &cfg,
+        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) }),
+    )
+    .unwrap();
+    let waited = Instant::now();
+    let accepted = loop {
+        match listener.accept() {
+            Ok((s, _)) => break Some(s),
+            Err(_) if waited.elapsed() < Duration::from_secs(6) => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
+            Err(_) => break None,
+        }
+    };
+    let at = SystemTime::now();
+    assert!(accepted.is_some(), "no connection once the period started");
+    assert!(
+        at >= period_start,
+        "connected {:?} before the period started",
+        period_start.duration_since(at).unwrap_or_default()
+    );
+    rt.stopper().stop();
+    rt.wait();
+}

@@ -9,4 +9,5 @@ pub mod config;
 pub mod reactor;
 pub mod runtime;
 pub mod session;
+pub mod stats;
 pub mod store;

@@ -37,7 +37,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                 // A zero-copy send still holds `wire`; only a reset frees it at once.
                 return self.abort(slot, None);
             }
-            if c.queued() == 0 && !c.send_pending {
+            if !c.unsent() && !c.send_pending {
                 return self.finish(slot);
             }
             // Cancel everything on the fd; once all has reported, one
@@ -51,6 +51,9 @@ impl<H: ConnectionHandler> Reactor<H> {
             return;
         }
         // Graceful: stop reading, flush until the handler's deadline.
+        if let Some(t) = c.tls.as_mut() {
+            t.close_notify(&mut c.out);
+        }
         c.phase = Phase::Draining;
         c.close_deadline = deadline;
         // Absolute on CLOCK_REALTIME, like our clock: when it fires,

@@ -2,6 +2,7 @@
 
 use super::handler::{CloseMode, CloseReason, ConnId, Nanos};
 use super::sys::RawAddr;
+use super::tls_io::TlsConn;
 use io_uring::types::Timespec;
 use std::os::fd::RawFd;
 
@@ -131,6 +132,8 @@ pub(crate) struct Conn<H> {
     pub(crate) ts_update: Timespec,
     pub(crate) ts_close: Timespec,
     pub(crate) addr: RawAddr,
+    /// TLS state when the connection uses TLS.
+    pub(crate) tls: Option<Box<TlsConn>>,
 }
 
 impl<H> Conn<H> {
@@ -164,6 +167,7 @@ impl<H> Conn<H> {
             ts_update: Timespec::new(),
             ts_close: Timespec::new(),
             addr: RawAddr::empty(),
+            tls: None,
         }
     }
 
@@ -177,6 +181,11 @@ impl<H> Conn<H> {
     /// Unsent bytes: the rest of `wire` plus `out`.
     pub(crate) fn queued(&self) -> usize {
         self.wire.len().saturating_sub(self.wire_off) + self.out.len()
+    }
+
+    /// Anything left to send, counting records rustls still holds.
+    pub(crate) fn unsent(&self) -> bool {
+        self.queued() > 0 || self.tls.as_ref().is_some_and(|t| t.wants_write())
     }
 
     /// Resets for reuse; keeps buffer capacity.
@@ -198,6 +207,7 @@ impl<H> Conn<H> {
         self.close_timer_pending = false;
         self.inflight = 0;
         self.fd_closed = false;
+        self.tls = None;
     }
 }
 

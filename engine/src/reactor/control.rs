@@ -6,6 +6,7 @@ use super::config::{io_err, Mode, ReactorError};
 use super::handler::{AcceptInfo, ConnId};
 use super::stats::ReactorStats;
 use super::sys;
+use super::tls::{TlsClient, TlsServer};
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,11 +22,13 @@ pub(crate) enum Command<H> {
         fd: RawFd,
         local: SocketAddr,
         factory: Factory<H>,
+        tls: Option<TlsServer>,
     },
     Connect {
         addr: SocketAddr,
         timeout: Duration,
         handler: H,
+        tls: Option<TlsClient>,
     },
     Notify(ConnId),
     Stop,
@@ -100,8 +103,34 @@ impl<H: Send + 'static> Remote<H> {
         addr: SocketAddr,
         factory: Factory<H>,
     ) -> Result<SocketAddr, ReactorError> {
+        self.listen(addr, factory, None)
+    }
+
+    /// As [`Self::add_listener`], with TLS: the handler's `on_open` comes
+    /// once the handshake completes within `tls`' handshake timeout.
+    pub fn add_tls_listener(
+        &self,
+        addr: SocketAddr,
+        tls: TlsServer,
+        factory: Factory<H>,
+    ) -> Result<SocketAddr, ReactorError> {
+        self.listen(addr, factory, Some(tls))
+    }
+
+    fn listen(
+        &self,
+        addr: SocketAddr,
+        factory: Factory<H>,
+        tls: Option<TlsServer>,
+    ) -> Result<SocketAddr, ReactorError> {
         let (fd, local) = sys::listen(addr, 1024).map_err(io_err("listen"))?;
-        if let Err(e) = self.shared.push(Command::Listen { fd, local, factory }) {
+        let cmd = Command::Listen {
+            fd,
+            local,
+            factory,
+            tls,
+        };
+        if let Err(e) = self.shared.push(cmd) {
             unsafe { libc::close(fd) };
             return Err(e);
         }
@@ -120,6 +149,24 @@ impl<H: Send + 'static> Remote<H> {
             addr,
             timeout,
             handler,
+            tls: None,
+        })
+    }
+
+    /// As [`Self::connect`], then a TLS handshake within `tls`' handshake
+    /// timeout before `on_open`.
+    pub fn connect_tls(
+        &self,
+        addr: SocketAddr,
+        timeout: Duration,
+        tls: TlsClient,
+        handler: H,
+    ) -> Result<(), ReactorError> {
+        self.shared.push(Command::Connect {
+            addr,
+            timeout,
+            handler,
+            tls: Some(tls),
         })
     }
 

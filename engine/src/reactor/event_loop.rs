@@ -8,6 +8,8 @@ use super::handler::{utc, AcceptInfo, CloseReason, ConnectionHandler, Ctx};
 use super::ring::Ring;
 use super::stats::StatsSnapshot;
 use super::sys::{self, RawAddr};
+use super::tls::{TlsClient, TlsFailure, TlsServer};
+use super::tls_io::TlsConn;
 use io_uring::{cqueue, opcode, squeue, types};
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
@@ -18,6 +20,7 @@ pub(crate) struct Listener<H> {
     pub(crate) fd: RawFd,
     pub(crate) local: SocketAddr,
     pub(crate) factory: Factory<H>,
+    pub(crate) tls: Option<TlsServer>,
     pub(crate) armed: bool,
     pub(crate) closing: bool,
     pub(crate) closed: bool,
@@ -151,12 +154,18 @@ impl<H: ConnectionHandler> Reactor<H> {
         self.stats.commands += cmds.len() as u64;
         for cmd in cmds.drain(..) {
             match cmd {
-                Command::Listen { fd, local, factory } => self.add_listener(fd, local, factory),
+                Command::Listen {
+                    fd,
+                    local,
+                    factory,
+                    tls,
+                } => self.add_listener(fd, local, factory, tls),
                 Command::Connect {
                     addr,
                     timeout,
                     handler,
-                } => self.connect(addr, timeout, handler),
+                    tls,
+                } => self.connect(addr, timeout, handler, tls),
                 Command::Notify(id) => {
                     let now = sys::now();
                     if let Some(c) = self.conns.get_mut(id.slot as usize) {
@@ -188,7 +197,13 @@ impl<H: ConnectionHandler> Reactor<H> {
         }
     }
 
-    fn add_listener(&mut self, fd: RawFd, local: SocketAddr, factory: Factory<H>) {
+    fn add_listener(
+        &mut self,
+        fd: RawFd,
+        local: SocketAddr,
+        factory: Factory<H>,
+        tls: Option<TlsServer>,
+    ) {
         if self.stopping {
             unsafe { libc::close(fd) };
             return;
@@ -197,6 +212,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             fd,
             local,
             factory,
+            tls,
             armed: false,
             closing: false,
             closed: false,
@@ -258,7 +274,13 @@ impl<H: ConnectionHandler> Reactor<H> {
         }
     }
 
-    fn connect(&mut self, addr: SocketAddr, timeout: Duration, mut handler: H) {
+    fn connect(
+        &mut self,
+        addr: SocketAddr,
+        timeout: Duration,
+        mut handler: H,
+        tls: Option<TlsClient>,
+    ) {
         let fail = |h: &mut H, errno: i32, stats: &mut StatsSnapshot| {
             stats.connect_failed += 1;
             h.on_closed(&CloseReason::ConnectFailed(errno), utc(sys::now()));
@@ -266,6 +288,15 @@ impl<H: ConnectionHandler> Reactor<H> {
         if self.stopping {
             return fail(&mut handler, libc::ECANCELED, &mut self.stats);
         }
+        let tls = match tls.as_ref().map(TlsConn::client).transpose() {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(%addr, error = %e, "TLS client setup failed");
+                self.stats.connect_failed += 1;
+                let reason = CloseReason::Tls(TlsFailure::from(&e));
+                return handler.on_closed(&reason, utc(sys::now()));
+            }
+        };
         let Some(slot) = self.free.pop() else {
             tracing::warn!(%addr, "connect refused: no free connection slot");
             return fail(&mut handler, libc::EMFILE, &mut self.stats);
@@ -287,6 +318,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         let c = &mut self.conns[slot as usize];
         c.fd = fd;
         c.handler = Some(handler);
+        c.tls = tls;
         c.phase = Phase::Connecting;
         c.addr = RawAddr::from_std(addr);
         c.ts_recv = types::Timespec::new()
@@ -396,6 +428,16 @@ impl<H: ConnectionHandler> Reactor<H> {
             peer: sys::peer_addr(fd).ok(),
             local: l.local,
         };
+        let tls = match l.tls.as_ref().map(TlsConn::server).transpose() {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(local = %l.local, error = %e, "TLS server setup failed: connection dropped");
+                self.stats.accept_rejected += 1;
+                self.free.push(slot);
+                unsafe { libc::close(fd) };
+                return;
+            }
+        };
         let Some(mut handler) = (l.factory)(&info) else {
             self.stats.accept_rejected += 1;
             self.free.push(slot);
@@ -409,13 +451,17 @@ impl<H: ConnectionHandler> Reactor<H> {
         self.stats.open_connections += 1;
         c.fd = fd;
         c.phase = Phase::Open;
-        let mut ctx = Ctx {
-            id: info.id,
-            out: &mut c.out,
-            close: &mut c.close_req,
-            stamp: 0,
-        };
-        handler.on_open(&mut ctx, utc(sys::now()));
+        if tls.is_none() {
+            let mut ctx = Ctx {
+                id: info.id,
+                out: &mut c.out,
+                close: &mut c.close_req,
+                stamp: 0,
+            };
+            handler.on_open(&mut ctx, utc(sys::now()));
+        }
+        // With TLS, on_open waits for the handshake.
+        c.tls = tls;
         c.handler = Some(handler);
         Self::mark(&mut self.dirty, c, slot);
     }

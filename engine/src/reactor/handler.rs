@@ -63,6 +63,8 @@ pub enum CloseReason {
     ConnectFailed(i32),
     /// Connecting did not finish before its timeout.
     ConnectTimeout,
+    /// TLS refused the peer, the peer refused us, or the handshake timed out.
+    Tls(super::tls::TlsFailure),
 }
 
 impl fmt::Display for CloseReason {
@@ -83,6 +85,7 @@ impl fmt::Display for CloseReason {
                 )
             }
             Self::ConnectTimeout => f.write_str("connect timed out"),
+            Self::Tls(t) => t.fmt(f),
         }
     }
 }
@@ -158,7 +161,8 @@ pub trait ConnectionHandler {
     fn frame(&mut self, buf: &[u8], max_len: usize) -> Framed {
         ringfix_codec::frame(buf, max_len).into()
     }
-    /// The connection is established.
+    /// The connection is established (with TLS: the handshake completed;
+    /// a connection refused during the handshake gets only `on_closed`).
     fn on_open(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp);
     /// One complete frame, borrowed from the receive buffer.
     fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp);

@@ -34,7 +34,11 @@ impl<H: ConnectionHandler> Reactor<H> {
                 match res {
                     n if n > 0 => {
                         self.stats.bytes_in += n as u64;
-                        self.on_bytes(slot, n as usize);
+                        if c.tls.is_some() {
+                            self.on_tls_bytes(slot, n as usize);
+                        } else {
+                            self.on_bytes(slot, n as usize);
+                        }
                     }
                     0 => self.begin_close_reason(slot, CloseReason::PeerClosed),
                     e if e == -libc::ECANCELED => {} // the deadline: see service
@@ -80,7 +84,10 @@ impl<H: ConnectionHandler> Reactor<H> {
                     self.stats.connected += 1;
                     c.phase = Phase::Open;
                     let id = c.id(tag.slot);
-                    if let Some(h) = c.handler.as_mut() {
+                    if let Some(t) = c.tls.as_mut() {
+                        // on_open waits for the handshake, which starts now.
+                        t.restart_clock(sys::now());
+                    } else if let Some(h) = c.handler.as_mut() {
                         let mut ctx = Ctx {
                             id,
                             out: &mut c.out,
@@ -106,7 +113,7 @@ impl<H: ConnectionHandler> Reactor<H> {
     }
 
     /// New bytes at the end of the unparsed region: frame and deliver in place.
-    fn on_bytes(&mut self, slot: usize, n: usize) {
+    pub(crate) fn on_bytes(&mut self, slot: usize, n: usize) {
         let stamp = self.turn_stamp;
         let buf = self.bufs.slot_mut(slot);
         let cap = buf.len();
@@ -184,8 +191,11 @@ impl<H: ConnectionHandler> Reactor<H> {
     /// The handler's deadline, or the default from now.
     pub(crate) fn deadline_of(&self, slot: usize, now: Nanos) -> Nanos {
         let default = now.saturating_add(self.cfg.default_deadline.as_nanos() as i64);
-        self.conns[slot]
-            .handler
+        let c = &self.conns[slot];
+        if let Some(t) = c.tls.as_ref().filter(|t| !t.opened) {
+            return t.handshake_deadline;
+        }
+        c.handler
             .as_ref()
             .and_then(|h| h.deadline())
             .map(UtcTimestamp::as_nanos)
@@ -242,6 +252,9 @@ impl<H: ConnectionHandler> Reactor<H> {
         }
         let d = self.deadline_of(slot, now);
         if now >= d {
+            if self.conns[slot].tls.as_ref().is_some_and(|t| !t.opened) {
+                return self.tls_handshake_timeout(slot);
+            }
             self.stats.deadlines_delivered += 1;
             let c = &mut self.conns[slot];
             let id = c.id(slot as u32);
@@ -306,9 +319,15 @@ impl<H: ConnectionHandler> Reactor<H> {
 
     /// Recv into the free tail of the buffer, linked to the deadline.
     fn arm_recv(&mut self, slot: usize, d: Nanos, now: Nanos) {
-        let ptr = unsafe { self.bufs.ptr(slot).add(self.conns[slot].rx_end) };
         let c = &mut self.conns[slot];
-        let len = (self.bufs.size() - c.rx_end) as u32;
+        let (ptr, len) = match c.tls.as_mut() {
+            // TLS: ciphertext goes to its own buffer, plaintext to the receive buffer.
+            Some(t) => (t.cipher.as_mut_ptr(), t.cipher.len() as u32),
+            None => (
+                unsafe { self.bufs.ptr(slot).add(c.rx_end) },
+                (self.bufs.size() - c.rx_end) as u32,
+            ),
+        };
         c.recv_seq = c.recv_seq.wrapping_add(1);
         c.recv_deadline = d;
         c.ts_recv = abs_timespec(d.max(now + PAST_DEADLINE_RETRY_NS));
@@ -339,10 +358,17 @@ impl<H: ConnectionHandler> Reactor<H> {
         if c.wire_off >= c.wire.len() {
             c.wire.clear();
             c.wire_off = 0;
-            if c.out.is_empty() {
+            if let Some(t) = c.tls.as_mut() {
+                // Plaintext stays in `out` (its capacity reused); records go to `wire`.
+                t.seal(&mut c.out, &mut c.wire);
+                if c.wire.is_empty() {
+                    return false;
+                }
+            } else if c.out.is_empty() {
                 return false;
+            } else {
+                std::mem::swap(&mut c.out, &mut c.wire);
             }
-            std::mem::swap(&mut c.out, &mut c.wire);
         }
         let rest = &c.wire[c.wire_off..];
         let len = rest.len().min(u32::MAX as usize) as u32;
@@ -401,14 +427,14 @@ impl<H: ConnectionHandler> Reactor<H> {
         let c = &self.conns[slot];
         let d = c.close_deadline;
         if sys::now() >= d {
-            if c.queued() == 0 && !c.send_pending && !c.zc_notif_pending {
+            if !c.unsent() && !c.send_pending && !c.zc_notif_pending {
                 self.finish(slot);
             } else {
                 self.abort(slot, None);
             }
         } else if c.send_pending || c.zc_notif_pending {
             // Wait: the send, its linked timeout, or the close timer reports.
-        } else if c.queued() == 0 {
+        } else if !c.unsent() {
             self.finish(slot);
         } else {
             self.start_send(slot, Some(d));

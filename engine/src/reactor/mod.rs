@@ -29,6 +29,15 @@
 //!   starve. **Block mode** waits in `io_uring_enter`; other threads wake it
 //!   through an eventfd read by the ring. Commands (listen, connect, notify,
 //!   stop) are drained every loop turn.
+//! - **TLS** (rustls 0.23, `ring`; [`Remote::add_tls_listener`],
+//!   [`Remote::connect_tls`]) runs on the reactor thread between the socket
+//!   and the same buffers: the linked Recv lands in an 18 KiB ciphertext
+//!   buffer, rustls decrypts straight into the receive buffer where frames
+//!   are parsed in place; handlers still append plaintext to `out`, which is
+//!   encrypted into `wire` when `wire` is free. `on_open` waits for the
+//!   handshake, whose deadline ([`TlsServer::with_handshake_timeout`]) is
+//!   the Recv's linked timeout meanwhile; failures close with
+//!   [`CloseReason::Tls`] after rustls' alert. Without TLS nothing changes.
 
 mod buffers;
 mod close;
@@ -42,6 +51,8 @@ pub mod probe;
 mod ring;
 mod stats;
 mod sys;
+mod tls;
+mod tls_io;
 
 pub use config::{Mode, ReactorConfig, ReactorError};
 pub use control::{Factory, ReactorHandle, Remote};
@@ -49,6 +60,10 @@ pub use handler::{
     AcceptInfo, CloseMode, CloseReason, ConnId, ConnectionHandler, Ctx, Framed, UtcTimestamp,
 };
 pub use stats::{ReactorStats, StatsSnapshot};
+pub use tls::{
+    acceptor_uses_tls, load_certs, load_key, TlsClient, TlsConfigError, TlsFailure, TlsServer,
+    DEFAULT_HANDSHAKE_TIMEOUT,
+};
 
 use control::Shared;
 use std::sync::{mpsc, Arc};

@@ -54,4 +54,6 @@ counters! {
     wakeups: "Cross-thread wake-ups read from the eventfd.",
     commands: "Commands drained from the control queue.",
     invariant_violations: "Open connections found without a Recv + linked timeout in flight.",
+    tls_handshakes: "TLS handshakes completed.",
+    tls_failures: "TLS connections closed by a TLS error or a handshake timeout.",
 }

@@ -1,7 +1,9 @@
 //! The connection handler the reactor drives: frames -> parser -> session,
 //! deadlines -> session timers, dispositions -> close. Accepted connections
 //! start unbound and bind to a session on their first message, a Logon
-//! routed by BeginString and CompIDs.
+//! routed by BeginString and CompIDs. Frames come from the codec framer
+//! (the handler's default `frame`), which checked BodyLength and CheckSum,
+//! so they are parsed with `parse_framed`.
 
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -88,7 +90,7 @@ impl Conn {
             return;
         };
         let table = Arc::clone(table);
-        let Ok(view) = self.parser.parse(frame) else {
+        let Ok(view) = self.parser.parse_framed(frame) else {
             tracing::warn!("first message unparsable: closing");
             ctx.close(CloseMode::Now);
             return;
@@ -208,7 +210,7 @@ impl ConnectionHandler for Conn {
             State::Bound(core) => {
                 let queued = ctx.outbound().len();
                 core.received(now, frame);
-                let d = match self.parser.parse(frame) {
+                let d = match self.parser.parse_framed(frame) {
                     Ok(view) => {
                         let msg = Incoming::from_view(&view);
                         core.handle(Ev::Message(&msg), now, ctx.outbound())

@@ -59,6 +59,8 @@ pub(crate) struct SessionCore {
     pub log: Option<LogSink>,
     pub counters: Arc<Counters>,
     pub outbox: Arc<Outbox>,
+    /// Writer of this session's live statistics slot (see `stats.rs`).
+    pub stats: Option<crate::stats::SessionStats>,
     pub seen: Observed,
     /// Cached next schedule transition (ns), `None` for non-stop.
     pub schedule_at: Option<i64>,
@@ -92,6 +94,7 @@ impl SessionCore {
             log,
             counters: Arc::new(Counters::default()),
             outbox: Arc::new(Outbox::default()),
+            stats: None,
             seen: Observed::default(),
             schedule_at: None,
             stop_requested: false,
@@ -174,6 +177,7 @@ impl SessionCore {
     /// Feeds one event to the session, then lets the application poll.
     pub fn handle(&mut self, ev: Ev<'_, '_>, now: UtcTimestamp, out: &mut Vec<u8>) -> Disposition {
         let start = out.len();
+        let connected = matches!(ev, Ev::Connected);
         let before = self.session.next_sender_seq();
         self.app.set_now(now);
         let mut tap = Tap {
@@ -244,12 +248,14 @@ impl SessionCore {
         if let Some(log) = &self.log {
             log_frames(log, now, out.get(start..).unwrap_or(&[]));
         }
+        self.stats_after(connected, out.get(start..).unwrap_or(&[]), now);
         d
     }
 
     /// A complete inbound frame arrived (counted and logged).
-    pub fn received(&self, now: UtcTimestamp, frame: &[u8]) {
+    pub fn received(&mut self, now: UtcTimestamp, frame: &[u8]) {
         self.counters.messages_in.fetch_add(1, Ordering::Relaxed);
+        self.stats_inbound(frame, now);
         if let Some(log) = &self.log {
             log.message(now, frame);
         }
@@ -317,6 +323,7 @@ impl SessionCore {
         };
         self.session.disconnected(now, &mut tap);
         self.publish();
+        self.stats_closed(now);
         if self.stop_requested || self.app.finished() {
             return SessionEnd::Requested;
         }

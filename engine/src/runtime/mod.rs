@@ -31,6 +31,7 @@ mod core;
 mod fixed;
 mod log;
 mod outbox;
+mod stats;
 mod store;
 mod supervisor;
 mod xsend;
@@ -74,6 +75,14 @@ pub enum RuntimeError {
     /// A reactor could not start or listen.
     #[error("reactor: {0}")]
     Reactor(#[from] ReactorError),
+    /// A session's TLS settings cannot be used (certificate, key or CA files).
+    #[error("TLS settings of {session}: {source}")]
+    Tls {
+        /// The session.
+        session: String,
+        /// What is wrong.
+        source: crate::reactor::TlsConfigError,
+    },
     /// An address did not resolve.
     #[error("address {0}: cannot resolve")]
     Resolve(String),
@@ -163,6 +172,8 @@ pub struct Runtime {
     sessions: Vec<(SessionId, Arc<Counters>, Arc<outbox::Outbox>)>,
     thread: Option<JoinHandle<Exit>>,
     exit: Exit,
+    /// Live statistics page, removed when the runtime is dropped.
+    stats: Option<crate::stats::StatsPublisher>,
 }
 
 impl Runtime {
@@ -176,6 +187,7 @@ impl Runtime {
             sessions: started.sessions,
             thread: Some(started.thread),
             exit: Exit::Clean,
+            stats: started.stats,
         })
     }
 
@@ -183,6 +195,12 @@ impl Runtime {
     /// free port: this tells which).
     pub fn listen_addrs(&self) -> &[SocketAddr] {
         &self.listen
+    }
+
+    /// The live statistics page `ringfix stats` reads, if it could be
+    /// created (`ringfix_engine::stats`).
+    pub fn stats_page(&self) -> Option<&std::path::Path> {
+        self.stats.as_ref().map(|p| p.path())
     }
 
     /// A handle to stop the runtime from another thread.

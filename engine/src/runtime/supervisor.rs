@@ -18,7 +18,7 @@ use crate::config::{
     after_end, AfterEnd, Backoff, EngineConfig, ReactorMode, Role, SessionEnd, SessionId,
     SessionSettings, SplitMix64,
 };
-use crate::reactor::{self, Mode, ReactorConfig, ReactorHandle};
+use crate::reactor::{self, Mode, ReactorConfig, ReactorHandle, TlsClient, TlsServer};
 use crate::session::Router;
 use crate::store::UtcTimestamp;
 
@@ -27,6 +27,7 @@ pub(crate) struct Started {
     pub listen: Vec<SocketAddr>,
     pub sessions: Vec<(SessionId, Arc<Counters>, Arc<Outbox>)>,
     pub thread: JoinHandle<Exit>,
+    pub stats: Option<crate::stats::StatsPublisher>,
 }
 
 /// Longest supervisor sleep: bounds how late a reconnect can be.
@@ -63,12 +64,20 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
     if config.sessions.is_empty() {
         return Err(RuntimeError::NoSession);
     }
-    if let Some(s) = config.sessions.iter().find(|s| s.tls.enabled) {
-        // Plaintext where TLS was asked for would be worse than not starting.
-        return Err(RuntimeError::Unsupported {
-            session: s.id.to_string(),
-            what: "SocketUseSSL=Y (TLS)",
-        });
+    for s in config.sessions.iter() {
+        if s.role == Role::Initiator && s.tls.enabled {
+            // Bad TLS files fail the start, not the first connect.
+            let host = s.network.connect.first().map_or("", |hp| hp.host.as_str());
+            tls_client(s, host)?;
+        }
+    }
+    for s in &config.sessions {
+        if !s.network.nodelay || !s.network.reuse_address {
+            tracing::warn!(
+                session = %s.id,
+                "SocketNodelay=N / SocketReuseAddress=N ignored: the reactor always sets both"
+            );
+        }
     }
     let now = UtcTimestamp::now();
     let (tx, rx) = mpsc::channel();
@@ -77,6 +86,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
     let mut slots = Vec::new();
     let mut cfgs = Vec::new();
     let mut counters = Vec::new();
+    let mut stats = super::stats::publisher(config, now);
     for (i, s) in config.sessions.iter().enumerate() {
         let cfg = Arc::new(s.clone());
         let spec = ValidatorSpec::from_config(s, &mut dicts)?;
@@ -85,7 +95,8 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
             .file_log_path
             .as_ref()
             .map(|dir| log.sink(dir, &store_id(&s.id).file_prefix()));
-        let core = SessionCore::new(i, Arc::clone(&cfg), apps(s), spec, sink, now)?;
+        let mut core = SessionCore::new(i, Arc::clone(&cfg), apps(s), spec, sink, now)?;
+        core.stats = stats.as_mut().and_then(|p| p.session(i));
         counters.push((
             s.id.clone(),
             Arc::clone(&core.counters),
@@ -140,6 +151,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
         listen: listen_addrs,
         sessions: counters,
         thread,
+        stats,
     })
 }
 
@@ -246,11 +258,39 @@ fn listen(
                 remote.clone(),
             ))
         });
-        let local = reactor.add_listener(addr, factory)?;
+        // SocketUseSSL is the same for every session on an address (config).
+        let tls = members
+            .first()
+            .and_then(|&i| cfgs.get(i))
+            .filter(|c| reactor::acceptor_uses_tls(&c.tls))
+            .map(|c| {
+                TlsServer::from_settings(&c.tls)
+                    .map(|t| t.with_handshake_timeout(c.timing.logon_timeout))
+                    .map_err(|source| RuntimeError::Tls {
+                        session: c.id.to_string(),
+                        source,
+                    })
+            })
+            .transpose()?;
+        let local = match tls {
+            Some(tls) => reactor.add_tls_listener(addr, tls, factory)?,
+            None => reactor.add_listener(addr, factory)?,
+        };
         tracing::info!(%local, sessions = members.len(), "listening");
         addrs.push(local);
     }
     Ok(addrs)
+}
+
+/// The initiator's TLS for a connection to `host`; the handshake must end
+/// within the logon timeout.
+fn tls_client(cfg: &SessionSettings, host: &str) -> Result<TlsClient, RuntimeError> {
+    TlsClient::from_settings(&cfg.tls, host)
+        .map(|t| t.with_handshake_timeout(cfg.timing.logon_timeout))
+        .map_err(|source| RuntimeError::Tls {
+            session: cfg.id.to_string(),
+            source,
+        })
 }
 
 fn resolve(host: &str, port: u16) -> Result<SocketAddr, RuntimeError> {
@@ -427,6 +467,17 @@ fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<
         t.stopped = true;
         return;
     };
+    // Built per attempt: the name checked is this host unless SSLServerName
+    // is set, and renewed certificate files are read.
+    let tls = match cfg.tls.enabled.then(|| tls_client(&cfg, &hp.host)) {
+        Some(Err(e)) => {
+            tracing::error!(session = %cfg.id, error = %e, "TLS settings; stopping session");
+            t.stopped = true;
+            return;
+        }
+        Some(Ok(tls)) => Some(tls),
+        None => None,
+    };
     let taken = t.slot.lock().ok().and_then(|mut s| s.take());
     let Some(mut core) = taken else {
         return;
@@ -441,7 +492,11 @@ fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<
     }
     core.event(ts, &format!("Connecting to {addr}"));
     let conn = Conn::initiating(core, Arc::clone(&t.slot), tx.clone(), reactor.remote());
-    match reactor.connect(addr, cfg.timing.logon_timeout, conn) {
+    let connected = match tls {
+        Some(tls) => reactor.connect_tls(addr, cfg.timing.logon_timeout, tls, conn),
+        None => reactor.connect(addr, cfg.timing.logon_timeout, conn),
+    };
+    match connected {
         Ok(()) => t.connected = true,
         Err(e) => {
             tracing::error!(session = %cfg.id, error = %e, "connect failed; stopping session");

@@ -105,16 +105,22 @@ impl StoreReader {
             Err(_) => return Ok(()),
         };
         let index = &mut self.index;
-        let end = scan(buf, |seq, off| index.insert(seq, off as u64));
-        let pos = end.offset();
+        let pos = scan(buf, |seq, off| index.insert(seq, off as u64)).offset();
         if nonzero_end(buf, pos) > pos {
             if let Some(next) = valid_record_after(buf, pos) {
-                return Err(corrupt(
-                    pos,
-                    format!("damaged record, but a valid record follows at offset {next}"),
-                ));
+                // A running engine appends while we look: the scan can stop
+                // at a record being written and then find the ones written
+                // since. Appends are sequential, so that record is whole by
+                // now; damage stays damaged.
+                if record_at(buf, pos).is_err() {
+                    return Err(corrupt(
+                        pos,
+                        format!("damaged record, but a valid record follows at offset {next}"),
+                    ));
+                }
+            } else {
+                self.torn_tail = Some(pos as u64);
             }
-            self.torn_tail = Some(pos as u64);
         }
         self.used = pos;
         self.header = Some(header);

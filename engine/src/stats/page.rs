@@ -1,0 +1,253 @@
+//! The shared page: layout, mapping and the per-slot seqlock. All `unsafe`
+//! of the stats module lives here.
+//!
+//! Layout (native-endian `u64` words, so only readers on the same machine):
+//!
+//! ```text
+//! header (HEADER_BYTES): magic, version, slot bytes, pid, slot count, started ns
+//! slot i (SLOT_BYTES each) at HEADER_BYTES + i * SLOT_BYTES:
+//!   word 0          seqlock counter (odd while a write is in progress)
+//!   word 1          id length
+//!   words 2..=27    session id bytes (ID_MAX)
+//!   words 32..      values (Value as index), VALUE_WORDS of them
+//! ```
+//!
+//! Everything is accessed as `AtomicU64`, so a reader in another process
+//! never races with plain stores. The header and ids are written before
+//! the magic (Release), values only under the slot's seqlock.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::AsRawFd;
+use std::ptr::NonNull;
+use std::sync::atomic::{fence, AtomicU64, Ordering};
+
+/// `b"RFXSTAT1"` as a little-endian word: identifies a stats page.
+pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"RFXSTAT1");
+/// Layout version.
+pub(crate) const VERSION: u64 = 1;
+/// Header size.
+pub(crate) const HEADER_BYTES: usize = 256;
+/// Size of one session slot.
+pub(crate) const SLOT_BYTES: usize = 512;
+/// Longest session id kept (longer ids are cut).
+pub(crate) const ID_MAX: usize = 208;
+/// Word index of the first value in a slot.
+const VALUES_AT: usize = 32;
+/// Number of value words in a slot.
+pub(crate) const VALUE_WORDS: usize = SLOT_BYTES / 8 - VALUES_AT;
+
+/// Header word indexes.
+pub(crate) mod hdr {
+    pub const MAGIC: usize = 0;
+    pub const VERSION: usize = 1;
+    pub const SLOT_BYTES: usize = 2;
+    pub const PID: usize = 3;
+    pub const SLOTS: usize = 4;
+    pub const STARTED: usize = 5;
+}
+
+/// Bytes of a page with `slots` sessions.
+pub(crate) fn page_len(slots: usize) -> usize {
+    HEADER_BYTES + slots * SLOT_BYTES
+}
+
+/// A shared mapping of a stats file, seen as words.
+#[derive(Debug)]
+pub(crate) struct Page {
+    base: NonNull<AtomicU64>,
+    words: usize,
+}
+
+// SAFETY: the mapping is only accessed through `AtomicU64`s, which are
+// Sync; the pointer stays valid until drop.
+unsafe impl Send for Page {}
+// SAFETY: as above.
+unsafe impl Sync for Page {}
+
+impl Page {
+    /// Maps `len` bytes of `file` shared, writable or read-only.
+    pub(crate) fn map(file: &File, len: usize, writable: bool) -> io::Result<Self> {
+        if len < HEADER_BYTES || len % 8 != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "not a stats page (bad size)",
+            ));
+        }
+        let prot = if writable {
+            libc::PROT_READ | libc::PROT_WRITE
+        } else {
+            libc::PROT_READ
+        };
+        // SAFETY: a fresh shared mapping of an open file at a kernel-chosen
+        // address; `len` is checked by the kernel against nothing we own.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                prot,
+                libc::MAP_SHARED,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let base =
+            NonNull::new(p.cast::<AtomicU64>()).ok_or_else(|| io::Error::other("mmap null"))?;
+        Ok(Self {
+            base,
+            words: len / 8,
+        })
+    }
+
+    fn words(&self) -> &[AtomicU64] {
+        // SAFETY: `base` points to `words` mapped, page-aligned words that
+        // live as long as `self`; AtomicU64 has the layout of u64.
+        unsafe { std::slice::from_raw_parts(self.base.as_ptr(), self.words) }
+    }
+
+    fn word(&self, i: usize) -> Option<&AtomicU64> {
+        self.words().get(i)
+    }
+
+    /// Header word `i`, 0 when out of range.
+    pub(crate) fn header(&self, i: usize) -> u64 {
+        self.word(i).map_or(0, |w| w.load(Ordering::Acquire))
+    }
+
+    /// Writes header word `i`.
+    pub(crate) fn set_header(&self, i: usize, v: u64) {
+        if let Some(w) = self.word(i) {
+            w.store(v, Ordering::Release);
+        }
+    }
+
+    /// Number of slots that fit in the mapping.
+    pub(crate) fn capacity(&self) -> usize {
+        (self.words * 8).saturating_sub(HEADER_BYTES) / SLOT_BYTES
+    }
+
+    fn slot_words(&self, slot: usize) -> &[AtomicU64] {
+        let start = (HEADER_BYTES + slot * SLOT_BYTES) / 8;
+        self.words()
+            .get(start..start + SLOT_BYTES / 8)
+            .unwrap_or_default()
+    }
+
+    /// Writes the session id of `slot` (before the page is published).
+    pub(crate) fn set_id(&self, slot: usize, id: &str) {
+        let words = self.slot_words(slot);
+        let bytes = cut(id, ID_MAX).as_bytes();
+        if let Some(w) = words.get(1) {
+            w.store(bytes.len() as u64, Ordering::Relaxed);
+        }
+        for (i, chunk) in bytes.chunks(8).enumerate() {
+            let mut b = [0u8; 8];
+            b.get_mut(..chunk.len())
+                .unwrap_or_default()
+                .copy_from_slice(chunk);
+            if let Some(w) = words.get(2 + i) {
+                w.store(u64::from_ne_bytes(b), Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The session id of `slot`.
+    pub(crate) fn id(&self, slot: usize) -> String {
+        let words = self.slot_words(slot);
+        let len = words
+            .get(1)
+            .map_or(0, |w| w.load(Ordering::Relaxed) as usize)
+            .min(ID_MAX);
+        let mut bytes = Vec::with_capacity(ID_MAX);
+        for w in words.get(2..2 + ID_MAX / 8).unwrap_or_default() {
+            bytes.extend_from_slice(&w.load(Ordering::Relaxed).to_ne_bytes());
+        }
+        bytes.truncate(len);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// Seqlock write of `values` into `slot`. Single writer per slot.
+    pub(crate) fn write_values(&self, slot: usize, values: &[u64; VALUE_WORDS]) {
+        let words = self.slot_words(slot);
+        let (Some(seq), Some(dst)) = (words.first(), words.get(VALUES_AT..)) else {
+            return;
+        };
+        let s = seq.load(Ordering::Relaxed);
+        seq.store(s.wrapping_add(1), Ordering::Relaxed);
+        // The odd counter must be visible before any value changes.
+        fence(Ordering::Release);
+        for (d, v) in dst.iter().zip(values) {
+            d.store(*v, Ordering::Relaxed);
+        }
+        seq.store(s.wrapping_add(2), Ordering::Release);
+    }
+
+    /// Seqlock read of `slot`: `None` if a write was in progress or
+    /// happened meanwhile (retry).
+    pub(crate) fn try_read_values(&self, slot: usize) -> Option<[u64; VALUE_WORDS]> {
+        let words = self.slot_words(slot);
+        let seq = words.first()?;
+        let src = words.get(VALUES_AT..)?;
+        let s1 = seq.load(Ordering::Acquire);
+        if s1 & 1 == 1 {
+            return None;
+        }
+        let mut out = [0u64; VALUE_WORDS];
+        for (o, w) in out.iter_mut().zip(src) {
+            *o = w.load(Ordering::Relaxed);
+        }
+        // Value loads must complete before the counter is read again.
+        fence(Ordering::Acquire);
+        (seq.load(Ordering::Relaxed) == s1).then_some(out)
+    }
+}
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping made in `map`; no reference
+        // into it outlives `self`.
+        unsafe {
+            libc::munmap(self.base.as_ptr().cast(), self.words * 8);
+        }
+    }
+}
+
+/// The longest prefix of `s` of at most `max` bytes on a char boundary.
+fn cut(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or_default()
+}
+
+/// `flock` without blocking: `Ok(false)` when someone else holds it.
+pub(crate) fn try_flock(file: &File, exclusive: bool) -> io::Result<bool> {
+    let op = if exclusive {
+        libc::LOCK_EX
+    } else {
+        libc::LOCK_SH
+    } | libc::LOCK_NB;
+    // SAFETY: flock on an fd we own.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), op) };
+    if rc == 0 {
+        return Ok(true);
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        Ok(false)
+    } else {
+        Err(e)
+    }
+}
+
+/// Releases a `flock`.
+pub(crate) fn unlock(file: &File) {
+    // SAFETY: flock on an fd we own.
+    unsafe {
+        libc::flock(file.as_raw_fd(), libc::LOCK_UN);
+    }
+}

@@ -1,0 +1,241 @@
+//! The writing side: one page per engine, one [`SessionStats`] per session.
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ringfix_codec::UtcTimestamp;
+
+use super::classify;
+use super::page::{hdr, page_len, try_flock, Page, MAGIC, SLOT_BYTES, VERSION};
+use super::values::SessionCounters;
+use super::StatsError;
+use crate::session::SessionState;
+
+/// Owns an engine's stats page: creates it, hands out one writer per
+/// session, removes the file when dropped.
+#[derive(Debug)]
+pub struct StatsPublisher {
+    page: Arc<Page>,
+    path: PathBuf,
+    taken: Vec<bool>,
+    // Holds the exclusive flock that tells readers the engine is alive.
+    _file: File,
+}
+
+impl StatsPublisher {
+    /// Creates a page for sessions `ids` (in order: slot `i` is `ids[i]`)
+    /// in `dir`, named `ringfix-<pid>.stats` (`ringfix-<pid>-<n>.stats` if
+    /// this process already publishes one). `now` starts every clock.
+    pub fn create_in(dir: &Path, ids: &[String], now: UtcTimestamp) -> Result<Self, StatsError> {
+        std::fs::create_dir_all(dir).map_err(|e| StatsError::io("mkdir", dir, e))?;
+        let pid = std::process::id();
+        for n in 0..1000u32 {
+            let name = if n == 0 {
+                format!("ringfix-{pid}.stats")
+            } else {
+                format!("ringfix-{pid}-{n}.stats")
+            };
+            let path = dir.join(name);
+            if path_is_live(&path) {
+                continue;
+            }
+            return Self::create(path, ids, now);
+        }
+        Err(StatsError::io(
+            "create",
+            dir,
+            std::io::Error::other("too many stats pages for this process"),
+        ))
+    }
+
+    /// Creates (or replaces) the page at `path`.
+    pub fn create(path: PathBuf, ids: &[String], now: UtcTimestamp) -> Result<Self, StatsError> {
+        let tmp = path.with_extension("stats.tmp");
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(|e| StatsError::io("open", &tmp, e))?;
+        if !try_flock(&file, true).map_err(|e| StatsError::io("flock", &tmp, e))? {
+            return Err(StatsError::io(
+                "flock",
+                &tmp,
+                std::io::Error::other("another publisher is creating this page"),
+            ));
+        }
+        let len = page_len(ids.len());
+        file.set_len(len as u64)
+            .map_err(|e| StatsError::io("ftruncate", &tmp, e))?;
+        let page = Page::map(&file, len, true).map_err(|e| StatsError::io("mmap", &tmp, e))?;
+        page.set_header(hdr::VERSION, VERSION);
+        page.set_header(hdr::SLOT_BYTES, SLOT_BYTES as u64);
+        page.set_header(hdr::PID, u64::from(std::process::id()));
+        page.set_header(hdr::SLOTS, ids.len() as u64);
+        page.set_header(hdr::STARTED, now.as_nanos() as u64);
+        let initial = SessionCounters::new(now).to_words();
+        for (slot, id) in ids.iter().enumerate() {
+            page.set_id(slot, id);
+            page.write_values(slot, &initial);
+        }
+        // Readers trust nothing before the magic.
+        page.set_header(hdr::MAGIC, MAGIC);
+        std::fs::rename(&tmp, &path).map_err(|e| StatsError::io("rename", &path, e))?;
+        Ok(Self {
+            page: Arc::new(page),
+            path,
+            taken: vec![false; ids.len()],
+            _file: file,
+        })
+    }
+
+    /// The page's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The writer of slot `idx`; `None` if out of range or already taken
+    /// (one writer per session keeps the seqlock single-writer).
+    pub fn session(&mut self, idx: usize) -> Option<SessionStats> {
+        let taken = self.taken.get_mut(idx)?;
+        if *taken {
+            return None;
+        }
+        *taken = true;
+        let now = UtcTimestamp::from_nanos(self.page.header(hdr::STARTED) as i64);
+        Some(SessionStats {
+            page: Arc::clone(&self.page),
+            slot: idx,
+            values: SessionCounters::new(now),
+            dirty: false,
+            poss_dup: classify::poss_dup_finder(),
+        })
+    }
+}
+
+impl Drop for StatsPublisher {
+    fn drop(&mut self) {
+        // Writers may live on; the page only disappears from the directory.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Whether a live publisher holds the page at `path`.
+fn path_is_live(path: &Path) -> bool {
+    match File::open(path) {
+        Ok(f) => match try_flock(&f, false) {
+            Ok(free) => !free,
+            Err(_) => true,
+        },
+        Err(_) => false,
+    }
+}
+
+/// The writer of one session's slot. Owned by whoever drives the session
+/// (it moves with it between threads). Updates change a local copy
+/// (plain integer arithmetic); [`publish`](Self::publish) copies it into
+/// the page under the slot's seqlock: about twenty relaxed stores, no
+/// lock, no allocation, no system call.
+#[derive(Debug)]
+pub struct SessionStats {
+    page: Arc<Page>,
+    slot: usize,
+    values: SessionCounters,
+    dirty: bool,
+    poss_dup: classify::PossDupFinder,
+}
+
+impl SessionStats {
+    /// The values as they will be published.
+    pub fn counters(&self) -> &SessionCounters {
+        &self.values
+    }
+
+    /// A complete message `msg` was received.
+    pub fn inbound(&mut self, msg: &[u8], now: UtcTimestamp) {
+        let v = &mut self.values;
+        v.messages_in += 1;
+        v.bytes_in += msg.len() as u64;
+        v.last_inbound = Some(now);
+        if let Some(k) = classify::first(msg, None) {
+            v.resend_requests_in += u64::from(k.resend_request);
+            v.rejects_in += u64::from(k.reject);
+        }
+        self.dirty = true;
+    }
+
+    /// `bytes` (whole messages, e.g. what an event appended to the
+    /// outbound buffer) were queued for sending. Empty: nothing happens.
+    pub fn outbound(&mut self, bytes: &[u8], now: UtcTimestamp) {
+        if bytes.is_empty() {
+            return;
+        }
+        let v = &mut self.values;
+        v.bytes_out += bytes.len() as u64;
+        v.last_outbound = Some(now);
+        let mut rest = bytes;
+        while let Some(k) = classify::first(rest, Some(&self.poss_dup)) {
+            v.messages_out += 1;
+            v.resend_requests_out += u64::from(k.resend_request);
+            v.rejects_out += u64::from(k.reject);
+            v.messages_resent += u64::from(k.poss_dup);
+            rest = rest.get(k.len..).unwrap_or_default();
+        }
+        self.dirty = true;
+    }
+
+    /// The session's state; the time in state restarts only on a change.
+    pub fn state(&mut self, state: SessionState, now: UtcTimestamp) {
+        if self.values.state != state {
+            self.values.state = state;
+            self.values.state_since = now;
+            self.dirty = true;
+        }
+    }
+
+    /// A connection was made or accepted (a read is now in flight).
+    pub fn connected(&mut self) {
+        self.values.connections += 1;
+        self.values.reads_in_flight = 1;
+        self.dirty = true;
+    }
+
+    /// The connection closed: no read in flight any more.
+    pub fn disconnected(&mut self, now: UtcTimestamp) {
+        self.values.reads_in_flight = 0;
+        self.values.read_deadline = None;
+        self.state(SessionState::Disconnected, now);
+        self.dirty = true;
+    }
+
+    /// Next sender and target sequence numbers.
+    pub fn seqnums(&mut self, next_sender: u64, next_target: u64) {
+        if (self.values.next_sender_seq, self.values.next_target_seq) != (next_sender, next_target)
+        {
+            self.values.next_sender_seq = next_sender;
+            self.values.next_target_seq = next_target;
+            self.dirty = true;
+        }
+    }
+
+    /// Deadline of the in-flight read's linked timeout (the handler's
+    /// deadline).
+    pub fn read_deadline(&mut self, deadline: Option<UtcTimestamp>) {
+        if self.values.read_deadline != deadline {
+            self.values.read_deadline = deadline;
+            self.dirty = true;
+        }
+    }
+
+    /// Writes the values to the page if anything changed since the last
+    /// call. Call once at the end of every event.
+    pub fn publish(&mut self, now: UtcTimestamp) {
+        if self.dirty {
+            self.values.updated_at = now;
+            self.page.write_values(self.slot, &self.values.to_words());
+            self.dirty = false;
+        }
+    }
+}
