@@ -5,6 +5,7 @@
 
 mod alloc;
 mod codec;
+mod handle;
 mod latency;
 mod messages;
 mod pipeline;
@@ -49,10 +50,15 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Codec(opts) => {
             let mut rows = codec::run(&opts);
-            pipeline::run(&opts).map(|more| {
-                rows.extend(more);
-                report::print(&opts, &rows);
-            })
+            pipeline::run(&opts)
+                .and_then(|more| {
+                    rows.extend(more);
+                    handle::run(&opts)
+                })
+                .map(|more| {
+                    rows.extend(more);
+                    report::print(&opts, &rows);
+                })
         }
         Command::Latency(args) => latency::run(&args),
         Command::Throughput(args) => throughput::run(&args),

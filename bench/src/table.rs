@@ -28,7 +28,7 @@ fn load_of(dir: &Path, step: &str) -> String {
 
 fn num(v: &Value, k: &str) -> String {
     match v.get(k).and_then(Value::as_f64) {
-        Some(x) if x.abs() >= 1000.0 => format!("{x:.0}"),
+        Some(x) if x.abs() >= 1000.0 || x.fract() == 0.0 => format!("{x:.0}"),
         Some(x) => format!("{x:.3}"),
         None => "-".into(),
     }
@@ -93,7 +93,7 @@ pub fn run(args: &Args) -> Result<(), String> {
                 v["case"].as_str().unwrap_or("?"),
                 v["op"].as_str().unwrap_or("?"),
                 num(&v, "ns_per_msg"),
-                num(&v, "bytes").trim_end_matches(".000")
+                num(&v, "bytes")
             );
         }
     }
@@ -108,7 +108,7 @@ pub fn run(args: &Args) -> Result<(), String> {
                 load_of(dir, f),
                 num(&v, "msgs_per_s"),
                 num(&v, "mb_per_s"),
-                num(&v, "bytes").trim_end_matches(".000"),
+                num(&v, "bytes"),
                 num(&v, "seconds"),
                 v["fsync"].as_str().unwrap_or("?"),
                 v["mode"].as_str().unwrap_or("?"),
@@ -122,7 +122,7 @@ pub fn run(args: &Args) -> Result<(), String> {
              {} logged-on sessions, HeartBtInt=1, block mode: acceptor reactor thread {} % of a core \
              ({} msgs/s in); initiator reactor thread {} %",
             load_of(dir, "sessions"),
-            num(&v, "sessions").trim_end_matches(".000"),
+            num(&v, "sessions"),
             num(&v, "reactor_cpu_pct"),
             num(&v, "acceptor_msgs_in_per_s"),
             num(&v, "initiator_reactor_cpu_pct"),

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
@@ -44,6 +44,9 @@ pub struct EngineResult {
     pub rtt: Histogram<u64>,
     /// The acceptor's own time per answer, Recv reaped to answer queued (ns).
     pub internal: Histogram<u64>,
+    /// The initiator's own time from an ExecutionReport reaped to the next
+    /// order queued (ns; a diagnostic).
+    pub internal_initiator: Histogram<u64>,
     /// Wall time of the recorded part.
     pub wall: Duration,
     /// Allocations in the whole process during the recorded part.
@@ -74,6 +77,8 @@ struct Pinger {
     er_bytes: usize,
     hist: Histogram<u64>,
     acceptor: Arc<Counters>,
+    /// The initiator's counters, set once its runtime has started.
+    initiator: Arc<OnceLock<Arc<Counters>>>,
     out: Arc<Mutex<Option<EngineResult>>>,
 }
 
@@ -129,6 +134,9 @@ impl Pinger {
         if self.answered == self.run.warmup {
             // Nothing is in flight: the acceptor's thread is idle.
             self.acceptor.internal_latency.reset();
+            if let Some(c) = self.initiator.get() {
+                c.internal_latency.reset();
+            }
             self.rec_started = Some(Instant::now());
             self.allocs_at_start = crate::alloc::count();
         }
@@ -145,12 +153,20 @@ impl Pinger {
             &self.acceptor.internal_latency.snapshot(),
             probe::ticks_per_ns(),
         );
-        let (Ok(internal), Ok(mut out)) = (internal, self.out.lock()) else {
+        let mine = self
+            .initiator
+            .get()
+            .map(|c| c.internal_latency.snapshot())
+            .unwrap_or_default();
+        let mine = super::hist::from_probe(&mine, probe::ticks_per_ns());
+        let (Ok(internal), Ok(internal_initiator), Ok(mut out)) = (internal, mine, self.out.lock())
+        else {
             return;
         };
         *out = Some(EngineResult {
             rtt: self.hist.clone(),
             internal,
+            internal_initiator,
             wall,
             allocs,
             nos_bytes: 0,
@@ -303,6 +319,7 @@ pub fn run(cfg: &EngineRun, dir: &Path) -> Result<EngineResult, String> {
     let initiator =
         EngineConfig::parse(&initiator, "bench-initiator").map_err(|e| e.to_string())?;
     let result = Arc::new(Mutex::new(None));
+    let initiator_counters = Arc::new(OnceLock::new());
     let mut app: Option<Box<dyn EngineApp>> = Some(Box::new(Pinger {
         run: cfg.clone(),
         interval: cfg
@@ -324,12 +341,16 @@ pub fn run(cfg: &EngineRun, dir: &Path) -> Result<EngineResult, String> {
         er_bytes: 0,
         hist: new_histogram().map_err(|e| e.to_string())?,
         acceptor: counters,
+        initiator: Arc::clone(&initiator_counters),
         out: Arc::clone(&result),
     }));
     let factory = Box::new(move |_s: &EngineSettings| -> Box<dyn EngineApp> {
         app.take().unwrap_or_else(|| Box::new(Exec::new()))
     });
     let mut client = Runtime::start(&initiator, factory).map_err(|e| e.to_string())?;
+    if let Some((_, c)) = client.counters().first() {
+        let _ = initiator_counters.set(Arc::clone(c));
+    }
     client.wait();
     server.stopper().stop();
     server.wait();

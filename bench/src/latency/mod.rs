@@ -94,10 +94,14 @@ fn summarise(runs: &[Figures]) -> Vec<(&'static str, f64)> {
     out
 }
 
-fn to_json(rows: &[(&str, f64)]) -> Value {
+fn to_json(rows: &[(&str, f64)], ratio: bool) -> Value {
     let mut m = Map::new();
     for (k, v) in rows {
-        let digits = if *k == "rtt_per_s" { 1.0 } else { 1000.0 };
+        let digits = if *k == "rtt_per_s" && !ratio {
+            1.0
+        } else {
+            1000.0
+        };
         m.insert((*k).into(), json!((v * digits).round() / digits));
     }
     Value::Object(m)
@@ -115,6 +119,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     let mut engine_runs = Vec::new();
     let mut floor_runs = Vec::new();
     let mut internal_runs = Vec::new();
+    let mut initiator_runs = Vec::new();
     let mut merged = [
         hist::new_histogram().map_err(|e| e.to_string())?,
         hist::new_histogram().map_err(|e| e.to_string())?,
@@ -141,6 +146,7 @@ pub fn run(args: &Args) -> Result<(), String> {
             args.orders,
         ));
         internal_runs.push(figures(&e.internal, 0.0, None, 0));
+        initiator_runs.push(figures(&e.internal_initiator, 0.0, None, 0));
         let f_allocs = crate::alloc::count();
         let (f, wall) = floor::run(&FloorRun {
             mode: args.mode,
@@ -163,6 +169,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     let engine = summarise(&engine_runs);
     let floor = summarise(&floor_runs);
     let internal = summarise(&internal_runs);
+    let initiator = summarise(&initiator_runs);
     let ratio: Vec<(&str, f64)> = engine
         .iter()
         .filter(|(k, _)| *k != "allocs_per_rtt")
@@ -176,10 +183,10 @@ pub fn run(args: &Args) -> Result<(), String> {
     }
     if args.json {
         let v = json!({
-            "engine": to_json(&engine),
-            "floor": to_json(&floor),
-            "ratio": to_json(&ratio),
-            "internal": to_json(&internal),
+            "engine": to_json(&engine, false),
+            "floor": to_json(&floor, false),
+            "ratio": to_json(&ratio, true),
+            "internal": to_json(&internal, false),
         });
         println!("{v}");
     } else {
@@ -191,7 +198,12 @@ pub fn run(args: &Args) -> Result<(), String> {
                 ("floor", &floor),
                 ("ratio", &ratio),
                 ("internal", &internal),
+                ("int.init", &initiator),
             ],
+        );
+        println!(
+            "internal: the acceptor's own time, Recv reaped to ExecutionReport queued; \
+             int.init: the initiator's, ExecutionReport reaped to the next order queued"
         );
     }
     Ok(())

@@ -141,6 +141,9 @@ pub struct Header<'a> {
 pub struct Incoming<'a> {
     raw: &'a [u8],
     header: Header<'a>,
+    /// The codec's index of `raw`, when the caller parsed it (validation
+    /// then walks it instead of parsing again).
+    view: Option<MessageView<'a>>,
 }
 
 impl<'a> From<&MessageView<'a>> for Incoming<'a> {
@@ -171,7 +174,11 @@ impl<'a> Incoming<'a> {
                 _ => {}
             }
         }
-        Self { raw, header: h }
+        Self {
+            raw,
+            header: h,
+            view: None,
+        }
     }
 
     /// The header of a message the codec framed and parsed (no re-scan:
@@ -194,13 +201,23 @@ impl<'a> Incoming<'a> {
         Self {
             raw: v.as_bytes(),
             header,
+            view: Some(*v),
         }
     }
 
     /// A message whose header the caller already extracted (e.g. from its
     /// own index). `header` must describe `raw`.
     pub fn from_parts(raw: &'a [u8], header: Header<'a>) -> Self {
-        Self { raw, header }
+        Self {
+            raw,
+            header,
+            view: None,
+        }
+    }
+
+    /// The codec's parsed view of the message, if it came from one.
+    pub fn view(&self) -> Option<&MessageView<'a>> {
+        self.view.as_ref()
     }
 
     /// The whole message as received.
