@@ -71,6 +71,8 @@ pub(crate) struct XQueue {
     done: Box<[AtomicU64]>,
     mask: u64,
     wake_pending: AtomicBool,
+    /// A push failed; cleared by the next drain.
+    full: AtomicBool,
     logged_on: AtomicBool,
     closed: AtomicBool,
     remote: OnceLock<Remote<Conn>>,
@@ -89,6 +91,7 @@ impl XQueue {
             done: (0..ring).map(|_| AtomicU64::new(0)).collect(),
             mask: ring as u64 - 1,
             wake_pending: AtomicBool::new(false),
+            full: AtomicBool::new(false),
             logged_on: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             remote: OnceLock::new(),
@@ -140,6 +143,7 @@ impl XSlot {
             while let Some(m) = q.queue.pop() {
                 q.complete(m.ticket, None);
             }
+            q.full.store(false, Ordering::SeqCst);
             q.wake_pending.store(false, Ordering::SeqCst);
             q.conn.store(id.as_u64(), Ordering::Release);
         }
@@ -168,6 +172,7 @@ impl XSlot {
             while let Some(m) = q.queue.pop() {
                 q.complete(m.ticket, None);
             }
+            q.full.store(false, Ordering::SeqCst);
         }
     }
 
@@ -182,11 +187,14 @@ impl XSlot {
         let mut n = 0;
         while n < q.queue.capacity() {
             let Some(m) = q.queue.pop() else {
-                return n;
+                break;
             };
             let seq = send(&m.msg);
             q.complete(m.ticket, seq);
             n += 1;
+        }
+        if q.full.load(Ordering::Acquire) {
+            q.full.store(false, Ordering::SeqCst);
         }
         if !q.queue.is_empty() && !q.wake_pending.swap(true, Ordering::SeqCst) {
             q.notify();
@@ -265,9 +273,11 @@ impl XSender {
         if !self.is_logged_on() {
             return Err(TrySendError::NotLoggedOn);
         }
-        // Checked first so a full queue burns no ticket (tickets stay
-        // dense for one producer; racing producers may skip one).
-        if self.q.queue.is_full() {
+        // Once a push failed, refuse without taking a ticket until the
+        // reactor drained: retries burn no tickets, and the flag's cache
+        // line is only written around a full queue (not read from the
+        // consumer's side on every send, as `is_full` would).
+        if self.q.full.load(Ordering::Acquire) {
             return Err(TrySendError::QueueFull);
         }
         let ticket = self.q.next_ticket.fetch_add(1, Ordering::Relaxed);
@@ -275,13 +285,19 @@ impl XSender {
             ticket,
             msg: msg.clone(),
         };
-        if self.q.queue.push(queued).is_err() {
-            return Err(TrySendError::QueueFull);
+        let pushed = self.q.queue.push(queued).is_ok();
+        if !pushed {
+            self.q.full.store(true, Ordering::SeqCst);
         }
+        // A wake-up also after a failed push: the drain clears `full`.
         if !self.q.wake_pending.swap(true, Ordering::SeqCst) {
             self.q.notify();
         }
-        Ok(Ticket(ticket))
+        if pushed {
+            Ok(Ticket(ticket))
+        } else {
+            Err(TrySendError::QueueFull)
+        }
     }
 
     /// What became of `ticket` (lock-free). Outcomes are kept in a ring of
@@ -328,6 +344,8 @@ mod tests {
         let a = tx.try_send(&m).unwrap();
         let b = tx.try_send(&m).unwrap();
         assert_eq!(tx.try_send(&m), Err(TrySendError::QueueFull));
+        // Retries while full take no ticket (one was burned by the failed push).
+        assert_eq!(tx.try_send(&m), Err(TrySendError::QueueFull));
         assert_eq!(tx.status(a), TicketStatus::Pending);
         let mut seq = 10;
         assert_eq!(
@@ -339,8 +357,11 @@ mod tests {
         );
         assert_eq!(tx.status(a), TicketStatus::Sent(11));
         assert_eq!(tx.status(b), TicketStatus::Sent(12));
+        let c = tx.try_send(&m).unwrap();
+        assert_eq!(c, Ticket(b.0 + 2));
+        slot.drain(|_| Some(13));
         // The ring holds 8 completions: ticket a's slot is reused by a+8.
-        for _ in 0..8 {
+        for _ in 0..6 {
             tx.try_send(&m).unwrap();
             slot.drain(|_| None);
         }
