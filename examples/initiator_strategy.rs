@@ -138,7 +138,7 @@ fn run_orders(
                     last = Some(t);
                     break;
                 }
-                Err(TrySendError::QueueFull) => std::hint::spin_loop(),
+                Err(TrySendError::QueueFull) if Instant::now() < deadline => std::hint::spin_loop(),
                 Err(e) => return Err(format!("order {n}: {e}")),
             }
         }

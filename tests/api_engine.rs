@@ -76,6 +76,7 @@ fn send_orders(
     let mut tickets = Vec::with_capacity(range.clone().count());
     let first = fills.load(Ordering::Acquire);
     let count = range.end - range.start;
+    let give_up = Instant::now() + Duration::from_secs(10);
     for n in range {
         NewOrderSingle::new(
             n,
@@ -99,6 +100,11 @@ fn send_orders(
                 }
                 Err(TrySendError::QueueFull) => {
                     *full += 1;
+                    assert!(
+                        Instant::now() < give_up,
+                        "order {n}: queue still full after 10 s ({} queued)",
+                        tx.queued()
+                    );
                     std::thread::yield_now();
                 }
                 Err(e) => panic!("order {n}: {e}"),
