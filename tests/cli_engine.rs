@@ -3,42 +3,20 @@
 
 mod runtime_support;
 
-use std::io::Write;
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use runtime_support::{connect, field, free_port, now_fix, Peer};
+use runtime_support::{
+    connect, field, free_port, now_fix, spawn_exec_acceptor, terminate, wait_exit, write_file, Peer,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ringfix");
-
-fn write_cfg(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
-    let path = dir.join(name);
-    std::fs::File::create(&path)
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    path
-}
-
-/// Waits for the child to exit (bounded); kills it on timeout.
-fn wait_exit(child: &mut Child, within: Duration) -> Option<i32> {
-    let start = Instant::now();
-    while start.elapsed() < within {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status.code();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    None
-}
 
 #[test]
 fn bad_config_exits_1_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write_cfg(
+    let cfg = write_file(
         dir.path(),
         "bad.cfg",
         "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\n\n[SESSION]\nBeginString=FIX.4.4\n\
@@ -58,7 +36,7 @@ fn bad_config_exits_1_with_file_and_line() {
 fn sigterm_logs_out_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let cfg = write_cfg(
+    let cfg = write_file(
         dir.path(),
         "acceptor.cfg",
         &format!(
@@ -69,12 +47,7 @@ fn sigterm_logs_out_and_exits_0() {
             dir.path().display()
         ),
     );
-    let mut child = Command::new(BIN)
-        .args(["acceptor", "--app", "exec", "--config"])
-        .arg(&cfg)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_exec_acceptor(&cfg);
     let mut peer = Peer::new(connect(port, Duration::from_secs(10)));
     peer.send(&format!(
         "8=FIX.4.4|35=A|34=1|49=ORDERS|52={}|56=EXEC|98=0|108=30",
@@ -114,7 +87,7 @@ fn stop_on_fatal_error_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let cfg = write_cfg(
+    let cfg = write_file(
         dir.path(),
         "initiator.cfg",
         &format!(
@@ -169,7 +142,7 @@ fn demo_runs_2000_orders() {
 fn initiator_json_summary_against_exec_acceptor() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let acc = write_cfg(
+    let acc = write_file(
         dir.path(),
         "acceptor.cfg",
         &format!(
@@ -178,7 +151,7 @@ fn initiator_json_summary_against_exec_acceptor() {
              SocketAcceptHost=127.0.0.1\nSocketAcceptPort={port}\n"
         ),
     );
-    let ini = write_cfg(
+    let ini = write_file(
         dir.path(),
         "initiator.cfg",
         &format!(
@@ -187,12 +160,7 @@ fn initiator_json_summary_against_exec_acceptor() {
              TargetCompID=EXEC\nSocketConnectHost=127.0.0.1\nSocketConnectPort={port}\n"
         ),
     );
-    let mut acceptor = Command::new(BIN)
-        .args(["acceptor", "--app", "exec", "--config"])
-        .arg(&acc)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut acceptor = spawn_exec_acceptor(&acc);
     drop(connect(port, Duration::from_secs(10)));
     let out = Command::new(BIN)
         .args([
@@ -209,10 +177,7 @@ fn initiator_json_summary_against_exec_acceptor() {
         .arg(&ini)
         .output()
         .unwrap();
-    let _ = Command::new("kill")
-        .args(["-TERM", &acceptor.id().to_string()])
-        .status();
-    assert_eq!(wait_exit(&mut acceptor, Duration::from_secs(10)), Some(0));
+    assert_eq!(terminate(&mut acceptor), Some(0));
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["orders_sent"], 300);
@@ -226,7 +191,7 @@ fn port_in_use_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     let busy = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = busy.local_addr().unwrap().port();
-    let cfg = write_cfg(
+    let cfg = write_file(
         dir.path(),
         "acceptor.cfg",
         &format!(

@@ -8,19 +8,14 @@ use rcgen::{
     BasicConstraints, Certificate, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair,
 };
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use runtime_support::{connect, free_port, now_fix, Peer};
+use runtime_support::{
+    connect, free_port, now_fix, spawn_exec_acceptor, terminate, wait_exit, write_file, Peer,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ringfix");
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 fn leaf(
     name: &str,
@@ -35,19 +30,6 @@ fn leaf(
     (cert.pem(), key.serialize_pem())
 }
 
-fn wait_exit(child: &mut Child, within: Duration) -> Option<i32> {
-    let start = Instant::now();
-    while start.elapsed() < within {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status.code();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    None
-}
-
 #[test]
 fn orders_flow_between_ringfix_acceptor_and_initiator_over_mutual_tls() {
     let dir = tempfile::tempdir().unwrap();
@@ -59,15 +41,15 @@ fn orders_flow_between_ringfix_acceptor_and_initiator_over_mutual_tls() {
         .distinguished_name
         .push(DnType::CommonName, "ringfix e2e CA");
     let ca = (ca_params.self_signed(&ca_key).unwrap(), ca_key);
-    let ca_file = write(d, "ca.pem", &ca.0.pem());
+    let ca_file = write_file(d, "ca.pem", &ca.0.pem());
     let (server_pem, server_key) = leaf("exec.test", ExtendedKeyUsagePurpose::ServerAuth, &ca);
     let (client_pem, client_key) = leaf("orders.test", ExtendedKeyUsagePurpose::ClientAuth, &ca);
-    let server_pem = write(d, "server.pem", &server_pem);
-    let server_key = write(d, "server.key", &server_key);
-    let client_pem = write(d, "client.pem", &client_pem);
-    let client_key = write(d, "client.key", &client_key);
+    let server_pem = write_file(d, "server.pem", &server_pem);
+    let server_key = write_file(d, "server.key", &server_key);
+    let client_pem = write_file(d, "client.pem", &client_pem);
+    let client_key = write_file(d, "client.key", &client_key);
     let port = free_port();
-    let acc = write(
+    let acc = write_file(
         d,
         "acceptor.cfg",
         &format!(
@@ -81,7 +63,7 @@ fn orders_flow_between_ringfix_acceptor_and_initiator_over_mutual_tls() {
             ca_file.display()
         ),
     );
-    let ini = write(
+    let ini = write_file(
         d,
         "initiator.cfg",
         &format!(
@@ -96,12 +78,7 @@ fn orders_flow_between_ringfix_acceptor_and_initiator_over_mutual_tls() {
             ca_file.display()
         ),
     );
-    let mut acceptor = Command::new(BIN)
-        .args(["acceptor", "--app", "exec", "--config"])
-        .arg(&acc)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut acceptor = spawn_exec_acceptor(&acc);
     // A plaintext logon on the TLS port gets no FIX answer, only a close.
     let mut plain = Peer::new(connect(port, Duration::from_secs(10)));
     plain.send(&format!(
@@ -129,10 +106,7 @@ fn orders_flow_between_ringfix_acceptor_and_initiator_over_mutual_tls() {
         .unwrap();
     let code = wait_exit(&mut initiator, Duration::from_secs(30));
     let out = initiator.wait_with_output().unwrap();
-    let _ = Command::new("kill")
-        .args(["-TERM", &acceptor.id().to_string()])
-        .status();
-    assert_eq!(wait_exit(&mut acceptor, Duration::from_secs(10)), Some(0));
+    assert_eq!(terminate(&mut acceptor), Some(0));
     assert_eq!(
         code,
         Some(0),

@@ -83,7 +83,9 @@ fn counters_follow_the_session() {
     assert_eq!(c.rejects_in, 1);
     assert_eq!(c.next_target_seq, 6);
     assert_eq!(c.next_sender_seq, c.messages_out - c.messages_resent + 1);
-    assert!(c.last_inbound.is_some() && c.last_outbound >= c.last_inbound);
+    // The last inbound (the peer's Reject) gets no answer, so the last
+    // outbound may be older than it: both are set, nothing more is implied.
+    assert!(c.last_inbound.is_some() && c.last_outbound.is_some());
     let deadline = c.read_deadline.expect("deadline while connected");
     assert!(deadline > c.updated_at);
 

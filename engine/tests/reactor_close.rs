@@ -5,36 +5,36 @@ mod reactor_support;
 use reactor_support::*;
 use ringfix_engine::reactor::{CloseMode, CloseReason, Mode};
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
+
+/// Connects and sends `Fbye`; waits for the close. Returns the peer and
+/// the time from the handler seeing `Fbye` to the close.
+fn bye_until_closed(addr: SocketAddr, log: &Log) -> (TcpStream, Duration) {
+    let mut peer = TcpStream::connect(addr).unwrap();
+    peer.write_all(b"Fbye\n").unwrap();
+    assert!(wait_until(Duration::from_secs(5), || closed_reason(log).is_some()));
+    let got = first(log, |e| *e == Event::Frame(b"Fbye\n".to_vec())).unwrap();
+    let closed = first(log, |e| matches!(e, Event::Closed(_))).unwrap();
+    (peer, closed - got)
+}
 
 #[test]
 fn close_now_writes_the_queued_message_and_closes_at_once() {
     let _g = serial();
     with_timeout(20, || {
         let log = new_log();
-        let l2 = log.clone();
-        let (r, addr) = server(config(Mode::Block), move || {
-            let mut s = Script::new(&l2);
+        let (r, addr) = scripted(config(Mode::Block), &log, move |s| {
             s.trigger = Some((
                 b"Fbye\n".to_vec(),
                 b"FLOGOUT\n".to_vec(),
                 Some(CloseMode::Now),
                 None,
             ));
-            s
         });
         let base = fd_count();
-        let mut peer = TcpStream::connect(addr).unwrap();
-        peer.write_all(b"Fbye\n").unwrap();
-        assert!(wait_until(Duration::from_secs(5), || closed_reason(&log).is_some()));
-        let got = first(&log, |e| *e == Event::Frame(b"Fbye\n".to_vec())).unwrap();
-        let closed = first(&log, |e| matches!(e, Event::Closed(_))).unwrap();
-        assert!(
-            closed - got < Duration::from_millis(50),
-            "close took {:?}",
-            closed - got
-        );
+        let (mut peer, took) = bye_until_closed(addr, &log);
+        assert!(took < Duration::from_millis(50), "close took {took:?}");
         assert_eq!(
             closed_reason(&log),
             Some(CloseReason::Requested(CloseMode::Now))
@@ -60,37 +60,19 @@ fn handler_waiting_for_a_silent_peer_closes_at_its_deadline() {
     let _g = serial();
     with_timeout(20, || {
         let log = new_log();
-        let l2 = log.clone();
         // Logout sent, wait 300 ms for the answer, then close now.
-        let (r, addr) = server(config(Mode::Block), move || {
-            let mut s = Script::new(&l2);
+        let (r, addr) = scripted(config(Mode::Block), &log, move |s| {
             s.trigger = Some((
                 b"Fbye\n".to_vec(),
                 b"FLOGOUT\n".to_vec(),
                 None,
                 Some(Duration::from_millis(300)),
             ));
-            s
         });
         let base = fd_count();
-        let mut peer = TcpStream::connect(addr).unwrap();
-        peer.write_all(b"Fbye\n").unwrap();
-        assert!(wait_until(Duration::from_secs(5), || closed_reason(&log).is_some()));
-        let got = first(&log, |e| matches!(e, Event::Frame(_))).unwrap();
-        let closed = first(&log, |e| matches!(e, Event::Closed(_))).unwrap();
-        let waited = closed - got;
-        assert!(
-            waited >= Duration::from_millis(290),
-            "closed early: {waited:?}"
-        );
-        assert!(
-            waited < Duration::from_millis(600),
-            "closed late: {waited:?}"
-        );
-        assert_clean(addr.port(), base + 1);
-        drop(peer);
-        assert_clean(addr.port(), base);
-        shutdown(r);
+        let (peer, waited) = bye_until_closed(addr, &log);
+        assert_between(waited, 290, 600, "close");
+        assert_closes_clean(r, peer, addr.port(), base);
     });
 }
 
@@ -108,36 +90,21 @@ fn graceful_close_at_deadline(zc: Option<usize>) {
     let _g = serial();
     with_timeout(20, move || {
         let log = new_log();
-        let l2 = log.clone();
         let mut cfg = config(Mode::Block);
         cfg.max_outbound_queue_bytes = 64 << 20;
         cfg.send_zc_min_bytes = zc;
         // 32 MiB cannot fit in the socket buffers of a peer that never reads.
-        let (r, addr) = server(cfg, move || {
-            let mut s = Script::new(&l2);
+        let (r, addr) = scripted(cfg, &log, move |s| {
             s.trigger = Some((
                 b"Fbye\n".to_vec(),
                 vec![b'x'; 32 << 20],
                 Some(CloseMode::Graceful),
                 Some(Duration::from_millis(400)),
             ));
-            s
         });
         let base = fd_count();
-        let mut peer = TcpStream::connect(addr).unwrap();
-        peer.write_all(b"Fbye\n").unwrap();
-        assert!(wait_until(Duration::from_secs(5), || closed_reason(&log).is_some()));
-        let got = first(&log, |e| matches!(e, Event::Frame(_))).unwrap();
-        let closed = first(&log, |e| matches!(e, Event::Closed(_))).unwrap();
-        let waited = closed - got;
-        assert!(
-            waited >= Duration::from_millis(390),
-            "closed early: {waited:?}"
-        );
-        assert!(
-            waited < Duration::from_millis(900),
-            "closed late: {waited:?}"
-        );
+        let (peer, waited) = bye_until_closed(addr, &log);
+        assert_between(waited, 390, 900, "close");
         assert_eq!(
             closed_reason(&log),
             Some(CloseReason::Requested(CloseMode::Graceful))
@@ -148,10 +115,7 @@ fn graceful_close_at_deadline(zc: Option<usize>) {
             "unsent bytes dropped with SO_LINGER 0"
         );
         assert_eq!(st.sends_zc > 0, zc.is_some());
-        assert_clean(addr.port(), base + 1);
-        drop(peer);
-        assert_clean(addr.port(), base);
-        shutdown(r);
+        assert_closes_clean(r, peer, addr.port(), base);
     });
 }
 
@@ -160,11 +124,9 @@ fn peer_that_stops_reading_hits_the_queue_limit_and_others_are_not_delayed() {
     let _g = serial();
     with_timeout(30, || {
         let log = new_log();
-        let l2 = log.clone();
         let mut cfg = config(Mode::Block);
         cfg.max_outbound_queue_bytes = 2 << 20;
-        let (r, addr) = server(cfg, move || {
-            let mut s = Script::new(&l2);
+        let (r, addr) = scripted(cfg, &log, move |s| {
             s.echo = true;
             s.trigger = Some((
                 b"Fflood\n".to_vec(),
@@ -173,7 +135,6 @@ fn peer_that_stops_reading_hits_the_queue_limit_and_others_are_not_delayed() {
                 Some(Duration::from_millis(5)),
             ));
             s.on_deadline = OnDeadline::Extend(Duration::from_millis(5), 1 << 20);
-            s
         });
         let base = fd_count();
         let stuck = TcpStream::connect(addr).unwrap();
@@ -207,10 +168,7 @@ fn peer_that_stops_reading_hits_the_queue_limit_and_others_are_not_delayed() {
             .snapshot()
             .closed
             == 2));
-        assert_clean(addr.port(), base + 1);
-        drop(stuck);
-        assert_clean(addr.port(), base);
-        shutdown(r);
+        assert_closes_clean(r, stuck, addr.port(), base);
     });
 }
 
@@ -221,15 +179,12 @@ fn close_now_while_a_large_send_is_stuck_resets_at_once() {
     let _g = serial();
     with_timeout(20, || {
         let log = new_log();
-        let l2 = log.clone();
         let mut cfg = config(Mode::Block);
         cfg.max_outbound_queue_bytes = 64 << 20;
         cfg.send_zc_min_bytes = Some(64 * 1024);
-        let (r, addr) = server(cfg, move || {
-            let mut s = Script::new(&l2);
+        let (r, addr) = scripted(cfg, &log, move |s| {
             s.trigger = Some((b"Fbig\n".to_vec(), vec![b'x'; 32 << 20], None, None));
             s.notify_close = Some(CloseMode::Now);
-            s
         });
         let base = fd_count();
         let mut peer = TcpStream::connect(addr).unwrap();
@@ -255,9 +210,6 @@ fn close_now_while_a_large_send_is_stuck_resets_at_once() {
             Some(CloseReason::Requested(CloseMode::Now))
         );
         assert_eq!(r.stats().snapshot().closed_aborted, 1);
-        assert_clean(addr.port(), base + 1);
-        drop(peer);
-        assert_clean(addr.port(), base);
-        shutdown(r);
+        assert_closes_clean(r, peer, addr.port(), base);
     });
 }

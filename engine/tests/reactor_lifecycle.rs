@@ -14,12 +14,7 @@ fn initiator_connects_exchanges_and_closes() {
     with_timeout(20, || {
         let base = fd_count();
         let server_log = new_log();
-        let s2 = server_log.clone();
-        let (r, addr) = server(config(Mode::Block), move || {
-            let mut s = Script::new(&s2);
-            s.echo = true;
-            s
-        });
+        let (r, addr) = scripted(config(Mode::Block), &server_log, |s| s.echo = true);
         let client_log = new_log();
         let mut client = Script::new(&client_log);
         client.greeting = b"Fhello\n".to_vec();
@@ -100,11 +95,8 @@ fn stop_closes_every_connection_and_the_thread_ends() {
     with_timeout(20, || {
         let base = fd_count();
         let log = new_log();
-        let l2 = log.clone();
-        let (r, addr) = server(config(Mode::Spin), move || {
-            let mut s = Script::new(&l2);
+        let (r, addr) = scripted(config(Mode::Spin), &log, move |s| {
             s.echo = true;
-            s
         });
         let mut peers: Vec<TcpStream> = (0..5).map(|_| TcpStream::connect(addr).unwrap()).collect();
         for p in &mut peers {

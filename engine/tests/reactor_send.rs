@@ -17,11 +17,8 @@ fn large_replies_go_out_zero_copy_intact() {
     let _g = serial();
     with_timeout(20, || {
         let log = new_log();
-        let l2 = log.clone();
-        let (r, addr) = server(config(Mode::Block), move || {
-            let mut s = Script::new(&l2);
+        let (r, addr) = scripted(config(Mode::Block), &log, move |s| {
             s.trigger = Some((b"Fbig\n".to_vec(), pattern(2 << 20), None, None));
-            s
         });
         let base = fd_count();
         let mut peer = TcpStream::connect(addr).unwrap();
@@ -49,11 +46,9 @@ fn sqpoll_ring_echoes_and_times_out() {
     let _g = serial();
     with_timeout(20, || {
         let log = new_log();
-        let l2 = log.clone();
         let mut cfg = config(Mode::Spin);
         cfg.sqpoll_idle_ms = Some(10);
-        let (r, addr) = server(cfg, move || {
-            let mut s = Script::new(&l2);
+        let (r, addr) = scripted(cfg, &log, move |s| {
             s.echo = true;
             s.initial_deadline = Duration::from_millis(300);
             s.trigger = Some((
@@ -62,7 +57,6 @@ fn sqpoll_ring_echoes_and_times_out() {
                 None,
                 Some(Duration::from_millis(300)),
             ));
-            s
         });
         let base = fd_count();
         let mut peer = TcpStream::connect(addr).unwrap();
@@ -78,11 +72,7 @@ fn sqpoll_ring_echoes_and_times_out() {
         assert!(wait_until(Duration::from_secs(5), || closed_reason(&log).is_some()));
         assert_eq!(count(&log, |e| *e == Event::Deadline), 1);
         let st = r.stats().snapshot();
-        assert_eq!(st.recvs_submitted, st.recvs_linked);
-        assert_eq!(st.invariant_violations, 0);
-        assert_clean(addr.port(), base + 1);
-        drop(peer);
-        assert_clean(addr.port(), base);
-        shutdown(r);
+        assert_recvs_linked(&st);
+        assert_closes_clean(r, peer, addr.port(), base);
     });
 }

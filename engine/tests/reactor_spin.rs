@@ -52,11 +52,9 @@ fn spin_mode_ping_pong_and_deadlines_work_with_deferred_task_work() {
     let _g = serial();
     with_timeout(30, || {
         let log = new_log();
-        let l2 = log.clone();
         let mut cfg = config(Mode::Spin);
         cfg.defer_taskrun = true;
-        let (r, addr) = server(cfg, move || {
-            let mut s = Script::new(&l2);
+        let (r, addr) = scripted(cfg, &log, move |s| {
             s.echo = true;
             s.initial_deadline = Duration::from_millis(300);
             s.trigger = Some((
@@ -65,7 +63,6 @@ fn spin_mode_ping_pong_and_deadlines_work_with_deferred_task_work() {
                 None,
                 Some(Duration::from_millis(300)),
             ));
-            s
         });
         let base = fd_count();
         let mut peer = TcpStream::connect(addr).unwrap();
@@ -90,11 +87,7 @@ fn spin_mode_ping_pong_and_deadlines_work_with_deferred_task_work() {
             "completions came through task-run entries"
         );
         assert_eq!(st.frames_in, 2000);
-        assert_eq!(st.recvs_submitted, st.recvs_linked);
-        assert_eq!(st.invariant_violations, 0);
-        assert_clean(addr.port(), base + 1);
-        drop(peer);
-        assert_clean(addr.port(), base);
-        shutdown(r);
+        assert_recvs_linked(&st);
+        assert_closes_clean(r, peer, addr.port(), base);
     });
 }

@@ -178,3 +178,47 @@ fn transitions_are_reported_in_order() {
         ]
     );
 }
+
+#[test]
+fn next_expected_msg_seq_num_on_logon_resends_what_the_peer_missed() {
+    let mut cfg = settings(Role::Acceptor, "FIX.4.4");
+    cfg.enable_next_expected_msg_seq_num = true;
+    let mut r = Rig::new(cfg);
+    r.app.echo = true;
+    r.connect();
+    r.recv("A", 1, "98=0|108=30|789=1|");
+    assert_eq!(
+        r.sent_stable(),
+        vec!["8=FIX.4.4|35=A|34=1|49=ISLD|56=TW|98=0|108=30|789=2"]
+    );
+    r.recv("D", 2, "11=a|");
+    r.recv("D", 3, "11=b|");
+    r.sent();
+    r.disconnect();
+    r.connect();
+    // The peer saw only our Logon (1): messages 2 and 3 are resent.
+    r.recv("A", 4, "98=0|108=30|789=2|");
+    assert_eq!(
+        r.sent_stable(),
+        vec![
+            "8=FIX.4.4|35=A|34=4|49=ISLD|56=TW|98=0|108=30|789=5",
+            "8=FIX.4.4|35=8|34=2|43=Y|49=ISLD|56=TW|11=a",
+            "8=FIX.4.4|35=8|34=3|43=Y|49=ISLD|56=TW|11=b",
+        ]
+    );
+}
+
+#[test]
+fn next_expected_msg_seq_num_too_high_logs_out() {
+    let mut cfg = settings(Role::Acceptor, "FIX.4.4");
+    cfg.enable_next_expected_msg_seq_num = true;
+    let mut r = Rig::new(cfg);
+    r.connect();
+    let d = r.recv("A", 1, "98=0|108=30|789=9|");
+    assert_eq!(d.close, Close::Now);
+    let out = r.sent_stable();
+    assert_eq!(
+        out[1],
+        "8=FIX.4.4|35=5|34=2|49=ISLD|56=TW|58=Tag 789 (NextExpectedMsgSeqNum) is higher than expected. Expected 1, Received 9"
+    );
+}

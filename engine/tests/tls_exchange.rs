@@ -27,21 +27,7 @@ fn start_with(
         recv_buffer_bytes: 128 * 1024,
         ..ReactorConfig::default()
     };
-    let r = reactor::spawn::<Peer>(cfg).unwrap();
-    let s = seen.clone();
-    let addr = r
-        .add_tls_listener(
-            "127.0.0.1:0".parse().unwrap(),
-            server,
-            Box::new(move |_| {
-                Some(Peer {
-                    close_after,
-                    ..Peer::echo(&s)
-                })
-            }),
-        )
-        .unwrap();
-    (r, addr)
+    echo_listener(cfg, server, seen, close_after)
 }
 
 fn initiator(seen: &Shared, messages: Vec<Vec<u8>>) -> Peer {
@@ -52,6 +38,28 @@ fn initiator(seen: &Shared, messages: Vec<Vec<u8>>) -> Peer {
         echo: false,
         close_after: Some(n),
     }
+}
+
+/// Connects an initiator that sends `msgs` and closes gracefully once all
+/// are echoed; waits for that close.
+fn exchange(
+    r: &ReactorHandle<Peer>,
+    addr: SocketAddr,
+    client: TlsClient,
+    cli: &Shared,
+    msgs: &[Vec<u8>],
+) {
+    r.connect_tls(
+        addr,
+        Duration::from_secs(2),
+        client,
+        initiator(cli, msgs.to_vec()),
+    )
+    .unwrap();
+    assert_eq!(
+        wait_closed(cli),
+        CloseReason::Requested(CloseMode::Graceful)
+    );
 }
 
 #[test]
@@ -70,16 +78,8 @@ fn fix_messages_round_trip_over_mutual_tls_and_close_with_close_notify() {
             fix_message(b"B", 2, &big),
             fix_message(b"0", 3, "hb"),
         ];
-        r.connect_tls(
-            addr,
-            Duration::from_secs(2),
-            client,
-            initiator(&cli, msgs.clone()),
-        )
-        .unwrap();
         // The initiator closes gracefully after the three echoes.
-        let reason = wait_closed(&cli);
-        assert_eq!(reason, CloseReason::Requested(CloseMode::Graceful));
+        exchange(&r, addr, client, &cli, &msgs);
         let c = cli.lock().unwrap();
         assert!(c.opened);
         assert_eq!(c.frames, msgs, "echoes differ from what was sent");
@@ -106,17 +106,7 @@ fn verify_level_one_accepts_a_client_without_certificate() {
         let (acc, cli) = (shared(), shared());
         let (r, addr) = start(server, &acc);
         let msgs = vec![fix_message(b"A", 1, "no client cert")];
-        r.connect_tls(
-            addr,
-            Duration::from_secs(2),
-            client,
-            initiator(&cli, msgs.clone()),
-        )
-        .unwrap();
-        assert_eq!(
-            wait_closed(&cli),
-            CloseReason::Requested(CloseMode::Graceful)
-        );
+        exchange(&r, addr, client, &cli, &msgs);
         assert_eq!(cli.lock().unwrap().frames, msgs);
         assert_eq!(wait_closed(&acc), CloseReason::PeerClosed);
         r.stop().unwrap();
@@ -145,17 +135,7 @@ fn client_key_in_the_certificate_file_and_server_key_default_work() {
         let (acc, cli) = (shared(), shared());
         let (r, addr) = start(server, &acc);
         let msgs = vec![fix_message(b"A", 1, "combined pem")];
-        r.connect_tls(
-            addr,
-            Duration::from_secs(2),
-            client,
-            initiator(&cli, msgs.clone()),
-        )
-        .unwrap();
-        assert_eq!(
-            wait_closed(&cli),
-            CloseReason::Requested(CloseMode::Graceful)
-        );
+        exchange(&r, addr, client, &cli, &msgs);
         assert_eq!(acc.lock().unwrap().frames, msgs);
         r.stop().unwrap();
         r.join().unwrap();

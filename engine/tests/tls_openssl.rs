@@ -3,7 +3,7 @@
 
 mod tls_support;
 
-use ringfix_engine::reactor::{self, Mode, ReactorConfig, TlsServer};
+use ringfix_engine::reactor::{Mode, ReactorConfig, TlsServer};
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -29,20 +29,12 @@ fn openssl_s_client_exchanges_fix_with_a_reactor_tls_listener() {
         let p = pki();
         let server = TlsServer::from_settings(&acceptor_settings(&p, 2)).unwrap();
         let acc = shared();
-        let r = reactor::spawn::<Peer>(ReactorConfig {
+        let cfg = ReactorConfig {
             mode: Mode::Block,
             max_connections: 4,
             ..ReactorConfig::default()
-        })
-        .unwrap();
-        let s = acc.clone();
-        let addr = r
-            .add_tls_listener(
-                "127.0.0.1:0".parse().unwrap(),
-                server,
-                Box::new(move |_| Some(Peer::echo(&s))),
-            )
-            .unwrap();
+        };
+        let (r, addr) = echo_listener(cfg, server, &acc, None);
         let mut child = Command::new("openssl")
             .args(["s_client", "-quiet", "-connect", &addr.to_string()])
             .args(["-servername", "localhost", "-verify_return_error"])

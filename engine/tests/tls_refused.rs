@@ -5,7 +5,7 @@
 mod tls_support;
 
 use ringfix_engine::reactor::{
-    self, CloseReason, Mode, ReactorConfig, ReactorHandle, TlsClient, TlsFailure, TlsServer,
+    CloseReason, Mode, ReactorConfig, ReactorHandle, TlsClient, TlsFailure, TlsServer,
 };
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -18,16 +18,7 @@ fn start(server: TlsServer, seen: &Shared) -> (ReactorHandle<Peer>, SocketAddr) 
         max_connections: 8,
         ..ReactorConfig::default()
     };
-    let r = reactor::spawn::<Peer>(cfg).unwrap();
-    let s = seen.clone();
-    let addr = r
-        .add_tls_listener(
-            "127.0.0.1:0".parse().unwrap(),
-            server,
-            Box::new(move |_| Some(Peer::echo(&s))),
-        )
-        .unwrap();
-    (r, addr)
+    echo_listener(cfg, server, seen, None)
 }
 
 /// Connects `client` to a listener with `server`; returns both close reasons.

@@ -4,6 +4,8 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A FIX message from `|`-separated fields (no 9/10): BodyLength and
@@ -134,4 +136,43 @@ pub fn field(msg: &[u8], tag: u32) -> Option<String> {
     msg.split(|&b| b == 1)
         .find_map(|f| f.strip_prefix(prefix.as_bytes()))
         .map(|v| String::from_utf8_lossy(v).into_owned())
+}
+
+/// Writes `text` to `dir/name` (a config file, a PEM); returns the path.
+pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Waits for the child to exit (bounded); kills it on timeout.
+pub fn wait_exit(child: &mut Child, within: Duration) -> Option<i32> {
+    let start = Instant::now();
+    while start.elapsed() < within {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+/// `ringfix acceptor --app exec --config <cfg>`, stderr discarded.
+pub fn spawn_exec_acceptor(cfg: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_ringfix"))
+        .args(["acceptor", "--app", "exec", "--config"])
+        .arg(cfg)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Sends SIGTERM and waits (10 s at most) for the exit code.
+pub fn terminate(child: &mut Child) -> Option<i32> {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    wait_exit(child, Duration::from_secs(10))
 }

@@ -10,11 +10,12 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use ringfix_engine::apps::exec::Exec;
+use ringfix_engine::apps::orders::Orders;
 use ringfix_engine::config::{EngineConfig, SessionSettings as EngineSettings};
 use ringfix_engine::reactor::probe;
 use ringfix_engine::runtime::{AppIo, Counters, EngineApp, Runtime};
 use ringfix_engine::session::{
-    parse_u64, AppVerdict, Application, FieldWriter, Incoming, Sender, SessionSettings,
+    parse_u64, AppVerdict, Application, Incoming, Sender, SessionSettings,
 };
 use ringfix_engine::store::UtcTimestamp;
 
@@ -36,6 +37,8 @@ pub struct EngineRun {
     pub acceptor_core: usize,
     /// Core of the initiator's reactor.
     pub initiator_core: usize,
+    /// Extra `[DEFAULT]` keys for the acceptor and the initiator (TLS).
+    pub extra_keys: (String, String),
 }
 
 /// What one engine run measured.
@@ -89,19 +92,6 @@ impl Pinger {
 
     fn total(&self) -> u64 {
         self.run.warmup + self.run.orders
-    }
-
-    fn body(n: u64, now: i64, digits: u8) -> impl FnMut(&mut FieldWriter<'_>) {
-        move |w| {
-            w.field_u64(11, n)
-                .field(21, b"1")
-                .field(38, b"100")
-                .field(40, b"2")
-                .field(44, b"100.25")
-                .field(54, b"1")
-                .field(55, b"RFIX")
-                .field_time(60, now, digits);
-        }
     }
 
     /// Whether the next order may leave now.
@@ -197,7 +187,10 @@ impl Application for Pinger {
             let n = self.sent;
             let digits = session.timestamp_precision;
             let t = self.mono();
-            if out.send(b"D", &[], Self::body(n, self.now, digits)).is_ok() {
+            if out
+                .send(b"D", &[], Orders::body(n, self.now, digits))
+                .is_ok()
+            {
                 self.sent_one(t);
             }
         }
@@ -226,7 +219,10 @@ impl EngineApp for Pinger {
         if self.may_send(t) {
             let n = self.sent;
             let digits = io.settings().timestamp_precision;
-            if io.send(b"D", &[], Self::body(n, self.now, digits)).is_ok() {
+            if io
+                .send(b"D", &[], Orders::body(n, self.now, digits))
+                .is_ok()
+            {
                 self.sent_one(t);
             }
         }
@@ -284,10 +280,11 @@ fn reactor_keys(mode: Mode, core: usize) -> String {
 pub fn run(cfg: &EngineRun, dir: &Path) -> Result<EngineResult, String> {
     let d = dir.display();
     let acceptor = format!(
-        "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\nFileStorePath={d}/acceptor\n{}\
+        "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\nFileStorePath={d}/acceptor\n{}{}\
          [SESSION]\nBeginString=FIX.4.4\nSenderCompID=EXEC\nTargetCompID=BENCH\n\
          SocketAcceptHost=127.0.0.1\nSocketAcceptPort=0\n",
-        reactor_keys(cfg.mode, cfg.acceptor_core)
+        reactor_keys(cfg.mode, cfg.acceptor_core),
+        cfg.extra_keys.0
     );
     let acceptor = EngineConfig::parse(&acceptor, "bench-acceptor").map_err(|e| e.to_string())?;
     let nos_bytes = Arc::new(AtomicUsize::new(0));
@@ -311,10 +308,11 @@ pub fn run(cfg: &EngineRun, dir: &Path) -> Result<EngineResult, String> {
         .ok_or("the acceptor has no session")?;
     let initiator = format!(
         "[DEFAULT]\nConnectionType=initiator\nNonStopSession=Y\nHeartBtInt=30\nReconnectInterval=1\n\
-         FileStorePath={d}/initiator\n{}\
+         FileStorePath={d}/initiator\n{}{}\
          [SESSION]\nBeginString=FIX.4.4\nSenderCompID=BENCH\nTargetCompID=EXEC\n\
          SocketConnectHost=127.0.0.1\nSocketConnectPort={port}\n",
-        reactor_keys(cfg.mode, cfg.initiator_core)
+        reactor_keys(cfg.mode, cfg.initiator_core),
+        cfg.extra_keys.1
     );
     let initiator =
         EngineConfig::parse(&initiator, "bench-initiator").map_err(|e| e.to_string())?;

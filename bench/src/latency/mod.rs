@@ -7,6 +7,7 @@ mod engine;
 pub mod floor;
 pub mod hist;
 mod plot;
+mod tls;
 
 use std::path::PathBuf;
 
@@ -41,7 +42,9 @@ pub struct Args {
     /// Write .hgrm distributions and an SVG plot here.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Over TLS (engine and floor).
+    /// Also run the engine over TLS (rustls, a certificate generated for
+    /// the run), interleaved with the plain runs: rows `tls` and `tls_ratio`
+    /// (TLS / plain), JSON keys of the same names.
     #[arg(long)]
     pub tls: bool,
 }
@@ -109,13 +112,16 @@ fn to_json(rows: &[(&str, f64)], ratio: bool) -> Value {
 
 /// Runs the benchmark and prints the result.
 pub fn run(args: &Args) -> Result<(), String> {
-    if args.tls {
-        return Err("--tls: the runtime does not expose TLS sessions yet".into());
-    }
     if args.orders == 0 || args.runs == 0 {
         return Err("--orders and --runs must be at least 1".into());
     }
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let tls_files = if args.tls {
+        Some(tls::TlsFiles::generate(&dir.path().join("tls"))?)
+    } else {
+        None
+    };
+    let mut tls_runs = Vec::new();
     let mut engine_runs = Vec::new();
     let mut floor_runs = Vec::new();
     let mut internal_runs = Vec::new();
@@ -128,16 +134,19 @@ pub fn run(args: &Args) -> Result<(), String> {
     let mut sizes = (0, 0);
     for i in 0..args.runs {
         let e = engine::run(
-            &engine::EngineRun {
-                mode: args.mode,
-                orders: args.orders,
-                warmup: args.warmup,
-                rate: args.rate,
-                acceptor_core: ACCEPTOR_CORE,
-                initiator_core: INITIATOR_CORE,
-            },
+            &engine_run(args, (String::new(), String::new())),
             &dir.path().join(format!("run{i}")),
         )?;
+        if let Some(t) = &tls_files {
+            let keys = (t.acceptor_keys(), t.initiator_keys());
+            let te = engine::run(&engine_run(args, keys), &dir.path().join(format!("tls{i}")))?;
+            tls_runs.push(figures(
+                &te.rtt,
+                te.wall.as_secs_f64(),
+                Some(te.allocs),
+                args.orders,
+            ));
+        }
         sizes = (e.nos_bytes, e.er_bytes);
         engine_runs.push(figures(
             &e.rtt,
@@ -170,43 +179,66 @@ pub fn run(args: &Args) -> Result<(), String> {
     let floor = summarise(&floor_runs);
     let internal = summarise(&internal_runs);
     let initiator = summarise(&initiator_runs);
-    let ratio: Vec<(&str, f64)> = engine
-        .iter()
-        .filter(|(k, _)| *k != "allocs_per_rtt")
-        .filter_map(|(k, e)| {
-            let f = floor.iter().find(|(fk, _)| fk == k)?.1;
-            Some((*k, if f > 0.0 { e / f } else { 0.0 }))
-        })
-        .collect();
+    let ratio = ratio_of(&engine, &floor);
+    let tls = (!tls_runs.is_empty()).then(|| summarise(&tls_runs));
+    let tls_ratio = tls.as_ref().map(|t| ratio_of(t, &engine));
     if let Some(out) = &args.out {
         write_out(out, args, &merged)?;
     }
     if args.json {
-        let v = json!({
+        let mut v = json!({
             "engine": to_json(&engine, false),
             "floor": to_json(&floor, false),
             "ratio": to_json(&ratio, true),
             "internal": to_json(&internal, false),
         });
+        if let (Some(t), Some(r), Some(o)) = (&tls, &tls_ratio, v.as_object_mut()) {
+            o.insert("tls".into(), to_json(t, false));
+            o.insert("tls_ratio".into(), to_json(r, true));
+        }
         println!("{v}");
     } else {
-        print_table(
-            args,
-            sizes,
-            &[
-                ("engine", &engine),
-                ("floor", &floor),
-                ("ratio", &ratio),
-                ("internal", &internal),
-                ("int.init", &initiator),
-            ],
-        );
+        let mut rows = vec![
+            ("engine", &engine),
+            ("floor", &floor),
+            ("ratio", &ratio),
+            ("internal", &internal),
+            ("int.init", &initiator),
+        ];
+        if let (Some(t), Some(r)) = (&tls, &tls_ratio) {
+            rows.push(("tls", t));
+            rows.push(("tls/eng", r));
+        }
+        print_table(args, sizes, &rows);
         println!(
             "internal: the acceptor's own time, Recv reaped to ExecutionReport queued; \
              int.init: the initiator's, ExecutionReport reaped to the next order queued"
         );
     }
     Ok(())
+}
+
+fn engine_run(args: &Args, extra_keys: (String, String)) -> engine::EngineRun {
+    engine::EngineRun {
+        mode: args.mode,
+        orders: args.orders,
+        warmup: args.warmup,
+        rate: args.rate,
+        acceptor_core: ACCEPTOR_CORE,
+        initiator_core: INITIATOR_CORE,
+        extra_keys,
+    }
+}
+
+/// `a / b` per key (percentiles and the rate), keyed like the JSON.
+fn ratio_of(a: &[(&'static str, f64)], b: &[(&'static str, f64)]) -> Vec<(&'static str, f64)> {
+    a.iter()
+        .filter(|(k, _)| *k != "allocs_per_rtt")
+        .filter_map(|(k, x)| {
+            let y = b.iter().find(|(bk, _)| bk == k)?.1;
+            Some((*k, if y > 0.0 { x / y } else { 0.0 }))
+        })
+        .collect()
 }
 
 fn mode_name(m: Mode) -> &'static str {
@@ -264,7 +296,11 @@ fn print_table(args: &Args, sizes: (usize, usize), rows: &[(&str, &Vec<(&str, f6
         }
         for k in ["rtt_per_s", "allocs_per_rtt"] {
             match vals.iter().find(|(vk, _)| *vk == k) {
-                Some((_, v)) if k == "rtt_per_s" && *name != "ratio" => print!("{v:>12.0}"),
+                Some((_, v))
+                    if k == "rtt_per_s" && !name.contains("ratio") && !name.contains('/') =>
+                {
+                    print!("{v:>12.0}")
+                }
                 Some((_, v)) => print!("{v:>12.3}"),
                 None => print!("{:>12}", "-"),
             }

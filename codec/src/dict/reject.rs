@@ -80,6 +80,8 @@ pub mod business_reason {
             3 => "Unsupported Message Type",
             4 => "Application not available",
             5 => "Conditionally Required Field Missing",
+            6 => "Not authorized",
+            7 => "DeliverTo firm not available at this time",
             _ => return None,
         })
     }
@@ -283,6 +285,13 @@ mod tests {
             m.text_for(b"FIX.4.4").to_string(),
             "Conditionally Required Field Missing (52)"
         );
+        // The session sends these texts for application rejects (380=6, 7).
+        assert_eq!(business_reason::text(6), Some("Not authorized"));
+        assert_eq!(
+            business_reason::text(7),
+            Some("DeliverTo firm not available at this time")
+        );
+        assert_eq!(business_reason::text(8), None);
         let a = Reject::missing_header_field(b"FIX.4.4", false, 56);
         assert_eq!(
             (a.kind, a.ref_tag_id(b"FIX.4.4")),

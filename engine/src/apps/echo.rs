@@ -7,6 +7,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use ringfix_codec::data_fields::data_tag_for;
+
 use crate::session::{
     is_header_tag, AppVerdict, Application, Incoming, Sender, SessionSettings, Tag,
 };
@@ -16,14 +18,18 @@ fn session_owned(tag: Tag) -> bool {
     matches!(tag, 8 | 9 | 10 | 34 | 35 | 43 | 49 | 52 | 56 | 122)
 }
 
+/// Echo order: by tag, a data field right behind its length field:
+/// (tag or length tag, input position, 0 or 1 for the data field).
+type SortKey = (Tag, usize, u8);
+
 /// Echo application state: ClOrdIDs seen per session (BeginString and
 /// TargetCompID), forgotten when the session resets.
 #[derive(Debug, Default)]
 pub struct Echo {
     seen: HashMap<(String, String), HashSet<Vec<u8>>>,
-    /// Scratch: (tag, start, end) of fields to echo; reused.
-    header: Vec<(Tag, usize, usize)>,
-    body: Vec<(Tag, usize, usize)>,
+    /// Scratch: (sort key, tag, start, end) of fields to echo; reused.
+    header: Vec<(SortKey, Tag, usize, usize)>,
+    body: Vec<(SortKey, Tag, usize, usize)>,
 }
 
 impl Echo {
@@ -41,9 +47,25 @@ impl Echo {
         let base = raw.as_ptr() as usize;
         self.header.clear();
         self.body.clear();
-        for (tag, v) in msg.fields() {
+        // Fields go out sorted by tag, except that a length field and its
+        // data field stay a pair; a length field without its data field is
+        // dropped (fuzz finding: sorting made it announce the length of
+        // whatever field came next, an unparsable message).
+        let mut pair: Option<(Tag, Tag, usize)> = None;
+        let mut fields = msg.fields().enumerate().peekable();
+        while let Some((i, (tag, v))) = fields.next() {
+            let key = match pair.take() {
+                Some((data, len, at)) if data == tag => (len, at, 1),
+                _ => (tag, i, 0),
+            };
+            if let Some(data) = data_tag_for(tag) {
+                if fields.peek().map(|&(_, (t, _))| t) != Some(data) {
+                    continue;
+                }
+                pair = Some((data, tag, i));
+            }
             let start = (v.as_ptr() as usize).saturating_sub(base);
-            let entry = (tag, start, start + v.len());
+            let entry = (key, tag, start, start + v.len());
             if is_header_tag(tag) {
                 if !session_owned(tag) {
                     self.header.push(entry);
@@ -54,7 +76,8 @@ impl Echo {
         }
         self.header.sort_by_key(|e| e.0);
         self.body.sort_by_key(|e| e.0);
-        let slice = |&(t, s, e): &(Tag, usize, usize)| (t, raw.get(s..e).unwrap_or(&[]));
+        let slice =
+            |&(_, t, s, e): &(SortKey, Tag, usize, usize)| (t, raw.get(s..e).unwrap_or(&[]));
         let extra: Vec<(Tag, &[u8])> = self.header.iter().map(slice).collect();
         let body = &self.body;
         // A store failure stops the session; the session reports it.

@@ -2,8 +2,12 @@
 //! trip to its ExecutionReport (hdrhistogram, nanoseconds), logs out after
 //! `count` answers. Back-to-back with one order in flight when no rate is
 //! given (the next order leaves from inside the report's callback), else
-//! open loop at `rate` orders per second. ClOrdID is the order number,
-//! so answers are matched without allocation.
+//! open loop at `rate` orders per second. ClOrdID is a base plus the order
+//! number, so answers are matched without allocation. The base is the
+//! first order's MsgSeqNum minus 2 (0 on a fresh session, whose Logon is
+//! 1): sequence numbers never repeat within a store's epoch, so after a
+//! restart every ClOrdID is above the previous run's, and its reports,
+//! resent after the logon's ResendRequest, are not taken for answers.
 
 use std::sync::{Arc, Mutex};
 
@@ -74,6 +78,8 @@ pub struct Orders {
     sent_at: Vec<i64>,
     next_send_at: i64,
     in_flight: u64,
+    /// ClOrdID of order 0 (set by the first send).
+    id_base: Option<u64>,
     now: i64,
     logged_on: bool,
     done: bool,
@@ -98,6 +104,7 @@ impl Orders {
             sent_at: vec![0; usize::try_from(settings.count).unwrap_or(0)],
             next_send_at: 0,
             in_flight: 0,
+            id_base: None,
             now: 0,
             logged_on: false,
             done: false,
@@ -117,10 +124,17 @@ impl Orders {
         self.logged_on && !self.done && self.local.sent < self.settings.count
     }
 
-    /// Writes the body of order number `n` (its ClOrdID).
-    fn body(n: u64, now: i64, digits: u8) -> impl FnMut(&mut FieldWriter<'_>) {
+    /// ClOrdID of the next order, which will carry MsgSeqNum `next_seq`.
+    fn next_id(&mut self, next_seq: u64) -> u64 {
+        let base = *self.id_base.get_or_insert(next_seq.saturating_sub(2));
+        base.saturating_add(self.local.sent)
+    }
+
+    /// Writes the body of the order with ClOrdID `id` (the NewOrderSingle
+    /// the benchmarks time, too).
+    pub fn body(id: u64, now: i64, digits: u8) -> impl FnMut(&mut FieldWriter<'_>) {
         move |w| {
-            w.field_u64(11, n)
+            w.field_u64(11, id)
                 .field(21, b"1")
                 .field(38, b"100")
                 .field(40, b"2")
@@ -145,8 +159,11 @@ impl Orders {
         self.in_flight += 1;
     }
 
-    fn answered(&mut self, n: Option<u64>, rejected: bool) {
-        let Some(t0) = n
+    fn answered(&mut self, id: Option<u64>, rejected: bool) {
+        let base = self.id_base;
+        let Some(t0) = id
+            .zip(base)
+            .and_then(|(id, base)| id.checked_sub(base))
             .and_then(|n| usize::try_from(n).ok())
             .and_then(|i| self.sent_at.get_mut(i))
             .filter(|t| **t != 0)
@@ -185,7 +202,8 @@ impl Application for Orders {
         // Back-to-back: the next order leaves in the same turn.
         if self.interval == 0 && self.in_flight == 0 && self.can_send() {
             let n = self.local.sent;
-            let body = Self::body(n, self.now, session.timestamp_precision);
+            let id = self.next_id(out.next_seq());
+            let body = Self::body(id, self.now, session.timestamp_precision);
             if out.send(b"D", &[], body).is_ok() {
                 self.sent(n);
             }
@@ -227,7 +245,8 @@ impl EngineApp for Orders {
         if self.interval == 0 {
             if self.in_flight == 0 && self.can_send() {
                 let n = self.local.sent;
-                if io.send(b"D", &[], Self::body(n, self.now, digits)).is_ok() {
+                let id = self.next_id(io.next_sender_seq());
+                if io.send(b"D", &[], Self::body(id, self.now, digits)).is_ok() {
                     self.sent(n);
                 }
             }
@@ -235,7 +254,11 @@ impl EngineApp for Orders {
         }
         while self.can_send() && self.next_send_at <= self.now {
             let n = self.local.sent;
-            if io.send(b"D", &[], Self::body(n, self.now, digits)).is_err() {
+            let id = self.next_id(io.next_sender_seq());
+            if io
+                .send(b"D", &[], Self::body(id, self.now, digits))
+                .is_err()
+            {
                 return;
             }
             self.sent(n);

@@ -8,11 +8,13 @@
 use std::sync::mpsc;
 use std::sync::Arc;
 
-use ringfix_codec::Parser;
+use ringfix_codec::{FrameError, Parser};
 
 use super::core::{Ev, SessionCore, Slot};
 use super::Event;
-use crate::reactor::{probe, CloseMode, CloseReason, ConnectionHandler, Ctx, Remote, UtcTimestamp};
+use crate::reactor::{
+    probe, CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, Remote, UtcTimestamp,
+};
 use crate::session::{Close, Disposition, Incoming, Router};
 use crate::store::MessageStore;
 
@@ -47,6 +49,8 @@ pub struct Conn {
     remote: Remote<Conn>,
     /// Queued records taken from the outbox (capacity reused).
     queued: Vec<u8>,
+    /// The framer met a message larger than the receive buffer: why.
+    oversize: Option<String>,
 }
 
 impl Conn {
@@ -65,6 +69,7 @@ impl Conn {
             events,
             remote,
             queued: Vec::new(),
+            oversize: None,
         }
     }
 
@@ -82,6 +87,7 @@ impl Conn {
             events,
             remote,
             queued: Vec::new(),
+            oversize: None,
         }
     }
 
@@ -229,12 +235,43 @@ impl ConnectionHandler for Conn {
         self.apply(d, ctx, now);
     }
 
+    fn frame(&mut self, buf: &[u8], max_len: usize) -> Framed {
+        let f = ringfix_codec::frame(buf, max_len);
+        if let ringfix_codec::Frame::Garbled {
+            error: e @ FrameError::TooLarge { .. },
+            ..
+        } = &f
+        {
+            self.oversize = Some(e.to_string());
+        }
+        f.into()
+    }
+
     fn on_garbled(&mut self, _skipped: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
-        let d = match &mut self.state {
-            State::Bound(core) => core.handle(Ev::Garbled, now, ctx.outbound()),
+        let oversize = self.oversize.take();
+        let d = match (&mut self.state, oversize) {
+            // Skipping it would only lead to endless resends of it: a
+            // message we cannot hold ends the connection, saying why.
+            (State::Bound(core), Some(why)) => {
+                core.event(now, &format!("Disconnecting: {why}"));
+                let d = core.handle(Ev::LogoutText(&why), now, ctx.outbound());
+                Disposition {
+                    close: match d.close {
+                        Close::Now => Close::Now,
+                        _ => Close::AfterFlush,
+                    },
+                    reconnect: d.reconnect,
+                }
+            }
+            (State::Bound(core), None) => core.handle(Ev::Garbled, now, ctx.outbound()),
             // Garbage before any Logon: nobody to talk to.
-            State::Unbound { .. } => return ctx.close(CloseMode::Now),
-            State::Closed => return,
+            (State::Unbound { .. }, why) => {
+                if let Some(why) = why {
+                    tracing::warn!("{why}: closing");
+                }
+                return ctx.close(CloseMode::Now);
+            }
+            (State::Closed, _) => return,
         };
         self.apply(d, ctx, now);
     }

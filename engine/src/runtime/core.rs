@@ -45,6 +45,8 @@ pub(crate) enum Ev<'m, 'a> {
     Garbled,
     Timer,
     Logout,
+    /// A Logout with this Text (58).
+    LogoutText(&'m str),
     /// Records queued by [`SessionHandle`](super::SessionHandle)s.
     Queued(&'m [u8]),
 }
@@ -194,6 +196,7 @@ impl SessionCore {
             Ev::Garbled => self.session.on_garbled(now),
             Ev::Timer => self.session.on_timer(now, out, &mut tap),
             Ev::Logout => self.session.logout(None, now, out, &mut tap),
+            Ev::LogoutText(text) => self.session.logout(Some(text), now, out, &mut tap),
             Ev::Queued(records) => {
                 let session = &mut self.session;
                 for_each(records, |msg_type, fields| {

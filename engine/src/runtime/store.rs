@@ -54,11 +54,16 @@ impl MessageStore for RuntimeStore {
         self.inner_mut().set_next_target_seq(seq)
     }
     fn append(&mut self, seq: u64, bytes: &[u8]) -> StoreResult<()> {
-        if self.persist() {
-            self.inner_mut().append(seq, bytes)
-        } else {
-            Ok(())
+        if !self.persist() {
+            return Ok(());
         }
+        let r = self.inner_mut().append(seq, bytes);
+        if let Err(e) = &r {
+            // The session stops sending and reports only StoreFailure: the
+            // cause is told here (a file error names the session's file).
+            tracing::error!(seq, error = %e, "store append failed: message not sent");
+        }
+        r
     }
     fn get_range(
         &self,

@@ -4,7 +4,9 @@
 
 use std::ops::Range;
 
-use ringfix_codec::{Encoder, UtcTimestamp};
+use std::cell::RefCell;
+
+use ringfix_codec::{Encoder, TimestampFormatter, UtcTimestamp};
 
 use super::incoming::Tag;
 use super::time::precision;
@@ -48,8 +50,21 @@ impl<'a> FieldWriter<'a> {
     /// Appends a UTCTimestamp field (`nanos` since the epoch) with
     /// `digits` fractional digits.
     pub fn field_time(&mut self, tag: Tag, nanos: i64, digits: u8) -> &mut Self {
-        self.enc
-            .timestamp(tag, UtcTimestamp::from_nanos(nanos), precision(digits));
+        // The date part is formatted once per day per thread (every
+        // outbound header has a SendingTime).
+        thread_local! {
+            static FORMATTER: RefCell<TimestampFormatter> = const { RefCell::new(TimestampFormatter::new()) };
+        }
+        let ts = UtcTimestamp::from_nanos(nanos);
+        let p = precision(digits);
+        FORMATTER.with(|f| match f.try_borrow_mut() {
+            Ok(mut f) => {
+                self.enc.timestamp_cached(tag, ts, p, &mut f);
+            }
+            Err(_) => {
+                self.enc.timestamp(tag, ts, p);
+            }
+        });
         self
     }
 
@@ -81,5 +96,23 @@ mod tests {
             msg,
             b"8=FIX.4.4\x019=18\x0135=0\x0134=2\x0149=ISLD\x0110=133\x01".as_slice()
         );
+    }
+
+    #[test]
+    fn field_time_across_days_and_precisions() {
+        let day = 86_400 * 1_000_000_000i64;
+        let t = 1_767_225_599_123_456_789i64; // 2025-12-31 23:59:59.123456789
+        let mut buf = Vec::new();
+        let mut w = FieldWriter::begin(&mut buf, b"FIX.4.4", b"0");
+        w.field_time(52, t, 3)
+            .field_time(60, t + 1_000_000_000, 0)
+            .field_time(122, t + day, 6)
+            .field_time(52, t, 9);
+        w.finish();
+        let text = String::from_utf8_lossy(&buf).replace('\x01', "|");
+        assert!(text.contains("|52=20251231-23:59:59.123|"), "{text}");
+        assert!(text.contains("|60=20260101-00:00:00|"), "{text}");
+        assert!(text.contains("|122=20260101-23:59:59.123456|"), "{text}");
+        assert!(text.contains("|52=20251231-23:59:59.123456789|"), "{text}");
     }
 }

@@ -90,7 +90,8 @@ impl<S: MessageStore> Session<S> {
             return;
         }
         cx.app.on_admin(&self.cfg, msg);
-        self.send_heartbeat(cx, Some(msg.get(112).unwrap_or(&[])));
+        // Never an empty 112 (fuzz finding: `112=` is an invalid field).
+        self.send_heartbeat(cx, msg.get(112).filter(|id| !id.is_empty()));
         self.incr_target(cx);
     }
 
@@ -195,7 +196,7 @@ impl<S: MessageStore> Session<S> {
         if h.sender != Some(self.cfg.target_comp_id.as_bytes())
             || h.target != Some(self.cfg.sender_comp_id.as_bytes())
         {
-            self.send_reject(cx, msg, reason::COMPID_PROBLEM, None);
+            self.send_reject(cx, msg, reason::COMP_ID_PROBLEM, None);
             self.send_logout(cx, None);
             self.fatal(cx, FatalError::CompIdMismatch);
             return false;

@@ -12,12 +12,17 @@ pub use ringfix_codec::{Tag, SOH};
 #[derive(Clone)]
 pub struct FieldIter<'a> {
     rest: &'a [u8],
+    /// (data tag, byte count) announced by the previous length field.
+    pending: Option<(Tag, usize)>,
 }
 
 impl<'a> FieldIter<'a> {
     /// Fields of `raw`.
     pub fn new(raw: &'a [u8]) -> Self {
-        Self { rest: raw }
+        Self {
+            rest: raw,
+            pending: None,
+        }
     }
 }
 
@@ -57,9 +62,19 @@ impl<'a> Iterator for FieldIter<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         let eq = self.rest.iter().position(|&c| c == b'=')?;
         let after = self.rest.get(eq + 1..)?;
-        let end = after.iter().position(|&c| c == SOH)?;
         let tag = self.rest.get(..eq).and_then(parse_tag).unwrap_or(0);
+        // A data field takes the byte count its length field gave (it may
+        // hold SOH), as the codec parser does (fuzz finding: splitting it at
+        // SOH made the echo and resends write broken messages).
+        let end = match self.pending.take() {
+            Some((data, n)) if data == tag && after.get(n) == Some(&SOH) => n,
+            _ => after.iter().position(|&c| c == SOH)?,
+        };
         let value = after.get(..end)?;
+        self.pending = ringfix_codec::data_fields::data_tag_for(tag).and_then(|data| {
+            let n = usize::try_from(parse_u64(value)?).ok()?;
+            Some((data, n))
+        });
         self.rest = after.get(end + 1..).unwrap_or(&[]);
         Some((tag, value))
     }
@@ -135,6 +150,38 @@ pub struct Header<'a> {
     pub poss_resend: bool,
 }
 
+impl<'a> Header<'a> {
+    /// Records one field; `true` once the header is complete (a body field
+    /// after the fields the session needs), so the scan can stop early.
+    #[inline]
+    fn take(&mut self, tag: Tag, v: &'a [u8]) -> bool {
+        match tag {
+            8 if self.begin_string.is_none() => self.begin_string = Some(v),
+            35 if self.msg_type.is_none() => self.msg_type = Some(v),
+            34 if self.seq_raw.is_none() => {
+                self.seq_raw = Some(v);
+                self.seq = parse_u64(v);
+            }
+            49 if self.sender.is_none() => self.sender = Some(v),
+            56 if self.target.is_none() => self.target = Some(v),
+            52 if self.sending_time.is_none() => self.sending_time = Some(v),
+            122 if self.orig_sending_time.is_none() => self.orig_sending_time = Some(v),
+            43 => self.poss_dup = v == b"Y",
+            97 => self.poss_resend = v == b"Y",
+            t if !is_header_tag(t) => {
+                // Header fields after the body are malformed (validation
+                // rejects them) but the identity fields are still needed.
+                return self.seq_raw.is_some()
+                    && self.sender.is_some()
+                    && self.target.is_some()
+                    && self.sending_time.is_some();
+            }
+            _ => {}
+        }
+        false
+    }
+}
+
 /// A borrowed inbound message: raw bytes (one complete frame) and its
 /// header. Build it with [`Incoming::parse`] or from a codec view's bytes.
 #[derive(Clone, Copy, Debug)]
@@ -158,20 +205,8 @@ impl<'a> Incoming<'a> {
     pub fn parse(raw: &'a [u8]) -> Self {
         let mut h = Header::default();
         for (tag, v) in FieldIter::new(raw) {
-            match tag {
-                8 if h.begin_string.is_none() => h.begin_string = Some(v),
-                35 if h.msg_type.is_none() => h.msg_type = Some(v),
-                34 if h.seq_raw.is_none() => {
-                    h.seq_raw = Some(v);
-                    h.seq = parse_u64(v);
-                }
-                49 if h.sender.is_none() => h.sender = Some(v),
-                56 if h.target.is_none() => h.target = Some(v),
-                52 if h.sending_time.is_none() => h.sending_time = Some(v),
-                122 if h.orig_sending_time.is_none() => h.orig_sending_time = Some(v),
-                43 => h.poss_dup = v == b"Y",
-                97 => h.poss_resend = v == b"Y",
-                _ => {}
+            if h.take(tag, v) {
+                break;
             }
         }
         Self {
@@ -184,23 +219,15 @@ impl<'a> Incoming<'a> {
     /// The header of a message the codec framed and parsed (no re-scan:
     /// the view's index answers).
     pub fn from_view(v: &MessageView<'a>) -> Self {
-        let non_empty = |b: &'a [u8]| Some(b).filter(|b| !b.is_empty());
-        let seq_raw = v.get(34);
-        let header = Header {
-            begin_string: non_empty(v.begin_string()),
-            msg_type: non_empty(v.msg_type()),
-            seq_raw,
-            seq: seq_raw.and_then(parse_u64),
-            sender: v.get(49),
-            target: v.get(56),
-            sending_time: v.get(52),
-            orig_sending_time: v.get(122),
-            poss_dup: v.get(43) == Some(b"Y"),
-            poss_resend: v.get(97) == Some(b"Y"),
-        };
+        let mut h = Header::default();
+        for f in v.fields() {
+            if h.take(f.tag, f.value) {
+                break;
+            }
+        }
         Self {
             raw: v.as_bytes(),
-            header,
+            header: h,
             view: Some(*v),
         }
     }

@@ -17,6 +17,7 @@ impl<S: MessageStore> Session<S> {
         }
         let reset = answer_reset || self.sent_reset;
         let hb = self.hb_nanos / NANOS;
+        let version = self.cfg.version();
         let next_expected = if self.cfg.enable_next_expected_msg_seq_num && self.cfg.version() >= 44
         {
             Some(if initiating {
@@ -35,7 +36,8 @@ impl<S: MessageStore> Session<S> {
         let sent = self.send_admin(cx, b"A", &[], &mut |w| {
             w.field(98, b"0");
             w.field_i64(108, hb);
-            if reset {
+            // FIX.4.0 has no ResetSeqNumFlag (fuzz finding).
+            if reset && version >= 41 {
                 w.field(141, b"Y");
             }
             if let Some(n) = next_expected {
@@ -70,7 +72,9 @@ impl<S: MessageStore> Session<S> {
             return;
         }
         self.received_logon = true;
+        let mut answer_seq = None;
         if self.cfg.role == Role::Acceptor || (self.received_reset && !self.sent_reset) {
+            answer_seq = Some(self.ob.next_sender);
             if let Some(hb) = msg.get_u64(108) {
                 self.hb_nanos = i64::try_from(hb).unwrap_or(0).saturating_mul(NANOS);
             }
@@ -80,6 +84,10 @@ impl<S: MessageStore> Session<S> {
         self.sent_reset = false;
         self.received_reset = false;
         cx.app.on_admin(&self.cfg, msg);
+        if self.cfg.enable_next_expected_msg_seq_num && !self.next_expected_ok(cx, msg, answer_seq)
+        {
+            return;
+        }
         let seq = msg.header().seq.unwrap_or(0);
         if seq > self.next_target && !reset_flag {
             self.do_target_too_high(cx, msg, seq);
@@ -90,5 +98,32 @@ impl<S: MessageStore> Session<S> {
         if self.is_logged_on() && self.closing.is_none() {
             cx.app.on_logon(&self.cfg);
         }
+    }
+
+    /// NextExpectedMsgSeqNum (789) on a Logon: resend what the peer missed
+    /// before our Logon answer (`answer_seq`), or log out when it expects a
+    /// number we never sent.
+    fn next_expected_ok(
+        &mut self,
+        cx: &mut Cx<'_>,
+        msg: &Incoming<'_>,
+        answer_seq: Option<u64>,
+    ) -> bool {
+        let Some(expected) = msg.get_u64(789) else {
+            return true;
+        };
+        let next = answer_seq.unwrap_or(self.ob.next_sender);
+        if expected > next {
+            let text = format!(
+                "Tag 789 (NextExpectedMsgSeqNum) is higher than expected. Expected {next}, Received {expected}"
+            );
+            self.send_logout(cx, Some(&text));
+            self.fatal(cx, FatalError::BadLogon);
+            return false;
+        }
+        if expected < next {
+            self.answer_resend(cx, expected, next - 1);
+        }
+        true
     }
 }

@@ -190,21 +190,17 @@ impl<S: MessageStore> Session<S> {
         out: &mut Vec<u8>,
         app: &mut dyn Application,
     ) -> Disposition {
-        let mut cx = Cx {
-            out,
-            app,
-            now: now.as_nanos(),
-        };
-        self.reset_connection_flags();
-        self.connected = true;
-        self.connected_at = cx.now;
-        self.last_recv = cx.now;
-        self.ob.last_sent = cx.now;
-        self.hb_nanos = i64::from(self.cfg.heart_bt_int) * NANOS;
-        if self.cfg.role == Role::Initiator {
-            self.send_logon(&mut cx, false);
-        }
-        self.finish(&mut cx)
+        self.step(now, out, app, |s, cx| {
+            s.reset_connection_flags();
+            s.connected = true;
+            s.connected_at = cx.now;
+            s.last_recv = cx.now;
+            s.ob.last_sent = cx.now;
+            s.hb_nanos = i64::from(s.cfg.heart_bt_int) * NANOS;
+            if s.cfg.role == Role::Initiator {
+                s.send_logon(cx, false);
+            }
+        })
     }
 
     /// A complete inbound message.
@@ -215,18 +211,14 @@ impl<S: MessageStore> Session<S> {
         out: &mut Vec<u8>,
         app: &mut dyn Application,
     ) -> Disposition {
-        let mut cx = Cx {
-            out,
-            app,
-            now: now.as_nanos(),
-        };
-        if self.connected && self.closing.is_none() {
-            self.process(&mut cx, msg);
-            if self.closing.is_none() {
-                self.drain_queue(&mut cx);
+        self.step(now, out, app, |s, cx| {
+            if s.connected && s.closing.is_none() {
+                s.process(cx, msg);
+                if s.closing.is_none() {
+                    s.drain_queue(cx);
+                }
             }
-        }
-        self.finish(&mut cx)
+        })
     }
 
     /// The framer dropped garbled bytes. Ignored, as QuickFIX does: only
@@ -242,15 +234,11 @@ impl<S: MessageStore> Session<S> {
         out: &mut Vec<u8>,
         app: &mut dyn Application,
     ) -> Disposition {
-        let mut cx = Cx {
-            out,
-            app,
-            now: now.as_nanos(),
-        };
-        if self.connected && self.closing.is_none() {
-            self.check_timers(&mut cx);
-        }
-        self.finish(&mut cx)
+        self.step(now, out, app, |s, cx| {
+            if s.connected && s.closing.is_none() {
+                s.check_timers(cx);
+            }
+        })
     }
 
     /// The connection is gone.
@@ -279,15 +267,11 @@ impl<S: MessageStore> Session<S> {
         out: &mut Vec<u8>,
         app: &mut dyn Application,
     ) -> Disposition {
-        let mut cx = Cx {
-            out,
-            app,
-            now: now.as_nanos(),
-        };
-        if self.is_logged_on() && !self.sent_logout && self.closing.is_none() {
-            self.send_logout(&mut cx, text);
-        }
-        self.finish(&mut cx)
+        self.step(now, out, app, |s, cx| {
+            if s.is_logged_on() && !s.sent_logout && s.closing.is_none() {
+                s.send_logout(cx, text);
+            }
+        })
     }
 
     /// Sends an application message; `body` writes the body fields into
@@ -363,7 +347,21 @@ impl<S: MessageStore> Session<S> {
         }
     }
 
-    fn finish(&mut self, cx: &mut Cx<'_>) -> Disposition {
+    /// One input: runs `f` with the caller's buffer, application and
+    /// clock, then reports the state transition and the disposition.
+    fn step(
+        &mut self,
+        now: UtcTimestamp,
+        out: &mut Vec<u8>,
+        app: &mut dyn Application,
+        f: impl FnOnce(&mut Self, &mut Cx<'_>),
+    ) -> Disposition {
+        let mut cx = Cx {
+            out,
+            app,
+            now: now.as_nanos(),
+        };
+        f(self, &mut cx);
         self.emit_transition(cx.app, cx.now);
         self.disposition()
     }

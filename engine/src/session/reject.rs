@@ -7,6 +7,7 @@ use super::state::FatalError;
 use super::validate::reason_text;
 use super::{Cx, Session};
 use crate::store::MessageStore;
+use ringfix_codec::dict::business_reason;
 
 /// Routing fields swapped when answering (QuickFIX `reverseRoute`).
 fn reversed(tag: Tag) -> Option<Tag> {
@@ -40,21 +41,6 @@ fn reverse_route<'a>(msg: &Incoming<'a>, version: u32) -> ([(Tag, &'a [u8]); 6],
     (out, n)
 }
 
-/// QuickFIX's Text (58) for a BusinessRejectReason.
-pub fn business_reason_text(reason: u32) -> Option<&'static str> {
-    Some(match reason {
-        0 => "Other",
-        1 => "Unknown ID",
-        2 => "Unknown Security",
-        3 => "Unsupported Message Type",
-        4 => "Application not available",
-        5 => "Conditionally Required Field Missing",
-        6 => "Not authorized",
-        7 => "DeliverTo firm not available at this time",
-        _ => return None,
-    })
-}
-
 impl<S: MessageStore> Session<S> {
     /// QuickFIX `generateReject`. Counts the rejected message as received
     /// when it was the expected one (except Logon and SequenceReset).
@@ -85,7 +71,9 @@ impl<S: MessageStore> Session<S> {
             combined = format!("{} ({tag})", text.unwrap_or_default());
         }
         self.send_admin(cx, b"3", &route[..n], &mut |w| {
-            if let Some(s) = h.seq_raw.filter(|s| !s.is_empty()) {
+            // RefSeqNum only from a numeric MsgSeqNum (fuzz finding: the
+            // raw text made an invalid 45).
+            if let Some(s) = h.seq.and(h.seq_raw) {
                 w.field(45, s);
             }
             if let Some(t) = text {
@@ -107,7 +95,8 @@ impl<S: MessageStore> Session<S> {
         });
     }
 
-    /// QuickFIX `generateBusinessReject` (a session Reject before FIX.4.2).
+    /// QuickFIX `generateBusinessReject` (before FIX.4.2, which has no
+    /// BusinessMessageReject: a session Reject "Invalid MsgType").
     pub(crate) fn send_business_reject(
         &mut self,
         cx: &mut Cx<'_>,
@@ -118,11 +107,11 @@ impl<S: MessageStore> Session<S> {
     ) {
         let h = *msg.header();
         if self.cfg.version() < 42 {
-            self.send_reject(cx, msg, reason::VALUE_INCORRECT_FALLBACK, None);
+            self.send_reject(cx, msg, super::validate::reason::INVALID_MSG_TYPE, None);
             return;
         }
         self.incr_target(cx);
-        let text = text.or_else(|| business_reason_text(reason));
+        let text = text.or_else(|| business_reason::text(reason));
         let text = match (text, ref_tag) {
             (Some(t), Some(tag)) => Some(format!("{t} ({tag})")),
             (Some(t), None) => Some(t.to_owned()),
@@ -135,7 +124,9 @@ impl<S: MessageStore> Session<S> {
         };
         let msg_type = msg.msg_type();
         self.send_admin(cx, b"j", &[], &mut |w| {
-            if let Some(s) = h.seq_raw.filter(|s| !s.is_empty()) {
+            // RefSeqNum only from a numeric MsgSeqNum (fuzz finding: the
+            // raw text made an invalid 45).
+            if let Some(s) = h.seq.and(h.seq_raw) {
                 w.field(45, s);
             }
             if let Some(t) = &text {
@@ -148,10 +139,4 @@ impl<S: MessageStore> Session<S> {
             }
         });
     }
-}
-
-mod reason {
-    /// FIX.4.0/4.1 have no BusinessMessageReject: reject with a text-only
-    /// session Reject (no SessionRejectReason exists there either).
-    pub const VALUE_INCORRECT_FALLBACK: u32 = u32::MAX;
 }

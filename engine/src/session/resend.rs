@@ -12,6 +12,10 @@ use super::state::{Close, LogoutReason};
 use super::validate::reason;
 use super::{Cx, Session};
 use crate::store::MessageStore;
+use ringfix_codec::data_fields::data_tag_for;
+
+/// A header field of a stored message: (sort key, tag, value).
+type Keyed<'a> = ((Tag, usize, u8), Tag, &'a [u8]);
 
 /// Which stored messages a resend range turns into: `Resend(seq)` or
 /// `GapFill { begin, new_seq_no }`. Pure planning, used by the session and
@@ -97,17 +101,26 @@ fn write_resent(
     stored: &[u8],
     msg_type: &[u8],
 ) {
-    let mut extra: Vec<(Tag, &[u8])> = Vec::new();
+    // Sorted by tag, a data field right behind its length field (fuzz
+    // finding: repeated 90/91 pairs sorted apart made the resend unparsable).
+    let mut keyed: Vec<Keyed<'_>> = Vec::new();
     let mut orig: &[u8] = &[];
-    for (tag, v) in FieldIter::new(stored) {
+    let mut pair: Option<(Tag, Tag, usize)> = None;
+    for (i, (tag, v)) in FieldIter::new(stored).enumerate() {
+        let key = match pair.take() {
+            Some((data, len, at)) if data == tag => (len, at, 1),
+            _ => (tag, i, 0),
+        };
+        pair = data_tag_for(tag).map(|data| (data, tag, i));
         match tag {
             52 => orig = v,
             8 | 9 | 10 | 34 | 35 | 43 | 49 | 56 | 122 => {}
-            t if is_header_tag(t) => extra.push((t, v)),
+            t if is_header_tag(t) => keyed.push((key, t, v)),
             _ => {}
         }
     }
-    extra.sort_by_key(|&(t, _)| t);
+    keyed.sort_by_key(|e| e.0);
+    let extra: Vec<(Tag, &[u8])> = keyed.into_iter().map(|(_, t, v)| (t, v)).collect();
     let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), msg_type);
     write_header(&mut w, cfg, seq, now, Some(Resent::Orig(orig)), &extra);
     for (tag, v) in FieldIter::new(stored) {
@@ -148,7 +161,7 @@ impl<S: MessageStore> Session<S> {
         }
     }
 
-    fn answer_resend(&mut self, cx: &mut Cx<'_>, begin: u64, end_req: u64) {
+    pub(crate) fn answer_resend(&mut self, cx: &mut Cx<'_>, begin: u64, end_req: u64) {
         let last = self.ob.next_sender.saturating_sub(1);
         let infinite = end_req == 0 || (self.cfg.version() <= 42 && end_req == 999_999);
         let end = if infinite || end_req > last {

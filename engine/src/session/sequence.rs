@@ -8,11 +8,17 @@ use super::validate::reason;
 use super::{Cx, ResendPending, Session};
 use crate::store::MessageStore;
 
+/// Most out-of-order messages kept while a gap is being filled.
+const MAX_QUEUED: usize = 100_000;
+
 impl<S: MessageStore> Session<S> {
     /// MsgSeqNum higher than expected: queue it and ask for the gap
     /// (unless a ResendRequest covering it is outstanding).
     pub(crate) fn do_target_too_high(&mut self, cx: &mut Cx<'_>, msg: &Incoming<'_>, seq: u64) {
-        self.queue.insert(seq, msg.raw().to_vec());
+        // Bounded: beyond the limit the message is asked for again later.
+        if self.queue.len() < MAX_QUEUED {
+            self.queue.insert(seq, msg.raw().to_vec());
+        }
         if let Some(p) = self.resend {
             if !self.cfg.send_redundant_resend_requests && seq >= p.begin {
                 if seq.saturating_sub(1) > p.target_end {
@@ -119,7 +125,7 @@ impl<S: MessageStore> Session<S> {
                 }
             }
         } else if new_seq < self.next_target {
-            self.send_reject(cx, msg, reason::VALUE_INCORRECT, None);
+            self.send_reject(cx, msg, reason::VALUE_OUT_OF_RANGE, None);
         }
     }
 

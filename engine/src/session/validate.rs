@@ -3,37 +3,11 @@
 
 use super::incoming::Incoming;
 
-/// SessionRejectReason (373) values the session uses.
-pub mod reason {
-    /// Invalid tag number.
-    pub const INVALID_TAG_NUMBER: u32 = 0;
-    /// Required tag missing.
-    pub const REQUIRED_TAG_MISSING: u32 = 1;
-    /// Tag not defined for this message type.
-    pub const TAG_NOT_DEFINED_FOR_MSG_TYPE: u32 = 2;
-    /// Undefined tag.
-    pub const UNDEFINED_TAG: u32 = 3;
-    /// Tag specified without a value.
-    pub const TAG_WITHOUT_VALUE: u32 = 4;
-    /// Value is incorrect (out of range) for this tag.
-    pub const VALUE_INCORRECT: u32 = 5;
-    /// Incorrect data format for value.
-    pub const INCORRECT_DATA_FORMAT: u32 = 6;
-    /// CompID problem.
-    pub const COMPID_PROBLEM: u32 = 9;
-    /// SendingTime accuracy problem.
-    pub const SENDING_TIME_ACCURACY: u32 = 10;
-    /// Invalid MsgType.
-    pub const INVALID_MSG_TYPE: u32 = 11;
-    /// Tag appears more than once.
-    pub const TAG_APPEARS_MORE_THAN_ONCE: u32 = 13;
-    /// Tag specified out of required order.
-    pub const TAG_OUT_OF_ORDER: u32 = 14;
-    /// Repeating group fields out of order.
-    pub const GROUP_FIELDS_OUT_OF_ORDER: u32 = 15;
-    /// Incorrect NumInGroup count for repeating group.
-    pub const INCORRECT_NUM_IN_GROUP: u32 = 16;
-}
+/// SessionRejectReason (373) codes and QuickFIX's Text (58) for them: the
+/// codec's table, so validator and session answer with the same words.
+pub use ringfix_codec::dict::reason;
+/// QuickFIX's Text (58) for a SessionRejectReason.
+pub use ringfix_codec::dict::reason::text as reason_text;
 
 /// A failed validation: which reject answers it (35=3 with a
 /// SessionRejectReason or 35=j with a BusinessRejectReason), the offending
@@ -56,28 +30,4 @@ impl Validator for ringfix_codec::dict::Validator {
             None => self.validate_bytes(msg.raw()),
         }
     }
-}
-
-/// QuickFIX's Text (58) for a SessionRejectReason.
-pub fn reason_text(reason: u32) -> Option<&'static str> {
-    Some(match reason {
-        0 => "Invalid tag number",
-        1 => "Required tag missing",
-        2 => "Tag not defined for this message type",
-        3 => "Undefined Tag",
-        4 => "Tag specified without a value",
-        5 => "Value is incorrect (out of range) for this tag",
-        6 => "Incorrect data format for value",
-        7 => "Decryption problem",
-        8 => "Signature problem",
-        9 => "CompID problem",
-        10 => "SendingTime accuracy problem",
-        11 => "Invalid MsgType",
-        13 => "Tag appears more than once",
-        14 => "Tag specified out of required order",
-        15 => "Repeating group fields out of order",
-        16 => "Incorrect NumInGroup count for repeating group",
-        17 => "Non Data value includes field delimiter (SOH character)",
-        _ => return None,
-    })
 }

@@ -2,7 +2,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use ringfix_codec::UtcTimestamp;
 
@@ -29,6 +29,10 @@ impl StatsPublisher {
     /// this process already publishes one). `now` starts every clock.
     pub fn create_in(dir: &Path, ids: &[String], now: UtcTimestamp) -> Result<Self, StatsError> {
         std::fs::create_dir_all(dir).map_err(|e| StatsError::io("mkdir", dir, e))?;
+        // Two runtimes of one process (tests run them in parallel) would
+        // otherwise both pick the same free name and map one file.
+        static CREATING: Mutex<()> = Mutex::new(());
+        let _one_at_a_time = CREATING.lock().unwrap_or_else(|p| p.into_inner());
         let pid = std::process::id();
         for n in 0..1000u32 {
             let name = if n == 0 {
@@ -52,11 +56,14 @@ impl StatsPublisher {
     /// Creates (or replaces) the page at `path`.
     pub fn create(path: PathBuf, ids: &[String], now: UtcTimestamp) -> Result<Self, StatsError> {
         let tmp = path.with_extension("stats.tmp");
+        // Not truncated at open: another publisher may have this file
+        // mapped, and shrinking a mapped file is SIGBUS for it. Truncate
+        // only once the lock says nobody else holds it.
+        #[allow(clippy::suspicious_open_options)]
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
-            .truncate(true)
             .open(&tmp)
             .map_err(|e| StatsError::io("open", &tmp, e))?;
         if !try_flock(&file, true).map_err(|e| StatsError::io("flock", &tmp, e))? {
@@ -67,7 +74,8 @@ impl StatsPublisher {
             ));
         }
         let len = page_len(ids.len());
-        file.set_len(len as u64)
+        file.set_len(0)
+            .and_then(|()| file.set_len(len as u64))
             .map_err(|e| StatsError::io("ftruncate", &tmp, e))?;
         let page = Page::map(&file, len, true).map_err(|e| StatsError::io("mmap", &tmp, e))?;
         page.set_header(hdr::VERSION, VERSION);

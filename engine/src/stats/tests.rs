@@ -188,3 +188,25 @@ fn snapshots_are_consistent_under_a_concurrent_writer() {
     writer.join().unwrap();
     assert!(last > 0);
 }
+
+/// Runtimes of one process created at once (parallel tests do this) get a
+/// page each: before, two picked the same name and the second truncated the
+/// file the first had mapped (SIGBUS in the first).
+#[test]
+fn publishers_created_concurrently_in_one_process_get_distinct_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let publishers: Vec<StatsPublisher> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| s.spawn(|| StatsPublisher::create_in(dir.path(), &ids(3), T0).unwrap()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut paths: Vec<_> = publishers.iter().map(|p| p.path().to_path_buf()).collect();
+    paths.sort();
+    paths.dedup();
+    assert_eq!(paths.len(), 8, "every publisher has its own page");
+    for p in &paths {
+        let snap = StatsReader::open(p).unwrap().snapshot().unwrap();
+        assert_eq!(snap.sessions.len(), 3);
+    }
+}

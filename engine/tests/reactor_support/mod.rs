@@ -4,48 +4,15 @@
 
 use ringfix_engine::reactor::{
     self, CloseMode, CloseReason, ConnId, ConnectionHandler, Ctx, Framed, Mode, ReactorConfig,
-    ReactorHandle, UtcTimestamp,
+    ReactorHandle, StatsSnapshot, UtcTimestamp,
 };
-use std::net::SocketAddr;
-use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
-/// Tests share fds and cores: run one at a time.
-pub fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Runs `f` on a thread; fails the test if it takes longer than `secs`.
-pub fn with_timeout<F: FnOnce() + Send + 'static>(secs: u64, f: F) {
-    let (tx, rx) = mpsc::channel();
-    let t = std::thread::spawn(move || {
-        f();
-        let _ = tx.send(());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(()) => t.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(p) = t.join() {
-                std::panic::resume_unwind(p)
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("test timed out after {secs} s"),
-    }
-}
-
-/// Polls `cond` every millisecond until it holds or `timeout` passes.
-pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    cond()
-}
+#[path = "../harness/mod.rs"]
+mod harness;
+pub use harness::{serial, wait_until, with_timeout};
 
 /// Open file descriptors of this process.
 pub fn fd_count() -> usize {
@@ -300,6 +267,48 @@ pub fn server(
         )
         .unwrap();
     (r, addr)
+}
+
+/// A reactor whose every connection runs a [`Script`] logging to `log`,
+/// configured by `setup`.
+pub fn scripted(
+    cfg: ReactorConfig,
+    log: &Log,
+    setup: impl Fn(&mut Script) + Send + 'static,
+) -> (ReactorHandle<Script>, SocketAddr) {
+    let log = log.clone();
+    server(cfg, move || {
+        let mut s = Script::new(&log);
+        setup(&mut s);
+        s
+    })
+}
+
+/// `what` happened no earlier than `min_ms` and before `below_ms`.
+pub fn assert_between(took: Duration, min_ms: u64, below_ms: u64, what: &str) {
+    assert!(
+        took >= Duration::from_millis(min_ms),
+        "{what} early: {took:?}"
+    );
+    assert!(
+        took < Duration::from_millis(below_ms),
+        "{what} late: {took:?}"
+    );
+}
+
+/// Every Recv was linked to a timeout and no invariant broke.
+pub fn assert_recvs_linked(st: &StatsSnapshot) {
+    assert_eq!(st.recvs_submitted, st.recvs_linked);
+    assert_eq!(st.invariant_violations, 0);
+}
+
+/// The connection to `peer` holds one fd and no stray socket until the peer
+/// goes, then nothing is left; stops the reactor.
+pub fn assert_closes_clean(r: ReactorHandle<Script>, peer: TcpStream, port: u16, base_fds: usize) {
+    assert_clean(port, base_fds + 1);
+    drop(peer);
+    assert_clean(port, base_fds);
+    shutdown(r);
 }
 
 /// Stops the reactor and waits for it.

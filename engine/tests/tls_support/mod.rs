@@ -9,48 +9,18 @@ use rcgen::{
 };
 use ringfix_codec::{Encoder, UtcTimestamp};
 use ringfix_engine::config::TlsSettings;
-use ringfix_engine::reactor::{CloseReason, ConnectionHandler, Ctx};
+use ringfix_engine::reactor::{
+    self, CloseReason, ConnectionHandler, Ctx, ReactorConfig, ReactorHandle, TlsServer,
+};
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard, Once};
+use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
-/// Tests share ports and log capture: run one at a time.
-pub fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Runs `f` on a thread; fails the test if it takes longer than `secs`.
-pub fn with_timeout<F: FnOnce() + Send + 'static>(secs: u64, f: F) {
-    let (tx, rx) = mpsc::channel();
-    let t = std::thread::spawn(move || {
-        f();
-        let _ = tx.send(());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(()) => t.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(p) = t.join() {
-                std::panic::resume_unwind(p)
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("test timed out after {secs} s"),
-    }
-}
-
-/// Polls `cond` every millisecond until it holds or `timeout` passes.
-pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    cond()
-}
+#[path = "../harness/mod.rs"]
+mod harness;
+pub use harness::{serial, wait_until, with_timeout};
 
 /// PEM files of a test PKI: a CA, a server and a client certificate signed
 /// by it, an expired server certificate, and an unrelated CA.
@@ -235,6 +205,31 @@ impl ConnectionHandler for Peer {
     fn on_closed(&mut self, reason: &CloseReason, _now: UtcTimestamp) {
         self.seen.lock().unwrap().closed = Some((Instant::now(), reason.clone()));
     }
+}
+
+/// A reactor with one TLS echo listener on loopback; each handler logs to
+/// `seen` and closes gracefully after `close_after` frames.
+pub fn echo_listener(
+    cfg: ReactorConfig,
+    server: TlsServer,
+    seen: &Shared,
+    close_after: Option<usize>,
+) -> (ReactorHandle<Peer>, SocketAddr) {
+    let r = reactor::spawn::<Peer>(cfg).unwrap();
+    let s = seen.clone();
+    let addr = r
+        .add_tls_listener(
+            "127.0.0.1:0".parse().unwrap(),
+            server,
+            Box::new(move |_| {
+                Some(Peer {
+                    close_after,
+                    ..Peer::echo(&s)
+                })
+            }),
+        )
+        .unwrap();
+    (r, addr)
 }
 
 pub fn shared() -> Shared {
