@@ -2,11 +2,13 @@
 //! initiator built in code, orders from a strategy thread through a
 //! `SessionSender` (a small queue, so `QueueFull` is met and retried),
 //! tickets resolving to MsgSeqNums, no allocation per cross-thread order,
-//! `NotLoggedOn` before a logon and `SessionClosed` after the stop.
+//! `NotLoggedOn` before a logon and `SessionClosed` after the stop; and a
+//! sender first asked for after the session logged on (its queue is made
+//! after the connection opened: it used to drop every wake-up).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ringfix::api::{
@@ -36,6 +38,9 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
+
+/// The tests run one at a time: allocations are counted process-wide.
+static SERIAL: Mutex<()> = Mutex::new(());
 
 /// Counts the fills it sees (reactor thread).
 struct Fills(Arc<AtomicU64>);
@@ -119,13 +124,20 @@ fn send_orders(
     tickets[keep..].iter().map(|t| tx.status(*t)).collect()
 }
 
-#[test]
-fn orders_through_the_session_sender() {
+/// An exchange engine and the id of its session.
+fn exchange() -> (ringfix::api::Engine, SessionId) {
     let exchange_id = SessionId::new("FIX.4.4", "EXCHANGE", "CLIENT");
-    let mut exchange = EngineBuilder::new()
+    let exchange = EngineBuilder::new()
         .session(SessionSettings::acceptor(exchange_id.clone(), 0))
         .start(|_s: &SessionSettings| Exec::new())
         .unwrap();
+    (exchange, exchange_id)
+}
+
+#[test]
+fn orders_through_the_session_sender() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (mut exchange, exchange_id) = exchange();
     let port = exchange.listen_addrs()[0].port();
     // Nobody connected yet: refused, not queued.
     let to_client = exchange.sender(&exchange_id).unwrap();
@@ -186,6 +198,39 @@ fn orders_through_the_session_sender() {
         tx.try_send(&FixedMessage::new(b"D")),
         Err(TrySendError::SessionClosed)
     );
+    exchange.stop();
+    assert_eq!(exchange.wait(), Exit::Clean);
+}
+
+/// The lost wake-up of issue 15, deterministically: the sender (and so the
+/// queue) is first asked for once the session is already logged on.
+#[test]
+fn sender_made_after_the_logon() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (mut exchange, _) = exchange();
+    let port = exchange.listen_addrs()[0].port();
+    let id = SessionId::new("FIX.4.4", "CLIENT", "EXCHANGE");
+    let mut s = SessionSettings::initiator(id.clone(), "127.0.0.1", port, Duration::from_secs(30));
+    s.reset.on_logon = true;
+    let fills = Arc::new(AtomicU64::new(0));
+    let f = Arc::clone(&fills);
+    let client = EngineBuilder::new()
+        .session(s)
+        .send_queue_capacity(4)
+        .start(move |_s| Fills(Arc::clone(&f)))
+        .unwrap();
+    wait_for("logon", Duration::from_secs(10), || {
+        client.sessions()[0].logons == 1
+    });
+    let tx = client.sender(&id).unwrap();
+    assert!(tx.wait_logged_on(Duration::from_secs(10)));
+    let mut full = 0;
+    let statuses = send_orders(&tx, &fills, 0..50, &mut full);
+    assert!(
+        statuses.iter().all(|s| matches!(s, TicketStatus::Sent(_))),
+        "{statuses:?}"
+    );
+    assert_eq!(client.stop_and_wait(), Exit::Clean);
     exchange.stop();
     assert_eq!(exchange.wait(), Exit::Clean);
 }

@@ -7,6 +7,7 @@ use super::handler::{AcceptInfo, ConnId};
 use super::stats::ReactorStats;
 use super::sys;
 use super::tls::{TlsClient, TlsServer};
+use super::wake::WakeSet;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,10 +41,12 @@ pub(crate) struct Shared<H> {
     pub(crate) eventfd: OwnedFd,
     pub(crate) mode: Mode,
     pub(crate) stats: ReactorStats,
+    /// Connections woken by [`Remote::wake`], polled every loop turn.
+    pub(crate) wakes: WakeSet,
 }
 
 impl<H> Shared<H> {
-    pub(crate) fn new(mode: Mode) -> Result<Self, ReactorError> {
+    pub(crate) fn new(mode: Mode, max_connections: usize) -> Result<Self, ReactorError> {
         let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
         if fd < 0 {
             return Err(io_err("eventfd")(std::io::Error::last_os_error()));
@@ -54,6 +57,7 @@ impl<H> Shared<H> {
             eventfd: unsafe { OwnedFd::from_raw_fd(fd) },
             mode,
             stats: ReactorStats::default(),
+            wakes: WakeSet::new(max_connections),
         })
     }
 

@@ -99,6 +99,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         loop {
             self.stats.loop_turns += 1;
             let mut busy = self.drain_commands();
+            busy |= self.run_wakes();
             // Commands may have touched connections: their SQEs go in this entry.
             self.service_dirty();
             if self.stopping

@@ -5,9 +5,12 @@
 //! returns a [`Ticket`] and the reactor publishes each outcome into a ring
 //! of completions ([`XSender::status`]).
 //!
-//! Wake-ups: a producer calls `Remote::notify` only when it flips
-//! `wake_pending` from false to true; the reactor clears the flag before
-//! draining, so no message is left behind and a burst costs one notify.
+//! Wake-ups: after every push the producer marks the connection in its
+//! reactor's wake set ([`Remote::wake`]), which the reactor polls every
+//! loop turn; there is no per-queue "already woken" flag that a dropped
+//! wake could leave set. Where the session is now (connection, reactor,
+//! logged on) lives in a [`Link`] that exists from the start, so a queue
+//! made after the connection opened still knows where to wake.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -57,45 +60,77 @@ pub enum TicketStatus {
 }
 
 const FAILED: u64 = 0;
+/// [`Link::conn`] while no connection is attached.
+const DETACHED: u64 = u64::MAX;
 
 struct Queued {
     ticket: u64,
     msg: FixedMessage,
 }
 
+/// Where a session is now, shared by its queue and its runtime slot.
+/// Allocated with the slot (small), unlike the queue, which is made when
+/// the first sender is asked for: the connection may open before that.
+struct Link {
+    logged_on: AtomicBool,
+    closed: AtomicBool,
+    /// The session's reactor (a session always runs on the same one).
+    remote: OnceLock<Remote<Conn>>,
+    /// The connection's `ConnId::as_u64`, [`DETACHED`] when none.
+    conn: AtomicU64,
+}
+
+impl Link {
+    fn new() -> Self {
+        Self {
+            logged_on: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            remote: OnceLock::new(),
+            conn: AtomicU64::new(DETACHED),
+        }
+    }
+
+    /// Marks the connection in its reactor's wake set (after a push).
+    /// Detached: nothing to wake; what was queued is failed by the next
+    /// attach or the close.
+    fn wake(&self) {
+        let id = self.conn.load(Ordering::Acquire);
+        if id == DETACHED {
+            return;
+        }
+        if let Some(remote) = self.remote.get() {
+            remote.wake(ConnId {
+                slot: id as u32,
+                generation: (id >> 32) as u16,
+            });
+        }
+    }
+}
+
 /// The queue of one session, shared by its senders and its handler.
 pub(crate) struct XQueue {
+    link: Arc<Link>,
     queue: ArrayQueue<Queued>,
     next_ticket: AtomicU64,
     /// `ticket (low 32 bits) << 32 | seq (low 32 bits, 0 = failed)`.
     done: Box<[AtomicU64]>,
     mask: u64,
-    wake_pending: AtomicBool,
     /// A push failed; cleared by the next drain.
     full: AtomicBool,
-    logged_on: AtomicBool,
-    closed: AtomicBool,
-    remote: OnceLock<Remote<Conn>>,
-    /// The connection's `ConnId::as_u64`, `u64::MAX` when detached.
-    conn: AtomicU64,
 }
 
 impl XQueue {
-    fn new(capacity: usize) -> Self {
+    fn new(capacity: usize, link: Arc<Link>) -> Self {
         let capacity = capacity.max(1);
         let ring = capacity.saturating_mul(4).next_power_of_two();
         Self {
+            link,
             queue: ArrayQueue::new(capacity),
             // Ticket 0 would collide with an empty completion slot.
             next_ticket: AtomicU64::new(1),
             done: (0..ring).map(|_| AtomicU64::new(0)).collect(),
             mask: ring as u64 - 1,
-            wake_pending: AtomicBool::new(false),
             full: AtomicBool::new(false),
-            logged_on: AtomicBool::new(false),
-            closed: AtomicBool::new(false),
-            remote: OnceLock::new(),
-            conn: AtomicU64::new(u64::MAX),
         }
     }
 
@@ -106,84 +141,79 @@ impl XQueue {
         }
     }
 
-    fn notify(&self) {
-        let id = self.conn.load(Ordering::Acquire);
-        if id == u64::MAX {
-            return;
+    /// Fails everything queued (no connection will send it).
+    fn fail_all(&self) {
+        while let Some(m) = self.queue.pop() {
+            self.complete(m.ticket, None);
         }
-        if let Some(remote) = self.remote.get() {
-            let id = ConnId {
-                slot: id as u32,
-                generation: (id >> 32) as u16,
-            };
-            // A stopped reactor: the drop in `detach` fails the messages.
-            let _ = remote.notify(id);
-        }
+        self.full.store(false, Ordering::SeqCst);
     }
 }
 
-/// The per-session hook the runtime owns: created on demand.
-#[derive(Default)]
+/// The per-session hook the runtime owns; the queue is made on demand.
 pub(crate) struct XSlot {
+    link: Arc<Link>,
     queue: OnceLock<Arc<XQueue>>,
+}
+
+impl Default for XSlot {
+    fn default() -> Self {
+        Self {
+            link: Arc::new(Link::new()),
+            queue: OnceLock::new(),
+        }
+    }
 }
 
 impl XSlot {
     /// The queue, made with `capacity` slots by the first caller.
     pub fn sender(&self, capacity: usize) -> XSender {
-        let q = self.queue.get_or_init(|| Arc::new(XQueue::new(capacity)));
+        let q = self
+            .queue
+            .get_or_init(|| Arc::new(XQueue::new(capacity, Arc::clone(&self.link))));
         XSender { q: Arc::clone(q) }
     }
 
     /// The session is on connection `id` of `remote`'s reactor. A message
     /// that raced the last disconnect is failed, not sent on the new one.
     pub fn attach(&self, remote: &Remote<Conn>, id: ConnId) {
+        let _ = self.link.remote.set(remote.clone());
         if let Some(q) = self.queue.get() {
-            let _ = q.remote.set(remote.clone());
-            while let Some(m) = q.queue.pop() {
-                q.complete(m.ticket, None);
-            }
-            q.full.store(false, Ordering::SeqCst);
-            q.wake_pending.store(false, Ordering::SeqCst);
-            q.conn.store(id.as_u64(), Ordering::Release);
+            q.fail_all();
         }
+        self.link.conn.store(id.as_u64(), Ordering::Release);
     }
 
-    /// The engine ended: refuse every later send.
+    /// The engine ended: refuse every later send, fail what is queued.
     pub fn close(&self) {
+        self.link.closed.store(true, Ordering::Release);
+        self.link.logged_on.store(false, Ordering::Release);
         if let Some(q) = self.queue.get() {
-            q.closed.store(true, Ordering::Release);
-            q.logged_on.store(false, Ordering::Release);
+            q.fail_all();
         }
     }
 
     /// The session is logged on (or not) now.
     pub fn set_logged_on(&self, on: bool) {
-        if let Some(q) = self.queue.get() {
-            q.logged_on.store(on, Ordering::Release);
-        }
+        self.link.logged_on.store(on, Ordering::Release);
     }
 
     /// The connection is gone: refuse sends, fail what is queued.
     pub fn detach(&self) {
+        self.link.logged_on.store(false, Ordering::Release);
+        self.link.conn.store(DETACHED, Ordering::Release);
         if let Some(q) = self.queue.get() {
-            q.logged_on.store(false, Ordering::Release);
-            q.conn.store(u64::MAX, Ordering::Release);
-            while let Some(m) = q.queue.pop() {
-                q.complete(m.ticket, None);
-            }
-            q.full.store(false, Ordering::SeqCst);
+            q.fail_all();
         }
     }
 
     /// Sends what is queued through `send` (on the reactor thread), at
     /// most one queue's worth; wakes itself again if more is left.
-    /// `send(msg_type, body, stamp)` returns the MsgSeqNum or `None`.
+    /// `send(msg)` returns the MsgSeqNum or `None`.
     pub fn drain(&self, mut send: impl FnMut(&FixedMessage) -> Option<u64>) -> usize {
         let Some(q) = self.queue.get() else {
             return 0;
         };
-        q.wake_pending.store(false, Ordering::SeqCst);
         let mut n = 0;
         while n < q.queue.capacity() {
             let Some(m) = q.queue.pop() else {
@@ -196,8 +226,10 @@ impl XSlot {
         if q.full.load(Ordering::Acquire) {
             q.full.store(false, Ordering::SeqCst);
         }
-        if !q.queue.is_empty() && !q.wake_pending.swap(true, Ordering::SeqCst) {
-            q.notify();
+        // Producers woke us once per push; the marks of what is left were
+        // taken by this turn.
+        if !q.queue.is_empty() {
+            self.link.wake();
         }
         n
     }
@@ -237,8 +269,8 @@ pub(crate) fn drain_into(
 }
 
 /// Sends application messages to one session from any thread; cloneable.
-/// Lock-free: a slot copy into a bounded queue, and a reactor wake-up when
-/// the reactor is not already due to drain.
+/// Lock-free: a slot copy into a bounded queue and a mark in the reactor's
+/// wake set, which the reactor polls every loop turn.
 #[derive(Clone)]
 pub struct XSender {
     q: Arc<XQueue>,
@@ -247,7 +279,7 @@ pub struct XSender {
 impl XSender {
     /// Whether the session is logged on now.
     pub fn is_logged_on(&self) -> bool {
-        self.q.logged_on.load(Ordering::Acquire)
+        self.q.link.logged_on.load(Ordering::Acquire)
     }
 
     /// Messages waiting for the reactor.
@@ -264,7 +296,7 @@ impl XSender {
     /// Never blocks. The session writes the header and MsgSeqNum when the
     /// reactor sends it, in its next loop turn.
     pub fn try_send(&self, msg: &FixedMessage) -> Result<Ticket, TrySendError> {
-        if self.q.closed.load(Ordering::Acquire) {
+        if self.q.link.closed.load(Ordering::Acquire) {
             return Err(TrySendError::SessionClosed);
         }
         if msg.overflowed() {
@@ -289,10 +321,8 @@ impl XSender {
         if !pushed {
             self.q.full.store(true, Ordering::SeqCst);
         }
-        // A wake-up also after a failed push: the drain clears `full`.
-        if !self.q.wake_pending.swap(true, Ordering::SeqCst) {
-            self.q.notify();
-        }
+        // A wake also after a failed push: the drain clears `full`.
+        self.q.link.wake();
         if pushed {
             Ok(Ticket(ticket))
         } else {
@@ -326,7 +356,7 @@ impl XSender {
     /// Refuses every later send with [`TrySendError::SessionClosed`] (the
     /// engine calls this when it ends).
     pub fn close(&self) {
-        self.q.closed.store(true, Ordering::Release);
+        self.q.link.closed.store(true, Ordering::Release);
     }
 }
 
@@ -371,6 +401,88 @@ mod tests {
         assert_eq!(tx.try_send(&big), Err(TrySendError::TooLarge));
         tx.close();
         assert_eq!(tx.try_send(&m), Err(TrySendError::SessionClosed));
+    }
+
+    /// The lost wake-up of issue 15, deterministically: the connection
+    /// opened (attach) before the first sender made the queue, which then
+    /// never learnt its connection and dropped every wake.
+    #[test]
+    fn queue_made_after_attach_wakes_its_connection() {
+        let remote = Remote::<Conn>::unstarted(16);
+        let slot = XSlot::default();
+        slot.attach(
+            &remote,
+            ConnId {
+                slot: 5,
+                generation: 3,
+            },
+        );
+        slot.set_logged_on(true);
+        let tx = slot.sender(2);
+        let m = FixedMessage::new(b"D");
+        tx.try_send(&m).unwrap();
+        assert_eq!(remote.take_wakes(), vec![5]);
+        // The reactor took the mark but did not drain (say the connection
+        // was closing): the next push marks again, nothing stays "woken".
+        tx.try_send(&m).unwrap();
+        assert_eq!(remote.take_wakes(), vec![5]);
+        // Full: the failed push wakes too (its drain clears `full`).
+        assert_eq!(tx.try_send(&m), Err(TrySendError::QueueFull));
+        assert_eq!(remote.take_wakes(), vec![5]);
+        assert_eq!(slot.drain(|_| Some(7)), 2);
+        assert!(remote.take_wakes().is_empty(), "nothing left: no self-wake");
+        tx.try_send(&m).unwrap();
+        assert_eq!(remote.take_wakes(), vec![5]);
+        // Detached: refused; what raced the disconnect is failed.
+        slot.detach();
+        assert_eq!(tx.try_send(&m), Err(TrySendError::NotLoggedOn));
+        assert!(remote.take_wakes().is_empty());
+        assert_eq!(tx.queued(), 0);
+    }
+
+    #[test]
+    fn drain_of_a_full_turn_wakes_itself_for_the_rest() {
+        let remote = Remote::<Conn>::unstarted(4);
+        let slot = XSlot::default();
+        slot.attach(
+            &remote,
+            ConnId {
+                slot: 1,
+                generation: 0,
+            },
+        );
+        slot.set_logged_on(true);
+        let tx = slot.sender(2);
+        let m = FixedMessage::new(b"D");
+        tx.try_send(&m).unwrap();
+        tx.try_send(&m).unwrap();
+        remote.take_wakes();
+        // One more arrives while the reactor sends the first two.
+        let mut first = true;
+        let n = slot.drain(|_| {
+            if std::mem::take(&mut first) {
+                tx.try_send(&m).unwrap();
+                remote.take_wakes();
+            }
+            Some(1)
+        });
+        assert_eq!(n, 2);
+        assert_eq!(remote.take_wakes(), vec![1], "one left: woken again");
+        assert_eq!(slot.drain(|_| Some(1)), 1);
+    }
+
+    #[test]
+    fn close_fails_queued_messages() {
+        let slot = XSlot::default();
+        let tx = slot.sender(4);
+        slot.set_logged_on(true);
+        let t = tx.try_send(&FixedMessage::new(b"D")).unwrap();
+        slot.close();
+        assert_eq!(tx.status(t), TicketStatus::Failed);
+        assert_eq!(
+            tx.try_send(&FixedMessage::new(b"D")),
+            Err(TrySendError::SessionClosed)
+        );
     }
 
     #[test]
