@@ -4,7 +4,7 @@
 //! run, one in flight: even orders leave from the reactor thread (the
 //! callback that saw the previous fill sends the next order through its
 //! `Sender`), odd orders from a strategy thread through the runtime's
-//! lock-free `XSender` (queue slot -> `Remote::notify` -> drained by the
+//! lock-free `XSender` (queue slot -> `Remote::wake` mark -> drained by the
 //! reactor). Each round trip is timed from just before the order is
 //! encoded to its ExecutionReport in the callback; the difference of the
 //! two distributions is the cross-thread cost (queue to wire). The

@@ -172,8 +172,10 @@ impl Engine {
 }
 
 /// Sends application messages to one session from any thread: a
-/// lock-free bounded queue drained by the session's reactor every time it
-/// is woken (one wake-up per burst). Cloneable; `Send + Sync`.
+/// lock-free bounded queue and a lock-free mark that the session's reactor
+/// polls every loop turn, so it is sent in the reactor's next turn (a
+/// blocking reactor is woken through its eventfd, once per burst).
+/// Cloneable; `Send + Sync`.
 ///
 /// The MsgSeqNum is assigned on the reactor thread, so
 /// [`try_send`](Self::try_send) returns a [`Ticket`] at once and

@@ -51,13 +51,15 @@ impl<H> Shared<H> {
         if fd < 0 {
             return Err(io_err("eventfd")(std::io::Error::last_os_error()));
         }
+        let kick = (mode == Mode::Block).then_some(fd);
         Ok(Self {
             queue: Mutex::new(Vec::with_capacity(64)),
             pending: AtomicBool::new(false),
             eventfd: unsafe { OwnedFd::from_raw_fd(fd) },
             mode,
             stats: ReactorStats::default(),
-            wakes: WakeSet::new(max_connections),
+            // The eventfd lives as long as the set: both are fields of `Self`.
+            wakes: WakeSet::new(max_connections, kick),
         })
     }
 

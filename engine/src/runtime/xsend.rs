@@ -71,6 +71,9 @@ struct Queued {
 /// Where a session is now, shared by its queue and its runtime slot.
 /// Allocated with the slot (small), unlike the queue, which is made when
 /// the first sender is asked for: the connection may open before that.
+/// Producers read it on every send: aligned, so that no unrelated heap
+/// object the reactor writes shares its line.
+#[repr(align(128))]
 struct Link {
     logged_on: AtomicBool,
     closed: AtomicBool,
@@ -107,11 +110,17 @@ impl Link {
     }
 }
 
+/// Keeps a field written by one side off the lines the other side reads
+/// (two lines: the adjacent-line prefetcher pulls pairs).
+#[repr(align(128))]
+struct Padded<T>(T);
+
 /// The queue of one session, shared by its senders and its handler.
 pub(crate) struct XQueue {
     link: Arc<Link>,
     queue: ArrayQueue<Queued>,
-    next_ticket: AtomicU64,
+    /// Only producers write it: the reactor never pulls its line away.
+    next_ticket: Padded<AtomicU64>,
     /// `ticket (low 32 bits) << 32 | seq (low 32 bits, 0 = failed)`.
     done: Box<[AtomicU64]>,
     mask: u64,
@@ -127,7 +136,7 @@ impl XQueue {
             link,
             queue: ArrayQueue::new(capacity),
             // Ticket 0 would collide with an empty completion slot.
-            next_ticket: AtomicU64::new(1),
+            next_ticket: Padded(AtomicU64::new(1)),
             done: (0..ring).map(|_| AtomicU64::new(0)).collect(),
             mask: ring as u64 - 1,
             full: AtomicBool::new(false),
@@ -228,7 +237,7 @@ impl XSlot {
         }
         // Producers woke us once per push; the marks of what is left were
         // taken by this turn.
-        if !q.queue.is_empty() {
+        if n == q.queue.capacity() && !q.queue.is_empty() {
             self.link.wake();
         }
         n
@@ -312,7 +321,7 @@ impl XSender {
         if self.q.full.load(Ordering::Acquire) {
             return Err(TrySendError::QueueFull);
         }
-        let ticket = self.q.next_ticket.fetch_add(1, Ordering::Relaxed);
+        let ticket = self.q.next_ticket.0.fetch_add(1, Ordering::Relaxed);
         let queued = Queued {
             ticket,
             msg: msg.clone(),
