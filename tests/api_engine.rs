@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use ringfix::api::{
     AppVerdict, Application, CallbackSettings, Decimal, EngineApp, EngineBuilder, ExecutionView,
-    Exit, FixedMessage, Incoming, NewOrderSingle, Sender, SessionId, SessionSettings, Side,
-    TicketStatus, TrySendError,
+    Exit, FixedMessage, Incoming, NewOrderSingle, ReactorMode, Sender, SessionId, SessionSettings,
+    Side, TicketStatus, TrySendError,
 };
 use ringfix::engine::apps::exec::Exec;
 
@@ -203,7 +203,9 @@ fn orders_through_the_session_sender() {
 }
 
 /// The lost wake-up of issue 15, deterministically: the sender (and so the
-/// queue) is first asked for once the session is already logged on.
+/// queue) is first asked for once the session is already logged on. The
+/// client's reactor spins here (the other test's blocks): its drains send
+/// the first message of a wake alone and wake themselves for the rest.
 #[test]
 fn sender_made_after_the_logon() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -212,6 +214,7 @@ fn sender_made_after_the_logon() {
     let id = SessionId::new("FIX.4.4", "CLIENT", "EXCHANGE");
     let mut s = SessionSettings::initiator(id.clone(), "127.0.0.1", port, Duration::from_secs(30));
     s.reset.on_logon = true;
+    s.reactor.mode = ReactorMode::Spin;
     let fills = Arc::new(AtomicU64::new(0));
     let f = Arc::clone(&fills);
     let client = EngineBuilder::new()

@@ -126,6 +126,11 @@ impl WakeSet {
 }
 
 impl<H> Remote<H> {
+    /// Whether the reactor spins (else it blocks in the kernel when idle).
+    pub fn spins(&self) -> bool {
+        self.shared.mode == super::config::Mode::Spin
+    }
+
     /// Has connection `id`'s `on_notify` run at the top of the reactor's
     /// next loop turn. Lock-free and allocation-free: for work the caller
     /// published before (e.g. a queue push; a handler must find its work
