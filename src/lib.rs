@@ -1,7 +1,112 @@
-//! ringfix: a FIX engine on io_uring. Facade over `ringfix-codec` and `ringfix-engine`.
+//! ringfix: a FIX engine on io_uring for colocated trading on Linux.
+//!
+//! This crate is the facade most users embed: [`api`] builds and runs an
+//! engine; [`codec`] (zero-copy parsing and encoding, generated field
+//! constants in [`codec::fields`]) and [`engine`] (session state machine,
+//! store, reactor, configuration, runtime) are re-exported for everything
+//! else. The `ringfix` binary's tools live in [`decode`], [`replay`], [`run`].
+//!
+//! # Guide
+//!
+//! 1. **Configure** sessions from a QuickFIX-style `.cfg` file
+//!    ([`EngineBuilder::from_file`](api::EngineBuilder::from_file)) or in
+//!    code ([`EngineBuilder::session`](api::EngineBuilder::session) with
+//!    [`SessionSettings::initiator`](api::SessionSettings::initiator) /
+//!    [`acceptor`](api::SessionSettings::acceptor), fields public).
+//! 2. **Write an application**: implement [`Application`](api::Application)
+//!    (only `on_app` is required) and [`EngineApp`](api::EngineApp) (all
+//!    defaults: `set_now` gives the event time, `poll` sends on your own
+//!    initiative). Callbacks run on the session's reactor thread with
+//!    borrowed views of the inbound bytes ([`Incoming`](api::Incoming):
+//!    nothing is copied); do not block in them. Sending from a callback
+//!    through its [`Sender`](api::Sender) writes straight into the outbound
+//!    buffer and returns the MsgSeqNum.
+//! 3. **Start** with [`EngineBuilder::start`](api::EngineBuilder::start),
+//!    giving a factory that builds one application per session.
+//! 4. **Send from other threads** with a [`SessionSender`](api::SessionSender)
+//!    ([`Engine::sender`](api::Engine::sender)): the message is encoded by
+//!    the caller into a fixed-capacity [`FixedMessage`](api::FixedMessage)
+//!    (typed builders such as [`NewOrderSingle`](api::NewOrderSingle)),
+//!    copied into a lock-free bounded queue and sent by the reactor in its
+//!    next turn. `try_send` never blocks: it returns a
+//!    [`Ticket`](api::Ticket) (the sequence number is assigned on the
+//!    reactor thread; [`SessionSender::status`](api::SessionSender::status)
+//!    resolves it) or [`TrySendError`](api::TrySendError)
+//!    `NotLoggedOn | QueueFull | TooLarge | SessionClosed`.
+//! 5. **Stop** with [`Engine::stop`](api::Engine::stop) (graceful Logout,
+//!    stores flushed) and [`Engine::wait`](api::Engine::wait).
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! use ringfix::api::{
+//!     AppVerdict, Application, CallbackSettings, Decimal, EngineApp, EngineBuilder,
+//!     ExecutionView, Incoming, NewOrderSingle, Sender, SessionId, SessionSettings, Side,
+//!     TimeInForce,
+//! };
+//!
+//! /// Counts fills; runs on the reactor thread.
+//! #[derive(Default)]
+//! struct Strategy {
+//!     fills: u64,
+//! }
+//!
+//! impl Application for Strategy {
+//!     fn on_app(
+//!         &mut self,
+//!         _session: &CallbackSettings,
+//!         msg: &Incoming<'_>,
+//!         _out: &mut Sender<'_>,
+//!     ) -> AppVerdict {
+//!         if let Ok(er) = ExecutionView::read(msg) {
+//!             if er.is_final() {
+//!                 self.fills += 1;
+//!             }
+//!         }
+//!         AppVerdict::Accept
+//!     }
+//! }
+//!
+//! impl EngineApp for Strategy {}
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let id = SessionId::new("FIX.4.4", "CLIENT", "EXCHANGE");
+//!     let mut settings =
+//!         SessionSettings::initiator(id.clone(), "127.0.0.1", 9878, Duration::from_secs(30));
+//!     settings.reset.on_logon = true;
+//!     let mut engine = EngineBuilder::new()
+//!         .session(settings)
+//!         .start(|_s: &SessionSettings| Strategy::default())?;
+//!
+//!     // Any thread: encode into a fixed slot, queue, the reactor sends it.
+//!     let tx = engine.sender(&id).ok_or("unknown session")?;
+//!     if tx.wait_logged_on(Duration::from_secs(10)) {
+//!         let order = NewOrderSingle::new(1u64, "RFIX", Side::Buy, Decimal { mantissa: 100, scale: 0 })
+//!             .limit(Decimal { mantissa: 10025, scale: 2 })
+//!             .time_in_force(TimeInForce::Day);
+//!         let ticket = tx.try_send(&order.to_fixed())?;
+//!         std::thread::sleep(Duration::from_millis(10));
+//!         println!("order 1: {:?}", tx.status(ticket));
+//!     }
+//!     engine.stop();
+//!     let exit = engine.wait();
+//!     std::process::exit(i32::from(exit.code()));
+//! }
+//! ```
+//!
+//! Runnable programs: `examples/exchange_acceptor.rs` (an acceptor that
+//! fills orders in parts) and `examples/initiator_strategy.rs` (a strategy
+//! thread sending through a `SessionSender`, printing round-trip
+//! percentiles):
+//!
+//! ```text
+//! cargo run --release --example exchange_acceptor -- --port 9878
+//! cargo run --release --example initiator_strategy -- --port 9878 --count 10000
+//! ```
 #![deny(missing_docs)]
 pub use ringfix_codec as codec;
 pub use ringfix_engine as engine;
+pub mod api;
 pub mod decode;
 pub mod replay;
 pub mod run;

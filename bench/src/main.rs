@@ -13,6 +13,7 @@ mod report;
 mod sessions;
 mod table;
 mod throughput;
+mod xsend;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -38,6 +39,8 @@ enum Command {
     Throughput(throughput::Args),
     /// CPU of one reactor holding many idle logged-on sessions.
     Sessions(sessions::Args),
+    /// Cross-thread send (XSender queue to wire) beside a send from the callback.
+    Xsend(xsend::Args),
     /// The markdown summary of a results directory (scripts/bench.sh).
     Table(table::Args),
 }
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Latency(args) => latency::run(&args),
         Command::Throughput(args) => throughput::run(&args),
         Command::Sessions(args) => sessions::run(&args),
+        Command::Xsend(args) => xsend::run(&args),
         Command::Table(args) => table::run(&args),
     };
     match result {

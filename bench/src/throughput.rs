@@ -29,7 +29,7 @@ pub struct Args {
     /// Seconds measured (after one second of warm-up).
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
-    /// StoreFsync of both stores: never, always or <N>ms.
+    /// StoreFsync of both stores: never, always or a period such as 5ms.
     #[arg(long, default_value = "never")]
     pub fsync: String,
     /// Reactor mode of the receiver (pinned to core 0; the sender on core 1).

@@ -7,6 +7,7 @@ use super::handler::{AcceptInfo, ConnId};
 use super::stats::ReactorStats;
 use super::sys;
 use super::tls::{TlsClient, TlsServer};
+use super::wake::WakeSet;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,20 +41,25 @@ pub(crate) struct Shared<H> {
     pub(crate) eventfd: OwnedFd,
     pub(crate) mode: Mode,
     pub(crate) stats: ReactorStats,
+    /// Connections woken by [`Remote::wake`], polled every loop turn.
+    pub(crate) wakes: WakeSet,
 }
 
 impl<H> Shared<H> {
-    pub(crate) fn new(mode: Mode) -> Result<Self, ReactorError> {
+    pub(crate) fn new(mode: Mode, max_connections: usize) -> Result<Self, ReactorError> {
         let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
         if fd < 0 {
             return Err(io_err("eventfd")(std::io::Error::last_os_error()));
         }
+        let kick = (mode == Mode::Block).then_some(fd);
         Ok(Self {
             queue: Mutex::new(Vec::with_capacity(64)),
             pending: AtomicBool::new(false),
             eventfd: unsafe { OwnedFd::from_raw_fd(fd) },
             mode,
             stats: ReactorStats::default(),
+            // The eventfd lives as long as the set: both are fields of `Self`.
+            wakes: WakeSet::new(max_connections, kick),
         })
     }
 

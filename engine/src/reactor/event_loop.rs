@@ -40,6 +40,7 @@ pub(crate) struct Reactor<H> {
     pub(crate) conns: Vec<Conn<H>>,
     pub(crate) free: Vec<u32>,
     pub(crate) dirty: Vec<u32>,
+    /// The other half of `dirty`'s double buffer (see `service_dirty`).
     pub(crate) dirty_spare: Vec<u32>,
     pub(crate) listeners: Vec<Listener<H>>,
     pub(crate) cmds: Vec<Command<H>>,
@@ -147,6 +148,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         loop {
             self.stats.loop_turns += 1;
             let mut busy = self.drain_commands();
+            busy |= self.run_wakes();
             // Commands may have touched connections: their SQEs go in this entry.
             self.service_dirty();
             if self.stopping

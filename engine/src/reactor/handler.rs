@@ -172,7 +172,9 @@ pub trait ConnectionHandler {
     fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp);
     /// The next deadline; `None` means the reactor's `default_deadline` from now.
     fn deadline(&self) -> Option<UtcTimestamp>;
-    /// Another thread called [`crate::reactor::Remote::notify`] for this connection.
+    /// Another thread called [`crate::reactor::Remote::notify`] or
+    /// [`crate::reactor::Remote::wake`] for this connection (after a wake it
+    /// may be spurious: wakes are kept per connection slot).
     fn on_notify(&mut self, _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {}
     /// The reactor is stopping; the default closes gracefully.
     fn on_stop(&mut self, ctx: &mut Ctx<'_>, _now: UtcTimestamp) {

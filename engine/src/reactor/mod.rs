@@ -33,7 +33,8 @@
 //!   ring flags task work (DEFER_TASKRUN) or CQ overflow: a CQ-only poll would
 //!   starve. **Block mode** waits in `io_uring_enter`; other threads wake it
 //!   through an eventfd read by the ring. Commands (listen, connect, notify,
-//!   stop) are drained every loop turn.
+//!   stop) are drained every loop turn, and so are the lock-free wake marks
+//!   of [`Remote::wake`] (one load when there are none).
 //! - **TLS** (rustls 0.23, `ring`; [`Remote::add_tls_listener`],
 //!   [`Remote::connect_tls`]) runs on the reactor thread between the socket
 //!   and the same buffers: the linked Recv lands in an 18 KiB ciphertext
@@ -58,6 +59,7 @@ mod stats;
 mod sys;
 mod tls;
 mod tls_io;
+mod wake;
 
 pub use config::{Mode, ReactorConfig, ReactorError};
 pub use control::{Factory, ReactorHandle, Remote};
@@ -77,7 +79,7 @@ use std::sync::{mpsc, Arc};
 pub fn spawn<H: ConnectionHandler + Send + 'static>(
     config: ReactorConfig,
 ) -> Result<ReactorHandle<H>, ReactorError> {
-    let shared = Arc::new(Shared::new(config.mode)?);
+    let shared = Arc::new(Shared::new(config.mode, config.max_connections)?);
     let remote = Remote {
         shared: Arc::clone(&shared),
     };

@@ -215,6 +215,7 @@ impl SessionCore {
                         tracing::warn!(error = %e, "queued message not sent");
                     }
                 });
+                super::xsend::drain_into(&self.outbox.xslot, session, now, out);
                 // Only the disposition (a store failure above closes).
                 self.session.on_garbled(now)
             }

@@ -28,11 +28,13 @@ mod app;
 mod build;
 mod conn;
 mod core;
+mod fixed;
 mod log;
 mod outbox;
 mod stats;
 mod store;
 mod supervisor;
+mod xsend;
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -43,9 +45,11 @@ pub use self::app::{AppIo, EngineApp};
 pub use self::build::{session_settings, store_id, ValidatorSpec};
 pub use self::conn::Conn;
 pub use self::core::Counters;
+pub use self::fixed::{FixedMessage, MAX_BODY_LEN, MAX_MSG_TYPE_LEN};
 pub use self::log::{FileLog, LogSink};
 pub use self::outbox::{QueueError, SessionHandle};
 pub use self::store::RuntimeStore;
+pub use self::xsend::{Ticket, TicketStatus, TrySendError, XSender};
 
 use crate::config::{EngineConfig, SessionEnd, SessionId, SessionSettings};
 use crate::reactor::ReactorError;
@@ -239,6 +243,16 @@ impl Runtime {
             })
     }
 
+    /// A lock-free sender to the session `id` from any thread (see
+    /// [`XSender`]); the first call for a session makes its queue with
+    /// `capacity` slots, later calls share it.
+    pub fn xsender(&self, id: &SessionId, capacity: usize) -> Option<XSender> {
+        self.sessions
+            .iter()
+            .find(|(sid, _, _)| sid == id)
+            .map(|(_, _, outbox)| outbox.xslot.sender(capacity))
+    }
+
     /// Waits until the runtime ends: stopped through a [`Stopper`], every
     /// initiator session finished, or a fatal error with
     /// `StopOnFatalError=Y`. Sessions are logged out and stores flushed.
@@ -249,6 +263,9 @@ impl Runtime {
                 Ok(exit) => exit,
                 Err(_) => Exit::Clean,
             };
+            for (_, _, outbox) in &self.sessions {
+                outbox.xslot.close();
+            }
         }
         self.exit.clone()
     }

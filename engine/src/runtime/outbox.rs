@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::conn::Conn;
+use super::xsend::XSlot;
 use crate::reactor::{ConnId, Remote};
 use crate::session::Tag;
 
@@ -38,11 +39,14 @@ pub(crate) struct Outbox {
     queue: Mutex<Vec<u8>>,
     target: Mutex<Option<(Remote<Conn>, ConnId)>>,
     logged_on: AtomicBool,
+    /// The lock-free queue of [`XSender`](super::XSender)s, made on demand.
+    pub(crate) xslot: XSlot,
 }
 
 impl Outbox {
     /// The session is on connection `id` of `remote`'s reactor.
     pub fn attach(&self, remote: Remote<Conn>, id: ConnId) {
+        self.xslot.attach(&remote, id);
         if let Ok(mut q) = self.queue.lock() {
             q.clear();
         }
@@ -54,6 +58,7 @@ impl Outbox {
     /// The connection is gone: refuse sends, drop what is queued.
     pub fn detach(&self) {
         self.logged_on.store(false, Ordering::Release);
+        self.xslot.detach();
         if let Ok(mut t) = self.target.lock() {
             *t = None;
         }
@@ -64,6 +69,7 @@ impl Outbox {
 
     pub fn set_logged_on(&self, on: bool) {
         self.logged_on.store(on, Ordering::Release);
+        self.xslot.set_logged_on(on);
     }
 
     /// Takes the queued records into `into` (cleared first). The two

@@ -1,0 +1,244 @@
+//! An initiator whose strategy runs on its own thread: it sends
+//! NewOrderSingles through a cross-thread `SessionSender` (lock-free queue,
+//! drained by the reactor), one order in flight, and prints the round-trip
+//! percentiles (order queued -> final fill seen by the callback on the
+//! reactor thread).
+//!
+//! ```text
+//! cargo run --release --example exchange_acceptor -- --port 9878
+//! cargo run --release --example initiator_strategy -- --port 9878 --count 10000
+//! ```
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use hdrhistogram::Histogram;
+use ringfix::api::{
+    AppVerdict, Application, CallbackSettings, Decimal, EngineApp, EngineBuilder, ExecutionView,
+    FixedMessage, Incoming, NewOrderSingle, ReactorMode, Sender, SessionId, SessionSender,
+    SessionSettings, Side, TicketStatus, TimeInForce, TrySendError,
+};
+use ringfix::engine::session::parse_u64;
+
+#[derive(Parser)]
+#[command(about = "A strategy thread sending orders through a SessionSender")]
+struct Args {
+    /// Exchange host.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Exchange port.
+    #[arg(long, default_value_t = 9878)]
+    port: u16,
+    /// Orders measured.
+    #[arg(long, default_value_t = 10_000)]
+    count: u64,
+    /// Orders sent before measuring.
+    #[arg(long, default_value_t = 1_000)]
+    warmup: u64,
+    /// Our CompID.
+    #[arg(long, default_value = "CLIENT")]
+    sender: String,
+    /// The exchange's CompID.
+    #[arg(long, default_value = "EXCHANGE")]
+    target: String,
+    /// Busy-poll the reactor (burns a core) instead of blocking.
+    #[arg(long)]
+    spin: bool,
+    /// Build the session from this QuickFIX-style file instead (its first
+    /// session; --host, --port, --sender, --target are then ignored).
+    #[arg(long)]
+    config: Option<std::path::PathBuf>,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
+}
+
+/// State shared by the strategy thread and the callbacks, lock-free.
+struct Shared {
+    base: Instant,
+    /// Per order: monotonic ns when it was queued.
+    sent_at: Box<[AtomicU64]>,
+    /// Per order: round trip in ns (0 = not answered yet).
+    rtt: Box<[AtomicU64]>,
+    /// Orders whose final ExecutionReport arrived.
+    done: AtomicU64,
+    /// ExecutionReports received (partial fills included).
+    reports: AtomicU64,
+}
+
+impl Shared {
+    fn mono(&self) -> u64 {
+        u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+}
+
+/// Runs on the reactor thread: matches fills to orders by ClOrdID.
+struct Strategy {
+    shared: Arc<Shared>,
+}
+
+impl Application for Strategy {
+    fn on_app(
+        &mut self,
+        _session: &CallbackSettings,
+        msg: &Incoming<'_>,
+        _out: &mut Sender<'_>,
+    ) -> AppVerdict {
+        let Ok(er) = ExecutionView::read(msg) else {
+            return AppVerdict::Accept;
+        };
+        self.shared.reports.fetch_add(1, Ordering::Relaxed);
+        if !er.is_final() {
+            return AppVerdict::Accept;
+        }
+        let now = self.shared.mono();
+        let n = parse_u64(er.cl_ord_id).and_then(|n| usize::try_from(n).ok());
+        let slots = n.and_then(|n| Some((self.shared.sent_at.get(n)?, self.shared.rtt.get(n)?)));
+        if let Some((sent, rtt)) = slots {
+            let t = now.saturating_sub(sent.load(Ordering::Acquire)).max(1);
+            rtt.store(t, Ordering::Release);
+            self.shared.done.fetch_add(1, Ordering::Release);
+        }
+        AppVerdict::Accept
+    }
+}
+
+impl EngineApp for Strategy {}
+
+/// The strategy thread: one order in flight, sent through `tx`.
+fn run_orders(
+    tx: &SessionSender,
+    shared: &Shared,
+    total: u64,
+    deadline: Instant,
+) -> Result<(), String> {
+    let mut msg = FixedMessage::new(ringfix::api::fields::msg_type::NEW_ORDER_SINGLE);
+    let qty = Decimal {
+        mantissa: 100,
+        scale: 0,
+    };
+    let px = Decimal {
+        mantissa: 10025,
+        scale: 2,
+    };
+    let mut last = None;
+    for n in 0..total {
+        let side = if n % 2 == 0 { Side::Buy } else { Side::Sell };
+        NewOrderSingle::new(n, "RFIX", side, qty)
+            .limit(px)
+            .time_in_force(TimeInForce::Day)
+            .encode(&mut msg);
+        let slot = shared.sent_at.get(n as usize).ok_or("order index")?;
+        slot.store(shared.mono(), Ordering::Release);
+        loop {
+            match tx.try_send(&msg) {
+                Ok(t) => {
+                    last = Some(t);
+                    break;
+                }
+                Err(TrySendError::QueueFull) if Instant::now() < deadline => std::hint::spin_loop(),
+                Err(e) => return Err(format!("order {n}: {e}")),
+            }
+        }
+        // Wait for the final fill (spin briefly, then yield the core).
+        let mut spins = 0u32;
+        while shared.done.load(Ordering::Acquire) <= n {
+            if Instant::now() > deadline {
+                return Err(format!("order {n}: no fill before the timeout"));
+            }
+            spins += 1;
+            if spins < 2_000 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+    if let Some(t) = last {
+        match tx.status(t) {
+            TicketStatus::Sent(seq) => println!("strategy: last order went out as MsgSeqNum {seq}"),
+            other => println!("strategy: last order ticket: {other:?}"),
+        }
+    }
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let mut builder = match &args.config {
+        Some(path) => EngineBuilder::from_file(path)?,
+        None => {
+            let id = SessionId::new("FIX.4.4", args.sender.as_str(), args.target.as_str());
+            let mut settings = SessionSettings::initiator(
+                id,
+                args.host.as_str(),
+                args.port,
+                Duration::from_secs(30),
+            );
+            settings.reset.on_logon = true;
+            settings.timing.reconnect_interval = Duration::from_secs(1);
+            EngineBuilder::new().session(settings)
+        }
+    };
+    for s in builder.sessions_mut() {
+        if args.spin {
+            s.reactor.mode = ReactorMode::Spin;
+        }
+    }
+    let id = builder
+        .config()
+        .sessions
+        .first()
+        .map(|s| s.id.clone())
+        .ok_or("no session configured")?;
+    let total = args.warmup + args.count;
+    let len = usize::try_from(total)?;
+    let shared = Arc::new(Shared {
+        base: Instant::now(),
+        sent_at: (0..len).map(|_| AtomicU64::new(0)).collect(),
+        rtt: (0..len).map(|_| AtomicU64::new(0)).collect(),
+        done: AtomicU64::new(0),
+        reports: AtomicU64::new(0),
+    });
+    let for_app = Arc::clone(&shared);
+    let mut engine = builder.send_queue_capacity(64).start(move |_s| Strategy {
+        shared: Arc::clone(&for_app),
+    })?;
+    let tx = engine.sender(&id).ok_or("unknown session")?;
+    let stopper = engine.stopper();
+    let deadline = Instant::now() + Duration::from_secs(args.timeout);
+    let for_thread = Arc::clone(&shared);
+    let strategy = std::thread::spawn(move || {
+        let result = if tx.wait_logged_on(deadline.saturating_duration_since(Instant::now())) {
+            let start = Instant::now();
+            run_orders(&tx, &for_thread, total, deadline).map(|()| start.elapsed())
+        } else {
+            Err("not logged on before the timeout".to_string())
+        };
+        stopper.stop();
+        result
+    });
+    let exit = engine.wait();
+    let elapsed = strategy.join().map_err(|_| "strategy thread panicked")??;
+    let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3)?;
+    let warmup = usize::try_from(args.warmup)?;
+    for r in shared.rtt.iter().skip(warmup) {
+        h.record(r.load(Ordering::Acquire).max(1))?;
+    }
+    println!(
+        "strategy: {} orders ({} measured), {} execution reports, {:.0} orders/s",
+        total,
+        args.count,
+        shared.reports.load(Ordering::Relaxed),
+        total as f64 / elapsed.as_secs_f64().max(1e-9)
+    );
+    print!("round trip (queued -> final fill) us:");
+    for (name, q) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p99.9", 0.999)] {
+        print!(" {name}={:.1}", h.value_at_quantile(q) as f64 / 1000.0);
+    }
+    println!(" max={:.1}", h.max() as f64 / 1000.0);
+    println!("strategy: engine stopped ({exit:?})");
+    std::process::exit(i32::from(exit.code()));
+}
