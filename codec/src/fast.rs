@@ -1,0 +1,149 @@
+//! The parse fast path: indexes a well-formed message with few, always
+//! predicted branches and few live values (the loop is bound by the number
+//! of instructions per field). Anything unusual (a tag that is not 1..=7
+//! digits before `=`, a length-prefixed data field) makes it give up, and
+//! the checked path in `parse` indexes the message again and reports the
+//! exact error. Both paths produce the same index for every message the
+//! fast path accepts (a test compares them).
+
+use crate::frame::Header;
+use crate::scan::block_masks;
+use crate::swar;
+use crate::tags::{
+    header_slot, tag_class, BEGIN_STRING, BODY_LENGTH, CHECK_SUM, CLASS_LEN, HEADER_SLOTS,
+};
+use crate::view::Entry;
+
+/// Index `msg` (one frame whose header is `h`) into `slots` and `header`
+/// (zeroed by the caller); the number of entries, or `None` to fall back.
+#[inline(always)]
+pub(crate) fn index(
+    msg: &[u8],
+    h: &Header,
+    slots: &mut [Entry],
+    header: &mut [u32; HEADER_SLOTS],
+) -> Option<usize> {
+    let body_end = h.body_end();
+    let total = slots.len();
+    let mut out = slots.iter_mut();
+    put(&mut out, total, header, BEGIN_STRING, 2, h.begin_string_end)?;
+    put(
+        &mut out,
+        total,
+        header,
+        BODY_LENGTH,
+        h.body_length_start,
+        h.body_start - 1,
+    )?;
+    let mut field_start = h.body_start;
+    let mut block = h.body_start;
+    while block < body_end {
+        let (mut sohs, eqs) = block_masks(msg, block, body_end);
+        while sohs != 0 {
+            let soh = block + sohs.trailing_zeros() as usize;
+            sohs &= sohs - 1;
+            // The tag's length from the '=' bitmap when the field starts in
+            // this block and its '=' is in it too.
+            let after = match field_start.checked_sub(block) {
+                Some(r) => eqs >> (r & 63),
+                None => 0,
+            };
+            let digits = after.trailing_zeros() as usize;
+            let (tag, digits) = match (after != 0 && digits.wrapping_sub(1) < 4)
+                .then(|| short_tag(msg, field_start, digits))
+                .flatten()
+            {
+                Some(tag) => (tag, digits),
+                None => long_tag(msg, field_start)?,
+            };
+            let value = field_start + digits + 1;
+            let entry = Entry {
+                tag,
+                start: value as u32,
+                end: soh as u32,
+            };
+            let class = tag_class(tag);
+            if class != 0 {
+                if class & CLASS_LEN != 0 {
+                    // The next value may hold SOH: the checked path handles it.
+                    return None;
+                }
+                // The class's low bits are the tag's header slot.
+                claim(header, usize::from(class), total - out.len());
+            }
+            *out.next()? = entry;
+            field_start = soh + 1;
+        }
+        block += 64;
+    }
+    put(
+        &mut out,
+        total,
+        header,
+        CHECK_SUM,
+        body_end + 3,
+        body_end + 6,
+    )?;
+    Some(total - out.len())
+}
+
+/// A tag of `n` (1..=4) digits at `at`, if they are digits.
+#[inline(always)]
+fn short_tag(msg: &[u8], at: usize, n: usize) -> Option<u32> {
+    let w: [u8; 4] = msg.get(at..at + 4)?.try_into().ok()?;
+    let k = (n * 8) as u32;
+    let keep = ((1u64 << k) - 1) as u32;
+    let d = (u32::from_le_bytes(w) ^ 0x3030_3030) & keep;
+    // A byte is a digit iff (byte ^ 0x30) <= 9: +0x76 sets its high bit
+    // otherwise (32-bit constants fit in the instructions).
+    if (d.wrapping_add(0x7676_7676) | d) & 0x8080_8080 != 0 {
+        return None;
+    }
+    // Digits to the top bytes (leading zero bytes are leading zeros).
+    let v = d << ((32 - k) & 31);
+    let v = (v.wrapping_mul(10 << 8 | 1) >> 8) & 0x00FF_00FF;
+    Some(v.wrapping_mul(100 << 16 | 1) >> 16)
+}
+
+/// The tag at `at` found without the bitmaps (it crosses a block, or has
+/// five to seven digits): `(tag, digits)`, `None` for anything else.
+#[cold]
+#[inline(never)]
+fn long_tag(msg: &[u8], at: usize) -> Option<(u32, usize)> {
+    let w = swar::load(msg, at)?;
+    let n = (swar::matches(w, b'=').trailing_zeros() / 8) as usize;
+    match swar::tag_digits(w, n) {
+        (tag, 0) => Some((tag, n)),
+        _ => None,
+    }
+}
+
+/// Record position `n` in header slot `slot` unless it is taken (the first
+/// occurrence of a header tag wins).
+#[inline(always)]
+fn claim(header: &mut [u32; HEADER_SLOTS], slot: usize, n: usize) {
+    if let Some(s) = header.get_mut(slot) {
+        if *s == 0 {
+            *s = n as u32 + 1;
+        }
+    }
+}
+
+/// Append a field that may be in the header index.
+#[inline(always)]
+fn put(
+    out: &mut std::slice::IterMut<'_, Entry>,
+    total: usize,
+    header: &mut [u32; HEADER_SLOTS],
+    tag: u32,
+    start: usize,
+    end: usize,
+) -> Option<()> {
+    claim(header, header_slot(tag), total - out.len());
+    *out.next()? = Entry {
+        tag,
+        start: start as u32,
+        end: end as u32,
+    };
+    Some(())
+}
