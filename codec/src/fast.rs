@@ -35,6 +35,10 @@ pub(crate) fn index(
         h.body_length_start,
         h.body_start - 1,
     )?;
+    // The trailer follows the body: every tag load below stays in `msg`.
+    if msg.len() < body_end + 4 {
+        return None;
+    }
     let mut field_start = h.body_start;
     let mut block = h.body_start;
     while block < body_end {
@@ -49,10 +53,16 @@ pub(crate) fn index(
                 None => 0,
             };
             let digits = after.trailing_zeros() as usize;
-            let (tag, digits) = match (after != 0 && digits.wrapping_sub(1) < 4)
-                .then(|| short_tag(msg, field_start, digits))
-                .flatten()
-            {
+            // `after == 0` gives 64 digits: the long path.
+            let short = if digits.wrapping_sub(1) < 4 {
+                // SAFETY: `field_start <= soh < body_end` (the SOH bits are
+                // visited in order and limited to the body) and the body is
+                // followed by at least 4 bytes (checked above).
+                unsafe { short_tag(msg, field_start, digits) }
+            } else {
+                None
+            };
+            let (tag, digits) = match short {
                 Some(tag) => (tag, digits),
                 None => long_tag(msg, field_start)?,
             };
@@ -88,20 +98,24 @@ pub(crate) fn index(
 }
 
 /// A tag of `n` (1..=4) digits at `at`, if they are digits.
+///
+/// # Safety
+/// `at + 4 <= msg.len()`.
 #[inline(always)]
-fn short_tag(msg: &[u8], at: usize, n: usize) -> Option<u32> {
-    let w: [u8; 4] = msg.get(at..at + 4)?.try_into().ok()?;
-    let k = (n * 8) as u32;
-    let keep = ((1u64 << k) - 1) as u32;
-    let d = (u32::from_le_bytes(w) ^ 0x3030_3030) & keep;
+unsafe fn short_tag(msg: &[u8], at: usize, n: usize) -> Option<u32> {
+    debug_assert!(at + 4 <= msg.len());
+    // SAFETY: the caller guarantees the four bytes are in `msg`.
+    let w = unsafe { msg.as_ptr().add(at).cast::<u32>().read_unaligned() };
+    // Little-endian: shifting left by the bytes that are not digits drops
+    // them and moves the digits to the top (zero bytes are leading zeros).
+    let d = u32::from_le(w) ^ 0x3030_3030;
+    let d = d << ((32 - n * 8) & 31);
     // A byte is a digit iff (byte ^ 0x30) <= 9: +0x76 sets its high bit
     // otherwise (32-bit constants fit in the instructions).
     if (d.wrapping_add(0x7676_7676) | d) & 0x8080_8080 != 0 {
         return None;
     }
-    // Digits to the top bytes (leading zero bytes are leading zeros).
-    let v = d << ((32 - k) & 31);
-    let v = (v.wrapping_mul(10 << 8 | 1) >> 8) & 0x00FF_00FF;
+    let v = (d.wrapping_mul(10 << 8 | 1) >> 8) & 0x00FF_00FF;
     Some(v.wrapping_mul(100 << 16 | 1) >> 16)
 }
 

@@ -41,16 +41,30 @@ fn masks_tail(msg: &[u8], block: usize) -> (u64, u64) {
         let (s, e) = masks(msg.get(from..).unwrap_or_default());
         return (s >> (block - from), e >> (block - from));
     }
+    if len < 16 {
+        let (mut s, mut e) = (0u64, 0u64);
+        for (i, &b) in msg.get(block..).unwrap_or_default().iter().enumerate() {
+            s |= u64::from(b == SOH) << (i & 63);
+            e |= u64::from(b == b'=') << (i & 63);
+        }
+        return (s, e);
+    }
+    // A short message: 16-byte chunks, the last one re-reading bytes.
     let (mut s, mut e) = (0u64, 0u64);
-    for (i, &b) in msg.get(block..).unwrap_or_default().iter().enumerate() {
-        s |= u64::from(b == SOH) << (i & 63);
-        e |= u64::from(b == b'=') << (i & 63);
+    let mut at = block;
+    while at < len {
+        let from = at.min(len - 16);
+        let (cs, ce) = masks(msg.get(from..from + 16).unwrap_or_default());
+        let drop = at - from;
+        s |= (cs >> drop) << (at - block);
+        e |= (ce >> drop) << (at - block);
+        at += 16;
     }
     (s, e)
 }
 
-/// Bit `i` of each mask set when `bytes[i]` (i < 64) is SOH, resp. `=`:
-/// SSE2 (x86-64 baseline).
+/// Bit `i` of each mask set when `bytes[i]` (i < 64) is SOH, resp. `=`,
+/// for the whole 16-byte chunks of `bytes`: SSE2 (x86-64 baseline).
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
 fn masks(bytes: &[u8]) -> (u64, u64) {
@@ -130,10 +144,12 @@ mod tests {
         assert_eq!(block_masks(&msg, 64, 100).1, 1 << 1 | 1 << 34);
         assert_eq!(block_masks(&msg, 64, 98).1, 1 << 1);
         // Short messages take the byte loop.
-        let short = &msg[..40];
-        for block in [0usize, 3, 39, 40] {
-            let want = |b| plain(&short[block.min(40)..], b);
-            assert_eq!(block_masks(short, block, 40), (want(SOH), want(b'=')));
+        for len in [10usize, 16, 17, 40, 63] {
+            let short = &msg[..len];
+            for block in [0usize, 3, 9, 16, 39, 40, 62, 63] {
+                let want = |b| plain(&short[block.min(len)..], b);
+                assert_eq!(block_masks(short, block, len), (want(SOH), want(b'=')));
+            }
         }
     }
 
