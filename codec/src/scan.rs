@@ -5,6 +5,13 @@
 use crate::swar;
 use crate::SOH;
 
+/// Bit `i` set when `bytes[i]` is SOH, for `i` below 64 and the whole
+/// 16-byte chunks of `bytes`.
+#[inline(always)]
+pub(crate) fn soh_mask(bytes: &[u8]) -> u64 {
+    masks(bytes).0
+}
+
 /// Bitmaps `(SOH, '=')` of `msg[block..block + 64]`, limited to `end`.
 #[inline(always)]
 pub(crate) fn block_masks(msg: &[u8], block: usize, end: usize) -> (u64, u64) {
