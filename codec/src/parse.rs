@@ -4,7 +4,9 @@
 use crate::data_fields::data_tag_for;
 use crate::error::{FrameError, ParseError};
 use crate::fast;
-use crate::frame::{checksum, header, trailer, Header, HeaderResult, DEFAULT_MAX_MESSAGE_SIZE};
+use crate::frame::{
+    checksum, header, trailer, Header, HeaderResult, DEFAULT_MAX_MESSAGE_SIZE, TRAILER_LEN,
+};
 use crate::scan::soh_bitmap;
 use crate::swar;
 use crate::tags::{
@@ -234,7 +236,12 @@ fn check_frame(msg: &[u8], max_len: usize) -> Result<Header, ParseError> {
     match msg.len().cmp(&total) {
         std::cmp::Ordering::Less => Err(ParseError::Truncated),
         std::cmp::Ordering::Greater => Err(ParseError::TrailingBytes(msg.len() - total)),
-        std::cmp::Ordering::Equal => Ok(h),
+        // Equal, so the body's end follows from the length alone: what
+        // comes next need not wait for the BodyLength digits to decode.
+        std::cmp::Ordering::Equal => Ok(Header {
+            body_len: msg.len().saturating_sub(TRAILER_LEN + h.body_start),
+            ..h
+        }),
     }
 }
 
