@@ -24,12 +24,11 @@ pub(crate) fn index(
     header: &mut [u32; HEADER_SLOTS],
 ) -> Option<usize> {
     let body_end = h.body_end();
-    let total = slots.len();
-    let mut out = slots.iter_mut();
-    put(&mut out, total, header, BEGIN_STRING, 2, h.begin_string_end)?;
+    let mut n = 0;
+    put(slots, &mut n, header, BEGIN_STRING, 2, h.begin_string_end)?;
     put(
-        &mut out,
-        total,
+        slots,
+        &mut n,
         header,
         BODY_LENGTH,
         h.body_length_start,
@@ -85,22 +84,16 @@ pub(crate) fn index(
                     return None;
                 }
                 // The class's low bits are the tag's header slot.
-                claim(header, usize::from(class), total - out.len());
+                claim(header, usize::from(class), n);
             }
-            *out.next()? = entry;
+            *slots.get_mut(n)? = entry;
+            n += 1;
             field_start = soh + 1;
         }
         block += 64;
     }
-    put(
-        &mut out,
-        total,
-        header,
-        CHECK_SUM,
-        body_end + 3,
-        body_end + 6,
-    )?;
-    Some(total - out.len())
+    put(slots, &mut n, header, CHECK_SUM, body_end + 3, body_end + 6)?;
+    Some(n)
 }
 
 /// Eight bytes at `at`, little-endian.
@@ -163,18 +156,19 @@ fn claim(header: &mut [u32; HEADER_SLOTS], slot: usize, n: usize) {
 /// Append a field that may be in the header index.
 #[inline(always)]
 fn put(
-    out: &mut std::slice::IterMut<'_, Entry>,
-    total: usize,
+    slots: &mut [Entry],
+    n: &mut usize,
     header: &mut [u32; HEADER_SLOTS],
     tag: u32,
     start: usize,
     end: usize,
 ) -> Option<()> {
-    claim(header, header_slot(tag), total - out.len());
-    *out.next()? = Entry {
+    claim(header, header_slot(tag), *n);
+    *slots.get_mut(*n)? = Entry {
         tag,
         start: start as u32,
         end: end as u32,
     };
+    *n += 1;
     Some(())
 }
