@@ -163,6 +163,44 @@ fn garbled_length(buf: &[u8], h: &Header, max_len: usize) -> Frame {
 /// Parse and check `8=...|9=...|35=`.
 #[inline(always)]
 pub(crate) fn header(buf: &[u8], max_len: usize) -> HeaderResult {
+    match quick_header(buf, max_len) {
+        Some(h) => HeaderResult::Ok(h),
+        None => careful_header(buf, max_len),
+    }
+}
+
+/// The usual header, found with one bitmap of the first 32 bytes (both
+/// SOHs at once, rather than one search waiting on the other); `None`
+/// when anything is unusual, and [`careful_header`] decides.
+#[inline(always)]
+fn quick_header(buf: &[u8], max_len: usize) -> Option<Header> {
+    let sohs = crate::scan::soh_mask(buf.get(..32)?);
+    let begin_string_end = sohs.trailing_zeros() as usize;
+    let body_start = (sohs & sohs.wrapping_sub(1)).trailing_zeros() as usize + 1;
+    // At most 16 BeginString bytes; BodyLength of 1..=7 digits (the
+    // careful path takes longer ones).
+    let digits = body_start.checked_sub(begin_string_end + 4)?;
+    if !(3..=2 + MAX_BEGIN_STRING).contains(&begin_string_end)
+        || buf.get(..2)? != b"8="
+        || buf.get(begin_string_end + 1..begin_string_end + 3)? != b"9="
+    {
+        return None;
+    }
+    let w = swar::load(buf, begin_string_end + 3)?;
+    let body_len = swar::small_number(w, digits)? as usize;
+    let h = Header {
+        begin_string_end,
+        body_length_start: begin_string_end + 3,
+        body_start,
+        body_len,
+    };
+    let msg_type_third = buf.get(body_start..body_start + 3)? == b"35=";
+    (msg_type_third && body_len >= 5 && h.total() <= max_len).then_some(h)
+}
+
+/// [`header`] for every input: the exact error, or `Incomplete`.
+#[inline(never)]
+fn careful_header(buf: &[u8], max_len: usize) -> HeaderResult {
     use HeaderResult::{Bad, Incomplete};
     match buf {
         [] | [b'8'] => return Incomplete,
@@ -433,6 +471,54 @@ fn parse_plain_tag(digits: &[u8]) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn key(r: Option<Header>) -> Option<(usize, usize, usize, usize)> {
+        r.map(|h| {
+            (
+                h.begin_string_end,
+                h.body_length_start,
+                h.body_start,
+                h.body_len,
+            )
+        })
+    }
+
+    fn careful(buf: &[u8], max_len: usize) -> Option<(usize, usize, usize, usize)> {
+        match careful_header(buf, max_len) {
+            HeaderResult::Ok(h) => key(Some(h)),
+            _ => None,
+        }
+    }
+
+    proptest! {
+        /// Whenever the quick header answers, the careful one agrees.
+        #[test]
+        fn quick_header_agrees_with_the_careful_one(
+            bs in "[A-Z0-9.]{0,18}",
+            len in "[0-9]{0,10}|[0-9]{1,3}[a=/]?",
+            third in prop_oneof!["35=", "35", "34=", "", "3"],
+            tail in proptest::collection::vec(any::<u8>(), 0..40),
+            max_len in prop_oneof![Just(64usize), Just(DEFAULT_MAX_MESSAGE_SIZE)],
+        ) {
+            let mut buf = format!("8={bs}\x019={len}\x01{third}").into_bytes();
+            buf.extend(tail);
+            for cut in [buf.len(), 31, 32, 33] {
+                let b = &buf[..cut.min(buf.len())];
+                let quick = key(quick_header(b, max_len));
+                if quick.is_some() {
+                    prop_assert_eq!(quick, careful(b, max_len));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn quick_header_takes_the_usual_header() {
+        let m = b"8=FIX.4.4\x019=0172\x0135=D\x0134=2\x0149=INIT\x0152=20261124\x01";
+        assert_eq!(key(quick_header(m, 1000)), Some((9, 12, 17, 172)));
+        assert_eq!(careful(m, 1000), Some((9, 12, 17, 172)));
+    }
 
     #[test]
     fn checksum_matches_a_plain_sum_for_every_length() {

@@ -3,7 +3,11 @@
 
 use crate::data_fields::data_tag_for;
 use crate::error::{FrameError, ParseError};
-use crate::frame::{checksum, header, trailer, Header, HeaderResult, DEFAULT_MAX_MESSAGE_SIZE};
+use crate::fast;
+use crate::frame::{
+    checksum, header, trailer, Header, HeaderResult, DEFAULT_MAX_MESSAGE_SIZE, TRAILER_LEN,
+};
+use crate::scan::soh_bitmap;
 use crate::swar;
 use crate::tags::{
     header_slot, tag_class, BEGIN_STRING, BODY_LENGTH, CHECK_SUM, CLASS_LEN, HEADER_SLOTS,
@@ -74,6 +78,21 @@ impl Parser {
         self.fields.len()
     }
 
+    /// The checked path: every field's tag and `=` are verified and length
+    /// prefixed data fields are honoured; returns the number of entries.
+    #[cold]
+    #[inline(never)]
+    fn checked(&mut self, msg: &[u8], h: &Header) -> Result<usize, ParseError> {
+        self.header = [0; HEADER_SLOTS];
+        let mut fill = Fill {
+            slots: &mut self.fields,
+            n: 0,
+            header: &mut self.header,
+        };
+        fill.body(msg, h)?;
+        Ok(fill.n.min(fill.slots.len()))
+    }
+
     fn index<'a>(&'a mut self, msg: &'a [u8], h: &Header) -> Result<MessageView<'a>, ParseError> {
         // Every field takes at least 3 bytes (`t=<SOH>`), so this many slots
         // always suffice; the storage only grows for a larger message.
@@ -81,15 +100,13 @@ impl Parser {
         if self.fields.len() < need {
             self.fields.resize(need, Entry::default());
         }
-        let mut fill = Fill {
-            slots: &mut self.fields,
-            n: 0,
-            header: [0; HEADER_SLOTS],
+        // Reset in place: building the slots in a local and copying them
+        // out made the copy's wide loads wait on the narrow stores.
+        self.header = [0; HEADER_SLOTS];
+        let n = match fast::index(msg, h, &mut self.fields, &mut self.header) {
+            Some(n) => n,
+            None => self.checked(msg, h)?,
         };
-        let result = fill.body(msg, h);
-        let (n, header) = (fill.n.min(fill.slots.len()), fill.header);
-        result?;
-        self.header = header;
         let fields = self.fields.get(..n).unwrap_or_default();
         Ok(MessageView::new(msg, fields, &self.header))
     }
@@ -101,7 +118,7 @@ impl Parser {
 struct Fill<'s> {
     slots: &'s mut [Entry],
     n: usize,
-    header: [u32; HEADER_SLOTS],
+    header: &'s mut [u32; HEADER_SLOTS],
 }
 
 impl Fill<'_> {
@@ -219,75 +236,13 @@ fn check_frame(msg: &[u8], max_len: usize) -> Result<Header, ParseError> {
     match msg.len().cmp(&total) {
         std::cmp::Ordering::Less => Err(ParseError::Truncated),
         std::cmp::Ordering::Greater => Err(ParseError::TrailingBytes(msg.len() - total)),
-        std::cmp::Ordering::Equal => Ok(h),
+        // Equal, so the body's end follows from the length alone: what
+        // comes next need not wait for the BodyLength digits to decode.
+        std::cmp::Ordering::Equal => Ok(Header {
+            body_len: msg.len().saturating_sub(TRAILER_LEN + h.body_start),
+            ..h
+        }),
     }
-}
-
-/// Bitmap of the SOH bytes in `msg[block..block + 64]`, limited to `end`.
-#[inline(always)]
-fn soh_bitmap(msg: &[u8], block: usize, end: usize) -> u64 {
-    let m = match msg.get(block..block + 64) {
-        Some(chunk) => soh_mask(chunk),
-        None => {
-            let mut bytes = [0u8; 64];
-            let tail = msg.get(block..).unwrap_or_default();
-            if let Some(dst) = bytes.get_mut(..tail.len()) {
-                dst.copy_from_slice(tail);
-            }
-            soh_mask(&bytes)
-        }
-    };
-    let keep = end.saturating_sub(block);
-    if keep >= 64 {
-        m
-    } else {
-        m & ((1u64 << keep) - 1)
-    }
-}
-
-/// Bit `i` set when `bytes[i]` (i < 64) is SOH: SSE2 (x86-64 baseline).
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-#[inline(always)]
-fn soh_mask(bytes: &[u8]) -> u64 {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
-    };
-    let mut m = 0u64;
-    for (i, c) in bytes.chunks_exact(16).take(4).enumerate() {
-        // SAFETY: `c` is exactly 16 readable bytes (unaligned load is
-        // allowed); the intrinsics need only SSE2, which this cfg guarantees.
-        let bits = unsafe {
-            let v = _mm_loadu_si128(c.as_ptr().cast::<__m128i>());
-            _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(SOH as i8)))
-        };
-        m |= u64::from(bits as u16) << (16 * i);
-    }
-    m
-}
-
-/// Bit `i` set when `bytes[i]` (i < 64) is SOH: portable fallback.
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-#[inline(always)]
-fn soh_mask(bytes: &[u8]) -> u64 {
-    soh_mask_swar(bytes)
-}
-
-/// Bit `i` set when `bytes[i]` (i < 64) is SOH: exact SWAR compares.
-#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
-#[inline(always)]
-fn soh_mask_swar(bytes: &[u8]) -> u64 {
-    let mut m = 0u64;
-    for i in 0..8 {
-        let Some(w) = swar::load(bytes, i * 8) else {
-            break;
-        };
-        let x = w ^ swar::ONES;
-        // High bit of each byte set iff the byte is zero (no cross-byte carry).
-        let zero =
-            !(((x & 0x7F7F_7F7F_7F7F_7F7F) + 0x7F7F_7F7F_7F7F_7F7F) | x) & 0x8080_8080_8080_8080;
-        m |= ((zero >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * i);
-    }
-    m
 }
 
 /// Tag at `p` and the offset of its value (one word for tags of 1..=7 digits).
@@ -365,35 +320,94 @@ fn parse_tag(msg: &[u8], p: usize) -> Result<(Tag, usize), ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
-    #[test]
-    fn soh_bitmap_marks_every_soh_up_to_end() {
-        let mut msg = vec![b'a'; 100];
-        for i in [0usize, 5, 63, 64, 70, 99] {
-            msg[i] = SOH;
+    /// The index of `msg` from the checked path alone.
+    fn checked_only(msg: &[u8]) -> Result<(Vec<Entry>, [u32; HEADER_SLOTS]), ParseError> {
+        let mut p = Parser::new();
+        let h = check_frame(msg, p.max_len)?;
+        p.fields.resize(h.body_len / 3 + 3, Entry::default());
+        let n = p.checked(msg, &h)?;
+        Ok((p.fields[..n].to_vec(), p.header))
+    }
+
+    /// A framed message (valid BodyLength and CheckSum) around `body`.
+    fn framed(body: &[u8]) -> Vec<u8> {
+        let mut m = format!("8=FIX.4.4\x019={}\x01", body.len()).into_bytes();
+        m.extend_from_slice(body);
+        let sum = checksum(&m);
+        m.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
+        m
+    }
+
+    /// Field texts that exercise both paths: header tags, long and odd
+    /// tags, data fields, SOH and '=' in odd places.
+    fn field() -> impl Strategy<Value = Vec<u8>> {
+        let tag = prop_oneof![
+            60 => (0u32..100_000_000).prop_map(|t| t.to_string()),
+            60 => (1u32..200).prop_map(|t| t.to_string()),
+            4 => Just("34".to_string()),
+            4 => Just("49".to_string()),
+            1 => Just("1128".to_string()),
+            1 => Just("95".to_string()),
+            1 => Just("96".to_string()),
+            1 => Just("".to_string()),
+            1 => Just("-1".to_string()),
+            1 => Just("4a".to_string()),
+            1 => Just("0".to_string()),
+            1 => (1u32..20).prop_map(|t| "9".repeat(t as usize)),
+        ];
+        let value = proptest::collection::vec(
+            prop_oneof![160 => b'a'..=b'z', 4 => Just(b'='), 1 => Just(SOH), 16 => b'0'..=b'9'],
+            0..24,
+        );
+        (tag, proptest::bool::weighted(0.99), value).prop_map(|(t, eq, v)| {
+            let mut f = t.into_bytes();
+            if eq {
+                f.push(b'=');
+            }
+            f.extend(v);
+            f.push(SOH);
+            f
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn fast_and_checked_paths_agree(fields in proptest::collection::vec(field(), 0..40)) {
+            let mut body = b"35=D\x01".to_vec();
+            for f in &fields {
+                body.extend_from_slice(f);
+            }
+            let msg = framed(&body);
+            let want = checked_only(&msg);
+            let mut p = Parser::new();
+            let got = p
+                .parse(&msg)
+                .map(|v| (v.fields_raw().to_vec(), *v.header_raw()));
+            prop_assert_eq!(got, want);
         }
-        assert_eq!(soh_bitmap(&msg, 0, 100), 1 | 1 << 5 | 1 << 63);
-        assert_eq!(soh_bitmap(&msg, 64, 100), 1 | 1 << 6 | 1 << 35);
-        assert_eq!(soh_bitmap(&msg, 64, 99), 1 | 1 << 6);
-        assert_eq!(soh_bitmap(&msg, 5, 64), 1 | 1 << 58);
-        assert_eq!(soh_bitmap(&msg, 100, 100), 0);
     }
 
     #[test]
-    fn swar_mask_matches_the_simd_one() {
-        let mut bytes = [0u8; 64];
-        for seed in 0..200u32 {
-            for (i, b) in bytes.iter_mut().enumerate() {
-                let x = (seed.wrapping_mul(31).wrapping_add(i as u32 * 7)) % 5;
-                *b = [SOH, 0, 0x81, b'=', 0x02][x as usize];
-            }
-            let plain = bytes
-                .iter()
-                .enumerate()
-                .fold(0u64, |m, (i, &b)| m | u64::from(b == SOH) << i);
-            assert_eq!(soh_mask(&bytes), plain);
-            assert_eq!(soh_mask_swar(&bytes), plain);
+    fn the_fast_path_takes_ordinary_messages() {
+        // Tags of 1 to 7 digits, header tags repeated, fields across blocks.
+        let mut body = b"35=D\x0134=2\x0149=INIT\x0152=20261124-10:00:00.000\x01".to_vec();
+        for (i, t) in [1u32, 11, 453, 1128, 9999, 10000, 49, 1234567, 21]
+            .iter()
+            .enumerate()
+        {
+            body.extend_from_slice(format!("{t}={}\x01", "v".repeat(i * 3)).as_bytes());
         }
+        let msg = framed(&body);
+        let h = check_frame(&msg, DEFAULT_MAX_MESSAGE_SIZE).unwrap();
+        let mut slots = vec![Entry::default(); h.body_len / 3 + 3];
+        let mut header = [0; HEADER_SLOTS];
+        let n = fast::index(&msg, &h, &mut slots, &mut header);
+        let (fields, want_header) = checked_only(&msg).unwrap();
+        assert_eq!(n, Some(fields.len()));
+        assert_eq!(&slots[..fields.len()], &fields[..]);
+        assert_eq!(header, want_header);
     }
 
     #[test]

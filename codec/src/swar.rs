@@ -54,6 +54,34 @@ pub(crate) fn small_number(w: u64, n: usize) -> Option<u32> {
     Some((v.wrapping_mul(10000 << 32 | 1) >> 32) as u32)
 }
 
+/// The tag in the first `n` bytes of `w` when they are 1..=7 digits:
+/// `(tag, 0)`. Otherwise the second value is non-zero and the tag is
+/// meaningless (no branch: the caller collects the flags and checks them
+/// once per message).
+#[inline(always)]
+pub(crate) fn tag_digits(w: u64, n: usize) -> (u32, u64) {
+    let k = (n as u32).wrapping_mul(8);
+    let valid = k.wrapping_sub(8) < 56;
+    let keep = (1u64 << (k & 63)) - 1;
+    let d = (w ^ 0x3030_3030_3030_3030) & keep;
+    // A byte is a digit iff (byte ^ 0x30) <= 9: +0x76 sets its high bit
+    // otherwise.
+    let flags = (d.wrapping_add(0x7676_7676_7676_7676) | d) & HIGHS | u64::from(!valid);
+    let tag = if k <= 32 {
+        // Up to four digits (almost every tag): two multiplies, not three.
+        let mut v = (d as u32) << ((32 - k) & 31);
+        v = (v.wrapping_mul(10 << 8 | 1) >> 8) & 0x00FF_00FF;
+        v.wrapping_mul(100 << 16 | 1) >> 16
+    } else {
+        // Digits to the top bytes (leading zero bytes are leading zeros).
+        let mut v = d << (64u32.wrapping_sub(k) & 63);
+        v = (v.wrapping_mul(10 << 8 | 1) >> 8) & 0x00FF_00FF_00FF_00FF;
+        v = (v.wrapping_mul(100 << 16 | 1) >> 16) & 0x0000_FFFF_0000_FFFF;
+        (v.wrapping_mul(10000 << 32 | 1) >> 32) as u32
+    };
+    (tag, flags)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +122,44 @@ mod tests {
         assert_eq!(matches(w(b"35=D\x01"), 1).trailing_zeros() / 8, 4);
         assert_eq!(matches(w(b"\x02\x01\x01"), 1).trailing_zeros() / 8, 1);
         assert_eq!(matches(w(b"abcdefgh"), b'='), 0);
+    }
+
+    /// `tag_digits` with the length taken from the first '='.
+    fn tag_word(w: u64) -> (u32, usize, u64) {
+        let n = (matches(w, b'=').trailing_zeros() / 8) as usize;
+        let (tag, flags) = tag_digits(w, n);
+        (tag, n, flags)
+    }
+
+    #[test]
+    fn tag_words() {
+        for n in 1..=7usize {
+            for v in [0u32, 1, 9, 10, 35, 453, 1128, 9999, 10000, 99999, 1234567] {
+                let text = format!("{v:0n$}=x\x01", n = n);
+                if text.len() != n + 3 {
+                    continue;
+                }
+                assert_eq!(
+                    tag_word(w(&text.as_bytes()[..8.min(text.len())])),
+                    (v, n, 0)
+                );
+            }
+        }
+        for bad in [
+            &b"=x\x01"[..],
+            b"3a=x",
+            b"/=",
+            b":=",
+            b"\xb5=",
+            b"-1=x",
+            b"49\x0150=",
+            b"12345678",
+            b"1234567\x01",
+        ] {
+            assert_ne!(tag_word(w(bad)).2, 0, "{bad:?}");
+        }
+        for n in [0usize, 8, 9, 64, usize::MAX] {
+            assert_ne!(tag_digits(w(b"1234567="), n).1, 0, "{n}");
+        }
     }
 }

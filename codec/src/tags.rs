@@ -123,15 +123,20 @@ const fn small_classes() -> [u8; 1024] {
 pub(crate) fn tag_class(tag: Tag) -> u8 {
     match SMALL_CLASS.get(tag as usize) {
         Some(c) => *c,
-        None => {
-            let len = if crate::data_fields::data_tag_for(tag).is_some() {
-                CLASS_LEN
-            } else {
-                0
-            };
-            header_slot(tag) as u8 | len
-        }
+        None => large_tag_class(tag),
     }
+}
+
+/// [`tag_class`] of a tag of 1024 or more (rare on the wire).
+#[cold]
+#[inline(never)]
+fn large_tag_class(tag: Tag) -> u8 {
+    let len = if crate::data_fields::data_tag_for(tag).is_some() {
+        CLASS_LEN
+    } else {
+        0
+    };
+    header_slot(tag) as u8 | len
 }
 
 #[cfg(test)]

@@ -45,6 +45,18 @@ impl<'a> MessageView<'a> {
         }
     }
 
+    /// The index entries (for tests comparing the parse paths).
+    #[cfg(test)]
+    pub(crate) fn fields_raw(&self) -> &'a [Entry] {
+        self.fields
+    }
+
+    /// The header index (for tests comparing the parse paths).
+    #[cfg(test)]
+    pub(crate) fn header_raw(&self) -> &'a [u32; HEADER_SLOTS] {
+        self.header
+    }
+
     /// The whole message, `8=` to the CheckSum's SOH.
     pub fn as_bytes(&self) -> &'a [u8] {
         self.buf
