@@ -142,20 +142,46 @@ impl Ring {
     }
 }
 
+impl Drop for Ring {
+    /// The registration holds the ring file for the thread's lifetime:
+    /// release it with the ring (the reactor drops it on its own thread).
+    fn drop(&mut self) {
+        if let Some(idx) = self.registered.take() {
+            let mut up = RsrcUpdate {
+                offset: idx,
+                resv: 0,
+                data: 0,
+            };
+            // Safety: one valid update entry for the duration of the call.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_io_uring_register,
+                    self.ring.as_raw_fd(),
+                    IORING_UNREGISTER_RING_FDS,
+                    &mut up as *mut RsrcUpdate,
+                    1 as libc::c_uint,
+                )
+            };
+        }
+    }
+}
+
+/// `struct io_uring_rsrc_update`.
+#[repr(C)]
+struct RsrcUpdate {
+    offset: u32,
+    resv: u32,
+    data: u64,
+}
+
 const IORING_ENTER_GETEVENTS: libc::c_uint = 1;
 const IORING_ENTER_REGISTERED_RING: libc::c_uint = 1 << 4;
 const IORING_REGISTER_RING_FDS: libc::c_uint = 20;
+const IORING_UNREGISTER_RING_FDS: libc::c_uint = 21;
 
 /// Registers the ring's own fd for this thread (Linux 5.18+); `None` if the
 /// kernel refuses, and entries then name the fd.
 fn register_ring_fd(ring: &IoUring) -> Option<u32> {
-    // struct io_uring_rsrc_update { u32 offset; u32 resv; u64 data; }
-    #[repr(C)]
-    struct RsrcUpdate {
-        offset: u32,
-        resv: u32,
-        data: u64,
-    }
     let mut up = RsrcUpdate {
         offset: u32::MAX, // any free slot
         resv: 0,
@@ -185,5 +211,24 @@ fn ignore_transient(r: io::Result<()>) -> io::Result<()> {
             Ok(())
         }
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ring_fd_registration_is_released_with_the_ring() {
+        // A thread holds at most 16 registered ring fds: without the
+        // release in drop the 17th ring would enter through its plain fd.
+        let cfg = ReactorConfig {
+            ring_entries: 8,
+            ..ReactorConfig::default()
+        };
+        for _ in 0..40 {
+            let ring = Ring::new(&cfg).unwrap();
+            assert!(ring.registered.is_some());
+        }
     }
 }
