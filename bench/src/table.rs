@@ -55,7 +55,14 @@ fn latency(s: &mut String, dir: &Path, mode: &str) {
     ];
     let _ = writeln!(s, "| | {} |", keys.join(" | "));
     let _ = writeln!(s, "|---|{}", "---|".repeat(keys.len()));
-    for row in ["engine", "floor", "ratio", "internal"] {
+    for row in [
+        "engine",
+        "floor",
+        "ratio",
+        "internal",
+        "uring",
+        "uring_ratio",
+    ] {
         let Some(r) = v.get(row) else { continue };
         let cells: Vec<String> = keys.iter().map(|k| num(r, k)).collect();
         let _ = writeln!(s, "| {row} | {} |", cells.join(" | "));

@@ -1,13 +1,14 @@
 //! `latency`: NewOrderSingle -> ExecutionReport round trips through a
 //! ringfix initiator and acceptor on loopback, against the floor (the same
 //! sizes ping-ponged over raw TCP, same mode and pinning), runs interleaved
-//! engine, floor, engine, floor ...; plus the acceptor's internal latency.
+//! engine, floor, uring floor, engine ...; plus the acceptor's internal latency.
 
 mod engine;
 pub mod floor;
 pub mod hist;
 mod plot;
 mod tls;
+mod uring;
 
 use std::path::PathBuf;
 
@@ -124,6 +125,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     let mut tls_runs = Vec::new();
     let mut engine_runs = Vec::new();
     let mut floor_runs = Vec::new();
+    let mut uring_runs = Vec::new();
     let mut internal_runs = Vec::new();
     let mut initiator_runs = Vec::new();
     let mut merged = [
@@ -157,7 +159,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         internal_runs.push(figures(&e.internal, 0.0, None, 0));
         initiator_runs.push(figures(&e.internal_initiator, 0.0, None, 0));
         let f_allocs = crate::alloc::count();
-        let (f, wall) = floor::run(&FloorRun {
+        let floor_run = FloorRun {
             mode: args.mode,
             request_bytes: e.nos_bytes.max(1),
             response_bytes: e.er_bytes.max(1),
@@ -166,11 +168,13 @@ pub fn run(args: &Args) -> Result<(), String> {
             client_core: Some(INITIATOR_CORE),
             server_core: Some(ACCEPTOR_CORE),
             rate: args.rate,
-        })
-        .map_err(|e| format!("floor: {e}"))?;
+        };
+        let (f, wall) = floor::run(&floor_run).map_err(|e| format!("floor: {e}"))?;
         // Setup (buffers, threads) included: an upper bound.
         let f_allocs = crate::alloc::count().saturating_sub(f_allocs);
         floor_runs.push(figures(&f, wall.as_secs_f64(), Some(f_allocs), args.orders));
+        let (u, u_wall) = uring::run(&floor_run).map_err(|e| format!("uring floor: {e}"))?;
+        uring_runs.push(figures(&u, u_wall.as_secs_f64(), None, args.orders));
         for (m, h) in merged.iter_mut().zip([&e.rtt, &f, &e.internal]) {
             m.add(h).map_err(|e| e.to_string())?;
         }
@@ -180,6 +184,8 @@ pub fn run(args: &Args) -> Result<(), String> {
     let internal = summarise(&internal_runs);
     let initiator = summarise(&initiator_runs);
     let ratio = ratio_of(&engine, &floor);
+    let uring = summarise(&uring_runs);
+    let uring_ratio = ratio_of(&engine, &uring);
     let tls = (!tls_runs.is_empty()).then(|| summarise(&tls_runs));
     let tls_ratio = tls.as_ref().map(|t| ratio_of(t, &engine));
     if let Some(out) = &args.out {
@@ -191,6 +197,8 @@ pub fn run(args: &Args) -> Result<(), String> {
             "floor": to_json(&floor, false),
             "ratio": to_json(&ratio, true),
             "internal": to_json(&internal, false),
+            "uring": to_json(&uring, false),
+            "uring_ratio": to_json(&uring_ratio, true),
         });
         if let (Some(t), Some(r), Some(o)) = (&tls, &tls_ratio, v.as_object_mut()) {
             o.insert("tls".into(), to_json(t, false));
@@ -204,6 +212,8 @@ pub fn run(args: &Args) -> Result<(), String> {
             ("ratio", &ratio),
             ("internal", &internal),
             ("int.init", &initiator),
+            ("uring", &uring),
+            ("eng/urng", &uring_ratio),
         ];
         if let (Some(t), Some(r)) = (&tls, &tls_ratio) {
             rows.push(("tls", t));
@@ -212,7 +222,9 @@ pub fn run(args: &Args) -> Result<(), String> {
         print_table(args, sizes, &rows);
         println!(
             "internal: the acceptor's own time, Recv reaped to ExecutionReport queued; \
-             int.init: the initiator's, ExecutionReport reaped to the next order queued"
+             int.init: the initiator's, ExecutionReport reaped to the next order queued; \
+             uring: the floor's ping-pong through io_uring as the reactor drives it \
+             (Recv and Send linked to timeouts), no FIX work"
         );
     }
     Ok(())
