@@ -320,8 +320,18 @@ pub(crate) fn trailer(buf: &[u8], body_end: usize) -> Option<u16> {
 /// Sum of the bytes modulo 256 (the FIX CheckSum).
 #[inline]
 pub fn checksum(bytes: &[u8]) -> u8 {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    if bytes.len() >= 16 {
+        return sum_sse2(bytes) as u8;
+    }
+    sum_portable(bytes) as u8
+}
+
+/// Byte sum without SIMD (short inputs, other architectures).
+#[inline]
+fn sum_portable(bytes: &[u8]) -> u64 {
     let mut chunks = bytes.chunks_exact(16);
-    let mut sum = sum_chunks(&mut chunks);
+    let mut sum = sum_chunks_swar(&mut chunks);
     let mut rest = chunks.remainder();
     if let Some(w) = swar::load(rest, 0) {
         // Eight bytes at once: pairwise into 16-bit lanes, then fold.
@@ -332,41 +342,65 @@ pub fn checksum(bytes: &[u8]) -> u8 {
     for b in rest {
         sum = sum.wrapping_add(u64::from(*b));
     }
-    sum as u8
+    sum
 }
 
-/// Sum of the bytes of whole 16-byte chunks: SSE2 `psadbw` (x86-64 baseline).
+/// `TAIL_KEEP[r..r + 16]` keeps the last `r` bytes of a 16-byte load.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+const TAIL_KEEP: [u8; 32] = {
+    let mut t = [0u8; 32];
+    let mut i = 16;
+    while i < 32 {
+        t[i] = 0xFF;
+        i += 1;
+    }
+    t
+};
+
+/// Byte sum of at least 16 bytes: SSE2 `psadbw` on 16-byte loads into two
+/// accumulators (alternate adds do not wait on each other); the last
+/// partial chunk re-reads the final 16 bytes and masks off those already
+/// summed, rather than a byte loop.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
-fn sum_chunks(chunks: &mut std::slice::ChunksExact<'_, u8>) -> u64 {
+fn sum_sse2(bytes: &[u8]) -> u64 {
     use std::arch::x86_64::{
-        __m128i, _mm_add_epi64, _mm_cvtsi128_si64, _mm_loadu_si128, _mm_sad_epu8,
+        __m128i, _mm_add_epi64, _mm_and_si128, _mm_cvtsi128_si64, _mm_loadu_si128, _mm_sad_epu8,
         _mm_setzero_si128, _mm_unpackhi_epi64,
     };
-    // SAFETY: every chunk is exactly 16 readable bytes (unaligned loads are
-    // allowed); the intrinsics need only SSE2, which this cfg guarantees.
+    let mut chunks = bytes.chunks_exact(16);
+    let rem = chunks.remainder().len();
+    let last = bytes
+        .get(bytes.len().saturating_sub(16)..)
+        .unwrap_or_default();
+    let keep = TAIL_KEEP.get(rem..rem + 16).unwrap_or_default();
+    // SAFETY: every chunk, `last` (the caller passes at least 16 bytes) and
+    // `keep` (16 of the table's 32 bytes, as `rem < 16`) are 16 readable
+    // bytes (unaligned loads are allowed); the intrinsics need only SSE2,
+    // which this cfg guarantees.
     unsafe {
+        debug_assert!(last.len() == 16 && keep.len() == 16);
         let zero = _mm_setzero_si128();
-        let mut acc = zero;
-        for c in chunks {
-            let v = _mm_loadu_si128(c.as_ptr().cast::<__m128i>());
-            acc = _mm_add_epi64(acc, _mm_sad_epu8(v, zero));
+        let tail = _mm_and_si128(
+            _mm_loadu_si128(last.as_ptr().cast::<__m128i>()),
+            _mm_loadu_si128(keep.as_ptr().cast::<__m128i>()),
+        );
+        let mut a = _mm_sad_epu8(tail, zero);
+        let mut b = zero;
+        while let (Some(x), y) = (chunks.next(), chunks.next()) {
+            a = _mm_add_epi64(a, _mm_sad_epu8(_mm_loadu_si128(x.as_ptr().cast()), zero));
+            if let Some(y) = y {
+                b = _mm_add_epi64(b, _mm_sad_epu8(_mm_loadu_si128(y.as_ptr().cast()), zero));
+            }
         }
+        let acc = _mm_add_epi64(a, b);
         let both = _mm_add_epi64(acc, _mm_unpackhi_epi64(acc, acc));
         _mm_cvtsi128_si64(both) as u64
     }
 }
 
-/// Sum of the bytes of whole 16-byte chunks: portable SWAR.
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-#[inline(always)]
-fn sum_chunks(chunks: &mut std::slice::ChunksExact<'_, u8>) -> u64 {
-    sum_chunks_swar(chunks)
-}
-
 /// Portable SWAR byte sum of whole 16-byte chunks (16-bit lanes, flushed
 /// before they can overflow).
-#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
 fn sum_chunks_swar(chunks: &mut std::slice::ChunksExact<'_, u8>) -> u64 {
     const LO: u64 = 0x00FF_00FF_00FF_00FF;
     let mut total = 0u64;
@@ -536,6 +570,7 @@ mod tests {
                     .map(|&b| u64::from(b))
                     .sum::<u64>();
             assert_eq!(swar as u8, plain, "swar n={n}");
+            assert_eq!(sum_portable(&data[..n]) as u8, plain, "portable n={n}");
         }
         assert_eq!(checksum(&[0xFF; 4096]), (4096u32 * 255 % 256) as u8);
     }
