@@ -83,7 +83,10 @@ fn logon_small_window(port: u16, sender: &str) -> Fix {
         sender: sender.to_owned(),
         seq: 1,
     };
-    s.send("A|98=0|108=30");
+    // A long HeartBtInt: these peers send nothing while the reports pile up
+    // and are read one session after another, which on a loaded machine
+    // takes longer than 30 s; the engine would rightly TestRequest them.
+    s.send("A|98=0|108=600");
     let answer = s.peer.read(Duration::from_secs(5)).expect("Logon answer");
     assert_eq!(msg_type(&answer), "A");
     s

@@ -396,7 +396,7 @@ fn drain(sessions: &mut [Sess], poll: &Poll, r: &mut LoadResult) {
     let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; 256];
     let mut readable = Vec::new();
     let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(10) && !sessions.iter().all(|s| s.drained) {
+    while start.elapsed() < Duration::from_secs(30) && !sessions.iter().all(|s| s.drained) {
         poll.wait(&mut events, Duration::from_millis(50), &mut readable);
         for &k in &readable {
             let Some(s) = sessions.get_mut(k as usize) else {
