@@ -177,13 +177,25 @@ fn store_work(side: &str, c: &Counters) {
     let line = |what: &str, snap: Vec<(u64, u64)>| {
         let n: u64 = snap.iter().map(|&(_, k)| k).sum();
         let us = |ticks: u64| ticks as f64 / tpn / 1000.0;
-        let max = snap.last().map_or(0.0, |&(t, _)| us(t));
-        let over: u64 = snap
-            .iter()
-            .filter(|&&(t, _)| us(t) >= 20.0)
-            .map(|&(_, k)| k)
-            .sum();
-        format!("{what} {n} (max ~{max:.1} us, {over} >= 20 us)")
+        // + 0.0: an empty sum is -0.0.
+        let total: f64 = snap.iter().map(|&(t, k)| us(t) * k as f64).sum::<f64>() + 0.0;
+        let at = |q: f64| {
+            let rank = (q * n as f64).ceil() as u64;
+            let mut seen = 0;
+            snap.iter()
+                .find(|&&(_, k)| {
+                    seen += k;
+                    seen >= rank.max(1)
+                })
+                .map_or(0.0, |&(t, _)| us(t))
+        };
+        format!(
+            "{what} {n} (total ~{total:.0} us; p50 {:.1}, p99 {:.1}, p99.9 {:.1}, max {:.1} us)",
+            at(0.5),
+            at(0.99),
+            at(0.999),
+            at(1.0)
+        )
     };
     eprintln!(
         "store work ({side}): {}; {}",
