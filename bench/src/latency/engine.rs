@@ -123,9 +123,10 @@ impl Pinger {
         self.answered += 1;
         if self.answered == self.run.warmup {
             // Nothing is in flight: the acceptor's thread is idle.
-            self.acceptor.internal_latency.reset();
-            if let Some(c) = self.initiator.get() {
+            for c in std::iter::once(&self.acceptor).chain(self.initiator.get()) {
                 c.internal_latency.reset();
+                c.store_upkeep.reset();
+                c.store_sync.reset();
             }
             self.rec_started = Some(Instant::now());
             self.allocs_at_start = crate::alloc::count();
@@ -138,6 +139,10 @@ impl Pinger {
     fn finish(&mut self) {
         self.done = true;
         let wall = self.rec_started.map_or(Duration::ZERO, |t| t.elapsed());
+        store_work("acceptor", &self.acceptor);
+        if let Some(c) = self.initiator.get() {
+            store_work("initiator", c);
+        }
         let allocs = crate::alloc::count().saturating_sub(self.allocs_at_start);
         let internal = super::hist::from_probe(
             &self.acceptor.internal_latency.snapshot(),
@@ -163,6 +168,40 @@ impl Pinger {
             er_bytes: self.er_bytes,
         });
     }
+}
+
+/// Prints (stderr) the store work each reactor did during the measured
+/// run: idle upkeep steps and deadline-driven syncs, count and cost.
+fn store_work(side: &str, c: &Counters) {
+    let tpn = probe::ticks_per_ns();
+    let line = |what: &str, snap: Vec<(u64, u64)>| {
+        let n: u64 = snap.iter().map(|&(_, k)| k).sum();
+        let us = |ticks: u64| ticks as f64 / tpn / 1000.0;
+        // + 0.0: an empty sum is -0.0.
+        let total: f64 = snap.iter().map(|&(t, k)| us(t) * k as f64).sum::<f64>() + 0.0;
+        let at = |q: f64| {
+            let rank = (q * n as f64).ceil() as u64;
+            let mut seen = 0;
+            snap.iter()
+                .find(|&&(_, k)| {
+                    seen += k;
+                    seen >= rank.max(1)
+                })
+                .map_or(0.0, |&(t, _)| us(t))
+        };
+        format!(
+            "{what} {n} (total ~{total:.0} us; p50 {:.1}, p99 {:.1}, p99.9 {:.1}, max {:.1} us)",
+            at(0.5),
+            at(0.99),
+            at(0.999),
+            at(1.0)
+        )
+    };
+    eprintln!(
+        "store work ({side}): {}; {}",
+        line("idle upkeep steps", c.store_upkeep.snapshot()),
+        line("deadline syncs", c.store_sync.snapshot())
+    );
 }
 
 impl Application for Pinger {

@@ -125,6 +125,10 @@ pub(crate) struct Conn<H> {
     pub(crate) inflight: u32,
     pub(crate) fd_closed: bool,
     pub(crate) dirty: bool,
+    /// The slot is in the reactor's idle queue. Not cleared by `reset`:
+    /// the entry stays queued (and is skipped) until popped, so the queue
+    /// never holds a slot twice.
+    pub(crate) idle_queued: bool,
     /// Timespecs the kernel reads when it prepares the SQE: stable addresses
     /// (the slot vector never reallocates).
     pub(crate) ts_recv: Timespec,
@@ -172,6 +176,7 @@ impl<H> Conn<H> {
             inflight: 0,
             fd_closed: false,
             dirty: false,
+            idle_queued: false,
             ts_recv: Timespec::new(),
             ts_send: Timespec::new(),
             ts_update: Timespec::new(),

@@ -42,6 +42,8 @@ pub(crate) struct Reactor<H> {
     pub(crate) dirty: Vec<u32>,
     /// The other half of `dirty`'s double buffer (see `service_dirty`).
     pub(crate) dirty_spare: Vec<u32>,
+    /// Slots whose handler wants idle time (see `idle.rs`), oldest first.
+    pub(crate) idle: std::collections::VecDeque<u32>,
     pub(crate) listeners: Vec<Listener<H>>,
     pub(crate) cmds: Vec<Command<H>>,
     pub(crate) cqes: Vec<(u64, i32, u32)>,
@@ -88,6 +90,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             ring,
             dirty: Vec::new(),
             dirty_spare: Vec::new(),
+            idle: std::collections::VecDeque::new(),
             cfg,
             shared,
             bufs,
@@ -133,6 +136,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         self.free.reserve(n);
         self.dirty.reserve(n);
         self.dirty_spare.reserve(n);
+        self.idle.reserve(n);
         self.conns
             .extend((0..n).map(|_| Conn::new(self.cfg.outbound_capacity)));
         // Popped lowest first.
@@ -160,11 +164,20 @@ impl<H: ConnectionHandler> Reactor<H> {
             if self.cfg.mode == Mode::Block && !self.wake_armed {
                 self.arm_wake();
             }
+            // Idle work pending: poll instead of sleeping until it is done.
+            let mode = if self.idle.is_empty() {
+                self.cfg.mode
+            } else {
+                Mode::Spin
+            };
             self.ring
-                .enter(self.cfg.mode, &self.wait_ts, &mut self.stats)
+                .enter(mode, &self.wait_ts, &mut self.stats)
                 .map_err(super::config::io_err("io_uring enter"))?;
             busy |= self.reap();
             self.service_dirty();
+            if !busy && !self.ring.has_unsubmitted() {
+                self.run_idle();
+            }
             if self.release_pending {
                 self.release_free_memory();
             }

@@ -176,6 +176,20 @@ pub trait ConnectionHandler {
     /// [`crate::reactor::Remote::wake`] for this connection (after a wake it
     /// may be spurious: wakes are kept per connection slot).
     fn on_notify(&mut self, _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {}
+    /// Whether this connection has work for [`on_idle`](Self::on_idle)
+    /// (e.g. store upkeep). Asked after every callback, so keep it cheap.
+    fn wants_idle(&self) -> bool {
+        false
+    }
+    /// The reactor has nothing else to do (a loop turn reaped no completion
+    /// and has nothing to submit): do one small bounded step of background
+    /// work, true while more remains. Called only after
+    /// [`wants_idle`](Self::wants_idle) said yes, for one connection per
+    /// idle turn, round-robin. It runs between messages: every microsecond
+    /// here is one a message arriving meanwhile may wait.
+    fn on_idle(&mut self, _ctx: &mut Ctx<'_>, _now: UtcTimestamp) -> bool {
+        false
+    }
     /// The reactor is stopping; the default closes gracefully.
     fn on_stop(&mut self, ctx: &mut Ctx<'_>, _now: UtcTimestamp) {
         ctx.close(CloseMode::Graceful);

@@ -277,6 +277,10 @@ impl<H: ConnectionHandler> Reactor<H> {
             self.start_send(slot, Some(d));
         }
         let c = &mut self.conns[slot];
+        if !c.idle_queued && c.handler.as_ref().is_some_and(|h| h.wants_idle()) {
+            c.idle_queued = true;
+            self.idle.push_back(slot as u32);
+        }
         if c.trim_outbound(now) {
             self.stats.outbound_trims += 1;
             self.release_pending = true;

@@ -52,6 +52,7 @@ mod conn;
 mod control;
 mod event_loop;
 mod handler;
+mod idle;
 mod io;
 pub mod probe;
 mod ring;

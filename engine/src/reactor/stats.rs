@@ -32,6 +32,7 @@ counters! {
     recv_timeouts_fired: "Recv linked timeouts that fired (deadline reached).",
     deadline_updates: "In-flight linked timeouts moved with a timeout update.",
     deadlines_delivered: "on_deadline calls.",
+    idle_calls: "on_idle calls (background work in loop turns with nothing else to do).",
     sends_submitted: "Send operations submitted.",
     sends_linked: "Send operations submitted with a linked timeout.",
     sends_zc: "Sends submitted as zero-copy (SendZc).",

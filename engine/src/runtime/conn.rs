@@ -303,6 +303,17 @@ impl ConnectionHandler for Conn {
         }
     }
 
+    fn wants_idle(&self) -> bool {
+        matches!(&self.state, State::Bound(core) if core.upkeep_due())
+    }
+
+    fn on_idle(&mut self, _ctx: &mut Ctx<'_>, now: UtcTimestamp) -> bool {
+        match &mut self.state {
+            State::Bound(core) => core.upkeep(now),
+            _ => false,
+        }
+    }
+
     fn on_stop(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
         let d = match &mut self.state {
             State::Bound(core) => {

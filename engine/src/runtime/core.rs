@@ -12,7 +12,7 @@ use super::outbox::{for_each, Outbox};
 use super::store::RuntimeStore;
 use super::RuntimeError;
 use crate::config::{self, SessionEnd};
-use crate::reactor::probe::LatencyProbe;
+use crate::reactor::probe::{self, LatencyProbe};
 use crate::session::{Close, Disposition, Incoming, LogoutReason, Session};
 use crate::store::{MessageStore, UtcTimestamp};
 
@@ -32,6 +32,11 @@ pub struct Counters {
     /// The engine's own time per answered message: from the reactor
     /// reaping the message to the answer queued for sending (probe ticks).
     pub internal_latency: LatencyProbe,
+    /// Store upkeep steps done in the reactor's idle time (probe ticks each).
+    pub store_upkeep: LatencyProbe,
+    /// Store syncs run from a deadline (fsync policy, or upkeep fallen
+    /// behind), on the reactor thread (probe ticks each).
+    pub store_sync: LatencyProbe,
 }
 
 /// Where a disconnected session waits (the handler takes it out while
@@ -272,9 +277,13 @@ impl SessionCore {
             .sync_deadline()
             .is_some_and(|t| t <= now)
         {
+            let t0 = probe::stamp();
             if let Err(e) = self.session.store_mut().sync(now) {
                 tracing::error!(session = &*self.name, error = %e, "store sync failed");
             }
+            self.counters
+                .store_sync
+                .record(probe::stamp().wrapping_sub(t0));
         }
         if self.schedule_at.is_some_and(|t| t <= now.as_nanos()) {
             let schedule = &self.cfg.schedule;
@@ -296,6 +305,27 @@ impl SessionCore {
             }
         }
         self.handle(Ev::Timer, now, out)
+    }
+
+    /// Whether the store has upkeep for idle time.
+    pub fn upkeep_due(&self) -> bool {
+        self.session.store().upkeep_due()
+    }
+
+    /// One bounded step of store upkeep (idle time); true while more remains.
+    pub fn upkeep(&mut self, now: UtcTimestamp) -> bool {
+        let t0 = probe::stamp();
+        let more = match self.session.store_mut().upkeep_step(now) {
+            Ok(more) => more,
+            Err(e) => {
+                tracing::error!(session = &*self.name, error = %e, "store upkeep failed");
+                false
+            }
+        };
+        self.counters
+            .store_upkeep
+            .record(probe::stamp().wrapping_sub(t0));
+        more
     }
 
     /// The next time [`on_deadline`](Self::on_deadline) must run.

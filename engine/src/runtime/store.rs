@@ -88,4 +88,10 @@ impl MessageStore for RuntimeStore {
     fn sync_deadline(&self) -> Option<UtcTimestamp> {
         self.inner().sync_deadline()
     }
+    fn upkeep_due(&self) -> bool {
+        self.inner().upkeep_due()
+    }
+    fn upkeep_step(&mut self, now: UtcTimestamp) -> StoreResult<bool> {
+        self.inner_mut().upkeep_step(now)
+    }
 }

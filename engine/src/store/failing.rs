@@ -175,4 +175,12 @@ impl<S: MessageStore> MessageStore for FailingStore<S> {
     fn sync_deadline(&self) -> Option<UtcTimestamp> {
         self.inner.sync_deadline()
     }
+
+    fn upkeep_due(&self) -> bool {
+        self.inner.upkeep_due()
+    }
+
+    fn upkeep_step(&mut self, now: UtcTimestamp) -> StoreResult<bool> {
+        self.inner.upkeep_step(now)
+    }
 }

@@ -101,6 +101,21 @@ pub trait MessageStore: Send {
     /// ~0.1 ms per call). Wake for it; without these calls appends still
     /// work but take the page faults and segment growth themselves.
     fn sync_deadline(&self) -> Option<UtcTimestamp>;
+
+    /// True when [`upkeep_step`](Self::upkeep_step) has work (file store:
+    /// the next journal segment to map, pages ahead to fault in). Cheap:
+    /// the reactor asks it after every event.
+    fn upkeep_due(&self) -> bool {
+        false
+    }
+
+    /// One small, bounded step of upkeep (a few microseconds), for a caller
+    /// with nothing else to do: true while more remains. Keeping up this
+    /// way leaves [`sync_deadline`](Self::sync_deadline) nothing but the
+    /// fsync policy; on error it waits a while (the deadline path retries).
+    fn upkeep_step(&mut self, _now: UtcTimestamp) -> StoreResult<bool> {
+        Ok(false)
+    }
 }
 
 /// `end` of a resend range with FIX's "0 means infinity" applied.
@@ -157,5 +172,11 @@ impl<S: MessageStore + ?Sized> MessageStore for Box<S> {
     }
     fn sync_deadline(&self) -> Option<UtcTimestamp> {
         (**self).sync_deadline()
+    }
+    fn upkeep_due(&self) -> bool {
+        (**self).upkeep_due()
+    }
+    fn upkeep_step(&mut self, now: UtcTimestamp) -> StoreResult<bool> {
+        (**self).upkeep_step(now)
     }
 }

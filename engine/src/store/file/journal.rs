@@ -15,8 +15,12 @@ use crate::store::{StoreError, StoreResult};
 
 /// How far ahead of the write position pages are faulted in writable.
 const PREFAULT_AHEAD: usize = 2 << 20;
-/// Most bytes faulted in per `prepare` call (about 0.1 ms of work).
+/// Most bytes faulted in per `prepare` call (the deadline fallback, when
+/// idle upkeep falls behind: about 0.1 ms of work).
 const PREFAULT_STEP: usize = 256 << 10;
+/// Most bytes faulted in per idle [`upkeep_step`](Journal::upkeep_step):
+/// a few microseconds, the most a message arriving meanwhile waits.
+pub(crate) const IDLE_STEP: usize = 16 << 10;
 
 /// Open journal, positioned after its last valid record.
 #[derive(Debug)]
@@ -31,6 +35,8 @@ pub(crate) struct Journal {
     prefault: bool,
     /// Pages before this offset have been faulted in writable.
     faulted: usize,
+    /// Bytes faulted in since open (a counter).
+    prefaulted: u64,
     /// Where the next record goes.
     pos: usize,
     /// Bytes before this offset are known to be on disk.
@@ -160,32 +166,38 @@ impl Journal {
             limit,
             prefault,
             faulted: 0,
+            prefaulted: 0,
             pos,
             synced: pos,
         };
-        while journal.prefault_step() {}
+        while journal.prefault_step(PREFAULT_STEP) {}
         Ok(Opened::Journal(journal))
     }
 
-    /// Faults in the next [`PREFAULT_STEP`] bytes of the window of
-    /// [`PREFAULT_AHEAD`] bytes after the write position; false when the
-    /// window is done. Bounded work, so `sync` can call it from the reactor.
-    fn prefault_step(&mut self) -> bool {
+    /// End of the window to keep faulted in: [`PREFAULT_AHEAD`] bytes
+    /// after the write position (page aligned), within the mapping.
+    fn prefault_target(&self) -> usize {
+        (self.pos + PREFAULT_AHEAD)
+            .next_multiple_of(page_size())
+            .min(self.map.mapped())
+    }
+
+    /// Faults in the next `step` bytes (at most) of the window; false when
+    /// the window is done. Bounded work, so it may run on the reactor.
+    fn prefault_step(&mut self, step: usize) -> bool {
         if !self.prefault {
             return false;
         }
         let page = page_size();
         // Page aligned: madvise rejects an unaligned start.
-        let target = (self.pos + PREFAULT_AHEAD)
-            .next_multiple_of(page)
-            .min(self.map.mapped());
+        let target = self.prefault_target();
         if self.faulted < self.pos {
             self.faulted = self.pos - self.pos % page;
         }
         if self.faulted >= target {
             return false;
         }
-        let n = PREFAULT_STEP.min(target - self.faulted);
+        let n = step.max(page).min(target - self.faulted);
         if let Err(e) = self.map.prefault(self.faulted, n) {
             // Appends still work, taking the page faults themselves.
             tracing::warn!(path = %self.path.display(), error = %e, "store journal: prefault failed, disabled");
@@ -193,7 +205,40 @@ impl Journal {
             return false;
         }
         self.faulted += n;
+        self.prefaulted += n as u64;
         true
+    }
+
+    /// Bytes faulted in so far by this journal (for tests and stats).
+    pub(crate) fn prefaulted(&self) -> u64 {
+        self.prefaulted
+    }
+
+    /// True when less than `left` bytes of mapped space remain and the
+    /// limit allows another segment.
+    fn grow_due(&self, left: usize) -> bool {
+        let mapped = self.map.mapped();
+        mapped - self.pos < left && mapped + self.segment <= self.limit
+    }
+
+    /// True when [`upkeep_step`](Self::upkeep_step) has work: the next
+    /// segment to map (a quarter of the mapped space left), or pages of the
+    /// window not yet faulted in.
+    pub(crate) fn upkeep_due(&self) -> bool {
+        self.grow_due(self.segment / 4)
+            || self.prefault && self.faulted.max(self.pos) < self.prefault_target()
+    }
+
+    /// One small step of upkeep, for idle time: maps the next segment when
+    /// due, else faults in at most [`IDLE_STEP`] bytes. True while more
+    /// remains.
+    pub(crate) fn upkeep_step(&mut self) -> StoreResult<bool> {
+        if self.grow_due(self.segment / 4) {
+            self.grow(self.map.mapped() + 1)?;
+        } else {
+            self.prefault_step(IDLE_STEP);
+        }
+        Ok(self.upkeep_due())
     }
 
     /// Whether prefaulting is (still) on: it turns itself off on error.
@@ -202,13 +247,16 @@ impl Journal {
         self.prefault
     }
 
-    /// True when [`prepare`](Self::prepare) has work: the next segment to
-    /// map, or pages ahead to fault in.
+    /// True when [`prepare`](Self::prepare) (the fallback from a deadline)
+    /// has work: idle upkeep fell behind, leaving less than an eighth of a
+    /// segment mapped or less than half the window faulted in.
     pub(crate) fn maintenance_due(&self) -> bool {
-        let mapped = self.map.mapped();
-        let grow = mapped - self.pos < self.segment / 4 && mapped + self.segment <= self.limit;
-        let fault = self.prefault && self.faulted < (self.pos + PREFAULT_AHEAD / 2).min(mapped);
-        grow || fault
+        self.grow_due(self.segment / 8) || self.prefault_behind()
+    }
+
+    /// Less than half the window ahead is faulted in.
+    fn prefault_behind(&self) -> bool {
+        self.prefault && self.faulted < (self.pos + PREFAULT_AHEAD / 2).min(self.map.mapped())
     }
 
     /// Copies one record into the mapping; returns its offset.
@@ -275,20 +323,22 @@ impl Journal {
         map.map_next(&self.file, self.map.mapped(), true)
             .map_err(io)?;
         self.map = map;
+        // The new mapping has no pages yet: upkeep faults them in again.
         self.faulted = 0;
-        while self.prefault_step() {}
         Ok(())
     }
 
-    /// Bounded upkeep off the hot path (from `sync`): maps the next
-    /// segment when less than a quarter of the mapped space is left, and
-    /// faults in the next pages ahead of the write position.
+    /// The fallback when idle upkeep falls behind (from `sync`): maps the
+    /// next segment when less than an eighth of the mapped space is left,
+    /// and faults in the next [`PREFAULT_STEP`] bytes while less than half
+    /// the window is.
     pub(crate) fn prepare(&mut self) -> StoreResult<()> {
-        let left = self.map.mapped() - self.pos;
-        if left < self.segment / 4 && self.map.mapped() + self.segment <= self.limit {
+        if self.grow_due(self.segment / 8) {
             self.grow(self.map.mapped() + 1)?;
         }
-        self.prefault_step();
+        if self.prefault_behind() {
+            self.prefault_step(PREFAULT_STEP);
+        }
         Ok(())
     }
 

@@ -106,6 +106,11 @@ impl FileStore {
         self.index.min_seq().map(|lo| (lo, self.index.max_seq()))
     }
 
+    /// Journal bytes faulted in ahead of the write position since open.
+    pub fn journal_prefaulted(&self) -> u64 {
+        self.journal.prefaulted()
+    }
+
     /// Whether the journal still prefaults pages ahead.
     #[cfg(test)]
     pub(crate) fn prefaulting(&self) -> bool {
@@ -399,8 +404,9 @@ impl MessageStore for FileStore {
         Ok(())
     }
 
-    /// Group commit deadline, or "now" (the last `sync` time) while
-    /// journal upkeep (next segment, pages ahead) is pending.
+    /// Group commit deadline, or "now" (the last `sync` time) while journal
+    /// upkeep (next segment, pages ahead) fell behind: idle upkeep
+    /// ([`upkeep_step`](MessageStore::upkeep_step)) normally keeps up.
     fn sync_deadline(&self) -> Option<UtcTimestamp> {
         let upkeep = self
             .journal
@@ -410,6 +416,21 @@ impl MessageStore for FileStore {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+
+    fn upkeep_due(&self) -> bool {
+        self.last_now >= self.upkeep_after && self.journal.upkeep_due()
+    }
+
+    fn upkeep_step(&mut self, now: UtcTimestamp) -> StoreResult<bool> {
+        self.last_now = now.as_nanos();
+        if self.last_now < self.upkeep_after {
+            return Ok(false);
+        }
+        self.index.reserve_ahead(INDEX_AHEAD);
+        self.journal.upkeep_step().inspect_err(|_| {
+            self.upkeep_after = now.as_nanos().saturating_add(UPKEEP_RETRY_NANOS);
+        })
     }
 }
 

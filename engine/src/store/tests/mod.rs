@@ -6,3 +6,4 @@ mod crash;
 mod failing;
 mod file;
 mod quickfix;
+mod upkeep;
