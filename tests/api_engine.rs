@@ -6,7 +6,6 @@
 //! sender first asked for after the session logged on (its queue is made
 //! after the connection opened: it used to drop every wake-up).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,23 +17,9 @@ use ringfix::api::{
 };
 use ringfix::engine::apps::exec::Exec;
 
-struct Counting;
+mod alloc_support;
 
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use alloc_support::{allocs_all, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -169,9 +154,9 @@ fn orders_through_the_session_sender() {
         warm.iter().all(|s| matches!(s, TicketStatus::Sent(_))),
         "{warm:?}"
     );
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let before = allocs_all();
     let statuses = send_orders(&tx, &fills, 200..2200, &mut full);
-    let allocs = ALLOCS.load(Ordering::Relaxed) - before;
+    let allocs = allocs_all() - before;
     // Store growth is logarithmic (about 17 here, 22 for 6000 orders); one
     // allocation per order anywhere on the path would be 2000 or more.
     assert!(

@@ -4,8 +4,6 @@
 
 mod runtime_support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ringfix::engine::apps::exec::Exec;
@@ -13,23 +11,9 @@ use ringfix::engine::apps::orders::{Orders, OrdersSettings};
 use ringfix::engine::config::{EngineConfig, SessionSettings};
 use ringfix::engine::runtime::{EngineApp, Exit, Runtime};
 
-struct Counting;
+mod alloc_support;
 
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use alloc_support::{allocs_all, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -48,7 +32,7 @@ fn run(count: u64) -> u64 {
         "a.cfg",
     )
     .unwrap();
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let before = allocs_all();
     let mut server = Runtime::start(
         &acceptor,
         Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) }),
@@ -78,7 +62,7 @@ fn run(count: u64) -> u64 {
     assert_eq!(client.wait(), Exit::Clean);
     server.stopper().stop();
     server.wait();
-    let allocs = ALLOCS.load(Ordering::Relaxed) - before;
+    let allocs = allocs_all() - before;
     assert_eq!(report.lock().unwrap().answered, count);
     drop((client, server));
     allocs

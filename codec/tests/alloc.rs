@@ -5,41 +5,11 @@ use ringfix_codec::{
     frame, Decimal, Encoder, Frame, GroupLayout, Parser, TimePrecision, TimestampFormatter,
     UtcTimestamp, DEFAULT_MAX_MESSAGE_SIZE as MAX,
 };
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 
-struct Counting;
+#[path = "../../tests/alloc_support/mod.rs"]
+mod alloc_support;
 
-thread_local! {
-    // Per thread: the test harness runs tests (and allocates) in parallel.
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn allocs() -> usize {
-    ALLOCS.with(|c| c.get())
-}
-
-fn count() {
-    // `try_with`: the allocator may run while thread-locals are torn down.
-    let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use alloc_support::{allocs, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;

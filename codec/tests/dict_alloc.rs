@@ -1,24 +1,12 @@
 //! Validation allocates nothing per message once the validator is warm.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use ringfix_codec::dict::{Options, Validator};
 use ringfix_codec::Parser;
 
-struct Counting;
+#[path = "../../tests/alloc_support/mod.rs"]
+mod alloc_support;
 
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use alloc_support::{allocs, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -47,11 +35,11 @@ fn no_allocation_per_message() {
         let view = parser.parse(&msg).unwrap();
         let first = v.validate(&view);
         let _ = v.validate_bytes(&msg);
-        let before = ALLOCS.load(Ordering::Relaxed);
+        let before = allocs();
         for _ in 0..100 {
             assert_eq!(v.validate(&view), first);
             assert_eq!(v.validate_bytes(&msg), first);
         }
-        assert_eq!(ALLOCS.load(Ordering::Relaxed) - before, 0, "{begin} {body}");
+        assert_eq!(allocs() - before, 0, "{begin} {body}");
     }
 }

@@ -2,38 +2,16 @@
 //! of the session's version, carry the fill, and cost no allocation beyond
 //! the memory store's amortized growth.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use ringfix_codec::dict::{Options, Validator};
 use ringfix_engine::apps::exec::Exec;
 use ringfix_engine::runtime::EngineApp;
 use ringfix_engine::session::{Incoming, Role, Session, SessionSettings};
 use ringfix_engine::store::{MemoryStore, UtcTimestamp};
 
-struct Counting;
+#[path = "../../tests/alloc_support/mod.rs"]
+mod alloc_support;
 
-thread_local! {
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn allocs() -> u64 {
-    ALLOCS.with(Cell::get)
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use alloc_support::{allocs, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;

@@ -1,43 +1,15 @@
 //! The in-order path allocates nothing: a counting global allocator around
 //! a run of application messages and heartbeats through a logged-on session.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use ringfix_engine::session::{
     AppVerdict, Application, Incoming, Role, Sender, Session, SessionSettings,
 };
 use ringfix_engine::store::{MemoryStore, UtcTimestamp};
 
-struct Counting;
+#[path = "../../tests/alloc_support/mod.rs"]
+mod alloc_support;
 
-thread_local! {
-    // Per thread: tests run in parallel.
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn allocs() -> u64 {
-    ALLOCS.with(Cell::get)
-}
-
-fn count() {
-    // `try_with`: the slot may be gone while the thread exits.
-    let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use alloc_support::{allocs, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
