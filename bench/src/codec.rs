@@ -3,7 +3,7 @@
 use crate::messages::CASES;
 use crate::report::{measure, Options, Row};
 use ringfix_codec::{
-    frame, Frame, Parser, TimestampFormatter, UtcTimestamp, DEFAULT_MAX_MESSAGE_SIZE,
+    frame, Parsed, Parser, TimestampFormatter, UtcTimestamp, DEFAULT_MAX_MESSAGE_SIZE,
 };
 use std::hint::black_box;
 
@@ -34,11 +34,8 @@ pub fn run(opts: &Options) -> Vec<Row> {
         }
         if opts.wants(case.name, "parse") {
             let ns = measure(opts, || {
-                let buf = black_box(&wire[..]);
-                if let Frame::Complete(n) = frame(buf, DEFAULT_MAX_MESSAGE_SIZE) {
-                    if let Ok(view) = parser.parse_framed(&buf[..n]) {
-                        black_box(view.len());
-                    }
+                if let Parsed::Message(view) = parser.parse_next(black_box(&wire[..])) {
+                    black_box(view.len());
                 }
             });
             rows.push(row("parse", ns));

@@ -46,19 +46,14 @@ pub(crate) fn index(
             let soh = block + sohs.trailing_zeros() as usize;
             sohs &= sohs - 1;
             // The tag's length from the '=' bitmap when the field starts in
-            // this block and its '=' is in it too, else (a field across
-            // blocks) from the first '=' of its first eight bytes.
+            // this block and its '=' is in it too; else (a field across
+            // blocks, or a long tag) out of line, which keeps the loop's
+            // values in registers.
             let after = match field_start.checked_sub(block) {
                 Some(r) => eqs >> (r & 63),
                 None => 0,
             };
-            let mut digits = after.trailing_zeros() as usize;
-            if after == 0 {
-                // SAFETY: as for `short_tag` below, and the trailer is 7
-                // bytes.
-                let w = unsafe { load8(msg, field_start) };
-                digits = (swar::matches(w, b'=').trailing_zeros() / 8) as usize;
-            }
+            let digits = after.trailing_zeros() as usize;
             let short = if digits.wrapping_sub(1) < 4 {
                 // SAFETY: `field_start <= soh < body_end` (the SOH bits are
                 // visited in order and limited to the body) and the body is
@@ -94,17 +89,6 @@ pub(crate) fn index(
     }
     put(slots, &mut n, header, CHECK_SUM, body_end + 3, body_end + 6)?;
     Some(n)
-}
-
-/// Eight bytes at `at`, little-endian.
-///
-/// # Safety
-/// `at + 8 <= msg.len()`.
-#[inline(always)]
-unsafe fn load8(msg: &[u8], at: usize) -> u64 {
-    debug_assert!(at + 8 <= msg.len());
-    // SAFETY: the caller guarantees the eight bytes are in `msg`.
-    u64::from_le(unsafe { msg.as_ptr().add(at).cast::<u64>().read_unaligned() })
 }
 
 /// A tag of `n` (1..=4) digits at `at`, if they are digits.

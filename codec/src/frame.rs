@@ -96,39 +96,49 @@ pub(crate) enum HeaderResult {
 ///
 /// The reactor must therefore be able to buffer `max_len` bytes.
 pub fn frame(buf: &[u8], max_len: usize) -> Frame {
+    match frame_header(buf, max_len) {
+        Ok(h) => Frame::Complete(h.total()),
+        Err(f) => f,
+    }
+}
+
+/// [`frame`], keeping the header of a complete frame (its parse need not
+/// read it again); `Err` holds every other outcome.
+#[inline(always)]
+pub(crate) fn frame_header(buf: &[u8], max_len: usize) -> Result<Header, Frame> {
     let h = match header(buf, max_len) {
         HeaderResult::Ok(h) => h,
-        HeaderResult::Incomplete => return Frame::Incomplete,
+        HeaderResult::Incomplete => return Err(Frame::Incomplete),
         HeaderResult::Bad(error) => {
-            return Frame::Garbled {
+            return Err(Frame::Garbled {
                 skip: skip_to_candidate(buf, 1),
                 error,
-            }
+            })
         }
     };
     let total = h.total();
     if buf.len() < total {
-        return match find_embedded(buf, h.body_start, buf.len(), max_len) {
+        return Err(match find_embedded(buf, h.body_start, buf.len(), max_len) {
             Some(skip) => Frame::Garbled {
                 skip,
                 error: FrameError::Superseded,
             },
             None => Frame::Incomplete,
-        };
+        });
     }
     match trailer(buf, h.body_end()) {
         Some(found) => {
             let computed = checksum(buf.get(..h.body_end()).unwrap_or_default());
             if u16::from(computed) == found {
-                Frame::Complete(total)
+                Ok(h)
             } else {
-                Frame::Garbled {
+                Err(Frame::Garbled {
                     skip: total,
                     error: FrameError::ChecksumMismatch { computed, found },
-                }
+                })
             }
         }
-        None => garbled_length(buf, &h, max_len),
+        None => Err(garbled_length(buf, &h, max_len)),
     }
 }
 

@@ -62,7 +62,7 @@ pub use frame::{
     TRAILER_LEN,
 };
 pub use group::{Entries, Group, GroupEntry, GroupLayout};
-pub use parse::{Parser, INVALID_TAG};
+pub use parse::{Parsed, Parser, INVALID_TAG};
 pub use time::{Civil, TimePrecision, TimestampFormatter, UtcTimestamp, MAX_TIMESTAMP_LEN};
 pub use view::{Field, Fields, MessageView};
 

@@ -5,7 +5,8 @@ use crate::data_fields::data_tag_for;
 use crate::error::{FrameError, ParseError};
 use crate::fast;
 use crate::frame::{
-    checksum, header, trailer, Header, HeaderResult, DEFAULT_MAX_MESSAGE_SIZE, TRAILER_LEN,
+    checksum, frame_header, header, trailer, Frame, Header, HeaderResult, DEFAULT_MAX_MESSAGE_SIZE,
+    TRAILER_LEN,
 };
 use crate::scan::soh_bitmap;
 use crate::swar;
@@ -22,6 +23,24 @@ pub const INVALID_TAG: Tag = u32::MAX;
 
 /// Entries reserved up front (a typical message has far fewer).
 const INITIAL_FIELDS: usize = 64;
+
+/// What [`Parser::parse_next`] found at the start of a buffer.
+#[derive(Debug)]
+pub enum Parsed<'a> {
+    /// A complete, valid frame, indexed; it is `view.as_bytes().len()` long.
+    Message(MessageView<'a>),
+    /// A complete frame (framing and CheckSum good) whose fields are not:
+    /// drop its `len` bytes.
+    Invalid {
+        /// The frame's length.
+        len: usize,
+        /// What is wrong with its fields.
+        error: ParseError,
+    },
+    /// [`crate::frame`]'s answer when there is no complete frame: more bytes
+    /// are needed, or some must be dropped (never `Frame::Complete`).
+    NoFrame(Frame),
+}
 
 /// Owns the reusable field index; parses one message at a time.
 #[derive(Debug, Clone)]
@@ -71,6 +90,26 @@ impl Parser {
         let h = check_frame(msg, self.max_len)?;
         trailer(msg, h.body_end()).ok_or(FrameError::BodyLengthMismatch)?;
         self.index(msg, &h)
+    }
+
+    /// Frame the message at the start of `buf` (as [`crate::frame`], with
+    /// this parser's maximum size) and index it, checking the header once
+    /// for both (`frame` then `parse_framed` check it twice).
+    #[inline]
+    pub fn parse_next<'a>(&'a mut self, buf: &'a [u8]) -> Parsed<'a> {
+        match frame_header(buf, self.max_len) {
+            Ok(h) => {
+                let msg = buf.get(..h.total()).unwrap_or_default();
+                match self.index(msg, &h) {
+                    Ok(view) => Parsed::Message(view),
+                    Err(error) => Parsed::Invalid {
+                        len: h.total(),
+                        error,
+                    },
+                }
+            }
+            Err(f) => Parsed::NoFrame(f),
+        }
     }
 
     /// Fields the index can hold before it must grow.
@@ -387,6 +426,85 @@ mod tests {
                 .map(|v| (v.fields_raw().to_vec(), *v.header_raw()));
             prop_assert_eq!(got, want);
         }
+    }
+
+    /// `parse_next` as the two calls it replaces: `frame`, then
+    /// `parse_framed` of a complete frame.
+    fn two_calls(buf: &[u8]) -> String {
+        let mut p = Parser::new();
+        match crate::frame(buf, DEFAULT_MAX_MESSAGE_SIZE) {
+            Frame::Complete(len) => match p.parse_framed(&buf[..len]) {
+                Ok(v) => format!("msg {len} {:?} {:?}", v.fields_raw(), v.header_raw()),
+                Err(e) => format!("invalid {len} {e:?}"),
+            },
+            other => format!("{other:?}"),
+        }
+    }
+
+    fn one_call(buf: &[u8]) -> String {
+        let mut p = Parser::new();
+        match p.parse_next(buf) {
+            Parsed::Message(v) => {
+                let len = v.as_bytes().len();
+                format!("msg {len} {:?} {:?}", v.fields_raw(), v.header_raw())
+            }
+            Parsed::Invalid { len, error } => format!("invalid {len} {error:?}"),
+            Parsed::NoFrame(f) => {
+                assert!(!matches!(f, Frame::Complete(_)), "NoFrame(Complete)");
+                format!("{f:?}")
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn parse_next_is_frame_then_parse_framed(
+            fields in proptest::collection::vec(field(), 0..12),
+            cut in 0usize..400,
+            flip in proptest::option::of((0usize..400, any::<u8>())),
+            garbage in proptest::collection::vec(any::<u8>(), 0..4),
+        ) {
+            let mut body = b"35=D\x01".to_vec();
+            for f in &fields {
+                body.extend_from_slice(f);
+            }
+            // Garbage first, a message (maybe corrupted, maybe cut short), then another.
+            let mut buf = garbage;
+            buf.extend(framed(&body));
+            buf.extend(framed(b"35=0\x01"));
+            if let Some((at, b)) = flip {
+                let at = at % buf.len();
+                buf[at] = b;
+            }
+            buf.truncate(cut.min(buf.len()));
+            prop_assert_eq!(one_call(&buf), two_calls(&buf));
+        }
+    }
+
+    #[test]
+    fn parse_next_reports_each_outcome() {
+        let msg = framed(b"35=D\x0134=2\x01");
+        let mut p = Parser::new();
+        let Parsed::Message(v) = p.parse_next(&msg) else {
+            panic!("a valid frame")
+        };
+        assert_eq!((v.as_bytes().len(), v.msg_type()), (msg.len(), &b"D"[..]));
+        assert!(matches!(
+            p.parse_next(&msg[..msg.len() - 1]),
+            Parsed::NoFrame(Frame::Incomplete)
+        ));
+        let bad_tag = framed(b"35=D\x014a=x\x01");
+        assert!(matches!(
+            p.parse_next(&bad_tag),
+            Parsed::Invalid { len, error: ParseError::TagNotNumeric(_) } if len == bad_tag.len()
+        ));
+        let mut bad_sum = msg.clone();
+        let n = bad_sum.len();
+        bad_sum[n - 2] ^= 1;
+        assert!(matches!(
+            p.parse_next(&bad_sum),
+            Parsed::NoFrame(Frame::Garbled { skip, error: FrameError::ChecksumMismatch { .. } }) if skip == n
+        ));
     }
 
     #[test]
