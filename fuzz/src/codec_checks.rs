@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 
 use ringfix_codec::dict::{builtin, GroupRef, Version};
 use ringfix_codec::{
-    frame, Decimal, Encoder, Frame, GroupLayout, MessageView, Parser, TimePrecision, UtcTimestamp,
-    DEFAULT_MAX_MESSAGE_SIZE, INVALID_TAG,
+    frame, Decimal, Encoder, Frame, GroupLayout, MessageView, Parsed, Parser, TimePrecision,
+    UtcTimestamp, DEFAULT_MAX_MESSAGE_SIZE, INVALID_TAG,
 };
 
 /// Maximum message sizes the framing loop is tried with (the first input
@@ -44,6 +44,30 @@ fn layout(g: GroupRef<'_>) -> GroupLayout {
     l
 }
 
+/// `Parser::parse_next` gives what `frame` then `parse_framed` give.
+fn same_as_parse_next(buf: &[u8], framed: Frame, next: &mut Parser, parser: &mut Parser) {
+    let two = match framed {
+        Frame::Complete(len) => Some(
+            parser
+                .parse_framed(&buf[..len])
+                .map(|v| v.fields().map(|f| (f.tag, f.value)).collect::<Vec<_>>()),
+        ),
+        _ => None,
+    };
+    match (next.parse_next(buf), framed, two) {
+        (Parsed::Message(v), Frame::Complete(len), Some(Ok(fields))) => {
+            assert_eq!(v.as_bytes().len(), len, "parse_next's length");
+            let got: Vec<_> = v.fields().map(|f| (f.tag, f.value)).collect();
+            assert_eq!(got, fields, "parse_next's fields");
+        }
+        (Parsed::Invalid { len, error }, Frame::Complete(l), Some(Err(e))) => {
+            assert_eq!((len, error), (l, e), "parse_next's rejection");
+        }
+        (Parsed::NoFrame(f), framed, None) => assert_eq!(f, framed, "parse_next's framing"),
+        (got, framed, two) => panic!("parse_next {got:?} but frame {framed:?}, parse {two:?}"),
+    }
+}
+
 /// Frames `data[1..]` (max length chosen by `data[0]`) message by message
 /// and checks every complete frame. Returns the number of complete frames.
 pub fn frame_loop(data: &[u8], parser: &mut Parser) -> usize {
@@ -51,9 +75,12 @@ pub fn frame_loop(data: &[u8], parser: &mut Parser) -> usize {
         return 0;
     };
     let max_len = MAX_LENS[usize::from(sel) % MAX_LENS.len()];
+    let mut next = Parser::with_max_len(max_len);
     let mut complete = 0;
     while !buf.is_empty() {
-        match frame(buf, max_len) {
+        let framed = frame(buf, max_len);
+        same_as_parse_next(buf, framed, &mut next, parser);
+        match framed {
             Frame::Complete(len) => {
                 assert!(
                     len > 0 && len <= buf.len(),
