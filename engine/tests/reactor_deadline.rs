@@ -142,3 +142,54 @@ fn frames_are_delivered_in_place_with_garbage_reported_and_partials_carried() {
         shutdown(r);
     });
 }
+
+#[test]
+fn without_a_handler_deadline_the_default_holds_and_the_reactor_sleeps() {
+    let _g = serial();
+    with_timeout(20, || {
+        let log = new_log();
+        let mut cfg = config(Mode::Block);
+        cfg.default_deadline = Duration::from_millis(400);
+        let (r, addr) = scripted(cfg, &log, move |s| {
+            s.no_deadline = true;
+            s.echo = true;
+        });
+        let base = fd_count();
+        let mut peer = TcpStream::connect(addr).unwrap();
+        let t0 = Instant::now();
+        peer.write_all(b"Fa\n").unwrap();
+        let mut buf = [0u8; 3];
+        peer.read_exact(&mut buf).unwrap();
+        // Idle: the default deadline is not renewed on every service (each
+        // renewal updated the linked timeout, whose completion serviced the
+        // connection again: the reactor never slept).
+        std::thread::sleep(Duration::from_millis(100));
+        let before = r.stats().snapshot();
+        std::thread::sleep(Duration::from_millis(200));
+        let after = r.stats().snapshot();
+        assert!(
+            after.loop_turns - before.loop_turns < 20,
+            "the reactor spins: {} turns in 200 ms",
+            after.loop_turns - before.loop_turns
+        );
+        assert!(after.deadline_updates - before.deadline_updates < 5);
+        // The default is still a deadline: it passes, no on_deadline call
+        // (the handler has none), and a new default is linked to the next Recv.
+        assert!(wait_until(Duration::from_secs(3), || {
+            r.stats().snapshot().recv_timeouts_fired >= 1
+        }));
+        assert!(t0.elapsed() >= Duration::from_millis(350));
+        assert_eq!(count(&log, |e| *e == Event::Deadline), 0);
+        peer.write_all(b"Fb\n").unwrap();
+        peer.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"Fb\n");
+        assert_recvs_linked(&r.stats().snapshot());
+        // Only the peer ends it.
+        drop(peer);
+        assert!(wait_until(Duration::from_secs(3), || {
+            closed_reason(&log) == Some(CloseReason::PeerClosed)
+        }));
+        assert_clean(addr.port(), base);
+        shutdown(r);
+    });
+}

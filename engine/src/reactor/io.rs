@@ -190,16 +190,18 @@ impl<H: ConnectionHandler> Reactor<H> {
 
     /// The handler's deadline, or the default from now.
     pub(crate) fn deadline_of(&self, slot: usize, now: Nanos) -> Nanos {
-        let default = now.saturating_add(self.cfg.default_deadline.as_nanos() as i64);
         let c = &self.conns[slot];
         if let Some(t) = c.tls.as_ref().filter(|t| !t.opened) {
             return t.handshake_deadline;
         }
-        c.handler
-            .as_ref()
-            .and_then(|h| h.deadline())
-            .map(UtcTimestamp::as_nanos)
-            .unwrap_or(default)
+        match c.handler.as_ref().and_then(|h| h.deadline()) {
+            Some(t) => t.as_nanos(),
+            // The in-flight default is kept while it lies ahead: a new one
+            // from now on every service would update the linked timeout,
+            // whose completion services the connection again (a busy loop).
+            None if c.recv_pending && c.recv_deadline > now => c.recv_deadline,
+            None => now.saturating_add(self.cfg.default_deadline.as_nanos() as i64),
+        }
     }
 
     /// Brings one connection's operations in line with its state.

@@ -143,6 +143,8 @@ pub struct Script {
     pub on_notify: Option<(Vec<u8>, Duration)>,
     /// On notify: ask to close.
     pub notify_close: Option<CloseMode>,
+    /// No deadline at all (the reactor's default applies).
+    pub no_deadline: bool,
 }
 
 impl Script {
@@ -157,6 +159,7 @@ impl Script {
             deadline: None,
             on_notify: None,
             notify_close: None,
+            no_deadline: false,
         }
     }
 
@@ -182,7 +185,7 @@ impl ConnectionHandler for Script {
     }
 
     fn on_open(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
-        self.deadline = Some(now.plus_nanos(ns(self.initial_deadline)));
+        self.deadline = (!self.no_deadline).then(|| now.plus_nanos(ns(self.initial_deadline)));
         ctx.outbound().extend_from_slice(&self.greeting);
         self.push(Event::Open(ctx.id()));
     }
