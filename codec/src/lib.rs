@@ -7,7 +7,9 @@
 //!   BodyLength that misses the trailer ends the message at the next
 //!   `<SOH>10=...<SOH>` as QuickFIX does, unless a complete valid message
 //!   lies entirely inside the claimed frame, which is then resynchronised on).
-//! - [`Parser`] indexes a message in place into reusable storage;
+//! - [`Parser`] indexes a message in place into reusable storage
+//!   ([`Parser::parse_next`] frames and indexes the start of a buffer in one
+//!   call);
 //!   [`MessageView`] gives header accessors, `get`, typed getters, wire-order
 //!   iteration with positions (duplicates kept) and repeating groups through
 //!   a plain-data [`GroupLayout`].

@@ -2,9 +2,7 @@
 
 use super::conn::{abs_timespec, rel_timespec, ud, Op, Phase, Tag};
 use super::event_loop::Reactor;
-use super::handler::{
-    utc, CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, Nanos, UtcTimestamp,
-};
+use super::handler::{utc, CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, Nanos};
 use super::sys;
 use io_uring::{cqueue, opcode, squeue, types};
 
