@@ -44,9 +44,12 @@ pub struct FloorRun {
     pub rate: Option<u32>,
 }
 
+/// Round-trip times in nanoseconds, and the wall time of the recorded part.
+pub type Measured = (Histogram<u64>, Duration);
+
 /// Runs the ping-pong and returns round-trip times in nanoseconds, plus the
 /// wall time of the recorded part.
-pub fn run(cfg: &FloorRun) -> io::Result<(Histogram<u64>, Duration)> {
+pub fn run(cfg: &FloorRun) -> io::Result<Measured> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let total = cfg.round_trips + cfg.warmup;
@@ -73,6 +76,25 @@ pub fn run(cfg: &FloorRun) -> io::Result<(Histogram<u64>, Duration)> {
     prepare(&c, cfg.mode)?;
     let outbuf = vec![b'y'; req];
     let mut inbuf = vec![0u8; resp];
+    let measured = measure(cfg, || {
+        write_all(&mut c, &outbuf, cfg.mode)?;
+        read_exact(&mut c, &mut inbuf, cfg.mode)
+    });
+    let measured = measured?;
+    server
+        .join()
+        .map_err(|_| io::Error::other("floor server thread panicked"))??;
+    Ok(measured)
+}
+
+/// The measuring side of a floor: `cfg.warmup` then `cfg.round_trips`
+/// calls of `round_trip`, paced by `cfg.rate` (coordinated-omission
+/// correction) or back to back; the histogram of the recorded ones (ns) and
+/// their wall time.
+pub(super) fn measure(
+    cfg: &FloorRun,
+    mut round_trip: impl FnMut() -> io::Result<()>,
+) -> io::Result<Measured> {
     let mut hist = new_histogram()?;
     let interval = cfg
         .rate
@@ -80,7 +102,7 @@ pub fn run(cfg: &FloorRun) -> io::Result<(Histogram<u64>, Duration)> {
         .map(|r| 1_000_000_000 / u64::from(r));
     let mut started = Instant::now();
     let mut due = Instant::now();
-    for i in 0..total {
+    for i in 0..cfg.round_trips + cfg.warmup {
         if let Some(step) = interval {
             wait_until(due, cfg.mode);
             due += Duration::from_nanos(step);
@@ -89,8 +111,7 @@ pub fn run(cfg: &FloorRun) -> io::Result<(Histogram<u64>, Duration)> {
             started = Instant::now();
         }
         let t0 = Instant::now();
-        write_all(&mut c, &outbuf, cfg.mode)?;
-        read_exact(&mut c, &mut inbuf, cfg.mode)?;
+        round_trip()?;
         if i >= cfg.warmup {
             let ns = u64::try_from(t0.elapsed().as_nanos()).unwrap_or(u64::MAX);
             match interval {
@@ -99,11 +120,7 @@ pub fn run(cfg: &FloorRun) -> io::Result<(Histogram<u64>, Duration)> {
             }
         }
     }
-    let wall = started.elapsed();
-    server
-        .join()
-        .map_err(|_| io::Error::other("floor server thread panicked"))??;
-    Ok((hist, wall))
+    Ok((hist, started.elapsed()))
 }
 
 /// Waits for `t`: spinning in spin mode, sleeping in block mode.
@@ -120,7 +137,7 @@ fn wait_until(t: Instant, mode: Mode) {
     }
 }
 
-fn pin(core: Option<usize>) {
+pub(super) fn pin(core: Option<usize>) {
     if let Some(id) = core {
         core_affinity::set_for_current(core_affinity::CoreId { id });
     }
@@ -164,11 +181,11 @@ fn write_all(s: &mut TcpStream, buf: &[u8], mode: Mode) -> io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    #[test]
-    fn block_floor_records_every_round_trip() {
+    /// A short block-mode run of `run` (a floor) records every round trip.
+    pub(in crate::latency) fn records_every_round_trip(run: fn(&FloorRun) -> io::Result<Measured>) {
         let cfg = FloorRun {
             mode: Mode::Block,
             request_bytes: 172,
@@ -183,5 +200,10 @@ mod tests {
         assert_eq!(hist.len(), 200);
         assert!(hist.min() > 0);
         assert!(wall > Duration::ZERO);
+    }
+
+    #[test]
+    fn block_floor_records_every_round_trip() {
+        records_every_round_trip(run);
     }
 }

@@ -9,13 +9,10 @@ use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::thread;
-use std::time::{Duration, Instant};
 
-use hdrhistogram::Histogram;
 use io_uring::{opcode, squeue, types, IoUring};
 
-use super::floor::{FloorRun, Mode};
-use super::hist::new_histogram;
+use super::floor::{measure, pin, FloorRun, Measured, Mode};
 
 const RECV: u64 = 1;
 const SEND: u64 = 2;
@@ -171,7 +168,7 @@ impl Side {
 /// Runs the ping-pong and returns round-trip times in nanoseconds, plus the
 /// wall time of the recorded part. Every round trip sends one request and
 /// one response of the given sizes, as [`super::floor::run`] does.
-pub fn run(cfg: &FloorRun) -> io::Result<(Histogram<u64>, Duration)> {
+pub fn run(cfg: &FloorRun) -> io::Result<Measured> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let total = cfg.round_trips + cfg.warmup;
@@ -197,51 +194,18 @@ pub fn run(cfg: &FloorRun) -> io::Result<(Histogram<u64>, Duration)> {
     pin(cfg.client_core);
     let c = TcpStream::connect(addr)?;
     let mut side = Side::new(&c, cfg.mode, resp, req)?;
-    let mut hist = new_histogram()?;
-    let interval = cfg
-        .rate
-        .filter(|&r| r > 0)
-        .map(|r| 1_000_000_000 / u64::from(r));
-    let mut started = Instant::now();
-    let mut due = Instant::now();
-    for i in 0..total {
-        if let Some(step) = interval {
-            while Instant::now() < due {
-                match cfg.mode {
-                    Mode::Spin => std::hint::spin_loop(),
-                    Mode::Block => thread::sleep(due.saturating_duration_since(Instant::now())),
-                }
-            }
-            due += Duration::from_nanos(step);
-        }
-        if i == cfg.warmup {
-            started = Instant::now();
-        }
-        let t0 = Instant::now();
+    let measured = measure(cfg, || {
         side.send()?;
         side.arm_recv()?;
-        side.recv_bytes(resp)?;
-        if i >= cfg.warmup {
-            let ns = u64::try_from(t0.elapsed().as_nanos()).unwrap_or(u64::MAX);
-            match interval {
-                Some(step) => super::hist::record_corrected(&mut hist, ns, step),
-                None => hist.saturating_record(ns.max(1)),
-            }
-        }
-    }
-    let wall = started.elapsed();
+        side.recv_bytes(resp)
+    });
+    let measured = measured?;
     drop(side);
     drop(c);
     server
         .join()
         .map_err(|_| io::Error::other("uring floor server thread panicked"))??;
-    Ok((hist, wall))
-}
-
-fn pin(core: Option<usize>) {
-    if let Some(id) = core {
-        core_affinity::set_for_current(core_affinity::CoreId { id });
-    }
+    Ok(measured)
 }
 
 #[cfg(test)]
@@ -250,19 +214,6 @@ mod tests {
 
     #[test]
     fn block_uring_floor_records_every_round_trip() {
-        let cfg = FloorRun {
-            mode: Mode::Block,
-            request_bytes: 172,
-            response_bytes: 270,
-            round_trips: 200,
-            warmup: 20,
-            client_core: None,
-            server_core: None,
-            rate: None,
-        };
-        let (hist, wall) = run(&cfg).unwrap();
-        assert_eq!(hist.len(), 200);
-        assert!(hist.min() > 0);
-        assert!(wall > Duration::ZERO);
+        crate::latency::floor::tests::records_every_round_trip(run);
     }
 }
