@@ -3,11 +3,15 @@
 //! bounded): the strategy's orders go through the cross-thread sender, each
 //! is filled in two parts, both processes exit 0 after a graceful logout.
 
+mod runtime_support;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use runtime_support::wait_exit;
 
 /// The examples' binaries, built by `cargo test`; built here if missing or
 /// older than this test (a single test target was asked for).
@@ -30,19 +34,6 @@ fn example(name: &str) -> PathBuf {
         assert!(status.success(), "cargo build --example {name}");
     }
     path
-}
-
-fn wait_exit(child: &mut Child, within: Duration) -> Option<i32> {
-    let start = Instant::now();
-    while start.elapsed() < within {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status.code();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    None
 }
 
 /// Runs the exchange with `exchange_args` (it must listen on port 0) and
