@@ -47,13 +47,13 @@ impl Ring {
         })
     }
 
-    /// Queues entries together (a linked chain is never split across
-    /// submissions); submits first if the queue is full.
     /// Entries pushed since the last kernel entry.
     pub(crate) fn has_unsubmitted(&self) -> bool {
         self.unsubmitted
     }
 
+    /// Queues entries together (a linked chain is never split across
+    /// submissions); submits first if the queue is full.
     pub(crate) fn push(&mut self, entries: &[squeue::Entry]) {
         loop {
             // Safety: every pointer in our entries refers to memory that
