@@ -10,7 +10,7 @@ use crate::frame::Header;
 use crate::scan::block_masks;
 use crate::swar;
 use crate::tags::{
-    header_slot, tag_class, BEGIN_STRING, BODY_LENGTH, CHECK_SUM, CLASS_LEN, HEADER_SLOTS,
+    header_slot, short_tag_class, tag_class, BEGIN_STRING, BODY_LENGTH, CHECK_SUM, CLASS_LEN, HEADER_SLOTS,
 };
 use crate::view::Entry;
 
@@ -35,7 +35,7 @@ pub(crate) fn index(
         h.body_start - 1,
     )?;
     // The trailer follows the body: every tag load below stays in `msg`.
-    if msg.len() < body_end + 7 {
+    if msg.len() < body_end + 7 || slots.len() < h.body_len / 3 + 3 {
         return None;
     }
     let mut field_start = h.body_start;
@@ -62,9 +62,12 @@ pub(crate) fn index(
             } else {
                 None
             };
-            let (tag, digits) = match short {
-                Some(tag) => (tag, digits),
-                None => long_tag(msg, field_start)?,
+            let (tag, digits, class) = match short {
+                Some(tag) => (tag, digits, short_tag_class(tag)),
+                None => {
+                    let (tag, digits) = long_tag(msg, field_start)?;
+                    (tag, digits, tag_class(tag))
+                }
             };
             let value = field_start + digits + 1;
             let entry = Entry {
@@ -72,7 +75,6 @@ pub(crate) fn index(
                 start: value as u32,
                 end: soh as u32,
             };
-            let class = tag_class(tag);
             if class != 0 {
                 if class & CLASS_LEN != 0 {
                     // The next value may hold SOH: the checked path handles it.
@@ -81,11 +83,22 @@ pub(crate) fn index(
                 // The class's low bits are the tag's header slot.
                 claim(header, usize::from(class), n);
             }
-            *slots.get_mut(n)? = entry;
+            debug_assert!(n < slots.len());
+            // SAFETY: checked on entry: each entry written here takes at
+            // least three body bytes.
+            unsafe { *slots.get_unchecked_mut(n) = entry };
             n += 1;
             field_start = soh + 1;
         }
-        block += 64;
+        // The next block starts at the first field not yet indexed, so its
+        // tag and '=' are in the bitmaps (a field across two blocks would
+        // need the slow tag path); a value longer than a block moves on by
+        // a whole block.
+        block = if field_start > block {
+            field_start
+        } else {
+            block + 64
+        };
     }
     put(slots, &mut n, header, CHECK_SUM, body_end + 3, body_end + 6)?;
     Some(n)

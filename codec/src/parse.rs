@@ -400,12 +400,15 @@ mod tests {
             prop_oneof![160 => b'a'..=b'z', 4 => Just(b'='), 1 => Just(SOH), 16 => b'0'..=b'9'],
             0..24,
         );
-        (tag, proptest::bool::weighted(0.99), value).prop_map(|(t, eq, v)| {
+        // Some values longer than the parse loop's 64-byte blocks.
+        let long = proptest::option::weighted(0.1, 40usize..150);
+        (tag, proptest::bool::weighted(0.99), value, long).prop_map(|(t, eq, v, long)| {
             let mut f = t.into_bytes();
             if eq {
                 f.push(b'=');
             }
             f.extend(v);
+            f.extend(std::iter::repeat_n(b'x', long.unwrap_or(0)));
             f.push(SOH);
             f
         })
@@ -517,6 +520,20 @@ mod tests {
         {
             body.extend_from_slice(format!("{t}={}\x01", "v".repeat(i * 3)).as_bytes());
         }
+        // Values around and beyond a block's 64 bytes (`58=` and 61 or 125
+        // bytes end exactly one or two blocks after the field's start), one
+        // holding '='.
+        for (t, n) in [
+            (58u32, 61usize),
+            (58, 63),
+            (148, 64),
+            (58, 65),
+            (58, 125),
+            (20000, 150),
+        ] {
+            body.extend_from_slice(format!("{t}={}\x01", "w".repeat(n)).as_bytes());
+        }
+        body.extend_from_slice(b"58=a=b==c\x0121=1\x01");
         let msg = framed(&body);
         let h = check_frame(&msg, DEFAULT_MAX_MESSAGE_SIZE).unwrap();
         let mut slots = vec![Entry::default(); h.body_len / 3 + 3];

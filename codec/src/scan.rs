@@ -17,6 +17,13 @@ pub(crate) fn soh_mask(bytes: &[u8]) -> u64 {
 pub(crate) fn block_masks(msg: &[u8], block: usize, end: usize) -> (u64, u64) {
     let (s, e) = match msg.get(block..block + 64) {
         Some(chunk) => masks(chunk),
+        // Near the end of a message of 64 bytes or more: the last 64 bytes,
+        // shifted (block - from < 64 as block < len).
+        None if msg.len() >= 64 && block < msg.len() => {
+            let from = msg.len() - 64;
+            let (s, e) = masks(msg.get(from..).unwrap_or_default());
+            (s >> (block - from), e >> (block - from))
+        }
         None => masks_tail(msg, block),
     };
     let keep = end.saturating_sub(block);

@@ -94,14 +94,20 @@ pub(crate) fn header_slot(tag: Tag) -> usize {
 /// Class bit of a length tag (announces a data field) in [`tag_class`].
 pub(crate) const CLASS_LEN: u8 = 0x80;
 
-const SMALL_CLASS: [u8; 1024] = small_classes();
+/// Tags below this have their class in [`SMALL_CLASS`]: every tag of up to
+/// four digits, which the parse loop then looks up with a mask instead of a
+/// bound check (a power of two; 16 KiB, of which a message touches a few
+/// lines).
+const SMALL_TAGS: usize = 1 << 14;
 
-const fn small_classes() -> [u8; 1024] {
-    let mut t = [0u8; 1024];
+static SMALL_CLASS: [u8; SMALL_TAGS] = small_classes();
+
+const fn small_classes() -> [u8; SMALL_TAGS] {
+    let mut t = [0u8; SMALL_TAGS];
     let mut i = 0;
     while i < INDEXED_HEADER_TAGS.len() {
         let tag = INDEXED_HEADER_TAGS[i];
-        if tag < 1024 {
+        if (tag as usize) < SMALL_TAGS {
             t[tag as usize] = (i + 1) as u8;
         }
         i += 1;
@@ -109,7 +115,7 @@ const fn small_classes() -> [u8; 1024] {
     let pairs = crate::data_fields::LEN_DATA_PAIRS;
     let mut i = 0;
     while i < pairs.len() {
-        if pairs[i].0 < 1024 {
+        if (pairs[i].0 as usize) < SMALL_TAGS {
             t[pairs[i].0 as usize] |= CLASS_LEN;
         }
         i += 1;
@@ -127,7 +133,15 @@ pub(crate) fn tag_class(tag: Tag) -> u8 {
     }
 }
 
-/// [`tag_class`] of a tag of 1024 or more (rare on the wire).
+/// [`tag_class`] of a tag of at most four digits (`tag < 10_000`), without
+/// a bound check.
+#[inline(always)]
+pub(crate) fn short_tag_class(tag: Tag) -> u8 {
+    debug_assert!(tag < 10_000);
+    SMALL_CLASS[tag as usize & (SMALL_TAGS - 1)]
+}
+
+/// [`tag_class`] of a tag of five digits or more (rare on the wire).
 #[cold]
 #[inline(never)]
 fn large_tag_class(tag: Tag) -> u8 {
@@ -151,13 +165,16 @@ mod tests {
         assert_eq!(header_slot(11), 0);
         assert_eq!(header_slot(5000), 0);
         assert_eq!(header_slot(u32::MAX), 0);
-        for tag in (0..3000).chain([40004, 43111, u32::MAX]) {
+        for tag in (0..20_000).chain([40004, 43111, u32::MAX]) {
             let len = if crate::data_fields::data_tag_for(tag).is_some() {
                 CLASS_LEN
             } else {
                 0
             };
             assert_eq!(tag_class(tag), header_slot(tag) as u8 | len, "tag {tag}");
+            if tag < 10_000 {
+                assert_eq!(short_tag_class(tag), tag_class(tag), "tag {tag}");
+            }
         }
     }
 }
