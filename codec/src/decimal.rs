@@ -126,6 +126,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn formats_like_integer_arithmetic() {
+        let reference = |m: i64, s: u8| {
+            let (a, p) = (m.unsigned_abs(), 10u64.pow(u32::from(s)));
+            let sign = if m < 0 { "-" } else { "" };
+            if s == 0 {
+                format!("{sign}{a}")
+            } else {
+                format!("{sign}{}.{:0w$}", a / p, a % p, w = usize::from(s))
+            }
+        };
+        let mantissas = (0..12u32)
+            .flat_map(|e| {
+                let p = 10i64.pow(e);
+                [p - 1, p, p + 1]
+            })
+            .chain((0..500i64).map(|i| i * 37_813 + 3));
+        for m in mantissas {
+            for s in 0..=9u8 {
+                for m in [m, -m] {
+                    let mut out = Vec::new();
+                    Decimal::new(m, s).push(&mut out);
+                    assert_eq!(String::from_utf8(out).unwrap(), reference(m, s), "{m} {s}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn parses_and_formats() {
         for (text, m, s) in [
             ("123.45", 12345, 2),

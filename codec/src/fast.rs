@@ -10,7 +10,8 @@ use crate::frame::Header;
 use crate::scan::block_masks;
 use crate::swar;
 use crate::tags::{
-    header_slot, short_tag_class, tag_class, BEGIN_STRING, BODY_LENGTH, CHECK_SUM, CLASS_LEN, HEADER_SLOTS,
+    header_slot, short_tag_class, tag_class, BEGIN_STRING, BODY_LENGTH, CHECK_SUM, CLASS_LEN,
+    HEADER_SLOTS,
 };
 use crate::view::Entry;
 

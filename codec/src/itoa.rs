@@ -168,6 +168,35 @@ mod tests {
         let mut out = Vec::new();
         push_u64(&mut out, u64::MAX);
         assert_eq!(out, u64::MAX.to_string().as_bytes());
+        // Each power of ten and its neighbours, and a spread, both signs.
+        for v in (0..19u32)
+            .flat_map(|e| {
+                let p = 10i64.pow(e);
+                [p - 1, p, p + 1]
+            })
+            .chain((0..3000i64).map(|i| i * 7_919_993 - 9_000_000_000))
+        {
+            assert_eq!(s(v), v.to_string());
+            assert_eq!(s(-v), (-v).to_string());
+            let mut out = b"x".to_vec();
+            push_u64(&mut out, v.unsigned_abs());
+            assert_eq!(&out[1..], v.unsigned_abs().to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn tags_of_every_length() {
+        for tag in (0..10u32)
+            .flat_map(|e| {
+                let p = 10u32.pow(e);
+                [p - 1, p, p + 1]
+            })
+            .chain([u32::MAX])
+        {
+            let mut out = b"x".to_vec();
+            push_tag(&mut out, tag);
+            assert_eq!(&out[1..], format!("{tag}=").as_bytes());
+        }
     }
 
     #[test]
