@@ -43,6 +43,7 @@ mod sys;
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 pub use reader::StoreReader;
 pub use store::FileStore;
@@ -257,6 +258,13 @@ pub fn is_locked(files: &StoreFiles) -> StoreResult<bool> {
     Ok(!free)
 }
 
+/// How long [`lock`] keeps trying before it reports the store as locked.
+/// A child being spawned by any thread of this process holds copies of our
+/// descriptors, and so this lock, until its `exec`: a lock released just
+/// before such a spawn looks taken for a moment. Another owner holds it for
+/// good and is still refused.
+const LOCK_GRACE: Duration = Duration::from_millis(100);
+
 /// Takes the exclusive lock of `files`, creating the lock file.
 fn lock(files: &StoreFiles) -> StoreResult<File> {
     let path = files.lock();
@@ -267,10 +275,17 @@ fn lock(files: &StoreFiles) -> StoreResult<File> {
         .truncate(false)
         .open(&path)
         .map_err(|e| StoreError::io("open", &path, e))?;
-    if sys::try_flock(&file, true).map_err(|e| StoreError::io("flock", &path, e))? {
-        Ok(file)
-    } else {
-        Err(StoreError::Locked { path })
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if sys::try_flock(&file, true).map_err(|e| StoreError::io("flock", &path, e))? {
+            return Ok(file);
+        }
+        if start.elapsed() >= LOCK_GRACE {
+            return Err(StoreError::Locked { path });
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(20));
     }
 }
 

@@ -206,6 +206,15 @@ fn seqnum_slots_fall_back_then_fail() {
 
 const CHILD_ENV: &str = "RINGFIX_STORE_KILL9_DIR";
 
+/// The kill -9 store's options: room for the appends the child makes while
+/// the parent's refused open waits out the lock's grace period.
+fn kill9_opts() -> crate::store::FileStoreOptions {
+    crate::store::FileStoreOptions {
+        max_journal_bytes: 64 << 20,
+        ..opts()
+    }
+}
+
 /// Child half of `survives_kill_9`: appends until killed, printing each
 /// sequence number once `append` returned Ok. A no-op in a normal run.
 #[test]
@@ -214,7 +223,7 @@ fn kill9_child() {
         return;
     };
     let f = StoreFiles::with_prefix(dir, "KILL9");
-    let mut store = FileStore::open(f, opts(), ts(1)).unwrap();
+    let mut store = FileStore::open(f, kill9_opts(), ts(1)).unwrap();
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     for _ in 0..1_000_000 {
@@ -252,7 +261,7 @@ fn survives_kill_9() {
                     let f = StoreFiles::with_prefix(dir.path(), "KILL9");
                     assert!(is_locked(&f).unwrap());
                     assert!(matches!(
-                        FileStore::open(f, opts(), ts(1)),
+                        FileStore::open(f, kill9_opts(), ts(1)),
                         Err(StoreError::Locked { .. })
                     ));
                     child.kill().unwrap(); // SIGKILL, mid-loop
@@ -263,7 +272,7 @@ fn survives_kill_9() {
         child.wait().unwrap();
         let f = StoreFiles::with_prefix(dir.path(), "KILL9");
         assert!(!is_locked(&f).unwrap(), "lock dies with the process");
-        let store = FileStore::open(f, opts(), ts(1)).unwrap();
+        let store = FileStore::open(f, kill9_opts(), ts(1)).unwrap();
         let stored: std::collections::HashMap<u64, Vec<u8>> =
             collect(&store, 1, 0).into_iter().collect();
         for seq in &acked {

@@ -174,6 +174,21 @@ fn lock_refuses_second_owner() {
     drop(FileStore::open(f, opts(), ts(1)).unwrap());
 }
 
+/// A lock let go shortly after the open began (as when a child being
+/// spawned briefly holds a copy of the descriptor) is waited for.
+#[test]
+fn a_lock_released_within_the_grace_period_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = open(&dir);
+    let holder = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(15));
+        drop(first);
+    });
+    let second = FileStore::open(files(&dir), opts(), ts(1));
+    holder.join().unwrap();
+    assert!(second.is_ok(), "{:?}", second.err());
+}
+
 #[test]
 fn reset_rolls_journal_and_optionally_archives() {
     let dir = tempfile::tempdir().unwrap();
