@@ -7,20 +7,17 @@
 
 use std::collections::BTreeMap;
 
-const NONE: u64 = u64::MAX;
+use super::dense::{Dense, NONE};
+
 const MAX_GAP: u64 = 1 << 16;
-/// Entries per 4 KiB page: touching one per page faults the page in.
-const TOUCH_STRIDE: usize = 512;
 
 /// Where each stored sequence number's message lives.
 #[derive(Debug, Default)]
 pub(crate) struct SeqIndex {
     base: u64,
-    dense: Vec<u64>,
+    dense: Dense,
     sparse: BTreeMap<u64, u64>,
     max_seq: u64,
-    /// Spare capacity of `dense` below this index has been touched.
-    touched: usize,
 }
 
 impl SeqIndex {
@@ -38,34 +35,26 @@ impl SeqIndex {
             self.spill();
             self.base = seq;
         }
-        let slot = seq - self.base;
-        let len = self.dense.len() as u64;
-        if slot < len {
-            if let Some(s) = self.dense.get_mut(slot as usize) {
-                *s = offset;
-            }
-            return;
-        }
-        // slot >= len and slot <= len + MAX_GAP here.
-        self.dense.resize(slot as usize, NONE);
-        self.dense.push(offset);
+        // seq - base <= len + MAX_GAP here.
+        self.dense.set((seq - self.base) as usize, offset);
     }
 
     /// Moves the dense run into the sparse map.
     fn spill(&mut self) {
         let base = self.base;
-        for (i, off) in self.dense.drain(..).enumerate() {
+        for (i, off) in self.dense.iter().enumerate() {
             if off != NONE {
                 self.sparse.insert(base + i as u64, off);
             }
         }
+        self.dense.clear();
     }
 
     /// Offset of `seq`, if stored.
     #[cfg(test)]
     pub(crate) fn get(&self, seq: u64) -> Option<u64> {
         if seq >= self.base {
-            if let Some(&off) = self.dense.get((seq - self.base) as usize) {
+            if let Some(off) = self.dense.get((seq - self.base) as usize) {
                 if off != NONE {
                     return Some(off);
                 }
@@ -74,25 +63,20 @@ impl SeqIndex {
         self.sparse.get(&seq).copied()
     }
 
-    /// Makes room for `n` more contiguous entries, and touches the memory
-    /// for them, so appends neither reallocate nor page-fault (called off
-    /// the hot path).
-    pub(crate) fn reserve_ahead(&mut self, n: usize) {
-        let len = self.dense.len();
-        if self.dense.capacity() - len < n / 2 {
-            self.dense.reserve(n);
-            self.touched = len;
+    /// Allocates room ahead for `n / 2` more contiguous entries, one
+    /// chunk (32 KiB, written) per call, so appends neither allocate nor
+    /// page-fault (called off the hot path). True while more remains.
+    pub(crate) fn reserve_ahead(&mut self, n: usize) -> bool {
+        if self.ahead_due(n) {
+            self.dense.grow_one();
         }
-        let want = (len + n / 2).min(self.dense.capacity());
-        let mut i = self.touched.max(len);
-        let spare = self.dense.spare_capacity_mut();
-        while i < want {
-            if let Some(slot) = spare.get_mut(i - len) {
-                slot.write(NONE);
-            }
-            i += TOUCH_STRIDE;
-        }
-        self.touched = self.touched.max(want);
+        self.ahead_due(n)
+    }
+
+    /// True when [`reserve_ahead`](Self::reserve_ahead)`(n)` has work:
+    /// less than `n / 2` entries of room ahead.
+    pub(crate) fn ahead_due(&self, n: usize) -> bool {
+        self.dense.capacity() < self.dense.len() + n / 2
     }
 
     /// Highest sequence number ever inserted (0 if none).
@@ -117,7 +101,7 @@ impl SeqIndex {
         let dense = self
             .dense
             .iter()
-            .position(|&o| o != NONE)
+            .position(|o| o != NONE)
             .map(|i| self.base + i as u64);
         let sparse = self.sparse.keys().next().copied();
         match (dense, sparse) {
@@ -128,7 +112,7 @@ impl SeqIndex {
 
     /// Number of stored sequence numbers.
     pub(crate) fn len(&self) -> usize {
-        self.dense.iter().filter(|&&o| o != NONE).count() + self.sparse.len()
+        self.dense.iter().filter(|&o| o != NONE).count() + self.sparse.len()
     }
 
     /// Forgets everything.
@@ -137,7 +121,6 @@ impl SeqIndex {
         self.dense.clear();
         self.sparse.clear();
         self.max_seq = 0;
-        self.touched = 0;
     }
 
     /// Calls `f(seq, offset)` for stored `begin <= seq <= end`, ascending.
@@ -160,7 +143,7 @@ impl SeqIndex {
                         f(s, o);
                         sparse.next();
                     }
-                    if let Some(&off) = self.dense.get((seq - self.base) as usize) {
+                    if let Some(off) = self.dense.get((seq - self.base) as usize) {
                         if off != NONE {
                             f(seq, off);
                         }
@@ -176,6 +159,7 @@ impl SeqIndex {
 
 #[cfg(test)]
 mod tests {
+    use super::super::dense::CHUNK;
     use super::*;
 
     fn collect(ix: &SeqIndex, b: u64, e: u64) -> Vec<(u64, u64)> {
@@ -197,6 +181,28 @@ mod tests {
         assert_eq!(ix.len(), 6);
         assert_eq!(ix.min_seq(), Some(1));
         assert_eq!(ix.max_seq(), 8);
+    }
+
+    #[test]
+    fn reserve_ahead_touches_in_bounded_steps() {
+        let mut ix = SeqIndex::default();
+        let n = 1 << 16;
+        assert!(ix.ahead_due(n));
+        let mut calls = 0;
+        while ix.reserve_ahead(n) {
+            calls += 1;
+        }
+        // n / 2 entries ahead, one chunk per call.
+        assert_eq!(calls + 1, n / 2 / CHUNK);
+        assert!(!ix.ahead_due(n));
+        // Each chunk's worth of appends asks for one more chunk.
+        for s in 1..=CHUNK as u64 {
+            ix.insert(s, s);
+            assert!(ix.ahead_due(n));
+        }
+        assert!(!ix.reserve_ahead(n), "one chunk restores the room");
+        assert!(!ix.ahead_due(n));
+        assert_eq!(ix.len(), CHUNK);
     }
 
     #[test]

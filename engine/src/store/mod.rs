@@ -10,6 +10,7 @@
 //! The store never reads a clock: callers pass `now`.
 
 pub mod bench;
+mod dense;
 mod error;
 mod failing;
 mod file;

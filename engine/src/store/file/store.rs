@@ -61,6 +61,11 @@ impl FileStore {
             index,
             epoch_max,
         } = load(&files, &options, now)?;
+        let mut index = index;
+        if options.prefault {
+            // As the journal's window at open: touched ahead before use.
+            while index.reserve_ahead(INDEX_AHEAD) {}
+        }
         Ok(Self {
             files,
             options,
@@ -419,7 +424,9 @@ impl MessageStore for FileStore {
     }
 
     fn upkeep_due(&self) -> bool {
-        self.last_now >= self.upkeep_after && self.journal.upkeep_due()
+        self.last_now >= self.upkeep_after
+            && (self.journal.upkeep_due()
+                || self.journal.prefaulting() && self.index.ahead_due(INDEX_AHEAD))
     }
 
     fn upkeep_step(&mut self, now: UtcTimestamp) -> StoreResult<bool> {
@@ -427,10 +434,14 @@ impl MessageStore for FileStore {
         if self.last_now < self.upkeep_after {
             return Ok(false);
         }
-        self.index.reserve_ahead(INDEX_AHEAD);
-        self.journal.upkeep_step().inspect_err(|_| {
+        // Both bounded: one index chunk (when due) and one journal step.
+        if self.journal.prefaulting() && self.index.ahead_due(INDEX_AHEAD) {
+            self.index.reserve_ahead(INDEX_AHEAD);
+        }
+        let more = self.journal.upkeep_step().inspect_err(|_| {
             self.upkeep_after = now.as_nanos().saturating_add(UPKEEP_RETRY_NANOS);
-        })
+        })?;
+        Ok(more || self.journal.prefaulting() && self.index.ahead_due(INDEX_AHEAD))
     }
 }
 

@@ -183,6 +183,21 @@ impl Drop for Region {
     }
 }
 
+/// Zeros for [`write_zeros`].
+static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
+
+/// Writes zeros over `from..to` of `file` with `pwrite`.
+pub(crate) fn write_zeros(file: &File, from: usize, to: usize) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let mut at = from;
+    while at < to {
+        let n = (to - at).min(ZEROS.len());
+        file.write_all_at(&ZEROS[..n], at as u64)?;
+        at += n;
+    }
+    Ok(())
+}
+
 /// Extends `file` to at least `offset + len` bytes with real blocks
 /// (fallocate), so a full disk shows up here and not as SIGBUS on a store
 /// into the mapping. Falls back to ftruncate where fallocate is unsupported.
