@@ -40,26 +40,30 @@ pub(crate) fn index(
         return None;
     }
     let mut field_start = h.body_start;
-    let mut block = h.body_start;
-    while block < body_end {
+    while field_start < body_end {
+        // Each block starts at the first field not yet indexed, so that
+        // field's tag and '=' are in the bitmaps, and `field_start` never
+        // falls behind `block` (no field crosses into the next block).
+        let block = field_start;
         let (mut sohs, eqs) = block_masks(msg, block, body_end);
+        if sohs == 0 {
+            // A field longer than a block.
+            field_start = long_field(msg, field_start, body_end, slots, &mut n, header)?;
+            continue;
+        }
         while sohs != 0 {
             let soh = block + sohs.trailing_zeros() as usize;
             sohs &= sohs - 1;
-            // The tag's length from the '=' bitmap when the field starts in
-            // this block and its '=' is in it too; else (a field across
-            // blocks, or a long tag) out of line, which keeps the loop's
-            // values in registers.
-            let after = match field_start.checked_sub(block) {
-                Some(r) => eqs >> (r & 63),
-                None => 0,
-            };
-            let digits = after.trailing_zeros() as usize;
+            // The tag's length from the '=' bitmap (`field_start - block`
+            // is below 64 here); a tag of five digits or more is decoded
+            // out of line, which keeps the loop's values in registers.
+            let digits = (eqs >> ((field_start - block) & 63)).trailing_zeros() as usize;
             let short = if digits.wrapping_sub(1) < 4 {
                 // SAFETY: `field_start <= soh < body_end` (the SOH bits are
-                // visited in order and limited to the body) and the body is
-                // followed by the 7-byte trailer (checked above).
-                unsafe { short_tag(msg, field_start, digits) }
+                // visited in order and limited to the body), the '=' is at
+                // `field_start + digits <= soh` and `field_start` is past
+                // the 4-byte minimum `8=X|` header.
+                unsafe { short_tag(msg, field_start + digits, digits) }
             } else {
                 None
             };
@@ -70,54 +74,52 @@ pub(crate) fn index(
                     (tag, digits, tag_class(tag))
                 }
             };
-            let value = field_start + digits + 1;
-            let entry = Entry {
-                tag,
-                start: value as u32,
-                end: soh as u32,
-            };
-            if class != 0 {
-                if class & CLASS_LEN != 0 {
-                    // The next value may hold SOH: the checked path handles it.
-                    return None;
-                }
-                // The class's low bits are the tag's header slot.
-                claim(header, usize::from(class), n);
-            }
-            debug_assert!(n < slots.len());
-            // SAFETY: checked on entry: each entry written here takes at
-            // least three body bytes.
-            unsafe { *slots.get_unchecked_mut(n) = entry };
-            n += 1;
+            // SAFETY: checked on entry: each entry takes at least three
+            // body bytes (a digit, '=', SOH), so `n` stays below the
+            // slots' `body_len / 3 + 3`.
+            unsafe {
+                record(
+                    slots,
+                    &mut n,
+                    header,
+                    tag,
+                    field_start + digits + 1,
+                    soh,
+                    class,
+                )
+            }?;
             field_start = soh + 1;
         }
-        // The next block starts at the first field not yet indexed, so its
-        // tag and '=' are in the bitmaps (a field across two blocks would
-        // need the slow tag path); a value longer than a block moves on by
-        // a whole block.
-        block = if field_start > block {
-            field_start
-        } else {
-            block + 64
-        };
     }
     put(slots, &mut n, header, CHECK_SUM, body_end + 3, body_end + 6)?;
     Some(n)
 }
 
-/// A tag of `n` (1..=4) digits at `at`, if they are digits.
+/// Keeps the top `n` bytes of a little-endian word (index `n`, 1..=4).
+const KEEP_TOP: [u32; 8] = [
+    0,
+    0xFF00_0000,
+    0xFFFF_0000,
+    0xFFFF_FF00,
+    0xFFFF_FFFF,
+    0,
+    0,
+    0,
+];
+
+/// A tag of `n` (1..=4) digits ending just before `eq` (its '='), if they
+/// are digits. The four bytes before `eq` are loaded and those before the
+/// tag masked off: no shift by a variable amount.
 ///
 /// # Safety
-/// `at + 4 <= msg.len()`.
+/// `4 <= eq <= msg.len()`.
 #[inline(always)]
-unsafe fn short_tag(msg: &[u8], at: usize, n: usize) -> Option<u32> {
-    debug_assert!(at + 4 <= msg.len());
+unsafe fn short_tag(msg: &[u8], eq: usize, n: usize) -> Option<u32> {
+    debug_assert!(eq >= 4 && eq <= msg.len() && (1..=4).contains(&n));
     // SAFETY: the caller guarantees the four bytes are in `msg`.
-    let w = unsafe { msg.as_ptr().add(at).cast::<u32>().read_unaligned() };
-    // Little-endian: shifting left by the bytes that are not digits drops
-    // them and moves the digits to the top (zero bytes are leading zeros).
-    let d = u32::from_le(w) ^ 0x3030_3030;
-    let d = d << ((32 - n * 8) & 31);
+    let w = unsafe { msg.as_ptr().add(eq - 4).cast::<u32>().read_unaligned() };
+    // The digits are the top bytes; masked-off bytes read as leading zeros.
+    let d = (u32::from_le(w) ^ 0x3030_3030) & KEEP_TOP[n & 7];
     // A byte is a digit iff (byte ^ 0x30) <= 9: +0x76 sets its high bit
     // otherwise (32-bit constants fit in the instructions).
     if (d.wrapping_add(0x7676_7676) | d) & 0x8080_8080 != 0 {
@@ -125,6 +127,74 @@ unsafe fn short_tag(msg: &[u8], at: usize, n: usize) -> Option<u32> {
     }
     let v = (d.wrapping_mul(10 << 8 | 1) >> 8) & 0x00FF_00FF;
     Some(v.wrapping_mul(100 << 16 | 1) >> 16)
+}
+
+/// A field with no SOH in the block starting at it (a value longer than a
+/// block): its tag from the word at its start, its end by a search.
+/// Returns where the next field starts, `None` to fall back.
+#[cold]
+#[inline(never)]
+fn long_field(
+    msg: &[u8],
+    field_start: usize,
+    body_end: usize,
+    slots: &mut [Entry],
+    n: &mut usize,
+    header: &mut [u32; HEADER_SLOTS],
+) -> Option<usize> {
+    let (tag, digits) = long_tag(msg, field_start)?;
+    let soh = field_start + memchr::memchr(crate::SOH, msg.get(field_start..body_end)?)?;
+    if *n >= slots.len() {
+        return None;
+    }
+    // SAFETY: checked just above.
+    unsafe {
+        record(
+            slots,
+            n,
+            header,
+            tag,
+            field_start + digits + 1,
+            soh,
+            tag_class(tag),
+        )
+    }?;
+    Some(soh + 1)
+}
+
+/// Appends the entry of a body field; `None` (fall back) for a length
+/// field, whose data value may hold SOH.
+///
+/// # Safety
+/// `*n < slots.len()`.
+#[inline(always)]
+unsafe fn record(
+    slots: &mut [Entry],
+    n: &mut usize,
+    header: &mut [u32; HEADER_SLOTS],
+    tag: u32,
+    value: usize,
+    soh: usize,
+    class: u8,
+) -> Option<()> {
+    if class != 0 {
+        if class & CLASS_LEN != 0 {
+            return None;
+        }
+        // The class's low bits are the tag's header slot.
+        claim(header, usize::from(class), *n);
+    }
+    debug_assert!(*n < slots.len());
+    // SAFETY: the caller's guarantee.
+    unsafe {
+        *slots.get_unchecked_mut(*n) = Entry {
+            tag,
+            start: value as u32,
+            end: soh as u32,
+        };
+    }
+    *n += 1;
+    Some(())
 }
 
 /// The tag at `at` found without the bitmaps (it crosses a block, or has
