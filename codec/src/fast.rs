@@ -181,8 +181,15 @@ unsafe fn record(
         if class & CLASS_LEN != 0 {
             return None;
         }
-        // The class's low bits are the tag's header slot.
-        claim(header, usize::from(class), *n);
+        // The class's low bits are the tag's header slot (first one wins).
+        let slot = usize::from(class);
+        debug_assert!(slot < HEADER_SLOTS);
+        // SAFETY: the class tables hold header slots below HEADER_SLOTS
+        // (`tags::small_classes`, `header_slot`; a test checks every tag).
+        let s = unsafe { header.get_unchecked_mut(slot) };
+        if *s == 0 {
+            *s = *n as u32 + 1;
+        }
     }
     debug_assert!(*n < slots.len());
     // SAFETY: the caller's guarantee.

@@ -172,6 +172,8 @@ mod tests {
                 0
             };
             assert_eq!(tag_class(tag), header_slot(tag) as u8 | len, "tag {tag}");
+            // The parse loop indexes the header with this unchecked.
+            assert!(usize::from(tag_class(tag) & !CLASS_LEN) < HEADER_SLOTS);
             if tag < 10_000 {
                 assert_eq!(short_tag_class(tag), tag_class(tag), "tag {tag}");
             }
