@@ -204,8 +204,9 @@ unsafe fn record(
     Some(())
 }
 
-/// The tag at `at` found without the bitmaps (it crosses a block, or has
-/// five to seven digits): `(tag, digits)`, `None` for anything else.
+/// The tag at `at` found without the bitmaps (its field is longer than a
+/// block, or it has five to seven digits): `(tag, digits)`, `None` for
+/// anything else.
 #[cold]
 #[inline(never)]
 fn long_tag(msg: &[u8], at: usize) -> Option<(u32, usize)> {
