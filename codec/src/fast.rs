@@ -144,22 +144,27 @@ fn long_field(
 ) -> Option<usize> {
     let (tag, digits) = long_tag(msg, field_start)?;
     let soh = field_start + memchr::memchr(crate::SOH, msg.get(field_start..body_end)?)?;
+    let class = tag_class(tag);
+    push(slots, n, header, tag, field_start + digits + 1, soh, class)?;
+    Some(soh + 1)
+}
+
+/// [`record`] with its bound checked (outside the loop).
+#[inline(always)]
+fn push(
+    slots: &mut [Entry],
+    n: &mut usize,
+    header: &mut [u32; HEADER_SLOTS],
+    tag: u32,
+    value: usize,
+    end: usize,
+    class: u8,
+) -> Option<()> {
     if *n >= slots.len() {
         return None;
     }
     // SAFETY: checked just above.
-    unsafe {
-        record(
-            slots,
-            n,
-            header,
-            tag,
-            field_start + digits + 1,
-            soh,
-            tag_class(tag),
-        )
-    }?;
-    Some(soh + 1)
+    unsafe { record(slots, n, header, tag, value, end, class) }
 }
 
 /// Appends the entry of a body field; `None` (fall back) for a length
@@ -218,18 +223,7 @@ fn long_tag(msg: &[u8], at: usize) -> Option<(u32, usize)> {
     }
 }
 
-/// Record position `n` in header slot `slot` unless it is taken (the first
-/// occurrence of a header tag wins).
-#[inline(always)]
-fn claim(header: &mut [u32; HEADER_SLOTS], slot: usize, n: usize) {
-    if let Some(s) = header.get_mut(slot) {
-        if *s == 0 {
-            *s = n as u32 + 1;
-        }
-    }
-}
-
-/// Append a field that may be in the header index.
+/// Append 8, 9 or 10 (header slots, never length fields).
 #[inline(always)]
 fn put(
     slots: &mut [Entry],
@@ -239,12 +233,5 @@ fn put(
     start: usize,
     end: usize,
 ) -> Option<()> {
-    claim(header, header_slot(tag), *n);
-    *slots.get_mut(*n)? = Entry {
-        tag,
-        start: start as u32,
-        end: end as u32,
-    };
-    *n += 1;
-    Some(())
+    push(slots, n, header, tag, start, end, header_slot(tag) as u8)
 }

@@ -18,7 +18,7 @@ pub(crate) fn block_masks(msg: &[u8], block: usize, end: usize) -> (u64, u64) {
     let (s, e) = match msg.get(block..block + 64) {
         Some(chunk) => masks(chunk),
         // Near the end of a message of 64 bytes or more: the last 64 bytes,
-        // shifted (block - from < 64 as block < len).
+        // shifted (block - from < 64 as block < len), without a call.
         None if msg.len() >= 64 && block < msg.len() => {
             let from = msg.len() - 64;
             let (s, e) = masks(msg.get(from..).unwrap_or_default());
@@ -41,19 +41,15 @@ pub(crate) fn soh_bitmap(msg: &[u8], block: usize, end: usize) -> u64 {
     block_masks(msg, block, end).0
 }
 
-/// [`masks`] of `msg[block..]` (fewer than 64 bytes): re-reads bytes
-/// before `block` and shifts them out rather than copying the tail into a
-/// buffer (the copy's narrow stores would stall the wide loads).
+/// [`masks`] of `msg[block..]` for a message shorter than 64 bytes (longer
+/// ones are read inline by [`block_masks`]): re-reads bytes before `block`
+/// and shifts them out rather than copying the tail into a buffer (the
+/// copy's narrow stores would stall the wide loads).
 #[inline(never)]
 fn masks_tail(msg: &[u8], block: usize) -> (u64, u64) {
     let len = msg.len();
     if block >= len {
         return (0, 0);
-    }
-    if len >= 64 {
-        let from = len - 64;
-        let (s, e) = masks(msg.get(from..).unwrap_or_default());
-        return (s >> (block - from), e >> (block - from));
     }
     if len < 16 {
         let (mut s, mut e) = (0u64, 0u64);
