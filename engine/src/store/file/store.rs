@@ -262,6 +262,14 @@ fn open_journal(
     })
 }
 
+impl FileStore {
+    /// The index wants a chunk ahead, and idle upkeep is on (it is
+    /// prefaulting's: both stop together).
+    fn index_upkeep_due(&self) -> bool {
+        self.journal.prefaulting() && self.index.ahead_due(INDEX_AHEAD)
+    }
+}
+
 impl MessageStore for FileStore {
     fn next_sender_seq(&self) -> u64 {
         self.seq.state().next_sender
@@ -424,9 +432,7 @@ impl MessageStore for FileStore {
     }
 
     fn upkeep_due(&self) -> bool {
-        self.last_now >= self.upkeep_after
-            && (self.journal.upkeep_due()
-                || self.journal.prefaulting() && self.index.ahead_due(INDEX_AHEAD))
+        self.last_now >= self.upkeep_after && (self.journal.upkeep_due() || self.index_upkeep_due())
     }
 
     fn upkeep_step(&mut self, now: UtcTimestamp) -> StoreResult<bool> {
@@ -435,13 +441,13 @@ impl MessageStore for FileStore {
             return Ok(false);
         }
         // Both bounded: one index chunk (when due) and one journal step.
-        if self.journal.prefaulting() && self.index.ahead_due(INDEX_AHEAD) {
+        if self.index_upkeep_due() {
             self.index.reserve_ahead(INDEX_AHEAD);
         }
         let more = self.journal.upkeep_step().inspect_err(|_| {
             self.upkeep_after = now.as_nanos().saturating_add(UPKEEP_RETRY_NANOS);
         })?;
-        Ok(more || self.journal.prefaulting() && self.index.ahead_due(INDEX_AHEAD))
+        Ok(more || self.index_upkeep_due())
     }
 }
 
