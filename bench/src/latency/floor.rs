@@ -185,7 +185,9 @@ pub(super) mod tests {
     use super::*;
 
     /// A short block-mode run of `run` (a floor) records every round trip.
-    pub(in crate::latency) fn records_every_round_trip(run: fn(&FloorRun) -> io::Result<Measured>) {
+    pub(in crate::latency) fn records_every_round_trip(
+        run: impl Fn(&FloorRun) -> io::Result<Measured>,
+    ) {
         let cfg = FloorRun {
             mode: Mode::Block,
             request_bytes: 172,

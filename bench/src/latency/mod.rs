@@ -1,7 +1,8 @@
 //! `latency`: NewOrderSingle -> ExecutionReport round trips through a
 //! ringfix initiator and acceptor on loopback, against the floor (the same
 //! sizes ping-ponged over raw TCP, same mode and pinning), runs interleaved
-//! engine, floor, uring floor, engine ...; plus the acceptor's internal latency.
+//! engine, floor, uring floor, bare uring floor, engine ...; plus the
+//! acceptor's internal latency.
 
 mod engine;
 pub mod floor;
@@ -126,6 +127,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     let mut engine_runs = Vec::new();
     let mut floor_runs = Vec::new();
     let mut uring_runs = Vec::new();
+    let mut bare_runs = Vec::new();
     let mut internal_runs = Vec::new();
     let mut initiator_runs = Vec::new();
     let mut merged = [
@@ -173,8 +175,11 @@ pub fn run(args: &Args) -> Result<(), String> {
         // Setup (buffers, threads) included: an upper bound.
         let f_allocs = crate::alloc::count().saturating_sub(f_allocs);
         floor_runs.push(figures(&f, wall.as_secs_f64(), Some(f_allocs), args.orders));
-        let (u, u_wall) = uring::run(&floor_run).map_err(|e| format!("uring floor: {e}"))?;
+        let (u, u_wall) = uring::run(&floor_run, true).map_err(|e| format!("uring floor: {e}"))?;
         uring_runs.push(figures(&u, u_wall.as_secs_f64(), None, args.orders));
+        let (b, b_wall) =
+            uring::run(&floor_run, false).map_err(|e| format!("bare uring floor: {e}"))?;
+        bare_runs.push(figures(&b, b_wall.as_secs_f64(), None, args.orders));
         for (m, h) in merged.iter_mut().zip([&e.rtt, &f, &e.internal]) {
             m.add(h).map_err(|e| e.to_string())?;
         }
@@ -186,6 +191,8 @@ pub fn run(args: &Args) -> Result<(), String> {
     let ratio = ratio_of(&engine, &floor);
     let uring = summarise(&uring_runs);
     let uring_ratio = ratio_of(&engine, &uring);
+    let bare = summarise(&bare_runs);
+    let bare_ratio = ratio_of(&bare, &floor);
     let tls = (!tls_runs.is_empty()).then(|| summarise(&tls_runs));
     let tls_ratio = tls.as_ref().map(|t| ratio_of(t, &engine));
     if let Some(out) = &args.out {
@@ -199,6 +206,8 @@ pub fn run(args: &Args) -> Result<(), String> {
             "internal": to_json(&internal, false),
             "uring": to_json(&uring, false),
             "uring_ratio": to_json(&uring_ratio, true),
+            "uring_bare": to_json(&bare, false),
+            "uring_bare_ratio": to_json(&bare_ratio, true),
         });
         if let (Some(t), Some(r), Some(o)) = (&tls, &tls_ratio, v.as_object_mut()) {
             o.insert("tls".into(), to_json(t, false));
@@ -214,6 +223,8 @@ pub fn run(args: &Args) -> Result<(), String> {
             ("int.init", &initiator),
             ("uring", &uring),
             ("eng/urng", &uring_ratio),
+            ("bare", &bare),
+            ("bare/flr", &bare_ratio),
         ];
         if let (Some(t), Some(r)) = (&tls, &tls_ratio) {
             rows.push(("tls", t));
@@ -224,7 +235,8 @@ pub fn run(args: &Args) -> Result<(), String> {
             "internal: the acceptor's own time, Recv reaped to ExecutionReport queued; \
              int.init: the initiator's, ExecutionReport reaped to the next order queued; \
              uring: the floor's ping-pong through io_uring as the reactor drives it \
-             (Recv and Send linked to timeouts), no FIX work"
+             (Recv and Send linked to timeouts), no FIX work; \
+             bare: the same with no timeouts at all (the least an io_uring reader pays here)"
         );
     }
     Ok(())

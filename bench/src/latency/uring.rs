@@ -3,7 +3,8 @@
 //! Send linked to one, a single-issuer DEFER_TASKRUN ring, spinning on the
 //! completion queue or waiting in the kernel), with no FIX work at all.
 //! Its distance to the raw floor is the price of that I/O contract; the
-//! engine's distance to it is the engine's own work.
+//! engine's distance to it is the engine's own work. The bare variant
+//! links no timeouts at all: the least any io_uring reader pays here.
 
 use std::io;
 use std::net::{TcpListener, TcpStream};
@@ -31,6 +32,8 @@ struct Side {
     ts_recv: Box<types::Timespec>,
     ts_send: Box<types::Timespec>,
     unsubmitted: bool,
+    /// Link a timeout to every Recv and Send (false: the bare variant).
+    timeouts: bool,
 }
 
 fn realtime_deadline() -> types::Timespec {
@@ -46,7 +49,8 @@ fn realtime_deadline() -> types::Timespec {
 }
 
 impl Side {
-    fn new(s: &TcpStream, mode: Mode, rx: usize, tx: usize) -> io::Result<Self> {
+    fn new(s: &TcpStream, mode: Mode, sizes: (usize, usize), timeouts: bool) -> io::Result<Self> {
+        let (rx, tx) = sizes;
         s.set_nodelay(true)?;
         let mut b = IoUring::builder();
         b.setup_single_issuer()
@@ -61,6 +65,7 @@ impl Side {
             ts_recv: Box::new(types::Timespec::new()),
             ts_send: Box::new(types::Timespec::new()),
             unsubmitted: false,
+            timeouts,
         })
     }
 
@@ -85,8 +90,11 @@ impl Side {
         let send = opcode::Send::new(types::Fd(self.fd), self.tx.as_ptr(), self.tx.len() as u32)
             .flags(libc::MSG_NOSIGNAL)
             .build()
-            .flags(squeue::Flags::IO_LINK)
             .user_data(SEND);
+        if !self.timeouts {
+            return self.push(&[send]);
+        }
+        let send = send.flags(squeue::Flags::IO_LINK);
         let to = Self::linked_timeout(&self.ts_send);
         self.push(&[send, to])
     }
@@ -99,8 +107,11 @@ impl Side {
             self.rx.len() as u32,
         )
         .build()
-        .flags(squeue::Flags::IO_LINK)
         .user_data(RECV);
+        if !self.timeouts {
+            return self.push(&[recv]);
+        }
+        let recv = recv.flags(squeue::Flags::IO_LINK);
         let to = Self::linked_timeout(&self.ts_recv);
         self.push(&[recv, to])
     }
@@ -168,7 +179,8 @@ impl Side {
 /// Runs the ping-pong and returns round-trip times in nanoseconds, plus the
 /// wall time of the recorded part. Every round trip sends one request and
 /// one response of the given sizes, as [`super::floor::run`] does.
-pub fn run(cfg: &FloorRun) -> io::Result<Measured> {
+/// `timeouts`: link a timeout to every Recv and Send, as the reactor does.
+pub fn run(cfg: &FloorRun, timeouts: bool) -> io::Result<Measured> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let total = cfg.round_trips + cfg.warmup;
@@ -181,7 +193,7 @@ pub fn run(cfg: &FloorRun) -> io::Result<Measured> {
     let server = thread::spawn(move || -> io::Result<()> {
         pin(server_core);
         let (s, _) = listener.accept()?;
-        let mut side = Side::new(&s, mode, req, resp)?;
+        let mut side = Side::new(&s, mode, (req, resp), timeouts)?;
         side.arm_recv()?;
         for _ in 0..total {
             side.recv_bytes(req)?;
@@ -193,7 +205,7 @@ pub fn run(cfg: &FloorRun) -> io::Result<Measured> {
     });
     pin(cfg.client_core);
     let c = TcpStream::connect(addr)?;
-    let mut side = Side::new(&c, cfg.mode, resp, req)?;
+    let mut side = Side::new(&c, cfg.mode, (resp, req), timeouts)?;
     let measured = measure(cfg, || {
         side.send()?;
         side.arm_recv()?;
@@ -214,6 +226,11 @@ mod tests {
 
     #[test]
     fn block_uring_floor_records_every_round_trip() {
-        crate::latency::floor::tests::records_every_round_trip(run);
+        crate::latency::floor::tests::records_every_round_trip(|c| run(c, true));
+    }
+
+    #[test]
+    fn block_bare_uring_floor_records_every_round_trip() {
+        crate::latency::floor::tests::records_every_round_trip(|c| run(c, false));
     }
 }
