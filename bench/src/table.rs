@@ -62,6 +62,8 @@ fn latency(s: &mut String, dir: &Path, mode: &str) {
         "internal",
         "uring",
         "uring_ratio",
+        "uring_bare",
+        "uring_bare_ratio",
     ] {
         let Some(r) = v.get(row) else { continue };
         let cells: Vec<String> = keys.iter().map(|k| num(r, k)).collect();
