@@ -68,7 +68,8 @@ pub(crate) fn index(
                 None
             };
             let (tag, digits, class) = match short {
-                Some(tag) => (tag, digits, short_tag_class(tag)),
+                // SAFETY: a tag of at most four digits is below 10_000.
+                Some(tag) => (tag, digits, unsafe { short_tag_class(tag) }),
                 None => {
                     let (tag, digits) = long_tag(msg, field_start)?;
                     (tag, digits, tag_class(tag))
@@ -108,7 +109,7 @@ const KEEP_TOP: [u32; 8] = [
 ];
 
 /// A tag of `n` (1..=4) digits ending just before `eq` (its '='), if they
-/// are digits. The four bytes before `eq` are loaded and those before the
+/// are digits (so it is below 10_000). The four bytes before `eq` are loaded and those before the
 /// tag masked off: no shift by a variable amount.
 ///
 /// # Safety
@@ -234,4 +235,38 @@ fn put(
     end: usize,
 ) -> Option<()> {
     push(slots, n, header, tag, start, end, header_slot(tag) as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every four-byte shape before an '=': digits or not, each `n`.
+    #[test]
+    fn short_tag_reads_the_digits_before_the_equals_sign() {
+        let bytes = [b'0', b'1', b'5', b'9', 0x01, b'/', b':', b'=', 0xB0, b'a'];
+        let mut msg = [0u8; 5];
+        msg[4] = b'=';
+        for a in bytes {
+            for b in bytes {
+                for c in bytes {
+                    for d in bytes {
+                        msg[..4].copy_from_slice(&[a, b, c, d]);
+                        for n in 1..=4 {
+                            let tag = &msg[4 - n..4];
+                            let want = tag
+                                .iter()
+                                .all(u8::is_ascii_digit)
+                                .then(|| std::str::from_utf8(tag).ok()?.parse::<u32>().ok())
+                                .flatten();
+                            // SAFETY: `eq` is 4, `msg` is 5 bytes.
+                            let got = unsafe { short_tag(&msg, 4, n) };
+                            assert_eq!(got, want, "{:?} n={n}", &msg[..4]);
+                            assert!(got.is_none_or(|t| t < 10_000));
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
