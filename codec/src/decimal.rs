@@ -1,7 +1,8 @@
 //! `Decimal`: FIX Price/Qty/Amt values without floating point.
 
 use crate::error::ValueError;
-use crate::itoa::{format_u64, push_small, MAX_INT_LEN};
+use crate::itoa::{format_u64, MAX_INT_LEN};
+use crate::out::Out;
 use std::fmt;
 
 /// Most digits after the decimal point.
@@ -91,24 +92,32 @@ impl Decimal {
     /// Append the FIX form (`-0.05`, `123.45`, `100`) to `out`.
     #[inline(always)]
     pub fn push(self, out: &mut Vec<u8>) {
+        self.write(&mut Out::new(out, 24));
+    }
+
+    /// Append the FIX form through an encoder's cursor.
+    #[inline(always)]
+    pub(crate) fn write(self, o: &mut Out<'_>) {
         let mut buf = [0u8; MAX_INT_LEN];
         let start = format_u64(self.mantissa.unsigned_abs(), &mut buf);
         let digits = buf.get(start..).unwrap_or_default();
         let scale = usize::from(self.scale);
         if self.mantissa < 0 {
-            out.push(b'-');
+            o.byte(b'-');
         }
         if scale == 0 {
-            push_small(out, digits);
+            o.bytes(digits);
         } else if digits.len() > scale {
             let (int, frac) = digits.split_at(digits.len() - scale);
-            push_small(out, int);
-            out.push(b'.');
-            push_small(out, frac);
+            o.bytes(int);
+            o.byte(b'.');
+            o.bytes(frac);
         } else {
-            out.extend_from_slice(b"0.");
-            out.resize(out.len() + scale - digits.len(), b'0');
-            push_small(out, digits);
+            o.bytes(b"0.");
+            for _ in digits.len()..scale {
+                o.byte(b'0');
+            }
+            o.bytes(digits);
         }
     }
 }

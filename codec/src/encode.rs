@@ -7,6 +7,7 @@
 use crate::decimal::Decimal;
 use crate::frame::checksum;
 use crate::itoa::{format_u64, MAX_INT_LEN};
+use crate::out::Out;
 use crate::time::{TimePrecision, TimestampFormatter, UtcTimestamp, MAX_TIMESTAMP_LEN};
 use crate::view::Field;
 use crate::{Tag, SOH};
@@ -14,6 +15,10 @@ use std::ops::Range;
 
 /// Digits reserved for BodyLength (bodies of 100..=999 bytes need no move).
 const RESERVED_DIGITS: usize = 3;
+
+/// Bytes a field needs besides its value: `tag=` (11 at most, and the
+/// cursor stores a whole 8-byte word for it) and SOH.
+const FIELD_ROOM: usize = 16;
 
 /// Appends one message to a `Vec<u8>`; call [`Encoder::finish`] to complete
 /// it, or [`Encoder::abandon`] to remove the partial message (dropping the
@@ -48,17 +53,21 @@ impl<'b> Encoder<'b> {
         }
     }
 
+    /// A cursor over the buffer for one field, `need` bytes reserved
+    /// (`tag=`, the value, SOH: one capacity check and one length store).
     #[inline(always)]
-    fn tag(&mut self, tag: Tag) {
-        crate::itoa::push_tag(self.buf, tag);
+    fn out(&mut self, need: usize) -> Out<'_> {
+        Out::new(self.buf, need)
     }
 
     /// `tag=value|` from raw bytes (the caller guarantees no SOH in `value`).
-    #[inline]
+    #[inline(always)]
     pub fn bytes(&mut self, tag: Tag, value: &[u8]) -> &mut Self {
-        self.tag(tag);
-        crate::itoa::push_small(self.buf, value);
-        self.buf.push(SOH);
+        let mut o = self.out(value.len() + FIELD_ROOM);
+        o.tag(tag);
+        o.bytes(value);
+        o.byte(SOH);
+        drop(o);
         self
     }
     /// `tag=value|` from text.
@@ -67,27 +76,31 @@ impl<'b> Encoder<'b> {
         self.bytes(tag, value.as_bytes())
     }
     /// Signed integer field.
-    #[inline]
+    #[inline(always)]
     pub fn int(&mut self, tag: Tag, value: i64) -> &mut Self {
-        self.tag(tag);
-        crate::itoa::push_i64(self.buf, value);
-        self.buf.push(SOH);
-        self
+        let mut buf = [0u8; MAX_INT_LEN];
+        let mut start = format_u64(value.unsigned_abs(), &mut buf);
+        if value < 0 {
+            start -= 1;
+            buf[start] = b'-';
+        }
+        self.bytes(tag, buf.get(start..).unwrap_or_default())
     }
     /// Unsigned integer field (SeqNum, NumInGroup, Length...).
-    #[inline]
+    #[inline(always)]
     pub fn uint(&mut self, tag: Tag, value: u64) -> &mut Self {
-        self.tag(tag);
-        crate::itoa::push_u64(self.buf, value);
-        self.buf.push(SOH);
-        self
+        let mut buf = [0u8; MAX_INT_LEN];
+        let start = format_u64(value, &mut buf);
+        self.bytes(tag, buf.get(start..).unwrap_or_default())
     }
     /// Single-character field.
-    #[inline]
+    #[inline(always)]
     pub fn char(&mut self, tag: Tag, value: u8) -> &mut Self {
-        self.tag(tag);
-        self.buf.push(value);
-        self.buf.push(SOH);
+        let mut o = self.out(1 + FIELD_ROOM);
+        o.tag(tag);
+        o.byte(value);
+        o.byte(SOH);
+        drop(o);
         self
     }
     /// Boolean field (`Y`/`N`).
@@ -96,11 +109,13 @@ impl<'b> Encoder<'b> {
         self.char(tag, if value { b'Y' } else { b'N' })
     }
     /// Decimal field.
-    #[inline]
+    #[inline(always)]
     pub fn decimal(&mut self, tag: Tag, value: Decimal) -> &mut Self {
-        self.tag(tag);
-        value.push(self.buf);
-        self.buf.push(SOH);
+        let mut o = self.out(24 + FIELD_ROOM);
+        o.tag(tag);
+        value.write(&mut o);
+        o.byte(SOH);
+        drop(o);
         self
     }
     /// UTCTimestamp field at `precision` (formats the date each time).
@@ -111,12 +126,9 @@ impl<'b> Encoder<'b> {
         value: UtcTimestamp,
         precision: TimePrecision,
     ) -> &mut Self {
-        self.tag(tag);
         let mut out = [0u8; MAX_TIMESTAMP_LEN];
         let n = value.write(precision, &mut out);
-        self.buf.extend_from_slice(out.get(..n).unwrap_or_default());
-        self.buf.push(SOH);
-        self
+        self.bytes(tag, out.get(..n).unwrap_or_default())
     }
     /// UTCTimestamp field through a caller-kept formatter (date prefix cached).
     #[inline]

@@ -48,6 +48,7 @@ pub mod fields;
 mod frame;
 mod group;
 pub mod itoa;
+mod out;
 mod parse;
 mod scan;
 mod swar;

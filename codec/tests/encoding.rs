@@ -111,3 +111,60 @@ fn abandon_removes_the_partial_message() {
     e.abandon();
     assert_eq!(out, b"kept");
 }
+
+/// Every field writer, with tags and values of every length the field
+/// cursor copies differently, into a buffer that has to grow mid-message.
+#[test]
+fn every_field_kind_matches_plain_formatting() {
+    let values: Vec<String> = (0..40).map(|n| "v".repeat(n)).collect();
+    let tags = [
+        1u32,
+        9,
+        10,
+        99,
+        100,
+        999,
+        1000,
+        9999,
+        10_000,
+        9_999_999,
+        10_000_000,
+        u32::MAX,
+    ];
+    let mut body = String::new();
+    let mut out = b"previous".to_vec();
+    out.shrink_to_fit();
+    let mut e = Encoder::new(&mut out, b"FIX.4.4", b"8");
+    body.push_str("35=8|");
+    for (i, &tag) in tags.iter().enumerate() {
+        for v in &values {
+            e.str(tag, v);
+            body.push_str(&format!("{tag}={v}|"));
+        }
+        let n = i as i64 * 7_919 - 40_000;
+        e.int(tag, n).uint(tag, n.unsigned_abs() * 1_000_003);
+        body.push_str(&format!(
+            "{tag}={n}|{tag}={}|",
+            n.unsigned_abs() * 1_000_003
+        ));
+        e.char(tag, b'x').bool(tag, i % 2 == 0);
+        body.push_str(&format!(
+            "{tag}=x|{tag}={}|",
+            if i % 2 == 0 { 'Y' } else { 'N' }
+        ));
+        for (m, s, text) in [
+            (12345, 2, "123.45"),
+            (-5, 3, "-0.005"),
+            (-120, 0, "-120"),
+            (7, 1, "0.7"),
+            (i64::MIN, 18, "-9.223372036854775808"),
+            (i64::MAX, 0, "9223372036854775807"),
+        ] {
+            e.decimal(tag, Decimal::new(m, s));
+            body.push_str(&format!("{tag}={text}|"));
+        }
+    }
+    let r = e.finish();
+    assert_eq!(&out[..8], b"previous");
+    assert_eq!(show(&out[r]), show(&msg("FIX.4.4", &body)));
+}
