@@ -168,16 +168,16 @@ impl<'b> Encoder<'b> {
         self.buf.len() - self.body_start
     }
 
-    /// Patch BodyLength, append CheckSum; returns the message's range in the buffer.
-    #[inline]
-    pub fn finish(self) -> Range<usize> {
-        let body_len = self.buf.len() - self.body_start;
+    /// Write a BodyLength of other than three digits, moving the body so
+    /// it has no leading zeros.
+    #[cold]
+    #[inline(never)]
+    fn move_body(&mut self, body_len: usize) {
         let mut d = [0u8; MAX_INT_LEN];
         let s = format_u64(body_len as u64, &mut d);
         let digits = d.get(s..).unwrap_or_default();
         let n = digits.len();
         if n != RESERVED_DIGITS {
-            // Move the body so BodyLength has no leading zeros.
             let old_body = self.body_start - 1;
             let new_body = self.digits_at + n;
             if n > RESERVED_DIGITS {
@@ -189,6 +189,29 @@ impl<'b> Encoder<'b> {
         }
         if let Some(dst) = self.buf.get_mut(self.digits_at..self.digits_at + n) {
             dst.copy_from_slice(digits);
+        }
+    }
+
+    /// Patch BodyLength, append CheckSum; returns the message's range in the buffer.
+    #[inline]
+    pub fn finish(mut self) -> Range<usize> {
+        let body_len = self.buf.len() - self.body_start;
+        if (100..1000).contains(&body_len) {
+            // The usual case: three digits fill the placeholder (fixed-size
+            // stores rather than a general formatter and a `memcpy` call).
+            let digits = [
+                b'0' + (body_len / 100) as u8,
+                b'0' + (body_len / 10 % 10) as u8,
+                b'0' + (body_len % 10) as u8,
+            ];
+            if let Some(dst) = self
+                .buf
+                .get_mut(self.digits_at..self.digits_at + RESERVED_DIGITS)
+            {
+                dst.copy_from_slice(&digits);
+            }
+        } else {
+            self.move_body(body_len);
         }
         let sum = checksum(self.buf.get(self.start..).unwrap_or_default());
         let trailer = [
