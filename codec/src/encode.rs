@@ -131,7 +131,7 @@ impl<'b> Encoder<'b> {
         self.bytes(tag, out.get(..n).unwrap_or_default())
     }
     /// UTCTimestamp field through a caller-kept formatter (date prefix cached).
-    #[inline]
+    #[inline(always)]
     pub fn timestamp_cached(
         &mut self,
         tag: Tag,
@@ -139,7 +139,12 @@ impl<'b> Encoder<'b> {
         precision: TimePrecision,
         formatter: &mut TimestampFormatter,
     ) -> &mut Self {
-        self.bytes(tag, formatter.format(value, precision))
+        let mut o = self.out(MAX_TIMESTAMP_LEN + FIELD_ROOM);
+        o.tag(tag);
+        formatter.write(value, precision, &mut o);
+        o.byte(SOH);
+        drop(o);
+        self
     }
     /// A length-prefixed data pair: `len_tag=<len>|data_tag=<data>|` (`data` may hold SOH).
     pub fn data(&mut self, len_tag: Tag, data_tag: Tag, data: &[u8]) -> &mut Self {

@@ -52,7 +52,7 @@ impl<'a> Out<'a> {
 
     /// Append the first `n` (at most 8) bytes of the little-endian word `w`.
     #[inline(always)]
-    fn word(&mut self, w: u64, n: usize) {
+    pub(crate) fn word(&mut self, w: u64, n: usize) {
         debug_assert!(n <= 8);
         self.room(8);
         // SAFETY: `room` made 8 bytes from `self.len` writable.

@@ -3,6 +3,7 @@
 
 use crate::error::ValueError;
 use crate::itoa::write_fixed;
+use crate::out::Out;
 use std::fmt;
 
 const NANOS_PER_SEC: i64 = 1_000_000_000;
@@ -339,6 +340,46 @@ impl TimestampFormatter {
         }
         let n = write_time(&mut self.buf, ts, precision);
         &self.buf[..n]
+    }
+
+    /// [`Self::format`] appended through an encoder's cursor: at second and
+    /// millisecond precision the time is built in registers and stored as
+    /// words, so the copy does not load bytes stored just before (a wide
+    /// load over narrow in-flight stores waits for them to retire).
+    #[inline(always)]
+    pub(crate) fn write(&mut self, ts: UtcTimestamp, precision: TimePrecision, o: &mut Out<'_>) {
+        let millis = match precision {
+            TimePrecision::Seconds => false,
+            TimePrecision::Millis => true,
+            _ => {
+                o.bytes(self.format(ts, precision));
+                return;
+            }
+        };
+        let day = ts.day();
+        if day != self.day {
+            let c = ts.to_civil();
+            write_date(&mut self.buf, c.year, c.month, c.day);
+            self.day = day;
+        }
+        o.bytes(self.buf.get(..9).unwrap_or_default());
+        let secs = ts.0.div_euclid(NANOS_PER_SEC);
+        let sod = secs.rem_euclid(SECS_PER_DAY) as u32;
+        // `HH:MM:SS` is one little-endian word.
+        let two =
+            |v: u32| u64::from((u32::from(b'0') + v / 10) | ((u32::from(b'0') + v % 10) << 8));
+        let hms = two(sod / 3600)
+            | u64::from(b':') << 16
+            | two(sod / 60 % 60) << 24
+            | u64::from(b':') << 40
+            | two(sod % 60) << 48;
+        o.word(hms, 8);
+        if millis {
+            let ms = ts.0.rem_euclid(NANOS_PER_SEC) as u32 / 1_000_000;
+            let frac =
+                u64::from(b'.') | u64::from(u32::from(b'0') + ms / 100) << 8 | two(ms % 100) << 16;
+            o.word(frac, 4);
+        }
     }
 }
 

@@ -168,3 +168,33 @@ fn every_field_kind_matches_plain_formatting() {
     assert_eq!(&out[..8], b"previous");
     assert_eq!(show(&out[r]), show(&msg("FIX.4.4", &body)));
 }
+
+/// The cached formatter written through the encoder gives what `format`
+/// and the uncached writer give, across days, times and every precision.
+#[test]
+fn cached_timestamps_match_the_plain_formatter() {
+    let mut f = TimestampFormatter::new();
+    let mut reference = TimestampFormatter::new();
+    let precisions = [
+        TimePrecision::Seconds,
+        TimePrecision::Millis,
+        TimePrecision::Micros,
+        TimePrecision::Nanos,
+    ];
+    // Steps of a prime number of nanoseconds cross seconds, hours and days
+    // (and go back before 1970).
+    for i in -400i64..400 {
+        let t = UtcTimestamp::from_nanos(i * 3_600_000_000_007 + i * i * 7_919_123);
+        for p in precisions {
+            let mut out = Vec::new();
+            let mut e = Encoder::new(&mut out, b"FIX.4.4", b"0");
+            e.timestamp_cached(52, t, p, &mut f).timestamp(60, t, p);
+            let r = e.finish();
+            let mut parser = Parser::new();
+            let v = parser.parse(&out[r]).unwrap();
+            let want = reference.format(t, p).to_vec();
+            assert_eq!(v.get(52), Some(&want[..]), "{i} {p:?}");
+            assert_eq!(v.get(60), Some(&want[..]), "{i} {p:?}");
+        }
+    }
+}
