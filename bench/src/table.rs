@@ -62,8 +62,9 @@ fn latency(s: &mut String, dir: &Path, mode: &str) {
         "internal",
         "uring",
         "uring_ratio",
+        "uring_floor_ratio",
         "uring_bare",
-        "uring_bare_ratio",
+        "uring_bare_floor_ratio",
     ] {
         let Some(r) = v.get(row) else { continue };
         let cells: Vec<String> = keys.iter().map(|k| num(r, k)).collect();

@@ -191,6 +191,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     let ratio = ratio_of(&engine, &floor);
     let uring = summarise(&uring_runs);
     let uring_ratio = ratio_of(&engine, &uring);
+    let uring_floor_ratio = ratio_of(&uring, &floor);
     let bare = summarise(&bare_runs);
     let bare_ratio = ratio_of(&bare, &floor);
     let tls = (!tls_runs.is_empty()).then(|| summarise(&tls_runs));
@@ -206,8 +207,9 @@ pub fn run(args: &Args) -> Result<(), String> {
             "internal": to_json(&internal, false),
             "uring": to_json(&uring, false),
             "uring_ratio": to_json(&uring_ratio, true),
+            "uring_floor_ratio": to_json(&uring_floor_ratio, true),
             "uring_bare": to_json(&bare, false),
-            "uring_bare_ratio": to_json(&bare_ratio, true),
+            "uring_bare_floor_ratio": to_json(&bare_ratio, true),
         });
         if let (Some(t), Some(r), Some(o)) = (&tls, &tls_ratio, v.as_object_mut()) {
             o.insert("tls".into(), to_json(t, false));
@@ -223,6 +225,7 @@ pub fn run(args: &Args) -> Result<(), String> {
             ("int.init", &initiator),
             ("uring", &uring),
             ("eng/urng", &uring_ratio),
+            ("urng/flr", &uring_floor_ratio),
             ("bare", &bare),
             ("bare/flr", &bare_ratio),
         ];
