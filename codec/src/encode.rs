@@ -6,7 +6,7 @@
 
 use crate::decimal::Decimal;
 use crate::frame::checksum;
-use crate::itoa::{format_u64, MAX_INT_LEN};
+use crate::itoa::{format_i64, format_u64, MAX_INT_LEN};
 use crate::out::Out;
 use crate::time::{TimePrecision, TimestampFormatter, UtcTimestamp, MAX_TIMESTAMP_LEN};
 use crate::view::Field;
@@ -79,11 +79,7 @@ impl<'b> Encoder<'b> {
     #[inline(always)]
     pub fn int(&mut self, tag: Tag, value: i64) -> &mut Self {
         let mut buf = [0u8; MAX_INT_LEN];
-        let mut start = format_u64(value.unsigned_abs(), &mut buf);
-        if value < 0 {
-            start -= 1;
-            buf[start] = b'-';
-        }
+        let start = format_i64(value, &mut buf);
         self.bytes(tag, buf.get(start..).unwrap_or_default())
     }
     /// Unsigned integer field (SeqNum, NumInGroup, Length...).

@@ -33,87 +33,17 @@ pub fn format_u64(mut v: u64, buf: &mut [u8; MAX_INT_LEN]) -> usize {
     i
 }
 
-/// Append the decimal form of `v` to `out`.
+/// Write `v` right-aligned into `buf`, with `-` when negative; returns the
+/// index of the first byte (a `u64`'s 20 digits leave room for the sign).
 #[inline(always)]
-pub fn push_u64(out: &mut Vec<u8>, v: u64) {
-    let mut buf = [0u8; MAX_INT_LEN];
-    let start = format_u64(v, &mut buf);
-    push_small(out, &buf[start..]);
-}
-
-/// Append the decimal form of `v` (with `-` when negative) to `out`.
-#[inline(always)]
-pub fn push_i64(out: &mut Vec<u8>, v: i64) {
-    let mut buf = [0u8; MAX_INT_LEN];
-    let mut start = format_u64(v.unsigned_abs(), &mut buf);
+pub fn format_i64(v: i64, buf: &mut [u8; MAX_INT_LEN]) -> usize {
+    let start = format_u64(v.unsigned_abs(), buf);
     if v < 0 {
-        start -= 1;
-        buf[start] = b'-';
+        // `unsigned_abs` has at most 19 digits, so `start >= 2`.
+        buf[start - 1] = b'-';
+        return start - 1;
     }
-    push_small(out, &buf[start..]);
-}
-
-/// Append `tag=` to `out`.
-#[inline(always)]
-pub fn push_tag(out: &mut Vec<u8>, tag: u32) {
-    let mut buf = [0u8; 11];
-    buf[10] = b'=';
-    let mut i = 10;
-    let mut v = tag;
-    while v >= 100 {
-        let pair = (v % 100) as usize * 2;
-        v /= 100;
-        i -= 2;
-        buf[i] = PAIRS[pair];
-        buf[i + 1] = PAIRS[pair + 1];
-    }
-    if v >= 10 {
-        let pair = v as usize * 2;
-        i -= 2;
-        buf[i] = PAIRS[pair];
-        buf[i + 1] = PAIRS[pair + 1];
-    } else {
-        i -= 1;
-        buf[i] = b'0' + v as u8;
-    }
-    push_small(out, &buf[i..]);
-}
-
-/// Append `src` to `out` with fixed-size copies for short slices (the
-/// common field value), avoiding a `memcpy` call per field.
-#[inline(always)]
-pub fn push_small(out: &mut Vec<u8>, src: &[u8]) {
-    let n = src.len();
-    let at = out.len();
-    match (src.get(..8), src.get(n.saturating_sub(8)..)) {
-        (Some(head), Some(tail)) if n <= 16 => {
-            // Two overlapping 8-byte copies cover 8..=16 bytes.
-            out.extend_from_slice(head);
-            out.truncate(at + n - 8);
-            out.extend_from_slice(tail);
-        }
-        _ if n > 16 => match (src.get(..16), src.get(n.saturating_sub(16)..)) {
-            // Two overlapping 16-byte copies cover 17..=32 bytes (timestamps).
-            (Some(head), Some(tail)) if n <= 32 => {
-                out.extend_from_slice(head);
-                out.truncate(at + n - 16);
-                out.extend_from_slice(tail);
-            }
-            _ => out.extend_from_slice(src),
-        },
-        _ => match (src.get(..4), src.get(n.saturating_sub(4)..)) {
-            (Some(head), Some(tail)) => {
-                out.extend_from_slice(head);
-                out.truncate(at + n - 4);
-                out.extend_from_slice(tail);
-            }
-            _ => {
-                for &b in src {
-                    out.push(b);
-                }
-            }
-        },
-    }
+    start
 }
 
 /// Write `v` as exactly `N` digits (zero padded, `v` < 10^N) into `out`.
@@ -143,9 +73,15 @@ mod tests {
     use super::*;
 
     fn s(v: i64) -> String {
-        let mut out = Vec::new();
-        push_i64(&mut out, v);
-        String::from_utf8(out).unwrap()
+        let mut buf = [0u8; MAX_INT_LEN];
+        let start = format_i64(v, &mut buf);
+        String::from_utf8(buf[start..].to_vec()).unwrap()
+    }
+
+    fn u(v: u64) -> String {
+        let mut buf = [0u8; MAX_INT_LEN];
+        let start = format_u64(v, &mut buf);
+        String::from_utf8(buf[start..].to_vec()).unwrap()
     }
 
     #[test]
@@ -165,9 +101,7 @@ mod tests {
         ] {
             assert_eq!(s(v), v.to_string());
         }
-        let mut out = Vec::new();
-        push_u64(&mut out, u64::MAX);
-        assert_eq!(out, u64::MAX.to_string().as_bytes());
+        assert_eq!(u(u64::MAX), u64::MAX.to_string());
         // Each power of ten and its neighbours, and a spread, both signs.
         for v in (0..19u32)
             .flat_map(|e| {
@@ -178,35 +112,7 @@ mod tests {
         {
             assert_eq!(s(v), v.to_string());
             assert_eq!(s(-v), (-v).to_string());
-            let mut out = b"x".to_vec();
-            push_u64(&mut out, v.unsigned_abs());
-            assert_eq!(&out[1..], v.unsigned_abs().to_string().as_bytes());
-        }
-    }
-
-    #[test]
-    fn tags_of_every_length() {
-        for tag in (0..10u32)
-            .flat_map(|e| {
-                let p = 10u32.pow(e);
-                [p - 1, p, p + 1]
-            })
-            .chain([u32::MAX])
-        {
-            let mut out = b"x".to_vec();
-            push_tag(&mut out, tag);
-            assert_eq!(&out[1..], format!("{tag}=").as_bytes());
-        }
-    }
-
-    #[test]
-    fn push_small_copies_every_length() {
-        let src: Vec<u8> = (0..40u8).collect();
-        for n in 0..=40 {
-            let mut out = b"ab".to_vec();
-            push_small(&mut out, &src[..n]);
-            assert_eq!(&out[..2], b"ab");
-            assert_eq!(&out[2..], &src[..n], "n={n}");
+            assert_eq!(u(v.unsigned_abs()), v.unsigned_abs().to_string());
         }
     }
 
