@@ -332,14 +332,21 @@ impl TimestampFormatter {
     /// The FIX form of `ts`, valid until the next call.
     #[inline]
     pub fn format(&mut self, ts: UtcTimestamp, precision: TimePrecision) -> &[u8] {
+        self.cache_date(ts);
+        let n = write_time(&mut self.buf, ts, precision);
+        &self.buf[..n]
+    }
+
+    /// Puts `ts`'s date (`YYYYMMDD-`) at the start of `buf` unless it is
+    /// already there.
+    #[inline(always)]
+    fn cache_date(&mut self, ts: UtcTimestamp) {
         let day = ts.day();
         if day != self.day {
             let c = ts.to_civil();
             write_date(&mut self.buf, c.year, c.month, c.day);
             self.day = day;
         }
-        let n = write_time(&mut self.buf, ts, precision);
-        &self.buf[..n]
     }
 
     /// [`Self::format`] appended through an encoder's cursor: at second and
@@ -356,12 +363,7 @@ impl TimestampFormatter {
                 return;
             }
         };
-        let day = ts.day();
-        if day != self.day {
-            let c = ts.to_civil();
-            write_date(&mut self.buf, c.year, c.month, c.day);
-            self.day = day;
-        }
+        self.cache_date(ts);
         o.bytes(self.buf.get(..9).unwrap_or_default());
         let secs = ts.0.div_euclid(NANOS_PER_SEC);
         let sod = secs.rem_euclid(SECS_PER_DAY) as u32;
