@@ -169,8 +169,8 @@ impl<'b> Encoder<'b> {
         self.buf.len() - self.body_start
     }
 
-    /// Write a BodyLength of other than three digits, moving the body so
-    /// it has no leading zeros.
+    /// Write a BodyLength of other than three digits (below 100 or from
+    /// 1000 on), moving the body so it has no leading zeros.
     #[cold]
     #[inline(never)]
     fn move_body(&mut self, body_len: usize) {
@@ -178,16 +178,14 @@ impl<'b> Encoder<'b> {
         let s = format_u64(body_len as u64, &mut d);
         let digits = d.get(s..).unwrap_or_default();
         let n = digits.len();
-        if n != RESERVED_DIGITS {
-            let old_body = self.body_start - 1;
-            let new_body = self.digits_at + n;
-            if n > RESERVED_DIGITS {
-                self.buf.resize(self.buf.len() + n - RESERVED_DIGITS, 0);
-            }
-            let end = old_body + body_len + 1;
-            self.buf.copy_within(old_body..end, new_body);
-            self.buf.truncate(new_body + body_len + 1);
+        let old_body = self.body_start - 1;
+        let new_body = self.digits_at + n;
+        if n > RESERVED_DIGITS {
+            self.buf.resize(self.buf.len() + n - RESERVED_DIGITS, 0);
         }
+        let end = old_body + body_len + 1;
+        self.buf.copy_within(old_body..end, new_body);
+        self.buf.truncate(new_body + body_len + 1);
         if let Some(dst) = self.buf.get_mut(self.digits_at..self.digits_at + n) {
             dst.copy_from_slice(digits);
         }
@@ -200,31 +198,31 @@ impl<'b> Encoder<'b> {
         if (100..1000).contains(&body_len) {
             // The usual case: three digits fill the placeholder (fixed-size
             // stores rather than a general formatter and a `memcpy` call).
-            let digits = [
-                b'0' + (body_len / 100) as u8,
-                b'0' + (body_len / 10 % 10) as u8,
-                b'0' + (body_len % 10) as u8,
-            ];
             if let Some(dst) = self
                 .buf
                 .get_mut(self.digits_at..self.digits_at + RESERVED_DIGITS)
             {
-                dst.copy_from_slice(&digits);
+                dst.copy_from_slice(&three_digits(body_len as u16));
             }
         } else {
             self.move_body(body_len);
         }
-        let sum = checksum(self.buf.get(self.start..).unwrap_or_default());
-        let trailer = [
-            b'1',
-            b'0',
-            b'=',
-            b'0' + sum / 100,
-            b'0' + sum / 10 % 10,
-            b'0' + sum % 10,
-            SOH,
-        ];
+        let sum = three_digits(u16::from(checksum(
+            self.buf.get(self.start..).unwrap_or_default(),
+        )));
+        let trailer = [b'1', b'0', b'=', sum[0], sum[1], sum[2], SOH];
         self.buf.extend_from_slice(&trailer);
         self.start..self.buf.len()
     }
+}
+
+/// `v` (below 1000) as three digits, for BodyLength and CheckSum.
+#[inline(always)]
+fn three_digits(v: u16) -> [u8; 3] {
+    debug_assert!(v < 1000);
+    [
+        b'0' + (v / 100 % 10) as u8,
+        b'0' + (v / 10 % 10) as u8,
+        b'0' + (v % 10) as u8,
+    ]
 }
