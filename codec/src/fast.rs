@@ -8,6 +8,7 @@
 
 use crate::frame::Header;
 use crate::scan::block_masks;
+use crate::simd::Simd;
 use crate::swar;
 use crate::tags::{
     header_slot, short_tag_class, tag_class, BEGIN_STRING, BODY_LENGTH, CHECK_SUM, CLASS_LEN,
@@ -18,7 +19,8 @@ use crate::view::Entry;
 /// Index `msg` (one frame whose header is `h`) into `slots` and `header`
 /// (zeroed by the caller); the number of entries, or `None` to fall back.
 #[inline(always)]
-pub(crate) fn index(
+pub(crate) fn index<S: Simd>(
+    simd: S,
     msg: &[u8],
     h: &Header,
     slots: &mut [Entry],
@@ -45,7 +47,7 @@ pub(crate) fn index(
         // field's tag and '=' are in the bitmaps, and `field_start` never
         // falls behind `block` (no field crosses into the next block).
         let block = field_start;
-        let (mut sohs, eqs) = block_masks(msg, block, body_end);
+        let (mut sohs, eqs) = block_masks(simd, msg, block, body_end);
         if sohs == 0 {
             // A field longer than a block.
             field_start = long_field(msg, field_start, body_end, slots, &mut n, header)?;

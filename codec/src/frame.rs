@@ -3,6 +3,7 @@
 
 use crate::data_fields::data_tag_for;
 use crate::error::FrameError;
+use crate::simd::{Base, Simd};
 use crate::swar;
 use crate::SOH;
 use memchr::{memchr, memmem};
@@ -96,7 +97,7 @@ pub(crate) enum HeaderResult {
 ///
 /// The reactor must therefore be able to buffer `max_len` bytes.
 pub fn frame(buf: &[u8], max_len: usize) -> Frame {
-    match frame_header(buf, max_len) {
+    match frame_header(Base, buf, max_len) {
         Ok(h) => Frame::Complete(h.total()),
         Err(f) => f,
     }
@@ -105,7 +106,7 @@ pub fn frame(buf: &[u8], max_len: usize) -> Frame {
 /// [`frame`], keeping the header of a complete frame (its parse need not
 /// read it again); `Err` holds every other outcome.
 #[inline(always)]
-pub(crate) fn frame_header(buf: &[u8], max_len: usize) -> Result<Header, Frame> {
+pub(crate) fn frame_header<S: Simd>(simd: S, buf: &[u8], max_len: usize) -> Result<Header, Frame> {
     let h = match header(buf, max_len) {
         HeaderResult::Ok(h) => h,
         HeaderResult::Incomplete => return Err(Frame::Incomplete),
@@ -128,7 +129,7 @@ pub(crate) fn frame_header(buf: &[u8], max_len: usize) -> Result<Header, Frame> 
     }
     match trailer(buf, h.body_end()) {
         Some(found) => {
-            let computed = checksum(buf.get(..h.body_end()).unwrap_or_default());
+            let computed = simd.checksum(buf.get(..h.body_end()).unwrap_or_default());
             if u16::from(computed) == found {
                 Ok(h)
             } else {

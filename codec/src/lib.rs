@@ -51,6 +51,7 @@ pub mod itoa;
 mod out;
 mod parse;
 mod scan;
+mod simd;
 mod swar;
 pub mod tags;
 mod time;

@@ -9,6 +9,7 @@ use crate::frame::{
     TRAILER_LEN,
 };
 use crate::scan::soh_bitmap;
+use crate::simd::{Avx2, Base, Simd};
 use crate::swar;
 use crate::tags::{
     header_slot, tag_class, BEGIN_STRING, BODY_LENGTH, CHECK_SUM, CLASS_LEN, HEADER_SLOTS,
@@ -49,6 +50,8 @@ pub struct Parser {
     fields: Vec<Entry>,
     header: [u32; HEADER_SLOTS],
     max_len: usize,
+    /// The wider instruction set when this CPU has it.
+    avx2: Option<Avx2>,
 }
 
 impl Default for Parser {
@@ -69,6 +72,7 @@ impl Parser {
             fields: vec![Entry::default(); INITIAL_FIELDS],
             header: [0; HEADER_SLOTS],
             max_len,
+            avx2: Avx2::detect(),
         }
     }
 
@@ -97,10 +101,31 @@ impl Parser {
     /// for both (`frame` then `parse_framed` check it twice).
     #[inline]
     pub fn parse_next<'a>(&'a mut self, buf: &'a [u8]) -> Parsed<'a> {
-        match frame_header(buf, self.max_len) {
+        match self.avx2 {
+            // SAFETY: the token exists only on a CPU with those features.
+            Some(t) => unsafe { self.parse_next_avx2(t, buf) },
+            None => self.parse_next_with(Base, buf),
+        }
+    }
+
+    /// [`Parser::parse_next`] compiled for AVX2 and BMI.
+    #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn parse_next_avx2<'a>(&'a mut self, t: Avx2, buf: &'a [u8]) -> Parsed<'a> {
+        self.parse_next_with(t, buf)
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    unsafe fn parse_next_avx2<'a>(&'a mut self, t: Avx2, buf: &'a [u8]) -> Parsed<'a> {
+        self.parse_next_with(t, buf)
+    }
+
+    #[inline(always)]
+    fn parse_next_with<'a, S: Simd>(&'a mut self, simd: S, buf: &'a [u8]) -> Parsed<'a> {
+        match frame_header(simd, buf, self.max_len) {
             Ok(h) => {
                 let msg = buf.get(..h.total()).unwrap_or_default();
-                match self.index(msg, &h) {
+                match self.index_with(simd, msg, &h) {
                     Ok(view) => Parsed::Message(view),
                     Err(error) => Parsed::Invalid {
                         len: h.total(),
@@ -110,6 +135,14 @@ impl Parser {
             }
             Err(f) => Parsed::NoFrame(f),
         }
+    }
+
+    /// This parser on the baseline instruction set, whatever the CPU has
+    /// (tests compare both paths).
+    #[cfg(test)]
+    fn baseline(mut self) -> Self {
+        self.avx2 = None;
+        self
     }
 
     /// Fields the index can hold before it must grow.
@@ -132,7 +165,43 @@ impl Parser {
         Ok(fill.n.min(fill.slots.len()))
     }
 
+    /// Index a framed message with the best instruction set.
     fn index<'a>(&'a mut self, msg: &'a [u8], h: &Header) -> Result<MessageView<'a>, ParseError> {
+        match self.avx2 {
+            // SAFETY: the token exists only on a CPU with those features.
+            Some(t) => unsafe { self.index_avx2(t, msg, h) },
+            None => self.index_with(Base, msg, h),
+        }
+    }
+
+    #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn index_avx2<'a>(
+        &'a mut self,
+        t: Avx2,
+        msg: &'a [u8],
+        h: &Header,
+    ) -> Result<MessageView<'a>, ParseError> {
+        self.index_with(t, msg, h)
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    unsafe fn index_avx2<'a>(
+        &'a mut self,
+        t: Avx2,
+        msg: &'a [u8],
+        h: &Header,
+    ) -> Result<MessageView<'a>, ParseError> {
+        self.index_with(t, msg, h)
+    }
+
+    #[inline(always)]
+    fn index_with<'a, S: Simd>(
+        &'a mut self,
+        simd: S,
+        msg: &'a [u8],
+        h: &Header,
+    ) -> Result<MessageView<'a>, ParseError> {
         // Every field takes at least 3 bytes (`t=<SOH>`), so this many slots
         // always suffice; the storage only grows for a larger message.
         let need = h.body_len / 3 + 3;
@@ -142,7 +211,7 @@ impl Parser {
         // Reset in place: building the slots in a local and copying them
         // out made the copy's wide loads wait on the narrow stores.
         self.header = [0; HEADER_SLOTS];
-        let n = match fast::index(msg, h, &mut self.fields, &mut self.header) {
+        let n = match fast::index(simd, msg, h, &mut self.fields, &mut self.header) {
             Some(n) => n,
             None => self.checked(msg, h)?,
         };
@@ -423,11 +492,12 @@ mod tests {
             }
             let msg = framed(&body);
             let want = checked_only(&msg);
-            let mut p = Parser::new();
-            let got = p
-                .parse(&msg)
-                .map(|v| (v.fields_raw().to_vec(), *v.header_raw()));
-            prop_assert_eq!(got, want);
+            for mut p in [Parser::new(), Parser::new().baseline()] {
+                let got = p
+                    .parse(&msg)
+                    .map(|v| (v.fields_raw().to_vec(), *v.header_raw()));
+                prop_assert_eq!(&got, &want);
+            }
         }
     }
 
@@ -444,8 +514,7 @@ mod tests {
         }
     }
 
-    fn one_call(buf: &[u8]) -> String {
-        let mut p = Parser::new();
+    fn one_call(mut p: Parser, buf: &[u8]) -> String {
         match p.parse_next(buf) {
             Parsed::Message(v) => {
                 let len = v.as_bytes().len();
@@ -480,7 +549,9 @@ mod tests {
                 buf[at] = b;
             }
             buf.truncate(cut.min(buf.len()));
-            prop_assert_eq!(one_call(&buf), two_calls(&buf));
+            let want = two_calls(&buf);
+            prop_assert_eq!(one_call(Parser::new(), &buf), want.clone());
+            prop_assert_eq!(one_call(Parser::new().baseline(), &buf), want);
         }
     }
 
@@ -538,7 +609,7 @@ mod tests {
         let h = check_frame(&msg, DEFAULT_MAX_MESSAGE_SIZE).unwrap();
         let mut slots = vec![Entry::default(); h.body_len / 3 + 3];
         let mut header = [0; HEADER_SLOTS];
-        let n = fast::index(&msg, &h, &mut slots, &mut header);
+        let n = fast::index(Base, &msg, &h, &mut slots, &mut header);
         let (fields, want_header) = checked_only(&msg).unwrap();
         assert_eq!(n, Some(fields.len()));
         assert_eq!(&slots[..fields.len()], &fields[..]);

@@ -2,6 +2,7 @@
 //! the SOH bits, so finding the next field's end never waits on the current
 //! field's tag, and reads each tag's length off the `=` bits.
 
+use crate::simd::{Base, Simd};
 use crate::swar;
 use crate::SOH;
 
@@ -14,14 +15,14 @@ pub(crate) fn soh_mask(bytes: &[u8]) -> u64 {
 
 /// Bitmaps `(SOH, '=')` of `msg[block..block + 64]`, limited to `end`.
 #[inline(always)]
-pub(crate) fn block_masks(msg: &[u8], block: usize, end: usize) -> (u64, u64) {
+pub(crate) fn block_masks<S: Simd>(simd: S, msg: &[u8], block: usize, end: usize) -> (u64, u64) {
     let (s, e) = match msg.get(block..block + 64) {
-        Some(chunk) => masks(chunk),
+        Some(chunk) => simd.masks64(chunk),
         // Near the end of a message of 64 bytes or more: the last 64 bytes,
         // shifted (block - from < 64 as block < len), without a call.
         None if msg.len() >= 64 && block < msg.len() => {
             let from = msg.len() - 64;
-            let (s, e) = masks(msg.get(from..).unwrap_or_default());
+            let (s, e) = simd.masks64(msg.get(from..).unwrap_or_default());
             (s >> (block - from), e >> (block - from))
         }
         None => masks_tail(msg, block),
@@ -38,7 +39,7 @@ pub(crate) fn block_masks(msg: &[u8], block: usize, end: usize) -> (u64, u64) {
 /// Bitmap of the SOH bytes in `msg[block..block + 64]`, limited to `end`.
 #[inline(always)]
 pub(crate) fn soh_bitmap(msg: &[u8], block: usize, end: usize) -> u64 {
-    block_masks(msg, block, end).0
+    block_masks(Base, msg, block, end).0
 }
 
 /// [`masks`] of `msg[block..]` for a message shorter than 64 bytes (longer
@@ -77,7 +78,7 @@ fn masks_tail(msg: &[u8], block: usize) -> (u64, u64) {
 /// for the whole 16-byte chunks of `bytes`: SSE2 (x86-64 baseline).
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
-fn masks(bytes: &[u8]) -> (u64, u64) {
+pub(crate) fn masks(bytes: &[u8]) -> (u64, u64) {
     use std::arch::x86_64::{
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
     };
@@ -102,7 +103,7 @@ fn masks(bytes: &[u8]) -> (u64, u64) {
 /// portable fallback.
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 #[inline(always)]
-fn masks(bytes: &[u8]) -> (u64, u64) {
+pub(crate) fn masks(bytes: &[u8]) -> (u64, u64) {
     (byte_mask_swar(bytes, SOH), byte_mask_swar(bytes, b'='))
 }
 
@@ -150,15 +151,18 @@ mod tests {
         assert_eq!(soh_bitmap(&msg, 64, 99), 1 | 1 << 6);
         assert_eq!(soh_bitmap(&msg, 5, 64), 1 | 1 << 58);
         assert_eq!(soh_bitmap(&msg, 100, 100), 0);
-        assert_eq!(block_masks(&msg, 0, 100).1, 1 << 1 | 1 << 62);
-        assert_eq!(block_masks(&msg, 64, 100).1, 1 << 1 | 1 << 34);
-        assert_eq!(block_masks(&msg, 64, 98).1, 1 << 1);
+        assert_eq!(block_masks(Base, &msg, 0, 100).1, 1 << 1 | 1 << 62);
+        assert_eq!(block_masks(Base, &msg, 64, 100).1, 1 << 1 | 1 << 34);
+        assert_eq!(block_masks(Base, &msg, 64, 98).1, 1 << 1);
         // Short messages take the byte loop.
         for len in [10usize, 16, 17, 40, 63] {
             let short = &msg[..len];
             for block in [0usize, 3, 9, 16, 39, 40, 62, 63] {
                 let want = |b| plain(&short[block.min(len)..], b);
-                assert_eq!(block_masks(short, block, len), (want(SOH), want(b'=')));
+                assert_eq!(
+                    block_masks(Base, short, block, len),
+                    (want(SOH), want(b'='))
+                );
             }
         }
     }
