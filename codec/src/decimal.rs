@@ -92,32 +92,50 @@ impl Decimal {
     /// Append the FIX form (`-0.05`, `123.45`, `100`) to `out`.
     #[inline(always)]
     pub fn push(self, out: &mut Vec<u8>) {
-        self.write(&mut Out::new(out, 24));
+        let mut o = Out::new(out);
+        o.reserve(self.max_len());
+        // SAFETY: reserved the longest form just above.
+        unsafe { self.put(&mut o) };
+    }
+
+    /// Longest FIX form at this scale: a sign and either 19 digits and
+    /// the point, or `0.` and `scale` digits.
+    #[inline(always)]
+    pub(crate) fn max_len(self) -> usize {
+        3 + usize::from(self.scale).max(19)
     }
 
     /// Append the FIX form through an encoder's cursor.
+    ///
+    /// # Safety
+    /// [`Decimal::max_len`] bytes of room in `o`.
     #[inline(always)]
-    pub(crate) fn write(self, o: &mut Out<'_>) {
+    pub(crate) unsafe fn put(self, o: &mut Out<'_>) {
         let mut buf = [0u8; MAX_INT_LEN];
         let start = format_u64(self.mantissa.unsigned_abs(), &mut buf);
         let digits = buf.get(start..).unwrap_or_default();
         let scale = usize::from(self.scale);
-        if self.mantissa < 0 {
-            o.byte(b'-');
-        }
-        if scale == 0 {
-            o.bytes(digits);
-        } else if digits.len() > scale {
-            let (int, frac) = digits.split_at(digits.len() - scale);
-            o.bytes(int);
-            o.byte(b'.');
-            o.bytes(frac);
-        } else {
-            o.bytes(b"0.");
-            for _ in digits.len()..scale {
-                o.byte(b'0');
+        // SAFETY: at most `max_len` bytes in all: `digits` has at most 19
+        // (an `i64`'s magnitude), so a sign, the digits and a point, or a
+        // sign, `0.`, `scale - digits.len()` zeros and the digits.
+        unsafe {
+            if self.mantissa < 0 {
+                o.put_byte(b'-');
             }
-            o.bytes(digits);
+            if scale == 0 {
+                o.put_bytes(digits);
+            } else if digits.len() > scale {
+                let (int, frac) = digits.split_at(digits.len() - scale);
+                o.put_bytes(int);
+                o.put_byte(b'.');
+                o.put_bytes(frac);
+            } else {
+                o.put_bytes(b"0.");
+                for _ in digits.len()..scale {
+                    o.put_byte(b'0');
+                }
+                o.put_bytes(digits);
+            }
         }
     }
 }

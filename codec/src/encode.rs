@@ -7,67 +7,75 @@
 use crate::decimal::Decimal;
 use crate::frame::checksum;
 use crate::itoa::{format_i64, format_u64, MAX_INT_LEN};
-use crate::out::Out;
+use crate::out::{tag_word, Out, TAG_ROOM};
 use crate::time::{TimePrecision, TimestampFormatter, UtcTimestamp, MAX_TIMESTAMP_LEN};
 use crate::view::Field;
 use crate::{Tag, SOH};
+use std::fmt;
 use std::ops::Range;
 
 /// Digits reserved for BodyLength (bodies of 100..=999 bytes need no move).
 const RESERVED_DIGITS: usize = 3;
 
-/// Bytes a field needs besides its value: `tag=` (11 at most, and the
-/// cursor stores a whole 8-byte word for it) and SOH.
-const FIELD_ROOM: usize = 16;
+/// Room a field needs besides its value: `tag=` and SOH.
+const FIELD_ROOM: usize = TAG_ROOM + 1;
 
 /// Appends one message to a `Vec<u8>`; call [`Encoder::finish`] to complete
 /// it, or [`Encoder::abandon`] to remove the partial message (dropping the
 /// encoder leaves the partial bytes in the buffer).
-#[derive(Debug)]
 pub struct Encoder<'b> {
-    buf: &'b mut Vec<u8>,
+    out: Out<'b>,
     start: usize,
     digits_at: usize,
     body_start: usize,
 }
 
+impl fmt::Debug for Encoder<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Encoder")
+            .field("start", &self.start)
+            .field("len", &self.out.len())
+            .finish()
+    }
+}
+
 impl<'b> Encoder<'b> {
     /// Start a message: writes `8=`, the BodyLength placeholder and `35=`.
-    #[inline]
+    #[inline(always)]
     pub fn new(buf: &'b mut Vec<u8>, begin_string: &[u8], msg_type: &[u8]) -> Self {
-        let start = buf.len();
-        buf.reserve(256);
-        buf.extend_from_slice(b"8=");
-        buf.extend_from_slice(begin_string);
-        buf.extend_from_slice(b"\x019=");
-        let digits_at = buf.len();
-        buf.extend_from_slice(b"000\x0135=");
-        let body_start = digits_at + RESERVED_DIGITS + 1;
-        buf.extend_from_slice(msg_type);
-        buf.push(SOH);
+        let mut out = Out::new(buf);
+        let start = out.len();
+        // The header, and room for the usual message after it.
+        out.reserve(begin_string.len() + msg_type.len() + 256);
+        let digits_at = start + 2 + begin_string.len() + 3;
+        // SAFETY: these end at most `begin + msg_type + 18` bytes on (the
+        // last word stores 8 bytes at `begin + 10`), inside the room reserved.
+        unsafe {
+            out.put_word(u64::from_le_bytes(*b"8=\0\0\0\0\0\0"), 2);
+            out.put_bytes(begin_string);
+            out.put_word(u64::from_le_bytes(*b"\x019=000\x013"), 8);
+            out.put_word(u64::from_le_bytes(*b"5=\0\0\0\0\0\0"), 2);
+            out.put_bytes(msg_type);
+            out.put_byte(SOH);
+        }
         Encoder {
-            buf,
+            out,
             start,
             digits_at,
-            body_start,
+            body_start: digits_at + RESERVED_DIGITS + 1,
         }
-    }
-
-    /// A cursor over the buffer for one field, `need` bytes reserved
-    /// (`tag=`, the value, SOH: one capacity check and one length store).
-    #[inline(always)]
-    fn out(&mut self, need: usize) -> Out<'_> {
-        Out::new(self.buf, need)
     }
 
     /// `tag=value|` from raw bytes (the caller guarantees no SOH in `value`).
     #[inline(always)]
     pub fn bytes(&mut self, tag: Tag, value: &[u8]) -> &mut Self {
-        let mut o = self.out(value.len() + FIELD_ROOM);
-        o.tag(tag);
-        o.bytes(value);
-        o.byte(SOH);
-        drop(o);
+        self.out.reserve(value.len() + FIELD_ROOM);
+        // SAFETY: reserved the tag's room, the value and SOH just above.
+        unsafe {
+            self.out.put_tag(tag);
+            self.out.put_bytes(value);
+            self.out.put_byte(SOH);
+        }
         self
     }
     /// `tag=value|` from text.
@@ -92,11 +100,21 @@ impl<'b> Encoder<'b> {
     /// Single-character field.
     #[inline(always)]
     pub fn char(&mut self, tag: Tag, value: u8) -> &mut Self {
-        let mut o = self.out(1 + FIELD_ROOM);
-        o.tag(tag);
-        o.byte(value);
-        o.byte(SOH);
-        drop(o);
+        self.out.reserve(FIELD_ROOM + 1);
+        match tag_word(tag) {
+            // `tag=`, the value and SOH in one word store.
+            Some((w, n)) if n <= 6 => {
+                let w = w | u64::from(value) << (8 * n) | u64::from(SOH) << (8 * n + 8);
+                // SAFETY: reserved FIELD_ROOM + 1 >= 8 bytes just above.
+                unsafe { self.out.put_word(w, n + 2) };
+            }
+            // SAFETY: reserved the tag's room, the value and SOH above.
+            _ => unsafe {
+                self.out.put_tag(tag);
+                self.out.put_byte(value);
+                self.out.put_byte(SOH);
+            },
+        }
         self
     }
     /// Boolean field (`Y`/`N`).
@@ -107,11 +125,13 @@ impl<'b> Encoder<'b> {
     /// Decimal field.
     #[inline(always)]
     pub fn decimal(&mut self, tag: Tag, value: Decimal) -> &mut Self {
-        let mut o = self.out(24 + FIELD_ROOM);
-        o.tag(tag);
-        value.write(&mut o);
-        o.byte(SOH);
-        drop(o);
+        self.out.reserve(value.max_len() + FIELD_ROOM);
+        // SAFETY: reserved the tag's room, the value's longest form and SOH.
+        unsafe {
+            self.out.put_tag(tag);
+            value.put(&mut self.out);
+            self.out.put_byte(SOH);
+        }
         self
     }
     /// UTCTimestamp field at `precision` (formats the date each time).
@@ -135,11 +155,13 @@ impl<'b> Encoder<'b> {
         precision: TimePrecision,
         formatter: &mut TimestampFormatter,
     ) -> &mut Self {
-        let mut o = self.out(MAX_TIMESTAMP_LEN + FIELD_ROOM);
-        o.tag(tag);
-        formatter.write(value, precision, &mut o);
-        o.byte(SOH);
-        drop(o);
+        self.out.reserve(MAX_TIMESTAMP_LEN + FIELD_ROOM);
+        // SAFETY: reserved the tag's room, the longest timestamp and SOH.
+        unsafe {
+            self.out.put_tag(tag);
+            formatter.put(value, precision, &mut self.out);
+            self.out.put_byte(SOH);
+        }
         self
     }
     /// A length-prefixed data pair: `len_tag=<len>|data_tag=<data>|` (`data` may hold SOH).
@@ -155,18 +177,19 @@ impl<'b> Encoder<'b> {
     /// Append already-encoded `tag=value|...` bytes verbatim.
     #[inline]
     pub fn raw(&mut self, encoded: &[u8]) -> &mut Self {
-        self.buf.extend_from_slice(encoded);
+        self.out.bytes(encoded);
         self
     }
 
     /// Remove the partial message from the buffer.
-    pub fn abandon(self) {
-        self.buf.truncate(self.start);
+    pub fn abandon(mut self) {
+        let start = self.start;
+        self.out.with_vec(|v| v.truncate(start));
     }
 
     /// Bytes of body written so far (BodyLength if finished now).
     pub fn body_len(&self) -> usize {
-        self.buf.len() - self.body_start
+        self.out.len() - self.body_start
     }
 
     /// Write a BodyLength of other than three digits (below 100 or from
@@ -180,39 +203,38 @@ impl<'b> Encoder<'b> {
         let n = digits.len();
         let old_body = self.body_start - 1;
         let new_body = self.digits_at + n;
-        if n > RESERVED_DIGITS {
-            self.buf.resize(self.buf.len() + n - RESERVED_DIGITS, 0);
-        }
-        let end = old_body + body_len + 1;
-        self.buf.copy_within(old_body..end, new_body);
-        self.buf.truncate(new_body + body_len + 1);
-        if let Some(dst) = self.buf.get_mut(self.digits_at..self.digits_at + n) {
-            dst.copy_from_slice(digits);
-        }
+        let digits_at = self.digits_at;
+        self.out.with_vec(|buf| {
+            if n > RESERVED_DIGITS {
+                buf.resize(buf.len() + n - RESERVED_DIGITS, 0);
+            }
+            let end = old_body + body_len + 1;
+            buf.copy_within(old_body..end, new_body);
+            buf.truncate(new_body + body_len + 1);
+            if let Some(dst) = buf.get_mut(digits_at..digits_at + n) {
+                dst.copy_from_slice(digits);
+            }
+        });
     }
 
     /// Patch BodyLength, append CheckSum; returns the message's range in the buffer.
     #[inline]
     pub fn finish(mut self) -> Range<usize> {
-        let body_len = self.buf.len() - self.body_start;
+        let body_len = self.body_len();
         if (100..1000).contains(&body_len) {
             // The usual case: three digits fill the placeholder (fixed-size
             // stores rather than a general formatter and a `memcpy` call).
-            if let Some(dst) = self
-                .buf
-                .get_mut(self.digits_at..self.digits_at + RESERVED_DIGITS)
-            {
-                dst.copy_from_slice(&three_digits(body_len as u16));
-            }
+            self.out
+                .patch3(self.digits_at, three_digits(body_len as u16));
         } else {
             self.move_body(body_len);
         }
-        let sum = three_digits(u16::from(checksum(
-            self.buf.get(self.start..).unwrap_or_default(),
-        )));
-        let trailer = [b'1', b'0', b'=', sum[0], sum[1], sum[2], SOH];
-        self.buf.extend_from_slice(&trailer);
-        self.start..self.buf.len()
+        let sum = three_digits(u16::from(checksum(self.out.written_from(self.start))));
+        let trailer = u64::from_le_bytes([b'1', b'0', b'=', sum[0], sum[1], sum[2], SOH, 0]);
+        self.out.reserve(8);
+        // SAFETY: reserved 8 bytes just above.
+        unsafe { self.out.put_word(trailer, 7) };
+        self.start..self.out.len()
     }
 }
 

@@ -1,11 +1,19 @@
-//! Appending one field to the outbound buffer: the bytes go into the
-//! `Vec`'s spare capacity through a cursor whose length and capacity stay
-//! in registers, and the length is stored once when the cursor is dropped
-//! (a `Vec::push` or `extend_from_slice` per piece reloads the buffer
-//! pointer and stores the length after every byte or slice).
+//! Appending to the outbound buffer: the bytes go into the `Vec`'s spare
+//! capacity through a cursor whose pointer, length and capacity stay in
+//! registers for a whole message, and the length is stored once when the
+//! cursor is dropped (a `Vec::push` or `extend_from_slice` per piece, or a
+//! cursor per field, reloads the `Vec` from memory after every store).
+//!
+//! The encoder reserves room once per field and then writes its pieces
+//! with the unchecked `put_*` methods; the checked methods are for writers
+//! whose length is not bounded up front.
 
 use crate::Tag;
 use std::ptr;
+
+/// Room the `put_tag` of any tag needs: an 8-byte word store, or 11 bytes
+/// (ten digits and `=`) for a tag of eight digits or more.
+pub(crate) const TAG_ROOM: usize = 11;
 
 /// A cursor appending to `buf`; its bytes become part of `buf` (its length
 /// is set) when it is dropped.
@@ -19,12 +27,16 @@ pub(crate) struct Out<'a> {
     cap: usize,
 }
 
+// SAFETY: an `Out` is a `&mut Vec<u8>` with a copy of its pointer, length
+// and capacity; `&self` methods only read written bytes, like `&Vec<u8>`.
+unsafe impl Send for Out<'_> {}
+// SAFETY: as above.
+unsafe impl Sync for Out<'_> {}
+
 impl<'a> Out<'a> {
-    /// A cursor at the end of `buf`, with room for `need` bytes reserved
-    /// (each write still checks, so `need` is only a hint).
+    /// A cursor at the end of `buf`.
     #[inline(always)]
-    pub(crate) fn new(buf: &'a mut Vec<u8>, need: usize) -> Self {
-        buf.reserve(need);
+    pub(crate) fn new(buf: &'a mut Vec<u8>) -> Self {
         Out {
             ptr: buf.as_mut_ptr(),
             len: buf.len(),
@@ -33,29 +45,74 @@ impl<'a> Out<'a> {
         }
     }
 
-    /// Room for `n` more bytes.
+    /// Bytes in the buffer, those written through the cursor included.
     #[inline(always)]
-    fn room(&mut self, n: usize) {
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Room for `n` more bytes: after this, `put_*` calls writing at most
+    /// `n` bytes in all (an 8-byte word store counts 8) are in bounds.
+    #[inline(always)]
+    pub(crate) fn reserve(&mut self, n: usize) {
         if self.cap - self.len < n {
             (self.ptr, self.cap) = grow(self.buf, self.len, n);
         }
     }
 
-    /// Append one byte.
+    /// Run `f` on the `Vec` itself (length set to the cursor's), then pick
+    /// up whatever it left.
+    #[inline]
+    pub(crate) fn with_vec<R>(&mut self, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        // SAFETY: `len <= cap` and every byte up to `len` was written.
+        unsafe { self.buf.set_len(self.len) };
+        let r = f(self.buf);
+        self.ptr = self.buf.as_mut_ptr();
+        self.len = self.buf.len();
+        self.cap = self.buf.capacity();
+        r
+    }
+
+    /// The bytes written from `from` on (empty if `from` is past the end).
     #[inline(always)]
-    pub(crate) fn byte(&mut self, b: u8) {
-        self.room(1);
-        // SAFETY: `room` made `self.len < self.cap`.
+    pub(crate) fn written_from(&self, from: usize) -> &[u8] {
+        if from > self.len {
+            return &[];
+        }
+        // SAFETY: `ptr..ptr + len` is initialized (every byte up to `len`
+        // was written) and no write happens while the slice is borrowed.
+        unsafe { std::slice::from_raw_parts(self.ptr.add(from), self.len - from) }
+    }
+
+    /// Overwrite three already-written bytes at `at` (no-op if out of range).
+    #[inline(always)]
+    pub(crate) fn patch3(&mut self, at: usize, v: [u8; 3]) {
+        if at <= self.len && self.len - at >= 3 {
+            // SAFETY: `at + 3 <= len <= cap`.
+            unsafe { self.ptr.add(at).cast::<[u8; 3]>().write_unaligned(v) };
+        }
+    }
+
+    /// Append one byte.
+    ///
+    /// # Safety
+    /// One byte of room (see [`Out::reserve`]).
+    #[inline(always)]
+    pub(crate) unsafe fn put_byte(&mut self, b: u8) {
+        debug_assert!(self.cap - self.len >= 1);
+        // SAFETY: the caller's guarantee.
         unsafe { self.ptr.add(self.len).write(b) };
         self.len += 1;
     }
 
     /// Append the first `n` (at most 8) bytes of the little-endian word `w`.
+    ///
+    /// # Safety
+    /// Eight bytes of room (the whole word is stored).
     #[inline(always)]
-    pub(crate) fn word(&mut self, w: u64, n: usize) {
-        debug_assert!(n <= 8);
-        self.room(8);
-        // SAFETY: `room` made 8 bytes from `self.len` writable.
+    pub(crate) unsafe fn put_word(&mut self, w: u64, n: usize) {
+        debug_assert!(n <= 8 && self.cap - self.len >= 8);
+        // SAFETY: the caller's guarantee.
         unsafe {
             self.ptr
                 .add(self.len)
@@ -67,13 +124,16 @@ impl<'a> Out<'a> {
 
     /// Append `src`: fixed-size copies for short slices (the usual field
     /// value), rather than a `memcpy` call.
+    ///
+    /// # Safety
+    /// `src.len()` bytes of room.
     #[inline(always)]
-    pub(crate) fn bytes(&mut self, src: &[u8]) {
+    pub(crate) unsafe fn put_bytes(&mut self, src: &[u8]) {
         let n = src.len();
-        self.room(n);
-        // SAFETY: `room` made `n` bytes from `self.len` writable; every
-        // copy below reads inside `src` and writes inside those `n` bytes
-        // (the overlapping pairs cover exactly `0..n`).
+        debug_assert!(self.cap - self.len >= n);
+        // SAFETY: the caller guarantees `n` bytes writable from `self.len`;
+        // every copy below reads inside `src` and writes inside those `n`
+        // bytes (the overlapping pairs cover exactly `0..n`).
         unsafe {
             let d = self.ptr.add(self.len);
             let s = src.as_ptr();
@@ -101,24 +161,39 @@ impl<'a> Out<'a> {
     }
 
     /// Append `tag=`.
+    ///
+    /// # Safety
+    /// [`TAG_ROOM`] bytes of room.
     #[inline(always)]
-    pub(crate) fn tag(&mut self, tag: Tag) {
+    pub(crate) unsafe fn put_tag(&mut self, tag: Tag) {
+        // SAFETY (both arms): the caller reserved TAG_ROOM >= 8 bytes, and
+        // a tag's digits and `=` are at most 11.
         match tag_word(tag) {
-            Some((w, n)) => self.word(w, n),
+            Some((w, n)) => unsafe { self.put_word(w, n) },
             None => {
                 let mut buf = [0u8; crate::itoa::MAX_INT_LEN];
                 let start = crate::itoa::format_u64(u64::from(tag), &mut buf);
-                self.bytes(buf.get(start..).unwrap_or_default());
-                self.byte(b'=');
+                unsafe {
+                    self.put_bytes(buf.get(start..).unwrap_or_default());
+                    self.put_byte(b'=');
+                }
             }
         }
+    }
+
+    /// Append `src` (checked).
+    #[inline(always)]
+    pub(crate) fn bytes(&mut self, src: &[u8]) {
+        self.reserve(src.len());
+        // SAFETY: reserved just above.
+        unsafe { self.put_bytes(src) };
     }
 }
 
 impl Drop for Out<'_> {
     #[inline(always)]
     fn drop(&mut self) {
-        // SAFETY: `self.len <= self.cap` (each write checked its room) and
+        // SAFETY: `self.len <= self.cap` (each write had its room) and
         // every byte from the buffer's length up to `self.len` was written.
         unsafe { self.buf.set_len(self.len) };
     }
@@ -126,7 +201,7 @@ impl Drop for Out<'_> {
 
 /// Set `buf`'s length to `len` (bytes up to it written) and make room for
 /// `n` more bytes: the new pointer and capacity (out of line, and by value
-/// so the cursor's fields stay in registers: the caller reserved).
+/// so the cursor's fields stay in registers).
 #[cold]
 #[inline(never)]
 fn grow(buf: &mut Vec<u8>, len: usize, n: usize) -> (*mut u8, usize) {
@@ -154,7 +229,7 @@ unsafe fn copy<T>(s: *const u8, d: *mut u8, at: usize) {
 /// `tag=` as a little-endian word and its length, for a tag of at most
 /// seven digits (a constant tag folds to an immediate).
 #[inline(always)]
-fn tag_word(tag: Tag) -> Option<(u64, usize)> {
+pub(crate) fn tag_word(tag: Tag) -> Option<(u64, usize)> {
     if tag >= 10_000_000 {
         return None;
     }
@@ -192,10 +267,14 @@ mod tests {
                 let mut buf = b"ab".to_vec();
                 buf.shrink_to_fit();
                 {
-                    let mut o = Out::new(&mut buf, 0);
-                    o.tag(tag);
-                    o.bytes(&src[..n]);
-                    o.byte(1);
+                    let mut o = Out::new(&mut buf);
+                    o.reserve(TAG_ROOM + n + 1);
+                    // SAFETY: reserved just above.
+                    unsafe {
+                        o.put_tag(tag);
+                        o.put_bytes(&src[..n]);
+                        o.put_byte(1);
+                    }
                 }
                 let mut want = format!("ab{tag}=").into_bytes();
                 want.extend_from_slice(&src[..n]);

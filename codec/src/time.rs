@@ -353,18 +353,26 @@ impl TimestampFormatter {
     /// millisecond precision the time is built in registers and stored as
     /// words, so the copy does not load bytes stored just before (a wide
     /// load over narrow in-flight stores waits for them to retire).
+    ///
+    /// # Safety
+    /// [`MAX_TIMESTAMP_LEN`] bytes of room in `o`.
     #[inline(always)]
-    pub(crate) fn write(&mut self, ts: UtcTimestamp, precision: TimePrecision, o: &mut Out<'_>) {
+    pub(crate) unsafe fn put(
+        &mut self,
+        ts: UtcTimestamp,
+        precision: TimePrecision,
+        o: &mut Out<'_>,
+    ) {
         let millis = match precision {
             TimePrecision::Seconds => false,
             TimePrecision::Millis => true,
             _ => {
-                o.bytes(self.format(ts, precision));
+                // SAFETY: a formatted timestamp is at most MAX_TIMESTAMP_LEN.
+                unsafe { o.put_bytes(self.format(ts, precision)) };
                 return;
             }
         };
         self.cache_date(ts);
-        o.bytes(self.buf.get(..9).unwrap_or_default());
         let secs = ts.0.div_euclid(NANOS_PER_SEC);
         let sod = secs.rem_euclid(SECS_PER_DAY) as u32;
         // `HH:MM:SS` is one little-endian word.
@@ -375,12 +383,16 @@ impl TimestampFormatter {
             | two(sod / 60 % 60) << 24
             | u64::from(b':') << 40
             | two(sod % 60) << 48;
-        o.word(hms, 8);
-        if millis {
-            let ms = ts.0.rem_euclid(NANOS_PER_SEC) as u32 / 1_000_000;
-            let frac =
-                u64::from(b'.') | u64::from(u32::from(b'0') + ms / 100) << 8 | two(ms % 100) << 16;
-            o.word(frac, 4);
+        let ms = ts.0.rem_euclid(NANOS_PER_SEC) as u32 / 1_000_000;
+        let frac =
+            u64::from(b'.') | u64::from(u32::from(b'0') + ms / 100) << 8 | two(ms % 100) << 16;
+        // SAFETY: 9 + 8 + 8 bytes at most, below MAX_TIMESTAMP_LEN.
+        unsafe {
+            o.put_bytes(self.buf.get(..9).unwrap_or_default());
+            o.put_word(hms, 8);
+            if millis {
+                o.put_word(frac, 4);
+            }
         }
     }
 }

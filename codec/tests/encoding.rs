@@ -112,6 +112,28 @@ fn abandon_removes_the_partial_message() {
     assert_eq!(out, b"kept");
 }
 
+/// The encoder keeps its own cursor: abandoning after the buffer grew,
+/// `raw` bytes in between fields, and a decimal longer than the usual room.
+#[test]
+fn cursor_survives_growth_raw_and_long_decimals() {
+    let mut out = b"kept".to_vec();
+    out.shrink_to_fit();
+    let mut e = Encoder::new(&mut out, b"FIX.4.4", b"D");
+    e.str(58, &"x".repeat(5000)).uint(34, 9);
+    e.abandon();
+    assert_eq!(out, b"kept");
+
+    let mut e = Encoder::new(&mut out, b"FIX.4.4", b"D");
+    e.uint(34, 9)
+        .raw(b"58=raw\x0159=0\x01")
+        .decimal(44, Decimal::new(-5, 30))
+        .char(21, b'1');
+    let r = e.finish();
+    let body = format!("35=D|34=9|58=raw|59=0|44=-0.{}5|21=1|", "0".repeat(29));
+    assert_eq!(&out[..4], b"kept");
+    assert_eq!(show(&out[r]), show(&msg("FIX.4.4", &body)));
+}
+
 /// Every field writer, with tags and values of every length the field
 /// cursor copies differently, into a buffer that has to grow mid-message.
 #[test]
