@@ -7,7 +7,7 @@
 use crate::decimal::Decimal;
 use crate::frame::checksum;
 use crate::itoa::{format_i64, format_u64, MAX_INT_LEN};
-use crate::out::{tag_word, Out, TAG_ROOM};
+use crate::out::{tag_word, word_sum, Out, TAG_ROOM};
 use crate::time::{TimePrecision, TimestampFormatter, UtcTimestamp, MAX_TIMESTAMP_LEN};
 use crate::view::Field;
 use crate::{Tag, SOH};
@@ -104,9 +104,10 @@ impl<'b> Encoder<'b> {
         match tag_word(tag) {
             // `tag=`, the value and SOH in one word store.
             Some((w, n)) if n <= 6 => {
+                let sum = word_sum(w) + u64::from(value) + u64::from(SOH);
                 let w = w | u64::from(value) << (8 * n) | u64::from(SOH) << (8 * n + 8);
                 // SAFETY: reserved FIELD_ROOM + 1 >= 8 bytes just above.
-                unsafe { self.out.put_word(w, n + 2) };
+                unsafe { self.out.put_word_summed(w, n + 2, sum) };
             }
             // SAFETY: reserved the tag's room, the value and SOH above.
             _ => unsafe {
@@ -193,10 +194,11 @@ impl<'b> Encoder<'b> {
     }
 
     /// Write a BodyLength of other than three digits (below 100 or from
-    /// 1000 on), moving the body so it has no leading zeros.
+    /// 1000 on), moving the body so it has no leading zeros; returns the
+    /// digits' byte sum.
     #[cold]
     #[inline(never)]
-    fn move_body(&mut self, body_len: usize) {
+    fn move_body(&mut self, body_len: usize) -> u64 {
         let mut d = [0u8; MAX_INT_LEN];
         let s = format_u64(body_len as u64, &mut d);
         let digits = d.get(s..).unwrap_or_default();
@@ -215,21 +217,30 @@ impl<'b> Encoder<'b> {
                 dst.copy_from_slice(digits);
             }
         });
+        digits.iter().map(|&b| u64::from(b)).sum()
     }
 
     /// Patch BodyLength, append CheckSum; returns the message's range in the buffer.
     #[inline]
     pub fn finish(mut self) -> Range<usize> {
         let body_len = self.body_len();
-        if (100..1000).contains(&body_len) {
+        let digits_sum = if (100..1000).contains(&body_len) {
             // The usual case: three digits fill the placeholder (fixed-size
             // stores rather than a general formatter and a `memcpy` call).
-            self.out
-                .patch3(self.digits_at, three_digits(body_len as u16));
+            let d = three_digits(body_len as u16);
+            self.out.patch3(self.digits_at, d);
+            d.iter().map(|&b| u64::from(b)).sum()
         } else {
-            self.move_body(body_len);
-        }
-        let sum = three_digits(u16::from(checksum(self.out.written_from(self.start))));
+            self.move_body(body_len)
+        };
+        // The running sum counted the placeholder's three '0's.
+        let sum = self
+            .out
+            .sum()
+            .wrapping_sub(3 * u64::from(b'0'))
+            .wrapping_add(digits_sum) as u8;
+        debug_assert_eq!(sum, checksum(self.out.written_from(self.start)));
+        let sum = three_digits(u16::from(sum));
         let trailer = u64::from_le_bytes([b'1', b'0', b'=', sum[0], sum[1], sum[2], SOH, 0]);
         self.out.reserve(8);
         // SAFETY: reserved 8 bytes just above.

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use ringfix_codec::{
-    frame, Decimal, Encoder, Frame, Parser, TimePrecision, UtcTimestamp,
+    checksum, frame, Decimal, Encoder, Frame, Parser, TimePrecision, UtcTimestamp,
     DEFAULT_MAX_MESSAGE_SIZE as MAX,
 };
 
@@ -85,6 +85,10 @@ proptest! {
         let range = e.finish();
         prop_assert_eq!(range.start, prefix.len());
         let wire = &out[range];
+        // The CheckSum kept while writing equals the one read back.
+        let (body, trailer) = wire.split_at(wire.len() - 7);
+        let want = format!("10={:03}\x01", checksum(body));
+        prop_assert_eq!(trailer, want.as_bytes());
         prop_assert_eq!(frame(wire, MAX), Frame::Complete(wire.len()));
         let mut parser = Parser::new();
         let view = parser.parse(wire).unwrap();
