@@ -221,7 +221,9 @@ impl<'b> Encoder<'b> {
     }
 
     /// Patch BodyLength, append CheckSum; returns the message's range in the buffer.
-    #[inline]
+    /// Inlined so a message of fixed-length fields gets its BodyLength and
+    /// most of its sum as constants, and the cursor stays in registers.
+    #[inline(always)]
     pub fn finish(mut self) -> Range<usize> {
         let body_len = self.body_len();
         let digits_sum = if (100..1000).contains(&body_len) {
