@@ -193,8 +193,8 @@ impl<'b> Encoder<'b> {
         self.out.len() - self.body_start
     }
 
-    /// Write a BodyLength of other than three digits (below 100 or from
-    /// 1000 on), moving the body so it has no leading zeros; returns the
+    /// Write a BodyLength of other than two or three digits (below 10 or
+    /// from 1000 on), moving the body so it has no leading zeros; returns the
     /// digits' byte sum.
     #[cold]
     #[inline(never)]
@@ -230,8 +230,15 @@ impl<'b> Encoder<'b> {
             // The usual case: three digits fill the placeholder (fixed-size
             // stores rather than a general formatter and a `memcpy` call).
             let d = three_digits(body_len as u16);
-            self.out.patch3(self.digits_at, d);
+            self.out.patch(self.digits_at, d);
             d.iter().map(|&b| u64::from(b)).sum()
+        } else if (10..100).contains(&body_len) {
+            // Two digits (a heartbeat, a logon): drop one placeholder byte,
+            // moving the body back by one, inline.
+            let [_, a, b] = three_digits(body_len as u16);
+            self.out.remove_byte(self.digits_at + 2);
+            self.out.patch(self.digits_at, [a, b]);
+            u64::from(a) + u64::from(b)
         } else {
             self.move_body(body_len)
         };

@@ -97,12 +97,24 @@ impl<'a> Out<'a> {
         unsafe { std::slice::from_raw_parts(self.ptr.add(from), self.len - from) }
     }
 
-    /// Overwrite three already-written bytes at `at` (no-op if out of range).
+    /// Overwrite `N` already-written bytes at `at` (no-op if out of range).
     #[inline(always)]
-    pub(crate) fn patch3(&mut self, at: usize, v: [u8; 3]) {
-        if at <= self.len && self.len - at >= 3 {
-            // SAFETY: `at + 3 <= len <= cap`.
-            unsafe { self.ptr.add(at).cast::<[u8; 3]>().write_unaligned(v) };
+    pub(crate) fn patch<const N: usize>(&mut self, at: usize, v: [u8; N]) {
+        if at <= self.len && self.len - at >= N {
+            // SAFETY: `at + N <= len <= cap`.
+            unsafe { self.ptr.add(at).cast::<[u8; N]>().write_unaligned(v) };
+        }
+    }
+
+    /// Remove the written byte at `at`, moving the rest back (the running
+    /// sum is left as it was; no-op if out of range).
+    #[inline(always)]
+    pub(crate) fn remove_byte(&mut self, at: usize) {
+        if at < self.len {
+            // SAFETY: both ranges lie inside the written `ptr..ptr + len`;
+            // `ptr::copy` allows them to overlap.
+            unsafe { ptr::copy(self.ptr.add(at + 1), self.ptr.add(at), self.len - at - 1) };
+            self.len -= 1;
         }
     }
 

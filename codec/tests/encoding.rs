@@ -40,7 +40,9 @@ fn encodes_exactly_like_the_reference() {
 
 #[test]
 fn body_length_has_no_leading_zeros_for_any_size() {
-    for n in [0usize, 1, 50, 94, 95, 96, 994, 995, 996, 5000, 99_990] {
+    for n in [
+        0usize, 1, 2, 50, 90, 91, 94, 95, 96, 990, 991, 994, 995, 996, 5000, 99_990,
+    ] {
         let text = "x".repeat(n);
         let mut out = b"previous".to_vec();
         let mut e = Encoder::new(&mut out, b"FIX.4.4", b"0");
