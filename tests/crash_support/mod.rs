@@ -163,6 +163,7 @@ impl Setup {
     /// Starts the engine with `args` (after the role and before
     /// `--config`); its stderr goes to `log`.
     pub fn spawn_with(&self, log: &Path, args: &[&str], stdout: Stdio) -> Child {
+        self.wait_listener_gone();
         let role = match self.role {
             Role::Acceptor => "acceptor",
             Role::Initiator => "initiator",
@@ -178,6 +179,24 @@ impl Setup {
             .stderr(File::create(log).unwrap())
             .spawn()
             .unwrap()
+    }
+
+    /// As acceptor, a killed engine's listening socket can outlive the
+    /// process for some milliseconds (its io_uring is torn down after the
+    /// exit, and the pending accept holds the socket): a connection made
+    /// then is queued on the dead listener and reset when it closes, and
+    /// would be blamed on the next engine. Wait until the port refuses.
+    fn wait_listener_gone(&self) {
+        if self.listener.is_some() {
+            return;
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let addr = ([127, 0, 0, 1], self.port).into();
+        while Instant::now() < deadline
+            && TcpStream::connect_timeout(&addr, Duration::from_millis(50)).is_ok()
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
 
     /// A new connection, if one is there now.
