@@ -65,7 +65,7 @@ pub(crate) fn index<S: Simd>(
                 // visited in order and limited to the body), the '=' is at
                 // `field_start + digits <= soh` and `field_start` is past
                 // the 4-byte minimum `8=X|` header.
-                unsafe { short_tag(msg, field_start + digits, digits) }
+                unsafe { short_tag(simd, msg, field_start + digits, digits) }
             } else {
                 None
             };
@@ -117,7 +117,7 @@ const KEEP_TOP: [u32; 8] = [
 /// # Safety
 /// `4 <= eq <= msg.len()`.
 #[inline(always)]
-unsafe fn short_tag(msg: &[u8], eq: usize, n: usize) -> Option<u32> {
+unsafe fn short_tag<S: Simd>(simd: S, msg: &[u8], eq: usize, n: usize) -> Option<u32> {
     debug_assert!(eq >= 4 && eq <= msg.len() && (1..=4).contains(&n));
     // SAFETY: the caller guarantees the four bytes are in `msg`.
     let w = unsafe { msg.as_ptr().add(eq - 4).cast::<u32>().read_unaligned() };
@@ -128,8 +128,7 @@ unsafe fn short_tag(msg: &[u8], eq: usize, n: usize) -> Option<u32> {
     if (d.wrapping_add(0x7676_7676) | d) & 0x8080_8080 != 0 {
         return None;
     }
-    let v = (d.wrapping_mul(10 << 8 | 1) >> 8) & 0x00FF_00FF;
-    Some(v.wrapping_mul(100 << 16 | 1) >> 16)
+    Some(simd.four_digits(d))
 }
 
 /// A field with no SOH in the block starting at it (a value longer than a
@@ -242,6 +241,7 @@ fn put(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd::{Avx2, Base};
 
     /// Every four-byte shape before an '=': digits or not, each `n`.
     #[test]
@@ -262,7 +262,11 @@ mod tests {
                                 .then(|| std::str::from_utf8(tag).ok()?.parse::<u32>().ok())
                                 .flatten();
                             // SAFETY: `eq` is 4, `msg` is 5 bytes.
-                            let got = unsafe { short_tag(&msg, 4, n) };
+                            let got = unsafe { short_tag(Base, &msg, 4, n) };
+                            if let Some(t) = Avx2::detect() {
+                                // SAFETY: as above.
+                                assert_eq!(unsafe { short_tag(t, &msg, 4, n) }, got);
+                            }
                             assert_eq!(got, want, "{:?} n={n}", &msg[..4]);
                             assert!(got.is_none_or(|t| t < 10_000));
                         }

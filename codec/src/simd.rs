@@ -15,6 +15,16 @@ pub(crate) trait Simd: Copy {
     fn masks64(self, bytes: &[u8]) -> (u64, u64);
     /// The FIX CheckSum of `bytes`: their sum modulo 256.
     fn checksum(self, bytes: &[u8]) -> u8;
+    /// The number whose four decimal digits (each 0..=9, most significant
+    /// first in memory) are the bytes of `d`.
+    fn four_digits(self, d: u32) -> u32;
+}
+
+/// [`Simd::four_digits`] with two multiplies: pairs, then the pair of pairs.
+#[inline(always)]
+fn four_digits_mul(d: u32) -> u32 {
+    let v = (d.wrapping_mul(10 << 8 | 1) >> 8) & 0x00FF_00FF;
+    v.wrapping_mul(100 << 16 | 1) >> 16
 }
 
 /// The baseline: SSE2 on x86-64, SWAR elsewhere.
@@ -30,6 +40,10 @@ impl Simd for Base {
     fn checksum(self, bytes: &[u8]) -> u8 {
         checksum(bytes)
     }
+    #[inline(always)]
+    fn four_digits(self, d: u32) -> u32 {
+        four_digits_mul(d)
+    }
 }
 
 pub(crate) use avx2::Avx2;
@@ -38,6 +52,7 @@ pub(crate) use avx2::Avx2;
 mod avx2 {
     use super::{checksum, masks, Simd};
     use crate::SOH;
+    use std::arch::x86_64::_pdep_u64;
     use std::arch::x86_64::{
         __m256i, _mm256_add_epi64, _mm256_and_si256, _mm256_castsi256_si128, _mm256_cmpeq_epi8,
         _mm256_extracti128_si256, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_sad_epu8,
@@ -79,6 +94,22 @@ mod avx2 {
             // SAFETY: the token exists only on a CPU with AVX2.
             unsafe { sum32(bytes) as u8 }
         }
+        #[inline(always)]
+        fn four_digits(self, d: u32) -> u32 {
+            // SAFETY: the token exists only on a CPU with BMI2.
+            unsafe { four_digits_pdep(d) }
+        }
+    }
+
+    /// Each digit byte to a 16-bit lane, then one multiply leaves the
+    /// weighted sum in the top lane (the lower lanes' sums stay below
+    /// 9 * 1111, so nothing carries into it).
+    #[target_feature(enable = "bmi2")]
+    #[inline]
+    fn four_digits_pdep(d: u32) -> u32 {
+        const WEIGHTS: u64 = 1000 << 48 | 100 << 32 | 10 << 16 | 1;
+        let lanes = _pdep_u64(u64::from(d), 0x00FF_00FF_00FF_00FF);
+        (lanes.wrapping_mul(WEIGHTS) >> 48) as u32
     }
 
     /// The bitmaps of exactly 64 bytes: two 32-byte loads.
@@ -177,6 +208,9 @@ mod avx2 {
         fn checksum(self, bytes: &[u8]) -> u8 {
             Base.checksum(bytes)
         }
+        fn four_digits(self, d: u32) -> u32 {
+            Base.four_digits(d)
+        }
     }
 }
 
@@ -195,6 +229,23 @@ mod tests {
                 [crate::SOH, b'=', b'7', 0xFF, 0x80, b'a', 0x00][(x % 7) as usize]
             })
             .collect()
+    }
+
+    #[test]
+    fn four_digits_of_every_number_below_10_000() {
+        let t = Avx2::detect();
+        for v in 0..10_000u32 {
+            let d = u32::from_le_bytes([
+                (v / 1000) as u8,
+                (v / 100 % 10) as u8,
+                (v / 10 % 10) as u8,
+                (v % 10) as u8,
+            ]);
+            assert_eq!(Base.four_digits(d), v);
+            if let Some(t) = t {
+                assert_eq!(t.four_digits(d), v);
+            }
+        }
     }
 
     #[test]
