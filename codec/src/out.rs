@@ -8,7 +8,6 @@
 //! with the unchecked `put_*` methods; the checked methods are for writers
 //! whose length is not bounded up front.
 
-use crate::frame::checksum;
 use crate::Tag;
 use std::ptr;
 
@@ -26,11 +25,6 @@ pub(crate) struct Out<'a> {
     len: usize,
     /// `buf.capacity()`, refreshed whenever `buf` grows.
     cap: usize,
-    /// Sum, mod 256, of the bytes the `put_*` methods wrote (the FIX
-    /// CheckSum; higher bits are noise), kept as they are written so `finish` need not read the
-    /// message back: those loads would overlap the many narrow stores just
-    /// made, and wait for them to leave the store buffer.
-    sum: u64,
 }
 
 // SAFETY: an `Out` is a `&mut Vec<u8>` with a copy of its pointer, length
@@ -47,7 +41,6 @@ impl<'a> Out<'a> {
             ptr: buf.as_mut_ptr(),
             len: buf.len(),
             cap: buf.capacity(),
-            sum: 0,
             buf,
         }
     }
@@ -56,12 +49,6 @@ impl<'a> Out<'a> {
     #[inline(always)]
     pub(crate) fn len(&self) -> usize {
         self.len
-    }
-
-    /// Byte sum, mod 256, of everything written with the `put_*` methods.
-    #[inline(always)]
-    pub(crate) fn sum(&self) -> u64 {
-        self.sum
     }
 
     /// Room for `n` more bytes: after this, `put_*` calls writing at most
@@ -106,8 +93,8 @@ impl<'a> Out<'a> {
         }
     }
 
-    /// Remove the written byte at `at`, moving the rest back (the running
-    /// sum is left as it was; no-op if out of range).
+    /// Remove the written byte at `at`, moving the rest back (no-op if out
+    /// of range).
     #[inline(always)]
     pub(crate) fn remove_byte(&mut self, at: usize) {
         if at < self.len {
@@ -128,7 +115,6 @@ impl<'a> Out<'a> {
         // SAFETY: the caller's guarantee.
         unsafe { self.ptr.add(self.len).write(b) };
         self.len += 1;
-        self.sum = self.sum.wrapping_add(u64::from(b));
     }
 
     /// Append the first `n` (at most 8) bytes of the little-endian word `w`.
@@ -146,24 +132,10 @@ impl<'a> Out<'a> {
                 .write_unaligned(w.to_le())
         };
         self.len += n.min(8);
-        self.sum = self.sum.wrapping_add(word_sum(w & low_bytes(n)));
-    }
-
-    /// [`Out::put_word`] for a word whose byte sum (of the first `n`
-    /// bytes) the caller has: cheaper than summing a word built at run time.
-    ///
-    /// # Safety
-    /// Eight bytes of room.
-    #[inline(always)]
-    pub(crate) unsafe fn put_word_summed(&mut self, w: u64, n: usize, sum: u64) {
-        let before = self.sum;
-        // SAFETY: the caller's guarantee.
-        unsafe { self.put_word(w, n) };
-        self.sum = before.wrapping_add(sum);
     }
 
     /// Append `src`: fixed-size copies for short slices (the usual field
-    /// value), rather than a `memcpy` call; the words copied are summed.
+    /// value), rather than a `memcpy` call.
     ///
     /// # Safety
     /// `src.len()` bytes of room.
@@ -173,59 +145,31 @@ impl<'a> Out<'a> {
         debug_assert!(self.cap - self.len >= n);
         // SAFETY: the caller guarantees `n` bytes writable from `self.len`;
         // every copy below reads inside `src` and writes inside those `n`
-        // bytes (the overlapping pairs cover exactly `0..n`). The second
-        // word of a pair is summed without the bytes the first one has.
-        let sum = unsafe {
+        // bytes (the overlapping pairs cover exactly `0..n`).
+        unsafe {
             let d = self.ptr.add(self.len);
             let s = src.as_ptr();
             if n >= 8 {
                 if n <= 16 {
-                    let a = u64::from_le(copy(s, d, 0));
-                    let b = u64::from_le(copy(s, d, n - 8));
-                    word_sum(a) + word_sum(shr_bytes(b, 16 - n))
+                    copy::<u64>(s, d, 0);
+                    copy::<u64>(s, d, n - 8);
                 } else if n <= 32 {
-                    let a = u128::from_le(copy(s, d, 0));
-                    let b = u128::from_le(copy(s, d, n - 16)) >> (8 * (32 - n));
-                    word_sum(a as u64)
-                        + word_sum((a >> 64) as u64)
-                        + word_sum(b as u64)
-                        + word_sum((b >> 64) as u64)
+                    copy::<u128>(s, d, 0);
+                    copy::<u128>(s, d, n - 16);
                 } else {
                     ptr::copy_nonoverlapping(s, d, n);
-                    u64::from(checksum(src))
                 }
             } else if n >= 4 {
-                let a = u32::from_le(copy(s, d, 0));
-                let b = u64::from(u32::from_le(copy(s, d, n - 4))) >> (8 * (8 - n));
-                word_sum(u64::from(a) | b << 32)
+                copy::<u32>(s, d, 0);
+                copy::<u32>(s, d, n - 4);
             } else if n > 0 {
                 // One, two or three bytes: first, middle and last.
-                let (x, y, z) = (*s, *s.add(n / 2), *s.add(n - 1));
-                d.write(x);
-                d.add(n / 2).write(y);
-                d.add(n - 1).write(z);
-                // The middle is the first or the last when n < 3.
-                let y = if n == 3 { y } else { 0 };
-                let z = if n > 1 { z } else { 0 };
-                u64::from(x) + u64::from(y) + u64::from(z)
-            } else {
-                0
+                d.write(*s);
+                d.add(n / 2).write(*s.add(n / 2));
+                d.add(n - 1).write(*s.add(n - 1));
             }
-        };
+        }
         self.len += n;
-        self.sum = self.sum.wrapping_add(sum);
-    }
-
-    /// [`Out::put_bytes`] for a `src` whose byte sum the caller keeps.
-    ///
-    /// # Safety
-    /// `src.len()` bytes of room.
-    #[inline(always)]
-    pub(crate) unsafe fn put_bytes_summed(&mut self, src: &[u8], sum: u64) {
-        let before = self.sum;
-        // SAFETY: the caller's guarantee.
-        unsafe { self.put_bytes(src) };
-        self.sum = before.wrapping_add(sum);
     }
 
     /// Append `tag=`.
@@ -280,46 +224,16 @@ fn grow(buf: &mut Vec<u8>, len: usize, n: usize) -> (*mut u8, usize) {
     (buf.as_mut_ptr(), buf.capacity())
 }
 
-/// Copy one `T` from `s + at` to `d + at` (unaligned); returns it.
+/// Copy one `T` from `s + at` to `d + at` (unaligned).
 ///
 /// # Safety
 /// Both ranges are in bounds of their allocations.
 #[inline(always)]
-unsafe fn copy<T: Copy>(s: *const u8, d: *mut u8, at: usize) -> T {
+unsafe fn copy<T: Copy>(s: *const u8, d: *mut u8, at: usize) {
     // SAFETY: the caller's guarantee.
     unsafe {
         let v = s.add(at).cast::<T>().read_unaligned();
         d.add(at).cast::<T>().write_unaligned(v);
-        v
-    }
-}
-
-/// Sum of the eight bytes of `w` (pairs into 16-bit lanes, then the lanes
-/// into the top one; at most 2040, so nothing carries out).
-#[inline(always)]
-pub(crate) fn word_sum(w: u64) -> u64 {
-    const LO: u64 = 0x00FF_00FF_00FF_00FF;
-    let pairs = (w & LO) + (w >> 8 & LO);
-    pairs.wrapping_mul(0x0001_0001_0001_0001) >> 48
-}
-
-/// Mask of the low `n` bytes (all of them from 8 on).
-#[inline(always)]
-fn low_bytes(n: usize) -> u64 {
-    if n >= 8 {
-        !0
-    } else {
-        (1 << (8 * n)) - 1
-    }
-}
-
-/// `w` without its low `k` (at most 8) bytes.
-#[inline(always)]
-fn shr_bytes(w: u64, k: usize) -> u64 {
-    if k >= 8 {
-        0
-    } else {
-        w >> (8 * k)
     }
 }
 
@@ -351,7 +265,6 @@ mod tests {
 
     #[test]
     fn tags_and_bytes_of_every_length() {
-        // High bytes too, so the sums carry between lanes if they can.
         let src: Vec<u8> = (0..80u8)
             .map(|i| i.wrapping_mul(97).wrapping_add(200))
             .collect();
@@ -375,9 +288,6 @@ mod tests {
                         o.put_bytes(&src[..n]);
                         o.put_byte(1);
                     }
-                    // The running sum covers exactly the bytes written.
-                    let written: u64 = o.written_from(2).iter().map(|&b| u64::from(b)).sum();
-                    assert_eq!(o.sum() % 256, written % 256, "tag {tag} n {n}");
                 }
                 let mut want = format!("ab{tag}=").into_bytes();
                 want.extend_from_slice(&src[..n]);

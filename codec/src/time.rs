@@ -312,8 +312,6 @@ fn write_time(
 pub struct TimestampFormatter {
     day: i64,
     buf: [u8; MAX_TIMESTAMP_LEN],
-    /// Byte sum of the cached `YYYYMMDD-` (for the encoder's CheckSum).
-    date_sum: u64,
 }
 
 impl Default for TimestampFormatter {
@@ -328,7 +326,6 @@ impl TimestampFormatter {
         TimestampFormatter {
             day: i64::MIN,
             buf: [0; MAX_TIMESTAMP_LEN],
-            date_sum: 0,
         }
     }
 
@@ -349,7 +346,6 @@ impl TimestampFormatter {
             let c = ts.to_civil();
             write_date(&mut self.buf, c.year, c.month, c.day);
             self.day = day;
-            self.date_sum = self.buf[..9].iter().map(|&b| u64::from(b)).sum();
         }
     }
 
@@ -392,7 +388,7 @@ impl TimestampFormatter {
             u64::from(b'.') | u64::from(u32::from(b'0') + ms / 100) << 8 | two(ms % 100) << 16;
         // SAFETY: 9 + 8 + 8 bytes at most, below MAX_TIMESTAMP_LEN.
         unsafe {
-            o.put_bytes_summed(self.buf.get(..9).unwrap_or_default(), self.date_sum);
+            o.put_bytes(self.buf.get(..9).unwrap_or_default());
             o.put_word(hms, 8);
             if millis {
                 o.put_word(frac, 4);
