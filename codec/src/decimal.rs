@@ -1,7 +1,7 @@
 //! `Decimal`: FIX Price/Qty/Amt values without floating point.
 
 use crate::error::ValueError;
-use crate::itoa::{format_u64, MAX_INT_LEN};
+use crate::itoa::{digits_word, format_u64, MAX_INT_LEN};
 use crate::out::Out;
 use std::fmt;
 
@@ -105,12 +105,44 @@ impl Decimal {
         3 + usize::from(self.scale).max(19)
     }
 
+    /// The FIX form in a little-endian word (first byte low) and its
+    /// length, when it fits in 8 bytes and needs no leading `0.`: most
+    /// prices and quantities, built in registers.
+    #[inline(always)]
+    pub(crate) fn word(self) -> Option<(u64, usize)> {
+        let (mut w, mut n) = digits_word(self.mantissa.unsigned_abs())?;
+        let scale = usize::from(self.scale);
+        if scale > 0 {
+            if scale >= n || n >= 8 {
+                return None;
+            }
+            // The point goes after the first `n - scale` digits.
+            let int_bits = 8 * (n - scale);
+            let int = (1u64 << int_bits) - 1;
+            w = (w & int) | u64::from(b'.') << int_bits | (w & !int) << 8;
+            n += 1;
+        }
+        if self.mantissa < 0 {
+            if n >= 8 {
+                return None;
+            }
+            w = w << 8 | u64::from(b'-');
+            n += 1;
+        }
+        Some((w, n))
+    }
+
     /// Append the FIX form through an encoder's cursor.
     ///
     /// # Safety
     /// [`Decimal::max_len`] bytes of room in `o`.
     #[inline(always)]
     pub(crate) unsafe fn put(self, o: &mut Out<'_>) {
+        if let Some((w, n)) = self.word() {
+            // SAFETY: `max_len` is at least 22, above a word store's 8.
+            unsafe { o.put_word(w, n) };
+            return;
+        }
         let mut buf = [0u8; MAX_INT_LEN];
         let start = format_u64(self.mantissa.unsigned_abs(), &mut buf);
         let digits = buf.get(start..).unwrap_or_default();

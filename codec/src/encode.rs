@@ -6,7 +6,7 @@
 
 use crate::decimal::Decimal;
 use crate::frame::checksum;
-use crate::itoa::{format_i64, format_u64, MAX_INT_LEN};
+use crate::itoa::{digits_word, format_i64, format_u64, int_word, MAX_INT_LEN};
 use crate::out::{tag_word, Out, TAG_ROOM};
 use crate::time::{TimePrecision, TimestampFormatter, UtcTimestamp, MAX_TIMESTAMP_LEN};
 use crate::view::Field;
@@ -83,9 +83,28 @@ impl<'b> Encoder<'b> {
     pub fn str(&mut self, tag: Tag, value: &str) -> &mut Self {
         self.bytes(tag, value.as_bytes())
     }
+    /// `tag=`, a value of `n` (at most 8) bytes held in the word `w`, SOH.
+    #[inline(always)]
+    fn word_field(&mut self, tag: Tag, w: u64, n: usize) -> &mut Self {
+        self.out.reserve(TAG_ROOM + 9);
+        // SAFETY: reserved the tag's room, a word store and a byte above.
+        unsafe {
+            self.out.put_tag(tag);
+            if n < 8 {
+                self.out.put_word(w | u64::from(SOH) << (8 * n), n + 1);
+            } else {
+                self.out.put_word(w, 8);
+                self.out.put_byte(SOH);
+            }
+        }
+        self
+    }
     /// Signed integer field.
     #[inline(always)]
     pub fn int(&mut self, tag: Tag, value: i64) -> &mut Self {
+        if let Some((w, n)) = int_word(value) {
+            return self.word_field(tag, w, n);
+        }
         let mut buf = [0u8; MAX_INT_LEN];
         let start = format_i64(value, &mut buf);
         self.bytes(tag, buf.get(start..).unwrap_or_default())
@@ -93,6 +112,9 @@ impl<'b> Encoder<'b> {
     /// Unsigned integer field (SeqNum, NumInGroup, Length...).
     #[inline(always)]
     pub fn uint(&mut self, tag: Tag, value: u64) -> &mut Self {
+        if let Some((w, n)) = digits_word(value) {
+            return self.word_field(tag, w, n);
+        }
         let mut buf = [0u8; MAX_INT_LEN];
         let start = format_u64(value, &mut buf);
         self.bytes(tag, buf.get(start..).unwrap_or_default())
@@ -125,6 +147,9 @@ impl<'b> Encoder<'b> {
     /// Decimal field.
     #[inline(always)]
     pub fn decimal(&mut self, tag: Tag, value: Decimal) -> &mut Self {
+        if let Some((w, n)) = value.word() {
+            return self.word_field(tag, w, n);
+        }
         self.out.reserve(value.max_len() + FIELD_ROOM);
         // SAFETY: reserved the tag's room, the value's longest form and SOH.
         unsafe {

@@ -46,6 +46,70 @@ pub fn format_i64(v: i64, buf: &mut [u8; MAX_INT_LEN]) -> usize {
     start
 }
 
+/// `PAIRS` as little-endian `u16`s: entry `i` is the two digits of `i`.
+const PAIR_WORDS: [u16; 100] = {
+    let mut t = [0u16; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = PAIRS[2 * i] as u16 | (PAIRS[2 * i + 1] as u16) << 8;
+        i += 1;
+    }
+    t
+};
+
+/// The two digits of `v % 100` as the low 16 bits of a word.
+#[inline(always)]
+fn pair(v: u32) -> u64 {
+    u64::from(PAIR_WORDS[(v % 100) as usize])
+}
+
+/// The decimal digits of `v` (below 10^8) in a little-endian word, first
+/// digit in the low byte, and how many there are; `None` from 10^8 on.
+/// Built in registers, so a field's value is one store rather than digits
+/// staged on the stack and copied. The count comes from comparisons of `v`
+/// alone, not from the digits: every later store's address waits on it.
+#[inline(always)]
+pub(crate) fn digits_word(v: u64) -> Option<(u64, usize)> {
+    if v < 100 {
+        let v = v as u32;
+        Some(if v < 10 {
+            (u64::from(b'0') + u64::from(v), 1)
+        } else {
+            (pair(v), 2)
+        })
+    } else if v < 10_000 {
+        let v = v as u32;
+        let w = pair(v / 100) | pair(v) << 16;
+        Some(if v < 1_000 { (w >> 8, 3) } else { (w, 4) })
+    } else if v < 100_000_000 {
+        let v = v as u32;
+        let (hi, lo) = (v / 10_000, v % 10_000);
+        let w = pair(hi / 100) | pair(hi) << 16 | pair(lo / 100) << 32 | pair(lo) << 48;
+        let n = if v < 1_000_000 {
+            5 + usize::from(v >= 100_000)
+        } else {
+            7 + usize::from(v >= 10_000_000)
+        };
+        Some((w >> (8 * (8 - n)), n))
+    } else {
+        None
+    }
+}
+
+/// [`digits_word`] for a signed value, `-` first when negative; `None`
+/// when the form is longer than 8 bytes.
+#[inline(always)]
+pub(crate) fn int_word(v: i64) -> Option<(u64, usize)> {
+    let (w, n) = digits_word(v.unsigned_abs())?;
+    if v >= 0 {
+        Some((w, n))
+    } else if n < 8 {
+        Some((w << 8 | u64::from(b'-'), n + 1))
+    } else {
+        None
+    }
+}
+
 /// Write `v` as exactly `N` digits (zero padded, `v` < 10^N) into `out`.
 #[inline]
 pub fn write_fixed<const N: usize>(out: &mut [u8], mut v: u32) {
@@ -114,6 +178,34 @@ mod tests {
             assert_eq!(s(-v), (-v).to_string());
             assert_eq!(u(v.unsigned_abs()), v.unsigned_abs().to_string());
         }
+    }
+
+    #[test]
+    fn digit_words_match_std() {
+        let form = |w: u64, n: usize| String::from_utf8(w.to_le_bytes()[..n].to_vec()).unwrap();
+        for v in (0..10u32)
+            .flat_map(|e| {
+                let p = 10i64.pow(e);
+                [p - 1, p, p + 1]
+            })
+            .chain((0..3000i64).map(|i| i * 33_331))
+        {
+            for v in [v, -v] {
+                let want = v.to_string();
+                match int_word(v) {
+                    Some((w, n)) => assert_eq!(form(w, n), want),
+                    None => assert!(want.len() > 8, "{v}"),
+                }
+                if v >= 0 {
+                    match digits_word(v as u64) {
+                        Some((w, n)) => assert_eq!(form(w, n), want),
+                        None => assert!(v >= 100_000_000, "{v}"),
+                    }
+                }
+            }
+        }
+        assert_eq!(digits_word(u64::MAX), None);
+        assert_eq!(int_word(i64::MIN), None);
     }
 
     #[test]

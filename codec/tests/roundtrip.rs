@@ -27,6 +27,11 @@ fn value() -> impl Strategy<Value = Value> {
             .prop_map(Value::Text),
         any::<i64>().prop_map(Value::Int),
         any::<u64>().prop_map(Value::Uint),
+        // Up to 9 digits: the encoder's one-word values and their edges.
+        (-1_000_000_000i64..1_000_000_000).prop_map(Value::Int),
+        (0u64..1_000_000_000).prop_map(Value::Uint),
+        (-1_000_000_000i64..1_000_000_000, 0u8..=9)
+            .prop_map(|(m, s)| Value::Dec(Decimal::new(m, s))),
         any::<u8>()
             .prop_filter("no SOH", |b| *b != 1)
             .prop_map(Value::Char),
