@@ -307,11 +307,20 @@ fn write_time(
 }
 
 /// Formats timestamps, reusing the `YYYYMMDD-` prefix while the day does not
-/// change (the caller keeps one per thread/session).
+/// change, and in an encoder `YYYYMMDD-HH:MM:SS` while the second does not
+/// (the caller keeps one per thread/session).
 #[derive(Debug, Clone)]
 pub struct TimestampFormatter {
     day: i64,
     buf: [u8; MAX_TIMESTAMP_LEN],
+    /// The second (since the epoch) the next three hold, for [`Self::put`].
+    second: i64,
+    /// `YYYYMMDD` of `second`, little-endian.
+    date_word: u64,
+    /// `-HH:MM:S` of `second`, little-endian.
+    time_word: u64,
+    /// The last digit of `second`.
+    last_digit: u8,
 }
 
 impl Default for TimestampFormatter {
@@ -326,6 +335,11 @@ impl TimestampFormatter {
         TimestampFormatter {
             day: i64::MIN,
             buf: [0; MAX_TIMESTAMP_LEN],
+            // No timestamp's second: they are within +-2^63 ns of the epoch.
+            second: i64::MIN,
+            date_word: 0,
+            time_word: 0,
+            last_digit: 0,
         }
     }
 
@@ -350,9 +364,10 @@ impl TimestampFormatter {
     }
 
     /// [`Self::format`] appended through an encoder's cursor: at second and
-    /// millisecond precision the time is built in registers and stored as
-    /// words, so the copy does not load bytes stored just before (a wide
-    /// load over narrow in-flight stores waits for them to retire).
+    /// millisecond precision from words cached for `ts`'s second and the
+    /// milliseconds built in a register (word stores, not a copy that loads
+    /// bytes stored just before: a wide load over narrow in-flight stores
+    /// waits for them to retire).
     ///
     /// # Safety
     /// [`MAX_TIMESTAMP_LEN`] bytes of room in `o`.
@@ -372,29 +387,49 @@ impl TimestampFormatter {
                 return;
             }
         };
-        self.cache_date(ts);
-        let secs = ts.0.div_euclid(NANOS_PER_SEC);
-        let sod = secs.rem_euclid(SECS_PER_DAY) as u32;
-        // `HH:MM:SS` is one little-endian word.
-        let two =
-            |v: u32| u64::from((u32::from(b'0') + v / 10) | ((u32::from(b'0') + v % 10) << 8));
-        let hms = two(sod / 3600)
-            | u64::from(b':') << 16
-            | two(sod / 60 % 60) << 24
-            | u64::from(b':') << 40
-            | two(sod % 60) << 48;
-        let ms = ts.0.rem_euclid(NANOS_PER_SEC) as u32 / 1_000_000;
+        let second = ts.0.div_euclid(NANOS_PER_SEC);
+        if second != self.second {
+            self.cache_second(ts, second);
+        }
+        let ms = (ts.0 - second * NANOS_PER_SEC) as u32 / 1_000_000;
         let frac =
             u64::from(b'.') | u64::from(u32::from(b'0') + ms / 100) << 8 | two(ms % 100) << 16;
-        // SAFETY: 9 + 8 + 8 bytes at most, below MAX_TIMESTAMP_LEN.
+        // SAFETY: 8 + 8 + 8 bytes, below MAX_TIMESTAMP_LEN.
         unsafe {
-            o.put_bytes(self.buf.get(..9).unwrap_or_default());
-            o.put_word(hms, 8);
+            o.put_word(self.date_word, 8);
+            o.put_word(self.time_word, 8);
             if millis {
-                o.put_word(frac, 4);
+                o.put_word(u64::from(self.last_digit) | frac << 8, 5);
+            } else {
+                o.put_byte(self.last_digit);
             }
         }
     }
+
+    /// Fill the words of `second` (that of `ts`); the date from the day's
+    /// cache, so a miss costs about what formatting the time in place did.
+    #[cold]
+    #[inline(never)]
+    fn cache_second(&mut self, ts: UtcTimestamp, second: i64) {
+        self.cache_date(ts);
+        let sod = second.rem_euclid(SECS_PER_DAY) as u32;
+        let (h, m, s) = (sod / 3600, sod / 60 % 60, sod % 60);
+        self.date_word = self.buf.first_chunk().map_or(0, |d| u64::from_le_bytes(*d));
+        self.time_word = u64::from(b'-')
+            | two(h) << 8
+            | u64::from(b':') << 24
+            | two(m) << 32
+            | u64::from(b':') << 48
+            | u64::from(b'0' + (s / 10) as u8) << 56;
+        self.last_digit = b'0' + (s % 10) as u8;
+        self.second = second;
+    }
+}
+
+/// Two digits of `v` (below 100) as the low 16 bits of a little-endian word.
+#[inline(always)]
+fn two(v: u32) -> u64 {
+    u64::from((u32::from(b'0') + v / 10) | ((u32::from(b'0') + v % 10) << 8))
 }
 
 impl fmt::Display for UtcTimestamp {
@@ -485,6 +520,33 @@ mod tests {
             fmt(UtcTimestamp::from_nanos(-1), TimePrecision::Nanos),
             "19691231-23:59:59.999999999"
         );
+    }
+
+    #[test]
+    fn encoder_put_follows_second_and_day_changes() {
+        let mut f = TimestampFormatter::new();
+        let put = |f: &mut TimestampFormatter, ts: UtcTimestamp, p: TimePrecision| {
+            let mut v = Vec::new();
+            let mut o = Out::new(&mut v);
+            o.reserve(MAX_TIMESTAMP_LEN);
+            // SAFETY: reserved just above.
+            unsafe { f.put(ts, p, &mut o) };
+            drop(o);
+            String::from_utf8(v).unwrap()
+        };
+        let a = UtcTimestamp::parse(b"20261124-23:59:58.999").unwrap();
+        for step_ms in [0, 1, 2, 999, 1000, 1001, 2000, 86_400_000, -1, -86_400_001] {
+            for p in [TimePrecision::Seconds, TimePrecision::Millis] {
+                let ts = a.plus_nanos(step_ms * 1_000_000);
+                assert_eq!(put(&mut f, ts, p), fmt(ts, p), "{step_ms} {p:?}");
+                // `format` moving the date cache elsewhere does not leak in.
+                f.format(ts.plus_secs(3 * 86_400), p);
+                assert_eq!(put(&mut f, ts, p), fmt(ts, p), "{step_ms} {p:?}");
+            }
+        }
+        let before_epoch = UtcTimestamp::from_nanos(-1);
+        let want = fmt(before_epoch, TimePrecision::Millis);
+        assert_eq!(put(&mut f, before_epoch, TimePrecision::Millis), want);
     }
 
     #[test]
