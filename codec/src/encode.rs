@@ -86,7 +86,7 @@ impl<'b> Encoder<'b> {
     /// `tag=`, a value of `n` (at most 8) bytes held in the word `w`, SOH.
     #[inline(always)]
     fn word_field(&mut self, tag: Tag, w: u64, n: usize) -> &mut Self {
-        self.out.reserve(TAG_ROOM + 9);
+        self.out.reserve_small(TAG_ROOM as u32 + 9);
         // SAFETY: reserved the tag's room, a word store and a byte above.
         unsafe {
             self.out.put_tag(tag);
@@ -122,7 +122,7 @@ impl<'b> Encoder<'b> {
     /// Single-character field.
     #[inline(always)]
     pub fn char(&mut self, tag: Tag, value: u8) -> &mut Self {
-        self.out.reserve(FIELD_ROOM + 1);
+        self.out.reserve_small(FIELD_ROOM as u32 + 1);
         match tag_word(tag) {
             // `tag=`, the value and SOH in one word store.
             Some((w, n)) if n <= 6 => {
@@ -150,7 +150,8 @@ impl<'b> Encoder<'b> {
         if let Some((w, n)) = value.word() {
             return self.word_field(tag, w, n);
         }
-        self.out.reserve(value.max_len() + FIELD_ROOM);
+        self.out
+            .reserve_small((value.max_len() + FIELD_ROOM) as u32);
         // SAFETY: reserved the tag's room, the value's longest form and SOH.
         unsafe {
             self.out.put_tag(tag);
@@ -180,7 +181,8 @@ impl<'b> Encoder<'b> {
         precision: TimePrecision,
         formatter: &mut TimestampFormatter,
     ) -> &mut Self {
-        self.out.reserve(MAX_TIMESTAMP_LEN + FIELD_ROOM);
+        self.out
+            .reserve_small((MAX_TIMESTAMP_LEN + FIELD_ROOM) as u32);
         // SAFETY: reserved the tag's room, the longest timestamp and SOH.
         unsafe {
             self.out.put_tag(tag);
@@ -277,7 +279,7 @@ impl<'b> Encoder<'b> {
         debug_assert_eq!(sum, checksum(self.out.written_from(self.start)));
         let sum = three_digits(u16::from(sum));
         let trailer = u64::from_le_bytes([b'1', b'0', b'=', sum[0], sum[1], sum[2], SOH, 0]);
-        self.out.reserve(8);
+        self.out.reserve_small(8);
         // SAFETY: reserved 8 bytes just above.
         unsafe { self.out.put_word(trailer, 7) };
         self.start..self.out.len()

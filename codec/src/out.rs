@@ -60,6 +60,17 @@ impl<'a> Out<'a> {
         }
     }
 
+    /// [`Out::reserve`] for a bounded `n` (a field of known longest form):
+    /// `len + n` cannot overflow (`len` is at most `isize::MAX`), so the
+    /// test needs no subtraction.
+    #[inline(always)]
+    pub(crate) fn reserve_small(&mut self, n: u32) {
+        let n = n as usize;
+        if self.len + n > self.cap {
+            (self.ptr, self.cap) = grow(self.buf, self.len, n);
+        }
+    }
+
     /// Run `f` on the `Vec` itself (length set to the cursor's), then pick
     /// up whatever it left.
     #[inline]
