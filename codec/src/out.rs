@@ -1,6 +1,6 @@
 //! Appending to the outbound buffer: the bytes go into the `Vec`'s spare
-//! capacity through a cursor whose pointer, length and capacity stay in
-//! registers for a whole message, and the length is stored once when the
+//! capacity through a cursor whose pointers stay in registers for a whole
+//! message, and the length is stored once when the
 //! cursor is dropped (a `Vec::push` or `extend_from_slice` per piece, or a
 //! cursor per field, reloads the `Vec` from memory after every store).
 //!
@@ -16,19 +16,23 @@ use std::ptr;
 pub(crate) const TAG_ROOM: usize = 11;
 
 /// A cursor appending to `buf`; its bytes become part of `buf` (its length
-/// is set) when it is dropped.
+/// is set) when it is dropped. The hot state is two pointers, `cur` and
+/// `end`: stores address `cur` directly and advance it, and the room test
+/// compares against `end` (an index and a base would hold a third register
+/// across the message, and spill under the encoder's other values).
 pub(crate) struct Out<'a> {
     buf: &'a mut Vec<u8>,
     /// `buf.as_mut_ptr()`, refreshed whenever `buf` grows.
-    ptr: *mut u8,
-    /// Bytes written so far (those from `buf.len()` on are initialized).
-    len: usize,
-    /// `buf.capacity()`, refreshed whenever `buf` grows.
-    cap: usize,
+    base: *mut u8,
+    /// Where the next byte goes: `base + len` (bytes from `buf.len()` up to
+    /// it are initialized).
+    cur: *mut u8,
+    /// `base + buf.capacity()`, refreshed whenever `buf` grows.
+    end: *mut u8,
 }
 
-// SAFETY: an `Out` is a `&mut Vec<u8>` with a copy of its pointer, length
-// and capacity; `&self` methods only read written bytes, like `&Vec<u8>`.
+// SAFETY: an `Out` is a `&mut Vec<u8>` with pointers into its buffer;
+// `&self` methods only read written bytes, like `&Vec<u8>`.
 unsafe impl Send for Out<'_> {}
 // SAFETY: as above.
 unsafe impl Sync for Out<'_> {}
@@ -37,10 +41,13 @@ impl<'a> Out<'a> {
     /// A cursor at the end of `buf`.
     #[inline(always)]
     pub(crate) fn new(buf: &'a mut Vec<u8>) -> Self {
+        let base = buf.as_mut_ptr();
+        // SAFETY: `len <= capacity`, both inside (or one past) the buffer.
+        let (cur, end) = unsafe { (base.add(buf.len()), base.add(buf.capacity())) };
         Out {
-            ptr: buf.as_mut_ptr(),
-            len: buf.len(),
-            cap: buf.capacity(),
+            base,
+            cur,
+            end,
             buf,
         }
     }
@@ -48,26 +55,44 @@ impl<'a> Out<'a> {
     /// Bytes in the buffer, those written through the cursor included.
     #[inline(always)]
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.cur as usize - self.base as usize
+    }
+
+    /// Bytes of room left.
+    #[inline(always)]
+    fn room(&self) -> usize {
+        self.end as usize - self.cur as usize
     }
 
     /// Room for `n` more bytes: after this, `put_*` calls writing at most
     /// `n` bytes in all (an 8-byte word store counts 8) are in bounds.
     #[inline(always)]
     pub(crate) fn reserve(&mut self, n: usize) {
-        if self.cap - self.len < n {
-            (self.ptr, self.cap) = grow(self.buf, self.len, n);
+        if self.room() < n {
+            self.grow(n);
         }
     }
 
     /// [`Out::reserve`] for a bounded `n` (a field of known longest form):
-    /// `len + n` cannot overflow (`len` is at most `isize::MAX`), so the
+    /// `cur + n` cannot overflow (addresses are below `isize::MAX`), so the
     /// test needs no subtraction.
     #[inline(always)]
     pub(crate) fn reserve_small(&mut self, n: u32) {
-        let n = n as usize;
-        if self.len + n > self.cap {
-            (self.ptr, self.cap) = grow(self.buf, self.len, n);
+        if self.cur as usize + n as usize > self.end as usize {
+            self.grow(n as usize);
+        }
+    }
+
+    /// Make room for `n` more bytes (the pointers move with the buffer).
+    #[inline(always)]
+    fn grow(&mut self, n: usize) {
+        let len = self.len();
+        let (base, cap) = grow(self.buf, len, n);
+        self.base = base;
+        // SAFETY: `len <= cap`, both inside (or one past) the new buffer.
+        unsafe {
+            self.cur = base.add(len);
+            self.end = base.add(cap);
         }
     }
 
@@ -76,31 +101,36 @@ impl<'a> Out<'a> {
     #[inline]
     pub(crate) fn with_vec<R>(&mut self, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
         // SAFETY: `len <= cap` and every byte up to `len` was written.
-        unsafe { self.buf.set_len(self.len) };
+        unsafe { self.buf.set_len(self.len()) };
         let r = f(self.buf);
-        self.ptr = self.buf.as_mut_ptr();
-        self.len = self.buf.len();
-        self.cap = self.buf.capacity();
+        self.base = self.buf.as_mut_ptr();
+        // SAFETY: as in `new`.
+        unsafe {
+            self.cur = self.base.add(self.buf.len());
+            self.end = self.base.add(self.buf.capacity());
+        }
         r
     }
 
     /// The bytes written from `from` on (empty if `from` is past the end).
     #[inline(always)]
     pub(crate) fn written_from(&self, from: usize) -> &[u8] {
-        if from > self.len {
+        let len = self.len();
+        if from > len {
             return &[];
         }
-        // SAFETY: `ptr..ptr + len` is initialized (every byte up to `len`
-        // was written) and no write happens while the slice is borrowed.
-        unsafe { std::slice::from_raw_parts(self.ptr.add(from), self.len - from) }
+        // SAFETY: `base..cur` is initialized (every byte up to `len` was
+        // written) and no write happens while the slice is borrowed.
+        unsafe { std::slice::from_raw_parts(self.base.add(from), len - from) }
     }
 
     /// Overwrite `N` already-written bytes at `at` (no-op if out of range).
     #[inline(always)]
     pub(crate) fn patch<const N: usize>(&mut self, at: usize, v: [u8; N]) {
-        if at <= self.len && self.len - at >= N {
+        let len = self.len();
+        if at <= len && len - at >= N {
             // SAFETY: `at + N <= len <= cap`.
-            unsafe { self.ptr.add(at).cast::<[u8; N]>().write_unaligned(v) };
+            unsafe { self.base.add(at).cast::<[u8; N]>().write_unaligned(v) };
         }
     }
 
@@ -108,11 +138,14 @@ impl<'a> Out<'a> {
     /// of range).
     #[inline(always)]
     pub(crate) fn remove_byte(&mut self, at: usize) {
-        if at < self.len {
-            // SAFETY: both ranges lie inside the written `ptr..ptr + len`;
-            // `ptr::copy` allows them to overlap.
-            unsafe { ptr::copy(self.ptr.add(at + 1), self.ptr.add(at), self.len - at - 1) };
-            self.len -= 1;
+        let len = self.len();
+        if at < len {
+            // SAFETY: both ranges lie inside the written `base..cur`;
+            // `ptr::copy` allows them to overlap; `cur - 1 >= base + at`.
+            unsafe {
+                ptr::copy(self.base.add(at + 1), self.base.add(at), len - at - 1);
+                self.cur = self.cur.sub(1);
+            }
         }
     }
 
@@ -122,10 +155,12 @@ impl<'a> Out<'a> {
     /// One byte of room (see [`Out::reserve`]).
     #[inline(always)]
     pub(crate) unsafe fn put_byte(&mut self, b: u8) {
-        debug_assert!(self.cap - self.len >= 1);
+        debug_assert!(self.room() >= 1);
         // SAFETY: the caller's guarantee.
-        unsafe { self.ptr.add(self.len).write(b) };
-        self.len += 1;
+        unsafe {
+            self.cur.write(b);
+            self.cur = self.cur.add(1);
+        }
     }
 
     /// Append the first `n` (at most 8) bytes of the little-endian word `w`.
@@ -134,15 +169,12 @@ impl<'a> Out<'a> {
     /// Eight bytes of room (the whole word is stored).
     #[inline(always)]
     pub(crate) unsafe fn put_word(&mut self, w: u64, n: usize) {
-        debug_assert!(n <= 8 && self.cap - self.len >= 8);
+        debug_assert!(n <= 8 && self.room() >= 8);
         // SAFETY: the caller's guarantee.
         unsafe {
-            self.ptr
-                .add(self.len)
-                .cast::<u64>()
-                .write_unaligned(w.to_le())
-        };
-        self.len += n.min(8);
+            self.cur.cast::<u64>().write_unaligned(w.to_le());
+            self.cur = self.cur.add(n.min(8));
+        }
     }
 
     /// Append `src`: fixed-size copies for short slices (the usual field
@@ -153,12 +185,12 @@ impl<'a> Out<'a> {
     #[inline(always)]
     pub(crate) unsafe fn put_bytes(&mut self, src: &[u8]) {
         let n = src.len();
-        debug_assert!(self.cap - self.len >= n);
-        // SAFETY: the caller guarantees `n` bytes writable from `self.len`;
+        debug_assert!(self.room() >= n);
+        // SAFETY: the caller guarantees `n` bytes writable from `cur`;
         // every copy below reads inside `src` and writes inside those `n`
         // bytes (the overlapping pairs cover exactly `0..n`).
         unsafe {
-            let d = self.ptr.add(self.len);
+            let d = self.cur;
             let s = src.as_ptr();
             if n >= 8 {
                 if n <= 16 {
@@ -179,8 +211,8 @@ impl<'a> Out<'a> {
                 d.add(n / 2).write(*s.add(n / 2));
                 d.add(n - 1).write(*s.add(n - 1));
             }
+            self.cur = d.add(n);
         }
-        self.len += n;
     }
 
     /// Append `tag=`.
@@ -216,9 +248,9 @@ impl<'a> Out<'a> {
 impl Drop for Out<'_> {
     #[inline(always)]
     fn drop(&mut self) {
-        // SAFETY: `self.len <= self.cap` (each write had its room) and
-        // every byte from the buffer's length up to `self.len` was written.
-        unsafe { self.buf.set_len(self.len) };
+        // SAFETY: `cur <= end` (each write had its room) and every byte
+        // from the buffer's length up to `cur` was written.
+        unsafe { self.buf.set_len(self.len()) };
     }
 }
 
