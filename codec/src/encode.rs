@@ -90,12 +90,8 @@ impl<'b> Encoder<'b> {
         // SAFETY: reserved the tag's room, a word store and a byte above.
         unsafe {
             self.out.put_tag(tag);
-            if n < 8 {
-                self.out.put_word(w | u64::from(SOH) << (8 * n), n + 1);
-            } else {
-                self.out.put_word(w, 8);
-                self.out.put_byte(SOH);
-            }
+            self.out.put_word(w, n);
+            self.out.put_byte(SOH);
         }
         self
     }
