@@ -81,16 +81,16 @@ pub(crate) fn digits_word(v: u64) -> Option<(u64, usize)> {
         let v = v as u32;
         let w = pair(v / 100) | pair(v) << 16;
         Some(if v < 1_000 { (w >> 8, 3) } else { (w, 4) })
+    } else if v < 1_000_000 {
+        let v = v as u32;
+        let (hi, lo) = (v / 10_000, v % 10_000);
+        let w = pair(hi) | pair(lo / 100) << 16 | pair(lo) << 32;
+        Some(if v < 100_000 { (w >> 8, 5) } else { (w, 6) })
     } else if v < 100_000_000 {
         let v = v as u32;
         let (hi, lo) = (v / 10_000, v % 10_000);
         let w = pair(hi / 100) | pair(hi) << 16 | pair(lo / 100) << 32 | pair(lo) << 48;
-        let n = if v < 1_000_000 {
-            5 + usize::from(v >= 100_000)
-        } else {
-            7 + usize::from(v >= 10_000_000)
-        };
-        Some((w >> (8 * (8 - n)), n))
+        Some(if v < 10_000_000 { (w >> 8, 7) } else { (w, 8) })
     } else {
         None
     }
