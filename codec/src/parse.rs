@@ -108,14 +108,12 @@ impl Parser {
         }
     }
 
-    /// [`Parser::parse_next`] compiled for AVX2 and BMI.
-    #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
-    #[cfg(target_arch = "x86_64")]
-    unsafe fn parse_next_avx2<'a>(&'a mut self, t: Avx2, buf: &'a [u8]) -> Parsed<'a> {
-        self.parse_next_with(t, buf)
-    }
-
-    #[cfg(not(target_arch = "x86_64"))]
+    /// [`Parser::parse_next`] compiled for AVX2 and BMI (off x86-64 the
+    /// token cannot be made, so this never runs).
+    #[cfg_attr(
+        target_arch = "x86_64",
+        target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")
+    )]
     unsafe fn parse_next_avx2<'a>(&'a mut self, t: Avx2, buf: &'a [u8]) -> Parsed<'a> {
         self.parse_next_with(t, buf)
     }
@@ -174,18 +172,11 @@ impl Parser {
         }
     }
 
-    #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
-    #[cfg(target_arch = "x86_64")]
-    unsafe fn index_avx2<'a>(
-        &'a mut self,
-        t: Avx2,
-        msg: &'a [u8],
-        h: &Header,
-    ) -> Result<MessageView<'a>, ParseError> {
-        self.index_with(t, msg, h)
-    }
-
-    #[cfg(not(target_arch = "x86_64"))]
+    /// [`Parser::index`] compiled for AVX2 and BMI, as `parse_next_avx2`.
+    #[cfg_attr(
+        target_arch = "x86_64",
+        target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")
+    )]
     unsafe fn index_avx2<'a>(
         &'a mut self,
         t: Avx2,
