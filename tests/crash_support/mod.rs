@@ -163,7 +163,7 @@ impl Setup {
     /// Starts the engine with `args` (after the role and before
     /// `--config`); its stderr goes to `log`.
     pub fn spawn_with(&self, log: &Path, args: &[&str], stdout: Stdio) -> Child {
-        self.wait_listener_gone();
+        self.forget_dead_engine();
         let role = match self.role {
             Role::Acceptor => "acceptor",
             Role::Initiator => "initiator",
@@ -181,21 +181,39 @@ impl Setup {
             .unwrap()
     }
 
-    /// As acceptor, a killed engine's listening socket can outlive the
-    /// process for some milliseconds (its io_uring is torn down after the
-    /// exit, and the pending accept holds the socket): a connection made
-    /// then is queued on the dead listener and reset when it closes, and
-    /// would be blamed on the next engine. Wait until the port refuses.
-    fn wait_listener_gone(&self) {
-        if self.listener.is_some() {
-            return;
-        }
+    /// Forget the killed engine's sockets before the next one starts, or
+    /// a connection of the dead engine is blamed on the next one:
+    /// - as acceptor, its listening socket can outlive the process for some
+    ///   milliseconds (its io_uring is torn down after the exit, and the
+    ///   pending accept holds the socket): a connection made then is queued
+    ///   on the dead listener and reset when it closes. Wait until the port
+    ///   refuses.
+    /// - as initiator, the connection it made before the kill (or its
+    ///   connect completing during that teardown) waits in our listener's
+    ///   queue and reads as closed once accepted. Accept and drop until none
+    ///   has arrived for 20 ms.
+    fn forget_dead_engine(&self) {
         let deadline = Instant::now() + Duration::from_secs(5);
-        let addr = ([127, 0, 0, 1], self.port).into();
-        while Instant::now() < deadline
-            && TcpStream::connect_timeout(&addr, Duration::from_millis(50)).is_ok()
-        {
-            std::thread::sleep(Duration::from_millis(2));
+        match &self.listener {
+            Some(l) => {
+                let mut quiet_since = Instant::now();
+                while Instant::now() < deadline && quiet_since.elapsed() < Duration::from_millis(20)
+                {
+                    if l.accept().is_ok() {
+                        quiet_since = Instant::now();
+                    } else {
+                        std::thread::sleep(Duration::from_millis(2));
+                    }
+                }
+            }
+            None => {
+                let addr = ([127, 0, 0, 1], self.port).into();
+                while Instant::now() < deadline
+                    && TcpStream::connect_timeout(&addr, Duration::from_millis(50)).is_ok()
+                {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            }
         }
     }
 
