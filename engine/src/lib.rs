@@ -4,6 +4,10 @@
 //! `store` never read a clock; time is passed in.
 #![deny(missing_docs)]
 
+/// The built-in applications of the `ringfix` command line and the
+/// benchmarks (echo for the acceptance scripts, exec, orders). Not part of
+/// the embedding API: they change with the tools that use them.
+#[doc(hidden)]
 pub mod apps;
 pub mod config;
 #[allow(

@@ -1,5 +1,5 @@
 //! `ringfix decode` driven as a program.
-use crate::decode_support;
+use ringfix_testkit::pcap as decode_support;
 
 use std::io::Write;
 use std::path::PathBuf;

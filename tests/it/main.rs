@@ -13,11 +13,9 @@
 static GLOBAL: ringfix_testkit::alloc::Counting = ringfix_testkit::alloc::Counting;
 
 mod crash_support;
-mod decode_support;
 mod fault_support;
 mod load_support;
 mod ops_support;
-mod replay_support;
 mod runtime_support;
 mod support;
 
@@ -28,11 +26,7 @@ mod conformance_tcp;
 mod conformance_versions;
 mod crash_kill;
 mod crash_orders;
-mod decode_capture;
 mod decode_cli;
-mod decode_journal;
-mod decode_robust;
-mod decode_stream;
 mod examples_pair;
 mod faults_streams;
 mod faults_timeouts;
@@ -40,7 +34,6 @@ mod load_backlog;
 mod load_engine;
 mod replay_cli;
 mod replay_live;
-mod replay_offline;
 mod runtime_alloc;
 mod runtime_e2e;
 mod runtime_schedule;

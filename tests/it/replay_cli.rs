@@ -1,6 +1,6 @@
 //! `ringfix replay` on the command line: output shapes and exit codes.
 
-use crate::replay_support;
+use ringfix_testkit::conversation as replay_support;
 
 use std::process::Command;
 
@@ -91,7 +91,7 @@ fn offline_config_brings_the_sessions_checks() {
     c.lines.push(replay_support::Line {
         ts: T0 + 2 * SEC,
         from_client: true,
-        bytes: replay_support::pcap::fix(&format!("35=0|34=2|49=CLIENT|52={late}|56=SERVER")),
+        bytes: ringfix_testkit::pcap::fix(&format!("35=0|34=2|49=CLIENT|52={late}|56=SERVER")),
     });
     let log = write(dir.path(), "skew.log", &c.file_log());
     let cfg = write(

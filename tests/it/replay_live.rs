@@ -1,7 +1,7 @@
 //! Live replay against a local `ringfix acceptor` (echo and exec apps):
 //! the captured initiator side is played again, the answers diffed.
 
-use crate::replay_support;
+use ringfix_testkit::conversation as replay_support;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

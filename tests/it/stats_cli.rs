@@ -96,7 +96,7 @@ fn json_has_every_field_of_every_session() {
     let left = s["read_deadline_in_ms"].as_i64().unwrap();
     assert!(left > 0 && left <= 60_000, "{left}");
     assert_eq!(s["connections"], 1);
-    let rfc = |t: UtcTimestamp| ringfix::decode::Timestamp::from_nanos(t.as_nanos(), 9).to_string();
+    let rfc = |t: UtcTimestamp| ringfix_testkit::conversation::rfc3339_nanos(t.as_nanos());
     assert_eq!(s["last_inbound"], rfc(plus_ms(t0, -2_000)));
     assert_eq!(s["last_outbound"], rfc(plus_ms(t0, -1_000)));
     assert_eq!(s["read_deadline"], rfc(plus_ms(t0, 60_000)));

@@ -9,6 +9,8 @@
 //!
 //! The store never reads a clock: callers pass `now`.
 
+/// The append workload of the store benchmarks; not part of the API.
+#[doc(hidden)]
 pub mod bench;
 mod dense;
 mod error;

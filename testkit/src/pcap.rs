@@ -1,6 +1,5 @@
 //! Test inputs written by the tests themselves: FIX messages, TCP/IP packets
 //! in several link layers, and minimal pcap / pcapng writers.
-#![allow(dead_code)]
 
 use std::net::{IpAddr, SocketAddr};
 

@@ -1,13 +1,13 @@
 //! Large inputs are decoded as a stream: the first message comes out long
 //! before the input is read to its end, whatever the format.
-use crate::decode_support;
+use ringfix_testkit::pcap as decode_support;
 
 use std::io::{Cursor, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::decode::{Decoder, Format, Item};
 use decode_support::*;
-use ringfix::decode::{Decoder, Format, Item};
 
 /// A reader that counts what was read from it.
 struct Counting {
@@ -83,5 +83,25 @@ fn raw_stream_and_log_are_streamed() {
             at_first < total / 10,
             "{format:?}: read {at_first} of {total} first"
         );
+    }
+}
+
+#[test]
+fn a_file_log_line_and_noise() {
+    use crate::decode::{Decoder, Item};
+    let log = b"20231114-22:13:20.123 : 8=FIX.4.4\x019=5\x0135=0\x0110=163\x01\nnoise\n";
+    let mut parser = ringfix::codec::Parser::new();
+    let items: Vec<Item> = Decoder::from_reader(&log[..]).unwrap().collect();
+    assert_eq!(items.len(), 2);
+    match &items[0] {
+        Item::Message(m) => {
+            assert_eq!(m.ts.unwrap().to_string(), "2023-11-14T22:13:20.123Z");
+            assert_eq!(m.view(&mut parser).unwrap().msg_type(), b"0");
+        }
+        Item::Problem(p) => panic!("{p}"),
+    }
+    match &items[1] {
+        Item::Problem(p) => assert_eq!(p.to_string(), "line 2: not a FIX message: noise"),
+        Item::Message(m) => panic!("{m:?}"),
     }
 }

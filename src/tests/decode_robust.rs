@@ -1,12 +1,12 @@
 //! Properties: any segmentation, order and duplication of a captured TCP
 //! stream decodes to the same messages; damaged input never panics.
-use crate::decode_support;
+use ringfix_testkit::pcap as decode_support;
 
 use std::io::Cursor;
 
+use crate::decode::{Decoder, Format, Item};
 use decode_support::*;
 use proptest::prelude::*;
-use ringfix::decode::{Decoder, Format, Item};
 
 fn messages(n: usize) -> Vec<Vec<u8>> {
     (0..n)
@@ -143,7 +143,7 @@ proptest! {
     #[test]
     fn field_splitting_never_panics(bytes in prop::collection::vec(
         prop::sample::select(vec![b'1', b'9', b'5', b'=', 0x01, b'x']), 0..200)) {
-        let (fields, error) = ringfix::decode::fields::split_fields(&bytes);
+        let (fields, error) = crate::decode::fields::split_fields(&bytes);
         prop_assert!(error.is_some() || fields.len() <= bytes.len());
     }
 

@@ -1,13 +1,12 @@
 //! A FIX conversation written by the tests, as a QuickFIX FileLog and as a
-//! pcap (through the decode tests' pcap writer).
-#![allow(dead_code)]
-
-pub(crate) use crate::decode_support as pcap;
+//! pcap (through [`crate::pcap`]), for the replay tests.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use ringfix::decode::Timestamp;
+use ringfix_codec::{TimePrecision, UtcTimestamp};
+
+use crate::pcap;
 
 /// 2023-11-14T22:13:20Z in nanoseconds.
 pub const T0: i64 = 1_700_000_000_000_000_000;
@@ -29,10 +28,19 @@ pub struct Conv {
 
 /// SendingTime text of `ts`.
 pub fn sending_time(ts: i64) -> String {
-    // RFC 3339 with milliseconds -> FIX UTCTimestamp.
-    let s = Timestamp::from_nanos(ts, 3).to_string();
-    let (date, time) = s.split_once('T').unwrap();
-    format!("{}-{}", date.replace('-', ""), time.trim_end_matches('Z'))
+    let mut out = Vec::new();
+    UtcTimestamp::from_nanos(ts).push(TimePrecision::Millis, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// RFC 3339 text of `ts` with nanoseconds (`2023-11-14T22:13:20.000000000Z`),
+/// as `ringfix stats --json` prints times.
+pub fn rfc3339_nanos(ts: i64) -> String {
+    let mut out = Vec::new();
+    UtcTimestamp::from_nanos(ts).push(TimePrecision::Nanos, &mut out);
+    let s = String::from_utf8_lossy(&out);
+    // YYYYMMDD-HH:MM:SS.nnnnnnnnn
+    format!("{}-{}-{}T{}Z", &s[0..4], &s[4..6], &s[6..8], &s[9..])
 }
 
 impl Conv {

@@ -1,10 +1,10 @@
 //! Captures written by the tests, decoded through the library API.
-use crate::decode_support;
+use ringfix_testkit::pcap as decode_support;
 
 use std::io::Cursor;
 
+use crate::decode::{Decoder, Format, Item, Message, Position, Problem};
 use decode_support::*;
-use ringfix::decode::{Decoder, Format, Item, Message, Position, Problem};
 
 fn decode(bytes: Vec<u8>) -> (Format, Vec<Message>, Vec<Problem>) {
     let d = Decoder::from_reader(Cursor::new(bytes)).unwrap();

@@ -1,10 +1,10 @@
 //! ringfix store journals, written here following the documented layout.
-use crate::decode_support;
+use ringfix_testkit::pcap as decode_support;
 
 use std::io::Cursor;
 
+use crate::decode::{Decoder, Format, Item, Position};
 use decode_support::fix;
-use ringfix::decode::{Decoder, Format, Item, Position};
 
 fn header() -> Vec<u8> {
     let mut h = vec![0u8; 64];
@@ -106,8 +106,8 @@ fn bad_header_is_an_error() {
 #[test]
 fn journal_written_by_the_file_store() {
     use ringfix::engine::store::{FileStore, FileStoreOptions, MessageStore, StoreFiles, StoreId};
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("decode_journal_store");
-    let _ = std::fs::remove_dir_all(&dir);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("decode_journal_store");
     let files = StoreFiles::new(&dir, &StoreId::new("FIX.4.4", "ME", "YOU"));
     let journal = files.journal();
     let options = FileStoreOptions {

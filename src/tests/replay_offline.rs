@@ -1,16 +1,14 @@
 //! Offline replay: captures written by the tests (FileLog and pcap) run
 //! through the session layer on the captured clock.
 
-use crate::replay_support;
+use ringfix_testkit::conversation as replay_support;
 
+use crate::replay::capture::{Capture, Side};
+use crate::replay::event::{Event, EventKind, MsgInfo};
+use crate::replay::offline::{replay_offline, OfflineOptions, OfflineSummary};
 use replay_support::{write, Conv, SEC, T0};
-use ringfix::replay::{replay_offline, Capture, Event, EventKind, OfflineOptions, Side};
 
-fn replay(
-    bytes: &[u8],
-    name: &str,
-    opts: &OfflineOptions,
-) -> (Vec<Event>, ringfix::replay::OfflineSummary) {
+fn replay(bytes: &[u8], name: &str, opts: &OfflineOptions) -> (Vec<Event>, OfflineSummary) {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), name, bytes);
     let cap = Capture::load(path.to_str().unwrap()).unwrap();
@@ -27,7 +25,7 @@ fn sends(events: &[Event]) -> Vec<(i64, String, Option<u64>)> {
         .collect()
 }
 
-fn field(m: &ringfix::replay::MsgInfo, tag: u32) -> Option<&str> {
+fn field(m: &MsgInfo, tag: u32) -> Option<&str> {
     m.fields.iter().find(|f| f.0 == tag).map(|f| f.1.as_str())
 }
 
@@ -286,7 +284,7 @@ fn a_fixt_session_replays_with_its_default_appl_ver_id() {
         c.lines.push(replay_support::Line {
             ts,
             from_client,
-            bytes: replay_support::pcap::fix_with("FIXT.1.1", &fields),
+            bytes: ringfix_testkit::pcap::fix_with("FIXT.1.1", &fields),
         });
     };
     fixt(&mut c, T0, true, "35=A|34=1", "98=0|108=30|1137=9");
