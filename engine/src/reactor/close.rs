@@ -6,6 +6,7 @@ use super::event_loop::Reactor;
 use super::handler::{utc, CloseMode, CloseReason, ConnectionHandler};
 use super::sys::{self, LINGER_ZERO};
 use io_uring::{opcode, squeue, types};
+use std::os::fd::IntoRawFd;
 
 impl<H: ConnectionHandler> Reactor<H> {
     /// Close for a reason other than the handler's request.
@@ -43,7 +44,8 @@ impl<H: ConnectionHandler> Reactor<H> {
             // Cancel everything on the fd; once all has reported, one
             // non-blocking Send of what is queued (FlushNow).
             c.phase = Phase::Cancelling;
-            let e = opcode::AsyncCancel2::new(types::CancelBuilder::fd(types::Fd(c.fd)).all())
+            let fd = types::Fd(c.raw_fd());
+            let e = opcode::AsyncCancel2::new(types::CancelBuilder::fd(fd).all())
                 .build()
                 .user_data(ud(Op::Cancel, 0, c.generation, s));
             c.inflight += 1;
@@ -98,7 +100,7 @@ impl<H: ConnectionHandler> Reactor<H> {
     pub(crate) fn finish(&mut self, slot: usize) {
         let c = &mut self.conns[slot];
         c.phase = Phase::Closing;
-        let (g, s, fd) = (c.generation, slot as u32, c.fd);
+        let (g, s, fd) = (c.generation, slot as u32, c.raw_fd());
         let shutdown = opcode::Shutdown::new(types::Fd(fd), libc::SHUT_RDWR)
             .build()
             .flags(squeue::Flags::IO_HARDLINK)
@@ -125,7 +127,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         }
         c.phase = Phase::Closing;
         self.stats.closed_aborted += 1;
-        let (g, s, fd) = (c.generation, slot as u32, c.fd);
+        let (g, s, fd) = (c.generation, slot as u32, c.raw_fd());
         let linger = opcode::SetSockOpt::new(
             types::Fd(fd),
             libc::SOL_SOCKET as u32,
@@ -143,7 +145,7 @@ impl<H: ConnectionHandler> Reactor<H> {
     /// if the one before failed (nothing to cancel, socket already reset).
     fn close_chain(&mut self, slot: usize, middle: squeue::Entry) {
         let c = &mut self.conns[slot];
-        let (g, s, fd) = (c.generation, slot as u32, c.fd);
+        let (g, s, fd) = (c.generation, slot as u32, c.raw_fd());
         let cancel = opcode::AsyncCancel2::new(types::CancelBuilder::fd(types::Fd(fd)).all())
             .build()
             .flags(squeue::Flags::IO_HARDLINK)
@@ -162,7 +164,13 @@ impl<H: ConnectionHandler> Reactor<H> {
             c.inflight += 1;
             self.ring.push(&[t]);
         }
-        self.ring.push(&[cancel, middle, close]);
+        if self.ring.push(&[cancel, middle, close]) {
+            // The ring's Close owns the number now (until it completes,
+            // the chain's other steps name it too).
+            if let Some(fd) = self.conns[slot].fd.take() {
+                let _ = fd.into_raw_fd();
+            }
+        }
     }
 
     /// All operations reported and the fd is closed: tell the handler, free the slot.

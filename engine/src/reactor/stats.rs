@@ -59,4 +59,6 @@ counters! {
     invariant_violations: "Open connections found without a Recv + linked timeout in flight.",
     tls_handshakes: "TLS handshakes completed.",
     tls_failures: "TLS connections closed by a TLS error or a handshake timeout.",
+    teardown_in_flight: "Operations in flight when the reactor was torn down (then cancelled and reaped before any buffer or fd was released).",
+    teardown_left: "Operations still in flight when teardown gave up waiting (their buffers and fds were leaked, not freed); 0 unless the kernel failed us.",
 }
