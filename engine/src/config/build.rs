@@ -1,6 +1,7 @@
 //! One merged `[SESSION]` section -> [`SessionSettings`].
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::error::{ConfigError, ErrorKind, Location};
 use super::ini::{Entry, Section};
@@ -134,6 +135,11 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         value::boolean,
     )?;
     r.set("SocketNodelay", &mut s.network.nodelay, value::boolean)?;
+    r.set(
+        "SocketAcceptRetryTimeout",
+        &mut s.network.accept_retry_timeout,
+        |v| value::non_negative(v).map(Duration::from_secs),
+    )?;
 
     let t = &mut s.timing;
     t.heartbeat_interval = r.get("HeartBtInt", value::seconds)?;

@@ -78,6 +78,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "MaxConnections",
     "StopOnFatalError",
     "ReconnectMaxInterval",
+    "SocketAcceptRetryTimeout",
 ];
 
 /// Other spellings of implemented keys (QuickFIX/J names), mapped to the

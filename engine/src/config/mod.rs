@@ -54,8 +54,8 @@ pub use session_id::{SessionId, BEGIN_STRINGS};
 pub use settings::{
     ApplVerId, DictionarySettings, HostPort, MessageSettings, NetworkSettings, ReactorMode,
     ReactorSettings, ResetSettings, Role, SessionSettings, StoreSettings, TimingSettings,
-    TlsSettings, ValidationSettings, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
-    DEFAULT_RECONNECT_CAP_FACTOR, MAX_CONNECTIONS_LIMIT,
+    TlsSettings, ValidationSettings, DEFAULT_ACCEPT_RETRY_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_OUTBOUND_QUEUE_BYTES, DEFAULT_RECONNECT_CAP_FACTOR, MAX_CONNECTIONS_LIMIT,
 };
 
 /// Sessions that share one reactor thread.

@@ -49,7 +49,15 @@ pub struct NetworkSettings {
     pub reuse_address: bool,
     /// `SocketNodelay`: disable Nagle (default Y).
     pub nodelay: bool,
+    /// `SocketAcceptRetryTimeout` (ringfix, seconds, default 5): an
+    /// acceptor whose address is in use at start keeps retrying the bind
+    /// this long (a crashed predecessor's socket lingers while the kernel
+    /// tears it down), then start-up fails.
+    pub accept_retry_timeout: Duration,
 }
+
+/// Default `SocketAcceptRetryTimeout`.
+pub const DEFAULT_ACCEPT_RETRY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -354,6 +362,7 @@ impl Default for NetworkSettings {
             accept_port: None,
             reuse_address: true,
             nodelay: true,
+            accept_retry_timeout: DEFAULT_ACCEPT_RETRY_TIMEOUT,
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Reactor settings and errors.
 
+use super::tls::TlsServer;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 /// How the reactor waits for completions.
@@ -71,6 +73,31 @@ impl Default for ReactorConfig {
     }
 }
 
+/// A listener: where, and how its socket is set up.
+#[derive(Clone, Debug)]
+pub struct ListenSpec {
+    /// Address to bind (port 0 picks one).
+    pub addr: SocketAddr,
+    /// While the address is in use (EADDRINUSE), keep retrying the bind
+    /// this long before giving up: a crashed predecessor's listening
+    /// socket outlives it while the kernel tears its ring down
+    /// (`SocketAcceptRetryTimeout`). Zero: fail at once.
+    pub bind_retry: Duration,
+    /// TLS for every accepted connection.
+    pub tls: Option<TlsServer>,
+}
+
+impl ListenSpec {
+    /// Plain TCP on `addr`, no bind retry.
+    pub fn new(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            bind_retry: Duration::ZERO,
+            tls: None,
+        }
+    }
+}
+
 /// Reactor failures.
 #[derive(Debug, thiserror::Error)]
 pub enum ReactorError {
@@ -85,6 +112,14 @@ pub enum ReactorError {
     /// The settings cannot work.
     #[error("invalid reactor config: {0}")]
     Config(&'static str),
+    /// The address stayed in use for the whole bind retry time.
+    #[error("listen on {addr}: address still in use after {waited:?} of retries (SocketAcceptRetryTimeout)")]
+    AddressInUse {
+        /// The address to bind.
+        addr: SocketAddr,
+        /// How long the bind was retried.
+        waited: Duration,
+    },
     /// The reactor thread is gone.
     #[error("reactor thread stopped")]
     Stopped,

@@ -2,7 +2,7 @@
 //! every loop turn, and an eventfd (read through the ring) to wake it when it
 //! blocks.
 
-use super::config::{io_err, Mode, ReactorError};
+use super::config::{io_err, ListenSpec, Mode, ReactorError};
 use super::handler::{AcceptInfo, ConnId};
 use super::stats::ReactorStats;
 use super::sys;
@@ -133,7 +133,7 @@ impl<H: Send + 'static> Remote<H> {
         addr: SocketAddr,
         factory: Factory<H>,
     ) -> Result<SocketAddr, ReactorError> {
-        self.listen(addr, factory, None)
+        self.listen(ListenSpec::new(addr), factory)
     }
 
     /// As [`Self::add_listener`], with TLS: the handler's `on_open` comes
@@ -144,21 +144,27 @@ impl<H: Send + 'static> Remote<H> {
         tls: TlsServer,
         factory: Factory<H>,
     ) -> Result<SocketAddr, ReactorError> {
-        self.listen(addr, factory, Some(tls))
+        let spec = ListenSpec {
+            tls: Some(tls),
+            ..ListenSpec::new(addr)
+        };
+        self.listen(spec, factory)
     }
 
-    fn listen(
+    /// Binds and listens as `spec` says (the bind happens here, on the
+    /// caller's thread: an address in use is retried for
+    /// `spec.bind_retry`); returns the bound address.
+    pub fn listen(
         &self,
-        addr: SocketAddr,
+        spec: ListenSpec,
         factory: Factory<H>,
-        tls: Option<TlsServer>,
     ) -> Result<SocketAddr, ReactorError> {
-        let (fd, local) = sys::listen(addr, 1024).map_err(io_err("listen"))?;
+        let (fd, local) = sys::listen_retrying(spec.addr, 1024, spec.bind_retry)?;
         let cmd = Command::Listen {
             fd,
             local,
             factory,
-            tls,
+            tls: spec.tls,
         };
         // On failure the command, and with it the socket, is dropped.
         self.shared.push(cmd)?;

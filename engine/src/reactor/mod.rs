@@ -69,7 +69,7 @@ mod tls;
 mod tls_io;
 mod wake;
 
-pub use config::{Mode, ReactorConfig, ReactorError};
+pub use config::{ListenSpec, Mode, ReactorConfig, ReactorError};
 pub use control::{Factory, ReactorHandle, Remote};
 pub use handler::{
     AcceptInfo, CloseMode, CloseReason, ConnId, ConnectionHandler, Ctx, Framed, UtcTimestamp,

@@ -2,11 +2,13 @@
 //! Sockets are made and configured with socket2 and held as `OwnedFd`
 //! from creation to close.
 
+use super::config::{io_err, ReactorError};
 use super::handler::Nanos;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, OwnedFd};
+use std::time::{Duration, Instant};
 
 /// Wall-clock now, nanoseconds since the Unix epoch (CLOCK_REALTIME: the
 /// session clock, and the clock of our absolute linked timeouts).
@@ -42,6 +44,46 @@ pub(crate) fn listen(addr: SocketAddr, backlog: i32) -> io::Result<(OwnedFd, Soc
     s.listen(backlog)?;
     let local = local_addr(&s)?;
     Ok((s.into(), local))
+}
+
+/// Bind retry pace while the address is in use.
+const BIND_RETRY_EVERY: Duration = Duration::from_millis(50);
+
+/// [`listen`], retrying for `retry` while the address is in use (one log
+/// line when it first is).
+pub(crate) fn listen_retrying(
+    addr: SocketAddr,
+    backlog: i32,
+    retry: Duration,
+) -> Result<(OwnedFd, SocketAddr), ReactorError> {
+    let started = Instant::now();
+    let mut logged = false;
+    loop {
+        match listen(addr, backlog) {
+            Err(e) if e.kind() == io::ErrorKind::AddrInUse => {
+                if started.elapsed() >= retry {
+                    if retry.is_zero() {
+                        return Err(io_err("listen")(e));
+                    }
+                    return Err(ReactorError::AddressInUse {
+                        addr,
+                        waited: retry,
+                    });
+                }
+                if !logged {
+                    logged = true;
+                    tracing::warn!(
+                        %addr,
+                        retry_s = retry.as_secs_f64(),
+                        "address in use: retrying the bind (SocketAcceptRetryTimeout)"
+                    );
+                }
+                std::thread::sleep(BIND_RETRY_EVERY.min(retry.saturating_sub(started.elapsed())));
+            }
+            Err(e) => return Err(io_err("listen")(e)),
+            Ok(bound) => return Ok(bound),
+        }
+    }
 }
 
 fn std_addr(a: socket2::SockAddr) -> io::Result<SocketAddr> {

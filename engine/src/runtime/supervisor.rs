@@ -244,6 +244,7 @@ fn listen(
         let mut router = Router::new();
         let mut table_slots = Vec::new();
         let mut logon_timeout = 0i64;
+        let mut bind_retry = Duration::ZERO;
         for &i in &members {
             let (Some(c), Some(slot)) = (cfgs.get(i), slots.get(i)) else {
                 continue;
@@ -256,6 +257,7 @@ fn listen(
             table_slots.push(Arc::clone(slot));
             let t = i64::try_from(c.timing.logon_timeout.as_nanos()).unwrap_or(i64::MAX);
             logon_timeout = logon_timeout.max(t);
+            bind_retry = bind_retry.max(c.network.accept_retry_timeout);
         }
         let table = Arc::new(ListenerTable {
             router,
@@ -291,10 +293,12 @@ fn listen(
                     })
             })
             .transpose()?;
-        let local = match tls {
-            Some(tls) => reactor.add_tls_listener(addr, tls, factory)?,
-            None => reactor.add_listener(addr, factory)?,
+        let spec = reactor::ListenSpec {
+            bind_retry,
+            tls,
+            ..reactor::ListenSpec::new(addr)
         };
+        let local = reactor.listen(spec, factory)?;
         tracing::info!(%local, sessions = members.len(), "listening");
         addrs.push(local);
     }
