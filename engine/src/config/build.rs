@@ -7,7 +7,7 @@ use super::error::{ConfigError, ErrorKind, Location};
 use super::ini::{Entry, Section};
 use super::schedule::Schedule;
 use super::session_id::SessionId;
-use super::settings::{HostPort, NetworkSettings, Role, SessionSettings};
+use super::settings::{HostPort, NetworkSettings, Role, SessionSettings, SourceAddress};
 use super::value::{self, Expected};
 use ringfix_codec::TimePrecision;
 
@@ -140,6 +140,7 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         &mut s.network.accept_retry_timeout,
         |v| value::non_negative(v).map(Duration::from_secs),
     )?;
+    socket_options(&r, &mut s)?;
 
     let t = &mut s.timing;
     t.heartbeat_interval = r.get("HeartBtInt", value::seconds)?;
@@ -308,7 +309,7 @@ fn connect_addresses(r: &Reader<'_>) -> Result<Vec<HostPort>, ConfigError> {
     // Every numbered key must have been consumed: no gaps, no `0`.
     let pairs = out.len() - 1;
     let stray = r.section.entries.iter().find(|e| {
-        e.key.canonical.starts_with("SocketConnect")
+        (e.key.canonical.starts_with("SocketConnect") || e.key.canonical.starts_with("SocketLocal"))
             && !e.key.suffix.is_empty()
             && !matches!(e.key.suffix.parse::<usize>(), Ok(n) if (1..=pairs).contains(&n) && e.key.suffix == n.to_string())
     });
@@ -323,6 +324,66 @@ fn connect_addresses(r: &Reader<'_>) -> Result<Vec<HostPort>, ConfigError> {
         });
     }
     Ok(out)
+}
+
+/// The `Socket*` options and `AllowedRemoteAddresses`.
+fn socket_options(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigError> {
+    let n = &mut s.network;
+    n.connect_timeout = r.get("SocketConnectTimeout", value::seconds)?;
+    n.send_buffer_size = r.get("SocketSendBufferSize", value::buffer_size)?.flatten();
+    n.receive_buffer_size = r
+        .get("SocketReceiveBufferSize", value::buffer_size)?
+        .flatten();
+    r.set("SocketKeepAlive", &mut n.keepalive, value::boolean)?;
+    n.linger = r.get("SocketLinger", value::linger)?.flatten();
+    n.traffic_class = r.get("SocketTrafficClass", value::traffic_class)?;
+    n.allowed_remote_addresses = r.get("AllowedRemoteAddresses", value::list)?;
+    if s.role == Role::Initiator {
+        let mut sources = Vec::with_capacity(n.connect.len());
+        for i in 0..n.connect.len() {
+            let suffix = if i == 0 { String::new() } else { i.to_string() };
+            let numbered = source_address(r, &suffix)?;
+            sources.push(match numbered {
+                None if i > 0 => source_address(r, "")?,
+                other => other,
+            });
+        }
+        n.connect_source = sources;
+    }
+    Ok(())
+}
+
+/// `SocketConnectSourceHost`/`Port` (QuickFIX C++) or `SocketLocalHost`/
+/// `Port` (QuickFIX/J) with this failover suffix; both spellings of one
+/// must agree.
+fn source_address(r: &Reader<'_>, suffix: &str) -> Result<Option<SourceAddress>, ConfigError> {
+    let either = |cpp: &str, j: &str| -> Result<Option<&Entry>, ConfigError> {
+        let (a, b) = (
+            r.section.get_suffixed(cpp, suffix),
+            r.section.get_suffixed(j, suffix),
+        );
+        match (a, b) {
+            (Some(a), Some(b)) if a.value != b.value => Err(ConfigError {
+                location: r.location(b.line),
+                key: Some(b.spelled.clone()),
+                kind: ErrorKind::BadValue {
+                    expected: "the same value as the other spelling of this key",
+                    got: format!("{}={}, {}={}", a.spelled, a.value, b.spelled, b.value),
+                },
+            }),
+            (a, b) => Ok(a.or(b)),
+        }
+    };
+    let host = either("SocketConnectSourceHost", "SocketLocalHost")?
+        .map(|e| r.parse(e, value::text))
+        .transpose()?;
+    let port = either("SocketConnectSourcePort", "SocketLocalPort")?
+        .map(|e| r.parse(e, |v| value::port(v, true)))
+        .transpose()?;
+    Ok((host.is_some() || port.is_some()).then(|| SourceAddress {
+        host,
+        port: port.unwrap_or(0),
+    }))
 }
 
 fn dictionaries(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigError> {

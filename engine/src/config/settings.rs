@@ -54,6 +54,37 @@ pub struct NetworkSettings {
     /// this long (a crashed predecessor's socket lingers while the kernel
     /// tears it down), then start-up fails.
     pub accept_retry_timeout: Duration,
+    /// Initiator: the local address to bind before connecting, per entry
+    /// of `connect` (`SocketConnectSourceHost`/`Port` as QuickFIX C++,
+    /// `SocketLocalHost`/`Port` as QuickFIX/J, numbered like the connect
+    /// addresses; an unnumbered one applies to every address). `None`:
+    /// any.
+    pub connect_source: Vec<Option<SourceAddress>>,
+    /// `SocketConnectTimeout` (QuickFIX/J, seconds): the Connect's linked
+    /// timeout. `None`: `LogonTimeout`.
+    pub connect_timeout: Option<Duration>,
+    /// `SocketSendBufferSize` (bytes; SO_SNDBUF). `None`: system default.
+    pub send_buffer_size: Option<usize>,
+    /// `SocketReceiveBufferSize` (bytes; SO_RCVBUF). `None`: system default.
+    pub receive_buffer_size: Option<usize>,
+    /// `SocketKeepAlive` (QuickFIX/J): SO_KEEPALIVE.
+    pub keepalive: bool,
+    /// `SocketLinger` (QuickFIX/J, seconds; negative: off): SO_LINGER.
+    pub linger: Option<Duration>,
+    /// `SocketTrafficClass` (QuickFIX/J): IP_TOS / IPV6_TCLASS.
+    pub traffic_class: Option<u8>,
+    /// `AllowedRemoteAddresses`: host names or IP addresses, resolved at
+    /// start; an acceptor closes any other peer at accept. `None`: anyone.
+    pub allowed_remote_addresses: Option<Vec<String>>,
+}
+
+/// A local address to bind an initiator's socket to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SourceAddress {
+    /// Host name or IP address; `None`: any interface.
+    pub host: Option<String>,
+    /// Port; 0: any.
+    pub port: u16,
 }
 
 /// Default `SocketAcceptRetryTimeout`.
@@ -363,6 +394,14 @@ impl Default for NetworkSettings {
             reuse_address: true,
             nodelay: true,
             accept_retry_timeout: DEFAULT_ACCEPT_RETRY_TIMEOUT,
+            connect_source: Vec::new(),
+            connect_timeout: None,
+            send_buffer_size: None,
+            receive_buffer_size: None,
+            keepalive: false,
+            linger: None,
+            traffic_class: None,
+            allowed_remote_addresses: None,
         }
     }
 }

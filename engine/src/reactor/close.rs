@@ -4,7 +4,7 @@
 use super::conn::{abs_timespec, rel_timespec, ud, Op, Phase};
 use super::event_loop::Reactor;
 use super::handler::{utc, CloseMode, CloseReason, ConnectionHandler};
-use super::sys::{self, LINGER_ZERO};
+use super::sys::{self, LINGER_OFF, LINGER_ZERO};
 use io_uring::{opcode, squeue, types};
 use std::os::fd::IntoRawFd;
 
@@ -105,7 +105,21 @@ impl<H: ConnectionHandler> Reactor<H> {
             .build()
             .flags(squeue::Flags::IO_HARDLINK)
             .user_data(ud(Op::Shutdown, 0, g, s));
-        self.close_chain(slot, shutdown);
+        // A socket set to linger would block the reactor thread in its
+        // final close: everything was flushed and shut down, so stop.
+        let unlinger = c.lingers.then(|| {
+            opcode::SetSockOpt::new(
+                types::Fd(fd),
+                libc::SOL_SOCKET as u32,
+                libc::SO_LINGER as u32,
+                (&LINGER_OFF as *const libc::linger).cast(),
+                std::mem::size_of::<libc::linger>() as u32,
+            )
+            .build()
+            .flags(squeue::Flags::IO_HARDLINK)
+            .user_data(ud(Op::Linger, 0, g, s))
+        });
+        self.close_chain(slot, shutdown, unlinger);
     }
 
     /// Drops unsent bytes: cancel, SO_LINGER 0, close (the peer gets a reset).
@@ -138,12 +152,12 @@ impl<H: ConnectionHandler> Reactor<H> {
         .build()
         .flags(squeue::Flags::IO_HARDLINK)
         .user_data(ud(Op::Linger, 0, g, s));
-        self.close_chain(slot, linger);
+        self.close_chain(slot, linger, None);
     }
 
-    /// Cancel-all -> `middle` -> close, hard-linked so each step runs even
+    /// Cancel-all -> `middle` (-> `then`) -> close, hard-linked so each step runs even
     /// if the one before failed (nothing to cancel, socket already reset).
-    fn close_chain(&mut self, slot: usize, middle: squeue::Entry) {
+    fn close_chain(&mut self, slot: usize, middle: squeue::Entry, then: Option<squeue::Entry>) {
         let c = &mut self.conns[slot];
         let (g, s, fd) = (c.generation, slot as u32, c.raw_fd());
         let cancel = opcode::AsyncCancel2::new(types::CancelBuilder::fd(types::Fd(fd)).all())
@@ -153,7 +167,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         let close = opcode::Close::new(types::Fd(fd))
             .build()
             .user_data(ud(Op::Close, 0, g, s));
-        c.inflight += 3;
+        c.inflight += 3 + u32::from(then.is_some());
         let timer = c.close_timer_pending.then(|| {
             // Not tied to the fd: remove it so the slot is released now.
             opcode::TimeoutRemove::new(ud(Op::CloseTimer, 0, g, s))
@@ -164,7 +178,11 @@ impl<H: ConnectionHandler> Reactor<H> {
             c.inflight += 1;
             self.ring.push(&[t]);
         }
-        if self.ring.push(&[cancel, middle, close]) {
+        let pushed = match then {
+            Some(then) => self.ring.push(&[cancel, middle, then, close]),
+            None => self.ring.push(&[cancel, middle, close]),
+        };
+        if pushed {
             // The ring's Close owns the number now (until it completes,
             // the chain's other steps name it too).
             if let Some(fd) = self.conns[slot].fd.take() {

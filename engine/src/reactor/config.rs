@@ -1,6 +1,7 @@
 //! Reactor settings and errors.
 
-use super::tls::TlsServer;
+use super::sockopt::{AllowedPeers, SocketOptions};
+use super::tls::{TlsClient, TlsServer};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -83,16 +84,52 @@ pub struct ListenSpec {
     /// socket outlives it while the kernel tears its ring down
     /// (`SocketAcceptRetryTimeout`). Zero: fail at once.
     pub bind_retry: Duration,
+    /// Options set on the listening socket, which accepted ones inherit.
+    pub socket: SocketOptions,
+    /// Only these peers: any other is closed at accept, before a byte is
+    /// read (`AllowedRemoteAddresses`).
+    pub allowed: Option<AllowedPeers>,
     /// TLS for every accepted connection.
     pub tls: Option<TlsServer>,
 }
 
 impl ListenSpec {
-    /// Plain TCP on `addr`, no bind retry.
+    /// Plain TCP on `addr`, no bind retry, default options, anyone.
     pub fn new(addr: SocketAddr) -> Self {
         Self {
             addr,
             bind_retry: Duration::ZERO,
+            socket: SocketOptions::default(),
+            allowed: None,
+            tls: None,
+        }
+    }
+}
+
+/// An outbound connection: where to, from where, how.
+#[derive(Clone, Debug)]
+pub struct ConnectSpec {
+    /// The peer.
+    pub addr: SocketAddr,
+    /// The Connect is linked to this timeout (`SocketConnectTimeout`).
+    pub timeout: Duration,
+    /// Bind the socket here before connecting (`SocketConnectSourceHost`/
+    /// `Port`, `SocketLocalHost`/`Port`); a fixed port sets SO_REUSEADDR.
+    pub local: Option<SocketAddr>,
+    /// Options set before connecting.
+    pub socket: SocketOptions,
+    /// TLS after the connect, before `on_open`.
+    pub tls: Option<TlsClient>,
+}
+
+impl ConnectSpec {
+    /// Plain TCP to `addr` within `timeout`, from any local address.
+    pub fn new(addr: SocketAddr, timeout: Duration) -> Self {
+        Self {
+            addr,
+            timeout,
+            local: None,
+            socket: SocketOptions::default(),
             tls: None,
         }
     }

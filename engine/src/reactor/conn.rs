@@ -126,6 +126,8 @@ pub(crate) struct Conn<H> {
     /// Operations submitted whose CQE has not arrived yet.
     pub(crate) inflight: u32,
     pub(crate) fd_closed: bool,
+    /// The socket lingers (SO_LINGER > 0): its final close turns that off.
+    pub(crate) lingers: bool,
     pub(crate) dirty: bool,
     /// The slot is in the reactor's idle queue. Not cleared by `reset`:
     /// the entry stays queued (and is skipped) until popped, so the queue
@@ -178,6 +180,7 @@ impl<H> Conn<H> {
             close_deadline: 0,
             inflight: 0,
             fd_closed: false,
+            lingers: false,
             dirty: false,
             idle_queued: false,
             ts_recv: Timespec::new(),
@@ -264,6 +267,7 @@ impl<H> Conn<H> {
         self.close_timer_pending = false;
         self.inflight = 0;
         self.fd_closed = false;
+        self.lingers = false;
         self.tls = None;
     }
 }

@@ -2,7 +2,7 @@
 //! every loop turn, and an eventfd (read through the ring) to wake it when it
 //! blocks.
 
-use super::config::{io_err, ListenSpec, Mode, ReactorError};
+use super::config::{io_err, ConnectSpec, ListenSpec, Mode, ReactorError};
 use super::handler::{AcceptInfo, ConnId};
 use super::stats::ReactorStats;
 use super::sys;
@@ -24,13 +24,11 @@ pub(crate) enum Command<H> {
         fd: OwnedFd,
         local: SocketAddr,
         factory: Factory<H>,
-        tls: Option<TlsServer>,
+        spec: ListenSpec,
     },
     Connect {
-        addr: SocketAddr,
-        timeout: Duration,
+        spec: ConnectSpec,
         handler: H,
-        tls: Option<TlsClient>,
     },
     Notify(ConnId),
     Stop,
@@ -159,12 +157,12 @@ impl<H: Send + 'static> Remote<H> {
         spec: ListenSpec,
         factory: Factory<H>,
     ) -> Result<SocketAddr, ReactorError> {
-        let (fd, local) = sys::listen_retrying(spec.addr, 1024, spec.bind_retry)?;
+        let (fd, local) = sys::listen_retrying(&spec, 1024)?;
         let cmd = Command::Listen {
             fd,
             local,
             factory,
-            tls: spec.tls,
+            spec,
         };
         // On failure the command, and with it the socket, is dropped.
         self.shared.push(cmd)?;
@@ -179,12 +177,7 @@ impl<H: Send + 'static> Remote<H> {
         timeout: Duration,
         handler: H,
     ) -> Result<(), ReactorError> {
-        self.shared.push(Command::Connect {
-            addr,
-            timeout,
-            handler,
-            tls: None,
-        })
+        self.connect_with(ConnectSpec::new(addr, timeout), handler)
     }
 
     /// As [`Self::connect`], then a TLS handshake within `tls`' handshake
@@ -196,12 +189,16 @@ impl<H: Send + 'static> Remote<H> {
         tls: TlsClient,
         handler: H,
     ) -> Result<(), ReactorError> {
-        self.shared.push(Command::Connect {
-            addr,
-            timeout,
-            handler,
+        let spec = ConnectSpec {
             tls: Some(tls),
-        })
+            ..ConnectSpec::new(addr, timeout)
+        };
+        self.connect_with(spec, handler)
+    }
+
+    /// Connects as `spec` says; `handler` learns the outcome.
+    pub fn connect_with(&self, spec: ConnectSpec, handler: H) -> Result<(), ReactorError> {
+        self.shared.push(Command::Connect { spec, handler })
     }
 
     /// Calls the connection's `on_notify` on the reactor thread (next turn).

@@ -6,6 +6,7 @@ use super::conn::{decode, ud, Conn, Op, Phase};
 use super::control::{Command, Factory, Shared};
 use super::handler::{utc, ConnectionHandler, Ctx};
 use super::ring::Ring;
+use super::sockopt::AllowedPeers;
 use super::stats::StatsSnapshot;
 use super::sys;
 use super::tls::TlsServer;
@@ -24,6 +25,9 @@ pub(crate) struct Listener<H> {
     pub(crate) local: SocketAddr,
     pub(crate) factory: Factory<H>,
     pub(crate) tls: Option<TlsServer>,
+    pub(crate) allowed: Option<AllowedPeers>,
+    /// Accepted sockets inherit a linger their final close turns off.
+    pub(crate) lingers: bool,
     pub(crate) armed: bool,
     pub(crate) closing: bool,
     pub(crate) closed: bool,
@@ -53,6 +57,9 @@ pub(crate) struct Reactor<H> {
     /// When the last "no free slot" refusal was logged, and refusals since.
     pub(crate) refused_logged_at: i64,
     pub(crate) refused_unlogged: u64,
+    /// The same for peers not in `AllowedRemoteAddresses`.
+    pub(crate) barred_logged_at: i64,
+    pub(crate) barred_unlogged: u64,
     /// Buffers were trimmed since the allocator last returned free pages.
     pub(crate) release_pending: bool,
     released_at: i64,
@@ -104,6 +111,8 @@ impl<H: ConnectionHandler> Reactor<H> {
             free: Vec::new(),
             refused_logged_at: 0,
             refused_unlogged: 0,
+            barred_logged_at: 0,
+            barred_unlogged: 0,
             release_pending: false,
             released_at: 0,
             listeners: Vec::new(),
@@ -238,14 +247,9 @@ impl<H: ConnectionHandler> Reactor<H> {
                     fd,
                     local,
                     factory,
-                    tls,
-                } => self.add_listener(fd, local, factory, tls),
-                Command::Connect {
-                    addr,
-                    timeout,
-                    handler,
-                    tls,
-                } => self.connect(addr, timeout, handler, tls),
+                    spec,
+                } => self.add_listener(fd, local, factory, spec),
+                Command::Connect { spec, handler } => self.connect(spec, handler),
                 Command::Notify(id) => {
                     let now = sys::now();
                     if let Some(c) = self.conns.get_mut(id.slot as usize) {

@@ -62,6 +62,7 @@ mod io;
 mod open;
 pub mod probe;
 mod ring;
+mod sockopt;
 mod stats;
 mod sys;
 mod teardown;
@@ -69,11 +70,12 @@ mod tls;
 mod tls_io;
 mod wake;
 
-pub use config::{ListenSpec, Mode, ReactorConfig, ReactorError};
+pub use config::{ConnectSpec, ListenSpec, Mode, ReactorConfig, ReactorError};
 pub use control::{Factory, ReactorHandle, Remote};
 pub use handler::{
     AcceptInfo, CloseMode, CloseReason, ConnId, ConnectionHandler, Ctx, Framed, UtcTimestamp,
 };
+pub use sockopt::{AllowedPeers, SocketOptions};
 pub use stats::{ReactorStats, StatsSnapshot};
 pub use tls::{
     acceptor_uses_tls, load_certs, load_key, TlsClient, TlsConfigError, TlsFailure, TlsServer,

@@ -2,18 +2,18 @@
 //! Sockets are `OwnedFd`s from the moment the kernel hands them over; a
 //! refused one is closed by dropping it.
 
+use super::config::{ConnectSpec, ListenSpec};
 use super::conn::{ud, Op, Phase};
 use super::control::Factory;
 use super::event_loop::{Listener, Reactor};
 use super::handler::{utc, AcceptInfo, CloseReason, ConnectionHandler, Ctx};
 use super::stats::StatsSnapshot;
 use super::sys;
-use super::tls::{TlsClient, TlsFailure, TlsServer};
+use super::tls::TlsFailure;
 use super::tls_io::TlsConn;
 use io_uring::{cqueue, opcode, squeue, types};
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::time::Duration;
 
 impl<H: ConnectionHandler> Reactor<H> {
     pub(crate) fn add_listener(
@@ -21,7 +21,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         fd: OwnedFd,
         local: SocketAddr,
         factory: Factory<H>,
-        tls: Option<TlsServer>,
+        spec: ListenSpec,
     ) {
         if self.stopping {
             return; // dropping `fd` closes it
@@ -30,7 +30,9 @@ impl<H: ConnectionHandler> Reactor<H> {
             fd: Some(fd),
             local,
             factory,
-            tls,
+            tls: spec.tls,
+            allowed: spec.allowed,
+            lingers: spec.socket.lingers(),
             armed: false,
             closing: false,
             closed: false,
@@ -87,6 +89,16 @@ impl<H: ConnectionHandler> Reactor<H> {
             self.stats.accept_rejected += 1;
             return;
         }
+        let peer = sys::peer_addr(&fd).ok();
+        let barred = self
+            .listeners
+            .get(idx)
+            .and_then(|l| l.allowed.as_ref())
+            .is_some_and(|a| !peer.is_some_and(|p| a.allows(p.ip())));
+        if barred {
+            return self.bar(fd, local, peer);
+        }
+        let lingers = self.listeners.get(idx).is_some_and(|l| l.lingers);
         let Some(slot) = self.take_slot() else {
             self.refuse(fd, local);
             return;
@@ -98,7 +110,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         let c = &mut self.conns[slot as usize];
         let info = AcceptInfo {
             id: c.id(slot),
-            peer: sys::peer_addr(&fd).ok(),
+            peer,
             local: l.local,
         };
         let tls = match l.tls.as_ref().map(TlsConn::server).transpose() {
@@ -121,6 +133,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         self.stats.accepted += 1;
         self.stats.open_connections += 1;
         c.fd = Some(fd);
+        c.lingers = lingers;
         c.phase = Phase::Open;
         if tls.is_none() {
             let mut ctx = Ctx {
@@ -159,14 +172,36 @@ impl<H: ConnectionHandler> Reactor<H> {
         }
     }
 
+    /// Closes an accepted connection from a peer not in the listener's
+    /// `AllowedRemoteAddresses`, before a byte is read. Logged at most once
+    /// a second, with the count.
+    fn bar(&mut self, fd: OwnedFd, local: SocketAddr, peer: Option<SocketAddr>) {
+        drop(fd);
+        self.stats.accept_rejected += 1;
+        self.stats.accept_not_allowed += 1;
+        self.barred_unlogged += 1;
+        let now = sys::now();
+        if now.saturating_sub(self.barred_logged_at) >= 1_000_000_000 {
+            tracing::warn!(
+                %local,
+                ?peer,
+                refused = self.barred_unlogged,
+                "accepted connection closed: peer not in AllowedRemoteAddresses"
+            );
+            self.barred_logged_at = now;
+            self.barred_unlogged = 0;
+        }
+    }
+
     /// Starts an outbound connection: a Connect linked to `timeout`.
-    pub(crate) fn connect(
-        &mut self,
-        addr: SocketAddr,
-        timeout: Duration,
-        mut handler: H,
-        tls: Option<TlsClient>,
-    ) {
+    pub(crate) fn connect(&mut self, spec: ConnectSpec, mut handler: H) {
+        let ConnectSpec {
+            addr,
+            timeout,
+            local,
+            socket,
+            tls,
+        } = spec;
         let fail = |h: &mut H, errno: i32, stats: &mut StatsSnapshot| {
             stats.connect_failed += 1;
             h.on_closed(&CloseReason::ConnectFailed(errno), utc(sys::now()));
@@ -187,9 +222,10 @@ impl<H: ConnectionHandler> Reactor<H> {
             tracing::warn!(%addr, max = self.cfg.max_connections, "connect refused: no free connection slot (MaxConnections)");
             return fail(&mut handler, libc::EMFILE, &mut self.stats);
         };
-        let fd: OwnedFd = match sys::tcp_socket(&addr) {
-            Ok(s) => s.into(),
+        let fd = match sys::connect_socket(&addr, local, &socket) {
+            Ok(fd) => fd,
             Err(e) => {
+                tracing::warn!(%addr, ?local, error = %e, "cannot set up the socket to connect");
                 self.free.push(slot);
                 return fail(
                     &mut handler,
@@ -204,6 +240,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         let c = &mut self.conns[slot as usize];
         let raw = fd.as_raw_fd();
         c.fd = Some(fd);
+        c.lingers = socket.lingers();
         c.handler = Some(handler);
         c.tls = tls;
         c.phase = Phase::Connecting;

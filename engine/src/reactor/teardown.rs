@@ -89,7 +89,7 @@ impl<H> Drop for Reactor<H> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::config::{Mode, ReactorConfig};
+    use super::super::config::{ListenSpec, Mode, ReactorConfig};
     use super::super::control::Shared;
     use super::super::handler::{CloseReason, ConnectionHandler, Ctx, UtcTimestamp};
     use super::super::sys;
@@ -127,8 +127,9 @@ mod tests {
         };
         let shared = Arc::new(Shared::new(cfg.mode, cfg.max_connections).unwrap());
         let mut r = Reactor::<Flood>::new(cfg, Arc::clone(&shared)).unwrap();
-        let (fd, local) = sys::listen("127.0.0.1:0".parse().unwrap(), 16).unwrap();
-        r.add_listener(fd, local, Box::new(|_| Some(Flood)), None);
+        let spec = ListenSpec::new("127.0.0.1:0".parse().unwrap());
+        let (fd, local) = sys::listen(spec.addr, 16, &spec.socket).unwrap();
+        r.add_listener(fd, local, Box::new(|_| Some(Flood)), spec);
         let mut peers: Vec<TcpStream> =
             (0..3).map(|_| TcpStream::connect(local).unwrap()).collect();
         // Half a frame: the Recv after it waits for the rest.

@@ -334,13 +334,13 @@ fn bad_values_name_file_line_and_key() {
 
 #[test]
 fn unimplemented_documented_keys_warn() {
-    let text = format!("{INITIATOR}SocketSendBufferSize=65536\nLogonTime=08:00:00\n");
+    let text = format!("{INITIATOR}SocketOobInline=Y\nLogonTime=08:00:00\n");
     let cfg = parse(&text).unwrap();
     let shown: Vec<String> = cfg.warnings.iter().map(ToString::to_string).collect();
     assert_eq!(
         shown,
         [
-            "sessions.cfg:13: SocketSendBufferSize: not implemented by ringfix yet, ignored",
+            "sessions.cfg:13: SocketOobInline: not implemented by ringfix yet, ignored",
             "sessions.cfg:14: LogonTime: not implemented by ringfix yet, ignored",
         ]
     );
@@ -485,4 +485,71 @@ fn load_reads_files_and_reports_io_errors() {
     assert!(e
         .to_string()
         .starts_with(&format!("{}:0: cannot read", missing.display())));
+}
+
+#[test]
+fn socket_option_values_as_quickfix_writes_them() {
+    let cfg = parse(&format!(
+        "{INITIATOR}SocketSendBufferSize=0\nSocketReceiveBufferSize=4096\nSocketLinger=-1\n\
+         SocketTrafficClass=0x10\nSocketConnectTimeout=3\nSocketLocalHost=10.1.1.1\n\
+         SocketConnectHost1=10.0.0.9\nSocketConnectPort1=1\nSocketLocalPort1=4000\n"
+    ))
+    .unwrap();
+    let n = &cfg.sessions[0].network;
+    assert_eq!(n.send_buffer_size, None, "0: the system default");
+    assert_eq!(n.receive_buffer_size, Some(4096));
+    assert_eq!(n.linger, None, "negative: off");
+    assert_eq!(n.traffic_class, Some(0x10));
+    assert_eq!(n.connect_timeout, Some(Duration::from_secs(3)));
+    // The unnumbered source applies to the primary; failover 1 has its own.
+    assert_eq!(
+        n.connect_source,
+        [
+            Some(SourceAddress {
+                host: Some("10.1.1.1".into()),
+                port: 0
+            }),
+            Some(SourceAddress {
+                host: None,
+                port: 4000
+            }),
+        ]
+    );
+    for (line, message) in [
+        (
+            "SocketTrafficClass=IPTOS_FAST",
+            "SocketTrafficClass: expected 0-255, or IPTOS_LOWCOST, IPTOS_RELIABILITY, \
+             IPTOS_THROUGHPUT, IPTOS_LOWDELAY joined by |, got \"IPTOS_FAST\"",
+        ),
+        (
+            "SocketLinger=x",
+            "SocketLinger: expected whole seconds, or -1 for off, got \"x\"",
+        ),
+        (
+            "AllowedRemoteAddresses=1.2.3.4,,5.6.7.8",
+            "AllowedRemoteAddresses: expected a comma-separated list without empty items, got \"1.2.3.4,,5.6.7.8\"",
+        ),
+    ] {
+        let text = format!("{INITIATOR}{line}\n");
+        assert_eq!(err(&text), format!("sessions.cfg:13: {message}"), "{line}");
+    }
+    // Both spellings of the source host must agree.
+    let both = format!("{INITIATOR}SocketConnectSourceHost=10.0.0.1\nSocketLocalHost=10.0.0.2\n");
+    assert!(err(&both).contains("SocketLocalHost"), "{}", err(&both));
+}
+
+#[test]
+fn acceptors_on_one_address_share_its_socket_options() {
+    let text = "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\nSocketAcceptPort=7000\n\n\
+                [SESSION]\nBeginString=FIX.4.4\nSenderCompID=A\nTargetCompID=B\nSocketKeepAlive=Y\n\n\
+                [SESSION]\nBeginString=FIX.4.4\nSenderCompID=A\nTargetCompID=C\n";
+    let e = err(text);
+    assert!(e.contains("SocketKeepAlive"), "{e}");
+    let text = "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\nSocketAcceptPort=7000\n\n\
+                [SESSION]\nBeginString=FIX.4.4\nSenderCompID=A\nTargetCompID=B\nAllowedRemoteAddresses=10.0.0.1\n\n\
+                [SESSION]\nBeginString=FIX.4.4\nSenderCompID=A\nTargetCompID=C\nAllowedRemoteAddresses=10.0.0.2\n";
+    assert!(
+        parse(text).is_ok(),
+        "different lists: the listener allows both"
+    );
 }
