@@ -81,6 +81,18 @@ pub const IMPLEMENTED: &[&str] = &[
     "CertificateAuthoritiesFile",
     "CertificateVerifyLevel",
     "SSLServerName",
+    "SSLProtocol",
+    "EnabledProtocols",
+    "SSLCipherSuite",
+    "CipherSuites",
+    "UseSNI",
+    "SNIHostName",
+    "NeedClientAuth",
+    "SSLValidateCertificates",
+    "SSLCheckCertificateRevocation",
+    "CertificateAuthoritiesDirectory",
+    "CertificateRevocationListFile",
+    "CertificateRevocationListDirectory",
     // ringfix's own keys.
     "ReactorCore",
     "ReactorMode",
@@ -98,6 +110,8 @@ const ALIASES: &[(&str, &str)] = &[
     ("SocketTcpNoDelay", "SocketNodelay"),
     ("SocketAcceptAddress", "SocketAcceptHost"),
     ("MaxMessagesInResendRequest", "ResendRequestChunkSize"),
+    // QuickFIX/n's name.
+    ("SSLEnable", "SocketUseSSL"),
 ];
 
 /// Keys QuickFIX C++ or QuickFIX/J documents that ringfix accepts but does
@@ -156,15 +170,7 @@ pub const DOCUMENTED: &[&str] = &[
     "ProxyPassword",
     "ProxyDomain",
     "ProxyWorkstation",
-    // TLS (C++ names, then QuickFIX/J names).
-    "SSLProtocol",
-    "SSLCipherSuite",
-    "SSLEnable",
-    "SSLValidateCertificates",
-    "SSLCheckCertificateRevocation",
-    "CertificateAuthoritiesDirectory",
-    "CertificateRevocationListFile",
-    "CertificateRevocationListDirectory",
+    // TLS: QuickFIX/J's Java key and trust stores (ringfix reads PEM files).
     "SocketKeyStore",
     "SocketKeyStorePassword",
     "SocketTrustStore",
@@ -173,11 +179,6 @@ pub const DOCUMENTED: &[&str] = &[
     "KeyStoreType",
     "TrustManagerFactoryAlgorithm",
     "TrustStoreType",
-    "NeedClientAuth",
-    "EnabledProtocols",
-    "CipherSuites",
-    "UseSNI",
-    "SNIHostName",
     "EndpointIdentificationAlgorithm",
     // Storage.
     "FileStoreSync",

@@ -33,6 +33,7 @@ pub mod keys;
 mod schedule;
 mod session_id;
 mod settings;
+mod tls;
 mod value;
 
 #[cfg(test)]
@@ -58,6 +59,7 @@ pub use settings::{
     DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES, DEFAULT_RECONNECT_CAP_FACTOR,
     MAX_CONNECTIONS_LIMIT,
 };
+pub use tls::{suite_speaks, TlsVersion};
 
 /// Sessions that share one reactor thread.
 #[derive(Clone, Debug, PartialEq, Eq)]

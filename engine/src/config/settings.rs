@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::error::SettingsError;
 use super::schedule::Schedule;
 use super::session_id::{SessionId, BEGIN_STRINGS};
+use super::tls::TlsVersion;
 use crate::store::FsyncPolicy;
 use ringfix_codec::TimePrecision;
 
@@ -351,6 +352,43 @@ pub struct TlsSettings {
     pub verify_level: u8,
     /// `SSLServerName`: SNI and name checked in the server certificate.
     pub server_name: Option<String>,
+    /// `SSLProtocol` (QuickFIX C++) or `EnabledProtocols` (QuickFIX/J):
+    /// the versions allowed. `None`: TLS 1.2 and 1.3.
+    pub protocols: Option<Vec<TlsVersion>>,
+    /// `SSLCipherSuite` (QuickFIX C++, OpenSSL syntax, TLS 1.2 suites) or
+    /// `CipherSuites` (QuickFIX/J): the suites allowed (IANA codes), in
+    /// order of preference. `None`: rustls' defaults.
+    pub cipher_suites: Option<Vec<u16>>,
+    /// `UseSNI` (QuickFIX/J, initiator): `Some(false)` sends no server
+    /// name. `None`: the checked name is sent, as before.
+    pub use_sni: Option<bool>,
+    /// `SNIHostName` (QuickFIX/J, initiator): the server name to send
+    /// (the certificate is still checked against `SSLServerName` or the
+    /// connect host).
+    pub sni_host_name: Option<String>,
+    /// `SSLValidateCertificates=N`: the peer's certificate is not verified
+    /// (a warning at start).
+    pub skip_certificate_validation: bool,
+    /// `SSLCheckCertificateRevocation`: `Some(true)` needs a CRL file or
+    /// directory, `Some(false)` ignores them; `None`: checked whenever
+    /// CRLs are given.
+    pub check_revocation: Option<bool>,
+    /// `CertificateAuthoritiesDirectory`: every PEM certificate of every
+    /// file in it is trusted (beside `CertificateAuthoritiesFile`).
+    pub certificate_authorities_directory: Option<PathBuf>,
+    /// `CertificateRevocationListFile`: PEM CRLs.
+    pub certificate_revocation_list_file: Option<PathBuf>,
+    /// `CertificateRevocationListDirectory`: every PEM CRL of every file in it.
+    pub certificate_revocation_list_directory: Option<PathBuf>,
+}
+
+impl TlsSettings {
+    /// Whether revocation is checked: CRLs given and not switched off.
+    pub fn checks_revocation(&self) -> bool {
+        self.check_revocation != Some(false)
+            && (self.certificate_revocation_list_file.is_some()
+                || self.certificate_revocation_list_directory.is_some())
+    }
 }
 
 /// Everything about one session.

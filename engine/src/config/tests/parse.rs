@@ -553,3 +553,64 @@ fn acceptors_on_one_address_share_its_socket_options() {
         "different lists: the listener allows both"
     );
 }
+
+#[test]
+fn tls_settings_that_cannot_be_honoured_are_errors_naming_the_key() {
+    let acceptor = "[SESSION]\nConnectionType=acceptor\nNonStopSession=Y\nBeginString=FIX.4.4\n\
+                    SenderCompID=A\nTargetCompID=B\nSocketAcceptPort=1\nServerCertificateFile=s.pem\n";
+    for (line, key) in [
+        ("SSLProtocol=all +TLSv1", "SSLProtocol"),
+        ("SSLProtocol=-all", "SSLProtocol"),
+        ("EnabledProtocols=TLSv1.1", "EnabledProtocols"),
+        ("SSLCipherSuite=DES-CBC3-SHA", "SSLCipherSuite"),
+        ("SSLCipherSuite=HIGH:RC4-MD5", "SSLCipherSuite"),
+        ("CipherSuites=TLS_RSA_WITH_AES_128_CBC_SHA", "CipherSuites"),
+        (
+            "EnabledProtocols=TLSv1.3\nCipherSuites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "CipherSuites",
+        ),
+        (
+            "SSLCipherSuite=HIGH\nCipherSuites=TLS_AES_128_GCM_SHA256",
+            "CipherSuites",
+        ),
+        (
+            "SSLProtocol=TLSv1_2\nEnabledProtocols=TLSv1.3",
+            "EnabledProtocols",
+        ),
+        (
+            "CertificateVerifyLevel=1\nNeedClientAuth=Y",
+            "NeedClientAuth",
+        ),
+        (
+            "CertificateVerifyLevel=2\nNeedClientAuth=N",
+            "NeedClientAuth",
+        ),
+        (
+            "CertificateVerifyLevel=2\nSSLValidateCertificates=N",
+            "SSLValidateCertificates",
+        ),
+        (
+            "SSLCheckCertificateRevocation=Y\nCertificateVerifyLevel=2",
+            "SSLCheckCertificateRevocation",
+        ),
+        (
+            "SSLCheckCertificateRevocation=Y\nCertificateRevocationListFile=c.pem",
+            "SSLCheckCertificateRevocation",
+        ),
+    ] {
+        let e = err(&format!("{acceptor}{line}\n"));
+        assert!(e.starts_with("sessions.cfg:"), "{e}");
+        assert!(e.contains(&format!(": {key}: ")), "{line}: {e}");
+    }
+    // Consistent ones are fine; NeedClientAuth alone means level 2.
+    let cfg = parse(&format!(
+        "{acceptor}NeedClientAuth=Y\nSSLProtocol=all -SSLv2 -SSLv3\nSSLCipherSuite=ALL:!ADH:!LOW:!EXP:!MD5:@STRENGTH\n"
+    ))
+    .unwrap();
+    assert_eq!(cfg.sessions[0].tls.verify_level, 2);
+    let cfg = parse(&format!("{acceptor}SSLEnable=Y\n")).unwrap();
+    assert!(
+        cfg.sessions[0].tls.enabled,
+        "QuickFIX/n's SSLEnable is SocketUseSSL"
+    );
+}
