@@ -186,25 +186,75 @@ fn initiator_json_summary_against_exec_acceptor() {
     assert_eq!(v["messages_received"], 302);
 }
 
-#[test]
-fn port_in_use_exits_1() {
-    let dir = tempfile::tempdir().unwrap();
-    let busy = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = busy.local_addr().unwrap().port();
-    let cfg = write_file(
-        dir.path(),
+fn acceptor_cfg(dir: &std::path::Path, port: u16, extra: &str) -> std::path::PathBuf {
+    write_file(
+        dir,
         "acceptor.cfg",
         &format!(
-            "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\n\n[SESSION]\n\
+            "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\n{extra}\n[SESSION]\n\
              BeginString=FIX.4.4\nSenderCompID=EXEC\nTargetCompID=ORDERS\n\
              SocketAcceptHost=127.0.0.1\nSocketAcceptPort={port}\n"
         ),
-    );
+    )
+}
+
+#[test]
+fn port_in_use_past_the_retry_timeout_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let busy = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let cfg = acceptor_cfg(dir.path(), port, "SocketAcceptRetryTimeout=1\n");
+    let started = std::time::Instant::now();
     let out = Command::new(BIN)
         .args(["acceptor", "--config"])
         .arg(&cfg)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot start"));
+    assert!(started.elapsed() >= Duration::from_secs(1), "retried first");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot start"), "stderr: {err}");
+    assert!(
+        err.contains("address still in use after 1s"),
+        "stderr: {err}"
+    );
+    // One log line for the whole retry, however many binds it took.
+    assert_eq!(err.matches("retrying the bind").count(), 1, "stderr: {err}");
+    drop(busy);
+}
+
+#[test]
+fn port_released_within_the_retry_timeout_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let busy = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let cfg = acceptor_cfg(dir.path(), port, "");
+    let log = dir.path().join("stderr.log");
+    let mut child = Command::new(BIN)
+        .args(["acceptor", "--app", "exec", "--config"])
+        .arg(&cfg)
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    // The engine found the port taken (default SocketAcceptRetryTimeout 5 s).
+    let retrying = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("retrying the bind")
+    };
+    let until = std::time::Instant::now() + Duration::from_secs(4);
+    while !retrying() && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(retrying(), "no retry logged");
+    drop(busy);
+    let mut peer = Peer::new(connect(port, Duration::from_secs(5)));
+    peer.send(&format!(
+        "8=FIX.4.4|35=A|34=1|49=ORDERS|52={}|56=EXEC|98=0|108=30",
+        now_fix()
+    ));
+    let logon = peer.read(Duration::from_secs(5)).expect("Logon answer");
+    assert_eq!(field(&logon, 35).as_deref(), Some("A"));
+    drop(peer);
+    assert_eq!(terminate(&mut child), Some(0));
 }

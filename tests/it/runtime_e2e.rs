@@ -11,7 +11,9 @@ use ringfix::engine::apps::exec::Exec;
 use ringfix::engine::apps::orders::{Orders, OrdersSettings};
 use ringfix::engine::config::{EngineConfig, SessionSettings};
 use ringfix::engine::runtime::{EngineApp, Exit, Runtime};
-use runtime_support::{connect, field, free_port, now_fix, Peer};
+use runtime_support::{
+    connect, field, free_port, now_fix, own_socket, sockopt, sockopt_linger, Peer,
+};
 
 fn acceptor_cfg(port: u16, extra: &str) -> EngineConfig {
     let text = format!(
@@ -325,4 +327,155 @@ fn session_handle_sends_from_another_thread() {
         now_fix()
     ));
     assert_eq!(client.wait(), Exit::Clean);
+}
+
+/// The acceptor's Socket* options, seen with getsockopt on the socket it
+/// accepted (inherited from its listener); its close does not linger on
+/// the reactor thread.
+#[test]
+fn acceptor_socket_options_are_on_the_accepted_socket() {
+    let port = free_port();
+    let mut server = exec_acceptor(
+        port,
+        "SocketSendBufferSize=65536\nSocketReceiveBufferSize=131072\nSocketKeepAlive=Y\n\
+         SocketLinger=7\nSocketTrafficClass=IPTOS_LOWDELAY|IPTOS_THROUGHPUT\n",
+    );
+    let mut peer = Peer::new(connect(port, Duration::from_secs(5)));
+    logon(&mut peer);
+    let listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let fd = own_socket(listen, Some(peer.stream.local_addr().unwrap())).expect("accepted socket");
+    // The kernel doubles buffer sizes for its bookkeeping.
+    assert_eq!(sockopt(fd, libc::SOL_SOCKET, libc::SO_SNDBUF), 2 * 65536);
+    assert_eq!(sockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUF), 2 * 131072);
+    assert_eq!(sockopt(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE), 1);
+    assert_eq!(sockopt_linger(fd), (1, 7));
+    assert_eq!(sockopt(fd, libc::IPPROTO_IP, libc::IP_TOS), 0x18);
+    // Stopping logs out and closes at once (the linger is turned off for
+    // the final close, which would otherwise hold the reactor thread).
+    let started = Instant::now();
+    server.stopper().stop();
+    assert_eq!(server.wait(), Exit::Clean);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// SocketConnectSourceHost/Port (QuickFIX C++) and SocketLocalHost/Port
+/// (QuickFIX/J): the counterparty sees the connection come from there.
+#[test]
+fn initiator_binds_its_source_address_before_connecting() {
+    for (host_key, port_key) in [
+        ("SocketConnectSourceHost", "SocketConnectSourcePort"),
+        ("SocketLocalHost", "SocketLocalPort"),
+    ] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let source = std::net::SocketAddr::from(([127, 0, 0, 2], free_port()));
+        let mut client = Runtime::start(
+            &initiator_cfg(
+                port,
+                &format!(
+                    "{host_key}=127.0.0.2\n{port_key}={}\nSocketSendBufferSize=32768\n\
+                     SocketKeepAlive=Y\nSocketTrafficClass=16\nSocketLinger=0\n",
+                    source.port()
+                ),
+            ),
+            Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Echo::new()) }),
+        )
+        .unwrap();
+        let (stream, from) = listener.accept().unwrap();
+        assert_eq!(from, source, "{host_key}: the peer's view");
+        let fd = own_socket(source, None).expect("the initiator's socket");
+        // A fixed source port is reusable at once by the next connection.
+        assert_eq!(sockopt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR), 1);
+        assert_eq!(sockopt(fd, libc::SOL_SOCKET, libc::SO_SNDBUF), 2 * 32768);
+        assert_eq!(sockopt(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE), 1);
+        assert_eq!(sockopt(fd, libc::IPPROTO_IP, libc::IP_TOS), 16);
+        assert_eq!(sockopt_linger(fd), (1, 0));
+        drop(stream);
+        client.stopper().stop();
+        assert_eq!(client.wait(), Exit::Clean);
+    }
+}
+
+/// SocketConnectTimeout bounds the Connect (its linked timeout), not
+/// LogonTimeout: a SYN nobody answers fails after it.
+#[test]
+fn connect_timeout_ends_an_unanswered_connect() {
+    use std::os::fd::AsRawFd;
+    let dir = tempfile::tempdir().unwrap();
+    // A listener whose accept queue is full drops further SYNs.
+    let full = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    // SAFETY: listen(2) on our own open socket.
+    unsafe { libc::listen(full.as_raw_fd(), 0) };
+    let port = full.local_addr().unwrap().port();
+    let fillers: Vec<_> = (0..4)
+        .filter_map(|_| {
+            std::net::TcpStream::connect_timeout(
+                &full.local_addr().unwrap(),
+                Duration::from_millis(100),
+            )
+            .ok()
+        })
+        .collect();
+    let started = Instant::now();
+    let mut client = Runtime::start(
+        &initiator_cfg(
+            port,
+            &format!(
+                "SocketConnectTimeout=1\nLogonTimeout=30\nReconnectInterval=30\nFileLogPath={}\n",
+                dir.path().display()
+            ),
+        ),
+        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Echo::new()) }),
+    )
+    .unwrap();
+    let events = dir.path().join("FIX.4.4-ORDERS-EXEC.event.current.log");
+    let timed_out = || {
+        std::fs::read_to_string(&events)
+            .unwrap_or_default()
+            .contains("connect timed out")
+    };
+    assert!(
+        wait_until(Duration::from_secs(8), timed_out),
+        "no connect timeout logged"
+    );
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(900), "{took:?}");
+    client.stopper().stop();
+    assert_eq!(client.wait(), Exit::Clean);
+    drop(fillers);
+}
+
+/// AllowedRemoteAddresses: a peer not listed is closed at accept before a
+/// byte is read, and counted; a listed one logs on.
+#[test]
+fn only_allowed_remote_addresses_may_connect() {
+    let port = free_port();
+    let mut server = exec_acceptor(port, "AllowedRemoteAddresses=127.0.0.2, 10.0.0.1\n");
+    // From 127.0.0.1: closed unanswered.
+    let mut barred = Peer::new(connect(port, Duration::from_secs(5)));
+    barred.send(&format!(
+        "8=FIX.4.4|35=A|34=1|49=ORDERS|52={}|56=EXEC|98=0|108=30",
+        now_fix()
+    ));
+    let (msgs, eof) = barred.read_to_eof(Duration::from_secs(5));
+    assert!(msgs.is_empty() && eof, "refused without an answer");
+    assert!(wait_until(Duration::from_secs(2), || server
+        .reactor_stats()
+        .iter()
+        .map(|s| s.accept_not_allowed)
+        .sum::<u64>()
+        == 1));
+    // From 127.0.0.2: served.
+    let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    s.bind(&std::net::SocketAddr::from(([127, 0, 0, 2], 0)).into())
+        .unwrap();
+    s.connect(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into())
+        .unwrap();
+    let mut allowed = Peer::new(s.into());
+    logon(&mut allowed);
+    let st = server.reactor_stats();
+    assert_eq!(st.iter().map(|s| s.accept_not_allowed).sum::<u64>(), 1);
+    assert_eq!(st.iter().map(|s| s.accepted).sum::<u64>(), 1);
+    server.stopper().stop();
+    server.wait();
 }

@@ -125,3 +125,75 @@ fn stop_closes_every_connection_and_the_thread_ends() {
         assert_clean(addr.port(), base);
     });
 }
+
+/// Silences the panic hook for [`SCRIPTED_PANIC`] while `f` runs.
+fn quiet_scripted_panics(f: impl FnOnce()) {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let p = info.payload();
+        let msg = p
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| p.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if !msg.contains(SCRIPTED_PANIC) {
+            default(info);
+        }
+    }));
+    f();
+    let _ = std::panic::take_hook();
+}
+
+#[test]
+fn teardown_reaps_every_operation_before_release_hundreds_of_times() {
+    let _g = serial();
+    with_timeout(240, || {
+        let base = fd_count();
+        quiet_scripted_panics(|| {
+            for round in 0..200u32 {
+                let cfg = reactor::ReactorConfig {
+                    mode: if round % 2 == 0 {
+                        Mode::Block
+                    } else {
+                        Mode::Spin
+                    },
+                    // Every third round the big send is zero-copy.
+                    send_zc_min_bytes: (round % 3 == 0).then_some(64 * 1024),
+                    ..config(Mode::Block)
+                };
+                let log = new_log();
+                let (r, addr) = scripted(cfg, &log, |s| {
+                    s.trigger = Some((b"Fbig\n".to_vec(), vec![b'x'; 4 << 20], None, None));
+                    s.panic_on = Some(b"Fboom\n".to_vec());
+                });
+                let remote = r.remote();
+                // Mid-Recv: connected, half a frame sent.
+                let mut reader = TcpStream::connect(addr).unwrap();
+                reader.write_all(b"Fhal").unwrap();
+                // Mid-Send: 4 MiB queued for a peer that does not read.
+                let mut sender = TcpStream::connect(addr).unwrap();
+                sender.write_all(b"Fbig\n").unwrap();
+                assert!(wait_until(Duration::from_secs(5), || {
+                    let st = remote.stats().snapshot();
+                    st.bytes_in >= 9 && st.sends_submitted >= 1
+                }));
+                // A handler panics: the reactor thread unwinds.
+                let mut killer = TcpStream::connect(addr).unwrap();
+                killer.write_all(b"Fboom\n").unwrap();
+                assert!(r.join().is_err(), "the reactor thread panicked");
+                let st = remote.stats().snapshot();
+                // Two Recvs and a Send (or its notification), each Recv
+                // linked to a timeout, and the Accept, at the least.
+                assert!(
+                    st.teardown_in_flight >= 6,
+                    "round {round}: {} in flight",
+                    st.teardown_in_flight
+                );
+                assert_eq!(st.teardown_left, 0, "round {round}");
+                drop((reader, sender, killer));
+            }
+        });
+        // Every socket, ring and eventfd is closed.
+        assert!(wait_until(Duration::from_secs(5), || fd_count() == base));
+    });
+}

@@ -212,3 +212,117 @@ fn a_reply_queued_with_a_graceful_close_arrives_before_close_notify_in_spin_mode
         r.join().unwrap();
     });
 }
+
+/// The acceptor's versions and suites, as a plain rustls client with
+/// default settings negotiates them (QuickFIX C++ and QuickFIX/J syntax).
+#[test]
+fn protocol_and_cipher_keys_choose_what_a_client_negotiates() {
+    use rustls::{CipherSuite, ProtocolVersion};
+    let _g = serial();
+    with_timeout(30, || {
+        let p = pki();
+        let acceptor = |keys: &str| {
+            let base = format!(
+                "ServerCertificateFile={}\nServerCertificateKeyFile={}\n{keys}",
+                p.server_cert.display(),
+                p.server_key.display()
+            );
+            let server = TlsServer::from_settings(&settings_from("acceptor", &base)).unwrap();
+            start(server, &shared())
+        };
+        let (r, addr) =
+            acceptor("SSLProtocol=all -TLSv1_3\nSSLCipherSuite=ECDHE-ECDSA-CHACHA20-POLY1305");
+        let got = rustls_client(addr, &p.ca).unwrap();
+        assert_eq!(got.version, ProtocolVersion::TLSv1_2);
+        assert_eq!(
+            got.suite,
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+        );
+        r.stop().unwrap();
+        r.join().unwrap();
+        let (r, addr) =
+            acceptor("EnabledProtocols=TLSv1.3\nCipherSuites=TLS_CHACHA20_POLY1305_SHA256");
+        let got = rustls_client(addr, &p.ca).unwrap();
+        assert_eq!(got.version, ProtocolVersion::TLSv1_3);
+        assert_eq!(got.suite, CipherSuite::TLS13_CHACHA20_POLY1305_SHA256);
+        // A client that only speaks TLS 1.2 is refused.
+        assert!(rustls_client_with(addr, &p.ca, &[&rustls::version::TLS12]).is_err());
+        r.stop().unwrap();
+        r.join().unwrap();
+    });
+}
+
+/// The initiator's versions and suites, and the server name it sends
+/// (UseSNI, SNIHostName), as a plain rustls server sees them.
+#[test]
+fn initiator_tls_keys_as_the_server_sees_them() {
+    use rustls::{CipherSuite, ProtocolVersion};
+    let _g = serial();
+    with_timeout(30, || {
+        let p = pki();
+        let connect = |keys: &str| {
+            let base = format!("CertificateAuthoritiesFile={}\n{keys}", p.ca.display());
+            let tls =
+                TlsClient::from_settings(&settings_from("initiator", &base), "127.0.0.1").unwrap();
+            let (addr, server) = rustls_server_once(&p);
+            let r = reactor::spawn::<Peer>(ReactorConfig::default()).unwrap();
+            let seen = shared();
+            r.connect_tls(addr, Duration::from_secs(5), tls, Peer::echo(&seen))
+                .unwrap();
+            let got = server.join().unwrap();
+            r.stop().unwrap();
+            r.join().unwrap();
+            got
+        };
+        let got = connect("SSLServerName=localhost\nSSLProtocol=TLSv1_2\nSSLCipherSuite=ECDHE-ECDSA-AES128-GCM-SHA256").unwrap();
+        assert_eq!(got.version, ProtocolVersion::TLSv1_2);
+        assert_eq!(
+            got.suite,
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+        );
+        assert_eq!(
+            got.sni.as_deref(),
+            Some("localhost"),
+            "the checked name by default"
+        );
+        let got = connect("SSLServerName=localhost\nUseSNI=N").unwrap();
+        assert_eq!(got.sni, None);
+        // Another name sent; the certificate still checked against localhost.
+        let got =
+            connect("SSLServerName=localhost\nUseSNI=Y\nSNIHostName=fix.example.com").unwrap();
+        assert_eq!(got.sni.as_deref(), Some("fix.example.com"));
+        assert_eq!(got.version, ProtocolVersion::TLSv1_3);
+    });
+}
+
+/// `SSLEnable=Y` (QuickFIX/n's name for SocketUseSSL): the acceptor's
+/// port speaks TLS.
+#[test]
+fn ssl_enable_turns_tls_on() {
+    use ringfix_engine::config::{EngineConfig, SessionSettings};
+    use ringfix_engine::runtime::{EngineApp, Runtime};
+    let _g = serial();
+    with_timeout(30, || {
+        let p = pki();
+        let text = format!(
+            "[SESSION]\nConnectionType=acceptor\nNonStopSession=Y\nBeginString=FIX.4.4\n\
+             SenderCompID=A\nTargetCompID=B\nSocketAcceptHost=127.0.0.1\nSocketAcceptPort=0\n\
+             SSLEnable=Y\nServerCertificateFile={}\nServerCertificateKeyFile={}\n",
+            p.server_cert.display(),
+            p.server_key.display()
+        );
+        let cfg = EngineConfig::parse(&text, "ssl.cfg").unwrap();
+        let mut rt = Runtime::start(
+            &cfg,
+            Box::new(|_: &SessionSettings| -> Box<dyn EngineApp> {
+                Box::new(ringfix_engine::apps::echo::Echo::new())
+            }),
+        )
+        .unwrap();
+        let addr = rt.listen_addrs()[0];
+        let got = rustls_client(addr, &p.ca).unwrap();
+        assert_eq!(got.version, rustls::ProtocolVersion::TLSv1_3);
+        rt.stopper().stop();
+        rt.wait();
+    });
+}

@@ -39,6 +39,21 @@ fn refused(server: TlsServer, client: TlsClient) -> (CloseReason, CloseReason, S
     (a, c, acc, cli)
 }
 
+/// Connects `client` to a listener with `server`; true once both ends
+/// opened (the handshake passed both checks).
+fn accepted(server: TlsServer, client: TlsClient) -> bool {
+    let (acc, cli) = (shared(), shared());
+    let (r, addr) = start(server, &acc);
+    r.connect_tls(addr, Duration::from_secs(2), client, Peer::echo(&cli))
+        .unwrap();
+    let ok = wait_until(Duration::from_secs(5), || {
+        acc.lock().unwrap().opened && cli.lock().unwrap().opened
+    });
+    r.stop().unwrap();
+    r.join().unwrap();
+    ok
+}
+
 fn assert_logged(words: &[&str]) {
     let lines = log_lines_with(words);
     assert!(!lines.is_empty(), "no log line with {words:?}");
@@ -205,5 +220,119 @@ fn a_silent_client_on_a_tls_port_is_closed_at_the_handshake_deadline() {
         assert_eq!((stats.tls_handshakes, stats.tls_failures), (0, 1));
         r.stop().unwrap();
         r.join().unwrap();
+    });
+}
+
+/// An acceptor's TLS keys, as the config reads them.
+fn acceptor_keys(p: &Pki, keys: &str) -> TlsServer {
+    let base = format!(
+        "ServerCertificateFile={}\nServerCertificateKeyFile={}\n{keys}",
+        p.server_cert.display(),
+        p.server_key.display()
+    );
+    TlsServer::from_settings(&settings_from("acceptor", &base)).unwrap()
+}
+
+/// An initiator's TLS keys (checking the name localhost), as the config
+/// reads them.
+fn initiator_keys(keys: &str) -> TlsClient {
+    let base = format!("SSLServerName=localhost\n{keys}");
+    TlsClient::from_settings(&settings_from("initiator", &base), "127.0.0.1").unwrap()
+}
+
+#[test]
+fn need_client_auth_alone_requires_a_client_certificate() {
+    let _g = serial();
+    with_timeout(30, || {
+        let p = pki();
+        let keys = format!(
+            "CertificateAuthoritiesFile={}\nNeedClientAuth=Y",
+            p.ca.display()
+        );
+        let client = |cert: bool| {
+            TlsClient::from_settings(&initiator_settings(&p, cert), "localhost").unwrap()
+        };
+        let (a, _, _, _) = refused(acceptor_keys(&p, &keys), client(false));
+        assert_eq!(a, CloseReason::Tls(TlsFailure::NoPeerCertificate));
+        assert!(accepted(acceptor_keys(&p, &keys), client(true)));
+    });
+}
+
+#[test]
+fn revoked_certificates_are_refused_with_a_crl() {
+    let _g = serial();
+    with_timeout(30, || {
+        let p = pki();
+        let ca = format!("CertificateAuthoritiesFile={}", p.ca.display());
+        let client_cert =
+            || TlsClient::from_settings(&initiator_settings(&p, true), "localhost").unwrap();
+        // The acceptor refuses a revoked client certificate...
+        let revoking = format!(
+            "{ca}\nCertificateVerifyLevel=2\nCertificateRevocationListFile={}",
+            p.crl_revoking.display()
+        );
+        let (a, _, _, _) = refused(acceptor_keys(&p, &revoking), client_cert());
+        assert!(
+            matches!(a, CloseReason::Tls(TlsFailure::BadPeerCertificate(ref m)) if m.contains("Revoked")),
+            "{a:?}"
+        );
+        // ... not one the CRL does not list, nor with the check switched off.
+        let empty = format!(
+            "{ca}\nCertificateVerifyLevel=2\nCertificateRevocationListFile={}",
+            p.crl_empty.display()
+        );
+        assert!(accepted(acceptor_keys(&p, &empty), client_cert()));
+        let off = format!("{revoking}\nSSLCheckCertificateRevocation=N");
+        assert!(accepted(acceptor_keys(&p, &off), client_cert()));
+        // The initiator refuses a revoked server certificate, from a CRL directory.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(&p.crl_revoking, dir.path().join("a1b2c3d4.r0")).unwrap();
+        let client = initiator_keys(&format!(
+            "{ca}\nCertificateRevocationListDirectory={}\nSSLCheckCertificateRevocation=Y",
+            dir.path().display()
+        ));
+        let (_, c, _, _) = refused(acceptor_keys(&p, ""), client);
+        assert!(
+            matches!(c, CloseReason::Tls(TlsFailure::BadPeerCertificate(ref m)) if m.contains("Revoked")),
+            "{c:?}"
+        );
+    });
+}
+
+#[test]
+fn trusted_cas_from_a_directory() {
+    let _g = serial();
+    with_timeout(30, || {
+        let p = pki();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(&p.ca, dir.path().join("5ed36f99.0")).unwrap();
+        let keys = format!("CertificateAuthoritiesDirectory={}", dir.path().display());
+        assert!(accepted(acceptor_keys(&p, ""), initiator_keys(&keys)));
+        // Only another CA there: refused.
+        let other = tempfile::tempdir().unwrap();
+        std::fs::copy(&p.other_ca, other.path().join("0a0b0c0d.0")).unwrap();
+        let keys = format!("CertificateAuthoritiesDirectory={}", other.path().display());
+        let (_, c, _, _) = refused(acceptor_keys(&p, ""), initiator_keys(&keys));
+        assert!(
+            matches!(c, CloseReason::Tls(TlsFailure::BadPeerCertificate(_))),
+            "{c:?}"
+        );
+    });
+}
+
+#[test]
+fn ssl_validate_certificates_n_skips_the_server_check() {
+    let _g = serial();
+    with_timeout(30, || {
+        let p = pki();
+        // Trusting only another CA: refused unless validation is off.
+        let keys = format!("CertificateAuthoritiesFile={}", p.other_ca.display());
+        let (_, c, _, _) = refused(acceptor_keys(&p, ""), initiator_keys(&keys));
+        assert!(
+            matches!(c, CloseReason::Tls(TlsFailure::BadPeerCertificate(_))),
+            "{c:?}"
+        );
+        let keys = format!("{keys}\nSSLValidateCertificates=N");
+        assert!(accepted(acceptor_keys(&p, ""), initiator_keys(&keys)));
     });
 }

@@ -181,38 +181,31 @@ impl Setup {
             .unwrap()
     }
 
-    /// Forget the killed engine's sockets before the next one starts, or
-    /// a connection of the dead engine is blamed on the next one:
-    /// - as acceptor, its listening socket can outlive the process for some
-    ///   milliseconds (its io_uring is torn down after the exit, and the
-    ///   pending accept holds the socket): a connection made then is queued
-    ///   on the dead listener and reset when it closes. Wait until the port
-    ///   refuses.
-    /// - as initiator, the connection it made before the kill (or its
-    ///   connect completing during that teardown) waits in our listener's
-    ///   queue and reads as closed once accepted. Accept and drop until none
-    ///   has arrived for 20 ms.
+    /// The next engine starts at once, as a supervisor restarts a crashed
+    /// one. As acceptor, the killed engine's listening socket can outlive
+    /// the process for some milliseconds (its io_uring is torn down after
+    /// the exit, and the pending accept holds the socket): the new engine
+    /// retries its bind meanwhile (SocketAcceptRetryTimeout), and a
+    /// connection we make then lands on the dying socket and is reset
+    /// unanswered: callers reconnect ([`Conn::landed_on_dead_listener`]).
+    ///
+    /// As initiator, the connection the killed engine made before the kill
+    /// (or its connect completing during that teardown) waits in *our*
+    /// listener's queue and would read as closed once accepted, blamed on
+    /// the next engine. That is the test peer's own listen queue, not what
+    /// the engine's restart does, so it stays: accept and drop until none
+    /// has arrived for 20 ms.
     fn forget_dead_engine(&self) {
+        let Some(l) = &self.listener else {
+            return;
+        };
         let deadline = Instant::now() + Duration::from_secs(5);
-        match &self.listener {
-            Some(l) => {
-                let mut quiet_since = Instant::now();
-                while Instant::now() < deadline && quiet_since.elapsed() < Duration::from_millis(20)
-                {
-                    if l.accept().is_ok() {
-                        quiet_since = Instant::now();
-                    } else {
-                        std::thread::sleep(Duration::from_millis(2));
-                    }
-                }
-            }
-            None => {
-                let addr = ([127, 0, 0, 1], self.port).into();
-                while Instant::now() < deadline
-                    && TcpStream::connect_timeout(&addr, Duration::from_millis(50)).is_ok()
-                {
-                    std::thread::sleep(Duration::from_millis(2));
-                }
+        let mut quiet_since = Instant::now();
+        while Instant::now() < deadline && quiet_since.elapsed() < Duration::from_millis(20) {
+            if l.accept().is_ok() {
+                quiet_since = Instant::now();
+            } else {
+                std::thread::sleep(Duration::from_millis(2));
             }
         }
     }
@@ -329,7 +322,10 @@ fn kill_trial(setup: &Setup, rec: &mut Record, rng: &mut Rng, trial: u32) {
                         c.request_again(rec, have.saturating_sub(300).max(1), have);
                     }
                 }
-                if c.eof {
+                if c.landed_on_dead_listener() && !killed {
+                    rec.stats.dead_listener_resets += 1;
+                    conn = None;
+                } else if c.eof {
                     // Drain what the kernel still delivered, then drop.
                     c.poll(rec, Duration::from_millis(1));
                     last = conn.take();
@@ -437,6 +433,11 @@ fn final_run(setup: &Setup, rec: &mut Record, rng: &mut Rng) {
                             }
                         }
                     }
+                }
+                if c.landed_on_dead_listener() {
+                    rec.stats.dead_listener_resets += 1;
+                    conn = None;
+                    continue;
                 }
                 if c.eof || c.logout_received && c.logout_sent {
                     finished = c.logout_received;

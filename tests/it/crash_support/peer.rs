@@ -40,6 +40,10 @@ pub struct Conn {
     buf: Vec<u8>,
     parser: Parser,
     pub eof: bool,
+    /// The connection ended with a reset (ECONNRESET or EPIPE).
+    pub reset: bool,
+    /// Bytes read from the engine on this connection.
+    pub bytes_in: u64,
     /// Both Logons exchanged.
     pub logged_on: bool,
     pub logged_on_at: Option<Instant>,
@@ -74,6 +78,8 @@ impl Conn {
             buf: Vec::new(),
             parser: Parser::new(),
             eof: false,
+            reset: false,
+            bytes_in: 0,
             logged_on: false,
             logged_on_at: None,
             rr_upto: None,
@@ -96,9 +102,22 @@ impl Conn {
         if self.eof || self.mute {
             return;
         }
-        if self.stream.write_all(bytes).is_err() {
-            self.eof = true;
+        if let Err(e) = self.stream.write_all(bytes) {
+            self.ended_by(&e);
         }
+    }
+
+    fn ended_by(&mut self, e: &std::io::Error) {
+        self.eof = true;
+        self.reset = matches!(e.kind(), ErrorKind::ConnectionReset | ErrorKind::BrokenPipe);
+    }
+
+    /// The connection was made to the killed engine's listening socket,
+    /// which lingers for a moment after the process while the kernel tears
+    /// its io_uring down: it accepts a connection but is then reset, never
+    /// answered. A client reconnects; so do we.
+    pub fn landed_on_dead_listener(&self) -> bool {
+        self.role == Role::Acceptor && self.eof && self.reset && self.bytes_in == 0
     }
 
     fn header(e: &mut Encoder<'_>, role: Role, seq: u64, now: UtcTimestamp) {
@@ -276,9 +295,12 @@ impl Conn {
             let mut chunk = [0u8; 16384];
             match self.stream.read(&mut chunk) {
                 Ok(0) => self.eof = true,
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Ok(n) => {
+                    self.bytes_in += n as u64;
+                    self.buf.extend_from_slice(&chunk[..n]);
+                }
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                Err(_) => self.eof = true,
+                Err(e) => self.ended_by(&e),
             }
         }
         loop {

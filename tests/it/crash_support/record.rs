@@ -114,6 +114,9 @@ pub struct Stats {
     pub orders: u64,
     pub duplicate_reports: u64,
     pub final_by_count: bool,
+    /// Connections made to a killed acceptor's lingering listening socket
+    /// (reset unanswered; we reconnected).
+    pub dead_listener_resets: u32,
 }
 
 /// The durable record.

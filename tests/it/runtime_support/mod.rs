@@ -176,3 +176,60 @@ pub fn terminate(child: &mut Child) -> Option<i32> {
         .status();
     wait_exit(child, Duration::from_secs(10))
 }
+
+/// This process's TCP socket bound to `local` and, when given, connected
+/// to `peer` (the engine's own sockets, in-process tests), as a raw fd.
+pub fn own_socket(
+    local: std::net::SocketAddr,
+    peer: Option<std::net::SocketAddr>,
+) -> Option<std::os::fd::RawFd> {
+    use std::os::fd::FromRawFd;
+    for e in std::fs::read_dir("/proc/self/fd").ok()?.flatten() {
+        let Ok(fd) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let is_socket =
+            std::fs::read_link(e.path()).is_ok_and(|l| l.to_string_lossy().starts_with("socket:"));
+        if !is_socket {
+            continue;
+        }
+        // SAFETY: borrowed for two getsockname/getpeername calls only;
+        // ManuallyDrop never closes it.
+        let s = std::mem::ManuallyDrop::new(unsafe { TcpStream::from_raw_fd(fd) });
+        if s.local_addr().ok() == Some(local) && (peer.is_none() || s.peer_addr().ok() == peer) {
+            return Some(fd);
+        }
+    }
+    None
+}
+
+/// An integer socket option of `fd`.
+pub fn sockopt(fd: std::os::fd::RawFd, level: i32, name: i32) -> i32 {
+    let mut v: i32 = 0;
+    let mut len = std::mem::size_of::<i32>() as libc::socklen_t;
+    // SAFETY: `v` and `len` are valid for writes of an int and its length.
+    let r = unsafe { libc::getsockopt(fd, level, name, (&mut v as *mut i32).cast(), &mut len) };
+    assert_eq!(r, 0, "getsockopt: {}", std::io::Error::last_os_error());
+    v
+}
+
+/// SO_LINGER of `fd`: (on, seconds).
+pub fn sockopt_linger(fd: std::os::fd::RawFd) -> (i32, i32) {
+    let mut v = libc::linger {
+        l_onoff: 0,
+        l_linger: 0,
+    };
+    let mut len = std::mem::size_of::<libc::linger>() as libc::socklen_t;
+    // SAFETY: `v` and `len` are valid for writes of a linger and its length.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&mut v as *mut libc::linger).cast(),
+            &mut len,
+        )
+    };
+    assert_eq!(r, 0, "getsockopt: {}", std::io::Error::last_os_error());
+    (v.l_onoff, v.l_linger)
+}

@@ -144,7 +144,12 @@ pub struct Script {
     pub notify_close: Option<CloseMode>,
     /// No deadline at all (the reactor's default applies).
     pub no_deadline: bool,
+    /// Panic (on the reactor thread) on a frame equal to this.
+    pub panic_on: Option<Vec<u8>>,
 }
+
+/// The message of a [`Script::panic_on`] panic.
+pub const SCRIPTED_PANIC: &str = "scripted handler panic";
 
 impl Script {
     pub fn new(log: &Log) -> Self {
@@ -159,6 +164,7 @@ impl Script {
             on_notify: None,
             notify_close: None,
             no_deadline: false,
+            panic_on: None,
         }
     }
 
@@ -191,6 +197,9 @@ impl ConnectionHandler for Script {
 
     fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
         self.push(Event::Frame(frame.to_vec()));
+        if self.panic_on.as_deref() == Some(frame) {
+            panic!("{SCRIPTED_PANIC}");
+        }
         if self.echo {
             ctx.outbound().extend_from_slice(frame);
         }

@@ -35,6 +35,10 @@ pub struct Pki {
     pub client_key: PathBuf,
     /// Certificate and key in one file (QuickFIX allows the key in the certificate file).
     pub client_combined: PathBuf,
+    /// CRLs of the CA: one revoking the client and the server
+    /// certificates, one revoking nothing.
+    pub crl_revoking: PathBuf,
+    pub crl_empty: PathBuf,
 }
 
 fn ca(name: &str) -> (Certificate, KeyPair) {
@@ -54,6 +58,7 @@ fn leaf(
 ) -> (Certificate, KeyPair) {
     let key = KeyPair::generate().unwrap();
     let mut p = CertificateParams::new(vec![name.to_string()]).unwrap();
+    p.serial_number = Some(serial_of(name, expired));
     p.subject_alt_names
         .push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
     p.distinguished_name.push(DnType::CommonName, name);
@@ -63,6 +68,40 @@ fn leaf(
         p.not_after = rcgen::date_time_ymd(2021, 1, 1);
     }
     (p.signed_by(&key, &issuer.0, &issuer.1).unwrap(), key)
+}
+
+/// Serial numbers by name: the CRLs revoke by them.
+fn serial_of(name: &str, expired: bool) -> rcgen::SerialNumber {
+    let n: u64 = match (name, expired) {
+        ("client.test", _) => 0x1001,
+        (_, false) => 0x2001,
+        (_, true) => 0x3001,
+    };
+    rcgen::SerialNumber::from(n)
+}
+
+fn crl(issuer: &(Certificate, KeyPair), revoked: &[u64]) -> String {
+    let params = rcgen::CertificateRevocationListParams {
+        this_update: rcgen::date_time_ymd(2024, 1, 1),
+        next_update: rcgen::date_time_ymd(2099, 1, 1),
+        crl_number: rcgen::SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: revoked
+            .iter()
+            .map(|&n| rcgen::RevokedCertParams {
+                serial_number: rcgen::SerialNumber::from(n),
+                revocation_time: rcgen::date_time_ymd(2024, 1, 1),
+                reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                invalidity_date: None,
+            })
+            .collect(),
+        key_identifier_method: rcgen::KeyIdMethod::Sha256,
+    };
+    params
+        .signed_by(&issuer.0, &issuer.1)
+        .unwrap()
+        .pem()
+        .unwrap()
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -105,6 +144,8 @@ pub fn pki() -> Pki {
         client_cert: write(d, "client.pem", &client.0.pem()),
         client_key: write(d, "client.key", &client.1.serialize_pem()),
         client_combined: write(d, "client-combined.pem", &combined),
+        crl_revoking: write(d, "revoking.crl.pem", &crl(&root, &[0x1001, 0x2001])),
+        crl_empty: write(d, "empty.crl.pem", &crl(&root, &[])),
         dir,
     }
 }
@@ -284,4 +325,122 @@ pub fn log_lines_with(words: &[&str]) -> Vec<String> {
         .filter(|l| words.iter().all(|w| l.contains(w)))
         .map(str::to_owned)
         .collect()
+}
+
+/// TLS settings as the config layer reads them from a session with `role`
+/// (`acceptor` or `initiator`) and the TLS keys in `keys`, one per line.
+pub fn settings_from(role: &str, keys: &str) -> TlsSettings {
+    let connect = if role == "acceptor" {
+        "SocketAcceptPort=1\n"
+    } else {
+        "SocketConnectHost=127.0.0.1\nSocketConnectPort=1\nHeartBtInt=30\n"
+    };
+    let text = format!(
+        "[SESSION]\nConnectionType={role}\nNonStopSession=Y\nBeginString=FIX.4.4\n\
+         SenderCompID=A\nTargetCompID=B\n{connect}{keys}\n"
+    );
+    let cfg = ringfix_engine::config::EngineConfig::parse(&text, "tls.cfg").unwrap();
+    assert!(cfg.warnings.is_empty(), "{:?}", cfg.warnings);
+    cfg.sessions[0].tls.clone()
+}
+
+/// What a plain rustls peer saw of a handshake: the version and suite
+/// agreed, and (as a server) the server name the client sent.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Negotiated {
+    pub version: rustls::ProtocolVersion,
+    pub suite: rustls::CipherSuite,
+    pub sni: Option<String>,
+}
+
+fn handshake<C, S>(conn: &mut C, sock: &mut std::net::TcpStream) -> Result<(), String>
+where
+    C: std::ops::DerefMut<Target = rustls::ConnectionCommon<S>>,
+    S: rustls::SideData,
+{
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    while conn.is_handshaking() {
+        conn.complete_io(sock).map_err(|e| e.to_string())?;
+    }
+    // Flush the last flight and read what the peer says next (an alert
+    // for a refused client certificate comes after the client's finish).
+    while conn.wants_write() {
+        conn.write_tls(sock).map_err(|e| e.to_string())?;
+    }
+    sock.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    match conn.complete_io(sock) {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::TimedOut => Ok(()),
+        Err(e) => Err(e.to_string()),
+        Ok(_) => Ok(()),
+    }
+}
+
+/// A rustls client with default settings, trusting `ca`, that handshakes
+/// with `addr` and reports what was agreed (or the error).
+pub fn rustls_client(addr: SocketAddr, ca: &Path) -> Result<Negotiated, String> {
+    rustls_client_with(addr, ca, rustls::ALL_VERSIONS)
+}
+
+/// As [`rustls_client`], offering only `versions`.
+pub fn rustls_client_with(
+    addr: SocketAddr,
+    ca: &Path,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Result<Negotiated, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in reactor::load_certs("ca", ca).unwrap() {
+        roots.add(c).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(versions)
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let mut sock = std::net::TcpStream::connect(addr).unwrap();
+    handshake(&mut conn, &mut sock)?;
+    Ok(Negotiated {
+        version: conn.protocol_version().unwrap(),
+        suite: conn.negotiated_cipher_suite().unwrap().suite(),
+        sni: None,
+    })
+}
+
+/// A rustls server with default settings and `p`'s server certificate,
+/// serving one handshake on a free port; the thread reports what was
+/// agreed (or the error).
+pub fn rustls_server_once(
+    p: &Pki,
+) -> (
+    SocketAddr,
+    std::thread::JoinHandle<Result<Negotiated, String>>,
+) {
+    let chain = reactor::load_certs("cert", &p.server_cert).unwrap();
+    let key = reactor::load_key("key", &p.server_key).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let t = std::thread::spawn(move || {
+        let (mut sock, _) = listener.accept().map_err(|e| e.to_string())?;
+        let mut conn = rustls::ServerConnection::new(Arc::new(config)).unwrap();
+        handshake(&mut conn, &mut sock)?;
+        Ok(Negotiated {
+            version: conn.protocol_version().unwrap(),
+            suite: conn.negotiated_cipher_suite().unwrap().suite(),
+            sni: conn.server_name().map(str::to_owned),
+        })
+    });
+    (addr, t)
 }
