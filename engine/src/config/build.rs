@@ -253,6 +253,11 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         &mut s.reactor.max_outbound_queue_bytes,
         |v| value::positive(v).and_then(|n| usize::try_from(n).map_err(|_| "a positive integer")),
     )?;
+    r.set(
+        "OutboundCalmPeriod",
+        &mut s.reactor.outbound_calm,
+        value::millis,
+    )?;
     s.reactor.max_connections = r.get("MaxConnections", |v| {
         value::positive(v)
             .ok()

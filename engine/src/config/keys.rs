@@ -98,6 +98,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "ReactorMode",
     "StoreFsync",
     "MaxOutboundQueueBytes",
+    "OutboundCalmPeriod",
     "MaxConnections",
     "StopOnFatalError",
     "ReconnectMaxInterval",

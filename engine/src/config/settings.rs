@@ -306,6 +306,10 @@ pub struct ReactorSettings {
     /// `MaxOutboundQueueBytes` (default 8 MiB): outbound bytes queued
     /// before sends are refused.
     pub max_outbound_queue_bytes: usize,
+    /// `OutboundCalmPeriod` (milliseconds, default 1000): outbound buffers
+    /// grown by a backlog are given back once drained and calm this long;
+    /// the shortest among a reactor's sessions applies.
+    pub outbound_calm: std::time::Duration,
     /// `MaxConnections` (1..=[`MAX_CONNECTIONS_LIMIT`]): connections, logged
     /// on or not, the session's reactor holds at once; the largest value
     /// among a reactor's sessions applies. An accepted connection beyond
@@ -326,6 +330,7 @@ impl Default for ReactorSettings {
             core: None,
             mode: ReactorMode::Block,
             max_outbound_queue_bytes: DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
+            outbound_calm: std::time::Duration::from_secs(1),
             max_connections: None,
         }
     }

@@ -49,6 +49,14 @@ pub(crate) fn seconds(v: &str) -> Result<Duration, Expected> {
     positive(v).map(Duration::from_secs)
 }
 
+/// A positive integer number of milliseconds.
+pub(crate) fn millis(v: &str) -> Result<Duration, Expected> {
+    digits(v)
+        .filter(|&n: &u64| n > 0)
+        .map(Duration::from_millis)
+        .ok_or("a positive number of milliseconds")
+}
+
 /// A TCP port, 0..=65535 (`allow_zero` for acceptors binding any port).
 pub(crate) fn port(v: &str, allow_zero: bool) -> Result<u16, Expected> {
     match digits::<u16>(v) {

@@ -183,6 +183,10 @@ fn spawn_reactors(
             core: group.core,
             max_connections: max_connections(group.sessions.len(), sessions()),
             max_outbound_queue_bytes: max_queue,
+            outbound_calm: sessions()
+                .map(|s| s.reactor.outbound_calm)
+                .min()
+                .unwrap_or(std::time::Duration::from_secs(1)),
             ..ReactorConfig::default()
         };
         let idx = reactors.len();
