@@ -176,8 +176,10 @@ fn mode(v: &str) -> Result<HaReplication, Expected> {
 /// Reads the `Ha*` keys of one section; `s` is the rest of the session,
 /// read already (the store settings are checked against `HaEnabled`).
 pub(super) fn read(r: &Reader<'_>, s: &SessionSettings) -> Result<HaSettings, ConfigError> {
-    let mut ha = HaSettings::default();
-    ha.enabled = r.get("HaEnabled", value::boolean)?.unwrap_or(false);
+    let mut ha = HaSettings {
+        enabled: r.get("HaEnabled", value::boolean)?.unwrap_or(false),
+        ..HaSettings::default()
+    };
     ha.etcd_endpoints = r
         .get("HaEtcdEndpoints", |v| list(v, endpoint))?
         .unwrap_or_default();
