@@ -198,11 +198,20 @@ fn open(s: &mut Slot) -> Result<&mut FileStore, String> {
 /// Accepts leaders' streams until `stop` is set (then one more connection,
 /// e.g. from the stopper, ends the loop).
 pub fn serve(listener: TcpListener, replica: Arc<Replica>, me: String, stop: Arc<AtomicBool>) {
+    // Open streams, closed when the node stops (their threads then end).
+    let mut open: Vec<TcpStream> = Vec::new();
     for conn in listener.incoming() {
         if stop.load(Acquire) {
+            for c in open {
+                let _ = c.shutdown(std::net::Shutdown::Both);
+            }
             return;
         }
         let Ok(conn) = conn else { continue };
+        open.retain(|c| c.peer_addr().is_ok());
+        if let Ok(c) = conn.try_clone() {
+            open.push(c);
+        }
         let (replica, me) = (replica.clone(), me.clone());
         let spawned = std::thread::Builder::new()
             .name("ha-standby".into())
