@@ -51,7 +51,7 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
-pub use node::{HaError, HaEvent, HaNode, HaSessionSpec};
+pub use node::{status_file, HaError, HaEvent, HaNode, HaSessionSpec};
 pub use replica::{Replica, SlotState};
 pub use shared::{SessionHa, MAX_PEERS};
 pub use store::ReplicatedStore;
