@@ -3,15 +3,13 @@
 //! part (opening the store on a takeover, dropping it on a step-down) is
 //! played by a small thread per node, as the engine does it.
 
-mod ha_support;
-
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ha_support::etcd::{free_port, Etcd};
-use ha_support::proxy::Proxy;
+use crate::ha_support::etcd::{free_port, Etcd};
+use crate::ha_support::proxy::Proxy;
 use ringfix_engine::config::{HaReplication, HaSettings, HostPort};
 use ringfix_engine::ha::{keys, HaEvent, HaNode, HaSessionSpec, ReplicatedStore};
 use ringfix_engine::store::{
@@ -359,4 +357,38 @@ fn replication_catch_up_and_the_sync_fallback() {
     assert_eq!(journal(dirs[1].path()), (1..=160).collect::<Vec<_>>());
     let r = StoreReader::open(files(dirs[1].path())).unwrap();
     assert_eq!(r.next_sender_seq(), 161);
+}
+
+#[test]
+fn the_namespace_rig_partitions_and_heals() {
+    use crate::ha_support::netns::Net;
+    let net = Net::new(2);
+    let etcd = Etcd::in_netns(&net.hosts[0].ns, &net.hosts[0].ip);
+    let get = || {
+        net.command(1, "etcdctl")
+            .env("ETCDCTL_API", "3")
+            .args([
+                &format!("--endpoints={}", etcd.url),
+                "--dial-timeout=500ms",
+                "--command-timeout=1s",
+                "get",
+                "x",
+            ])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    assert!(get(), "host 1 reaches etcd on host 0");
+    net.cut(1, 0);
+    assert!(!get(), "the cut holds");
+    net.heal(1, 0);
+    assert!(get(), "healed");
+    // Nothing of the rig is visible outside its namespaces.
+    let outside = std::process::Command::new("ip")
+        .args(["-o", "addr"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&outside.stdout).contains("10.77.0."));
+    drop(etcd);
 }

@@ -1,6 +1,5 @@
 //! Hot standby test rig: a real etcd, a relay that can be cut, hosts in
 //! network namespaces.
-#![allow(dead_code)]
 
 pub mod etcd;
 pub mod netns;
