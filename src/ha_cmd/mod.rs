@@ -59,7 +59,11 @@ const FRESH: Duration = Duration::from_secs(5);
 
 fn local_status(path: &std::path::Path) -> Option<Value> {
     let modified = std::fs::metadata(path).ok()?.modified().ok()?;
-    if SystemTime::now().duration_since(modified).unwrap_or_default() > FRESH {
+    if SystemTime::now()
+        .duration_since(modified)
+        .unwrap_or_default()
+        > FRESH
+    {
         return None;
     }
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
@@ -144,7 +148,11 @@ fn text(doc: &Value) -> String {
                 b["name"].as_str().unwrap_or("?"),
                 b["lag_records"],
                 b["lag_bytes"],
-                if b["in_sync"] == true { ", in sync" } else { "" },
+                if b["in_sync"] == true {
+                    ", in sync"
+                } else {
+                    ""
+                },
             ));
         }
     }

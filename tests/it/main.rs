@@ -32,6 +32,7 @@ mod examples_pair;
 mod faults_streams;
 mod faults_timeouts;
 mod ha_election;
+mod ha_failover;
 mod load_backlog;
 mod load_engine;
 mod replay_cli;

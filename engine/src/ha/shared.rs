@@ -216,6 +216,13 @@ impl SessionHa {
         let _ = self.waker.set(wake);
     }
 
+    /// Wakes the session's connection (see [`set_waker`](Self::set_waker)).
+    pub fn wake(&self) {
+        if let Some(wake) = self.waker.get() {
+            wake();
+        }
+    }
+
     /// Records behind the head for peer `p` (what it has not acknowledged).
     pub fn lag(&self, p: usize) -> (u64, u64) {
         let Some(peer) = self.peers.get(p) else {

@@ -15,6 +15,16 @@ pub struct ReplicatedStore<S> {
     ha: Arc<SessionHa>,
 }
 
+impl<S: std::fmt::Debug> std::fmt::Debug for ReplicatedStore<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplicatedStore")
+            .field("inner", &self.inner)
+            .field("session", &self.ha.name)
+            .field("token", &self.ha.token())
+            .finish()
+    }
+}
+
 impl<S: MessageStore> ReplicatedStore<S> {
     /// Wraps `inner` for the session `ha`.
     pub fn new(inner: S, ha: Arc<SessionHa>) -> Self {

@@ -51,6 +51,8 @@ struct Tracked {
     initiator: Option<Initiator>,
     connected: bool,
     stopped: bool,
+    /// Hot standby state (HA sessions only).
+    ha: Option<Arc<crate::ha::SessionHa>>,
 }
 
 struct Supervisor {
@@ -60,6 +62,7 @@ struct Supervisor {
     reactors: Vec<ReactorHandle<Conn>>,
     rng: SplitMix64,
     log: FileLog,
+    ha: Option<super::ha::HaRuntime>,
 }
 
 pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Started, RuntimeError> {
@@ -83,6 +86,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
     }
     let now = UtcTimestamp::now();
     let (tx, rx) = mpsc::channel();
+    let (mut ha, ha_of) = super::ha::start(config, &tx)?;
     let mut dicts = DictCache::default();
     let mut log = FileLog::new();
     let mut slots = Vec::new();
@@ -97,7 +101,12 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
             .file_log_path
             .as_ref()
             .map(|dir| log.sink(dir, &store_id(&s.id).file_prefix()));
-        let mut core = SessionCore::new(i, Arc::clone(&cfg), apps(s), spec, sink, now)?;
+        let ha_state = ha_of.get(i).cloned().flatten();
+        let mut core = SessionCore::new(i, Arc::clone(&cfg), apps(s), spec, sink, ha_state, now)?;
+        if let Some(h) = &core.ha {
+            // An acknowledgement wakes the connection to release output.
+            h.set_waker(core.outbox.xslot.waker());
+        }
         core.stats = stats.as_mut().and_then(|p| p.session(i));
         counters.push((
             s.id.clone(),
@@ -111,9 +120,14 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
     let mut reactors = Vec::new();
     let mut reactor_of = vec![0; cfgs.len()];
     let started = spawn_reactors(config, &mut reactors, &mut reactor_of)
-        .and_then(|()| listen(&cfgs, &slots, &reactors, &reactor_of, &tx));
+        .and_then(|()| listen(&cfgs, &slots, &reactors, &reactor_of, &tx, &ha_of));
     let listen_addrs = match started {
-        Ok(a) => a,
+        Ok((a, later)) => {
+            if let Some(h) = ha.as_mut() {
+                h.listeners = later;
+            }
+            a
+        }
         Err(e) => {
             stop_reactors(reactors);
             return Err(e);
@@ -136,8 +150,13 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
             reactor,
             connected: false,
             stopped: false,
+            ha: None,
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let mut sessions = sessions;
+    for (t, h) in sessions.iter_mut().zip(ha_of) {
+        t.ha = h;
+    }
     let sup = Supervisor {
         rx,
         tx: tx.clone(),
@@ -145,6 +164,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
         reactors,
         rng: SplitMix64::new(seed),
         log,
+        ha,
     };
     let thread = std::thread::Builder::new()
         .name("ringfix-supervisor".into())
@@ -219,14 +239,17 @@ fn max_connections<'a>(count: usize, sessions: impl Iterator<Item = &'a SessionS
 type ListenKey = (Option<String>, u16);
 
 /// One listener per acceptor address; its sessions are served by the
-/// reactor of the first of them.
+/// reactor of the first of them. With hot standby, an address whose
+/// sessions are all HA is bound only while this node leads one of them:
+/// those come back unbound, to bind later.
 fn listen(
     cfgs: &[Arc<SessionSettings>],
     slots: &[Slot],
     reactors: &[ReactorHandle<Conn>],
     reactor_of: &[usize],
     tx: &mpsc::Sender<Event>,
-) -> Result<Vec<SocketAddr>, RuntimeError> {
+    ha_of: &[Option<Arc<crate::ha::SessionHa>>],
+) -> Result<(Vec<SocketAddr>, Vec<super::ha::HaListener>), RuntimeError> {
     let mut groups: Vec<(ListenKey, Vec<usize>)> = Vec::new();
     for (i, c) in cfgs.iter().enumerate() {
         if c.role != Role::Acceptor {
@@ -242,6 +265,7 @@ fn listen(
         }
     }
     let mut addrs = Vec::new();
+    let mut later = Vec::new();
     for ((host, port), members) in groups {
         let host = host.unwrap_or_else(|| "0.0.0.0".into());
         let addr = resolve(&host, port)?;
@@ -268,21 +292,15 @@ fn listen(
             slots: table_slots,
             logon_timeout,
         });
-        let reactor = members
+        let reactor_idx = members
             .first()
             .and_then(|&i| reactor_of.get(i))
-            .and_then(|&r| reactors.get(r))
+            .copied()
             .ok_or(RuntimeError::NoSession)?;
-        let tx = tx.clone();
-        let remote = reactor.remote();
-        let factory: reactor::Factory<Conn> = Box::new(move |_info| {
-            Some(Conn::accepted(
-                Arc::clone(&table),
-                UtcTimestamp::now(),
-                tx.clone(),
-                remote.clone(),
-            ))
-        });
+        let remote = reactors
+            .get(reactor_idx)
+            .ok_or(RuntimeError::NoSession)?
+            .remote();
         // SocketUseSSL is the same for every session on an address (config).
         let tls = members
             .first()
@@ -311,11 +329,36 @@ fn listen(
             tls,
             ..reactor::ListenSpec::new(addr)
         };
-        let local = reactor.listen(spec, factory)?;
+        let tx = tx.clone();
+        let bind: super::ha::Bind = Box::new(move || {
+            let (tx, conn_remote, table) = (tx.clone(), remote.clone(), Arc::clone(&table));
+            let factory: reactor::Factory<Conn> = Box::new(move |_info| {
+                Some(Conn::accepted(
+                    Arc::clone(&table),
+                    UtcTimestamp::now(),
+                    tx.clone(),
+                    conn_remote.clone(),
+                ))
+            });
+            Ok(remote.listen(spec.clone(), factory)?)
+        });
+        if members
+            .iter()
+            .all(|&i| ha_of.get(i).is_some_and(Option::is_some))
+        {
+            later.push(super::ha::HaListener {
+                members,
+                bind,
+                reactor: reactor_idx,
+                bound: None,
+            });
+            continue;
+        }
+        let local = bind()?;
         tracing::info!(%local, sessions = members.len(), "listening");
         addrs.push(local);
     }
-    Ok(addrs)
+    Ok((addrs, later))
 }
 
 /// The initiator's TLS for a connection to `host`; the handshake must end
@@ -370,6 +413,11 @@ impl Supervisor {
                 s.take();
             }
         }
+        // After the sessions logged out and the stores closed: the lease
+        // goes, so a standby takes over at once.
+        if let Some(ha) = self.ha.take() {
+            ha.node.stop();
+        }
         self.log.stop();
         if self.log.dropped() > 0 {
             tracing::warn!(
@@ -386,7 +434,7 @@ impl Supervisor {
             let now = UtcTimestamp::now().as_nanos();
             let mut next_wake = now.saturating_add(nanos(MAX_WAIT));
             for t in &mut self.sessions {
-                if t.stopped || t.connected {
+                if t.stopped || t.connected || !super::ha::may_act(t.ha.as_ref()) {
                     continue;
                 }
                 let Some(next_at) = t.initiator.as_ref().map(|i| i.next_at) else {
@@ -411,6 +459,7 @@ impl Supervisor {
             let wait = Duration::from_nanos(u64::try_from(next_wake - now).unwrap_or(0));
             match self.rx.recv_timeout(wait) {
                 Ok(Event::Stop) => return Exit::Clean,
+                Ok(Event::Ha(e)) => self.on_ha(&e),
                 Ok(Event::Ended {
                     idx,
                     end,
@@ -426,7 +475,77 @@ impl Supervisor {
         }
     }
 
+    /// Hot standby: a takeover opens the session (an initiator connects
+    /// at once), a step-down closes it; listeners follow.
+    fn on_ha(&mut self, e: &crate::ha::HaEvent) {
+        let Some(rt) = self.ha.as_mut() else { return };
+        let sessions = &mut self.sessions;
+        let touched = super::ha::on_event(
+            e,
+            |i| {
+                sessions
+                    .get(i)
+                    .map(|t| (Arc::clone(&t.slot), Arc::clone(&t.cfg)))
+            },
+            rt,
+        );
+        if let Some(t) = touched.and_then(|i| sessions.get_mut(i)) {
+            match e {
+                crate::ha::HaEvent::BecameLeader { .. } => {
+                    if let Some(st) = &mut t.initiator {
+                        st.next_at = UtcTimestamp::now().as_nanos();
+                    }
+                }
+                crate::ha::HaEvent::SteppedDown { .. } if t.connected => {
+                    // Its gate sees the lease gone and closes it.
+                    if let Some(h) = &t.ha {
+                        h.wake();
+                    }
+                }
+                _ => {}
+            }
+        }
+        let reactors = &self.reactors;
+        rt.sync_listeners(
+            |i| {
+                sessions
+                    .get(i)
+                    .and_then(|t| t.ha.as_ref())
+                    .is_some_and(|h| h.token() != 0)
+            },
+            |r, addr| {
+                if let Some(r) = reactors.get(r) {
+                    let _ = r.remove_listener(addr);
+                }
+            },
+        );
+    }
+
+    /// Hot standby: a session that ended while not leading goes back to
+    /// the standby side.
+    fn ha_ended(&mut self, idx: usize) {
+        let (Some(rt), Some(t)) = (self.ha.as_ref(), self.sessions.get(idx)) else {
+            return;
+        };
+        let Some(h) = t.ha.as_ref().filter(|h| h.token() == 0) else {
+            return;
+        };
+        if let Ok(mut slot) = t.slot.lock() {
+            if let Some(core) = slot.as_mut() {
+                core.stand_by(
+                    UtcTimestamp::now(),
+                    "the connection closed after a step-down",
+                );
+            }
+        }
+        if let Some(k) = rt.ha_index(idx) {
+            rt.node.released(k);
+        }
+        let _ = h;
+    }
+
     fn ended(&mut self, idx: usize, end: SessionEnd, logged_on: bool) -> Option<Exit> {
+        self.ha_ended(idx);
         let t = self.sessions.get_mut(idx)?;
         t.connected = false;
         let cfg = &t.cfg;
@@ -518,6 +637,14 @@ fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<
     let Some(mut core) = taken else {
         return;
     };
+    if !core.ha_ready() {
+        // Hot standby: the takeover is not through yet (or undone).
+        st.next_at = now.saturating_add(nanos(MAX_WAIT));
+        if let Ok(mut s) = t.slot.lock() {
+            *s = Some(core);
+        }
+        return;
+    }
     if let Err(e) = core.prepare(ts) {
         tracing::error!(session = %cfg.id, error = %e, "cannot prepare session; retrying");
         st.next_at = retry;
