@@ -324,6 +324,7 @@ impl Elector {
         self.replica.release(i, token);
         for p in &s.peers {
             p.in_sync.store(false, Release);
+            p.reset();
         }
         // No standby in sync yet: a sync leader runs unprotected until
         // one catches up.

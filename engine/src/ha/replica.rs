@@ -250,8 +250,8 @@ fn stream(conn: TcpStream, replica: &Replica, me: &str) -> io::Result<()> {
     tracing::info!(leader, "ha: replication stream from leader");
     // Leader's session index -> ours.
     let mut map: HashMap<u32, usize> = HashMap::new();
-    // Per leader session index: highest (rid, cum) to acknowledge.
-    let mut acks: HashMap<u32, (u64, u64)> = HashMap::new();
+    // Per leader session index: highest (rid, cum, token) to acknowledge.
+    let mut acks: HashMap<u32, (u64, u64, u64)> = HashMap::new();
     loop {
         wire::read_body(&mut reader, &mut body)?;
         match wire::decode(&body)? {
@@ -294,7 +294,7 @@ fn stream(conn: TcpStream, replica: &Replica, me: &str) -> io::Result<()> {
                 let Some(&i) = map.get(&sid) else { continue };
                 match replica.apply(i, token, kind, value, bytes) {
                     Ok(()) if rid != 0 => {
-                        acks.insert(sid, (rid, cum));
+                        acks.insert(sid, (rid, cum, token));
                     }
                     Ok(()) => {}
                     Err(reason) => {
@@ -317,7 +317,7 @@ fn stream(conn: TcpStream, replica: &Replica, me: &str) -> io::Result<()> {
             } => {
                 let Some(&i) = map.get(&sid) else { continue };
                 if replica.join_token_ok(i, token) {
-                    acks.insert(sid, (rid, cum));
+                    acks.insert(sid, (rid, cum, token));
                 }
             }
             other => {
@@ -331,8 +331,14 @@ fn stream(conn: TcpStream, replica: &Replica, me: &str) -> io::Result<()> {
             // Nothing more buffered: acknowledge what was written, then
             // block on the next read.
             let mut written = Vec::new();
-            for (sid, (rid, cum)) in acks.drain() {
-                wire::write(&mut writer, &mut scratch, &Frame::Ack { sid, rid, cum })?;
+            for (sid, (rid, cum, token)) in acks.drain() {
+                let ack = Frame::Ack {
+                    sid,
+                    token,
+                    rid,
+                    cum,
+                };
+                wire::write(&mut writer, &mut scratch, &ack)?;
                 written.extend(map.get(&sid).copied());
             }
             writer.flush()?;

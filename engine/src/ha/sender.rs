@@ -96,11 +96,9 @@ impl Peer {
         for s in &self.sessions {
             let peer = &s.peers[self.index];
             peer.live.store(false, SeqCst);
-            peer.synced.store(false, SeqCst);
             // Acknowledgements count per stream (a restarted standby may
             // have lost what it acknowledged to a power cut).
-            peer.acked_rid.store(0, SeqCst);
-            peer.acked_bytes.store(0, SeqCst);
+            peer.reset();
             s.recompute_limit();
         }
         let feed = &self.node.feeds[self.index];
@@ -191,6 +189,10 @@ impl Peer {
                         joins[i] = Join::Idle;
                     }
                 }
+                // A new term: the standby must catch up and acknowledge
+                // again before it counts.
+                s.peers[p].reset();
+                s.recompute_limit();
                 if token != 0 {
                     let join = Frame::Join {
                         sid: s.index,
@@ -235,6 +237,8 @@ impl Peer {
                                 "ha: standby refused the session"
                             );
                             s.peers[p].live.store(false, SeqCst);
+                            s.peers[p].reset();
+                            s.recompute_limit();
                             joins[i] = Join::Refused(now + REFUSED_RETRY_NS);
                         }
                     }
@@ -383,8 +387,14 @@ fn read_acks(
     loop {
         wire::read_body(&mut reader, &mut body)?;
         match wire::decode(&body)? {
-            Frame::Ack { sid, rid, cum } => {
-                if let Some(s) = sessions.get(sid as usize) {
+            Frame::Ack {
+                sid,
+                token,
+                rid,
+                cum,
+            } => {
+                // Only acknowledgements of this term count.
+                if let Some(s) = sessions.get(sid as usize).filter(|s| s.token() == token) {
                     let peer = &s.peers[p];
                     peer.acked_bytes.fetch_max(cum, AcqRel);
                     peer.acked_rid.fetch_max(rid, AcqRel);

@@ -90,6 +90,15 @@ pub struct PeerState {
     pub(crate) synced: AtomicBool,
 }
 
+impl PeerState {
+    /// Forgets what the peer acknowledged (a new stream or a new term).
+    pub(crate) fn reset(&self) {
+        self.synced.store(false, SeqCst);
+        self.acked_rid.store(0, SeqCst);
+        self.acked_bytes.store(0, SeqCst);
+    }
+}
+
 /// Node-wide leadership state.
 pub struct NodeState {
     /// CLOCK_BOOTTIME ns until which this node may act as leader: the

@@ -13,6 +13,9 @@ use crate::store::{MessageStore, StoreResult, UtcTimestamp};
 pub struct ReplicatedStore<S> {
     inner: S,
     ha: Arc<SessionHa>,
+    /// An inbound sequence number change not yet queued (see
+    /// [`flush`](Self::flush)).
+    target_pending: bool,
 }
 
 impl<S: std::fmt::Debug> std::fmt::Debug for ReplicatedStore<S> {
@@ -28,7 +31,24 @@ impl<S: std::fmt::Debug> std::fmt::Debug for ReplicatedStore<S> {
 impl<S: MessageStore> ReplicatedStore<S> {
     /// Wraps `inner` for the session `ha`.
     pub fn new(inner: S, ha: Arc<SessionHa>) -> Self {
-        Self { inner, ha }
+        Self {
+            inner,
+            ha,
+            target_pending: false,
+        }
+    }
+
+    /// Queues the inbound sequence number change of this event, after the
+    /// outbound records it produced. A standby that has an inbound
+    /// message's progress then also has every answer to it: cut off in
+    /// between, the new leader asks for the message again (PossDup)
+    /// rather than believe it answered. Call at the end of each event;
+    /// [`sync`](MessageStore::sync) and a reset flush too.
+    pub fn flush(&mut self) {
+        if std::mem::take(&mut self.target_pending) {
+            let n = self.inner.next_target_seq();
+            self.ha.push(RecordKind::TargetSeq, n, &[]);
+        }
     }
 
     /// The session's HA state.
@@ -52,8 +72,7 @@ impl<S: MessageStore> ReplicatedStore<S> {
     }
 
     fn target_changed(&mut self) {
-        let n = self.inner.next_target_seq();
-        self.ha.push(RecordKind::TargetSeq, n, &[]);
+        self.target_pending = true;
     }
 }
 
@@ -98,7 +117,9 @@ impl<S: MessageStore> MessageStore for ReplicatedStore<S> {
         self.inner.get_range(begin, end, visit)
     }
     fn reset(&mut self, now: UtcTimestamp) -> StoreResult<()> {
+        self.flush();
         self.inner.reset(now)?;
+        self.target_pending = false;
         let creation = self.inner.creation_time().as_nanos() as u64;
         self.ha.push(RecordKind::Reset, creation, &[]);
         Ok(())
@@ -113,6 +134,7 @@ impl<S: MessageStore> MessageStore for ReplicatedStore<S> {
         self.inner.creation_time()
     }
     fn sync(&mut self, now: UtcTimestamp) -> StoreResult<()> {
+        self.flush();
         self.inner.sync(now)
     }
     fn sync_deadline(&self) -> Option<UtcTimestamp> {

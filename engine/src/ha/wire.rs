@@ -63,8 +63,15 @@ pub enum Frame<'a> {
         rid: u64,
         cum: u64,
     },
-    /// The standby holds every record of `sid` up to `rid` (`cum` bytes).
-    Ack { sid: u32, rid: u64, cum: u64 },
+    /// The standby holds every record of `sid` up to `rid` (`cum` bytes)
+    /// of the leader with `token` (an acknowledgement from an earlier
+    /// term says nothing about this one).
+    Ack {
+        sid: u32,
+        token: u64,
+        rid: u64,
+        cum: u64,
+    },
     /// The standby will not take `sid` from this leader.
     Refuse { sid: u32, reason: &'a str },
 }
@@ -166,9 +173,15 @@ pub fn encode(out: &mut Vec<u8>, frame: &Frame<'_>) {
             u64_(out, rid);
             u64_(out, cum);
         }
-        Frame::Ack { sid, rid, cum } => {
+        Frame::Ack {
+            sid,
+            token,
+            rid,
+            cum,
+        } => {
             out.push(ACK);
             u32_(out, sid);
+            u64_(out, token);
             u64_(out, rid);
             u64_(out, cum);
         }
@@ -273,6 +286,7 @@ pub fn decode(body: &[u8]) -> io::Result<Frame<'_>> {
             },
             ACK => Frame::Ack {
                 sid: c.u32()?,
+                token: c.u64()?,
                 rid: c.u64()?,
                 cum: c.u64()?,
             },
@@ -339,6 +353,7 @@ mod tests {
             },
             Frame::Ack {
                 sid: 4,
+                token: 9,
                 rid: 5,
                 cum: 6,
             },

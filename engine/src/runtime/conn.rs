@@ -200,9 +200,10 @@ impl Conn {
         let State::Bound(core) = &mut self.state else {
             return true;
         };
-        let Some(ha) = core.ha.as_ref() else {
+        let Some(ha) = core.ha.clone() else {
             return true;
         };
+        core.session.store_mut().flush_replication();
         let out = ctx.outbound();
         let start = self.mark.min(out.len());
         if !ha.may_lead_now() {

@@ -30,6 +30,7 @@ mod conn;
 mod core;
 mod fixed;
 mod ha;
+mod listen;
 mod log;
 mod outbox;
 mod sockets;

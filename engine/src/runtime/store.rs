@@ -41,6 +41,14 @@ impl RuntimeStore {
         }
     }
 
+    /// Hot standby: queues the event's inbound progress after its answers
+    /// (see [`ReplicatedStore::flush`]); a no-op otherwise.
+    pub fn flush_replication(&mut self) {
+        if let Self::Replicated(s) = self {
+            s.flush();
+        }
+    }
+
     /// Whether this is a leader's replicated store (hot standby).
     pub fn is_replicated(&self) -> bool {
         matches!(self, Self::Replicated(..))

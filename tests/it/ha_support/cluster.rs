@@ -382,7 +382,11 @@ fn counterparty(
             finish_by = Some(Instant::now() + Duration::from_secs(20));
         }
         if finish_by.is_some_and(|t| Instant::now() > t) {
-            rec.violation("no node to finish with".into());
+            let unanswered = rec.orders.values().filter(|&&n| n == 0).count();
+            let (next, max) = (rec.recv_next(), rec.recv_max());
+            rec.violation(format!(
+                "could not finish: {unanswered} orders unanswered, received up to {next} of {max}"
+            ));
             return rec;
         }
         let now = Instant::now();
