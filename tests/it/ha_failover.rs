@@ -22,10 +22,12 @@ fn check(c: &Cluster, rec: &Record) {
         .collect();
     assert!(
         rec.violations.is_empty(),
-        "[{}] {} violations, first: {}",
+        "[{}] {} violations, first: {}\n--- a:\n{}\n--- b:\n{}",
         c.mode,
         rec.violations.len(),
-        rec.violations[0]
+        rec.violations[0],
+        c.log(0),
+        c.log(1)
     );
     assert!(
         unanswered.is_empty(),
@@ -254,4 +256,18 @@ fn flap_leadership_20_times_sync() {
 #[test]
 fn flap_leadership_20_times_async() {
     flap("async");
+}
+
+#[test]
+fn a_second_process_with_a_live_node_name_exits_1() {
+    let (mut c, _one) = Cluster::new("sync");
+    c.start(0);
+    c.wait("a leads", Duration::from_secs(10), |c| {
+        c.leader().map(|l| l.0) == Some(0)
+    });
+    let (status, stderr) = c.run_again(0);
+    assert_eq!(status.and_then(|s| s.code()), Some(1), "{stderr}");
+    assert!(stderr.contains("HaNodeName a is already live"), "{stderr}");
+    // The first one still leads.
+    assert_eq!(c.leader().map(|l| l.0), Some(0));
 }

@@ -129,19 +129,32 @@ impl HaNode {
             .clone()
             .ok_or(HaError::NoListen)?;
         let repl = format!("{}:{}", listen_at.host, listen_at.port);
-        let listener =
-            TcpListener::bind((listen_at.host.as_str(), listen_at.port)).map_err(|source| {
-                HaError::Listen {
-                    addr: repl.clone(),
-                    source,
-                }
-            })?;
-        let listen = listener.local_addr().map_err(|source| HaError::Listen {
-            addr: repl.clone(),
-            source,
-        })?;
         let me = settings.node_name.clone();
         let ttl = settings.lease_ttl;
+        // Each etcd call gives up well within the lease.
+        let timeout = (ttl / 5).max(Duration::from_millis(100));
+        let mut etcd = Etcd::new(&settings.etcd_endpoints, timeout);
+        let lease = Arc::new(AtomicI64::new(0));
+        // The name first: a duplicate is refused before it takes any port.
+        let registered = match acquire(&mut etcd, &me, &repl, ttl) {
+            Ok(Some(got)) => Some(got),
+            Ok(None) => return Err(HaError::DuplicateNode(me)),
+            Err(e) => {
+                tracing::warn!(error = %e, "ha: etcd unreachable at start: standing by, retrying with backoff");
+                None
+            }
+        };
+        let bound = TcpListener::bind((listen_at.host.as_str(), listen_at.port))
+            .and_then(|l| l.local_addr().map(|a| (l, a)));
+        let (listener, listen) = match bound {
+            Ok(b) => b,
+            Err(source) => {
+                if let Some((id, _)) = registered {
+                    let _ = etcd.revoke(id);
+                }
+                return Err(HaError::Listen { addr: repl, source });
+            }
+        };
         let node = Arc::new(NodeState::new(settings.peers.len()));
         let sessions: Vec<Arc<SessionHa>> = specs
             .iter()
@@ -164,20 +177,10 @@ impl HaNode {
                 .map(|s| (s.name, s.files, s.options))
                 .collect(),
         ));
-        // Each etcd call gives up well within the lease.
-        let timeout = (ttl / 5).max(Duration::from_millis(100));
-        let mut etcd = Etcd::new(&settings.etcd_endpoints, timeout);
-        let lease = Arc::new(AtomicI64::new(0));
-        match acquire(&mut etcd, &me, &repl, ttl) {
-            Ok(Some((id, sent))) => {
-                node.deadline.store(deadline_after(sent, ttl), Release);
-                lease.store(id, Release);
-                tracing::info!(node = me, lease = id, "ha: registered in etcd");
-            }
-            Ok(None) => return Err(HaError::DuplicateNode(me)),
-            Err(e) => {
-                tracing::warn!(error = %e, "ha: etcd unreachable at start: standing by, retrying with backoff");
-            }
+        if let Some((id, sent)) = registered {
+            node.deadline.store(deadline_after(sent, ttl), Release);
+            lease.store(id, Release);
+            tracing::info!(node = me, lease = id, "ha: registered in etcd");
         }
         let stop = Arc::new(AtomicBool::new(false));
         let held = Arc::new(

@@ -202,11 +202,6 @@ impl SessionCore {
     /// every number the old leader may have used) and tells the
     /// application.
     pub fn lead(&mut self, token: u64, raise: u64, now: UtcTimestamp) -> Result<(), RuntimeError> {
-        let placeholder = RuntimeStore::Memory(crate::store::MemoryStore::new(now), false);
-        drop(std::mem::replace(
-            &mut self.session,
-            Session::new(session_settings(&self.cfg), placeholder, None),
-        ));
         self.held.clear();
         let Some(ha) = self.ha.clone() else {
             return Ok(());
@@ -221,7 +216,9 @@ impl SessionCore {
                     source: e,
                 })?;
         }
-        let validator = self.spec.as_ref().map(ValidatorSpec::build).transpose()?;
+        // A new session over the store (it reads its sequence numbers at
+        // creation), with the validator built at start.
+        let validator = self.session.take_validator();
         self.session = Session::new(session_settings(&self.cfg), store, validator);
         self.degraded = false;
         self.event(
@@ -249,9 +246,11 @@ impl SessionCore {
     /// standby side (a placeholder stands in).
     pub fn stand_by(&mut self, now: UtcTimestamp, why: &str) {
         let placeholder = RuntimeStore::Memory(crate::store::MemoryStore::new(now), false);
+        // Dropping the replicated store closes the file store (its lock).
+        let validator = self.session.take_validator();
         drop(std::mem::replace(
             &mut self.session,
-            Session::new(session_settings(&self.cfg), placeholder, None),
+            Session::new(session_settings(&self.cfg), placeholder, validator),
         ));
         self.held.clear();
         self.event(now, &format!("Hot standby: standing by ({why})"));

@@ -165,6 +165,28 @@ impl Cluster {
         n.child = Some(child);
     }
 
+    /// Starts a second process with node `i`'s configuration (on its
+    /// host) and returns its exit status and stderr (bounded: 15 s).
+    pub fn run_again(&self, i: usize) -> (Option<std::process::ExitStatus>, String) {
+        let err = self.dir.path().join("again.stderr");
+        let mut child = self
+            .net
+            .command(host(i), BIN)
+            .args(["acceptor", "--app", "exec", "--config"])
+            .arg(&self.nodes[i].cfg)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(&err).unwrap())
+            .spawn()
+            .unwrap();
+        let status = crate::crash_support::wait_exit(&mut child, Duration::from_secs(15));
+        if status.is_none() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        (status, std::fs::read_to_string(err).unwrap_or_default())
+    }
+
     /// kill -9 node `i`; returns when.
     pub fn kill(&mut self, i: usize) -> Instant {
         let mut child = self.nodes[i].child.take().expect("running");
