@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use crate::ha_support::etcd::{free_port, Etcd};
 use crate::ha_support::proxy::Proxy;
 use ringfix_engine::config::{HaReplication, HaSettings, HostPort};
-use ringfix_engine::ha::{keys, HaEvent, HaNode, HaSessionSpec, ReplicatedStore};
+use ringfix_engine::ha::{keys, HaEvent, HaNode, HaSessionSpec, ReplicatedStore, ReplicationTls};
 use ringfix_engine::store::{
     FileStore, FileStoreOptions, MessageStore, StoreFiles, StoreReader, UtcTimestamp,
 };
@@ -63,12 +63,20 @@ fn options() -> FileStoreOptions {
 /// Plays the runtime: opens the store on BecameLeader, drops it on
 /// SteppedDown and hands the session back.
 fn start(s: &HaSettings, dir: &Path) -> Result<TestNode, ringfix_engine::ha::HaError> {
+    start_tls(s, dir, None)
+}
+
+fn start_tls(
+    s: &HaSettings,
+    dir: &Path,
+    tls: Option<ReplicationTls>,
+) -> Result<TestNode, ringfix_engine::ha::HaError> {
     let spec = HaSessionSpec {
         name: "FIX.4.4:A->B".into(),
         files: files(dir),
         options: options(),
     };
-    let (node, rx) = HaNode::start(s, vec![spec])?;
+    let (node, rx) = HaNode::start(s, vec![spec], tls)?;
     let node = Arc::new(node);
     let store: Held = Arc::new(Mutex::new(None));
     let events = Arc::new(Mutex::new(Vec::new()));
@@ -103,7 +111,11 @@ fn runtime(
                 raise_sender_by,
                 ..
             } => {
-                let inner = FileStore::open(files(&dir), options(), UtcTimestamp::now()).unwrap();
+                // The standby's open store if it had one (as the runtime).
+                let inner = match node.sessions()[session].take_store() {
+                    Some(open) => open,
+                    None => FileStore::open(files(&dir), options(), UtcTimestamp::now()).unwrap(),
+                };
                 let mut s = ReplicatedStore::new(inner, node.sessions()[session].clone());
                 if raise_sender_by > 0 {
                     let next = s.next_sender_seq() + raise_sender_by;
@@ -391,4 +403,68 @@ fn the_namespace_rig_partitions_and_heals() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&outside.stdout).contains("10.77.0."));
     drop(etcd);
+}
+
+/// A CA and one certificate for both nodes (server and client use).
+fn tls(dir: &Path) -> ReplicationTls {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    };
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, "ha test CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let mut p = CertificateParams::new(vec!["node.test".to_string()]).unwrap();
+    p.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::ClientAuth,
+    ];
+    let cert = p.signed_by(&key, &ca_cert, &ca_key).unwrap();
+    let write = |name: &str, text: String| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        Some(path)
+    };
+    let settings = ringfix_engine::config::TlsSettings {
+        enabled: true,
+        server_certificate_file: write("node.pem", cert.pem()),
+        server_certificate_key_file: write("node.key", key.serialize_pem()),
+        certificate_authorities_file: write("ca.pem", ca_cert.pem()),
+        verify_level: 2,
+        server_name: Some("node.test".into()),
+        ..Default::default()
+    };
+    ReplicationTls::from_settings(&settings).unwrap()
+}
+
+#[test]
+fn replication_over_mutual_tls() {
+    let etcd = Etcd::local();
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let certs = tempfile::tempdir().unwrap();
+    let tls = tls(certs.path());
+    let (pa, pb) = (free_port(), free_port());
+    let sa = settings("a", &etcd.url, pa, &[pb], HaReplication::Sync);
+    let sb = settings("b", &etcd.url, pb, &[pa], HaReplication::Sync);
+    let a = start_tls(&sa, dirs[0].path(), Some(tls.clone())).unwrap();
+    wait("a leads", Duration::from_secs(5), || a.leads());
+    a.send(1, 50);
+    let b = start_tls(&sb, dirs[1].path(), Some(tls.clone())).unwrap();
+    wait("b in sync over TLS", Duration::from_secs(5), || {
+        insync(&etcd).len() == 2
+    });
+    a.send(51, 100);
+    let ha = a.node.sessions()[0].clone();
+    wait("b's acknowledgement", Duration::from_secs(5), || {
+        ha.released(ha.head_rid()) && ha.lag(0).0 == 0
+    });
+    drop(b);
+    assert_eq!(journal(dirs[1].path()), (1..=100).collect::<Vec<_>>());
+    // A standby without the certificates is not streamed to.
+    let c = start(&sb, dirs[1].path()).unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(insync(&etcd), ["a"]);
+    drop(c);
 }

@@ -22,12 +22,14 @@ fn check(c: &Cluster, rec: &Record) {
         .collect();
     assert!(
         rec.violations.is_empty(),
-        "[{}] {} violations, first: {}\n--- a:\n{}\n--- b:\n{}",
+        "[{}] {} violations, first: {}\n--- a:\n{}\n{}\n--- b:\n{}\n{}",
         c.mode,
         rec.violations.len(),
         rec.violations[0],
         c.log(0),
-        c.log(1)
+        c.fix_log(0, 40),
+        c.log(1),
+        c.fix_log(1, 40)
     );
     assert!(
         unanswered.is_empty(),

@@ -242,6 +242,8 @@ impl Elector {
             p.in_sync.store(false, Release);
         }
         s.fallback.store(false, Relaxed);
+        // A store the runtime did not take goes (and its lock with it).
+        drop(s.take_store());
         // Let another node win first: a node that just lost its key does
         // not race to take it straight back.
         holdoff[i] = boottime_ns() + ns(self.settings.lease_ttl / 2);
@@ -321,7 +323,10 @@ impl Elector {
             return Ok(());
         }
         let token = r.revision as u64;
-        self.replica.release(i, token);
+        let store = self.replica.release(i, token);
+        if let Ok(mut h) = s.handoff.lock() {
+            *h = store;
+        }
         for p in &s.peers {
             p.in_sync.store(false, Release);
             p.reset();

@@ -36,6 +36,8 @@
 //!   pair and direction); a (re)joining standby first gets what it lacks
 //!   from the journal, then the live records. The standby writes them
 //!   into its own [`FileStore`](crate::store::FileStore) and acknowledges.
+//!   With certificates in `[DEFAULT]` the streams run over TLS (the leader
+//!   the client, the standby the server, both with certificates).
 
 pub mod clock;
 mod elector;
@@ -46,6 +48,7 @@ mod replica;
 mod sender;
 mod shared;
 mod store;
+mod tls;
 mod wire;
 
 #[cfg(test)]
@@ -55,3 +58,4 @@ pub use node::{status_file, HaError, HaEvent, HaNode, HaSessionSpec};
 pub use replica::{Replica, SlotState};
 pub use shared::{SessionHa, MAX_PEERS};
 pub use store::ReplicatedStore;
+pub use tls::ReplicationTls;

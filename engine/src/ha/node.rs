@@ -120,6 +120,7 @@ impl HaNode {
     pub fn start(
         settings: &HaSettings,
         specs: Vec<HaSessionSpec>,
+        tls: Option<super::tls::ReplicationTls>,
     ) -> Result<(Self, mpsc::Receiver<HaEvent>), HaError> {
         if settings.peers.len() > MAX_PEERS {
             return Err(HaError::TooManyPeers);
@@ -193,9 +194,9 @@ impl HaNode {
         let (tx, rx) = mpsc::channel();
         let mut threads = Vec::new();
         {
-            let (replica, me, stop) = (replica.clone(), me.clone(), stop.clone());
+            let (replica, me, stop, tls) = (replica.clone(), me.clone(), stop.clone(), tls.clone());
             spawn("ha-listen", &mut threads, move || {
-                replica::serve(listener, replica, me, stop)
+                replica::serve(listener, replica, me, stop, tls)
             })?;
         }
         {
@@ -231,6 +232,7 @@ impl HaNode {
                 node: node.clone(),
                 sessions: sessions.clone(),
                 stop: stop.clone(),
+                tls: tls.clone(),
             };
             spawn("ha-stream", &mut threads, move || peer.run())?;
         }

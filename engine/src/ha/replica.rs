@@ -7,7 +7,7 @@
 //! it) and refuses every stream for it until the node steps down.
 
 use std::collections::HashMap;
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering::*};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -81,16 +81,14 @@ impl Replica {
         self.by_name.get(name).copied()
     }
 
-    /// This node now leads session `i`: closes its standby store (the
-    /// runtime opens it) and refuses streams for it.
-    pub fn release(&self, i: usize, token: u64) {
-        if let Some(mut s) = self.slot(i) {
-            s.released = true;
-            s.max_token = s.max_token.max(token);
-            if let Some(mut store) = s.store.take() {
-                let _ = store.sync(UtcTimestamp::now());
-            }
-        }
+    /// This node now leads session `i`: refuses streams for it from now
+    /// on and hands over its open store (the runtime takes it rather than
+    /// open the files again: a takeover waits for nothing).
+    pub fn release(&self, i: usize, token: u64) -> Option<FileStore> {
+        let mut s = self.slot(i)?;
+        s.released = true;
+        s.max_token = s.max_token.max(token);
+        s.store.take()
     }
 
     /// This node stepped down from session `i`: streams may come again.
@@ -197,7 +195,13 @@ fn open(s: &mut Slot) -> Result<&mut FileStore, String> {
 
 /// Accepts leaders' streams until `stop` is set (then one more connection,
 /// e.g. from the stopper, ends the loop).
-pub fn serve(listener: TcpListener, replica: Arc<Replica>, me: String, stop: Arc<AtomicBool>) {
+pub fn serve(
+    listener: TcpListener,
+    replica: Arc<Replica>,
+    me: String,
+    stop: Arc<AtomicBool>,
+    tls: Option<super::tls::ReplicationTls>,
+) {
     // Open streams, closed when the node stops (their threads then end).
     let mut open: Vec<TcpStream> = Vec::new();
     for conn in listener.incoming() {
@@ -212,11 +216,11 @@ pub fn serve(listener: TcpListener, replica: Arc<Replica>, me: String, stop: Arc
         if let Ok(c) = conn.try_clone() {
             open.push(c);
         }
-        let (replica, me) = (replica.clone(), me.clone());
+        let (replica, me, tls) = (replica.clone(), me.clone(), tls.clone());
         let spawned = std::thread::Builder::new()
             .name("ha-standby".into())
             .spawn(move || {
-                if let Err(e) = stream(conn, &replica, &me) {
+                if let Err(e) = stream(conn, &replica, &me, tls.as_ref()) {
                     if e.kind() != io::ErrorKind::UnexpectedEof {
                         tracing::info!(error = %e, "ha: replication stream ended");
                     }
@@ -229,10 +233,25 @@ pub fn serve(listener: TcpListener, replica: Arc<Replica>, me: String, stop: Arc
 }
 
 /// One leader's stream.
-fn stream(conn: TcpStream, replica: &Replica, me: &str) -> io::Result<()> {
+fn stream(
+    conn: TcpStream,
+    replica: &Replica,
+    me: &str,
+    tls: Option<&super::tls::ReplicationTls>,
+) -> io::Result<()> {
     conn.set_nodelay(true)?;
-    let mut reader = BufReader::with_capacity(256 << 10, conn.try_clone()?);
-    let mut writer = BufWriter::new(conn);
+    let (r, w): (Box<dyn Read + Send>, Box<dyn Write + Send>) = match tls {
+        Some(tls) => {
+            // The handshake may not hold the thread forever.
+            conn.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+            let (r, w) = super::tls::server(tls, &conn)?;
+            conn.set_read_timeout(None)?;
+            (Box::new(r), Box::new(w))
+        }
+        None => (Box::new(conn.try_clone()?), Box::new(conn)),
+    };
+    let mut reader = BufReader::with_capacity(256 << 10, r);
+    let mut writer = BufWriter::new(w);
     let mut body = Vec::new();
     let mut scratch = Vec::new();
     wire::read_body(&mut reader, &mut body)?;

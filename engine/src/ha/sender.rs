@@ -5,7 +5,7 @@
 //! live records queued by the store wrapper. A second thread reads the
 //! standby's acknowledgements into the session's atomics.
 
-use std::io::{self, BufReader, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering::*};
 use std::sync::mpsc;
@@ -48,6 +48,7 @@ pub(crate) struct Peer {
     pub(crate) node: Arc<NodeState>,
     pub(crate) sessions: Vec<Arc<SessionHa>>,
     pub(crate) stop: Arc<AtomicBool>,
+    pub(crate) tls: Option<super::tls::ReplicationTls>,
 }
 
 impl Peer {
@@ -111,11 +112,18 @@ impl Peer {
         conn.set_nodelay(true)?;
         conn.set_write_timeout(Some(WRITE_TIMEOUT))?;
         conn.set_read_timeout(Some(Duration::from_secs(2)))?;
+        let (r, w): (Box<dyn Read + Send>, Box<dyn Write + Send>) = match &self.tls {
+            Some(tls) => {
+                let (r, w) = super::tls::client(tls, &self.addr.host, &conn)?;
+                (Box::new(r), Box::new(w))
+            }
+            None => (Box::new(conn.try_clone()?), Box::new(conn.try_clone()?)),
+        };
         let mut out = Out {
-            conn: conn.try_clone()?,
+            conn: w,
             buf: Vec::with_capacity(256 << 10),
         };
-        let mut reader = BufReader::new(conn.try_clone()?);
+        let mut reader = BufReader::new(r);
         let mut body = Vec::new();
         out.frame(&Frame::Hello(&self.me))?;
         out.flush()?;
@@ -355,7 +363,7 @@ impl From<io::Error> for CatchUp {
 
 /// Frames encoded into one buffer, written out in batches.
 struct Out {
-    conn: TcpStream,
+    conn: Box<dyn Write + Send>,
     buf: Vec<u8>,
 }
 
@@ -369,7 +377,10 @@ impl Out {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        let r = self.conn.write_all(&self.buf);
+        let r = self
+            .conn
+            .write_all(&self.buf)
+            .and_then(|()| self.conn.flush());
         self.buf.clear();
         r
     }
@@ -378,7 +389,7 @@ impl Out {
 /// Reads the standby's frames: acknowledgements into the session's
 /// atomics (and a new send limit), the rest to the stream thread.
 fn read_acks(
-    mut reader: BufReader<TcpStream>,
+    mut reader: BufReader<Box<dyn Read + Send>>,
     sessions: &[Arc<SessionHa>],
     p: usize,
     tx: &mpsc::Sender<Control>,

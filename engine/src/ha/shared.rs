@@ -152,6 +152,8 @@ pub struct SessionHa {
     pub(crate) fallbacks: AtomicU64,
     /// Called when the limit rises (the reactor's wake), set by the runtime.
     waker: OnceLock<Box<dyn Fn() + Send + Sync>>,
+    /// The standby's open store, handed to the runtime at a takeover.
+    pub(crate) handoff: Mutex<Option<crate::store::FileStore>>,
 }
 
 impl SessionHa {
@@ -179,6 +181,7 @@ impl SessionHa {
             fallback: AtomicBool::new(false),
             fallbacks: AtomicU64::new(0),
             waker: OnceLock::new(),
+            handoff: Mutex::new(None),
         }
     }
 
@@ -218,6 +221,12 @@ impl SessionHa {
     /// How many times sync mode fell back to async.
     pub fn fallback_count(&self) -> u64 {
         self.fallbacks.load(Relaxed)
+    }
+
+    /// The store the standby side had open, if this node just took over
+    /// and nobody took it yet.
+    pub fn take_store(&self) -> Option<crate::store::FileStore> {
+        self.handoff.lock().ok()?.take()
     }
 
     /// Sets the function called when held output may go (once).

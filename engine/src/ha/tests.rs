@@ -36,7 +36,7 @@ fn older_tokens_are_refused_and_newer_ones_take_over() {
     // A token seen in etcd fences too.
     r.observe(0, 20);
     assert!(r.apply(0, 12, RecordKind::Append, 3, b"x").is_err());
-    r.release(0, 20);
+    drop(r.release(0, 20));
     let reader = StoreReader::open(files).unwrap();
     let mut got = Vec::new();
     reader.get_range(1, u64::MAX, &mut |seq, b| got.push((seq, b.to_vec())));
@@ -71,7 +71,7 @@ fn copies_and_older_sequence_numbers_change_nothing() {
     let st = r.join(0, 1).unwrap();
     assert_eq!((st.next_sender, st.next_target, st.max_seq), (1, 1, 0));
     assert_eq!(st.creation as u64, later);
-    r.release(0, 1);
+    drop(r.release(0, 1));
     assert_eq!(StoreReader::open(files).unwrap().message_count(), 0);
 }
 
@@ -80,7 +80,7 @@ fn a_released_session_refuses_streams_until_adopted() {
     let dir = tempfile::tempdir().unwrap();
     let (r, _) = replica(dir.path());
     r.join(0, 3).unwrap();
-    r.release(0, 4);
+    drop(r.release(0, 4));
     let e = r.join(0, 5).unwrap_err();
     assert!(e.contains("leads"), "{e}");
     assert!(r.apply(0, 5, RecordKind::Append, 1, b"x").is_err());

@@ -197,7 +197,10 @@ pub(crate) fn open_ha_store(
     if ha.token() == 0 {
         return Ok(RuntimeStore::Memory(MemoryStore::new(now), false));
     }
-    let store = open_file(s, ha.files.clone(), now)?;
+    let store = match ha.take_store() {
+        Some(open) => open,
+        None => open_file(s, ha.files.clone(), now)?,
+    };
     Ok(RuntimeStore::Replicated(Box::new(
         crate::ha::ReplicatedStore::new(store, std::sync::Arc::clone(ha)),
     )))

@@ -96,7 +96,10 @@ impl SessionCore {
         now: UtcTimestamp,
     ) -> Result<Self, RuntimeError> {
         let store = match &ha {
-            Some(ha) => open_ha_store(&cfg, ha, now)?,
+            // A standby placeholder, even if this node already won: the
+            // takeover event opens the store (and raises, and tells the
+            // application) exactly once.
+            Some(_) => RuntimeStore::Memory(crate::store::MemoryStore::new(now), false),
             None => open_store(&cfg, now)?,
         };
         let validator = spec.as_ref().map(ValidatorSpec::build).transpose()?;
@@ -206,7 +209,13 @@ impl SessionCore {
         let Some(ha) = self.ha.clone() else {
             return Ok(());
         };
+        let t0 = std::time::Instant::now();
         let mut store = open_ha_store(&self.cfg, &ha, now)?;
+        tracing::info!(
+            session = &*self.name,
+            ms = t0.elapsed().as_millis() as u64,
+            "hot standby: store opened"
+        );
         if raise > 0 {
             let next = store.next_sender_seq().saturating_add(raise);
             store

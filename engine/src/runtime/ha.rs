@@ -64,7 +64,8 @@ pub(crate) fn start(
             options: file_options(s),
         });
     }
-    let (node, events) = HaNode::start(settings, specs)?;
+    let tls = replication_tls(config)?;
+    let (node, events) = HaNode::start(settings, specs, tls)?;
     for (k, &i) in config_idx.iter().enumerate() {
         per_session[i] = node.sessions().get(k).cloned();
     }
@@ -84,6 +85,25 @@ pub(crate) fn start(
         listeners: Vec::new(),
     };
     Ok((Some(rt), per_session))
+}
+
+/// TLS for the replication streams when the HA sessions' settings (from
+/// `[DEFAULT]`) give a `ServerCertificateFile`.
+fn replication_tls(
+    config: &EngineConfig,
+) -> Result<Option<crate::ha::ReplicationTls>, RuntimeError> {
+    let Some(s) = config.sessions.iter().find(|s| s.ha.enabled) else {
+        return Ok(None);
+    };
+    if s.tls.server_certificate_file.is_none() {
+        return Ok(None);
+    }
+    crate::ha::ReplicationTls::from_settings(&s.tls)
+        .map(Some)
+        .map_err(|source| RuntimeError::Tls {
+            session: s.id.to_string(),
+            source,
+        })
 }
 
 /// Whether a session may connect or listen now.

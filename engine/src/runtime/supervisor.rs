@@ -351,6 +351,7 @@ impl Supervisor {
     /// Hot standby: a takeover opens the session (an initiator connects
     /// at once), a step-down closes it; listeners follow.
     fn on_ha(&mut self, e: &crate::ha::HaEvent) {
+        tracing::debug!(event = ?e, "hot standby: event");
         let Some(rt) = self.ha.as_mut() else { return };
         let sessions = &mut self.sessions;
         let touched = super::ha::on_event(

@@ -21,7 +21,11 @@ use crate::crash_support::record::Record;
 use crate::ha_support::etcd::Etcd;
 use crate::ha_support::netns::Net;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ringfix");
+/// The `ringfix` binary (`RINGFIX_BIN` overrides it, to loop a test
+/// against a fixed build while the tree changes).
+fn bin() -> String {
+    std::env::var("RINGFIX_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_ringfix").to_owned())
+}
 pub const TTL: Duration = Duration::from_secs(2);
 pub const SESSION: &str = "FIX.4.4:EXEC->ORDERS";
 const FIX_PORT: u16 = 9880;
@@ -153,7 +157,7 @@ impl Cluster {
             .unwrap();
         let child = self
             .net
-            .command(host(i), BIN)
+            .command(host(i), &bin())
             .args(["acceptor", "--app", "exec", "--config"])
             .arg(&n.cfg)
             .env("RUST_LOG", "info")
@@ -171,7 +175,7 @@ impl Cluster {
         let err = self.dir.path().join("again.stderr");
         let mut child = self
             .net
-            .command(host(i), BIN)
+            .command(host(i), &bin())
             .args(["acceptor", "--app", "exec", "--config"])
             .arg(&self.nodes[i].cfg)
             .stdin(Stdio::null())
@@ -199,6 +203,22 @@ impl Cluster {
     /// The node's stderr so far (for failure messages and checks).
     pub fn log(&self, i: usize) -> String {
         std::fs::read_to_string(&self.nodes[i].log).unwrap_or_default()
+    }
+
+    /// The last `n` lines of node `i`'s FIX message and event logs.
+    pub fn fix_log(&self, i: usize, n: usize) -> String {
+        let dir = self.dir.path().join(format!("{}-log", self.nodes[i].name));
+        let mut out = String::new();
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            out.push_str(&format!("{}:\n", e.path().display()));
+            for l in &lines[lines.len().saturating_sub(n)..] {
+                out.push_str(&l.replace('\x01', "|"));
+                out.push('\n');
+            }
+        }
+        out
     }
 
     fn get_json(&self, key: &str) -> Option<serde_json::Value> {
@@ -334,7 +354,7 @@ impl Cluster {
     pub fn status(&self, i: usize) -> serde_json::Value {
         let out = self
             .net
-            .command(host(i), BIN)
+            .command(host(i), &bin())
             .args(["ha", "status", "--json", "--config"])
             .arg(&self.nodes[i].cfg)
             .output()
