@@ -54,6 +54,8 @@ pub struct Conn {
     /// Length of the outbound buffer when this callback began (hot
     /// standby: what the callback wrote may have to wait).
     mark: usize,
+    /// Hot standby: a graceful close waiting for held output to go.
+    close_after_release: Option<Disposition>,
 }
 
 impl Conn {
@@ -74,6 +76,7 @@ impl Conn {
             queued: Vec::new(),
             oversize: None,
             mark: 0,
+            close_after_release: None,
         }
     }
 
@@ -93,6 +96,7 @@ impl Conn {
             queued: Vec::new(),
             oversize: None,
             mark: 0,
+            close_after_release: None,
         }
     }
 
@@ -175,8 +179,20 @@ impl Conn {
     fn apply(&mut self, d: Disposition, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
         if !self.gate(ctx) {
             // The lease is not confirmed: send nothing more, no Logout.
+            self.close_after_release = None;
             ctx.close(CloseMode::Now);
             return self.release(now, "Hot standby: not leading, closing without sending");
+        }
+        // Hot standby: a graceful close (after a Logout) waits until the
+        // output held for replication has gone, or the Logout is lost.
+        let d = match (self.close_after_release.take(), d.close) {
+            (Some(waiting), Close::Keep | Close::AfterFlush) => waiting,
+            (_, _) => d,
+        };
+        let held = matches!(&self.state, State::Bound(core) if !core.held.is_empty());
+        if d.close == Close::AfterFlush && held {
+            self.close_after_release = Some(d);
+            return;
         }
         match d.close {
             Close::Keep => return,
