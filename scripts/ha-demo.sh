@@ -8,8 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run as root (network namespaces)"; exit 1; }
 command -v etcd >/dev/null || { echo "needs etcd (apt-get install etcd-server)"; exit 1; }
-cargo build --release --quiet
-BIN=$PWD/target/release/ringfix
+# RINGFIX_BIN: a ringfix binary to use instead of building a release one.
+BIN=${RINGFIX_BIN:-}
+if [ -z "$BIN" ]; then
+    cargo build --release --quiet
+    BIN=$PWD/target/release/ringfix
+fi
 WORK=$(mktemp -d)
 NS=rfdemo$$
 pids=()
