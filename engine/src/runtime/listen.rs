@@ -141,4 +141,3 @@ pub(super) fn listen(
     }
     Ok((addrs, later))
 }
-
