@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod decode;
+mod ha_cmd;
 mod replay;
 mod run;
 mod stats_cmd;
@@ -34,6 +35,8 @@ enum Command {
     Store(store_cmd::StoreArgs),
     /// Live statistics of running engines (per session state, counters, reads).
     Stats(stats_cmd::StatsArgs),
+    /// Hot standby: leaders, fencing tokens, standby lag (`ha status`).
+    Ha(ha_cmd::HaArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,5 +48,6 @@ fn main() -> ExitCode {
         Command::Demo(args) => run::demo::run(&args),
         Command::Store(args) => store_cmd::run(&args),
         Command::Stats(args) => stats_cmd::run(&args),
+        Command::Ha(args) => ha_cmd::run(&args),
     }
 }

@@ -14,6 +14,7 @@ static GLOBAL: ringfix_testkit::alloc::Counting = ringfix_testkit::alloc::Counti
 
 mod crash_support;
 mod fault_support;
+mod ha_support;
 mod load_support;
 mod ops_support;
 mod runtime_support;
@@ -30,6 +31,8 @@ mod decode_cli;
 mod examples_pair;
 mod faults_streams;
 mod faults_timeouts;
+mod ha_election;
+mod ha_failover;
 mod load_backlog;
 mod load_engine;
 mod replay_cli;

@@ -12,20 +12,20 @@ use super::tls::TlsVersion;
 use super::value::{self, Expected};
 use ringfix_codec::TimePrecision;
 
-struct Reader<'a> {
-    section: &'a Section,
+pub(super) struct Reader<'a> {
+    pub(super) section: &'a Section,
     file: &'a str,
 }
 
 impl Reader<'_> {
-    fn location(&self, line: usize) -> Location {
+    pub(super) fn location(&self, line: usize) -> Location {
         Location {
             file: self.file.to_owned(),
             line,
         }
     }
 
-    fn parse<T>(
+    pub(super) fn parse<T>(
         &self,
         entry: &Entry,
         parse: impl Fn(&str) -> Result<T, Expected>,
@@ -40,7 +40,7 @@ impl Reader<'_> {
         })
     }
 
-    fn get<T>(
+    pub(super) fn get<T>(
         &self,
         key: &str,
         parse: impl Fn(&str) -> Result<T, Expected>,
@@ -274,6 +274,7 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
     tls_settings(&r, &mut s)?;
 
     s.schedule = schedule(&r)?;
+    s.ha = super::ha::read(&r, &s)?;
 
     s.validate().map_err(|e| ConfigError {
         location: r.location(section.line),

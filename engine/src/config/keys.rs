@@ -103,6 +103,16 @@ pub const IMPLEMENTED: &[&str] = &[
     "StopOnFatalError",
     "ReconnectMaxInterval",
     "SocketAcceptRetryTimeout",
+    // Hot standby (etcd leadership, replicated journal).
+    "HaEnabled",
+    "HaEtcdEndpoints",
+    "HaNodeName",
+    "HaLeaseTtl",
+    "HaReplicationListen",
+    "HaPeers",
+    "HaReplication",
+    "HaSyncTimeout",
+    "HaMaxUnacked",
 ];
 
 /// Other spellings of implemented keys (QuickFIX/J names), mapped to the

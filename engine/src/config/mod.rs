@@ -23,11 +23,13 @@
 //! `ReactorMode`, `StoreFsync`, `MaxOutboundQueueBytes`, `MaxConnections`
 //! (connections one reactor holds, logged on or not; beyond it an accepted
 //! connection is closed at once), `StopOnFatalError`,
-//! `ReconnectMaxInterval`.
+//! `ReconnectMaxInterval`, and the hot standby keys (`HaEnabled`, ...: see
+//! [`HaSettings`]).
 
 mod backoff;
 mod build;
 mod error;
+mod ha;
 mod ini;
 pub mod keys;
 mod schedule;
@@ -43,6 +45,10 @@ use std::path::Path;
 
 pub use backoff::{after_end, AfterEnd, Backoff, JitterSource, SessionEnd, SplitMix64};
 pub use error::{ConfigError, ConfigWarning, ErrorKind, Location, SettingsError};
+pub use ha::{
+    HaReplication, HaSettings, DEFAULT_HA_LEASE_TTL, DEFAULT_HA_MAX_UNACKED,
+    DEFAULT_HA_SYNC_TIMEOUT, HA_SAFETY_MARGIN,
+};
 /// Time types of the schedule API (from `jiff`, re-exported so callers
 /// need not depend on it).
 pub use jiff::{
@@ -141,6 +147,7 @@ impl EngineConfig {
                     }),
                 });
             }
+            ha::check_node_keys(&sessions, &settings, location())?;
             sessions.push(settings);
         }
         Ok(Self { sessions, warnings })
@@ -175,6 +182,12 @@ impl EngineConfig {
             }
         }
         groups
+    }
+
+    /// The hot standby settings of the node, from the first session with
+    /// `HaEnabled=Y` (the node-wide keys agree between sessions).
+    pub fn ha(&self) -> Option<&HaSettings> {
+        self.sessions.iter().map(|s| &s.ha).find(|h| h.enabled)
     }
 
     /// The session with this id.

@@ -426,6 +426,8 @@ pub struct SessionSettings {
     /// `StopOnFatalError` (ringfix, default N): after a fatal error the
     /// session stops instead of reconnecting.
     pub stop_on_fatal_error: bool,
+    /// Hot standby (`HaEnabled` and the other `Ha*` keys).
+    pub ha: super::ha::HaSettings,
 }
 
 impl Default for NetworkSettings {
@@ -475,6 +477,7 @@ impl SessionSettings {
             tls: TlsSettings::default(),
             schedule: Schedule::non_stop(),
             stop_on_fatal_error: false,
+            ha: super::ha::HaSettings::default(),
         }
     }
 

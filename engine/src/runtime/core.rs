@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::app::{AppIo, EngineApp, Observed, Tap};
-use super::build::{open_store, session_settings, ValidatorSpec};
+use super::build::{open_ha_store, open_store, session_settings, ValidatorSpec};
 use super::log::LogSink;
 use super::outbox::{for_each, Outbox};
 use super::store::RuntimeStore;
@@ -77,6 +77,12 @@ pub(crate) struct SessionCore {
     pub schedule_ended: bool,
     /// A rebuild failed: the session holds a placeholder store.
     degraded: bool,
+    /// Hot standby: the session's leadership and replication state.
+    pub ha: Option<Arc<crate::ha::SessionHa>>,
+    /// Hot standby: output waiting for the standby's acknowledgement (or
+    /// the async window), and the last record it depends on.
+    pub held: Vec<u8>,
+    pub held_rid: u64,
 }
 
 impl SessionCore {
@@ -86,9 +92,16 @@ impl SessionCore {
         app: Box<dyn EngineApp>,
         spec: Option<ValidatorSpec>,
         log: Option<LogSink>,
+        ha: Option<Arc<crate::ha::SessionHa>>,
         now: UtcTimestamp,
     ) -> Result<Self, RuntimeError> {
-        let store = open_store(&cfg, now)?;
+        let store = match &ha {
+            // A standby placeholder, even if this node already won: the
+            // takeover event opens the store (and raises, and tells the
+            // application) exactly once.
+            Some(_) => RuntimeStore::Memory(crate::store::MemoryStore::new(now), false),
+            None => open_store(&cfg, now)?,
+        };
         let validator = spec.as_ref().map(ValidatorSpec::build).transpose()?;
         let session = Session::new(session_settings(&cfg), store, validator);
         let core = Self {
@@ -107,6 +120,9 @@ impl SessionCore {
             stop_requested: false,
             schedule_ended: false,
             degraded: false,
+            ha,
+            held: Vec::new(),
+            held_rid: 0,
         };
         core.publish();
         Ok(core)
@@ -164,7 +180,10 @@ impl SessionCore {
             ));
             self.degraded = true;
         }
-        let mut store = open_store(&self.cfg, now)?;
+        let mut store = match &self.ha {
+            Some(ha) => open_ha_store(&self.cfg, ha, now)?,
+            None => open_store(&self.cfg, now)?,
+        };
         if reset {
             store.reset(now).map_err(|e| RuntimeError::Store {
                 session: self.name.to_string(),
@@ -179,6 +198,71 @@ impl SessionCore {
         }
         self.publish();
         Ok(())
+    }
+
+    /// Hot standby: this node now leads the session. Opens the replicated
+    /// store (async mode: the next sender number raised by `raise`, past
+    /// every number the old leader may have used) and tells the
+    /// application.
+    pub fn lead(&mut self, token: u64, raise: u64, now: UtcTimestamp) -> Result<(), RuntimeError> {
+        self.held.clear();
+        let Some(ha) = self.ha.clone() else {
+            return Ok(());
+        };
+        let t0 = std::time::Instant::now();
+        let mut store = open_ha_store(&self.cfg, &ha, now)?;
+        tracing::info!(
+            session = &*self.name,
+            ms = t0.elapsed().as_millis() as u64,
+            "hot standby: store opened"
+        );
+        if raise > 0 {
+            let next = store.next_sender_seq().saturating_add(raise);
+            store
+                .set_next_sender_seq(next)
+                .map_err(|e| RuntimeError::Store {
+                    session: self.name.to_string(),
+                    source: e,
+                })?;
+        }
+        // A new session over the store (it reads its sequence numbers at
+        // creation), with the validator built at start.
+        let validator = self.session.take_validator();
+        self.session = Session::new(session_settings(&self.cfg), store, validator);
+        self.degraded = false;
+        self.event(
+            now,
+            &format!(
+                "Hot standby: leading (fencing token {token}), next sender MsgSeqNum {} (raised by {raise}), next target {}",
+                self.session.next_sender_seq(),
+                self.session.next_target_seq()
+            ),
+        );
+        self.app.on_became_leader(token, self.session.store());
+        self.publish();
+        Ok(())
+    }
+
+    /// May this session connect or accept now? Always without HA; with
+    /// HA only while it holds the replicated store and the lease.
+    pub fn ha_ready(&self) -> bool {
+        self.ha
+            .as_ref()
+            .is_none_or(|ha| self.session.store().is_replicated() && ha.may_lead_now())
+    }
+
+    /// Hot standby: this node no longer leads; the store goes back to the
+    /// standby side (a placeholder stands in).
+    pub fn stand_by(&mut self, now: UtcTimestamp, why: &str) {
+        let placeholder = RuntimeStore::Memory(crate::store::MemoryStore::new(now), false);
+        // Dropping the replicated store closes the file store (its lock).
+        let validator = self.session.take_validator();
+        drop(std::mem::replace(
+            &mut self.session,
+            Session::new(session_settings(&self.cfg), placeholder, validator),
+        ));
+        self.held.clear();
+        self.event(now, &format!("Hot standby: standing by ({why})"));
     }
 
     /// Feeds one event to the session, then lets the application poll.

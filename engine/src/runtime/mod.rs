@@ -29,6 +29,8 @@ mod build;
 mod conn;
 mod core;
 mod fixed;
+mod ha;
+mod listen;
 mod log;
 mod outbox;
 mod sockets;
@@ -99,6 +101,10 @@ pub enum RuntimeError {
     /// The configuration has no session.
     #[error("the configuration has no session")]
     NoSession,
+    /// Hot standby could not start (a duplicate HaNodeName, the
+    /// replication address taken, ...).
+    #[error("hot standby: {0}")]
+    Ha(#[from] crate::ha::HaError),
     /// Log files or threads could not be created.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -133,6 +139,8 @@ pub(crate) enum Event {
     },
     /// Stop every session gracefully.
     Stop,
+    /// Hot standby: leadership changed.
+    Ha(crate::ha::HaEvent),
 }
 
 /// Asks a running runtime to stop (cloneable, usable from any thread).

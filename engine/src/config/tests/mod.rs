@@ -1,5 +1,6 @@
 mod backoff;
 mod examples;
+mod ha;
 mod parse;
 mod schedule;
 mod transport;
