@@ -27,6 +27,7 @@
 
 mod backoff;
 mod build;
+mod build_schedule;
 mod error;
 mod ini;
 pub mod keys;
@@ -53,11 +54,11 @@ pub use ringfix_codec::{TimePrecision, UtcTimestamp};
 pub use schedule::{Period, Schedule};
 pub use session_id::{SessionId, BEGIN_STRINGS};
 pub use settings::{
-    ApplVerId, DictionarySettings, HostPort, MessageSettings, NetworkSettings, ReactorMode,
-    ReactorSettings, ResetSettings, Role, SessionSettings, SourceAddress, StoreSettings,
-    TimingSettings, TlsSettings, ValidationSettings, DEFAULT_ACCEPT_RETRY_TIMEOUT,
-    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES, DEFAULT_RECONNECT_CAP_FACTOR,
-    MAX_CONNECTIONS_LIMIT,
+    ApplVerId, DictionarySettings, HostPort, LogSettings, MessageSettings, NetworkSettings,
+    ReactorMode, ReactorSettings, ResetSettings, Role, ScreenLogSettings, SessionSettings,
+    SourceAddress, StoreSettings, TimingSettings, TlsSettings, ValidationSettings,
+    DEFAULT_ACCEPT_RETRY_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
+    DEFAULT_RECONNECT_CAP_FACTOR, MAX_CONNECTIONS_LIMIT,
 };
 pub use tls::{suite_speaks, TlsVersion};
 
