@@ -265,7 +265,7 @@ impl SessionCore {
         self.counters.messages_in.fetch_add(1, Ordering::Relaxed);
         self.stats_inbound(frame, now);
         if let Some(log) = &self.log {
-            log.message(now, frame);
+            log.incoming(now, frame);
         }
     }
 
@@ -377,11 +377,11 @@ fn log_frames(log: &LogSink, now: UtcTimestamp, mut bytes: &[u8]) {
         match ringfix_codec::frame(bytes, bytes.len()) {
             ringfix_codec::Frame::Complete(n) => {
                 let (m, rest) = bytes.split_at(n.min(bytes.len()));
-                log.message(now, m);
+                log.outgoing(now, m);
                 bytes = rest;
             }
             _ => {
-                log.message(now, bytes);
+                log.outgoing(now, bytes);
                 return;
             }
         }

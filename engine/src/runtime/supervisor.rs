@@ -8,7 +8,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::build::{store_id, DictCache, ValidatorSpec};
+use super::build::{DictCache, ValidatorSpec};
 use super::conn::{Conn, ListenerTable};
 use super::core::{Counters, SessionCore, Slot};
 use super::log::FileLog;
@@ -92,11 +92,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
     for (i, s) in config.sessions.iter().enumerate() {
         let cfg = Arc::new(s.clone());
         let spec = ValidatorSpec::from_config(s, &mut dicts)?;
-        let sink = s
-            .store
-            .file_log_path
-            .as_ref()
-            .map(|dir| log.sink(dir, &store_id(&s.id).file_prefix()));
+        let sink = log.session(s);
         let mut core = SessionCore::new(i, Arc::clone(&cfg), apps(s), spec, sink, now)?;
         core.stats = stats.as_mut().and_then(|p| p.session(i));
         counters.push((
