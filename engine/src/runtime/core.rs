@@ -141,6 +141,10 @@ impl SessionCore {
         self.schedule_at = schedule.next_transition(now).map(|t| t.as_nanos());
         let created = self.session.store().creation_time();
         if !schedule.is_non_stop() && !schedule.same_period(created, now) {
+            if let Some(log) = &self.log {
+                // A new period starts new log files (FileLogBackupPath).
+                log.backup(now);
+            }
             self.event(now, "Session reset: store created in an earlier period");
             self.rebuild(now, true)?;
         } else if self.cfg.reset.refresh_on_logon && self.session.store().is_file() {
