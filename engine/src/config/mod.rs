@@ -85,64 +85,35 @@ pub struct EngineConfig {
 }
 
 impl EngineConfig {
-    /// Parses `text`; `file` names it in errors and warnings.
+    /// Parses `text`; `file` names it in errors and warnings. With
+    /// `ContinueInitializationOnError=Y` (QuickFIX/J) a session that cannot
+    /// be configured is left out with a warning instead of failing all.
     pub fn parse(text: &str, file: &str) -> Result<Self, ConfigError> {
         let mut warnings = Vec::new();
         let raw = ini::parse(text, file, &mut warnings)?;
         let mut sessions: Vec<SessionSettings> = Vec::with_capacity(raw.sessions.len());
         for section in &raw.sessions {
-            let settings = build::build(section, file)?;
-            let location = || Location {
-                file: file.to_owned(),
-                line: section.line,
+            let continue_on_error = match section.get("ContinueInitializationOnError") {
+                Some(e) => value::boolean(&e.value).map_err(|expected| ConfigError {
+                    location: Location {
+                        file: file.to_owned(),
+                        line: e.line,
+                    },
+                    key: Some(e.spelled.clone()),
+                    kind: ErrorKind::BadValue {
+                        expected,
+                        got: e.value.clone(),
+                    },
+                })?,
+                None => false,
             };
-            if sessions.iter().any(|s| s.id == settings.id) {
-                return Err(ConfigError {
-                    location: location(),
-                    key: None,
-                    kind: ErrorKind::DuplicateSession(settings.id.to_string()),
-                });
+            match session(section, file, &sessions) {
+                Ok(settings) => sessions.push(settings),
+                Err(error) if continue_on_error => warnings.push(ConfigWarning::SkippedSession {
+                    error: Box::new(error),
+                }),
+                Err(error) => return Err(error),
             }
-            if let Some(other) = sessions.iter().find(|s| {
-                s.reactor.core.is_some()
-                    && s.reactor.core == settings.reactor.core
-                    && s.reactor.mode != settings.reactor.mode
-            }) {
-                return Err(ConfigError {
-                    location: location(),
-                    key: Some("ReactorMode".into()),
-                    kind: ErrorKind::Invalid(SettingsError::Inconsistent {
-                        session: settings.id.to_string(),
-                        message: format!(
-                            "shares ReactorCore with {} but not its ReactorMode",
-                            other.id
-                        ),
-                    }),
-                });
-            }
-            let shared = sessions.iter().filter_map(|s| {
-                let same_address = s.role == Role::Acceptor
-                    && settings.role == Role::Acceptor
-                    && s.network.accept_port == settings.network.accept_port
-                    && s.network.accept_host == settings.network.accept_host;
-                same_address
-                    .then(|| listener_key_mismatch(s, &settings).map(|key| (s, key)))
-                    .flatten()
-            });
-            if let Some((other, key)) = shared.into_iter().next() {
-                return Err(ConfigError {
-                    location: location(),
-                    key: Some(key.into()),
-                    kind: ErrorKind::Invalid(SettingsError::Inconsistent {
-                        session: settings.id.to_string(),
-                        message: format!(
-                            "shares its accept address with {} but not its {key}",
-                            other.id
-                        ),
-                    }),
-                });
-            }
-            sessions.push(settings);
         }
         Ok(Self { sessions, warnings })
     }
@@ -211,4 +182,64 @@ fn listener_key_mismatch(a: &SessionSettings, b: &SessionSettings) -> Option<&'s
     .into_iter()
     .find(|(_, same)| !same)
     .map(|(key, _)| key)
+}
+
+/// Builds one session and checks it against the sessions before it.
+fn session(
+    section: &ini::Section,
+    file: &str,
+    sessions: &[SessionSettings],
+) -> Result<SessionSettings, ConfigError> {
+    let settings = build::build(section, file)?;
+    let location = || Location {
+        file: file.to_owned(),
+        line: section.line,
+    };
+    if sessions.iter().any(|s| s.id == settings.id) {
+        return Err(ConfigError {
+            location: location(),
+            key: None,
+            kind: ErrorKind::DuplicateSession(settings.id.to_string()),
+        });
+    }
+    if let Some(other) = sessions.iter().find(|s| {
+        s.reactor.core.is_some()
+            && s.reactor.core == settings.reactor.core
+            && s.reactor.mode != settings.reactor.mode
+    }) {
+        return Err(ConfigError {
+            location: location(),
+            key: Some("ReactorMode".into()),
+            kind: ErrorKind::Invalid(SettingsError::Inconsistent {
+                session: settings.id.to_string(),
+                message: format!(
+                    "shares ReactorCore with {} but not its ReactorMode",
+                    other.id
+                ),
+            }),
+        });
+    }
+    let shared = sessions.iter().filter_map(|s| {
+        let same_address = s.role == Role::Acceptor
+            && settings.role == Role::Acceptor
+            && s.network.accept_port == settings.network.accept_port
+            && s.network.accept_host == settings.network.accept_host;
+        same_address
+            .then(|| listener_key_mismatch(s, &settings).map(|key| (s, key)))
+            .flatten()
+    });
+    if let Some((other, key)) = shared.into_iter().next() {
+        return Err(ConfigError {
+            location: location(),
+            key: Some(key.into()),
+            kind: ErrorKind::Invalid(SettingsError::Inconsistent {
+                session: settings.id.to_string(),
+                message: format!(
+                    "shares its accept address with {} but not its {key}",
+                    other.id
+                ),
+            }),
+        });
+    }
+    Ok(settings)
 }

@@ -530,3 +530,34 @@ fn load_reads_files_and_reports_io_errors() {
         .to_string()
         .starts_with(&format!("{}:0: cannot read", missing.display())));
 }
+
+#[test]
+fn continue_initialization_on_error_leaves_bad_sessions_out() {
+    let good =
+        "[SESSION]\nBeginString=FIX.4.4\nSenderCompID=A\nTargetCompID=B\nSocketAcceptPort=5\n";
+    let bad = "[SESSION]\nBeginString=FIX.4.4\nSenderCompID=A\nTargetCompID=C\n";
+    let base = "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\n";
+    let text = format!("{base}{bad}{good}");
+    assert_eq!(
+        err(&text),
+        "sessions.cfg:4: SocketAcceptPort is required for an acceptor"
+    );
+    let text = format!("{base}ContinueInitializationOnError=Y\n{bad}{good}{good}");
+    let cfg = parse(&text).unwrap();
+    assert_eq!(cfg.sessions.len(), 1);
+    assert_eq!(cfg.sessions[0].id.to_string(), "FIX.4.4:A->B");
+    let shown: Vec<String> = cfg.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "sessions.cfg:5: SocketAcceptPort is required for an acceptor \
+             (session left out: ContinueInitializationOnError=Y)",
+            "sessions.cfg:14: duplicate session FIX.4.4:A->B \
+             (session left out: ContinueInitializationOnError=Y)",
+        ]
+    );
+    assert_eq!(
+        err(&format!("{base}ContinueInitializationOnError=yes\n{good}")),
+        "sessions.cfg:4: ContinueInitializationOnError: expected Y or N, got \"yes\""
+    );
+}
