@@ -28,12 +28,14 @@
 mod backoff;
 mod build;
 mod build_schedule;
+mod effective;
 mod error;
 mod ini;
 pub mod keys;
 mod schedule;
 mod session_id;
 mod settings;
+mod table;
 mod tls;
 mod value;
 
@@ -60,6 +62,7 @@ pub use settings::{
     DEFAULT_ACCEPT_RETRY_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
     DEFAULT_RECONNECT_CAP_FACTOR, MAX_CONNECTIONS_LIMIT,
 };
+pub use table::{settings_table, table_problems};
 pub use tls::{suite_speaks, TlsVersion};
 
 /// Sessions that share one reactor thread.
