@@ -20,6 +20,7 @@ mod runtime_support;
 mod support;
 
 mod api_engine;
+mod cli_config;
 mod cli_engine;
 mod cli_tls;
 mod conformance_tcp;

@@ -105,7 +105,7 @@ fn zone(r: &Reader<'_>, local: bool, times: [&Timed; 4]) -> Result<TimeZone, Con
             "UseLocalTime",
             "N when TimeZone (or a zone after a time) names the zone",
         )),
-        (true, None) => host_zone().ok_or_else(|| {
+        (true, None) => host_time_zone().ok_or_else(|| {
             key_error(
                 r,
                 "UseLocalTime",
@@ -115,10 +115,15 @@ fn zone(r: &Reader<'_>, local: bool, times: [&Timed; 4]) -> Result<TimeZone, Con
     }
 }
 
-/// The host's zone (`TZ`, `/etc/localtime`). When `/etc/localtime` links
-/// into a zoneinfo directory that is not installed, the link's name is
-/// looked up in the bundled database.
-fn host_zone() -> Option<TimeZone> {
+/// The host's zone: `TZ` (a zone name, looked up in the bundled
+/// database, or a POSIX rule), else `/etc/localtime`. When that links into
+/// a zoneinfo directory that is not installed, the link's name is looked up
+/// in the bundled database.
+pub fn host_time_zone() -> Option<TimeZone> {
+    if let Some(tz) = std::env::var("TZ").ok().filter(|v| !v.is_empty()) {
+        let name = tz.strip_prefix(':').unwrap_or(&tz);
+        return TimeZone::get(name).or_else(|_| TimeZone::posix(name)).ok();
+    }
     if let Ok(tz) = TimeZone::try_system() {
         return Some(tz);
     }

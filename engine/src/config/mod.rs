@@ -45,6 +45,7 @@ mod tests;
 use std::path::Path;
 
 pub use backoff::{after_end, AfterEnd, Backoff, JitterSource, SessionEnd, SplitMix64};
+pub use build_schedule::host_time_zone;
 pub use error::{ConfigError, ConfigWarning, ErrorKind, Location, SettingsError};
 /// Time types of the schedule API (from `jiff`, re-exported so callers
 /// need not depend on it).
@@ -77,6 +78,48 @@ pub struct ReactorGroup {
     pub sessions: Vec<usize>,
 }
 
+/// Where one session's keys were set, for messages that name file, line
+/// and key after parsing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionSource {
+    /// Line of the `[SESSION]` header.
+    pub line: usize,
+    /// Each key read, as `(name, line)`: the canonical name with its
+    /// suffix (`SocketConnectHost1`, `AppDataDictionary.FIX.5.0`); the line
+    /// is in `[DEFAULT]` for an inherited key.
+    pub keys: Vec<(String, usize)>,
+}
+
+impl SessionSource {
+    fn of(section: &ini::Section) -> Self {
+        let keys = section
+            .entries
+            .iter()
+            .map(|e| {
+                let k = &e.key;
+                let name = match (k.suffix.is_empty(), k.canonical) {
+                    (true, c) => c.to_owned(),
+                    (false, "AppDataDictionary") => format!("AppDataDictionary.{}", k.suffix),
+                    (false, c) => format!("{c}{}", k.suffix),
+                };
+                (name, e.line)
+            })
+            .collect();
+        Self {
+            line: section.line,
+            keys,
+        }
+    }
+
+    /// The line that set `key`, else the `[SESSION]` header's.
+    pub fn line_of(&self, key: &str) -> usize {
+        self.keys
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(self.line, |(_, line)| *line)
+    }
+}
+
 /// A whole configuration file, typed and validated.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EngineConfig {
@@ -92,9 +135,19 @@ impl EngineConfig {
     /// `ContinueInitializationOnError=Y` (QuickFIX/J) a session that cannot
     /// be configured is left out with a warning instead of failing all.
     pub fn parse(text: &str, file: &str) -> Result<Self, ConfigError> {
+        Self::parse_with_sources(text, file).map(|(config, _)| config)
+    }
+
+    /// [`parse`](Self::parse), and where each session's keys were set
+    /// (one [`SessionSource`] per session, in the same order).
+    pub fn parse_with_sources(
+        text: &str,
+        file: &str,
+    ) -> Result<(Self, Vec<SessionSource>), ConfigError> {
         let mut warnings = Vec::new();
         let raw = ini::parse(text, file, &mut warnings)?;
         let mut sessions: Vec<SessionSettings> = Vec::with_capacity(raw.sessions.len());
+        let mut sources = Vec::with_capacity(raw.sessions.len());
         for section in &raw.sessions {
             let continue_on_error = match section.get("ContinueInitializationOnError") {
                 Some(e) => value::boolean(&e.value).map_err(|expected| ConfigError {
@@ -111,14 +164,17 @@ impl EngineConfig {
                 None => false,
             };
             match session(section, file, &sessions) {
-                Ok(settings) => sessions.push(settings),
+                Ok(settings) => {
+                    sessions.push(settings);
+                    sources.push(SessionSource::of(section));
+                }
                 Err(error) if continue_on_error => warnings.push(ConfigWarning::SkippedSession {
                     error: Box::new(error),
                 }),
                 Err(error) => return Err(error),
             }
         }
-        Ok(Self { sessions, warnings })
+        Ok((Self { sessions, warnings }, sources))
     }
 
     /// Reads and parses the file at `path`.
