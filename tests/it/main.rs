@@ -21,6 +21,7 @@ mod support;
 
 mod api_engine;
 mod cli_config;
+mod cli_config_every;
 mod cli_engine;
 mod cli_tls;
 mod conformance_tcp;
