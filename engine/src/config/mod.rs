@@ -16,9 +16,12 @@
 //! SocketConnectPort=9876
 //! ```
 //!
-//! Keys are those of QuickFIX C++ and QuickFIX/J (case-insensitive); the
-//! ones ringfix does not implement yet are accepted with a
-//! [`ConfigWarning`], unknown keys are errors. ringfix adds its own keys
+//! Keys are those of QuickFIX C++ and QuickFIX/J (case-insensitive). Each
+//! has a [`keys::KeyStatus`]: implemented; without effect by design (value
+//! checked, a [`ConfigWarning::NoEffect`] note); another product's machinery
+//! or a proxy ([`ConfigWarning::Foreign`], saying what to use instead); or
+//! not implemented yet ([`ConfigWarning::Unimplemented`]). Unknown keys are
+//! errors. ringfix adds its own keys
 //! (see [`ReactorSettings`], [`StoreSettings`]): `ReactorCore`,
 //! `ReactorMode`, `StoreFsync`, `MaxOutboundQueueBytes`, `MaxConnections`
 //! (connections one reactor holds, logged on or not; beyond it an accepted

@@ -5,7 +5,7 @@ use super::keys::{self, KeyStatus};
 use super::{EngineConfig, ScreenLogSettings};
 
 /// The smallest session: every key it sets needs a default in
-/// [`STATED`]; every other default is read from the code.
+/// `STATED`; every other default is read from the code.
 const MINIMAL: &str = "[SESSION]\nBeginString=FIX.4.4\nSenderCompID=S\nTargetCompID=T\n\
 ConnectionType=initiator\nSocketConnectHost=h\nSocketConnectPort=1\nHeartBtInt=30\n\
 StartTime=00:00:00\nEndTime=00:00:00\n";
@@ -118,7 +118,7 @@ fn default_in(code: &[(String, String)], key: &str) -> Option<String> {
         })
 }
 
-/// Keys that have a default both in the code and in [`STATED`] (the
+/// Keys that have a default both in the code and in `STATED` (the
 /// stated one would go stale), and implemented keys with neither.
 pub fn table_problems() -> Vec<String> {
     let code = code_defaults();
