@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use ringfix_codec::dict::Dictionary;
 use ringfix_engine::config::{Role, SessionSettings, SessionSource, UtcTimestamp};
 use ringfix_engine::reactor::{acceptor_uses_tls, TlsClient, TlsConfigError, TlsServer};
+use ringfix_engine::runtime::ValidatorSpec;
 
 /// The problems of one session, each `file:line: key: what`.
 pub fn session(
@@ -23,10 +24,24 @@ pub fn session(
         problem(key, e.to_string());
     }
     if s.validation.use_data_dictionary {
+        let mut loaded = true;
         for (key, path) in dictionaries(s) {
             if let Err(e) = Dictionary::load(&path) {
                 problem(&key, format!("cannot load {}: {e}", path.display()));
+                loaded = false;
             }
+        }
+        // The validator as the runtime builds it (built-in dictionaries,
+        // DefaultApplVerID); the files themselves were checked above.
+        let built = ValidatorSpec::from_config(s, &mut Default::default())
+            .and_then(|spec| spec.map(|spec| spec.build().map(drop)).transpose());
+        if let (true, Err(e)) = (loaded, built) {
+            let key = if s.id.is_fixt() {
+                "DefaultApplVerID"
+            } else {
+                "BeginString"
+            };
+            problem(key, e.to_string());
         }
     }
     let l = &s.log;

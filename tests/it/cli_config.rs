@@ -123,6 +123,18 @@ fn bad_files_exit_1_naming_file_line_and_key() {
             }
         }
     }
+    // The validator as the runtime builds it: no built-in FIX.2.7.
+    let fixt = write(
+        d,
+        "fixt.cfg",
+        "[SESSION]\nBeginString=FIXT.1.1\nSenderCompID=A\nTargetCompID=B\n\
+         ConnectionType=acceptor\nSocketAcceptPort=5001\nNonStopSession=Y\n\
+         DefaultApplVerID=FIX.2.7\n",
+    );
+    let out = check(&[fixt.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let want = format!("{}:8: DefaultApplVerID: ", fixt.display());
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&want));
     let missing = check(&[d.join("nothing.cfg").to_str().unwrap()], &[]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("nothing.cfg:0: cannot read"));
