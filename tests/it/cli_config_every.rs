@@ -58,36 +58,12 @@ const PENDING: &[(&str, &str)] = &[
     ("FirstFieldInGroupIsDelimiter", "conformance"),
     ("AllowUnknownEnumValues", "conformance"),
     // Sockets and TLS.
-    ("AllowedRemoteAddresses", "reactor"),
-    ("SocketConnectSourceHost", "reactor"),
-    ("SocketConnectSourcePort", "reactor"),
-    ("SocketLocalHost", "reactor"),
-    ("SocketLocalPort", "reactor"),
     ("SocketConnectProtocol", "reactor"),
     ("SocketAcceptProtocol", "reactor"),
-    ("SocketSendBufferSize", "reactor"),
-    ("SocketReceiveBufferSize", "reactor"),
-    ("SocketKeepAlive", "reactor"),
     ("SocketOobInline", "reactor"),
-    ("SocketLinger", "reactor"),
-    ("SocketTrafficClass", "reactor"),
     ("SocketSynchronousWrites", "reactor"),
     ("SocketSynchronousWriteTimeout", "reactor"),
-    ("SocketConnectTimeout", "reactor"),
-    ("SSLProtocol", "reactor"),
-    ("SSLCipherSuite", "reactor"),
     ("TLSCipherSuites", "reactor"),
-    ("SSLEnable", "reactor"),
-    ("SSLValidateCertificates", "reactor"),
-    ("SSLCheckCertificateRevocation", "reactor"),
-    ("CertificateAuthoritiesDirectory", "reactor"),
-    ("CertificateRevocationListFile", "reactor"),
-    ("CertificateRevocationListDirectory", "reactor"),
-    ("NeedClientAuth", "reactor"),
-    ("EnabledProtocols", "reactor"),
-    ("CipherSuites", "reactor"),
-    ("UseSNI", "reactor"),
-    ("SNIHostName", "reactor"),
     ("EndpointIdentificationAlgorithm", "reactor"),
     // Store.
     ("FileStoreSync", "store"),
@@ -344,6 +320,7 @@ DefaultApplVerID=FIX.5.0SP2
 SocketAcceptHost=127.0.0.1
 SocketAcceptPort=9879
 SocketAcceptProtocol=TCP
+SocketAcceptRetryTimeout=5
 AllowedRemoteAddresses=127.0.0.1
 AcceptorTemplate=N
 StartTime=08:00:00
