@@ -3,6 +3,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod config_cmd;
 mod decode;
 mod ha_cmd;
 mod replay;
@@ -21,6 +22,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check a configuration without starting anything: settings in effect, schedules, files.
+    Config(config_cmd::ConfigArgs),
     /// Decode FIX messages from a capture (pcap/pcapng), a FIX log, a raw stream or a store journal.
     Decode(decode::cli::DecodeArgs),
     /// Replay a capture: offline through the session layer, or live against a counterparty.
@@ -41,6 +44,7 @@ enum Command {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::Config(args) => config_cmd::run(&args),
         Command::Decode(args) => decode::cli::run(&args),
         Command::Replay(args) => replay::cli::run(&args),
         Command::Acceptor(args) => run::acceptor::run(&args),

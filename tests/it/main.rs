@@ -21,7 +21,10 @@ mod runtime_support;
 mod support;
 
 mod api_engine;
+mod cli_config;
+mod cli_config_every;
 mod cli_engine;
+mod cli_logs;
 mod cli_tls;
 mod conformance_tcp;
 mod conformance_versions;

@@ -112,16 +112,29 @@ const DAYS: &[(Weekday, &str)] = &[
     (Weekday::Saturday, "saturday"),
 ];
 
-/// A day name: full (`Monday`), three letters (`Mon`) or the two letters
-/// QuickFIX C++ looks at (`mo`), any case.
+/// A day name in English or any abbreviation of at least the two letters
+/// QuickFIX C++ looks at (`mo`, `mon`, `mond`, `monday`), any case.
 pub(crate) fn weekday(v: &str) -> Result<Weekday, Expected> {
     let lower = v.to_ascii_lowercase();
     DAYS.iter()
-        .find(|(_, name)| {
-            lower.len() >= 2 && (lower == *name || (lower.len() <= 3 && name.starts_with(&lower)))
-        })
+        .find(|(_, name)| lower.len() >= 2 && name.starts_with(&lower))
         .map(|(d, _)| *d)
         .ok_or("a day name (Sunday, Mon, tu, ...)")
+}
+
+/// QuickFIX/J's `Weekdays`: day names separated by commas, at least one,
+/// none twice.
+pub(crate) fn weekdays(v: &str) -> Result<Vec<Weekday>, Expected> {
+    const EXPECTED: Expected = "day names separated by commas (Mon,Tue,Wed)";
+    let mut days = Vec::new();
+    for part in v.split(',') {
+        let day = weekday(part.trim()).map_err(|_| EXPECTED)?;
+        if days.contains(&day) {
+            return Err("day names separated by commas, each day once");
+        }
+        days.push(day);
+    }
+    Ok(days)
 }
 
 /// An IANA time zone name, from the bundled database.

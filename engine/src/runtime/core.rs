@@ -157,6 +157,10 @@ impl SessionCore {
         self.schedule_at = schedule.next_transition(now).map(|t| t.as_nanos());
         let created = self.session.store().creation_time();
         if !schedule.is_non_stop() && !schedule.same_period(created, now) {
+            if let Some(log) = &self.log {
+                // A new period starts new log files (FileLogBackupPath).
+                log.backup(now);
+            }
             self.event(now, "Session reset: store created in an earlier period");
             self.rebuild(now, true)?;
         } else if self.cfg.reset.refresh_on_logon && self.session.store().is_file() {
@@ -349,7 +353,7 @@ impl SessionCore {
         self.counters.messages_in.fetch_add(1, Ordering::Relaxed);
         self.stats_inbound(frame, now);
         if let Some(log) = &self.log {
-            log.message(now, frame);
+            log.incoming(now, frame);
         }
     }
 
@@ -461,11 +465,11 @@ fn log_frames(log: &LogSink, now: UtcTimestamp, mut bytes: &[u8]) {
         match ringfix_codec::frame(bytes, bytes.len()) {
             ringfix_codec::Frame::Complete(n) => {
                 let (m, rest) = bytes.split_at(n.min(bytes.len()));
-                log.message(now, m);
+                log.outgoing(now, m);
                 bytes = rest;
             }
             _ => {
-                log.message(now, bytes);
+                log.outgoing(now, bytes);
                 return;
             }
         }

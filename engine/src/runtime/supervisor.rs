@@ -8,7 +8,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::build::{store_id, DictCache, ValidatorSpec};
+use super::build::{DictCache, ValidatorSpec};
 use super::conn::Conn;
 use super::core::{Counters, SessionCore, Slot};
 use super::log::FileLog;
@@ -95,11 +95,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
     for (i, s) in config.sessions.iter().enumerate() {
         let cfg = Arc::new(s.clone());
         let spec = ValidatorSpec::from_config(s, &mut dicts)?;
-        let sink = s
-            .store
-            .file_log_path
-            .as_ref()
-            .map(|dir| log.sink(dir, &store_id(&s.id).file_prefix()));
+        let sink = log.session(s);
         let ha_state = ha_of.get(i).cloned().flatten();
         let mut core = SessionCore::new(i, Arc::clone(&cfg), apps(s), spec, sink, ha_state, now)?;
         if let Some(h) = &core.ha {

@@ -3,5 +3,6 @@ mod examples;
 mod ha;
 mod parse;
 mod schedule;
+mod table;
 mod transport;
 mod validate;
