@@ -23,12 +23,14 @@ fn open(which: &Which, archive: bool) -> Result<(Target, FileStore), StoreCmdErr
         .next()
         .ok_or_else(|| StoreCmdError::Usage("no session selected".into()))?;
     let files = target.file_store()?.clone();
+    // As the engine opens it (a reset writes a journal of the configured
+    // segment size), but a tool's change must survive a power cut before
+    // the engine starts.
     let options = FileStoreOptions {
-        // A tool's change must survive a power cut before the engine starts.
         fsync: FsyncPolicy::Always,
         archive_on_reset: archive,
         prefault: false,
-        ..FileStoreOptions::default()
+        ..target.options.clone()
     };
     match FileStore::open(files, options, now()) {
         Ok(store) => Ok((target, store)),

@@ -258,3 +258,73 @@ fn port_released_within_the_retry_timeout_starts() {
     drop(peer);
     assert_eq!(terminate(&mut child), Some(0));
 }
+
+/// Runs `ringfix acceptor` on `cfg` under a file size limit of `limit`
+/// bytes (as a small volume would be).
+fn acceptor_with_file_limit(cfg: &std::path::Path, limit: u64) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(BIN);
+    cmd.args(["acceptor", "--app", "exec", "--config"])
+        .arg(cfg)
+        .stderr(Stdio::piped());
+    // SAFETY: only setrlimit (async-signal-safe) between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            let l = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &l) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    cmd.spawn().unwrap()
+}
+
+/// A store volume with less room than a journal segment: start-up fails
+/// with exit 1 naming the journal and the bytes it needs (not a SIGXFSZ
+/// death); with a StoreSegmentSize that fits, the same engine starts.
+#[test]
+fn store_without_room_for_a_segment_names_the_space_needed() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = |extra: &str| {
+        format!(
+            "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\nFileStorePath={}/store\n{extra}\
+             \n[SESSION]\nBeginString=FIX.4.4\nSenderCompID=EXEC\nTargetCompID=ORDERS\n\
+             SocketAcceptHost=127.0.0.1\nSocketAcceptPort={port}\n",
+            dir.path().display(),
+        )
+    };
+    let cfg = write_file(dir.path(), "a.cfg", &config(""));
+    let mut child = acceptor_with_file_limit(&cfg, 1 << 20);
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(20)), Some(1));
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    let journal = dir.path().join("store/FIX.4.4-EXEC-ORDERS.journal");
+    assert!(
+        err.contains(&journal.display().to_string()),
+        "stderr: {err}"
+    );
+    assert!(
+        err.contains("cannot allocate 16777152 more bytes (16.0 MiB) for the journal")
+            && err.contains("StoreSegmentSize"),
+        "stderr: {err}"
+    );
+
+    let cfg = write_file(dir.path(), "a.cfg", &config("StoreSegmentSize=256K\n"));
+    let mut child = acceptor_with_file_limit(&cfg, 1 << 20);
+    let mut peer = Peer::new(connect(port, Duration::from_secs(10)));
+    peer.send(&format!(
+        "8=FIX.4.4|35=A|34=1|49=ORDERS|52={}|56=EXEC|98=0|108=30",
+        now_fix()
+    ));
+    let logon = peer.read(Duration::from_secs(5)).expect("Logon answer");
+    assert_eq!(field(&logon, 35).as_deref(), Some("A"));
+    assert_eq!(std::fs::metadata(&journal).unwrap().len(), 256 << 10);
+    drop(peer);
+    assert_eq!(terminate(&mut child), Some(0));
+}

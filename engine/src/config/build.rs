@@ -7,7 +7,9 @@ use super::error::{ConfigError, ErrorKind, Location};
 use super::ini::{Entry, Section};
 use super::schedule::Schedule;
 use super::session_id::SessionId;
-use super::settings::{HostPort, NetworkSettings, Role, SessionSettings, SourceAddress};
+use super::settings::{
+    HostPort, NetworkSettings, Role, SessionSettings, SourceAddress, StoreSettings,
+};
 use super::tls::TlsVersion;
 use super::value::{self, Expected};
 use ringfix_codec::TimePrecision;
@@ -235,14 +237,7 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         value::boolean,
     )?;
 
-    s.store.file_store_path = r.path("FileStorePath")?;
-    s.store.file_log_path = r.path("FileLogPath")?;
-    r.set(
-        "PersistMessages",
-        &mut s.store.persist_messages,
-        value::boolean,
-    )?;
-    r.set("StoreFsync", &mut s.store.fsync, value::store_fsync)?;
+    store(&r, &mut s.store)?;
 
     s.reactor.core = r.get("ReactorCore", |v| {
         value::non_negative(v).and_then(|n| usize::try_from(n).map_err(|_| "a core number"))
@@ -281,6 +276,20 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         kind: ErrorKind::Invalid(e),
     })?;
     Ok(s)
+}
+
+/// Store and log keys.
+fn store(r: &Reader<'_>, st: &mut StoreSettings) -> Result<(), ConfigError> {
+    st.file_store_path = r.path("FileStorePath")?;
+    st.file_log_path = r.path("FileLogPath")?;
+    r.set("PersistMessages", &mut st.persist_messages, value::boolean)?;
+    r.set("StoreFsync", &mut st.fsync, value::store_fsync)?;
+    r.set(
+        "StoreSegmentSize",
+        &mut st.segment_bytes,
+        value::segment_size,
+    )?;
+    Ok(())
 }
 
 /// `SocketConnectHost`/`Port`, then the failovers `SocketConnectHost1`/

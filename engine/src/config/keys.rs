@@ -97,6 +97,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "ReactorCore",
     "ReactorMode",
     "StoreFsync",
+    "StoreSegmentSize",
     "MaxOutboundQueueBytes",
     "OutboundCalmPeriod",
     "MaxConnections",

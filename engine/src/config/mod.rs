@@ -20,7 +20,7 @@
 //! ones ringfix does not implement yet are accepted with a
 //! [`ConfigWarning`], unknown keys are errors. ringfix adds its own keys
 //! (see [`ReactorSettings`], [`StoreSettings`]): `ReactorCore`,
-//! `ReactorMode`, `StoreFsync`, `MaxOutboundQueueBytes`, `MaxConnections`
+//! `ReactorMode`, `StoreFsync`, `StoreSegmentSize`, `MaxOutboundQueueBytes`, `MaxConnections`
 //! (connections one reactor holds, logged on or not; beyond it an accepted
 //! connection is closed at once), `StopOnFatalError`,
 //! `ReconnectMaxInterval`.
@@ -57,7 +57,7 @@ pub use settings::{
     ReactorSettings, ResetSettings, Role, SessionSettings, SourceAddress, StoreSettings,
     TimingSettings, TlsSettings, ValidationSettings, DEFAULT_ACCEPT_RETRY_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES, DEFAULT_RECONNECT_CAP_FACTOR,
-    MAX_CONNECTIONS_LIMIT,
+    DEFAULT_SEGMENT_BYTES, MAX_CONNECTIONS_LIMIT,
 };
 pub use tls::{suite_speaks, TlsVersion};
 

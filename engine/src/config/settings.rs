@@ -272,7 +272,7 @@ impl Default for MessageSettings {
 }
 
 /// Message store and log.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoreSettings {
     /// `FileStorePath`: directory of the durable store; memory store if
     /// `None`.
@@ -283,6 +283,25 @@ pub struct StoreSettings {
     pub persist_messages: bool,
     /// `StoreFsync` (ringfix): `never`, `always` or `<N>ms`.
     pub fsync: FsyncPolicy,
+    /// `StoreSegmentSize` (ringfix, default 16M): bytes the journal grows
+    /// by, each step fallocated; from 64K to 1G, rounded up to a page. A
+    /// journal keeps the size it was created with (it is in its header).
+    pub segment_bytes: u64,
+}
+
+/// Default `StoreSegmentSize`: 16 MiB.
+pub const DEFAULT_SEGMENT_BYTES: u64 = 16 << 20;
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        Self {
+            file_store_path: None,
+            file_log_path: None,
+            persist_messages: false,
+            fsync: FsyncPolicy::default(),
+            segment_bytes: DEFAULT_SEGMENT_BYTES,
+        }
+    }
 }
 
 /// How the reactor thread waits (`ReactorMode`).

@@ -179,6 +179,31 @@ pub(crate) fn store_fsync(v: &str) -> Result<FsyncPolicy, Expected> {
     v.parse().map_err(|_| "never, always or <N>ms")
 }
 
+/// Smallest `StoreSegmentSize`: 64 KiB.
+pub(crate) const MIN_SEGMENT_BYTES: u64 = 64 << 10;
+/// Largest `StoreSegmentSize`: 1 GiB (a segment is fallocated whole).
+pub(crate) const MAX_SEGMENT_BYTES: u64 = 1 << 30;
+
+/// A byte count: decimal digits with an optional `K`, `M` or `G` suffix
+/// (either case; binary multiples, so `16M` is 16 MiB).
+pub(crate) fn byte_size(v: &str) -> Option<u64> {
+    let (digits_part, shift) = match v.as_bytes().last() {
+        Some(b'k' | b'K') => (&v[..v.len() - 1], 10),
+        Some(b'm' | b'M') => (&v[..v.len() - 1], 20),
+        Some(b'g' | b'G') => (&v[..v.len() - 1], 30),
+        _ => (v, 0),
+    };
+    let n: u64 = digits(digits_part)?;
+    n.checked_mul(1 << shift)
+}
+
+/// `StoreSegmentSize`: a byte count from 64K to 1G.
+pub(crate) fn segment_size(v: &str) -> Result<u64, Expected> {
+    byte_size(v)
+        .filter(|n| (MIN_SEGMENT_BYTES..=MAX_SEGMENT_BYTES).contains(n))
+        .ok_or("a size from 64K to 1G: bytes, or a number with a K, M or G suffix")
+}
+
 /// `CertificateVerifyLevel`: 0-3.
 pub(crate) fn verify_level(v: &str) -> Result<u8, Expected> {
     match digits::<u8>(v) {

@@ -186,6 +186,17 @@ pub fn store_id(id: &SessionId) -> StoreId {
     }
 }
 
+/// The file store options a configured session's store is opened with
+/// (also what `ringfix store` uses, so a tool's reset writes the journal
+/// the engine would).
+pub fn store_options(s: &config::SessionSettings) -> FileStoreOptions {
+    FileStoreOptions {
+        fsync: s.store.fsync,
+        segment_bytes: usize::try_from(s.store.segment_bytes).unwrap_or(usize::MAX),
+        ..FileStoreOptions::default()
+    }
+}
+
 /// Opens the session's store: a `FileStore` under `FileStorePath`, else a
 /// `MemoryStore`.
 pub fn open_store(
@@ -197,10 +208,7 @@ pub fn open_store(
         None => Ok(RuntimeStore::Memory(MemoryStore::new(now), persist)),
         Some(dir) => {
             let files = StoreFiles::new(dir, &store_id(&s.id));
-            let options = FileStoreOptions {
-                fsync: s.store.fsync,
-                ..FileStoreOptions::default()
-            };
+            let options = store_options(s);
             let store = FileStore::open(files, options, now).map_err(|e| RuntimeError::Store {
                 session: s.id.to_string(),
                 source: e,

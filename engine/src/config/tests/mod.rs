@@ -2,5 +2,6 @@ mod backoff;
 mod examples;
 mod parse;
 mod schedule;
+mod store;
 mod transport;
 mod validate;

@@ -22,6 +22,17 @@ const PREFAULT_STEP: usize = 256 << 10;
 /// a few microseconds, the most a message arriving meanwhile waits.
 pub(crate) const IDLE_STEP: usize = 16 << 10;
 
+/// The bytes a journal whose header says `segment` grows by: that size
+/// rounded up to this machine's page, if it is one the format allows
+/// (whole 4 KiB units, at most 1 TiB); `None` otherwise.
+pub(crate) fn growth_step(segment: u64) -> Option<usize> {
+    const UNIT: u64 = 4096;
+    (segment >= UNIT && segment % UNIT == 0 && segment <= 1 << 40)
+        .then(|| usize::try_from(segment).ok())
+        .flatten()
+        .map(|s| s.next_multiple_of(page_size()))
+}
+
 /// Open journal, positioned after its last valid record.
 #[derive(Debug)]
 pub(crate) struct Journal {
@@ -100,18 +111,37 @@ impl Journal {
         let len = usize::try_from(len).map_err(|_| corrupt(0, "journal too large".into()))?;
         let mut head = [0u8; JOURNAL_HEADER];
         let got = read_prefix(&mut file, &mut head).map_err(|e| io("read", e))?;
-        let header = JournalHeader::decode(&head[..got]);
+        let mut header = JournalHeader::decode(&head[..got]);
+        if let Ok(h) = &mut header {
+            if len <= JOURNAL_HEADER && h.segment != default_segment as u64 {
+                // Only a header: its first segment was never allocated
+                // (e.g. no room at the last start). It holds nothing, so
+                // it takes the configured size, which may be the one
+                // lowered to fit.
+                h.segment = default_segment as u64;
+                use std::os::unix::fs::FileExt;
+                file.write_all_at(&h.encode(), 0)
+                    .map_err(|e| io("write", e))?;
+            }
+        }
+        // The journal grows by the segment size in its header, whatever
+        // the configured one (which applies to journals created from now
+        // on): the layout does not depend on it, but a size read wrongly
+        // must not be trusted, so only sane values are.
         let segment = match header {
-            Ok(h) => usize::try_from(h.segment)
-                .ok()
-                .filter(|&s| s >= page_size() && s % page_size() == 0)
+            Ok(h) => growth_step(h.segment)
                 .ok_or_else(|| corrupt(32, format!("bad segment size {}", h.segment)))?,
             Err(_) => default_segment,
         };
-        let target = len.div_ceil(segment).max(1) * segment;
+        let target = len
+            .div_ceil(segment)
+            .max(1)
+            .checked_mul(segment)
+            .ok_or_else(|| corrupt(0, "journal too large".into()))?;
         if len < target {
-            preallocate(&file, len as u64, (target - len) as u64)
-                .map_err(|e| io("fallocate", e))?;
+            let needed = (target - len) as u64;
+            preallocate(&file, len as u64, needed)
+                .map_err(|e| StoreError::allocating(path, needed, e))?;
         }
         // Address space grows by doubling (see `grow`), so many sessions
         // per process do not exhaust it up front.
@@ -314,7 +344,7 @@ impl Journal {
                 self.move_to_larger_region(at + self.segment)?;
             }
             preallocate(&self.file, at as u64, self.segment as u64)
-                .map_err(|e| StoreError::io("fallocate", &self.path, e))?;
+                .map_err(|e| StoreError::allocating(&self.path, self.segment as u64, e))?;
             self.map
                 .map_next(&self.file, self.segment, true)
                 .map_err(|e| StoreError::io("mmap", &self.path, e))?;

@@ -34,7 +34,7 @@
 //! fallocate; where it is unsupported the file is only extended
 //! (sparse). Nothing else may truncate the journal while it is open.
 
-mod format;
+pub(super) mod format;
 mod journal;
 mod reader;
 mod seqfile;

@@ -54,6 +54,7 @@ impl FileStore {
     ) -> StoreResult<Self> {
         std::fs::create_dir_all(files.dir())
             .map_err(|e| StoreError::io("mkdir", files.dir(), e))?;
+        super::sys::ignore_file_size_signal();
         let lock = lock(&files)?;
         let Loaded {
             seq,

@@ -223,6 +223,25 @@ pub(crate) fn preallocate(file: &File, offset: u64, len: u64) -> io::Result<()> 
     }
 }
 
+/// Makes a write past the process's file size limit (RLIMIT_FSIZE) fail
+/// with EFBIG, reported as a store error naming the space, instead of
+/// killing the process with SIGXFSZ. Only a default disposition is
+/// changed: a handler the application installed is kept.
+pub(crate) fn ignore_file_size_signal() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sigaction with a null new action only reads the current
+        // one into `old`, a valid zeroed struct.
+        let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: as above; a null `act` changes nothing.
+        let rc = unsafe { libc::sigaction(libc::SIGXFSZ, std::ptr::null(), &mut old) };
+        if rc == 0 && old.sa_sigaction == libc::SIG_DFL {
+            // SAFETY: SIG_IGN is a valid disposition for SIGXFSZ.
+            unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+        }
+    });
+}
+
 /// Non-blocking flock; `Ok(false)` when another open file description
 /// holds a conflicting lock.
 pub(crate) fn try_flock(file: &File, exclusive: bool) -> io::Result<bool> {

@@ -6,4 +6,5 @@ mod crash;
 mod failing;
 mod file;
 mod quickfix;
+mod segments;
 mod upkeep;
