@@ -86,7 +86,10 @@ fn target(s: &SessionSettings) -> Target {
     Target {
         id: s.id.clone(),
         files: dir.map(|d| StoreFiles::new(absolute(d), &store_id(&s.id))),
-        options: store_options(s),
+        options: FileStoreOptions {
+            backup_dir: s.store.backup_path.as_deref().map(absolute),
+            ..store_options(s)
+        },
     }
 }
 

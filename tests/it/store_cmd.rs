@@ -420,3 +420,31 @@ fn journals_of_any_segment_size_and_resets_of_the_configured_one() {
     assert_eq!(v["sessions"][0]["journal_file_bytes"], 128 << 10);
     assert_eq!(dump(), 0);
 }
+
+/// `reset` puts the old journal where the engine's reset would: the
+/// configured FileStoreBackupPath (with the sequence numbers it ended with).
+#[test]
+fn reset_moves_the_old_journal_to_the_backup_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = single_config(dir.path());
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let backup = dir.path().join("backup");
+    std::fs::write(
+        &cfg,
+        format!("{text}FileStoreBackupPath={}\n", backup.display()),
+    )
+    .unwrap();
+    fill(dir.path(), "B", 3, 5);
+    let o = ringfix(&["store", "reset", "--config", cfg.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let kept = backup.join("FIX.4.4-A-B.journal.1");
+    assert!(
+        stdout(&o).contains(&format!("old journal kept as {}", kept.display())),
+        "{}",
+        stdout(&o)
+    );
+    let decoded = ringfix(&["decode", kept.to_str().unwrap()]);
+    assert_eq!(stdout(&decoded).lines().count(), 3);
+    assert!(backup.join("FIX.4.4-A-B.seqnums.1").is_file());
+    assert!(!files(dir.path(), "B").archived_journal(1).exists());
+}

@@ -72,6 +72,9 @@ pub const IMPLEMENTED: &[&str] = &[
     "PersistMessages",
     "FileStorePath",
     "FileLogPath",
+    "FileStoreSync",
+    "FileStoreBackupPath",
+    "FileStoreMaxCachedMsgs",
     // TLS.
     "SocketUseSSL",
     "ServerCertificateFile",
@@ -105,6 +108,22 @@ pub const IMPLEMENTED: &[&str] = &[
     "ReconnectMaxInterval",
     "SocketAcceptRetryTimeout",
 ];
+
+/// Implemented keys that change nothing in ringfix, with why (for
+/// `config check` and the documentation).
+pub const NO_OP: &[(&str, &str)] = &[(
+    "FileStoreMaxCachedMsgs",
+    "the journal is memory-mapped: every stored message is read from the page cache, \
+     so there is no message cache to size",
+)];
+
+/// Why `key` (any case) is accepted but changes nothing, if it is such a key.
+pub fn no_op_reason(key: &str) -> Option<&'static str> {
+    NO_OP
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, why)| *why)
+}
 
 /// Other spellings of implemented keys (QuickFIX/J names), mapped to the
 /// implemented key.
@@ -183,9 +202,6 @@ pub const DOCUMENTED: &[&str] = &[
     "TrustStoreType",
     "EndpointIdentificationAlgorithm",
     // Storage.
-    "FileStoreSync",
-    "FileStoreMaxCachedMsgs",
-    "FileStoreBackupPath",
     "MySQLStoreDatabase",
     "MySQLStoreUser",
     "MySQLStorePassword",

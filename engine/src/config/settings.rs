@@ -281,12 +281,17 @@ pub struct StoreSettings {
     pub file_log_path: Option<PathBuf>,
     /// `PersistMessages` (default Y): keep sent messages for resends.
     pub persist_messages: bool,
-    /// `StoreFsync` (ringfix): `never`, `always` or `<N>ms`.
+    /// `StoreFsync` (ringfix): `never`, `always` or `<N>ms`; or
+    /// QuickFIX/J's `FileStoreSync` (`Y` = always, `N` = never).
     pub fsync: FsyncPolicy,
     /// `StoreSegmentSize` (ringfix, default 16M): bytes the journal grows
     /// by, each step fallocated; from 64K to 1G, rounded up to a page. A
     /// journal keeps the size it was created with (it is in its header).
     pub segment_bytes: u64,
+    /// `FileStoreBackupPath` (QuickFIX/J): where a reset moves the
+    /// replaced journal (and a copy of the sequence numbers it ended
+    /// with); `None` deletes it.
+    pub backup_path: Option<PathBuf>,
 }
 
 /// Default `StoreSegmentSize`: 16 MiB.
@@ -300,6 +305,7 @@ impl Default for StoreSettings {
             persist_messages: false,
             fsync: FsyncPolicy::default(),
             segment_bytes: DEFAULT_SEGMENT_BYTES,
+            backup_path: None,
         }
     }
 }

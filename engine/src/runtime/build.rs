@@ -193,6 +193,7 @@ pub fn store_options(s: &config::SessionSettings) -> FileStoreOptions {
     FileStoreOptions {
         fsync: s.store.fsync,
         segment_bytes: usize::try_from(s.store.segment_bytes).unwrap_or(usize::MAX),
+        backup_dir: s.store.backup_path.clone(),
         ..FileStoreOptions::default()
     }
 }

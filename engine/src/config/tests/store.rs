@@ -1,5 +1,8 @@
 //! Store keys.
 
+use std::path::PathBuf;
+
+use crate::config::keys::no_op_reason;
 use crate::config::*;
 use crate::store::FsyncPolicy;
 
@@ -38,6 +41,7 @@ fn err(extra: &str) -> String {
 fn defaults() {
     let s = store("");
     assert_eq!(s.segment_bytes, 16 << 20);
+    assert_eq!(s.backup_path, None);
     assert_eq!(s.fsync, FsyncPolicy::Never);
 }
 
@@ -79,4 +83,46 @@ fn bad_segment_sizes_are_errors_naming_the_key() {
             format!("sessions.cfg:{LINE}: StoreSegmentSize: {WANT}, got {bad:?}"),
         );
     }
+}
+
+#[test]
+fn file_store_sync_maps_to_store_fsync() {
+    assert_eq!(store("FileStoreSync=Y\n").fsync, FsyncPolicy::Always);
+    assert_eq!(store("FileStoreSync=N\n").fsync, FsyncPolicy::Never);
+    // Agreeing spellings are fine; a session's line beats [DEFAULT]'s.
+    let s = store("FileStoreSync=Y\nStoreFsync=always\n");
+    assert_eq!(s.fsync, FsyncPolicy::Always);
+    let text = INITIATOR.replace("NonStopSession=Y", "NonStopSession=Y\nFileStoreSync=Y");
+    let cfg = EngineConfig::parse(&format!("{text}StoreFsync=5ms\n"), "s.cfg").unwrap();
+    assert_eq!(cfg.sessions[0].store.fsync, FsyncPolicy::EveryMillis(5));
+    let text = INITIATOR.replace("NonStopSession=Y", "NonStopSession=Y\nStoreFsync=5ms");
+    let cfg = EngineConfig::parse(&format!("{text}FileStoreSync=N\n"), "s.cfg").unwrap();
+    assert_eq!(cfg.sessions[0].store.fsync, FsyncPolicy::Never);
+    // Contradicting each other on one level: an error naming both.
+    assert_eq!(
+        err("StoreFsync=5ms\nFileStoreSync=Y\n"),
+        format!(
+            "sessions.cfg:{}: FileStoreSync: expected StoreFsync and FileStoreSync to agree \
+             (FileStoreSync=Y is StoreFsync=always, N is never), got \"StoreFsync=5ms, FileStoreSync=Y\"",
+            LINE + 1
+        )
+    );
+    assert_eq!(
+        err("FileStoreSync=yes\n"),
+        format!("sessions.cfg:{LINE}: FileStoreSync: expected Y or N, got \"yes\"")
+    );
+}
+
+#[test]
+fn backup_path_and_no_op_cache_size() {
+    let s = store("FileStoreBackupPath=old/stores\nFileStoreMaxCachedMsgs=10000\n");
+    assert_eq!(s.backup_path, Some(PathBuf::from("old/stores")));
+    assert!(no_op_reason("filestoremaxcachedmsgs").is_some_and(|w| w.contains("mapped")));
+    assert_eq!(no_op_reason("FileStorePath"), None);
+    assert_eq!(
+        err("FileStoreMaxCachedMsgs=lots\n"),
+        format!(
+            "sessions.cfg:{LINE}: FileStoreMaxCachedMsgs: expected a non-negative integer, got \"lots\""
+        )
+    );
 }

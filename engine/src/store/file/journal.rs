@@ -80,8 +80,7 @@ impl Journal {
         drop(f);
         if let Some(archive) = archive {
             if path.exists() {
-                std::fs::hard_link(path, archive)
-                    .map_err(|e| StoreError::io("link", archive, e))?;
+                keep_as(path, archive)?;
             }
         }
         std::fs::rename(&tmp, path).map_err(|e| StoreError::io("rename", path, e))
@@ -423,6 +422,24 @@ impl Journal {
     /// Bytes allocated on disk (file length).
     pub(crate) fn allocated(&self) -> u64 {
         self.map.mapped() as u64
+    }
+}
+
+/// Makes `archive` a copy of the journal at `path` before a reset replaces
+/// it: a hard link, or a copy when `archive` is on another filesystem. An
+/// `archive` left by a reset cut short (same generation) is replaced.
+fn keep_as(path: &Path, archive: &Path) -> StoreResult<()> {
+    match std::fs::remove_file(archive) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(StoreError::io("unlink", archive, e));
+        }
+        _ => {}
+    }
+    match std::fs::hard_link(path, archive) {
+        Err(e) if e.raw_os_error() == Some(libc::EXDEV) => std::fs::copy(path, archive)
+            .and_then(|_| File::open(archive)?.sync_all())
+            .map_err(|e| StoreError::io("copy", archive, e)),
+        r => r.map_err(|e| StoreError::io("link", archive, e)),
     }
 }
 

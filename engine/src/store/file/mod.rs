@@ -200,6 +200,18 @@ impl StoreFiles {
     pub fn archived_journal(&self, generation: u64) -> PathBuf {
         self.file(&format!("journal.{generation}"))
     }
+
+    /// Where a reset with a `FileStoreBackupPath` of `dir` moves the
+    /// journal of `generation`.
+    pub fn backup_journal(&self, dir: &Path, generation: u64) -> PathBuf {
+        dir.join(format!("{}.journal.{generation}", self.prefix))
+    }
+
+    /// Where a reset with a `FileStoreBackupPath` of `dir` keeps the
+    /// sequence numbers `generation` ended with (a seqnum file).
+    pub fn backup_seqnums(&self, dir: &Path, generation: u64) -> PathBuf {
+        dir.join(format!("{}.seqnums.{generation}", self.prefix))
+    }
 }
 
 /// File store settings.
@@ -219,6 +231,11 @@ pub struct FileStoreOptions {
     /// Keep the replaced journal on reset as `<prefix>.journal.<gen>`
     /// instead of deleting it. Default false (QuickFIX deletes).
     pub archive_on_reset: bool,
+    /// `FileStoreBackupPath`: a reset moves the replaced journal here as
+    /// `<prefix>.journal.<gen>`, beside `<prefix>.seqnums.<gen>` (the
+    /// sequence numbers it ended with), instead of deleting it or keeping
+    /// it next to the store. Created when needed. Default `None`.
+    pub backup_dir: Option<PathBuf>,
     /// Fault in mapped pages writable ahead of use (MADV_POPULATE_WRITE,
     /// a 2 MiB window after the write position, advanced by `sync`) so
     /// appends take no page faults. Default true.
@@ -232,6 +249,7 @@ impl Default for FileStoreOptions {
             segment_bytes: 16 << 20,
             max_journal_bytes: 1 << 40,
             archive_on_reset: false,
+            backup_dir: None,
             prefault: true,
         }
     }

@@ -345,10 +345,18 @@ impl MessageStore for FileStore {
             next_target: 1,
             floor: 0,
         };
-        let archive = self
-            .options
-            .archive_on_reset
-            .then(|| self.files.archived_journal(old.generation));
+        let archive = match &self.options.backup_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| StoreError::io("mkdir", dir, e))?;
+                let seqnums = self.files.backup_seqnums(dir, old.generation);
+                SeqFile::create(&seqnums, &old)?;
+                Some(self.files.backup_journal(dir, old.generation))
+            }
+            None => self
+                .options
+                .archive_on_reset
+                .then(|| self.files.archived_journal(old.generation)),
+        };
         let path = self.files.journal();
         Journal::create(
             &path,
@@ -356,6 +364,9 @@ impl MessageStore for FileStore {
             archive.as_deref(),
         )?;
         sync_dir(self.files.dir())?;
+        if let Some(dir) = &self.options.backup_dir {
+            sync_dir(dir)?;
+        }
         let mut index = SeqIndex::default();
         let journal = match Journal::open(
             &path,

@@ -1,6 +1,7 @@
 //! Store tests: a contract every `MessageStore` meets, then per-store
 //! behaviour (files, crash recovery, faults).
 
+mod backup;
 mod contract;
 mod crash;
 mod failing;
