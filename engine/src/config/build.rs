@@ -291,6 +291,11 @@ fn store(r: &Reader<'_>, st: &mut StoreSettings) -> Result<(), ConfigError> {
         value::segment_size,
     )?;
     st.backup_path = r.path("FileStoreBackupPath")?;
+    r.set(
+        "FilePermissions",
+        &mut st.file_permissions,
+        value::file_permissions,
+    )?;
     // Accepted and checked, but there is nothing to size (keys::NO_OP).
     r.get("FileStoreMaxCachedMsgs", value::non_negative)?;
     Ok(())

@@ -7,7 +7,7 @@ use super::error::SettingsError;
 use super::schedule::Schedule;
 use super::session_id::{SessionId, BEGIN_STRINGS};
 use super::tls::TlsVersion;
-use crate::store::FsyncPolicy;
+use crate::store::{FileMode, FsyncPolicy};
 use ringfix_codec::TimePrecision;
 
 /// Default `MaxOutboundQueueBytes`: 8 MiB.
@@ -292,6 +292,11 @@ pub struct StoreSettings {
     /// replaced journal (and a copy of the sequence numbers it ended
     /// with); `None` deletes it.
     pub backup_path: Option<PathBuf>,
+    /// `FilePermissions` (ringfix, octal, default `0600`): mode of the
+    /// store and log files the engine creates; directories it makes get
+    /// the same with execute wherever read is set (`0640` -> `0750`). The
+    /// statistics page is always `0600`.
+    pub file_permissions: FileMode,
 }
 
 /// Default `StoreSegmentSize`: 16 MiB.
@@ -306,6 +311,7 @@ impl Default for StoreSettings {
             fsync: FsyncPolicy::default(),
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             backup_path: None,
+            file_permissions: FileMode::PRIVATE,
         }
     }
 }

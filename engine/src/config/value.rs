@@ -8,7 +8,7 @@ use jiff::tz::TimeZone;
 
 use super::session_id::BEGIN_STRINGS;
 use super::settings::{ApplVerId, ReactorMode, Role};
-use crate::store::FsyncPolicy;
+use crate::store::{FileMode, FsyncPolicy};
 use ringfix_codec::TimePrecision;
 
 /// What a parser expected, for `expected ..., got ...` messages.
@@ -202,6 +202,20 @@ pub(crate) fn segment_size(v: &str) -> Result<u64, Expected> {
     byte_size(v)
         .filter(|n| (MIN_SEGMENT_BYTES..=MAX_SEGMENT_BYTES).contains(n))
         .ok_or("a size from 64K to 1G: bytes, or a number with a K, M or G suffix")
+}
+
+/// `FilePermissions`: an octal mode such as `0600` or `0640`, giving the
+/// owner read and write, with no bits beyond `0777`.
+pub(crate) fn file_permissions(v: &str) -> Result<FileMode, Expected> {
+    const EXPECTED: Expected =
+        "an octal mode such as 0600 or 0640 (owner read and write, nothing above 0777)";
+    if v.is_empty() || v.len() > 4 || !v.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        return Err(EXPECTED);
+    }
+    u32::from_str_radix(v, 8)
+        .ok()
+        .and_then(FileMode::new)
+        .ok_or(EXPECTED)
 }
 
 /// `CertificateVerifyLevel`: 0-3.

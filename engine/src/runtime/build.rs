@@ -194,6 +194,7 @@ pub fn store_options(s: &config::SessionSettings) -> FileStoreOptions {
         fsync: s.store.fsync,
         segment_bytes: usize::try_from(s.store.segment_bytes).unwrap_or(usize::MAX),
         backup_dir: s.store.backup_path.clone(),
+        mode: s.store.file_permissions,
         ..FileStoreOptions::default()
     }
 }

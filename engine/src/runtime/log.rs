@@ -7,7 +7,7 @@
 //! When the buffer is full the record is dropped and counted: the reactor
 //! never waits for the disk.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,6 +16,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use ringfix_codec::{TimePrecision, UtcTimestamp};
+
+use crate::store::FileMode;
 
 /// Bytes buffered between two writer passes before records are dropped.
 const BUFFER_BYTES: usize = 4 << 20;
@@ -81,7 +83,7 @@ struct Files {
 /// The logging thread and the files of every session it serves.
 pub struct FileLog {
     shared: Arc<Shared>,
-    paths: Vec<Option<(PathBuf, String)>>,
+    paths: Vec<Option<(PathBuf, String, FileMode)>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -105,10 +107,12 @@ impl FileLog {
         }
     }
 
-    /// Registers a session logging under `dir` with file prefix `prefix`.
-    pub fn sink(&mut self, dir: &Path, prefix: &str) -> LogSink {
+    /// Registers a session logging under `dir` with file prefix `prefix`,
+    /// its files (and `dir`, if made) created with `mode`.
+    pub fn sink(&mut self, dir: &Path, prefix: &str, mode: FileMode) -> LogSink {
         let session = u32::try_from(self.paths.len()).unwrap_or(u32::MAX);
-        self.paths.push(Some((dir.to_owned(), prefix.to_owned())));
+        self.paths
+            .push(Some((dir.to_owned(), prefix.to_owned(), mode)));
         LogSink {
             shared: Arc::clone(&self.shared),
             session,
@@ -132,16 +136,15 @@ impl FileLog {
         }
         let mut files = Vec::with_capacity(self.paths.len());
         for p in &self.paths {
-            let Some((dir, prefix)) = p else {
+            let Some((dir, prefix, mode)) = p else {
                 files.push(None);
                 continue;
             };
-            std::fs::create_dir_all(dir)?;
+            mode.create_dir_all(dir)?;
             let open = |suffix: &str| -> std::io::Result<BufWriter<File>> {
-                let f = OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(dir.join(format!("{prefix}.{suffix}")))?;
+                let mut options = mode.options();
+                options.create(true).append(true);
+                let f = mode.open(&options, &dir.join(format!("{prefix}.{suffix}")))?;
                 Ok(BufWriter::new(f))
             };
             files.push(Some(Files {
@@ -230,7 +233,7 @@ mod tests {
     fn writes_quickfix_lines() {
         let dir = tempfile::tempdir().unwrap();
         let mut log = FileLog::new();
-        let sink = log.sink(dir.path(), "FIX.4.4-A-B");
+        let sink = log.sink(dir.path(), "FIX.4.4-A-B", FileMode::PRIVATE);
         log.start().unwrap();
         let t = UtcTimestamp::from_nanos(1_700_000_000_123_000_000);
         sink.message(t, b"8=FIX.4.4\x019=5\x0135=0\x0110=000\x01");

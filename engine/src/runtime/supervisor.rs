@@ -92,11 +92,13 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
     for (i, s) in config.sessions.iter().enumerate() {
         let cfg = Arc::new(s.clone());
         let spec = ValidatorSpec::from_config(s, &mut dicts)?;
-        let sink = s
-            .store
-            .file_log_path
-            .as_ref()
-            .map(|dir| log.sink(dir, &store_id(&s.id).file_prefix()));
+        let sink = s.store.file_log_path.as_ref().map(|dir| {
+            log.sink(
+                dir,
+                &store_id(&s.id).file_prefix(),
+                s.store.file_permissions,
+            )
+        });
         let mut core = SessionCore::new(i, Arc::clone(&cfg), apps(s), spec, sink, now)?;
         core.stats = stats.as_mut().and_then(|p| p.session(i));
         counters.push((

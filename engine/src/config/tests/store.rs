@@ -42,6 +42,7 @@ fn defaults() {
     let s = store("");
     assert_eq!(s.segment_bytes, 16 << 20);
     assert_eq!(s.backup_path, None);
+    assert_eq!(s.file_permissions.file(), 0o600);
     assert_eq!(s.fsync, FsyncPolicy::Never);
 }
 
@@ -125,4 +126,34 @@ fn backup_path_and_no_op_cache_size() {
             "sessions.cfg:{LINE}: FileStoreMaxCachedMsgs: expected a non-negative integer, got \"lots\""
         )
     );
+}
+
+#[test]
+fn file_permissions_are_octal_and_keep_the_owner_in() {
+    let mode = |v: &str| {
+        store(&format!("FilePermissions={v}\n"))
+            .file_permissions
+            .file()
+    };
+    assert_eq!(mode("0640"), 0o640);
+    assert_eq!(mode("0600"), 0o600);
+    assert_eq!(mode("660"), 0o660);
+    const WANT: &str =
+        "expected an octal mode such as 0600 or 0640 (owner read and write, nothing above 0777)";
+    for bad in [
+        "",
+        "0400",
+        "0200",
+        "0648",
+        "rw-r-----",
+        "04640",
+        "01640",
+        "0o640",
+        "00640",
+    ] {
+        assert_eq!(
+            err(&format!("FilePermissions={bad}\n")),
+            format!("sessions.cfg:{LINE}: FilePermissions: {WANT}, got {bad:?}"),
+        );
+    }
 }

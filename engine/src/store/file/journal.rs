@@ -11,7 +11,7 @@ use super::format::{
 };
 use super::sys::{page_size, preallocate, write_zeros, Region};
 use crate::store::index::SeqIndex;
-use crate::store::{StoreError, StoreResult};
+use crate::store::{FileMode, StoreError, StoreResult};
 
 /// How far ahead of the write position pages are faulted in writable.
 const PREFAULT_AHEAD: usize = 2 << 20;
@@ -71,10 +71,11 @@ impl Journal {
         path: &Path,
         header: &JournalHeader,
         archive: Option<&Path>,
+        mode: FileMode,
     ) -> StoreResult<()> {
         let tmp = path.with_extension("journal.tmp");
         let io = |op, e| StoreError::io(op, &tmp, e);
-        let mut f = File::create(&tmp).map_err(|e| io("create", e))?;
+        let mut f = mode.create_fresh(&tmp).map_err(|e| io("create", e))?;
         f.write_all(&header.encode()).map_err(|e| io("write", e))?;
         f.sync_all().map_err(|e| io("fsync", e))?;
         drop(f);

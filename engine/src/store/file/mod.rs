@@ -41,14 +41,14 @@ mod seqfile;
 mod store;
 mod sys;
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub use reader::StoreReader;
 pub use store::FileStore;
 
-use super::{FsyncPolicy, StoreError, StoreResult};
+use super::{FileMode, FsyncPolicy, StoreError, StoreResult};
 
 /// The parts of a FIX session ID that name its store files.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -236,6 +236,9 @@ pub struct FileStoreOptions {
     /// sequence numbers it ended with), instead of deleting it or keeping
     /// it next to the store. Created when needed. Default `None`.
     pub backup_dir: Option<PathBuf>,
+    /// `FilePermissions`: mode of the files created (journal, seqnums,
+    /// lock, backups) and of directories made for them. Default `0600`.
+    pub mode: FileMode,
     /// Fault in mapped pages writable ahead of use (MADV_POPULATE_WRITE,
     /// a 2 MiB window after the write position, advanced by `sync`) so
     /// appends take no page faults. Default true.
@@ -250,6 +253,7 @@ impl Default for FileStoreOptions {
             max_journal_bytes: 1 << 40,
             archive_on_reset: false,
             backup_dir: None,
+            mode: FileMode::PRIVATE,
             prefault: true,
         }
     }
@@ -284,14 +288,12 @@ pub fn is_locked(files: &StoreFiles) -> StoreResult<bool> {
 const LOCK_GRACE: Duration = Duration::from_millis(100);
 
 /// Takes the exclusive lock of `files`, creating the lock file.
-fn lock(files: &StoreFiles) -> StoreResult<File> {
+fn lock(files: &StoreFiles, mode: FileMode) -> StoreResult<File> {
     let path = files.lock();
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
+    let mut options = mode.options();
+    options.read(true).write(true).create(true).truncate(false);
+    let file = mode
+        .open(&options, &path)
         .map_err(|e| StoreError::io("open", &path, e))?;
     let start = Instant::now();
     let mut pause = Duration::from_millis(1);

@@ -52,10 +52,12 @@ impl FileStore {
         options: FileStoreOptions,
         now: UtcTimestamp,
     ) -> StoreResult<Self> {
-        std::fs::create_dir_all(files.dir())
+        options
+            .mode
+            .create_dir_all(files.dir())
             .map_err(|e| StoreError::io("mkdir", files.dir(), e))?;
         super::sys::ignore_file_size_signal();
-        let lock = lock(&files)?;
+        let lock = lock(&files, options.mode)?;
         let Loaded {
             seq,
             journal,
@@ -148,6 +150,11 @@ fn load(files: &StoreFiles, options: &FileStoreOptions, now: UtcTimestamp) -> St
     let journal_path = files.journal();
     let have_seq = seq_path.exists();
     let have_journal = journal_path.exists();
+    for (path, have) in [(&seq_path, have_seq), (&journal_path, have_journal)] {
+        if have {
+            options.mode.check(path);
+        }
+    }
     if !have_seq {
         if have_journal {
             return Err(StoreError::Corrupt {
@@ -166,8 +173,13 @@ fn load(files: &StoreFiles, options: &FileStoreOptions, now: UtcTimestamp) -> St
             next_target: 1,
             floor: 0,
         };
-        Journal::create(&journal_path, &header_for(&state, options), None)?;
-        SeqFile::create(&seq_path, &state)?;
+        Journal::create(
+            &journal_path,
+            &header_for(&state, options),
+            None,
+            options.mode,
+        )?;
+        SeqFile::create(&seq_path, &state, options.mode)?;
         sync_dir(files.dir())?;
     }
     let mut seq = SeqFile::open(&seq_path)?;
@@ -190,7 +202,12 @@ fn load(files: &StoreFiles, options: &FileStoreOptions, now: UtcTimestamp) -> St
         // The seqnum file was reset without the journal: roll it over.
         tracing::warn!(path = %journal_path.display(), "store: journal older than seqnum file, replacing it");
         drop(journal);
-        Journal::create(&journal_path, &header_for(&state, options), None)?;
+        Journal::create(
+            &journal_path,
+            &header_for(&state, options),
+            None,
+            options.mode,
+        )?;
         sync_dir(files.dir())?;
         index.clear();
         journal = open_journal(files, options, &seq, &mut index)?;
@@ -253,7 +270,7 @@ fn open_journal(
         } else {
             tracing::warn!(path = %path.display(), "store: journal missing, starting an empty one");
         }
-        Journal::create(&path, &header_for(seq.state(), options), None)?;
+        Journal::create(&path, &header_for(seq.state(), options), None, options.mode)?;
         sync_dir(files.dir())?;
     }
     Err(StoreError::Corrupt {
@@ -347,9 +364,12 @@ impl MessageStore for FileStore {
         };
         let archive = match &self.options.backup_dir {
             Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| StoreError::io("mkdir", dir, e))?;
+                self.options
+                    .mode
+                    .create_dir_all(dir)
+                    .map_err(|e| StoreError::io("mkdir", dir, e))?;
                 let seqnums = self.files.backup_seqnums(dir, old.generation);
-                SeqFile::create(&seqnums, &old)?;
+                SeqFile::create(&seqnums, &old, self.options.mode)?;
                 Some(self.files.backup_journal(dir, old.generation))
             }
             None => self
@@ -362,6 +382,7 @@ impl MessageStore for FileStore {
             &path,
             &header_for(&state, &self.options),
             archive.as_deref(),
+            self.options.mode,
         )?;
         sync_dir(self.files.dir())?;
         if let Some(dir) = &self.options.backup_dir {
