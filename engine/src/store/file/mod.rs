@@ -39,7 +39,7 @@ mod journal;
 mod reader;
 mod seqfile;
 mod store;
-mod sys;
+pub(super) mod sys;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

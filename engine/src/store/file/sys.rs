@@ -183,6 +183,135 @@ impl Drop for Region {
     }
 }
 
+/// A fixed run of `u64` slots in address space reserved up front
+/// (PROT_NONE, nothing committed) and made usable from the front in
+/// steps: growing never allocates on the heap nor moves what is stored.
+/// Slots start at zero.
+#[derive(Debug)]
+pub(crate) struct Slots {
+    base: NonNull<u64>,
+    /// Slots reserved.
+    cap: usize,
+    /// `0..usable` is readable and writable (whole pages).
+    usable: usize,
+}
+
+// SAFETY: plain memory owned by this value; `&mut` rules apply to writes.
+unsafe impl Send for Slots {}
+
+impl Slots {
+    /// Reserves `cap` slots of address space.
+    pub(crate) fn reserve(cap: usize) -> io::Result<Self> {
+        let bytes = cap
+            .checked_mul(8)
+            .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOMEM))?;
+        // SAFETY: anonymous PROT_NONE mapping at a kernel-chosen address.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                bytes,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let base = NonNull::new(p.cast::<u64>()).ok_or_else(|| io::Error::other("mmap null"))?;
+        Ok(Self {
+            base,
+            cap,
+            usable: 0,
+        })
+    }
+
+    /// Slots reserved.
+    pub(crate) fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// Makes slots `0..to` usable (to whole pages, within the capacity)
+    /// and writes zeros over `from..to`, so later stores there take no
+    /// page fault. Only call it over slots holding nothing (zero).
+    pub(crate) fn prepare(&mut self, from: usize, to: usize) -> io::Result<()> {
+        let per_page = page_size() / 8;
+        let to = to.min(self.cap);
+        if to > self.usable {
+            let end = to.next_multiple_of(per_page).min(self.cap);
+            // SAFETY: `usable..end` lies inside our own reservation and
+            // `usable` is page aligned (it only ever moves to page ends or
+            // the capacity, itself whole pages of the reservation).
+            check(unsafe {
+                libc::mprotect(
+                    self.base.as_ptr().add(self.usable).cast(),
+                    (end - self.usable) * 8,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                )
+            })?;
+            self.usable = end;
+        }
+        if from < to {
+            // SAFETY: `from..to` is inside the usable slots (checked above).
+            unsafe { std::ptr::write_bytes(self.base.as_ptr().add(from), 0, to - from) };
+        }
+        Ok(())
+    }
+
+    /// Slot `i`, if usable.
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> Option<u64> {
+        self.as_slice().get(i).copied()
+    }
+
+    /// Sets slot `i`; false if it is not usable.
+    #[inline]
+    pub(crate) fn set(&mut self, i: usize, value: u64) -> bool {
+        match self.as_mut_slice().get_mut(i) {
+            Some(slot) => {
+                *slot = value;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The usable slots.
+    pub(crate) fn as_slice(&self) -> &[u64] {
+        // SAFETY: `0..usable` is mapped readable and owned by this value.
+        unsafe { std::slice::from_raw_parts(self.base.as_ptr(), self.usable) }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [u64] {
+        // SAFETY: as `as_slice`; `&mut self` makes the borrow unique.
+        unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr(), self.usable) }
+    }
+
+    /// Gives slots `0..n` back to the kernel: they read as zero again and
+    /// stay usable, but fault on their next store.
+    pub(crate) fn discard(&mut self, n: usize) {
+        let n = n.min(self.usable);
+        // SAFETY: `0..n` is inside the usable, private anonymous slots;
+        // MADV_DONTNEED makes them read as zero, which is what we want.
+        let rc = unsafe { libc::madvise(self.base.as_ptr().cast(), n * 8, libc::MADV_DONTNEED) };
+        if rc != 0 {
+            if let Some(used) = self.as_mut_slice().get_mut(..n) {
+                used.fill(0);
+            }
+        }
+    }
+}
+
+impl Drop for Slots {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the range reserved in `reserve`.
+        unsafe {
+            libc::munmap(self.base.as_ptr().cast(), self.cap * 8);
+        }
+    }
+}
+
 /// Zeros for [`write_zeros`].
 static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
 
