@@ -136,6 +136,8 @@ pub fn run(args: &Args) -> Result<(), String> {
         hist::new_histogram().map_err(|e| e.to_string())?,
     ];
     let mut sizes = (0, 0);
+    // The largest store upkeep step of any run (issue 28: at most 20 us).
+    let mut step_max_ns = 0f64;
     for i in 0..args.runs {
         let e = engine::run(
             &engine_run(args, (String::new(), String::new())),
@@ -152,6 +154,7 @@ pub fn run(args: &Args) -> Result<(), String> {
             ));
         }
         sizes = (e.nos_bytes, e.er_bytes);
+        step_max_ns = step_max_ns.max(e.store_step_max_ns);
         engine_runs.push(figures(
             &e.rtt,
             e.wall.as_secs_f64(),
@@ -215,6 +218,10 @@ pub fn run(args: &Args) -> Result<(), String> {
             o.insert("tls".into(), to_json(t, false));
             o.insert("tls_ratio".into(), to_json(r, true));
         }
+        if let Some(o) = v.as_object_mut() {
+            let us = (step_max_ns / 100.0).round() / 10.0;
+            o.insert("store_step_max_us".into(), json!(us));
+        }
         println!("{v}");
     } else {
         let mut rows = vec![
@@ -234,6 +241,10 @@ pub fn run(args: &Args) -> Result<(), String> {
             rows.push(("tls/eng", r));
         }
         print_table(args, sizes, &rows);
+        println!(
+            "largest store upkeep step (either reactor, any run): {:.1} us",
+            step_max_ns / 1000.0
+        );
         println!(
             "internal: the acceptor's own time, Recv reaped to ExecutionReport queued; \
              int.init: the initiator's, ExecutionReport reaped to the next order queued; \

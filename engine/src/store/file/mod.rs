@@ -39,7 +39,9 @@ mod journal;
 mod reader;
 mod seqfile;
 mod store;
+mod syncer;
 pub(super) mod sys;
+pub(super) mod upkeep;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

@@ -13,7 +13,7 @@ use crate::store::{FileMode, StoreError, StoreResult};
 #[derive(Debug)]
 pub(crate) struct SeqFile {
     path: PathBuf,
-    _file: File,
+    file: File,
     map: Region,
     /// Slot holding the newest state.
     active: usize,
@@ -61,12 +61,17 @@ impl SeqFile {
             })?;
         Ok(Self {
             path: path.to_owned(),
-            _file: file,
+            file,
             map,
             active,
             counter,
             state,
         })
+    }
+
+    /// The open file.
+    pub(crate) fn file(&self) -> &File {
+        &self.file
     }
 
     /// The current state.

@@ -5,6 +5,7 @@ use std::fs::File;
 use super::format::{JournalHeader, SeqState};
 use super::journal::{Journal, Opened};
 use super::seqfile::SeqFile;
+use super::syncer::GroupCommit;
 use super::{lock, sync_dir, FileStoreOptions, StoreFiles};
 use crate::store::index::SeqIndex;
 use crate::store::{range_end, FsyncPolicy, MessageStore, StoreError, StoreResult, UtcTimestamp};
@@ -39,6 +40,10 @@ pub struct FileStore {
     last_now: i64,
     /// No upkeep before this time (set after an upkeep failure).
     upkeep_after: i64,
+    /// The last group commit request made.
+    requested: u64,
+    /// Group commit's flushing thread (`StoreFsync=<N>ms` only).
+    group: Option<GroupCommit>,
     _lock: File,
 }
 
@@ -69,6 +74,13 @@ impl FileStore {
             // As the journal's window at open: touched ahead before use.
             while index.reserve_ahead(INDEX_AHEAD) {}
         }
+        let group = match options.fsync {
+            FsyncPolicy::EveryMillis(_) => Some(
+                GroupCommit::new(journal.file(), seq.file())
+                    .map_err(|e| StoreError::io("dup", files.journal(), e))?,
+            ),
+            _ => None,
+        };
         Ok(Self {
             files,
             options,
@@ -80,6 +92,8 @@ impl FileStore {
             last_sync: i64::MIN,
             last_now: i64::MIN,
             upkeep_after: i64::MIN,
+            requested: 0,
+            group,
             _lock: lock,
         })
     }
@@ -117,6 +131,13 @@ impl FileStore {
     /// Journal bytes faulted in ahead of the write position since open.
     pub fn journal_prefaulted(&self) -> u64 {
         self.journal.prefaulted()
+    }
+
+    /// Bytes the journal's last upkeep step worked on (its bound is by
+    /// construction: see the `upkeep` module).
+    #[cfg(test)]
+    pub(crate) fn last_upkeep_bytes(&self) -> usize {
+        self.journal.last_step_bytes()
     }
 
     /// Whether the journal still prefaults pages ahead.
@@ -281,6 +302,37 @@ fn open_journal(
 }
 
 impl FileStore {
+    /// Group commit: asks the flushing thread to force what is pending to
+    /// disk (never waits for it); inline without one.
+    fn commit(&mut self) -> StoreResult<()> {
+        match &self.group {
+            Some(g) => {
+                self.requested = g.request();
+                self.journal.mark_requested();
+                self.seq_dirty = false;
+                Ok(())
+            }
+            None => {
+                self.journal.sync()?;
+                if self.seq_dirty {
+                    self.seq.sync()?;
+                    self.seq_dirty = false;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Points group commit at the files now open (after a reset or a
+    /// refresh replaced them).
+    fn regroup(&mut self) -> StoreResult<()> {
+        if let Some(g) = &self.group {
+            g.replace(self.journal.file(), self.seq.file())
+                .map_err(|e| StoreError::io("dup", self.files.journal(), e))?;
+        }
+        Ok(())
+    }
+
     /// The index wants a chunk ahead, and idle upkeep is on (it is
     /// prefaulting's: both stop together).
     fn index_upkeep_due(&self) -> bool {
@@ -411,7 +463,7 @@ impl MessageStore for FileStore {
         self.seq.write(state);
         self.seq.sync()?;
         self.seq_dirty = false;
-        Ok(())
+        self.regroup()
     }
 
     fn refresh(&mut self) -> StoreResult<()> {
@@ -420,7 +472,7 @@ impl MessageStore for FileStore {
         self.journal = loaded.journal;
         self.index = loaded.index;
         self.epoch_max = loaded.epoch_max;
-        Ok(())
+        self.regroup()
     }
 
     fn creation_time(&self) -> UtcTimestamp {
@@ -429,19 +481,20 @@ impl MessageStore for FileStore {
 
     fn sync(&mut self, now: UtcTimestamp) -> StoreResult<()> {
         self.last_now = now.as_nanos();
+        if let Some(e) = self.group.as_ref().and_then(GroupCommit::take_error) {
+            return Err(StoreError::io("fdatasync", self.files.journal(), e));
+        }
         if let Some(deadline) = self.group_commit_deadline() {
             if now >= deadline {
                 // Retried one interval later on failure, not in a spin.
                 self.last_sync = now.as_nanos();
-                self.journal.sync()?;
-                if self.seq_dirty {
-                    self.seq.sync()?;
-                    self.seq_dirty = false;
-                }
+                self.commit()?;
             }
         }
-        self.index.reserve_ahead(INDEX_AHEAD);
-        if now.as_nanos() >= self.upkeep_after {
+        // One bounded step at most: the index's, else the journal's.
+        if self.index_upkeep_due() {
+            self.index.reserve_ahead(INDEX_AHEAD);
+        } else if now.as_nanos() >= self.upkeep_after {
             if let Err(e) = self.journal.prepare() {
                 self.upkeep_after = now.as_nanos().saturating_add(UPKEEP_RETRY_NANOS);
                 return Err(e);
@@ -473,9 +526,10 @@ impl MessageStore for FileStore {
         if self.last_now < self.upkeep_after {
             return Ok(false);
         }
-        // Both bounded: one index chunk (when due) and one journal step.
+        // One bounded step: an index chunk when due, else the journal's.
         if self.index_upkeep_due() {
             self.index.reserve_ahead(INDEX_AHEAD);
+            return Ok(true);
         }
         let more = self.journal.upkeep_step().inspect_err(|_| {
             self.upkeep_after = now.as_nanos().saturating_add(UPKEEP_RETRY_NANOS);
@@ -488,10 +542,17 @@ impl Drop for FileStore {
     /// A clean close honours the policy: group commit flushes what is
     /// pending (errors can only be logged here).
     fn drop(&mut self) {
-        if self.options.fsync == FsyncPolicy::Never || !(self.journal.dirty() || self.seq_dirty) {
+        let pending = match &self.group {
+            Some(g) => g.done() < self.requested,
+            None => false,
+        };
+        if self.options.fsync == FsyncPolicy::Never
+            || !(pending || self.journal.dirty() || self.seq_dirty)
+        {
             return;
         }
-        if let Err(e) = self.journal.sync().and_then(|()| self.seq.sync()) {
+        let flushed = self.journal.sync_all().and_then(|()| self.seq.sync());
+        if let Err(e) = flushed {
             tracing::warn!(error = %e, "store: flush on close failed");
         }
     }

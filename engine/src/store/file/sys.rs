@@ -31,6 +31,9 @@ pub(crate) struct Region {
     len: usize,
     /// `0..mapped` is backed by the file.
     mapped: usize,
+    /// `0..released` is already unmapped (a retired region is given back
+    /// in steps: see [`release_step`](Self::release_step)).
+    released: usize,
 }
 
 // SAFETY: the region is plain memory owned by this value; moving it to
@@ -59,7 +62,31 @@ impl Region {
             base,
             len,
             mapped: 0,
+            released: 0,
         })
+    }
+
+    /// Unmaps the next (at most) `max` bytes of a region no longer used,
+    /// from the front: the cost of an unmap grows with the pages it drops,
+    /// so a large one is done in bounded steps. Returns the bytes unmapped
+    /// and whether more remain. Only for a region nothing reads any more.
+    pub(crate) fn release_step(&mut self, max: usize) -> (usize, bool) {
+        let n = max
+            .next_multiple_of(page_size())
+            .min(self.len - self.released);
+        if n > 0 {
+            // SAFETY: `released..released + n` lies inside our reservation
+            // and is still mapped; the caller reads nothing of it any more
+            // (a retired region), and `mapped` drops to 0 below, so `bytes`
+            // returns nothing from here on.
+            unsafe {
+                libc::munmap(self.base.as_ptr().add(self.released).cast(), n);
+            }
+            self.released += n;
+            // Nothing of it is readable through `bytes` any more.
+            self.mapped = 0;
+        }
+        (n, self.released < self.len)
     }
 
     /// Maps the next `len` bytes of `file` (from offset `mapped()`) at the
@@ -175,10 +202,16 @@ impl Region {
 
 impl Drop for Region {
     fn drop(&mut self) {
-        // SAFETY: unmaps exactly the range reserved in `reserve` (and every
-        // file mapping placed inside it).
+        if self.released >= self.len {
+            return;
+        }
+        // SAFETY: unmaps exactly what is left of the range reserved in
+        // `reserve` (and every file mapping placed inside it).
         unsafe {
-            libc::munmap(self.base.as_ptr().cast(), self.len);
+            libc::munmap(
+                self.base.as_ptr().add(self.released).cast(),
+                self.len - self.released,
+            );
         }
     }
 }
