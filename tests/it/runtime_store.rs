@@ -196,3 +196,31 @@ fn file_store_sync_forces_the_store_to_disk_before_sending() {
     server.stopper().stop();
     server.wait();
 }
+
+/// StoreUpkeepThread=Y: the store's upkeep runs on the `ringfix-upkeep`
+/// thread, and the session trades and stores as without it.
+#[test]
+fn store_upkeep_thread_serves_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let mut server = exec_acceptor(
+        0,
+        &format!("FileStorePath={d}/store\nStoreUpkeepThread=Y\nStoreSegmentSize=64K\n"),
+    );
+    let port = server.listen_addrs()[0].port();
+    trade(port, 400);
+    let threads: Vec<String> = std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .map(|c| c.trim().to_owned())
+        .collect();
+    assert!(threads.iter().any(|t| t == "ringfix-upkeep"), "{threads:?}");
+    let journal = dir.path().join("store/FIX.4.4-EXEC-ORDERS.journal");
+    assert!(wait_until(Duration::from_secs(2), || journal_types(
+        &journal
+    )
+    .len()
+        == 401));
+    server.stopper().stop();
+    server.wait();
+}

@@ -49,6 +49,10 @@ pub struct Args {
     /// (TLS / plain), JSON keys of the same names.
     #[arg(long)]
     pub tls: bool,
+    /// Run both engines with `StoreUpkeepThread=Y` (store upkeep on a
+    /// helper thread instead of the reactors' idle time).
+    #[arg(long)]
+    pub upkeep_thread: bool,
 }
 
 /// Cores: the acceptor (and the floor's echo side) on 0, the initiator
@@ -257,6 +261,12 @@ pub fn run(args: &Args) -> Result<(), String> {
 }
 
 fn engine_run(args: &Args, extra_keys: (String, String)) -> engine::EngineRun {
+    let (mut a, mut i) = extra_keys;
+    if args.upkeep_thread {
+        a.push_str("StoreUpkeepThread=Y\n");
+        i.push_str("StoreUpkeepThread=Y\n");
+    }
+    let extra_keys = (a, i);
     engine::EngineRun {
         mode: args.mode,
         orders: args.orders,

@@ -291,6 +291,7 @@ fn store(r: &Reader<'_>, st: &mut StoreSettings) -> Result<(), ConfigError> {
         value::segment_size,
     )?;
     st.backup_path = r.path("FileStoreBackupPath")?;
+    r.set("StoreUpkeepThread", &mut st.upkeep_thread, value::boolean)?;
     r.set(
         "FilePermissions",
         &mut st.file_permissions,

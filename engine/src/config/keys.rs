@@ -101,6 +101,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "ReactorMode",
     "StoreFsync",
     "StoreSegmentSize",
+    "StoreUpkeepThread",
     "FilePermissions",
     "MaxOutboundQueueBytes",
     "OutboundCalmPeriod",

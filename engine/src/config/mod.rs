@@ -20,7 +20,8 @@
 //! ones ringfix does not implement yet are accepted with a
 //! [`ConfigWarning`], unknown keys are errors. ringfix adds its own keys
 //! (see [`ReactorSettings`], [`StoreSettings`]): `ReactorCore`,
-//! `ReactorMode`, `StoreFsync`, `StoreSegmentSize`, `MaxOutboundQueueBytes`, `MaxConnections`
+//! `ReactorMode`, `StoreFsync`, `StoreSegmentSize`, `StoreUpkeepThread`, `FilePermissions`,
+//! `MaxOutboundQueueBytes`, `MaxConnections`
 //! (connections one reactor holds, logged on or not; beyond it an accepted
 //! connection is closed at once), `StopOnFatalError`,
 //! `ReconnectMaxInterval`.

@@ -297,6 +297,11 @@ pub struct StoreSettings {
     /// the same with execute wherever read is set (`0640` -> `0750`). The
     /// statistics page is always `0600`.
     pub file_permissions: FileMode,
+    /// `StoreUpkeepThread` (ringfix, default N): a helper thread allocates
+    /// journal space and faults its pages in ahead of the writer instead
+    /// of the reactor's idle time. For hosts with a core to spare: on two
+    /// vCPUs the helper competes with a pinned reactor.
+    pub upkeep_thread: bool,
 }
 
 /// Default `StoreSegmentSize`: 16 MiB.
@@ -312,6 +317,7 @@ impl Default for StoreSettings {
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             backup_path: None,
             file_permissions: FileMode::PRIVATE,
+            upkeep_thread: false,
         }
     }
 }

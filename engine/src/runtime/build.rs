@@ -195,6 +195,7 @@ pub fn store_options(s: &config::SessionSettings) -> FileStoreOptions {
         segment_bytes: usize::try_from(s.store.segment_bytes).unwrap_or(usize::MAX),
         backup_dir: s.store.backup_path.clone(),
         mode: s.store.file_permissions,
+        upkeep_thread: s.store.upkeep_thread,
         ..FileStoreOptions::default()
     }
 }

@@ -43,6 +43,7 @@ fn defaults() {
     assert_eq!(s.segment_bytes, 16 << 20);
     assert_eq!(s.backup_path, None);
     assert_eq!(s.file_permissions.file(), 0o600);
+    assert!(!s.upkeep_thread);
     assert_eq!(s.fsync, FsyncPolicy::Never);
 }
 
@@ -156,4 +157,14 @@ fn file_permissions_are_octal_and_keep_the_owner_in() {
             format!("sessions.cfg:{LINE}: FilePermissions: {WANT}, got {bad:?}"),
         );
     }
+}
+
+#[test]
+fn upkeep_thread_is_a_switch() {
+    assert!(store("StoreUpkeepThread=Y\n").upkeep_thread);
+    assert!(!store("StoreUpkeepThread=N\n").upkeep_thread);
+    assert_eq!(
+        err("StoreUpkeepThread=1\n"),
+        format!("sessions.cfg:{LINE}: StoreUpkeepThread: expected Y or N, got \"1\"")
+    );
 }

@@ -4,7 +4,10 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
+use super::ahead::Ahead;
 use super::format::{
     nonzero_end, record_crc, record_size, scan, valid_record_after, JournalHeader, ScanEnd,
     JOURNAL_HEADER, RECORD_HEADER,
@@ -51,6 +54,8 @@ pub(crate) struct Journal {
     /// Bytes before this offset are known to be on disk, or being forced
     /// there by a group commit already asked for.
     pub(super) synced: usize,
+    /// The upkeep thread's share (`StoreUpkeepThread=Y`), if attached.
+    pub(super) ahead: Option<Arc<Ahead>>,
 }
 
 /// Result of opening a journal file.
@@ -201,8 +206,10 @@ impl Journal {
             last_step: 0,
             pos,
             synced: pos,
+            ahead: None,
         };
         while journal.prefault_step(super::upkeep::OPEN_STEP) {}
+        journal.last_step = 0;
         Ok(Opened::Journal(journal))
     }
 
@@ -230,6 +237,9 @@ impl Journal {
             .publish_u64(off + 8, u64::from(len) | (u64::from(crc) << 32));
         self.map.publish_u64(off, seq);
         self.pos = end;
+        if let Some(a) = &self.ahead {
+            a.pos.store(end, Ordering::Relaxed);
+        }
         Ok(off)
     }
 
@@ -248,9 +258,7 @@ impl Journal {
                 self.move_to_larger_region(at + self.segment)?;
             }
             while self.allocate_step(usize::MAX)? {}
-            self.map
-                .map_next(&self.file, self.segment, true)
-                .map_err(|e| StoreError::io("mmap", &self.path, e))?;
+            self.map_segment()?;
         }
         Ok(())
     }
@@ -313,6 +321,15 @@ impl Journal {
     /// Bytes allocated on disk (file length).
     pub(crate) fn allocated(&self) -> u64 {
         self.map.mapped() as u64
+    }
+}
+
+impl Drop for Journal {
+    /// The upkeep thread lets go of the mapping before it is unmapped.
+    fn drop(&mut self) {
+        if let Some(a) = &self.ahead {
+            a.detach();
+        }
     }
 }
 

@@ -34,6 +34,7 @@
 //! fallocate; where it is unsupported the file is only extended
 //! (sparse). Nothing else may truncate the journal while it is open.
 
+mod ahead;
 pub(super) mod format;
 mod journal;
 mod reader;
@@ -241,6 +242,12 @@ pub struct FileStoreOptions {
     /// `FilePermissions`: mode of the files created (journal, seqnums,
     /// lock, backups) and of directories made for them. Default `0600`.
     pub mode: FileMode,
+    /// `StoreUpkeepThread`: a process-wide helper thread allocates the
+    /// journal's next segment and faults its pages in ahead of the writer,
+    /// instead of idle-time steps on the caller's thread (which keeps
+    /// mapping segments and readying the index). For hosts with a spare
+    /// core. Default false.
+    pub upkeep_thread: bool,
     /// Fault in mapped pages writable ahead of use (MADV_POPULATE_WRITE,
     /// a 2 MiB window after the write position, advanced by `sync`) so
     /// appends take no page faults. Default true.
@@ -256,6 +263,7 @@ impl Default for FileStoreOptions {
             archive_on_reset: false,
             backup_dir: None,
             mode: FileMode::PRIVATE,
+            upkeep_thread: false,
             prefault: true,
         }
     }

@@ -65,10 +65,13 @@ impl FileStore {
         let lock = lock(&files, options.mode)?;
         let Loaded {
             seq,
-            journal,
+            mut journal,
             index,
             epoch_max,
         } = load(&files, &options, now)?;
+        if options.upkeep_thread && options.prefault {
+            journal.attach_thread()?;
+        }
         let mut index = index;
         if options.prefault {
             // As the journal's window at open: touched ahead before use.
@@ -138,6 +141,13 @@ impl FileStore {
     #[cfg(test)]
     pub(crate) fn last_upkeep_bytes(&self) -> usize {
         self.journal.last_step_bytes()
+    }
+
+    /// Bytes of the journal's mapping the upkeep thread faulted in, if it
+    /// works for this store.
+    #[cfg(test)]
+    pub(crate) fn thread_faulted(&self) -> Option<usize> {
+        self.journal.ahead().map(|a| a.faulted())
     }
 
     /// Whether the journal still prefaults pages ahead.
@@ -458,6 +468,9 @@ impl MessageStore for FileStore {
             }
         };
         self.journal = journal;
+        if self.options.upkeep_thread && self.options.prefault {
+            self.journal.attach_thread()?;
+        }
         self.index = index;
         self.epoch_max = 0;
         self.seq.write(state);
@@ -470,6 +483,9 @@ impl MessageStore for FileStore {
         let loaded = load(&self.files, &self.options, self.creation_time())?;
         self.seq = loaded.seq;
         self.journal = loaded.journal;
+        if self.options.upkeep_thread && self.options.prefault {
+            self.journal.attach_thread()?;
+        }
         self.index = loaded.index;
         self.epoch_max = loaded.epoch_max;
         self.regroup()

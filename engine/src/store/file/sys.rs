@@ -180,6 +180,15 @@ impl Region {
         })
     }
 
+    /// The region's address and mapped length, for another thread to
+    /// fault pages in through (see [`RegionView`]).
+    pub(crate) fn view(&self) -> RegionView {
+        RegionView {
+            base: self.base,
+            mapped: self.mapped,
+        }
+    }
+
     /// Writes back dirty pages of `offset..offset+len` (page aligned
     /// outward) and waits (msync MS_SYNC).
     pub(crate) fn sync(&self, offset: usize, len: usize) -> io::Result<()> {
@@ -195,6 +204,49 @@ impl Region {
                 self.base.as_ptr().add(start).cast(),
                 end - start,
                 libc::MS_SYNC,
+            )
+        })
+    }
+}
+
+/// Where a [`Region`] is and how much of it is mapped, as seen by a thread
+/// that does not own it: only valid while the region is alive and mapped
+/// this far, which its owner guarantees by withdrawing the view (under a
+/// lock both hold) before changing either.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RegionView {
+    base: NonNull<u8>,
+    mapped: usize,
+}
+
+// SAFETY: an address and a length; using them is `unsafe` (see `prefault`).
+unsafe impl Send for RegionView {}
+
+impl RegionView {
+    /// Bytes mapped when the view was taken.
+    pub(crate) fn mapped(&self) -> usize {
+        self.mapped
+    }
+
+    /// As [`Region::prefault`], from another thread.
+    ///
+    /// # Safety
+    ///
+    /// The region the view was taken from must still be alive and mapped
+    /// at least `mapped()` bytes for the whole call.
+    pub(crate) unsafe fn prefault(&self, offset: usize, len: usize) -> io::Result<()> {
+        let start = offset - offset % page_size();
+        let len = len + (offset - start);
+        if len == 0 || start.checked_add(len).is_none_or(|e| e > self.mapped) {
+            return Ok(());
+        }
+        // SAFETY: inside the mapped part of a live region (the caller's
+        // contract), page aligned; POPULATE_WRITE changes no contents.
+        check(unsafe {
+            libc::madvise(
+                self.base.as_ptr().add(start).cast(),
+                len,
+                libc::MADV_POPULATE_WRITE,
             )
         })
     }

@@ -14,6 +14,7 @@
 
 use std::io;
 
+use super::ahead::Ahead;
 use super::journal::Journal;
 use super::sys::{page_size, preallocate, write_zeros, Region};
 use crate::store::{StoreError, StoreResult};
@@ -41,7 +42,7 @@ impl Journal {
     /// Zero-fills and faults in the next `step` bytes (at most) of the
     /// window; false when the window is done.
     pub(super) fn prefault_step(&mut self, step: usize) -> bool {
-        if !self.prefault {
+        if !self.prefault || self.helped() {
             return false;
         }
         let page = page_size();
@@ -103,15 +104,39 @@ impl Journal {
     /// region to unmap, the next segment to allocate and map (a quarter of
     /// the mapped space left), or pages of the window not yet faulted in.
     pub(crate) fn upkeep_due(&self) -> bool {
+        if self.helped() {
+            // Only mapping what the thread allocated is left here.
+            return self.grow_due(self.segment / 4) && self.segment_allocated();
+        }
         self.retired.is_some()
             || self.grow_due(self.segment / 4)
             || self.prefault && self.faulted.max(self.pos) < self.prefault_target()
+    }
+
+    /// Whether the upkeep thread does this journal's allocating and
+    /// faulting in (`StoreUpkeepThread=Y`, and no error stopped it).
+    fn helped(&self) -> bool {
+        self.ahead.as_ref().is_some_and(|a| a.active())
+    }
+
+    /// The segment after the mapped space is allocated (by either side).
+    fn segment_allocated(&self) -> bool {
+        let theirs = self.ahead.as_ref().map_or(0, |a| {
+            a.allocated.load(std::sync::atomic::Ordering::Acquire)
+        });
+        self.allocated.max(theirs) >= self.map.mapped() + self.segment
     }
 
     /// One bounded step of upkeep (see the module docs). True while more
     /// remains.
     pub(crate) fn upkeep_step(&mut self) -> StoreResult<bool> {
         self.last_step = 0;
+        if self.helped() {
+            if self.upkeep_due() {
+                self.grow_step()?;
+            }
+            return Ok(self.upkeep_due());
+        }
         if self.retired.is_some() {
             self.release_step();
         } else if self.grow_due(self.segment / 4) {
@@ -143,9 +168,18 @@ impl Journal {
         if at + self.segment > self.map.capacity() {
             return self.move_to_larger_region(at + self.segment);
         }
+        self.map_segment()
+    }
+
+    /// Maps the (allocated) segment after the mapped space.
+    pub(super) fn map_segment(&mut self) -> StoreResult<()> {
         self.map
             .map_next(&self.file, self.segment, true)
-            .map_err(|e| StoreError::io("mmap", &self.path, e))
+            .map_err(|e| StoreError::io("mmap", &self.path, e))?;
+        if let Some(a) = &self.ahead {
+            a.remap(&self.map, None);
+        }
+        Ok(())
     }
 
     /// Fallocates at most `max` more bytes of the segment after the mapped
@@ -153,6 +187,10 @@ impl Journal {
     pub(super) fn allocate_step(&mut self, max: usize) -> StoreResult<bool> {
         let at = self.map.mapped();
         let end = at + self.segment;
+        if let Some(a) = &self.ahead {
+            let theirs = a.allocated.load(std::sync::atomic::Ordering::Acquire);
+            self.allocated = self.allocated.max(theirs);
+        }
         let from = self.allocated.max(at);
         if from >= end {
             return Ok(false);
@@ -161,6 +199,10 @@ impl Journal {
         preallocate(&self.file, from as u64, n as u64)
             .map_err(|e| StoreError::allocating(&self.path, (end - from) as u64, e))?;
         self.allocated = from + n;
+        if let Some(a) = &self.ahead {
+            a.allocated
+                .fetch_max(self.allocated, std::sync::atomic::Ordering::AcqRel);
+        }
         self.last_step = n;
         Ok(true)
     }
@@ -180,8 +222,11 @@ impl Journal {
             .map_err(io)?;
         let old = std::mem::replace(&mut self.map, map);
         // One retired at a time: an older one still there (upkeep never
-        // ran since) goes at once.
-        self.retired = Some(old);
+        // ran since) goes at once. With the upkeep thread, it unmaps it.
+        match &self.ahead {
+            Some(a) => a.remap(&self.map, Some(old)),
+            None => self.retired = Some(old),
+        }
         // The new mapping has no pages yet: upkeep faults them in again.
         self.faulted = 0;
         Ok(())
@@ -197,6 +242,10 @@ impl Journal {
     /// segment mapped or less than half the window faulted in, or a
     /// retired region to unmap.
     pub(crate) fn maintenance_due(&self) -> bool {
+        if self.helped() {
+            // The thread fell behind: the owner allocates and maps itself.
+            return self.grow_due(self.segment / 8);
+        }
         self.retired.is_some() || self.grow_due(self.segment / 8) || self.prefault_behind()
     }
 
@@ -208,9 +257,41 @@ impl Journal {
     /// The fallback when idle upkeep falls behind (from `sync`): one step,
     /// as [`upkeep_step`](Self::upkeep_step) would do it.
     pub(crate) fn prepare(&mut self) -> StoreResult<()> {
+        if self.helped() {
+            if self.maintenance_due() {
+                self.grow_step()?;
+            }
+            return Ok(());
+        }
         if self.maintenance_due() {
             self.upkeep_step()?;
         }
         Ok(())
+    }
+
+    /// Hands this journal's allocating and faulting in to the upkeep
+    /// thread (`StoreUpkeepThread=Y`).
+    pub(crate) fn attach_thread(&mut self) -> StoreResult<()> {
+        let a = Ahead::attach(
+            &self.path,
+            &self.file,
+            self.segment,
+            self.limit,
+            self.allocated,
+            self.pos,
+            &self.map,
+        )
+        .map_err(|e| StoreError::io("dup", &self.path, e))?;
+        if let Some(old) = self.retired.take() {
+            a.remap(&self.map, Some(old));
+        }
+        self.ahead = Some(a);
+        Ok(())
+    }
+
+    /// The upkeep thread's share, if attached (tests).
+    #[cfg(test)]
+    pub(crate) fn ahead(&self) -> Option<&Ahead> {
+        self.ahead.as_deref()
     }
 }

@@ -268,3 +268,58 @@ fn group_commit_is_flushed_by_a_thread() {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
+
+/// Waits (bounded) until `cond` holds.
+fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !cond() {
+        assert!(start.elapsed().as_secs() < 20, "{what}: never");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// StoreUpkeepThread: the helper thread allocates each next segment and
+/// faults pages in ahead of the writer; the owner's steps only map what
+/// it allocated (no bytes of work of their own), and appends never grow
+/// the journal themselves.
+#[test]
+fn the_upkeep_thread_allocates_and_faults_in_ahead() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = FileStoreOptions {
+        segment_bytes: 1 << 20,
+        upkeep_thread: true,
+        ..big_opts()
+    };
+    let mut store = FileStore::open(files(&dir), o.clone(), ts(0)).unwrap();
+    assert!(store.thread_faulted().is_some(), "attached");
+    let mut seq = 1;
+    for _ in 0..40 {
+        let before = store.journal_allocated();
+        fill(&mut store, &mut seq, 100 << 10);
+        assert_eq!(
+            store.journal_allocated(),
+            before,
+            "an append grew the journal"
+        );
+        // The owner maps what the thread allocated; the thread faults in.
+        eventually("segment ahead", || {
+            while store.upkeep_step(ts(1)).unwrap() {
+                assert_eq!(store.last_upkeep_bytes(), 0, "the owner only maps");
+            }
+            // A quarter of a segment: when the next one is due.
+            store.journal_allocated() - store.journal_used() >= 256 << 10
+        });
+        let pos = store.journal_used() as usize;
+        eventually("window faulted in", || {
+            store.thread_faulted().unwrap()
+                >= (pos + (512 << 10)).min(store.journal_allocated() as usize)
+        });
+    }
+    // Only at open (the first segment): the thread did the rest.
+    assert_eq!(store.journal_prefaulted(), 1 << 20);
+    assert!(store.journal_allocated() >= 4 << 20);
+    let last = seq - 1;
+    drop(store);
+    let store = FileStore::open(files(&dir), o, ts(0)).unwrap();
+    assert_eq!(super::contract::collect(&store, 1, 0).len() as u64, last);
+}
