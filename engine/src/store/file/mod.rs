@@ -249,8 +249,8 @@ pub struct FileStoreOptions {
     /// core. Default false.
     pub upkeep_thread: bool,
     /// Fault in mapped pages writable ahead of use (MADV_POPULATE_WRITE,
-    /// a 2 MiB window after the write position, advanced by `sync`) so
-    /// appends take no page faults. Default true.
+    /// a 2 MiB window after the write position, advanced by upkeep steps)
+    /// so appends take no page faults. Default true.
     pub prefault: bool,
 }
 
