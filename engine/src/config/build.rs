@@ -7,13 +7,12 @@ use super::error::{ConfigError, ErrorKind, Location};
 use super::ini::{Entry, Section};
 use super::schedule::Schedule;
 use super::session_id::SessionId;
-use super::settings::{
-    HostPort, NetworkSettings, Role, SessionSettings, SourceAddress, StoreSettings,
-};
+use super::settings::{HostPort, NetworkSettings, Role, SessionSettings, SourceAddress};
 use super::tls::TlsVersion;
 use super::value::{self, Expected};
-use crate::store::FsyncPolicy;
 use ringfix_codec::TimePrecision;
+
+mod store;
 
 struct Reader<'a> {
     section: &'a Section,
@@ -238,7 +237,7 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         value::boolean,
     )?;
 
-    store(&r, &mut s.store)?;
+    store::store(&r, &mut s.store)?;
 
     s.reactor.core = r.get("ReactorCore", |v| {
         value::non_negative(v).and_then(|n| usize::try_from(n).map_err(|_| "a core number"))
@@ -277,66 +276,6 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         kind: ErrorKind::Invalid(e),
     })?;
     Ok(s)
-}
-
-/// Store and log keys.
-fn store(r: &Reader<'_>, st: &mut StoreSettings) -> Result<(), ConfigError> {
-    st.file_store_path = r.path("FileStorePath")?;
-    st.file_log_path = r.path("FileLogPath")?;
-    r.set("PersistMessages", &mut st.persist_messages, value::boolean)?;
-    st.fsync = fsync(r)?.unwrap_or(st.fsync);
-    r.set(
-        "StoreSegmentSize",
-        &mut st.segment_bytes,
-        value::segment_size,
-    )?;
-    st.backup_path = r.path("FileStoreBackupPath")?;
-    r.set("StoreUpkeepThread", &mut st.upkeep_thread, value::boolean)?;
-    r.set(
-        "FilePermissions",
-        &mut st.file_permissions,
-        value::file_permissions,
-    )?;
-    // Accepted and checked, but there is nothing to size (keys::NO_OP).
-    r.get("FileStoreMaxCachedMsgs", value::non_negative)?;
-    Ok(())
-}
-
-/// `StoreFsync`, or QuickFIX/J's `FileStoreSync` (`Y`: always, `N`:
-/// never). A session's own line beats one from `[DEFAULT]`; two on the
-/// same level must agree.
-fn fsync(r: &Reader<'_>) -> Result<Option<FsyncPolicy>, ConfigError> {
-    let ours = r.section.get("StoreFsync");
-    let theirs = r.section.get("FileStoreSync");
-    let ours_v = ours.map(|e| r.parse(e, value::store_fsync)).transpose()?;
-    let theirs_v = theirs
-        .map(|e| {
-            r.parse(e, value::boolean).map(|on| {
-                if on {
-                    FsyncPolicy::Always
-                } else {
-                    FsyncPolicy::Never
-                }
-            })
-        })
-        .transpose()?;
-    match (ours, ours_v, theirs, theirs_v) {
-        (Some(a), Some(av), Some(b), Some(bv)) if av != bv => {
-            if a.from_default != b.from_default {
-                return Ok(Some(if a.from_default { bv } else { av }));
-            }
-            let later = if a.line > b.line { a } else { b };
-            Err(ConfigError {
-                location: r.location(later.line),
-                key: Some(later.spelled.clone()),
-                kind: ErrorKind::BadValue {
-                    expected: "StoreFsync and FileStoreSync to agree (FileStoreSync=Y is StoreFsync=always, N is never)",
-                    got: format!("StoreFsync={}, FileStoreSync={}", a.value, b.value),
-                },
-            })
-        }
-        (_, av, _, bv) => Ok(av.or(bv)),
-    }
 }
 
 /// `SocketConnectHost`/`Port`, then the failovers `SocketConnectHost1`/
