@@ -17,6 +17,7 @@ mod fault_support;
 mod load_support;
 mod ops_support;
 mod runtime_support;
+mod soak_support;
 mod support;
 
 mod api_engine;
@@ -37,6 +38,7 @@ mod replay_live;
 mod runtime_alloc;
 mod runtime_e2e;
 mod runtime_schedule;
+mod soak;
 mod stats_cli;
 mod stats_e2e;
 mod stats_runtime;
