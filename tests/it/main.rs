@@ -44,3 +44,4 @@ mod stats_e2e;
 mod stats_runtime;
 mod store_cmd;
 mod store_cmd_dump;
+mod store_reset_memory;

@@ -47,6 +47,7 @@ use std::time::{Duration, Instant};
 
 pub use reader::StoreReader;
 pub use store::FileStore;
+pub(crate) use sys::Words;
 
 use super::{FsyncPolicy, StoreError, StoreResult};
 

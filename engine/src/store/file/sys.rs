@@ -183,6 +183,98 @@ impl Drop for Region {
     }
 }
 
+/// `len` words of anonymous memory mapped on their own (not taken from
+/// the heap), filled with one value: the sequence index's chunks.
+///
+/// Why not a `Box<[u64]>`: a store is opened on one thread (the runtime's,
+/// at start) and reset or dropped on another (a reactor's, at a schedule
+/// rollover). glibc puts a block freed by another thread back into the
+/// arena of the thread that allocated it, where the reactor's allocations
+/// never look: each session's first reset left its old index resident
+/// beside the new one (~300 KiB per session). A mapping goes back to the
+/// kernel at `munmap`, whichever thread drops it.
+pub(crate) struct Words {
+    ptr: NonNull<u64>,
+    len: usize,
+}
+
+// SAFETY: the mapping is plain memory owned by this value (`&`/`&mut`
+// rules apply through `Deref`/`DerefMut`).
+unsafe impl Send for Words {}
+// SAFETY: as above: shared access is read-only.
+unsafe impl Sync for Words {}
+
+impl Words {
+    /// Maps `len` words (faulted in) and fills them with `value`. Running
+    /// out of memory aborts through `handle_alloc_error`, as the global
+    /// allocator does for the `Vec` this replaces.
+    pub(crate) fn filled(len: usize, value: u64) -> Self {
+        let layout = std::alloc::Layout::array::<u64>(len)
+            .unwrap_or_else(|_| std::alloc::Layout::new::<u64>());
+        if len == 0 {
+            return Self {
+                ptr: NonNull::dangling(),
+                len,
+            };
+        }
+        // SAFETY: a fresh private anonymous mapping at a kernel-chosen
+        // address; nothing else refers to it.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                layout.size(),
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_POPULATE,
+                -1,
+                0,
+            )
+        };
+        let Some(ptr) = NonNull::new(p.cast::<u64>()).filter(|_| p != libc::MAP_FAILED) else {
+            std::alloc::handle_alloc_error(layout)
+        };
+        let mut w = Self { ptr, len };
+        if value != 0 {
+            // Anonymous memory is zero already.
+            w.fill(value);
+        }
+        w
+    }
+}
+
+impl std::ops::Deref for Words {
+    type Target = [u64];
+
+    fn deref(&self) -> &[u64] {
+        // SAFETY: `len` words mapped readable and owned by this value (or
+        // a dangling, aligned pointer with `len` 0).
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl std::ops::DerefMut for Words {
+    fn deref_mut(&mut self) -> &mut [u64] {
+        // SAFETY: as `deref`, mapped writable; `&mut self` makes it unique.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for Words {
+    fn drop(&mut self) {
+        if self.len > 0 {
+            // SAFETY: unmaps exactly the mapping made in `filled`.
+            unsafe {
+                libc::munmap(self.ptr.as_ptr().cast(), self.len * 8);
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Words {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Words").field("len", &self.len).finish()
+    }
+}
+
 /// Zeros for [`write_zeros`].
 static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
 
