@@ -422,10 +422,10 @@ fn session(v: &mut Verdict, o: &Outcome, st: &Result<StoreEnd, String>, secs: f6
             );
         }
         Kind::Rollover { at } => {
-            let skews: Vec<i64> = o
+            let skews: Vec<f64> = o
                 .periods
                 .iter()
-                .filter_map(|p| p.rollover_skew_ms)
+                .filter_map(|p| p.rollover_skew_us.map(|us| us as f64 / 1000.0))
                 .collect();
             v.check(
                 o.periods.len() == 2 && skews.len() == 1,

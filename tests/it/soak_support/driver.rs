@@ -55,9 +55,9 @@ pub struct Period {
     /// Engine messages (its last MsgSeqNum).
     pub engine_msgs: u64,
     pub stats: Stats,
-    /// When the engine's Logout came, relative to StartTime=EndTime (ms,
+    /// When the engine's Logout came, relative to StartTime=EndTime (µs,
     /// negative if before).
-    pub rollover_skew_ms: Option<i64>,
+    pub rollover_skew_us: Option<i64>,
 }
 
 /// A session's result.
@@ -103,6 +103,9 @@ struct Driver<'a> {
     logout_seen_at: Option<SystemTime>,
     final_until: Option<Instant>,
     finished: bool,
+    /// The last period's journal bound, until the engine has replaced
+    /// that journal (at the first logon of the new period).
+    old_journal_bound: u64,
     jitter: u64,
 }
 
@@ -136,6 +139,7 @@ pub fn run(plan: Plan, i: usize, port: u16, shared: &Shared) -> Outcome {
         logout_seen_at: None,
         final_until: None,
         finished: false,
+        old_journal_bound: 0,
         jitter: 0x9E37_79B9 * (i as u64 + 1),
         plan,
     };
@@ -252,6 +256,7 @@ impl Driver<'_> {
         }
         if c.logged_on && !self.logged_on_this_conn {
             self.logged_on_this_conn = true;
+            self.old_journal_bound = 0;
             self.logons += 1;
             if self.logons > 1 {
                 self.live.relogons.fetch_add(1, Ordering::Relaxed);
@@ -419,18 +424,21 @@ impl Driver<'_> {
         };
         let seen = self.logout_seen_at.unwrap_or_else(SystemTime::now);
         let skew = match seen.duration_since(at) {
-            Ok(d) => d.as_millis() as i64,
-            Err(e) => -(e.duration().as_millis() as i64),
+            Ok(d) => d.as_micros() as i64,
+            Err(e) => -(e.duration().as_micros() as i64),
         };
         eprintln!(
-            "[soak] {}: rollover at {} UTC, the engine's Logout {skew:+} ms from it",
+            "[soak] {}: rollover at {} UTC, the engine's Logout {:+.1} ms from it",
             self.plan.name,
-            super::hms(at)
+            super::hms(at),
+            skew as f64 / 1000.0
         );
         self.end_period(false);
         if let Some(p) = self.out.periods.last_mut() {
-            p.rollover_skew_ms = Some(skew);
+            p.rollover_skew_us = Some(skew);
         }
+        // The engine replaces the old journal only at the next logon.
+        self.old_journal_bound = self.live.journal_bound.load(Ordering::Relaxed);
         self.period += 1;
         self.rec = Record::new(format!("{} period {}", self.plan.name, self.period));
     }
@@ -481,7 +489,7 @@ impl Driver<'_> {
             in_flight_at_rollover: in_flight.len() as u64,
             engine_msgs: rec.recv_max(),
             stats: rec.stats.clone(),
-            rollover_skew_ms: None,
+            rollover_skew_us: None,
         };
         self.stored_before += p.engine_msgs;
         self.out.violations.extend(
@@ -502,6 +510,8 @@ impl Driver<'_> {
         let s = &rec.stats;
         let unsized_ = rec.recv_max().saturating_sub(s.engine_sized);
         let bound = 64 + s.engine_bytes + 23 * rec.recv_max() + unsized_ * s.engine_max_len as u64;
-        self.live.journal_bound.store(bound, Ordering::Relaxed);
+        self.live
+            .journal_bound
+            .store(bound.max(self.old_journal_bound), Ordering::Relaxed);
     }
 }
