@@ -448,3 +448,63 @@ fn kind_name(k: Kind) -> &'static str {
         Kind::Rollover { .. } => "24-hour schedule",
     }
 }
+
+/// The rules themselves, on made-up runs: each fails when it should.
+#[test]
+fn rules_fail_on_growth_fd_leaks_and_stale_journals() {
+    let sample = |t: f64, rss_anon: u64, fds: u64, stored: u64| Sample {
+        t,
+        rss_anon,
+        fds,
+        stored,
+        journal: SEGMENT,
+        journal_files: 0,
+        journal_bound: 2 * SEGMENT,
+        ..Sample::default()
+    };
+    let run = |last_anon: u64, fd_after: u64, journal_files: usize| {
+        let mut samples = vec![
+            sample(0.0, 9000, 10, 0),
+            sample(60.0, 10_000, 12, 1000),
+            sample(120.0, last_anon, 12, 129_000),
+        ];
+        for s in &mut samples {
+            s.journal_files = journal_files;
+        }
+        Run {
+            secs: 120.0,
+            samples,
+            fd_start: Some(FdCheck {
+                t: 2.0,
+                relogons: 0,
+                fds: 12,
+            }),
+            fd_checks: vec![FdCheck {
+                t: 30.0,
+                relogons: 1,
+                fds: fd_after,
+            }],
+            relogons_unchecked: 0,
+            fd_after_logout: Some(12),
+            outcomes: Vec::new(),
+            stores: Vec::new(),
+            exit: Some(0),
+            engine_warnings: Vec::new(),
+        }
+    };
+    let failures = |r: &Run| judge(r).failures;
+    // 10 000 kB x 105 % + 8 B x 128 000 messages = 11 500 kB.
+    assert!(failures(&run(11_500, 12, 0)).is_empty());
+    let f = failures(&run(11_501, 12, 0));
+    assert!(f.len() == 1 && f[0].contains("bound 11500 kB"), "{f:?}");
+    let f = failures(&run(11_000, 13, 0));
+    assert!(
+        f.len() == 1 && f[0].contains("13 fds after 1 relogons"),
+        "{f:?}"
+    );
+    let f = failures(&run(11_000, 12, 1));
+    assert!(
+        f.len() == 1 && f[0].contains("one journal file per session"),
+        "{f:?}"
+    );
+}
