@@ -57,14 +57,6 @@ const PENDING: &[(&str, &str)] = &[
     ("ValidateUnorderedGroupFields", "conformance"),
     ("FirstFieldInGroupIsDelimiter", "conformance"),
     ("AllowUnknownEnumValues", "conformance"),
-    // Sockets and TLS.
-    ("SocketConnectProtocol", "reactor"),
-    ("SocketAcceptProtocol", "reactor"),
-    ("SocketOobInline", "reactor"),
-    ("SocketSynchronousWrites", "reactor"),
-    ("SocketSynchronousWriteTimeout", "reactor"),
-    ("TLSCipherSuites", "reactor"),
-    ("EndpointIdentificationAlgorithm", "reactor"),
     // The HTTP status page (QuickFIX C++): with MetricsListen.
     ("HttpAcceptPort", "metrics"),
 ];

@@ -44,6 +44,7 @@ mod replay_live;
 mod runtime_alloc;
 mod runtime_e2e;
 mod runtime_schedule;
+mod runtime_sockets;
 mod runtime_store;
 mod soak;
 mod stats_cli;

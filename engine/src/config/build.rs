@@ -14,6 +14,7 @@ use super::value::{self, Expected};
 use ringfix_codec::TimePrecision;
 
 mod store;
+mod transport;
 
 pub(super) struct Reader<'a> {
     pub(super) section: &'a Section,
@@ -373,7 +374,10 @@ fn tls_settings(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigErr
     } else {
         "CipherSuites"
     };
+    let java_set = java.is_some();
     tls.cipher_suites = cpp.or(java);
+    transport::tls13_suites(r, tls, java_set)?;
+    transport::endpoint_identification(r, tls)?;
     if let Some(suites) = &tls.cipher_suites {
         let versions = tls
             .protocols
@@ -450,6 +454,7 @@ fn socket_options(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigE
     n.linger = r.get("SocketLinger", value::linger)?.flatten();
     n.traffic_class = r.get("SocketTrafficClass", value::traffic_class)?;
     n.allowed_remote_addresses = r.get("AllowedRemoteAddresses", value::list)?;
+    transport::socket(r, n)?;
     if s.role == Role::Initiator {
         let mut sources = Vec::with_capacity(n.connect.len());
         for i in 0..n.connect.len() {

@@ -106,6 +106,17 @@ impl SessionSettings {
         if let Some(list) = &n.allowed_remote_addresses {
             put("AllowedRemoteAddresses", list.join(","));
         }
+        let transport = match self.role {
+            Role::Initiator => "SocketConnectProtocol",
+            Role::Acceptor => "SocketAcceptProtocol",
+        };
+        put(transport, "TCP".to_owned());
+        put("SocketOobInline", yn(n.oob_inline));
+        put("SocketSynchronousWrites", yn(n.synchronous_writes));
+        put(
+            "SocketSynchronousWriteTimeout",
+            n.synchronous_write_timeout.as_millis().to_string(),
+        );
 
         let t = &self.timing;
         if let Some(hb) = t.heartbeat_interval {
@@ -254,6 +265,12 @@ impl SessionSettings {
             "SSLValidateCertificates",
             yn(!tls.skip_certificate_validation),
         );
+        let endpoint = if tls.skip_host_name_check {
+            ""
+        } else {
+            "HTTPS"
+        };
+        put("EndpointIdentificationAlgorithm", endpoint.to_owned());
         if let Some(check) = tls.check_revocation {
             put("SSLCheckCertificateRevocation", yn(check));
         }

@@ -34,6 +34,11 @@ pub const IMPLEMENTED: &[&str] = &[
     "SocketLinger",
     "SocketTrafficClass",
     "AllowedRemoteAddresses",
+    "SocketConnectProtocol",
+    "SocketAcceptProtocol",
+    "SocketOobInline",
+    "SocketSynchronousWrites",
+    "SocketSynchronousWriteTimeout",
     // Timing.
     "HeartBtInt",
     "ReconnectInterval",
@@ -112,6 +117,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "CertificateAuthoritiesDirectory",
     "CertificateRevocationListFile",
     "CertificateRevocationListDirectory",
+    "TLSCipherSuites",
+    "EndpointIdentificationAlgorithm",
     // ringfix's own keys.
     "ReactorCore",
     "ReactorMode",
@@ -194,11 +201,6 @@ pub const DOCUMENTED: &[&str] = &[
     "AcceptorTemplate",
     "HttpAcceptPort",
     // Sockets.
-    "SocketConnectProtocol",
-    "SocketAcceptProtocol",
-    "SocketOobInline",
-    "SocketSynchronousWrites",
-    "SocketSynchronousWriteTimeout",
     "ProxyType",
     "ProxyVersion",
     "ProxyHost",
@@ -216,9 +218,6 @@ pub const DOCUMENTED: &[&str] = &[
     "KeyStoreType",
     "TrustManagerFactoryAlgorithm",
     "TrustStoreType",
-    "EndpointIdentificationAlgorithm",
-    // TLS 1.3 suites (QuickFIX C++ 1.16).
-    "TLSCipherSuites",
     // Storage.
     "MySQLStoreDatabase",
     "MySQLStoreUser",

@@ -71,7 +71,8 @@ pub use settings::{
     ReactorMode, ReactorSettings, ResetSettings, Role, ScreenLogSettings, SessionSettings,
     SourceAddress, StoreSettings, TimingSettings, TlsSettings, ValidationSettings,
     DEFAULT_ACCEPT_RETRY_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
-    DEFAULT_RECONNECT_CAP_FACTOR, DEFAULT_SEGMENT_BYTES, MAX_CONNECTIONS_LIMIT,
+    DEFAULT_RECONNECT_CAP_FACTOR, DEFAULT_SEGMENT_BYTES, DEFAULT_SYNCHRONOUS_WRITE_TIMEOUT,
+    MAX_CONNECTIONS_LIMIT,
 };
 pub use table::{settings_table, table_problems};
 pub use tls::{suite_speaks, TlsVersion};

@@ -81,7 +81,18 @@ pub struct NetworkSettings {
     /// `AllowedRemoteAddresses`: host names or IP addresses, resolved at
     /// start; an acceptor closes any other peer at accept. `None`: anyone.
     pub allowed_remote_addresses: Option<Vec<String>>,
+    /// `SocketOobInline` (QuickFIX/J): SO_OOBINLINE, urgent data read in line.
+    pub oob_inline: bool,
+    /// `SocketSynchronousWrites` (QuickFIX/J): a write not completed within
+    /// `synchronous_write_timeout` disconnects.
+    pub synchronous_writes: bool,
+    /// `SocketSynchronousWriteTimeout` (QuickFIX/J, milliseconds, default
+    /// 10000).
+    pub synchronous_write_timeout: Duration,
 }
+
+/// Default `SocketSynchronousWriteTimeout` (QuickFIX/J's).
+pub const DEFAULT_SYNCHRONOUS_WRITE_TIMEOUT: Duration = Duration::from_millis(10_000);
 
 /// A local address to bind an initiator's socket to.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -364,6 +375,9 @@ pub struct TlsSettings {
     /// `SSLValidateCertificates=N`: the peer's certificate is not verified
     /// (a warning at start).
     pub skip_certificate_validation: bool,
+    /// `EndpointIdentificationAlgorithm` empty (QuickFIX/J, initiator): the
+    /// server's certificate is verified but not its host name.
+    pub skip_host_name_check: bool,
     /// `SSLCheckCertificateRevocation`: `Some(true)` needs a CRL file or
     /// directory, `Some(false)` ignores them; `None`: checked whenever
     /// CRLs are given.
@@ -439,6 +453,9 @@ impl Default for NetworkSettings {
             linger: None,
             traffic_class: None,
             allowed_remote_addresses: None,
+            oob_inline: false,
+            synchronous_writes: false,
+            synchronous_write_timeout: DEFAULT_SYNCHRONOUS_WRITE_TIMEOUT,
         }
     }
 }

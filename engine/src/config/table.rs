@@ -72,6 +72,11 @@ const STATED: &[(&str, &str)] = &[
     ("SocketLinger", "off"),
     ("SocketTrafficClass", "system default"),
     ("AllowedRemoteAddresses", "anyone"),
+    ("SocketAcceptProtocol", "TCP (acceptor)"),
+    (
+        "TLSCipherSuites",
+        "rustls' TLS 1.3 suites (shown as CipherSuites)",
+    ),
     ("SSLProtocol", "TLS 1.2 and 1.3 (shown as EnabledProtocols)"),
     ("EnabledProtocols", "TLSv1.2,TLSv1.3"),
     ("SSLCipherSuite", "rustls' suites (shown as CipherSuites)"),

@@ -28,6 +28,8 @@ pub(crate) struct Listener<H> {
     pub(crate) allowed: Option<AllowedPeers>,
     /// Accepted sockets inherit a linger their final close turns off.
     pub(crate) lingers: bool,
+    /// Accepted connections' write timeout (`SocketOptions::write_timeout`).
+    pub(crate) write_timeout: Option<std::time::Duration>,
     pub(crate) armed: bool,
     pub(crate) closing: bool,
     pub(crate) closed: bool,

@@ -65,6 +65,9 @@ pub enum CloseReason {
     ConnectTimeout,
     /// TLS refused the peer, the peer refused us, or the handshake timed out.
     Tls(super::tls::TlsFailure),
+    /// A send did not complete within the write timeout
+    /// (`SocketSynchronousWriteTimeout`): the peer stopped reading.
+    WriteTimeout(std::time::Duration),
 }
 
 impl fmt::Display for CloseReason {
@@ -86,6 +89,11 @@ impl fmt::Display for CloseReason {
             }
             Self::ConnectTimeout => f.write_str("connect timed out"),
             Self::Tls(t) => t.fmt(f),
+            Self::WriteTimeout(t) => write!(
+                f,
+                "write not completed within {} ms (SocketSynchronousWriteTimeout)",
+                t.as_millis()
+            ),
         }
     }
 }

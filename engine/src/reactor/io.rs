@@ -276,6 +276,10 @@ impl<H: ConnectionHandler> Reactor<H> {
         }
         let d = self.deadline_of(slot, now);
         self.conns[slot].note_queued(now);
+        if !self.conns[slot].send_pending && self.conns[slot].write_timed_out(now) {
+            let t = self.conns[slot].write_timeout.unwrap_or_default();
+            return self.abort(slot, Some(CloseReason::WriteTimeout(t)));
+        }
         if !self.conns[slot].send_pending {
             self.start_send(slot, Some(d));
         }
@@ -382,7 +386,13 @@ impl<H: ConnectionHandler> Reactor<H> {
             } else {
                 std::mem::swap(&mut c.out, &mut c.wire);
             }
+            if c.write_timeout.is_some() {
+                c.write_started = sys::now();
+            }
         }
+        // Under a write timeout the send is linked to the earlier of the
+        // two: its expiry cancels the send, and service_open disconnects.
+        let deadline = deadline.map(|d| c.write_by().map_or(d, |by| d.min(by)));
         let rest = &c.wire[c.wire_off..];
         let len = rest.len().min(u32::MAX as usize) as u32;
         c.send_seq = c.send_seq.wrapping_add(1);

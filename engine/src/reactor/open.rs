@@ -33,6 +33,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             tls: spec.tls,
             allowed: spec.allowed,
             lingers: spec.socket.lingers(),
+            write_timeout: spec.socket.write_timeout,
             armed: false,
             closing: false,
             closed: false,
@@ -99,6 +100,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             return self.bar(fd, local, peer);
         }
         let lingers = self.listeners.get(idx).is_some_and(|l| l.lingers);
+        let write_timeout = self.listeners.get(idx).and_then(|l| l.write_timeout);
         let Some(slot) = self.take_slot() else {
             self.refuse(fd, local);
             return;
@@ -134,6 +136,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         self.stats.open_connections += 1;
         c.fd = Some(fd);
         c.lingers = lingers;
+        c.write_timeout = write_timeout;
         c.phase = Phase::Open;
         if tls.is_none() {
             let mut ctx = Ctx {
@@ -241,6 +244,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         let raw = fd.as_raw_fd();
         c.fd = Some(fd);
         c.lingers = socket.lingers();
+        c.write_timeout = socket.write_timeout;
         c.handler = Some(handler);
         c.tls = tls;
         c.phase = Phase::Connecting;

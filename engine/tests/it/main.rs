@@ -38,6 +38,7 @@ mod session_resend;
 mod session_sequence;
 mod session_timestamps;
 mod tls_exchange;
+mod tls_keys;
 mod tls_openssl;
 mod tls_refused;
 mod validate_view;
