@@ -16,7 +16,7 @@ use clap::Parser;
 use ringfix::api::{
     AppVerdict, Application, CallbackSettings, Decimal, EngineApp, EngineBuilder, Execution,
     ExecutionReport, Id, Incoming, LogoutReason, OrderView, ReactorMode, Sender, SessionId,
-    SessionSettings, UtcTimestamp,
+    SessionSettings,
 };
 
 #[derive(Parser)]
@@ -50,7 +50,6 @@ struct Args {
 struct Exchange {
     fills: u32,
     next_id: u64,
-    now: UtcTimestamp,
     logged_out: Arc<AtomicBool>,
 }
 
@@ -94,7 +93,8 @@ impl Exchange {
                 leaves_qty: q(total - cum),
                 avg_px: px,
             };
-            if let Err(e) = er.send(out, self.now) {
+            let now = out.now().wall;
+            if let Err(e) = er.send(out, now) {
                 eprintln!("exchange: execution report not sent: {e}");
                 return;
             }
@@ -144,11 +144,7 @@ impl Application for Exchange {
     }
 }
 
-impl EngineApp for Exchange {
-    fn set_now(&mut self, now: UtcTimestamp) {
-        self.now = now;
-    }
-}
+impl EngineApp for Exchange {}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
@@ -172,7 +168,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut engine = builder.start(move |_s| Exchange {
         fills,
         next_id: 0,
-        now: UtcTimestamp::from_nanos(0),
         logged_out: Arc::clone(&flag),
     })?;
     for addr in engine.listen_addrs() {

@@ -15,8 +15,9 @@
 //!    [`acceptor`](api::SessionSettings::acceptor), fields public).
 //! 2. **Write an application**: implement [`Application`](api::Application)
 //!    (only `on_app` is required) and [`EngineApp`](api::EngineApp) (all
-//!    defaults: `set_now` gives the event time, `poll` sends on your own
-//!    initiative). Callbacks run on the session's reactor thread with
+//!    defaults: `poll` sends on your own initiative; `Sender::now` and
+//!    `AppIo::now` give the event's time, wall clock for stamps, monotonic
+//!    clock for timers). Callbacks run on the session's reactor thread with
 //!    borrowed views of the inbound bytes ([`Incoming`](api::Incoming):
 //!    nothing is copied); do not block in them. Sending from a callback
 //!    through its [`Sender`](api::Sender) writes straight into the outbound

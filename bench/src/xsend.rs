@@ -27,7 +27,6 @@ use ringfix_engine::runtime::{AppIo, EngineApp, FixedMessage, Runtime, TrySendEr
 use ringfix_engine::session::{
     parse_u64, AppVerdict, Application, FieldWriter, Incoming, Sender, SessionSettings,
 };
-use ringfix_engine::store::UtcTimestamp;
 use serde_json::{json, Map, Value};
 
 use crate::latency::floor::Mode;
@@ -170,6 +169,7 @@ impl Application for Alternator {
         out: &mut Sender<'_>,
     ) -> AppVerdict {
         let t1 = self.shared.mono();
+        self.now = out.now().wall.as_nanos();
         let Some(n) = msg.get(11).and_then(parse_u64) else {
             return AppVerdict::Accept;
         };
@@ -192,11 +192,8 @@ impl Application for Alternator {
 }
 
 impl EngineApp for Alternator {
-    fn set_now(&mut self, now: UtcTimestamp) {
-        self.now = now.as_nanos();
-    }
-
     fn poll(&mut self, io: &mut AppIo<'_>) {
+        self.now = io.now().wall.as_nanos();
         if self.done {
             if io.is_logged_on() {
                 io.logout();

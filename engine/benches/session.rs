@@ -10,6 +10,7 @@ use ringfix_engine::session::{
     AppVerdict, Application, Incoming, Role, Sender, Session, SessionSettings,
 };
 use ringfix_engine::store::{MemoryStore, UtcTimestamp};
+use ringfix_engine::time::Now;
 
 const NANOS: i64 = 1_000_000_000;
 const START: i64 = 1_767_225_600 * NANOS;
@@ -41,7 +42,7 @@ fn logged_on() -> (Session<MemoryStore>, Count, Vec<u8>) {
     let mut s = Session::new(cfg, MemoryStore::new(UtcTimestamp::from_nanos(START)), None);
     let mut app = Count(0);
     let mut out = Vec::with_capacity(1 << 16);
-    let now = UtcTimestamp::from_nanos(START);
+    let now = Now::same(UtcTimestamp::from_nanos(START));
     s.connected(now, &mut out, &mut app);
     let logon = wire("35=A|34=1|49=TW|52=20260101-00:00:00.000|56=ISLD|98=0|108=30|");
     s.on_message(&Incoming::parse(&logon), now, &mut out, &mut app);
@@ -53,7 +54,7 @@ fn logged_on() -> (Session<MemoryStore>, Count, Vec<u8>) {
 const ORDER: &str = "35=D|34=0000000002|49=TW|52=20260101-00:00:00.000|56=ISLD|11=ORDER-1|21=1|38=100|40=2|44=10.5|54=1|55=INTC|60=20260101-00:00:00.000|";
 
 fn bench(c: &mut Criterion) {
-    let now = UtcTimestamp::from_nanos(START);
+    let now = Now::same(UtcTimestamp::from_nanos(START));
 
     // Session only: header already extracted, seq advanced per message.
     c.bench_function("session/in_order_app_message", |b| {

@@ -4,9 +4,9 @@
 
 use ringfix_codec::dict::{Options, Validator};
 use ringfix_engine::apps::exec::Exec;
-use ringfix_engine::runtime::EngineApp;
 use ringfix_engine::session::{Incoming, Role, Session, SessionSettings};
 use ringfix_engine::store::{MemoryStore, UtcTimestamp};
+use ringfix_engine::time::Now;
 
 #[path = "../../tests/alloc_support/mod.rs"]
 mod alloc_support;
@@ -26,15 +26,14 @@ fn wire(begin: &str, seq: u64, msg_type: &str, extra: &str) -> Vec<u8> {
     m
 }
 
-fn now() -> UtcTimestamp {
-    UtcTimestamp::from_nanos(1_767_225_600 * 1_000_000_000)
+fn now() -> Now {
+    Now::same(UtcTimestamp::from_nanos(1_767_225_600 * 1_000_000_000))
 }
 
 fn logged_on(begin: &str, app: &mut Exec, out: &mut Vec<u8>) -> Session<MemoryStore> {
     let cfg = SessionSettings::new(Role::Acceptor, begin, "ISLD", "TW");
     let v = Validator::builtin(begin.as_bytes(), None, Options::default()).unwrap();
-    let mut s = Session::new(cfg, MemoryStore::new(now()), Some(Box::new(v)));
-    app.set_now(now());
+    let mut s = Session::new(cfg, MemoryStore::new(now().wall), Some(Box::new(v)));
     s.connected(now(), out, app);
     let logon = wire(begin, 1, "A", "98=0\x01108=30\x01");
     s.on_message(&Incoming::parse(&logon), now(), out, app);

@@ -5,6 +5,7 @@ use ringfix_engine::session::{
     AppVerdict, Application, Incoming, Role, Sender, Session, SessionSettings,
 };
 use ringfix_engine::store::{MemoryStore, UtcTimestamp};
+use ringfix_engine::time::Now;
 
 #[path = "../../tests/alloc_support/mod.rs"]
 mod alloc_support;
@@ -37,9 +38,9 @@ fn wire(seq: u64, msg_type: &str, extra: &str) -> Vec<u8> {
     m
 }
 
-fn logged_on(now: UtcTimestamp, out: &mut Vec<u8>) -> Session<MemoryStore> {
+fn logged_on(now: Now, out: &mut Vec<u8>) -> Session<MemoryStore> {
     let cfg = SessionSettings::new(Role::Acceptor, "FIX.4.4", "ISLD", "TW");
-    let mut s = Session::new(cfg, MemoryStore::new(now), None);
+    let mut s = Session::new(cfg, MemoryStore::new(now.wall), None);
     s.connected(now, out, &mut Nop);
     s.on_message(
         &Incoming::parse(&wire(1, "A", "98=0\x01108=30\x01")),
@@ -51,8 +52,8 @@ fn logged_on(now: UtcTimestamp, out: &mut Vec<u8>) -> Session<MemoryStore> {
     s
 }
 
-fn now() -> UtcTimestamp {
-    UtcTimestamp::from_nanos(1_767_225_600 * 1_000_000_000)
+fn now() -> Now {
+    Now::same(UtcTimestamp::from_nanos(1_767_225_600 * 1_000_000_000))
 }
 
 #[test]

@@ -7,6 +7,7 @@ use ringfix_codec::{frame, Encoder, Frame, Parser, TimePrecision, DEFAULT_MAX_ME
 use ringfix_engine::apps::echo::Echo;
 use ringfix_engine::session::{FieldIter, Incoming, Role, Session};
 use ringfix_engine::store::{MemoryStore, UtcTimestamp};
+use ringfix_engine::time::Now;
 
 /// session_stream: a Reject of a message whose MsgSeqNum is not a number
 /// copied the raw text into RefSeqNum (45), an invalid outbound field.
@@ -71,7 +72,7 @@ fn exchange(body: impl FnOnce(&mut Encoder<'_>), resend: bool) -> Vec<Vec<u8>> {
     let mut s = Session::new(settings(Role::Acceptor, "FIX.4.4"), store, None);
     let mut app = Echo::new();
     let mut out = Vec::new();
-    s.connected(now, &mut out, &mut app);
+    s.connected(Now::same(now), &mut out, &mut app);
     let msg = |seq: u64, msg_type: &[u8], body: &mut dyn FnMut(&mut Encoder<'_>)| {
         let mut buf = Vec::new();
         let mut e = Encoder::new(&mut buf, b"FIX.4.4", msg_type);
@@ -101,7 +102,12 @@ fn exchange(body: impl FnOnce(&mut Encoder<'_>), resend: bool) -> Vec<Vec<u8>> {
     let mut parser = Parser::new();
     for m in inbound {
         let view = parser.parse(&m).unwrap();
-        s.on_message(&Incoming::from_view(&view), now, &mut out, &mut app);
+        s.on_message(
+            &Incoming::from_view(&view),
+            Now::same(now),
+            &mut out,
+            &mut app,
+        );
     }
     let mut msgs = Vec::new();
     let mut rest = &out[..];

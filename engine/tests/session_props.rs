@@ -112,6 +112,7 @@ fn run(role: Role, events: Vec<Ev>) {
                     r.disconnect();
                 }
                 r.now += NANOS;
+                r.mono += NANOS;
                 r.connect();
                 connected = true;
             }

@@ -22,8 +22,9 @@ use ringfix_engine::session::{
     Session, SessionSettings, SessionState, Transition,
 };
 use ringfix_engine::store::{MemoryStore, UtcTimestamp};
+use ringfix_engine::time::{MonoTime, Now};
 
-use crate::{NANOS, OUR_ID, PROFILES, START_SECS};
+use crate::{MONO_START, NANOS, OUR_ID, PROFILES, START_SECS};
 
 /// Session settings picked by four input bytes.
 #[derive(Clone, Copy, Debug, Default)]
@@ -144,7 +145,10 @@ pub struct Driver {
     parser: Parser,
     inbuf: Vec<u8>,
     out: Vec<u8>,
+    /// The wall clock (SendingTime), ns since the epoch.
     now: i64,
+    /// The monotonic clock (deadlines), ns since "boot".
+    mono: i64,
     connected: bool,
     /// MsgSeqNum the next new outbound message must carry.
     expect_out: u64,
@@ -177,6 +181,7 @@ impl Driver {
             inbuf: Vec::new(),
             out: Vec::new(),
             now,
+            mono: MONO_START,
             connected: false,
             expect_out,
             last_target,
@@ -206,14 +211,17 @@ impl Driver {
         &self.cfg
     }
 
-    /// The fake clock, in nanoseconds.
+    /// The fake wall clock, in nanoseconds since the epoch.
     pub fn now(&self) -> i64 {
         self.now
     }
 
-    /// The clock as a timestamp.
-    pub fn ts(&self) -> UtcTimestamp {
-        UtcTimestamp::from_nanos(self.now)
+    /// Both fake clocks.
+    pub fn ts(&self) -> Now {
+        Now {
+            mono: MonoTime::from_nanos(self.mono),
+            wall: UtcTimestamp::from_nanos(self.now),
+        }
     }
 
     /// Whether a connection is open.
@@ -221,9 +229,17 @@ impl Driver {
         self.connected
     }
 
-    /// Moves the clock forward.
+    /// Moves both clocks forward.
     pub fn advance(&mut self, nanos: i64) {
         self.now = self.now.saturating_add(nanos.max(0));
+        self.mono = self.mono.saturating_add(nanos.max(0));
+    }
+
+    /// Steps the wall clock alone (either way): deadlines must not move.
+    pub fn step_wall(&mut self, nanos: i64) {
+        let before = self.session.deadline();
+        self.now = self.now.saturating_add(nanos);
+        assert_eq!(self.session.deadline(), before, "a wall clock step moved the deadline");
     }
 
     /// Opens a connection (a no-op while one is open).
@@ -313,9 +329,9 @@ impl Driver {
             let next = self.session.deadline().expect("deadline while connected");
             // i64::MAX: nothing is ever due (HeartBtInt=0).
             assert!(
-                next.as_nanos() > self.now || next.as_nanos() == i64::MAX,
+                next.as_nanos() > self.mono || next.as_nanos() == i64::MAX,
                 "on_timer({}) kept the connection with deadline {} (busy loop); state {:?}",
-                self.now,
+                self.mono,
                 next.as_nanos(),
                 self.session.state()
             );
@@ -332,7 +348,8 @@ impl Driver {
         if d.as_nanos() == i64::MAX {
             return; // nothing is ever due
         }
-        self.now = self.now.max(d.as_nanos());
+        let by = d.as_nanos().saturating_sub(self.mono).max(0);
+        self.advance(by);
         self.tick();
     }
 

@@ -4,7 +4,8 @@
 
 use ringfix_codec::{frame, Frame};
 use ringfix_engine::session::{is_header_tag, FieldIter, SendError, Session, Tag};
-use ringfix_engine::store::{MessageStore, UtcTimestamp};
+use ringfix_engine::store::MessageStore;
+use ringfix_engine::time::Now;
 
 /// Largest message the splitter accepts.
 const MAX_LEN: usize = 16 << 20;
@@ -72,7 +73,7 @@ impl<'a> Parts<'a> {
     pub(crate) fn send<S: MessageStore>(
         &self,
         session: &mut Session<S>,
-        now: i64,
+        now: Now,
         restamp: &[Tag],
         out: &mut Vec<u8>,
     ) -> Result<u64, SendError> {
@@ -84,13 +85,13 @@ impl<'a> Parts<'a> {
             |w| {
                 for &(t, v) in body {
                     if restamp.contains(&t) {
-                        w.field_time(t, now, digits);
+                        w.field_time(t, now.wall.as_nanos(), digits);
                     } else {
                         w.field(t, v);
                     }
                 }
             },
-            UtcTimestamp::from_nanos(now),
+            now,
             out,
         )
     }

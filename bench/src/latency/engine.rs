@@ -18,6 +18,7 @@ use ringfix_engine::session::{
     parse_u64, AppVerdict, Application, Incoming, Sender, SessionSettings,
 };
 use ringfix_engine::store::UtcTimestamp;
+use ringfix_engine::time::{MonoTime, Now};
 
 use super::floor::Mode;
 use super::hist::{new_histogram, record_corrected};
@@ -65,9 +66,10 @@ struct Pinger {
     run: EngineRun,
     interval: Option<u64>,
     base: Instant,
-    /// Monotonic ns (since `base`) and realtime of the last `set_now`.
+    /// Monotonic ns (since `base`) and the engine's time of the last
+    /// callback.
     mono_at_now: u64,
-    now: i64,
+    now: Now,
     sent_at: u64,
     sent: u64,
     answered: u64,
@@ -219,6 +221,8 @@ impl Application for Pinger {
         {
             return AppVerdict::Accept;
         }
+        self.now = out.now();
+        self.mono_at_now = self.mono();
         self.er_bytes = msg.raw().len();
         self.answered(t.saturating_sub(self.sent_at));
         // The next order leaves from this callback when it is due.
@@ -227,7 +231,7 @@ impl Application for Pinger {
             let digits = session.timestamp_precision;
             let t = self.mono();
             if out
-                .send(b"D", &[], Orders::body(n, self.now, digits))
+                .send(b"D", &[], Orders::body(n, self.now.wall, digits))
                 .is_ok()
             {
                 self.sent_one(t);
@@ -242,12 +246,9 @@ impl Application for Pinger {
 }
 
 impl EngineApp for Pinger {
-    fn set_now(&mut self, now: UtcTimestamp) {
-        self.now = now.as_nanos();
-        self.mono_at_now = self.mono();
-    }
-
     fn poll(&mut self, io: &mut AppIo<'_>) {
+        self.now = io.now();
+        self.mono_at_now = self.mono();
         if self.done {
             if io.is_logged_on() {
                 io.logout();
@@ -259,7 +260,7 @@ impl EngineApp for Pinger {
             let n = self.sent;
             let digits = io.settings().timestamp_precision;
             if io
-                .send(b"D", &[], Orders::body(n, self.now, digits))
+                .send(b"D", &[], Orders::body(n, self.now.wall, digits))
                 .is_ok()
             {
                 self.sent_one(t);
@@ -267,14 +268,14 @@ impl EngineApp for Pinger {
         }
     }
 
-    fn wake_at(&self) -> Option<UtcTimestamp> {
+    fn wake_at(&self) -> Option<MonoTime> {
         self.interval?;
         if self.in_flight || self.done || self.sent >= self.total() {
             return None;
         }
         let ahead = self.next_due.saturating_sub(self.mono_at_now);
         let ahead = i64::try_from(ahead).ok()?;
-        Some(UtcTimestamp::from_nanos(self.now.saturating_add(ahead)))
+        Some(self.now.mono.add_nanos(ahead))
     }
 
     fn finished(&self) -> bool {
@@ -300,11 +301,7 @@ impl Application for SizedExec {
     }
 }
 
-impl EngineApp for SizedExec {
-    fn set_now(&mut self, now: UtcTimestamp) {
-        self.exec.set_now(now);
-    }
-}
+impl EngineApp for SizedExec {}
 
 fn reactor_keys(mode: Mode, core: usize) -> String {
     let m = match mode {
@@ -365,7 +362,7 @@ pub fn run(cfg: &EngineRun, dir: &Path) -> Result<EngineResult, String> {
             .map(|r| 1_000_000_000 / u64::from(r)),
         base: Instant::now(),
         mono_at_now: 0,
-        now: 0,
+        now: Now::same(UtcTimestamp::from_nanos(0)),
         sent_at: 0,
         sent: 0,
         answered: 0,

@@ -7,13 +7,11 @@
 
 use crate::runtime::EngineApp;
 use crate::session::{AppVerdict, Application, Incoming, Sender, SessionSettings};
-use crate::store::UtcTimestamp;
 
 /// Fills every order.
 #[derive(Debug, Default)]
 pub struct Exec {
     next_id: u64,
-    now: i64,
 }
 
 impl Exec {
@@ -86,7 +84,7 @@ impl Application for Exec {
         let id = self.next_id;
         let old = session.version() < 43;
         let digits = session.timestamp_precision;
-        let now = self.now;
+        let now = out.now().wall.as_nanos();
         // A store failure stops the session; the session reports it.
         let _ = out.send(b"8", &[], |w| {
             w.field(6, price)
@@ -111,8 +109,4 @@ impl Application for Exec {
     }
 }
 
-impl EngineApp for Exec {
-    fn set_now(&mut self, now: UtcTimestamp) {
-        self.now = now.as_nanos();
-    }
-}
+impl EngineApp for Exec {}

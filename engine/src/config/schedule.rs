@@ -196,6 +196,15 @@ impl Schedule {
         self.resolve(next_date, start_time).map(from_jiff)
     }
 
+    /// Whether `now` lies in a period that began after `created`: the
+    /// store (created then) belongs to an earlier period and is reset. A
+    /// wall clock stepped back to before `created` never answers yes, so a
+    /// reset already done in this period is not done again. Always false
+    /// for a non-stop schedule and out of session.
+    pub fn began_after(&self, created: UtcTimestamp, now: UtcTimestamp) -> bool {
+        self.current_period(now).is_some_and(|p| p.start > created)
+    }
+
     /// QuickFIX's `isSameSession`: both instants are in session and in the
     /// same period. Used at logon to reset a store created in an earlier
     /// period. Always true for a non-stop schedule.

@@ -4,7 +4,7 @@ use super::buffers::{RecvBuffers, CHUNK_SLOTS};
 use super::config::{Mode, ReactorConfig, ReactorError};
 use super::conn::{decode, ud, Conn, Op, Phase};
 use super::control::{Command, Factory, Shared};
-use super::handler::{utc, AcceptInfo, CloseReason, ConnectionHandler, Ctx};
+use super::handler::{AcceptInfo, CloseReason, ConnectionHandler, Ctx};
 use super::ring::Ring;
 use super::stats::StatsSnapshot;
 use super::sys::{self, RawAddr};
@@ -233,7 +233,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                     tls,
                 } => self.connect(addr, timeout, handler, tls),
                 Command::Notify(id) => {
-                    let now = sys::now();
+                    let now = sys::clock();
                     if let Some(c) = self.conns.get_mut(id.slot as usize) {
                         if c.generation == id.generation && c.phase == Phase::Open {
                             if let Some(h) = c.handler.as_mut() {
@@ -243,7 +243,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                                     close: &mut c.close_req,
                                     stamp: 0,
                                 };
-                                h.on_notify(&mut ctx, utc(now));
+                                h.on_notify(&mut ctx, now);
                             }
                             Self::mark(&mut self.dirty, c, id.slot);
                         }
@@ -320,7 +320,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             ));
             self.ring.push(&[cancel, close]);
         }
-        let now = sys::now();
+        let now = sys::clock();
         for slot in 0..self.conns.len() {
             let c = &mut self.conns[slot];
             if !matches!(c.phase, Phase::Open | Phase::Connecting) {
@@ -334,7 +334,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                     close: &mut c.close_req,
                     stamp: 0,
                 };
-                h.on_stop(&mut ctx, utc(now));
+                h.on_stop(&mut ctx, now);
             }
             Self::mark(&mut self.dirty, c, slot as u32);
         }
@@ -349,7 +349,7 @@ impl<H: ConnectionHandler> Reactor<H> {
     ) {
         let fail = |h: &mut H, errno: i32, stats: &mut StatsSnapshot| {
             stats.connect_failed += 1;
-            h.on_closed(&CloseReason::ConnectFailed(errno), utc(sys::now()));
+            h.on_closed(&CloseReason::ConnectFailed(errno), sys::clock());
         };
         if self.stopping {
             return fail(&mut handler, libc::ECANCELED, &mut self.stats);
@@ -360,7 +360,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                 tracing::warn!(%addr, error = %e, "TLS client setup failed");
                 self.stats.connect_failed += 1;
                 let reason = CloseReason::Tls(TlsFailure::from(&e));
-                return handler.on_closed(&reason, utc(sys::now()));
+                return handler.on_closed(&reason, sys::clock());
             }
         };
         let Some(slot) = self.take_slot() else {
@@ -527,7 +527,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                 close: &mut c.close_req,
                 stamp: 0,
             };
-            handler.on_open(&mut ctx, utc(sys::now()));
+            handler.on_open(&mut ctx, sys::clock());
         }
         // With TLS, on_open waits for the handshake.
         c.tls = tls;

@@ -1,17 +1,21 @@
 //! Small socket and clock helpers (the setup path; I/O goes through the ring).
 
-use super::handler::Nanos;
+use super::handler::{MonoTime, Nanos, Now};
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::RawFd;
 
-/// Wall-clock now, nanoseconds since the Unix epoch (CLOCK_REALTIME: the
-/// session clock, and the clock of our absolute linked timeouts).
+/// Monotonic now, nanoseconds of CLOCK_BOOTTIME: the clock of every
+/// deadline and of our absolute linked timeouts (a wall-clock step moves
+/// none of them).
 pub(crate) fn now() -> Nanos {
-    let mut ts: libc::timespec = unsafe { zeroed() };
-    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
-    ts.tv_sec * 1_000_000_000 + ts.tv_nsec
+    MonoTime::now().as_nanos()
+}
+
+/// Both clocks, for handlers (deadlines and stamps).
+pub(crate) fn clock() -> Now {
+    Now::read()
 }
 
 /// A socket address in kernel form.

@@ -6,25 +6,21 @@ use crate::session::{
     AppVerdict, Application, FieldWriter, Incoming, LogoutReason, ResendDecision, SendError,
     Sender, Session, SessionSettings, Tag, Transition,
 };
-use crate::store::UtcTimestamp;
+use crate::time::{MonoTime, Now};
 
 use super::log::LogSink;
 use super::store::RuntimeStore;
 
 /// An application run by the runtime, one instance per session.
 pub trait EngineApp: Application + Send {
-    /// The time of the event about to be delivered (called before every
-    /// session event, so callbacks can stamp TransactTime and measure).
-    fn set_now(&mut self, _now: UtcTimestamp) {}
-
     /// Called after every event while the session is logged on, and when
     /// [`wake_at`](Self::wake_at) is reached: send here on your own
     /// initiative.
     fn poll(&mut self, _io: &mut AppIo<'_>) {}
 
-    /// When [`poll`](Self::poll) must run next, if the application has a
-    /// timer of its own.
-    fn wake_at(&self) -> Option<UtcTimestamp> {
+    /// When [`poll`](Self::poll) must run next (monotonic clock, as
+    /// [`AppIo::now`]`.mono`), if the application has a timer of its own.
+    fn wake_at(&self) -> Option<MonoTime> {
         None
     }
 
@@ -39,13 +35,14 @@ pub trait EngineApp: Application + Send {
 pub struct AppIo<'a> {
     pub(crate) session: &'a mut Session<RuntimeStore>,
     pub(crate) out: &'a mut Vec<u8>,
-    pub(crate) now: UtcTimestamp,
+    pub(crate) now: Now,
     pub(crate) logout: &'a mut bool,
 }
 
 impl AppIo<'_> {
-    /// The current time.
-    pub fn now(&self) -> UtcTimestamp {
+    /// The current time: `wall` for stamps (TransactTime), `mono` for
+    /// timers and measuring.
+    pub fn now(&self) -> Now {
         self.now
     }
 
@@ -102,14 +99,14 @@ pub(crate) struct Tap<'a> {
     pub seen: &'a mut Observed,
     pub log: Option<&'a LogSink>,
     pub name: &'a str,
-    pub now: UtcTimestamp,
+    pub now: Now,
 }
 
 impl Tap<'_> {
     fn event(&self, text: std::fmt::Arguments<'_>) {
         tracing::info!(session = self.name, "{text}");
         if let Some(log) = self.log {
-            log.event(self.now, &text.to_string());
+            log.event(self.now.wall, &text.to_string());
         }
     }
 }

@@ -12,11 +12,10 @@ use ringfix_codec::{FrameError, Parser};
 
 use super::core::{Ev, SessionCore, Slot};
 use super::Event;
-use crate::reactor::{
-    probe, CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, Remote, UtcTimestamp,
-};
+use crate::reactor::{probe, CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, Remote};
 use crate::session::{Close, Disposition, Incoming, Router};
 use crate::store::MessageStore;
+use crate::time::{MonoTime, Now};
 
 /// The sessions one listener serves.
 pub(crate) struct ListenerTable {
@@ -31,7 +30,7 @@ pub(crate) struct ListenerTable {
 enum State {
     Unbound {
         table: Arc<ListenerTable>,
-        deadline: i64,
+        deadline: MonoTime,
     },
     Bound(Box<SessionCore>),
     Closed,
@@ -40,8 +39,8 @@ enum State {
 /// A connection of the runtime (acceptor or initiator side).
 pub struct Conn {
     state: State,
-    /// After a graceful close request: how long the flush may take (ns).
-    close_by: Option<i64>,
+    /// After a graceful close request: until when the flush may take.
+    close_by: Option<MonoTime>,
     parser: Parser,
     slot: Option<Slot>,
     events: mpsc::Sender<Event>,
@@ -56,11 +55,11 @@ pub struct Conn {
 impl Conn {
     pub(crate) fn accepted(
         table: Arc<ListenerTable>,
-        now: UtcTimestamp,
+        now: Now,
         events: mpsc::Sender<Event>,
         remote: Remote<Conn>,
     ) -> Self {
-        let deadline = now.as_nanos().saturating_add(table.logon_timeout);
+        let deadline = now.mono.add_nanos(table.logon_timeout);
         Self {
             state: State::Unbound { table, deadline },
             close_by: None,
@@ -91,7 +90,7 @@ impl Conn {
         }
     }
 
-    fn bind(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+    fn bind(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: Now) {
         let State::Unbound { table, .. } = &self.state else {
             return;
         };
@@ -120,7 +119,7 @@ impl Conn {
             ctx.close(CloseMode::Now);
             return;
         };
-        if !core.cfg.schedule.is_in_session(now) {
+        if !core.cfg.schedule.is_in_session(now.wall) {
             core.event(now, "Logon refused: outside session time");
             put_back(slot, core);
             ctx.close(CloseMode::Now);
@@ -160,12 +159,12 @@ impl Conn {
     /// Acts on a session's disposition. On a close the session is released
     /// at once (disconnected, back in its slot): what it wrote is already
     /// queued, and a new connection may claim it while this one drains.
-    fn apply(&mut self, d: Disposition, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+    fn apply(&mut self, d: Disposition, ctx: &mut Ctx<'_>, now: Now) {
         match d.close {
             Close::Keep => return,
             Close::AfterFlush => {
                 // The reactor flushes until our deadline: give it one ahead.
-                self.close_by = Some(now.as_nanos().saturating_add(FLUSH_NANOS));
+                self.close_by = Some(now.mono.add_nanos(FLUSH_NANOS));
                 ctx.close(CloseMode::Graceful);
             }
             Close::Now => ctx.close(CloseMode::Now),
@@ -175,7 +174,7 @@ impl Conn {
 
     /// The session leaves this connection: disconnected, store synced,
     /// back in its slot, the supervisor told.
-    fn release(&mut self, now: UtcTimestamp, why: &str) {
+    fn release(&mut self, now: Now, why: &str) {
         let state = std::mem::replace(&mut self.state, State::Closed);
         let State::Bound(mut core) = state else {
             self.state = state;
@@ -184,7 +183,7 @@ impl Conn {
         core.event(now, why);
         let logged_on = core.seen.logged_on;
         let end = core.closed(now);
-        if let Err(e) = core.session.store_mut().sync(now) {
+        if let Err(e) = core.session.store_mut().sync(now.mono) {
             tracing::error!(session = &*core.name, error = %e, "store sync failed");
         }
         let idx = core.idx;
@@ -200,7 +199,7 @@ impl Conn {
 }
 
 impl ConnectionHandler for Conn {
-    fn on_open(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+    fn on_open(&mut self, ctx: &mut Ctx<'_>, now: Now) {
         let State::Bound(core) = &mut self.state else {
             return;
         };
@@ -210,7 +209,7 @@ impl ConnectionHandler for Conn {
         self.apply(d, ctx, now);
     }
 
-    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: Now) {
         let d = match &mut self.state {
             State::Unbound { .. } => return self.bind(frame, ctx, now),
             State::Bound(core) => {
@@ -247,7 +246,7 @@ impl ConnectionHandler for Conn {
         f.into()
     }
 
-    fn on_garbled(&mut self, _skipped: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+    fn on_garbled(&mut self, _skipped: &[u8], ctx: &mut Ctx<'_>, now: Now) {
         let oversize = self.oversize.take();
         let d = match (&mut self.state, oversize) {
             // Skipping it would only lead to endless resends of it: a
@@ -276,10 +275,10 @@ impl ConnectionHandler for Conn {
         self.apply(d, ctx, now);
     }
 
-    fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+    fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: Now) {
         let d = match &mut self.state {
             State::Unbound { deadline, .. } => {
-                if now.as_nanos() >= *deadline {
+                if now.mono >= *deadline {
                     tracing::warn!("no Logon within LogonTimeout: closing");
                     ctx.close(CloseMode::Now);
                     self.state = State::Closed;
@@ -292,12 +291,12 @@ impl ConnectionHandler for Conn {
         self.apply(d, ctx, now);
     }
 
-    fn deadline(&self) -> Option<UtcTimestamp> {
+    fn deadline(&self) -> Option<MonoTime> {
         if let Some(t) = self.close_by {
-            return Some(UtcTimestamp::from_nanos(t));
+            return Some(t);
         }
         match &self.state {
-            State::Unbound { deadline, .. } => Some(UtcTimestamp::from_nanos(*deadline)),
+            State::Unbound { deadline, .. } => Some(*deadline),
             State::Bound(core) => core.deadline(),
             State::Closed => None,
         }
@@ -307,14 +306,14 @@ impl ConnectionHandler for Conn {
         matches!(&self.state, State::Bound(core) if core.upkeep_due())
     }
 
-    fn on_idle(&mut self, _ctx: &mut Ctx<'_>, now: UtcTimestamp) -> bool {
+    fn on_idle(&mut self, _ctx: &mut Ctx<'_>, now: Now) -> bool {
         match &mut self.state {
             State::Bound(core) => core.upkeep(now),
             _ => false,
         }
     }
 
-    fn on_stop(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+    fn on_stop(&mut self, ctx: &mut Ctx<'_>, now: Now) {
         let d = match &mut self.state {
             State::Bound(core) => {
                 core.stop_requested = true;
@@ -331,7 +330,7 @@ impl ConnectionHandler for Conn {
         self.apply(d, ctx, now);
     }
 
-    fn on_notify(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+    fn on_notify(&mut self, ctx: &mut Ctx<'_>, now: Now) {
         let State::Bound(core) = &mut self.state else {
             return;
         };
@@ -340,7 +339,7 @@ impl ConnectionHandler for Conn {
         self.apply(d, ctx, now);
     }
 
-    fn on_closed(&mut self, reason: &CloseReason, now: UtcTimestamp) {
+    fn on_closed(&mut self, reason: &CloseReason, now: Now) {
         self.release(now, &format!("Disconnected: {reason}"));
     }
 }

@@ -14,7 +14,8 @@ use super::RuntimeError;
 use crate::config::{self, SessionEnd};
 use crate::reactor::probe::{self, LatencyProbe};
 use crate::session::{Close, Disposition, Incoming, LogoutReason, Session};
-use crate::store::{MessageStore, UtcTimestamp};
+use crate::store::MessageStore;
+use crate::time::{MonoTime, Now};
 
 /// Live counters of one session, readable from any thread.
 #[derive(Debug, Default)]
@@ -38,6 +39,10 @@ pub struct Counters {
     /// behind), on the reactor thread (probe ticks each).
     pub store_sync: LatencyProbe,
 }
+
+/// Longest time between two looks at a session's schedule (1 s): a wall
+/// clock step across EndTime ends the session within it.
+const SCHEDULE_CHECK_NANOS: i64 = 1_000_000_000;
 
 /// Where a disconnected session waits (the handler takes it out while
 /// connected: an empty slot means "already connected").
@@ -69,8 +74,9 @@ pub(crate) struct SessionCore {
     /// Writer of this session's live statistics slot (see `stats.rs`).
     pub stats: Option<crate::stats::SessionStats>,
     pub seen: Observed,
-    /// Cached next schedule transition (ns), `None` for non-stop.
-    pub schedule_at: Option<i64>,
+    /// When the schedule is next checked against the wall clock
+    /// (monotonic; `None` for a non-stop schedule).
+    pub schedule_check: Option<MonoTime>,
     /// The runtime is stopping: the end is requested, not a failure.
     pub stop_requested: bool,
     /// The schedule ended the connection.
@@ -86,9 +92,9 @@ impl SessionCore {
         app: Box<dyn EngineApp>,
         spec: Option<ValidatorSpec>,
         log: Option<LogSink>,
-        now: UtcTimestamp,
+        now: Now,
     ) -> Result<Self, RuntimeError> {
-        let store = open_store(&cfg, now)?;
+        let store = open_store(&cfg, now.wall)?;
         let validator = spec.as_ref().map(ValidatorSpec::build).transpose()?;
         let session = Session::new(session_settings(&cfg), store, validator);
         let core = Self {
@@ -103,7 +109,7 @@ impl SessionCore {
             outbox: Arc::new(Outbox::default()),
             stats: None,
             seen: Observed::default(),
-            schedule_at: None,
+            schedule_check: None,
             stop_requested: false,
             schedule_ended: false,
             degraded: false,
@@ -121,16 +127,16 @@ impl SessionCore {
     }
 
     /// Logs an event line (and a tracing event).
-    pub fn event(&self, now: UtcTimestamp, text: &str) {
+    pub fn event(&self, now: Now, text: &str) {
         tracing::info!(session = &*self.name, "{text}");
         if let Some(log) = &self.log {
-            log.event(now, text);
+            log.event(now.wall, text);
         }
     }
 
     /// Before a connection: the QuickFIX schedule reset (a store created
     /// outside the current period starts over), fresh per-connection flags.
-    pub fn prepare(&mut self, now: UtcTimestamp) -> Result<(), RuntimeError> {
+    pub fn prepare(&mut self, now: Now) -> Result<(), RuntimeError> {
         self.seen = Observed::default();
         self.stop_requested = false;
         self.schedule_ended = false;
@@ -138,9 +144,11 @@ impl SessionCore {
             self.rebuild(now, false)?;
         }
         let schedule = &self.cfg.schedule;
-        self.schedule_at = schedule.next_transition(now).map(|t| t.as_nanos());
+        self.schedule_check = self.next_schedule_check(now);
         let created = self.session.store().creation_time();
-        if !schedule.is_non_stop() && !schedule.same_period(created, now) {
+        // A wall-clock step back never replays a reset done this period:
+        // only a period that began after the store was created resets it.
+        if schedule.began_after(created, now.wall) {
             self.event(now, "Session reset: store created in an earlier period");
             self.rebuild(now, true)?;
         } else if self.cfg.reset.refresh_on_logon && self.session.store().is_file() {
@@ -153,20 +161,20 @@ impl SessionCore {
     /// Replaces the session by a fresh one over its store reopened from
     /// disk (a file store's lock passes from the old to the new), reset
     /// first when `reset`.
-    fn rebuild(&mut self, now: UtcTimestamp, reset: bool) -> Result<(), RuntimeError> {
+    fn rebuild(&mut self, now: Now, reset: bool) -> Result<(), RuntimeError> {
         if self.session.store().is_file() {
             // The old store (and its lock) must be gone before reopening:
             // a memory placeholder stands in until the reopen succeeds.
-            let placeholder = RuntimeStore::Memory(crate::store::MemoryStore::new(now), false);
+            let placeholder = RuntimeStore::Memory(crate::store::MemoryStore::new(now.wall), false);
             drop(std::mem::replace(
                 &mut self.session,
                 Session::new(session_settings(&self.cfg), placeholder, None),
             ));
             self.degraded = true;
         }
-        let mut store = open_store(&self.cfg, now)?;
+        let mut store = open_store(&self.cfg, now.wall)?;
         if reset {
-            store.reset(now).map_err(|e| RuntimeError::Store {
+            store.reset(now.wall).map_err(|e| RuntimeError::Store {
                 session: self.name.to_string(),
                 source: e,
             })?;
@@ -182,11 +190,10 @@ impl SessionCore {
     }
 
     /// Feeds one event to the session, then lets the application poll.
-    pub fn handle(&mut self, ev: Ev<'_, '_>, now: UtcTimestamp, out: &mut Vec<u8>) -> Disposition {
+    pub fn handle(&mut self, ev: Ev<'_, '_>, now: Now, out: &mut Vec<u8>) -> Disposition {
         let start = out.len();
         let connected = matches!(ev, Ev::Connected);
         let before = self.session.next_sender_seq();
-        self.app.set_now(now);
         let mut tap = Tap {
             app: &mut *self.app,
             seen: &mut self.seen,
@@ -261,38 +268,39 @@ impl SessionCore {
     }
 
     /// A complete inbound frame arrived (counted and logged).
-    pub fn received(&mut self, now: UtcTimestamp, frame: &[u8]) {
+    pub fn received(&mut self, now: Now, frame: &[u8]) {
         self.counters.messages_in.fetch_add(1, Ordering::Relaxed);
-        self.stats_inbound(frame, now);
+        self.stats_inbound(frame, now.wall);
         if let Some(log) = &self.log {
-            log.message(now, frame);
+            log.message(now.wall, frame);
         }
     }
 
     /// The timer fired: store upkeep, schedule end, session timers.
-    pub fn on_deadline(&mut self, now: UtcTimestamp, out: &mut Vec<u8>) -> Disposition {
+    pub fn on_deadline(&mut self, now: Now, out: &mut Vec<u8>) -> Disposition {
         if self
             .session
             .store()
             .sync_deadline()
-            .is_some_and(|t| t <= now)
+            .is_some_and(|t| t <= now.mono)
         {
             let t0 = probe::stamp();
-            if let Err(e) = self.session.store_mut().sync(now) {
+            if let Err(e) = self.session.store_mut().sync(now.mono) {
                 tracing::error!(session = &*self.name, error = %e, "store sync failed");
             }
             self.counters
                 .store_sync
                 .record(probe::stamp().wrapping_sub(t0));
         }
-        if self.schedule_at.is_some_and(|t| t <= now.as_nanos()) {
+        if self.schedule_check.is_some_and(|t| t <= now.mono) {
+            self.schedule_check = self.next_schedule_check(now);
             let schedule = &self.cfg.schedule;
-            self.schedule_at = schedule.next_transition(now).map(|t| t.as_nanos());
             let created = self.session.store().creation_time();
             // QuickFIX: out of session time, or a new period began (the
             // store belongs to the last one): log out; the reset follows
-            // at the next connection.
-            if !schedule.is_in_session(now) || !schedule.same_period(created, now) {
+            // at the next connection. Schedules follow the wall clock on
+            // purpose: a step across EndTime ends the session here.
+            if !schedule.is_in_session(now.wall) || schedule.began_after(created, now.wall) {
                 self.schedule_ended = true;
                 self.event(now, "End of session time: logging out");
                 if !self.session.is_logged_on() {
@@ -313,9 +321,9 @@ impl SessionCore {
     }
 
     /// One bounded step of store upkeep (idle time); true while more remains.
-    pub fn upkeep(&mut self, now: UtcTimestamp) -> bool {
+    pub fn upkeep(&mut self, now: Now) -> bool {
         let t0 = probe::stamp();
-        let more = match self.session.store_mut().upkeep_step(now) {
+        let more = match self.session.store_mut().upkeep_step(now.mono) {
             Ok(more) => more,
             Err(e) => {
                 tracing::error!(session = &*self.name, error = %e, "store upkeep failed");
@@ -328,24 +336,37 @@ impl SessionCore {
         more
     }
 
-    /// The next time [`on_deadline`](Self::on_deadline) must run.
-    pub fn deadline(&self) -> Option<UtcTimestamp> {
-        let mut d = self.session.deadline().map(|t| t.as_nanos());
-        let mut consider = |t: Option<i64>| {
+    /// The next time [`on_deadline`](Self::on_deadline) must run
+    /// (monotonic clock).
+    pub fn deadline(&self) -> Option<MonoTime> {
+        let mut d = self.session.deadline();
+        let mut consider = |t: Option<MonoTime>| {
             if let Some(t) = t {
                 d = Some(d.map_or(t, |d| d.min(t)));
             }
         };
-        consider(self.session.store().sync_deadline().map(|t| t.as_nanos()));
-        consider(self.schedule_at);
+        consider(self.session.store().sync_deadline());
+        consider(self.schedule_check);
         if self.session.is_logged_on() {
-            consider(self.app.wake_at().map(|t| t.as_nanos()));
+            consider(self.app.wake_at());
         }
-        d.map(UtcTimestamp::from_nanos)
+        d
+    }
+
+    /// When to look at the schedule next: at its next transition by the
+    /// wall clock, but at least every [`SCHEDULE_CHECK_NANOS`] so a wall
+    /// clock step across a boundary is seen promptly. `None` for non-stop.
+    fn next_schedule_check(&self, now: Now) -> Option<MonoTime> {
+        let next = self.cfg.schedule.next_transition(now.wall)?;
+        let until = next
+            .as_nanos()
+            .saturating_sub(now.wall.as_nanos())
+            .clamp(0, SCHEDULE_CHECK_NANOS);
+        Some(now.mono.add_nanos(until))
     }
 
     /// The connection is gone: tell the session; how did it end?
-    pub fn closed(&mut self, now: UtcTimestamp) -> SessionEnd {
+    pub fn closed(&mut self, now: Now) -> SessionEnd {
         self.outbox.detach();
         let mut tap = Tap {
             app: &mut *self.app,
@@ -372,7 +393,8 @@ impl SessionCore {
 }
 
 /// Logs each complete message in `bytes` (what one event wrote).
-fn log_frames(log: &LogSink, now: UtcTimestamp, mut bytes: &[u8]) {
+fn log_frames(log: &LogSink, now: Now, mut bytes: &[u8]) {
+    let now = now.wall;
     while !bytes.is_empty() {
         match ringfix_codec::frame(bytes, bytes.len()) {
             ringfix_codec::Frame::Complete(n) => {

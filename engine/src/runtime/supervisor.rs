@@ -20,7 +20,7 @@ use crate::config::{
 };
 use crate::reactor::{self, Mode, ReactorConfig, ReactorHandle, TlsClient, TlsServer};
 use crate::session::Router;
-use crate::store::UtcTimestamp;
+use crate::time::{MonoTime, Now};
 
 pub(crate) struct Started {
     pub tx: mpsc::Sender<Event>,
@@ -33,9 +33,15 @@ pub(crate) struct Started {
 /// Longest supervisor sleep: bounds how late a reconnect can be.
 const MAX_WAIT: Duration = Duration::from_millis(200);
 
+/// Longest wait before looking at an out-of-session schedule again: a
+/// wall clock step into the session is seen within it.
+const SCHEDULE_WAIT: Duration = Duration::from_secs(1);
+
 struct Initiator {
     backoff: Backoff,
-    next_at: i64,
+    /// Next connection attempt (monotonic: backoff is not moved by a wall
+    /// clock step).
+    next_at: MonoTime,
     addr_idx: usize,
 }
 
@@ -79,14 +85,14 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
             );
         }
     }
-    let now = UtcTimestamp::now();
+    let now = Now::read();
     let (tx, rx) = mpsc::channel();
     let mut dicts = DictCache::default();
     let mut log = FileLog::new();
     let mut slots = Vec::new();
     let mut cfgs = Vec::new();
     let mut counters = Vec::new();
-    let mut stats = super::stats::publisher(config, now);
+    let mut stats = super::stats::publisher(config, now.wall);
     for (i, s) in config.sessions.iter().enumerate() {
         let cfg = Arc::new(s.clone());
         let spec = ValidatorSpec::from_config(s, &mut dicts)?;
@@ -117,7 +123,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
             return Err(e);
         }
     };
-    let seed = now.as_nanos() as u64 ^ u64::from(std::process::id());
+    let seed = now.wall.as_nanos() as u64 ^ u64::from(std::process::id());
     let sessions = cfgs
         .into_iter()
         .zip(slots)
@@ -125,7 +131,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
         .map(|((cfg, slot), reactor)| Tracked {
             initiator: (cfg.role == Role::Initiator).then(|| Initiator {
                 backoff: Backoff::from_timing(&cfg.timing),
-                next_at: now.as_nanos(),
+                next_at: now.mono,
                 addr_idx: 0,
             }),
             cfg,
@@ -272,7 +278,7 @@ fn listen(
         let factory: reactor::Factory<Conn> = Box::new(move |_info| {
             Some(Conn::accepted(
                 Arc::clone(&table),
-                UtcTimestamp::now(),
+                Now::read(),
                 tx.clone(),
                 remote.clone(),
             ))
@@ -331,8 +337,19 @@ fn stop_reactors(reactors: Vec<ReactorHandle<Conn>>) {
     }
 }
 
-fn nanos(d: Duration) -> i64 {
-    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+/// When to look again at a schedule that is out of session now: at its
+/// next start by the wall clock, but within [`SCHEDULE_WAIT`] (the wall
+/// clock may step meanwhile).
+fn schedule_wait(cfg: &SessionSettings, now: Now) -> MonoTime {
+    let until = cfg
+        .schedule
+        .next_transition(now.wall)
+        .map_or(SCHEDULE_WAIT, |next| {
+            Duration::from_nanos(
+                u64::try_from(next.as_nanos().saturating_sub(now.wall.as_nanos())).unwrap_or(0),
+            )
+        });
+    now.mono + until.min(SCHEDULE_WAIT)
 }
 
 impl Supervisor {
@@ -340,7 +357,7 @@ impl Supervisor {
         let exit = self.supervise();
         tracing::info!("stopping: logging out sessions");
         stop_reactors(std::mem::take(&mut self.reactors));
-        let now = UtcTimestamp::now();
+        let now = MonoTime::now();
         for t in &self.sessions {
             if let Ok(mut s) = t.slot.lock() {
                 if let Some(core) = s.as_mut() {
@@ -366,8 +383,8 @@ impl Supervisor {
     fn supervise(&mut self) -> Exit {
         let any_acceptor = self.sessions.iter().any(|t| t.initiator.is_none());
         loop {
-            let now = UtcTimestamp::now().as_nanos();
-            let mut next_wake = now.saturating_add(nanos(MAX_WAIT));
+            let now = Now::read();
+            let mut next_wake = now.mono + MAX_WAIT;
             for t in &mut self.sessions {
                 if t.stopped || t.connected {
                     continue;
@@ -375,7 +392,7 @@ impl Supervisor {
                 let Some(next_at) = t.initiator.as_ref().map(|i| i.next_at) else {
                     continue;
                 };
-                if next_at <= now {
+                if next_at <= now.mono {
                     connect(t, &self.reactors, &self.tx, now);
                 }
                 if let Some(i) = &t.initiator {
@@ -391,7 +408,7 @@ impl Supervisor {
             if !any_acceptor && all_done {
                 return Exit::Clean;
             }
-            let wait = Duration::from_nanos(u64::try_from(next_wake - now).unwrap_or(0));
+            let wait = next_wake.duration_since(now.mono);
             match self.rx.recv_timeout(wait) {
                 Ok(Event::Stop) => return Exit::Clean,
                 Ok(Event::Ended {
@@ -426,7 +443,7 @@ impl Supervisor {
                 }
             }
             AfterEnd::Reconnect => {
-                let now = UtcTimestamp::now();
+                let now = Now::read();
                 if let Some(st) = &mut t.initiator {
                     if logged_on {
                         st.backoff.on_logon();
@@ -435,11 +452,9 @@ impl Supervisor {
                         st.addr_idx = st.addr_idx.wrapping_add(1);
                     }
                     let delay = st.backoff.next_delay(&mut self.rng);
-                    st.next_at = now.as_nanos().saturating_add(nanos(delay));
-                    if !cfg.schedule.is_in_session(now) {
-                        if let Some(next) = cfg.schedule.next_transition(now) {
-                            st.next_at = st.next_at.max(next.as_nanos());
-                        }
+                    st.next_at = now.mono + delay;
+                    if !cfg.schedule.is_in_session(now.wall) {
+                        st.next_at = st.next_at.max(schedule_wait(cfg, now));
                     }
                     tracing::info!(
                         session = %cfg.id,
@@ -455,20 +470,17 @@ impl Supervisor {
 
 /// Starts one connection attempt of an initiator session (or postpones
 /// it: out of schedule, address not resolved).
-fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<Event>, now: i64) {
+fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<Event>, now: Now) {
     let cfg = Arc::clone(&t.cfg);
     let Some(st) = &mut t.initiator else {
         return;
     };
-    let ts = UtcTimestamp::from_nanos(now);
-    if !cfg.schedule.is_in_session(ts) {
-        st.next_at = cfg
-            .schedule
-            .next_transition(ts)
-            .map_or(now.saturating_add(nanos(MAX_WAIT)), |t| t.as_nanos());
+    let ts = now;
+    if !cfg.schedule.is_in_session(now.wall) {
+        st.next_at = schedule_wait(&cfg, now);
         return;
     }
-    let retry = now.saturating_add(nanos(cfg.timing.reconnect_interval));
+    let retry = now.mono + cfg.timing.reconnect_interval;
     let addrs = &cfg.network.connect;
     let Some(hp) = addrs.get(st.addr_idx % addrs.len().max(1)) else {
         t.stopped = true;

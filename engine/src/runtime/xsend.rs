@@ -22,7 +22,7 @@ use super::fixed::FixedMessage;
 use super::store::RuntimeStore;
 use crate::reactor::{ConnId, Remote};
 use crate::session::Session;
-use crate::store::UtcTimestamp;
+use crate::time::Now;
 
 /// Why [`XSender::try_send`] refused a message (nothing was queued).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -266,7 +266,7 @@ impl XSlot {
 pub(crate) fn drain_into(
     slot: &XSlot,
     session: &mut Session<RuntimeStore>,
-    now: UtcTimestamp,
+    now: Now,
     out: &mut Vec<u8>,
 ) {
     let digits = session.settings().timestamp_precision;
@@ -277,7 +277,7 @@ pub(crate) fn drain_into(
             |w| {
                 w.encoder().raw(m.body());
                 if let Some(tag) = m.stamp() {
-                    w.field_time(tag, now.as_nanos(), digits);
+                    w.field_time(tag, now.wall.as_nanos(), digits);
                 }
             },
             now,

@@ -181,8 +181,10 @@ impl<S: MessageStore> Session<S> {
                 return false;
             }
             Some(Some(t)) => {
+                // SendingTime is wall time: compared with our wall clock.
                 let max = i64::from(self.cfg.max_latency) * NANOS;
-                if self.cfg.check_latency && cx.now.saturating_sub(t).saturating_abs() > max {
+                let wall = cx.now.wall.as_nanos();
+                if self.cfg.check_latency && wall.saturating_sub(t).saturating_abs() > max {
                     self.send_reject(cx, msg, reason::SENDING_TIME_ACCURACY, None);
                     if self.received_logon {
                         self.send_logout(cx, None);
@@ -216,7 +218,7 @@ impl<S: MessageStore> Session<S> {
             }
             self.check_resend_satisfied(cx, seq);
         }
-        self.last_recv = cx.now;
+        self.last_recv = cx.now.mono;
         self.test_requests = 0;
         true
     }

@@ -49,7 +49,7 @@ impl<S: MessageStore> Session<S> {
         });
         if sent {
             self.sent_logon = true;
-            self.logon_sent_at = cx.now;
+            self.logon_sent_at = cx.now.mono;
         }
     }
 

@@ -38,7 +38,8 @@ pub use state::{Close, Disposition, FatalError, LogoutReason, SessionState, Tran
 pub use time::{parse_timestamp, write_timestamp};
 pub use validate::{reason, reason_text, RejectKind, ValidationError, Validator};
 
-use crate::store::{MessageStore, UtcTimestamp};
+use crate::store::MessageStore;
+use crate::time::{MonoTime, Now};
 use outbound::OutState;
 
 const NANOS: i64 = 1_000_000_000;
@@ -58,7 +59,7 @@ struct ResendPending {
 pub(crate) struct Cx<'a> {
     out: &'a mut Vec<u8>,
     app: &'a mut dyn Application,
-    now: i64,
+    now: Now,
 }
 
 /// One FIX session. Owns its store (sequence numbers and sent messages).
@@ -69,22 +70,22 @@ pub struct Session<S: MessageStore> {
     ob: OutState,
     next_target: u64,
     connected: bool,
-    connected_at: i64,
+    connected_at: MonoTime,
     hb_nanos: i64,
-    last_recv: i64,
+    last_recv: MonoTime,
     test_requests: u32,
     received_logon: bool,
     sent_logon: bool,
-    logon_sent_at: i64,
+    logon_sent_at: MonoTime,
     sent_logout: bool,
-    logout_sent_at: i64,
+    logout_sent_at: MonoTime,
     sent_reset: bool,
     received_reset: bool,
     resend: Option<ResendPending>,
     queue: BTreeMap<u64, Vec<u8>>,
     last_resend_answered: Option<(u64, u64)>,
     closing: Option<Close>,
-    close_at: i64,
+    close_at: MonoTime,
     logout_reported: bool,
     last_state: SessionState,
 }
@@ -106,27 +107,27 @@ impl<S: MessageStore> Session<S> {
             validator,
             ob: OutState {
                 next_sender,
-                last_sent: 0,
+                last_sent: MonoTime::ZERO,
                 stopped: false,
             },
             next_target,
             connected: false,
-            connected_at: 0,
+            connected_at: MonoTime::ZERO,
             hb_nanos,
-            last_recv: 0,
+            last_recv: MonoTime::ZERO,
             test_requests: 0,
             received_logon: false,
             sent_logon: false,
-            logon_sent_at: 0,
+            logon_sent_at: MonoTime::ZERO,
             sent_logout: false,
-            logout_sent_at: 0,
+            logout_sent_at: MonoTime::ZERO,
             sent_reset: false,
             received_reset: false,
             resend: None,
             queue: BTreeMap::new(),
             last_resend_answered: None,
             closing: None,
-            close_at: 0,
+            close_at: MonoTime::ZERO,
             logout_reported: false,
             last_state: SessionState::Disconnected,
         }
@@ -186,16 +187,16 @@ impl<S: MessageStore> Session<S> {
     /// then sends its Logon).
     pub fn connected(
         &mut self,
-        now: UtcTimestamp,
+        now: Now,
         out: &mut Vec<u8>,
         app: &mut dyn Application,
     ) -> Disposition {
         self.step(now, out, app, |s, cx| {
             s.reset_connection_flags();
             s.connected = true;
-            s.connected_at = cx.now;
-            s.last_recv = cx.now;
-            s.ob.last_sent = cx.now;
+            s.connected_at = cx.now.mono;
+            s.last_recv = cx.now.mono;
+            s.ob.last_sent = cx.now.mono;
             s.hb_nanos = i64::from(s.cfg.heart_bt_int) * NANOS;
             if s.cfg.role == Role::Initiator {
                 s.send_logon(cx, false);
@@ -207,7 +208,7 @@ impl<S: MessageStore> Session<S> {
     pub fn on_message(
         &mut self,
         msg: &Incoming<'_>,
-        now: UtcTimestamp,
+        now: Now,
         out: &mut Vec<u8>,
         app: &mut dyn Application,
     ) -> Disposition {
@@ -223,14 +224,14 @@ impl<S: MessageStore> Session<S> {
 
     /// The framer dropped garbled bytes. Ignored, as QuickFIX does: only
     /// complete messages count.
-    pub fn on_garbled(&mut self, _now: UtcTimestamp) -> Disposition {
+    pub fn on_garbled(&mut self, _now: Now) -> Disposition {
         self.disposition()
     }
 
     /// The deadline passed (or any time: early calls do nothing).
     pub fn on_timer(
         &mut self,
-        now: UtcTimestamp,
+        now: Now,
         out: &mut Vec<u8>,
         app: &mut dyn Application,
     ) -> Disposition {
@@ -242,8 +243,7 @@ impl<S: MessageStore> Session<S> {
     }
 
     /// The connection is gone.
-    pub fn disconnected(&mut self, now: UtcTimestamp, app: &mut dyn Application) {
-        let now = now.as_nanos();
+    pub fn disconnected(&mut self, now: Now, app: &mut dyn Application) {
         if !self.connected {
             return;
         }
@@ -263,7 +263,7 @@ impl<S: MessageStore> Session<S> {
     pub fn logout(
         &mut self,
         text: Option<&str>,
-        now: UtcTimestamp,
+        now: Now,
         out: &mut Vec<u8>,
         app: &mut dyn Application,
     ) -> Disposition {
@@ -282,7 +282,7 @@ impl<S: MessageStore> Session<S> {
         msg_type: &[u8],
         extra_header: &[(Tag, &[u8])],
         body: impl FnMut(&mut FieldWriter<'_>),
-        now: UtcTimestamp,
+        now: Now,
         out: &mut Vec<u8>,
     ) -> Result<u64, SendError> {
         let logged_on = self.is_logged_on() && self.closing.is_none();
@@ -291,25 +291,25 @@ impl<S: MessageStore> Session<S> {
             st: &mut self.ob,
             store: &mut self.store,
             out,
-            now: now.as_nanos(),
+            now,
             logged_on,
         };
         let r = sender.send(msg_type, extra_header, body);
         if self.ob.stopped && self.closing.is_none() {
             self.closing = Some(Close::Now);
-            self.close_at = now.as_nanos();
+            self.close_at = now.mono;
         }
         r
     }
 
-    /// When [`on_timer`](Self::on_timer) must be called next; always `Some`
-    /// while connected.
-    pub fn deadline(&self) -> Option<UtcTimestamp> {
+    /// When [`on_timer`](Self::on_timer) must be called next, on the
+    /// monotonic clock; always `Some` while connected.
+    pub fn deadline(&self) -> Option<MonoTime> {
         if !self.connected {
             return None;
         }
         if self.closing.is_some() {
-            return Some(UtcTimestamp::from_nanos(self.close_at));
+            return Some(self.close_at);
         }
         if !self.received_logon || !self.sent_logon {
             let base = if self.sent_logon {
@@ -317,10 +317,9 @@ impl<S: MessageStore> Session<S> {
             } else {
                 self.connected_at
             };
-            let t = base.saturating_add(i64::from(self.cfg.logon_timeout) * NANOS);
-            return Some(UtcTimestamp::from_nanos(t));
+            return Some(base.add_secs(i64::from(self.cfg.logon_timeout)));
         }
-        Some(UtcTimestamp::from_nanos(self.active_deadline()))
+        Some(self.active_deadline())
     }
 
     fn reset_connection_flags(&mut self) {
@@ -351,28 +350,24 @@ impl<S: MessageStore> Session<S> {
     /// clock, then reports the state transition and the disposition.
     fn step(
         &mut self,
-        now: UtcTimestamp,
+        now: Now,
         out: &mut Vec<u8>,
         app: &mut dyn Application,
         f: impl FnOnce(&mut Self, &mut Cx<'_>),
     ) -> Disposition {
-        let mut cx = Cx {
-            out,
-            app,
-            now: now.as_nanos(),
-        };
+        let mut cx = Cx { out, app, now };
         f(self, &mut cx);
         self.emit_transition(cx.app, cx.now);
         self.disposition()
     }
 
-    fn emit_transition(&mut self, app: &mut dyn Application, now: i64) {
+    fn emit_transition(&mut self, app: &mut dyn Application, now: Now) {
         let to = self.state();
         if to != self.last_state {
             let t = Transition {
                 from: self.last_state,
                 to,
-                at: now,
+                at: now.wall.as_nanos(),
             };
             self.last_state = to;
             app.on_transition(&self.cfg, t);
@@ -387,7 +382,7 @@ impl<S: MessageStore> Session<S> {
         );
         if stronger {
             self.closing = Some(mode);
-            self.close_at = cx.now;
+            self.close_at = cx.now.mono;
         }
         if self.received_logon && !self.logout_reported {
             self.logout_reported = true;
@@ -400,14 +395,14 @@ impl<S: MessageStore> Session<S> {
     }
 
     /// Store reset: both sequence numbers back to 1, queue and gaps gone.
-    fn reset_store(&mut self, now: i64, app: &mut dyn Application) -> bool {
+    fn reset_store(&mut self, now: Now, app: &mut dyn Application) -> bool {
         self.queue.clear();
         self.resend = None;
         self.last_resend_answered = None;
         self.ob.next_sender = 1;
         self.next_target = 1;
         app.on_reset(&self.cfg);
-        match self.store.reset(UtcTimestamp::from_nanos(now)) {
+        match self.store.reset(now.wall) {
             Ok(()) => true,
             Err(_) => {
                 self.ob.stopped = true;
@@ -475,7 +470,7 @@ impl<S: MessageStore> Session<S> {
         });
         if sent {
             self.sent_logout = true;
-            self.logout_sent_at = cx.now;
+            self.logout_sent_at = cx.now.mono;
         }
     }
 

@@ -6,6 +6,7 @@ use super::encode::FieldWriter;
 use super::incoming::Tag;
 use super::settings::SessionSettings;
 use crate::store::{MessageStore, StoreError};
+use crate::time::{MonoTime, Now, UtcTimestamp};
 
 /// Why a message was not sent.
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +29,7 @@ pub(crate) struct OutState {
     /// MsgSeqNum of the next new message.
     pub next_sender: u64,
     /// When we last wrote a complete message (for Heartbeat deadlines).
-    pub last_sent: i64,
+    pub last_sent: MonoTime,
     /// A store append failed: send nothing more.
     pub stopped: bool,
 }
@@ -48,7 +49,7 @@ pub(crate) fn write_header(
     w: &mut FieldWriter<'_>,
     cfg: &SessionSettings,
     seq: u64,
-    now: i64,
+    now: UtcTimestamp,
     resent: Option<Resent<'_>>,
     extra: &[(Tag, &[u8])],
 ) {
@@ -80,14 +81,14 @@ pub(crate) fn write_header(
         cfg.timestamp_precision
     };
     flush_below(w, 52);
-    w.field_time(52, now, digits);
+    w.field_time(52, now.as_nanos(), digits);
     flush_below(w, 56);
     w.field(56, cfg.target_comp_id.as_bytes());
     if let Some(r) = resent {
         flush_below(w, 122);
         match r {
             Resent::Orig(v) => w.field(122, v),
-            Resent::Now => w.field_time(122, now, digits),
+            Resent::Now => w.field_time(122, now.as_nanos(), digits),
         };
     }
     flush_below(w, Tag::MAX);
@@ -101,7 +102,7 @@ pub(crate) fn send_new(
     st: &mut OutState,
     store: &mut dyn MessageStore,
     out: &mut Vec<u8>,
-    now: i64,
+    now: Now,
     msg_type: &[u8],
     extra_header: &[(Tag, &[u8])],
     body: &mut dyn FnMut(&mut FieldWriter<'_>),
@@ -112,7 +113,7 @@ pub(crate) fn send_new(
     }
     let seq = st.next_sender;
     let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), msg_type);
-    write_header(&mut w, cfg, seq, now, None, extra_header);
+    write_header(&mut w, cfg, seq, now.wall, None, extra_header);
     body(&mut w);
     if let Some(app) = app {
         app.on_admin_out(cfg, msg_type, &mut w);
@@ -129,7 +130,7 @@ pub(crate) fn send_new(
         return Err(SendError::Store(e));
     }
     st.next_sender = seq.saturating_add(1);
-    st.last_sent = now;
+    st.last_sent = now.mono;
     Ok(seq)
 }
 
@@ -139,7 +140,7 @@ pub struct Sender<'a> {
     pub(crate) st: &'a mut OutState,
     pub(crate) store: &'a mut dyn MessageStore,
     pub(crate) out: &'a mut Vec<u8>,
-    pub(crate) now: i64,
+    pub(crate) now: Now,
     pub(crate) logged_on: bool,
 }
 
@@ -177,5 +178,11 @@ impl Sender<'_> {
     /// The session's settings.
     pub fn settings(&self) -> &SessionSettings {
         self.cfg
+    }
+
+    /// The time of the event being handled (wall time for stamps such as
+    /// TransactTime, monotonic time for measuring).
+    pub fn now(&self) -> Now {
+        self.now
     }
 }

@@ -12,6 +12,7 @@ use super::state::{Close, LogoutReason};
 use super::validate::reason;
 use super::{Cx, Session};
 use crate::store::MessageStore;
+use crate::time::UtcTimestamp;
 use ringfix_codec::data_fields::data_tag_for;
 
 /// A header field of a stored message: (sort key, tag, value).
@@ -84,7 +85,13 @@ impl ResendPlan {
     }
 }
 
-fn write_gap_fill(out: &mut Vec<u8>, cfg: &SessionSettings, now: i64, begin: u64, new_seq_no: u64) {
+fn write_gap_fill(
+    out: &mut Vec<u8>,
+    cfg: &SessionSettings,
+    now: UtcTimestamp,
+    begin: u64,
+    new_seq_no: u64,
+) {
     let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), b"4");
     write_header(&mut w, cfg, begin, now, Some(Resent::Now), &[]);
     w.field_u64(36, new_seq_no).field(123, b"Y");
@@ -96,7 +103,7 @@ fn write_gap_fill(out: &mut Vec<u8>, cfg: &SessionSettings, now: i64, begin: u64
 fn write_resent(
     out: &mut Vec<u8>,
     cfg: &SessionSettings,
-    now: i64,
+    now: UtcTimestamp,
     seq: u64,
     stored: &[u8],
     msg_type: &[u8],
@@ -173,7 +180,7 @@ impl<S: MessageStore> Session<S> {
             return;
         }
         let cfg = &self.cfg;
-        let now = cx.now;
+        let now = cx.now.wall;
         let out = &mut *cx.out;
         let app: &mut dyn Application = &mut *cx.app;
         let mut plan = ResendPlan::new(begin, end);
@@ -196,9 +203,9 @@ impl<S: MessageStore> Session<S> {
             return;
         }
         if let Some(ResendStep::GapFill { begin, new_seq_no }) = plan.finish() {
-            write_gap_fill(cx.out, &self.cfg, cx.now, begin, new_seq_no);
+            write_gap_fill(cx.out, &self.cfg, cx.now.wall, begin, new_seq_no);
         }
-        self.ob.last_sent = cx.now;
+        self.ob.last_sent = cx.now.mono;
     }
 }
 

@@ -10,10 +10,14 @@ use ringfix_engine::session::{
     Role, Sender, Session, SessionSettings, Transition,
 };
 use ringfix_engine::store::{MemoryStore, MessageStore, UtcTimestamp};
+use ringfix_engine::time::{MonoTime, Now};
 
 pub const NANOS: i64 = 1_000_000_000;
 /// 2026-01-01T00:00:00Z.
 pub const START: i64 = 1_767_225_600 * NANOS;
+/// Where the rig's monotonic clock starts (5000 s after boot): unlike the
+/// wall clock, so a deadline taken from the wrong clock shows.
+pub const MONO_START: i64 = 5_000 * NANOS;
 
 /// Records everything the session tells the application.
 #[derive(Default)]
@@ -99,13 +103,16 @@ impl Application for Rec {
     }
 }
 
-/// One session, its connection and a fake clock.
+/// One session, its connection and fake clocks.
 pub struct Rig<S: MessageStore = MemoryStore> {
     pub s: Session<S>,
     pub app: Rec,
     pub out: Vec<u8>,
     read: usize,
+    /// The wall clock (ns since the epoch): SendingTime of what we receive.
     pub now: i64,
+    /// The monotonic clock (ns since "boot"): deadlines.
+    pub mono: i64,
     pub last: Disposition,
 }
 
@@ -150,12 +157,23 @@ impl<S: MessageStore> Rig<S> {
             out: Vec::new(),
             read: 0,
             now: START,
+            mono: MONO_START,
             last: Disposition::KEEP,
         }
     }
 
-    pub fn ts(&self) -> UtcTimestamp {
-        UtcTimestamp::from_nanos(self.now)
+    /// Both clocks now.
+    pub fn ts(&self) -> Now {
+        Now {
+            mono: MonoTime::from_nanos(self.mono),
+            wall: UtcTimestamp::from_nanos(self.now),
+        }
+    }
+
+    /// Steps the wall clock alone by `nanos` (either way), as NTP, a VM
+    /// resume or `date -s` does; the monotonic clock does not move.
+    pub fn step_wall(&mut self, nanos: i64) {
+        self.now += nanos;
     }
 
     pub fn time_text(&self, offset_secs: i64) -> String {
@@ -202,15 +220,19 @@ impl<S: MessageStore> Rig<S> {
         ))
     }
 
+    /// Runs both clocks forward until the monotonic one reads `t`, then
+    /// fires the timer.
     pub fn advance_to(&mut self, t: i64) -> Disposition {
-        self.now = self.now.max(t);
+        let by = t.saturating_sub(self.mono).max(0);
+        self.mono += by;
+        self.now += by;
         let now = self.ts();
         self.last = self.s.on_timer(now, &mut self.out, &mut self.app);
         self.last
     }
 
     pub fn advance_secs(&mut self, secs: f64) -> Disposition {
-        let t = self.now + (secs * NANOS as f64) as i64;
+        let t = self.mono + (secs * NANOS as f64) as i64;
         self.advance_to(t)
     }
 

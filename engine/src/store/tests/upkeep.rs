@@ -1,7 +1,7 @@
 //! Idle upkeep of the file store: small bounded steps, the deadline only
 //! as a fallback, off for good after a prefault error.
 
-use super::contract::ts;
+use super::contract::{mt, ts};
 use super::file::files;
 use crate::store::{FileStore, FileStoreOptions, FsyncPolicy, MessageStore};
 
@@ -38,7 +38,7 @@ fn upkeep_steps_are_small_and_end() {
     let mut steps = 0;
     loop {
         let before = store.journal_prefaulted();
-        let more = store.upkeep_step(ts(1)).unwrap();
+        let more = store.upkeep_step(mt(1)).unwrap();
         let done = store.journal_prefaulted() - before;
         assert!(done <= STEP, "one step faulted in {done} bytes");
         steps += 1;
@@ -50,7 +50,7 @@ fn upkeep_steps_are_small_and_end() {
     // 300 KiB of window to refill, at most 16 KiB a step.
     assert!(steps >= (300 << 10) / STEP, "{steps} steps");
     assert!(!store.upkeep_due());
-    assert!(!store.upkeep_step(ts(2)).unwrap(), "nothing left");
+    assert!(!store.upkeep_step(mt(2)).unwrap(), "nothing left");
     assert!(store.prefaulting());
 }
 
@@ -58,20 +58,20 @@ fn upkeep_steps_are_small_and_end() {
 fn deadline_is_only_a_fallback() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = FileStore::open(files(&dir), big_opts(), ts(0)).unwrap();
-    store.sync(ts(0)).unwrap();
+    store.sync(mt(0)).unwrap();
     let mut seq = 1;
     // Idle upkeep keeping up: the deadline never asks for upkeep.
     for _ in 0..40 {
         fill(&mut store, &mut seq, 64 << 10);
-        while store.upkeep_step(ts(1)).unwrap() {}
+        while store.upkeep_step(mt(1)).unwrap() {}
         assert_eq!(store.sync_deadline(), None);
     }
     // No idle time at all: once half the window is used, the deadline
     // path takes over and sync refills it.
     fill(&mut store, &mut seq, (1 << 20) + (16 << 10));
-    assert_eq!(store.sync_deadline(), Some(ts(1)), "due at once");
+    assert_eq!(store.sync_deadline(), Some(mt(1)), "due at once");
     let before = store.journal_prefaulted();
-    store.sync(ts(2)).unwrap();
+    store.sync(mt(2)).unwrap();
     assert!(store.journal_prefaulted() > before);
 }
 
@@ -88,7 +88,7 @@ fn next_segment_is_mapped_by_upkeep() {
     assert_eq!(store.journal_allocated(), 64 << 10);
     assert!(store.upkeep_due());
     assert_eq!(store.sync_deadline(), None, "not behind yet");
-    while store.upkeep_step(ts(1)).unwrap() {}
+    while store.upkeep_step(mt(1)).unwrap() {}
     assert_eq!(store.journal_allocated(), 128 << 10, "next segment mapped");
 }
 
@@ -105,7 +105,7 @@ fn prefault_error_turns_upkeep_off() {
         .open(store.files().journal())
         .unwrap();
     f.set_len(1 << 20).unwrap();
-    assert!(!store.upkeep_step(ts(1)).unwrap(), "gives up at once");
+    assert!(!store.upkeep_step(mt(1)).unwrap(), "gives up at once");
     assert!(!store.prefaulting(), "prefault turned off");
     assert!(!store.upkeep_due());
     assert_eq!(store.sync_deadline(), None, "no fallback either");
@@ -122,7 +122,7 @@ fn no_prefault_means_no_upkeep() {
     let mut seq = 1;
     fill(&mut store, &mut seq, 256 << 10);
     assert!(!store.upkeep_due());
-    assert!(!store.upkeep_step(ts(1)).unwrap());
+    assert!(!store.upkeep_step(mt(1)).unwrap());
     assert_eq!(store.journal_prefaulted(), 0);
 }
 
@@ -142,9 +142,9 @@ fn upkeep_between_appends_keeps_every_record() {
         fill(&mut store, &mut seq, 20 << 10);
         // Some rounds run upkeep dry, others one step only.
         if round % 3 == 0 {
-            while store.upkeep_step(ts(1)).unwrap() {}
+            while store.upkeep_step(mt(1)).unwrap() {}
         } else {
-            store.upkeep_step(ts(1)).unwrap();
+            store.upkeep_step(mt(1)).unwrap();
         }
     }
     assert!(store.journal_allocated() > 512 << 10, "crossed segments");
