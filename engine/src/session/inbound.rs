@@ -216,7 +216,10 @@ impl<S: MessageStore> Session<S> {
                 self.do_target_too_low(cx, msg, seq);
                 return false;
             }
-            self.check_resend_satisfied(cx, seq);
+            // A GapFill is judged after its NewSeqNo is applied.
+            if msg_type != b"4" {
+                self.check_resend_satisfied(seq);
+            }
         }
         self.last_recv = cx.now.mono;
         self.test_requests = 0;

@@ -82,6 +82,9 @@ pub struct Session<S: MessageStore> {
     sent_reset: bool,
     received_reset: bool,
     resend: Option<ResendPending>,
+    /// The last number a satisfied request left to ask for (see
+    /// `continue_resend`).
+    resend_rest: Option<u64>,
     queue: BTreeMap<u64, Vec<u8>>,
     last_resend_answered: Option<(u64, u64)>,
     closing: Option<Close>,
@@ -124,6 +127,7 @@ impl<S: MessageStore> Session<S> {
             sent_reset: false,
             received_reset: false,
             resend: None,
+            resend_rest: None,
             queue: BTreeMap::new(),
             last_resend_answered: None,
             closing: None,
@@ -217,6 +221,7 @@ impl<S: MessageStore> Session<S> {
                 s.process(cx, msg);
                 if s.closing.is_none() {
                     s.drain_queue(cx);
+                    s.continue_resend(cx);
                 }
             }
         })
@@ -329,6 +334,7 @@ impl<S: MessageStore> Session<S> {
         self.sent_reset = false;
         self.received_reset = false;
         self.resend = None;
+        self.resend_rest = None;
         self.queue.clear();
         self.last_resend_answered = None;
         self.closing = None;
@@ -398,6 +404,7 @@ impl<S: MessageStore> Session<S> {
     fn reset_store(&mut self, now: Now, app: &mut dyn Application) -> bool {
         self.queue.clear();
         self.resend = None;
+        self.resend_rest = None;
         self.last_resend_answered = None;
         self.ob.next_sender = 1;
         self.next_target = 1;

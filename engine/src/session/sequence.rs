@@ -58,15 +58,32 @@ impl<S: MessageStore> Session<S> {
         }
     }
 
-    /// A message in sequence arrived: is the outstanding request answered?
-    pub(crate) fn check_resend_satisfied(&mut self, cx: &mut Cx<'_>, seq: u64) {
+    /// Everything up to `seq` is accounted for: is the outstanding request
+    /// answered? What it did not cover (a chunk's rest, messages missed
+    /// since) is asked for by [`continue_resend`](Self::continue_resend)
+    /// once the queue is drained, from the number then expected: asking
+    /// at once, from `seq + 1`, asked again for what a GapFill's NewSeqNo
+    /// or the queue already covered (issue 24).
+    pub(crate) fn check_resend_satisfied(&mut self, seq: u64) {
         let Some(p) = self.resend else { return };
         if seq < p.end {
             return;
         }
         self.resend = None;
         if p.target_end > seq {
-            self.send_resend_request(cx, seq + 1, p.target_end);
+            self.resend_rest = Some(p.target_end);
+        }
+    }
+
+    /// After a message and the queue behind it: asks for what is still
+    /// missing of a satisfied request's range.
+    pub(crate) fn continue_resend(&mut self, cx: &mut Cx<'_>) {
+        let Some(last) = self.resend_rest.take() else {
+            return;
+        };
+        if self.resend.is_none() && self.closing.is_none() && self.next_target <= last {
+            let begin = self.next_target;
+            self.send_resend_request(cx, begin, last);
         }
     }
 
@@ -119,14 +136,12 @@ impl<S: MessageStore> Session<S> {
         };
         if new_seq > self.next_target {
             self.set_next_target(cx, new_seq);
-            if let Some(p) = self.resend {
-                if new_seq > p.end {
-                    self.check_resend_satisfied(cx, new_seq - 1);
-                }
-            }
         } else if new_seq < self.next_target {
             self.send_reject(cx, msg, reason::VALUE_OUT_OF_RANGE, None);
         }
+        // Judged after NewSeqNo is applied (verify left this to us):
+        // everything below the number now expected is accounted for.
+        self.check_resend_satisfied(self.next_target.saturating_sub(1));
     }
 
     /// Processes queued messages that are now in sequence.
