@@ -100,18 +100,21 @@ fn session(opts: &Options, wire: &[u8], wall: UtcTimestamp) -> Result<f64, Strin
         .int(98, 0)
         .int(108, 30);
     e.finish();
-    s.on_message(&Incoming::parse(&logon), now, &mut out, &mut app);
+    let mut parser = Parser::new();
+    let view = parser.parse(&logon).map_err(|e| e.to_string())?;
+    s.on_message(&Incoming::from_view(&view), now, &mut out, &mut app);
     if !s.is_logged_on() {
         return Err("session bench: logon refused".into());
     }
     out.clear();
-    let base = *Incoming::parse(wire).header();
+    let view = parser.parse(wire).map_err(|e| e.to_string())?;
+    let base = *Incoming::from_view(&view).header();
     let mut seq = 2u64;
     let ns = measure(opts, || {
         let mut h = base;
         h.seq = Some(seq);
         seq += 1;
-        let msg = Incoming::from_parts(wire, h);
+        let msg = Incoming::with_header(&view, h);
         black_box(s.on_message(black_box(&msg), now, &mut out, &mut app));
     });
     if s.next_target_seq() != seq || !out.is_empty() || app.0 == 0 {

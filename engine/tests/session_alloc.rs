@@ -1,6 +1,7 @@
 //! The in-order path allocates nothing: a counting global allocator around
 //! a run of application messages and heartbeats through a logged-on session.
 
+use ringfix_codec::Parser;
 use ringfix_engine::session::{
     AppVerdict, Application, Incoming, Role, Sender, Session, SessionSettings,
 };
@@ -42,12 +43,10 @@ fn logged_on(now: Now, out: &mut Vec<u8>) -> Session<MemoryStore> {
     let cfg = SessionSettings::new(Role::Acceptor, "FIX.4.4", "ISLD", "TW");
     let mut s = Session::new(cfg, MemoryStore::new(now.wall), None);
     s.connected(now, out, &mut Nop);
-    s.on_message(
-        &Incoming::parse(&wire(1, "A", "98=0\x01108=30\x01")),
-        now,
-        out,
-        &mut Nop,
-    );
+    let logon = wire(1, "A", "98=0\x01108=30\x01");
+    let mut parser = Parser::new();
+    let view = parser.parse(&logon).unwrap();
+    s.on_message(&Incoming::from_view(&view), now, out, &mut Nop);
     assert!(s.is_logged_on());
     s
 }
@@ -63,12 +62,16 @@ fn in_order_application_messages_do_not_allocate() {
     let msgs: Vec<Vec<u8>> = (2..2002)
         .map(|seq| wire(seq, "D", "11=ID\x0121=1\x0140=1\x0154=1\x0155=X\x01"))
         .collect();
+    // One parser, as a connection has: its index is reused.
+    let mut parser = Parser::new();
     for m in &msgs[..1000] {
-        s.on_message(&Incoming::parse(m), now(), &mut out, &mut Nop);
+        let view = parser.parse(m).unwrap();
+        s.on_message(&Incoming::from_view(&view), now(), &mut out, &mut Nop);
     }
     let before = allocs();
     for m in &msgs[1000..] {
-        let d = s.on_message(&Incoming::parse(m), now(), &mut out, &mut Nop);
+        let view = parser.parse(m).unwrap();
+        let d = s.on_message(&Incoming::from_view(&view), now(), &mut out, &mut Nop);
         assert!(!d.is_close());
     }
     let allocs = allocs() - before;
@@ -83,9 +86,11 @@ fn answering_test_requests_allocates_only_for_store_growth() {
     let msgs: Vec<Vec<u8>> = (2..1002)
         .map(|seq| wire(seq, "1", "112=ping\x01"))
         .collect();
+    let mut parser = Parser::new();
     let before = allocs();
     for m in &msgs {
-        s.on_message(&Incoming::parse(m), now(), &mut out, &mut Nop);
+        let view = parser.parse(m).unwrap();
+        s.on_message(&Incoming::from_view(&view), now(), &mut out, &mut Nop);
     }
     let allocs = allocs() - before;
     assert_eq!(s.next_sender_seq(), 1002, "1000 heartbeats sent and stored");

@@ -439,6 +439,7 @@ impl<'a> ExecutionView<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ringfix_codec::Parser;
 
     fn dec(mantissa: i64, scale: u8) -> Decimal {
         Decimal { mantissa, scale }
@@ -464,7 +465,9 @@ mod tests {
         let mut w = FieldWriter::begin(&mut buf, b"FIX.4.4", b"D");
         w.encoder().raw(m.body());
         w.finish();
-        let msg = Incoming::parse(&buf);
+        let mut parser = Parser::new();
+        let view = parser.parse(&buf).unwrap();
+        let msg = Incoming::from_view(&view);
         let o = OrderView::read(&msg).unwrap();
         assert_eq!(o.cl_ord_id, b"42");
         assert_eq!(o.side, Side::Sell);
@@ -479,7 +482,12 @@ mod tests {
         let mut w = FieldWriter::begin(&mut buf, b"FIX.4.4", b"D");
         w.field(11, b"A").field(38, b"10").field(54, b"1");
         w.finish();
-        assert_eq!(OrderView::read(&Incoming::parse(&buf)), Err(fields::SYMBOL));
+        let mut parser = Parser::new();
+        let view = parser.parse(&buf).unwrap();
+        assert_eq!(
+            OrderView::read(&Incoming::from_view(&view)),
+            Err(fields::SYMBOL)
+        );
     }
 
     #[test]
@@ -502,7 +510,9 @@ mod tests {
             let mut w = FieldWriter::begin(&mut buf, b"FIX.4.4", b"8");
             er.write(&mut w, version, UtcTimestamp::from_nanos(0), 3);
             w.finish();
-            let msg = Incoming::parse(&buf);
+            let mut parser = Parser::new();
+            let view = parser.parse(&buf).unwrap();
+            let msg = Incoming::from_view(&view);
             let v = ExecutionView::read(&msg).unwrap();
             assert_eq!(v.exec_type, Some(exec_type.as_slice()));
             assert_eq!(v.ord_status, b"1");

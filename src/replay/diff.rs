@@ -29,12 +29,16 @@ pub struct Key {
 impl Key {
     /// The key of `bytes` for the tags `keys`.
     pub fn of(bytes: &[u8], keys: &[Tag]) -> Key {
-        let inc = Incoming::parse(bytes);
         let text = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
-        Key {
+        // A message the codec refuses has no key fields.
+        Incoming::parse_with(bytes, |inc| Key {
             msg_type: text(inc.msg_type()),
             fields: keys.iter().map(|&t| (t, inc.get(t).map(text))).collect(),
-        }
+        })
+        .unwrap_or_else(|_| Key {
+            msg_type: String::new(),
+            fields: keys.iter().map(|&t| (t, None)).collect(),
+        })
     }
 
     /// `35=8 11=A 39=0`: the fields present.
@@ -65,7 +69,9 @@ impl Answer {
     pub fn of(at: i64, bytes: &[u8], keys: &[Tag]) -> Answer {
         Answer {
             at,
-            seq: Incoming::parse(bytes).header().seq,
+            seq: Incoming::parse_with(bytes, |i| i.header().seq)
+                .ok()
+                .flatten(),
             key: Key::of(bytes, keys),
         }
     }

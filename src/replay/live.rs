@@ -416,12 +416,11 @@ impl Live {
                     let now = now_nanos();
                     self.app.now = now;
                     let msg = rest.get(..n).unwrap_or_default();
-                    let d = self.session.on_message(
-                        &Incoming::parse(msg),
-                        Now::read(),
-                        &mut self.out,
-                        &mut self.app,
-                    );
+                    let (session, out, app) = (&mut self.session, &mut self.out, &mut self.app);
+                    let d = Incoming::parse_with(msg, |inc| {
+                        session.on_message(inc, Now::read(), out, app)
+                    })
+                    .unwrap_or_else(|_| session.on_garbled(Now::read()));
                     at += n;
                     self.flush(d)?;
                 }

@@ -1,7 +1,7 @@
 //! Offline replay: the captured inbound stream through ringfix's session
 //! layer on the captured clock. Deterministic: no sockets, no clock reads.
 
-use ringfix_codec::UtcTimestamp;
+use ringfix_codec::{Parser, UtcTimestamp};
 use ringfix_engine::session::{
     is_admin_type, AppVerdict, Application, Close, Disposition, FatalError, Incoming, LogoutReason,
     Role, Sender, Session, SessionSettings, SessionState, Transition,
@@ -199,7 +199,11 @@ pub fn replay_offline(
     sink: &mut dyn FnMut(&Event),
 ) -> Result<OfflineSummary, ReplayError> {
     let first = cap.messages.iter().find(|m| m.from.is_some());
-    let mid_session = first.is_some_and(|m| m.incoming().msg_type() != b"A");
+    let mut parser = Parser::new();
+    let mid_session = first.is_some_and(|m| {
+        m.incoming(&mut parser)
+            .is_some_and(|inc| inc.msg_type() != b"A")
+    });
     let session = build_session(cap, opts, mid_session)?;
     let mut run = Run {
         summary: OfflineSummary {
@@ -291,7 +295,14 @@ impl Run<'_> {
             return;
         };
         self.advance(m.ts);
-        let inc = m.incoming();
+        let mut parser = Parser::new();
+        let Some(inc) = m.incoming(&mut parser) else {
+            // Framed but its fields refused: the session never sees it.
+            self.summary.ignored += 1;
+            let text = "a captured message whose fields do not parse was not replayed";
+            self.emit(m.ts, EventKind::Note(text.into()));
+            return;
+        };
         let is_logon = inc.msg_type() == b"A";
         let new_conn = m.connection.is_some() && m.connection != self.conn;
         if self.connected && new_conn {
@@ -410,9 +421,9 @@ impl Run<'_> {
         self.emit(at, EventKind::Recv(MsgInfo::of(&logon)));
         self.app.now = at;
         let now = self.now_at(at);
-        let d =
-            self.session
-                .on_message(&Incoming::parse(&logon), now, &mut self.out, &mut self.app);
+        let (session, out, app) = (&mut self.session, &mut self.out, &mut self.app);
+        let d = Incoming::parse_with(&logon, |inc| session.on_message(inc, now, out, app))
+            .unwrap_or(Disposition::KEEP);
         self.after(at, d, Origin::Session);
     }
 

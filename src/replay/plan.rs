@@ -3,6 +3,7 @@
 //! before the counterparty has answered as often as it had in the capture
 //! by then (a cancel waits for the order's acknowledgement).
 
+use ringfix_codec::Parser;
 use ringfix_engine::session::{is_admin_type, Incoming, Tag};
 
 use super::capture::{CapMsg, Capture, Side};
@@ -42,8 +43,11 @@ impl<'a> Plan<'a> {
             needs: Vec::new(),
             answers: Vec::new(),
         };
+        let mut parser = Parser::new();
         for m in &cap.messages {
-            let inc = m.incoming();
+            let Some(inc) = m.incoming(&mut parser) else {
+                continue;
+            };
             if m.from == Some(side) {
                 if !is_admin_type(inc.msg_type()) && !inc.header().poss_dup {
                     plan.sends.push(m);

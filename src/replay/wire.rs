@@ -2,8 +2,8 @@
 //! buffer into messages, and sending a captured application message again
 //! through a session (new header, captured body).
 
-use ringfix_codec::{frame, Frame};
-use ringfix_engine::session::{is_header_tag, FieldIter, SendError, Session, Tag};
+use ringfix_codec::{frame, Frame, Parser};
+use ringfix_engine::session::{is_header_tag, SendError, Session, Tag};
 use ringfix_engine::store::MessageStore;
 use ringfix_engine::time::Now;
 
@@ -52,7 +52,15 @@ impl<'a> Parts<'a> {
             header: Vec::new(),
             body: Vec::new(),
         };
-        for (tag, v) in FieldIter::new(bytes) {
+        // The codec's index; values sliced from `bytes` (they outlive it).
+        let mut parser = Parser::new();
+        let fields = parser.parse_framed(bytes).map(|v| {
+            v.fields()
+                .map(|f| (f.tag, bytes.get(f.offset..f.offset + f.value.len())))
+                .collect::<Vec<_>>()
+        });
+        for (tag, v) in fields.unwrap_or_default() {
+            let v = v.unwrap_or_default();
             if tag == 35 {
                 p.msg_type = v;
             } else if is_header_tag(tag) {

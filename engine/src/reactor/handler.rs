@@ -158,6 +158,32 @@ pub trait ConnectionHandler {
     fn frame(&mut self, buf: &[u8], max_len: usize) -> Framed {
         ringfix_codec::frame(buf, max_len).into()
     }
+    /// New bytes: takes what starts `data` (at most one frame) and says
+    /// what it was. `Complete(len)` and `Garbled { skip }` consume bytes,
+    /// `Incomplete` waits for more. The framer's verdict and the frame go
+    /// to the handler together, so a handler that frames and indexes in one
+    /// pass (the runtime's, with `Parser::parse_next`) parses each frame
+    /// once. The default frames with [`frame`](Self::frame) and hands the
+    /// result to [`on_frame`](Self::on_frame) or
+    /// [`on_garbled`](Self::on_garbled).
+    fn on_input(&mut self, data: &[u8], max_len: usize, ctx: &mut Ctx<'_>, now: Now) -> Framed {
+        let framed = self.frame(data, max_len);
+        match framed {
+            Framed::Complete(len) if len > 0 && len <= data.len() => {
+                self.on_frame(&data[..len], ctx, now)
+            }
+            Framed::Incomplete => {}
+            Framed::Garbled { skip } => {
+                self.on_garbled(&data[..skip.clamp(1, data.len())], ctx, now)
+            }
+            Framed::Complete(_) => {
+                // A framer bug: report everything as garbled rather than loop.
+                self.on_garbled(data, ctx, now);
+                return Framed::Garbled { skip: data.len() };
+            }
+        }
+        framed
+    }
     /// The connection is established (with TLS: the handshake completed;
     /// a connection refused during the handshake gets only `on_closed`).
     fn on_open(&mut self, ctx: &mut Ctx<'_>, now: Now);

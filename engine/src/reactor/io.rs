@@ -129,23 +129,20 @@ impl<H: ConnectionHandler> Reactor<H> {
         let mut start = c.rx_start;
         while start < end && ctx.close.is_none() {
             let data = &buf[start..end];
-            match h.frame(data, cap) {
+            match h.on_input(data, cap, &mut ctx, now) {
                 Framed::Complete(len) if len > 0 && len <= data.len() => {
                     self.stats.frames_in += 1;
-                    h.on_frame(&data[..len], &mut ctx, now);
                     start += len;
                 }
                 Framed::Incomplete => break,
                 Framed::Garbled { skip } => {
                     let skip = skip.clamp(1, data.len());
                     self.stats.garbled_bytes += skip as u64;
-                    h.on_garbled(&data[..skip], &mut ctx, now);
                     start += skip;
                 }
                 Framed::Complete(_) => {
-                    // A framer bug: report everything as garbled rather than loop.
+                    // A handler bug: drop everything rather than loop.
                     self.stats.garbled_bytes += data.len() as u64;
-                    h.on_garbled(data, &mut ctx, now);
                     start = end;
                 }
             }

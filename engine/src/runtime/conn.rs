@@ -1,14 +1,14 @@
-//! The connection handler the reactor drives: frames -> parser -> session,
+//! The connection handler the reactor drives: bytes -> parser -> session,
 //! deadlines -> session timers, dispositions -> close. Accepted connections
 //! start unbound and bind to a session on their first message, a Logon
-//! routed by BeginString and CompIDs. Frames come from the codec framer
-//! (the handler's default `frame`), which checked BodyLength and CheckSum,
-//! so they are parsed with `parse_framed`.
+//! routed by BeginString and CompIDs. The codec's `Parser::parse_next`
+//! frames, checks and indexes each message in one pass (`on_input`): a
+//! frame is parsed once.
 
 use std::sync::mpsc;
 use std::sync::Arc;
 
-use ringfix_codec::{FrameError, Parser};
+use ringfix_codec::{Frame, FrameError, MessageView, Parsed, Parser};
 
 use super::core::{Ev, SessionCore, Slot};
 use super::Event;
@@ -38,18 +38,25 @@ enum State {
 
 /// A connection of the runtime (acceptor or initiator side).
 pub struct Conn {
+    /// Frames and indexes inbound bytes (the views borrow it).
+    parser: Parser,
+    /// The largest message `parser` takes: the receive buffer's size.
+    max_len: usize,
+    link: Link,
+}
+
+/// Everything of a connection but its parser (borrowed apart from it
+/// while a message view is alive).
+struct Link {
     state: State,
     /// After a graceful close request: until when the flush may take.
     close_by: Option<MonoTime>,
-    parser: Parser,
     slot: Option<Slot>,
     events: mpsc::Sender<Event>,
     /// This connection's reactor, for [`SessionHandle`](super::SessionHandle) wake-ups.
     remote: Remote<Conn>,
     /// Queued records taken from the outbox (capacity reused).
     queued: Vec<u8>,
-    /// The framer met a message larger than the receive buffer: why.
-    oversize: Option<String>,
 }
 
 impl Conn {
@@ -60,15 +67,21 @@ impl Conn {
         remote: Remote<Conn>,
     ) -> Self {
         let deadline = now.mono.add_nanos(table.logon_timeout);
-        Self {
+        Self::new(Link {
             state: State::Unbound { table, deadline },
             close_by: None,
-            parser: Parser::new(),
             slot: None,
             events,
             remote,
             queued: Vec::new(),
-            oversize: None,
+        })
+    }
+
+    fn new(link: Link) -> Self {
+        Self {
+            parser: Parser::new(),
+            max_len: ringfix_codec::DEFAULT_MAX_MESSAGE_SIZE,
+            link,
         }
     }
 
@@ -78,29 +91,25 @@ impl Conn {
         events: mpsc::Sender<Event>,
         remote: Remote<Conn>,
     ) -> Self {
-        Self {
+        Self::new(Link {
             state: State::Bound(core),
             close_by: None,
-            parser: Parser::new(),
             slot: Some(slot),
             events,
             remote,
             queued: Vec::new(),
-            oversize: None,
-        }
+        })
     }
+}
 
-    fn bind(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: Now) {
+impl Link {
+    fn bind(&mut self, view: &MessageView<'_>, ctx: &mut Ctx<'_>, now: Now) {
         let State::Unbound { table, .. } = &self.state else {
             return;
         };
         let table = Arc::clone(table);
-        let Ok(view) = self.parser.parse_framed(frame) else {
-            tracing::warn!("first message unparsable: closing");
-            ctx.close(CloseMode::Now);
-            return;
-        };
-        let msg = Incoming::from_view(&view);
+        let frame = view.as_bytes();
+        let msg = Incoming::from_view(view);
         let idx = match table.router.route(&msg) {
             Ok(i) => i,
             Err(e) => {
@@ -155,7 +164,7 @@ fn put_back(slot: &Slot, core: Box<SessionCore>) {
 /// How long a graceful close may take to flush what is queued.
 const FLUSH_NANOS: i64 = 2_000_000_000;
 
-impl Conn {
+impl Link {
     /// Acts on a session's disposition. On a close the session is released
     /// at once (disconnected, back in its slot): what it wrote is already
     /// queued, and a new connection may claim it while this one drains.
@@ -198,30 +207,16 @@ impl Conn {
     }
 }
 
-impl ConnectionHandler for Conn {
-    fn on_open(&mut self, ctx: &mut Ctx<'_>, now: Now) {
-        let State::Bound(core) = &mut self.state else {
-            return;
-        };
-        core.event(now, "Connected, sending Logon");
-        core.outbox.attach(self.remote.clone(), ctx.id());
-        let d = core.handle(Ev::Connected, now, ctx.outbound());
-        self.apply(d, ctx, now);
-    }
-
-    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: Now) {
+impl Link {
+    /// One complete, indexed message.
+    fn on_message(&mut self, view: &MessageView<'_>, ctx: &mut Ctx<'_>, now: Now) {
         let d = match &mut self.state {
-            State::Unbound { .. } => return self.bind(frame, ctx, now),
+            State::Unbound { .. } => return self.bind(view, ctx, now),
             State::Bound(core) => {
                 let queued = ctx.outbound().len();
-                core.received(now, frame);
-                let d = match self.parser.parse_framed(frame) {
-                    Ok(view) => {
-                        let msg = Incoming::from_view(&view);
-                        core.handle(Ev::Message(&msg), now, ctx.outbound())
-                    }
-                    Err(_) => core.handle(Ev::Garbled, now, ctx.outbound()),
-                };
+                core.received(now, view.as_bytes());
+                let msg = Incoming::from_view(view);
+                let d = core.handle(Ev::Message(&msg), now, ctx.outbound());
                 // An answer is handed to the send path: the engine's own time.
                 if ctx.recv_stamp() != 0 && ctx.outbound().len() > queued {
                     let ticks = probe::stamp().wrapping_sub(ctx.recv_stamp());
@@ -234,20 +229,16 @@ impl ConnectionHandler for Conn {
         self.apply(d, ctx, now);
     }
 
-    fn frame(&mut self, buf: &[u8], max_len: usize) -> Framed {
-        let f = ringfix_codec::frame(buf, max_len);
-        if let ringfix_codec::Frame::Garbled {
-            error: e @ FrameError::TooLarge { .. },
-            ..
-        } = &f
-        {
-            self.oversize = Some(e.to_string());
-        }
-        f.into()
-    }
-
-    fn on_garbled(&mut self, _skipped: &[u8], ctx: &mut Ctx<'_>, now: Now) {
-        let oversize = self.oversize.take();
+    /// Bytes that are not a message: a frame whose fields are bad (counted
+    /// as received and ignored, as QuickFIX does), garbage (skipped), or a
+    /// message larger than the receive buffer (`oversize`).
+    fn on_garbled(
+        &mut self,
+        frame: Option<&[u8]>,
+        oversize: Option<String>,
+        ctx: &mut Ctx<'_>,
+        now: Now,
+    ) {
         let d = match (&mut self.state, oversize) {
             // Skipping it would only lead to endless resends of it: a
             // message we cannot hold ends the connection, saying why.
@@ -262,11 +253,18 @@ impl ConnectionHandler for Conn {
                     reconnect: d.reconnect,
                 }
             }
-            (State::Bound(core), None) => core.handle(Ev::Garbled, now, ctx.outbound()),
+            (State::Bound(core), None) => {
+                if let Some(frame) = frame {
+                    core.received(now, frame);
+                }
+                core.handle(Ev::Garbled, now, ctx.outbound())
+            }
             // Garbage before any Logon: nobody to talk to.
             (State::Unbound { .. }, why) => {
-                if let Some(why) = why {
-                    tracing::warn!("{why}: closing");
+                match (why, frame) {
+                    (Some(why), _) => tracing::warn!("{why}: closing"),
+                    (None, Some(_)) => tracing::warn!("first message unparsable: closing"),
+                    (None, None) => {}
                 }
                 return ctx.close(CloseMode::Now);
             }
@@ -274,28 +272,82 @@ impl ConnectionHandler for Conn {
         };
         self.apply(d, ctx, now);
     }
+}
+
+impl ConnectionHandler for Conn {
+    fn on_open(&mut self, ctx: &mut Ctx<'_>, now: Now) {
+        let link = &mut self.link;
+        let State::Bound(core) = &mut link.state else {
+            return;
+        };
+        core.event(now, "Connected, sending Logon");
+        core.outbox.attach(link.remote.clone(), ctx.id());
+        let d = core.handle(Ev::Connected, now, ctx.outbound());
+        link.apply(d, ctx, now);
+    }
+
+    fn on_input(&mut self, data: &[u8], max_len: usize, ctx: &mut Ctx<'_>, now: Now) -> Framed {
+        if max_len != self.max_len {
+            // Frames longer than the receive buffer must be refused.
+            self.parser = Parser::with_max_len(max_len);
+            self.max_len = max_len;
+        }
+        match self.parser.parse_next(data) {
+            Parsed::Message(view) => {
+                let len = view.as_bytes().len();
+                self.link.on_message(&view, ctx, now);
+                Framed::Complete(len)
+            }
+            Parsed::Invalid { len, .. } => {
+                self.link.on_garbled(data.get(..len), None, ctx, now);
+                Framed::Garbled { skip: len }
+            }
+            Parsed::NoFrame(Frame::Garbled { skip, error }) => {
+                let oversize =
+                    matches!(error, FrameError::TooLarge { .. }).then(|| error.to_string());
+                self.link.on_garbled(None, oversize, ctx, now);
+                Framed::Garbled { skip }
+            }
+            Parsed::NoFrame(Frame::Incomplete) => Framed::Incomplete,
+            // parse_next never answers `NoFrame(Complete)`; treat it as garbage.
+            Parsed::NoFrame(Frame::Complete(_)) => Framed::Garbled { skip: data.len() },
+        }
+    }
+
+    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: Now) {
+        // Unused: `on_input` takes frames and their index together.
+        match self.parser.parse_framed(frame) {
+            Ok(view) => self.link.on_message(&view, ctx, now),
+            Err(_) => self.link.on_garbled(Some(frame), None, ctx, now),
+        }
+    }
+
+    fn on_garbled(&mut self, _skipped: &[u8], ctx: &mut Ctx<'_>, now: Now) {
+        self.link.on_garbled(None, None, ctx, now);
+    }
 
     fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: Now) {
-        let d = match &mut self.state {
+        let link = &mut self.link;
+        let d = match &mut link.state {
             State::Unbound { deadline, .. } => {
                 if now.mono >= *deadline {
                     tracing::warn!("no Logon within LogonTimeout: closing");
                     ctx.close(CloseMode::Now);
-                    self.state = State::Closed;
+                    link.state = State::Closed;
                 }
                 return;
             }
             State::Bound(core) => core.on_deadline(now, ctx.outbound()),
             State::Closed => return,
         };
-        self.apply(d, ctx, now);
+        link.apply(d, ctx, now);
     }
 
     fn deadline(&self) -> Option<MonoTime> {
-        if let Some(t) = self.close_by {
+        if let Some(t) = self.link.close_by {
             return Some(t);
         }
-        match &self.state {
+        match &self.link.state {
             State::Unbound { deadline, .. } => Some(*deadline),
             State::Bound(core) => core.deadline(),
             State::Closed => None,
@@ -303,23 +355,24 @@ impl ConnectionHandler for Conn {
     }
 
     fn wants_idle(&self) -> bool {
-        matches!(&self.state, State::Bound(core) if core.upkeep_due())
+        matches!(&self.link.state, State::Bound(core) if core.upkeep_due())
     }
 
     fn on_idle(&mut self, _ctx: &mut Ctx<'_>, now: Now) -> bool {
-        match &mut self.state {
+        match &mut self.link.state {
             State::Bound(core) => core.upkeep(now),
             _ => false,
         }
     }
 
     fn on_stop(&mut self, ctx: &mut Ctx<'_>, now: Now) {
-        let d = match &mut self.state {
+        let link = &mut self.link;
+        let d = match &mut link.state {
             State::Bound(core) => {
                 core.stop_requested = true;
                 if !core.session.is_logged_on() {
                     ctx.close(CloseMode::Now);
-                    return self.release(now, "Stopping");
+                    return link.release(now, "Stopping");
                 }
                 core.event(now, "Stopping: logging out");
                 core.handle(Ev::Logout, now, ctx.outbound())
@@ -327,19 +380,20 @@ impl ConnectionHandler for Conn {
             State::Unbound { .. } => return ctx.close(CloseMode::Now),
             State::Closed => return,
         };
-        self.apply(d, ctx, now);
+        link.apply(d, ctx, now);
     }
 
     fn on_notify(&mut self, ctx: &mut Ctx<'_>, now: Now) {
-        let State::Bound(core) = &mut self.state else {
+        let link = &mut self.link;
+        let State::Bound(core) = &mut link.state else {
             return;
         };
-        core.outbox.take(&mut self.queued);
-        let d = core.handle(Ev::Queued(&self.queued), now, ctx.outbound());
-        self.apply(d, ctx, now);
+        core.outbox.take(&mut link.queued);
+        let d = core.handle(Ev::Queued(&link.queued), now, ctx.outbound());
+        link.apply(d, ctx, now);
     }
 
     fn on_closed(&mut self, reason: &CloseReason, now: Now) {
-        self.release(now, &format!("Disconnected: {reason}"));
+        self.link.release(now, &format!("Disconnected: {reason}"));
     }
 }

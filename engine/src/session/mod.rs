@@ -26,6 +26,8 @@ mod validate;
 
 use std::collections::BTreeMap;
 
+use ringfix_codec::Parser;
+
 pub use app::{AppVerdict, Application, ResendDecision};
 pub use encode::FieldWriter;
 pub use incoming::{
@@ -86,6 +88,9 @@ pub struct Session<S: MessageStore> {
     /// `continue_resend`).
     resend_rest: Option<u64>,
     queue: BTreeMap<u64, Vec<u8>>,
+    /// Indexes queued and stored messages (the codec's parser: one path).
+    /// Taken out while in use (`with_parser`).
+    parser: Option<Box<Parser>>,
     last_resend_answered: Option<(u64, u64)>,
     closing: Option<Close>,
     close_at: MonoTime,
@@ -129,6 +134,7 @@ impl<S: MessageStore> Session<S> {
             resend: None,
             resend_rest: None,
             queue: BTreeMap::new(),
+            parser: Some(Box::new(Parser::new())),
             last_resend_answered: None,
             closing: None,
             close_at: MonoTime::ZERO,
@@ -325,6 +331,15 @@ impl<S: MessageStore> Session<S> {
             return Some(base.add_secs(i64::from(self.cfg.logon_timeout)));
         }
         Some(self.active_deadline())
+    }
+
+    /// Runs `f` with the session's parser (a fresh one if it is already in
+    /// use further up the stack).
+    pub(crate) fn with_parser<R>(&mut self, f: impl FnOnce(&mut Self, &mut Parser) -> R) -> R {
+        let mut parser = self.parser.take().unwrap_or_default();
+        let r = f(self, &mut parser);
+        self.parser = Some(parser);
+        r
     }
 
     fn reset_connection_flags(&mut self) {

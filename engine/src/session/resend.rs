@@ -5,7 +5,7 @@
 
 use super::app::{Application, ResendDecision};
 use super::encode::FieldWriter;
-use super::incoming::{is_admin_type, is_header_tag, FieldIter, Incoming, Tag};
+use super::incoming::{is_header_tag, Incoming, Tag};
 use super::outbound::{write_header, Resent};
 use super::settings::SessionSettings;
 use super::state::{Close, LogoutReason};
@@ -104,45 +104,36 @@ fn write_resent(
     out: &mut Vec<u8>,
     cfg: &SessionSettings,
     now: UtcTimestamp,
-    seq: u64,
-    stored: &[u8],
-    msg_type: &[u8],
+    stored: &Incoming<'_>,
 ) {
     // Sorted by tag, a data field right behind its length field (fuzz
     // finding: repeated 90/91 pairs sorted apart made the resend unparsable).
     let mut keyed: Vec<Keyed<'_>> = Vec::new();
-    let mut orig: &[u8] = &[];
     let mut pair: Option<(Tag, Tag, usize)> = None;
-    for (i, (tag, v)) in FieldIter::new(stored).enumerate() {
+    for (i, (tag, v)) in stored.fields().enumerate() {
         let key = match pair.take() {
             Some((data, len, at)) if data == tag => (len, at, 1),
             _ => (tag, i, 0),
         };
         pair = data_tag_for(tag).map(|data| (data, tag, i));
         match tag {
-            52 => orig = v,
-            8 | 9 | 10 | 34 | 35 | 43 | 49 | 56 | 122 => {}
+            8 | 9 | 10 | 34 | 35 | 43 | 49 | 52 | 56 | 122 => {}
             t if is_header_tag(t) => keyed.push((key, t, v)),
             _ => {}
         }
     }
     keyed.sort_by_key(|e| e.0);
     let extra: Vec<(Tag, &[u8])> = keyed.into_iter().map(|(_, t, v)| (t, v)).collect();
-    let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), msg_type);
+    let orig = stored.header().sending_time.unwrap_or_default();
+    let seq = stored.header().seq.unwrap_or_default();
+    let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), stored.msg_type());
     write_header(&mut w, cfg, seq, now, Some(Resent::Orig(orig)), &extra);
-    for (tag, v) in FieldIter::new(stored) {
+    for (tag, v) in stored.fields() {
         if !is_header_tag(tag) && tag != 10 {
             w.field(tag, v);
         }
     }
     w.finish();
-}
-
-fn stored_msg_type(stored: &[u8]) -> &[u8] {
-    FieldIter::new(stored)
-        .find(|&(t, _)| t == 35)
-        .map(|(_, v)| v)
-        .unwrap_or(&[])
 }
 
 impl<S: MessageStore> Session<S> {
@@ -179,23 +170,31 @@ impl<S: MessageStore> Session<S> {
         if begin == 0 || begin > end {
             return;
         }
-        let cfg = &self.cfg;
-        let now = cx.now.wall;
-        let out = &mut *cx.out;
-        let app: &mut dyn Application = &mut *cx.app;
         let mut plan = ResendPlan::new(begin, end);
-        let result = self.store.get_range(begin, end, &mut |seq, stored| {
-            let msg_type = stored_msg_type(stored);
-            let resend = !is_admin_type(msg_type)
-                && app.resend_decision(cfg, seq, msg_type, stored) == ResendDecision::Resend;
-            for step in plan.message(seq, resend).into_iter().flatten() {
-                match step {
-                    ResendStep::GapFill { begin, new_seq_no } => {
-                        write_gap_fill(out, cfg, now, begin, new_seq_no)
+        let result = self.with_parser(|s, parser| {
+            let cfg = &s.cfg;
+            let now = cx.now.wall;
+            let out = &mut *cx.out;
+            let app: &mut dyn Application = &mut *cx.app;
+            s.store.get_range(begin, end, &mut |seq, stored| {
+                // Stored messages are read by the codec, as inbound ones;
+                // one that does not parse (a damaged store) is gap-filled.
+                let parsed = parser.parse_framed(stored).map(|v| Incoming::from_view(&v));
+                let resend = parsed.as_ref().is_ok_and(|m| {
+                    !m.is_admin()
+                        && app.resend_decision(cfg, seq, m.msg_type(), stored)
+                            == ResendDecision::Resend
+                });
+                for step in plan.message(seq, resend).into_iter().flatten() {
+                    match (step, &parsed) {
+                        (ResendStep::GapFill { begin, new_seq_no }, _) => {
+                            write_gap_fill(out, cfg, now, begin, new_seq_no)
+                        }
+                        (ResendStep::Resend(_), Ok(m)) => write_resent(out, cfg, now, m),
+                        (ResendStep::Resend(_), Err(_)) => {}
                     }
-                    ResendStep::Resend(seq) => write_resent(out, cfg, now, seq, stored, msg_type),
                 }
-            }
+            })
         });
         if result.is_err() {
             self.ob.stopped = true;

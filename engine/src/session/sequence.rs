@@ -157,13 +157,19 @@ impl<S: MessageStore> Session<S> {
             let Some(raw) = self.queue.remove(&expected) else {
                 break;
             };
-            let msg = Incoming::parse(&raw);
-            if matches!(msg.msg_type(), b"A" | b"2") {
-                // Already acted on when it arrived.
-                self.incr_target(cx);
-            } else {
-                self.process(cx, &msg);
-            }
+            self.with_parser(|s, parser| match parser.parse_framed(&raw) {
+                Ok(view) => {
+                    let msg = Incoming::from_view(&view);
+                    if matches!(msg.msg_type(), b"A" | b"2") {
+                        // Already acted on when it arrived.
+                        s.incr_target(cx);
+                    } else {
+                        s.process(cx, &msg);
+                    }
+                }
+                // It parsed when it arrived: cannot happen; skip it.
+                Err(_) => s.incr_target(cx),
+            });
             if self.next_target == expected {
                 break;
             }

@@ -5,6 +5,7 @@
 #[path = "../../../tests/support/defscript.rs"]
 pub mod defscript;
 
+use ringfix_codec::Parser;
 use ringfix_engine::session::{
     AppVerdict, Application, Disposition, FieldWriter, Incoming, LogoutReason, ResendDecision,
     Role, Sender, Session, SessionSettings, Transition,
@@ -191,7 +192,11 @@ impl<S: MessageStore> Rig<S> {
     pub fn recv_text(&mut self, text: &str) -> Disposition {
         let text = text.replace('|', "\x01");
         let wire = defscript::to_wire(&defscript::substitute_time(&text, self.now / NANOS));
-        let msg = Incoming::parse(&wire);
+        let mut parser = Parser::new();
+        let view = parser
+            .parse(&wire)
+            .expect("a test message the codec parses");
+        let msg = Incoming::from_view(&view);
         let now = self.ts();
         self.last = self.s.on_message(&msg, now, &mut self.out, &mut self.app);
         self.last
