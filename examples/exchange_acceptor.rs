@@ -14,9 +14,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use ringfix::api::{
-    AppVerdict, Application, CallbackSettings, Decimal, EngineApp, EngineBuilder, Execution,
-    ExecutionReport, Id, Incoming, LogoutReason, OrderView, ReactorMode, Sender, SessionId,
-    SessionSettings,
+    AppVerdict, Application, CallbackSettings, Decimal, EngineBuilder, Execution, ExecutionReport,
+    Id, Incoming, LogoutReason, OrderView, ReactorMode, Sender, SessionId, SessionSettings,
 };
 
 #[derive(Parser)]
@@ -131,7 +130,7 @@ impl Application for Exchange {
         }
     }
 
-    fn on_logon(&mut self, session: &CallbackSettings) {
+    fn on_logon(&mut self, session: &CallbackSettings, _out: &mut Sender<'_>) {
         println!(
             "exchange: {} -> {} logged on",
             session.target_comp_id, session.sender_comp_id
@@ -143,8 +142,6 @@ impl Application for Exchange {
         self.logged_out.store(true, Ordering::Release);
     }
 }
-
-impl EngineApp for Exchange {}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();

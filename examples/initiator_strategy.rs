@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use hdrhistogram::Histogram;
 use ringfix::api::{
-    AppVerdict, Application, CallbackSettings, Decimal, EngineApp, EngineBuilder, ExecutionView,
-    FixedMessage, Incoming, NewOrderSingle, ReactorMode, Sender, SessionId, SessionSender,
-    SessionSettings, Side, TicketStatus, TimeInForce, TrySendError,
+    AppVerdict, Application, CallbackSettings, Decimal, EngineBuilder, ExecutionView, FixedMessage,
+    Incoming, NewOrderSingle, ReactorMode, Sender, SessionId, SessionSender, SessionSettings, Side,
+    TicketStatus, TimeInForce, TrySendError,
 };
 use ringfix::engine::session::parse_u64;
 
@@ -104,8 +104,6 @@ impl Application for Strategy {
         AppVerdict::Accept
     }
 }
-
-impl EngineApp for Strategy {}
 
 /// The strategy thread: one order in flight, sent through `tx`.
 fn run_orders(

@@ -14,14 +14,14 @@
 //!    [`SessionSettings::initiator`](api::SessionSettings::initiator) /
 //!    [`acceptor`](api::SessionSettings::acceptor), fields public).
 //! 2. **Write an application**: implement [`Application`](api::Application)
-//!    (only `on_app` is required) and [`EngineApp`](api::EngineApp) (all
-//!    defaults: `poll` sends on your own initiative; `Sender::now` and
-//!    `AppIo::now` give the event's time, wall clock for stamps, monotonic
-//!    clock for timers). Callbacks run on the session's reactor thread with
-//!    borrowed views of the inbound bytes ([`Incoming`](api::Incoming):
-//!    nothing is copied); do not block in them. Sending from a callback
-//!    through its [`Sender`](api::Sender) writes straight into the outbound
-//!    buffer and returns the MsgSeqNum.
+//!    (only `on_app` is required; `on_logon` and `poll` send on your own
+//!    initiative, `on_reject` hears every reject sent or received).
+//!    Callbacks run on the session's reactor thread with borrowed views of
+//!    the inbound bytes ([`Incoming`](api::Incoming): nothing is copied);
+//!    do not block in them. Every callback that may send gets a
+//!    [`Sender`](api::Sender): it writes straight into the outbound buffer
+//!    and returns the MsgSeqNum; `Sender::now` gives the event's time (wall
+//!    clock for stamps, monotonic clock for timers).
 //! 3. **Start** with [`EngineBuilder::start`](api::EngineBuilder::start),
 //!    giving a factory that builds one application per session.
 //! 4. **Send from other threads** with a [`SessionSender`](api::SessionSender)
@@ -41,7 +41,7 @@
 //! use std::time::Duration;
 //!
 //! use ringfix::api::{
-//!     AppVerdict, Application, CallbackSettings, Decimal, EngineApp, EngineBuilder,
+//!     AppVerdict, Application, CallbackSettings, Decimal, EngineBuilder,
 //!     ExecutionView, Incoming, NewOrderSingle, Sender, SessionId, SessionSettings, Side,
 //!     TimeInForce,
 //! };
@@ -67,8 +67,6 @@
 //!         AppVerdict::Accept
 //!     }
 //! }
-//!
-//! impl EngineApp for Strategy {}
 //!
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     let id = SessionId::new("FIX.4.4", "CLIENT", "EXCHANGE");

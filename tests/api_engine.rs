@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ringfix::api::{
-    AppVerdict, Application, CallbackSettings, Decimal, EngineApp, EngineBuilder, ExecutionView,
-    Exit, FixedMessage, Incoming, NewOrderSingle, ReactorMode, Sender, SessionId, SessionSettings,
-    Side, TicketStatus, TrySendError,
+    AppVerdict, Application, CallbackSettings, Decimal, EngineBuilder, ExecutionView, Exit,
+    FixedMessage, Incoming, NewOrderSingle, ReactorMode, Sender, SessionId, SessionSettings, Side,
+    TicketStatus, TrySendError,
 };
 use ringfix::engine::apps::exec::Exec;
 
@@ -43,8 +43,6 @@ impl Application for Fills {
         AppVerdict::Accept
     }
 }
-
-impl EngineApp for Fills {}
 
 fn wait_for(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
     let end = Instant::now() + within;

@@ -49,7 +49,9 @@ fn silent_after_logon_gets_test_request_then_close_at_2_4_heartbeats() {
     figure("silent after logon (HeartBtInt=1)", "closed after", closed);
     assert!(within(tr, 1.1, 1.9), "TestRequest after {tr:?}");
     assert!(within(closed, 2.3, 3.3), "closed after {closed:?}");
-    assert!(!acc.log_lines(&["SILENT", "HeartbeatTimeout"]).is_empty());
+    assert!(!acc
+        .log_lines(&["SILENT", "Timed out waiting for heartbeat"])
+        .is_empty());
     good.finish().assert_unaffected(40);
 }
 
@@ -87,7 +89,8 @@ fn peer_that_never_answers_our_logout_is_closed_at_logout_timeout() {
     assert!(within(after, 0.9, 2.0), "closed {after:?} after the Logout");
     // From our Logout to the close: LogoutTimeout (1 s).
     assert!(
-        !acc.log_lines(&["LINGER", "LogoutTimeout"]).is_empty(),
+        !acc.log_lines(&["LINGER", "Timed out waiting for logout response"])
+            .is_empty(),
         "{}",
         acc.log()
     );
@@ -107,7 +110,10 @@ fn half_open_peer_process_is_closed_at_the_heartbeat_deadline() {
     // Stopped: its kernel still ACKs, the process never answers.
     signal(peer.id(), "STOP");
     let stopped = Instant::now();
-    let seen = acc.wait_log_all(&["HALF", "HeartbeatTimeout"], Duration::from_secs(6));
+    let seen = acc.wait_log_all(
+        &["HALF", "Timed out waiting for heartbeat"],
+        Duration::from_secs(6),
+    );
     signal(peer.id(), "CONT");
     let _ = peer.kill();
     let _ = peer.wait();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ringfix_engine::config::{EngineConfig, SessionSettings as EngineSettings};
-use ringfix_engine::runtime::{EngineApp, QueueError, Runtime, SessionHandle};
+use ringfix_engine::runtime::{QueueError, Runtime, SessionHandle};
 use ringfix_engine::session::{AppVerdict, Application, Incoming, Sender, SessionSettings};
 
 use crate::report::{thread_cpu_ns, Options, Row};
@@ -27,10 +27,8 @@ impl Application for Discard {
     }
 }
 
-impl EngineApp for Discard {}
-
 fn factory() -> ringfix_engine::runtime::AppFactory {
-    Box::new(|_s: &EngineSettings| -> Box<dyn EngineApp> { Box::new(Discard) })
+    Box::new(|_s: &EngineSettings| -> Box<dyn Application + Send> { Box::new(Discard) })
 }
 
 const FIELDS: &[(u32, &[u8])] = &[

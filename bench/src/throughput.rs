@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use ringfix_codec::{frame, Frame, Parser, DEFAULT_MAX_MESSAGE_SIZE};
 use ringfix_engine::config::{EngineConfig, SessionSettings as EngineSettings};
-use ringfix_engine::runtime::{EngineApp, Runtime};
+use ringfix_engine::runtime::Runtime;
 use ringfix_engine::session::{
     AppVerdict, Application, Incoming, Role, Sender, Session, SessionSettings,
 };
@@ -57,8 +57,6 @@ impl Application for Sink {
         AppVerdict::Accept
     }
 }
-
-impl EngineApp for Sink {}
 
 /// Nothing to deliver on the sender side (it never reads after the logon).
 struct Quiet;
@@ -184,7 +182,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         args.fsync
     );
     let cfg = EngineConfig::parse(&cfg, "throughput-acceptor").map_err(|e| e.to_string())?;
-    let factory = Box::new(|_s: &EngineSettings| -> Box<dyn EngineApp> { Box::new(Sink) });
+    let factory = Box::new(|_s: &EngineSettings| -> Box<dyn Application + Send> { Box::new(Sink) });
     let mut server = Runtime::start(&cfg, factory).map_err(|e| e.to_string())?;
     let port = server
         .listen_addrs()

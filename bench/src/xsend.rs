@@ -23,7 +23,7 @@ use hdrhistogram::Histogram;
 use ringfix_codec::Decimal;
 use ringfix_engine::apps::exec::Exec;
 use ringfix_engine::config::{EngineConfig, SessionSettings as EngineSettings};
-use ringfix_engine::runtime::{AppIo, EngineApp, FixedMessage, Runtime, TrySendError, XSender};
+use ringfix_engine::runtime::{FixedMessage, Runtime, TrySendError, XSender};
 use ringfix_engine::session::{
     parse_u64, AppVerdict, Application, FieldWriter, Incoming, Sender, SessionSettings,
 };
@@ -189,10 +189,8 @@ impl Application for Alternator {
         });
         AppVerdict::Accept
     }
-}
 
-impl EngineApp for Alternator {
-    fn poll(&mut self, io: &mut AppIo<'_>) {
+    fn poll(&mut self, io: &mut Sender<'_>) {
         self.now = io.now().wall.as_nanos();
         if self.done {
             if io.is_logged_on() {
@@ -261,7 +259,8 @@ pub fn run(args: &Args) -> Result<(), String> {
         reactor_keys(Mode::Block, 0)
     );
     let acceptor = EngineConfig::parse(&acceptor, "xsend-acceptor").map_err(|e| e.to_string())?;
-    let exec = Box::new(|_s: &EngineSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) });
+    let exec =
+        Box::new(|_s: &EngineSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) });
     let mut server = Runtime::start(&acceptor, exec).map_err(|e| e.to_string())?;
     let port = server
         .listen_addrs()
@@ -293,7 +292,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         new_histogram().map_err(|e| e.to_string())?,
         new_histogram().map_err(|e| e.to_string())?,
     ];
-    let mut app: Option<Box<dyn EngineApp>> = Some(Box::new(Alternator {
+    let mut app: Option<Box<dyn Application + Send>> = Some(Box::new(Alternator {
         shared: Arc::clone(&shared),
         total: args.warmup.saturating_add(args.orders.saturating_mul(2)),
         warmup: args.warmup,
@@ -303,7 +302,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         hist,
         out: Arc::clone(&result),
     }));
-    let factory = Box::new(move |_s: &EngineSettings| -> Box<dyn EngineApp> {
+    let factory = Box::new(move |_s: &EngineSettings| -> Box<dyn Application + Send> {
         app.take().unwrap_or_else(|| Box::new(Exec::new()))
     });
     let mut client = Runtime::start(&initiator, factory).map_err(|e| e.to_string())?;

@@ -19,7 +19,7 @@ use ringfix_codec::{frame, Frame, Parser, DEFAULT_MAX_MESSAGE_SIZE};
 use ringfix_engine::apps::echo::Echo;
 use ringfix_engine::session::{
     AppVerdict, Application, Disposition, FieldWriter, Incoming, LogoutReason, Role, Sender,
-    Session, SessionSettings, SessionState, Transition,
+    Event, Session, SessionSettings, SessionState,
 };
 use ringfix_engine::store::{MemoryStore, UtcTimestamp};
 use ringfix_engine::time::{MonoTime, Now};
@@ -104,8 +104,6 @@ pub struct Recorder {
     pub logons: u64,
     /// Application messages delivered so far.
     pub app_msgs: u64,
-    /// The last state reported by a transition.
-    pub state: Option<SessionState>,
 }
 
 impl Application for Recorder {
@@ -119,7 +117,7 @@ impl Application for Recorder {
         self.echo.on_app(session, msg, out)
     }
 
-    fn on_logon(&mut self, _session: &SessionSettings) {
+    fn on_logon(&mut self, _session: &SessionSettings, _out: &mut Sender<'_>) {
         self.logons += 1;
     }
 
@@ -128,10 +126,6 @@ impl Application for Recorder {
     fn on_reset(&mut self, session: &SessionSettings) {
         self.resets += 1;
         self.echo.on_reset(session);
-    }
-
-    fn on_transition(&mut self, _session: &SessionSettings, t: Transition) {
-        self.state = Some(t.to);
     }
 }
 
@@ -158,6 +152,8 @@ pub struct Driver {
     resets_before: u64,
     /// Outbound messages checked so far.
     pub sent: u64,
+    /// The state the session's events said last.
+    shown: SessionState,
     out_validator: Option<DictValidator>,
 }
 
@@ -187,6 +183,7 @@ impl Driver {
             last_target,
             resets_before: 0,
             sent: 0,
+            shown: SessionState::Disconnected,
             out_validator: None,
         }
     }
@@ -402,6 +399,15 @@ impl Driver {
     }
 
     fn after_call(&mut self) {
+        // Events: state changes chain, every event has its log line.
+        while let Some(e) = self.session.poll_event() {
+            if let Event::State(t) = &e {
+                assert_eq!(t.from, self.shown, "transition from a state not shown");
+                self.shown = t.to;
+            }
+            assert!(!e.to_string().is_empty(), "event without a line: {e:?}");
+        }
+        assert_eq!(self.shown, self.session.state(), "state change not reported");
         let reset = self.app.resets != self.resets_before;
         if self.connected {
             assert!(

@@ -8,9 +8,10 @@ use ringfix_engine::config::{
     ConfigError, EngineConfig, SessionId, SessionSettings, SettingsError,
 };
 use ringfix_engine::runtime::{
-    EngineApp, Exit, FixedMessage, Runtime, RuntimeError, SessionReport, Stopper, Ticket,
-    TicketStatus, TrySendError, XSender,
+    Exit, FixedMessage, Runtime, RuntimeError, SessionReport, Stopper, Ticket, TicketStatus,
+    TrySendError, XSender,
 };
+use ringfix_engine::session::Application;
 
 /// Queue slots per session for [`SessionSender`]s unless
 /// [`EngineBuilder::send_queue_capacity`] says otherwise.
@@ -97,13 +98,14 @@ impl EngineBuilder {
     /// application; its callbacks run on the session's reactor thread.
     pub fn start<A, F>(self, mut app: F) -> Result<Engine, Error>
     where
-        A: EngineApp + 'static,
+        A: Application + Send + 'static,
         F: FnMut(&SessionSettings) -> A + Send + 'static,
     {
         for s in &self.config.sessions {
             s.validate()?;
         }
-        let factory = Box::new(move |s: &SessionSettings| Box::new(app(s)) as Box<dyn EngineApp>);
+        let factory =
+            Box::new(move |s: &SessionSettings| Box::new(app(s)) as Box<dyn Application + Send>);
         let runtime = Runtime::start(&self.config, factory)?;
         let ids = self.config.sessions.iter().map(|s| s.id.clone()).collect();
         Ok(Engine {

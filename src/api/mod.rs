@@ -14,8 +14,7 @@ pub use orders::{
 pub use ringfix_codec::{fields, Decimal, UtcTimestamp};
 pub use ringfix_engine::config::{EngineConfig, ReactorMode, Role, SessionId, SessionSettings};
 pub use ringfix_engine::runtime::{
-    AppIo, EngineApp, Exit, FixedMessage, SessionReport, Stopper, Ticket, TicketStatus,
-    TrySendError, MAX_BODY_LEN,
+    Exit, FixedMessage, SessionReport, Stopper, Ticket, TicketStatus, TrySendError, MAX_BODY_LEN,
 };
 /// The per-session settings a callback sees (CompIDs, version, precision).
 pub use ringfix_engine::session::SessionSettings as CallbackSettings;

@@ -119,7 +119,7 @@ impl Application for Collector {
         }
     }
 
-    fn on_logon(&mut self, _: &SessionSettings) {
+    fn on_logon(&mut self, _: &SessionSettings, _: &mut Sender<'_>) {
         self.logged_on = true;
     }
 

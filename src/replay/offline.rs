@@ -3,8 +3,8 @@
 
 use ringfix_codec::{Parser, UtcTimestamp};
 use ringfix_engine::session::{
-    is_admin_type, AppVerdict, Application, Close, Disposition, FatalError, Incoming, LogoutReason,
-    Role, Sender, Session, SessionSettings, SessionState, Transition,
+    is_admin_type, AppVerdict, Application, Close, Disposition, Event as SessionEvent, FatalError,
+    Incoming, LogoutReason, Role, Sender, Session, SessionSettings, SessionState,
 };
 use ringfix_engine::store::{MemoryStore, MessageStore};
 use ringfix_engine::time::{MonoTime, Now};
@@ -100,7 +100,7 @@ impl Application for Recorder {
         AppVerdict::Accept
     }
 
-    fn on_logon(&mut self, _: &SessionSettings) {
+    fn on_logon(&mut self, _: &SessionSettings, _: &mut Sender<'_>) {
         self.late(EventKind::Logon);
     }
 
@@ -110,16 +110,6 @@ impl Application for Recorder {
 
     fn on_reset(&mut self, _: &SessionSettings) {
         self.late(EventKind::Reset);
-    }
-
-    fn on_transition(&mut self, _: &SessionSettings, t: Transition) {
-        self.late.push(Event {
-            at: t.at,
-            kind: EventKind::Transition {
-                from: t.from,
-                to: t.to,
-            },
-        });
     }
 }
 
@@ -463,6 +453,18 @@ impl Run<'_> {
     }
 
     fn drain(&mut self, at: i64, origin: Origin) {
+        // State changes come last in a step, as the session queued them.
+        while let Some(e) = self.session.poll_event() {
+            if let SessionEvent::State(t) = e {
+                self.app.late.push(Event {
+                    at: t.at,
+                    kind: EventKind::Transition {
+                        from: t.from,
+                        to: t.to,
+                    },
+                });
+            }
+        }
         for e in std::mem::take(&mut self.app.early) {
             (self.sink)(&e);
         }

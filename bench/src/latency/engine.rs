@@ -13,7 +13,7 @@ use ringfix_engine::apps::exec::Exec;
 use ringfix_engine::apps::orders::Orders;
 use ringfix_engine::config::{EngineConfig, SessionSettings as EngineSettings};
 use ringfix_engine::reactor::probe;
-use ringfix_engine::runtime::{AppIo, Counters, EngineApp, Runtime};
+use ringfix_engine::runtime::{Counters, Runtime};
 use ringfix_engine::session::{
     parse_u64, AppVerdict, Application, Incoming, Sender, SessionSettings,
 };
@@ -240,13 +240,11 @@ impl Application for Pinger {
         AppVerdict::Accept
     }
 
-    fn on_logon(&mut self, _session: &SessionSettings) {
+    fn on_logon(&mut self, _session: &SessionSettings, _out: &mut Sender<'_>) {
         self.logged_on = true;
     }
-}
 
-impl EngineApp for Pinger {
-    fn poll(&mut self, io: &mut AppIo<'_>) {
+    fn poll(&mut self, io: &mut Sender<'_>) {
         self.now = io.now();
         self.mono_at_now = self.mono();
         if self.done {
@@ -301,8 +299,6 @@ impl Application for SizedExec {
     }
 }
 
-impl EngineApp for SizedExec {}
-
 fn reactor_keys(mode: Mode, core: usize) -> String {
     let m = match mode {
         Mode::Spin => "spin",
@@ -325,7 +321,7 @@ pub fn run(cfg: &EngineRun, dir: &Path) -> Result<EngineResult, String> {
     let acceptor = EngineConfig::parse(&acceptor, "bench-acceptor").map_err(|e| e.to_string())?;
     let nos_bytes = Arc::new(AtomicUsize::new(0));
     let sizes = Arc::clone(&nos_bytes);
-    let exec = Box::new(move |_s: &EngineSettings| -> Box<dyn EngineApp> {
+    let exec = Box::new(move |_s: &EngineSettings| -> Box<dyn Application + Send> {
         Box::new(SizedExec {
             exec: Exec::new(),
             nos_bytes: Arc::clone(&sizes),
@@ -354,7 +350,7 @@ pub fn run(cfg: &EngineRun, dir: &Path) -> Result<EngineResult, String> {
         EngineConfig::parse(&initiator, "bench-initiator").map_err(|e| e.to_string())?;
     let result = Arc::new(Mutex::new(None));
     let initiator_counters = Arc::new(OnceLock::new());
-    let mut app: Option<Box<dyn EngineApp>> = Some(Box::new(Pinger {
+    let mut app: Option<Box<dyn Application + Send>> = Some(Box::new(Pinger {
         run: cfg.clone(),
         interval: cfg
             .rate
@@ -378,7 +374,7 @@ pub fn run(cfg: &EngineRun, dir: &Path) -> Result<EngineResult, String> {
         initiator: Arc::clone(&initiator_counters),
         out: Arc::clone(&result),
     }));
-    let factory = Box::new(move |_s: &EngineSettings| -> Box<dyn EngineApp> {
+    let factory = Box::new(move |_s: &EngineSettings| -> Box<dyn Application + Send> {
         app.take().unwrap_or_else(|| Box::new(Exec::new()))
     });
     let mut client = Runtime::start(&initiator, factory).map_err(|e| e.to_string())?;

@@ -5,7 +5,6 @@
 //! allocated per message: fields are copied from the order into the
 //! outbound buffer, ids are counters.
 
-use crate::runtime::EngineApp;
 use crate::session::{AppVerdict, Application, Incoming, Sender, SessionSettings};
 
 /// Fills every order.
@@ -108,5 +107,3 @@ impl Application for Exec {
         AppVerdict::Accept
     }
 }
-
-impl EngineApp for Exec {}

@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex};
 
 use hdrhistogram::{CreationError, Histogram};
 
-use crate::runtime::{AppIo, EngineApp};
 use crate::session::{
     parse_u64, AppVerdict, Application, FieldWriter, Incoming, LogoutReason, Sender,
     SessionSettings,
@@ -215,7 +214,7 @@ impl Application for Orders {
         AppVerdict::Accept
     }
 
-    fn on_logon(&mut self, _session: &SessionSettings) {
+    fn on_logon(&mut self, _session: &SessionSettings, _out: &mut Sender<'_>) {
         self.logged_on = true;
         self.in_flight = 0;
     }
@@ -224,10 +223,8 @@ impl Application for Orders {
         self.logged_on = false;
         self.publish();
     }
-}
 
-impl EngineApp for Orders {
-    fn poll(&mut self, io: &mut AppIo<'_>) {
+    fn poll(&mut self, io: &mut Sender<'_>) {
         self.now = io.now();
         if self.done || !self.logged_on {
             return;
@@ -246,7 +243,7 @@ impl EngineApp for Orders {
         if self.interval == 0 {
             if self.in_flight == 0 && self.can_send() {
                 let n = self.local.sent;
-                let id = self.next_id(io.next_sender_seq());
+                let id = self.next_id(io.next_seq());
                 if io
                     .send(b"D", &[], Self::body(id, self.now.wall, digits))
                     .is_ok()
@@ -258,7 +255,7 @@ impl EngineApp for Orders {
         }
         while self.can_send() && self.next_send_at <= self.now.mono.as_nanos() {
             let n = self.local.sent;
-            let id = self.next_id(io.next_sender_seq());
+            let id = self.next_id(io.next_seq());
             if io
                 .send(b"D", &[], Self::body(id, self.now.wall, digits))
                 .is_err()

@@ -5,6 +5,7 @@
 //! frames, checks and indexes each message in one pass (`on_input`): a
 //! frame is parsed once.
 
+use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::sync::Arc;
 
@@ -12,7 +13,9 @@ use ringfix_codec::{Frame, FrameError, MessageView, Parsed, Parser};
 
 use super::core::{Ev, SessionCore, Slot};
 use super::Event;
-use crate::reactor::{probe, CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, Remote};
+use crate::reactor::{
+    probe, AcceptInfo, CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, Remote,
+};
 use crate::session::{Close, Disposition, Incoming, Router};
 use crate::store::MessageStore;
 use crate::time::{MonoTime, Now};
@@ -57,6 +60,10 @@ struct Link {
     remote: Remote<Conn>,
     /// Queued records taken from the outbox (capacity reused).
     queued: Vec<u8>,
+    /// The counterparty's address, for the event log.
+    peer: Option<SocketAddr>,
+    /// The listening port of an accepted connection.
+    local_port: Option<u16>,
 }
 
 impl Conn {
@@ -65,8 +72,10 @@ impl Conn {
         now: Now,
         events: mpsc::Sender<Event>,
         remote: Remote<Conn>,
+        info: &AcceptInfo,
     ) -> Self {
         let deadline = now.mono.add_nanos(table.logon_timeout);
+        let (peer, local) = (info.peer, info.local);
         Self::new(Link {
             state: State::Unbound { table, deadline },
             close_by: None,
@@ -74,6 +83,8 @@ impl Conn {
             events,
             remote,
             queued: Vec::new(),
+            peer,
+            local_port: Some(local.port()),
         })
     }
 
@@ -90,6 +101,7 @@ impl Conn {
         slot: Slot,
         events: mpsc::Sender<Event>,
         remote: Remote<Conn>,
+        peer: SocketAddr,
     ) -> Self {
         Self::new(Link {
             state: State::Bound(core),
@@ -98,6 +110,8 @@ impl Conn {
             events,
             remote,
             queued: Vec::new(),
+            peer: Some(peer),
+            local_port: None,
         })
     }
 }
@@ -140,7 +154,16 @@ impl Link {
             ctx.close(CloseMode::Now);
             return;
         }
-        core.event(now, "Accepted connection, Logon received");
+        // QuickFIX's words (its peer is the address without the port).
+        let ip = self
+            .peer
+            .map_or_else(|| "unknown address".into(), |p| p.ip().to_string());
+        let port = self.local_port.unwrap_or(0);
+        let line = format!(
+            "Accepted connection from {ip} on port {port} (peer {})",
+            peer_text(self.peer)
+        );
+        core.event(now, &line);
         core.outbox.attach(self.remote.clone(), ctx.id());
         core.received(now, frame);
         let d = core.handle(Ev::Connected, now, ctx.outbound());
@@ -153,6 +176,11 @@ impl Link {
         self.state = State::Bound(core);
         self.apply(d, ctx, now);
     }
+}
+
+/// `address:port` of the counterparty (or "unknown address").
+fn peer_text(peer: Option<SocketAddr>) -> String {
+    peer.map_or_else(|| "unknown address".to_owned(), |p| p.to_string())
 }
 
 fn put_back(slot: &Slot, core: Box<SessionCore>) {
@@ -189,11 +217,11 @@ impl Link {
             self.state = state;
             return;
         };
-        core.event(now, why);
+        core.event(now, &format!("{why} (peer {})", peer_text(self.peer)));
         let logged_on = core.seen.logged_on;
         let end = core.closed(now);
         if let Err(e) = core.session.store_mut().sync(now.mono) {
-            tracing::error!(session = &*core.name, error = %e, "store sync failed");
+            core.store_warning(now, "sync", &e);
         }
         let idx = core.idx;
         if let Some(slot) = &self.slot {
@@ -280,7 +308,13 @@ impl ConnectionHandler for Conn {
         let State::Bound(core) = &mut link.state else {
             return;
         };
-        core.event(now, "Connected, sending Logon");
+        core.event(
+            now,
+            &format!(
+                "Connection succeeded: connected to {}",
+                peer_text(link.peer)
+            ),
+        );
         core.outbox.attach(link.remote.clone(), ctx.id());
         let d = core.handle(Ev::Connected, now, ctx.outbound());
         link.apply(d, ctx, now);

@@ -5,15 +5,15 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::app::{AppIo, EngineApp, Observed, Tap};
 use super::build::{open_store, session_settings, ValidatorSpec};
+use super::events::Seen;
 use super::log::LogSink;
 use super::outbox::{for_each, Outbox};
 use super::store::RuntimeStore;
 use super::RuntimeError;
 use crate::config::{self, SessionEnd};
 use crate::reactor::probe::{self, LatencyProbe};
-use crate::session::{Close, Disposition, Incoming, LogoutReason, Session};
+use crate::session::{Application, Close, Disposition, Incoming, LogoutReason, Session};
 use crate::store::MessageStore;
 use crate::time::{MonoTime, Now};
 
@@ -30,6 +30,19 @@ pub struct Counters {
     pub next_target_seq: AtomicU64,
     /// Logons completed.
     pub logons: AtomicU64,
+    /// Rejects (35=3) and BusinessMessageRejects (35=j) sent.
+    pub rejects_sent: AtomicU64,
+    /// Rejects and BusinessMessageRejects received.
+    pub rejects_received: AtomicU64,
+    /// Inbound messages the data dictionary refused (each answered by a
+    /// reject, or by closing before the Logon exchange).
+    pub validation_failures: AtomicU64,
+    /// ResendRequests sent.
+    pub resend_requests_sent: AtomicU64,
+    /// ResendRequests received.
+    pub resend_requests_received: AtomicU64,
+    /// MsgSeqNum gaps found (a message numbered higher than expected).
+    pub sequence_gaps: AtomicU64,
     /// The engine's own time per answered message: from the reactor
     /// reaping the message to the answer queued for sending (probe ticks).
     pub internal_latency: LatencyProbe,
@@ -66,14 +79,14 @@ pub(crate) struct SessionCore {
     pub cfg: Arc<config::SessionSettings>,
     pub name: Arc<str>,
     pub session: Session<RuntimeStore>,
-    pub app: Box<dyn EngineApp>,
+    pub app: Box<dyn Application + Send>,
     spec: Option<ValidatorSpec>,
     pub log: Option<LogSink>,
     pub counters: Arc<Counters>,
     pub outbox: Arc<Outbox>,
     /// Writer of this session's live statistics slot (see `stats.rs`).
     pub stats: Option<crate::stats::SessionStats>,
-    pub seen: Observed,
+    pub seen: Seen,
     /// When the schedule is next checked against the wall clock
     /// (monotonic; `None` for a non-stop schedule).
     pub schedule_check: Option<MonoTime>,
@@ -81,6 +94,8 @@ pub(crate) struct SessionCore {
     pub stop_requested: bool,
     /// The schedule ended the connection.
     pub schedule_ended: bool,
+    /// The schedule's current period was announced in the event log.
+    schedule_open: bool,
     /// A rebuild failed: the session holds a placeholder store.
     degraded: bool,
 }
@@ -89,7 +104,7 @@ impl SessionCore {
     pub fn new(
         idx: usize,
         cfg: Arc<config::SessionSettings>,
-        app: Box<dyn EngineApp>,
+        app: Box<dyn Application + Send>,
         spec: Option<ValidatorSpec>,
         log: Option<LogSink>,
         now: Now,
@@ -108,10 +123,11 @@ impl SessionCore {
             counters: Arc::new(Counters::default()),
             outbox: Arc::new(Outbox::default()),
             stats: None,
-            seen: Observed::default(),
+            seen: Seen::default(),
             schedule_check: None,
             stop_requested: false,
             schedule_ended: false,
+            schedule_open: false,
             degraded: false,
         };
         core.publish();
@@ -126,6 +142,16 @@ impl SessionCore {
             .store(self.session.next_target_seq(), Ordering::Relaxed);
     }
 
+    /// A store operation off the message path failed (sync, upkeep): a
+    /// warning in the event log; the session goes on (appends that fail
+    /// stop it, the session says so).
+    pub fn store_warning(&self, now: Now, what: &str, e: &crate::store::StoreError) {
+        tracing::error!(session = &*self.name, error = %e, "store {what} failed");
+        if let Some(log) = &self.log {
+            log.event(now.wall, &format!("Store warning: {what} failed: {e}"));
+        }
+    }
+
     /// Logs an event line (and a tracing event).
     pub fn event(&self, now: Now, text: &str) {
         tracing::info!(session = &*self.name, "{text}");
@@ -137,7 +163,7 @@ impl SessionCore {
     /// Before a connection: the QuickFIX schedule reset (a store created
     /// outside the current period starts over), fresh per-connection flags.
     pub fn prepare(&mut self, now: Now) -> Result<(), RuntimeError> {
-        self.seen = Observed::default();
+        self.seen = Seen::default();
         self.stop_requested = false;
         self.schedule_ended = false;
         if self.degraded {
@@ -145,6 +171,17 @@ impl SessionCore {
         }
         let schedule = &self.cfg.schedule;
         self.schedule_check = self.next_schedule_check(now);
+        if !schedule.is_non_stop() && !self.schedule_open {
+            self.schedule_open = true;
+            let end = schedule.next_transition(now.wall);
+            let end = end.map_or_else(String::new, |t| {
+                let mut s = Vec::new();
+                t.push(ringfix_codec::TimePrecision::Seconds, &mut s);
+                format!(" (ends {})", String::from_utf8_lossy(&s))
+            });
+            self.event(now, &format!("Start of session time{end}"));
+        }
+        let schedule = &self.cfg.schedule;
         let created = self.session.store().creation_time();
         // A wall-clock step back never replays a reset done this period:
         // only a period that began after the store was created resets it.
@@ -189,26 +226,20 @@ impl SessionCore {
         Ok(())
     }
 
-    /// Feeds one event to the session, then lets the application poll.
+    /// Feeds one event to the session, then lets the application poll,
+    /// then acts on what the session decided (its events).
     pub fn handle(&mut self, ev: Ev<'_, '_>, now: Now, out: &mut Vec<u8>) -> Disposition {
         let start = out.len();
         let connected = matches!(ev, Ev::Connected);
         let before = self.session.next_sender_seq();
-        let mut tap = Tap {
-            app: &mut *self.app,
-            seen: &mut self.seen,
-            log: self.log.as_ref(),
-            name: &self.name,
-            now,
-        };
-        let was_logged_on = tap.seen.logged_on;
+        let app: &mut dyn Application = &mut *self.app;
         let mut d = match ev {
-            Ev::Connected => self.session.connected(now, out, &mut tap),
-            Ev::Message(m) => self.session.on_message(m, now, out, &mut tap),
+            Ev::Connected => self.session.connected(now, out, app),
+            Ev::Message(m) => self.session.on_message(m, now, out, app),
             Ev::Garbled => self.session.on_garbled(now),
-            Ev::Timer => self.session.on_timer(now, out, &mut tap),
-            Ev::Logout => self.session.logout(None, now, out, &mut tap),
-            Ev::LogoutText(text) => self.session.logout(Some(text), now, out, &mut tap),
+            Ev::Timer => self.session.on_timer(now, out, app),
+            Ev::Logout => self.session.logout(None, now, out, app),
+            Ev::LogoutText(text) => self.session.logout(Some(text), now, out, app),
             Ev::Queued(records) => {
                 let session = &mut self.session;
                 for_each(records, |msg_type, fields| {
@@ -228,31 +259,14 @@ impl SessionCore {
                     }
                 });
                 super::xsend::drain_into(&self.outbox.xslot, session, now, out);
-                // Only the disposition (a store failure above closes).
-                self.session.on_garbled(now)
+                // A store failure in a send above closes.
+                self.session.disposition()
             }
         };
         if !d.is_close() && self.session.is_logged_on() {
-            let mut logout = false;
-            let mut io = AppIo {
-                session: &mut self.session,
-                out,
-                now,
-                logout: &mut logout,
-            };
-            tap.app.poll(&mut io);
-            d = if logout {
-                self.session.logout(None, now, out, &mut tap)
-            } else {
-                // on_garbled only reports the disposition (a store failure
-                // in a send above closes).
-                self.session.on_garbled(now)
-            };
+            d = self.session.poll_app(now, out, app);
         }
-        if !was_logged_on && self.seen.logged_on {
-            self.counters.logons.fetch_add(1, Ordering::Relaxed);
-            self.outbox.set_logged_on(true);
-        }
+        self.drain_events(now);
         let sent = self.session.next_sender_seq().saturating_sub(before);
         if sent > 0 {
             self.counters
@@ -286,7 +300,7 @@ impl SessionCore {
         {
             let t0 = probe::stamp();
             if let Err(e) = self.session.store_mut().sync(now.mono) {
-                tracing::error!(session = &*self.name, error = %e, "store sync failed");
+                self.store_warning(now, "sync", &e);
             }
             self.counters
                 .store_sync
@@ -302,6 +316,7 @@ impl SessionCore {
             // purpose: a step across EndTime ends the session here.
             if !schedule.is_in_session(now.wall) || schedule.began_after(created, now.wall) {
                 self.schedule_ended = true;
+                self.schedule_open = false;
                 self.event(now, "End of session time: logging out");
                 if !self.session.is_logged_on() {
                     return Disposition {
@@ -326,7 +341,7 @@ impl SessionCore {
         let more = match self.session.store_mut().upkeep_step(now.mono) {
             Ok(more) => more,
             Err(e) => {
-                tracing::error!(session = &*self.name, error = %e, "store upkeep failed");
+                self.store_warning(now, "upkeep", &e);
                 false
             }
         };
@@ -368,14 +383,8 @@ impl SessionCore {
     /// The connection is gone: tell the session; how did it end?
     pub fn closed(&mut self, now: Now) -> SessionEnd {
         self.outbox.detach();
-        let mut tap = Tap {
-            app: &mut *self.app,
-            seen: &mut self.seen,
-            log: self.log.as_ref(),
-            name: &self.name,
-            now,
-        };
-        self.session.disconnected(now, &mut tap);
+        self.session.disconnected(now, &mut *self.app);
+        self.drain_events(now);
         self.publish();
         self.stats_closed(now);
         if self.stop_requested || self.app.finished() {

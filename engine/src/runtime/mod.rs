@@ -12,11 +12,12 @@
 //!
 //! ```no_run
 //! use ringfix_engine::config::EngineConfig;
-//! use ringfix_engine::runtime::{Runtime, EngineApp};
+//! use ringfix_engine::runtime::Runtime;
+//! use ringfix_engine::session::Application;
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let cfg = EngineConfig::load("acceptor.cfg".as_ref())?;
 //! let rt = Runtime::start(&cfg, Box::new(|_s: &ringfix_engine::config::SessionSettings| {
-//!     Box::new(ringfix_engine::apps::echo::Echo::new()) as Box<dyn EngineApp>
+//!     Box::new(ringfix_engine::apps::echo::Echo::new()) as Box<dyn Application + Send>
 //! }))?;
 //! let stop = rt.stopper(); // stop.stop() from a signal handler thread
 //! let mut rt = rt;
@@ -24,10 +25,10 @@
 //! # let _ = (stop, exit); Ok(()) }
 //! ```
 
-mod app;
 mod build;
 mod conn;
 mod core;
+mod events;
 mod fixed;
 mod log;
 mod outbox;
@@ -41,7 +42,6 @@ use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
-pub use self::app::{AppIo, EngineApp};
 pub use self::build::{session_settings, store_id, ValidatorSpec};
 pub use self::conn::Conn;
 pub use self::core::Counters;
@@ -56,7 +56,8 @@ use crate::reactor::ReactorError;
 use crate::store::StoreError;
 
 /// Builds the application of each session.
-pub type AppFactory = Box<dyn FnMut(&SessionSettings) -> Box<dyn EngineApp> + Send>;
+pub type AppFactory =
+    Box<dyn FnMut(&SessionSettings) -> Box<dyn crate::session::Application + Send> + Send>;
 
 /// Why the runtime could not start (or failed while running).
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +164,18 @@ pub struct SessionReport {
     pub next_target_seq: u64,
     /// Logons completed.
     pub logons: u64,
+    /// Rejects (35=3) and BusinessMessageRejects (35=j) sent.
+    pub rejects_sent: u64,
+    /// Rejects and BusinessMessageRejects received.
+    pub rejects_received: u64,
+    /// Inbound messages the data dictionary refused.
+    pub validation_failures: u64,
+    /// ResendRequests sent.
+    pub resend_requests_sent: u64,
+    /// ResendRequests received.
+    pub resend_requests_received: u64,
+    /// MsgSeqNum gaps found.
+    pub sequence_gaps: u64,
 }
 
 /// A running engine.
@@ -219,6 +232,12 @@ impl Runtime {
                 next_sender_seq: c.next_sender_seq.load(Ordering::Relaxed),
                 next_target_seq: c.next_target_seq.load(Ordering::Relaxed),
                 logons: c.logons.load(Ordering::Relaxed),
+                rejects_sent: c.rejects_sent.load(Ordering::Relaxed),
+                rejects_received: c.rejects_received.load(Ordering::Relaxed),
+                validation_failures: c.validation_failures.load(Ordering::Relaxed),
+                resend_requests_sent: c.resend_requests_sent.load(Ordering::Relaxed),
+                resend_requests_received: c.resend_requests_received.load(Ordering::Relaxed),
+                sequence_gaps: c.sequence_gaps.load(Ordering::Relaxed),
             })
             .collect()
     }

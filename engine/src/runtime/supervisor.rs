@@ -275,12 +275,13 @@ fn listen(
             .ok_or(RuntimeError::NoSession)?;
         let tx = tx.clone();
         let remote = reactor.remote();
-        let factory: reactor::Factory<Conn> = Box::new(move |_info| {
+        let factory: reactor::Factory<Conn> = Box::new(move |info| {
             Some(Conn::accepted(
                 Arc::clone(&table),
                 Now::read(),
                 tx.clone(),
                 remote.clone(),
+                info,
             ))
         });
         // SocketUseSSL is the same for every session on an address (config).
@@ -521,8 +522,17 @@ fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<
         }
         return;
     }
-    core.event(ts, &format!("Connecting to {addr}"));
-    let conn = Conn::initiating(core, Arc::clone(&t.slot), tx.clone(), reactor.remote());
+    core.event(
+        ts,
+        &format!("Connecting to {} on port {}", addr.ip(), addr.port()),
+    );
+    let conn = Conn::initiating(
+        core,
+        Arc::clone(&t.slot),
+        tx.clone(),
+        reactor.remote(),
+        addr,
+    );
     let connected = match tls {
         Some(tls) => reactor.connect_tls(addr, cfg.timing.logon_timeout, tls, conn),
         None => reactor.connect(addr, cfg.timing.logon_timeout, conn),

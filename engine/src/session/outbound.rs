@@ -1,10 +1,15 @@
 //! Outbound messages: header in QuickFIX order, stored before they count
 //! as sent, never sent when the store failed.
 
+use ringfix_codec::fields;
+
 use super::app::Application;
 use super::encode::FieldWriter;
+use super::event::Event;
 use super::incoming::Tag;
 use super::settings::SessionSettings;
+use super::state::{Close, LogoutReason, Phase};
+use super::{Cx, Session};
 use crate::store::{MessageStore, StoreError};
 use crate::time::{MonoTime, Now, UtcTimestamp};
 
@@ -134,7 +139,10 @@ pub(crate) fn send_new(
     Ok(seq)
 }
 
-/// Sends application messages from inside a callback or from the owner.
+/// Sends application messages: the one way an application sends on the
+/// session's thread, handed to every callback that may send (`on_app`,
+/// `on_logon`, `poll`). Encodes straight into the outbound buffer; each
+/// send is stored before it counts and returns its MsgSeqNum.
 pub struct Sender<'a> {
     pub(crate) cfg: &'a SessionSettings,
     pub(crate) st: &'a mut OutState,
@@ -142,9 +150,35 @@ pub struct Sender<'a> {
     pub(crate) out: &'a mut Vec<u8>,
     pub(crate) now: Now,
     pub(crate) logged_on: bool,
+    /// MsgSeqNum expected next from the peer.
+    pub(crate) next_target: u64,
+    /// The application asked for a graceful logout.
+    pub(crate) logout: bool,
 }
 
-impl Sender<'_> {
+impl<'a> Sender<'a> {
+    /// A sender over the session's parts (logged on or not).
+    pub(crate) fn new(
+        cfg: &'a SessionSettings,
+        st: &'a mut OutState,
+        store: &'a mut dyn MessageStore,
+        out: &'a mut Vec<u8>,
+        now: Now,
+        logged_on: bool,
+        next_target: u64,
+    ) -> Self {
+        Self {
+            cfg,
+            st,
+            store,
+            out,
+            now,
+            logged_on,
+            next_target,
+            logout: false,
+        }
+    }
+
     /// Sends one message of `msg_type`: the session writes the header
     /// (plus `extra_header`, sorted by tag), `body` writes the body fields.
     /// Returns the MsgSeqNum used.
@@ -175,14 +209,97 @@ impl Sender<'_> {
         self.st.next_sender
     }
 
+    /// MsgSeqNum expected next from the peer.
+    pub fn next_target_seq(&self) -> u64 {
+        self.next_target
+    }
+
+    /// Whether the session is logged on (sends are refused otherwise).
+    pub fn is_logged_on(&self) -> bool {
+        self.logged_on
+    }
+
     /// The session's settings.
     pub fn settings(&self) -> &SessionSettings {
         self.cfg
     }
 
-    /// The time of the event being handled (wall time for stamps such as
-    /// TransactTime, monotonic time for measuring).
+    /// The time of the event being handled: `wall` for stamps such as
+    /// TransactTime, `mono` for timers and measuring.
     pub fn now(&self) -> Now {
         self.now
+    }
+
+    /// Starts a graceful logout once this callback returns.
+    pub fn logout(&mut self) {
+        self.logout = true;
+    }
+}
+
+/// The session's own messages (admin), stored and counted as every send.
+impl<S: MessageStore> Session<S> {
+    /// Sends a new admin message (header by the session, `body` fields,
+    /// then the application's additions). Store failure closes.
+    pub(crate) fn send_admin(
+        &mut self,
+        cx: &mut Cx<'_>,
+        msg_type: &[u8],
+        extra_header: &[(Tag, &[u8])],
+        body: &mut dyn FnMut(&mut FieldWriter<'_>),
+    ) -> bool {
+        if matches!(
+            self.phase,
+            Phase::Closing {
+                mode: Close::Now,
+                ..
+            }
+        ) {
+            return false;
+        }
+        let r = send_new(
+            &self.cfg,
+            &mut self.ob,
+            &mut self.store,
+            cx.out,
+            cx.now,
+            msg_type,
+            extra_header,
+            body,
+            Some(&mut *cx.app),
+        );
+        match r {
+            Ok(_) => true,
+            Err(_) => {
+                self.close(cx, Close::Now, LogoutReason::StoreFailure);
+                false
+            }
+        }
+    }
+
+    /// Sends a Logout (`answer`: to the peer's); a logged-on session then
+    /// waits for the answer at most LogoutTimeout.
+    pub(crate) fn send_logout(&mut self, cx: &mut Cx<'_>, text: Option<&str>, answer: bool) {
+        let sent = self.send_admin(cx, b"5", &[], &mut |w| {
+            if let Some(t) = text {
+                w.field(fields::TEXT, t.as_bytes());
+            }
+        });
+        if sent {
+            self.events.push_back(Event::LogoutSent {
+                answer,
+                text: text.map(str::to_owned),
+            });
+            if let Phase::LoggedOn { logout_sent } = &mut self.phase {
+                logout_sent.get_or_insert(cx.now.mono);
+            }
+        }
+    }
+
+    pub(crate) fn send_heartbeat(&mut self, cx: &mut Cx<'_>, test_req_id: Option<&[u8]>) {
+        self.send_admin(cx, b"0", &[], &mut |w| {
+            if let Some(id) = test_req_id {
+                w.field(fields::TEST_REQ_ID, id);
+            }
+        });
     }
 }

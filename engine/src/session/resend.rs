@@ -5,6 +5,7 @@
 
 use super::app::{Application, ResendDecision};
 use super::encode::FieldWriter;
+use super::event::Event;
 use super::incoming::{is_header_tag, Incoming, Tag};
 use super::outbound::{write_header, Resent};
 use super::settings::SessionSettings;
@@ -13,7 +14,10 @@ use super::validate::reason;
 use super::{Cx, Session};
 use crate::store::MessageStore;
 use crate::time::UtcTimestamp;
+use std::collections::VecDeque;
+
 use ringfix_codec::data_fields::data_tag_for;
+use ringfix_codec::fields;
 
 /// A header field of a stored message: (sort key, tag, value).
 type Keyed<'a> = ((Tag, usize, u8), Tag, &'a [u8]);
@@ -94,7 +98,8 @@ fn write_gap_fill(
 ) {
     let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), b"4");
     write_header(&mut w, cfg, begin, now, Some(Resent::Now), &[]);
-    w.field_u64(36, new_seq_no).field(123, b"Y");
+    w.field_u64(fields::NEW_SEQ_NO, new_seq_no)
+        .field(fields::GAP_FILL_FLAG, b"Y");
     w.finish();
 }
 
@@ -136,6 +141,20 @@ fn write_resent(
     w.finish();
 }
 
+/// What one resend answer sent.
+#[derive(Default)]
+struct Answered {
+    resent: u64,
+    ranges: Vec<(u64, u64)>,
+}
+
+impl Answered {
+    fn gap_fill(&mut self, events: &mut VecDeque<Event>, begin: u64, new_seq_no: u64) {
+        self.ranges.push((begin, new_seq_no.saturating_sub(1)));
+        events.push_back(Event::GapFillSent { begin, new_seq_no });
+    }
+}
+
 impl<S: MessageStore> Session<S> {
     /// QuickFIX `nextResendRequest` (not sequence-checked: answered even
     /// while we wait for a gap of our own).
@@ -144,11 +163,18 @@ impl<S: MessageStore> Session<S> {
             return;
         }
         cx.app.on_admin(&self.cfg, msg);
-        let (Some(begin), Some(end)) = (msg.get_u64(7), msg.get_u64(16)) else {
-            let tag = if msg.get(7).is_none() { 7 } else { 16 };
-            self.send_reject(cx, msg, reason::REQUIRED_TAG_MISSING, Some(tag));
+        let (begin_tag, end_tag) = (fields::BEGIN_SEQ_NO, fields::END_SEQ_NO);
+        let (Some(begin), Some(end)) = (msg.get_u64(begin_tag), msg.get_u64(end_tag)) else {
+            let tag = if msg.get(begin_tag).is_none() {
+                begin_tag
+            } else {
+                end_tag
+            };
+            self.send_reject(cx, msg, reason::REQUIRED_TAG_MISSING, Some(i64::from(tag)));
             return;
         };
+        self.events
+            .push_back(Event::ResendRequestReceived { begin, end });
         let repeat = msg.header().poss_dup && self.last_resend_answered == Some((begin, end));
         if !repeat {
             self.answer_resend(cx, begin, end);
@@ -171,15 +197,20 @@ impl<S: MessageStore> Session<S> {
             return;
         }
         let mut plan = ResendPlan::new(begin, end);
+        let mut answered = Answered::default();
         let result = self.with_parser(|s, parser| {
             let cfg = &s.cfg;
             let now = cx.now.wall;
             let out = &mut *cx.out;
             let app: &mut dyn Application = &mut *cx.app;
+            let events = &mut s.events;
             s.store.get_range(begin, end, &mut |seq, stored| {
                 // Stored messages are read by the codec, as inbound ones;
                 // one that does not parse (a damaged store) is gap-filled.
                 let parsed = parser.parse_framed(stored).map(|v| Incoming::from_view(&v));
+                if parsed.is_err() {
+                    events.push_back(Event::StoredUnreadable { seq });
+                }
                 let resend = parsed.as_ref().is_ok_and(|m| {
                     !m.is_admin()
                         && app.resend_decision(cfg, seq, m.msg_type(), stored)
@@ -188,9 +219,14 @@ impl<S: MessageStore> Session<S> {
                 for step in plan.message(seq, resend).into_iter().flatten() {
                     match (step, &parsed) {
                         (ResendStep::GapFill { begin, new_seq_no }, _) => {
-                            write_gap_fill(out, cfg, now, begin, new_seq_no)
+                            write_gap_fill(out, cfg, now, begin, new_seq_no);
+                            answered.gap_fill(events, begin, new_seq_no);
                         }
-                        (ResendStep::Resend(_), Ok(m)) => write_resent(out, cfg, now, m),
+                        (ResendStep::Resend(seq), Ok(m)) => {
+                            write_resent(out, cfg, now, m);
+                            answered.resent += 1;
+                            events.push_back(Event::Resent { seq });
+                        }
                         (ResendStep::Resend(_), Err(_)) => {}
                     }
                 }
@@ -203,7 +239,14 @@ impl<S: MessageStore> Session<S> {
         }
         if let Some(ResendStep::GapFill { begin, new_seq_no }) = plan.finish() {
             write_gap_fill(cx.out, &self.cfg, cx.now.wall, begin, new_seq_no);
+            answered.gap_fill(&mut self.events, begin, new_seq_no);
         }
+        self.events.push_back(Event::ResendAnswered {
+            begin,
+            end,
+            resent: answered.resent,
+            gap_filled: answered.ranges,
+        });
         self.ob.last_sent = cx.now.mono;
     }
 }

@@ -7,8 +7,8 @@ pub mod defscript;
 
 use ringfix_codec::Parser;
 use ringfix_engine::session::{
-    AppVerdict, Application, Disposition, FieldWriter, Incoming, LogoutReason, ResendDecision,
-    Role, Sender, Session, SessionSettings, Transition,
+    AppVerdict, Application, Disposition, Event, FieldWriter, Incoming, LogoutReason, RejectInfo,
+    ResendDecision, Role, Sender, Session, SessionSettings, Transition,
 };
 use ringfix_engine::store::{MemoryStore, MessageStore, UtcTimestamp};
 use ringfix_engine::time::{MonoTime, Now};
@@ -29,6 +29,10 @@ pub struct Rec {
     pub logouts: Vec<LogoutReason>,
     pub resets: usize,
     pub transitions: Vec<Transition>,
+    /// Every `on_reject` call.
+    pub rejects: Vec<RejectInfo>,
+    /// Orders to send from `on_logon` (ClOrdIDs).
+    pub on_logon_send: Vec<String>,
     /// Echo each application message back (as NewOrderSingle body copy).
     pub echo: bool,
     /// Gap-fill instead of resending these MsgSeqNums.
@@ -67,8 +71,19 @@ impl Application for Rec {
         self.admin_types.push(show(msg.msg_type()));
     }
 
-    fn on_logon(&mut self, _s: &SessionSettings) {
+    fn on_logon(&mut self, _s: &SessionSettings, out: &mut Sender<'_>) {
         self.logons += 1;
+        for id in std::mem::take(&mut self.on_logon_send) {
+            if let Ok(seq) = out.send(b"D", &[], |w| {
+                w.field(11, id.as_bytes());
+            }) {
+                self.sent_seqs.push(seq);
+            }
+        }
+    }
+
+    fn on_reject(&mut self, _s: &SessionSettings, r: &RejectInfo) {
+        self.rejects.push(r.clone());
     }
 
     fn on_logout(&mut self, _s: &SessionSettings, reason: LogoutReason) {
@@ -98,10 +113,6 @@ impl Application for Rec {
             ResendDecision::Resend
         }
     }
-
-    fn on_transition(&mut self, _s: &SessionSettings, t: Transition) {
-        self.transitions.push(t);
-    }
 }
 
 /// One session, its connection and fake clocks.
@@ -115,6 +126,10 @@ pub struct Rig<S: MessageStore = MemoryStore> {
     /// The monotonic clock (ns since "boot"): deadlines.
     pub mono: i64,
     pub last: Disposition,
+    /// Every event the session queued, in order.
+    pub events: Vec<Event>,
+    /// Events not yet taken by [`lines`](Self::lines).
+    unread: usize,
 }
 
 pub fn settings(role: Role, begin: &str) -> SessionSettings {
@@ -152,14 +167,37 @@ impl Rig<MemoryStore> {
 
 impl<S: MessageStore> Rig<S> {
     pub fn with_store(cfg: SessionSettings, store: S) -> Self {
+        Self::with_parts(cfg, store, None)
+    }
+
+    /// A session validating inbound messages with the codec's dictionary
+    /// of its BeginString.
+    pub fn with_validator(cfg: SessionSettings, store: S) -> Self {
+        let appl = cfg.default_appl_ver_id.clone();
+        let v = ringfix_codec::dict::Validator::builtin(
+            cfg.begin_string.as_bytes(),
+            appl.as_deref().map(str::as_bytes),
+            ringfix_codec::dict::Options::default(),
+        )
+        .expect("built-in dictionary");
+        Self::with_parts(cfg, store, Some(Box::new(v)))
+    }
+
+    fn with_parts(
+        cfg: SessionSettings,
+        store: S,
+        v: Option<Box<dyn ringfix_engine::session::Validator + Send>>,
+    ) -> Self {
         Self {
-            s: Session::new(cfg, store, None),
+            s: Session::new(cfg, store, v),
             app: Rec::default(),
             out: Vec::new(),
             read: 0,
             now: START,
             mono: MONO_START,
             last: Disposition::KEEP,
+            events: Vec::new(),
+            unread: 0,
         }
     }
 
@@ -184,7 +222,32 @@ impl<S: MessageStore> Rig<S> {
     pub fn connect(&mut self) -> Disposition {
         let now = self.ts();
         self.last = self.s.connected(now, &mut self.out, &mut self.app);
+        self.collect();
         self.last
+    }
+
+    /// Takes the session's queued events (transitions also go to the
+    /// application's record).
+    pub fn collect(&mut self) {
+        while let Some(e) = self.s.poll_event() {
+            if let Event::State(t) = &e {
+                self.app.transitions.push(*t);
+            }
+            self.events.push(e);
+        }
+    }
+
+    /// The event log lines since the last call (state changes left out,
+    /// as the runtime's event log does).
+    pub fn lines(&mut self) -> Vec<String> {
+        self.collect();
+        let new = self.events[self.unread..]
+            .iter()
+            .filter(|e| !matches!(e, Event::State(_)))
+            .map(|e| e.to_string())
+            .collect();
+        self.unread = self.events.len();
+        new
     }
 
     /// Delivers a complete message given as text (`|` = SOH); BodyLength and
@@ -199,6 +262,7 @@ impl<S: MessageStore> Rig<S> {
         let msg = Incoming::from_view(&view);
         let now = self.ts();
         self.last = self.s.on_message(&msg, now, &mut self.out, &mut self.app);
+        self.collect();
         self.last
     }
 
@@ -233,6 +297,7 @@ impl<S: MessageStore> Rig<S> {
         self.now += by;
         let now = self.ts();
         self.last = self.s.on_timer(now, &mut self.out, &mut self.app);
+        self.collect();
         self.last
     }
 
@@ -254,6 +319,7 @@ impl<S: MessageStore> Rig<S> {
     pub fn disconnect(&mut self) {
         let now = self.ts();
         self.s.disconnected(now, &mut self.app);
+        self.collect();
     }
 
     /// Messages written since the last call, as text with `|`.
