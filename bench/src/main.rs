@@ -3,11 +3,9 @@
 //! Each subcommand is a module that measures a set of rows and prints them
 //! through [`report`]: one JSON object per line with `--json`, else a table.
 
-mod alloc;
 mod codec;
 mod handle;
 mod latency;
-mod messages;
 mod pipeline;
 mod report;
 mod sessions;
@@ -19,7 +17,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[global_allocator]
-static GLOBAL: alloc::Counting = alloc::Counting;
+static GLOBAL: ringfix_testkit::alloc::Counting = ringfix_testkit::alloc::Counting;
 
 #[derive(Parser)]
 #[command(about = "ringfix benchmarks")]

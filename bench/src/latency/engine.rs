@@ -131,7 +131,7 @@ impl Pinger {
                 c.store_sync.reset();
             }
             self.rec_started = Some(Instant::now());
-            self.allocs_at_start = crate::alloc::count();
+            self.allocs_at_start = ringfix_testkit::alloc::allocs_all();
         }
         if self.answered == self.total() {
             self.finish();
@@ -145,7 +145,7 @@ impl Pinger {
         if let Some(c) = self.initiator.get() {
             store_work("initiator", c);
         }
-        let allocs = crate::alloc::count().saturating_sub(self.allocs_at_start);
+        let allocs = ringfix_testkit::alloc::allocs_all().saturating_sub(self.allocs_at_start);
         let internal = super::hist::from_probe(
             &self.acceptor.internal_latency.snapshot(),
             probe::ticks_per_ns(),

@@ -160,7 +160,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         ));
         internal_runs.push(figures(&e.internal, 0.0, None, 0));
         initiator_runs.push(figures(&e.internal_initiator, 0.0, None, 0));
-        let f_allocs = crate::alloc::count();
+        let f_allocs = ringfix_testkit::alloc::allocs_all();
         let floor_run = FloorRun {
             mode: args.mode,
             request_bytes: e.nos_bytes.max(1),
@@ -173,7 +173,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         };
         let (f, wall) = floor::run(&floor_run).map_err(|e| format!("floor: {e}"))?;
         // Setup (buffers, threads) included: an upper bound.
-        let f_allocs = crate::alloc::count().saturating_sub(f_allocs);
+        let f_allocs = ringfix_testkit::alloc::allocs_all().saturating_sub(f_allocs);
         floor_runs.push(figures(&f, wall.as_secs_f64(), Some(f_allocs), args.orders));
         let (u, u_wall) = uring::run(&floor_run, true).map_err(|e| format!("uring floor: {e}"))?;
         uring_runs.push(figures(&u, u_wall.as_secs_f64(), None, args.orders));

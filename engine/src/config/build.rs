@@ -1,12 +1,14 @@
 //! One merged `[SESSION]` section -> [`SessionSettings`].
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::error::{ConfigError, ErrorKind, Location};
 use super::ini::{Entry, Section};
 use super::schedule::Schedule;
 use super::session_id::SessionId;
-use super::settings::{HostPort, NetworkSettings, Role, SessionSettings};
+use super::settings::{HostPort, NetworkSettings, Role, SessionSettings, SourceAddress};
+use super::tls::TlsVersion;
 use super::value::{self, Expected};
 use ringfix_codec::TimePrecision;
 
@@ -87,6 +89,19 @@ impl Reader<'_> {
             .map(|e| e.value.clone())
     }
 
+    /// `key` (present in the section) contradicts another setting.
+    fn contradiction(&self, key: &'static str, why: &'static str) -> ConfigError {
+        let e = self.section.get(key);
+        ConfigError {
+            location: self.location(e.map_or(self.section.line, |e| e.line)),
+            key: Some(e.map_or_else(|| key.to_owned(), |e| e.spelled.clone())),
+            kind: ErrorKind::BadValue {
+                expected: why,
+                got: e.map(|e| e.value.clone()).unwrap_or_default(),
+            },
+        }
+    }
+
     fn path(&self, key: &str) -> Result<Option<PathBuf>, ConfigError> {
         self.get(key, |v| value::text(v).map(PathBuf::from))
     }
@@ -134,6 +149,12 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         value::boolean,
     )?;
     r.set("SocketNodelay", &mut s.network.nodelay, value::boolean)?;
+    r.set(
+        "SocketAcceptRetryTimeout",
+        &mut s.network.accept_retry_timeout,
+        |v| value::non_negative(v).map(Duration::from_secs),
+    )?;
+    socket_options(&r, &mut s)?;
 
     let t = &mut s.timing;
     t.heartbeat_interval = r.get("HeartBtInt", value::seconds)?;
@@ -245,19 +266,7 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         value::boolean,
     )?;
 
-    let tls = &mut s.tls;
-    r.set("SocketUseSSL", &mut tls.enabled, value::boolean)?;
-    tls.server_certificate_file = r.path("ServerCertificateFile")?;
-    tls.server_certificate_key_file = r.path("ServerCertificateKeyFile")?;
-    tls.client_certificate_file = r.path("ClientCertificateFile")?;
-    tls.client_certificate_key_file = r.path("ClientCertificateKeyFile")?;
-    tls.certificate_authorities_file = r.path("CertificateAuthoritiesFile")?;
-    r.set(
-        "CertificateVerifyLevel",
-        &mut tls.verify_level,
-        value::verify_level,
-    )?;
-    tls.server_name = r.get("SSLServerName", value::text)?;
+    tls_settings(&r, &mut s)?;
 
     s.schedule = schedule(&r)?;
 
@@ -302,7 +311,7 @@ fn connect_addresses(r: &Reader<'_>) -> Result<Vec<HostPort>, ConfigError> {
     // Every numbered key must have been consumed: no gaps, no `0`.
     let pairs = out.len() - 1;
     let stray = r.section.entries.iter().find(|e| {
-        e.key.canonical.starts_with("SocketConnect")
+        (e.key.canonical.starts_with("SocketConnect") || e.key.canonical.starts_with("SocketLocal"))
             && !e.key.suffix.is_empty()
             && !matches!(e.key.suffix.parse::<usize>(), Ok(n) if (1..=pairs).contains(&n) && e.key.suffix == n.to_string())
     });
@@ -317,6 +326,172 @@ fn connect_addresses(r: &Reader<'_>) -> Result<Vec<HostPort>, ConfigError> {
         });
     }
     Ok(out)
+}
+
+/// The TLS keys, QuickFIX C++ and QuickFIX/J spellings; contradictions
+/// are errors naming the key.
+fn tls_settings(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigError> {
+    let tls = &mut s.tls;
+    r.set("SocketUseSSL", &mut tls.enabled, value::boolean)?;
+    tls.server_certificate_file = r.path("ServerCertificateFile")?;
+    tls.server_certificate_key_file = r.path("ServerCertificateKeyFile")?;
+    tls.client_certificate_file = r.path("ClientCertificateFile")?;
+    tls.client_certificate_key_file = r.path("ClientCertificateKeyFile")?;
+    tls.certificate_authorities_file = r.path("CertificateAuthoritiesFile")?;
+    tls.certificate_authorities_directory = r.path("CertificateAuthoritiesDirectory")?;
+    tls.certificate_revocation_list_file = r.path("CertificateRevocationListFile")?;
+    tls.certificate_revocation_list_directory = r.path("CertificateRevocationListDirectory")?;
+    let level = r.get("CertificateVerifyLevel", value::verify_level)?;
+    if let Some(l) = level {
+        tls.verify_level = l;
+    }
+    tls.server_name = r.get("SSLServerName", value::text)?;
+    tls.use_sni = r.get("UseSNI", value::boolean)?;
+    tls.sni_host_name = r.get("SNIHostName", value::text)?;
+    let cpp = r.get("SSLProtocol", super::tls::ssl_protocol)?;
+    let java = r.get("EnabledProtocols", super::tls::enabled_protocols)?;
+    if let (Some(a), Some(b)) = (&cpp, &java) {
+        if a != b {
+            return Err(r.contradiction("EnabledProtocols", "SSLProtocol allows other versions"));
+        }
+    }
+    tls.protocols = cpp.or(java);
+    let cpp = r.get("SSLCipherSuite", super::tls::ssl_cipher_suite)?;
+    let java = r.get("CipherSuites", super::tls::cipher_suites)?;
+    if cpp.is_some() && java.is_some() {
+        return Err(r.contradiction(
+            "CipherSuites",
+            "set SSLCipherSuite (OpenSSL syntax) or CipherSuites (JSSE names), not both",
+        ));
+    }
+    let cipher_key = if cpp.is_some() {
+        "SSLCipherSuite"
+    } else {
+        "CipherSuites"
+    };
+    tls.cipher_suites = cpp.or(java);
+    if let Some(suites) = &tls.cipher_suites {
+        let versions = tls
+            .protocols
+            .clone()
+            .unwrap_or(vec![TlsVersion::Tls12, TlsVersion::Tls13]);
+        let usable = suites
+            .iter()
+            .any(|c| versions.iter().any(|v| super::tls::suite_speaks(*c, *v)));
+        if !usable {
+            return Err(r.contradiction(
+                cipher_key,
+                "no cipher suite left for the TLS versions allowed",
+            ));
+        }
+    }
+    if let Some(need) = r.get("NeedClientAuth", value::boolean)? {
+        match (need, level) {
+            (true, None) => tls.verify_level = 2,
+            (true, Some(l)) if l < 2 => {
+                return Err(r.contradiction(
+                    "NeedClientAuth",
+                    "NeedClientAuth=Y requires a client certificate; CertificateVerifyLevel below 2 does not",
+                ))
+            }
+            (false, Some(l)) if l >= 2 => {
+                return Err(r.contradiction(
+                    "NeedClientAuth",
+                    "NeedClientAuth=N contradicts CertificateVerifyLevel 2 (certificate required)",
+                ))
+            }
+            _ => {}
+        }
+    }
+    if r.get("SSLValidateCertificates", value::boolean)? == Some(false) {
+        if s.role == Role::Acceptor && tls.verify_level > 0 {
+            return Err(r.contradiction(
+                "SSLValidateCertificates",
+                "SSLValidateCertificates=N contradicts checking client certificates \
+                 (CertificateVerifyLevel or NeedClientAuth)",
+            ));
+        }
+        tls.skip_certificate_validation = true;
+    }
+    tls.check_revocation = r.get("SSLCheckCertificateRevocation", value::boolean)?;
+    if tls.check_revocation == Some(true) && s.role == Role::Acceptor && tls.verify_level == 0 {
+        return Err(r.contradiction(
+            "SSLCheckCertificateRevocation",
+            "revocation is checked on client certificates: set CertificateVerifyLevel or \
+             NeedClientAuth",
+        ));
+    }
+    if tls.check_revocation == Some(true)
+        && tls.certificate_revocation_list_file.is_none()
+        && tls.certificate_revocation_list_directory.is_none()
+    {
+        return Err(r.contradiction(
+            "SSLCheckCertificateRevocation",
+            "revocation is checked against CertificateRevocationListFile or \
+             CertificateRevocationListDirectory (no OCSP): set one",
+        ));
+    }
+    Ok(())
+}
+
+/// The `Socket*` options and `AllowedRemoteAddresses`.
+fn socket_options(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigError> {
+    let n = &mut s.network;
+    n.connect_timeout = r.get("SocketConnectTimeout", value::seconds)?;
+    n.send_buffer_size = r.get("SocketSendBufferSize", value::buffer_size)?.flatten();
+    n.receive_buffer_size = r
+        .get("SocketReceiveBufferSize", value::buffer_size)?
+        .flatten();
+    r.set("SocketKeepAlive", &mut n.keepalive, value::boolean)?;
+    n.linger = r.get("SocketLinger", value::linger)?.flatten();
+    n.traffic_class = r.get("SocketTrafficClass", value::traffic_class)?;
+    n.allowed_remote_addresses = r.get("AllowedRemoteAddresses", value::list)?;
+    if s.role == Role::Initiator {
+        let mut sources = Vec::with_capacity(n.connect.len());
+        for i in 0..n.connect.len() {
+            let suffix = if i == 0 { String::new() } else { i.to_string() };
+            let numbered = source_address(r, &suffix)?;
+            sources.push(match numbered {
+                None if i > 0 => source_address(r, "")?,
+                other => other,
+            });
+        }
+        n.connect_source = sources;
+    }
+    Ok(())
+}
+
+/// `SocketConnectSourceHost`/`Port` (QuickFIX C++) or `SocketLocalHost`/
+/// `Port` (QuickFIX/J) with this failover suffix; both spellings of one
+/// must agree.
+fn source_address(r: &Reader<'_>, suffix: &str) -> Result<Option<SourceAddress>, ConfigError> {
+    let either = |cpp: &str, j: &str| -> Result<Option<&Entry>, ConfigError> {
+        let (a, b) = (
+            r.section.get_suffixed(cpp, suffix),
+            r.section.get_suffixed(j, suffix),
+        );
+        match (a, b) {
+            (Some(a), Some(b)) if a.value != b.value => Err(ConfigError {
+                location: r.location(b.line),
+                key: Some(b.spelled.clone()),
+                kind: ErrorKind::BadValue {
+                    expected: "the same value as the other spelling of this key",
+                    got: format!("{}={}, {}={}", a.spelled, a.value, b.spelled, b.value),
+                },
+            }),
+            (a, b) => Ok(a.or(b)),
+        }
+    };
+    let host = either("SocketConnectSourceHost", "SocketLocalHost")?
+        .map(|e| r.parse(e, value::text))
+        .transpose()?;
+    let port = either("SocketConnectSourcePort", "SocketLocalPort")?
+        .map(|e| r.parse(e, |v| value::port(v, true)))
+        .transpose()?;
+    Ok((host.is_some() || port.is_some()).then(|| SourceAddress {
+        host,
+        port: port.unwrap_or(0),
+    }))
 }
 
 fn dictionaries(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigError> {

@@ -33,6 +33,7 @@ pub mod keys;
 mod schedule;
 mod session_id;
 mod settings;
+mod tls;
 mod value;
 
 #[cfg(test)]
@@ -53,10 +54,12 @@ pub use schedule::{Period, Schedule};
 pub use session_id::{SessionId, BEGIN_STRINGS};
 pub use settings::{
     ApplVerId, DictionarySettings, HostPort, MessageSettings, NetworkSettings, ReactorMode,
-    ReactorSettings, ResetSettings, Role, SessionSettings, StoreSettings, TimingSettings,
-    TlsSettings, ValidationSettings, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
-    DEFAULT_RECONNECT_CAP_FACTOR, MAX_CONNECTIONS_LIMIT,
+    ReactorSettings, ResetSettings, Role, SessionSettings, SourceAddress, StoreSettings,
+    TimingSettings, TlsSettings, ValidationSettings, DEFAULT_ACCEPT_RETRY_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES, DEFAULT_RECONNECT_CAP_FACTOR,
+    MAX_CONNECTIONS_LIMIT,
 };
+pub use tls::{suite_speaks, TlsVersion};
 
 /// Sessions that share one reactor thread.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,20 +119,23 @@ impl EngineConfig {
                     }),
                 });
             }
-            if let Some(other) = sessions.iter().find(|s| {
-                s.role == Role::Acceptor
+            let shared = sessions.iter().filter_map(|s| {
+                let same_address = s.role == Role::Acceptor
                     && settings.role == Role::Acceptor
                     && s.network.accept_port == settings.network.accept_port
-                    && s.network.accept_host == settings.network.accept_host
-                    && s.tls.enabled != settings.tls.enabled
-            }) {
+                    && s.network.accept_host == settings.network.accept_host;
+                same_address
+                    .then(|| listener_key_mismatch(s, &settings).map(|key| (s, key)))
+                    .flatten()
+            });
+            if let Some((other, key)) = shared.into_iter().next() {
                 return Err(ConfigError {
                     location: location(),
-                    key: Some("SocketUseSSL".into()),
+                    key: Some(key.into()),
                     kind: ErrorKind::Invalid(SettingsError::Inconsistent {
                         session: settings.id.to_string(),
                         message: format!(
-                            "shares its accept address with {} but not its SocketUseSSL",
+                            "shares its accept address with {} but not its {key}",
                             other.id
                         ),
                     }),
@@ -175,4 +181,33 @@ impl EngineConfig {
     pub fn session(&self, id: &SessionId) -> Option<&SessionSettings> {
         self.sessions.iter().find(|s| &s.id == id)
     }
+}
+
+/// The first setting of one listener (one accept address) on which two
+/// acceptor sessions sharing it differ. `AllowedRemoteAddresses` may list
+/// different peers per session (the listener allows all of them), but is
+/// set for every session on the address or for none.
+fn listener_key_mismatch(a: &SessionSettings, b: &SessionSettings) -> Option<&'static str> {
+    let (x, y) = (&a.network, &b.network);
+    [
+        ("SocketUseSSL", a.tls.enabled == b.tls.enabled),
+        (
+            "SocketSendBufferSize",
+            x.send_buffer_size == y.send_buffer_size,
+        ),
+        (
+            "SocketReceiveBufferSize",
+            x.receive_buffer_size == y.receive_buffer_size,
+        ),
+        ("SocketKeepAlive", x.keepalive == y.keepalive),
+        ("SocketLinger", x.linger == y.linger),
+        ("SocketTrafficClass", x.traffic_class == y.traffic_class),
+        (
+            "AllowedRemoteAddresses",
+            x.allowed_remote_addresses.is_some() == y.allowed_remote_addresses.is_some(),
+        ),
+    ]
+    .into_iter()
+    .find(|(_, same)| !same)
+    .map(|(key, _)| key)
 }

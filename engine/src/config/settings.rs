@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::error::SettingsError;
 use super::schedule::Schedule;
 use super::session_id::{SessionId, BEGIN_STRINGS};
+use super::tls::TlsVersion;
 use crate::store::FsyncPolicy;
 use ringfix_codec::TimePrecision;
 
@@ -49,7 +50,46 @@ pub struct NetworkSettings {
     pub reuse_address: bool,
     /// `SocketNodelay`: disable Nagle (default Y).
     pub nodelay: bool,
+    /// `SocketAcceptRetryTimeout` (ringfix, seconds, default 5): an
+    /// acceptor whose address is in use at start keeps retrying the bind
+    /// this long (a crashed predecessor's socket lingers while the kernel
+    /// tears it down), then start-up fails.
+    pub accept_retry_timeout: Duration,
+    /// Initiator: the local address to bind before connecting, per entry
+    /// of `connect` (`SocketConnectSourceHost`/`Port` as QuickFIX C++,
+    /// `SocketLocalHost`/`Port` as QuickFIX/J, numbered like the connect
+    /// addresses; an unnumbered one applies to every address). `None`:
+    /// any.
+    pub connect_source: Vec<Option<SourceAddress>>,
+    /// `SocketConnectTimeout` (QuickFIX/J, seconds): the Connect's linked
+    /// timeout. `None`: `LogonTimeout`.
+    pub connect_timeout: Option<Duration>,
+    /// `SocketSendBufferSize` (bytes; SO_SNDBUF). `None`: system default.
+    pub send_buffer_size: Option<usize>,
+    /// `SocketReceiveBufferSize` (bytes; SO_RCVBUF). `None`: system default.
+    pub receive_buffer_size: Option<usize>,
+    /// `SocketKeepAlive` (QuickFIX/J): SO_KEEPALIVE.
+    pub keepalive: bool,
+    /// `SocketLinger` (QuickFIX/J, seconds; negative: off): SO_LINGER.
+    pub linger: Option<Duration>,
+    /// `SocketTrafficClass` (QuickFIX/J): IP_TOS / IPV6_TCLASS.
+    pub traffic_class: Option<u8>,
+    /// `AllowedRemoteAddresses`: host names or IP addresses, resolved at
+    /// start; an acceptor closes any other peer at accept. `None`: anyone.
+    pub allowed_remote_addresses: Option<Vec<String>>,
 }
+
+/// A local address to bind an initiator's socket to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SourceAddress {
+    /// Host name or IP address; `None`: any interface.
+    pub host: Option<String>,
+    /// Port; 0: any.
+    pub port: u16,
+}
+
+/// Default `SocketAcceptRetryTimeout`.
+pub const DEFAULT_ACCEPT_RETRY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -312,6 +352,43 @@ pub struct TlsSettings {
     pub verify_level: u8,
     /// `SSLServerName`: SNI and name checked in the server certificate.
     pub server_name: Option<String>,
+    /// `SSLProtocol` (QuickFIX C++) or `EnabledProtocols` (QuickFIX/J):
+    /// the versions allowed. `None`: TLS 1.2 and 1.3.
+    pub protocols: Option<Vec<TlsVersion>>,
+    /// `SSLCipherSuite` (QuickFIX C++, OpenSSL syntax, TLS 1.2 suites) or
+    /// `CipherSuites` (QuickFIX/J): the suites allowed (IANA codes), in
+    /// order of preference. `None`: rustls' defaults.
+    pub cipher_suites: Option<Vec<u16>>,
+    /// `UseSNI` (QuickFIX/J, initiator): `Some(false)` sends no server
+    /// name. `None`: the checked name is sent, as before.
+    pub use_sni: Option<bool>,
+    /// `SNIHostName` (QuickFIX/J, initiator): the server name to send
+    /// (the certificate is still checked against `SSLServerName` or the
+    /// connect host).
+    pub sni_host_name: Option<String>,
+    /// `SSLValidateCertificates=N`: the peer's certificate is not verified
+    /// (a warning at start).
+    pub skip_certificate_validation: bool,
+    /// `SSLCheckCertificateRevocation`: `Some(true)` needs a CRL file or
+    /// directory, `Some(false)` ignores them; `None`: checked whenever
+    /// CRLs are given.
+    pub check_revocation: Option<bool>,
+    /// `CertificateAuthoritiesDirectory`: every PEM certificate of every
+    /// file in it is trusted (beside `CertificateAuthoritiesFile`).
+    pub certificate_authorities_directory: Option<PathBuf>,
+    /// `CertificateRevocationListFile`: PEM CRLs.
+    pub certificate_revocation_list_file: Option<PathBuf>,
+    /// `CertificateRevocationListDirectory`: every PEM CRL of every file in it.
+    pub certificate_revocation_list_directory: Option<PathBuf>,
+}
+
+impl TlsSettings {
+    /// Whether revocation is checked: CRLs given and not switched off.
+    pub fn checks_revocation(&self) -> bool {
+        self.check_revocation != Some(false)
+            && (self.certificate_revocation_list_file.is_some()
+                || self.certificate_revocation_list_directory.is_some())
+    }
 }
 
 /// Everything about one session.
@@ -354,6 +431,15 @@ impl Default for NetworkSettings {
             accept_port: None,
             reuse_address: true,
             nodelay: true,
+            accept_retry_timeout: DEFAULT_ACCEPT_RETRY_TIMEOUT,
+            connect_source: Vec::new(),
+            connect_timeout: None,
+            send_buffer_size: None,
+            receive_buffer_size: None,
+            keepalive: false,
+            linger: None,
+            traffic_class: None,
+            allowed_remote_addresses: None,
         }
     }
 }

@@ -187,3 +187,54 @@ pub(crate) fn text(v: &str) -> Result<String, Expected> {
         Ok(v.to_owned())
     }
 }
+
+/// A buffer size in bytes; 0 means the system default (`None`).
+pub(crate) fn buffer_size(v: &str) -> Result<Option<usize>, Expected> {
+    let n = digits::<usize>(v).ok_or("a size in bytes (0: the system default)")?;
+    Ok((n > 0).then_some(n))
+}
+
+/// `SocketLinger` as QuickFIX/J: whole seconds, negative for off (`None`);
+/// above 65535 is 65535.
+pub(crate) fn linger(v: &str) -> Result<Option<Duration>, Expected> {
+    const EXPECTED: Expected = "whole seconds, or -1 for off";
+    match v.strip_prefix('-') {
+        Some(rest) => digits::<u64>(rest).map(|_| None).ok_or(EXPECTED),
+        None => digits::<u64>(v)
+            .map(|n| Some(Duration::from_secs(n.min(65_535))))
+            .ok_or(EXPECTED),
+    }
+}
+
+/// `SocketTrafficClass` as QuickFIX/J: 0-255 (decimal, or hex with
+/// `0x`), or `IPTOS_*` names joined by `|` or `,`.
+pub(crate) fn traffic_class(v: &str) -> Result<u8, Expected> {
+    const EXPECTED: Expected =
+        "0-255, or IPTOS_LOWCOST, IPTOS_RELIABILITY, IPTOS_THROUGHPUT, IPTOS_LOWDELAY joined by |";
+    if let Some(hex) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        return u8::from_str_radix(hex, 16).map_err(|_| EXPECTED);
+    }
+    if let Some(n) = digits::<u8>(v) {
+        return Ok(n);
+    }
+    let mut bits = 0u8;
+    for name in v.split(['|', ',']).map(str::trim) {
+        bits |= match name {
+            "IPTOS_LOWCOST" => 0x02,
+            "IPTOS_RELIABILITY" => 0x04,
+            "IPTOS_THROUGHPUT" => 0x08,
+            "IPTOS_LOWDELAY" => 0x10,
+            _ => return Err(EXPECTED),
+        };
+    }
+    Ok(bits)
+}
+
+/// A comma-separated list of non-empty items (spaces around them dropped).
+pub(crate) fn list(v: &str) -> Result<Vec<String>, Expected> {
+    let items: Vec<String> = v.split(',').map(|i| i.trim().to_owned()).collect();
+    if items.iter().any(String::is_empty) {
+        return Err("a comma-separated list without empty items");
+    }
+    Ok(items)
+}

@@ -1,5 +1,8 @@
 //! Reactor settings and errors.
 
+use super::sockopt::{AllowedPeers, SocketOptions};
+use super::tls::{TlsClient, TlsServer};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 /// How the reactor waits for completions.
@@ -71,6 +74,67 @@ impl Default for ReactorConfig {
     }
 }
 
+/// A listener: where, and how its socket is set up.
+#[derive(Clone, Debug)]
+pub struct ListenSpec {
+    /// Address to bind (port 0 picks one).
+    pub addr: SocketAddr,
+    /// While the address is in use (EADDRINUSE), keep retrying the bind
+    /// this long before giving up: a crashed predecessor's listening
+    /// socket outlives it while the kernel tears its ring down
+    /// (`SocketAcceptRetryTimeout`). Zero: fail at once.
+    pub bind_retry: Duration,
+    /// Options set on the listening socket, which accepted ones inherit.
+    pub socket: SocketOptions,
+    /// Only these peers: any other is closed at accept, before a byte is
+    /// read (`AllowedRemoteAddresses`).
+    pub allowed: Option<AllowedPeers>,
+    /// TLS for every accepted connection.
+    pub tls: Option<TlsServer>,
+}
+
+impl ListenSpec {
+    /// Plain TCP on `addr`, no bind retry, default options, anyone.
+    pub fn new(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            bind_retry: Duration::ZERO,
+            socket: SocketOptions::default(),
+            allowed: None,
+            tls: None,
+        }
+    }
+}
+
+/// An outbound connection: where to, from where, how.
+#[derive(Clone, Debug)]
+pub struct ConnectSpec {
+    /// The peer.
+    pub addr: SocketAddr,
+    /// The Connect is linked to this timeout (`SocketConnectTimeout`).
+    pub timeout: Duration,
+    /// Bind the socket here before connecting (`SocketConnectSourceHost`/
+    /// `Port`, `SocketLocalHost`/`Port`); a fixed port sets SO_REUSEADDR.
+    pub local: Option<SocketAddr>,
+    /// Options set before connecting.
+    pub socket: SocketOptions,
+    /// TLS after the connect, before `on_open`.
+    pub tls: Option<TlsClient>,
+}
+
+impl ConnectSpec {
+    /// Plain TCP to `addr` within `timeout`, from any local address.
+    pub fn new(addr: SocketAddr, timeout: Duration) -> Self {
+        Self {
+            addr,
+            timeout,
+            local: None,
+            socket: SocketOptions::default(),
+            tls: None,
+        }
+    }
+}
+
 /// Reactor failures.
 #[derive(Debug, thiserror::Error)]
 pub enum ReactorError {
@@ -85,6 +149,14 @@ pub enum ReactorError {
     /// The settings cannot work.
     #[error("invalid reactor config: {0}")]
     Config(&'static str),
+    /// The address stayed in use for the whole bind retry time.
+    #[error("listen on {addr}: address still in use after {waited:?} of retries (SocketAcceptRetryTimeout)")]
+    AddressInUse {
+        /// The address to bind.
+        addr: SocketAddr,
+        /// How long the bind was retried.
+        waited: Duration,
+    },
     /// The reactor thread is gone.
     #[error("reactor thread stopped")]
     Stopped,

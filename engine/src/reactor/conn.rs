@@ -1,10 +1,10 @@
 //! Per-connection state and the user_data encoding of ring operations.
 
 use super::handler::{CloseMode, CloseReason, ConnId, Nanos};
-use super::sys::RawAddr;
 use super::tls_io::TlsConn;
 use io_uring::types::Timespec;
-use std::os::fd::RawFd;
+use socket2::SockAddr;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 /// What an operation is, stored in the top byte of its user_data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,7 +97,9 @@ pub(crate) enum Phase {
 pub(crate) struct Conn<H> {
     pub(crate) generation: u16,
     pub(crate) phase: Phase,
-    pub(crate) fd: RawFd,
+    /// The socket until its Close is handed to the ring (which then owns
+    /// the number); dropped with the slot state otherwise.
+    pub(crate) fd: Option<OwnedFd>,
     pub(crate) handler: Option<H>,
     /// Unparsed bytes are `rx_start..rx_end` of this slot's receive buffer.
     pub(crate) rx_start: usize,
@@ -124,6 +126,8 @@ pub(crate) struct Conn<H> {
     /// Operations submitted whose CQE has not arrived yet.
     pub(crate) inflight: u32,
     pub(crate) fd_closed: bool,
+    /// The socket lingers (SO_LINGER > 0): its final close turns that off.
+    pub(crate) lingers: bool,
     pub(crate) dirty: bool,
     /// The slot is in the reactor's idle queue. Not cleared by `reset`:
     /// the entry stays queued (and is skipped) until popped, so the queue
@@ -135,7 +139,8 @@ pub(crate) struct Conn<H> {
     pub(crate) ts_send: Timespec,
     pub(crate) ts_update: Timespec,
     pub(crate) ts_close: Timespec,
-    pub(crate) addr: RawAddr,
+    /// The Connect's target, read by the kernel when it prepares the SQE.
+    pub(crate) addr: SockAddr,
     /// TLS state when the connection uses TLS.
     pub(crate) tls: Option<Box<TlsConn>>,
     /// Capacity `out` and `wire` start with and return to after a backlog.
@@ -155,7 +160,7 @@ impl<H> Conn<H> {
         Self {
             generation: 0,
             phase: Phase::Free,
-            fd: -1,
+            fd: None,
             handler: None,
             rx_start: 0,
             rx_end: 0,
@@ -175,13 +180,14 @@ impl<H> Conn<H> {
             close_deadline: 0,
             inflight: 0,
             fd_closed: false,
+            lingers: false,
             dirty: false,
             idle_queued: false,
             ts_recv: Timespec::new(),
             ts_send: Timespec::new(),
             ts_update: Timespec::new(),
             ts_close: Timespec::new(),
-            addr: RawAddr::empty(),
+            addr: SockAddr::from(std::net::SocketAddr::from(([0, 0, 0, 0], 0))),
             tls: None,
             out_base: outbound_capacity,
             out_big_at: 0,
@@ -193,6 +199,12 @@ impl<H> Conn<H> {
             slot,
             generation: self.generation,
         }
+    }
+
+    /// The socket's number for ring operations; -1 (EBADF) once its Close
+    /// was handed to the ring.
+    pub(crate) fn raw_fd(&self) -> RawFd {
+        self.fd.as_ref().map_or(-1, AsRawFd::as_raw_fd)
     }
 
     /// Unsent bytes: the rest of `wire` plus `out`.
@@ -241,7 +253,7 @@ impl<H> Conn<H> {
     pub(crate) fn reset(&mut self) {
         self.generation = self.generation.wrapping_add(1);
         self.phase = Phase::Free;
-        self.fd = -1;
+        self.fd = None;
         self.handler = None;
         self.rx_start = 0;
         self.rx_end = 0;
@@ -255,6 +267,7 @@ impl<H> Conn<H> {
         self.close_timer_pending = false;
         self.inflight = 0;
         self.fd_closed = false;
+        self.lingers = false;
         self.tls = None;
     }
 }

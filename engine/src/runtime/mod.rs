@@ -32,6 +32,7 @@ mod events;
 mod fixed;
 mod log;
 mod outbox;
+mod sockets;
 mod stats;
 mod store;
 mod supervisor;
@@ -187,6 +188,7 @@ pub struct Runtime {
     exit: Exit,
     /// Live statistics page, removed when the runtime is dropped.
     stats: Option<crate::stats::StatsPublisher>,
+    reactors: Vec<crate::reactor::Remote<conn::Conn>>,
 }
 
 impl Runtime {
@@ -201,7 +203,14 @@ impl Runtime {
             thread: Some(started.thread),
             exit: Exit::Clean,
             stats: started.stats,
+            reactors: started.reactors,
         })
+    }
+
+    /// Counters of every reactor (connections accepted, refused at accept
+    /// by `MaxConnections` or `AllowedRemoteAddresses`, bytes, ...).
+    pub fn reactor_stats(&self) -> Vec<crate::reactor::StatsSnapshot> {
+        self.reactors.iter().map(|r| r.stats().snapshot()).collect()
     }
 
     /// The bound listener addresses (port 0 in the configuration picks a

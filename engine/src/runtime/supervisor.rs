@@ -13,6 +13,7 @@ use super::conn::{Conn, ListenerTable};
 use super::core::{Counters, SessionCore, Slot};
 use super::log::FileLog;
 use super::outbox::Outbox;
+use super::sockets;
 use super::{AppFactory, Event, Exit, RuntimeError};
 use crate::config::{
     after_end, AfterEnd, Backoff, EngineConfig, ReactorMode, Role, SessionEnd, SessionId,
@@ -28,6 +29,7 @@ pub(crate) struct Started {
     pub sessions: Vec<(SessionId, Arc<Counters>, Arc<Outbox>)>,
     pub thread: JoinHandle<Exit>,
     pub stats: Option<crate::stats::StatsPublisher>,
+    pub reactors: Vec<reactor::Remote<Conn>>,
 }
 
 /// Longest supervisor sleep: bounds how late a reconnect can be.
@@ -123,6 +125,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
             return Err(e);
         }
     };
+    let remotes = reactors.iter().map(|r| r.remote()).collect();
     let seed = now.wall.as_nanos() as u64 ^ u64::from(std::process::id());
     let sessions = cfgs
         .into_iter()
@@ -158,6 +161,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
         sessions: counters,
         thread,
         stats,
+        reactors: remotes,
     })
 }
 
@@ -250,6 +254,7 @@ fn listen(
         let mut router = Router::new();
         let mut table_slots = Vec::new();
         let mut logon_timeout = 0i64;
+        let mut bind_retry = Duration::ZERO;
         for &i in &members {
             let (Some(c), Some(slot)) = (cfgs.get(i), slots.get(i)) else {
                 continue;
@@ -262,6 +267,7 @@ fn listen(
             table_slots.push(Arc::clone(slot));
             let t = i64::try_from(c.timing.logon_timeout.as_nanos()).unwrap_or(i64::MAX);
             logon_timeout = logon_timeout.max(t);
+            bind_retry = bind_retry.max(c.network.accept_retry_timeout);
         }
         let table = Arc::new(ListenerTable {
             router,
@@ -298,10 +304,21 @@ fn listen(
                     })
             })
             .transpose()?;
-        let local = match tls {
-            Some(tls) => reactor.add_tls_listener(addr, tls, factory)?,
-            None => reactor.add_listener(addr, factory)?,
+        // The config checked that the sessions on one address agree on
+        // its socket options and on whether AllowedRemoteAddresses is set.
+        let first = members.first().and_then(|&i| cfgs.get(i));
+        let spec = reactor::ListenSpec {
+            bind_retry,
+            socket: first
+                .map(|c| sockets::options(&c.network))
+                .unwrap_or_default(),
+            allowed: sockets::allowed_peers(
+                members.iter().filter_map(|&i| cfgs.get(i)).map(|c| &**c),
+            )?,
+            tls,
+            ..reactor::ListenSpec::new(addr)
         };
+        let local = reactor.listen(spec, factory)?;
         tracing::info!(%local, sessions = members.len(), "listening");
         addrs.push(local);
     }
@@ -522,6 +539,23 @@ fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<
         }
         return;
     }
+    let local = match sockets::source(
+        cfg.network
+            .connect_source
+            .get(st.addr_idx % addrs.len().max(1))
+            .and_then(Option::as_ref),
+        addr,
+    ) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(session = %cfg.id, error = %e, "cannot resolve the source address; retrying");
+            st.next_at = retry;
+            if let Ok(mut s) = t.slot.lock() {
+                *s = Some(core);
+            }
+            return;
+        }
+    };
     core.event(
         ts,
         &format!("Connecting to {} on port {}", addr.ip(), addr.port()),
@@ -533,10 +567,18 @@ fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<
         reactor.remote(),
         addr,
     );
-    let connected = match tls {
-        Some(tls) => reactor.connect_tls(addr, cfg.timing.logon_timeout, tls, conn),
-        None => reactor.connect(addr, cfg.timing.logon_timeout, conn),
+    let spec = reactor::ConnectSpec {
+        local,
+        socket: sockets::options(&cfg.network),
+        tls,
+        ..reactor::ConnectSpec::new(
+            addr,
+            cfg.network
+                .connect_timeout
+                .unwrap_or(cfg.timing.logon_timeout),
+        )
     };
+    let connected = reactor.connect_with(spec, conn);
     match connected {
         Ok(()) => t.connected = true,
         Err(e) => {

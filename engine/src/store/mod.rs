@@ -10,6 +10,8 @@
 //! The store never reads a clock: callers pass `now` (the wall clock for
 //! creation times, the monotonic clock for sync deadlines).
 
+/// The append workload of the store benchmarks; not part of the API.
+#[doc(hidden)]
 pub mod bench;
 mod dense;
 mod error;

@@ -2,4 +2,5 @@ mod backoff;
 mod examples;
 mod parse;
 mod schedule;
+mod transport;
 mod validate;

@@ -334,13 +334,13 @@ fn bad_values_name_file_line_and_key() {
 
 #[test]
 fn unimplemented_documented_keys_warn() {
-    let text = format!("{INITIATOR}SocketSendBufferSize=65536\nLogonTime=08:00:00\n");
+    let text = format!("{INITIATOR}SocketOobInline=Y\nLogonTime=08:00:00\n");
     let cfg = parse(&text).unwrap();
     let shown: Vec<String> = cfg.warnings.iter().map(ToString::to_string).collect();
     assert_eq!(
         shown,
         [
-            "sessions.cfg:13: SocketSendBufferSize: not implemented by ringfix yet, ignored",
+            "sessions.cfg:13: SocketOobInline: not implemented by ringfix yet, ignored",
             "sessions.cfg:14: LogonTime: not implemented by ringfix yet, ignored",
         ]
     );
