@@ -27,15 +27,16 @@
 //! 3. **Start** with [`EngineBuilder::start`](api::EngineBuilder::start),
 //!    giving a factory that builds one application per session.
 //! 4. **Send from other threads** with a [`SessionSender`](api::SessionSender)
-//!    ([`Engine::sender`](api::Engine::sender)): the message is encoded by
-//!    the caller into a fixed-capacity [`FixedMessage`](api::FixedMessage)
-//!    (typed builders such as [`NewOrderSingle`](api::NewOrderSingle)),
-//!    copied into a lock-free bounded queue and sent by the reactor in its
-//!    next turn. `try_send` never blocks: it returns a
-//!    [`Ticket`](api::Ticket) (the sequence number is assigned on the
-//!    reactor thread; [`SessionSender::status`](api::SessionSender::status)
-//!    resolves it) or [`TrySendError`](api::TrySendError)
-//!    `NotLoggedOn | QueueFull | TooLarge | SessionClosed`.
+//!    ([`Engine::sender`](api::Engine::sender), one clone per thread): the
+//!    caller encodes the body (typed: `tx.start::<M>()`, the same builders
+//!    as on the reactor thread; untyped: a field-writing closure), it is
+//!    copied into a pooled buffer on a lock-free bounded queue and sent by
+//!    the reactor in its next turn. `send` waits for room, `try_send`
+//!    never blocks; both return a [`Ticket`](api::Ticket) (the sequence
+//!    number is assigned on the reactor thread;
+//!    [`SessionSender::status`](api::SessionSender::status) and
+//!    [`SessionSender::wait`](api::SessionSender::wait) resolve it) or a
+//!    [`TrySendError`](api::TrySendError).
 //! 5. **Stop** with [`Engine::stop`](api::Engine::stop) (graceful Logout,
 //!    stores flushed) and [`Engine::wait`](api::Engine::wait).
 //!
@@ -79,15 +80,14 @@
 //!         .session(settings)
 //!         .start(|_s: &SessionSettings| Strategy::default())?;
 //!
-//!     // Any thread: encode into a fixed slot, queue, the reactor sends it.
-//!     let tx = engine.sender(&id).ok_or("unknown session")?;
+//!     // Any thread: encode, queue, the reactor sends it.
+//!     let mut tx = engine.sender(&id).ok_or("unknown session")?;
 //!     if tx.wait_logged_on(Duration::from_secs(10)) {
 //!         let order = NewOrderSingle::new(1u64, "RFIX", Side::Buy, Decimal { mantissa: 100, scale: 0 })
 //!             .limit(Decimal { mantissa: 10025, scale: 2 })
 //!             .time_in_force(TimeInForce::Day);
-//!         let ticket = tx.try_send(&order.to_fixed())?;
-//!         std::thread::sleep(Duration::from_millis(10));
-//!         println!("order 1: {:?}", tx.status(ticket));
+//!         let ticket = order.queue(&mut tx)?;
+//!         println!("order 1: {:?}", tx.wait(ticket, Duration::from_secs(1)));
 //!     }
 //!     engine.stop();
 //!     let exit = engine.wait();

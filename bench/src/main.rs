@@ -37,7 +37,7 @@ enum Command {
     Throughput(throughput::Args),
     /// CPU of one reactor holding many idle logged-on sessions.
     Sessions(sessions::Args),
-    /// Cross-thread send (XSender queue to wire) beside a send from the callback.
+    /// Cross-thread send (SessionSender queue to wire) beside a send from the callback.
     Xsend(xsend::Args),
     /// The markdown summary of a results directory (scripts/bench.sh).
     Table(table::Args),

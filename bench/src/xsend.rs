@@ -4,7 +4,7 @@
 //! run, one in flight: even orders leave from the reactor thread (the
 //! callback that saw the previous fill sends the next order through its
 //! `Sender`), odd orders from a strategy thread through the runtime's
-//! lock-free `XSender` (queue slot -> `Remote::wake` mark -> drained by the
+//! lock-free `SessionSender` (queue slot -> `Remote::wake` mark -> drained by the
 //! reactor). Each round trip is timed from just before the order is
 //! encoded to its ExecutionReport in the callback; the difference of the
 //! two distributions is the cross-thread cost (queue to wire). The
@@ -23,7 +23,7 @@ use hdrhistogram::Histogram;
 use ringfix_codec::Decimal;
 use ringfix_engine::apps::exec::Exec;
 use ringfix_engine::config::{EngineConfig, SessionSettings as EngineSettings};
-use ringfix_engine::runtime::{FixedMessage, Runtime, TrySendError, XSender};
+use ringfix_engine::runtime::{Runtime, SessionSender, TrySendError};
 use ringfix_engine::session::{
     parse_u64, AppVerdict, Application, FieldWriter, Incoming, Sender, SessionSettings,
 };
@@ -99,16 +99,14 @@ fn order_fields(n: u64, w: &mut FieldWriter<'_>, now: i64, digits: u8) {
         .field_time(60, now, digits);
 }
 
-fn order_fixed(n: u64, m: &mut FixedMessage) {
-    m.reset(b"D");
-    m.field_u64(11, n)
-        .field(21, b"1")
-        .field_decimal(38, qty())
-        .field(40, b"2")
-        .field_decimal(44, px())
-        .field(54, b"1")
-        .field(55, b"RFIX")
-        .stamp_send_time(60);
+/// The order's body for the cross-thread path (TransactTime is stamped
+/// by the reactor when it sends: the sender is set to).
+fn order_body(n: u64, w: &mut FieldWriter<'_>) {
+    w.field_u64(11, n).field(21, b"1");
+    w.encoder().decimal(38, qty());
+    w.field(40, b"2");
+    w.encoder().decimal(44, px());
+    w.field(54, b"1").field(55, b"RFIX");
 }
 
 /// [callback path, cross-thread path] histograms, filled at the end.
@@ -215,8 +213,8 @@ impl Application for Alternator {
 
 /// The strategy thread: waits to be told an order number, then starts
 /// the clock, encodes the order into a slot and queues it.
-fn strategy(shared: &Shared, tx: &XSender) {
-    let mut msg = FixedMessage::new(b"D");
+fn strategy(shared: &Shared, tx: &mut SessionSender) {
+    tx.stamp_send_time(Some(60));
     while !shared.stop.load(Ordering::Acquire) {
         let n = shared.turn.swap(NONE, Ordering::AcqRel);
         if n == NONE {
@@ -224,9 +222,8 @@ fn strategy(shared: &Shared, tx: &XSender) {
             continue;
         }
         shared.started.store(shared.mono(), Ordering::Release);
-        order_fixed(n, &mut msg);
         loop {
-            match tx.try_send(&msg) {
+            match tx.try_send(b"D", |w| order_body(n, w)) {
                 Ok(_) => break,
                 Err(TrySendError::QueueFull) => std::hint::spin_loop(),
                 Err(e) => {
@@ -306,14 +303,14 @@ pub fn run(args: &Args) -> Result<(), String> {
         app.take().unwrap_or_else(|| Box::new(Exec::new()))
     });
     let mut client = Runtime::start(&initiator, factory).map_err(|e| e.to_string())?;
-    let tx = client.xsender(&id, 64).ok_or("no sender for the session")?;
+    let mut tx = client.sender(&id, 64).ok_or("no sender for the session")?;
     let for_thread = Arc::clone(&shared);
     let pin = (!args.no_pin).then_some(args.strategy_core);
     let thread = std::thread::spawn(move || {
         if let Some(id) = pin {
             core_affinity::set_for_current(core_affinity::CoreId { id });
         }
-        strategy(&for_thread, &tx)
+        strategy(&for_thread, &mut tx)
     });
     let _ = shared.strategy.set(thread.thread().clone());
     client.wait();

@@ -277,10 +277,12 @@ fn tls_sessions_with_unusable_certificate_files_are_refused_not_run_in_plaintext
     assert!(err.contains("ServerCertificateFile"), "{err}");
 }
 
+/// The waiting cross-thread send: a one-slot queue, three orders from
+/// another thread, each sent in order behind the session's header.
 #[test]
-fn session_handle_sends_from_another_thread() {
+fn session_sender_waits_for_room_and_sends_from_another_thread() {
     use ringfix::engine::config::SessionId;
-    use ringfix::engine::runtime::QueueError;
+    use ringfix::engine::runtime::TrySendError;
     use std::net::TcpListener;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -289,12 +291,12 @@ fn session_handle_sends_from_another_thread() {
         Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Echo::new()) }),
     )
     .unwrap();
-    let handle = client
-        .session(&SessionId::new("FIX.4.4", "ORDERS", "EXEC"))
-        .expect("session handle");
+    let mut handle = client
+        .sender(&SessionId::new("FIX.4.4", "ORDERS", "EXEC"), 1)
+        .expect("session sender");
     assert!(matches!(
-        handle.send(b"D", &[]),
-        Err(QueueError::NotLoggedOn)
+        handle.send(b"D", |_| {}),
+        Err(TrySendError::NotLoggedOn)
     ));
     let (stream, _) = listener.accept().unwrap();
     let mut peer = Peer::new(stream);
@@ -308,7 +310,9 @@ fn session_handle_sends_from_another_thread() {
         for i in 0..3u8 {
             let id = [b'C', b'0' + i];
             handle
-                .send(b"D", &[(11, &id), (54, b"1"), (55, b"RFIX")])
+                .send(b"D", |w| {
+                    w.field(11, &id).field(54, b"1").field(55, b"RFIX");
+                })
                 .unwrap();
         }
     });

@@ -5,7 +5,7 @@
 //! allocated per message: fields are copied from the order into the
 //! outbound buffer, ids are counters.
 
-use crate::session::{AppVerdict, Application, Incoming, Sender, SessionSettings};
+use crate::session::{AppVerdict, Application, Incoming, Sender, SessionSettings, Version};
 
 /// Fills every order.
 #[derive(Debug, Default)]
@@ -81,7 +81,7 @@ impl Application for Exec {
         let price = o.price.unwrap_or(b"1");
         self.next_id += 1;
         let id = self.next_id;
-        let old = session.version() < 43;
+        let old = session.version() < Version::Fix43;
         let digits = session.timestamp_precision;
         let now = out.now().wall.as_nanos();
         // A store failure stops the session; the session reports it.

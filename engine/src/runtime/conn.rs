@@ -58,8 +58,6 @@ struct Link {
     events: mpsc::Sender<Event>,
     /// This connection's reactor, for [`SessionHandle`](super::SessionHandle) wake-ups.
     remote: Remote<Conn>,
-    /// Queued records taken from the outbox (capacity reused).
-    queued: Vec<u8>,
     /// The counterparty's address, for the event log.
     peer: Option<SocketAddr>,
     /// The listening port of an accepted connection.
@@ -82,7 +80,6 @@ impl Conn {
             slot: None,
             events,
             remote,
-            queued: Vec::new(),
             peer,
             local_port: Some(local.port()),
         })
@@ -109,7 +106,6 @@ impl Conn {
             slot: Some(slot),
             events,
             remote,
-            queued: Vec::new(),
             peer: Some(peer),
             local_port: None,
         })
@@ -164,7 +160,7 @@ impl Link {
             peer_text(self.peer)
         );
         core.event(now, &line);
-        core.outbox.attach(self.remote.clone(), ctx.id());
+        core.xslot.attach(&self.remote, ctx.id());
         core.received(now, frame);
         let d = core.handle(Ev::Connected, now, ctx.outbound());
         let d = if d.is_close() {
@@ -315,7 +311,7 @@ impl ConnectionHandler for Conn {
                 peer_text(link.peer)
             ),
         );
-        core.outbox.attach(link.remote.clone(), ctx.id());
+        core.xslot.attach(&link.remote, ctx.id());
         let d = core.handle(Ev::Connected, now, ctx.outbound());
         link.apply(d, ctx, now);
     }
@@ -422,8 +418,7 @@ impl ConnectionHandler for Conn {
         let State::Bound(core) = &mut link.state else {
             return;
         };
-        core.outbox.take(&mut link.queued);
-        let d = core.handle(Ev::Queued(&link.queued), now, ctx.outbound());
+        let d = core.handle(Ev::Queued, now, ctx.outbound());
         link.apply(d, ctx, now);
     }
 

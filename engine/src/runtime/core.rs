@@ -8,12 +8,12 @@ use std::sync::{Arc, Mutex};
 use super::build::{open_store, session_settings, ValidatorSpec};
 use super::events::Seen;
 use super::log::LogSink;
-use super::outbox::{for_each, Outbox};
 use super::store::RuntimeStore;
+use super::xsend::XSlot;
 use super::RuntimeError;
 use crate::config::{self, SessionEnd};
 use crate::reactor::probe::{self, LatencyProbe};
-use crate::session::{Application, Close, Disposition, Incoming, LogoutReason, Session};
+use crate::session::{Application, Close, Disposition, Incoming, LogoutReason, Session, Version};
 use crate::store::MessageStore;
 use crate::time::{MonoTime, Now};
 
@@ -53,6 +53,12 @@ pub struct Counters {
     pub store_sync: LatencyProbe,
 }
 
+/// The session version of a configured session (FIXT.1.1 for a BeginString
+/// naming no FIX.4.x).
+fn session_version(cfg: &config::SessionSettings) -> Version {
+    Version::from_begin_string(cfg.id.begin_string.as_bytes()).unwrap_or(Version::Fixt11)
+}
+
 /// Longest time between two looks at a session's schedule (1 s): a wall
 /// clock step across EndTime ends the session within it.
 const SCHEDULE_CHECK_NANOS: i64 = 1_000_000_000;
@@ -70,8 +76,8 @@ pub(crate) enum Ev<'m, 'a> {
     Logout,
     /// A Logout with this Text (58).
     LogoutText(&'m str),
-    /// Records queued by [`SessionHandle`](super::SessionHandle)s.
-    Queued(&'m [u8]),
+    /// Another thread queued messages ([`SessionSender`](super::SessionSender)).
+    Queued,
 }
 
 pub(crate) struct SessionCore {
@@ -83,7 +89,8 @@ pub(crate) struct SessionCore {
     spec: Option<ValidatorSpec>,
     pub log: Option<LogSink>,
     pub counters: Arc<Counters>,
-    pub outbox: Arc<Outbox>,
+    /// The cross-thread send queue's hook.
+    pub xslot: Arc<XSlot>,
     /// Writer of this session's live statistics slot (see `stats.rs`).
     pub stats: Option<crate::stats::SessionStats>,
     pub seen: Seen,
@@ -112,6 +119,11 @@ impl SessionCore {
         let store = open_store(&cfg, now.wall)?;
         let validator = spec.as_ref().map(ValidatorSpec::build).transpose()?;
         let session = Session::new(session_settings(&cfg), store, validator);
+        let default_appl_ver = cfg
+            .dictionaries
+            .default_appl_ver_id
+            .and_then(|v| Version::from_appl_ver_id(v.code().as_bytes()));
+        let xslot = Arc::new(XSlot::new(session_version(&cfg), default_appl_ver));
         let core = Self {
             idx,
             name: cfg.id.to_string().into(),
@@ -121,7 +133,7 @@ impl SessionCore {
             spec,
             log,
             counters: Arc::new(Counters::default()),
-            outbox: Arc::new(Outbox::default()),
+            xslot,
             stats: None,
             seen: Seen::default(),
             schedule_check: None,
@@ -240,25 +252,8 @@ impl SessionCore {
             Ev::Timer => self.session.on_timer(now, out, app),
             Ev::Logout => self.session.logout(None, now, out, app),
             Ev::LogoutText(text) => self.session.logout(Some(text), now, out, app),
-            Ev::Queued(records) => {
-                let session = &mut self.session;
-                for_each(records, |msg_type, fields| {
-                    let sent = session.send(
-                        msg_type,
-                        &[],
-                        |w| {
-                            for (tag, v) in &mut *fields {
-                                w.field(tag, v);
-                            }
-                        },
-                        now,
-                        out,
-                    );
-                    if let Err(e) = sent {
-                        tracing::warn!(error = %e, "queued message not sent");
-                    }
-                });
-                super::xsend::drain_into(&self.outbox.xslot, session, now, out);
+            Ev::Queued => {
+                super::xsend::drain_into(&self.xslot, &mut self.session, now, out);
                 // A store failure in a send above closes.
                 self.session.disposition()
             }
@@ -382,7 +377,7 @@ impl SessionCore {
 
     /// The connection is gone: tell the session; how did it end?
     pub fn closed(&mut self, now: Now) -> SessionEnd {
-        self.outbox.detach();
+        self.xslot.detach();
         self.session.disconnected(now, &mut *self.app);
         self.drain_events(now);
         self.publish();

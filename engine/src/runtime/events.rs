@@ -42,7 +42,7 @@ impl SessionCore {
             }
             Event::LoggedOn => {
                 c.logons.fetch_add(1, Ordering::Relaxed);
-                self.outbox.set_logged_on(true);
+                self.xslot.set_logged_on(true);
                 self.seen.logged_on = true;
             }
             Event::LoggedOut(reason) => self.seen.logout = Some(*reason),

@@ -29,9 +29,7 @@ mod build;
 mod conn;
 mod core;
 mod events;
-mod fixed;
 mod log;
-mod outbox;
 mod sockets;
 mod stats;
 mod store;
@@ -46,11 +44,9 @@ use std::thread::JoinHandle;
 pub use self::build::{session_settings, store_id, ValidatorSpec};
 pub use self::conn::Conn;
 pub use self::core::Counters;
-pub use self::fixed::{FixedMessage, MAX_BODY_LEN, MAX_MSG_TYPE_LEN};
 pub use self::log::{FileLog, LogSink};
-pub use self::outbox::{QueueError, SessionHandle};
 pub use self::store::RuntimeStore;
-pub use self::xsend::{Ticket, TicketStatus, TrySendError, XSender};
+pub use self::xsend::{SenderDraft, SessionSender, Ticket, TicketStatus, TrySendError};
 
 use crate::config::{EngineConfig, SessionEnd, SessionId, SessionSettings};
 use crate::reactor::ReactorError;
@@ -183,7 +179,7 @@ pub struct SessionReport {
 pub struct Runtime {
     stopper: Stopper,
     listen: Vec<SocketAddr>,
-    sessions: Vec<(SessionId, Arc<Counters>, Arc<outbox::Outbox>)>,
+    sessions: Vec<(SessionId, Arc<Counters>, Arc<xsend::XSlot>)>,
     thread: Option<JoinHandle<Exit>>,
     exit: Exit,
     /// Live statistics page, removed when the runtime is dropped.
@@ -260,25 +256,14 @@ impl Runtime {
             .collect()
     }
 
-    /// A handle to send application messages to the session `id` from any
-    /// thread (while it is logged on).
-    pub fn session(&self, id: &SessionId) -> Option<SessionHandle> {
-        self.sessions
-            .iter()
-            .find(|(sid, _, _)| sid == id)
-            .map(|(_, _, outbox)| SessionHandle {
-                outbox: Arc::clone(outbox),
-            })
-    }
-
     /// A lock-free sender to the session `id` from any thread (see
-    /// [`XSender`]); the first call for a session makes its queue with
+    /// [`SessionSender`]); the first call for a session makes its queue with
     /// `capacity` slots, later calls share it.
-    pub fn xsender(&self, id: &SessionId, capacity: usize) -> Option<XSender> {
+    pub fn sender(&self, id: &SessionId, capacity: usize) -> Option<SessionSender> {
         self.sessions
             .iter()
             .find(|(sid, _, _)| sid == id)
-            .map(|(_, _, outbox)| outbox.xslot.sender(capacity))
+            .map(|(_, _, xslot)| xslot.sender(capacity))
     }
 
     /// Waits until the runtime ends: stopped through a [`Stopper`], every
@@ -291,8 +276,8 @@ impl Runtime {
                 Ok(exit) => exit,
                 Err(_) => Exit::Clean,
             };
-            for (_, _, outbox) in &self.sessions {
-                outbox.xslot.close();
+            for (_, _, xslot) in &self.sessions {
+                xslot.close();
             }
         }
         self.exit.clone()

@@ -12,8 +12,8 @@ use super::build::{store_id, DictCache, ValidatorSpec};
 use super::conn::{Conn, ListenerTable};
 use super::core::{Counters, SessionCore, Slot};
 use super::log::FileLog;
-use super::outbox::Outbox;
 use super::sockets;
+use super::xsend::XSlot;
 use super::{AppFactory, Event, Exit, RuntimeError};
 use crate::config::{
     after_end, AfterEnd, Backoff, EngineConfig, ReactorMode, Role, SessionEnd, SessionId,
@@ -26,7 +26,7 @@ use crate::time::{MonoTime, Now};
 pub(crate) struct Started {
     pub tx: mpsc::Sender<Event>,
     pub listen: Vec<SocketAddr>,
-    pub sessions: Vec<(SessionId, Arc<Counters>, Arc<Outbox>)>,
+    pub sessions: Vec<(SessionId, Arc<Counters>, Arc<XSlot>)>,
     pub thread: JoinHandle<Exit>,
     pub stats: Option<crate::stats::StatsPublisher>,
     pub reactors: Vec<reactor::Remote<Conn>>,
@@ -108,7 +108,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
         counters.push((
             s.id.clone(),
             Arc::clone(&core.counters),
-            Arc::clone(&core.outbox),
+            Arc::clone(&core.xslot),
         ));
         slots.push(Arc::new(Mutex::new(Some(Box::new(core)))));
         cfgs.push(cfg);

@@ -6,6 +6,7 @@ use ringfix_codec::{fields, tags};
 use super::app::AppVerdict;
 use super::event::{Event, RejectInfo, RejectWay};
 use super::incoming::{is_admin_type, Incoming};
+use super::settings::Version;
 use super::state::{Close, FatalError, LogoutReason, Phase};
 use super::time::parse_timestamp;
 use super::validate::{reason, RejectKind};
@@ -26,7 +27,7 @@ impl<S: MessageStore> Session<S> {
             if present {
                 continue;
             }
-            if self.cfg.version() >= 42 && !is_admin_type(msg_type) {
+            if self.cfg.version() >= Version::Fix42 && !is_admin_type(msg_type) {
                 self.send_business_reject(cx, msg, 5, Some(tag), None, false);
             } else {
                 self.send_reject(cx, msg, reason::REQUIRED_TAG_MISSING, Some(i64::from(tag)));

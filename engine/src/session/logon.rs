@@ -5,7 +5,7 @@ use ringfix_codec::fields;
 
 use super::event::Event;
 use super::incoming::Incoming;
-use super::settings::Role;
+use super::settings::{Role, Version};
 use super::state::{FatalError, Phase};
 use super::{Cx, Session, NANOS};
 use crate::store::MessageStore;
@@ -33,15 +33,16 @@ impl<S: MessageStore> Session<S> {
         let reset = answer_reset || sent_reset;
         let hb = self.hb_nanos / NANOS;
         let version = self.cfg.version();
-        let next_expected = if self.cfg.enable_next_expected_msg_seq_num && version >= 44 {
-            Some(if initiating {
-                self.next_target
+        let next_expected =
+            if self.cfg.enable_next_expected_msg_seq_num && version >= Version::Fix44 {
+                Some(if initiating {
+                    self.next_target
+                } else {
+                    self.next_target + 1
+                })
             } else {
-                self.next_target + 1
-            })
-        } else {
-            None
-        };
+                None
+            };
         let appl_ver = if self.cfg.is_fixt() {
             self.cfg.default_appl_ver_id.clone()
         } else {
@@ -51,7 +52,7 @@ impl<S: MessageStore> Session<S> {
             w.field(fields::ENCRYPT_METHOD, b"0");
             w.field_i64(fields::HEART_BT_INT, hb);
             // FIX.4.0 has no ResetSeqNumFlag (fuzz finding).
-            if reset && version >= 41 {
+            if reset && version >= Version::Fix41 {
                 w.field(fields::RESET_SEQ_NUM_FLAG, b"Y");
             }
             if let Some(n) = next_expected {

@@ -15,6 +15,7 @@
 //! `event` (the decisions, in QuickFIX's words).
 
 mod app;
+mod draft;
 mod encode;
 mod event;
 mod inbound;
@@ -36,6 +37,7 @@ use std::collections::{BTreeMap, VecDeque};
 use ringfix_codec::Parser;
 
 pub use app::{AppVerdict, Application, ResendDecision};
+pub use draft::SessionDraft;
 pub use encode::FieldWriter;
 pub use event::{Event, RejectInfo, RejectWay};
 pub use incoming::{
@@ -43,7 +45,7 @@ pub use incoming::{
 };
 pub use outbound::{SendError, Sender};
 pub use router::{RouteError, Router};
-pub use settings::{Role, SessionSettings};
+pub use settings::{Role, SessionSettings, Version};
 pub use state::{Close, Disposition, FatalError, LogoutReason, SessionState, Transition};
 pub use time::{parse_timestamp, write_timestamp};
 pub use validate::{reason, reason_text, RejectKind, ValidationError, Validator};
@@ -112,6 +114,8 @@ impl<S: MessageStore> Session<S> {
         store: S,
         validator: Option<Box<dyn Validator + Send>>,
     ) -> Self {
+        let mut cfg = cfg;
+        cfg.sync_version();
         let next_sender = store.next_sender_seq();
         let next_target = store.next_target_seq();
         let hb_nanos = i64::from(cfg.heart_bt_int) * NANOS;

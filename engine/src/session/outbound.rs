@@ -7,7 +7,7 @@ use super::app::Application;
 use super::encode::FieldWriter;
 use super::event::Event;
 use super::incoming::Tag;
-use super::settings::SessionSettings;
+use super::settings::{SessionSettings, Version};
 use super::state::{Close, LogoutReason, Phase};
 use super::{Cx, Session};
 use crate::store::{MessageStore, StoreError};
@@ -25,6 +25,15 @@ pub enum SendError {
     /// Application messages need a logged-on session.
     #[error("session is not logged on")]
     NotLoggedOn,
+    /// The message's FIX version is not the session's (a FIXT.1.1 session
+    /// takes the FIX.5.0 versions).
+    #[error("a {message:?} message cannot be sent on a {session:?} session")]
+    VersionMismatch {
+        /// The version of the message type.
+        message: Version,
+        /// The session's version.
+        session: Version,
+    },
 }
 
 /// Outbound side of the session state: shared by the session and the
@@ -80,7 +89,7 @@ pub(crate) fn write_header(
     w.field(49, cfg.sender_comp_id.as_bytes());
     // UTCTimestamp has no fractional seconds before FIX.4.2 (QuickFIX
     // writes none there either): a strict 4.0/4.1 peer rejects them.
-    let digits = if cfg.version() < 42 {
+    let digits = if cfg.version() < Version::Fix42 {
         0
     } else {
         cfg.timestamp_precision
@@ -99,9 +108,49 @@ pub(crate) fn write_header(
     flush_below(w, Tag::MAX);
 }
 
-/// Writes, stores and counts one new message. On a store failure the bytes
+/// Starts message `msg_type` numbered `seq` at the end of `out`: the
+/// header in QuickFIX order (`extra_header` merged in, sorted by tag).
+pub(crate) fn begin<'o>(
+    cfg: &SessionSettings,
+    seq: u64,
+    now: UtcTimestamp,
+    out: &'o mut Vec<u8>,
+    msg_type: &[u8],
+    extra_header: &[(Tag, &[u8])],
+) -> FieldWriter<'o> {
+    let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), msg_type);
+    write_header(&mut w, cfg, seq, now, None, extra_header);
+    w
+}
+
+/// Finishes the message `w` holds, stores it and counts it sent. On a
+/// store failure its bytes are removed and the session stops sending.
+pub(crate) fn commit(
+    w: &mut FieldWriter<'_>,
+    st: &mut OutState,
+    store: &mut dyn MessageStore,
+    seq: u64,
+    now: Now,
+) -> Result<u64, SendError> {
+    w.finish_in_place();
+    let stored = store
+        .append(seq, w.written())
+        .and_then(|()| store.set_next_sender_seq(seq.saturating_add(1)));
+    if let Err(e) = stored {
+        w.rollback();
+        st.stopped = true;
+        return Err(SendError::Store(e));
+    }
+    st.next_sender = seq.saturating_add(1);
+    st.last_sent = now.mono;
+    Ok(seq)
+}
+
+/// Writes, stores and counts one new message (`body` writes the body
+/// fields; `app` adds to admin messages). On a store failure the bytes
 /// are removed from `out` and the session stops sending.
 #[allow(clippy::too_many_arguments)]
+#[inline]
 pub(crate) fn send_new(
     cfg: &SessionSettings,
     st: &mut OutState,
@@ -110,33 +159,19 @@ pub(crate) fn send_new(
     now: Now,
     msg_type: &[u8],
     extra_header: &[(Tag, &[u8])],
-    body: &mut dyn FnMut(&mut FieldWriter<'_>),
+    body: impl FnOnce(&mut FieldWriter<'_>),
     app: Option<&mut dyn Application>,
 ) -> Result<u64, SendError> {
     if st.stopped {
         return Err(SendError::Stopped);
     }
     let seq = st.next_sender;
-    let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), msg_type);
-    write_header(&mut w, cfg, seq, now.wall, None, extra_header);
+    let mut w = begin(cfg, seq, now.wall, out, msg_type, extra_header);
     body(&mut w);
     if let Some(app) = app {
         app.on_admin_out(cfg, msg_type, &mut w);
     }
-    let range = w.finish();
-    let stored = match out.get(range.clone()) {
-        Some(bytes) => store.append(seq, bytes),
-        None => Ok(()),
-    };
-    let stored = stored.and_then(|()| store.set_next_sender_seq(seq.saturating_add(1)));
-    if let Err(e) = stored {
-        out.truncate(range.start);
-        st.stopped = true;
-        return Err(SendError::Store(e));
-    }
-    st.next_sender = seq.saturating_add(1);
-    st.last_sent = now.mono;
-    Ok(seq)
+    commit(&mut w, st, store, seq, now)
 }
 
 /// Sends application messages: the one way an application sends on the
@@ -181,12 +216,13 @@ impl<'a> Sender<'a> {
 
     /// Sends one message of `msg_type`: the session writes the header
     /// (plus `extra_header`, sorted by tag), `body` writes the body fields.
-    /// Returns the MsgSeqNum used.
+    /// Returns the MsgSeqNum used. (The typed way: [`start`](Self::start).)
+    #[inline]
     pub fn send(
         &mut self,
         msg_type: &[u8],
         extra_header: &[(Tag, &[u8])],
-        mut body: impl FnMut(&mut FieldWriter<'_>),
+        body: impl FnOnce(&mut FieldWriter<'_>),
     ) -> Result<u64, SendError> {
         if !self.logged_on {
             return Err(SendError::NotLoggedOn);
@@ -199,7 +235,7 @@ impl<'a> Sender<'a> {
             self.now,
             msg_type,
             extra_header,
-            &mut body,
+            body,
             None,
         )
     }

@@ -4,6 +4,7 @@
 
 use super::event::{Event, RejectInfo, RejectWay};
 use super::incoming::{Incoming, Tag};
+use super::settings::Version;
 use super::state::{FatalError, Phase};
 use super::validate::reason_text;
 use super::{Cx, Session};
@@ -25,12 +26,13 @@ fn reversed(tag: Tag) -> Option<Tag> {
 }
 
 /// Reversed routing header of `msg`, sorted by tag.
-fn reverse_route<'a>(msg: &Incoming<'a>, version: u32) -> ([(Tag, &'a [u8]); 6], usize) {
+fn reverse_route<'a>(msg: &Incoming<'a>, version: Version) -> ([(Tag, &'a [u8]); 6], usize) {
     let mut out: [(Tag, &[u8]); 6] = [(0, &[]); 6];
     let mut n = 0;
     for (tag, v) in msg.fields() {
         let Some(r) = reversed(tag) else { continue };
-        if v.is_empty() || (version < 41 && matches!(tag, 144 | 145)) || n == out.len() {
+        if v.is_empty() || (version < Version::Fix41 && matches!(tag, 144 | 145)) || n == out.len()
+        {
             continue;
         }
         if out[..n].iter().any(|&(t, _)| t == r) {
@@ -94,7 +96,7 @@ impl<S: MessageStore> Session<S> {
         }
         let (route, n) = reverse_route(msg, version);
         let mut combined = String::new();
-        if with_tag && version < 42 {
+        if with_tag && version < Version::Fix42 {
             combined = format!("{} ({tag})", text.unwrap_or_default());
         }
         let sent = self.send_admin(cx, b"3", &route[..n], &mut |w| {
@@ -104,19 +106,19 @@ impl<S: MessageStore> Session<S> {
                 w.field(fields::REF_SEQ_NUM, s);
             }
             if let Some(t) = text {
-                if with_tag && version < 42 {
+                if with_tag && version < Version::Fix42 {
                     w.field(fields::TEXT, combined.as_bytes());
                 } else {
                     w.field(fields::TEXT, t.as_bytes());
                 }
             }
-            if with_tag && version >= 42 {
+            if with_tag && version >= Version::Fix42 {
                 w.field_i64(fields::REF_TAG_ID, tag);
             }
-            if version >= 42 && !msg_type.is_empty() {
+            if version >= Version::Fix42 && !msg_type.is_empty() {
                 w.field(fields::REF_MSG_TYPE, msg_type);
             }
-            if (version == 42 && reason <= 11) || version > 42 {
+            if (version == Version::Fix42 && reason <= 11) || version > Version::Fix42 {
                 w.field_u64(fields::SESSION_REJECT_REASON, u64::from(reason));
             }
         });
@@ -143,7 +145,7 @@ impl<S: MessageStore> Session<S> {
         validation: bool,
     ) {
         let h = *msg.header();
-        if self.cfg.version() < 42 {
+        if self.cfg.version() < Version::Fix42 {
             self.send_reject_as(
                 cx,
                 msg,

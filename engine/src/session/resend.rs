@@ -8,7 +8,7 @@ use super::encode::FieldWriter;
 use super::event::Event;
 use super::incoming::{is_header_tag, Incoming, Tag};
 use super::outbound::{write_header, Resent};
-use super::settings::SessionSettings;
+use super::settings::{SessionSettings, Version};
 use super::state::{Close, LogoutReason};
 use super::validate::reason;
 use super::{Cx, Session};
@@ -187,7 +187,7 @@ impl<S: MessageStore> Session<S> {
 
     pub(crate) fn answer_resend(&mut self, cx: &mut Cx<'_>, begin: u64, end_req: u64) {
         let last = self.ob.next_sender.saturating_sub(1);
-        let infinite = end_req == 0 || (self.cfg.version() <= 42 && end_req == 999_999);
+        let infinite = end_req == 0 || (self.cfg.version() <= Version::Fix42 && end_req == 999_999);
         let end = if infinite || end_req > last {
             last
         } else {

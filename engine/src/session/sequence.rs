@@ -5,6 +5,7 @@ use ringfix_codec::fields;
 
 use super::event::Event;
 use super::incoming::Incoming;
+use super::settings::Version;
 use super::state::FatalError;
 use super::time::parse_timestamp;
 use super::validate::reason;
@@ -55,7 +56,7 @@ impl<S: MessageStore> Session<S> {
         let (end, wire_end) = if chunk > 0 && last - begin + 1 > chunk {
             let e = begin + chunk - 1;
             (e, e)
-        } else if self.cfg.version() >= 42 {
+        } else if self.cfg.version() >= Version::Fix42 {
             (last, 0)
         } else {
             (last, 999_999)

@@ -36,6 +36,7 @@ mod session_logout;
 mod session_props;
 mod session_reject;
 mod session_resend;
+mod session_send;
 mod session_sequence;
 mod session_timestamps;
 mod tls_exchange;
