@@ -10,10 +10,7 @@
 #[doc(hidden)]
 pub mod apps;
 pub mod config;
-#[allow(
-    clippy::undocumented_unsafe_blocks,
-    reason = "the reactor's SAFETY comments are being written (issue 25); the lint holds everywhere else"
-)]
+pub mod ha;
 pub mod reactor;
 pub mod runtime;
 pub mod session;

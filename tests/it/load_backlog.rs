@@ -95,7 +95,7 @@ fn logon_small_window(port: u16, sender: &str) -> Fix {
 fn backlog(sessions_n: usize, orders: usize, symbol_len: usize) {
     // A memory store that keeps nothing (PersistMessages=N): no journal to
     // create per session, so 64 sessions start quickly in a debug build.
-    let defaults = "MaxOutboundQueueBytes=67108864\nPersistMessages=N";
+    let defaults = "MaxOutboundQueueBytes=67108864\nPersistMessages=N\nOutboundCalmPeriod=200";
     let names: Vec<String> = (0..sessions_n).map(|i| format!("B{i}")).collect();
     let sessions: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "")).collect();
     let acc = Acceptor::spawn(&AcceptorSpec {
@@ -175,11 +175,11 @@ fn backlog(sessions_n: usize, orders: usize, symbol_len: usize) {
         }
     }
     let drained = status_kb(pid, "RssAnon");
-    // A calm second, then one more event per connection (a Heartbeat; in
-    // production the next heartbeat at the latest) lets the engine trim;
-    // the allocator gives the pages back within a second or two (at most
-    // once a second, at a reactor turn: its block timeout is 1 s).
-    std::thread::sleep(Duration::from_millis(1200));
+    // The calm period (OutboundCalmPeriod=200 ms), then one more event per
+    // connection (a Heartbeat; in production the next heartbeat at the
+    // latest) lets the engine trim; the allocator gives the pages back
+    // within a second or two (at a reactor turn: its block timeout is 1 s).
+    std::thread::sleep(Duration::from_millis(250));
     for p in peers.iter_mut() {
         p.send("0");
     }
@@ -194,7 +194,7 @@ fn backlog(sessions_n: usize, orders: usize, symbol_len: usize) {
     stop.store(true, Ordering::Relaxed);
     let peak = sampler.join().unwrap().max(backlog);
     eprintln!(
-        "FIGURE backlog {sessions_n} sessions x {orders} reports with a {symbol_len}-byte Symbol: RssAnon kB before {base}, backlog {backlog} (peak {peak}), all read {drained}, after the calm second {after} (+{:?})", returned_in
+        "FIGURE backlog {sessions_n} sessions x {orders} reports with a {symbol_len}-byte Symbol: RssAnon kB before {base}, backlog {backlog} (peak {peak}), all read {drained}, after the calm period {after} (+{:?})", returned_in
     );
     // The backlog really was in the acceptor's memory (else this proves nothing).
     assert!(

@@ -34,7 +34,7 @@ const ALLOCATOR_SLACK_KB: u64 = 1024;
 
 /// The "flat" bound beyond the index: reports the generator has not read
 /// yet wait in the acceptor's outbound buffers, which are given back a
-/// calm second after they drain. A third of a second of the run's reports
+/// calm period after they drain. A third of a second of the run's reports
 /// may be waiting at the moment of the last third's highest sample without
 /// counting as growth; a leak, or buffers that keep a backlog's size,
 /// grows past it. `LOAD_RSS_GROWTH_KB` overrides it.
@@ -54,7 +54,7 @@ fn load(spec: LoadSpec) {
     // tell the store's growth from anything else.
     let persist = std::env::var("LOAD_PERSIST").unwrap_or_else(|_| "Y".into());
     let defaults = format!(
-        "FileStorePath={}\nPersistMessages={persist}",
+        "FileStorePath={}\nPersistMessages={persist}\nOutboundCalmPeriod=200",
         dir.path().display()
     );
     let names: Vec<String> = (0..spec.sessions).map(|i| format!("L{i}")).collect();
@@ -170,7 +170,7 @@ fn load(spec: LoadSpec) {
         spec.sessions
     );
     eprintln!(
-        "FIGURE load RssAnon after the last report, a calm 1.5 s and a TestRequest on each of {} sessions: {after_drain} kB",
+        "FIGURE load RssAnon after the last report, the calm period (200 ms) and a TestRequest on each of {} sessions: {after_drain} kB",
         result.drained
     );
     assert_eq!(result.drained, spec.sessions, "TestRequests unanswered");

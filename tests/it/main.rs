@@ -14,13 +14,17 @@ static GLOBAL: ringfix_testkit::alloc::Counting = ringfix_testkit::alloc::Counti
 
 mod crash_support;
 mod fault_support;
+mod ha_support;
 mod load_support;
 mod ops_support;
 mod runtime_support;
 mod support;
 
 mod api_engine;
+mod cli_config;
+mod cli_config_every;
 mod cli_engine;
+mod cli_logs;
 mod cli_tls;
 mod conformance_tcp;
 mod conformance_versions;
@@ -30,6 +34,8 @@ mod decode_cli;
 mod examples_pair;
 mod faults_streams;
 mod faults_timeouts;
+mod ha_election;
+mod ha_failover;
 mod load_backlog;
 mod load_engine;
 mod replay_cli;
@@ -37,6 +43,7 @@ mod replay_live;
 mod runtime_alloc;
 mod runtime_e2e;
 mod runtime_schedule;
+mod runtime_store;
 mod stats_cli;
 mod stats_e2e;
 mod stats_runtime;

@@ -7,8 +7,12 @@ use super::error::SettingsError;
 use super::schedule::Schedule;
 use super::session_id::{SessionId, BEGIN_STRINGS};
 use super::tls::TlsVersion;
-use crate::store::FsyncPolicy;
 use ringfix_codec::TimePrecision;
+
+mod log;
+mod store;
+pub use log::{LogSettings, ScreenLogSettings};
+pub use store::{StoreSettings, DEFAULT_SEGMENT_BYTES};
 
 /// Default `MaxOutboundQueueBytes`: 8 MiB.
 pub const DEFAULT_MAX_OUTBOUND_QUEUE_BYTES: usize = 8 * 1024 * 1024;
@@ -271,20 +275,6 @@ impl Default for MessageSettings {
     }
 }
 
-/// Message store and log.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct StoreSettings {
-    /// `FileStorePath`: directory of the durable store; memory store if
-    /// `None`.
-    pub file_store_path: Option<PathBuf>,
-    /// `FileLogPath`: directory of message logs; no file log if `None`.
-    pub file_log_path: Option<PathBuf>,
-    /// `PersistMessages` (default Y): keep sent messages for resends.
-    pub persist_messages: bool,
-    /// `StoreFsync` (ringfix): `never`, `always` or `<N>ms`.
-    pub fsync: FsyncPolicy,
-}
-
 /// How the reactor thread waits (`ReactorMode`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum ReactorMode {
@@ -306,6 +296,10 @@ pub struct ReactorSettings {
     /// `MaxOutboundQueueBytes` (default 8 MiB): outbound bytes queued
     /// before sends are refused.
     pub max_outbound_queue_bytes: usize,
+    /// `OutboundCalmPeriod` (milliseconds, default 1000): outbound buffers
+    /// grown by a backlog are given back once drained and calm this long;
+    /// the shortest among a reactor's sessions applies.
+    pub outbound_calm: std::time::Duration,
     /// `MaxConnections` (1..=[`MAX_CONNECTIONS_LIMIT`]): connections, logged
     /// on or not, the session's reactor holds at once; the largest value
     /// among a reactor's sessions applies. An accepted connection beyond
@@ -326,6 +320,7 @@ impl Default for ReactorSettings {
             core: None,
             mode: ReactorMode::Block,
             max_outbound_queue_bytes: DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
+            outbound_calm: std::time::Duration::from_secs(1),
             max_connections: None,
         }
     }
@@ -412,6 +407,8 @@ pub struct SessionSettings {
     pub messages: MessageSettings,
     /// Store and log.
     pub store: StoreSettings,
+    /// What the logs write.
+    pub log: LogSettings,
     /// Reactor placement.
     pub reactor: ReactorSettings,
     /// TLS.
@@ -421,6 +418,8 @@ pub struct SessionSettings {
     /// `StopOnFatalError` (ringfix, default N): after a fatal error the
     /// session stops instead of reconnecting.
     pub stop_on_fatal_error: bool,
+    /// Hot standby (`HaEnabled` and the other `Ha*` keys).
+    pub ha: super::ha::HaSettings,
 }
 
 impl Default for NetworkSettings {
@@ -466,10 +465,12 @@ impl SessionSettings {
                 persist_messages: true,
                 ..StoreSettings::default()
             },
+            log: LogSettings::default(),
             reactor: ReactorSettings::default(),
             tls: TlsSettings::default(),
             schedule: Schedule::non_stop(),
             stop_on_fatal_error: false,
+            ha: super::ha::HaSettings::default(),
         }
     }
 

@@ -38,8 +38,13 @@ pub struct ReactorConfig {
     /// Receive buffer per connection; the largest frame that fits.
     pub recv_buffer_bytes: usize,
     /// Base capacity of each outbound buffer: kept and reused; a buffer a
-    /// backlog grew past it shrinks back once drained and calm for a second.
+    /// backlog grew past it shrinks back once drained and calm for
+    /// [`outbound_calm`](Self::outbound_calm).
     pub outbound_capacity: usize,
+    /// How long a connection's outbound buffers, grown by a backlog, must
+    /// see no more than their base capacity queued before they are given
+    /// back (`OutboundCalmPeriod`, default 1 s).
+    pub outbound_calm: Duration,
     /// A connection whose unsent bytes exceed this is closed.
     pub max_outbound_queue_bytes: usize,
     /// Deadline used when a handler returns none.
@@ -65,6 +70,7 @@ impl Default for ReactorConfig {
             max_connections: 1024,
             recv_buffer_bytes: 64 * 1024,
             outbound_capacity: 64 * 1024,
+            outbound_calm: Duration::from_secs(1),
             max_outbound_queue_bytes: 8 * 1024 * 1024,
             default_deadline: Duration::from_secs(30),
             huge_pages: true,

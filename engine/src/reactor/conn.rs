@@ -149,12 +149,6 @@ pub(crate) struct Conn<H> {
     pub(crate) out_big_at: Nanos,
 }
 
-/// Outbound buffers grown by a backlog are given back once nothing more
-/// than their base capacity has been queued for this long (and nothing is
-/// queued): a steady flow that needs the larger size keeps it instead of
-/// reallocating every send.
-pub(crate) const OUT_CALM_NS: i64 = 1_000_000_000;
-
 impl<H> Conn<H> {
     pub(crate) fn new(outbound_capacity: usize) -> Self {
         Self {
@@ -226,14 +220,16 @@ impl<H> Conn<H> {
 
     /// Shrinks `out` and `wire` back to their base capacity when they grew
     /// past it, nothing is queued or in flight, and no backlog was seen for
-    /// [`OUT_CALM_NS`]. True if it shrank them.
-    pub(crate) fn trim_outbound(&mut self, now: Nanos) -> bool {
+    /// `calm` nanoseconds (the reactor's `outbound_calm`: a steady flow
+    /// that needs the larger size keeps it instead of reallocating every
+    /// send). True if it shrank them.
+    pub(crate) fn trim_outbound(&mut self, now: Nanos, calm: Nanos) -> bool {
         let grown = self.out.capacity().max(self.wire.capacity()) > self.out_base;
         if !grown
             || self.send_pending
             || self.zc_notif_pending
             || self.unsent()
-            || now.saturating_sub(self.out_big_at) < OUT_CALM_NS
+            || now.saturating_sub(self.out_big_at) < calm
         {
             return false;
         }
@@ -303,29 +299,29 @@ mod tests {
         c.out.extend_from_slice(&[1; 1000]);
         c.note_queued(SEC);
         c.out.clear();
-        assert!(!c.trim_outbound(5 * SEC));
+        assert!(!c.trim_outbound(5 * SEC, SEC));
         // A backlog: the buffer grows past its base.
         c.out.extend_from_slice(&[1; 100_000]);
         c.note_queued(10 * SEC);
         assert!(c.out.capacity() >= 100_000);
         // Still queued: kept.
-        assert!(!c.trim_outbound(20 * SEC));
+        assert!(!c.trim_outbound(20 * SEC, SEC));
         std::mem::swap(&mut c.out, &mut c.wire);
         c.wire_off = c.wire.len() / 2;
         c.send_pending = true;
-        assert!(!c.trim_outbound(20 * SEC));
+        assert!(!c.trim_outbound(20 * SEC, SEC));
         // Sent; but the backlog is less than a second old.
         c.send_pending = false;
         c.wire_off = c.wire.len();
         c.note_queued(10 * SEC + SEC / 2);
-        assert!(!c.trim_outbound(10 * SEC + SEC / 2));
+        assert!(!c.trim_outbound(10 * SEC + SEC / 2, SEC));
         assert!(c.wire.capacity() >= 100_000);
         // Drained and calm for a second: back to the base capacity.
-        assert!(c.trim_outbound(11 * SEC));
+        assert!(c.trim_outbound(11 * SEC, SEC));
         assert_eq!(c.out.capacity(), 1024);
         assert_eq!(c.wire.capacity(), 1024);
         assert_eq!(c.queued(), 0);
-        assert!(!c.trim_outbound(30 * SEC));
+        assert!(!c.trim_outbound(30 * SEC, SEC));
     }
 
     #[test]

@@ -282,7 +282,8 @@ impl<H: ConnectionHandler> Reactor<H> {
             c.idle_queued = true;
             self.idle.push_back(slot as u32);
         }
-        if c.trim_outbound(now) {
+        let calm = i64::try_from(self.cfg.outbound_calm.as_nanos()).unwrap_or(i64::MAX);
+        if c.trim_outbound(now, calm) {
             self.stats.outbound_trims += 1;
             self.release_pending = true;
         }

@@ -22,7 +22,7 @@
 //! - **Writes.** Handlers append to `out`; the in-flight Send owns `wire`; the
 //!   two swap when `wire` is done (capacities kept: no allocation in steady
 //!   state). A backlog grows them; once drained and no more than
-//!   `outbound_capacity` was queued for a second, both shrink back to it
+//!   `outbound_capacity` was queued for `outbound_calm` (1 s), both shrink back to it
 //!   (at the connection's next event), as they do when the slot is freed.
 //!   Sends are linked to the deadline; large ones use SendZc. Queued bytes
 //!   above `max_outbound_queue_bytes` reset that connection only.

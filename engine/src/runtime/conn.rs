@@ -62,6 +62,11 @@ struct Link {
     peer: Option<SocketAddr>,
     /// The listening port of an accepted connection.
     local_port: Option<u16>,
+    /// Length of the outbound buffer when this callback began (hot
+    /// standby: what the callback wrote may have to wait).
+    mark: usize,
+    /// Hot standby: a graceful close waiting for held output to go.
+    close_after_release: Option<Disposition>,
 }
 
 impl Conn {
@@ -82,6 +87,8 @@ impl Conn {
             remote,
             peer,
             local_port: Some(local.port()),
+            mark: 0,
+            close_after_release: None,
         })
     }
 
@@ -108,6 +115,8 @@ impl Conn {
             remote,
             peer: Some(peer),
             local_port: None,
+            mark: 0,
+            close_after_release: None,
         })
     }
 }
@@ -138,6 +147,12 @@ impl Link {
             ctx.close(CloseMode::Now);
             return;
         };
+        if !core.ha_ready() {
+            // Raced a step-down: this node no longer listens for it.
+            put_back(slot, core);
+            ctx.close(CloseMode::Now);
+            return;
+        }
         if !core.cfg.schedule.is_in_session(now.wall) {
             core.event(now, "Logon refused: outside session time");
             put_back(slot, core);
@@ -193,6 +208,23 @@ impl Link {
     /// at once (disconnected, back in its slot): what it wrote is already
     /// queued, and a new connection may claim it while this one drains.
     fn apply(&mut self, d: Disposition, ctx: &mut Ctx<'_>, now: Now) {
+        if !self.gate(ctx) {
+            // The lease is not confirmed: send nothing more, no Logout.
+            self.close_after_release = None;
+            ctx.close(CloseMode::Now);
+            return self.release(now, "Hot standby: not leading, closing without sending");
+        }
+        // Hot standby: a graceful close (after a Logout) waits until the
+        // output held for replication has gone, or the Logout is lost.
+        let d = match (self.close_after_release.take(), d.close) {
+            (Some(waiting), Close::Keep | Close::AfterFlush) => waiting,
+            (_, _) => d,
+        };
+        let held = matches!(&self.state, State::Bound(core) if !core.held.is_empty());
+        if d.close == Close::AfterFlush && held {
+            self.close_after_release = Some(d);
+            return;
+        }
         match d.close {
             Close::Keep => return,
             Close::AfterFlush => {
@@ -205,6 +237,43 @@ impl Link {
         self.release(now, "Disconnecting");
     }
 
+    /// Hot standby: output goes to the counterparty only once released by
+    /// replication (sync: a standby acknowledged its last record; async:
+    /// within `HaMaxUnacked`); until then it waits in the session's `held`
+    /// buffer, and the acknowledgement wakes this connection. False when
+    /// this node may not lead (its lease is not confirmed): what the
+    /// callback wrote is dropped.
+    fn gate(&mut self, ctx: &mut Ctx<'_>) -> bool {
+        let State::Bound(core) = &mut self.state else {
+            return true;
+        };
+        let Some(ha) = core.ha.clone() else {
+            return true;
+        };
+        core.session.store_mut().flush_replication();
+        let out = ctx.outbound();
+        let start = self.mark.min(out.len());
+        if !ha.may_lead_now() {
+            out.truncate(start);
+            core.held.clear();
+            return false;
+        }
+        if out.len() > start {
+            let head = ha.head_rid();
+            if !core.held.is_empty() || !ha.released(head) {
+                core.held.extend_from_slice(&out[start..]);
+                out.truncate(start);
+                core.held_rid = head;
+            }
+        }
+        if !core.held.is_empty() && ha.released(core.held_rid) {
+            out.extend_from_slice(&core.held);
+            core.held.clear();
+        }
+        self.mark = out.len();
+        true
+    }
+
     /// The session leaves this connection: disconnected, store synced,
     /// back in its slot, the supervisor told.
     fn release(&mut self, now: Now, why: &str) {
@@ -214,6 +283,8 @@ impl Link {
             return;
         };
         core.event(now, &format!("{why} (peer {})", peer_text(self.peer)));
+        // Output still held for replication is not sent on this connection.
+        core.held.clear();
         let logged_on = core.seen.logged_on;
         let end = core.closed(now);
         if let Err(e) = core.session.store_mut().sync(now.mono) {
@@ -301,6 +372,7 @@ impl Link {
 impl ConnectionHandler for Conn {
     fn on_open(&mut self, ctx: &mut Ctx<'_>, now: Now) {
         let link = &mut self.link;
+        link.mark = ctx.outbound().len();
         let State::Bound(core) = &mut link.state else {
             return;
         };
@@ -317,6 +389,7 @@ impl ConnectionHandler for Conn {
     }
 
     fn on_input(&mut self, data: &[u8], max_len: usize, ctx: &mut Ctx<'_>, now: Now) -> Framed {
+        self.link.mark = ctx.outbound().len();
         if max_len != self.max_len {
             // Frames longer than the receive buffer must be refused.
             self.parser = Parser::with_max_len(max_len);
@@ -345,6 +418,7 @@ impl ConnectionHandler for Conn {
     }
 
     fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: Now) {
+        self.link.mark = ctx.outbound().len();
         // Unused: `on_input` takes frames and their index together.
         match self.parser.parse_framed(frame) {
             Ok(view) => self.link.on_message(&view, ctx, now),
@@ -353,11 +427,13 @@ impl ConnectionHandler for Conn {
     }
 
     fn on_garbled(&mut self, _skipped: &[u8], ctx: &mut Ctx<'_>, now: Now) {
+        self.link.mark = ctx.outbound().len();
         self.link.on_garbled(None, None, ctx, now);
     }
 
     fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: Now) {
         let link = &mut self.link;
+        link.mark = ctx.outbound().len();
         let d = match &mut link.state {
             State::Unbound { deadline, .. } => {
                 if now.mono >= *deadline {
@@ -397,6 +473,7 @@ impl ConnectionHandler for Conn {
 
     fn on_stop(&mut self, ctx: &mut Ctx<'_>, now: Now) {
         let link = &mut self.link;
+        link.mark = ctx.outbound().len();
         let d = match &mut link.state {
             State::Bound(core) => {
                 core.stop_requested = true;
@@ -415,6 +492,7 @@ impl ConnectionHandler for Conn {
 
     fn on_notify(&mut self, ctx: &mut Ctx<'_>, now: Now) {
         let link = &mut self.link;
+        link.mark = ctx.outbound().len();
         let State::Bound(core) = &mut link.state else {
             return;
         };

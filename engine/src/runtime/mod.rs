@@ -29,6 +29,8 @@ mod build;
 mod conn;
 mod core;
 mod events;
+mod ha;
+mod listen;
 mod log;
 mod sockets;
 mod stats;
@@ -41,7 +43,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
-pub use self::build::{session_settings, store_id, ValidatorSpec};
+pub use self::build::{session_settings, store_id, store_options, ValidatorSpec};
 pub use self::conn::Conn;
 pub use self::core::Counters;
 pub use self::log::{FileLog, LogSink};
@@ -96,6 +98,10 @@ pub enum RuntimeError {
     /// The configuration has no session.
     #[error("the configuration has no session")]
     NoSession,
+    /// Hot standby could not start (a duplicate HaNodeName, the
+    /// replication address taken, ...).
+    #[error("hot standby: {0}")]
+    Ha(#[from] crate::ha::HaError),
     /// Log files or threads could not be created.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -130,6 +136,8 @@ pub(crate) enum Event {
     },
     /// Stop every session gracefully.
     Stop,
+    /// Hot standby: leadership changed.
+    Ha(crate::ha::HaEvent),
 }
 
 /// Asks a running runtime to stop (cloneable, usable from any thread).

@@ -111,4 +111,10 @@ pub trait Application {
     fn finished(&self) -> bool {
         false
     }
+
+    /// Hot standby: this node became the session's leader (fencing
+    /// `token`), before it connects or listens. `history` is the store
+    /// replicated from the old leader: the outbound messages (for
+    /// resends) and the sequence numbers.
+    fn on_became_leader(&mut self, _token: u64, _history: &dyn crate::store::MessageStore) {}
 }

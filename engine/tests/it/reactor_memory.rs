@@ -2,7 +2,7 @@
 //! chunks up to `max_connections`: every connection within it is accepted
 //! and served; one beyond it is closed at once; freed slots are reused
 //! without growing further. Outbound buffers a backlog grew shrink back
-//! once it drained and a calm second passed.
+//! once it drained and its calm period (`outbound_calm`) passed.
 
 use crate::reactor_support;
 
@@ -91,11 +91,15 @@ fn slots_grow_to_max_connections_and_the_next_is_closed_at_once() {
 }
 
 #[test]
-fn outbound_buffers_shrink_once_a_backlog_drained_and_a_second_passed() {
+fn outbound_buffers_shrink_once_a_backlog_drained_and_calm() {
     let _g = serial();
     with_timeout(30, || {
         let log = new_log();
-        let cfg = config(Mode::Block);
+        let mut cfg = config(Mode::Block);
+        // Long enough for the exchanges right after the backlog to fall
+        // inside it on a loaded machine, short enough to wait out.
+        let calm = Duration::from_millis(300);
+        cfg.outbound_calm = calm;
         let base = cfg.outbound_capacity;
         // 3 MiB greeting: far past the 64 KiB base, queued while the peer
         // does not read.
@@ -108,11 +112,11 @@ fn outbound_buffers_shrink_once_a_backlog_drained_and_a_second_passed() {
         std::thread::sleep(Duration::from_millis(200));
         let mut got = vec![0u8; 3 << 20];
         peer.read_exact(&mut got).unwrap();
-        // Small exchanges right after: the backlog is under a second old.
+        // Small exchanges right after: the backlog is younger than `calm`.
         echo(&mut peer, b"Fsoon\n");
         assert_eq!(r.stats().snapshot().outbound_trims, 0);
-        std::thread::sleep(Duration::from_millis(1100));
-        // The next event after a calm second gives the buffers back.
+        std::thread::sleep(calm + Duration::from_millis(50));
+        // The next event after a calm period gives the buffers back.
         echo(&mut peer, b"Flater\n");
         assert!(wait_until(Duration::from_secs(2), || r
             .stats()
@@ -126,7 +130,7 @@ fn outbound_buffers_shrink_once_a_backlog_drained_and_a_second_passed() {
             let frame = format!("F{}\n", "y".repeat(2000 + i));
             echo(&mut peer, frame.as_bytes());
         }
-        std::thread::sleep(Duration::from_millis(1100));
+        std::thread::sleep(calm + Duration::from_millis(50));
         echo(&mut peer, b"Fend\n");
         let st = r.stats().snapshot();
         assert_eq!(st.outbound_trims, 1);

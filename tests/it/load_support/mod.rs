@@ -54,7 +54,7 @@ pub struct LoadResult {
     pub max_send_lag: Duration,
     /// When the last report arrived.
     pub answered_at: Option<Instant>,
-    /// Sessions that answered the TestRequest sent a calm second and a half
+    /// Sessions that answered the TestRequest sent after the calm period
     /// after the last report (the event after which the acceptor gives
     /// back buffers a backlog grew).
     pub drained: usize,
@@ -380,10 +380,11 @@ fn drive(port: u16, ids: Vec<usize>, spec: LoadSpec, ready: Arc<AtomicUsize>) ->
     r
 }
 
-/// After the last report: a calm 1.5 s, then a TestRequest on every
+/// After the last report: the acceptor's calm period (OutboundCalmPeriod=200
+/// ms) and a little, then a TestRequest on every
 /// session, and its Heartbeat read back (at most 10 s).
 fn drain(sessions: &mut [Sess], poll: &Poll, r: &mut LoadResult) {
-    std::thread::sleep(Duration::from_millis(1500));
+    std::thread::sleep(Duration::from_millis(250));
     let ts = now_fix();
     for s in sessions.iter_mut() {
         s.push("1", &ts, |w| w.extend_from_slice(b"112=DRAIN\x01"));

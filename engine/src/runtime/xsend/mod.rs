@@ -322,6 +322,14 @@ pub(crate) struct XSlot {
 }
 
 impl XSlot {
+    /// Wakes the session's current connection (if any) from any thread:
+    /// its `on_notify` runs in the reactor's next turn (hot standby: held
+    /// output may go).
+    pub fn waker(&self) -> Box<dyn Fn() + Send + Sync> {
+        let link = Arc::clone(&self.link);
+        Box::new(move || link.wake())
+    }
+
     /// The hook of a session of `version` (DefaultApplVerID `default_appl_ver`).
     pub fn new(version: Version, default_appl_ver: Option<Version>) -> Self {
         Self {
