@@ -18,6 +18,7 @@ mod ha_support;
 mod load_support;
 mod ops_support;
 mod runtime_support;
+mod soak_support;
 mod support;
 
 mod api_engine;
@@ -44,8 +45,10 @@ mod runtime_alloc;
 mod runtime_e2e;
 mod runtime_schedule;
 mod runtime_store;
+mod soak;
 mod stats_cli;
 mod stats_e2e;
 mod stats_runtime;
 mod store_cmd;
 mod store_cmd_dump;
+mod store_reset_memory;

@@ -87,6 +87,11 @@ const STATED: &[(&str, &str)] = &[
     ("HaNodeName", "required with HaEnabled=Y"),
     ("HaReplicationListen", "required with HaEnabled=Y"),
     ("HaPeers", "none (no standby)"),
+    ("FileStoreSync", "N (= StoreFsync=never)"),
+    (
+        "FileStoreBackupPath",
+        "none (a reset deletes the old journal)",
+    ),
 ];
 
 /// Default values the code gives the minimal session (screen log on, so

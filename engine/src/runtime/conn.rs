@@ -56,7 +56,7 @@ struct Link {
     close_by: Option<MonoTime>,
     slot: Option<Slot>,
     events: mpsc::Sender<Event>,
-    /// This connection's reactor, for [`SessionHandle`](super::SessionHandle) wake-ups.
+    /// This connection's reactor, for [`SessionSender`](super::SessionSender) wake-ups.
     remote: Remote<Conn>,
     /// The counterparty's address, for the event log.
     peer: Option<SocketAddr>,

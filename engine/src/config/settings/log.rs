@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 /// What the message and event logs write (`FileLogPath` itself is in
-/// [`StoreSettings`]).
+/// [`StoreSettings`](super::StoreSettings)).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogSettings {
     /// `FileLogBackupPath`: where the logs of earlier runs and periods are

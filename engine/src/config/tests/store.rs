@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::config::keys::{status, KeyStatus};
+use crate::config::ConfigWarning;
 use crate::config::*;
 use crate::store::FsyncPolicy;
 
@@ -117,8 +118,15 @@ fn file_store_sync_maps_to_store_fsync() {
 
 #[test]
 fn backup_path_and_no_op_cache_size() {
-    let s = store("FileStoreBackupPath=old/stores\nFileStoreMaxCachedMsgs=10000\n");
+    let s = store("FileStoreBackupPath=old/stores\n");
     assert_eq!(s.backup_path, Some(PathBuf::from("old/stores")));
+    // Accepted, value checked, and noted as without effect.
+    let cfg = parse("FileStoreMaxCachedMsgs=10000\n").unwrap();
+    assert!(
+        matches!(&cfg.warnings[..], [ConfigWarning::NoEffect { key, .. }] if key == "FileStoreMaxCachedMsgs"),
+        "{:?}",
+        cfg.warnings
+    );
     assert!(
         matches!(status("FileStoreMaxCachedMsgs"), KeyStatus::NoEffect(why) if why.contains("mapped"))
     );
