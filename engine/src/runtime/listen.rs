@@ -14,7 +14,7 @@ use super::{Event, RuntimeError};
 use crate::config::{Role, SessionSettings};
 use crate::reactor::{self, ReactorHandle, TlsServer};
 use crate::session::Router;
-use crate::store::UtcTimestamp;
+use crate::time::Now;
 
 /// SocketAcceptHost, SocketAcceptPort.
 type ListenKey = (Option<String>, u16);
@@ -113,12 +113,13 @@ pub(super) fn listen(
         let tx = tx.clone();
         let bind: super::ha::Bind = Box::new(move || {
             let (tx, conn_remote, table) = (tx.clone(), remote.clone(), Arc::clone(&table));
-            let factory: reactor::Factory<Conn> = Box::new(move |_info| {
+            let factory: reactor::Factory<Conn> = Box::new(move |info| {
                 Some(Conn::accepted(
                     Arc::clone(&table),
-                    UtcTimestamp::now(),
+                    Now::read(),
                     tx.clone(),
                     conn_remote.clone(),
+                    info,
                 ))
             });
             Ok(remote.listen(spec.clone(), factory)?)

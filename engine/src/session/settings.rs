@@ -1,5 +1,7 @@
 //! Session settings (the session-layer subset of a QuickFIX .cfg section).
 
+pub use ringfix_codec::dict::Version;
+
 /// Which side opens the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -49,6 +51,9 @@ pub struct SessionSettings {
     pub enable_next_expected_msg_seq_num: bool,
     /// Reconnect after a disconnect (initiators).
     pub reconnect: bool,
+    /// The session version of `begin_string` (kept in step with it by
+    /// [`SessionSettings::new`] and the session: one type, decided once).
+    version: Version,
 }
 
 impl SessionSettings {
@@ -73,6 +78,7 @@ impl SessionSettings {
             timestamp_precision: 3,
             enable_next_expected_msg_seq_num: false,
             reconnect: role == Role::Initiator,
+            version: version_of(begin_string),
         }
     }
 
@@ -81,16 +87,21 @@ impl SessionSettings {
         self.begin_string.starts_with("FIXT")
     }
 
-    /// Version rank for version-dependent rules: 40, 41, 42, 43, 44, 50
-    /// (FIXT counts as newer than every FIX.4.x).
-    pub fn version(&self) -> u32 {
-        match self.begin_string.as_str() {
-            "FIX.4.0" => 40,
-            "FIX.4.1" => 41,
-            "FIX.4.2" => 42,
-            "FIX.4.3" => 43,
-            "FIX.4.4" => 44,
-            _ => 50,
-        }
+    /// The session's FIX version, for version-dependent rules: FIX.4.0 to
+    /// FIX.4.4, or FIXT.1.1 (ordered after every FIX.4.x).
+    pub fn version(&self) -> Version {
+        self.version
     }
+
+    /// Brings the version in step with `begin_string` (after a change of
+    /// the public field; the session does it when it takes its settings).
+    pub fn sync_version(&mut self) {
+        self.version = version_of(&self.begin_string);
+    }
+}
+
+/// FIXT.1.1 for a BeginString that names no FIX.4.x (FIXT is newer than
+/// every FIX.4.x).
+fn version_of(begin_string: &str) -> Version {
+    Version::from_begin_string(begin_string.as_bytes()).unwrap_or(Version::Fixt11)
 }
