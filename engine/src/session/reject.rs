@@ -7,7 +7,7 @@ use super::state::FatalError;
 use super::validate::reason_text;
 use super::{Cx, Session};
 use crate::store::MessageStore;
-use ringfix_codec::dict::business_reason;
+use ringfix_codec::dict::{business_reason, Reject};
 
 /// Routing fields swapped when answering (QuickFIX `reverseRoute`).
 fn reversed(tag: Tag) -> Option<Tag> {
@@ -95,8 +95,32 @@ impl<S: MessageStore> Session<S> {
         });
     }
 
-    /// QuickFIX `generateBusinessReject` (before FIX.4.2, which has no
-    /// BusinessMessageReject: a session Reject "Invalid MsgType").
+    /// QuickFIX `generateReject` with a text instead of a reason: a session
+    /// Reject carrying RefSeqNum, RefMsgType (from FIX.4.2 on) and `text`.
+    fn send_text_reject(&mut self, cx: &mut Cx<'_>, msg: &Incoming<'_>, text: &str) {
+        let h = *msg.header();
+        let msg_type = msg.msg_type();
+        if msg_type != b"A" && msg_type != b"4" && h.seq == Some(self.next_target) {
+            self.incr_target(cx);
+        }
+        let version = self.cfg.version();
+        let (route, n) = reverse_route(msg, version);
+        self.send_admin(cx, b"3", &route[..n], &mut |w| {
+            if let Some(s) = h.seq.and(h.seq_raw) {
+                w.field(45, s);
+            }
+            w.field(58, text.as_bytes());
+            if version >= 42 && !msg_type.is_empty() {
+                w.field(372, msg_type);
+            }
+        });
+    }
+
+    /// QuickFIX `generateBusinessReject`. FIX.4.0/4.1 have no
+    /// BusinessMessageReject: there QuickFIX answers a missing field with a
+    /// session Reject "Required tag missing" and an unsupported type with a
+    /// session Reject whose only reason is its Text ("Unsupported message
+    /// type"); any other reason gets its text the same way.
     pub(crate) fn send_business_reject(
         &mut self,
         cx: &mut Cx<'_>,
@@ -107,7 +131,22 @@ impl<S: MessageStore> Session<S> {
     ) {
         let h = *msg.header();
         if self.cfg.version() < 42 {
-            self.send_reject(cx, msg, super::validate::reason::INVALID_MSG_TYPE, None);
+            let begin = self.cfg.begin_string.as_bytes();
+            let text = match reason {
+                business_reason::CONDITIONALLY_REQUIRED_FIELD_MISSING => {
+                    let tag = ref_tag.map(i64::from);
+                    let missing = super::validate::reason::REQUIRED_TAG_MISSING;
+                    self.send_reject(cx, msg, missing, tag);
+                    return;
+                }
+                business_reason::UNSUPPORTED_MESSAGE_TYPE => {
+                    Reject::unsupported_message_type(begin).text
+                }
+                _ => text
+                    .or_else(|| business_reason::text(reason))
+                    .unwrap_or("Other"),
+            };
+            self.send_text_reject(cx, msg, text);
             return;
         }
         self.incr_target(cx);
