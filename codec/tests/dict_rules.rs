@@ -315,6 +315,74 @@ fn groups() {
     );
 }
 
+/// QuickFIX/J's ValidateUnorderedGroupFields and FirstFieldInGroupIsDelimiter.
+#[test]
+fn group_order_and_first_field_delimiter() {
+    // FIX44 Parties: PartyID (448), PartyIDSource (447), PartyRole (452), ...
+    let unordered = Options {
+        validate_unordered_group_fields: true,
+        ..Options::default()
+    };
+    let swapped = "453=1|448=P|452=1|447=D|";
+    assert_eq!(check("FIX.4.4", &nos(swapped)), Ok(()));
+    assert_eq!(
+        code(with("FIX.4.4", unordered, &nos(swapped))),
+        ('3', 15, Some(447))
+    );
+    // In order, over two instances: fine; the order restarts per instance.
+    let two = "453=2|448=P|447=D|452=1|448=Q|452=3|";
+    assert_eq!(with("FIX.4.4", unordered, &nos(two)), Ok(()));
+    // A repeated member is out of order too (QuickFIX C++ would start a
+    // new instance with it and count three).
+    let repeated = "453=2|448=P|447=D|447=D|448=Q|";
+    assert_eq!(code(check("FIX.4.4", &nos(repeated))), ('3', 16, Some(453)));
+    assert_eq!(
+        code(with("FIX.4.4", unordered, &nos(repeated))),
+        ('3', 15, Some(447))
+    );
+    // It comes before the other checks, as QuickFIX/J finds it while parsing.
+    let with_bad_field = nos(swapped).replace("|54=1|", "|54=Z|");
+    assert_eq!(code(check("FIX.4.4", &with_bad_field)), ('3', 5, Some(54)));
+    assert_eq!(
+        code(with("FIX.4.4", unordered, &with_bad_field)),
+        ('3', 15, Some(447))
+    );
+
+    // The first member delimits: PartyRole first, two instances.
+    let first = Options {
+        first_field_in_group_is_delimiter: true,
+        ..Options::default()
+    };
+    let role_first = "453=2|452=1|448=P|452=3|448=Q|";
+    assert_eq!(
+        code(check("FIX.4.4", &nos(role_first))),
+        ('3', 16, Some(453))
+    );
+    assert_eq!(with("FIX.4.4", first, &nos(role_first)), Ok(()));
+    // Only that field starts an instance: the dictionary's delimiter and
+    // repeated members do not.
+    let one = "453=1|452=1|448=P|448=Q|447=D|";
+    assert_eq!(with("FIX.4.4", first, &nos(one)), Ok(()));
+    assert_eq!(
+        code(with("FIX.4.4", first, &nos("453=2|452=1|448=P|448=Q|"))),
+        ('3', 16, Some(453))
+    );
+    let ordered_first = Options {
+        validate_unordered_group_fields: true,
+        ..first
+    };
+    // QuickFIX/J does not compare members with the field that started the instance.
+    assert_eq!(with("FIX.4.4", ordered_first, &nos(role_first)), Ok(()));
+    assert_eq!(
+        code(with(
+            "FIX.4.4",
+            ordered_first,
+            &nos("453=1|452=1|447=D|448=P|")
+        )),
+        ('3', 15, Some(448))
+    );
+}
+
 #[test]
 fn required_fields_inside_required_groups() {
     let base = format!("35=E|34=2|49=A|52={T}|56=B|66=L|394=1|68=1|");

@@ -21,6 +21,7 @@
 
 mod builtin;
 mod model;
+mod order;
 mod pass;
 mod reject;
 mod types;
@@ -29,6 +30,7 @@ mod xml;
 
 pub use builtin::{builtin, builtin_for_appl_ver_id, builtin_for_begin_string, Version};
 pub use model::{Dictionary, EnumValue, FieldDef, GroupDef, GroupRef, MessageDef};
+pub use order::FieldOrder;
 pub use reject::{business_reason, reason, Reject, RejectKind, RejectText};
 pub use types::FieldType;
 pub use validate::{is_admin_msg_type, Options, Validator};

@@ -29,6 +29,16 @@ pub struct Options {
     pub validate_group_delimiter: bool,
     /// Beyond QuickFIX (default N): LOCALMKTDATE and MONTHYEAR syntax.
     pub strict_date_formats: bool,
+    /// QuickFIX/J `ValidateUnorderedGroupFields`: members of a group
+    /// instance must follow the dictionary's order (else 373=15 "Repeating
+    /// group fields out of order"). Default N, QuickFIX C++'s behaviour
+    /// (QuickFIX/J's default is Y).
+    pub validate_unordered_group_fields: bool,
+    /// QuickFIX/J `FirstFieldInGroupIsDelimiter` (default N): the first
+    /// member after a NumInGroup delimits that group's instances, whatever
+    /// the dictionary's first field; a repeated member then stays in its
+    /// instance.
+    pub first_field_in_group_is_delimiter: bool,
 }
 
 impl Default for Options {
@@ -41,6 +51,8 @@ impl Default for Options {
             validate_group_members: false,
             validate_group_delimiter: false,
             strict_date_formats: false,
+            validate_unordered_group_fields: false,
+            first_field_in_group_is_delimiter: false,
         }
     }
 }
@@ -48,7 +60,8 @@ impl Default for Options {
 impl Options {
     /// Applies one QuickFIX session setting (`ValidateFieldsHaveValues`,
     /// `ValidateFieldsOutOfOrder` or `CheckFieldsOutOfOrder`,
-    /// `ValidateUserDefinedFields`, `AllowUnknownMsgFields`, and this crate's
+    /// `ValidateUserDefinedFields`, `AllowUnknownMsgFields`,
+    /// `ValidateUnorderedGroupFields`, `FirstFieldInGroupIsDelimiter`, and this crate's
     /// `ValidateGroupMembers`, `ValidateGroupDelimiter`, `StrictDateFormats`).
     /// Returns false for a key it does not know.
     pub fn set(&mut self, key: &str, value: bool) -> bool {
@@ -62,6 +75,8 @@ impl Options {
             "ValidateGroupMembers" => &mut self.validate_group_members,
             "ValidateGroupDelimiter" => &mut self.validate_group_delimiter,
             "StrictDateFormats" => &mut self.strict_date_formats,
+            "ValidateUnorderedGroupFields" => &mut self.validate_unordered_group_fields,
+            "FirstFieldInGroupIsDelimiter" => &mut self.first_field_in_group_is_delimiter,
             _ => return false,
         };
         *slot = value;
