@@ -3,6 +3,7 @@
 //! bounded.
 
 mod runtime_support;
+mod validation_switches;
 
 use std::time::{Duration, Instant};
 

@@ -1,14 +1,14 @@
 //! The connection handler the reactor drives: frames -> parser -> session,
 //! deadlines -> session timers, dispositions -> close. Accepted connections
 //! start unbound and bind to a session on their first message, a Logon
-//! routed by BeginString and CompIDs. Frames come from the codec framer
-//! (the handler's default `frame`), which checked BodyLength and CheckSum,
-//! so they are parsed with `parse_framed`.
+//! routed by BeginString and CompIDs. Frames come from the codec framer,
+//! which checked BodyLength and CheckSum (unless the session switched them
+//! off), so they are parsed with `parse_framed_with` under the same checks.
 
 use std::sync::mpsc;
 use std::sync::Arc;
 
-use ringfix_codec::{FrameError, Parser};
+use ringfix_codec::{frame_with, Frame, FrameChecks, FrameError, Parser};
 
 use super::core::{Ev, SessionCore, Slot};
 use super::Event;
@@ -26,6 +26,10 @@ pub(crate) struct ListenerTable {
     pub slots: Vec<Slot>,
     /// How long an accepted connection may stay without a Logon (ns).
     pub logon_timeout: i64,
+    /// Frame checks before a session is known: only those every session
+    /// of the listener applies (the first frame is checked again against
+    /// its own session's).
+    pub checks: FrameChecks,
 }
 
 enum State {
@@ -51,6 +55,11 @@ pub struct Conn {
     queued: Vec<u8>,
     /// The framer met a message larger than the receive buffer: why.
     oversize: Option<String>,
+    /// The frame checks in force (the bound session's).
+    checks: FrameChecks,
+    /// The framer dropped a complete frame for its CheckSum: a garbled
+    /// message the session may want to reject.
+    bad_checksum: bool,
 }
 
 impl Conn {
@@ -61,6 +70,7 @@ impl Conn {
         remote: Remote<Conn>,
     ) -> Self {
         let deadline = now.as_nanos().saturating_add(table.logon_timeout);
+        let checks = table.checks;
         Self {
             state: State::Unbound { table, deadline },
             close_by: None,
@@ -70,6 +80,8 @@ impl Conn {
             remote,
             queued: Vec::new(),
             oversize: None,
+            checks,
+            bad_checksum: false,
         }
     }
 
@@ -79,6 +91,7 @@ impl Conn {
         events: mpsc::Sender<Event>,
         remote: Remote<Conn>,
     ) -> Self {
+        let checks = super::build::frame_checks(&core.cfg);
         Self {
             state: State::Bound(core),
             close_by: None,
@@ -88,6 +101,8 @@ impl Conn {
             remote,
             queued: Vec::new(),
             oversize: None,
+            checks,
+            bad_checksum: false,
         }
     }
 
@@ -96,7 +111,7 @@ impl Conn {
             return;
         };
         let table = Arc::clone(table);
-        let Ok(view) = self.parser.parse_framed(frame) else {
+        let Ok(view) = self.parser.parse_framed_with(frame, self.checks) else {
             tracing::warn!("first message unparsable: closing");
             ctx.close(CloseMode::Now);
             return;
@@ -120,6 +135,16 @@ impl Conn {
             ctx.close(CloseMode::Now);
             return;
         };
+        let own = super::build::frame_checks(&core.cfg);
+        if own != self.checks && frame_with(frame, frame.len(), own) != Frame::Complete(frame.len())
+        {
+            // Framed leniently for another session of this listener.
+            tracing::warn!(session = &*core.name, "first message garbled: closing");
+            put_back(slot, core);
+            ctx.close(CloseMode::Now);
+            return;
+        }
+        self.checks = own;
         if !core.cfg.schedule.is_in_session(now) {
             core.event(now, "Logon refused: outside session time");
             put_back(slot, core);
@@ -216,12 +241,12 @@ impl ConnectionHandler for Conn {
             State::Bound(core) => {
                 let queued = ctx.outbound().len();
                 core.received(now, frame);
-                let d = match self.parser.parse_framed(frame) {
+                let d = match self.parser.parse_framed_with(frame, self.checks) {
                     Ok(view) => {
                         let msg = Incoming::from_view(&view);
                         core.handle(Ev::Message(&msg), now, ctx.outbound())
                     }
-                    Err(_) => core.handle(Ev::Garbled, now, ctx.outbound()),
+                    Err(_) => core.handle(Ev::GarbledMessage(frame), now, ctx.outbound()),
                 };
                 // An answer is handed to the send path: the engine's own time.
                 if ctx.recv_stamp() != 0 && ctx.outbound().len() > queued {
@@ -236,19 +261,24 @@ impl ConnectionHandler for Conn {
     }
 
     fn frame(&mut self, buf: &[u8], max_len: usize) -> Framed {
-        let f = ringfix_codec::frame(buf, max_len);
-        if let ringfix_codec::Frame::Garbled {
-            error: e @ FrameError::TooLarge { .. },
-            ..
-        } = &f
-        {
-            self.oversize = Some(e.to_string());
+        let f = frame_with(buf, max_len, self.checks);
+        match &f {
+            Frame::Garbled {
+                error: e @ FrameError::TooLarge { .. },
+                ..
+            } => self.oversize = Some(e.to_string()),
+            Frame::Garbled {
+                error: FrameError::ChecksumMismatch { .. },
+                ..
+            } => self.bad_checksum = true,
+            _ => {}
         }
         f.into()
     }
 
-    fn on_garbled(&mut self, _skipped: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+    fn on_garbled(&mut self, skipped: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
         let oversize = self.oversize.take();
+        let bad_checksum = std::mem::take(&mut self.bad_checksum);
         let d = match (&mut self.state, oversize) {
             // Skipping it would only lead to endless resends of it: a
             // message we cannot hold ends the connection, saying why.
@@ -262,6 +292,10 @@ impl ConnectionHandler for Conn {
                     },
                     reconnect: d.reconnect,
                 }
+            }
+            // A whole frame with a wrong CheckSum: a garbled message.
+            (State::Bound(core), None) if bad_checksum => {
+                core.handle(Ev::GarbledMessage(skipped), now, ctx.outbound())
             }
             (State::Bound(core), None) => core.handle(Ev::Garbled, now, ctx.outbound()),
             // Garbage before any Logon: nobody to talk to.

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::app::{AppIo, EngineApp, Observed, Tap};
-use super::build::{open_store, session_settings, ValidatorSpec};
+use super::build::{new_session, open_store, session_settings, ValidatorSpec};
 use super::log::LogSink;
 use super::outbox::{for_each, Outbox};
 use super::store::RuntimeStore;
@@ -48,6 +48,8 @@ pub(crate) enum Ev<'m, 'a> {
     Connected,
     Message(&'m Incoming<'a>),
     Garbled,
+    /// A complete frame that is garbled (wrong CheckSum, unparsable fields).
+    GarbledMessage(&'m [u8]),
     Timer,
     Logout,
     /// A Logout with this Text (58).
@@ -89,8 +91,7 @@ impl SessionCore {
         now: UtcTimestamp,
     ) -> Result<Self, RuntimeError> {
         let store = open_store(&cfg, now)?;
-        let validator = spec.as_ref().map(ValidatorSpec::build).transpose()?;
-        let session = Session::new(session_settings(&cfg), store, validator);
+        let session = new_session(&cfg, spec.as_ref(), store)?;
         let core = Self {
             idx,
             name: cfg.id.to_string().into(),
@@ -171,8 +172,7 @@ impl SessionCore {
                 source: e,
             })?;
         }
-        let validator = self.spec.as_ref().map(ValidatorSpec::build).transpose()?;
-        self.session = Session::new(session_settings(&self.cfg), store, validator);
+        self.session = new_session(&self.cfg, self.spec.as_ref(), store)?;
         self.degraded = false;
         if reset {
             self.app.on_reset(self.session.settings());
@@ -199,6 +199,7 @@ impl SessionCore {
             Ev::Connected => self.session.connected(now, out, &mut tap),
             Ev::Message(m) => self.session.on_message(m, now, out, &mut tap),
             Ev::Garbled => self.session.on_garbled(now),
+            Ev::GarbledMessage(raw) => self.session.on_garbled_message(raw, now, out, &mut tap),
             Ev::Timer => self.session.on_timer(now, out, &mut tap),
             Ev::Logout => self.session.logout(None, now, out, &mut tap),
             Ev::LogoutText(text) => self.session.logout(Some(text), now, out, &mut tap),

@@ -8,7 +8,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::build::{store_id, DictCache, ValidatorSpec};
+use super::build::{frame_checks, store_id, DictCache, ValidatorSpec};
 use super::conn::{Conn, ListenerTable};
 use super::core::{Counters, SessionCore, Slot};
 use super::log::FileLog;
@@ -21,6 +21,7 @@ use crate::config::{
 use crate::reactor::{self, Mode, ReactorConfig, ReactorHandle, TlsClient, TlsServer};
 use crate::session::Router;
 use crate::store::UtcTimestamp;
+use ringfix_codec::FrameChecks;
 
 pub(crate) struct Started {
     pub tx: mpsc::Sender<Event>,
@@ -244,6 +245,7 @@ fn listen(
         let mut router = Router::new();
         let mut table_slots = Vec::new();
         let mut logon_timeout = 0i64;
+        let mut checks = FrameChecks::ALL;
         for &i in &members {
             let (Some(c), Some(slot)) = (cfgs.get(i), slots.get(i)) else {
                 continue;
@@ -256,11 +258,13 @@ fn listen(
             table_slots.push(Arc::clone(slot));
             let t = i64::try_from(c.timing.logon_timeout.as_nanos()).unwrap_or(i64::MAX);
             logon_timeout = logon_timeout.max(t);
+            checks = checks.union_lenient(frame_checks(c));
         }
         let table = Arc::new(ListenerTable {
             router,
             slots: table_slots,
             logon_timeout,
+            checks,
         });
         let reactor = members
             .first()

@@ -71,6 +71,13 @@ impl<S: MessageStore> Session<S> {
         if !self.verify(cx, msg, false, true) {
             return;
         }
+        // IgnoreAbsenceOf141tag=N (QuickFIX/J): the answer to our reset
+        // must confirm it (FIX.4.0 has no ResetSeqNumFlag).
+        let unconfirmed = self.sent_reset && !reset_flag && self.cfg.version() >= 41;
+        if unconfirmed && !self.cfg.ignore_absence_of_141_tag {
+            self.fatal(cx, FatalError::BadLogon);
+            return;
+        }
         self.received_logon = true;
         let mut answer_seq = None;
         if self.cfg.role == Role::Acceptor || (self.received_reset && !self.sent_reset) {

@@ -42,6 +42,8 @@ use crate::store::{MessageStore, UtcTimestamp};
 use outbound::OutState;
 
 const NANOS: i64 = 1_000_000_000;
+/// QuickFIX/J's Text (58) for a rejected garbled message.
+const GARBLED_TEXT: &str = "Message failed basic validity check";
 
 /// An outstanding ResendRequest we sent.
 #[derive(Clone, Copy, Debug)]
@@ -225,6 +227,28 @@ impl<S: MessageStore> Session<S> {
     /// complete messages count.
     pub fn on_garbled(&mut self, _now: UtcTimestamp) -> Disposition {
         self.disposition()
+    }
+
+    /// A complete frame that is garbled (wrong CheckSum, fields that do not
+    /// parse). Ignored like [`Session::on_garbled`], unless
+    /// `reject_garbled_message`: then a logged-on session answers with a
+    /// Reject "Message failed basic validity check" (QuickFIX/J), which
+    /// counts the message when its MsgSeqNum was the one expected.
+    pub fn on_garbled_message(
+        &mut self,
+        raw: &[u8],
+        now: UtcTimestamp,
+        out: &mut Vec<u8>,
+        app: &mut dyn Application,
+    ) -> Disposition {
+        if !self.cfg.reject_garbled_message {
+            return self.on_garbled(now);
+        }
+        self.step(now, out, app, |s, cx| {
+            if s.connected && s.closing.is_none() && s.received_logon {
+                s.send_text_reject(cx, &Incoming::parse(raw), GARBLED_TEXT);
+            }
+        })
     }
 
     /// The deadline passed (or any time: early calls do nothing).

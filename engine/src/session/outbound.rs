@@ -114,10 +114,16 @@ pub(crate) fn send_new(
     let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), msg_type);
     write_header(&mut w, cfg, seq, now, None, extra_header);
     body(&mut w);
+    let composed = app.is_some();
     if let Some(app) = app {
         app.on_admin_out(cfg, msg_type, &mut w);
     }
     let range = w.finish();
+    if let (true, Some(order)) = (composed, &cfg.field_order) {
+        if let Some(bytes) = out.get_mut(range.clone()) {
+            order.apply(bytes);
+        }
+    }
     let stored = match out.get(range.clone()) {
         Some(bytes) => store.append(seq, bytes),
         None => Ok(()),

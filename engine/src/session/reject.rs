@@ -97,7 +97,7 @@ impl<S: MessageStore> Session<S> {
 
     /// QuickFIX `generateReject` with a text instead of a reason: a session
     /// Reject carrying RefSeqNum, RefMsgType (from FIX.4.2 on) and `text`.
-    fn send_text_reject(&mut self, cx: &mut Cx<'_>, msg: &Incoming<'_>, text: &str) {
+    pub(crate) fn send_text_reject(&mut self, cx: &mut Cx<'_>, msg: &Incoming<'_>, text: &str) {
         let h = *msg.header();
         let msg_type = msg.msg_type();
         if msg_type != b"A" && msg_type != b"4" && h.seq == Some(self.next_target) {

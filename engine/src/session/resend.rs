@@ -88,7 +88,16 @@ fn write_gap_fill(out: &mut Vec<u8>, cfg: &SessionSettings, now: i64, begin: u64
     let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), b"4");
     write_header(&mut w, cfg, begin, now, Some(Resent::Now), &[]);
     w.field_u64(36, new_seq_no).field(123, b"Y");
-    w.finish();
+    let range = w.finish();
+    in_dictionary_order(out, cfg, range);
+}
+
+/// PreserveMessageFieldsOrder: QuickFIX rebuilds what it resends in
+/// dictionary order.
+fn in_dictionary_order(out: &mut [u8], cfg: &SessionSettings, range: std::ops::Range<usize>) {
+    if let (Some(order), Some(bytes)) = (&cfg.field_order, out.get_mut(range)) {
+        order.apply(bytes);
+    }
 }
 
 /// Rewrites a stored message as a possible duplicate: same MsgSeqNum and
@@ -128,7 +137,8 @@ fn write_resent(
             w.field(tag, v);
         }
     }
-    w.finish();
+    let range = w.finish();
+    in_dictionary_order(out, cfg, range);
 }
 
 fn stored_msg_type(stored: &[u8]) -> &[u8] {

@@ -1,5 +1,9 @@
 //! Session settings (the session-layer subset of a QuickFIX .cfg section).
 
+use std::sync::Arc;
+
+use ringfix_codec::dict::FieldOrder;
+
 /// Which side opens the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -49,6 +53,16 @@ pub struct SessionSettings {
     pub enable_next_expected_msg_seq_num: bool,
     /// Reconnect after a disconnect (initiators).
     pub reconnect: bool,
+    /// Answer a garbled message with a Reject "Message failed basic
+    /// validity check" instead of ignoring it (QuickFIX/J RejectGarbledMessage).
+    pub reject_garbled_message: bool,
+    /// Accept a Logon answer without ResetSeqNumFlag=Y to our reset
+    /// (QuickFIX C++; QuickFIX/J disconnects: IgnoreAbsenceOf141tag=N).
+    pub ignore_absence_of_141_tag: bool,
+    /// Write the messages the session composes, and resends, in dictionary
+    /// order (QuickFIX C++ PreserveMessageFieldsOrder); `None`: 8, 9, 35,
+    /// then ascending tags.
+    pub field_order: Option<Arc<FieldOrder>>,
 }
 
 impl SessionSettings {
@@ -73,6 +87,9 @@ impl SessionSettings {
             timestamp_precision: 3,
             enable_next_expected_msg_seq_num: false,
             reconnect: role == Role::Initiator,
+            reject_garbled_message: false,
+            ignore_absence_of_141_tag: true,
+            field_order: None,
         }
     }
 
