@@ -37,6 +37,8 @@ pub fn options(bits: u8) -> Options {
         validate_group_members: on(4),
         validate_group_delimiter: on(5),
         strict_date_formats: on(6),
+        validate_unordered_group_fields: on(7),
+        first_field_in_group_is_delimiter: on(5) && on(7),
     }
 }
 
