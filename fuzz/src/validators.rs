@@ -53,6 +53,8 @@ pub fn validate_all(bits: u8, msg: &[u8], view: Option<&MessageView<'_>>) {
                 touch_reject(&r, msg);
             }
             if let Some(view) = view {
+                // The fast path never decides otherwise than the exact pass.
+                assert_eq!(v.validate(view), v.validate_exact(view), "fast path disagrees");
                 let fields = view.fields().map(|f| {
                     let tag = if f.tag == INVALID_TAG {
                         -1

@@ -20,10 +20,13 @@
 //! [`Reject::ref_tag_id`] and [`Reject::text_for`].
 
 mod builtin;
+mod layout;
 mod model;
 mod order;
 mod pass;
+mod quick;
 mod reject;
+mod syntax;
 mod types;
 mod validate;
 mod xml;

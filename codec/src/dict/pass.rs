@@ -44,7 +44,7 @@ pub(crate) fn is_header_tag(session: &Dictionary, tag: i64) -> bool {
     session.classify(tag).1 & FLAG_HEADER != 0
 }
 
-fn parse_count(v: &[u8]) -> i64 {
+pub(crate) fn parse_count(v: &[u8]) -> i64 {
     if !super::types::is_int(v) || v.len() > 18 {
         return -1;
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::builtin::{builtin_for_appl_ver_id, builtin_for_begin_string};
 use super::pass::Pass;
+use super::quick::Quick;
 use super::{DictError, Dictionary, Reject};
 use crate::data_fields::data_tag_for;
 use crate::{MessageView, Parser, INVALID_TAG};
@@ -100,6 +101,8 @@ pub(crate) struct Scratch {
     /// Presence of tags outside the tables (unknown or negative): (tag, stamp).
     pub extra: Vec<(i64, u32)>,
     pub stack: Vec<super::pass::Frame>,
+    /// The fast path's open groups.
+    pub open: Vec<super::quick::Open>,
 }
 
 impl Scratch {
@@ -150,6 +153,9 @@ pub struct Validator {
     options: Options,
     scratch: Scratch,
     parser: Option<Parser>,
+    /// The last MsgType the fast path met (packed) and whether the session
+    /// dictionary's field 35 lists it.
+    type_listed: (u64, bool),
 }
 
 impl Validator {
@@ -166,6 +172,7 @@ impl Validator {
             options,
             scratch,
             parser: None,
+            type_listed: (u64::MAX, false),
         }
     }
 
@@ -369,7 +376,9 @@ impl Validator {
         pass.finish()
     }
 
-    /// Validates a parsed message (the codec's [`MessageView`]).
+    /// Validates a parsed message (the codec's [`MessageView`]): a lean
+    /// pass first, which only says "valid"; when it does not, the exact
+    /// pass finds the reject.
     pub fn validate(&mut self, view: &MessageView<'_>) -> Result<(), Reject> {
         let v = *view;
         // The codec indexed the message: no pre-scan for MsgType/ApplVerID.
@@ -379,11 +388,77 @@ impl Validator {
         } else {
             None
         };
+        if self.quick(&v, msg_type, appl_ver_id) {
+            return Ok(());
+        }
+        self.exact(v, msg_type, appl_ver_id)
+    }
+
+    /// [`Validator::validate`] without the fast path: the exact pass alone
+    /// (what the fast path must agree with; for tests and fuzzing).
+    #[doc(hidden)]
+    pub fn validate_exact(&mut self, view: &MessageView<'_>) -> Result<(), Reject> {
+        let v = *view;
+        let msg_type = v.get(crate::tags::MSG_TYPE);
+        let appl_ver_id = if self.session.is_transport() {
+            v.appl_ver_id()
+        } else {
+            None
+        };
+        self.exact(v, msg_type, appl_ver_id)
+    }
+
+    fn exact(
+        &mut self,
+        v: MessageView<'_>,
+        msg_type: Option<&[u8]>,
+        appl_ver_id: Option<&[u8]>,
+    ) -> Result<(), Reject> {
         let fields = (0..v.len()).map_while(move |i| {
             let f = v.field(i)?;
             Some((signed_tag(&v, f.tag, i), f.value))
         });
         self.run(msg_type, appl_ver_id, fields)
+    }
+
+    /// The fast path: true when `view` passes every check.
+    fn quick(
+        &mut self,
+        view: &MessageView<'_>,
+        msg_type: Option<&[u8]>,
+        appl_ver_id: Option<&[u8]>,
+    ) -> bool {
+        let Some(mt) = msg_type else { return false };
+        if !Quick::applies(&self.options) {
+            return false;
+        }
+        let app = match self.session.is_transport() {
+            true => match self.body_dictionary(mt, appl_ver_id) {
+                Some(d) => Some(d),
+                None => return false,
+            },
+            false => None,
+        };
+        let session: &Dictionary = &self.session;
+        let body = app.as_deref().unwrap_or(session);
+        let Some(msg) = body.message(mt) else {
+            return false;
+        };
+        // Whether field 35 lists the type: one lookup per new type.
+        let key = super::model::pack7(mt);
+        let listed = match self.type_listed {
+            (k, listed) if Some(k) == key => listed,
+            _ => {
+                let listed = session.field(35).is_some_and(|f| f.value_allowed(mt));
+                if let Some(k) = key {
+                    self.type_listed = (k, listed);
+                }
+                listed
+            }
+        };
+        let (buf, entries) = view.entries();
+        let quick = Quick::new(session, body, msg, &self.options, listed);
+        quick.run(&mut self.scratch, buf, entries)
     }
 
     /// Validates a raw SOH-delimited message (8=... through 10=...|).
