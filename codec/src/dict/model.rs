@@ -217,6 +217,10 @@ pub struct Dictionary {
     /// The required header fields are among 8, 9, 35, 49, 56, 52, 34 (the
     /// ones every parsed message is checked for anyway).
     pub(crate) usual_header: bool,
+    /// BeginString (8) needs no check, BodyLength (9) is an integer and
+    /// MsgType (35) is checked against its enumeration by type: what the
+    /// parser verified of the first three fields is all there is to check.
+    pub(crate) plain_preamble: bool,
     /// The byte sets of one-byte enumerations.
     pub(crate) char_sets: Box<[[u64; 2]]>,
 }

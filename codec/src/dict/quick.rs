@@ -95,7 +95,25 @@ impl<'p> Quick<'p> {
         s.next_message();
         s.open.clear();
         let gen = s.gen << 2;
-        let header = self.edge(&mut s.sec_stamp, gen | HEADER, FLAG_HEADER, buf, entries, 0);
+        // The parser put 8, 9, 35 first, BeginString non-empty and
+        // BodyLength digits: when the dictionary asks no more of them, only
+        // MsgType's listing remains.
+        let preamble = self.session.plain_preamble
+            && matches!(entries, [a, b, c, ..] if (a.tag, b.tag, c.tag) == (8, 9, 35));
+        let (first, low) = match preamble {
+            true if !self.type_listed => return false,
+            true => (3, 1 << 8 | 1 << 9 | 1 << 35),
+            false => (0, 0),
+        };
+        let header = self.edge(
+            &mut s.sec_stamp,
+            gen | HEADER,
+            FLAG_HEADER,
+            buf,
+            entries,
+            first,
+            low,
+        );
         let Some((i, header)) = header else {
             return false;
         };
@@ -116,6 +134,7 @@ impl<'p> Quick<'p> {
             buf,
             entries,
             i,
+            0,
         );
         trailer.is_some_and(|(end, _)| end == entries.len())
             && required == self.msg.required().len()
@@ -126,6 +145,7 @@ impl<'p> Quick<'p> {
     /// on, as far as they go: where they end and which tags below 64 they
     /// hold; `None` when a check fails.
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     fn edge(
         &self,
         stamps: &mut [u32],
@@ -134,10 +154,10 @@ impl<'p> Quick<'p> {
         buf: &[u8],
         entries: &[Entry],
         mut i: usize,
+        mut low: u64,
     ) -> Option<(usize, u64)> {
         let table: &[u64] = &self.session.tag_info;
         let no_empty = self.opts.validate_fields_have_values;
-        let mut low = 0;
         while let Some(e) = entries.get(i) {
             let info = table.get(e.tag as usize).copied().unwrap_or(UNKNOWN_INFO);
             if flags_of(info) & section == 0 {

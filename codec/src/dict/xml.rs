@@ -458,7 +458,12 @@ impl<'a, 'i> Builder<'a, 'i> {
             .required
             .iter()
             .all(|t| matches!(t, 8 | 9 | 35 | 49 | 56 | 52 | 34));
+        let class = |tag: usize| tag_info.get(tag).map(|&i| super::layout::class_of(i));
+        let plain_preamble = class(8) == Some(super::layout::NONE)
+            && class(9) == Some(super::layout::INT)
+            && class(35) == Some(super::layout::MSG_TYPE);
         Ok(Dictionary {
+            plain_preamble,
             usual_header,
             layouts: layouts.into(),
             flags: flags.into(),
