@@ -2,7 +2,6 @@
 //! `er`, an in-order application message through the session, and a
 //! `nos`-sized append to the file store.
 
-use crate::messages::{nos, Case, CASES};
 use crate::report::{measure, thread_cpu_ns, Options, Row};
 use ringfix_codec::dict::{Options as DictOptions, Validator};
 use ringfix_codec::{Encoder, Parser, TimePrecision, TimestampFormatter, UtcTimestamp};
@@ -11,6 +10,7 @@ use ringfix_engine::session::{
 };
 use ringfix_engine::store::bench::{AppendBench, SAMPLE_MESSAGE};
 use ringfix_engine::store::{FileStoreOptions, MemoryStore};
+use ringfix_testkit::messages::{nos, Case, CASES};
 use std::hint::black_box;
 
 /// Measure the selected rows.
@@ -164,9 +164,9 @@ fn append(opts: &Options) -> Result<f64, String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::messages::CASES;
     use ringfix_codec::dict::{Options, Validator};
     use ringfix_codec::{Parser, TimestampFormatter, UtcTimestamp};
+    use ringfix_testkit::messages::CASES;
 
     /// Every case is a valid FIX.4.4 message under the shipped dictionary
     /// (other engines validate them too).

@@ -6,8 +6,15 @@ use std::time::Duration;
 use super::error::SettingsError;
 use super::schedule::Schedule;
 use super::session_id::{SessionId, BEGIN_STRINGS};
-use crate::store::FsyncPolicy;
+use super::tls::TlsVersion;
 use ringfix_codec::TimePrecision;
+
+mod log;
+mod store;
+mod validation;
+pub use log::{LogSettings, ScreenLogSettings};
+pub use store::{StoreSettings, DEFAULT_SEGMENT_BYTES};
+pub use validation::ValidationSettings;
 
 /// Default `MaxOutboundQueueBytes`: 8 MiB.
 pub const DEFAULT_MAX_OUTBOUND_QUEUE_BYTES: usize = 8 * 1024 * 1024;
@@ -49,7 +56,46 @@ pub struct NetworkSettings {
     pub reuse_address: bool,
     /// `SocketNodelay`: disable Nagle (default Y).
     pub nodelay: bool,
+    /// `SocketAcceptRetryTimeout` (ringfix, seconds, default 5): an
+    /// acceptor whose address is in use at start keeps retrying the bind
+    /// this long (a crashed predecessor's socket lingers while the kernel
+    /// tears it down), then start-up fails.
+    pub accept_retry_timeout: Duration,
+    /// Initiator: the local address to bind before connecting, per entry
+    /// of `connect` (`SocketConnectSourceHost`/`Port` as QuickFIX C++,
+    /// `SocketLocalHost`/`Port` as QuickFIX/J, numbered like the connect
+    /// addresses; an unnumbered one applies to every address). `None`:
+    /// any.
+    pub connect_source: Vec<Option<SourceAddress>>,
+    /// `SocketConnectTimeout` (QuickFIX/J, seconds): the Connect's linked
+    /// timeout. `None`: `LogonTimeout`.
+    pub connect_timeout: Option<Duration>,
+    /// `SocketSendBufferSize` (bytes; SO_SNDBUF). `None`: system default.
+    pub send_buffer_size: Option<usize>,
+    /// `SocketReceiveBufferSize` (bytes; SO_RCVBUF). `None`: system default.
+    pub receive_buffer_size: Option<usize>,
+    /// `SocketKeepAlive` (QuickFIX/J): SO_KEEPALIVE.
+    pub keepalive: bool,
+    /// `SocketLinger` (QuickFIX/J, seconds; negative: off): SO_LINGER.
+    pub linger: Option<Duration>,
+    /// `SocketTrafficClass` (QuickFIX/J): IP_TOS / IPV6_TCLASS.
+    pub traffic_class: Option<u8>,
+    /// `AllowedRemoteAddresses`: host names or IP addresses, resolved at
+    /// start; an acceptor closes any other peer at accept. `None`: anyone.
+    pub allowed_remote_addresses: Option<Vec<String>>,
 }
+
+/// A local address to bind an initiator's socket to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SourceAddress {
+    /// Host name or IP address; `None`: any interface.
+    pub host: Option<String>,
+    /// Port; 0: any.
+    pub port: u16,
+}
+
+/// Default `SocketAcceptRetryTimeout`.
+pub const DEFAULT_ACCEPT_RETRY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,78 +134,6 @@ pub struct ResetSettings {
     pub on_disconnect: bool,
     /// `RefreshOnLogon`: reload the store before logon.
     pub refresh_on_logon: bool,
-}
-
-/// Inbound message validation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ValidationSettings {
-    /// `UseDataDictionary` (default Y).
-    pub use_data_dictionary: bool,
-    /// `ValidateFieldsHaveValues` (default Y).
-    pub fields_have_values: bool,
-    /// `ValidateFieldsOutOfOrder` (default Y).
-    pub fields_out_of_order: bool,
-    /// `ValidateUserDefinedFields` (default Y).
-    pub user_defined_fields: bool,
-    /// `AllowUnknownMsgFields` (default N).
-    pub allow_unknown_msg_fields: bool,
-    /// `CheckCompID` (default Y).
-    pub check_comp_id: bool,
-    /// `CheckLatency` (default Y).
-    pub check_latency: bool,
-    /// `MaxLatency` (default 120 s).
-    pub max_latency: Duration,
-    /// `ValidateLengthAndChecksum` (QuickFIX C++, default Y): N accepts a
-    /// message whose BodyLength or CheckSum is wrong.
-    pub length_and_checksum: bool,
-    /// `ValidateChecksum` (QuickFIX/J, default Y): N accepts a wrong CheckSum.
-    pub checksum: bool,
-    /// `ValidateIncomingMessage` (QuickFIX/J, default Y): N skips the
-    /// dictionary validation of inbound messages.
-    pub incoming_message: bool,
-    /// `RejectInvalidMessage` (QuickFIX/J, default Y): N logs a message that
-    /// fails validation and processes it.
-    pub reject_invalid_message: bool,
-    /// `RejectGarbledMessage` (QuickFIX/J, default N): Y answers a garbled
-    /// message (bad CheckSum, fields that do not parse) with a Reject.
-    pub reject_garbled_message: bool,
-    /// `ValidateUnorderedGroupFields` (QuickFIX/J): Y rejects group members
-    /// out of dictionary order. Default N, QuickFIX C++'s behaviour.
-    pub unordered_group_fields: bool,
-    /// `FirstFieldInGroupIsDelimiter` (QuickFIX/J, default N): the first
-    /// field of a group delimits its instances.
-    pub first_field_in_group_is_delimiter: bool,
-    /// `IgnoreAbsenceOf141tag` (QuickFIX/J): N disconnects when our Logon
-    /// asked for a reset and the answer lacks ResetSeqNumFlag=Y. Default Y,
-    /// QuickFIX C++'s behaviour.
-    pub ignore_absence_of_141_tag: bool,
-    /// `PreserveMessageFieldsOrder` (QuickFIX C++, default N): messages the
-    /// session composes carry their fields in dictionary order.
-    pub preserve_message_fields_order: bool,
-}
-
-impl Default for ValidationSettings {
-    fn default() -> Self {
-        Self {
-            use_data_dictionary: true,
-            fields_have_values: true,
-            fields_out_of_order: true,
-            user_defined_fields: true,
-            allow_unknown_msg_fields: false,
-            check_comp_id: true,
-            check_latency: true,
-            max_latency: Duration::from_secs(120),
-            length_and_checksum: true,
-            checksum: true,
-            incoming_message: true,
-            reject_invalid_message: true,
-            reject_garbled_message: false,
-            unordered_group_fields: false,
-            first_field_in_group_is_delimiter: false,
-            ignore_absence_of_141_tag: true,
-            preserve_message_fields_order: false,
-        }
-    }
 }
 
 /// ApplVerID (1128) values, as `DefaultApplVerID` accepts them.
@@ -267,20 +241,6 @@ impl Default for MessageSettings {
     }
 }
 
-/// Message store and log.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct StoreSettings {
-    /// `FileStorePath`: directory of the durable store; memory store if
-    /// `None`.
-    pub file_store_path: Option<PathBuf>,
-    /// `FileLogPath`: directory of message logs; no file log if `None`.
-    pub file_log_path: Option<PathBuf>,
-    /// `PersistMessages` (default Y): keep sent messages for resends.
-    pub persist_messages: bool,
-    /// `StoreFsync` (ringfix): `never`, `always` or `<N>ms`.
-    pub fsync: FsyncPolicy,
-}
-
 /// How the reactor thread waits (`ReactorMode`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum ReactorMode {
@@ -302,6 +262,10 @@ pub struct ReactorSettings {
     /// `MaxOutboundQueueBytes` (default 8 MiB): outbound bytes queued
     /// before sends are refused.
     pub max_outbound_queue_bytes: usize,
+    /// `OutboundCalmPeriod` (milliseconds, default 1000): outbound buffers
+    /// grown by a backlog are given back once drained and calm this long;
+    /// the shortest among a reactor's sessions applies.
+    pub outbound_calm: std::time::Duration,
     /// `MaxConnections` (1..=[`MAX_CONNECTIONS_LIMIT`]): connections, logged
     /// on or not, the session's reactor holds at once; the largest value
     /// among a reactor's sessions applies. An accepted connection beyond
@@ -322,6 +286,7 @@ impl Default for ReactorSettings {
             core: None,
             mode: ReactorMode::Block,
             max_outbound_queue_bytes: DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
+            outbound_calm: std::time::Duration::from_secs(1),
             max_connections: None,
         }
     }
@@ -348,6 +313,43 @@ pub struct TlsSettings {
     pub verify_level: u8,
     /// `SSLServerName`: SNI and name checked in the server certificate.
     pub server_name: Option<String>,
+    /// `SSLProtocol` (QuickFIX C++) or `EnabledProtocols` (QuickFIX/J):
+    /// the versions allowed. `None`: TLS 1.2 and 1.3.
+    pub protocols: Option<Vec<TlsVersion>>,
+    /// `SSLCipherSuite` (QuickFIX C++, OpenSSL syntax, TLS 1.2 suites) or
+    /// `CipherSuites` (QuickFIX/J): the suites allowed (IANA codes), in
+    /// order of preference. `None`: rustls' defaults.
+    pub cipher_suites: Option<Vec<u16>>,
+    /// `UseSNI` (QuickFIX/J, initiator): `Some(false)` sends no server
+    /// name. `None`: the checked name is sent, as before.
+    pub use_sni: Option<bool>,
+    /// `SNIHostName` (QuickFIX/J, initiator): the server name to send
+    /// (the certificate is still checked against `SSLServerName` or the
+    /// connect host).
+    pub sni_host_name: Option<String>,
+    /// `SSLValidateCertificates=N`: the peer's certificate is not verified
+    /// (a warning at start).
+    pub skip_certificate_validation: bool,
+    /// `SSLCheckCertificateRevocation`: `Some(true)` needs a CRL file or
+    /// directory, `Some(false)` ignores them; `None`: checked whenever
+    /// CRLs are given.
+    pub check_revocation: Option<bool>,
+    /// `CertificateAuthoritiesDirectory`: every PEM certificate of every
+    /// file in it is trusted (beside `CertificateAuthoritiesFile`).
+    pub certificate_authorities_directory: Option<PathBuf>,
+    /// `CertificateRevocationListFile`: PEM CRLs.
+    pub certificate_revocation_list_file: Option<PathBuf>,
+    /// `CertificateRevocationListDirectory`: every PEM CRL of every file in it.
+    pub certificate_revocation_list_directory: Option<PathBuf>,
+}
+
+impl TlsSettings {
+    /// Whether revocation is checked: CRLs given and not switched off.
+    pub fn checks_revocation(&self) -> bool {
+        self.check_revocation != Some(false)
+            && (self.certificate_revocation_list_file.is_some()
+                || self.certificate_revocation_list_directory.is_some())
+    }
 }
 
 /// Everything about one session.
@@ -371,6 +373,8 @@ pub struct SessionSettings {
     pub messages: MessageSettings,
     /// Store and log.
     pub store: StoreSettings,
+    /// What the logs write.
+    pub log: LogSettings,
     /// Reactor placement.
     pub reactor: ReactorSettings,
     /// TLS.
@@ -380,6 +384,8 @@ pub struct SessionSettings {
     /// `StopOnFatalError` (ringfix, default N): after a fatal error the
     /// session stops instead of reconnecting.
     pub stop_on_fatal_error: bool,
+    /// Hot standby (`HaEnabled` and the other `Ha*` keys).
+    pub ha: super::ha::HaSettings,
 }
 
 impl Default for NetworkSettings {
@@ -390,6 +396,15 @@ impl Default for NetworkSettings {
             accept_port: None,
             reuse_address: true,
             nodelay: true,
+            accept_retry_timeout: DEFAULT_ACCEPT_RETRY_TIMEOUT,
+            connect_source: Vec::new(),
+            connect_timeout: None,
+            send_buffer_size: None,
+            receive_buffer_size: None,
+            keepalive: false,
+            linger: None,
+            traffic_class: None,
+            allowed_remote_addresses: None,
         }
     }
 }
@@ -416,10 +431,12 @@ impl SessionSettings {
                 persist_messages: true,
                 ..StoreSettings::default()
             },
+            log: LogSettings::default(),
             reactor: ReactorSettings::default(),
             tls: TlsSettings::default(),
             schedule: Schedule::non_stop(),
             stop_on_fatal_error: false,
+            ha: super::ha::HaSettings::default(),
         }
     }
 
