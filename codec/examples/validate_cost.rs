@@ -1,22 +1,19 @@
-//! Instruction counts of parse vs validate for the bench's `nos` (and `er`):
-//! `valgrind --tool=callgrind --toggle-collect=validate_cost::run_*
-//! target/release/examples/validate_cost [N]` and compare the two
-//! functions' inclusive counts (each runs the operation N times).
+//! Parse vs validate of the bench's cases (`ringfix_testkit::messages`, the
+//! bytes `ringfix-bench codec` measures), for instruction counts: each of
+//! `run_parse` and `run_validate` runs its operation N times, so under
+//! `valgrind --tool=callgrind --toggle-collect='*run_parse*'
+//! --toggle-collect='*run_validate*'` their inclusive counts divided by N
+//! are instructions per message, both from one run. `scripts/validate_cost.sh`
+//! does that and prints the ratio.
+//!
+//! Usage: `validate_cost [N] [CASE]` (N defaults to 10 000; every case
+//! without CASE).
 use ringfix_codec::dict::{Options, Validator};
-use ringfix_codec::{MessageView, Parsed, Parser};
+use ringfix_codec::{MessageView, Parsed, Parser, TimestampFormatter, UtcTimestamp};
+use ringfix_testkit::messages::CASES;
 use std::hint::black_box;
 
-fn wire(body: &str) -> Vec<u8> {
-    let body = body.replace('|', "\x01");
-    let mut msg = format!("8=FIX.4.4\x019={}\x01{body}", body.len()).into_bytes();
-    let sum = msg.iter().fold(0u8, |a, &b| a.wrapping_add(b));
-    msg.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
-    msg
-}
-
-const NOS: &str = "35=D|34=2|49=INIT|52=20261124-10:00:00.000|56=ACC|11=ORD0000000001|21=1|55=MSFT|54=1|60=20261124-10:00:00.000|38=100|40=2|44=123.45|59=0|1=ACCOUNT01|";
-const ER: &str = "35=8|34=2|49=Broker|52=20231103-09:30:00|56=Client|37=OID12345|11=Order12345|17=Exec12345|150=0|39=0|55=APPL|54=1|38=100|32=50|31=150|151=50|14=50|6=150|453=2|448=PARTYA|447=D|452=1|802=2|523=SUBPARTYA1|803=1|523=SUBPARTYA2|803=2|448=PARTYB|447=D|452=2|";
-
+/// What `ringfix-bench codec` times as parse: frame, CheckSum and index.
 #[inline(never)]
 fn run_parse(p: &mut Parser, msg: &[u8], n: usize) {
     for _ in 0..n {
@@ -26,6 +23,7 @@ fn run_parse(p: &mut Parser, msg: &[u8], n: usize) {
     }
 }
 
+/// What it times as validate: the FIX.4.4 dictionary on the parsed view.
 #[inline(never)]
 fn run_validate(v: &mut Validator, view: &MessageView<'_>, n: usize) {
     for _ in 0..n {
@@ -38,21 +36,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(10_000);
+    let only = std::env::args().nth(2);
     let mut v = Validator::builtin(b"FIX.4.4", None, Options::default())?;
     let mut p = Parser::new();
-    let only = std::env::args().nth(2);
-    let hb = "35=0|34=7|49=INIT|52=20261124-10:00:00.000|56=ACC|";
-    for (name, body) in [("nos", NOS), ("er", ER), ("hb", hb)] {
-        if only.as_deref().is_some_and(|o| o != name) {
+    for case in CASES {
+        if only.as_deref().is_some_and(|o| o != case.name) {
             continue;
         }
-        let msg = wire(body);
+        let now = UtcTimestamp::parse(case.now)?;
+        let mut msg = Vec::with_capacity(1024);
+        (case.encode)(&mut msg, &mut TimestampFormatter::new(), now);
         run_parse(&mut p, &msg, n);
         let mut q = Parser::new();
         let view = q.parse(&msg)?;
         v.validate(&view)
-            .map_err(|r| format!("{name} does not validate: {r:?}"))?;
+            .map_err(|r| format!("{} does not validate: {r:?}", case.name))?;
         run_validate(&mut v, &view, n);
+        println!("{}: {} bytes, {n} of each", case.name, msg.len());
     }
     Ok(())
 }
