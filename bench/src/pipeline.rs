@@ -1,6 +1,6 @@
-//! Rows past the codec: dictionary validation of the parsed `nos`, an
-//! in-order application message through the session, and a `nos`-sized
-//! append to the file store.
+//! Rows past the codec: dictionary validation of the parsed `nos` and
+//! `er`, an in-order application message through the session, and a
+//! `nos`-sized append to the file store.
 
 use crate::report::{measure, thread_cpu_ns, Options, Row};
 use ringfix_codec::dict::{Options as DictOptions, Validator};
@@ -11,7 +11,7 @@ use ringfix_engine::session::{
 use ringfix_engine::store::bench::{AppendBench, SAMPLE_MESSAGE};
 use ringfix_engine::store::{FileStoreOptions, MemoryStore};
 use ringfix_engine::time::Now;
-use ringfix_testkit::messages::{nos, CASES};
+use ringfix_testkit::messages::{nos, Case, CASES};
 use std::hint::black_box;
 
 /// Measure the selected rows.
@@ -25,13 +25,16 @@ pub fn run(opts: &Options) -> Result<Vec<Row>, String> {
     let mut fmt = TimestampFormatter::new();
     let mut wire = Vec::with_capacity(1024);
     nos(&mut wire, &mut fmt, now);
-    if opts.wants("nos", "validate") {
-        rows.push(Row {
-            case: "nos",
-            op: "validate",
-            ns_per_msg: validate(opts, &wire)?,
-            bytes: wire.len(),
-        });
+    for case in CASES.iter().filter(|c| matches!(c.name, "nos" | "er")) {
+        if opts.wants(case.name, "validate") {
+            let (ns, bytes) = validate(opts, case)?;
+            rows.push(Row {
+                case: case.name,
+                op: "validate",
+                ns_per_msg: ns,
+                bytes,
+            });
+        }
     }
     if opts.wants("session", "inbound_app") {
         rows.push(Row {
@@ -52,17 +55,24 @@ pub fn run(opts: &Options) -> Result<Vec<Row>, String> {
     Ok(rows)
 }
 
-/// The FIX.4.4 dictionary checks on the view the reactor already parsed.
-fn validate(opts: &Options, wire: &[u8]) -> Result<f64, String> {
+/// The FIX.4.4 dictionary checks on the view the reactor already parsed:
+/// (ns per message, message bytes).
+fn validate(opts: &Options, case: &Case) -> Result<(f64, usize), String> {
+    let now = UtcTimestamp::parse(case.now).map_err(|e| format!("{} time: {e}", case.name))?;
+    let mut wire = Vec::with_capacity(1024);
+    (case.encode)(&mut wire, &mut TimestampFormatter::new(), now);
     let mut v = Validator::builtin(b"FIX.4.4", None, DictOptions::default())
         .map_err(|e| format!("FIX.4.4 dictionary: {e}"))?;
     let mut parser = Parser::new();
-    let view = parser.parse(wire).map_err(|e| format!("nos: {e}"))?;
+    let view = parser
+        .parse(&wire)
+        .map_err(|e| format!("{}: {e}", case.name))?;
     v.validate(&view)
-        .map_err(|r| format!("nos does not validate: {r:?}"))?;
-    Ok(measure(opts, || {
+        .map_err(|r| format!("{} does not validate: {r:?}", case.name))?;
+    let ns = measure(opts, || {
         black_box(v.validate(black_box(&view)).is_ok());
-    }))
+    });
+    Ok((ns, wire.len()))
 }
 
 /// Counts what the session delivers.
@@ -155,4 +165,26 @@ fn append(opts: &Options) -> Result<f64, String> {
         .get(samples.len() / 2)
         .copied()
         .ok_or_else(|| "no sample".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use ringfix_codec::dict::{Options, Validator};
+    use ringfix_codec::{Parser, TimestampFormatter, UtcTimestamp};
+    use ringfix_testkit::messages::CASES;
+
+    /// Every case is a valid FIX.4.4 message under the shipped dictionary
+    /// (other engines validate them too).
+    #[test]
+    fn every_case_is_valid() {
+        let mut v = Validator::builtin(b"FIX.4.4", None, Options::default()).unwrap();
+        for case in CASES {
+            let mut wire = Vec::new();
+            let now = UtcTimestamp::parse(case.now).unwrap();
+            (case.encode)(&mut wire, &mut TimestampFormatter::new(), now);
+            let mut parser = Parser::new();
+            let view = parser.parse(&wire).unwrap();
+            assert_eq!(v.validate(&view), Ok(()), "{}", case.name);
+        }
+    }
 }

@@ -38,6 +38,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod checks;
 pub mod data_fields;
 mod decimal;
 pub mod dict;
@@ -59,6 +60,7 @@ pub mod typed;
 pub mod value;
 mod view;
 
+pub use checks::{frame_with, FrameChecks};
 pub use decimal::{Decimal, MAX_SCALE};
 pub use encode::Encoder;
 pub use error::{FieldError, FrameError, GroupError, ParseError, ValueError};

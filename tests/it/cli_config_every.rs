@@ -47,15 +47,6 @@ const PENDING: &[(&str, &str)] = &[
         "runtime: initiator failover",
     ),
     // Validation switches.
-    ("PreserveMessageFieldsOrder", "conformance"),
-    ("IgnoreAbsenceOf141tag", "conformance"),
-    ("RejectGarbledMessage", "conformance"),
-    ("RejectInvalidMessage", "conformance"),
-    ("ValidateIncomingMessage", "conformance"),
-    ("ValidateChecksum", "conformance"),
-    ("ValidateLengthAndChecksum", "conformance"),
-    ("ValidateUnorderedGroupFields", "conformance"),
-    ("FirstFieldInGroupIsDelimiter", "conformance"),
     ("AllowUnknownEnumValues", "conformance"),
     // The HTTP status page (QuickFIX C++): with MetricsListen.
     ("HttpAcceptPort", "metrics"),

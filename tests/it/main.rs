@@ -53,3 +53,4 @@ mod stats_runtime;
 mod store_cmd;
 mod store_cmd_dump;
 mod store_reset_memory;
+mod validation_switches;

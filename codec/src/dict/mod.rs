@@ -20,15 +20,20 @@
 //! [`Reject::ref_tag_id`] and [`Reject::text_for`].
 
 mod builtin;
+mod layout;
 mod model;
+mod order;
 mod pass;
+mod quick;
 mod reject;
+mod syntax;
 mod types;
 mod validate;
 mod xml;
 
 pub use builtin::{builtin, builtin_for_appl_ver_id, builtin_for_begin_string, Version};
 pub use model::{Dictionary, EnumValue, FieldDef, GroupDef, GroupRef, MessageDef};
+pub use order::FieldOrder;
 pub use reject::{business_reason, reason, Reject, RejectKind, RejectText};
 pub use types::FieldType;
 pub use validate::{is_admin_msg_type, Options, Validator};

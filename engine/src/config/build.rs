@@ -15,6 +15,7 @@ use ringfix_codec::TimePrecision;
 
 mod store;
 mod transport;
+mod validation;
 
 pub(super) struct Reader<'a> {
     pub(super) section: &'a Section,
@@ -216,6 +217,7 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
     r.set("CheckCompID", &mut v.check_comp_id, value::boolean)?;
     r.set("CheckLatency", &mut v.check_latency, value::boolean)?;
     r.set("MaxLatency", &mut v.max_latency, value::seconds)?;
+    validation::switches(&r, v)?;
 
     dictionaries(&r, &mut s)?;
 

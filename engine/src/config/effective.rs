@@ -166,6 +166,21 @@ impl SessionSettings {
         put("CheckCompID", yn(v.check_comp_id));
         put("CheckLatency", yn(v.check_latency));
         put("MaxLatency", v.max_latency.as_secs().to_string());
+        put("ValidateLengthAndChecksum", yn(v.length_and_checksum));
+        put("ValidateChecksum", yn(v.checksum));
+        put("ValidateIncomingMessage", yn(v.incoming_message));
+        put("RejectInvalidMessage", yn(v.reject_invalid_message));
+        put("RejectGarbledMessage", yn(v.reject_garbled_message));
+        put("ValidateUnorderedGroupFields", yn(v.unordered_group_fields));
+        put(
+            "FirstFieldInGroupIsDelimiter",
+            yn(v.first_field_in_group_is_delimiter),
+        );
+        put("IgnoreAbsenceOf141tag", yn(v.ignore_absence_of_141_tag));
+        put(
+            "PreserveMessageFieldsOrder",
+            yn(v.preserve_message_fields_order),
+        );
 
         let m = &self.messages;
         let digits = match m.timestamp_precision {

@@ -11,8 +11,10 @@ use ringfix_codec::TimePrecision;
 
 mod log;
 mod store;
+mod validation;
 pub use log::{LogSettings, ScreenLogSettings};
 pub use store::{StoreSettings, DEFAULT_SEGMENT_BYTES};
+pub use validation::ValidationSettings;
 
 /// Default `MaxOutboundQueueBytes`: 8 MiB.
 pub const DEFAULT_MAX_OUTBOUND_QUEUE_BYTES: usize = 8 * 1024 * 1024;
@@ -143,42 +145,6 @@ pub struct ResetSettings {
     pub on_disconnect: bool,
     /// `RefreshOnLogon`: reload the store before logon.
     pub refresh_on_logon: bool,
-}
-
-/// Inbound message validation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ValidationSettings {
-    /// `UseDataDictionary` (default Y).
-    pub use_data_dictionary: bool,
-    /// `ValidateFieldsHaveValues` (default Y).
-    pub fields_have_values: bool,
-    /// `ValidateFieldsOutOfOrder` (default Y).
-    pub fields_out_of_order: bool,
-    /// `ValidateUserDefinedFields` (default Y).
-    pub user_defined_fields: bool,
-    /// `AllowUnknownMsgFields` (default N).
-    pub allow_unknown_msg_fields: bool,
-    /// `CheckCompID` (default Y).
-    pub check_comp_id: bool,
-    /// `CheckLatency` (default Y).
-    pub check_latency: bool,
-    /// `MaxLatency` (default 120 s).
-    pub max_latency: Duration,
-}
-
-impl Default for ValidationSettings {
-    fn default() -> Self {
-        Self {
-            use_data_dictionary: true,
-            fields_have_values: true,
-            fields_out_of_order: true,
-            user_defined_fields: true,
-            allow_unknown_msg_fields: false,
-            check_comp_id: true,
-            check_latency: true,
-            max_latency: Duration::from_secs(120),
-        }
-    }
 }
 
 /// ApplVerID (1128) values, as `DefaultApplVerID` accepts them.

@@ -3,13 +3,15 @@
 //! start unbound and bind to a session on their first message, a Logon
 //! routed by BeginString and CompIDs. The codec's `Parser::parse_next`
 //! frames, checks and indexes each message in one pass (`on_input`): a
-//! frame is parsed once.
+//! frame is parsed once. A session that switches frame checks off
+//! (ValidateChecksum, ValidateLengthAndChecksum) takes the lenient path:
+//! the framer under its checks, then `parse_framed_with`.
 
 use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::sync::Arc;
 
-use ringfix_codec::{Frame, FrameError, MessageView, Parsed, Parser};
+use ringfix_codec::{frame_with, Frame, FrameChecks, FrameError, MessageView, Parsed, Parser};
 
 use super::core::{Ev, SessionCore, Slot};
 use super::Event;
@@ -28,6 +30,10 @@ pub(crate) struct ListenerTable {
     pub slots: Vec<Slot>,
     /// How long an accepted connection may stay without a Logon (ns).
     pub logon_timeout: i64,
+    /// Frame checks before a session is known: only those every session
+    /// of the listener applies (the first frame is checked again against
+    /// its own session's).
+    pub checks: FrameChecks,
 }
 
 enum State {
@@ -62,6 +68,9 @@ struct Link {
     peer: Option<SocketAddr>,
     /// The listening port of an accepted connection.
     local_port: Option<u16>,
+    /// The frame checks in force (the bound session's; before binding,
+    /// those every session of the listener applies).
+    checks: FrameChecks,
     /// Length of the outbound buffer when this callback began (hot
     /// standby: what the callback wrote may have to wait).
     mark: usize,
@@ -79,6 +88,7 @@ impl Conn {
     ) -> Self {
         let deadline = now.mono.add_nanos(table.logon_timeout);
         let (peer, local) = (info.peer, info.local);
+        let checks = table.checks;
         Self::new(Link {
             state: State::Unbound { table, deadline },
             close_by: None,
@@ -87,6 +97,7 @@ impl Conn {
             remote,
             peer,
             local_port: Some(local.port()),
+            checks,
             mark: 0,
             close_after_release: None,
         })
@@ -107,6 +118,7 @@ impl Conn {
         remote: Remote<Conn>,
         peer: SocketAddr,
     ) -> Self {
+        let checks = super::build::frame_checks(&core.cfg);
         Self::new(Link {
             state: State::Bound(core),
             close_by: None,
@@ -115,6 +127,7 @@ impl Conn {
             remote,
             peer: Some(peer),
             local_port: None,
+            checks,
             mark: 0,
             close_after_release: None,
         })
@@ -147,12 +160,22 @@ impl Link {
             ctx.close(CloseMode::Now);
             return;
         };
+        let own = super::build::frame_checks(&core.cfg);
+        if own != self.checks && frame_with(frame, frame.len(), own) != Frame::Complete(frame.len())
+        {
+            // Framed leniently for another session of this listener.
+            tracing::warn!(session = &*core.name, "first message garbled: closing");
+            put_back(slot, core);
+            ctx.close(CloseMode::Now);
+            return;
+        }
         if !core.ha_ready() {
             // Raced a step-down: this node no longer listens for it.
             put_back(slot, core);
             ctx.close(CloseMode::Now);
             return;
         }
+        self.checks = own;
         if !core.cfg.schedule.is_in_session(now.wall) {
             core.event(now, "Logon refused: outside session time");
             put_back(slot, core);
@@ -324,12 +347,15 @@ impl Link {
         self.apply(d, ctx, now);
     }
 
-    /// Bytes that are not a message: a frame whose fields are bad (counted
-    /// as received and ignored, as QuickFIX does), garbage (skipped), or a
-    /// message larger than the receive buffer (`oversize`).
+    /// Bytes that are not a message: a frame whose fields are bad
+    /// (`frame`: counted as received), a whole frame with a wrong CheckSum
+    /// (`bad_checksum`), both garbled messages the session ignores or
+    /// rejects (RejectGarbledMessage); garbage (skipped), or a message
+    /// larger than the receive buffer (`oversize`).
     fn on_garbled(
         &mut self,
         frame: Option<&[u8]>,
+        bad_checksum: Option<&[u8]>,
         oversize: Option<String>,
         ctx: &mut Ctx<'_>,
         now: Now,
@@ -348,12 +374,14 @@ impl Link {
                     reconnect: d.reconnect,
                 }
             }
-            (State::Bound(core), None) => {
-                if let Some(frame) = frame {
+            (State::Bound(core), None) => match (frame, bad_checksum) {
+                (Some(frame), _) => {
                     core.received(now, frame);
+                    core.handle(Ev::GarbledMessage(frame), now, ctx.outbound())
                 }
-                core.handle(Ev::Garbled, now, ctx.outbound())
-            }
+                (None, Some(raw)) => core.handle(Ev::GarbledMessage(raw), now, ctx.outbound()),
+                (None, None) => core.handle(Ev::Garbled, now, ctx.outbound()),
+            },
             // Garbage before any Logon: nobody to talk to.
             (State::Unbound { .. }, why) => {
                 match (why, frame) {
@@ -366,6 +394,50 @@ impl Link {
             (State::Closed, _) => return,
         };
         self.apply(d, ctx, now);
+    }
+}
+
+impl Conn {
+    /// A session with frame checks switched off: the framer under those
+    /// checks, then the parser under the same.
+    fn on_input_lenient(
+        &mut self,
+        data: &[u8],
+        max_len: usize,
+        checks: FrameChecks,
+        ctx: &mut Ctx<'_>,
+        now: Now,
+    ) -> Framed {
+        match frame_with(data, max_len, checks) {
+            Frame::Complete(len) => {
+                let frame = data.get(..len).unwrap_or(data);
+                match self.parser.parse_framed_with(frame, checks) {
+                    Ok(view) => self.link.on_message(&view, ctx, now),
+                    Err(_) => self.link.on_garbled(Some(frame), None, None, ctx, now),
+                }
+                Framed::Complete(len)
+            }
+            Frame::Incomplete => Framed::Incomplete,
+            Frame::Garbled { skip, error } => self.garbled(data, skip, &error, ctx, now),
+        }
+    }
+
+    /// Bytes the framer refused: too large (the connection ends, saying
+    /// why), a whole frame with a wrong CheckSum, or garbage.
+    fn garbled(
+        &mut self,
+        data: &[u8],
+        skip: usize,
+        error: &FrameError,
+        ctx: &mut Ctx<'_>,
+        now: Now,
+    ) -> Framed {
+        let oversize = matches!(error, FrameError::TooLarge { .. }).then(|| error.to_string());
+        let bad_checksum = matches!(error, FrameError::ChecksumMismatch { .. })
+            .then(|| data.get(..skip))
+            .flatten();
+        self.link.on_garbled(None, bad_checksum, oversize, ctx, now);
+        Framed::Garbled { skip }
     }
 }
 
@@ -395,6 +467,10 @@ impl ConnectionHandler for Conn {
             self.parser = Parser::with_max_len(max_len);
             self.max_len = max_len;
         }
+        let checks = self.link.checks;
+        if !checks.all() {
+            return self.on_input_lenient(data, max_len, checks, ctx, now);
+        }
         match self.parser.parse_next(data) {
             Parsed::Message(view) => {
                 let len = view.as_bytes().len();
@@ -402,14 +478,11 @@ impl ConnectionHandler for Conn {
                 Framed::Complete(len)
             }
             Parsed::Invalid { len, .. } => {
-                self.link.on_garbled(data.get(..len), None, ctx, now);
+                self.link.on_garbled(data.get(..len), None, None, ctx, now);
                 Framed::Garbled { skip: len }
             }
             Parsed::NoFrame(Frame::Garbled { skip, error }) => {
-                let oversize =
-                    matches!(error, FrameError::TooLarge { .. }).then(|| error.to_string());
-                self.link.on_garbled(None, oversize, ctx, now);
-                Framed::Garbled { skip }
+                self.garbled(data, skip, &error, ctx, now)
             }
             Parsed::NoFrame(Frame::Incomplete) => Framed::Incomplete,
             // parse_next never answers `NoFrame(Complete)`; treat it as garbage.
@@ -422,13 +495,13 @@ impl ConnectionHandler for Conn {
         // Unused: `on_input` takes frames and their index together.
         match self.parser.parse_framed(frame) {
             Ok(view) => self.link.on_message(&view, ctx, now),
-            Err(_) => self.link.on_garbled(Some(frame), None, ctx, now),
+            Err(_) => self.link.on_garbled(Some(frame), None, None, ctx, now),
         }
     }
 
     fn on_garbled(&mut self, _skipped: &[u8], ctx: &mut Ctx<'_>, now: Now) {
         self.link.mark = ctx.outbound().len();
-        self.link.on_garbled(None, None, ctx, now);
+        self.link.on_garbled(None, None, None, ctx, now);
     }
 
     fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: Now) {

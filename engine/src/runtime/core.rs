@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::build::{open_ha_store, open_store, session_settings, ValidatorSpec};
+use super::build::{new_session, open_ha_store, open_store, session_settings, ValidatorSpec};
 use super::events::Seen;
 use super::log::LogSink;
 use super::store::RuntimeStore;
@@ -75,6 +75,8 @@ pub(crate) enum Ev<'m, 'a> {
     Connected,
     Message(&'m Incoming<'a>),
     Garbled,
+    /// A complete frame that is garbled (wrong CheckSum, unparsable fields).
+    GarbledMessage(&'m [u8]),
     Timer,
     Logout,
     /// A Logout with this Text (58).
@@ -133,8 +135,7 @@ impl SessionCore {
             Some(_) => RuntimeStore::Memory(crate::store::MemoryStore::new(now.wall), false),
             None => open_store(&cfg, now.wall)?,
         };
-        let validator = spec.as_ref().map(ValidatorSpec::build).transpose()?;
-        let session = Session::new(session_settings(&cfg), store, validator);
+        let session = new_session(&cfg, spec.as_ref(), store)?;
         let default_appl_ver = cfg
             .dictionaries
             .default_appl_ver_id
@@ -254,8 +255,7 @@ impl SessionCore {
                 source: e,
             })?;
         }
-        let validator = self.spec.as_ref().map(ValidatorSpec::build).transpose()?;
-        self.session = Session::new(session_settings(&self.cfg), store, validator);
+        self.session = new_session(&self.cfg, self.spec.as_ref(), store)?;
         self.degraded = false;
         if reset {
             self.app.on_reset(self.session.settings());
@@ -292,7 +292,7 @@ impl SessionCore {
         // A new session over the store (it reads its sequence numbers at
         // creation), with the validator built at start.
         let validator = self.session.take_validator();
-        self.session = Session::new(session_settings(&self.cfg), store, validator);
+        self.session = Session::new(self.carried_settings(), store, validator);
         self.degraded = false;
         self.event(
             now,
@@ -305,6 +305,15 @@ impl SessionCore {
         self.app.on_became_leader(token, self.session.store());
         self.publish();
         Ok(())
+    }
+
+    /// The configured session settings with the field order built at
+    /// start (`PreserveMessageFieldsOrder`), for a session that takes over
+    /// the current one's validator.
+    fn carried_settings(&self) -> crate::session::SessionSettings {
+        let mut settings = session_settings(&self.cfg);
+        settings.field_order = self.session.settings().field_order.clone();
+        settings
     }
 
     /// May this session connect or accept now? Always without HA; with
@@ -321,9 +330,10 @@ impl SessionCore {
         let placeholder = RuntimeStore::Memory(crate::store::MemoryStore::new(now.wall), false);
         // Dropping the replicated store closes the file store (its lock).
         let validator = self.session.take_validator();
+        let settings = self.carried_settings();
         drop(std::mem::replace(
             &mut self.session,
-            Session::new(session_settings(&self.cfg), placeholder, validator),
+            Session::new(settings, placeholder, validator),
         ));
         self.held.clear();
         self.event(now, &format!("Hot standby: standing by ({why})"));
@@ -340,6 +350,7 @@ impl SessionCore {
             Ev::Connected => self.session.connected(now, out, app),
             Ev::Message(m) => self.session.on_message(m, now, out, app),
             Ev::Garbled => self.session.on_garbled(now),
+            Ev::GarbledMessage(raw) => self.session.on_garbled_message(raw, now, out, app),
             Ev::Timer => self.session.on_timer(now, out, app),
             Ev::Logout => self.session.logout(None, now, out, app),
             Ev::LogoutText(text) => self.session.logout(Some(text), now, out, app),

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
+use super::build::frame_checks;
 use super::conn::{Conn, ListenerTable};
 use super::core::Slot;
 use super::sockets;
@@ -15,6 +16,7 @@ use crate::config::{Role, SessionSettings};
 use crate::reactor::{self, ReactorHandle, TlsServer};
 use crate::session::Router;
 use crate::time::Now;
+use ringfix_codec::FrameChecks;
 
 /// SocketAcceptHost, SocketAcceptPort.
 type ListenKey = (Option<String>, u16);
@@ -54,6 +56,9 @@ pub(super) fn listen(
         let mut table_slots = Vec::new();
         let mut logon_timeout = 0i64;
         let mut bind_retry = Duration::ZERO;
+        // Frame leniently enough for every session here; the first
+        // message is checked again against its own session's checks.
+        let mut checks = FrameChecks::ALL;
         for &i in &members {
             let (Some(c), Some(slot)) = (cfgs.get(i), slots.get(i)) else {
                 continue;
@@ -67,11 +72,13 @@ pub(super) fn listen(
             let t = i64::try_from(c.timing.logon_timeout.as_nanos()).unwrap_or(i64::MAX);
             logon_timeout = logon_timeout.max(t);
             bind_retry = bind_retry.max(c.network.accept_retry_timeout);
+            checks = checks.union_lenient(frame_checks(c));
         }
         let table = Arc::new(ListenerTable {
             router,
             slots: table_slots,
             logon_timeout,
+            checks,
         });
         let reactor_idx = members
             .first()

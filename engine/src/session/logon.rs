@@ -96,6 +96,13 @@ impl<S: MessageStore> Session<S> {
         if !self.verify(cx, msg, false, true) {
             return;
         }
+        // IgnoreAbsenceOf141tag=N (QuickFIX/J): the answer to our reset
+        // must confirm it (FIX.4.0 has no ResetSeqNumFlag).
+        let unconfirmed = sent_reset && !reset_flag && self.cfg.version() >= Version::Fix41;
+        if unconfirmed && !self.cfg.ignore_absence_of_141_tag {
+            self.fatal(cx, FatalError::BadLogon);
+            return;
+        }
         // We answer: an acceptor always, an initiator when the peer asks
         // for a reset we did not ask for (a reset while logged on).
         let answering = self.cfg.role == Role::Acceptor || (reset_flag && !sent_reset);

@@ -56,6 +56,8 @@ use outbound::OutState;
 use state::Phase;
 
 const NANOS: i64 = 1_000_000_000;
+/// QuickFIX/J's Text (58) for a rejected garbled message.
+const GARBLED_TEXT: &str = "Message failed basic validity check";
 
 /// Events kept before the caller polls (more only in a burst of decisions,
 /// e.g. a long resend: the queue grows, off the in-order message path).
@@ -251,6 +253,32 @@ impl<S: MessageStore> Session<S> {
     /// complete messages count.
     pub fn on_garbled(&mut self, _now: Now) -> Disposition {
         self.disposition()
+    }
+
+    /// A complete frame that is garbled (wrong CheckSum, fields that do not
+    /// parse). Ignored like [`Session::on_garbled`], unless
+    /// `reject_garbled_message`: then a logged-on session answers with a
+    /// Reject "Message failed basic validity check" (QuickFIX/J), which
+    /// counts the message when its MsgSeqNum was the one expected.
+    pub fn on_garbled_message(
+        &mut self,
+        raw: &[u8],
+        now: Now,
+        out: &mut Vec<u8>,
+        app: &mut dyn Application,
+    ) -> Disposition {
+        if !self.cfg.reject_garbled_message {
+            return self.on_garbled(now);
+        }
+        self.step(now, out, app, |s, cx| {
+            if matches!(s.phase, Phase::LoggedOn { .. }) {
+                // A frame whose fields do not parse has no header to
+                // answer to: ignored, as without the setting.
+                let _ = Incoming::parse_with(raw, |m| {
+                    s.send_text_reject(cx, m, GARBLED_TEXT, false);
+                });
+            }
+        })
     }
 
     /// The deadline passed (or any time: early calls do nothing).

@@ -168,8 +168,30 @@ pub(crate) fn send_new(
     let seq = st.next_sender;
     let mut w = begin(cfg, seq, now.wall, out, msg_type, extra_header);
     body(&mut w);
+    let composed = app.is_some();
     if let Some(app) = app {
         app.on_admin_out(cfg, msg_type, &mut w);
+    }
+    if let (true, Some(order)) = (composed, &cfg.field_order) {
+        // PreserveMessageFieldsOrder: what the session composes goes out
+        // (and is stored) in dictionary order.
+        let range = w.finish();
+        if let Some(bytes) = out.get_mut(range.clone()) {
+            order.apply(bytes);
+        }
+        let stored = match out.get(range.clone()) {
+            Some(bytes) => store.append(seq, bytes),
+            None => Ok(()),
+        };
+        let stored = stored.and_then(|()| store.set_next_sender_seq(seq.saturating_add(1)));
+        if let Err(e) = stored {
+            out.truncate(range.start);
+            st.stopped = true;
+            return Err(SendError::Store(e));
+        }
+        st.next_sender = seq.saturating_add(1);
+        st.last_sent = now.mono;
+        return Ok(seq);
     }
     commit(&mut w, st, store, seq, now)
 }

@@ -9,7 +9,7 @@ use super::state::{FatalError, Phase};
 use super::validate::reason_text;
 use super::{Cx, Session};
 use crate::store::MessageStore;
-use ringfix_codec::dict::business_reason;
+use ringfix_codec::dict::{business_reason, Reject};
 use ringfix_codec::fields;
 
 /// Routing fields swapped when answering (QuickFIX `reverseRoute`).
@@ -133,8 +133,51 @@ impl<S: MessageStore> Session<S> {
         self.events.push_back(Event::Reject(info));
     }
 
-    /// QuickFIX `generateBusinessReject` (before FIX.4.2, which has no
-    /// BusinessMessageReject: a session Reject "Invalid MsgType").
+    /// QuickFIX `generateReject` with a text instead of a reason: a session
+    /// Reject carrying RefSeqNum, RefMsgType (from FIX.4.2 on) and `text`.
+    pub(crate) fn send_text_reject(
+        &mut self,
+        cx: &mut Cx<'_>,
+        msg: &Incoming<'_>,
+        text: &str,
+        validation: bool,
+    ) {
+        let h = *msg.header();
+        let msg_type = msg.msg_type();
+        if msg_type != b"A" && msg_type != b"4" && h.seq == Some(self.next_target) {
+            self.incr_target(cx);
+        }
+        let version = self.cfg.version();
+        let (route, n) = reverse_route(msg, version);
+        let sent = self.send_admin(cx, b"3", &route[..n], &mut |w| {
+            if let Some(s) = h.seq.and(h.seq_raw) {
+                w.field(fields::REF_SEQ_NUM, s);
+            }
+            w.field(fields::TEXT, text.as_bytes());
+            if version >= Version::Fix42 && !msg_type.is_empty() {
+                w.field(fields::REF_MSG_TYPE, msg_type);
+            }
+        });
+        if sent {
+            let info = RejectInfo {
+                way: RejectWay::Sent,
+                business: false,
+                reason: None,
+                ref_seq: h.seq,
+                ref_tag: None,
+                ref_msg_type: String::from_utf8_lossy(msg_type).into_owned(),
+                text: Some(text.to_owned()),
+                validation,
+            };
+            self.rejected(cx, info);
+        }
+    }
+
+    /// QuickFIX `generateBusinessReject`. FIX.4.0/4.1 have no
+    /// BusinessMessageReject: there QuickFIX answers a missing field with a
+    /// session Reject "Required tag missing" and an unsupported type with a
+    /// session Reject whose only reason is its Text ("Unsupported message
+    /// type"); any other reason gets its text the same way.
     pub(crate) fn send_business_reject(
         &mut self,
         cx: &mut Cx<'_>,
@@ -146,13 +189,22 @@ impl<S: MessageStore> Session<S> {
     ) {
         let h = *msg.header();
         if self.cfg.version() < Version::Fix42 {
-            self.send_reject_as(
-                cx,
-                msg,
-                super::validate::reason::INVALID_MSG_TYPE,
-                None,
-                validation,
-            );
+            let begin = self.cfg.begin_string.as_bytes();
+            let text = match reason {
+                business_reason::CONDITIONALLY_REQUIRED_FIELD_MISSING => {
+                    let tag = ref_tag.map(i64::from);
+                    let missing = super::validate::reason::REQUIRED_TAG_MISSING;
+                    self.send_reject_as(cx, msg, missing, tag, validation);
+                    return;
+                }
+                business_reason::UNSUPPORTED_MESSAGE_TYPE => {
+                    Reject::unsupported_message_type(begin).text
+                }
+                _ => text
+                    .or_else(|| business_reason::text(reason))
+                    .unwrap_or("Other"),
+            };
+            self.send_text_reject(cx, msg, text, validation);
             return;
         }
         self.incr_target(cx);

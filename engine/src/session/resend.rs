@@ -100,7 +100,16 @@ fn write_gap_fill(
     write_header(&mut w, cfg, begin, now, Some(Resent::Now), &[]);
     w.field_u64(fields::NEW_SEQ_NO, new_seq_no)
         .field(fields::GAP_FILL_FLAG, b"Y");
-    w.finish();
+    let range = w.finish();
+    in_dictionary_order(out, cfg, range);
+}
+
+/// PreserveMessageFieldsOrder: QuickFIX rebuilds what it resends in
+/// dictionary order.
+fn in_dictionary_order(out: &mut [u8], cfg: &SessionSettings, range: std::ops::Range<usize>) {
+    if let (Some(order), Some(bytes)) = (&cfg.field_order, out.get_mut(range)) {
+        order.apply(bytes);
+    }
 }
 
 /// Rewrites a stored message as a possible duplicate: same MsgSeqNum and
@@ -138,7 +147,8 @@ fn write_resent(
             w.field(tag, v);
         }
     }
-    w.finish();
+    let range = w.finish();
+    in_dictionary_order(out, cfg, range);
 }
 
 /// What one resend answer sent.

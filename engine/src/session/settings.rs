@@ -1,6 +1,9 @@
 //! Session settings (the session-layer subset of a QuickFIX .cfg section).
 
 pub use ringfix_codec::dict::Version;
+use std::sync::Arc;
+
+use ringfix_codec::dict::FieldOrder;
 
 /// Which side opens the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +57,16 @@ pub struct SessionSettings {
     /// The session version of `begin_string` (kept in step with it by
     /// [`SessionSettings::new`] and the session: one type, decided once).
     version: Version,
+    /// Answer a garbled message with a Reject "Message failed basic
+    /// validity check" instead of ignoring it (QuickFIX/J RejectGarbledMessage).
+    pub reject_garbled_message: bool,
+    /// Accept a Logon answer without ResetSeqNumFlag=Y to our reset
+    /// (QuickFIX C++; QuickFIX/J disconnects: IgnoreAbsenceOf141tag=N).
+    pub ignore_absence_of_141_tag: bool,
+    /// Write the messages the session composes, and resends, in dictionary
+    /// order (QuickFIX C++ PreserveMessageFieldsOrder); `None`: 8, 9, 35,
+    /// then ascending tags.
+    pub field_order: Option<Arc<FieldOrder>>,
 }
 
 impl SessionSettings {
@@ -79,6 +92,9 @@ impl SessionSettings {
             enable_next_expected_msg_seq_num: false,
             reconnect: role == Role::Initiator,
             version: version_of(begin_string),
+            reject_garbled_message: false,
+            ignore_absence_of_141_tag: true,
+            field_order: None,
         }
     }
 
