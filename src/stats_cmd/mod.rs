@@ -1,4 +1,4 @@
-//! `ringfix stats [--config F | --pid P | --page FILE] [--json]`: live
+//! `ringfix stats [--config F | --pid P | --page FILE] [--json | --prometheus]`: live
 //! statistics of running engines, read from their shared stats pages
 //! (`ringfix_engine::stats`) without disturbing them.
 //!
@@ -29,8 +29,12 @@ pub struct StatsArgs {
     #[arg(long, value_name = "D")]
     pub dir: Option<PathBuf>,
     /// One JSON object: {"engines": [{"pid", ..., "sessions": [...]}]}.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "prometheus")]
     pub json: bool,
+    /// The Prometheus text exposition format (what `MetricsListen` serves
+    /// at /metrics).
+    #[arg(long)]
+    pub prometheus: bool,
 }
 
 /// Runs `ringfix stats`.
@@ -40,6 +44,10 @@ pub fn run(args: &StatsArgs) -> ExitCode {
             let now = now_nanos();
             let text = if args.json {
                 format!("{}\n", format::json(&engines, now))
+            } else if args.prometheus {
+                let mut s = String::new();
+                ringfix_engine::stats::prometheus::encode(&engines, &mut s);
+                s
             } else {
                 format::text(&engines, now)
             };

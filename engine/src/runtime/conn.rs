@@ -134,6 +134,7 @@ impl Conn {
         }
         core.event(now, "Accepted connection, Logon received");
         core.outbox.attach(self.remote.clone(), ctx.id());
+        core.stats_queued_before(ctx.queued_bytes());
         core.received(now, frame);
         let d = core.handle(Ev::Connected, now, ctx.outbound());
         let d = if d.is_close() {
@@ -206,6 +207,7 @@ impl ConnectionHandler for Conn {
         };
         core.event(now, "Connected, sending Logon");
         core.outbox.attach(self.remote.clone(), ctx.id());
+        core.stats_queued_before(ctx.queued_bytes());
         let d = core.handle(Ev::Connected, now, ctx.outbound());
         self.apply(d, ctx, now);
     }
@@ -215,6 +217,7 @@ impl ConnectionHandler for Conn {
             State::Unbound { .. } => return self.bind(frame, ctx, now),
             State::Bound(core) => {
                 let queued = ctx.outbound().len();
+                core.stats_queued_before(ctx.queued_bytes());
                 core.received(now, frame);
                 let d = match self.parser.parse_framed(frame) {
                     Ok(view) => {
@@ -227,6 +230,7 @@ impl ConnectionHandler for Conn {
                 if ctx.recv_stamp() != 0 && ctx.outbound().len() > queued {
                     let ticks = probe::stamp().wrapping_sub(ctx.recv_stamp());
                     core.counters.internal_latency.record(ticks);
+                    core.stats_internal(ticks);
                 }
                 d
             }
@@ -263,7 +267,10 @@ impl ConnectionHandler for Conn {
                     reconnect: d.reconnect,
                 }
             }
-            (State::Bound(core), None) => core.handle(Ev::Garbled, now, ctx.outbound()),
+            (State::Bound(core), None) => {
+                core.stats_queued_before(ctx.queued_bytes());
+                core.handle(Ev::Garbled, now, ctx.outbound())
+            }
             // Garbage before any Logon: nobody to talk to.
             (State::Unbound { .. }, why) => {
                 if let Some(why) = why {
@@ -286,7 +293,11 @@ impl ConnectionHandler for Conn {
                 }
                 return;
             }
-            State::Bound(core) => core.on_deadline(now, ctx.outbound()),
+            State::Bound(core) => {
+                core.stats_queued_before(ctx.queued_bytes());
+                core.stats_recv_timeout();
+                core.on_deadline(now, ctx.outbound())
+            }
             State::Closed => return,
         };
         self.apply(d, ctx, now);
@@ -323,6 +334,7 @@ impl ConnectionHandler for Conn {
                     return self.release(now, "Stopping");
                 }
                 core.event(now, "Stopping: logging out");
+                core.stats_queued_before(ctx.queued_bytes());
                 core.handle(Ev::Logout, now, ctx.outbound())
             }
             State::Unbound { .. } => return ctx.close(CloseMode::Now),
@@ -336,6 +348,7 @@ impl ConnectionHandler for Conn {
             return;
         };
         core.outbox.take(&mut self.queued);
+        core.stats_queued_before(ctx.queued_bytes());
         let d = core.handle(Ev::Queued(&self.queued), now, ctx.outbound());
         self.apply(d, ctx, now);
     }

@@ -60,6 +60,10 @@ struct Supervisor {
     reactors: Vec<ReactorHandle<Conn>>,
     rng: SplitMix64,
     log: FileLog,
+    /// Writers of the stats page's reactor slots, in `reactors` order.
+    reactor_stats: Vec<crate::stats::ReactorStatsWriter>,
+    /// `ReactorCore` of each reactor.
+    cores: Vec<Option<usize>>,
 }
 
 pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Started, RuntimeError> {
@@ -120,6 +124,10 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
         }
     };
     let remotes = reactors.iter().map(|r| r.remote()).collect();
+    let reactor_stats = stats.as_mut().map_or_else(Vec::new, |p| {
+        (0..reactors.len()).filter_map(|i| p.reactor(i)).collect()
+    });
+    let cores = config.reactors().iter().map(|g| g.core).collect();
     let seed = now.as_nanos() as u64 ^ u64::from(std::process::id());
     let sessions = cfgs
         .into_iter()
@@ -145,6 +153,8 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
         reactors,
         rng: SplitMix64::new(seed),
         log,
+        reactor_stats,
+        cores,
     };
     let thread = std::thread::Builder::new()
         .name("ringfix-supervisor".into())
@@ -360,7 +370,14 @@ impl Supervisor {
     fn run(mut self) -> Exit {
         let exit = self.supervise();
         tracing::info!("stopping: logging out sessions");
+        let remotes: Vec<_> = self.reactors.iter().map(|r| r.remote()).collect();
         stop_reactors(std::mem::take(&mut self.reactors));
+        // The reactors' last counters.
+        super::stats::publish_reactors(
+            &mut self.reactor_stats,
+            remotes.iter().map(|r| r.stats()),
+            &self.cores,
+        );
         let now = UtcTimestamp::now();
         for t in &self.sessions {
             if let Ok(mut s) = t.slot.lock() {
@@ -387,6 +404,11 @@ impl Supervisor {
     fn supervise(&mut self) -> Exit {
         let any_acceptor = self.sessions.iter().any(|t| t.initiator.is_none());
         loop {
+            super::stats::publish_reactors(
+                &mut self.reactor_stats,
+                self.reactors.iter().map(|r| r.stats()),
+                &self.cores,
+            );
             let now = UtcTimestamp::now().as_nanos();
             let mut next_wake = now.saturating_add(nanos(MAX_WAIT));
             for t in &mut self.sessions {

@@ -29,6 +29,7 @@
 
 mod classify;
 mod page;
+pub mod prometheus;
 mod publisher;
 mod reader;
 mod values;
@@ -38,9 +39,46 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 
-pub use publisher::{SessionStats, StatsPublisher};
+pub use publisher::{ReactorStatsWriter, SessionStats, StatsPublisher};
 pub use reader::{find_pages, EngineSnapshot, SessionSnapshot, StatsReader};
-pub use values::SessionCounters;
+pub use values::{
+    InternalTime, ReactorCounters, SessionCounters, INTERNAL_BOUNDS_NS, INTERNAL_BUCKETS,
+};
+
+/// What an engine is in a hot-standby pair; a lone engine is `Primary`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EngineRole {
+    /// Runs the sessions.
+    #[default]
+    Primary,
+    /// Replicates a primary and takes over when it fails.
+    Standby,
+}
+
+impl EngineRole {
+    /// `primary` or `standby`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Primary => "primary",
+            Self::Standby => "standby",
+        }
+    }
+
+    pub(crate) fn code(self) -> u64 {
+        match self {
+            Self::Primary => 0,
+            Self::Standby => 1,
+        }
+    }
+
+    pub(crate) fn from_code(code: u64) -> Self {
+        if code == 1 {
+            Self::Standby
+        } else {
+            Self::Primary
+        }
+    }
+}
 
 /// Environment variable naming the stats directory (tests, or engines
 /// that must not use `/dev/shm`).
