@@ -103,6 +103,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "StopOnFatalError",
     "ReconnectMaxInterval",
     "SocketAcceptRetryTimeout",
+    "MetricsListen",
 ];
 
 /// Other spellings of implemented keys (QuickFIX/J names), mapped to the

@@ -23,7 +23,8 @@
 //! `ReactorMode`, `StoreFsync`, `MaxOutboundQueueBytes`, `MaxConnections`
 //! (connections one reactor holds, logged on or not; beyond it an accepted
 //! connection is closed at once), `StopOnFatalError`,
-//! `ReconnectMaxInterval`.
+//! `ReconnectMaxInterval`, `MetricsListen` (`HOST:PORT` serving
+//! `/metrics` and `/health`).
 
 mod backoff;
 mod build;
@@ -119,6 +120,23 @@ impl EngineConfig {
                     }),
                 });
             }
+            if let Some(other) = sessions.iter().find(|s| {
+                s.metrics_listen.is_some()
+                    && settings.metrics_listen.is_some()
+                    && s.metrics_listen != settings.metrics_listen
+            }) {
+                return Err(ConfigError {
+                    location: location(),
+                    key: Some("MetricsListen".into()),
+                    kind: ErrorKind::Invalid(SettingsError::Inconsistent {
+                        session: settings.id.to_string(),
+                        message: format!(
+                            "MetricsListen differs from {}'s: one engine serves one metrics address",
+                            other.id
+                        ),
+                    }),
+                });
+            }
             let shared = sessions.iter().filter_map(|s| {
                 let same_address = s.role == Role::Acceptor
                     && settings.role == Role::Acceptor
@@ -175,6 +193,11 @@ impl EngineConfig {
             }
         }
         groups
+    }
+
+    /// `MetricsListen`: where the engine serves `/metrics` and `/health`.
+    pub fn metrics_listen(&self) -> Option<&HostPort> {
+        self.sessions.iter().find_map(|s| s.metrics_listen.as_ref())
     }
 
     /// The session with this id.

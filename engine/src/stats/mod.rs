@@ -11,6 +11,10 @@
 //! on the file for its lifetime, so a reader tells a live engine from a
 //! page left behind by a crash.
 //!
+//! [`prometheus`] turns snapshots into the Prometheus text format, and
+//! [`http`] serves it (`GET /metrics`) with a health check (`GET /health`,
+//! [`health`]) from a side thread that only reads the page.
+//!
 //! ```
 //! use ringfix_engine::stats::{StatsPublisher, StatsReader};
 //! use ringfix_engine::session::SessionState;
@@ -28,6 +32,8 @@
 //! ```
 
 mod classify;
+pub mod health;
+pub mod http;
 mod page;
 pub mod prometheus;
 mod publisher;
