@@ -25,12 +25,15 @@ pub struct AcceptorArgs {
     /// Application run by every session.
     #[arg(long, value_enum, default_value = "echo")]
     pub app: AcceptorApp,
+    /// Event log and tracing on stderr: text, or one JSON object a line.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: super::LogFormat,
 }
 
 /// Runs until SIGINT/SIGTERM (exit 0) or a fatal session error with
 /// StopOnFatalError=Y (exit 2); configuration errors exit 1.
 pub fn run(args: &AcceptorArgs) -> ExitCode {
-    super::init_tracing("info");
+    super::init_tracing("info", args.log_format);
     let cfg = match super::load_config(&args.config) {
         Ok(c) => c,
         Err(code) => return code,

@@ -33,6 +33,9 @@ pub struct DemoArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Event log and tracing on stderr: text, or one JSON object a line.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: super::LogFormat,
 }
 
 fn reactor_keys(mode: DemoMode, core: usize) -> String {
@@ -67,7 +70,7 @@ fn fail(e: &dyn std::fmt::Display) -> ExitCode {
 
 /// Runs the demo and prints the round-trip summary.
 pub fn run(args: &DemoArgs) -> ExitCode {
-    super::init_tracing("warn");
+    super::init_tracing("warn", args.log_format);
     let dir = match tempfile::tempdir() {
         Ok(d) => d,
         Err(e) => return fail(&e),

@@ -35,6 +35,9 @@ pub struct InitiatorArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Event log and tracing on stderr: text, or one JSON object a line.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: super::LogFormat,
 }
 
 type Reports = Arc<Mutex<Vec<Arc<Mutex<OrdersReport>>>>>;
@@ -43,7 +46,7 @@ type Reports = Arc<Mutex<Vec<Arc<Mutex<OrdersReport>>>>>;
 /// SIGINT/SIGTERM (exit 0), or a fatal error with StopOnFatalError=Y
 /// (exit 2); configuration errors exit 1.
 pub fn run(args: &InitiatorArgs) -> ExitCode {
-    super::init_tracing(if args.json { "warn" } else { "info" });
+    super::init_tracing(if args.json { "warn" } else { "info" }, args.log_format);
     let cfg = match super::load_config(&args.config) {
         Ok(c) => c,
         Err(code) => return code,

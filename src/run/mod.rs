@@ -5,6 +5,7 @@
 pub mod acceptor;
 pub mod demo;
 pub mod initiator;
+mod json_log;
 pub mod report;
 
 use std::path::Path;
@@ -16,14 +17,31 @@ use ringfix_engine::runtime::{Exit, Stopper};
 /// Exit code for configuration and start-up errors.
 pub const EXIT_CONFIG: u8 = 1;
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `default`).
-pub fn init_tracing(default: &str) {
+/// How the event log and tracing are written to stderr.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line: ts, level, session, event, text and the
+    /// event's fields.
+    Json,
+}
+
+/// Logs to stderr in `format`, filtered by `RUST_LOG` (default `default`).
+pub fn init_tracing(default: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .with_ansi(false)
+            .event_format(json_log::JsonLines)
+            .try_init(),
+    };
 }
 
 /// Loads the configuration; on error prints it (`file:line: ...`).

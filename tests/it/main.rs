@@ -32,6 +32,7 @@ mod faults_streams;
 mod faults_timeouts;
 mod load_backlog;
 mod load_engine;
+mod log_json;
 mod metrics_http;
 mod replay_cli;
 mod replay_live;
