@@ -45,11 +45,15 @@ pub fn run(args: &AcceptorArgs) -> ExitCode {
             AcceptorApp::Exec => Box::new(Exec::new()),
         }
     });
+    let signals = match super::catch_signals() {
+        Ok(s) => s,
+        Err(e) => return super::startup_error(&e),
+    };
     let mut rt = match Runtime::start(&cfg, factory) {
         Ok(rt) => rt,
         Err(e) => return super::startup_error(&e),
     };
-    if let Err(e) = super::stop_on_signals(rt.stopper()) {
+    if let Err(e) = super::stop_on_signals(signals, rt.stopper()) {
         return super::startup_error(&e);
     }
     for addr in rt.listen_addrs() {

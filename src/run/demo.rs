@@ -81,6 +81,10 @@ pub fn run(args: &DemoArgs) -> ExitCode {
         Err(e) => return fail(&e),
     };
     let exec = Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) });
+    let signals = match super::catch_signals() {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
     let mut server = match Runtime::start(&acceptor, exec) {
         Ok(rt) => rt,
         Err(e) => return fail(&e),
@@ -110,7 +114,7 @@ pub fn run(args: &DemoArgs) -> ExitCode {
     };
     let stop_client = client.stopper();
     let stop_server = server.stopper();
-    if let Err(e) = super::stop_on_signals(stop_client) {
+    if let Err(e) = super::stop_on_signals(signals, stop_client) {
         return fail(&e);
     }
     let exit = client.wait();

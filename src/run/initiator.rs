@@ -69,11 +69,15 @@ pub fn run(args: &InitiatorArgs) -> ExitCode {
             Err(_) => Box::new(ringfix_engine::apps::exec::Exec::new()),
         }
     });
+    let signals = match super::catch_signals() {
+        Ok(s) => s,
+        Err(e) => return super::startup_error(&e),
+    };
     let mut rt = match Runtime::start(&cfg, factory) {
         Ok(rt) => rt,
         Err(e) => return super::startup_error(&e),
     };
-    if let Err(e) = super::stop_on_signals(rt.stopper()) {
+    if let Err(e) = super::stop_on_signals(signals, rt.stopper()) {
         return super::startup_error(&e);
     }
     let exit = rt.wait();

@@ -60,10 +60,19 @@ pub fn load_config(path: &Path) -> Result<EngineConfig, ExitCode> {
     }
 }
 
-/// Stops the runtime gracefully on SIGINT or SIGTERM.
-pub fn stop_on_signals(stopper: Stopper) -> std::io::Result<()> {
+/// Catches SIGINT and SIGTERM from now on: called before the runtime
+/// starts, so a signal during start-up stops it gracefully once it is up
+/// (the default action would kill the process and leave its stats page).
+pub fn catch_signals() -> std::io::Result<signal_hook::iterator::Signals> {
     use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+}
+
+/// Stops the runtime gracefully on the signals `catch_signals` caught.
+pub fn stop_on_signals(
+    mut signals: signal_hook::iterator::Signals,
+    stopper: Stopper,
+) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("ringfix-signals".into())
         .spawn(move || {

@@ -41,6 +41,7 @@ mod runtime_e2e;
 mod runtime_schedule;
 mod stats_cli;
 mod stats_e2e;
+mod stats_leftovers;
 mod stats_runtime;
 mod store_cmd;
 mod store_cmd_dump;

@@ -313,3 +313,32 @@ fn a_crashed_engine_page_shows_only_by_pid_and_says_so() {
         "stale pages are not running engines"
     );
 }
+
+/// A dead page whose pid is a running process (this one: pid reuse) is
+/// still dead: its lock is gone. Reported, pruned; the live one never.
+#[test]
+fn pid_reuse_does_not_make_a_dead_page_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, _) = engine(dir.path());
+    let left = dir.path().join("ringfix-99999999.stats");
+    std::fs::copy(p.path(), &left).unwrap();
+    let pid = std::process::id();
+    let o = stats(dir.path(), &["--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["engines"].as_array().unwrap().len(), 1);
+    assert_eq!(v["engines"][0]["page"], p.path().display().to_string());
+    let note = format!(
+        "skipped {}: engine pid {pid} is not running",
+        left.display()
+    );
+    assert!(stderr(&o).contains(&note), "{}", stderr(&o));
+    assert!(
+        !ringfix::engine::stats::prune(p.path()).unwrap(),
+        "a live page is not pruned"
+    );
+    let o = stats(dir.path(), &["--prune", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!left.exists());
+    assert!(p.path().exists());
+}

@@ -34,6 +34,7 @@
 mod classify;
 pub mod health;
 pub mod http;
+mod leftovers;
 mod page;
 pub mod prometheus;
 mod publisher;
@@ -45,6 +46,7 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 
+pub use leftovers::prune;
 pub use publisher::{ReactorStatsWriter, SessionStats, StatsPublisher};
 pub use reader::{find_pages, EngineSnapshot, SessionSnapshot, StatsReader};
 pub use values::{

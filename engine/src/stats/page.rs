@@ -302,6 +302,17 @@ pub(crate) fn try_flock(file: &File, exclusive: bool) -> io::Result<bool> {
     }
 }
 
+/// Runs `f` when the process exits through `exit(3)` (a return from
+/// `main`, `std::process::exit`).
+pub(crate) fn at_exit(f: extern "C" fn()) {
+    // SAFETY: registers a plain function pointer that never unwinds (it
+    // catches every error itself); atexit copies the pointer.
+    let rc = unsafe { libc::atexit(f) };
+    if rc != 0 {
+        tracing::warn!("atexit failed: stats pages may outlive this process");
+    }
+}
+
 /// Releases a `flock`.
 pub(crate) fn unlock(file: &File) {
     // SAFETY: flock on an fd we own.

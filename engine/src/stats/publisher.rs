@@ -112,6 +112,7 @@ impl StatsPublisher {
         // Readers trust nothing before the magic.
         page.set_header(hdr::MAGIC, MAGIC);
         std::fs::rename(&tmp, &path).map_err(|e| StatsError::io("rename", &path, e))?;
+        super::leftovers::register(&path);
         Ok(Self {
             page: Arc::new(page),
             path,
@@ -191,7 +192,7 @@ impl ReactorStatsWriter {
 impl Drop for StatsPublisher {
     fn drop(&mut self) {
         // Writers may live on; the page only disappears from the directory.
-        let _ = std::fs::remove_file(&self.path);
+        super::leftovers::unregister(&self.path);
     }
 }
 
