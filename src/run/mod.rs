@@ -32,9 +32,13 @@ pub enum LogFormat {
 pub fn init_tracing(default: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // A write error is dropped: tracing-subscriber would report it with
+    // eprintln!, which panics when stderr is a closed pipe, killing the
+    // thread that logged (a reactor, the signal handler).
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .log_internal_errors(false);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder

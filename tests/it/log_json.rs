@@ -114,3 +114,52 @@ fn demo_logs_json_lines() {
     // The summary stays on stdout, as text.
     assert!(String::from_utf8_lossy(&o.stdout).contains("round trip"));
 }
+
+/// An engine whose stderr is a closed pipe (a log reader that died) keeps
+/// serving and stops cleanly: a failed log write is dropped, not reported
+/// by a panicking eprintln in the thread that logged.
+#[test]
+fn a_closed_stderr_does_not_stop_the_engine() {
+    for format in ["text", "json"] {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let cfg = write_file(
+            dir.path(),
+            "a.cfg",
+            &format!(
+                "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\n\
+                 [SESSION]\nBeginString=FIX.4.4\nSenderCompID=EXEC\nTargetCompID=ORDERS\n\
+                 SocketAcceptHost=127.0.0.1\nSocketAcceptPort={port}\n"
+            ),
+        );
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ringfix"))
+            .args([
+                "acceptor",
+                "--app",
+                "exec",
+                "--log-format",
+                format,
+                "--config",
+            ])
+            .arg(&cfg)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stderr.take());
+        let mut peer = Peer::new(connect(port, Duration::from_secs(10)));
+        peer.send(&format!(
+            "8=FIX.4.4|35=A|34=1|49=ORDERS|52={}|56=EXEC|98=0|108=30",
+            now_fix()
+        ));
+        let answer = peer.read(Duration::from_secs(5));
+        assert_eq!(
+            answer.and_then(|a| field(&a, 35)).as_deref(),
+            Some("A"),
+            "{format}: the engine answers after logging into a closed pipe"
+        );
+        drop(peer);
+        assert_eq!(terminate(&mut child), Some(0), "{format}");
+    }
+}
