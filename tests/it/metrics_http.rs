@@ -84,6 +84,15 @@ fn health_follows_the_sessions() {
     let addr = client.metrics_addr().expect("metrics address");
     // Nobody to connect to: the initiator should be up and is not.
     let v = health_becomes(addr, 503, Duration::from_secs(5));
+    // A hot standby answers 200 with its role, whatever its sessions do.
+    client.set_role(ringfix::engine::stats::EngineRole::Standby);
+    let (status, sv) = health(addr);
+    assert_eq!(status, 200, "{sv}");
+    assert_eq!(
+        (sv["status"].as_str(), sv["role"].as_str()),
+        (Some("standby"), Some("standby"))
+    );
+    client.set_role(ringfix::engine::stats::EngineRole::Primary);
     assert_eq!(v["status"], "down");
     assert_eq!(v["role"], "primary");
     assert_eq!(v["pid"], std::process::id());

@@ -240,6 +240,14 @@ impl Runtime {
         Ok(rt)
     }
 
+    /// Publishes the engine's role (a hot standby sets `Standby`; the
+    /// default is `Primary`): `/health` and the metrics report it.
+    pub fn set_role(&self, role: crate::stats::EngineRole) {
+        if let Some(p) = &self.stats {
+            p.set_role(role);
+        }
+    }
+
     /// Where `MetricsListen` serves `/metrics` and `/health` (port 0 in
     /// the configuration picks a free port: this tells which).
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
