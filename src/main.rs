@@ -3,7 +3,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod config_cmd;
 mod decode;
+mod ha_cmd;
 mod replay;
 mod run;
 mod stats_cmd;
@@ -20,6 +22,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check a configuration without starting anything: settings in effect, schedules, files.
+    Config(config_cmd::ConfigArgs),
     /// Decode FIX messages from a capture (pcap/pcapng), a FIX log, a raw stream or a store journal.
     Decode(decode::cli::DecodeArgs),
     /// Replay a capture: offline through the session layer, or live against a counterparty.
@@ -34,10 +38,13 @@ enum Command {
     Store(store_cmd::StoreArgs),
     /// Live statistics of running engines (per session state, counters, reads).
     Stats(stats_cmd::StatsArgs),
+    /// Hot standby: leaders, fencing tokens, standby lag (`ha status`).
+    Ha(ha_cmd::HaArgs),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::Config(args) => config_cmd::run(&args),
         Command::Decode(args) => decode::cli::run(&args),
         Command::Replay(args) => replay::cli::run(&args),
         Command::Acceptor(args) => run::acceptor::run(&args),
@@ -45,5 +52,6 @@ fn main() -> ExitCode {
         Command::Demo(args) => run::demo::run(&args),
         Command::Store(args) => store_cmd::run(&args),
         Command::Stats(args) => stats_cmd::run(&args),
+        Command::Ha(args) => ha_cmd::run(&args),
     }
 }

@@ -4,6 +4,7 @@
 //! through [`report`]: one JSON object per line with `--json`, else a table.
 
 mod codec;
+mod ha;
 mod handle;
 mod latency;
 mod pipeline;
@@ -39,6 +40,8 @@ enum Command {
     Sessions(sessions::Args),
     /// Cross-thread send (XSender queue to wire) beside a send from the callback.
     Xsend(xsend::Args),
+    /// Hot standby: round trips through an HA sync leader beside a plain acceptor.
+    Ha(ha::Args),
     /// The markdown summary of a results directory (scripts/bench.sh).
     Table(table::Args),
 }
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Throughput(args) => throughput::run(&args),
         Command::Sessions(args) => sessions::run(&args),
         Command::Xsend(args) => xsend::run(&args),
+        Command::Ha(args) => ha::run(&args),
         Command::Table(args) => table::run(&args),
     };
     match result {

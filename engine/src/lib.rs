@@ -10,6 +10,7 @@
 #[doc(hidden)]
 pub mod apps;
 pub mod config;
+pub mod ha;
 pub mod reactor;
 pub mod runtime;
 pub mod session;

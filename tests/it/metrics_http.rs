@@ -84,15 +84,6 @@ fn health_follows_the_sessions() {
     let addr = client.metrics_addr().expect("metrics address");
     // Nobody to connect to: the initiator should be up and is not.
     let v = health_becomes(addr, 503, Duration::from_secs(5));
-    // A hot standby answers 200 with its role, whatever its sessions do.
-    client.set_role(ringfix::engine::stats::EngineRole::Standby);
-    let (status, sv) = health(addr);
-    assert_eq!(status, 200, "{sv}");
-    assert_eq!(
-        (sv["status"].as_str(), sv["role"].as_str()),
-        (Some("standby"), Some("standby"))
-    );
-    client.set_role(ringfix::engine::stats::EngineRole::Primary);
     assert_eq!(v["status"], "down");
     assert_eq!(v["role"], "primary");
     assert_eq!(v["pid"], std::process::id());
@@ -260,4 +251,74 @@ fn a_metrics_address_that_cannot_be_bound_stops_the_start() {
         "{err}"
     );
     drop(taken);
+}
+
+/// An HA initiator node (etcd at `etcd`) whose counterparty never answers.
+fn ha_node(name: &str, etcd: &str, me: u16, peer: u16, fix: u16, dir: &std::path::Path) -> Runtime {
+    start(&format!(
+        "[DEFAULT]\nConnectionType=initiator\nNonStopSession=Y\nHeartBtInt=30\n\
+         ReconnectInterval=1\n{METRICS}\nFileStorePath={store}\nHaEnabled=Y\n\
+         HaEtcdEndpoints={etcd}\nHaNodeName={name}\nHaLeaseTtl=3\n\
+         HaReplicationListen=127.0.0.1:{me}\nHaPeers=127.0.0.1:{peer}\nHaReplication=async\n\
+         [SESSION]\nBeginString=FIX.4.4\nSenderCompID=ORDERS\nTargetCompID=EXEC\n\
+         SocketConnectHost=127.0.0.1\nSocketConnectPort={fix}\n",
+        store = dir.join(name).display(),
+    ))
+    .unwrap()
+}
+
+/// Waits (bounded) until `/health` answers what `ok` wants.
+fn health_until(addr: SocketAddr, within: Duration, ok: impl Fn(&Value) -> bool) -> (u16, Value) {
+    let start = Instant::now();
+    loop {
+        let (s, v) = health(addr);
+        if ok(&v) {
+            return (s, v);
+        }
+        assert!(start.elapsed() < within, "/health stayed: {v}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn health_reports_the_hot_standby_role() {
+    let etcd = crate::ha_support::etcd::Etcd::local();
+    let dir = tempfile::tempdir().unwrap();
+    let (pa, pb, fix) = (free_port(), free_port(), free_port());
+    let a = ha_node("a", &etcd.url, pa, pb, fix, dir.path());
+    let a_addr = a.metrics_addr().unwrap();
+    // a leads (alone): primary, its session leader and down (nobody
+    // answers), so 503.
+    let leads = |v: &Value| v["role"] == "primary" && v["sessions"][0]["ha"] == "leader";
+    let (status, v) = health_until(a_addr, Duration::from_secs(15), leads);
+    assert_eq!(status, 503, "{v}");
+    assert_eq!(v["down"], serde_json::json!(["FIX.4.4:ORDERS->EXEC"]));
+
+    // b stands by: 200 with its role, its session up there.
+    let b = ha_node("b", &etcd.url, pb, pa, fix, dir.path());
+    let b_addr = b.metrics_addr().unwrap();
+    let (status, v) = health_until(b_addr, Duration::from_secs(5), |v| v["role"] == "standby");
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["status"], "standby");
+    assert_eq!(v["sessions"][0]["ha"], "standby");
+    assert_eq!(v["sessions"][0]["up"], true);
+
+    // a stops once b is in sync (only an in-sync standby may take over):
+    // b takes over and reports what a reported.
+    let insync = || {
+        etcd.client()
+            .get(&ringfix::engine::ha::keys::insync("FIX.4.4:ORDERS->EXEC"))
+            .unwrap()
+            .map(|kv| ringfix::engine::ha::keys::insync_nodes(&kv.value))
+            .unwrap_or_default()
+    };
+    let start = Instant::now();
+    while !insync().iter().any(|n| n == "b") {
+        assert!(start.elapsed() < Duration::from_secs(15), "b never in sync");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(a);
+    let (status, v) = health_until(b_addr, Duration::from_secs(15), leads);
+    assert_eq!(status, 503, "{v}");
+    drop(b);
 }

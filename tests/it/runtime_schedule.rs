@@ -73,6 +73,67 @@ fn end_of_period_logs_out_and_refuses_new_logons() {
 }
 
 #[test]
+fn logout_time_logs_out_inside_the_session_window() {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let sod = now % 86_400;
+    if !(120..86_390).contains(&sod) {
+        eprintln!("too close to midnight UTC for a daily window: skipped");
+        return;
+    }
+    // One 24-hour session period a day; logons only until LogoutTime, 3 s
+    // from now (QuickFIX C++'s LogonTime/LogoutTime).
+    let text = format!(
+        "[DEFAULT]\nConnectionType=acceptor\nStartTime={start}\nEndTime={start}\n\
+         LogonTime={start}\nLogoutTime={}\n\n\
+         [SESSION]\nBeginString=FIX.4.4\nSenderCompID=EXEC\nTargetCompID=ORDERS\n\
+         SocketAcceptHost=127.0.0.1\nSocketAcceptPort=0\n",
+        hms(sod + 3),
+        start = hms(sod - 60),
+    );
+    let cfg = EngineConfig::parse(&text, "schedule.cfg").unwrap();
+    assert!(cfg.warnings.is_empty(), "{:?}", cfg.warnings);
+    let mut rt = Runtime::start(
+        &cfg,
+        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) }),
+    )
+    .unwrap();
+    let port = rt.listen_addrs()[0].port();
+    let mut peer = Peer::new(connect(port, Duration::from_secs(2)));
+    peer.send(&format!(
+        "8=FIX.4.4|35=A|34=1|49=ORDERS|52={}|56=EXEC|98=0|108=30",
+        now_fix()
+    ));
+    let logon = peer.read(Duration::from_secs(2)).expect("Logon answer");
+    assert_eq!(field(&logon, 35).as_deref(), Some("A"));
+    let logout = peer
+        .read(Duration::from_secs(6))
+        .expect("Logout at LogoutTime");
+    assert_eq!(field(&logout, 35).as_deref(), Some("5"));
+    peer.send(&format!(
+        "8=FIX.4.4|35=5|34=2|49=ORDERS|52={}|56=EXEC",
+        now_fix()
+    ));
+    let (_, eof) = peer.read_to_eof(Duration::from_secs(3));
+    assert!(eof, "not closed after the Logout exchange");
+    // Still inside the session period, but outside the logon window.
+    let mut late = Peer::new(connect(port, Duration::from_secs(2)));
+    late.send(&format!(
+        "8=FIX.4.4|35=A|34=3|49=ORDERS|52={}|56=EXEC|98=0|108=30",
+        now_fix()
+    ));
+    let (msgs, eof) = late.read_to_eof(Duration::from_secs(3));
+    assert!(
+        eof && msgs.is_empty(),
+        "Logon outside the logon window accepted"
+    );
+    rt.stopper().stop();
+    rt.wait();
+}
+
+#[test]
 fn store_from_an_earlier_period_is_reset_at_logon() {
     use ringfix::engine::config::SessionId;
     use ringfix::engine::runtime::store_id;

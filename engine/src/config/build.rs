@@ -5,27 +5,30 @@ use std::time::Duration;
 
 use super::error::{ConfigError, ErrorKind, Location};
 use super::ini::{Entry, Section};
-use super::schedule::Schedule;
 use super::session_id::SessionId;
-use super::settings::{HostPort, NetworkSettings, Role, SessionSettings, SourceAddress};
+use super::settings::{
+    HostPort, NetworkSettings, Role, ScreenLogSettings, SessionSettings, SourceAddress,
+};
 use super::tls::TlsVersion;
 use super::value::{self, Expected};
 use ringfix_codec::TimePrecision;
 
-struct Reader<'a> {
-    section: &'a Section,
+mod store;
+
+pub(super) struct Reader<'a> {
+    pub(super) section: &'a Section,
     file: &'a str,
 }
 
 impl Reader<'_> {
-    fn location(&self, line: usize) -> Location {
+    pub(super) fn location(&self, line: usize) -> Location {
         Location {
             file: self.file.to_owned(),
             line,
         }
     }
 
-    fn parse<T>(
+    pub(super) fn parse<T>(
         &self,
         entry: &Entry,
         parse: impl Fn(&str) -> Result<T, Expected>,
@@ -40,7 +43,7 @@ impl Reader<'_> {
         })
     }
 
-    fn get<T>(
+    pub(super) fn get<T>(
         &self,
         key: &str,
         parse: impl Fn(&str) -> Result<T, Expected>,
@@ -51,7 +54,7 @@ impl Reader<'_> {
             .transpose()
     }
 
-    fn missing(&self, key: &'static str, why: &'static str) -> ConfigError {
+    pub(super) fn missing(&self, key: &'static str, why: &'static str) -> ConfigError {
         ConfigError {
             location: self.location(self.section.line),
             key: None,
@@ -59,7 +62,7 @@ impl Reader<'_> {
         }
     }
 
-    fn require<T>(
+    pub(super) fn require<T>(
         &self,
         key: &'static str,
         why: &'static str,
@@ -102,7 +105,7 @@ impl Reader<'_> {
         }
     }
 
-    fn path(&self, key: &str) -> Result<Option<PathBuf>, ConfigError> {
+    pub(super) fn path(&self, key: &str) -> Result<Option<PathBuf>, ConfigError> {
         self.get(key, |v| value::text(v).map(PathBuf::from))
     }
 }
@@ -235,14 +238,9 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         value::boolean,
     )?;
 
-    s.store.file_store_path = r.path("FileStorePath")?;
-    s.store.file_log_path = r.path("FileLogPath")?;
-    r.set(
-        "PersistMessages",
-        &mut s.store.persist_messages,
-        value::boolean,
-    )?;
-    r.set("StoreFsync", &mut s.store.fsync, value::store_fsync)?;
+    store::store(&r, &mut s.store)?;
+    log_settings(&r, &mut s)?;
+    no_effect(&r)?;
 
     s.reactor.core = r.get("ReactorCore", |v| {
         value::non_negative(v).and_then(|n| usize::try_from(n).map_err(|_| "a core number"))
@@ -274,7 +272,8 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
 
     tls_settings(&r, &mut s)?;
 
-    s.schedule = schedule(&r)?;
+    s.schedule = super::build_schedule::schedule(&r)?;
+    s.ha = super::ha::read(&r, &s)?;
 
     s.validate().map_err(|e| ConfigError {
         location: r.location(section.line),
@@ -528,37 +527,55 @@ fn dictionaries(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigErr
     Ok(())
 }
 
-fn schedule(r: &Reader<'_>) -> Result<Schedule, ConfigError> {
-    if r.get("NonStopSession", value::boolean)? == Some(true) {
-        return Ok(Schedule::non_stop());
+fn log_settings(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigError> {
+    let log = &mut s.log;
+    log.file_log_backup_path = r.path("FileLogBackupPath")?;
+    r.set(
+        "FileLogHeartbeats",
+        &mut log.file_heartbeats,
+        value::boolean,
+    )?;
+    r.set(
+        "FileIncludeMilliseconds",
+        &mut log.file_millis,
+        value::boolean,
+    )?;
+    r.set(
+        "FileIncludeTimeStampForMessages",
+        &mut log.file_message_timestamps,
+        value::boolean,
+    )?;
+    const SCREEN: [&str; 5] = [
+        "ScreenLogShowIncoming",
+        "ScreenLogShowOutgoing",
+        "ScreenLogShowEvents",
+        "ScreenLogShowHeartBeats",
+        "ScreenIncludeMilliseconds",
+    ];
+    if SCREEN.iter().any(|k| r.section.get(k).is_some()) {
+        let mut screen = ScreenLogSettings::default();
+        let slots = [
+            &mut screen.incoming,
+            &mut screen.outgoing,
+            &mut screen.events,
+            &mut screen.heartbeats,
+            &mut screen.millis,
+        ];
+        for (key, slot) in SCREEN.iter().zip(slots) {
+            r.set(key, slot, value::boolean)?;
+        }
+        log.screen = Some(screen);
     }
-    const WHY: &str = "unless NonStopSession=Y";
-    let (start, start_zone) = r.require("StartTime", WHY, value::time_and_zone)?;
-    let (end, end_zone) = r.require("EndTime", WHY, value::time_and_zone)?;
-    let zones = [r.get("TimeZone", value::time_zone)?, start_zone, end_zone];
-    let mut named = zones.into_iter().flatten();
-    let tz = named.next().unwrap_or(jiff::tz::TimeZone::UTC);
-    if named.any(|other| other != tz) {
-        return Err(ConfigError {
-            location: r.location(r.section.line),
-            key: None,
-            kind: ErrorKind::BadValue {
-                expected: "one time zone for TimeZone, StartTime and EndTime",
-                got: ["TimeZone", "StartTime", "EndTime"]
-                    .iter()
-                    .filter_map(|k| r.section.get(k).map(|e| format!("{k}={}", e.value)))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            },
-        });
-    }
-    match (
-        r.get("StartDay", value::weekday)?,
-        r.get("EndDay", value::weekday)?,
-    ) {
-        (None, None) => Ok(Schedule::daily(start, end, tz)),
-        (Some(sd), Some(ed)) => Ok(Schedule::weekly(sd, start, ed, end, tz)),
-        (Some(_), None) => Err(r.missing("EndDay", "when StartDay is set")),
-        (None, Some(_)) => Err(r.missing("StartDay", "when EndDay is set")),
-    }
+    Ok(())
+}
+
+/// Keys without effect still get their values checked, as QuickFIX would.
+fn no_effect(r: &Reader<'_>) -> Result<(), ConfigError> {
+    r.get("ThreadModel", |v| match v {
+        "ThreadPerConnector" | "ThreadPerSession" => Ok(()),
+        _ => Err("ThreadPerConnector or ThreadPerSession"),
+    })?;
+    r.get("OnlyUseOneThread", value::boolean)?;
+    r.get("MaxScheduledWriteRequests", value::non_negative)?;
+    Ok(())
 }

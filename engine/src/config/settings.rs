@@ -7,8 +7,12 @@ use super::error::SettingsError;
 use super::schedule::Schedule;
 use super::session_id::{SessionId, BEGIN_STRINGS};
 use super::tls::TlsVersion;
-use crate::store::FsyncPolicy;
 use ringfix_codec::TimePrecision;
+
+mod log;
+mod store;
+pub use log::{LogSettings, ScreenLogSettings};
+pub use store::{StoreSettings, DEFAULT_SEGMENT_BYTES};
 
 /// Default `MaxOutboundQueueBytes`: 8 MiB.
 pub const DEFAULT_MAX_OUTBOUND_QUEUE_BYTES: usize = 8 * 1024 * 1024;
@@ -271,20 +275,6 @@ impl Default for MessageSettings {
     }
 }
 
-/// Message store and log.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct StoreSettings {
-    /// `FileStorePath`: directory of the durable store; memory store if
-    /// `None`.
-    pub file_store_path: Option<PathBuf>,
-    /// `FileLogPath`: directory of message logs; no file log if `None`.
-    pub file_log_path: Option<PathBuf>,
-    /// `PersistMessages` (default Y): keep sent messages for resends.
-    pub persist_messages: bool,
-    /// `StoreFsync` (ringfix): `never`, `always` or `<N>ms`.
-    pub fsync: FsyncPolicy,
-}
-
 /// How the reactor thread waits (`ReactorMode`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum ReactorMode {
@@ -417,6 +407,8 @@ pub struct SessionSettings {
     pub messages: MessageSettings,
     /// Store and log.
     pub store: StoreSettings,
+    /// What the logs write.
+    pub log: LogSettings,
     /// Reactor placement.
     pub reactor: ReactorSettings,
     /// TLS.
@@ -430,6 +422,8 @@ pub struct SessionSettings {
     /// session that sets it): serve `GET /metrics` (Prometheus) and
     /// `GET /health` there.
     pub metrics_listen: Option<HostPort>,
+    /// Hot standby (`HaEnabled` and the other `Ha*` keys).
+    pub ha: super::ha::HaSettings,
 }
 
 impl Default for NetworkSettings {
@@ -475,11 +469,13 @@ impl SessionSettings {
                 persist_messages: true,
                 ..StoreSettings::default()
             },
+            log: LogSettings::default(),
             reactor: ReactorSettings::default(),
             tls: TlsSettings::default(),
             schedule: Schedule::non_stop(),
             stop_on_fatal_error: false,
             metrics_listen: None,
+            ha: super::ha::HaSettings::default(),
         }
     }
 

@@ -274,6 +274,11 @@ pub(crate) fn cipher_suites(v: &str) -> Result<Vec<u16>, Expected> {
     Ok(out)
 }
 
+/// The IANA name of a suite ringfix speaks (`config check` shows them).
+pub(crate) fn suite_name(code: u16) -> Option<&'static str> {
+    SUITES.iter().find(|s| s.code == code).map(|s| s.iana)
+}
+
 /// Whether a suite (IANA code) can be used with `version`.
 pub fn suite_speaks(code: u16, version: TlsVersion) -> bool {
     SUITES

@@ -31,6 +31,8 @@ pub(crate) enum Command<H> {
         handler: H,
     },
     Notify(ConnId),
+    /// Close the listener bound to this address (connections stay).
+    Unlisten(SocketAddr),
     Stop,
 }
 
@@ -204,6 +206,13 @@ impl<H: Send + 'static> Remote<H> {
     /// Calls the connection's `on_notify` on the reactor thread (next turn).
     pub fn notify(&self, id: ConnId) -> Result<(), ReactorError> {
         self.shared.push(Command::Notify(id))
+    }
+
+    /// Closes the listener bound to `local` (as returned by
+    /// [`add_listener`](Self::add_listener)); its accepted connections
+    /// stay. Hot standby: a node that stops leading stops listening.
+    pub fn remove_listener(&self, local: SocketAddr) -> Result<(), ReactorError> {
+        self.shared.push(Command::Unlisten(local))
     }
 
     /// Graceful stop: listeners close, every connection gets `on_stop`, and

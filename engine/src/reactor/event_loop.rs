@@ -271,6 +271,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                         }
                     }
                 }
+                Command::Unlisten(local) => self.close_listener(local),
                 Command::Stop => self.begin_stop(),
             }
         }
@@ -285,31 +286,49 @@ impl<H: ConnectionHandler> Reactor<H> {
         }
     }
 
+    /// Cancels a listener's accept and closes its fd (through the ring).
+    fn close_listener_at(&mut self, i: usize) {
+        let Some(l) = self.listeners.get_mut(i) else {
+            return;
+        };
+        if l.closing {
+            return;
+        }
+        l.closing = true;
+        let fd = types::Fd(l.fd.as_ref().map_or(-1, AsRawFd::as_raw_fd));
+        let cancel = opcode::AsyncCancel2::new(types::CancelBuilder::fd(fd).all())
+            .build()
+            .flags(squeue::Flags::IO_HARDLINK)
+            .user_data(ud(Op::Cancel, 0, 0, u32::MAX));
+        let close = opcode::Close::new(fd)
+            .build()
+            .user_data(ud(Op::ListenerClose, 0, 0, i as u32));
+        if self.ring.push(&[cancel, close]) {
+            // The ring's Close owns the number now.
+            if let Some(fd) = l.fd.take() {
+                let _ = fd.into_raw_fd();
+            }
+        }
+    }
+
+    /// Hot standby: a node that stops leading stops listening.
+    fn close_listener(&mut self, local: SocketAddr) {
+        let found = self
+            .listeners
+            .iter()
+            .position(|l| l.local == local && !l.closing);
+        if let Some(i) = found {
+            self.close_listener_at(i);
+        }
+    }
+
     fn begin_stop(&mut self) {
         if self.stopping {
             return;
         }
         self.stopping = true;
-        for (i, l) in self.listeners.iter_mut().enumerate() {
-            if l.closing {
-                continue;
-            }
-            l.closing = true;
-            let fd = types::Fd(l.fd.as_ref().map_or(-1, AsRawFd::as_raw_fd));
-            let cancel = opcode::AsyncCancel2::new(types::CancelBuilder::fd(fd).all())
-                .build()
-                .flags(squeue::Flags::IO_HARDLINK)
-                .user_data(ud(Op::Cancel, 0, 0, u32::MAX));
-            let close =
-                opcode::Close::new(fd)
-                    .build()
-                    .user_data(ud(Op::ListenerClose, 0, 0, i as u32));
-            if self.ring.push(&[cancel, close]) {
-                // The ring's Close owns the number now.
-                if let Some(fd) = l.fd.take() {
-                    let _ = fd.into_raw_fd();
-                }
-            }
+        for i in 0..self.listeners.len() {
+            self.close_listener_at(i);
         }
         let now = sys::now();
         for slot in 0..self.conns.len() {

@@ -29,6 +29,8 @@ mod build;
 mod conn;
 mod core;
 mod fixed;
+mod ha;
+mod listen;
 mod log;
 mod outbox;
 mod sockets;
@@ -43,7 +45,7 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
 pub use self::app::{AppIo, EngineApp};
-pub use self::build::{session_settings, store_id, ValidatorSpec};
+pub use self::build::{session_settings, store_id, store_options, ValidatorSpec};
 pub use self::conn::Conn;
 pub use self::core::Counters;
 pub use self::fixed::{FixedMessage, MAX_BODY_LEN, MAX_MSG_TYPE_LEN};
@@ -99,6 +101,10 @@ pub enum RuntimeError {
     /// The configuration has no session.
     #[error("the configuration has no session")]
     NoSession,
+    /// Hot standby could not start (a duplicate HaNodeName, the
+    /// replication address taken, ...).
+    #[error("hot standby: {0}")]
+    Ha(#[from] crate::ha::HaError),
     /// Log files or threads could not be created.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -142,6 +148,8 @@ pub(crate) enum Event {
     },
     /// Stop every session gracefully.
     Stop,
+    /// Hot standby: leadership changed.
+    Ha(crate::ha::HaEvent),
 }
 
 /// Asks a running runtime to stop (cloneable, usable from any thread).
@@ -238,14 +246,6 @@ impl Runtime {
             rt.metrics = Some(served.map_err(|source| metrics_error(hp, source))?);
         }
         Ok(rt)
-    }
-
-    /// Publishes the engine's role (a hot standby sets `Standby`; the
-    /// default is `Primary`): `/health` and the metrics report it.
-    pub fn set_role(&self, role: crate::stats::EngineRole) {
-        if let Some(p) = &self.stats {
-            p.set_role(role);
-        }
     }
 
     /// Where `MetricsListen` serves `/metrics` and `/health` (port 0 in

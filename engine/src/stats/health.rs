@@ -2,14 +2,15 @@
 //!
 //! An initiator is up when logged on; an acceptor is up when logged on or
 //! waiting for its counterparty (no connection). A session outside its
-//! schedule is not expected and never makes the engine unhealthy. A hot
-//! standby answers 200 with its role whatever its sessions do (they run on
-//! the primary).
+//! schedule is not expected and never makes the engine unhealthy. Under
+//! hot standby a session another node leads is up here (this node only
+//! replicates it), and a node leading none of its sessions answers 200 with
+//! its role, `standby`, whatever its sessions do.
 
 use ringfix_codec::UtcTimestamp;
 
 use super::reader::EngineSnapshot;
-use super::EngineRole;
+use super::{EngineRole, SessionHaRole};
 use crate::config::{Role, Schedule};
 use crate::session::SessionState;
 
@@ -39,15 +40,17 @@ pub fn check(snap: &EngineSnapshot, specs: &[HealthSpec], now: UtcTimestamp) -> 
     for (s, spec) in snap.sessions.iter().zip(specs) {
         let c = &s.counters;
         let expected = spec.schedule.is_in_session(now);
-        let up =
-            c.logged_on() || (spec.role == Role::Acceptor && c.state == SessionState::Disconnected);
+        let up = c.logged_on()
+            || (spec.role == Role::Acceptor && c.state == SessionState::Disconnected)
+            || s.ha == SessionHaRole::Standby;
         if expected && !up {
             down.push(s.id.as_str());
         }
         sessions.push(format!(
-            "{{\"session\":{},\"state\":\"{}\",\"expected\":{expected},\"up\":{up}}}",
+            "{{\"session\":{},\"state\":\"{}\",\"ha\":\"{}\",\"expected\":{expected},\"up\":{up}}}",
             json_str(&s.id),
-            c.state.name()
+            c.state.name(),
+            s.ha.name()
         ));
     }
     let standby = snap.role == EngineRole::Standby;
@@ -104,6 +107,7 @@ mod tests {
                     SessionSnapshot {
                         id: format!("FIX.4.4:S{i}->\"T\""),
                         counters,
+                        ha: SessionHaRole::None,
                     }
                 })
                 .collect(),
@@ -161,6 +165,31 @@ mod tests {
             (v["status"].as_str(), v["role"].as_str()),
             (Some("standby"), Some("standby"))
         );
+    }
+
+    #[test]
+    fn a_session_another_node_leads_is_up_here() {
+        let now = UtcTimestamp::from_secs(1_700_000_000);
+        let specs = [spec(Role::Initiator), spec(Role::Initiator)];
+        let mut s = snap(
+            &[SessionState::Disconnected, SessionState::Active],
+            EngineRole::Primary,
+        );
+        s.sessions[0].ha = SessionHaRole::Standby;
+        s.sessions[1].ha = SessionHaRole::Leader;
+        let h = check(&s, &specs, now);
+        assert_eq!(h.status, 200, "{}", h.body);
+        let v: serde_json::Value = serde_json::from_str(&h.body).unwrap();
+        assert_eq!(v["status"], "up");
+        assert_eq!(v["sessions"][0]["ha"], "standby");
+        assert_eq!(v["sessions"][0]["up"], true);
+        assert_eq!(v["sessions"][1]["ha"], "leader");
+        // The leader's session down is down whatever the other does.
+        s.sessions[1].counters.state = SessionState::Disconnected;
+        let h = check(&s, &specs, now);
+        assert_eq!(h.status, 503, "{}", h.body);
+        let v: serde_json::Value = serde_json::from_str(&h.body).unwrap();
+        assert_eq!(v["down"], serde_json::json!(["FIX.4.4:S1->\"T\""]));
     }
 
     #[test]

@@ -47,7 +47,7 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 pub use leftovers::prune;
-pub use publisher::{ReactorStatsWriter, SessionStats, StatsPublisher};
+pub use publisher::{ReactorStatsWriter, RoleWriter, SessionStats, StatsPublisher};
 pub use reader::{find_pages, EngineSnapshot, SessionSnapshot, StatsReader};
 pub use values::{
     InternalTime, ReactorCounters, SessionCounters, INTERNAL_BOUNDS_NS, INTERNAL_BUCKETS,
@@ -84,6 +84,45 @@ impl EngineRole {
             Self::Standby
         } else {
             Self::Primary
+        }
+    }
+}
+
+/// What this node is for one session under hot standby (`HaEnabled`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SessionHaRole {
+    /// Not a hot standby session.
+    #[default]
+    None,
+    /// This node leads the session: it connects or listens.
+    Leader,
+    /// Another node leads (or nobody yet): this node replicates and waits.
+    Standby,
+}
+
+impl SessionHaRole {
+    /// `none`, `leader` or `standby`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Leader => "leader",
+            Self::Standby => "standby",
+        }
+    }
+
+    pub(crate) fn code(self) -> u64 {
+        match self {
+            Self::None => 0,
+            Self::Leader => 1,
+            Self::Standby => 2,
+        }
+    }
+
+    pub(crate) fn from_code(code: u64) -> Self {
+        match code {
+            1 => Self::Leader,
+            2 => Self::Standby,
+            _ => Self::None,
         }
     }
 }

@@ -10,6 +10,8 @@
 //!   word 0          seqlock counter (odd while a write is in progress)
 //!   word 1          id length
 //!   words 2..=27    session id bytes (ID_MAX)
+//!   word 28         hot standby role of the session on this node (0 none,
+//!                   1 leader, 2 standby), written outside the seqlock
 //!   words 32..      values (`SessionCounters` words), VALUE_WORDS of them
 //! reactor r (REACTOR_BYTES each) after the last session slot:
 //!   word 0          seqlock counter
@@ -40,6 +42,9 @@ pub(crate) const REACTOR_BYTES: usize = 64;
 pub(crate) const ID_MAX: usize = 208;
 /// Word index of the first value in a slot.
 const VALUES_AT: usize = 32;
+/// Word of a slot holding the session's hot standby role.
+const ROLE_AT: usize = 28;
+const _: () = assert!(2 + ID_MAX / 8 <= ROLE_AT && ROLE_AT < VALUES_AT);
 /// Number of value words in a slot.
 pub(crate) const VALUE_WORDS: usize = SLOT_BYTES / 8 - VALUES_AT;
 
@@ -165,6 +170,21 @@ impl Page {
                 w.store(u64::from_ne_bytes(b), Ordering::Relaxed);
             }
         }
+    }
+
+    /// Writes the hot standby role word of `slot` (a single word: no
+    /// seqlock needed, any writer may store it).
+    pub(crate) fn set_slot_role(&self, slot: usize, code: u64) {
+        if let Some(w) = self.slot_words(slot).get(ROLE_AT) {
+            w.store(code, Ordering::Release);
+        }
+    }
+
+    /// The hot standby role word of `slot`.
+    pub(crate) fn slot_role(&self, slot: usize) -> u64 {
+        self.slot_words(slot)
+            .get(ROLE_AT)
+            .map_or(0, |w| w.load(Ordering::Acquire))
     }
 
     /// The session id of `slot`.

@@ -1,6 +1,6 @@
 //! The writing side: one page per engine, one [`SessionStats`] per session.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -9,9 +9,10 @@ use ringfix_codec::UtcTimestamp;
 use super::classify;
 use super::page::{hdr, page_len, try_flock, Page, MAGIC, SLOT_BYTES, VERSION};
 use super::values::{ReactorCounters, SessionCounters, INTERNAL_BOUNDS_NS, USED_WORDS};
-use super::{EngineRole, StatsError};
+use super::{EngineRole, SessionHaRole, StatsError};
 use crate::reactor::probe;
 use crate::session::SessionState;
+use crate::store::FileMode;
 
 /// Owns an engine's stats page: creates it, hands out one writer per
 /// session, removes the file when dropped.
@@ -41,7 +42,9 @@ impl StatsPublisher {
         reactors: usize,
         now: UtcTimestamp,
     ) -> Result<Self, StatsError> {
-        std::fs::create_dir_all(dir).map_err(|e| StatsError::io("mkdir", dir, e))?;
+        FileMode::PRIVATE
+            .create_dir_all(dir)
+            .map_err(|e| StatsError::io("mkdir", dir, e))?;
         // Two runtimes of one process (tests run them in parallel) would
         // otherwise both pick the same free name and map one file.
         static CREATING: Mutex<()> = Mutex::new(());
@@ -78,12 +81,13 @@ impl StatsPublisher {
         // Not truncated at open: another publisher may have this file
         // mapped, and shrinking a mapped file is SIGBUS for it. Truncate
         // only once the lock says nobody else holds it.
+        // Owner only: session ids and counters are nobody else's business;
+        // `ringfix stats` run by the same user still reads it.
+        let mut options = FileMode::PRIVATE.options();
         #[allow(clippy::suspicious_open_options)]
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .open(&tmp)
+        options.read(true).write(true).create(true);
+        let file = FileMode::PRIVATE
+            .open(&options, &tmp)
             .map_err(|e| StatsError::io("open", &tmp, e))?;
         if !try_flock(&file, true).map_err(|e| StatsError::io("flock", &tmp, e))? {
             return Err(StatsError::io(
@@ -131,6 +135,15 @@ impl StatsPublisher {
     /// `Primary`), read by the health check.
     pub fn set_role(&self, role: EngineRole) {
         self.page.set_header(hdr::ROLE, role.code());
+    }
+
+    /// A writer of the engine's and the sessions' hot standby roles (the
+    /// supervisor's, which learns them from the HA node).
+    pub fn roles(&self) -> RoleWriter {
+        RoleWriter {
+            page: Arc::clone(&self.page),
+            slots: self.taken.len(),
+        }
     }
 
     /// The writer of slot `idx`; `None` if out of range or already taken
@@ -186,6 +199,28 @@ impl ReactorStatsWriter {
     /// Writes the reactor's counters to the page.
     pub fn publish(&mut self, c: &ReactorCounters) {
         self.page.write_reactor(self.slots, self.idx, &c.to_words());
+    }
+}
+
+/// Writes hot standby roles: the engine's and each session's (single
+/// words, no seqlock: any thread may hold one).
+#[derive(Clone, Debug)]
+pub struct RoleWriter {
+    page: Arc<Page>,
+    slots: usize,
+}
+
+impl RoleWriter {
+    /// The role of the session in slot `idx`.
+    pub fn set_session(&self, idx: usize, role: SessionHaRole) {
+        if idx < self.slots {
+            self.page.set_slot_role(idx, role.code());
+        }
+    }
+
+    /// The engine's role.
+    pub fn set_engine(&self, role: EngineRole) {
+        self.page.set_header(hdr::ROLE, role.code());
     }
 }
 

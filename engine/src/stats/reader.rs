@@ -9,14 +9,13 @@ use ringfix_codec::UtcTimestamp;
 
 use super::page::{hdr, page_len, try_flock, unlock, Page, MAGIC, SLOT_BYTES, VERSION};
 use super::values::{ReactorCounters, SessionCounters, USED_WORDS};
-use super::{EngineRole, StatsError};
+use super::{EngineRole, SessionHaRole, StatsError};
 
 /// How long a snapshot waits for a slot's writer (a writer holds it for
 /// nanoseconds; only a writer killed mid-write makes it wait this long).
 const READ_PATIENCE: Duration = Duration::from_millis(50);
-/// Attempts made before giving up, however long they took: a reader
-/// descheduled on a busy machine must not take a live writer for a dead one.
-const READ_TRIES: u32 = 100_000;
+/// Fewest tries of a slot before a reader gives up as `Busy`.
+const MIN_TRIES: u32 = 4096;
 
 /// A stats page opened read-only.
 #[derive(Debug)]
@@ -55,6 +54,8 @@ pub struct SessionSnapshot {
     pub id: String,
     /// The values.
     pub counters: SessionCounters,
+    /// This node's hot standby role for the session.
+    pub ha: SessionHaRole,
 }
 
 impl StatsReader {
@@ -129,6 +130,7 @@ impl StatsReader {
             sessions.push(SessionSnapshot {
                 id: self.page.id(slot),
                 counters: SessionCounters::from_words(&words),
+                ha: SessionHaRole::from_code(self.page.slot_role(slot)),
             });
         }
         let mut reactors = Vec::with_capacity(self.reactors);
@@ -168,7 +170,10 @@ impl StatsReader {
             }
             spins += 1;
             if spins % 64 == 0 {
-                if spins >= READ_TRIES && start.elapsed() > READ_PATIENCE {
+                // Both a time and a number of tries: on a loaded host the
+                // reader may be descheduled past the patience between two
+                // tries, which says nothing about the writer.
+                if spins >= MIN_TRIES && start.elapsed() > READ_PATIENCE {
                     return Err(StatsError::Busy {
                         path: self.path.clone(),
                         slot,
