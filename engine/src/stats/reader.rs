@@ -11,9 +11,11 @@ use super::page::{hdr, page_len, try_flock, unlock, Page, MAGIC, SLOT_BYTES, VER
 use super::values::{ReactorCounters, SessionCounters, USED_WORDS};
 use super::{EngineRole, SessionHaRole, StatsError};
 
-/// How long a snapshot waits for a slot's writer (a writer holds it for
-/// nanoseconds; only a writer killed mid-write makes it wait this long).
-const READ_PATIENCE: Duration = Duration::from_millis(50);
+/// How long a snapshot waits for a slot's writer. A writer holds it for
+/// nanoseconds, but one preempted mid-write on a loaded host stays off the
+/// CPU for tens of milliseconds (seen: 50 ms was not enough at a load of
+/// 11 on 2 vCPUs); only a writer killed mid-write makes it wait this long.
+const READ_PATIENCE: Duration = Duration::from_millis(500);
 /// Fewest tries of a slot before a reader gives up as `Busy`.
 const MIN_TRIES: u32 = 4096;
 
@@ -179,7 +181,12 @@ impl StatsReader {
                         slot,
                     });
                 }
-                std::thread::yield_now();
+                if spins >= MIN_TRIES {
+                    // The writer is off the CPU: leave it ours.
+                    std::thread::sleep(Duration::from_micros(100));
+                } else {
+                    std::thread::yield_now();
+                }
             } else {
                 std::hint::spin_loop();
             }
