@@ -3,10 +3,10 @@
 //!
 //! Keys: `ts` (RFC 3339, UTC, nanoseconds), `level` (`error`, `warn`,
 //! `info`, `debug`, `trace`), `session` (the event's `session` field, or
-//! null), `event` (the event's `event` field, its kind, when it has one,
-//! else the module that logged it), `text` (the message), then every
-//! other field of the event under its own name (numbers and booleans
-//! typed, the rest as strings).
+//! null), `event` (the event's `event` field naming what happened, e.g.
+//! `logon`, `disconnected`, when it has one, else the module that logged
+//! it), `text` (the message), then every other field of the event under
+//! its own name (numbers and booleans typed, the rest as strings).
 
 use std::fmt;
 

@@ -90,12 +90,17 @@ fn acceptor_logs_json_lines() {
     let accepted = session("Accepted connection");
     assert_eq!(accepted["session"], "FIX.4.4:EXEC->ORDERS");
     assert_eq!(accepted["level"], "info");
+    // `event` names what happened.
+    assert_eq!(accepted["event"], "accepted");
+    assert_eq!(session("Logon complete")["event"], "logon");
     let gone = session("Disconnected");
     assert_eq!(gone["session"], "FIX.4.4:EXEC->ORDERS");
+    assert_eq!(gone["event"], "disconnected");
     // Lines of the engine that are not a session's: session null, the
     // event's own fields kept (the listener's address).
     let listening = session("listening");
     assert_eq!(listening["session"], Value::Null);
+    assert_eq!(listening["event"], "listening");
     assert_eq!(listening["local"], format!("127.0.0.1:{port}"));
     assert_eq!(listening["sessions"], 1);
 }
@@ -110,7 +115,16 @@ fn demo_logs_json_lines() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let lines = json_lines(&o.stderr);
     assert!(lines.iter().any(|v| v["session"] == "FIX.4.4:ORDERS->EXEC"
+        && v["event"] == "connecting"
         && v["text"].as_str().unwrap().contains("Connecting to")));
+    for event in ["connected", "logon", "logout"] {
+        assert!(
+            lines
+                .iter()
+                .any(|v| v["session"] == "FIX.4.4:ORDERS->EXEC" && v["event"] == event),
+            "no {event} line in {lines:#?}"
+        );
+    }
     // The summary stays on stdout, as text.
     assert!(String::from_utf8_lossy(&o.stdout).contains("round trip"));
 }

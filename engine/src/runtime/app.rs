@@ -112,8 +112,8 @@ pub(crate) struct Tap<'a> {
 }
 
 impl Tap<'_> {
-    fn event(&self, text: std::fmt::Arguments<'_>) {
-        tracing::info!(session = self.name, "{text}");
+    fn event(&self, kind: &'static str, text: std::fmt::Arguments<'_>) {
+        tracing::info!(session = self.name, event = kind, "{text}");
         if let Some(log) = self.log {
             log.event(self.now, &text.to_string());
         }
@@ -134,17 +134,17 @@ impl Application for Tap<'_> {
     }
     fn on_logon(&mut self, session: &SessionSettings) {
         self.seen.logged_on = true;
-        self.event(format_args!("Logon complete"));
+        self.event("logon", format_args!("Logon complete"));
         self.app.on_logon(session);
     }
     fn on_logout(&mut self, session: &SessionSettings, reason: LogoutReason) {
         self.seen.logout = Some(reason);
-        self.event(format_args!("Logout: {reason:?}"));
+        self.event("logout", format_args!("Logout: {reason:?}"));
         self.app.on_logout(session, reason);
     }
     fn on_reset(&mut self, session: &SessionSettings) {
         self.seen.reset = true;
-        self.event(format_args!("Sequence numbers reset"));
+        self.event("seqnum_reset", format_args!("Sequence numbers reset"));
         self.app.on_reset(session);
     }
     fn on_admin_out(

@@ -137,7 +137,7 @@ impl Conn {
             return;
         }
         if !core.cfg.schedule.is_in_session(now) {
-            core.event(now, "Logon refused: outside session time");
+            core.event(now, "logon_refused", "Logon refused: outside session time");
             put_back(slot, core);
             ctx.close(CloseMode::Now);
             return;
@@ -148,7 +148,7 @@ impl Conn {
             ctx.close(CloseMode::Now);
             return;
         }
-        core.event(now, "Accepted connection, Logon received");
+        core.event(now, "accepted", "Accepted connection, Logon received");
         core.outbox.attach(self.remote.clone(), ctx.id());
         core.stats_queued_before(ctx.queued_bytes());
         core.received(now, frame);
@@ -252,13 +252,13 @@ impl Conn {
             self.state = state;
             return;
         };
-        core.event(now, why);
+        core.event(now, "disconnected", why);
         // Output still held for replication is not sent on this connection.
         core.held.clear();
         let logged_on = core.seen.logged_on;
         let end = core.closed(now);
         if let Err(e) = core.session.store_mut().sync(now) {
-            tracing::error!(session = &*core.name, error = %e, "store sync failed");
+            tracing::error!(session = &*core.name, event = "store_error", error = %e, "store sync failed");
         }
         let idx = core.idx;
         if let Some(slot) = &self.slot {
@@ -278,7 +278,7 @@ impl ConnectionHandler for Conn {
         let State::Bound(core) = &mut self.state else {
             return;
         };
-        core.event(now, "Connected, sending Logon");
+        core.event(now, "connected", "Connected, sending Logon");
         core.outbox.attach(self.remote.clone(), ctx.id());
         core.stats_queued_before(ctx.queued_bytes());
         let d = core.handle(Ev::Connected, now, ctx.outbound());
@@ -332,7 +332,7 @@ impl ConnectionHandler for Conn {
             // Skipping it would only lead to endless resends of it: a
             // message we cannot hold ends the connection, saying why.
             (State::Bound(core), Some(why)) => {
-                core.event(now, &format!("Disconnecting: {why}"));
+                core.event(now, "disconnecting", &format!("Disconnecting: {why}"));
                 let d = core.handle(Ev::LogoutText(&why), now, ctx.outbound());
                 Disposition {
                     close: match d.close {
@@ -410,7 +410,7 @@ impl ConnectionHandler for Conn {
                     ctx.close(CloseMode::Now);
                     return self.release(now, "Stopping");
                 }
-                core.event(now, "Stopping: logging out");
+                core.event(now, "stopping", "Stopping: logging out");
                 core.stats_queued_before(ctx.queued_bytes());
                 core.handle(Ev::Logout, now, ctx.outbound())
             }

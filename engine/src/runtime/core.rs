@@ -139,9 +139,10 @@ impl SessionCore {
             .store(self.session.next_target_seq(), Ordering::Relaxed);
     }
 
-    /// Logs an event line (and a tracing event).
-    pub fn event(&self, now: UtcTimestamp, text: &str) {
-        tracing::info!(session = &*self.name, "{text}");
+    /// Logs an event line (and a tracing event whose `event` field is
+    /// `kind`, the name `--log-format json` gives it).
+    pub fn event(&self, now: UtcTimestamp, kind: &'static str, text: &str) {
+        tracing::info!(session = &*self.name, event = kind, "{text}");
         if let Some(log) = &self.log {
             log.event(now, text);
         }
@@ -164,7 +165,11 @@ impl SessionCore {
                 // A new period starts new log files (FileLogBackupPath).
                 log.backup(now);
             }
-            self.event(now, "Session reset: store created in an earlier period");
+            self.event(
+                now,
+                "session_reset",
+                "Session reset: store created in an earlier period",
+            );
             self.rebuild(now, true)?;
         } else if self.cfg.reset.refresh_on_logon && self.session.store().is_file() {
             // RefreshOnLogon: sequence numbers and messages as on disk.
@@ -239,6 +244,7 @@ impl SessionCore {
         self.degraded = false;
         self.event(
             now,
+            "ha_leading",
             &format!(
                 "Hot standby: leading (fencing token {token}), next sender MsgSeqNum {} (raised by {raise}), next target {}",
                 self.session.next_sender_seq(),
@@ -269,7 +275,11 @@ impl SessionCore {
             Session::new(session_settings(&self.cfg), placeholder, validator),
         ));
         self.held.clear();
-        self.event(now, &format!("Hot standby: standing by ({why})"));
+        self.event(
+            now,
+            "ha_standby",
+            &format!("Hot standby: standing by ({why})"),
+        );
     }
 
     /// Feeds one event to the session, then lets the application poll.
@@ -370,7 +380,7 @@ impl SessionCore {
         {
             let t0 = probe::stamp();
             if let Err(e) = self.session.store_mut().sync(now) {
-                tracing::error!(session = &*self.name, error = %e, "store sync failed");
+                tracing::error!(session = &*self.name, event = "store_error", error = %e, "store sync failed");
             }
             let took = probe::stamp().wrapping_sub(t0);
             self.counters.store_sync.record(took);
@@ -387,7 +397,7 @@ impl SessionCore {
             // at the next connection.
             if !schedule.is_in_session(now) || !schedule.same_period(created, now) {
                 self.schedule_ended = true;
-                self.event(now, "End of session time: logging out");
+                self.event(now, "schedule_close", "End of session time: logging out");
                 if !self.session.is_logged_on() {
                     return Disposition {
                         close: Close::Now,
@@ -411,7 +421,7 @@ impl SessionCore {
         let more = match self.session.store_mut().upkeep_step(now) {
             Ok(more) => more,
             Err(e) => {
-                tracing::error!(session = &*self.name, error = %e, "store upkeep failed");
+                tracing::error!(session = &*self.name, event = "store_error", error = %e, "store upkeep failed");
                 false
             }
         };

@@ -160,13 +160,13 @@ impl HaRuntime {
             match (want, l.bound) {
                 (true, None) => match (l.bind)() {
                     Ok(addr) => {
-                        tracing::info!(%addr, "hot standby: leading: listening");
+                        tracing::info!(event = "ha_listening", %addr, "hot standby: leading: listening");
                         l.bound = Some(addr);
                     }
                     Err(e) => tracing::error!(error = %e, "hot standby: cannot listen"),
                 },
                 (false, Some(addr)) => {
-                    tracing::info!(%addr, "hot standby: not leading: listener closed");
+                    tracing::info!(event = "ha_listener_closed", %addr, "hot standby: not leading: listener closed");
                     remove(l.reactor, addr);
                     l.bound = None;
                 }

@@ -14,7 +14,7 @@ pub(crate) fn publisher(config: &EngineConfig, now: UtcTimestamp) -> Option<Stat
     let dir = stats_dir();
     match StatsPublisher::create_with_reactors(&dir, &ids, config.reactors().len(), now) {
         Ok(p) => {
-            tracing::info!(page = %p.path().display(), "publishing live statistics");
+            tracing::info!(event = "stats_page", page = %p.path().display(), "publishing live statistics");
             Some(p)
         }
         Err(e) => {

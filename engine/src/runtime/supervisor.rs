@@ -284,7 +284,7 @@ fn nanos(d: Duration) -> i64 {
 impl Supervisor {
     fn run(mut self) -> Exit {
         let exit = self.supervise();
-        tracing::info!("stopping: logging out sessions");
+        tracing::info!(event = "engine_stopping", "stopping: logging out sessions");
         let remotes: Vec<_> = self.reactors.iter().map(|r| r.remote()).collect();
         stop_reactors(std::mem::take(&mut self.reactors));
         // The reactors' last counters.
@@ -376,7 +376,7 @@ impl Supervisor {
     /// Hot standby: a takeover opens the session (an initiator connects
     /// at once), a step-down closes it; listeners follow.
     fn on_ha(&mut self, e: &crate::ha::HaEvent) {
-        tracing::debug!(event = ?e, "hot standby: event");
+        tracing::debug!(event = "ha_event", ha = ?e, "hot standby: event");
         let Some(rt) = self.ha.as_mut() else { return };
         let sessions = &mut self.sessions;
         let touched = super::ha::on_event(
@@ -456,7 +456,7 @@ impl Supervisor {
         let t = self.sessions.get_mut(idx)?;
         t.connected = false;
         let cfg = &t.cfg;
-        tracing::info!(session = %cfg.id, ?end, "session ended");
+        tracing::info!(session = %cfg.id, event = "session_ended", ?end, "session ended");
         match after_end(end, cfg.stop_on_fatal_error) {
             AfterEnd::Stop => {
                 t.stopped = true;
@@ -486,6 +486,7 @@ impl Supervisor {
                     }
                     tracing::info!(
                         session = %cfg.id,
+                        event = "reconnecting",
                         delay_ms = delay.as_millis() as u64,
                         "reconnecting"
                     );
@@ -577,7 +578,7 @@ fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<
             return;
         }
     };
-    core.event(ts, &format!("Connecting to {addr}"));
+    core.event(ts, "connecting", &format!("Connecting to {addr}"));
     let conn = Conn::initiating(core, Arc::clone(&t.slot), tx.clone(), reactor.remote());
     let spec = reactor::ConnectSpec {
         local,
