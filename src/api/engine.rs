@@ -136,6 +136,11 @@ impl Engine {
         self.runtime.listen_addrs()
     }
 
+    /// Where `MetricsListen` serves `/metrics` and `/health`, if set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.runtime.metrics_addr()
+    }
+
     /// Live counters of every session.
     pub fn sessions(&self) -> Vec<SessionReport> {
         self.runtime.sessions()

@@ -26,12 +26,15 @@ pub struct AcceptorArgs {
     /// Application run by every session.
     #[arg(long, value_enum, default_value = "echo")]
     pub app: AcceptorApp,
+    /// Event log and tracing on stderr: text, or one JSON object a line.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: super::LogFormat,
 }
 
 /// Runs until SIGINT/SIGTERM (exit 0) or a fatal session error with
 /// StopOnFatalError=Y (exit 2); configuration errors exit 1.
 pub fn run(args: &AcceptorArgs) -> ExitCode {
-    super::init_tracing("info");
+    super::init_tracing("info", args.log_format);
     let cfg = match super::load_config(&args.config) {
         Ok(c) => c,
         Err(code) => return code,
@@ -43,11 +46,15 @@ pub fn run(args: &AcceptorArgs) -> ExitCode {
             AcceptorApp::Exec => Box::new(Exec::new()),
         }
     });
+    let signals = match super::catch_signals() {
+        Ok(s) => s,
+        Err(e) => return super::startup_error(&e),
+    };
     let mut rt = match Runtime::start(&cfg, factory) {
         Ok(rt) => rt,
         Err(e) => return super::startup_error(&e),
     };
-    if let Err(e) = super::stop_on_signals(rt.stopper()) {
+    if let Err(e) = super::stop_on_signals(signals, rt.stopper()) {
         return super::startup_error(&e);
     }
     for addr in rt.listen_addrs() {

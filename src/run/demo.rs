@@ -34,6 +34,9 @@ pub struct DemoArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Event log and tracing on stderr: text, or one JSON object a line.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: super::LogFormat,
 }
 
 fn reactor_keys(mode: DemoMode, core: usize) -> String {
@@ -68,7 +71,7 @@ fn fail(e: &dyn std::fmt::Display) -> ExitCode {
 
 /// Runs the demo and prints the round-trip summary.
 pub fn run(args: &DemoArgs) -> ExitCode {
-    super::init_tracing("warn");
+    super::init_tracing("warn", args.log_format);
     let dir = match tempfile::tempdir() {
         Ok(d) => d,
         Err(e) => return fail(&e),
@@ -80,6 +83,10 @@ pub fn run(args: &DemoArgs) -> ExitCode {
     };
     let exec =
         Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) });
+    let signals = match super::catch_signals() {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
     let mut server = match Runtime::start(&acceptor, exec) {
         Ok(rt) => rt,
         Err(e) => return fail(&e),
@@ -109,7 +116,7 @@ pub fn run(args: &DemoArgs) -> ExitCode {
     };
     let stop_client = client.stopper();
     let stop_server = server.stopper();
-    if let Err(e) = super::stop_on_signals(stop_client) {
+    if let Err(e) = super::stop_on_signals(signals, stop_client) {
         return fail(&e);
     }
     let exit = client.wait();

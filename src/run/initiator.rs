@@ -36,6 +36,9 @@ pub struct InitiatorArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Event log and tracing on stderr: text, or one JSON object a line.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: super::LogFormat,
 }
 
 type Reports = Arc<Mutex<Vec<Arc<Mutex<OrdersReport>>>>>;
@@ -44,7 +47,7 @@ type Reports = Arc<Mutex<Vec<Arc<Mutex<OrdersReport>>>>>;
 /// SIGINT/SIGTERM (exit 0), or a fatal error with StopOnFatalError=Y
 /// (exit 2); configuration errors exit 1.
 pub fn run(args: &InitiatorArgs) -> ExitCode {
-    super::init_tracing(if args.json { "warn" } else { "info" });
+    super::init_tracing(if args.json { "warn" } else { "info" }, args.log_format);
     let cfg = match super::load_config(&args.config) {
         Ok(c) => c,
         Err(code) => return code,
@@ -67,11 +70,15 @@ pub fn run(args: &InitiatorArgs) -> ExitCode {
             Err(_) => Box::new(ringfix_engine::apps::exec::Exec::new()),
         }
     });
+    let signals = match super::catch_signals() {
+        Ok(s) => s,
+        Err(e) => return super::startup_error(&e),
+    };
     let mut rt = match Runtime::start(&cfg, factory) {
         Ok(rt) => rt,
         Err(e) => return super::startup_error(&e),
     };
-    if let Err(e) = super::stop_on_signals(rt.stopper()) {
+    if let Err(e) = super::stop_on_signals(signals, rt.stopper()) {
         return super::startup_error(&e);
     }
     let exit = rt.wait();

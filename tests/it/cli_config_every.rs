@@ -203,6 +203,7 @@ StoreSegmentSize=1M
 StoreUpkeepThread=N
 FilePermissions=0600
 MaxConnections=64
+MetricsListen=127.0.0.1:0
 # Hot standby (off here: the keys are checked all the same).
 HaEnabled=N
 HaEtcdEndpoints=http://127.0.0.1:2379

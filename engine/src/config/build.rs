@@ -271,6 +271,7 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         &mut s.stop_on_fatal_error,
         value::boolean,
     )?;
+    s.metrics_listen = r.get("MetricsListen", value::host_port)?;
 
     tls_settings(&r, &mut s)?;
 

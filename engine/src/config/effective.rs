@@ -343,6 +343,14 @@ impl SessionSettings {
             put("MaxConnections", n.to_string());
         }
         put("StopOnFatalError", yn(self.stop_on_fatal_error));
+        if let Some(hp) = &self.metrics_listen {
+            let host = if hp.host.contains(':') {
+                format!("[{}]", hp.host)
+            } else {
+                hp.host.clone()
+            };
+            put("MetricsListen", format!("{host}:{}", hp.port));
+        }
         let ha = &self.ha;
         put("HaEnabled", yn(ha.enabled));
         if ha.enabled {

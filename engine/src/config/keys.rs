@@ -141,6 +141,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "StopOnFatalError",
     "ReconnectMaxInterval",
     "SocketAcceptRetryTimeout",
+    "MetricsListen",
     // Hot standby (etcd leadership, replicated journal).
     "HaEnabled",
     "HaEtcdEndpoints",

@@ -27,8 +27,9 @@
 //! `MaxOutboundQueueBytes`, `MaxConnections`
 //! (connections one reactor holds, logged on or not; beyond it an accepted
 //! connection is closed at once), `StopOnFatalError`,
-//! `ReconnectMaxInterval`, and the hot standby keys (`HaEnabled`, ...: see
-//! [`HaSettings`]).
+//! `ReconnectMaxInterval`, `MetricsListen` (`HOST:PORT` serving
+//! `/metrics` and `/health`), and the hot standby keys (`HaEnabled`, ...:
+//! see [`HaSettings`]).
 
 mod backoff;
 mod build;
@@ -225,6 +226,11 @@ impl EngineConfig {
         self.sessions.iter().map(|s| &s.ha).find(|h| h.enabled)
     }
 
+    /// `MetricsListen`: where the engine serves `/metrics` and `/health`.
+    pub fn metrics_listen(&self) -> Option<&HostPort> {
+        self.sessions.iter().find_map(|s| s.metrics_listen.as_ref())
+    }
+
     /// The session with this id.
     pub fn session(&self, id: &SessionId) -> Option<&SessionSettings> {
         self.sessions.iter().find(|s| &s.id == id)
@@ -312,6 +318,23 @@ fn session(
                 session: settings.id.to_string(),
                 message: format!(
                     "shares its accept address with {} but not its {key}",
+                    other.id
+                ),
+            }),
+        });
+    }
+    if let Some(other) = sessions.iter().find(|s| {
+        s.metrics_listen.is_some()
+            && settings.metrics_listen.is_some()
+            && s.metrics_listen != settings.metrics_listen
+    }) {
+        return Err(ConfigError {
+            location: location(),
+            key: Some("MetricsListen".into()),
+            kind: ErrorKind::Invalid(SettingsError::Inconsistent {
+                session: settings.id.to_string(),
+                message: format!(
+                    "MetricsListen differs from {}'s: one engine serves one metrics address",
                     other.id
                 ),
             }),

@@ -398,6 +398,10 @@ pub struct SessionSettings {
     /// `StopOnFatalError` (ringfix, default N): after a fatal error the
     /// session stops instead of reconnecting.
     pub stop_on_fatal_error: bool,
+    /// `MetricsListen=HOST:PORT` (ringfix, engine-wide: the same in every
+    /// session that sets it): serve `GET /metrics` (Prometheus) and
+    /// `GET /health` there.
+    pub metrics_listen: Option<HostPort>,
     /// Hot standby (`HaEnabled` and the other `Ha*` keys).
     pub ha: super::ha::HaSettings,
 }
@@ -453,6 +457,7 @@ impl SessionSettings {
             tls: TlsSettings::default(),
             schedule: Schedule::non_stop(),
             stop_on_fatal_error: false,
+            metrics_listen: None,
             ha: super::ha::HaSettings::default(),
         }
     }

@@ -92,6 +92,7 @@ const STATED: &[(&str, &str)] = &[
     ("HaNodeName", "required with HaEnabled=Y"),
     ("HaReplicationListen", "required with HaEnabled=Y"),
     ("HaPeers", "none (no standby)"),
+    ("MetricsListen", "none (no /metrics, /health)"),
     ("FileStoreSync", "N (= StoreFsync=never)"),
     (
         "FileStoreBackupPath",

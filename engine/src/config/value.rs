@@ -7,7 +7,7 @@ use jiff::civil::{Time, Weekday};
 use jiff::tz::TimeZone;
 
 use super::session_id::BEGIN_STRINGS;
-use super::settings::{ApplVerId, ReactorMode, Role};
+use super::settings::{ApplVerId, HostPort, ReactorMode, Role};
 use crate::store::{FileMode, FsyncPolicy};
 use ringfix_codec::TimePrecision;
 
@@ -65,6 +65,25 @@ pub(crate) fn port(v: &str, allow_zero: bool) -> Result<u16, Expected> {
         None if allow_zero => Err("a port number 0-65535"),
         None => Err("a port number 1-65535"),
     }
+}
+
+/// `HOST:PORT` (an IPv6 host in brackets: `[::1]:9100`); port 0 binds
+/// any free port.
+pub(crate) fn host_port(v: &str) -> Result<HostPort, Expected> {
+    const WHAT: Expected = "HOST:PORT, e.g. 127.0.0.1:9100";
+    let (host, port) = v.rsplit_once(':').ok_or(WHAT)?;
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if host.is_empty() || host.contains(['[', ']']) {
+        return Err(WHAT);
+    }
+    let port = digits::<u16>(port).ok_or(WHAT)?;
+    Ok(HostPort {
+        host: host.to_owned(),
+        port,
+    })
 }
 
 /// `HH:MM:SS`.

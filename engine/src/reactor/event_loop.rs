@@ -160,6 +160,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         // Popped lowest first.
         self.free.extend((first..first + n).rev().map(|s| s as u32));
         self.stats.connection_slots = self.conns.len() as u64;
+        self.stats.sqes_submitted = self.ring.pushed;
         self.shared.stats.publish(&self.stats);
         Ok(())
     }
@@ -167,6 +168,7 @@ impl<H: ConnectionHandler> Reactor<H> {
     /// Runs until stopped and every connection is closed.
     pub(crate) fn run(&mut self) -> Result<(), ReactorError> {
         while !self.turn()? {}
+        self.stats.sqes_submitted = self.ring.pushed;
         self.shared.stats.publish(&self.stats);
         Ok(())
     }
@@ -214,6 +216,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             self.audit_countdown = 4096;
         }
         if busy {
+            self.stats.sqes_submitted = self.ring.pushed;
             self.shared.stats.publish(&self.stats);
         }
         Ok(false)
@@ -261,6 +264,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                                     id,
                                     out: &mut c.out,
                                     close: &mut c.close_req,
+                                    wire_unsent: c.wire.len().saturating_sub(c.wire_off),
                                     stamp: 0,
                                 };
                                 h.on_notify(&mut ctx, now);
@@ -340,6 +344,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                     id,
                     out: &mut c.out,
                     close: &mut c.close_req,
+                    wire_unsent: c.wire.len().saturating_sub(c.wire_off),
                     stamp: 0,
                 };
                 h.on_stop(&mut ctx, now);

@@ -118,6 +118,8 @@ pub struct Ctx<'a> {
     pub(crate) id: ConnId,
     pub(crate) out: &'a mut Vec<u8>,
     pub(crate) close: &'a mut Option<CloseMode>,
+    /// Bytes handed to a send and not yet written (before `out`).
+    pub(crate) wire_unsent: usize,
     /// [`probe::stamp`](super::probe::stamp) when the completions of this
     /// callback were reaped; 0 outside a receive.
     pub(crate) stamp: u64,
@@ -132,6 +134,13 @@ impl Ctx<'_> {
     /// The outbound buffer: append bytes to send. Its capacity is reused.
     pub fn outbound(&mut self) -> &mut Vec<u8> {
         self.out
+    }
+
+    /// Bytes queued for this connection and not yet written to the
+    /// socket: the part of a send in flight not yet done, plus
+    /// [`outbound`](Self::outbound).
+    pub fn queued_bytes(&self) -> usize {
+        self.wire_unsent.saturating_add(self.out.len())
     }
 
     /// Ask to close. `Now` wins over `Graceful`.

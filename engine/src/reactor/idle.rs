@@ -33,6 +33,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             id,
             out: &mut c.out,
             close: &mut c.close_req,
+            wire_unsent: c.wire.len().saturating_sub(c.wire_off),
             stamp: 0,
         };
         if h.on_idle(&mut ctx, sys::clock()) {
@@ -40,6 +41,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             self.idle.push_back(slot);
         } else if self.idle.is_empty() {
             // Idle turns publish nothing otherwise.
+            self.stats.sqes_submitted = self.ring.pushed;
             self.shared.stats.publish(&self.stats);
         }
         // Bytes queued, a close asked, or the deadline moved earlier: act

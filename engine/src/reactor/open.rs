@@ -143,6 +143,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                 id: info.id,
                 out: &mut c.out,
                 close: &mut c.close_req,
+                wire_unsent: c.wire.len().saturating_sub(c.wire_off),
                 stamp: 0,
             };
             handler.on_open(&mut ctx, sys::clock());

@@ -71,6 +71,7 @@ impl<H> Drop for Reactor<H> {
         let left = self.cancel_and_drain();
         self.stats.teardown_in_flight += in_flight as u64;
         self.stats.teardown_left += left as u64;
+        self.stats.sqes_submitted = self.ring.pushed;
         self.shared.stats.publish(&self.stats);
         debug_assert_eq!(left, 0, "operations still in flight at teardown");
         if left > 0 {

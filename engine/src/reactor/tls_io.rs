@@ -191,6 +191,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                 id,
                 out: &mut c.out,
                 close: &mut c.close_req,
+                wire_unsent: c.wire.len().saturating_sub(c.wire_off),
                 stamp: 0,
             };
             h.on_open(&mut ctx, sys::clock());

@@ -177,7 +177,7 @@ impl Link {
         }
         self.checks = own;
         if !core.cfg.schedule.is_in_session(now.wall) {
-            core.event(now, "Logon refused: outside session time");
+            core.event(now, "logon_refused", "Logon refused: outside session time");
             put_back(slot, core);
             ctx.close(CloseMode::Now);
             return;
@@ -197,8 +197,9 @@ impl Link {
             "Accepted connection from {ip} on port {port} (peer {})",
             peer_text(self.peer)
         );
-        core.event(now, &line);
+        core.event(now, "accepted", &line);
         core.xslot.attach(&self.remote, ctx.id());
+        core.stats_queued_before(ctx.queued_bytes());
         core.received(now, frame);
         let d = core.handle(Ev::Connected, now, ctx.outbound());
         let d = if d.is_close() {
@@ -305,7 +306,11 @@ impl Link {
             self.state = state;
             return;
         };
-        core.event(now, &format!("{why} (peer {})", peer_text(self.peer)));
+        core.event(
+            now,
+            "disconnected",
+            &format!("{why} (peer {})", peer_text(self.peer)),
+        );
         // Output still held for replication is not sent on this connection.
         core.held.clear();
         let logged_on = core.seen.logged_on;
@@ -332,6 +337,7 @@ impl Link {
             State::Unbound { .. } => return self.bind(view, ctx, now),
             State::Bound(core) => {
                 let queued = ctx.outbound().len();
+                core.stats_queued_before(ctx.queued_bytes());
                 core.received(now, view.as_bytes());
                 let msg = Incoming::from_view(view);
                 let d = core.handle(Ev::Message(&msg), now, ctx.outbound());
@@ -339,6 +345,7 @@ impl Link {
                 if ctx.recv_stamp() != 0 && ctx.outbound().len() > queued {
                     let ticks = probe::stamp().wrapping_sub(ctx.recv_stamp());
                     core.counters.internal_latency.record(ticks);
+                    core.stats_internal(ticks);
                 }
                 d
             }
@@ -364,7 +371,7 @@ impl Link {
             // Skipping it would only lead to endless resends of it: a
             // message we cannot hold ends the connection, saying why.
             (State::Bound(core), Some(why)) => {
-                core.event(now, &format!("Disconnecting: {why}"));
+                core.event(now, "disconnecting", &format!("Disconnecting: {why}"));
                 let d = core.handle(Ev::LogoutText(&why), now, ctx.outbound());
                 Disposition {
                     close: match d.close {
@@ -374,14 +381,17 @@ impl Link {
                     reconnect: d.reconnect,
                 }
             }
-            (State::Bound(core), None) => match (frame, bad_checksum) {
-                (Some(frame), _) => {
-                    core.received(now, frame);
-                    core.handle(Ev::GarbledMessage(frame), now, ctx.outbound())
+            (State::Bound(core), None) => {
+                core.stats_queued_before(ctx.queued_bytes());
+                match (frame, bad_checksum) {
+                    (Some(frame), _) => {
+                        core.received(now, frame);
+                        core.handle(Ev::GarbledMessage(frame), now, ctx.outbound())
+                    }
+                    (None, Some(raw)) => core.handle(Ev::GarbledMessage(raw), now, ctx.outbound()),
+                    (None, None) => core.handle(Ev::Garbled, now, ctx.outbound()),
                 }
-                (None, Some(raw)) => core.handle(Ev::GarbledMessage(raw), now, ctx.outbound()),
-                (None, None) => core.handle(Ev::Garbled, now, ctx.outbound()),
-            },
+            }
             // Garbage before any Logon: nobody to talk to.
             (State::Unbound { .. }, why) => {
                 match (why, frame) {
@@ -450,12 +460,14 @@ impl ConnectionHandler for Conn {
         };
         core.event(
             now,
+            "connected",
             &format!(
                 "Connection succeeded: connected to {}",
                 peer_text(link.peer)
             ),
         );
         core.xslot.attach(&link.remote, ctx.id());
+        core.stats_queued_before(ctx.queued_bytes());
         let d = core.handle(Ev::Connected, now, ctx.outbound());
         link.apply(d, ctx, now);
     }
@@ -516,7 +528,11 @@ impl ConnectionHandler for Conn {
                 }
                 return;
             }
-            State::Bound(core) => core.on_deadline(now, ctx.outbound()),
+            State::Bound(core) => {
+                core.stats_queued_before(ctx.queued_bytes());
+                core.stats_recv_timeout();
+                core.on_deadline(now, ctx.outbound())
+            }
             State::Closed => return,
         };
         link.apply(d, ctx, now);
@@ -554,7 +570,8 @@ impl ConnectionHandler for Conn {
                     ctx.close(CloseMode::Now);
                     return link.release(now, "Stopping");
                 }
-                core.event(now, "Stopping: logging out");
+                core.event(now, "stopping", "Stopping: logging out");
+                core.stats_queued_before(ctx.queued_bytes());
                 core.handle(Ev::Logout, now, ctx.outbound())
             }
             State::Unbound { .. } => return ctx.close(CloseMode::Now),
@@ -569,6 +586,7 @@ impl ConnectionHandler for Conn {
         let State::Bound(core) = &mut link.state else {
             return;
         };
+        core.stats_queued_before(ctx.queued_bytes());
         let d = core.handle(Ev::Queued, now, ctx.outbound());
         link.apply(d, ctx, now);
     }

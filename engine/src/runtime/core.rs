@@ -178,15 +178,16 @@ impl SessionCore {
     /// warning in the event log; the session goes on (appends that fail
     /// stop it, the session says so).
     pub fn store_warning(&self, now: Now, what: &str, e: &crate::store::StoreError) {
-        tracing::error!(session = &*self.name, error = %e, "store {what} failed");
+        tracing::error!(session = &*self.name, event = "store_error", error = %e, "store {what} failed");
         if let Some(log) = &self.log {
             log.event(now.wall, &format!("Store warning: {what} failed: {e}"));
         }
     }
 
-    /// Logs an event line (and a tracing event).
-    pub fn event(&self, now: Now, text: &str) {
-        tracing::info!(session = &*self.name, "{text}");
+    /// Logs an event line (and a tracing event whose `event` field is
+    /// `kind`, the name `--log-format json` gives it).
+    pub fn event(&self, now: Now, kind: &'static str, text: &str) {
+        tracing::info!(session = &*self.name, event = kind, "{text}");
         if let Some(log) = &self.log {
             log.event(now.wall, text);
         }
@@ -211,7 +212,7 @@ impl SessionCore {
                 t.push(ringfix_codec::TimePrecision::Seconds, &mut s);
                 format!(" (ends {})", String::from_utf8_lossy(&s))
             });
-            self.event(now, &format!("Start of session time{end}"));
+            self.event(now, "schedule_open", &format!("Start of session time{end}"));
         }
         let schedule = &self.cfg.schedule;
         let created = self.session.store().creation_time();
@@ -222,7 +223,11 @@ impl SessionCore {
                 // A new period starts new log files (FileLogBackupPath).
                 log.backup(now.wall);
             }
-            self.event(now, "Session reset: store created in an earlier period");
+            self.event(
+                now,
+                "session_reset",
+                "Session reset: store created in an earlier period",
+            );
             self.rebuild(now, true)?;
         } else if self.cfg.reset.refresh_on_logon && self.session.store().is_file() {
             // RefreshOnLogon: sequence numbers and messages as on disk.
@@ -296,6 +301,7 @@ impl SessionCore {
         self.degraded = false;
         self.event(
             now,
+            "ha_leading",
             &format!(
                 "Hot standby: leading (fencing token {token}), next sender MsgSeqNum {} (raised by {raise}), next target {}",
                 self.session.next_sender_seq(),
@@ -336,7 +342,11 @@ impl SessionCore {
             Session::new(settings, placeholder, validator),
         ));
         self.held.clear();
-        self.event(now, &format!("Hot standby: standing by ({why})"));
+        self.event(
+            now,
+            "ha_standby",
+            &format!("Hot standby: standing by ({why})"),
+        );
     }
 
     /// Feeds one event to the session, then lets the application poll,
@@ -416,7 +426,7 @@ impl SessionCore {
             if !schedule.is_in_session(now.wall) || schedule.began_after(created, now.wall) {
                 self.schedule_ended = true;
                 self.schedule_open = false;
-                self.event(now, "End of session time: logging out");
+                self.event(now, "schedule_close", "End of session time: logging out");
                 if !self.session.is_logged_on() {
                     return Disposition {
                         close: Close::Now,

@@ -95,9 +95,9 @@ impl SessionCore {
                 | Event::StoredUnreadable { .. }
         );
         if warn {
-            tracing::warn!(session = &*self.name, "{e}");
+            tracing::warn!(session = &*self.name, event = e.name(), "{e}");
         } else {
-            tracing::info!(session = &*self.name, "{e}");
+            tracing::info!(session = &*self.name, event = e.name(), "{e}");
         }
         if let Some(log) = &self.log {
             log.event(now.wall, &e.to_string());

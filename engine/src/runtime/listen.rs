@@ -144,7 +144,7 @@ pub(super) fn listen(
             continue;
         }
         let local = bind()?;
-        tracing::info!(%local, sessions = members.len(), "listening");
+        tracing::info!(event = "listening", %local, sessions = members.len(), "listening");
         addrs.push(local);
     }
     Ok((addrs, later))

@@ -105,6 +105,15 @@ pub enum RuntimeError {
     /// Log files or threads could not be created.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// `MetricsListen` cannot be served (cannot bind, or no statistics
+    /// page to serve).
+    #[error("MetricsListen={addr}: {source}")]
+    MetricsListen {
+        /// The configured `HOST:PORT`.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// How the runtime ended.
@@ -183,6 +192,15 @@ pub struct SessionReport {
     pub sequence_gaps: u64,
 }
 
+fn metrics_error(hp: &crate::config::HostPort, source: std::io::Error) -> RuntimeError {
+    let addr = if hp.host.contains(':') {
+        format!("[{}]:{}", hp.host, hp.port)
+    } else {
+        format!("{}:{}", hp.host, hp.port)
+    };
+    RuntimeError::MetricsListen { addr, source }
+}
+
 /// A running engine.
 pub struct Runtime {
     stopper: Stopper,
@@ -193,14 +211,24 @@ pub struct Runtime {
     /// Live statistics page, removed when the runtime is dropped.
     stats: Option<crate::stats::StatsPublisher>,
     reactors: Vec<crate::reactor::Remote<conn::Conn>>,
+    /// The `MetricsListen` server (`/metrics`, `/health`).
+    metrics: Option<crate::stats::http::MetricsServer>,
 }
 
 impl Runtime {
     /// Starts every session of `config`: reactors, listeners, initiator
     /// connections. `apps` builds each session's application.
     pub fn start(config: &EngineConfig, apps: AppFactory) -> Result<Self, RuntimeError> {
+        // Bound before any session runs: a port in use fails the start.
+        let metrics = config
+            .metrics_listen()
+            .map(|hp| {
+                crate::stats::http::MetricsListener::bind(hp)
+                    .map_err(|source| metrics_error(hp, source))
+            })
+            .transpose()?;
         let started = supervisor::start(config, apps)?;
-        Ok(Self {
+        let mut rt = Self {
             stopper: Stopper { tx: started.tx },
             listen: started.listen,
             sessions: started.sessions,
@@ -208,7 +236,31 @@ impl Runtime {
             exit: Exit::Clean,
             stats: started.stats,
             reactors: started.reactors,
-        })
+            metrics: None,
+        };
+        if let (Some(listener), Some(hp)) = (metrics, config.metrics_listen()) {
+            let specs = config
+                .sessions
+                .iter()
+                .map(|s| crate::stats::health::HealthSpec {
+                    role: s.role,
+                    schedule: s.schedule.clone(),
+                })
+                .collect();
+            let served = match rt.stats_page() {
+                Some(page) => listener.serve(page, specs),
+                None => Err(std::io::Error::other("no statistics page to serve")),
+            };
+            // Dropping `rt` stops the sessions just started.
+            rt.metrics = Some(served.map_err(|source| metrics_error(hp, source))?);
+        }
+        Ok(rt)
+    }
+
+    /// Where `MetricsListen` serves `/metrics` and `/health` (port 0 in
+    /// the configuration picks a free port: this tells which).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|m| m.local_addr())
     }
 
     /// Counters of every reactor (connections accepted, refused at accept
@@ -286,6 +338,9 @@ impl Runtime {
             };
             for (_, _, xslot) in &self.sessions {
                 xslot.close();
+            }
+            if let Some(m) = &mut self.metrics {
+                m.stop();
             }
         }
         self.exit.clone()

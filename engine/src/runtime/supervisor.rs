@@ -67,7 +67,13 @@ struct Supervisor {
     reactors: Vec<ReactorHandle<Conn>>,
     rng: SplitMix64,
     log: FileLog,
+    /// Writers of the stats page's reactor slots, in `reactors` order.
+    reactor_stats: Vec<crate::stats::ReactorStatsWriter>,
+    /// `ReactorCore` of each reactor.
+    cores: Vec<Option<usize>>,
     ha: Option<super::ha::HaRuntime>,
+    /// Publishes hot standby roles to the stats page (`/health`).
+    roles: Option<crate::stats::RoleWriter>,
 }
 
 pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Started, RuntimeError> {
@@ -135,8 +141,12 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
         }
     };
     let remotes = reactors.iter().map(|r| r.remote()).collect();
+    let reactor_stats = stats.as_mut().map_or_else(Vec::new, |p| {
+        (0..reactors.len()).filter_map(|i| p.reactor(i)).collect()
+    });
+    let cores = config.reactors().iter().map(|g| g.core).collect();
     let seed = now.wall.as_nanos() as u64 ^ u64::from(std::process::id());
-    let sessions = cfgs
+    let mut sessions = cfgs
         .into_iter()
         .zip(slots)
         .zip(reactor_of)
@@ -154,7 +164,6 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
             ha: None,
         })
         .collect::<Vec<_>>();
-    let mut sessions = sessions;
     for (t, h) in sessions.iter_mut().zip(ha_of) {
         t.ha = h;
     }
@@ -165,8 +174,12 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
         reactors,
         rng: SplitMix64::new(seed),
         log,
+        reactor_stats,
+        cores,
         ha,
+        roles: stats.as_ref().map(|p| p.roles()),
     };
+    sup.publish_roles();
     let thread = std::thread::Builder::new()
         .name("ringfix-supervisor".into())
         .spawn(move || sup.run())?;
@@ -288,8 +301,15 @@ fn schedule_wait(cfg: &SessionSettings, now: Now) -> MonoTime {
 impl Supervisor {
     fn run(mut self) -> Exit {
         let exit = self.supervise();
-        tracing::info!("stopping: logging out sessions");
+        tracing::info!(event = "engine_stopping", "stopping: logging out sessions");
+        let remotes: Vec<_> = self.reactors.iter().map(|r| r.remote()).collect();
         stop_reactors(std::mem::take(&mut self.reactors));
+        // The reactors' last counters.
+        super::stats::publish_reactors(
+            &mut self.reactor_stats,
+            remotes.iter().map(|r| r.stats()),
+            &self.cores,
+        );
         let now = MonoTime::now();
         for t in &self.sessions {
             if let Ok(mut s) = t.slot.lock() {
@@ -321,6 +341,11 @@ impl Supervisor {
     fn supervise(&mut self) -> Exit {
         let any_acceptor = self.sessions.iter().any(|t| t.initiator.is_none());
         loop {
+            super::stats::publish_reactors(
+                &mut self.reactor_stats,
+                self.reactors.iter().map(|r| r.stats()),
+                &self.cores,
+            );
             let now = Now::read();
             let mut next_wake = now.mono + MAX_WAIT;
             for t in &mut self.sessions {
@@ -368,7 +393,7 @@ impl Supervisor {
     /// Hot standby: a takeover opens the session (an initiator connects
     /// at once), a step-down closes it; listeners follow.
     fn on_ha(&mut self, e: &crate::ha::HaEvent) {
-        tracing::debug!(event = ?e, "hot standby: event");
+        tracing::debug!(event = "ha_event", ha = ?e, "hot standby: event");
         let Some(rt) = self.ha.as_mut() else { return };
         let sessions = &mut self.sessions;
         let touched = super::ha::on_event(
@@ -410,6 +435,14 @@ impl Supervisor {
                 }
             },
         );
+        self.publish_roles();
+    }
+
+    /// Hot standby roles to the stats page (for `/health`).
+    fn publish_roles(&self) {
+        if let Some(w) = &self.roles {
+            super::ha::publish_roles(w, self.sessions.iter().map(|t| t.ha.as_ref()));
+        }
     }
 
     /// Hot standby: a session that ended while not leading goes back to
@@ -437,7 +470,7 @@ impl Supervisor {
         let t = self.sessions.get_mut(idx)?;
         t.connected = false;
         let cfg = &t.cfg;
-        tracing::info!(session = %cfg.id, ?end, "session ended");
+        tracing::info!(session = %cfg.id, event = "session_ended", ?end, "session ended");
         match after_end(end, cfg.stop_on_fatal_error) {
             AfterEnd::Stop => {
                 t.stopped = true;
@@ -465,6 +498,7 @@ impl Supervisor {
                     }
                     tracing::info!(
                         session = %cfg.id,
+                        event = "reconnecting",
                         delay_ms = delay.as_millis() as u64,
                         "reconnecting"
                     );
@@ -555,6 +589,7 @@ fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<
     };
     core.event(
         ts,
+        "connecting",
         &format!("Connecting to {} on port {}", addr.ip(), addr.port()),
     );
     let conn = Conn::initiating(

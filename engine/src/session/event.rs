@@ -213,6 +213,43 @@ fn text_suffix(f: &mut fmt::Formatter<'_>, text: &Option<String>) -> fmt::Result
     }
 }
 
+impl Event {
+    /// A short snake_case name for the event (the `event` field of JSON
+    /// log lines; stable, for alerting rules).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::State(_) => "state",
+            Event::LogonSent { .. } => "logon_sent",
+            Event::LogonReceived { .. } => "logon_received",
+            Event::LogonReset => "logon_reset",
+            Event::LoggedOn => "logon",
+            Event::Reset => "seqnum_reset",
+            Event::SeqTooHigh { .. } => "seqnum_too_high",
+            Event::SeqTooLow { .. } => "seqnum_too_low",
+            Event::ResendRequestSent { .. } => "resend_request_sent",
+            Event::ResendRequestPending { .. } => "resend_request_pending",
+            Event::ResendSatisfied { .. } => "resend_satisfied",
+            Event::ResendRequestReceived { .. } => "resend_request_received",
+            Event::Resent { .. } => "resent",
+            Event::GapFillSent { .. } => "gap_fill_sent",
+            Event::ResendAnswered { .. } => "resend_answered",
+            Event::SequenceResetReceived { .. } => "sequence_reset_received",
+            Event::QueueSkipped { .. } => "queue_skipped",
+            Event::QueuedProcessed { .. } => "queued_processed",
+            Event::LogoutSent { .. } => "logout_sent",
+            Event::LogoutReceived { .. } => "logout_received",
+            Event::TestRequestSent => "test_request_sent",
+            Event::Closing(_) => "closing",
+            Event::LoggedOut(_) => "logout",
+            Event::StoredUnreadable { .. } => "stored_unreadable",
+            Event::Reject(r) => match r.way {
+                RejectWay::Received => "reject_received",
+                _ => "reject_sent",
+            },
+        }
+    }
+}
+
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

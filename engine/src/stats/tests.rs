@@ -67,9 +67,9 @@ fn published_values_are_read_back() {
         c.bytes_in,
         (msg("35=A|34=1|").len() + msg("35=2|34=2|7=1|16=0|").len()) as u64
     );
-    assert_eq!((c.resend_requests_in, c.resend_requests_out), (1, 0));
+    assert_eq!((c.resend_requests_received, c.resend_requests), (1, 0));
     assert_eq!(c.messages_resent, 1);
-    assert_eq!((c.rejects_in, c.rejects_out), (0, 1));
+    assert_eq!((c.rejects_received, c.rejects_sent), (0, 1));
     assert_eq!((c.sequence_gaps, c.validation_failures), (1, 2));
     assert_eq!(
         (c.last_inbound, c.last_outbound),
