@@ -20,23 +20,8 @@ use crate::cli_config::{check, json, write};
 /// machinery or a proxy.
 const PENDING: &[(&str, &str)] = &[
     // After the session rework.
-    ("SendNextExpectedMsgSeqNum", "session"),
-    ("EnableNextExpectedMsgSeqNum", "session"),
-    ("EnableLastMsgSeqNumProcessed", "session"),
-    ("ResetOnError", "session"),
-    ("DisconnectOnError", "session"),
     ("ResetOnLogonRejected", "session"),
-    ("ValidateSequenceNumbers", "session"),
-    ("AllowPosDup", "session"),
-    ("RequiresOrigSendingTime", "session"),
-    ("ForceResendWhenCorruptedStore", "session"),
-    ("HeartBeatTimeoutMultiplier", "session"),
-    ("TestRequestDelayMultiplier", "session"),
-    ("DisableHeartBeatCheck", "session"),
-    ("ClosedResendInterval", "session"),
-    ("UseClosedResendInterval", "session"),
     ("RejectMessageOnUnhandledException", "session"),
-    ("LogonTag", "session"),
     ("SendResetSeqNumFlag", "session"),
     ("AcceptorTemplate", "session: dynamic sessions"),
     ("DynamicSession", "session: dynamic sessions"),

@@ -13,6 +13,7 @@ use super::tls::TlsVersion;
 use super::value::{self, Expected};
 use ringfix_codec::TimePrecision;
 
+mod policy;
 mod store;
 
 pub(super) struct Reader<'a> {
@@ -238,6 +239,7 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         value::boolean,
     )?;
 
+    policy::policy(&r, &mut s.policy)?;
     store::store(&r, &mut s.store)?;
     log_settings(&r, &mut s)?;
     no_effect(&r)?;

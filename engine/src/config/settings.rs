@@ -10,8 +10,10 @@ use super::tls::TlsVersion;
 use ringfix_codec::TimePrecision;
 
 mod log;
+mod policy;
 mod store;
 pub use log::{LogSettings, ScreenLogSettings};
+pub use policy::{multiplier_text, ErrorAction, PolicySettings, MULTIPLIER_SCALE};
 pub use store::{StoreSettings, DEFAULT_SEGMENT_BYTES};
 
 /// Default `MaxOutboundQueueBytes`: 8 MiB.
@@ -405,6 +407,8 @@ pub struct SessionSettings {
     pub dictionaries: DictionarySettings,
     /// Outbound message behaviour.
     pub messages: MessageSettings,
+    /// Session-layer policies (789, 369, errors, heartbeat multipliers).
+    pub policy: PolicySettings,
     /// Store and log.
     pub store: StoreSettings,
     /// What the logs write.
@@ -461,6 +465,7 @@ impl SessionSettings {
             validation: ValidationSettings::default(),
             dictionaries: DictionarySettings::default(),
             messages: MessageSettings::default(),
+            policy: PolicySettings::default(),
             store: StoreSettings {
                 persist_messages: true,
                 ..StoreSettings::default()

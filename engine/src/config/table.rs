@@ -88,6 +88,7 @@ const STATED: &[(&str, &str)] = &[
     ("HaReplicationListen", "required with HaEnabled=Y"),
     ("HaPeers", "none (no standby)"),
     ("FileStoreSync", "N (= StoreFsync=never)"),
+    ("LogonTag", "none (LogonTag, LogonTag1, ...: tag=value)"),
     (
         "FileStoreBackupPath",
         "none (a reset deletes the old journal)",

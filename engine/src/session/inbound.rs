@@ -6,7 +6,7 @@ use ringfix_codec::{fields, tags};
 use super::app::AppVerdict;
 use super::event::{Event, RejectInfo, RejectWay};
 use super::incoming::{is_admin_type, Incoming};
-use super::settings::Version;
+use super::settings::{ErrorPolicy, Version};
 use super::state::{Close, FatalError, LogoutReason, Phase};
 use super::time::parse_timestamp;
 use super::validate::{reason, RejectKind};
@@ -26,6 +26,9 @@ impl<S: MessageStore> Session<S> {
         ] {
             if present {
                 continue;
+            }
+            if self.on_error_policy(cx, msg) {
+                return;
             }
             if self.cfg.version() >= Version::Fix42 && !is_admin_type(msg_type) {
                 self.send_business_reject(cx, msg, 5, Some(tag), None, false);
@@ -57,6 +60,9 @@ impl<S: MessageStore> Session<S> {
         }
         if let Some(v) = self.validator.as_mut() {
             if let Err(e) = v.validate(msg) {
+                if self.on_error_policy(cx, msg) {
+                    return;
+                }
                 match e.kind {
                     RejectKind::Session(r) => {
                         self.send_reject_as(cx, msg, r, e.ref_tag, true);
@@ -127,6 +133,7 @@ impl<S: MessageStore> Session<S> {
         cx.app.on_admin(&self.cfg, msg);
         // Never an empty 112 (fuzz finding: `112=` is an invalid field).
         let id = msg.get(fields::TEST_REQ_ID).filter(|id| !id.is_empty());
+        self.answering(msg);
         self.send_heartbeat(cx, id);
         self.incr_target(cx);
     }
@@ -150,11 +157,12 @@ impl<S: MessageStore> Session<S> {
         let reason = if ours {
             LogoutReason::OurLogout
         } else {
+            self.answering(msg);
             self.send_logout(cx, None, true);
             LogoutReason::PeerLogout
         };
         self.incr_target(cx);
-        if self.cfg.reset_on_logout {
+        if self.cfg.reset_on_logout || self.reset_pending {
             self.reset_seqs(cx);
         }
         self.close(cx, Close::AfterFlush, reason);
@@ -171,6 +179,9 @@ impl<S: MessageStore> Session<S> {
         else {
             return;
         };
+        if verdict != AppVerdict::Accept && self.on_error_policy(cx, msg) {
+            return;
+        }
         match verdict {
             AppVerdict::Accept => self.incr_target(cx),
             AppVerdict::BusinessReject {
@@ -184,6 +195,44 @@ impl<S: MessageStore> Session<S> {
         }
         if logout {
             self.app_logout(cx);
+        }
+    }
+
+    /// ResetOnError / DisconnectOnError (QuickFIX/J): an application
+    /// message we would reject while logged on. `true`: handled instead
+    /// of the reject (the message is not counted; the session ends).
+    fn on_error_policy(&mut self, cx: &mut Cx<'_>, msg: &Incoming<'_>) -> bool {
+        let Phase::LoggedOn { logout_sent } = self.phase else {
+            return false;
+        };
+        if is_admin_type(msg.msg_type()) {
+            return false;
+        }
+        let seq = msg.header().seq.unwrap_or(0);
+        match self.cfg.on_error {
+            ErrorPolicy::Reject => return false,
+            ErrorPolicy::Reset => {
+                self.events
+                    .push_back(Event::ErrorPolicy { reset: true, seq });
+                self.reset_pending = true;
+                if logout_sent.is_none() {
+                    self.send_logout(cx, Some("Session reset"), false);
+                }
+            }
+            ErrorPolicy::Disconnect => {
+                self.events
+                    .push_back(Event::ErrorPolicy { reset: false, seq });
+                self.close(cx, Close::Now, LogoutReason::ErrorPolicy);
+            }
+        }
+        true
+    }
+
+    /// What we send next answers `msg`: LastMsgSeqNumProcessed (369) names
+    /// it (QuickFIX/J).
+    pub(crate) fn answering(&mut self, msg: &Incoming<'_>) {
+        if let Some(seq) = msg.header().seq {
+            self.ob.last_processed = seq;
         }
     }
 
@@ -259,7 +308,12 @@ impl<S: MessageStore> Session<S> {
             self.fatal(cx, FatalError::CompIdMismatch);
             return false;
         }
-        if too_high || too_low {
+        if (too_high || too_low) && !self.cfg.validate_sequence_numbers {
+            // ValidateSequenceNumbers=N: the peer's number is the next.
+            if let Some(seq) = h.seq.filter(|s| *s != self.next_target) {
+                self.set_next_target(cx, seq);
+            }
+        } else if too_high || too_low {
             let Some(seq) = h.seq else {
                 self.send_reject(cx, msg, reason::REQUIRED_TAG_MISSING, Some(34));
                 return false;
