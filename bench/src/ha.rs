@@ -163,7 +163,11 @@ fn order(n: u64, w: &mut FieldWriter<'_>) {
 
 /// Sends orders one at a time, blocks alternating between the targets,
 /// and times each round trip.
-fn drive(args: &Args, shared: &Shared, tx: &mut [SessionSender; 2]) -> Result<[Histogram<u64>; 2], String> {
+fn drive(
+    args: &Args,
+    shared: &Shared,
+    tx: &mut [SessionSender; 2],
+) -> Result<[Histogram<u64>; 2], String> {
     let mut hist = [
         new_histogram().map_err(|e| e.to_string())?,
         new_histogram().map_err(|e| e.to_string())?,

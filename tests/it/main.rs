@@ -43,6 +43,7 @@ mod replay_cli;
 mod replay_live;
 mod runtime_alloc;
 mod runtime_e2e;
+mod runtime_policy;
 mod runtime_schedule;
 mod runtime_store;
 mod soak;
