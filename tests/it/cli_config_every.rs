@@ -21,8 +21,6 @@ use crate::cli_config::{check, json, write};
 const PENDING: &[(&str, &str)] = &[
     // After the session rework.
     ("ResetOnLogonRejected", "session"),
-    ("RejectMessageOnUnhandledException", "session"),
-    ("SendResetSeqNumFlag", "session"),
     ("AcceptorTemplate", "session: dynamic sessions"),
     ("DynamicSession", "session: dynamic sessions"),
     ("LogMessageWhenSessionNotFound", "session routing"),

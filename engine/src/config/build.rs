@@ -578,5 +578,6 @@ fn no_effect(r: &Reader<'_>) -> Result<(), ConfigError> {
     })?;
     r.get("OnlyUseOneThread", value::boolean)?;
     r.get("MaxScheduledWriteRequests", value::non_negative)?;
+    r.get("SendResetSeqNumFlag", value::boolean)?;
     Ok(())
 }

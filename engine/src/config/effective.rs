@@ -210,6 +210,10 @@ impl SessionSettings {
         put("DisableHeartBeatCheck", yn(p.disable_heartbeat_check));
         put("ClosedResendInterval", yn(p.closed_resend_interval));
         put("UseClosedResendInterval", yn(p.closed_resend_interval));
+        put(
+            "RejectMessageOnUnhandledException",
+            yn(p.reject_message_on_unhandled_exception),
+        );
         for (i, (tag, v)) in p.logon_tags.iter().enumerate() {
             let key = if i == 0 {
                 "LogonTag".to_owned()

@@ -89,6 +89,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "DisableHeartBeatCheck",
     "ClosedResendInterval",
     "UseClosedResendInterval",
+    "RejectMessageOnUnhandledException",
     "LogonTag",
     // Storage and logging.
     "PersistMessages",
@@ -180,13 +181,11 @@ pub const DOCUMENTED: &[&str] = &[
     "IgnoreAbsenceOf141tag",
     "RejectGarbledMessage",
     "RejectInvalidMessage",
-    "RejectMessageOnUnhandledException",
     "ValidateIncomingMessage",
     "ValidateChecksum",
     "ValidateLengthAndChecksum",
     "ValidateUnorderedGroupFields",
     "FirstFieldInGroupIsDelimiter",
-    "SendResetSeqNumFlag",
     "DynamicSession",
     "LogMessageWhenSessionNotFound",
     "AllowUnknownEnumValues",
@@ -308,6 +307,10 @@ pub const NO_EFFECT: &[(&str, &str)] = &[
     (
         "MaxScheduledWriteRequests",
         "there is no write-request queue (QuickFIX/J's MINA layer); outbound bytes are bounded by MaxOutboundQueueBytes",
+    ),
+    (
+        "SendResetSeqNumFlag",
+        "QuickFIX C++ 1.16 declares this key but never reads it; ResetSeqNumFlag (141=Y) goes out on our Logon with ResetOnLogon=Y",
     ),
     (
         "FileStoreMaxCachedMsgs",

@@ -61,6 +61,7 @@ pub fn session_settings(s: &config::SessionSettings) -> session::SessionSettings
     out.test_request_delay_multiplier = p.test_request_delay_multiplier;
     out.disable_heartbeat_check = p.disable_heartbeat_check;
     out.closed_resend_interval = p.closed_resend_interval;
+    out.reject_message_on_unhandled_exception = p.reject_message_on_unhandled_exception;
     out.logon_tags = p.logon_tags.clone();
     out
 }

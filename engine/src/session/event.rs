@@ -222,6 +222,15 @@ pub enum Event {
         /// The message's MsgSeqNum.
         seq: u64,
     },
+    /// The application panicked on an inbound message.
+    AppPanicked {
+        /// The message's MsgSeqNum.
+        seq: u64,
+        /// Rejected (RejectMessageOnUnhandledException), else not counted.
+        rejected: bool,
+        /// The panic's message.
+        text: String,
+    },
     /// ForceResendWhenCorruptedStore: the store could not be read for a
     /// resend; Heartbeats with PossDupFlag=Y stand in for these numbers.
     StoreUnreadableResend {
@@ -366,6 +375,18 @@ impl fmt::Display for Event {
             }
             Self::ErrorPolicy { reset: false, seq } => {
                 write!(f, "Auto disconnect: message {seq} would have been rejected")
+            }
+            Self::AppPanicked {
+                seq,
+                rejected,
+                text,
+            } => {
+                let what = if *rejected {
+                    "Rejecting message"
+                } else {
+                    "Not counting message"
+                };
+                write!(f, "{what} {seq}: the application panicked: {text}")
             }
             Self::StoreUnreadableResend { begin, end } => write!(
                 f,

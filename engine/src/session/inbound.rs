@@ -1,7 +1,9 @@
 //! Inbound dispatch and QuickFIX's `verify`: logon state, SendingTime,
 //! CompIDs, sequence numbers - in that order.
 
-use ringfix_codec::{fields, tags};
+use std::panic::AssertUnwindSafe;
+
+use ringfix_codec::{fields, frame, tags, Frame};
 
 use super::app::AppVerdict;
 use super::event::{Event, RejectInfo, RejectWay};
@@ -175,9 +177,22 @@ impl<S: MessageStore> Session<S> {
         if msg.msg_type() == b"j" {
             self.reject_received(cx, msg, true);
         }
-        let Some((verdict, logout)) = self.call_app(cx, |app, cfg, out| app.on_app(cfg, msg, out))
-        else {
+        let mark = cx.out.len();
+        let called = self.call_app(cx, |app, cfg, out| {
+            // A panic in the application is QuickFIX/J's unhandled
+            // exception: caught, and RejectMessageOnUnhandledException says
+            // what follows.
+            std::panic::catch_unwind(AssertUnwindSafe(|| app.on_app(cfg, msg, out)))
+        });
+        let Some((result, logout)) = called else {
             return;
+        };
+        let verdict = match result {
+            Ok(v) => v,
+            Err(payload) => {
+                self.app_panicked(cx, msg, mark, payload.as_ref());
+                return;
+            }
         };
         if verdict != AppVerdict::Accept && self.on_error_policy(cx, msg) {
             return;
@@ -195,6 +210,48 @@ impl<S: MessageStore> Session<S> {
         }
         if logout {
             self.app_logout(cx);
+        }
+    }
+
+    /// The application panicked on `msg`. Messages it sent before stay
+    /// (stored and counted); a message it was writing is removed (its
+    /// bytes after `mark` that are not a complete frame). Then, as
+    /// QuickFIX/J: with RejectMessageOnUnhandledException the message is
+    /// rejected (BusinessMessageReject ApplicationNotAvailable; a Reject
+    /// "Other" before FIX.4.2), after ResetOnError/DisconnectOnError have
+    /// their say; without it the message is not counted, so the next one
+    /// asks for it again.
+    fn app_panicked(
+        &mut self,
+        cx: &mut Cx<'_>,
+        msg: &Incoming<'_>,
+        mark: usize,
+        payload: &(dyn std::any::Any + Send),
+    ) {
+        let mut end = mark;
+        while let Frame::Complete(n) = frame(&cx.out[end..], usize::MAX) {
+            end += n;
+        }
+        cx.out.truncate(end);
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let rejected = self.cfg.reject_message_on_unhandled_exception;
+        self.events.push_back(Event::AppPanicked {
+            seq: msg.header().seq.unwrap_or(0),
+            rejected,
+            text,
+        });
+        if !rejected || self.on_error_policy(cx, msg) {
+            return;
+        }
+        if self.cfg.version() >= Version::Fix42 {
+            self.send_business_reject(cx, msg, 4, None, None, false);
+        } else {
+            // SessionRejectReason 99: Other.
+            self.send_reject(cx, msg, 99, None);
         }
     }
 

@@ -93,6 +93,9 @@ pub struct SessionSettings {
     pub disable_heartbeat_check: bool,
     /// A ResendRequest's EndSeqNo is the last missing number, not 0.
     pub closed_resend_interval: bool,
+    /// A panic in [`Application::on_app`](super::Application::on_app)
+    /// rejects the message (else it is not counted and comes again).
+    pub reject_message_on_unhandled_exception: bool,
     /// Extra `(tag, value)` fields in every Logon we send (QuickFIX/J
     /// LogonTag).
     pub logon_tags: Vec<(u32, String)>,
@@ -133,6 +136,7 @@ impl SessionSettings {
             test_request_delay_multiplier: 200,
             disable_heartbeat_check: false,
             closed_resend_interval: false,
+            reject_message_on_unhandled_exception: false,
             logon_tags: Vec::new(),
             version: version_of(begin_string),
         }

@@ -456,3 +456,63 @@ fn logon_tags_are_in_every_logon_we_send() {
         vec!["8=FIX.4.4|35=A|34=1|49=ISLD|56=TW|98=0|108=30|58=hello"]
     );
 }
+
+// --- RejectMessageOnUnhandledException ----------------------------------------
+
+#[test]
+fn application_panic_rejects_with_the_setting() {
+    let mut r = logged_on(30, |c| c.reject_message_on_unhandled_exception = true);
+    r.app.echo = true;
+    r.app.panic_mid_send = true;
+    let d = r.recv("D", 2, "11=a|");
+    assert!(!d.is_close());
+    // The echo sent before the panic stays; the half-written one is gone;
+    // a BusinessMessageReject (ApplicationNotAvailable) follows.
+    assert_eq!(
+        r.sent_stable(),
+        vec![
+            "8=FIX.4.4|35=8|34=2|49=ISLD|56=TW|11=a",
+            "8=FIX.4.4|35=j|34=3|49=ISLD|56=TW|45=2|58=Application not available|372=D|380=4",
+        ]
+    );
+    assert_eq!(r.s.next_target_seq(), 3);
+    assert!(
+        r.lines()
+            .iter()
+            .any(|l| l
+                .contains("Rejecting message 2: the application panicked: failed while writing"))
+    );
+}
+
+#[test]
+fn application_panic_without_the_setting_leaves_the_message_uncounted() {
+    let mut r = logged_on(30, |_| {});
+    r.app.panic = true;
+    let d = r.recv("D", 2, "11=a|");
+    assert!(!d.is_close());
+    assert!(r.sent().is_empty());
+    assert_eq!(r.s.next_target_seq(), 2);
+    // The next message finds the gap: the failed one is asked for again.
+    r.app.panic = false;
+    r.recv("D", 3, "11=b|");
+    assert_eq!(
+        r.sent_stable(),
+        vec!["8=FIX.4.4|35=2|34=2|49=ISLD|56=TW|7=2|16=0"]
+    );
+}
+
+#[test]
+fn application_panic_before_fix_4_2_is_a_session_reject() {
+    let mut cfg = settings(Role::Acceptor, "FIX.4.1");
+    cfg.reject_message_on_unhandled_exception = true;
+    let mut r = Rig::new(cfg);
+    r.connect();
+    r.recv("A", 1, "98=0|108=30|");
+    r.sent();
+    r.app.panic = true;
+    r.recv("D", 2, "11=a|");
+    let out = r.sent_stable();
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(R::field(&out[0], 35).as_deref(), Some("3"));
+    assert_eq!(R::field(&out[0], 45).as_deref(), Some("2"));
+}

@@ -70,6 +70,11 @@ pub(super) fn policy(r: &Reader<'_>, p: &mut PolicySettings) -> Result<(), Confi
     if let Some(v) = either(r, "ClosedResendInterval", "UseClosedResendInterval")? {
         p.closed_resend_interval = v;
     }
+    r.set(
+        "RejectMessageOnUnhandledException",
+        &mut p.reject_message_on_unhandled_exception,
+        value::boolean,
+    )?;
     p.logon_tags = logon_tags(r)?;
     Ok(())
 }

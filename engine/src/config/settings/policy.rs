@@ -62,6 +62,10 @@ pub struct PolicySettings {
     /// default N: a ResendRequest's EndSeqNo is the last missing number,
     /// not 0 (infinity).
     pub closed_resend_interval: bool,
+    /// `RejectMessageOnUnhandledException` (QuickFIX/J, default N): a panic
+    /// in the application's `on_app` rejects the message (else it is not
+    /// counted and is asked for again).
+    pub reject_message_on_unhandled_exception: bool,
     /// `LogonTag`, `LogonTag1`, ... (QuickFIX/J): `tag=value` fields added
     /// to every Logon we send.
     pub logon_tags: Vec<(u32, String)>,
@@ -81,6 +85,7 @@ impl Default for PolicySettings {
             test_request_delay_multiplier: 200,
             disable_heartbeat_check: false,
             closed_resend_interval: false,
+            reject_message_on_unhandled_exception: false,
             logon_tags: Vec::new(),
         }
     }

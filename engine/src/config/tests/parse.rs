@@ -335,7 +335,7 @@ fn bad_values_name_file_line_and_key() {
 #[test]
 fn unimplemented_documented_keys_warn() {
     let text = format!(
-        "{INITIATOR}SocketOobInline=Y\nRejectMessageOnUnhandledException=Y\nJdbcURL=jdbc:x\nProxyHost=p\nThreadModel=ThreadPerSession\n"
+        "{INITIATOR}SocketOobInline=Y\nDynamicSession=Y\nJdbcURL=jdbc:x\nProxyHost=p\nThreadModel=ThreadPerSession\n"
     );
     let cfg = parse(&text).unwrap();
     let shown: Vec<String> = cfg.warnings.iter().map(ToString::to_string).collect();
@@ -343,7 +343,7 @@ fn unimplemented_documented_keys_warn() {
         shown,
         [
             "sessions.cfg:13: SocketOobInline: not implemented by ringfix yet, ignored",
-            "sessions.cfg:14: RejectMessageOnUnhandledException: not implemented by ringfix yet, ignored",
+            "sessions.cfg:14: DynamicSession: not implemented by ringfix yet, ignored",
             "sessions.cfg:15: JdbcURL: ignored: a JDBC database store and log (QuickFIX/J): use FileStorePath and FileLogPath",
             "sessions.cfg:16: ProxyHost: ignored: ringfix does not connect through proxies: connect directly, or point SocketConnectHost/SocketConnectPort at a TCP tunnel (e.g. ssh -L)",
             "sessions.cfg:17: ThreadModel: no effect: ringfix runs each session on its reactor thread (ReactorCore picks the core); there is no thread model to choose",
@@ -356,12 +356,7 @@ fn unimplemented_documented_keys_warn() {
         .collect();
     assert_eq!(
         ignored,
-        [
-            "SocketOobInline",
-            "RejectMessageOnUnhandledException",
-            "JdbcURL",
-            "ProxyHost"
-        ]
+        ["SocketOobInline", "DynamicSession", "JdbcURL", "ProxyHost"]
     );
 }
 

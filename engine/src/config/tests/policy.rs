@@ -124,3 +124,22 @@ fn effective_settings_show_them() {
     assert_eq!(get("HeartBeatTimeoutMultiplier").as_deref(), Some("2"));
     assert_eq!(get("LogonTag").as_deref(), Some("553=u"));
 }
+
+#[test]
+fn reject_on_panic_and_the_no_effect_reset_flag() {
+    assert!(policy("RejectMessageOnUnhandledException=Y\n").reject_message_on_unhandled_exception);
+    assert!(!policy("").reject_message_on_unhandled_exception);
+    // Without effect, yet its value is checked and it warns.
+    let cfg = parse("SendResetSeqNumFlag=Y\n").unwrap();
+    let shown: Vec<String> = cfg.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(
+        shown[0].contains("SendResetSeqNumFlag: no effect"),
+        "{shown:?}"
+    );
+    let e = err("SendResetSeqNumFlag=maybe\n");
+    assert!(
+        e.contains(&format!("sessions.cfg:{LINE}: SendResetSeqNumFlag")),
+        "{e}"
+    );
+}
