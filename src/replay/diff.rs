@@ -262,8 +262,13 @@ mod tests {
     use super::*;
 
     fn ans(seq: u64, body: &str) -> Answer {
-        let body = body.replace('|', "\x01");
-        let raw = format!("8=FIX.4.4\x019=1\x0134={seq}\x01{body}\x0110=000\x01");
+        // A well-formed frame: MsgType first, then MsgSeqNum, the real
+        // BodyLength and CheckSum (the codec parses what the engine sent).
+        let (msg_type, rest) = body.split_once('|').unwrap_or((body, ""));
+        let body = format!("{msg_type}|34={seq}|{rest}|").replace('|', "\x01");
+        let head = format!("8=FIX.4.4\x019={}\x01{body}", body.len());
+        let sum = head.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+        let raw = format!("{head}10={sum:03}\x01");
         Answer::of(0, raw.as_bytes(), DEFAULT_KEYS)
     }
 
