@@ -439,6 +439,7 @@ fn every_documented_key_leaves_only_other_products_and_proxies_ignored() {
             "ThreadModel",
             "OnlyUseOneThread",
             "MaxScheduledWriteRequests",
+            "SendResetSeqNumFlag",
             "FileStoreMaxCachedMsgs"
         ]
     );
