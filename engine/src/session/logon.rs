@@ -55,7 +55,9 @@ impl<S: MessageStore> Session<S> {
         } else {
             None
         };
-        let logon_tags = std::mem::take(&mut self.cfg.logon_tags);
+        // Cloned (a Logon is rare; empty clones allocate nothing): the
+        // application's on_admin_out still sees the whole settings.
+        let logon_tags = self.cfg.logon_tags.clone();
         if let Some(seq) = peer_seq {
             self.ob.last_processed = seq;
         }
@@ -76,7 +78,6 @@ impl<S: MessageStore> Session<S> {
                 w.field(*tag, v.as_bytes());
             }
         });
-        self.cfg.logon_tags = logon_tags;
         if !sent {
             return;
         }
