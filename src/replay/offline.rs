@@ -127,6 +127,7 @@ pub fn reason_text(r: LogoutReason) -> String {
         LogoutReason::HeartbeatTimeout => "heartbeat timeout (peer silent)".into(),
         LogoutReason::StoreFailure => "store failure".into(),
         LogoutReason::Disconnected => "disconnected".into(),
+        LogoutReason::ErrorPolicy => "disconnected on an error (DisconnectOnError)".into(),
     }
 }
 

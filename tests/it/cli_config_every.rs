@@ -20,24 +20,7 @@ use crate::cli_config::{check, json, write};
 /// machinery or a proxy.
 const PENDING: &[(&str, &str)] = &[
     // After the session rework.
-    ("SendNextExpectedMsgSeqNum", "session"),
-    ("EnableNextExpectedMsgSeqNum", "session"),
-    ("EnableLastMsgSeqNumProcessed", "session"),
-    ("ResetOnError", "session"),
-    ("DisconnectOnError", "session"),
     ("ResetOnLogonRejected", "session"),
-    ("ValidateSequenceNumbers", "session"),
-    ("AllowPosDup", "session"),
-    ("RequiresOrigSendingTime", "session"),
-    ("ForceResendWhenCorruptedStore", "session"),
-    ("HeartBeatTimeoutMultiplier", "session"),
-    ("TestRequestDelayMultiplier", "session"),
-    ("DisableHeartBeatCheck", "session"),
-    ("ClosedResendInterval", "session"),
-    ("UseClosedResendInterval", "session"),
-    ("RejectMessageOnUnhandledException", "session"),
-    ("LogonTag", "session"),
-    ("SendResetSeqNumFlag", "session"),
     ("AcceptorTemplate", "session: dynamic sessions"),
     ("DynamicSession", "session: dynamic sessions"),
     ("LogMessageWhenSessionNotFound", "session routing"),
@@ -440,6 +423,7 @@ fn every_documented_key_leaves_only_other_products_and_proxies_ignored() {
             "ThreadModel",
             "OnlyUseOneThread",
             "MaxScheduledWriteRequests",
+            "SendResetSeqNumFlag",
             "FileStoreMaxCachedMsgs"
         ]
     );

@@ -13,6 +13,7 @@ use super::tls::TlsVersion;
 use super::value::{self, Expected};
 use ringfix_codec::TimePrecision;
 
+mod policy;
 mod store;
 mod transport;
 mod validation;
@@ -241,6 +242,7 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         value::boolean,
     )?;
 
+    policy::policy(&r, &mut s.policy)?;
     store::store(&r, &mut s.store)?;
     log_settings(&r, &mut s)?;
     no_effect(&r)?;
@@ -584,5 +586,6 @@ fn no_effect(r: &Reader<'_>) -> Result<(), ConfigError> {
     })?;
     r.get("OnlyUseOneThread", value::boolean)?;
     r.get("MaxScheduledWriteRequests", value::non_negative)?;
+    r.get("SendResetSeqNumFlag", value::boolean)?;
     Ok(())
 }

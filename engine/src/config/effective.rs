@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::settings::{ReactorMode, Role, SessionSettings};
+use super::settings::{multiplier_text, ErrorAction, ReactorMode, Role, SessionSettings};
 use super::tls::{suite_name, TlsVersion};
 use ringfix_codec::TimePrecision;
 
@@ -202,6 +202,52 @@ impl SessionSettings {
             "SendRedundantResendRequests",
             yn(m.send_redundant_resend_requests),
         );
+
+        let p = &self.policy;
+        put(
+            "EnableNextExpectedMsgSeqNum",
+            yn(p.next_expected_msg_seq_num),
+        );
+        put("SendNextExpectedMsgSeqNum", yn(p.next_expected_msg_seq_num));
+        put(
+            "EnableLastMsgSeqNumProcessed",
+            yn(p.last_msg_seq_num_processed),
+        );
+        put("ResetOnError", yn(p.on_error == ErrorAction::Reset));
+        put(
+            "DisconnectOnError",
+            yn(p.on_error == ErrorAction::Disconnect),
+        );
+        put("ValidateSequenceNumbers", yn(p.validate_sequence_numbers));
+        put("AllowPosDup", yn(p.allow_pos_dup));
+        put("RequiresOrigSendingTime", yn(p.requires_orig_sending_time));
+        put(
+            "ForceResendWhenCorruptedStore",
+            yn(p.force_resend_when_corrupted_store),
+        );
+        put(
+            "HeartBeatTimeoutMultiplier",
+            multiplier_text(p.heartbeat_timeout_multiplier),
+        );
+        put(
+            "TestRequestDelayMultiplier",
+            multiplier_text(p.test_request_delay_multiplier),
+        );
+        put("DisableHeartBeatCheck", yn(p.disable_heartbeat_check));
+        put("ClosedResendInterval", yn(p.closed_resend_interval));
+        put("UseClosedResendInterval", yn(p.closed_resend_interval));
+        put(
+            "RejectMessageOnUnhandledException",
+            yn(p.reject_message_on_unhandled_exception),
+        );
+        for (i, (tag, v)) in p.logon_tags.iter().enumerate() {
+            let key = if i == 0 {
+                "LogonTag".to_owned()
+            } else {
+                format!("LogonTag{i}")
+            };
+            put(&key, format!("{tag}={v}"));
+        }
 
         let s = &self.store;
         put("PersistMessages", yn(s.persist_messages));

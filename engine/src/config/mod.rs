@@ -68,12 +68,12 @@ pub use ringfix_codec::{TimePrecision, UtcTimestamp};
 pub use schedule::{Period, Schedule};
 pub use session_id::{SessionId, BEGIN_STRINGS};
 pub use settings::{
-    ApplVerId, DictionarySettings, HostPort, LogSettings, MessageSettings, NetworkSettings,
-    ReactorMode, ReactorSettings, ResetSettings, Role, ScreenLogSettings, SessionSettings,
-    SourceAddress, StoreSettings, TimingSettings, TlsSettings, ValidationSettings,
-    DEFAULT_ACCEPT_RETRY_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
-    DEFAULT_RECONNECT_CAP_FACTOR, DEFAULT_SEGMENT_BYTES, DEFAULT_SYNCHRONOUS_WRITE_TIMEOUT,
-    MAX_CONNECTIONS_LIMIT,
+    multiplier_text, ApplVerId, DictionarySettings, ErrorAction, HostPort, LogSettings,
+    MessageSettings, NetworkSettings, PolicySettings, ReactorMode, ReactorSettings, ResetSettings,
+    Role, ScreenLogSettings, SessionSettings, SourceAddress, StoreSettings, TimingSettings,
+    TlsSettings, ValidationSettings, DEFAULT_ACCEPT_RETRY_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_OUTBOUND_QUEUE_BYTES, DEFAULT_RECONNECT_CAP_FACTOR, DEFAULT_SEGMENT_BYTES,
+    DEFAULT_SYNCHRONOUS_WRITE_TIMEOUT, MAX_CONNECTIONS_LIMIT, MULTIPLIER_SCALE,
 };
 pub use table::{settings_table, table_problems};
 pub use tls::{suite_speaks, TlsVersion};

@@ -10,9 +10,11 @@ use super::tls::TlsVersion;
 use ringfix_codec::TimePrecision;
 
 mod log;
+mod policy;
 mod store;
 mod validation;
 pub use log::{LogSettings, ScreenLogSettings};
+pub use policy::{multiplier_text, ErrorAction, PolicySettings, MULTIPLIER_SCALE};
 pub use store::{StoreSettings, DEFAULT_SEGMENT_BYTES};
 pub use validation::ValidationSettings;
 
@@ -385,6 +387,8 @@ pub struct SessionSettings {
     pub dictionaries: DictionarySettings,
     /// Outbound message behaviour.
     pub messages: MessageSettings,
+    /// Session-layer policies (789, 369, errors, heartbeat multipliers).
+    pub policy: PolicySettings,
     /// Store and log.
     pub store: StoreSettings,
     /// What the logs write.
@@ -448,6 +452,7 @@ impl SessionSettings {
             validation: ValidationSettings::default(),
             dictionaries: DictionarySettings::default(),
             messages: MessageSettings::default(),
+            policy: PolicySettings::default(),
             store: StoreSettings {
                 persist_messages: true,
                 ..StoreSettings::default()

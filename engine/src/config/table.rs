@@ -94,6 +94,7 @@ const STATED: &[(&str, &str)] = &[
     ("HaPeers", "none (no standby)"),
     ("MetricsListen", "none (no /metrics, /health)"),
     ("FileStoreSync", "N (= StoreFsync=never)"),
+    ("LogonTag", "none (LogonTag, LogonTag1, ...: tag=value)"),
     (
         "FileStoreBackupPath",
         "none (a reset deletes the old journal)",

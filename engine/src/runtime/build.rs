@@ -47,6 +47,24 @@ pub fn session_settings(s: &config::SessionSettings) -> session::SessionSettings
     out.reconnect = role == Role::Initiator;
     out.reject_garbled_message = s.validation.reject_garbled_message;
     out.ignore_absence_of_141_tag = s.validation.ignore_absence_of_141_tag;
+    let p = &s.policy;
+    out.enable_next_expected_msg_seq_num = p.next_expected_msg_seq_num;
+    out.enable_last_msg_seq_num_processed = p.last_msg_seq_num_processed;
+    out.on_error = match p.on_error {
+        config::ErrorAction::Reject => session::ErrorPolicy::Reject,
+        config::ErrorAction::Reset => session::ErrorPolicy::Reset,
+        config::ErrorAction::Disconnect => session::ErrorPolicy::Disconnect,
+    };
+    out.validate_sequence_numbers = p.validate_sequence_numbers;
+    out.allow_pos_dup = p.allow_pos_dup;
+    out.requires_orig_sending_time = p.requires_orig_sending_time;
+    out.force_resend_when_corrupted_store = p.force_resend_when_corrupted_store;
+    out.heartbeat_timeout_multiplier = p.heartbeat_timeout_multiplier;
+    out.test_request_delay_multiplier = p.test_request_delay_multiplier;
+    out.disable_heartbeat_check = p.disable_heartbeat_check;
+    out.closed_resend_interval = p.closed_resend_interval;
+    out.reject_message_on_unhandled_exception = p.reject_message_on_unhandled_exception;
+    out.logon_tags = p.logon_tags.clone();
     out
 }
 

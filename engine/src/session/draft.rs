@@ -131,6 +131,7 @@ impl Sender<'_> {
             self.out,
             msg_type,
             header.as_ref().map_or(&[], |h| h.as_slice()),
+            self.st.processed(self.cfg),
         );
         Ok(SessionDraft {
             w,

@@ -198,6 +198,47 @@ pub enum Event {
     /// The application was told the session logged out
     /// (`Application::on_logout`).
     LoggedOut(LogoutReason),
+    /// The peer's Logon asked (789) for messages we sent before it: they
+    /// are resent after our Logon.
+    NextExpectedResend {
+        /// The peer's NextExpectedMsgSeqNum.
+        begin: u64,
+        /// The last number we sent before the Logon exchange.
+        end: u64,
+    },
+    /// The peer's Logon is beyond a gap and our Logon carried 789: the peer
+    /// resends the gap without a ResendRequest.
+    ExpectingRetransmits {
+        /// First missing number.
+        begin: u64,
+        /// Last missing number.
+        end: u64,
+    },
+    /// ResetOnError (`reset`) or DisconnectOnError: an application message
+    /// we would have rejected ends the session instead.
+    ErrorPolicy {
+        /// ResetOnError (else DisconnectOnError).
+        reset: bool,
+        /// The message's MsgSeqNum.
+        seq: u64,
+    },
+    /// The application panicked on an inbound message.
+    AppPanicked {
+        /// The message's MsgSeqNum.
+        seq: u64,
+        /// Rejected (RejectMessageOnUnhandledException), else not counted.
+        rejected: bool,
+        /// The panic's message.
+        text: String,
+    },
+    /// ForceResendWhenCorruptedStore: the store could not be read for a
+    /// resend; Heartbeats with PossDupFlag=Y stand in for these numbers.
+    StoreUnreadableResend {
+        /// First number.
+        begin: u64,
+        /// Last number.
+        end: u64,
+    },
     /// A stored message the codec cannot read was gap-filled instead of
     /// resent (a damaged store).
     StoredUnreadable {
@@ -242,6 +283,11 @@ impl Event {
             Event::Closing(_) => "closing",
             Event::LoggedOut(_) => "logout",
             Event::StoredUnreadable { .. } => "stored_unreadable",
+            Event::NextExpectedResend { .. } => "next_expected_resend",
+            Event::ExpectingRetransmits { .. } => "expecting_retransmits",
+            Event::ErrorPolicy { .. } => "error_policy",
+            Event::AppPanicked { .. } => "app_panicked",
+            Event::StoreUnreadableResend { .. } => "store_unreadable_resend",
             Event::Reject(r) => match r.way {
                 RejectWay::Received => "reject_received",
                 _ => "reject_sent",
@@ -356,8 +402,38 @@ impl fmt::Display for Event {
                     f.write_str("Disconnecting after the Logout exchange")
                 }
                 LogoutReason::Disconnected => f.write_str("Disconnecting"),
+                LogoutReason::ErrorPolicy => f.write_str("Auto disconnect"),
             },
             Self::LoggedOut(reason) => write!(f, "Logged out: {}", logout_text(*reason)),
+            Self::NextExpectedResend { begin, end } => write!(
+                f,
+                "Sending retransmits due to received NextExpectedMsgSeqNum is too low. FROM: {begin} TO: {end}"
+            ),
+            Self::ExpectingRetransmits { begin, end } => {
+                write!(f, "Expecting retransmits FROM: {begin} TO: {end}")
+            }
+            Self::ErrorPolicy { reset: true, seq } => {
+                write!(f, "Auto reset: message {seq} would have been rejected")
+            }
+            Self::ErrorPolicy { reset: false, seq } => {
+                write!(f, "Auto disconnect: message {seq} would have been rejected")
+            }
+            Self::AppPanicked {
+                seq,
+                rejected,
+                text,
+            } => {
+                let what = if *rejected {
+                    "Rejecting message"
+                } else {
+                    "Not counting message"
+                };
+                write!(f, "{what} {seq}: the application panicked: {text}")
+            }
+            Self::StoreUnreadableResend { begin, end } => write!(
+                f,
+                "Cannot read messages from stores, resend HeartBeats FROM: {begin} TO: {end}"
+            ),
             Self::StoredUnreadable { seq } => write!(
                 f,
                 "Stored message {seq} cannot be read: sent as a gap fill instead"
@@ -425,5 +501,6 @@ fn logout_text(r: LogoutReason) -> String {
         LogoutReason::HeartbeatTimeout => "heartbeat timeout".into(),
         LogoutReason::StoreFailure => "store failure".into(),
         LogoutReason::Disconnected => "disconnected".into(),
+        LogoutReason::ErrorPolicy => "disconnected on an error (DisconnectOnError)".into(),
     }
 }

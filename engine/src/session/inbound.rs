@@ -1,12 +1,14 @@
 //! Inbound dispatch and QuickFIX's `verify`: logon state, SendingTime,
 //! CompIDs, sequence numbers - in that order.
 
-use ringfix_codec::{fields, tags};
+use std::panic::AssertUnwindSafe;
+
+use ringfix_codec::{fields, frame, tags, Frame};
 
 use super::app::AppVerdict;
 use super::event::{Event, RejectInfo, RejectWay};
 use super::incoming::{is_admin_type, Incoming};
-use super::settings::Version;
+use super::settings::{ErrorPolicy, Version};
 use super::state::{Close, FatalError, LogoutReason, Phase};
 use super::time::parse_timestamp;
 use super::validate::{reason, RejectKind};
@@ -26,6 +28,9 @@ impl<S: MessageStore> Session<S> {
         ] {
             if present {
                 continue;
+            }
+            if self.on_error_policy(cx, msg) {
+                return;
             }
             if self.cfg.version() >= Version::Fix42 && !is_admin_type(msg_type) {
                 self.send_business_reject(cx, msg, 5, Some(tag), None, false);
@@ -57,6 +62,9 @@ impl<S: MessageStore> Session<S> {
         }
         if let Some(v) = self.validator.as_mut() {
             if let Err(e) = v.validate(msg) {
+                if self.on_error_policy(cx, msg) {
+                    return;
+                }
                 match e.kind {
                     RejectKind::Session(r) => {
                         self.send_reject_as(cx, msg, r, e.ref_tag, true);
@@ -127,6 +135,7 @@ impl<S: MessageStore> Session<S> {
         cx.app.on_admin(&self.cfg, msg);
         // Never an empty 112 (fuzz finding: `112=` is an invalid field).
         let id = msg.get(fields::TEST_REQ_ID).filter(|id| !id.is_empty());
+        self.answering(msg);
         self.send_heartbeat(cx, id);
         self.incr_target(cx);
     }
@@ -150,11 +159,12 @@ impl<S: MessageStore> Session<S> {
         let reason = if ours {
             LogoutReason::OurLogout
         } else {
+            self.answering(msg);
             self.send_logout(cx, None, true);
             LogoutReason::PeerLogout
         };
         self.incr_target(cx);
-        if self.cfg.reset_on_logout {
+        if self.cfg.reset_on_logout || self.reset_pending {
             self.reset_seqs(cx);
         }
         self.close(cx, Close::AfterFlush, reason);
@@ -167,10 +177,26 @@ impl<S: MessageStore> Session<S> {
         if msg.msg_type() == b"j" {
             self.reject_received(cx, msg, true);
         }
-        let Some((verdict, logout)) = self.call_app(cx, |app, cfg, out| app.on_app(cfg, msg, out))
-        else {
+        let mark = cx.out.len();
+        let called = self.call_app(cx, |app, cfg, out| {
+            // A panic in the application is QuickFIX/J's unhandled
+            // exception: caught, and RejectMessageOnUnhandledException says
+            // what follows.
+            std::panic::catch_unwind(AssertUnwindSafe(|| app.on_app(cfg, msg, out)))
+        });
+        let Some((result, logout)) = called else {
             return;
         };
+        let verdict = match result {
+            Ok(v) => v,
+            Err(payload) => {
+                self.app_panicked(cx, msg, mark, payload.as_ref());
+                return;
+            }
+        };
+        if verdict != AppVerdict::Accept && self.on_error_policy(cx, msg) {
+            return;
+        }
         match verdict {
             AppVerdict::Accept => self.incr_target(cx),
             AppVerdict::BusinessReject {
@@ -184,6 +210,86 @@ impl<S: MessageStore> Session<S> {
         }
         if logout {
             self.app_logout(cx);
+        }
+    }
+
+    /// The application panicked on `msg`. Messages it sent before stay
+    /// (stored and counted); a message it was writing is removed (its
+    /// bytes after `mark` that are not a complete frame). Then, as
+    /// QuickFIX/J: with RejectMessageOnUnhandledException the message is
+    /// rejected (BusinessMessageReject ApplicationNotAvailable; a Reject
+    /// "Other" before FIX.4.2), after ResetOnError/DisconnectOnError have
+    /// their say; without it the message is not counted, so the next one
+    /// asks for it again.
+    fn app_panicked(
+        &mut self,
+        cx: &mut Cx<'_>,
+        msg: &Incoming<'_>,
+        mark: usize,
+        payload: &(dyn std::any::Any + Send),
+    ) {
+        let mut end = mark;
+        while let Frame::Complete(n) = frame(&cx.out[end..], usize::MAX) {
+            end += n;
+        }
+        cx.out.truncate(end);
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let rejected = self.cfg.reject_message_on_unhandled_exception;
+        self.events.push_back(Event::AppPanicked {
+            seq: msg.header().seq.unwrap_or(0),
+            rejected,
+            text,
+        });
+        if !rejected || self.on_error_policy(cx, msg) {
+            return;
+        }
+        if self.cfg.version() >= Version::Fix42 {
+            self.send_business_reject(cx, msg, 4, None, None, false);
+        } else {
+            // SessionRejectReason 99: Other.
+            self.send_reject(cx, msg, 99, None);
+        }
+    }
+
+    /// ResetOnError / DisconnectOnError (QuickFIX/J): an application
+    /// message we would reject while logged on. `true`: handled instead
+    /// of the reject (the message is not counted; the session ends).
+    fn on_error_policy(&mut self, cx: &mut Cx<'_>, msg: &Incoming<'_>) -> bool {
+        let Phase::LoggedOn { logout_sent } = self.phase else {
+            return false;
+        };
+        if is_admin_type(msg.msg_type()) {
+            return false;
+        }
+        let seq = msg.header().seq.unwrap_or(0);
+        match self.cfg.on_error {
+            ErrorPolicy::Reject => return false,
+            ErrorPolicy::Reset => {
+                self.events
+                    .push_back(Event::ErrorPolicy { reset: true, seq });
+                self.reset_pending = true;
+                if logout_sent.is_none() {
+                    self.send_logout(cx, Some("Session reset"), false);
+                }
+            }
+            ErrorPolicy::Disconnect => {
+                self.events
+                    .push_back(Event::ErrorPolicy { reset: false, seq });
+                self.close(cx, Close::Now, LogoutReason::ErrorPolicy);
+            }
+        }
+        true
+    }
+
+    /// What we send next answers `msg`: LastMsgSeqNumProcessed (369) names
+    /// it (QuickFIX/J).
+    pub(crate) fn answering(&mut self, msg: &Incoming<'_>) {
+        if let Some(seq) = msg.header().seq {
+            self.ob.last_processed = seq;
         }
     }
 
@@ -259,7 +365,12 @@ impl<S: MessageStore> Session<S> {
             self.fatal(cx, FatalError::CompIdMismatch);
             return false;
         }
-        if too_high || too_low {
+        if (too_high || too_low) && !self.cfg.validate_sequence_numbers {
+            // ValidateSequenceNumbers=N: the peer's number is the next.
+            if let Some(seq) = h.seq.filter(|s| *s != self.next_target) {
+                self.set_next_target(cx, seq);
+            }
+        } else if too_high || too_low {
             let Some(seq) = h.seq else {
                 self.send_reject(cx, msg, reason::REQUIRED_TAG_MISSING, Some(34));
                 return false;

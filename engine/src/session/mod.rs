@@ -45,7 +45,7 @@ pub use incoming::{
 };
 pub use outbound::{SendError, Sender};
 pub use router::{RouteError, Router};
-pub use settings::{Role, SessionSettings, Version};
+pub use settings::{ErrorPolicy, Role, SessionSettings, Version};
 pub use state::{Close, Disposition, FatalError, LogoutReason, SessionState, Transition};
 pub use time::{parse_timestamp, write_timestamp};
 pub use validate::{reason, reason_text, RejectKind, ValidationError, Validator};
@@ -106,6 +106,11 @@ pub struct Session<S: MessageStore> {
     events: VecDeque<Event>,
     /// The state last reported as an [`Event::State`].
     shown: SessionState,
+    /// Our Logon of this connection carried NextExpectedMsgSeqNum (789).
+    sent_next_expected: bool,
+    /// ResetOnError logged out: sequence numbers go back to 1 when the
+    /// logout ends.
+    reset_pending: bool,
 }
 
 impl<S: MessageStore> Session<S> {
@@ -129,6 +134,7 @@ impl<S: MessageStore> Session<S> {
                 next_sender,
                 last_sent: MonoTime::ZERO,
                 stopped: false,
+                last_processed: next_target.saturating_sub(1),
             },
             next_target,
             phase: Phase::Disconnected,
@@ -142,6 +148,8 @@ impl<S: MessageStore> Session<S> {
             last_resend_answered: None,
             events: VecDeque::with_capacity(EVENTS_KEPT),
             shown: SessionState::Disconnected,
+            sent_next_expected: false,
+            reset_pending: false,
         }
     }
 
@@ -225,7 +233,7 @@ impl<S: MessageStore> Session<S> {
             s.ob.last_sent = cx.now.mono;
             s.hb_nanos = i64::from(s.cfg.heart_bt_int) * NANOS;
             if s.cfg.role == Role::Initiator {
-                s.send_logon(cx, false);
+                s.send_logon(cx, false, None);
             }
         })
     }
@@ -304,7 +312,7 @@ impl<S: MessageStore> Session<S> {
             self.report_logout(app, LogoutReason::Disconnected);
         }
         self.phase = Phase::Disconnected;
-        if self.cfg.reset_on_disconnect {
+        if self.cfg.reset_on_disconnect || self.reset_pending {
             let _ = self.reset_store(now, app);
         }
         self.reset_connection();
@@ -431,6 +439,7 @@ impl<S: MessageStore> Session<S> {
         self.queue.clear();
         self.last_resend_answered = None;
         self.test_requests = 0;
+        self.sent_next_expected = false;
     }
 
     /// Runs `f` with the session's parser (a fresh one if it is already in
@@ -543,6 +552,8 @@ impl<S: MessageStore> Session<S> {
         self.last_resend_answered = None;
         self.ob.next_sender = 1;
         self.next_target = 1;
+        self.ob.last_processed = 0;
+        self.reset_pending = false;
         app.on_reset(&self.cfg);
         self.events.push_back(Event::Reset);
         match self.store.reset(now.wall) {
@@ -562,6 +573,7 @@ impl<S: MessageStore> Session<S> {
 
     fn set_next_target(&mut self, cx: &mut Cx<'_>, seq: u64) {
         self.next_target = seq;
+        self.ob.last_processed = seq.saturating_sub(1);
         if self.store.set_next_target_seq(seq).is_err() {
             self.ob.stopped = true;
             self.close(cx, Close::Now, LogoutReason::StoreFailure);

@@ -46,6 +46,17 @@ pub(crate) struct OutState {
     pub last_sent: MonoTime,
     /// A store append failed: send nothing more.
     pub stopped: bool,
+    /// LastMsgSeqNumProcessed (369) for what we send next: the last
+    /// inbound MsgSeqNum processed, or the one an answer answers.
+    pub last_processed: u64,
+}
+
+impl OutState {
+    /// The 369 to write, if the session writes it.
+    pub(crate) fn processed(&self, cfg: &SessionSettings) -> Option<u64> {
+        cfg.enable_last_msg_seq_num_processed
+            .then_some(self.last_processed)
+    }
 }
 
 /// OrigSendingTime (122) of a resent message.
@@ -57,8 +68,10 @@ pub(crate) enum Resent<'a> {
     Now,
 }
 
-/// Writes 34, [43], 49, 52, 56, [122] merged in ascending tag order with
-/// `extra` header fields (which must be sorted and exclude those tags).
+/// Writes 34, [43], 49, 52, 56, [122], [369] merged in ascending tag
+/// order with `extra` header fields (which must be sorted). `extra` may
+/// not set the session's own tags; PossDupFlag and OrigSendingTime only
+/// with AllowPosDup on a new message. `processed`: LastMsgSeqNumProcessed.
 pub(crate) fn write_header(
     w: &mut FieldWriter<'_>,
     cfg: &SessionSettings,
@@ -66,14 +79,22 @@ pub(crate) fn write_header(
     now: UtcTimestamp,
     resent: Option<Resent<'_>>,
     extra: &[(Tag, &[u8])],
+    processed: Option<u64>,
 ) {
+    let pos_dup_ok = cfg.allow_pos_dup && resent.is_none();
     let mut extra = extra.iter().peekable();
     let mut flush_below = |w: &mut FieldWriter<'_>, tag: Tag| {
         while let Some(&&(t, v)) = extra.peek() {
             if t >= tag {
                 break;
             }
-            if !matches!(t, 8 | 9 | 10 | 34 | 35 | 43 | 49 | 52 | 56 | 122) {
+            let own = match t {
+                8 | 9 | 10 | 34 | 35 | 49 | 52 | 56 => true,
+                43 | 122 => !pos_dup_ok,
+                369 => processed.is_some(),
+                _ => false,
+            };
+            if !own {
                 w.field(t, v);
             }
             extra.next();
@@ -105,6 +126,10 @@ pub(crate) fn write_header(
             Resent::Now => w.field_time(122, now.as_nanos(), digits),
         };
     }
+    if let Some(n) = processed {
+        flush_below(w, 369);
+        w.field_u64(369, n);
+    }
     flush_below(w, Tag::MAX);
 }
 
@@ -117,9 +142,10 @@ pub(crate) fn begin<'o>(
     out: &'o mut Vec<u8>,
     msg_type: &[u8],
     extra_header: &[(Tag, &[u8])],
+    processed: Option<u64>,
 ) -> FieldWriter<'o> {
     let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), msg_type);
-    write_header(&mut w, cfg, seq, now, None, extra_header);
+    write_header(&mut w, cfg, seq, now, None, extra_header, processed);
     w
 }
 
@@ -166,7 +192,8 @@ pub(crate) fn send_new(
         return Err(SendError::Stopped);
     }
     let seq = st.next_sender;
-    let mut w = begin(cfg, seq, now.wall, out, msg_type, extra_header);
+    let processed = st.processed(cfg);
+    let mut w = begin(cfg, seq, now.wall, out, msg_type, extra_header, processed);
     body(&mut w);
     let composed = app.is_some();
     if let Some(app) = app {

@@ -94,6 +94,7 @@ impl<S: MessageStore> Session<S> {
             self.fatal(cx, FatalError::BadLogon);
             return;
         }
+        self.answering(msg);
         let (route, n) = reverse_route(msg, version);
         let mut combined = String::new();
         if with_tag && version < Version::Fix42 {

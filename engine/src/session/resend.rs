@@ -77,6 +77,16 @@ impl ResendPlan {
         [fill, Some(ResendStep::Resend(seq))]
     }
 
+    /// The store failed part way: the gap pending, if any, up to the first
+    /// number not yet seen, and that number.
+    pub fn abort(self) -> (Option<ResendStep>, u64) {
+        let fill = self.gap.map(|begin| ResendStep::GapFill {
+            begin,
+            new_seq_no: self.cursor,
+        });
+        (fill, self.cursor)
+    }
+
     /// The trailing gap, if any.
     pub fn finish(mut self) -> Option<ResendStep> {
         if self.cursor <= self.end && self.gap.is_none() {
@@ -95,9 +105,10 @@ fn write_gap_fill(
     now: UtcTimestamp,
     begin: u64,
     new_seq_no: u64,
+    processed: Option<u64>,
 ) {
     let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), b"4");
-    write_header(&mut w, cfg, begin, now, Some(Resent::Now), &[]);
+    write_header(&mut w, cfg, begin, now, Some(Resent::Now), &[], processed);
     w.field_u64(fields::NEW_SEQ_NO, new_seq_no)
         .field(fields::GAP_FILL_FLAG, b"Y");
     let range = w.finish();
@@ -141,7 +152,15 @@ fn write_resent(
     let orig = stored.header().sending_time.unwrap_or_default();
     let seq = stored.header().seq.unwrap_or_default();
     let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), stored.msg_type());
-    write_header(&mut w, cfg, seq, now, Some(Resent::Orig(orig)), &extra);
+    write_header(
+        &mut w,
+        cfg,
+        seq,
+        now,
+        Some(Resent::Orig(orig)),
+        &extra,
+        None,
+    );
     for (tag, v) in stored.fields() {
         if !is_header_tag(tag) && tag != 10 {
             w.field(tag, v);
@@ -149,6 +168,20 @@ fn write_resent(
     }
     let range = w.finish();
     in_dictionary_order(out, cfg, range);
+}
+
+/// A Heartbeat with PossDupFlag=Y standing in for message `seq` the store
+/// cannot give (ForceResendWhenCorruptedStore, as QuickFIX/J).
+fn write_stand_in(
+    out: &mut Vec<u8>,
+    cfg: &SessionSettings,
+    now: UtcTimestamp,
+    seq: u64,
+    processed: Option<u64>,
+) {
+    let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), b"0");
+    write_header(&mut w, cfg, seq, now, Some(Resent::Now), &[], processed);
+    w.finish();
 }
 
 /// What one resend answer sent.
@@ -185,6 +218,8 @@ impl<S: MessageStore> Session<S> {
         };
         self.events
             .push_back(Event::ResendRequestReceived { begin, end });
+        // A GapFill answering it names it in 369.
+        self.answering(msg);
         let repeat = msg.header().poss_dup && self.last_resend_answered == Some((begin, end));
         if !repeat {
             self.answer_resend(cx, begin, end);
@@ -208,6 +243,7 @@ impl<S: MessageStore> Session<S> {
         }
         let mut plan = ResendPlan::new(begin, end);
         let mut answered = Answered::default();
+        let processed = self.ob.processed(&self.cfg);
         let result = self.with_parser(|s, parser| {
             let cfg = &s.cfg;
             let now = cx.now.wall;
@@ -229,7 +265,7 @@ impl<S: MessageStore> Session<S> {
                 for step in plan.message(seq, resend).into_iter().flatten() {
                     match (step, &parsed) {
                         (ResendStep::GapFill { begin, new_seq_no }, _) => {
-                            write_gap_fill(out, cfg, now, begin, new_seq_no);
+                            write_gap_fill(out, cfg, now, begin, new_seq_no, processed);
                             answered.gap_fill(events, begin, new_seq_no);
                         }
                         (ResendStep::Resend(seq), Ok(m)) => {
@@ -243,12 +279,27 @@ impl<S: MessageStore> Session<S> {
             })
         });
         if result.is_err() {
-            self.ob.stopped = true;
-            self.close(cx, Close::Now, LogoutReason::StoreFailure);
-            return;
+            if !self.cfg.force_resend_when_corrupted_store {
+                self.ob.stopped = true;
+                self.close(cx, Close::Now, LogoutReason::StoreFailure);
+                return;
+            }
+            // Heartbeats stand in for what the store cannot give.
+            let (fill, from) = plan.abort();
+            if let Some(ResendStep::GapFill { begin, new_seq_no }) = fill {
+                write_gap_fill(cx.out, &self.cfg, cx.now.wall, begin, new_seq_no, processed);
+                answered.gap_fill(&mut self.events, begin, new_seq_no);
+            }
+            self.events
+                .push_back(Event::StoreUnreadableResend { begin: from, end });
+            for seq in from..=end {
+                write_stand_in(cx.out, &self.cfg, cx.now.wall, seq, processed);
+                answered.resent += 1;
+            }
+            plan = ResendPlan::new(end + 1, end);
         }
         if let Some(ResendStep::GapFill { begin, new_seq_no }) = plan.finish() {
-            write_gap_fill(cx.out, &self.cfg, cx.now.wall, begin, new_seq_no);
+            write_gap_fill(cx.out, &self.cfg, cx.now.wall, begin, new_seq_no, processed);
             answered.gap_fill(&mut self.events, begin, new_seq_no);
         }
         self.events.push_back(Event::ResendAnswered {

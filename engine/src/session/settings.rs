@@ -14,6 +14,20 @@ pub enum Role {
     Acceptor,
 }
 
+/// What an inbound application message the session would reject does
+/// while logged on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ErrorPolicy {
+    /// Reject it (the FIX rules).
+    #[default]
+    Reject,
+    /// Log out ("Session reset"); sequence numbers go back to 1 when the
+    /// logout ends.
+    Reset,
+    /// Close the connection at once, without a Logout.
+    Disconnect,
+}
+
 /// Settings of one session. Times are in seconds unless named otherwise.
 #[derive(Clone, Debug)]
 pub struct SessionSettings {
@@ -54,6 +68,40 @@ pub struct SessionSettings {
     pub enable_next_expected_msg_seq_num: bool,
     /// Reconnect after a disconnect (initiators).
     pub reconnect: bool,
+    /// LastMsgSeqNumProcessed (369) in the header of every message we
+    /// send: the last inbound MsgSeqNum processed (an answer names the
+    /// message it answers).
+    pub enable_last_msg_seq_num_processed: bool,
+    /// What an inbound application message we would reject does while
+    /// logged on (QuickFIX/J ResetOnError, DisconnectOnError).
+    pub on_error: ErrorPolicy,
+    /// Check inbound MsgSeqNums (gaps: ResendRequest; too low: Logout).
+    /// Off: any number is taken as the next.
+    pub validate_sequence_numbers: bool,
+    /// Send PossDupFlag (43) and OrigSendingTime (122) an application puts
+    /// in a header (else dropped).
+    pub allow_pos_dup: bool,
+    /// A PossDup message without OrigSendingTime is rejected.
+    pub requires_orig_sending_time: bool,
+    /// A resend the store cannot read sends Heartbeats (PossDupFlag=Y) in
+    /// place of the messages instead of ending the session.
+    pub force_resend_when_corrupted_store: bool,
+    /// Silence before the connection is dropped: (1 + m) x HeartBtInt, m
+    /// in thousandths (1400: 2.4 x).
+    pub heartbeat_timeout_multiplier: u32,
+    /// Silence before a TestRequest: (1 + m) x HeartBtInt per outstanding
+    /// request plus one, m in thousandths (200: 1.2 x).
+    pub test_request_delay_multiplier: u32,
+    /// Never drop the connection for silence (TestRequests still go out).
+    pub disable_heartbeat_check: bool,
+    /// A ResendRequest's EndSeqNo is the last missing number, not 0.
+    pub closed_resend_interval: bool,
+    /// A panic in [`Application::on_app`](super::Application::on_app)
+    /// rejects the message (else it is not counted and comes again).
+    pub reject_message_on_unhandled_exception: bool,
+    /// Extra `(tag, value)` fields in every Logon we send (QuickFIX/J
+    /// LogonTag).
+    pub logon_tags: Vec<(u32, String)>,
     /// The session version of `begin_string` (kept in step with it by
     /// [`SessionSettings::new`] and the session: one type, decided once).
     version: Version,
@@ -91,6 +139,18 @@ impl SessionSettings {
             timestamp_precision: 3,
             enable_next_expected_msg_seq_num: false,
             reconnect: role == Role::Initiator,
+            enable_last_msg_seq_num_processed: false,
+            on_error: ErrorPolicy::Reject,
+            validate_sequence_numbers: true,
+            allow_pos_dup: false,
+            requires_orig_sending_time: true,
+            force_resend_when_corrupted_store: false,
+            heartbeat_timeout_multiplier: 1400,
+            test_request_delay_multiplier: 200,
+            disable_heartbeat_check: false,
+            closed_resend_interval: false,
+            reject_message_on_unhandled_exception: false,
+            logon_tags: Vec::new(),
             version: version_of(begin_string),
             reject_garbled_message: false,
             ignore_absence_of_141_tag: true,

@@ -151,4 +151,6 @@ pub enum LogoutReason {
     StoreFailure,
     /// The connection dropped.
     Disconnected,
+    /// DisconnectOnError: an application message we would have rejected.
+    ErrorPolicy,
 }

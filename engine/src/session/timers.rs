@@ -1,7 +1,9 @@
 //! Deadlines (QuickFIX rules): Heartbeat after HeartBtInt of silence from
-//! us, TestRequest after 1.2 x HeartBtInt without a complete inbound
-//! message, disconnect at 2.4 x; LogonTimeout and LogoutTimeout. All on the
-//! monotonic clock: a wall-clock step moves none of them.
+//! us, TestRequest after (1 + TestRequestDelayMultiplier) x HeartBtInt
+//! without a complete inbound message (1.2 x), disconnect at (1 +
+//! HeartBeatTimeoutMultiplier) x (2.4 x) unless DisableHeartBeatCheck;
+//! LogonTimeout and LogoutTimeout. All on the monotonic clock: a
+//! wall-clock step moves none of them.
 
 use ringfix_codec::fields;
 
@@ -12,17 +14,24 @@ use crate::store::MessageStore;
 use crate::time::MonoTime;
 
 impl<S: MessageStore> Session<S> {
-    /// When the next TestRequest is due (1.2 x HeartBtInt per outstanding
-    /// request plus one).
+    /// When the next TestRequest is due ((1 + TestRequestDelayMultiplier)
+    /// x HeartBtInt per outstanding request plus one; 1.2 x by default).
     fn test_request_due(&self) -> MonoTime {
         let n = i64::from(self.test_requests) + 1;
+        let factor = (1000 + i64::from(self.cfg.test_request_delay_multiplier)) * n;
         self.last_recv
-            .add_nanos(self.hb_nanos.saturating_mul(12 * n) / 10)
+            .add_nanos(self.hb_nanos.saturating_mul(factor) / 1000)
     }
 
+    /// When silence drops the connection ((1 + HeartBeatTimeoutMultiplier)
+    /// x HeartBtInt; 2.4 x by default); never with DisableHeartBeatCheck.
     fn heartbeat_timeout(&self) -> MonoTime {
+        if self.cfg.disable_heartbeat_check {
+            return MonoTime::MAX;
+        }
+        let factor = 1000 + i64::from(self.cfg.heartbeat_timeout_multiplier);
         self.last_recv
-            .add_nanos(self.hb_nanos.saturating_mul(24) / 10)
+            .add_nanos(self.hb_nanos.saturating_mul(factor) / 1000)
     }
 
     fn logout_timeout(&self, sent: MonoTime) -> MonoTime {

@@ -16,6 +16,8 @@ struct Faults {
     seqnums: AtomicBool,
     /// Fail `sync`.
     syncs: AtomicBool,
+    /// Fail `get_range` (a journal that cannot be read).
+    reads: AtomicBool,
 }
 
 /// Switches the faults of a [`FailingStore`] from outside (clone it before
@@ -50,8 +52,14 @@ impl FaultHandle {
         self.0.syncs.store(on, Ordering::SeqCst);
     }
 
+    /// `get_range` fails (or succeeds again) with EIO.
+    pub fn fail_reads(&self, on: bool) {
+        self.0.reads.store(on, Ordering::SeqCst);
+    }
+
     /// Removes every fault.
     pub fn clear(&self) {
+        self.0.reads.store(false, Ordering::SeqCst);
         self.0.appends.store(0, Ordering::SeqCst);
         self.0.seqnums.store(false, Ordering::SeqCst);
         self.0.syncs.store(false, Ordering::SeqCst);
@@ -149,6 +157,9 @@ impl<S: MessageStore> MessageStore for FailingStore<S> {
         end: u64,
         visit: &mut dyn FnMut(u64, &[u8]),
     ) -> StoreResult<()> {
+        if self.faults.0.reads.load(Ordering::SeqCst) {
+            return Err(injected("read", libc::EIO));
+        }
         self.inner.get_range(begin, end, visit)
     }
 

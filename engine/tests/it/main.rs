@@ -33,6 +33,7 @@ mod session_fuzz;
 mod session_heartbeat;
 mod session_logon;
 mod session_logout;
+mod session_policy;
 mod session_props;
 mod session_reject;
 mod session_resend;

@@ -2,6 +2,7 @@ mod backoff;
 mod examples;
 mod ha;
 mod parse;
+mod policy;
 mod schedule;
 mod store;
 mod table;

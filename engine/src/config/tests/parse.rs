@@ -343,7 +343,7 @@ fn bad_values_name_file_line_and_key() {
 #[test]
 fn unimplemented_documented_keys_warn() {
     let text = format!(
-        "{INITIATOR}HttpAcceptPort=8080\nResetOnError=Y\nJdbcURL=jdbc:x\nProxyHost=p\nThreadModel=ThreadPerSession\n"
+        "{INITIATOR}HttpAcceptPort=8080\nDynamicSession=Y\nJdbcURL=jdbc:x\nProxyHost=p\nThreadModel=ThreadPerSession\n"
     );
     let cfg = parse(&text).unwrap();
     let shown: Vec<String> = cfg.warnings.iter().map(ToString::to_string).collect();
@@ -351,7 +351,7 @@ fn unimplemented_documented_keys_warn() {
         shown,
         [
             "sessions.cfg:13: HttpAcceptPort: not implemented by ringfix yet, ignored",
-            "sessions.cfg:14: ResetOnError: not implemented by ringfix yet, ignored",
+            "sessions.cfg:14: DynamicSession: not implemented by ringfix yet, ignored",
             "sessions.cfg:15: JdbcURL: ignored: a JDBC database store and log (QuickFIX/J): use FileStorePath and FileLogPath",
             "sessions.cfg:16: ProxyHost: ignored: ringfix does not connect through proxies: connect directly, or point SocketConnectHost/SocketConnectPort at a TCP tunnel (e.g. ssh -L)",
             "sessions.cfg:17: ThreadModel: no effect: ringfix runs each session on its reactor thread (ReactorCore picks the core); there is no thread model to choose",
@@ -364,7 +364,7 @@ fn unimplemented_documented_keys_warn() {
         .collect();
     assert_eq!(
         ignored,
-        ["HttpAcceptPort", "ResetOnError", "JdbcURL", "ProxyHost"]
+        ["HttpAcceptPort", "DynamicSession", "JdbcURL", "ProxyHost"]
     );
 }
 

@@ -41,6 +41,10 @@ pub struct Rec {
     /// Added to every outbound Logon.
     pub username: Option<String>,
     pub sent_seqs: Vec<u64>,
+    /// `on_app` panics (after its echo); `panic_mid_send`: while writing
+    /// one more message.
+    pub panic: bool,
+    pub panic_mid_send: bool,
 }
 
 pub fn show(b: &[u8]) -> String {
@@ -62,6 +66,15 @@ impl Application for Rec {
             }) {
                 self.sent_seqs.push(seq);
             }
+        }
+        if self.panic_mid_send {
+            let _ = out.send(b"8", &[], |w| {
+                w.field(11, b"half");
+                panic!("failed while writing");
+            });
+        }
+        if self.panic {
+            panic!("application failed");
         }
         self.verdict.unwrap_or(AppVerdict::Accept)
     }
