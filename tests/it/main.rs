@@ -43,6 +43,7 @@ mod replay_live;
 mod runtime_alloc;
 mod runtime_e2e;
 mod runtime_schedule;
+mod security_passwd;
 mod stats_cli;
 mod stats_e2e;
 mod stats_runtime;

@@ -490,6 +490,8 @@ pub struct SessionSettings {
     pub stop_on_fatal_error: bool,
     /// Hot standby (`HaEnabled` and the other `Ha*` keys).
     pub ha: super::ha::HaSettings,
+    /// Logon authentication and redaction.
+    pub security: super::security::SecuritySettings,
 }
 
 impl Default for NetworkSettings {
@@ -541,6 +543,7 @@ impl SessionSettings {
             schedule: Schedule::non_stop(),
             stop_on_fatal_error: false,
             ha: super::ha::HaSettings::default(),
+            security: super::security::SecuritySettings::default(),
         }
     }
 

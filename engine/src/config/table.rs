@@ -87,6 +87,10 @@ const STATED: &[(&str, &str)] = &[
     ("HaNodeName", "required with HaEnabled=Y"),
     ("HaReplicationListen", "required with HaEnabled=Y"),
     ("HaPeers", "none (no standby)"),
+    ("LogonCredentialsFile", "none (no check; acceptor)"),
+    ("MaxFailedLogonsPerMinute", "10 (acceptor; 0: no limit)"),
+    ("LogonUsername", "none (initiator)"),
+    ("LogonPasswordFile", "none (initiator)"),
 ];
 
 /// Default values the code gives the minimal session (screen log on, so

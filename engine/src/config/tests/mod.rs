@@ -3,6 +3,7 @@ mod examples;
 mod ha;
 mod parse;
 mod schedule;
+mod security;
 mod table;
 mod transport;
 mod validate;
