@@ -60,6 +60,7 @@ mod handler;
 mod idle;
 mod io;
 mod open;
+mod peer_cert;
 pub mod probe;
 mod ring;
 mod sockopt;
@@ -75,6 +76,7 @@ pub use control::{Factory, ReactorHandle, Remote};
 pub use handler::{
     AcceptInfo, CloseMode, CloseReason, ConnId, ConnectionHandler, Ctx, Framed, UtcTimestamp,
 };
+pub use peer_cert::PeerCertificate;
 pub use sockopt::{AllowedPeers, SocketOptions};
 pub use stats::{ReactorStats, StatsSnapshot};
 pub use tls::{
