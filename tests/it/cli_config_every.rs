@@ -65,10 +65,6 @@ const PENDING: &[(&str, &str)] = &[
     ("SocketSynchronousWriteTimeout", "reactor"),
     ("TLSCipherSuites", "reactor"),
     ("EndpointIdentificationAlgorithm", "reactor"),
-    // Store.
-    ("FileStoreSync", "store"),
-    ("FileStoreMaxCachedMsgs", "store"),
-    ("FileStoreBackupPath", "store"),
     // The HTTP status page (QuickFIX C++): with MetricsListen.
     ("HttpAcceptPort", "metrics"),
 ];
@@ -220,6 +216,9 @@ ScreenIncludeMilliseconds=Y
 ReactorMode=block
 MaxOutboundQueueBytes=8388608
 OutboundCalmPeriod=1000
+StoreSegmentSize=1M
+StoreUpkeepThread=N
+FilePermissions=0600
 MaxConnections=64
 # Hot standby (off here: the keys are checked all the same).
 HaEnabled=N
@@ -469,7 +468,8 @@ fn every_documented_key_leaves_only_other_products_and_proxies_ignored() {
         [
             "ThreadModel",
             "OnlyUseOneThread",
-            "MaxScheduledWriteRequests"
+            "MaxScheduledWriteRequests",
+            "FileStoreMaxCachedMsgs"
         ]
     );
     // The C++ initiator: weekly in New York time (UseLocalTime, TZ), a

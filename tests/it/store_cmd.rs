@@ -363,3 +363,88 @@ fn set_seq_before_the_first_start_creates_the_store() {
         (50, 60)
     );
 }
+
+/// Journals of any segment size: `show` names it, `dump` reads it, and
+/// `reset` writes a journal of the configuration's StoreSegmentSize (as
+/// the engine would), not the default 16 MiB.
+#[test]
+fn journals_of_any_segment_size_and_resets_of_the_configured_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = single_config(dir.path());
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, format!("{text}StoreSegmentSize=128K\n")).unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let dump = || {
+        let o = ringfix(&["store", "dump", "--config", cfg]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o).lines().count()
+    };
+
+    // Written with 64 KiB segments (ops_support), 1 MiB, then 4 KiB ones.
+    for (segment, n) in [(64 << 10, 300), (1 << 20, 5), (4 << 10, 40)] {
+        let options = ringfix::engine::store::FileStoreOptions {
+            segment_bytes: segment,
+            prefault: false,
+            ..Default::default()
+        };
+        let files = files(dir.path(), "B");
+        for name in [files.journal(), files.seqnums()] {
+            let _ = std::fs::remove_file(name);
+        }
+        let mut s = ringfix::engine::store::FileStore::open(files, options, CREATED).unwrap();
+        for seq in 1..=n {
+            s.append(seq, &order(seq)).unwrap();
+        }
+        drop(s);
+        let v = show_json(cfg, &[]);
+        let b = &v["sessions"][0];
+        assert_eq!(b["segment_bytes"], segment, "{segment}");
+        assert_eq!(b["messages"], n);
+        assert_eq!(
+            b["journal_file_bytes"].as_u64().unwrap() % segment as u64,
+            0
+        );
+        assert_eq!(dump(), n as usize, "{segment}");
+    }
+    let o = ringfix(&["store", "show", "--config", cfg]);
+    assert!(
+        stdout(&o).contains("  segment:      4096 bytes"),
+        "{}",
+        stdout(&o)
+    );
+
+    let o = ringfix(&["store", "reset", "--config", cfg, "--discard"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = show_json(cfg, &[]);
+    assert_eq!(v["sessions"][0]["segment_bytes"], 128 << 10);
+    assert_eq!(v["sessions"][0]["journal_file_bytes"], 128 << 10);
+    assert_eq!(dump(), 0);
+}
+
+/// `reset` puts the old journal where the engine's reset would: the
+/// configured FileStoreBackupPath (with the sequence numbers it ended with).
+#[test]
+fn reset_moves_the_old_journal_to_the_backup_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = single_config(dir.path());
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let backup = dir.path().join("backup");
+    std::fs::write(
+        &cfg,
+        format!("{text}FileStoreBackupPath={}\n", backup.display()),
+    )
+    .unwrap();
+    fill(dir.path(), "B", 3, 5);
+    let o = ringfix(&["store", "reset", "--config", cfg.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let kept = backup.join("FIX.4.4-A-B.journal.1");
+    assert!(
+        stdout(&o).contains(&format!("old journal kept as {}", kept.display())),
+        "{}",
+        stdout(&o)
+    );
+    let decoded = ringfix(&["decode", kept.to_str().unwrap()]);
+    assert_eq!(stdout(&decoded).lines().count(), 3);
+    assert!(backup.join("FIX.4.4-A-B.seqnums.1").is_file());
+    assert!(!files(dir.path(), "B").archived_journal(1).exists());
+}

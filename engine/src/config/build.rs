@@ -13,6 +13,8 @@ use super::tls::TlsVersion;
 use super::value::{self, Expected};
 use ringfix_codec::TimePrecision;
 
+mod store;
+
 pub(super) struct Reader<'a> {
     pub(super) section: &'a Section,
     file: &'a str,
@@ -236,14 +238,7 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         value::boolean,
     )?;
 
-    s.store.file_store_path = r.path("FileStorePath")?;
-    s.store.file_log_path = r.path("FileLogPath")?;
-    r.set(
-        "PersistMessages",
-        &mut s.store.persist_messages,
-        value::boolean,
-    )?;
-    r.set("StoreFsync", &mut s.store.fsync, value::store_fsync)?;
+    store::store(&r, &mut s.store)?;
     log_settings(&r, &mut s)?;
     no_effect(&r)?;
 

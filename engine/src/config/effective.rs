@@ -293,6 +293,16 @@ impl SessionSettings {
             "MaxOutboundQueueBytes",
             re.max_outbound_queue_bytes.to_string(),
         );
+        let st = &self.store;
+        put("StoreSegmentSize", st.segment_bytes.to_string());
+        put("StoreUpkeepThread", yn(st.upkeep_thread));
+        put(
+            "FilePermissions",
+            format!("{:04o}", st.file_permissions.file()),
+        );
+        if let Some(p) = &st.backup_path {
+            put("FileStoreBackupPath", path(p));
+        }
         put(
             "OutboundCalmPeriod",
             re.outbound_calm.as_millis().to_string(),

@@ -87,6 +87,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "ScreenLogShowEvents",
     "ScreenLogShowHeartBeats",
     "ScreenIncludeMilliseconds",
+    "FileStoreSync",
+    "FileStoreBackupPath",
     // Start-up.
     "ContinueInitializationOnError",
     // TLS.
@@ -114,6 +116,9 @@ pub const IMPLEMENTED: &[&str] = &[
     "ReactorCore",
     "ReactorMode",
     "StoreFsync",
+    "StoreSegmentSize",
+    "StoreUpkeepThread",
+    "FilePermissions",
     "MaxOutboundQueueBytes",
     "OutboundCalmPeriod",
     "MaxConnections",
@@ -221,9 +226,6 @@ pub const DOCUMENTED: &[&str] = &[
     // TLS 1.3 suites (QuickFIX C++ 1.16).
     "TLSCipherSuites",
     // Storage.
-    "FileStoreSync",
-    "FileStoreMaxCachedMsgs",
-    "FileStoreBackupPath",
     "MySQLStoreDatabase",
     "MySQLStoreUser",
     "MySQLStorePassword",
@@ -311,6 +313,10 @@ pub const NO_EFFECT: &[(&str, &str)] = &[
     (
         "MaxScheduledWriteRequests",
         "there is no write-request queue (QuickFIX/J's MINA layer); outbound bytes are bounded by MaxOutboundQueueBytes",
+    ),
+    (
+        "FileStoreMaxCachedMsgs",
+        "the journal is memory-mapped: every stored message is read from the page cache, so there is no message cache to size",
     ),
 ];
 

@@ -23,7 +23,8 @@
 //! not implemented yet ([`ConfigWarning::Unimplemented`]). Unknown keys are
 //! errors. ringfix adds its own keys
 //! (see [`ReactorSettings`], [`StoreSettings`]): `ReactorCore`,
-//! `ReactorMode`, `StoreFsync`, `MaxOutboundQueueBytes`, `MaxConnections`
+//! `ReactorMode`, `StoreFsync`, `StoreSegmentSize`, `StoreUpkeepThread`, `FilePermissions`,
+//! `MaxOutboundQueueBytes`, `MaxConnections`
 //! (connections one reactor holds, logged on or not; beyond it an accepted
 //! connection is closed at once), `StopOnFatalError`,
 //! `ReconnectMaxInterval`, and the hot standby keys (`HaEnabled`, ...: see
@@ -74,7 +75,7 @@ pub use settings::{
     ReactorMode, ReactorSettings, ResetSettings, Role, ScreenLogSettings, SessionSettings,
     SourceAddress, StoreSettings, TimingSettings, TlsSettings, ValidationSettings,
     DEFAULT_ACCEPT_RETRY_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
-    DEFAULT_RECONNECT_CAP_FACTOR, MAX_CONNECTIONS_LIMIT,
+    DEFAULT_RECONNECT_CAP_FACTOR, DEFAULT_SEGMENT_BYTES, MAX_CONNECTIONS_LIMIT,
 };
 pub use table::{settings_table, table_problems};
 pub use tls::{suite_speaks, TlsVersion};

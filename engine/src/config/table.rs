@@ -91,6 +91,11 @@ const STATED: &[(&str, &str)] = &[
     ("MaxFailedLogonsPerMinute", "10 (acceptor; 0: no limit)"),
     ("LogonUsername", "none (initiator)"),
     ("LogonPasswordFile", "none (initiator)"),
+    ("FileStoreSync", "N (= StoreFsync=never)"),
+    (
+        "FileStoreBackupPath",
+        "none (a reset deletes the old journal)",
+    ),
 ];
 
 /// Default values the code gives the minimal session (screen log on, so

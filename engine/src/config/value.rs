@@ -8,7 +8,7 @@ use jiff::tz::TimeZone;
 
 use super::session_id::BEGIN_STRINGS;
 use super::settings::{ApplVerId, ReactorMode, Role};
-use crate::store::FsyncPolicy;
+use crate::store::{FileMode, FsyncPolicy};
 use ringfix_codec::TimePrecision;
 
 /// What a parser expected, for `expected ..., got ...` messages.
@@ -190,6 +190,45 @@ pub(crate) fn reactor_mode(v: &str) -> Result<ReactorMode, Expected> {
 /// `never`, `always` or `<N>ms`.
 pub(crate) fn store_fsync(v: &str) -> Result<FsyncPolicy, Expected> {
     v.parse().map_err(|_| "never, always or <N>ms")
+}
+
+/// Smallest `StoreSegmentSize`: 64 KiB.
+pub(crate) const MIN_SEGMENT_BYTES: u64 = 64 << 10;
+/// Largest `StoreSegmentSize`: 1 GiB (a segment is fallocated whole).
+pub(crate) const MAX_SEGMENT_BYTES: u64 = 1 << 30;
+
+/// A byte count: decimal digits with an optional `K`, `M` or `G` suffix
+/// (either case; binary multiples, so `16M` is 16 MiB).
+pub(crate) fn byte_size(v: &str) -> Option<u64> {
+    let (digits_part, shift) = match v.as_bytes().last() {
+        Some(b'k' | b'K') => (&v[..v.len() - 1], 10),
+        Some(b'm' | b'M') => (&v[..v.len() - 1], 20),
+        Some(b'g' | b'G') => (&v[..v.len() - 1], 30),
+        _ => (v, 0),
+    };
+    let n: u64 = digits(digits_part)?;
+    n.checked_mul(1 << shift)
+}
+
+/// `StoreSegmentSize`: a byte count from 64K to 1G.
+pub(crate) fn segment_size(v: &str) -> Result<u64, Expected> {
+    byte_size(v)
+        .filter(|n| (MIN_SEGMENT_BYTES..=MAX_SEGMENT_BYTES).contains(n))
+        .ok_or("a size from 64K to 1G: bytes, or a number with a K, M or G suffix")
+}
+
+/// `FilePermissions`: an octal mode such as `0600` or `0640`, giving the
+/// owner read and write, with no bits beyond `0777`.
+pub(crate) fn file_permissions(v: &str) -> Result<FileMode, Expected> {
+    const EXPECTED: Expected =
+        "an octal mode such as 0600 or 0640 (owner read and write, nothing above 0777)";
+    if v.is_empty() || v.len() > 4 || !v.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        return Err(EXPECTED);
+    }
+    u32::from_str_radix(v, 8)
+        .ok()
+        .and_then(FileMode::new)
+        .ok_or(EXPECTED)
 }
 
 /// `CertificateVerifyLevel`: 0-3.

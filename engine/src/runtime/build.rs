@@ -206,10 +206,16 @@ pub(crate) fn open_ha_store(
     )))
 }
 
-/// The store options a session's `FileStore` opens with.
-pub(crate) fn file_options(s: &config::SessionSettings) -> FileStoreOptions {
+/// The file store options a configured session's store is opened with
+/// (also what `ringfix store` uses, so a tool's reset writes the journal
+/// the engine would).
+pub fn store_options(s: &config::SessionSettings) -> FileStoreOptions {
     FileStoreOptions {
         fsync: s.store.fsync,
+        segment_bytes: usize::try_from(s.store.segment_bytes).unwrap_or(usize::MAX),
+        backup_dir: s.store.backup_path.clone(),
+        mode: s.store.file_permissions,
+        upkeep_thread: s.store.upkeep_thread,
         ..FileStoreOptions::default()
     }
 }
@@ -219,7 +225,7 @@ fn open_file(
     files: StoreFiles,
     now: UtcTimestamp,
 ) -> Result<FileStore, RuntimeError> {
-    FileStore::open(files, file_options(s), now).map_err(|e| RuntimeError::Store {
+    FileStore::open(files, store_options(s), now).map_err(|e| RuntimeError::Store {
         session: s.id.to_string(),
         source: e,
     })

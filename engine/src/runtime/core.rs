@@ -37,6 +37,9 @@ pub struct Counters {
     /// Store syncs run from a deadline (fsync policy, or upkeep fallen
     /// behind), on the reactor thread (probe ticks each).
     pub store_sync: LatencyProbe,
+    /// The largest of those store steps, idle or from a deadline (probe
+    /// ticks, exact): what one step of upkeep can delay a message by.
+    pub store_step_max: AtomicU64,
 }
 
 /// Where a disconnected session waits (the handler takes it out while
@@ -369,9 +372,11 @@ impl SessionCore {
             if let Err(e) = self.session.store_mut().sync(now) {
                 tracing::error!(session = &*self.name, error = %e, "store sync failed");
             }
+            let took = probe::stamp().wrapping_sub(t0);
+            self.counters.store_sync.record(took);
             self.counters
-                .store_sync
-                .record(probe::stamp().wrapping_sub(t0));
+                .store_step_max
+                .fetch_max(took, Ordering::Relaxed);
         }
         if self.schedule_at.is_some_and(|t| t <= now.as_nanos()) {
             let schedule = &self.cfg.schedule;
@@ -410,9 +415,11 @@ impl SessionCore {
                 false
             }
         };
+        let took = probe::stamp().wrapping_sub(t0);
+        self.counters.store_upkeep.record(took);
         self.counters
-            .store_upkeep
-            .record(probe::stamp().wrapping_sub(t0));
+            .store_step_max
+            .fetch_max(took, Ordering::Relaxed);
         more
     }
 

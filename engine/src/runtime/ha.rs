@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use super::build::{file_options, store_id};
+use super::build::{store_id, store_options};
 use super::core::Slot;
 use super::RuntimeError;
 use crate::config::{EngineConfig, SessionSettings};
@@ -61,7 +61,7 @@ pub(crate) fn start(
         specs.push(HaSessionSpec {
             name: s.id.to_string(),
             files: StoreFiles::new(dir, &store_id(&s.id)),
-            options: file_options(s),
+            options: store_options(s),
         });
     }
     let tls = replication_tls(config)?;

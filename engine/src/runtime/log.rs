@@ -17,7 +17,7 @@
 //! `<prefix>.messages.backup.<n>.log` and `<prefix>.event.backup.<n>.log`
 //! (QuickFIX C++'s `FileLog::backup`, `n` the first free number).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -28,6 +28,7 @@ use std::time::Duration;
 use ringfix_codec::{TimePrecision, UtcTimestamp};
 
 use crate::config::{LogSettings, ScreenLogSettings, SessionSettings};
+use crate::store::FileMode;
 
 /// Bytes buffered between two writer passes before records are dropped.
 const BUFFER_BYTES: usize = 4 << 20;
@@ -112,6 +113,8 @@ struct FileTarget {
     dir: PathBuf,
     backup_dir: Option<PathBuf>,
     prefix: String,
+    /// Permissions of the files and directories made (`FilePermissions`).
+    mode: FileMode,
     files: Option<Files>,
 }
 
@@ -176,13 +179,15 @@ impl FileLog {
     }
 
     /// Registers a session logging under `dir` with file prefix `prefix`,
-    /// default settings and no screen log.
-    pub fn sink(&mut self, dir: &Path, prefix: &str) -> LogSink {
+    /// default settings and no screen log; its files (and `dir`, if made)
+    /// are created with `mode`.
+    pub fn sink(&mut self, dir: &Path, prefix: &str, mode: FileMode) -> LogSink {
         self.add(Target {
             file: Some(FileTarget {
                 dir: dir.to_owned(),
                 backup_dir: None,
                 prefix: prefix.to_owned(),
+                mode,
                 files: None,
             }),
             screen: None,
@@ -198,6 +203,7 @@ impl FileLog {
             dir: dir.clone(),
             backup_dir: s.log.file_log_backup_path.clone(),
             prefix: super::store_id(&s.id).file_prefix(),
+            mode: s.store.file_permissions,
             files: None,
         });
         if file.is_none() && s.log.screen.is_none() {
@@ -229,9 +235,9 @@ impl FileLog {
         }
         let mut targets = std::mem::take(&mut self.targets);
         for t in targets.iter_mut().filter_map(|t| t.file.as_mut()) {
-            std::fs::create_dir_all(&t.dir)?;
+            t.mode.create_dir_all(&t.dir)?;
             if let Some(b) = &t.backup_dir {
-                std::fs::create_dir_all(b)?;
+                t.mode.create_dir_all(b)?;
                 t.backup()?;
             }
             t.open()?;
@@ -271,10 +277,9 @@ impl FileTarget {
     /// Opens the current files, appending.
     fn open(&mut self) -> std::io::Result<()> {
         let open = |name: &str| -> std::io::Result<BufWriter<File>> {
-            let f = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(self.path(&self.dir, name))?;
+            let mut options = self.mode.options();
+            options.create(true).append(true);
+            let f = self.mode.open(&options, &self.path(&self.dir, name))?;
             Ok(BufWriter::new(f))
         };
         self.files = Some(Files {

@@ -45,7 +45,7 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
 pub use self::app::{AppIo, EngineApp};
-pub use self::build::{session_settings, store_id, ValidatorSpec};
+pub use self::build::{session_settings, store_id, store_options, ValidatorSpec};
 pub use self::conn::Conn;
 pub use self::core::Counters;
 pub use self::fixed::{FixedMessage, MAX_BODY_LEN, MAX_MSG_TYPE_LEN};

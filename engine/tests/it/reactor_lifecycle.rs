@@ -182,10 +182,12 @@ fn teardown_reaps_every_operation_before_release_hundreds_of_times() {
                 killer.write_all(b"Fboom\n").unwrap();
                 assert!(r.join().is_err(), "the reactor thread panicked");
                 let st = remote.stats().snapshot();
-                // Two Recvs and a Send (or its notification), each Recv
-                // linked to a timeout, and the Accept, at the least.
+                // Two Recvs, each linked to a timeout, and the Accept, at
+                // the least; usually the Send (or its notification) too,
+                // unless its partial completion was reaped in the turn the
+                // handler panicked, before the rest was submitted again.
                 assert!(
-                    st.teardown_in_flight >= 6,
+                    st.teardown_in_flight >= 5,
                     "round {round}: {} in flight",
                     st.teardown_in_flight
                 );

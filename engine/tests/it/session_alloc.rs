@@ -87,3 +87,52 @@ fn answering_test_requests_allocates_only_for_store_growth() {
     // The memory store's buffer and index double as they grow: O(log n).
     assert!(allocs <= 24, "{allocs} allocations for 1000 heartbeats");
 }
+
+/// The file store in steady state allocates nothing: 100 000 appends with
+/// their sequence number updates, idle upkeep between them (journal pages
+/// and segments ahead, the sequence index grown in its reserved range)
+/// and group commit, counted on this thread.
+#[test]
+fn file_store_appends_and_upkeep_do_not_allocate() {
+    use ringfix_engine::store::{
+        FileStore, FileStoreOptions, FsyncPolicy, MessageStore, StoreFiles,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let options = FileStoreOptions {
+        fsync: FsyncPolicy::EveryMillis(1),
+        segment_bytes: 1 << 20,
+        ..FileStoreOptions::default()
+    };
+    let files = StoreFiles::with_prefix(dir.path(), "ALLOC");
+    let mut store = FileStore::open(files, options, now()).unwrap();
+    let msg = wire(
+        1,
+        "8",
+        "37=1\x0111=ID\x0117=1\x01150=0\x0139=0\x0155=X\x0154=1\x01",
+    );
+    let mut t = now();
+    let step = |store: &mut FileStore, t: UtcTimestamp| {
+        while store.upkeep_step(t).unwrap() {}
+        if store.sync_deadline().is_some_and(|d| d <= t) {
+            store.sync(t).unwrap();
+        }
+    };
+    // Warm up: the first segment's window and index chunk are made at open.
+    for seq in 1..=1_000u64 {
+        store.append(seq, &msg).unwrap();
+        store.set_next_sender_seq(seq + 1).unwrap();
+    }
+    step(&mut store, t);
+    let before = allocs();
+    for seq in 1_001..=101_000u64 {
+        store.append(seq, &msg).unwrap();
+        store.set_next_sender_seq(seq + 1).unwrap();
+        if seq % 32 == 0 {
+            t = t.plus_nanos(200_000);
+            step(&mut store, t);
+        }
+    }
+    let allocs = allocs() - before;
+    assert!(store.journal_allocated() > 8 << 20, "crossed many segments");
+    assert_eq!(allocs, 0, "allocations in 100 000 appends");
+}

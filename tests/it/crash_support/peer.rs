@@ -36,6 +36,15 @@ impl Role {
 /// One connection.
 pub struct Conn {
     pub role: Role,
+    /// Our SenderCompID and TargetCompID (the role's by default).
+    sender: Vec<u8>,
+    target: Vec<u8>,
+    /// HeartBtInt (108) of our Logon, seconds.
+    pub heart_bt_int: u32,
+    /// Send a Heartbeat when we have written nothing for HeartBtInt
+    /// (off by default: the crash trials are shorter than their 30 s).
+    pub heartbeats: bool,
+    last_write: Instant,
     stream: TcpStream,
     buf: Vec<u8>,
     parser: Parser,
@@ -72,8 +81,14 @@ pub struct Conn {
 impl Conn {
     pub fn new(role: Role, stream: TcpStream) -> Self {
         stream.set_nodelay(true).unwrap();
+        let (sender, target) = role.ids();
         Self {
             role,
+            sender: sender.to_vec(),
+            target: target.to_vec(),
+            heart_bt_int: 30,
+            heartbeats: false,
+            last_write: Instant::now(),
             stream,
             buf: Vec::new(),
             parser: Parser::new(),
@@ -98,7 +113,16 @@ impl Conn {
         }
     }
 
+    /// The same connection as another session: `sender` -> `target`.
+    pub fn with_ids(mut self, sender: &str, target: &str) -> Self {
+        self.sender = sender.as_bytes().to_vec();
+        self.target = target.as_bytes().to_vec();
+        self
+    }
+
     fn write(&mut self, bytes: &[u8]) {
+        // Muted bytes count as written: they are lost in flight.
+        self.last_write = Instant::now();
         if self.eof || self.mute {
             return;
         }
@@ -120,12 +144,11 @@ impl Conn {
         self.role == Role::Acceptor && self.eof && self.reset && self.bytes_in == 0
     }
 
-    fn header(e: &mut Encoder<'_>, role: Role, seq: u64, now: UtcTimestamp) {
-        let (sender, target) = role.ids();
+    fn header(&self, e: &mut Encoder<'_>, seq: u64, now: UtcTimestamp) {
         e.uint(34, seq)
-            .bytes(49, sender)
+            .bytes(49, &self.sender)
             .timestamp(52, now, TimePrecision::Millis)
-            .bytes(56, target);
+            .bytes(56, &self.target);
     }
 
     /// Sends a new message: the next sequence number, recorded first
@@ -144,7 +167,7 @@ impl Conn {
         );
         let mut out = Vec::new();
         let mut e = Encoder::new(&mut out, BEGIN, msg_type);
-        Self::header(&mut e, self.role, seq, now);
+        self.header(&mut e, seq, now);
         e.raw(body);
         e.finish();
         self.write(&out);
@@ -158,19 +181,19 @@ impl Conn {
         if seq > rec.engine_next_target {
             self.must_rr = Some(rec.engine_next_target);
         }
-        self.send_new(rec, b"A", b"98=0\x01108=30\x01");
+        let body = format!("98=0\x01108={}\x01", self.heart_bt_int);
+        self.send_new(rec, b"A", body.as_bytes());
     }
 
     fn gap_fill(&mut self, begin: u64, new_seq_no: u64) {
         let now = UtcTimestamp::now();
         let mut out = Vec::new();
         let mut e = Encoder::new(&mut out, BEGIN, b"4");
-        let (sender, target) = self.role.ids();
         e.uint(34, begin)
             .bytes(43, b"Y")
-            .bytes(49, sender)
+            .bytes(49, &self.sender)
             .timestamp(52, now, TimePrecision::Millis)
-            .bytes(56, target)
+            .bytes(56, &self.target)
             .timestamp(122, now, TimePrecision::Millis)
             .uint(36, new_seq_no)
             .bytes(123, b"Y");
@@ -181,12 +204,11 @@ impl Conn {
     fn resend(&mut self, seq: u64, sent: &Sent) {
         let mut out = Vec::new();
         let mut e = Encoder::new(&mut out, BEGIN, &sent.msg_type);
-        let (sender, target) = self.role.ids();
         e.uint(34, seq)
             .bytes(43, b"Y")
-            .bytes(49, sender)
+            .bytes(49, &self.sender)
             .timestamp(52, UtcTimestamp::now(), TimePrecision::Millis)
-            .bytes(56, target)
+            .bytes(56, &self.target)
             .timestamp(122, sent.sending_time, TimePrecision::Millis)
             .raw(&sent.body);
         e.finish();
@@ -322,6 +344,20 @@ impl Conn {
             }
         }
         self.send_orders(rec);
+        self.heartbeat_if_quiet(rec);
+    }
+
+    /// With `heartbeats`: a Heartbeat once we have written nothing for
+    /// HeartBtInt.
+    fn heartbeat_if_quiet(&mut self, rec: &mut Record) {
+        if self.heartbeats
+            && self.logged_on
+            && !self.logout_sent
+            && self.last_write.elapsed() >= Duration::from_secs(self.heart_bt_int.into())
+        {
+            rec.stats.heartbeats_sent += 1;
+            self.send_new(rec, b"0", b"");
+        }
     }
 
     fn on_message(&mut self, rec: &mut Record, m: Msg) {
@@ -337,7 +373,8 @@ impl Conn {
             if new <= seq {
                 rec.violation(format!("GapFill not forward: {}", show(&m.raw)));
             }
-            for x in seq..new {
+            // Numbers pruned from the record were settled long ago.
+            for x in seq.max(rec.recv_base())..new {
                 match rec.recv.get(&x) {
                     Some(Recv::Msg(old)) if !old.is_admin() => rec.violation(format!(
                         "GapFill {seq}..{new} covers application message {x} we saw: {}",
@@ -355,6 +392,19 @@ impl Conn {
             return;
         }
         let first = match rec.recv.get(&seq) {
+            // Pruned from the record (settled long ago): only a PossDup
+            // copy may come again; its content can no longer be compared.
+            None if seq < rec.recv_base() => {
+                if m.poss_dup {
+                    rec.stats.resent_received += 1;
+                } else {
+                    rec.violation(format!(
+                        "MsgSeqNum {seq} reused without PossDupFlag: {}",
+                        show(&m.raw)
+                    ));
+                }
+                false
+            }
             None => true,
             Some(_) if !m.poss_dup => {
                 rec.violation(format!(
@@ -396,6 +446,11 @@ impl Conn {
             rec.stats.resent_received += 1;
         }
         rec.unverified.push(seq);
+        if !m.poss_dup {
+            rec.stats.engine_bytes += m.raw.len() as u64;
+            rec.stats.engine_sized += 1;
+        }
+        rec.stats.engine_max_len = rec.stats.engine_max_len.max(m.raw.len());
         rec.recv.insert(seq, Recv::Msg(m.clone()));
         self.dispatch(rec, &m);
         self.maybe_request_resend(rec);
@@ -428,7 +483,9 @@ impl Conn {
                 self.rr_seen = true;
                 self.answer_resend(rec, begin, end);
             }
+            b"0" => rec.stats.engine_heartbeats += 1,
             b"1" => {
+                rec.stats.engine_test_requests += 1;
                 let id = m.get(112).unwrap_or_default().to_vec();
                 let mut body = b"112=".to_vec();
                 body.extend_from_slice(&id);

@@ -4,6 +4,7 @@
 //! reused MsgSeqNum or a resend that differs from the original), and what
 //! the engine's journal held after each kill.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use ringfix_codec::{frame, Frame, Parser, DEFAULT_MAX_MESSAGE_SIZE};
@@ -114,6 +115,18 @@ pub struct Stats {
     pub orders: u64,
     pub duplicate_reports: u64,
     pub final_by_count: bool,
+    /// Bytes of the engine's messages first seen as originals (not
+    /// PossDup copies, which carry more fields than what was stored), and
+    /// how many.
+    pub engine_bytes: u64,
+    pub engine_sized: u64,
+    /// Longest engine message seen.
+    pub engine_max_len: usize,
+    /// Heartbeats we sent because we had been quiet (`Conn::heartbeats`).
+    pub heartbeats_sent: u64,
+    /// Heartbeats and TestRequests from the engine.
+    pub engine_heartbeats: u64,
+    pub engine_test_requests: u64,
     /// Connections made to a killed acceptor's lingering listening socket
     /// (reset unanswered; we reconnected).
     pub dead_listener_resets: u32,
@@ -125,7 +138,14 @@ pub struct Record {
     pub label: String,
     pub next_sender: u64,
     pub sent: BTreeMap<u64, Sent>,
+    /// Engine sequence numbers from [`recv_base`](Self::recv_base) on.
     pub recv: BTreeMap<u64, Recv>,
+    /// Every engine number below this was settled and pruned from `recv`
+    /// (long runs: see [`prune`](Self::prune)).
+    recv_base: u64,
+    /// `recv` holds every number from `recv_base` up to here: where
+    /// [`recv_next`](Self::recv_next) resumes its search.
+    recv_next_hint: Cell<u64>,
     /// Engine sequence numbers received in this trial and not yet
     /// compared with the journal.
     pub unverified: Vec<u64>,
@@ -152,6 +172,8 @@ impl Record {
             next_sender: 1,
             sent: BTreeMap::new(),
             recv: BTreeMap::new(),
+            recv_base: 1,
+            recv_next_hint: Cell::new(1),
             unverified: Vec::new(),
             gap_filled_unverified: Vec::new(),
             journal: BTreeMap::new(),
@@ -170,20 +192,70 @@ impl Record {
     }
 
     /// Lowest engine sequence number neither received nor gap-filled.
+    /// Entries are only ever added (or pruned below the contiguous run),
+    /// so the search resumes where the last one ended.
     pub fn recv_next(&self) -> u64 {
-        let mut next = 1;
-        for &seq in self.recv.keys() {
-            if seq != next {
-                break;
-            }
+        let mut next = self.recv_next_hint.get().max(self.recv_base);
+        while self.recv.contains_key(&next) {
             next += 1;
         }
+        self.recv_next_hint.set(next);
         next
+    }
+
+    /// Engine numbers below this were settled and pruned.
+    pub fn recv_base(&self) -> u64 {
+        self.recv_base
+    }
+
+    /// Bounds the record's memory over a long run (the soak): forgets all
+    /// but the last `keep` of the contiguous engine numbers (a copy of one
+    /// of those may still come, but only with PossDupFlag, and is then not
+    /// compared), all but the last `keep` messages we sent (a
+    /// ResendRequest reaching further back gets a GapFill, so orders in it
+    /// would stay unanswered and be reported), and answered orders below
+    /// the first unanswered one but `keep`. Journal verification
+    /// ([`snapshot`](Self::snapshot)) is for the crash trials, which never
+    /// prune.
+    pub fn prune(&mut self, keep: u64) {
+        let base = self.recv_next().saturating_sub(keep).max(self.recv_base);
+        if base > self.recv_base {
+            self.recv = self.recv.split_off(&base);
+            self.recv_base = base;
+            self.unverified.retain(|&s| s >= base);
+            self.gap_filled_unverified.retain(|&s| s >= base);
+        }
+        let sent_base = self.next_sender.saturating_sub(keep);
+        if self
+            .sent
+            .first_key_value()
+            .is_some_and(|(&s, _)| s < sent_base)
+        {
+            self.sent = self.sent.split_off(&sent_base);
+        }
+        let unanswered = self
+            .orders
+            .iter()
+            .find(|(_, &n)| n == 0)
+            .map_or(self.next_order, |(&o, _)| o);
+        let order_base = unanswered.min(self.next_order.saturating_sub(keep));
+        if self
+            .orders
+            .first_key_value()
+            .is_some_and(|(&o, _)| o < order_base)
+        {
+            self.orders = self.orders.split_off(&order_base);
+        }
     }
 
     /// Highest engine sequence number accounted for.
     pub fn recv_max(&self) -> u64 {
-        self.recv.keys().next_back().copied().unwrap_or(0)
+        self.recv
+            .keys()
+            .next_back()
+            .copied()
+            .unwrap_or(0)
+            .max(self.recv_base - 1)
     }
 
     /// Reads the engine's store after a kill (or exit) and checks it

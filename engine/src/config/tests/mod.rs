@@ -4,6 +4,7 @@ mod ha;
 mod parse;
 mod schedule;
 mod security;
+mod store;
 mod table;
 mod transport;
 mod validate;

@@ -388,7 +388,7 @@ fn every_listed_key_is_accepted() {
         } else {
             "Y"
         };
-        let good = if *key == "MaxScheduledWriteRequests" {
+        let good = if *key == "MaxScheduledWriteRequests" || *key == "FileStoreMaxCachedMsgs" {
             "5"
         } else {
             good

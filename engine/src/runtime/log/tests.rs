@@ -69,7 +69,7 @@ impl Shared {
 fn writes_quickfix_lines() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = FileLog::new();
-    let sink = log.sink(dir.path(), "FIX.4.4-A-B");
+    let sink = log.sink(dir.path(), "FIX.4.4-A-B", crate::store::FileMode::PRIVATE);
     log.start().unwrap();
     let t = UtcTimestamp::from_nanos(T);
     sink.incoming(t, HEARTBEAT);
