@@ -147,6 +147,53 @@ impl Redaction {
     }
 }
 
+impl Redaction {
+    /// A line of text (an event, a tracing record) with the masked tags'
+    /// values replaced: wherever `TAG=` starts the text or follows SOH, `|`,
+    /// a space, a quote or `(`, its value up to the next SOH, `|`, space,
+    /// quote, `)` or line end becomes [`MASK`]. Borrowed when nothing is
+    /// masked.
+    pub fn redact_text<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if self.tags.is_empty() || !text.as_bytes().contains(&b'=') {
+            return Cow::Borrowed(text);
+        }
+        let b = text.as_bytes();
+        let starts =
+            |i: usize| i == 0 || matches!(b[i - 1], SOH | b'|' | b' ' | b'"' | b'(' | b'\t');
+        let ends = |c: u8| matches!(c, SOH | b'|' | b' ' | b'"' | b')' | b'\n' | b'\r' | b'\t');
+        let mut out: Option<String> = None;
+        let mut copied = 0;
+        let mut i = 0;
+        while i < b.len() {
+            let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits == 0 || !starts(i) || b.get(i + digits) != Some(&b'=') {
+                i += digits.max(1);
+                continue;
+            }
+            let tag = text[i..i + digits].parse::<Tag>().ok();
+            let value = i + digits + 1;
+            let end = b[value..]
+                .iter()
+                .position(|&c| ends(c))
+                .map_or(b.len(), |n| value + n);
+            if tag.is_some_and(|t| self.masks(t)) && end > value {
+                let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+                o.push_str(&text[copied..value]);
+                o.push_str("***");
+                copied = end;
+            }
+            i = end.max(i + 1);
+        }
+        match out {
+            Some(mut o) => {
+                o.push_str(&text[copied..]);
+                Cow::Owned(o)
+            }
+            None => Cow::Borrowed(text),
+        }
+    }
+}
+
 /// Rewrites BodyLength and CheckSum of the message at `out[start..]`, when
 /// it has both where a message has them.
 fn fix_trailer(out: &mut Vec<u8>, start: usize) {
@@ -330,5 +377,30 @@ mod tests {
         assert_eq!(&*r.redact(frag), b"8=FIX.4.4\x019=5\x0135=A\x01554=***");
         assert_eq!(msg_type(frag), Some(&b"A"[..]));
         assert!(r.masks(554) && !r.masks(553));
+    }
+
+    #[test]
+    fn text_lines() {
+        let r = Redaction::default();
+        assert!(matches!(
+            r.redact_text("no secret 553=alice"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            r.redact_text("Logon refused: 8=FIX.4.4|35=A|553=a|554=pw d|58=x"),
+            "Logon refused: 8=FIX.4.4|35=A|553=a|554=*** d|58=x"
+        );
+        assert_eq!(
+            r.redact_text("msg=\"35=A\x01554=s3\x01\""),
+            "msg=\"35=A\x01554=***\x01\""
+        );
+        assert_eq!(
+            r.redact_text("554=x 925=y (1402=z)"),
+            "554=*** 925=*** (1402=***)"
+        );
+        // Not at a field start, or another tag: kept.
+        assert_eq!(r.redact_text("a554=x 5540=y 55=z"), "a554=x 5540=y 55=z");
+        assert_eq!(Redaction::none().redact_text("554=x"), "554=x");
+        assert_eq!(r.redact_text("é 554=ü"), "é 554=***");
     }
 }

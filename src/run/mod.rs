@@ -11,18 +11,24 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use ringfix_engine::config::{ConfigWarning, EngineConfig};
-use ringfix_engine::runtime::{Exit, Stopper};
+use ringfix_engine::runtime::{Exit, Stopper, TraceRedaction};
 
 /// Exit code for configuration and start-up errors.
 pub const EXIT_CONFIG: u8 = 1;
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `default`).
+/// The tags masked in tracing output: the default password tags until a
+/// configuration is loaded, then every session's `RedactFieldsInLogs`.
+static TRACE_REDACTION: std::sync::LazyLock<TraceRedaction> =
+    std::sync::LazyLock::new(TraceRedaction::default);
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `default`), with the
+/// `RedactFieldsInLogs` tags' values masked.
 pub fn init_tracing(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| TRACE_REDACTION.writer(std::io::stderr()))
         .try_init();
 }
 
@@ -30,6 +36,7 @@ pub fn init_tracing(default: &str) {
 pub fn load_config(path: &Path) -> Result<EngineConfig, ExitCode> {
     match EngineConfig::load(path) {
         Ok(cfg) => {
+            TRACE_REDACTION.set(cfg.sessions.iter().map(|s| &s.security.redact));
             for w in &cfg.warnings {
                 if matches!(w, ConfigWarning::NoEffect { .. }) {
                     tracing::info!("{w}");

@@ -49,7 +49,7 @@ pub use self::build::{session_settings, store_id, store_options, ValidatorSpec};
 pub use self::conn::Conn;
 pub use self::core::Counters;
 pub use self::fixed::{FixedMessage, MAX_BODY_LEN, MAX_MSG_TYPE_LEN};
-pub use self::log::{FileLog, LogSink};
+pub use self::log::{FileLog, LogSink, RedactingWriter, TraceRedaction};
 pub use self::outbox::{QueueError, SessionHandle};
 pub use self::store::RuntimeStore;
 pub use self::xsend::{Ticket, TicketStatus, TrySendError, XSender};
