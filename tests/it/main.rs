@@ -45,6 +45,7 @@ mod runtime_alloc;
 mod runtime_e2e;
 mod runtime_schedule;
 mod runtime_store;
+mod security_logon;
 mod security_passwd;
 mod soak;
 mod stats_cli;

@@ -5,12 +5,15 @@
 //! (the handler's default `frame`), which checked BodyLength and CheckSum,
 //! so they are parsed with `parse_framed`.
 
+use std::net::IpAddr;
 use std::sync::mpsc;
 use std::sync::Arc;
+use std::time::Instant;
 
 use ringfix_codec::{FrameError, Parser};
 
 use super::core::{Ev, SessionCore, Slot};
+use super::guard::LogonGuard;
 use super::Event;
 use crate::reactor::{
     probe, CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, Remote, UtcTimestamp,
@@ -26,6 +29,8 @@ pub(crate) struct ListenerTable {
     pub slots: Vec<Slot>,
     /// How long an accepted connection may stay without a Logon (ns).
     pub logon_timeout: i64,
+    /// Refused Logons per peer address (`MaxFailedLogonsPerMinute`).
+    pub guard: LogonGuard,
 }
 
 enum State {
@@ -56,6 +61,8 @@ pub struct Conn {
     mark: usize,
     /// Hot standby: a graceful close waiting for held output to go.
     close_after_release: Option<Disposition>,
+    /// The peer's address (accepted connections).
+    peer: Option<IpAddr>,
 }
 
 impl Conn {
@@ -64,6 +71,7 @@ impl Conn {
         now: UtcTimestamp,
         events: mpsc::Sender<Event>,
         remote: Remote<Conn>,
+        peer: Option<IpAddr>,
     ) -> Self {
         let deadline = now.as_nanos().saturating_add(table.logon_timeout);
         Self {
@@ -77,6 +85,7 @@ impl Conn {
             oversize: None,
             mark: 0,
             close_after_release: None,
+            peer,
         }
     }
 
@@ -97,6 +106,7 @@ impl Conn {
             oversize: None,
             mark: 0,
             close_after_release: None,
+            peer: None,
         }
     }
 
@@ -115,7 +125,8 @@ impl Conn {
         let idx = match table.router.route(&msg) {
             Ok(i) => i,
             Err(e) => {
-                tracing::warn!(error = %e, "logon refused: closing");
+                tracing::warn!(error = %e, peer = ?self.peer, "logon refused: closing");
+                table.guard.failed(self.peer, Instant::now());
                 ctx.close(CloseMode::Now);
                 return;
             }
@@ -138,6 +149,7 @@ impl Conn {
         }
         if !core.cfg.schedule.is_in_session(now) {
             core.event(now, "Logon refused: outside session time");
+            table.guard.failed(self.peer, Instant::now());
             put_back(slot, core);
             ctx.close(CloseMode::Now);
             return;

@@ -4,10 +4,11 @@
 
 use std::net::SocketAddr;
 use std::sync::{mpsc, Arc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::conn::{Conn, ListenerTable};
 use super::core::Slot;
+use super::guard::LogonGuard;
 use super::sockets;
 use super::supervisor::resolve;
 use super::{Event, RuntimeError};
@@ -30,6 +31,7 @@ pub(super) fn listen(
     reactor_of: &[usize],
     tx: &mpsc::Sender<Event>,
     ha_of: &[Option<Arc<crate::ha::SessionHa>>],
+    guard_stats: &Arc<super::LogonGuardStats>,
 ) -> Result<(Vec<SocketAddr>, Vec<super::ha::HaListener>), RuntimeError> {
     let mut groups: Vec<(ListenKey, Vec<usize>)> = Vec::new();
     for (i, c) in cfgs.iter().enumerate() {
@@ -54,6 +56,8 @@ pub(super) fn listen(
         let mut table_slots = Vec::new();
         let mut logon_timeout = 0i64;
         let mut bind_retry = Duration::ZERO;
+        // One value per address (the config checks that they agree).
+        let mut max_failed = 0;
         for &i in &members {
             let (Some(c), Some(slot)) = (cfgs.get(i), slots.get(i)) else {
                 continue;
@@ -67,11 +71,13 @@ pub(super) fn listen(
             let t = i64::try_from(c.timing.logon_timeout.as_nanos()).unwrap_or(i64::MAX);
             logon_timeout = logon_timeout.max(t);
             bind_retry = bind_retry.max(c.network.accept_retry_timeout);
+            max_failed = c.security.max_failed_logons_per_minute;
         }
         let table = Arc::new(ListenerTable {
             router,
             slots: table_slots,
             logon_timeout,
+            guard: LogonGuard::new(max_failed, Arc::clone(guard_stats)),
         });
         let reactor_idx = members
             .first()
@@ -113,12 +119,17 @@ pub(super) fn listen(
         let tx = tx.clone();
         let bind: super::ha::Bind = Box::new(move || {
             let (tx, conn_remote, table) = (tx.clone(), remote.clone(), Arc::clone(&table));
-            let factory: reactor::Factory<Conn> = Box::new(move |_info| {
+            let factory: reactor::Factory<Conn> = Box::new(move |info| {
+                let peer = info.peer.map(|a| a.ip());
+                if !table.guard.admit(peer, Instant::now()) {
+                    return None;
+                }
                 Some(Conn::accepted(
                     Arc::clone(&table),
                     UtcTimestamp::now(),
                     tx.clone(),
                     conn_remote.clone(),
+                    peer,
                 ))
             });
             Ok(remote.listen(spec.clone(), factory)?)

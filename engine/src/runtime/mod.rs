@@ -29,6 +29,7 @@ mod build;
 mod conn;
 mod core;
 mod fixed;
+mod guard;
 mod ha;
 mod listen;
 mod log;
@@ -49,6 +50,7 @@ pub use self::build::{session_settings, store_id, store_options, ValidatorSpec};
 pub use self::conn::Conn;
 pub use self::core::Counters;
 pub use self::fixed::{FixedMessage, MAX_BODY_LEN, MAX_MSG_TYPE_LEN};
+pub use self::guard::{LogonGuardReport, LogonGuardStats};
 pub use self::log::{FileLog, LogSink, RedactingWriter, TraceRedaction};
 pub use self::outbox::{QueueError, SessionHandle};
 pub use self::store::RuntimeStore;
@@ -184,6 +186,8 @@ pub struct Runtime {
     /// Live statistics page, removed when the runtime is dropped.
     stats: Option<crate::stats::StatsPublisher>,
     reactors: Vec<crate::reactor::Remote<conn::Conn>>,
+    /// Refused Logons and connections closed at accept, every listener.
+    logon_guard: Arc<LogonGuardStats>,
 }
 
 impl Runtime {
@@ -199,6 +203,7 @@ impl Runtime {
             exit: Exit::Clean,
             stats: started.stats,
             reactors: started.reactors,
+            logon_guard: started.logon_guard,
         })
     }
 
@@ -206,6 +211,13 @@ impl Runtime {
     /// by `MaxConnections` or `AllowedRemoteAddresses`, bytes, ...).
     pub fn reactor_stats(&self) -> Vec<crate::reactor::StatsSnapshot> {
         self.reactors.iter().map(|r| r.stats().snapshot()).collect()
+    }
+
+    /// Logons refused on the listeners (unknown CompIDs, outside session
+    /// time, bad credentials, refused by the application) and connections
+    /// closed at accept past `MaxFailedLogonsPerMinute`.
+    pub fn logon_guard(&self) -> LogonGuardReport {
+        self.logon_guard.report()
     }
 
     /// The bound listener addresses (port 0 in the configuration picks a
