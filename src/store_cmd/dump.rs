@@ -77,7 +77,7 @@ pub(crate) fn run(which: &Which, o: &Options) -> Result<(), StoreCmdError> {
             .then(|| msg.redacted(&target.redact))
             .flatten();
         let msg = masked.as_ref().unwrap_or(&msg);
-        result = print(&mut out, &mut parser, expander.as_mut(), o.json, seq, &msg);
+        result = print(&mut out, &mut parser, expander.as_mut(), o.json, seq, msg);
     });
     match result.and_then(|()| out.flush()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {

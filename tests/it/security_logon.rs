@@ -121,3 +121,89 @@ fn no_limit_with_zero() {
     server.stopper().stop();
     server.wait();
 }
+
+/// An initiator with LogonUsername and LogonPasswordFile sends Username
+/// (553) and Password (554) on its Logon; its journal and message log
+/// keep that Logon with the Password as `***` (admin messages are never
+/// resent), while its application messages are stored as sent.
+#[test]
+fn initiator_sends_credentials_and_stores_its_logon_masked() {
+    use ringfix::engine::apps::echo::Echo;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let pw = d.join("password");
+    std::fs::write(&pw, "s3cr3t-pw\n").unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let text = format!(
+        "[DEFAULT]\nConnectionType=initiator\nNonStopSession=Y\nHeartBtInt=30\n\
+         FileStorePath={0}/store\nFileLogPath={0}/log\nLogonUsername=alice\n\
+         LogonPasswordFile={1}\n\
+         [SESSION]\nBeginString=FIX.4.4\nSenderCompID=ORDERS\nTargetCompID=EXEC\n\
+         SocketConnectHost=127.0.0.1\nSocketConnectPort={port}\n",
+        d.display(),
+        pw.display()
+    );
+    let cfg = EngineConfig::parse(&text, "initiator.cfg").unwrap();
+    let mut client = Runtime::start(
+        &cfg,
+        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Echo::new()) }),
+    )
+    .unwrap();
+    listener.set_nonblocking(false).unwrap();
+    let (stream, _) = listener.accept().unwrap();
+    let mut peer = Peer::new(stream);
+    let logon = peer
+        .read(Duration::from_secs(5))
+        .expect("the initiator's Logon");
+    assert_eq!(field(&logon, 35).as_deref(), Some("A"));
+    assert_eq!(field(&logon, 553).as_deref(), Some("alice"));
+    assert_eq!(field(&logon, 554).as_deref(), Some("s3cr3t-pw"));
+    peer.send(&format!(
+        "8=FIX.4.4|35=A|34=1|49=EXEC|52={}|56=ORDERS|98=0|108=30",
+        now_fix()
+    ));
+    client.stopper().stop();
+    client.wait();
+
+    let journal = std::fs::read(d.join("store/FIX.4.4-ORDERS-EXEC.journal")).unwrap();
+    let messages = std::fs::read(d.join("log/FIX.4.4-ORDERS-EXEC.messages.current.log")).unwrap();
+    for (name, bytes) in [("journal", &journal), ("message log", &messages)] {
+        let has = |s: &[u8]| bytes.windows(s.len()).any(|w| w == s);
+        assert!(!has(b"s3cr3t-pw"), "{name} holds the password");
+        assert!(has(b"\x01553=alice\x01554=***\x01"), "{name}");
+    }
+    // The stored Logon is still a whole message: decode reads it back.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ringfix"))
+        .args(["decode", "--show-secrets"])
+        .arg(d.join("store/FIX.4.4-ORDERS-EXEC.journal"))
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        shown.lines().next().unwrap_or_default().contains("|35=A|") && shown.contains("|554=***|"),
+        "{shown}"
+    );
+}
+
+/// A missing LogonPasswordFile stops the start, naming the file.
+#[test]
+fn a_missing_password_file_fails_the_start() {
+    let text = "[DEFAULT]\nConnectionType=initiator\nNonStopSession=Y\nHeartBtInt=30\n\
+         LogonUsername=alice\nLogonPasswordFile=/nonexistent/pw\n\
+         [SESSION]\nBeginString=FIX.4.4\nSenderCompID=ORDERS\nTargetCompID=EXEC\n\
+         SocketConnectHost=127.0.0.1\nSocketConnectPort=1\n";
+    let cfg = EngineConfig::parse(text, "initiator.cfg").unwrap();
+    let e = Runtime::start(
+        &cfg,
+        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) }),
+    )
+    .err()
+    .expect("start refused");
+    assert!(e.to_string().contains("/nonexistent/pw"), "{e}");
+}

@@ -88,6 +88,15 @@ pub enum RuntimeError {
         /// What is wrong.
         source: crate::reactor::TlsConfigError,
     },
+    /// A `LogonCredentialsFile` or `LogonPasswordFile` cannot be used
+    /// (its error names the file and line).
+    #[error("security settings of {session}: {source}")]
+    Secrets {
+        /// The session.
+        session: String,
+        /// What is wrong, where.
+        source: crate::config::CredentialsError,
+    },
     /// An address did not resolve.
     #[error("address {0}: cannot resolve")]
     Resolve(String),

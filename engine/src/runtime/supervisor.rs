@@ -77,6 +77,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
         }
     }
     for s in &config.sessions {
+        super::build::check_secrets(s)?;
         if !s.network.nodelay || !s.network.reuse_address {
             tracing::warn!(
                 session = %s.id,

@@ -33,7 +33,7 @@ pub use incoming::{
 };
 pub use outbound::{SendError, Sender};
 pub use router::{RouteError, Router};
-pub use settings::{Role, SessionSettings};
+pub use settings::{Role, Secret, SessionSettings};
 pub use state::{Close, Disposition, FatalError, LogoutReason, SessionState, Transition};
 pub use time::{parse_timestamp, write_timestamp};
 pub use validate::{reason, reason_text, RejectKind, ValidationError, Validator};

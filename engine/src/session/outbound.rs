@@ -3,7 +3,7 @@
 
 use super::app::Application;
 use super::encode::FieldWriter;
-use super::incoming::Tag;
+use super::incoming::{is_admin_type, Tag};
 use super::settings::SessionSettings;
 use crate::store::{MessageStore, StoreError};
 
@@ -114,11 +114,23 @@ pub(crate) fn send_new(
     let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), msg_type);
     write_header(&mut w, cfg, seq, now, None, extra_header);
     body(&mut w);
+    if msg_type == b"A" {
+        if let Some(u) = &cfg.logon_username {
+            w.field(553, u.as_bytes());
+        }
+        if let Some(p) = &cfg.logon_password {
+            w.field(554, p.expose());
+        }
+    }
     if let Some(app) = app {
         app.on_admin_out(cfg, msg_type, &mut w);
     }
     let range = w.finish();
     let stored = match out.get(range.clone()) {
+        // Admin messages are never resent: the store keeps them masked.
+        Some(bytes) if is_admin_type(msg_type) && cfg.redact.may_apply(bytes) => {
+            store.append(seq, &cfg.redact.redact(bytes))
+        }
         Some(bytes) => store.append(seq, bytes),
         None => Ok(()),
     };

@@ -1,5 +1,29 @@
 //! Session settings (the session-layer subset of a QuickFIX .cfg section).
 
+use ringfix_codec::redact::Redaction;
+
+/// A secret value (our Logon's Password): `Debug` shows `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    /// Holds `bytes`.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    /// The bytes.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
 /// Which side opens the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -49,6 +73,15 @@ pub struct SessionSettings {
     pub enable_next_expected_msg_seq_num: bool,
     /// Reconnect after a disconnect (initiators).
     pub reconnect: bool,
+    /// Username (553) on our Logon (`LogonUsername`), before the fields
+    /// the application adds in `on_admin_out`.
+    pub logon_username: Option<String>,
+    /// Password (554) on our Logon (`LogonPasswordFile`'s first line).
+    pub logon_password: Option<Secret>,
+    /// `RedactFieldsInLogs`: an admin message (our Logon) is stored with
+    /// these tags' values masked; admin messages are never resent, so the
+    /// store needs no secret.
+    pub redact: Redaction,
 }
 
 impl SessionSettings {
@@ -73,6 +106,9 @@ impl SessionSettings {
             timestamp_precision: 3,
             enable_next_expected_msg_seq_num: false,
             reconnect: role == Role::Initiator,
+            logon_username: None,
+            logon_password: None,
+            redact: Redaction::default(),
         }
     }
 
