@@ -132,6 +132,14 @@ impl Application for Tap<'_> {
     fn on_admin(&mut self, session: &SessionSettings, msg: &Incoming<'_>) {
         self.app.on_admin(session, msg);
     }
+    fn on_logon_request(
+        &mut self,
+        session: &SessionSettings,
+        msg: &Incoming<'_>,
+        peer: &crate::session::LogonPeer<'_>,
+    ) -> crate::session::LogonDecision {
+        self.app.on_logon_request(session, msg, peer)
+    }
     fn on_logon(&mut self, session: &SessionSettings) {
         self.seen.logged_on = true;
         self.event(format_args!("Logon complete"));

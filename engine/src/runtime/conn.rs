@@ -5,20 +5,23 @@
 //! (the handler's default `frame`), which checked BodyLength and CheckSum,
 //! so they are parsed with `parse_framed`.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ringfix_codec::{FrameError, Parser};
+use ringfix_codec::{Encoder, FrameError, Parser, TimePrecision};
 
 use super::core::{Ev, SessionCore, Slot};
 use super::guard::LogonGuard;
 use super::Event;
+use crate::config::Credentials;
 use crate::reactor::{
-    probe, CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, Remote, UtcTimestamp,
+    probe, CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, PeerCertificate, Remote,
+    UtcTimestamp,
 };
-use crate::session::{Close, Disposition, Incoming, Router};
+use crate::session::{Close, Disposition, Incoming, LogonDecision, LogonPeer, Router};
 use crate::store::MessageStore;
 
 /// The sessions one listener serves.
@@ -31,6 +34,8 @@ pub(crate) struct ListenerTable {
     pub logon_timeout: i64,
     /// Refused Logons per peer address (`MaxFailedLogonsPerMinute`).
     pub guard: LogonGuard,
+    /// Each slot's `LogonCredentialsFile`, loaded at start.
+    pub credentials: Vec<Option<Arc<Credentials>>>,
 }
 
 enum State {
@@ -62,7 +67,9 @@ pub struct Conn {
     /// Hot standby: a graceful close waiting for held output to go.
     close_after_release: Option<Disposition>,
     /// The peer's address (accepted connections).
-    peer: Option<IpAddr>,
+    peer: Option<SocketAddr>,
+    /// The TLS client certificate, when one was presented.
+    peer_cert: Option<PeerCertificate>,
 }
 
 impl Conn {
@@ -71,7 +78,7 @@ impl Conn {
         now: UtcTimestamp,
         events: mpsc::Sender<Event>,
         remote: Remote<Conn>,
-        peer: Option<IpAddr>,
+        peer: Option<SocketAddr>,
     ) -> Self {
         let deadline = now.as_nanos().saturating_add(table.logon_timeout);
         Self {
@@ -86,6 +93,7 @@ impl Conn {
             mark: 0,
             close_after_release: None,
             peer,
+            peer_cert: None,
         }
     }
 
@@ -107,6 +115,7 @@ impl Conn {
             mark: 0,
             close_after_release: None,
             peer: None,
+            peer_cert: None,
         }
     }
 
@@ -126,7 +135,7 @@ impl Conn {
             Ok(i) => i,
             Err(e) => {
                 tracing::warn!(error = %e, peer = ?self.peer, "logon refused: closing");
-                table.guard.failed(self.peer, Instant::now());
+                table.guard.failed(self.ip(), Instant::now());
                 ctx.close(CloseMode::Now);
                 return;
             }
@@ -149,7 +158,7 @@ impl Conn {
         }
         if !core.cfg.schedule.is_in_session(now) {
             core.event(now, "Logon refused: outside session time");
-            table.guard.failed(self.peer, Instant::now());
+            table.guard.failed(self.ip(), Instant::now());
             put_back(slot, core);
             ctx.close(CloseMode::Now);
             return;
@@ -158,6 +167,18 @@ impl Conn {
             tracing::error!(session = &*core.name, error = %e, "cannot prepare session");
             put_back(slot, core);
             ctx.close(CloseMode::Now);
+            return;
+        }
+        let credentials = table.credentials.get(idx).and_then(Option::as_ref);
+        let cert = self.peer_cert.as_ref();
+        if let Some(text) = refusal(self.peer, cert, &mut core, credentials, &msg) {
+            refuse(self.peer, &mut core, &text, &msg, ctx, now);
+            self.close_by = Some(now.as_nanos().saturating_add(FLUSH_NANOS));
+            table
+                .guard
+                .failed(self.peer.map(|a| a.ip()), Instant::now());
+            put_back(slot, core);
+            self.state = State::Closed;
             return;
         }
         core.event(now, "Accepted connection, Logon received");
@@ -172,6 +193,95 @@ impl Conn {
         self.slot = Some(Arc::clone(slot));
         self.state = State::Bound(core);
         self.apply(d, ctx, now);
+    }
+}
+
+impl Conn {
+    fn ip(&self) -> Option<IpAddr> {
+        self.peer.map(|a| a.ip())
+    }
+}
+
+/// Why this Logon is refused before the session sees it, if it is: its
+/// Username/Password against `LogonCredentialsFile`, then the
+/// application's `on_logon_request`.
+fn refusal(
+    addr: Option<SocketAddr>,
+    cert: Option<&PeerCertificate>,
+    core: &mut SessionCore,
+    credentials: Option<&Arc<Credentials>>,
+    msg: &Incoming<'_>,
+) -> Option<String> {
+    if let Some(c) = credentials {
+        let user = msg.get(553).unwrap_or_default();
+        let password = msg.get(554).unwrap_or_default();
+        if !c.verify(&core.cfg.id.target_comp_id, user, password) {
+            return Some(INVALID_CREDENTIALS.to_owned());
+        }
+    }
+    let peer = LogonPeer {
+        addr,
+        subject: cert.map(|c| c.subject.as_str()),
+        sans: cert.map_or(&[], |c| c.sans.as_slice()),
+    };
+    let settings = core.session.settings().clone();
+    match core.app.on_logon_request(&settings, msg, &peer) {
+        LogonDecision::Accept => None,
+        LogonDecision::Refuse(text) => Some(text),
+    }
+}
+
+/// Answers a refused Logon with a Logout carrying `text` (MsgSeqNum the
+/// session's next, neither stored nor counted: the session's numbers and
+/// store stay as they were) and closes once it is sent. Logged (the
+/// Username, never the Password) and counted.
+fn refuse(
+    addr: Option<SocketAddr>,
+    core: &mut SessionCore,
+    text: &str,
+    msg: &Incoming<'_>,
+    ctx: &mut Ctx<'_>,
+    now: UtcTimestamp,
+) {
+    let user = String::from_utf8_lossy(msg.get(553).unwrap_or_default()).into_owned();
+    let peer = addr.map_or_else(|| "unknown address".to_owned(), |p| p.to_string());
+    core.event(
+        now,
+        &format!("Logon refused: {text} (Username {user:?}, peer {peer})"),
+    );
+    tracing::warn!(session = &*core.name, %peer, username = %user, "Logon refused: {text}");
+    core.counters.logons_refused.fetch_add(1, Ordering::Relaxed);
+    if let Some(log) = &core.log {
+        // The writer masks RedactFieldsInLogs (the Password).
+        log.incoming(now, msg.raw());
+    }
+    let s = core.session.settings();
+    let seq = core.session.store().next_sender_seq();
+    let out = ctx.outbound();
+    let start = out.len();
+    let mut e = Encoder::new(out, s.begin_string.as_bytes(), b"5");
+    e.uint(34, seq)
+        .str(49, &s.sender_comp_id)
+        .timestamp(52, now, precision(s.timestamp_precision))
+        .str(56, &s.target_comp_id)
+        .str(58, text);
+    e.finish();
+    if let Some(log) = &core.log {
+        log.outgoing(now, out.get(start..).unwrap_or_default());
+    }
+    ctx.close(CloseMode::Graceful);
+}
+
+/// The Logout text of a Logon whose Username/Password do not match its
+/// `LogonCredentialsFile` line.
+pub const INVALID_CREDENTIALS: &str = "Invalid credentials";
+
+fn precision(digits: u8) -> TimePrecision {
+    match digits {
+        0 => TimePrecision::Seconds,
+        6 => TimePrecision::Micros,
+        9 => TimePrecision::Nanos,
+        _ => TimePrecision::Millis,
     }
 }
 
@@ -428,6 +538,10 @@ impl ConnectionHandler for Conn {
         core.outbox.take(&mut self.queued);
         let d = core.handle(Ev::Queued(&self.queued), now, ctx.outbound());
         self.apply(d, ctx, now);
+    }
+
+    fn on_peer_certificate(&mut self, cert: PeerCertificate) {
+        self.peer_cert = Some(cert);
     }
 
     fn on_closed(&mut self, reason: &CloseReason, now: UtcTimestamp) {

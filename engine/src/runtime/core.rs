@@ -29,6 +29,9 @@ pub struct Counters {
     pub next_target_seq: AtomicU64,
     /// Logons completed.
     pub logons: AtomicU64,
+    /// Logons refused before the session took them (bad credentials, or
+    /// refused by the application's `on_logon_request`).
+    pub logons_refused: AtomicU64,
     /// The engine's own time per answered message: from the reactor
     /// reaping the message to the answer queued for sending (probe ticks).
     pub internal_latency: LatencyProbe,

@@ -12,7 +12,7 @@ use super::guard::LogonGuard;
 use super::sockets;
 use super::supervisor::resolve;
 use super::{Event, RuntimeError};
-use crate::config::{Role, SessionSettings};
+use crate::config::{Credentials, Role, SessionSettings};
 use crate::reactor::{self, ReactorHandle, TlsServer};
 use crate::session::Router;
 use crate::store::UtcTimestamp;
@@ -54,6 +54,7 @@ pub(super) fn listen(
         let addr = resolve(&host, port)?;
         let mut router = Router::new();
         let mut table_slots = Vec::new();
+        let mut credentials = Vec::new();
         let mut logon_timeout = 0i64;
         let mut bind_retry = Duration::ZERO;
         // One value per address (the config checks that they agree).
@@ -68,6 +69,15 @@ pub(super) fn listen(
                 &c.id.target_comp_id,
             );
             table_slots.push(Arc::clone(slot));
+            credentials.push(match &c.security.logon_credentials_file {
+                Some(p) => Some(Arc::new(Credentials::load(p).map_err(|source| {
+                    RuntimeError::Secrets {
+                        session: c.id.to_string(),
+                        source,
+                    }
+                })?)),
+                None => None,
+            });
             let t = i64::try_from(c.timing.logon_timeout.as_nanos()).unwrap_or(i64::MAX);
             logon_timeout = logon_timeout.max(t);
             bind_retry = bind_retry.max(c.network.accept_retry_timeout);
@@ -78,6 +88,7 @@ pub(super) fn listen(
             slots: table_slots,
             logon_timeout,
             guard: LogonGuard::new(max_failed, Arc::clone(guard_stats)),
+            credentials,
         });
         let reactor_idx = members
             .first()
@@ -120,8 +131,8 @@ pub(super) fn listen(
         let bind: super::ha::Bind = Box::new(move || {
             let (tx, conn_remote, table) = (tx.clone(), remote.clone(), Arc::clone(&table));
             let factory: reactor::Factory<Conn> = Box::new(move |info| {
-                let peer = info.peer.map(|a| a.ip());
-                if !table.guard.admit(peer, Instant::now()) {
+                let peer = info.peer;
+                if !table.guard.admit(peer.map(|a| a.ip()), Instant::now()) {
                     return None;
                 }
                 Some(Conn::accepted(

@@ -26,7 +26,7 @@ mod validate;
 
 use std::collections::BTreeMap;
 
-pub use app::{AppVerdict, Application, ResendDecision};
+pub use app::{AppVerdict, Application, LogonDecision, LogonPeer, ResendDecision};
 pub use encode::FieldWriter;
 pub use incoming::{
     is_admin_type, is_header_tag, parse_u64, FieldIter, Header, Incoming, Tag, SOH,
