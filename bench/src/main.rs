@@ -38,7 +38,7 @@ enum Command {
     Throughput(throughput::Args),
     /// CPU of one reactor holding many idle logged-on sessions.
     Sessions(sessions::Args),
-    /// Cross-thread send (XSender queue to wire) beside a send from the callback.
+    /// Cross-thread send (SessionSender queue to wire) beside a send from the callback.
     Xsend(xsend::Args),
     /// Hot standby: round trips through an HA sync leader beside a plain acceptor.
     Ha(ha::Args),

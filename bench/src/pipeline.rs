@@ -10,6 +10,7 @@ use ringfix_engine::session::{
 };
 use ringfix_engine::store::bench::{AppendBench, SAMPLE_MESSAGE};
 use ringfix_engine::store::{FileStoreOptions, MemoryStore};
+use ringfix_engine::time::Now;
 use ringfix_testkit::messages::{nos, CASES};
 use std::hint::black_box;
 
@@ -82,9 +83,10 @@ impl Application for Count {
 /// Sequence check, CompID and SendingTime checks, delivery, the inbound
 /// sequence number stored (MemoryStore); the header is extracted once and
 /// only MsgSeqNum advances, as in `engine/benches/session.rs`.
-fn session(opts: &Options, wire: &[u8], now: UtcTimestamp) -> Result<f64, String> {
+fn session(opts: &Options, wire: &[u8], wall: UtcTimestamp) -> Result<f64, String> {
+    let now = Now::same(wall);
     let cfg = SessionSettings::new(Role::Acceptor, "FIX.4.4", "ACC", "INIT");
-    let mut s = Session::new(cfg, MemoryStore::new(now), None);
+    let mut s = Session::new(cfg, MemoryStore::new(wall), None);
     let mut app = Count(0);
     let mut out = Vec::with_capacity(1 << 16);
     s.connected(now, &mut out, &mut app);
@@ -93,23 +95,26 @@ fn session(opts: &Options, wire: &[u8], now: UtcTimestamp) -> Result<f64, String
     let mut e = Encoder::new(&mut logon, b"FIX.4.4", b"A");
     e.uint(34, 1)
         .bytes(49, b"INIT")
-        .timestamp_cached(52, now, TimePrecision::Millis, &mut fmt)
+        .timestamp_cached(52, wall, TimePrecision::Millis, &mut fmt)
         .bytes(56, b"ACC")
         .int(98, 0)
         .int(108, 30);
     e.finish();
-    s.on_message(&Incoming::parse(&logon), now, &mut out, &mut app);
+    let mut parser = Parser::new();
+    let view = parser.parse(&logon).map_err(|e| e.to_string())?;
+    s.on_message(&Incoming::from_view(&view), now, &mut out, &mut app);
     if !s.is_logged_on() {
         return Err("session bench: logon refused".into());
     }
     out.clear();
-    let base = *Incoming::parse(wire).header();
+    let view = parser.parse(wire).map_err(|e| e.to_string())?;
+    let base = *Incoming::from_view(&view).header();
     let mut seq = 2u64;
     let ns = measure(opts, || {
         let mut h = base;
         h.seq = Some(seq);
         seq += 1;
-        let msg = Incoming::from_parts(wire, h);
+        let msg = Incoming::with_header(&view, h);
         black_box(s.on_message(black_box(&msg), now, &mut out, &mut app));
     });
     if s.next_target_seq() != seq || !out.is_empty() || app.0 == 0 {
@@ -137,7 +142,7 @@ fn append(opts: &Options) -> Result<f64, String> {
                 b.append().map_err(|e| e.to_string())?;
             }
             spent += thread_cpu_ns() - t;
-            b.maintain(UtcTimestamp::from_nanos(0))
+            b.maintain(Now::same(UtcTimestamp::from_nanos(0)))
                 .map_err(|e| e.to_string())?;
         }
         // The first run warms the page cache and the mapping.

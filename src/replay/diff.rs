@@ -30,12 +30,16 @@ pub struct Key {
 impl Key {
     /// The key of `bytes` for the tags `keys`.
     pub fn of(bytes: &[u8], keys: &[Tag]) -> Key {
-        let inc = Incoming::parse(bytes);
         let text = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
-        Key {
+        // A message the codec refuses has no key fields.
+        Incoming::parse_with(bytes, |inc| Key {
             msg_type: text(inc.msg_type()),
             fields: keys.iter().map(|&t| (t, inc.get(t).map(text))).collect(),
-        }
+        })
+        .unwrap_or_else(|_| Key {
+            msg_type: String::new(),
+            fields: keys.iter().map(|&t| (t, None)).collect(),
+        })
     }
 
     /// `35=8 11=A 39=0`: the fields present.
@@ -66,7 +70,9 @@ impl Answer {
     pub fn of(at: i64, bytes: &[u8], keys: &[Tag]) -> Answer {
         Answer {
             at,
-            seq: Incoming::parse(bytes).header().seq,
+            seq: Incoming::parse_with(bytes, |i| i.header().seq)
+                .ok()
+                .flatten(),
             key: Key::of(bytes, keys),
         }
     }
@@ -280,8 +286,13 @@ mod tests {
     use super::*;
 
     fn ans(seq: u64, body: &str) -> Answer {
-        let body = body.replace('|', "\x01");
-        let raw = format!("8=FIX.4.4\x019=1\x0134={seq}\x01{body}\x0110=000\x01");
+        // A well-formed frame: MsgType first, then MsgSeqNum, the real
+        // BodyLength and CheckSum (the codec parses what the engine sent).
+        let (msg_type, rest) = body.split_once('|').unwrap_or((body, ""));
+        let body = format!("{msg_type}|34={seq}|{rest}|").replace('|', "\x01");
+        let head = format!("8=FIX.4.4\x019={}\x01{body}", body.len());
+        let sum = head.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+        let raw = format!("{head}10={sum:03}\x01");
         Answer::of(0, raw.as_bytes(), DEFAULT_KEYS)
     }
 

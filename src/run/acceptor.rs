@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use ringfix_engine::apps::{echo::Echo, exec::Exec};
 use ringfix_engine::config::SessionSettings;
-use ringfix_engine::runtime::{EngineApp, Runtime};
+use ringfix_engine::runtime::Runtime;
+use ringfix_engine::session::Application;
 
 /// Applications an acceptor can run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -36,7 +37,7 @@ pub fn run(args: &AcceptorArgs) -> ExitCode {
         Err(code) => return code,
     };
     let app = args.app;
-    let factory = Box::new(move |_s: &SessionSettings| -> Box<dyn EngineApp> {
+    let factory = Box::new(move |_s: &SessionSettings| -> Box<dyn Application + Send> {
         match app {
             AcceptorApp::Echo => Box::new(Echo::new()),
             AcceptorApp::Exec => Box::new(Exec::new()),

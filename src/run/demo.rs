@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use ringfix_engine::apps::exec::Exec;
 use ringfix_engine::apps::orders::{Orders, OrdersReport, OrdersSettings};
 use ringfix_engine::config::{EngineConfig, SessionSettings};
-use ringfix_engine::runtime::{EngineApp, Runtime};
+use ringfix_engine::runtime::Runtime;
+use ringfix_engine::session::Application;
 
 use super::report::Summary;
 
@@ -77,7 +78,8 @@ pub fn run(args: &DemoArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    let exec = Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) });
+    let exec =
+        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) });
     let mut server = match Runtime::start(&acceptor, exec) {
         Ok(rt) => rt,
         Err(e) => return fail(&e),
@@ -97,8 +99,8 @@ pub fn run(args: &DemoArgs) -> ExitCode {
         Ok(x) => x,
         Err(e) => return fail(&e),
     };
-    let mut app: Option<Box<dyn EngineApp>> = Some(Box::new(orders));
-    let factory = Box::new(move |_s: &SessionSettings| -> Box<dyn EngineApp> {
+    let mut app: Option<Box<dyn Application + Send>> = Some(Box::new(orders));
+    let factory = Box::new(move |_s: &SessionSettings| -> Box<dyn Application + Send> {
         app.take().unwrap_or_else(|| Box::new(Exec::new()))
     });
     let mut client = match Runtime::start(&initiator, factory) {

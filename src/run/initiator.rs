@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use ringfix_engine::apps::orders::{Orders, OrdersReport, OrdersSettings};
 use ringfix_engine::config::SessionSettings;
-use ringfix_engine::runtime::{EngineApp, Runtime};
+use ringfix_engine::runtime::Runtime;
+use ringfix_engine::session::Application;
 
 use super::report::Summary;
 
@@ -54,7 +55,7 @@ pub fn run(args: &InitiatorArgs) -> ExitCode {
         rate: args.rate,
     };
     let sink = Arc::clone(&reports);
-    let factory = Box::new(move |_s: &SessionSettings| -> Box<dyn EngineApp> {
+    let factory = Box::new(move |_s: &SessionSettings| -> Box<dyn Application + Send> {
         match Orders::new(settings) {
             Ok((app, report)) => {
                 if let Ok(mut r) = sink.lock() {

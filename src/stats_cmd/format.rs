@@ -49,6 +49,8 @@ fn session_json(s: &SessionSnapshot, now: i64) -> Value {
         "messages_resent": c.messages_resent,
         "rejects_in": c.rejects_in,
         "rejects_out": c.rejects_out,
+        "sequence_gaps": c.sequence_gaps,
+        "validation_failures": c.validation_failures,
         "last_inbound": opt_ts(c.last_inbound),
         "last_outbound": opt_ts(c.last_outbound),
         "reads_in_flight": c.reads_in_flight,

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use ringfix::engine::apps::exec::Exec;
 use ringfix::engine::config::{EngineConfig, SessionSettings};
-use ringfix::engine::runtime::{EngineApp, Runtime};
+use ringfix::engine::runtime::Runtime;
+use ringfix::engine::session::Application as EngineApp;
 use runtime_support::{field, fix, now_fix, Peer};
 
 fn acceptor(extra: &str) -> Runtime {
@@ -23,7 +24,7 @@ fn acceptor(extra: &str) -> Runtime {
     let cfg = EngineConfig::parse(&text, "acceptor.cfg").unwrap();
     Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) }),
+        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp + Send> { Box::new(Exec::new()) }),
     )
     .unwrap()
 }
@@ -147,7 +148,7 @@ fn initiator_sends_credentials_and_stores_its_logon_masked() {
     let cfg = EngineConfig::parse(&text, "initiator.cfg").unwrap();
     let mut client = Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Echo::new()) }),
+        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp + Send> { Box::new(Echo::new()) }),
     )
     .unwrap();
     listener.set_nonblocking(false).unwrap();
@@ -201,7 +202,7 @@ fn a_missing_password_file_fails_the_start() {
     let cfg = EngineConfig::parse(text, "initiator.cfg").unwrap();
     let e = Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) }),
+        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp + Send> { Box::new(Exec::new()) }),
     )
     .err()
     .expect("start refused");
@@ -341,18 +342,15 @@ fn application_refuses_a_logon_with_its_text() {
             }
         }
     }
-    impl EngineApp for Gate {
-        fn set_now(&mut self, now: ringfix::codec::UtcTimestamp) {
-            self.0.set_now(now)
-        }
-    }
     let text = "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\n\
          [SESSION]\nBeginString=FIX.4.4\nSenderCompID=EXEC\nTargetCompID=ORDERS\n\
          SocketAcceptHost=127.0.0.1\nSocketAcceptPort=0\n";
     let cfg = EngineConfig::parse(text, "acceptor.cfg").unwrap();
     let mut server = Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Gate(Exec::new())) }),
+        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp + Send> {
+            Box::new(Gate(Exec::new()))
+        }),
     )
     .unwrap();
     let port = server.listen_addrs()[0].port();
@@ -443,7 +441,6 @@ fn application_sees_the_tls_client_certificate() {
             LogonDecision::Refuse(format!("not today, {}", subject.unwrap_or_default()))
         }
     }
-    impl EngineApp for Gate {}
     let seen: Seen = Arc::default();
     let acc = format!(
         "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\nSocketUseSSL=Y\n\
@@ -456,7 +453,7 @@ fn application_sees_the_tls_client_certificate() {
     let s2 = Arc::clone(&seen);
     let mut acceptor = Runtime::start(
         &EngineConfig::parse(&acc, "acceptor.cfg").unwrap(),
-        Box::new(move |_s: &SessionSettings| -> Box<dyn EngineApp> {
+        Box::new(move |_s: &SessionSettings| -> Box<dyn EngineApp + Send> {
             Box::new(Gate(Echo::new(), Arc::clone(&s2)))
         }),
     )
@@ -475,7 +472,7 @@ fn application_sees_the_tls_client_certificate() {
     );
     let mut initiator = Runtime::start(
         &EngineConfig::parse(&ini, "initiator.cfg").unwrap(),
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Echo::new()) }),
+        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp + Send> { Box::new(Echo::new()) }),
     )
     .unwrap();
     let log = d.join("log/FIX.4.4-ORDERS-EXEC.messages.current.log");

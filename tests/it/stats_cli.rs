@@ -38,6 +38,9 @@ fn engine(dir: &Path) -> (StatsPublisher, UtcTimestamp) {
     out.extend(fix("35=4|34=1|43=Y|49=A|56=B|123=Y|36=2|"));
     out.extend(fix("35=3|34=2|49=A|56=B|45=2|"));
     s.outbound(&out, plus_ms(t0, -1_000));
+    // What the session decided about them (its events).
+    s.resend_request(true);
+    s.reject(false);
     s.seqnums(3, 3);
     s.read_deadline(Some(plus_ms(t0, 60_000)));
     s.publish(t0);

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use ringfix::engine::apps::exec::Exec;
 use ringfix::engine::config::{EngineConfig, SessionSettings};
-use ringfix::engine::runtime::{EngineApp, Runtime};
+use ringfix::engine::runtime::Runtime;
+use ringfix::engine::session::Application;
 use ringfix::engine::session::SessionState;
 use ringfix::engine::stats::{SessionCounters, StatsReader};
 use runtime_support::{connect, field, now_fix, Peer};
@@ -20,7 +21,7 @@ fn acceptor() -> Runtime {
     let cfg = EngineConfig::parse(text, "acceptor.cfg").unwrap();
     Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) }),
+        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
     )
     .unwrap()
 }

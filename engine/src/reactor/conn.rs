@@ -268,7 +268,7 @@ impl<H> Conn<H> {
     }
 }
 
-/// Absolute CLOCK_REALTIME timespec for a deadline.
+/// Absolute CLOCK_BOOTTIME timespec for a deadline.
 pub(crate) fn abs_timespec(t: Nanos) -> Timespec {
     let t = t.max(0);
     Timespec::new()

@@ -4,7 +4,7 @@ use super::buffers::{RecvBuffers, CHUNK_SLOTS};
 use super::config::{Mode, ReactorConfig, ReactorError};
 use super::conn::{decode, ud, Conn, Op, Phase};
 use super::control::{Command, Factory, Shared};
-use super::handler::{utc, ConnectionHandler, Ctx};
+use super::handler::{ConnectionHandler, Ctx};
 use super::ring::Ring;
 use super::sockopt::AllowedPeers;
 use super::stats::StatsSnapshot;
@@ -251,7 +251,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                 } => self.add_listener(fd, local, factory, spec),
                 Command::Connect { spec, handler } => self.connect(spec, handler),
                 Command::Notify(id) => {
-                    let now = sys::now();
+                    let now = sys::clock();
                     if let Some(c) = self.conns.get_mut(id.slot as usize) {
                         if c.generation == id.generation && c.phase == Phase::Open {
                             if let Some(h) = c.handler.as_mut() {
@@ -261,7 +261,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                                     close: &mut c.close_req,
                                     stamp: 0,
                                 };
-                                h.on_notify(&mut ctx, utc(now));
+                                h.on_notify(&mut ctx, now);
                             }
                             Self::mark(&mut self.dirty, c, id.slot);
                         }
@@ -326,7 +326,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         for i in 0..self.listeners.len() {
             self.close_listener_at(i);
         }
-        let now = sys::now();
+        let now = sys::clock();
         for slot in 0..self.conns.len() {
             let c = &mut self.conns[slot];
             if !matches!(c.phase, Phase::Open | Phase::Connecting) {
@@ -340,7 +340,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                     close: &mut c.close_req,
                     stamp: 0,
                 };
-                h.on_stop(&mut ctx, utc(now));
+                h.on_stop(&mut ctx, now);
             }
             Self::mark(&mut self.dirty, c, slot as u32);
         }

@@ -3,7 +3,7 @@
 
 use super::conn::Phase;
 use super::event_loop::Reactor;
-use super::handler::{utc, ConnectionHandler, Ctx};
+use super::handler::{ConnectionHandler, Ctx};
 use super::sys;
 
 impl<H: ConnectionHandler> Reactor<H> {
@@ -35,7 +35,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             close: &mut c.close_req,
             stamp: 0,
         };
-        if h.on_idle(&mut ctx, utc(sys::now())) {
+        if h.on_idle(&mut ctx, sys::clock()) {
             c.idle_queued = true;
             self.idle.push_back(slot);
         } else if self.idle.is_empty() {

@@ -2,7 +2,7 @@
 
 use super::conn::{abs_timespec, rel_timespec, ud, Op, Phase, Tag};
 use super::event_loop::Reactor;
-use super::handler::{utc, CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, Nanos};
+use super::handler::{CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, Nanos};
 use super::sys;
 use io_uring::{cqueue, opcode, squeue, types};
 
@@ -93,7 +93,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                             close: &mut c.close_req,
                             stamp: 0,
                         };
-                        h.on_open(&mut ctx, utc(sys::now()));
+                        h.on_open(&mut ctx, sys::clock());
                     }
                 } else {
                     self.stats.connect_failed += 1;
@@ -127,28 +127,25 @@ impl<H: ConnectionHandler> Reactor<H> {
             close: &mut c.close_req,
             stamp,
         };
-        let now = sys::now();
+        let now = sys::clock();
         let end = (c.rx_end + n).min(cap);
         let mut start = c.rx_start;
         while start < end && ctx.close.is_none() {
             let data = &buf[start..end];
-            match h.frame(data, cap) {
+            match h.on_input(data, cap, &mut ctx, now) {
                 Framed::Complete(len) if len > 0 && len <= data.len() => {
                     self.stats.frames_in += 1;
-                    h.on_frame(&data[..len], &mut ctx, utc(now));
                     start += len;
                 }
                 Framed::Incomplete => break,
                 Framed::Garbled { skip } => {
                     let skip = skip.clamp(1, data.len());
                     self.stats.garbled_bytes += skip as u64;
-                    h.on_garbled(&data[..skip], &mut ctx, utc(now));
                     start += skip;
                 }
                 Framed::Complete(_) => {
-                    // A framer bug: report everything as garbled rather than loop.
+                    // A handler bug: drop everything rather than loop.
                     self.stats.garbled_bytes += data.len() as u64;
-                    h.on_garbled(data, &mut ctx, utc(now));
                     start = end;
                 }
             }
@@ -259,6 +256,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                 return self.tls_handshake_timeout(slot);
             }
             self.stats.deadlines_delivered += 1;
+            let clock = sys::clock();
             let c = &mut self.conns[slot];
             let id = c.id(slot as u32);
             if let Some(h) = c.handler.as_mut() {
@@ -268,7 +266,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                     close: &mut c.close_req,
                     stamp: 0,
                 };
-                h.on_deadline(&mut ctx, utc(now));
+                h.on_deadline(&mut ctx, clock);
             }
             if self.apply_requests(slot) {
                 return;
@@ -349,7 +347,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             .flags(squeue::Flags::IO_LINK)
             .user_data(ud(Op::Recv, c.recv_seq, c.generation, slot as u32));
         let to = opcode::LinkTimeout::new(&c.ts_recv)
-            .flags(types::TimeoutFlags::ABS | types::TimeoutFlags::REALTIME)
+            .flags(types::TimeoutFlags::ABS | types::TimeoutFlags::BOOTTIME)
             .build()
             .user_data(ud(Op::RecvTimeout, c.recv_seq, c.generation, slot as u32));
         c.recv_pending = true;
@@ -415,7 +413,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                 c.send_deadline = d;
                 c.ts_send = abs_timespec(d);
                 let to = opcode::LinkTimeout::new(&c.ts_send)
-                    .flags(types::TimeoutFlags::ABS | types::TimeoutFlags::REALTIME)
+                    .flags(types::TimeoutFlags::ABS | types::TimeoutFlags::BOOTTIME)
                     .build()
                     .user_data(ud(Op::SendTimeout, c.send_seq, g, s));
                 let send =

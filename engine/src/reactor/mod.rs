@@ -4,8 +4,10 @@
 //!
 //! Design:
 //! - **Deadlines.** Every Recv is submitted linked to a LinkTimeout at the
-//!   handler's deadline (absolute, CLOCK_REALTIME: the session clock), so a
-//!   trickle of bytes never moves it; only the handler does. When the deadline
+//!   handler's deadline (absolute, CLOCK_BOOTTIME: the monotonic clock of
+//!   every deadline, which a wall-clock step does not move), so a trickle
+//!   of bytes never moves it; only the handler does. Handlers get both
+//!   clocks ([`Now`]): the wall clock only stamps. When the deadline
 //!   changes without a read (after a send, a notify), the in-flight timeout is
 //!   moved with a link-timeout update. Counted invariant ([`StatsSnapshot`]):
 //!   `recvs_linked == recvs_submitted`, and `invariant_violations` counts open
@@ -74,7 +76,8 @@ mod wake;
 pub use config::{ConnectSpec, ListenSpec, Mode, ReactorConfig, ReactorError};
 pub use control::{Factory, ReactorHandle, Remote};
 pub use handler::{
-    AcceptInfo, CloseMode, CloseReason, ConnId, ConnectionHandler, Ctx, Framed, UtcTimestamp,
+    AcceptInfo, CloseMode, CloseReason, ConnId, ConnectionHandler, Ctx, Framed, MonoTime, Now,
+    UtcTimestamp,
 };
 pub use peer_cert::PeerCertificate;
 pub use sockopt::{AllowedPeers, SocketOptions};

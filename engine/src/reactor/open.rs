@@ -6,7 +6,7 @@ use super::config::{ConnectSpec, ListenSpec};
 use super::conn::{ud, Op, Phase};
 use super::control::Factory;
 use super::event_loop::{Listener, Reactor};
-use super::handler::{utc, AcceptInfo, CloseReason, ConnectionHandler, Ctx};
+use super::handler::{AcceptInfo, CloseReason, ConnectionHandler, Ctx};
 use super::stats::StatsSnapshot;
 use super::sys;
 use super::tls::TlsFailure;
@@ -142,7 +142,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                 close: &mut c.close_req,
                 stamp: 0,
             };
-            handler.on_open(&mut ctx, utc(sys::now()));
+            handler.on_open(&mut ctx, sys::clock());
         }
         // With TLS, on_open waits for the handshake.
         c.tls = tls;
@@ -204,7 +204,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         } = spec;
         let fail = |h: &mut H, errno: i32, stats: &mut StatsSnapshot| {
             stats.connect_failed += 1;
-            h.on_closed(&CloseReason::ConnectFailed(errno), utc(sys::now()));
+            h.on_closed(&CloseReason::ConnectFailed(errno), sys::clock());
         };
         if self.stopping {
             return fail(&mut handler, libc::ECANCELED, &mut self.stats);
@@ -215,7 +215,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                 tracing::warn!(%addr, error = %e, "TLS client setup failed");
                 self.stats.connect_failed += 1;
                 let reason = CloseReason::Tls(TlsFailure::from(&e));
-                return handler.on_closed(&reason, utc(sys::now()));
+                return handler.on_closed(&reason, sys::clock());
             }
         };
         let Some(slot) = self.take_slot() else {

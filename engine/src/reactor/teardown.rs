@@ -91,9 +91,10 @@ impl<H> Drop for Reactor<H> {
 mod tests {
     use super::super::config::{ListenSpec, Mode, ReactorConfig};
     use super::super::control::Shared;
-    use super::super::handler::{CloseReason, ConnectionHandler, Ctx, UtcTimestamp};
+    use super::super::handler::{CloseReason, ConnectionHandler, Ctx};
     use super::super::sys;
     use super::*;
+    use crate::time::{MonoTime, Now};
     use std::io::Write;
     use std::net::TcpStream;
     use std::sync::Arc;
@@ -104,16 +105,16 @@ mod tests {
     struct Flood;
 
     impl ConnectionHandler for Flood {
-        fn on_open(&mut self, ctx: &mut Ctx<'_>, _now: UtcTimestamp) {
+        fn on_open(&mut self, ctx: &mut Ctx<'_>, _now: Now) {
             ctx.outbound().resize(4 << 20, b'x');
         }
-        fn on_frame(&mut self, _frame: &[u8], _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {}
-        fn on_garbled(&mut self, _skipped: &[u8], _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {}
-        fn on_deadline(&mut self, _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {}
-        fn deadline(&self) -> Option<UtcTimestamp> {
+        fn on_frame(&mut self, _frame: &[u8], _ctx: &mut Ctx<'_>, _now: Now) {}
+        fn on_garbled(&mut self, _skipped: &[u8], _ctx: &mut Ctx<'_>, _now: Now) {}
+        fn on_deadline(&mut self, _ctx: &mut Ctx<'_>, _now: Now) {}
+        fn deadline(&self) -> Option<MonoTime> {
             None
         }
-        fn on_closed(&mut self, _reason: &CloseReason, _now: UtcTimestamp) {}
+        fn on_closed(&mut self, _reason: &CloseReason, _now: Now) {}
     }
 
     fn error_out_of_run_with_everything_in_flight(mode: Mode, zero_copy: bool) {

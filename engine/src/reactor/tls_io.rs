@@ -15,7 +15,7 @@
 
 use super::conn::Phase;
 use super::event_loop::Reactor;
-use super::handler::{utc, CloseMode, CloseReason, ConnectionHandler, Ctx, Nanos};
+use super::handler::{CloseMode, CloseReason, ConnectionHandler, Ctx, Nanos};
 use super::peer_cert::PeerCertificate;
 use super::sys;
 use super::tls::{TlsClient, TlsFailure, TlsServer};
@@ -202,7 +202,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                 close: &mut c.close_req,
                 stamp: 0,
             };
-            h.on_open(&mut ctx, utc(sys::now()));
+            h.on_open(&mut ctx, sys::clock());
         }
     }
 

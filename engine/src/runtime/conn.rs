@@ -1,9 +1,9 @@
-//! The connection handler the reactor drives: frames -> parser -> session,
+//! The connection handler the reactor drives: bytes -> parser -> session,
 //! deadlines -> session timers, dispositions -> close. Accepted connections
 //! start unbound and bind to a session on their first message, a Logon
-//! routed by BeginString and CompIDs. Frames come from the codec framer
-//! (the handler's default `frame`), which checked BodyLength and CheckSum,
-//! so they are parsed with `parse_framed`.
+//! routed by BeginString and CompIDs. The codec's `Parser::parse_next`
+//! frames, checks and indexes each message in one pass (`on_input`): a
+//! frame is parsed once.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
@@ -11,18 +11,19 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ringfix_codec::{Encoder, FrameError, Parser, TimePrecision};
+use ringfix_codec::{Encoder, Frame, FrameError, MessageView, Parsed, Parser, TimePrecision};
 
 use super::core::{Ev, SessionCore, Slot};
 use super::guard::LogonGuard;
 use super::Event;
 use crate::config::Credentials;
 use crate::reactor::{
-    probe, CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, PeerCertificate, Remote,
-    UtcTimestamp,
+    probe, AcceptInfo, CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, PeerCertificate,
+    Remote,
 };
 use crate::session::{Close, Disposition, Incoming, LogonDecision, LogonPeer, Router};
 use crate::store::MessageStore;
+use crate::time::{MonoTime, Now};
 
 /// The sessions one listener serves.
 pub(crate) struct ListenerTable {
@@ -41,7 +42,7 @@ pub(crate) struct ListenerTable {
 enum State {
     Unbound {
         table: Arc<ListenerTable>,
-        deadline: i64,
+        deadline: MonoTime,
     },
     Bound(Box<SessionCore>),
     Closed,
@@ -49,51 +50,65 @@ enum State {
 
 /// A connection of the runtime (acceptor or initiator side).
 pub struct Conn {
-    state: State,
-    /// After a graceful close request: how long the flush may take (ns).
-    close_by: Option<i64>,
+    /// Frames and indexes inbound bytes (the views borrow it).
     parser: Parser,
+    /// The largest message `parser` takes: the receive buffer's size.
+    max_len: usize,
+    link: Link,
+}
+
+/// Everything of a connection but its parser (borrowed apart from it
+/// while a message view is alive).
+struct Link {
+    state: State,
+    /// After a graceful close request: until when the flush may take.
+    close_by: Option<MonoTime>,
     slot: Option<Slot>,
     events: mpsc::Sender<Event>,
-    /// This connection's reactor, for [`SessionHandle`](super::SessionHandle) wake-ups.
+    /// This connection's reactor, for [`SessionSender`](super::SessionSender) wake-ups.
     remote: Remote<Conn>,
-    /// Queued records taken from the outbox (capacity reused).
-    queued: Vec<u8>,
-    /// The framer met a message larger than the receive buffer: why.
-    oversize: Option<String>,
+    /// The counterparty's address, for the event log.
+    peer: Option<SocketAddr>,
+    /// The listening port of an accepted connection.
+    local_port: Option<u16>,
+    /// The TLS client certificate, when one was presented.
+    peer_cert: Option<PeerCertificate>,
     /// Length of the outbound buffer when this callback began (hot
     /// standby: what the callback wrote may have to wait).
     mark: usize,
     /// Hot standby: a graceful close waiting for held output to go.
     close_after_release: Option<Disposition>,
-    /// The peer's address (accepted connections).
-    peer: Option<SocketAddr>,
-    /// The TLS client certificate, when one was presented.
-    peer_cert: Option<PeerCertificate>,
 }
 
 impl Conn {
     pub(crate) fn accepted(
         table: Arc<ListenerTable>,
-        now: UtcTimestamp,
+        now: Now,
         events: mpsc::Sender<Event>,
         remote: Remote<Conn>,
-        peer: Option<SocketAddr>,
+        info: &AcceptInfo,
     ) -> Self {
-        let deadline = now.as_nanos().saturating_add(table.logon_timeout);
-        Self {
+        let deadline = now.mono.add_nanos(table.logon_timeout);
+        let (peer, local) = (info.peer, info.local);
+        Self::new(Link {
             state: State::Unbound { table, deadline },
             close_by: None,
-            parser: Parser::new(),
             slot: None,
             events,
             remote,
-            queued: Vec::new(),
-            oversize: None,
+            peer,
+            local_port: Some(local.port()),
+            peer_cert: None,
             mark: 0,
             close_after_release: None,
-            peer,
-            peer_cert: None,
+        })
+    }
+
+    fn new(link: Link) -> Self {
+        Self {
+            parser: Parser::new(),
+            max_len: ringfix_codec::DEFAULT_MAX_MESSAGE_SIZE,
+            link,
         }
     }
 
@@ -102,39 +117,35 @@ impl Conn {
         slot: Slot,
         events: mpsc::Sender<Event>,
         remote: Remote<Conn>,
+        peer: SocketAddr,
     ) -> Self {
-        Self {
+        Self::new(Link {
             state: State::Bound(core),
             close_by: None,
-            parser: Parser::new(),
             slot: Some(slot),
             events,
             remote,
-            queued: Vec::new(),
-            oversize: None,
+            peer: Some(peer),
+            local_port: None,
+            peer_cert: None,
             mark: 0,
             close_after_release: None,
-            peer: None,
-            peer_cert: None,
-        }
+        })
     }
+}
 
-    fn bind(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+impl Link {
+    fn bind(&mut self, view: &MessageView<'_>, ctx: &mut Ctx<'_>, now: Now) {
         let State::Unbound { table, .. } = &self.state else {
             return;
         };
-        self.mark = ctx.outbound().len();
         let table = Arc::clone(table);
-        let Ok(view) = self.parser.parse_framed(frame) else {
-            tracing::warn!("first message unparsable: closing");
-            ctx.close(CloseMode::Now);
-            return;
-        };
-        let msg = Incoming::from_view(&view);
+        let frame = view.as_bytes();
+        let msg = Incoming::from_view(view);
         let idx = match table.router.route(&msg) {
             Ok(i) => i,
             Err(e) => {
-                tracing::warn!(error = %e, peer = ?self.peer, "logon refused: closing");
+                tracing::warn!(error = %e, peer = %peer_text(self.peer), "logon refused: closing");
                 table.guard.failed(self.ip(), Instant::now());
                 ctx.close(CloseMode::Now);
                 return;
@@ -156,7 +167,7 @@ impl Conn {
             ctx.close(CloseMode::Now);
             return;
         }
-        if !core.cfg.schedule.is_in_session(now) {
+        if !core.cfg.schedule.is_in_session(now.wall) {
             core.event(now, "Logon refused: outside session time");
             table.guard.failed(self.ip(), Instant::now());
             put_back(slot, core);
@@ -173,16 +184,23 @@ impl Conn {
         let cert = self.peer_cert.as_ref();
         if let Some(text) = refusal(self.peer, cert, &mut core, credentials, &msg) {
             refuse(self.peer, &mut core, &text, &msg, ctx, now);
-            self.close_by = Some(now.as_nanos().saturating_add(FLUSH_NANOS));
-            table
-                .guard
-                .failed(self.peer.map(|a| a.ip()), Instant::now());
+            self.close_by = Some(now.mono.add_nanos(FLUSH_NANOS));
+            table.guard.failed(self.ip(), Instant::now());
             put_back(slot, core);
             self.state = State::Closed;
             return;
         }
-        core.event(now, "Accepted connection, Logon received");
-        core.outbox.attach(self.remote.clone(), ctx.id());
+        // QuickFIX's words (its peer is the address without the port).
+        let ip = self
+            .peer
+            .map_or_else(|| "unknown address".into(), |p| p.ip().to_string());
+        let port = self.local_port.unwrap_or(0);
+        let line = format!(
+            "Accepted connection from {ip} on port {port} (peer {})",
+            peer_text(self.peer)
+        );
+        core.event(now, &line);
+        core.xslot.attach(&self.remote, ctx.id());
         core.received(now, frame);
         let d = core.handle(Ev::Connected, now, ctx.outbound());
         let d = if d.is_close() {
@@ -196,7 +214,7 @@ impl Conn {
     }
 }
 
-impl Conn {
+impl Link {
     fn ip(&self) -> Option<IpAddr> {
         self.peer.map(|a| a.ip())
     }
@@ -224,8 +242,10 @@ fn refusal(
         subject: cert.map(|c| c.subject.as_str()),
         sans: cert.map_or(&[], |c| c.sans.as_slice()),
     };
-    let settings = core.session.settings().clone();
-    match core.app.on_logon_request(&settings, msg, &peer) {
+    match core
+        .app
+        .on_logon_request(core.session.settings(), msg, &peer)
+    {
         LogonDecision::Accept => None,
         LogonDecision::Refuse(text) => Some(text),
     }
@@ -241,10 +261,10 @@ fn refuse(
     text: &str,
     msg: &Incoming<'_>,
     ctx: &mut Ctx<'_>,
-    now: UtcTimestamp,
+    now: Now,
 ) {
     let user = String::from_utf8_lossy(msg.get(553).unwrap_or_default()).into_owned();
-    let peer = addr.map_or_else(|| "unknown address".to_owned(), |p| p.to_string());
+    let peer = peer_text(addr);
     core.event(
         now,
         &format!("Logon refused: {text} (Username {user:?}, peer {peer})"),
@@ -253,7 +273,7 @@ fn refuse(
     core.counters.logons_refused.fetch_add(1, Ordering::Relaxed);
     if let Some(log) = &core.log {
         // The writer masks RedactFieldsInLogs (the Password).
-        log.incoming(now, msg.raw());
+        log.incoming(now.wall, msg.raw());
     }
     let s = core.session.settings();
     let seq = core.session.store().next_sender_seq();
@@ -262,12 +282,12 @@ fn refuse(
     let mut e = Encoder::new(out, s.begin_string.as_bytes(), b"5");
     e.uint(34, seq)
         .str(49, &s.sender_comp_id)
-        .timestamp(52, now, precision(s.timestamp_precision))
+        .timestamp(52, now.wall, precision(s.timestamp_precision))
         .str(56, &s.target_comp_id)
         .str(58, text);
     e.finish();
     if let Some(log) = &core.log {
-        log.outgoing(now, out.get(start..).unwrap_or_default());
+        log.outgoing(now.wall, out.get(start..).unwrap_or_default());
     }
     ctx.close(CloseMode::Graceful);
 }
@@ -285,6 +305,11 @@ fn precision(digits: u8) -> TimePrecision {
     }
 }
 
+/// `address:port` of the counterparty (or "unknown address").
+fn peer_text(peer: Option<SocketAddr>) -> String {
+    peer.map_or_else(|| "unknown address".to_owned(), |p| p.to_string())
+}
+
 fn put_back(slot: &Slot, core: Box<SessionCore>) {
     if let Ok(mut s) = slot.lock() {
         *s = Some(core);
@@ -294,11 +319,11 @@ fn put_back(slot: &Slot, core: Box<SessionCore>) {
 /// How long a graceful close may take to flush what is queued.
 const FLUSH_NANOS: i64 = 2_000_000_000;
 
-impl Conn {
+impl Link {
     /// Acts on a session's disposition. On a close the session is released
     /// at once (disconnected, back in its slot): what it wrote is already
     /// queued, and a new connection may claim it while this one drains.
-    fn apply(&mut self, d: Disposition, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+    fn apply(&mut self, d: Disposition, ctx: &mut Ctx<'_>, now: Now) {
         if !self.gate(ctx) {
             // The lease is not confirmed: send nothing more, no Logout.
             self.close_after_release = None;
@@ -320,7 +345,7 @@ impl Conn {
             Close::Keep => return,
             Close::AfterFlush => {
                 // The reactor flushes until our deadline: give it one ahead.
-                self.close_by = Some(now.as_nanos().saturating_add(FLUSH_NANOS));
+                self.close_by = Some(now.mono.add_nanos(FLUSH_NANOS));
                 ctx.close(CloseMode::Graceful);
             }
             Close::Now => ctx.close(CloseMode::Now),
@@ -367,19 +392,19 @@ impl Conn {
 
     /// The session leaves this connection: disconnected, store synced,
     /// back in its slot, the supervisor told.
-    fn release(&mut self, now: UtcTimestamp, why: &str) {
+    fn release(&mut self, now: Now, why: &str) {
         let state = std::mem::replace(&mut self.state, State::Closed);
         let State::Bound(mut core) = state else {
             self.state = state;
             return;
         };
-        core.event(now, why);
+        core.event(now, &format!("{why} (peer {})", peer_text(self.peer)));
         // Output still held for replication is not sent on this connection.
         core.held.clear();
         let logged_on = core.seen.logged_on;
         let end = core.closed(now);
-        if let Err(e) = core.session.store_mut().sync(now) {
-            tracing::error!(session = &*core.name, error = %e, "store sync failed");
+        if let Err(e) = core.session.store_mut().sync(now.mono) {
+            core.store_warning(now, "sync", &e);
         }
         let idx = core.idx;
         if let Some(slot) = &self.slot {
@@ -393,32 +418,16 @@ impl Conn {
     }
 }
 
-impl ConnectionHandler for Conn {
-    fn on_open(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
-        self.mark = ctx.outbound().len();
-        let State::Bound(core) = &mut self.state else {
-            return;
-        };
-        core.event(now, "Connected, sending Logon");
-        core.outbox.attach(self.remote.clone(), ctx.id());
-        let d = core.handle(Ev::Connected, now, ctx.outbound());
-        self.apply(d, ctx, now);
-    }
-
-    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
-        self.mark = ctx.outbound().len();
+impl Link {
+    /// One complete, indexed message.
+    fn on_message(&mut self, view: &MessageView<'_>, ctx: &mut Ctx<'_>, now: Now) {
         let d = match &mut self.state {
-            State::Unbound { .. } => return self.bind(frame, ctx, now),
+            State::Unbound { .. } => return self.bind(view, ctx, now),
             State::Bound(core) => {
                 let queued = ctx.outbound().len();
-                core.received(now, frame);
-                let d = match self.parser.parse_framed(frame) {
-                    Ok(view) => {
-                        let msg = Incoming::from_view(&view);
-                        core.handle(Ev::Message(&msg), now, ctx.outbound())
-                    }
-                    Err(_) => core.handle(Ev::Garbled, now, ctx.outbound()),
-                };
+                core.received(now, view.as_bytes());
+                let msg = Incoming::from_view(view);
+                let d = core.handle(Ev::Message(&msg), now, ctx.outbound());
                 // An answer is handed to the send path: the engine's own time.
                 if ctx.recv_stamp() != 0 && ctx.outbound().len() > queued {
                     let ticks = probe::stamp().wrapping_sub(ctx.recv_stamp());
@@ -431,21 +440,16 @@ impl ConnectionHandler for Conn {
         self.apply(d, ctx, now);
     }
 
-    fn frame(&mut self, buf: &[u8], max_len: usize) -> Framed {
-        let f = ringfix_codec::frame(buf, max_len);
-        if let ringfix_codec::Frame::Garbled {
-            error: e @ FrameError::TooLarge { .. },
-            ..
-        } = &f
-        {
-            self.oversize = Some(e.to_string());
-        }
-        f.into()
-    }
-
-    fn on_garbled(&mut self, _skipped: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
-        self.mark = ctx.outbound().len();
-        let oversize = self.oversize.take();
+    /// Bytes that are not a message: a frame whose fields are bad (counted
+    /// as received and ignored, as QuickFIX does), garbage (skipped), or a
+    /// message larger than the receive buffer (`oversize`).
+    fn on_garbled(
+        &mut self,
+        frame: Option<&[u8]>,
+        oversize: Option<String>,
+        ctx: &mut Ctx<'_>,
+        now: Now,
+    ) {
         let d = match (&mut self.state, oversize) {
             // Skipping it would only lead to endless resends of it: a
             // message we cannot hold ends the connection, saying why.
@@ -460,11 +464,18 @@ impl ConnectionHandler for Conn {
                     reconnect: d.reconnect,
                 }
             }
-            (State::Bound(core), None) => core.handle(Ev::Garbled, now, ctx.outbound()),
+            (State::Bound(core), None) => {
+                if let Some(frame) = frame {
+                    core.received(now, frame);
+                }
+                core.handle(Ev::Garbled, now, ctx.outbound())
+            }
             // Garbage before any Logon: nobody to talk to.
             (State::Unbound { .. }, why) => {
-                if let Some(why) = why {
-                    tracing::warn!("{why}: closing");
+                match (why, frame) {
+                    (Some(why), _) => tracing::warn!("{why}: closing"),
+                    (None, Some(_)) => tracing::warn!("first message unparsable: closing"),
+                    (None, None) => {}
                 }
                 return ctx.close(CloseMode::Now);
             }
@@ -472,54 +483,119 @@ impl ConnectionHandler for Conn {
         };
         self.apply(d, ctx, now);
     }
+}
 
-    fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
-        self.mark = ctx.outbound().len();
-        let d = match &mut self.state {
+impl ConnectionHandler for Conn {
+    fn on_open(&mut self, ctx: &mut Ctx<'_>, now: Now) {
+        let link = &mut self.link;
+        link.mark = ctx.outbound().len();
+        let State::Bound(core) = &mut link.state else {
+            return;
+        };
+        core.event(
+            now,
+            &format!(
+                "Connection succeeded: connected to {}",
+                peer_text(link.peer)
+            ),
+        );
+        core.xslot.attach(&link.remote, ctx.id());
+        let d = core.handle(Ev::Connected, now, ctx.outbound());
+        link.apply(d, ctx, now);
+    }
+
+    fn on_input(&mut self, data: &[u8], max_len: usize, ctx: &mut Ctx<'_>, now: Now) -> Framed {
+        self.link.mark = ctx.outbound().len();
+        if max_len != self.max_len {
+            // Frames longer than the receive buffer must be refused.
+            self.parser = Parser::with_max_len(max_len);
+            self.max_len = max_len;
+        }
+        match self.parser.parse_next(data) {
+            Parsed::Message(view) => {
+                let len = view.as_bytes().len();
+                self.link.on_message(&view, ctx, now);
+                Framed::Complete(len)
+            }
+            Parsed::Invalid { len, .. } => {
+                self.link.on_garbled(data.get(..len), None, ctx, now);
+                Framed::Garbled { skip: len }
+            }
+            Parsed::NoFrame(Frame::Garbled { skip, error }) => {
+                let oversize =
+                    matches!(error, FrameError::TooLarge { .. }).then(|| error.to_string());
+                self.link.on_garbled(None, oversize, ctx, now);
+                Framed::Garbled { skip }
+            }
+            Parsed::NoFrame(Frame::Incomplete) => Framed::Incomplete,
+            // parse_next never answers `NoFrame(Complete)`; treat it as garbage.
+            Parsed::NoFrame(Frame::Complete(_)) => Framed::Garbled { skip: data.len() },
+        }
+    }
+
+    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: Now) {
+        self.link.mark = ctx.outbound().len();
+        // Unused: `on_input` takes frames and their index together.
+        match self.parser.parse_framed(frame) {
+            Ok(view) => self.link.on_message(&view, ctx, now),
+            Err(_) => self.link.on_garbled(Some(frame), None, ctx, now),
+        }
+    }
+
+    fn on_garbled(&mut self, _skipped: &[u8], ctx: &mut Ctx<'_>, now: Now) {
+        self.link.mark = ctx.outbound().len();
+        self.link.on_garbled(None, None, ctx, now);
+    }
+
+    fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: Now) {
+        let link = &mut self.link;
+        link.mark = ctx.outbound().len();
+        let d = match &mut link.state {
             State::Unbound { deadline, .. } => {
-                if now.as_nanos() >= *deadline {
+                if now.mono >= *deadline {
                     tracing::warn!("no Logon within LogonTimeout: closing");
                     ctx.close(CloseMode::Now);
-                    self.state = State::Closed;
+                    link.state = State::Closed;
                 }
                 return;
             }
             State::Bound(core) => core.on_deadline(now, ctx.outbound()),
             State::Closed => return,
         };
-        self.apply(d, ctx, now);
+        link.apply(d, ctx, now);
     }
 
-    fn deadline(&self) -> Option<UtcTimestamp> {
-        if let Some(t) = self.close_by {
-            return Some(UtcTimestamp::from_nanos(t));
+    fn deadline(&self) -> Option<MonoTime> {
+        if let Some(t) = self.link.close_by {
+            return Some(t);
         }
-        match &self.state {
-            State::Unbound { deadline, .. } => Some(UtcTimestamp::from_nanos(*deadline)),
+        match &self.link.state {
+            State::Unbound { deadline, .. } => Some(*deadline),
             State::Bound(core) => core.deadline(),
             State::Closed => None,
         }
     }
 
     fn wants_idle(&self) -> bool {
-        matches!(&self.state, State::Bound(core) if core.upkeep_due())
+        matches!(&self.link.state, State::Bound(core) if core.upkeep_due())
     }
 
-    fn on_idle(&mut self, _ctx: &mut Ctx<'_>, now: UtcTimestamp) -> bool {
-        match &mut self.state {
+    fn on_idle(&mut self, _ctx: &mut Ctx<'_>, now: Now) -> bool {
+        match &mut self.link.state {
             State::Bound(core) => core.upkeep(now),
             _ => false,
         }
     }
 
-    fn on_stop(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
-        self.mark = ctx.outbound().len();
-        let d = match &mut self.state {
+    fn on_stop(&mut self, ctx: &mut Ctx<'_>, now: Now) {
+        let link = &mut self.link;
+        link.mark = ctx.outbound().len();
+        let d = match &mut link.state {
             State::Bound(core) => {
                 core.stop_requested = true;
                 if !core.session.is_logged_on() {
                     ctx.close(CloseMode::Now);
-                    return self.release(now, "Stopping");
+                    return link.release(now, "Stopping");
                 }
                 core.event(now, "Stopping: logging out");
                 core.handle(Ev::Logout, now, ctx.outbound())
@@ -527,24 +603,24 @@ impl ConnectionHandler for Conn {
             State::Unbound { .. } => return ctx.close(CloseMode::Now),
             State::Closed => return,
         };
-        self.apply(d, ctx, now);
+        link.apply(d, ctx, now);
     }
 
-    fn on_notify(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
-        self.mark = ctx.outbound().len();
-        let State::Bound(core) = &mut self.state else {
+    fn on_notify(&mut self, ctx: &mut Ctx<'_>, now: Now) {
+        let link = &mut self.link;
+        link.mark = ctx.outbound().len();
+        let State::Bound(core) = &mut link.state else {
             return;
         };
-        core.outbox.take(&mut self.queued);
-        let d = core.handle(Ev::Queued(&self.queued), now, ctx.outbound());
-        self.apply(d, ctx, now);
+        let d = core.handle(Ev::Queued, now, ctx.outbound());
+        link.apply(d, ctx, now);
     }
 
     fn on_peer_certificate(&mut self, cert: PeerCertificate) {
-        self.peer_cert = Some(cert);
+        self.link.peer_cert = Some(cert);
     }
 
-    fn on_closed(&mut self, reason: &CloseReason, now: UtcTimestamp) {
-        self.release(now, &format!("Disconnected: {reason}"));
+    fn on_closed(&mut self, reason: &CloseReason, now: Now) {
+        self.link.release(now, &format!("Disconnected: {reason}"));
     }
 }

@@ -13,7 +13,7 @@ use super::core::Slot;
 use super::RuntimeError;
 use crate::config::{EngineConfig, SessionSettings};
 use crate::ha::{HaEvent, HaNode, HaSessionSpec, SessionHa};
-use crate::store::{StoreFiles, UtcTimestamp};
+use crate::store::StoreFiles;
 
 /// Binds an acceptor group's listener (again).
 pub(crate) type Bind = Box<dyn Fn() -> Result<SocketAddr, RuntimeError> + Send>;
@@ -155,7 +155,7 @@ pub(crate) fn on_event(
     slot_of: impl Fn(usize) -> Option<(Slot, Arc<SessionSettings>)>,
     rt: &HaRuntime,
 ) -> Option<usize> {
-    let now = UtcTimestamp::now();
+    let now = crate::time::Now::read();
     match e {
         HaEvent::BecameLeader {
             session,

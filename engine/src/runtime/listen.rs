@@ -15,7 +15,7 @@ use super::{Event, RuntimeError};
 use crate::config::{Credentials, Role, SessionSettings};
 use crate::reactor::{self, ReactorHandle, TlsServer};
 use crate::session::Router;
-use crate::store::UtcTimestamp;
+use crate::time::Now;
 
 /// SocketAcceptHost, SocketAcceptPort.
 type ListenKey = (Option<String>, u16);
@@ -131,16 +131,15 @@ pub(super) fn listen(
         let bind: super::ha::Bind = Box::new(move || {
             let (tx, conn_remote, table) = (tx.clone(), remote.clone(), Arc::clone(&table));
             let factory: reactor::Factory<Conn> = Box::new(move |info| {
-                let peer = info.peer;
-                if !table.guard.admit(peer.map(|a| a.ip()), Instant::now()) {
+                if !table.guard.admit(info.peer.map(|a| a.ip()), Instant::now()) {
                     return None;
                 }
                 Some(Conn::accepted(
                     Arc::clone(&table),
-                    UtcTimestamp::now(),
+                    Now::read(),
                     tx.clone(),
                     conn_remote.clone(),
-                    peer,
+                    info,
                 ))
             });
             Ok(remote.listen(spec.clone(), factory)?)

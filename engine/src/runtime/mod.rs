@@ -12,11 +12,12 @@
 //!
 //! ```no_run
 //! use ringfix_engine::config::EngineConfig;
-//! use ringfix_engine::runtime::{Runtime, EngineApp};
+//! use ringfix_engine::runtime::Runtime;
+//! use ringfix_engine::session::Application;
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let cfg = EngineConfig::load("acceptor.cfg".as_ref())?;
 //! let rt = Runtime::start(&cfg, Box::new(|_s: &ringfix_engine::config::SessionSettings| {
-//!     Box::new(ringfix_engine::apps::echo::Echo::new()) as Box<dyn EngineApp>
+//!     Box::new(ringfix_engine::apps::echo::Echo::new()) as Box<dyn Application + Send>
 //! }))?;
 //! let stop = rt.stopper(); // stop.stop() from a signal handler thread
 //! let mut rt = rt;
@@ -24,16 +25,14 @@
 //! # let _ = (stop, exit); Ok(()) }
 //! ```
 
-mod app;
 mod build;
 mod conn;
 mod core;
-mod fixed;
+mod events;
 mod guard;
 mod ha;
 mod listen;
 mod log;
-mod outbox;
 mod sockets;
 mod stats;
 mod store;
@@ -45,23 +44,21 @@ use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
-pub use self::app::{AppIo, EngineApp};
 pub use self::build::{session_settings, store_id, store_options, ValidatorSpec};
 pub use self::conn::Conn;
 pub use self::core::Counters;
-pub use self::fixed::{FixedMessage, MAX_BODY_LEN, MAX_MSG_TYPE_LEN};
 pub use self::guard::{LogonGuardReport, LogonGuardStats};
 pub use self::log::{FileLog, LogSink, RedactingWriter, TraceRedaction};
-pub use self::outbox::{QueueError, SessionHandle};
 pub use self::store::RuntimeStore;
-pub use self::xsend::{Ticket, TicketStatus, TrySendError, XSender};
+pub use self::xsend::{SenderDraft, SessionSender, Ticket, TicketStatus, TrySendError};
 
 use crate::config::{EngineConfig, SessionEnd, SessionId, SessionSettings};
 use crate::reactor::ReactorError;
 use crate::store::StoreError;
 
 /// Builds the application of each session.
-pub type AppFactory = Box<dyn FnMut(&SessionSettings) -> Box<dyn EngineApp> + Send>;
+pub type AppFactory =
+    Box<dyn FnMut(&SessionSettings) -> Box<dyn crate::session::Application + Send> + Send>;
 
 /// Why the runtime could not start (or failed while running).
 #[derive(Debug, thiserror::Error)]
@@ -183,13 +180,25 @@ pub struct SessionReport {
     pub next_target_seq: u64,
     /// Logons completed.
     pub logons: u64,
+    /// Rejects (35=3) and BusinessMessageRejects (35=j) sent.
+    pub rejects_sent: u64,
+    /// Rejects and BusinessMessageRejects received.
+    pub rejects_received: u64,
+    /// Inbound messages the data dictionary refused.
+    pub validation_failures: u64,
+    /// ResendRequests sent.
+    pub resend_requests_sent: u64,
+    /// ResendRequests received.
+    pub resend_requests_received: u64,
+    /// MsgSeqNum gaps found.
+    pub sequence_gaps: u64,
 }
 
 /// A running engine.
 pub struct Runtime {
     stopper: Stopper,
     listen: Vec<SocketAddr>,
-    sessions: Vec<(SessionId, Arc<Counters>, Arc<outbox::Outbox>)>,
+    sessions: Vec<(SessionId, Arc<Counters>, Arc<xsend::XSlot>)>,
     thread: Option<JoinHandle<Exit>>,
     exit: Exit,
     /// Live statistics page, removed when the runtime is dropped.
@@ -257,6 +266,12 @@ impl Runtime {
                 next_sender_seq: c.next_sender_seq.load(Ordering::Relaxed),
                 next_target_seq: c.next_target_seq.load(Ordering::Relaxed),
                 logons: c.logons.load(Ordering::Relaxed),
+                rejects_sent: c.rejects_sent.load(Ordering::Relaxed),
+                rejects_received: c.rejects_received.load(Ordering::Relaxed),
+                validation_failures: c.validation_failures.load(Ordering::Relaxed),
+                resend_requests_sent: c.resend_requests_sent.load(Ordering::Relaxed),
+                resend_requests_received: c.resend_requests_received.load(Ordering::Relaxed),
+                sequence_gaps: c.sequence_gaps.load(Ordering::Relaxed),
             })
             .collect()
     }
@@ -270,25 +285,14 @@ impl Runtime {
             .collect()
     }
 
-    /// A handle to send application messages to the session `id` from any
-    /// thread (while it is logged on).
-    pub fn session(&self, id: &SessionId) -> Option<SessionHandle> {
-        self.sessions
-            .iter()
-            .find(|(sid, _, _)| sid == id)
-            .map(|(_, _, outbox)| SessionHandle {
-                outbox: Arc::clone(outbox),
-            })
-    }
-
     /// A lock-free sender to the session `id` from any thread (see
-    /// [`XSender`]); the first call for a session makes its queue with
+    /// [`SessionSender`]); the first call for a session makes its queue with
     /// `capacity` slots, later calls share it.
-    pub fn xsender(&self, id: &SessionId, capacity: usize) -> Option<XSender> {
+    pub fn sender(&self, id: &SessionId, capacity: usize) -> Option<SessionSender> {
         self.sessions
             .iter()
             .find(|(sid, _, _)| sid == id)
-            .map(|(_, _, outbox)| outbox.xslot.sender(capacity))
+            .map(|(_, _, xslot)| xslot.sender(capacity))
     }
 
     /// Waits until the runtime ends: stopped through a [`Stopper`], every
@@ -301,8 +305,8 @@ impl Runtime {
                 Ok(exit) => exit,
                 Err(_) => Exit::Clean,
             };
-            for (_, _, outbox) in &self.sessions {
-                outbox.xslot.close();
+            for (_, _, xslot) in &self.sessions {
+                xslot.close();
             }
         }
         self.exit.clone()

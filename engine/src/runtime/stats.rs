@@ -6,6 +6,7 @@ use super::core::SessionCore;
 use crate::config::EngineConfig;
 use crate::stats::{stats_dir, StatsPublisher};
 use crate::store::UtcTimestamp;
+use crate::time::Now;
 
 /// The runtime's stats page in [`stats_dir`]; `None` (with a warning) if
 /// it cannot be created: statistics never stop an engine.
@@ -34,8 +35,10 @@ impl SessionCore {
 
     /// After an event: what it queued, the state, sequence numbers and the
     /// deadline the reactor links to the next read; then one publish.
-    pub(crate) fn stats_after(&mut self, connected: bool, sent: &[u8], now: UtcTimestamp) {
-        let deadline = self.deadline();
+    pub(crate) fn stats_after(&mut self, connected: bool, sent: &[u8], now: Now) {
+        // Shown as a date: the monotonic deadline at today's wall offset.
+        let deadline = self.deadline().map(|d| now.wall_at(d));
+        let now = now.wall;
         let Some(s) = &mut self.stats else { return };
         if connected {
             s.connected();
@@ -51,7 +54,8 @@ impl SessionCore {
     }
 
     /// The connection is gone.
-    pub(crate) fn stats_closed(&mut self, now: UtcTimestamp) {
+    pub(crate) fn stats_closed(&mut self, now: Now) {
+        let now = now.wall;
         if let Some(s) = &mut self.stats {
             s.disconnected(now);
             s.seqnums(

@@ -3,7 +3,7 @@
 //! messages not: resends become gap fills, as in QuickFIX).
 
 use crate::ha::ReplicatedStore;
-use crate::store::{FileStore, MemoryStore, MessageStore, StoreResult, UtcTimestamp};
+use crate::store::{FileStore, MemoryStore, MessageStore, MonoTime, StoreResult, UtcTimestamp};
 
 /// Memory or file store of one runtime session.
 #[derive(Debug)]
@@ -102,16 +102,16 @@ impl MessageStore for RuntimeStore {
     fn creation_time(&self) -> UtcTimestamp {
         self.inner().creation_time()
     }
-    fn sync(&mut self, now: UtcTimestamp) -> StoreResult<()> {
+    fn sync(&mut self, now: MonoTime) -> StoreResult<()> {
         self.inner_mut().sync(now)
     }
-    fn sync_deadline(&self) -> Option<UtcTimestamp> {
+    fn sync_deadline(&self) -> Option<MonoTime> {
         self.inner().sync_deadline()
     }
     fn upkeep_due(&self) -> bool {
         self.inner().upkeep_due()
     }
-    fn upkeep_step(&mut self, now: UtcTimestamp) -> StoreResult<bool> {
+    fn upkeep_step(&mut self, now: MonoTime) -> StoreResult<bool> {
         self.inner_mut().upkeep_step(now)
     }
 }

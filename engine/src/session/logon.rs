@@ -1,66 +1,91 @@
 //! Logon: our Logon (initiator) or the answer (acceptor), ResetSeqNumFlag
 //! both ways, ResetOnLogon, HeartBtInt, gaps on Logon.
 
+use ringfix_codec::fields;
+
+use super::event::Event;
 use super::incoming::Incoming;
-use super::settings::Role;
-use super::state::FatalError;
+use super::settings::{Role, Version};
+use super::state::{FatalError, Phase};
 use super::{Cx, Session, NANOS};
 use crate::store::MessageStore;
 
 impl<S: MessageStore> Session<S> {
+    /// Whether our Logon of this connection asked for a reset.
+    fn sent_reset(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::AwaitingLogon {
+                sent: Some((_, true)),
+                ..
+            }
+        )
+    }
+
     /// Writes our Logon. `answer_reset`: the peer asked for a reset.
     pub(crate) fn send_logon(&mut self, cx: &mut Cx<'_>, answer_reset: bool) {
-        let initiating = self.cfg.role == Role::Initiator && !self.received_logon;
+        let initiating = matches!(self.phase, Phase::AwaitingLogon { .. });
+        let mut sent_reset = self.sent_reset();
         if initiating && self.cfg.reset_on_logon {
             self.reset_seqs(cx);
-            self.sent_reset = true;
+            sent_reset = true;
         }
-        let reset = answer_reset || self.sent_reset;
+        let reset = answer_reset || sent_reset;
         let hb = self.hb_nanos / NANOS;
         let version = self.cfg.version();
-        let next_expected = if self.cfg.enable_next_expected_msg_seq_num && self.cfg.version() >= 44
-        {
-            Some(if initiating {
-                self.next_target
+        let next_expected =
+            if self.cfg.enable_next_expected_msg_seq_num && version >= Version::Fix44 {
+                Some(if initiating {
+                    self.next_target
+                } else {
+                    self.next_target + 1
+                })
             } else {
-                self.next_target + 1
-            })
-        } else {
-            None
-        };
+                None
+            };
         let appl_ver = if self.cfg.is_fixt() {
             self.cfg.default_appl_ver_id.clone()
         } else {
             None
         };
         let sent = self.send_admin(cx, b"A", &[], &mut |w| {
-            w.field(98, b"0");
-            w.field_i64(108, hb);
+            w.field(fields::ENCRYPT_METHOD, b"0");
+            w.field_i64(fields::HEART_BT_INT, hb);
             // FIX.4.0 has no ResetSeqNumFlag (fuzz finding).
-            if reset && version >= 41 {
-                w.field(141, b"Y");
+            if reset && version >= Version::Fix41 {
+                w.field(fields::RESET_SEQ_NUM_FLAG, b"Y");
             }
             if let Some(n) = next_expected {
-                w.field_u64(789, n);
+                w.field_u64(fields::NEXT_EXPECTED_MSG_SEQ_NUM, n);
             }
             if let Some(v) = &appl_ver {
-                w.field(1137, v.as_bytes());
+                w.field(fields::DEFAULT_APPL_VER_ID, v.as_bytes());
             }
         });
-        if sent {
-            self.sent_logon = true;
-            self.logon_sent_at = cx.now;
+        if !sent {
+            return;
+        }
+        self.events.push_back(Event::LogonSent {
+            answer: !initiating,
+        });
+        if let Phase::AwaitingLogon { sent, .. } = &mut self.phase {
+            *sent = Some((cx.now.mono, sent_reset));
         }
     }
 
     /// QuickFIX `nextLogon`.
     pub(crate) fn next_logon(&mut self, cx: &mut Cx<'_>, msg: &Incoming<'_>) {
-        let reset_flag = msg.get(141) == Some(b"Y");
-        self.received_reset = reset_flag;
-        if reset_flag && !self.sent_reset {
-            self.reset_seqs(cx);
+        let reset_flag = msg.get(fields::RESET_SEQ_NUM_FLAG) == Some(b"Y");
+        let sent_reset = self.sent_reset();
+        let awaiting = matches!(self.phase, Phase::AwaitingLogon { .. });
+        let sent_ours = matches!(self.phase, Phase::AwaitingLogon { sent: Some(_), .. });
+        if reset_flag {
+            self.events.push_back(Event::LogonReset);
+            if !sent_reset {
+                self.reset_seqs(cx);
+            }
         }
-        if self.cfg.role == Role::Initiator && !self.sent_logon && !reset_flag {
+        if self.cfg.role == Role::Initiator && awaiting && !sent_ours && !reset_flag {
             // A Logon answer before we asked.
             self.fatal(cx, FatalError::BadLogonState);
             return;
@@ -71,18 +96,20 @@ impl<S: MessageStore> Session<S> {
         if !self.verify(cx, msg, false, true) {
             return;
         }
-        self.received_logon = true;
+        // We answer: an acceptor always, an initiator when the peer asks
+        // for a reset we did not ask for (a reset while logged on).
+        let answering = self.cfg.role == Role::Acceptor || (reset_flag && !sent_reset);
+        self.events
+            .push_back(Event::LogonReceived { answer: !answering });
+        self.logged_on();
         let mut answer_seq = None;
-        if self.cfg.role == Role::Acceptor || (self.received_reset && !self.sent_reset) {
+        if answering {
             answer_seq = Some(self.ob.next_sender);
-            if let Some(hb) = msg.get_u64(108) {
+            if let Some(hb) = msg.get_u64(fields::HEART_BT_INT) {
                 self.hb_nanos = i64::try_from(hb).unwrap_or(0).saturating_mul(NANOS);
             }
-            let answer_reset = self.received_reset;
-            self.send_logon(cx, answer_reset);
+            self.send_logon(cx, reset_flag);
         }
-        self.sent_reset = false;
-        self.received_reset = false;
         cx.app.on_admin(&self.cfg, msg);
         if self.cfg.enable_next_expected_msg_seq_num && !self.next_expected_ok(cx, msg, answer_seq)
         {
@@ -95,8 +122,11 @@ impl<S: MessageStore> Session<S> {
             self.incr_target(cx);
             self.drain_queue(cx);
         }
-        if self.is_logged_on() && self.closing.is_none() {
-            cx.app.on_logon(&self.cfg);
+        if self.is_logged_on() {
+            self.events.push_back(Event::LoggedOn);
+            if let Some(((), true)) = self.call_app(cx, |app, cfg, out| app.on_logon(cfg, out)) {
+                self.app_logout(cx);
+            }
         }
     }
 
@@ -109,7 +139,7 @@ impl<S: MessageStore> Session<S> {
         msg: &Incoming<'_>,
         answer_seq: Option<u64>,
     ) -> bool {
-        let Some(expected) = msg.get_u64(789) else {
+        let Some(expected) = msg.get_u64(fields::NEXT_EXPECTED_MSG_SEQ_NUM) else {
             return true;
         };
         let next = answer_seq.unwrap_or(self.ob.next_sender);
@@ -117,7 +147,7 @@ impl<S: MessageStore> Session<S> {
             let text = format!(
                 "Tag 789 (NextExpectedMsgSeqNum) is higher than expected. Expected {next}, Received {expected}"
             );
-            self.send_logout(cx, Some(&text));
+            self.send_logout(cx, Some(&text), false);
             self.fatal(cx, FatalError::BadLogon);
             return false;
         }

@@ -23,6 +23,7 @@ impl std::fmt::Debug for Secret {
         f.write_str("Secret(***)")
     }
 }
+pub use ringfix_codec::dict::Version;
 
 /// Which side opens the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,6 +83,9 @@ pub struct SessionSettings {
     /// these tags' values masked; admin messages are never resent, so the
     /// store needs no secret.
     pub redact: Redaction,
+    /// The session version of `begin_string` (kept in step with it by
+    /// [`SessionSettings::new`] and the session: one type, decided once).
+    version: Version,
 }
 
 impl SessionSettings {
@@ -109,6 +113,7 @@ impl SessionSettings {
             logon_username: None,
             logon_password: None,
             redact: Redaction::default(),
+            version: version_of(begin_string),
         }
     }
 
@@ -117,16 +122,21 @@ impl SessionSettings {
         self.begin_string.starts_with("FIXT")
     }
 
-    /// Version rank for version-dependent rules: 40, 41, 42, 43, 44, 50
-    /// (FIXT counts as newer than every FIX.4.x).
-    pub fn version(&self) -> u32 {
-        match self.begin_string.as_str() {
-            "FIX.4.0" => 40,
-            "FIX.4.1" => 41,
-            "FIX.4.2" => 42,
-            "FIX.4.3" => 43,
-            "FIX.4.4" => 44,
-            _ => 50,
-        }
+    /// The session's FIX version, for version-dependent rules: FIX.4.0 to
+    /// FIX.4.4, or FIXT.1.1 (ordered after every FIX.4.x).
+    pub fn version(&self) -> Version {
+        self.version
     }
+
+    /// Brings the version in step with `begin_string` (after a change of
+    /// the public field; the session does it when it takes its settings).
+    pub fn sync_version(&mut self) {
+        self.version = version_of(&self.begin_string);
+    }
+}
+
+/// FIXT.1.1 for a BeginString that names no FIX.4.x (FIXT is newer than
+/// every FIX.4.x).
+fn version_of(begin_string: &str) -> Version {
+    Version::from_begin_string(begin_string.as_bytes()).unwrap_or(Version::Fixt11)
 }

@@ -171,10 +171,6 @@ impl SessionStats {
         v.messages_in += 1;
         v.bytes_in += msg.len() as u64;
         v.last_inbound = Some(now);
-        if let Some(k) = classify::first(msg, None) {
-            v.resend_requests_in += u64::from(k.resend_request);
-            v.rejects_in += u64::from(k.reject);
-        }
         self.dirty = true;
     }
 
@@ -190,11 +186,43 @@ impl SessionStats {
         let mut rest = bytes;
         while let Some(k) = classify::first(rest, Some(&self.poss_dup)) {
             v.messages_out += 1;
-            v.resend_requests_out += u64::from(k.resend_request);
-            v.rejects_out += u64::from(k.reject);
             v.messages_resent += u64::from(k.poss_dup);
             rest = rest.get(k.len..).unwrap_or_default();
         }
+        self.dirty = true;
+    }
+
+    /// A Reject or BusinessMessageReject was sent, or `received`.
+    pub fn reject(&mut self, received: bool) {
+        let v = &mut self.values;
+        if received {
+            v.rejects_in += 1;
+        } else {
+            v.rejects_out += 1;
+        }
+        self.dirty = true;
+    }
+
+    /// A ResendRequest was sent, or `received`.
+    pub fn resend_request(&mut self, received: bool) {
+        let v = &mut self.values;
+        if received {
+            v.resend_requests_in += 1;
+        } else {
+            v.resend_requests_out += 1;
+        }
+        self.dirty = true;
+    }
+
+    /// A MsgSeqNum gap was found.
+    pub fn sequence_gap(&mut self) {
+        self.values.sequence_gaps += 1;
+        self.dirty = true;
+    }
+
+    /// The data dictionary refused an inbound message.
+    pub fn validation_failure(&mut self) {
+        self.values.validation_failures += 1;
         self.dirty = true;
     }
 

@@ -22,13 +22,15 @@ pub struct SessionCounters {
     pub bytes_in: u64,
     /// Bytes sent.
     pub bytes_out: u64,
-    /// ResendRequests (35=2) received.
+    /// ResendRequests (35=2) received (the session's events: the same
+    /// counts as the runtime's `Counters`).
     pub resend_requests_in: u64,
     /// ResendRequests sent.
     pub resend_requests_out: u64,
     /// Messages sent again with PossDupFlag=Y (resends and gap fills).
     pub messages_resent: u64,
-    /// Rejects (35=3) and BusinessMessageRejects (35=j) received.
+    /// Rejects (35=3) and BusinessMessageRejects (35=j) received (the
+    /// session's events, as `Counters`).
     pub rejects_in: u64,
     /// Rejects and BusinessMessageRejects sent.
     pub rejects_out: u64,
@@ -49,6 +51,10 @@ pub struct SessionCounters {
     pub connections: u64,
     /// When the publisher last wrote this slot.
     pub updated_at: UtcTimestamp,
+    /// MsgSeqNum gaps found (a message numbered higher than expected).
+    pub sequence_gaps: u64,
+    /// Inbound messages the data dictionary refused.
+    pub validation_failures: u64,
 }
 
 impl SessionCounters {
@@ -74,6 +80,8 @@ impl SessionCounters {
             read_deadline: None,
             connections: 0,
             updated_at: now,
+            sequence_gaps: 0,
+            validation_failures: 0,
         }
     }
 
@@ -99,6 +107,9 @@ impl SessionCounters {
             opt_ts(self.read_deadline),
             self.connections,
             ts(self.updated_at),
+            // Added after the first layout: older readers ignore them.
+            self.sequence_gaps,
+            self.validation_failures,
         ];
         for (d, s) in w.iter_mut().zip(fields) {
             *d = s;
@@ -129,6 +140,8 @@ impl SessionCounters {
             read_deadline: from_opt_ts(next()),
             connections: next(),
             updated_at: from_ts(next()),
+            sequence_gaps: next(),
+            validation_failures: next(),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::{MessageStore, StoreError, StoreResult, UtcTimestamp};
+use super::{MessageStore, MonoTime, StoreError, StoreResult, UtcTimestamp};
 
 #[derive(Debug, Default)]
 struct Faults {
@@ -165,14 +165,14 @@ impl<S: MessageStore> MessageStore for FailingStore<S> {
         self.inner.creation_time()
     }
 
-    fn sync(&mut self, now: UtcTimestamp) -> StoreResult<()> {
+    fn sync(&mut self, now: MonoTime) -> StoreResult<()> {
         if self.faults.0.syncs.load(Ordering::SeqCst) {
             return Err(injected("sync", libc::EIO));
         }
         self.inner.sync(now)
     }
 
-    fn sync_deadline(&self) -> Option<UtcTimestamp> {
+    fn sync_deadline(&self) -> Option<MonoTime> {
         self.inner.sync_deadline()
     }
 
@@ -180,7 +180,7 @@ impl<S: MessageStore> MessageStore for FailingStore<S> {
         self.inner.upkeep_due()
     }
 
-    fn upkeep_step(&mut self, now: UtcTimestamp) -> StoreResult<bool> {
+    fn upkeep_step(&mut self, now: MonoTime) -> StoreResult<bool> {
         self.inner.upkeep_step(now)
     }
 }

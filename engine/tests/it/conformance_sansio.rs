@@ -18,6 +18,7 @@ use ringfix_engine::session::{
     Close, Disposition, Incoming, Role, Router, Session, SessionSettings,
 };
 use ringfix_engine::store::{MemoryStore, UtcTimestamp};
+use ringfix_engine::time::Now;
 
 /// Scripts that pass today; the test fails if fewer pass.
 const BASELINE_PASSING: usize = 177;
@@ -99,8 +100,9 @@ impl Harness {
         }
     }
 
-    fn ts(&self) -> UtcTimestamp {
-        UtcTimestamp::from_nanos(self.now)
+    /// One made-up clock for both: the scripts never step the wall clock.
+    fn ts(&self) -> Now {
+        Now::same(UtcTimestamp::from_nanos(self.now))
     }
 
     fn apply(&mut self, id: u32, d: Disposition) {
@@ -210,7 +212,7 @@ impl Harness {
             .deadline()
             .ok_or("session has no deadline while connected")?;
         self.now = self.now.max(deadline.as_nanos());
-        let now = UtcTimestamp::from_nanos(self.now);
+        let now = Now::same(UtcTimestamp::from_nanos(self.now));
         let d = self.sessions[idx].on_timer(now, &mut conn.out, &mut self.app);
         self.apply(id, d);
         Ok(())

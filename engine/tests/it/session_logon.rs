@@ -154,7 +154,7 @@ fn initiator_logon_timeout_closes() {
     cfg.logon_timeout = 5;
     let mut r = Rig::new(cfg);
     r.connect();
-    let start = r.now;
+    let start = r.mono;
     assert_eq!(r.s.deadline().unwrap().as_nanos(), start + 5 * NANOS);
     assert!(!r.advance_secs(4.9).is_close());
     let d = r.fire_deadline();
