@@ -341,11 +341,11 @@ mod tests {
     fn redacted_key_fields() {
         let keys = [11, 554];
         let a = |seq: u64, body: &str| {
-            let raw = format!(
-                "8=FIX.4.4\x019=1\x0134={seq}\x01{}\x0110=000\x01",
-                body.replace('|', "\x01")
-            );
-            Answer::of(0, raw.as_bytes(), &keys)
+            let (msg_type, rest) = body.split_once('|').unwrap_or((body, ""));
+            let body = format!("{msg_type}|34={seq}|{rest}|").replace('|', "\x01");
+            let head = format!("8=FIX.4.4\x019={}\x01{body}", body.len());
+            let sum = head.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+            Answer::of(0, format!("{head}10={sum:03}\x01").as_bytes(), &keys)
         };
         let cap = vec![a(1, "35=A|554=old1"), a(2, "35=8|11=X|554=zz9")];
         let live = vec![a(1, "35=A|554=new2")];
