@@ -140,6 +140,30 @@ impl LogonGuard {
 mod tests {
     use super::*;
 
+    /// What `f` logged through tracing on this thread.
+    fn logged(f: impl FnOnce()) -> String {
+        #[derive(Clone, Default)]
+        struct Out(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Out {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let out = Out::default();
+        let o = out.clone();
+        let sub = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || o.clone())
+            .finish();
+        tracing::subscriber::with_default(sub, f);
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        text
+    }
+
     #[test]
     fn shut_out_past_the_limit_for_the_rest_of_the_minute() {
         let stats = Arc::new(LogonGuardStats::default());
@@ -151,8 +175,17 @@ mod tests {
             assert!(g.admit(a, t0), "attempt {i}");
             g.failed(a, t0 + Duration::from_secs(i));
         }
-        assert!(!g.admit(a, t0 + Duration::from_secs(10)));
-        assert!(!g.admit(a, t0 + Duration::from_secs(59)));
+        // Closed at accept for the rest of the minute, logged once.
+        let lines = logged(|| {
+            assert!(!g.admit(a, t0 + Duration::from_secs(10)));
+            assert!(!g.admit(a, t0 + Duration::from_secs(59)));
+        });
+        assert_eq!(
+            lines.matches("MaxFailedLogonsPerMinute reached").count(),
+            1,
+            "{lines}"
+        );
+        assert!(lines.contains("peer=10.0.0.1"), "{lines}");
         assert!(g.admit(b, t0 + Duration::from_secs(10)), "another address");
         assert!(g.admit(None, t0), "no address known");
         // The minute is over: admitted again, with a fresh count.
