@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 mod config_cmd;
 mod decode;
 mod ha_cmd;
+mod passwd;
 mod replay;
 mod run;
 mod stats_cmd;
@@ -40,6 +41,8 @@ enum Command {
     Stats(stats_cmd::StatsArgs),
     /// Hot standby: leaders, fencing tokens, standby lag (`ha status`).
     Ha(ha_cmd::HaArgs),
+    /// Hash a password (read from stdin) for a LogonCredentialsFile line.
+    Passwd(passwd::PasswdArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,5 +56,6 @@ fn main() -> ExitCode {
         Command::Store(args) => store_cmd::run(&args),
         Command::Stats(args) => stats_cmd::run(&args),
         Command::Ha(args) => ha_cmd::run(&args),
+        Command::Passwd(args) => passwd::run(&args),
     }
 }

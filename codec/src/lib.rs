@@ -51,6 +51,7 @@ mod group;
 pub mod itoa;
 mod out;
 mod parse;
+pub mod redact;
 mod scan;
 mod simd;
 mod swar;

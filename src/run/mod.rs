@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use ringfix_engine::config::{ConfigWarning, EngineConfig};
-use ringfix_engine::runtime::{Exit, Stopper};
+use ringfix_engine::runtime::{Exit, Stopper, TraceRedaction};
 
 /// Exit code for configuration and start-up errors.
 pub const EXIT_CONFIG: u8 = 1;
@@ -28,7 +28,13 @@ pub enum LogFormat {
     Json,
 }
 
-/// Logs to stderr in `format`, filtered by `RUST_LOG` (default `default`).
+/// The tags masked in tracing output: the default password tags until a
+/// configuration is loaded, then every session's `RedactFieldsInLogs`.
+static TRACE_REDACTION: std::sync::LazyLock<TraceRedaction> =
+    std::sync::LazyLock::new(TraceRedaction::default);
+
+/// Logs to stderr in `format`, filtered by `RUST_LOG` (default `default`),
+/// with the `RedactFieldsInLogs` tags' values masked.
 pub fn init_tracing(default: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
@@ -37,7 +43,7 @@ pub fn init_tracing(default: &str, format: LogFormat) {
     // thread that logged (a reactor, the signal handler).
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| TRACE_REDACTION.writer(std::io::stderr()))
         .log_internal_errors(false);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
@@ -52,6 +58,7 @@ pub fn init_tracing(default: &str, format: LogFormat) {
 pub fn load_config(path: &Path) -> Result<EngineConfig, ExitCode> {
     match EngineConfig::load(path) {
         Ok(cfg) => {
+            TRACE_REDACTION.set(cfg.sessions.iter().map(|s| &s.security.redact));
             for w in &cfg.warnings {
                 if matches!(w, ConfigWarning::NoEffect { .. }) {
                     tracing::info!("{w}");

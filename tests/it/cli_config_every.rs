@@ -198,6 +198,9 @@ HaReplication=sync
 HaSyncTimeout=500ms
 HaMaxUnacked=1024
 StopOnFatalError=N
+# Logon authentication and redaction.
+MaxFailedLogonsPerMinute=10
+RedactFieldsInLogs=554,925,1402,1404
 # Other products' stores and logs.
 {foreign}
 [SESSION]
@@ -245,6 +248,8 @@ TLSCipherSuites=TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384
 SSLEnable=Y
 SSLValidateCertificates=Y
 SSLCheckCertificateRevocation=N
+LogonUsername=orders
+LogonPasswordFile={d}/password
 
 [SESSION]
 # QuickFIX/J style initiator.
@@ -315,6 +320,7 @@ CertificateVerifyLevel=2
 NeedClientAuth=Y
 EnabledProtocols=TLSv1.2,TLSv1.3
 CipherSuites=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_AES_128_GCM_SHA256
+LogonCredentialsFile={d}/credentials
 ",
         spec44 = spec("FIX44.xml"),
         spec42 = spec("FIX42.xml"),
@@ -329,6 +335,13 @@ fn every_documented_key_leaves_only_other_products_and_proxies_ignored() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     pki(d);
+    write(d, "password", "s3cret\n");
+    let hash = ringfix::engine::config::hash_password(b"s3cret").unwrap();
+    write(
+        d,
+        "credentials",
+        &format!("# counterparty username hash\nORDERS orders {hash}\n"),
+    );
     let text = every_key_file(d);
     // The file really uses every key ringfix knows.
     let set: BTreeSet<String> = text

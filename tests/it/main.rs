@@ -49,6 +49,8 @@ mod runtime_policy;
 mod runtime_schedule;
 mod runtime_sockets;
 mod runtime_store;
+mod security_logon;
+mod security_passwd;
 mod soak;
 mod stats_cli;
 mod stats_e2e;

@@ -279,6 +279,7 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
 
     s.schedule = super::build_schedule::schedule(&r)?;
     s.ha = super::ha::read(&r, &s)?;
+    super::security::read(&r, &mut s)?;
 
     s.validate().map_err(|e| ConfigError {
         location: r.location(section.line),

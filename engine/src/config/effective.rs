@@ -421,6 +421,7 @@ impl SessionSettings {
             format!("{}ms", ha.sync_timeout.as_millis()),
         );
         put("HaMaxUnacked", ha.max_unacked.to_string());
+        super::security::effective(self, &mut put);
         out
     }
 }

@@ -169,6 +169,12 @@ pub const IMPLEMENTED: &[&str] = &[
     "HaReplication",
     "HaSyncTimeout",
     "HaMaxUnacked",
+    // Logon authentication and secrets in logs.
+    "LogonCredentialsFile",
+    "MaxFailedLogonsPerMinute",
+    "LogonUsername",
+    "LogonPasswordFile",
+    "RedactFieldsInLogs",
 ];
 
 /// Other spellings of implemented keys (QuickFIX/J names), mapped to the

@@ -34,12 +34,14 @@
 mod backoff;
 mod build;
 mod build_schedule;
+mod credentials;
 mod effective;
 mod error;
 mod ha;
 mod ini;
 pub mod keys;
 mod schedule;
+mod security;
 mod session_id;
 mod settings;
 mod table;
@@ -53,6 +55,7 @@ use std::path::Path;
 
 pub use backoff::{after_end, AfterEnd, Backoff, JitterSource, SessionEnd, SplitMix64};
 pub use build_schedule::host_time_zone;
+pub use credentials::{hash_password, Credentials, CredentialsError, Password};
 pub use error::{ConfigError, ConfigWarning, ErrorKind, Location, SettingsError};
 pub use ha::{
     HaReplication, HaSettings, DEFAULT_HA_LEASE_TTL, DEFAULT_HA_MAX_UNACKED,
@@ -66,6 +69,7 @@ pub use jiff::{
 };
 pub use ringfix_codec::{TimePrecision, UtcTimestamp};
 pub use schedule::{Period, Schedule};
+pub use security::{SecuritySettings, DEFAULT_MAX_FAILED_LOGONS_PER_MINUTE};
 pub use session_id::{SessionId, BEGIN_STRINGS};
 pub use settings::{
     multiplier_text, ApplVerId, DictionarySettings, ErrorAction, HostPort, LogSettings,
@@ -256,6 +260,10 @@ fn listener_key_mismatch(a: &SessionSettings, b: &SessionSettings) -> Option<&'s
         ("SocketKeepAlive", x.keepalive == y.keepalive),
         ("SocketLinger", x.linger == y.linger),
         ("SocketTrafficClass", x.traffic_class == y.traffic_class),
+        (
+            "MaxFailedLogonsPerMinute",
+            a.security.max_failed_logons_per_minute == b.security.max_failed_logons_per_minute,
+        ),
         (
             "AllowedRemoteAddresses",
             x.allowed_remote_addresses.is_some() == y.allowed_remote_addresses.is_some(),

@@ -408,6 +408,8 @@ pub struct SessionSettings {
     pub metrics_listen: Option<HostPort>,
     /// Hot standby (`HaEnabled` and the other `Ha*` keys).
     pub ha: super::ha::HaSettings,
+    /// Logon authentication and redaction.
+    pub security: super::security::SecuritySettings,
 }
 
 impl Default for NetworkSettings {
@@ -464,6 +466,7 @@ impl SessionSettings {
             stop_on_fatal_error: false,
             metrics_listen: None,
             ha: super::ha::HaSettings::default(),
+            security: super::security::SecuritySettings::default(),
         }
     }
 

@@ -93,6 +93,10 @@ const STATED: &[(&str, &str)] = &[
     ("HaReplicationListen", "required with HaEnabled=Y"),
     ("HaPeers", "none (no standby)"),
     ("MetricsListen", "none (no /metrics, /health)"),
+    ("LogonCredentialsFile", "none (no check; acceptor)"),
+    ("MaxFailedLogonsPerMinute", "10 (acceptor; 0: no limit)"),
+    ("LogonUsername", "none (initiator)"),
+    ("LogonPasswordFile", "none (initiator)"),
     ("FileStoreSync", "N (= StoreFsync=never)"),
     ("LogonTag", "none (LogonTag, LogonTag1, ...: tag=value)"),
     (

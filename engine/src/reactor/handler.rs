@@ -235,6 +235,10 @@ pub trait ConnectionHandler {
     fn on_stop(&mut self, ctx: &mut Ctx<'_>, _now: Now) {
         ctx.close(CloseMode::Graceful);
     }
+    /// The TLS peer presented this certificate (its subject and SANs),
+    /// told once, just before [`on_open`](Self::on_open); not called
+    /// without TLS or without a client certificate.
+    fn on_peer_certificate(&mut self, _cert: super::PeerCertificate) {}
     /// The connection is closed: its fd is closed and no operation is left.
     fn on_closed(&mut self, reason: &CloseReason, now: Now);
 }

@@ -62,6 +62,7 @@ mod handler;
 mod idle;
 mod io;
 mod open;
+mod peer_cert;
 pub mod probe;
 mod ring;
 mod sockopt;
@@ -78,6 +79,7 @@ pub use handler::{
     AcceptInfo, CloseMode, CloseReason, ConnId, ConnectionHandler, Ctx, Framed, MonoTime, Now,
     UtcTimestamp,
 };
+pub use peer_cert::PeerCertificate;
 pub use sockopt::{AllowedPeers, SocketOptions};
 pub use stats::{ReactorStats, StatsSnapshot};
 pub use tls::{

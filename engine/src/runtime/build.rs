@@ -65,7 +65,41 @@ pub fn session_settings(s: &config::SessionSettings) -> session::SessionSettings
     out.closed_resend_interval = p.closed_resend_interval;
     out.reject_message_on_unhandled_exception = p.reject_message_on_unhandled_exception;
     out.logon_tags = p.logon_tags.clone();
+    out.redact = s.security.redact.clone();
+    if role == Role::Initiator {
+        out.logon_username = s.security.logon_username.clone();
+        // Checked at start-up (`check_secrets`); read again for each new
+        // session so a rotated password is sent from the next Logon.
+        out.logon_password = s
+            .security
+            .logon_password_file
+            .as_deref()
+            .and_then(|p| match config::Password::load(p) {
+                Ok(pw) => Some(session::Secret::new(pw.expose().to_vec())),
+                Err(e) => {
+                    tracing::error!(session = %s.id, error = %e, "LogonPasswordFile: Logon sent without Password");
+                    None
+                }
+            });
+    }
     out
+}
+
+/// The files of the security keys, read at start-up so a missing or
+/// malformed one stops the engine naming file and line:
+/// `LogonCredentialsFile` (acceptor) and `LogonPasswordFile` (initiator).
+pub(crate) fn check_secrets(s: &config::SessionSettings) -> Result<(), RuntimeError> {
+    let failed = |source| RuntimeError::Secrets {
+        session: s.id.to_string(),
+        source,
+    };
+    if let Some(p) = &s.security.logon_credentials_file {
+        config::Credentials::load(p).map_err(failed)?;
+    }
+    if let Some(p) = &s.security.logon_password_file {
+        config::Password::load(p).map_err(failed)?;
+    }
+    Ok(())
 }
 
 /// The frame checks of a session (`ValidateLengthAndChecksum`,

@@ -7,18 +7,25 @@
 //! (ValidateChecksum, ValidateLengthAndChecksum) takes the lenient path:
 //! the framer under its checks, then `parse_framed_with`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::Arc;
+use std::time::Instant;
 
-use ringfix_codec::{frame_with, Frame, FrameChecks, FrameError, MessageView, Parsed, Parser};
+use ringfix_codec::{
+    frame_with, Encoder, Frame, FrameChecks, FrameError, MessageView, Parsed, Parser, TimePrecision,
+};
 
 use super::core::{Ev, SessionCore, Slot};
+use super::guard::LogonGuard;
 use super::Event;
+use crate::config::Credentials;
 use crate::reactor::{
-    probe, AcceptInfo, CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, Remote,
+    probe, AcceptInfo, CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, PeerCertificate,
+    Remote,
 };
-use crate::session::{Close, Disposition, Incoming, Router};
+use crate::session::{Close, Disposition, Incoming, LogonDecision, LogonPeer, Router};
 use crate::store::MessageStore;
 use crate::time::{MonoTime, Now};
 
@@ -34,6 +41,10 @@ pub(crate) struct ListenerTable {
     /// of the listener applies (the first frame is checked again against
     /// its own session's).
     pub checks: FrameChecks,
+    /// Refused Logons per peer address (`MaxFailedLogonsPerMinute`).
+    pub guard: LogonGuard,
+    /// Each slot's `LogonCredentialsFile`, loaded at start.
+    pub credentials: Vec<Option<Arc<Credentials>>>,
 }
 
 enum State {
@@ -71,6 +82,8 @@ struct Link {
     /// The frame checks in force (the bound session's; before binding,
     /// those every session of the listener applies).
     checks: FrameChecks,
+    /// The TLS client certificate, when one was presented.
+    peer_cert: Option<PeerCertificate>,
     /// Length of the outbound buffer when this callback began (hot
     /// standby: what the callback wrote may have to wait).
     mark: usize,
@@ -98,6 +111,7 @@ impl Conn {
             peer,
             local_port: Some(local.port()),
             checks,
+            peer_cert: None,
             mark: 0,
             close_after_release: None,
         })
@@ -128,6 +142,7 @@ impl Conn {
             peer: Some(peer),
             local_port: None,
             checks,
+            peer_cert: None,
             mark: 0,
             close_after_release: None,
         })
@@ -145,7 +160,8 @@ impl Link {
         let idx = match table.router.route(&msg) {
             Ok(i) => i,
             Err(e) => {
-                tracing::warn!(error = %e, "logon refused: closing");
+                tracing::warn!(error = %e, peer = %peer_text(self.peer), "logon refused: closing");
+                table.guard.failed(self.ip(), Instant::now());
                 ctx.close(CloseMode::Now);
                 return;
             }
@@ -178,6 +194,7 @@ impl Link {
         self.checks = own;
         if !core.cfg.schedule.is_in_session(now.wall) {
             core.event(now, "logon_refused", "Logon refused: outside session time");
+            table.guard.failed(self.ip(), Instant::now());
             put_back(slot, core);
             ctx.close(CloseMode::Now);
             return;
@@ -186,6 +203,16 @@ impl Link {
             tracing::error!(session = &*core.name, error = %e, "cannot prepare session");
             put_back(slot, core);
             ctx.close(CloseMode::Now);
+            return;
+        }
+        let credentials = table.credentials.get(idx).and_then(Option::as_ref);
+        let cert = self.peer_cert.as_ref();
+        if let Some(text) = refusal(self.peer, cert, &mut core, credentials, &msg) {
+            refuse(self.peer, &mut core, &text, &msg, ctx, now);
+            self.close_by = Some(now.mono.add_nanos(FLUSH_NANOS));
+            table.guard.failed(self.ip(), Instant::now());
+            put_back(slot, core);
+            self.state = State::Closed;
             return;
         }
         // QuickFIX's words (its peer is the address without the port).
@@ -210,6 +237,98 @@ impl Link {
         self.slot = Some(Arc::clone(slot));
         self.state = State::Bound(core);
         self.apply(d, ctx, now);
+    }
+}
+
+impl Link {
+    fn ip(&self) -> Option<IpAddr> {
+        self.peer.map(|a| a.ip())
+    }
+}
+
+/// Why this Logon is refused before the session sees it, if it is: its
+/// Username/Password against `LogonCredentialsFile`, then the
+/// application's `on_logon_request`.
+fn refusal(
+    addr: Option<SocketAddr>,
+    cert: Option<&PeerCertificate>,
+    core: &mut SessionCore,
+    credentials: Option<&Arc<Credentials>>,
+    msg: &Incoming<'_>,
+) -> Option<String> {
+    if let Some(c) = credentials {
+        let user = msg.get(553).unwrap_or_default();
+        let password = msg.get(554).unwrap_or_default();
+        if !c.verify(&core.cfg.id.target_comp_id, user, password) {
+            return Some(INVALID_CREDENTIALS.to_owned());
+        }
+    }
+    let peer = LogonPeer {
+        addr,
+        subject: cert.map(|c| c.subject.as_str()),
+        sans: cert.map_or(&[], |c| c.sans.as_slice()),
+    };
+    match core
+        .app
+        .on_logon_request(core.session.settings(), msg, &peer)
+    {
+        LogonDecision::Accept => None,
+        LogonDecision::Refuse(text) => Some(text),
+    }
+}
+
+/// Answers a refused Logon with a Logout carrying `text` (MsgSeqNum the
+/// session's next, neither stored nor counted: the session's numbers and
+/// store stay as they were) and closes once it is sent. Logged (the
+/// Username, never the Password) and counted.
+fn refuse(
+    addr: Option<SocketAddr>,
+    core: &mut SessionCore,
+    text: &str,
+    msg: &Incoming<'_>,
+    ctx: &mut Ctx<'_>,
+    now: Now,
+) {
+    let user = String::from_utf8_lossy(msg.get(553).unwrap_or_default()).into_owned();
+    let peer = peer_text(addr);
+    core.event(
+        now,
+        "logon_refused",
+        &format!("Logon refused: {text} (Username {user:?}, peer {peer})"),
+    );
+    tracing::warn!(session = &*core.name, %peer, username = %user, "Logon refused: {text}");
+    core.counters.logons_refused.fetch_add(1, Ordering::Relaxed);
+    if let Some(log) = &core.log {
+        // The writer masks RedactFieldsInLogs (the Password).
+        log.incoming(now.wall, msg.raw());
+    }
+    let s = core.session.settings();
+    let seq = core.session.store().next_sender_seq();
+    let out = ctx.outbound();
+    let start = out.len();
+    let mut e = Encoder::new(out, s.begin_string.as_bytes(), b"5");
+    e.uint(34, seq)
+        .str(49, &s.sender_comp_id)
+        .timestamp(52, now.wall, precision(s.timestamp_precision))
+        .str(56, &s.target_comp_id)
+        .str(58, text);
+    e.finish();
+    if let Some(log) = &core.log {
+        log.outgoing(now.wall, out.get(start..).unwrap_or_default());
+    }
+    ctx.close(CloseMode::Graceful);
+}
+
+/// The Logout text of a Logon whose Username/Password do not match its
+/// `LogonCredentialsFile` line.
+pub const INVALID_CREDENTIALS: &str = "Invalid credentials";
+
+fn precision(digits: u8) -> TimePrecision {
+    match digits {
+        0 => TimePrecision::Seconds,
+        6 => TimePrecision::Micros,
+        9 => TimePrecision::Nanos,
+        _ => TimePrecision::Millis,
     }
 }
 
@@ -589,6 +708,10 @@ impl ConnectionHandler for Conn {
         core.stats_queued_before(ctx.queued_bytes());
         let d = core.handle(Ev::Queued, now, ctx.outbound());
         link.apply(d, ctx, now);
+    }
+
+    fn on_peer_certificate(&mut self, cert: PeerCertificate) {
+        self.link.peer_cert = Some(cert);
     }
 
     fn on_closed(&mut self, reason: &CloseReason, now: Now) {

@@ -30,6 +30,9 @@ pub struct Counters {
     pub next_target_seq: AtomicU64,
     /// Logons completed.
     pub logons: AtomicU64,
+    /// Logons refused before the session took them (bad credentials, or
+    /// refused by the application's `on_logon_request`).
+    pub logons_refused: AtomicU64,
     /// Rejects (35=3) and BusinessMessageRejects (35=j) sent.
     pub rejects_sent: AtomicU64,
     /// Rejects and BusinessMessageRejects received.

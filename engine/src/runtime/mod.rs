@@ -29,6 +29,7 @@ mod build;
 mod conn;
 mod core;
 mod events;
+mod guard;
 mod ha;
 mod listen;
 mod log;
@@ -46,7 +47,8 @@ use std::thread::JoinHandle;
 pub use self::build::{session_settings, store_id, store_options, ValidatorSpec};
 pub use self::conn::Conn;
 pub use self::core::Counters;
-pub use self::log::{FileLog, LogSink};
+pub use self::guard::{LogonGuardReport, LogonGuardStats};
+pub use self::log::{FileLog, LogSink, RedactingWriter, TraceRedaction};
 pub use self::store::RuntimeStore;
 pub use self::xsend::{SenderDraft, SessionSender, Ticket, TicketStatus, TrySendError};
 
@@ -82,6 +84,15 @@ pub enum RuntimeError {
         session: String,
         /// What is wrong.
         source: crate::reactor::TlsConfigError,
+    },
+    /// A `LogonCredentialsFile` or `LogonPasswordFile` cannot be used
+    /// (its error names the file and line).
+    #[error("security settings of {session}: {source}")]
+    Secrets {
+        /// The session.
+        session: String,
+        /// What is wrong, where.
+        source: crate::config::CredentialsError,
     },
     /// An address did not resolve.
     #[error("address {0}: cannot resolve")]
@@ -213,6 +224,8 @@ pub struct Runtime {
     reactors: Vec<crate::reactor::Remote<conn::Conn>>,
     /// The `MetricsListen` server (`/metrics`, `/health`).
     metrics: Option<crate::stats::http::MetricsServer>,
+    /// Refused Logons and connections closed at accept, every listener.
+    logon_guard: Arc<LogonGuardStats>,
 }
 
 impl Runtime {
@@ -237,6 +250,7 @@ impl Runtime {
             stats: started.stats,
             reactors: started.reactors,
             metrics: None,
+            logon_guard: started.logon_guard,
         };
         if let (Some(listener), Some(hp)) = (metrics, config.metrics_listen()) {
             let specs = config
@@ -267,6 +281,13 @@ impl Runtime {
     /// by `MaxConnections` or `AllowedRemoteAddresses`, bytes, ...).
     pub fn reactor_stats(&self) -> Vec<crate::reactor::StatsSnapshot> {
         self.reactors.iter().map(|r| r.stats().snapshot()).collect()
+    }
+
+    /// Logons refused on the listeners (unknown CompIDs, outside session
+    /// time, bad credentials, refused by the application) and connections
+    /// closed at accept past `MaxFailedLogonsPerMinute`.
+    pub fn logon_guard(&self) -> LogonGuardReport {
+        self.logon_guard.report()
     }
 
     /// The bound listener addresses (port 0 in the configuration picks a

@@ -25,6 +25,7 @@ use crate::time::{MonoTime, Now};
 pub(crate) struct Started {
     pub tx: mpsc::Sender<Event>,
     pub listen: Vec<SocketAddr>,
+    pub logon_guard: Arc<super::LogonGuardStats>,
     pub sessions: Vec<(SessionId, Arc<Counters>, Arc<XSlot>)>,
     pub thread: JoinHandle<Exit>,
     pub stats: Option<crate::stats::StatsPublisher>,
@@ -88,6 +89,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
         }
     }
     for s in &config.sessions {
+        super::build::check_secrets(s)?;
         if !s.network.nodelay || !s.network.reuse_address {
             tracing::warn!(
                 session = %s.id,
@@ -126,8 +128,11 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
     log.start()?;
     let mut reactors = Vec::new();
     let mut reactor_of = vec![0; cfgs.len()];
-    let started = spawn_reactors(config, &mut reactors, &mut reactor_of)
-        .and_then(|()| super::listen::listen(&cfgs, &slots, &reactors, &reactor_of, &tx, &ha_of));
+    let logon_guard = Arc::new(super::LogonGuardStats::default());
+    let started = spawn_reactors(config, &mut reactors, &mut reactor_of).and_then(|()| {
+        let s = &logon_guard;
+        super::listen::listen(&cfgs, &slots, &reactors, &reactor_of, &tx, &ha_of, s)
+    });
     let listen_addrs = match started {
         Ok((a, later)) => {
             if let Some(h) = ha.as_mut() {
@@ -186,6 +191,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
     Ok(Started {
         tx,
         listen: listen_addrs,
+        logon_guard,
         sessions: counters,
         thread,
         stats,

@@ -42,6 +42,28 @@ pub enum ResendDecision {
     GapFill,
 }
 
+/// Who sent an inbound Logon: what an acceptor knows of the connection.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LogonPeer<'a> {
+    /// The peer's address.
+    pub addr: Option<std::net::SocketAddr>,
+    /// The TLS client certificate's subject (RFC 4514), when one was
+    /// presented.
+    pub subject: Option<&'a str>,
+    /// Its subject alternative names (`DNS:host`, `IP:addr`, ...).
+    pub sans: &'a [String],
+}
+
+/// The application's answer to an inbound Logon.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogonDecision {
+    /// The session goes on with it (its own checks still apply).
+    Accept,
+    /// Answered with a Logout carrying this Text (58), then closed; the
+    /// session's sequence numbers and store are left as they were.
+    Refuse(String),
+}
+
 /// Callbacks of one or more sessions. All have defaults except
 /// [`on_app`](Application::on_app).
 pub trait Application {
@@ -53,6 +75,18 @@ pub trait Application {
         msg: &Incoming<'_>,
         out: &mut Sender<'_>,
     ) -> AppVerdict;
+
+    /// An inbound Logon, before the session accepts it (acceptor): all its
+    /// fields in `msg`, the peer's address and TLS client certificate in
+    /// `peer`. The default accepts.
+    fn on_logon_request(
+        &mut self,
+        _session: &SessionSettings,
+        _msg: &Incoming<'_>,
+        _peer: &LogonPeer<'_>,
+    ) -> LogonDecision {
+        LogonDecision::Accept
+    }
 
     /// An inbound admin message that passed the session checks.
     fn on_admin(&mut self, _session: &SessionSettings, _msg: &Incoming<'_>) {}

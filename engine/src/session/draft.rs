@@ -51,7 +51,7 @@ impl<'d> Draft<'d> for SessionDraft<'d> {
     #[inline]
     fn send(mut self) -> Result<u64, SendError> {
         self.sent = true;
-        commit(&mut self.w, self.st, self.store, self.seq, self.now)
+        commit(&mut self.w, self.st, self.store, self.seq, self.now, None)
     }
 }
 

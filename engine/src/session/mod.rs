@@ -36,7 +36,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use ringfix_codec::Parser;
 
-pub use app::{AppVerdict, Application, ResendDecision};
+pub use app::{AppVerdict, Application, LogonDecision, LogonPeer, ResendDecision};
 pub use draft::SessionDraft;
 pub use encode::FieldWriter;
 pub use event::{Event, RejectInfo, RejectWay};
@@ -45,7 +45,7 @@ pub use incoming::{
 };
 pub use outbound::{SendError, Sender};
 pub use router::{RouteError, Router};
-pub use settings::{ErrorPolicy, Role, SessionSettings, Version};
+pub use settings::{ErrorPolicy, Role, Secret, SessionSettings, Version};
 pub use state::{Close, Disposition, FatalError, LogoutReason, SessionState, Transition};
 pub use time::{parse_timestamp, write_timestamp};
 pub use validate::{reason, reason_text, RejectKind, ValidationError, Validator};

@@ -6,12 +6,13 @@ use ringfix_codec::fields;
 use super::app::Application;
 use super::encode::FieldWriter;
 use super::event::Event;
-use super::incoming::Tag;
+use super::incoming::{is_admin_type, Tag};
 use super::settings::{SessionSettings, Version};
 use super::state::{Close, LogoutReason, Phase};
 use super::{Cx, Session};
 use crate::store::{MessageStore, StoreError};
 use crate::time::{MonoTime, Now, UtcTimestamp};
+use ringfix_codec::redact::Redaction;
 
 /// Why a message was not sent.
 #[derive(Debug, thiserror::Error)]
@@ -157,11 +158,16 @@ pub(crate) fn commit(
     store: &mut dyn MessageStore,
     seq: u64,
     now: Now,
+    mask: Option<&Redaction>,
 ) -> Result<u64, SendError> {
     w.finish_in_place();
-    let stored = store
-        .append(seq, w.written())
-        .and_then(|()| store.set_next_sender_seq(seq.saturating_add(1)));
+    let stored = match mask {
+        // An admin message (our Logon) is never resent: the store keeps
+        // it with the RedactFieldsInLogs tags masked.
+        Some(r) if r.may_apply(w.written()) => store.append(seq, &r.redact(w.written())),
+        _ => store.append(seq, w.written()),
+    };
+    let stored = stored.and_then(|()| store.set_next_sender_seq(seq.saturating_add(1)));
     if let Err(e) = stored {
         w.rollback();
         st.stopped = true;
@@ -195,10 +201,19 @@ pub(crate) fn send_new(
     let processed = st.processed(cfg);
     let mut w = begin(cfg, seq, now.wall, out, msg_type, extra_header, processed);
     body(&mut w);
+    if msg_type == b"A" {
+        if let Some(u) = &cfg.logon_username {
+            w.field(553, u.as_bytes());
+        }
+        if let Some(p) = &cfg.logon_password {
+            w.field(554, p.expose());
+        }
+    }
     let composed = app.is_some();
     if let Some(app) = app {
         app.on_admin_out(cfg, msg_type, &mut w);
     }
+    let mask = is_admin_type(msg_type).then_some(&cfg.redact);
     if let (true, Some(order)) = (composed, &cfg.field_order) {
         // PreserveMessageFieldsOrder: what the session composes goes out
         // (and is stored) in dictionary order.
@@ -206,9 +221,10 @@ pub(crate) fn send_new(
         if let Some(bytes) = out.get_mut(range.clone()) {
             order.apply(bytes);
         }
-        let stored = match out.get(range.clone()) {
-            Some(bytes) => store.append(seq, bytes),
-            None => Ok(()),
+        let stored = match (out.get(range.clone()), mask) {
+            (Some(bytes), Some(r)) if r.may_apply(bytes) => store.append(seq, &r.redact(bytes)),
+            (Some(bytes), _) => store.append(seq, bytes),
+            (None, _) => Ok(()),
         };
         let stored = stored.and_then(|()| store.set_next_sender_seq(seq.saturating_add(1)));
         if let Err(e) = stored {
@@ -220,7 +236,7 @@ pub(crate) fn send_new(
         st.last_sent = now.mono;
         return Ok(seq);
     }
-    commit(&mut w, st, store, seq, now)
+    commit(&mut w, st, store, seq, now, mask)
 }
 
 /// Sends application messages: the one way an application sends on the

@@ -1,5 +1,28 @@
 //! Session settings (the session-layer subset of a QuickFIX .cfg section).
 
+use ringfix_codec::redact::Redaction;
+
+/// A secret value (our Logon's Password): `Debug` shows `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    /// Holds `bytes`.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    /// The bytes.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
 pub use ringfix_codec::dict::Version;
 use std::sync::Arc;
 
@@ -102,6 +125,15 @@ pub struct SessionSettings {
     /// Extra `(tag, value)` fields in every Logon we send (QuickFIX/J
     /// LogonTag).
     pub logon_tags: Vec<(u32, String)>,
+    /// Username (553) on our Logon (`LogonUsername`), before the fields
+    /// the application adds in `on_admin_out`.
+    pub logon_username: Option<String>,
+    /// Password (554) on our Logon (`LogonPasswordFile`'s first line).
+    pub logon_password: Option<Secret>,
+    /// `RedactFieldsInLogs`: an admin message (our Logon) is stored with
+    /// these tags' values masked; admin messages are never resent, so the
+    /// store needs no secret.
+    pub redact: Redaction,
     /// The session version of `begin_string` (kept in step with it by
     /// [`SessionSettings::new`] and the session: one type, decided once).
     version: Version,
@@ -151,6 +183,9 @@ impl SessionSettings {
             closed_resend_interval: false,
             reject_message_on_unhandled_exception: false,
             logon_tags: Vec::new(),
+            logon_username: None,
+            logon_password: None,
+            redact: Redaction::default(),
             version: version_of(begin_string),
             reject_garbled_message: false,
             ignore_absence_of_141_tag: true,

@@ -4,6 +4,7 @@ mod ha;
 mod parse;
 mod policy;
 mod schedule;
+mod security;
 mod store;
 mod table;
 mod transport;
