@@ -30,6 +30,8 @@ mod conn;
 mod core;
 mod events;
 mod ha;
+#[doc(hidden)]
+pub mod hops;
 mod listen;
 mod log;
 mod sockets;
