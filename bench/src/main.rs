@@ -6,6 +6,7 @@
 mod codec;
 mod ha;
 mod handle;
+mod hops;
 mod latency;
 mod pipeline;
 mod report;
@@ -42,6 +43,8 @@ enum Command {
     Xsend(xsend::Args),
     /// Hot standby: round trips through an HA sync leader beside a plain acceptor.
     Ha(ha::Args),
+    /// The receive and send paths without a ring, for scripts/hops.sh.
+    Hops(hops::Args),
     /// The markdown summary of a results directory (scripts/bench.sh).
     Table(table::Args),
 }
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Sessions(args) => sessions::run(&args),
         Command::Xsend(args) => xsend::run(&args),
         Command::Ha(args) => ha::run(&args),
+        Command::Hops(args) => hops::run(&args),
         Command::Table(args) => table::run(&args),
     };
     match result {

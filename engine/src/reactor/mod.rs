@@ -90,6 +90,14 @@ pub use tls::{
 use control::Shared;
 use std::sync::{mpsc, Arc};
 
+/// A [`Remote`] with no reactor behind it: its commands are queued and
+/// never served (a harness that drives a handler without a ring).
+pub(crate) fn detached_remote<H>() -> Result<Remote<H>, ReactorError> {
+    Ok(Remote {
+        shared: Arc::new(Shared::new(Mode::Block, 1)?),
+    })
+}
+
 /// Starts a reactor on its own thread (pinned to `config.core` if set).
 pub fn spawn<H: ConnectionHandler + Send + 'static>(
     config: ReactorConfig,

@@ -31,6 +31,8 @@ mod core;
 mod events;
 mod guard;
 mod ha;
+#[doc(hidden)]
+pub mod hops;
 mod listen;
 mod log;
 mod sockets;
