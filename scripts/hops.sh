@@ -9,17 +9,20 @@
 # graph, and an edge is indirect when the caller's machine code has no
 # direct call (or tail jump, or call through the GOT) to the callee.
 #
-#   scripts/hops.sh [--max N]   # exits 1 when receive + send hops exceed N
+#   scripts/hops.sh [--max N] [--max-indirect M]
+#       exits 1 when receive + send hops exceed N, or indirect calls M
 #
 # Needs valgrind, python3 and objdump (binutils).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 max=""
+max_indirect=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --max) max="$2"; shift 2 ;;
-        *) echo "usage: scripts/hops.sh [--max N]" >&2; exit 2 ;;
+        --max-indirect) max_indirect="$2"; shift 2 ;;
+        *) echo "usage: scripts/hops.sh [--max N] [--max-indirect M]" >&2; exit 2 ;;
     esac
 done
 for tool in valgrind python3 objdump; do
@@ -39,11 +42,11 @@ valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
 objdump -d -C --no-show-raw-insn "$bin" >"$work/dis.txt"
 readelf -rW "$bin" >"$work/relocs.txt"
 
-python3 - "$work/cg.out" "$work/dis.txt" "$work/relocs.txt" "${max}" <<'PY'
+python3 - "$work/cg.out" "$work/dis.txt" "$work/relocs.txt" "${max}" "${max_indirect}" <<'PY'
 import re, sys
 from collections import defaultdict, deque
 
-cg, dis, relocs, limit = sys.argv[1:5]
+cg, dis, relocs, limit, limit_indirect = sys.argv[1:6]
 HASH = re.compile(r"::h[0-9a-f]{16}$")
 
 def clean(name):
@@ -155,4 +158,6 @@ total, ind = r[0] + s[0], r[1] + s[1]
 print(f"total: {total} hops, {ind} indirect calls")
 if limit and total > int(limit):
     sys.exit(f"hops.sh: {total} hops, more than {limit}")
+if limit_indirect and ind > int(limit_indirect):
+    sys.exit(f"hops.sh: {ind} indirect calls, more than {limit_indirect}")
 PY
