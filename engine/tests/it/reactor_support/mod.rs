@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::harness;
-pub use harness::{serial, wait_until, with_timeout};
+pub use harness::{isolated, serial, wait_until, with_timeout};
 
 /// Open file descriptors of this process.
 pub fn fd_count() -> usize {
