@@ -9,6 +9,9 @@
 # Seeds come from the QuickFIX acceptance scripts (fuzz/src/bin/gen_seeds.rs)
 # and are added to fuzz/corpus/<target>/, which persists between runs.
 # Crashes land in fuzz/artifacts/<target>/; logs in fuzz/logs/<target>.log.
+# Past findings, committed under fuzz/regressions/<target>/, join the corpus
+# first: libFuzzer runs every corpus input before mutating, so a finding
+# that comes back fails the run at once.
 # FUZZ_JOBS=N runs N workers per target (libFuzzer -fork), default 1.
 # FUZZ_SANITIZER=address|none (default none: the fuzzed crates have no
 # `unsafe`, so ASan mostly costs speed); debug assertions and overflow
@@ -49,6 +52,9 @@ status=0
 printf '%-20s %12s %10s %8s %s\n' target executions exec/s seconds result
 for t in "${TARGETS[@]}"; do
     mkdir -p "corpus/$t" "artifacts/$t"
+    if [ -d "regressions/$t" ]; then
+        cp regressions/"$t"/* "corpus/$t/"
+    fi
     log="logs/$t.log"
     extra=()
     if [ "$JOBS" -gt 1 ]; then

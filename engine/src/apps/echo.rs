@@ -8,6 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use ringfix_codec::data_fields::data_tag_for;
+use ringfix_codec::INVALID_TAG;
 
 use crate::session::{
     is_header_tag, AppVerdict, Application, Incoming, Sender, SessionSettings, Tag,
@@ -54,6 +55,12 @@ impl Echo {
         let mut pair: Option<(Tag, Tag, usize)> = None;
         let mut fields = msg.fields().enumerate().peekable();
         while let Some((i, (tag, v))) = fields.next() {
+            // A negative tag text (`-1=x`, delivered when validation is
+            // off) has no number to write back: echoed as 4294967295 it
+            // made an unparsable message (fuzz finding). Dropped.
+            if tag == INVALID_TAG {
+                continue;
+            }
             let key = match pair.take() {
                 Some((data, len, at)) if data == tag => (len, at, 1),
                 _ => (tag, i, 0),
