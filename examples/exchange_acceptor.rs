@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use ringfix::api::{
-    AppVerdict, Application, CallbackSettings, Decimal, EngineBuilder, Execution, ExecutionReport,
-    Id, Incoming, LogoutReason, OrderView, ReactorMode, Sender, SessionId, SessionSettings,
+    AppVerdict, Application, SessionSettings, Decimal, EngineBuilder, Execution, ExecutionReport,
+    Id, Incoming, LogoutReason, OrderView, ReactorMode, Sender, SessionId, SessionConfig,
 };
 
 #[derive(Parser)]
@@ -104,7 +104,7 @@ impl Exchange {
 impl Application for Exchange {
     fn on_app(
         &mut self,
-        _session: &CallbackSettings,
+        _session: &SessionSettings,
         msg: &Incoming<'_>,
         out: &mut Sender<'_>,
     ) -> AppVerdict {
@@ -130,14 +130,14 @@ impl Application for Exchange {
         }
     }
 
-    fn on_logon(&mut self, session: &CallbackSettings, _out: &mut Sender<'_>) {
+    fn on_logon(&mut self, session: &SessionSettings, _out: &mut Sender<'_>) {
         println!(
             "exchange: {} -> {} logged on",
             session.target_comp_id, session.sender_comp_id
         );
     }
 
-    fn on_logout(&mut self, _session: &CallbackSettings, reason: LogoutReason) {
+    fn on_logout(&mut self, _session: &SessionSettings, reason: LogoutReason) {
         println!("exchange: logged out ({reason:?}), {} orders", self.next_id);
         self.logged_out.store(true, Ordering::Release);
     }
@@ -149,7 +149,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(path) => EngineBuilder::from_file(path)?,
         None => {
             let id = SessionId::new("FIX.4.4", args.sender.as_str(), args.target.as_str());
-            let mut settings = SessionSettings::acceptor(id, args.port);
+            let mut settings = SessionConfig::acceptor(id, args.port);
             settings.reset.on_logon = true;
             EngineBuilder::new().session(settings)
         }

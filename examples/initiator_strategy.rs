@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use hdrhistogram::Histogram;
 use ringfix::api::{
-    AppVerdict, Application, CallbackSettings, Decimal, EngineBuilder, ExecutionView, Incoming,
-    NewOrderSingle, ReactorMode, Sender, SessionId, SessionSender, SessionSettings, Side,
+    AppVerdict, Application, SessionSettings, Decimal, EngineBuilder, ExecutionView, Incoming,
+    NewOrderSingle, ReactorMode, Sender, SessionId, SessionSender, SessionConfig, Side,
     TicketStatus, TimeInForce, TrySendError,
 };
 use ringfix::engine::session::parse_u64;
@@ -82,7 +82,7 @@ struct Strategy {
 impl Application for Strategy {
     fn on_app(
         &mut self,
-        _session: &CallbackSettings,
+        _session: &SessionSettings,
         msg: &Incoming<'_>,
         _out: &mut Sender<'_>,
     ) -> AppVerdict {
@@ -167,7 +167,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(path) => EngineBuilder::from_file(path)?,
         None => {
             let id = SessionId::new("FIX.4.4", args.sender.as_str(), args.target.as_str());
-            let mut settings = SessionSettings::initiator(
+            let mut settings = SessionConfig::initiator(
                 id,
                 args.host.as_str(),
                 args.port,

@@ -13,8 +13,8 @@
 //! 1. **Configure** sessions from a QuickFIX-style `.cfg` file
 //!    ([`EngineBuilder::from_file`](api::EngineBuilder::from_file)) or in
 //!    code ([`EngineBuilder::session`](api::EngineBuilder::session) with
-//!    [`SessionSettings::initiator`](api::SessionSettings::initiator) /
-//!    [`acceptor`](api::SessionSettings::acceptor), fields public).
+//!    [`SessionConfig::initiator`](api::SessionConfig::initiator) /
+//!    [`acceptor`](api::SessionConfig::acceptor), fields public).
 //! 2. **Write an application**: implement [`Application`](api::Application)
 //!    (only `on_app` is required; `on_logon` and `poll` send on your own
 //!    initiative, `on_reject` hears every reject sent or received).
@@ -44,8 +44,8 @@
 //! use std::time::Duration;
 //!
 //! use ringfix::api::{
-//!     AppVerdict, Application, CallbackSettings, Decimal, EngineBuilder,
-//!     ExecutionView, Incoming, NewOrderSingle, Sender, SessionId, SessionSettings, Side,
+//!     AppVerdict, Application, SessionSettings, Decimal, EngineBuilder,
+//!     ExecutionView, Incoming, NewOrderSingle, Sender, SessionId, SessionConfig, Side,
 //!     TimeInForce,
 //! };
 //!
@@ -58,7 +58,7 @@
 //! impl Application for Strategy {
 //!     fn on_app(
 //!         &mut self,
-//!         _session: &CallbackSettings,
+//!         _session: &SessionSettings,
 //!         msg: &Incoming<'_>,
 //!         _out: &mut Sender<'_>,
 //!     ) -> AppVerdict {
@@ -74,11 +74,11 @@
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     let id = SessionId::new("FIX.4.4", "CLIENT", "EXCHANGE");
 //!     let mut settings =
-//!         SessionSettings::initiator(id.clone(), "127.0.0.1", 9878, Duration::from_secs(30));
+//!         SessionConfig::initiator(id.clone(), "127.0.0.1", 9878, Duration::from_secs(30));
 //!     settings.reset.on_logon = true;
 //!     let mut engine = EngineBuilder::new()
 //!         .session(settings)
-//!         .start(|_s: &SessionSettings| Strategy::default())?;
+//!         .start(|_s: &SessionConfig| Strategy::default())?;
 //!
 //!     // Any thread: encode, queue, the reactor sends it.
 //!     let mut tx = engine.sender(&id).ok_or("unknown session")?;

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use ringfix_engine::apps::exec::Exec;
-use ringfix_engine::config::{EngineConfig, SessionSettings as EngineSettings};
+use ringfix_engine::config::{EngineConfig, SessionConfig};
 use ringfix_engine::ha::{etcd::Etcd, keys};
 use ringfix_engine::runtime::{Runtime, SessionSender, TrySendError};
 use ringfix_engine::session::{
@@ -210,7 +210,7 @@ fn drive(
 }
 
 fn exec() -> ringfix_engine::runtime::AppFactory {
-    Box::new(|_s: &EngineSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) })
+    Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> { Box::new(Exec::new()) })
 }
 
 fn start(text: &str, name: &str) -> Result<Runtime, String> {
@@ -277,7 +277,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     });
     let mut target = 0;
     let for_apps = shared.clone();
-    let factory = Box::new(move |_s: &EngineSettings| -> Box<dyn Application + Send> {
+    let factory = Box::new(move |_s: &SessionConfig| -> Box<dyn Application + Send> {
         let me = target;
         target += 1;
         Box::new(Answer {

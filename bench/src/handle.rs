@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use ringfix_engine::config::{EngineConfig, SessionSettings as EngineSettings};
+use ringfix_engine::config::{EngineConfig, SessionConfig};
 use ringfix_engine::runtime::{Runtime, SessionSender, Ticket, TrySendError};
 use ringfix_engine::session::{AppVerdict, Application, Incoming, Sender, SessionSettings};
 
@@ -27,7 +27,7 @@ impl Application for Discard {
 }
 
 fn factory() -> ringfix_engine::runtime::AppFactory {
-    Box::new(|_s: &EngineSettings| -> Box<dyn Application + Send> { Box::new(Discard) })
+    Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> { Box::new(Discard) })
 }
 
 const FIELDS: &[(u32, &[u8])] = &[

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use ringfix_engine::apps::echo::Echo;
-use ringfix_engine::config::{EngineConfig, SessionSettings as EngineSettings};
+use ringfix_engine::config::{EngineConfig, SessionConfig};
 use ringfix_engine::runtime::Runtime;
 use ringfix_engine::session::Application;
 use serde_json::json;
@@ -81,7 +81,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         return Err("--count must be at least 1".into());
     }
     let echo =
-        || Box::new(|_s: &EngineSettings| -> Box<dyn Application + Send> { Box::new(Echo::new()) });
+        || Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> { Box::new(Echo::new()) });
     let acc = EngineConfig::parse(&config(args.count, true, 0), "sessions-acceptor")
         .map_err(|e| e.to_string())?;
     let server = Runtime::start(&acc, echo()).map_err(|e| e.to_string())?;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ringfix_codec::{frame, Frame, Parser, DEFAULT_MAX_MESSAGE_SIZE};
-use ringfix_engine::config::{EngineConfig, SessionSettings as EngineSettings};
+use ringfix_engine::config::{EngineConfig, SessionConfig};
 use ringfix_engine::runtime::Runtime;
 use ringfix_engine::session::{
     AppVerdict, Application, Incoming, Role, Sender, Session, SessionSettings,
@@ -182,7 +182,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         args.fsync
     );
     let cfg = EngineConfig::parse(&cfg, "throughput-acceptor").map_err(|e| e.to_string())?;
-    let factory = Box::new(|_s: &EngineSettings| -> Box<dyn Application + Send> { Box::new(Sink) });
+    let factory = Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> { Box::new(Sink) });
     let mut server = Runtime::start(&cfg, factory).map_err(|e| e.to_string())?;
     let port = server
         .listen_addrs()

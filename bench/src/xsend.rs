@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use ringfix_codec::Decimal;
 use ringfix_engine::apps::exec::Exec;
-use ringfix_engine::config::{EngineConfig, SessionSettings as EngineSettings};
+use ringfix_engine::config::{EngineConfig, SessionConfig};
 use ringfix_engine::runtime::{Runtime, SessionSender, TrySendError};
 use ringfix_engine::session::{
     parse_u64, AppVerdict, Application, FieldWriter, Incoming, Sender, SessionSettings,
@@ -257,7 +257,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     );
     let acceptor = EngineConfig::parse(&acceptor, "xsend-acceptor").map_err(|e| e.to_string())?;
     let exec =
-        Box::new(|_s: &EngineSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) });
+        Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> { Box::new(Exec::new()) });
     let mut server = Runtime::start(&acceptor, exec).map_err(|e| e.to_string())?;
     let port = server
         .listen_addrs()
@@ -299,7 +299,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         hist,
         out: Arc::clone(&result),
     }));
-    let factory = Box::new(move |_s: &EngineSettings| -> Box<dyn Application + Send> {
+    let factory = Box::new(move |_s: &SessionConfig| -> Box<dyn Application + Send> {
         app.take().unwrap_or_else(|| Box::new(Exec::new()))
     });
     let mut client = Runtime::start(&initiator, factory).map_err(|e| e.to_string())?;

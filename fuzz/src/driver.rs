@@ -69,7 +69,7 @@ impl Knobs {
         s.reset_on_logon = self.bit(1, 3);
         s.reset_on_logout = self.bit(1, 4);
         s.reset_on_disconnect = self.bit(1, 5);
-        s.enable_next_expected_msg_seq_num = self.bit(1, 6);
+        s.policy.next_expected_msg_seq_num = self.bit(1, 6);
         let b3 = self.0[3];
         s.heart_bt_int = [30, 1, 2, 5][usize::from(b3 & 3)];
         s.resend_request_chunk_size = [0, 1, 2, 5][usize::from((b3 >> 2) & 3)];

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use ringfix_engine::config::{
-    ConfigError, EngineConfig, SessionId, SessionSettings, SettingsError,
+    ConfigError, EngineConfig, SessionId, SessionConfig, SettingsError,
 };
 use ringfix_engine::runtime::{Exit, Runtime, RuntimeError, SessionReport, SessionSender, Stopper};
 use ringfix_engine::session::Application;
@@ -64,15 +64,15 @@ impl EngineBuilder {
         }
     }
 
-    /// Adds a session, e.g. `SessionSettings::initiator(..)` or
-    /// `SessionSettings::acceptor(..)` with fields adjusted.
-    pub fn session(mut self, settings: SessionSettings) -> Self {
+    /// Adds a session, e.g. `SessionConfig::initiator(..)` or
+    /// `SessionConfig::acceptor(..)` with fields adjusted.
+    pub fn session(mut self, settings: SessionConfig) -> Self {
         self.config.sessions.push(settings);
         self
     }
 
     /// The sessions so far, to adjust before starting.
-    pub fn sessions_mut(&mut self) -> &mut [SessionSettings] {
+    pub fn sessions_mut(&mut self) -> &mut [SessionConfig] {
         &mut self.config.sessions
     }
 
@@ -95,13 +95,13 @@ impl EngineBuilder {
     pub fn start<A, F>(self, mut app: F) -> Result<Engine, Error>
     where
         A: Application + Send + 'static,
-        F: FnMut(&SessionSettings) -> A + Send + 'static,
+        F: FnMut(&SessionConfig) -> A + Send + 'static,
     {
         for s in &self.config.sessions {
             s.validate()?;
         }
         let factory =
-            Box::new(move |s: &SessionSettings| Box::new(app(s)) as Box<dyn Application + Send>);
+            Box::new(move |s: &SessionConfig| Box::new(app(s)) as Box<dyn Application + Send>);
         let runtime = Runtime::start(&self.config, factory)?;
         let ids = self.config.sessions.iter().map(|s| s.id.clone()).collect();
         Ok(Engine {

@@ -12,12 +12,12 @@ pub use orders::{
 };
 
 pub use ringfix_codec::{fields, Decimal, UtcTimestamp};
-pub use ringfix_engine::config::{EngineConfig, ReactorMode, Role, SessionId, SessionSettings};
+pub use ringfix_engine::config::{EngineConfig, ReactorMode, Role, SessionConfig, SessionId};
 pub use ringfix_engine::runtime::{
     Exit, SenderDraft, SessionReport, SessionSender, Stopper, Ticket, TicketStatus, TrySendError,
 };
 /// The per-session settings a callback sees (CompIDs, version, precision).
-pub use ringfix_engine::session::SessionSettings as CallbackSettings;
+pub use ringfix_engine::session::SessionSettings;
 pub use ringfix_engine::session::{
     AppVerdict, Application, FieldWriter, Incoming, LogoutReason, RejectInfo, RejectWay, SendError,
     Sender, SessionDraft,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use ringfix_codec::dict::Dictionary;
 use ringfix_engine::config::{
-    Credentials, Password, Role, SessionSettings, SessionSource, UtcTimestamp,
+    Credentials, Password, Role, SessionConfig, SessionSource, UtcTimestamp,
 };
 use ringfix_engine::reactor::{acceptor_uses_tls, TlsClient, TlsConfigError, TlsServer};
 use ringfix_engine::runtime::ValidatorSpec;
@@ -14,7 +14,7 @@ use ringfix_engine::runtime::ValidatorSpec;
 /// The problems of one session, each `file:line: key: what`.
 pub fn session(
     file: &str,
-    s: &SessionSettings,
+    s: &SessionConfig,
     source: &SessionSource,
     at: UtcTimestamp,
 ) -> Vec<String> {
@@ -85,7 +85,7 @@ pub fn session(
 }
 
 /// TLS as the runtime builds it at start; the key to blame on failure.
-fn tls(s: &SessionSettings) -> Option<(&'static str, TlsConfigError)> {
+fn tls(s: &SessionConfig) -> Option<(&'static str, TlsConfigError)> {
     let result = match s.role {
         Role::Acceptor if acceptor_uses_tls(&s.tls) => TlsServer::from_settings(&s.tls).err(),
         Role::Initiator if s.tls.enabled => {
@@ -106,7 +106,7 @@ fn tls(s: &SessionSettings) -> Option<(&'static str, TlsConfigError)> {
 }
 
 /// The dictionary files a session names, with their keys.
-fn dictionaries(s: &SessionSettings) -> Vec<(String, PathBuf)> {
+fn dictionaries(s: &SessionConfig) -> Vec<(String, PathBuf)> {
     let d = &s.dictionaries;
     let named = [
         ("DataDictionary", &d.data_dictionary),

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use ringfix_engine::config::{
-    host_time_zone, ConfigWarning, SessionSettings, TimeZone, UtcTimestamp,
+    host_time_zone, ConfigWarning, SessionConfig, TimeZone, UtcTimestamp,
 };
 use ringfix_engine::runtime::store_id;
 use ringfix_engine::store::StoreFiles;
@@ -36,7 +36,7 @@ fn local(t: UtcTimestamp, schedule_zone: &TimeZone) -> String {
 }
 
 /// The files a session writes: store (or memory) and logs.
-fn files(s: &SessionSettings) -> (Vec<String>, Vec<String>) {
+fn files(s: &SessionConfig) -> (Vec<String>, Vec<String>) {
     let store = match &s.store.file_store_path {
         Some(dir) => {
             let f = StoreFiles::new(dir, &store_id(&s.id));

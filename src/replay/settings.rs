@@ -23,7 +23,7 @@ pub(crate) fn pick<'a>(
     path: &Path,
     side: Side,
     comp_ids: Option<(&str, &str)>,
-) -> Result<&'a config::SessionSettings, ReplayError> {
+) -> Result<&'a config::SessionConfig, ReplayError> {
     let want = match side {
         Side::Initiator => config::Role::Initiator,
         Side::Acceptor => config::Role::Acceptor,
@@ -51,7 +51,7 @@ pub struct Dictionaries {
 
 impl Dictionaries {
     /// The validation a configured session asks for; `None` with `UseDataDictionary=N`.
-    pub(crate) fn of(s: &config::SessionSettings) -> Option<Dictionaries> {
+    pub(crate) fn of(s: &config::SessionConfig) -> Option<Dictionaries> {
         let v = &s.validation;
         v.use_data_dictionary.then(|| Dictionaries {
             data_dictionary: s.dictionaries.data_dictionary.clone(),

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ringfix_engine::apps::{echo::Echo, exec::Exec};
-use ringfix_engine::config::SessionSettings;
+use ringfix_engine::config::SessionConfig;
 use ringfix_engine::runtime::Runtime;
 use ringfix_engine::session::Application;
 
@@ -40,7 +40,7 @@ pub fn run(args: &AcceptorArgs) -> ExitCode {
         Err(code) => return code,
     };
     let app = args.app;
-    let factory = Box::new(move |_s: &SessionSettings| -> Box<dyn Application + Send> {
+    let factory = Box::new(move |_s: &SessionConfig| -> Box<dyn Application + Send> {
         match app {
             AcceptorApp::Echo => Box::new(Echo::new()),
             AcceptorApp::Exec => Box::new(Exec::new()),

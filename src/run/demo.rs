@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use ringfix_engine::apps::exec::Exec;
 use ringfix_engine::apps::orders::{Orders, OrdersReport, OrdersSettings};
-use ringfix_engine::config::{EngineConfig, SessionSettings};
+use ringfix_engine::config::{EngineConfig, SessionConfig};
 use ringfix_engine::runtime::Runtime;
 use ringfix_engine::session::Application;
 
@@ -82,7 +82,7 @@ pub fn run(args: &DemoArgs) -> ExitCode {
         Err(e) => return fail(&e),
     };
     let exec =
-        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) });
+        Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> { Box::new(Exec::new()) });
     let signals = match super::catch_signals() {
         Ok(s) => s,
         Err(e) => return fail(&e),
@@ -107,7 +107,7 @@ pub fn run(args: &DemoArgs) -> ExitCode {
         Err(e) => return fail(&e),
     };
     let mut app: Option<Box<dyn Application + Send>> = Some(Box::new(orders));
-    let factory = Box::new(move |_s: &SessionSettings| -> Box<dyn Application + Send> {
+    let factory = Box::new(move |_s: &SessionConfig| -> Box<dyn Application + Send> {
         app.take().unwrap_or_else(|| Box::new(Exec::new()))
     });
     let mut client = match Runtime::start(&initiator, factory) {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use ringfix_engine::apps::orders::{Orders, OrdersReport, OrdersSettings};
-use ringfix_engine::config::SessionSettings;
+use ringfix_engine::config::SessionConfig;
 use ringfix_engine::runtime::Runtime;
 use ringfix_engine::session::Application;
 
@@ -58,7 +58,7 @@ pub fn run(args: &InitiatorArgs) -> ExitCode {
         rate: args.rate,
     };
     let sink = Arc::clone(&reports);
-    let factory = Box::new(move |_s: &SessionSettings| -> Box<dyn Application + Send> {
+    let factory = Box::new(move |_s: &SessionConfig| -> Box<dyn Application + Send> {
         match Orders::new(settings) {
             Ok((app, report)) => {
                 if let Ok(mut r) = sink.lock() {

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ringfix_engine::config::{EngineConfig, SessionId, SessionSettings};
+use ringfix_engine::config::{EngineConfig, SessionId, SessionConfig};
 use ringfix_engine::runtime::store_options;
 use ringfix_engine::store::{FileStoreOptions, StoreFiles, StoreId};
 
@@ -83,7 +83,7 @@ pub fn select(which: &Which, single: bool) -> Result<Vec<Target>, StoreCmdError>
     }
 }
 
-fn target(s: &SessionSettings) -> Target {
+fn target(s: &SessionConfig) -> Target {
     let dir = s.store.file_store_path.as_deref();
     Target {
         id: s.id.clone(),

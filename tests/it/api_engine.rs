@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ringfix::api::{
-    AppVerdict, Application, CallbackSettings, Decimal, EngineBuilder, ExecutionView, Exit,
-    Incoming, NewOrderSingle, ReactorMode, Sender, SessionId, SessionSettings, Side, TicketStatus,
+    AppVerdict, Application, SessionSettings, Decimal, EngineBuilder, ExecutionView, Exit,
+    Incoming, NewOrderSingle, ReactorMode, Sender, SessionId, SessionConfig, Side, TicketStatus,
     TrySendError,
 };
 use ringfix::engine::apps::exec::Exec;
@@ -27,7 +27,7 @@ struct Fills(Arc<AtomicU64>);
 impl Application for Fills {
     fn on_app(
         &mut self,
-        _: &CallbackSettings,
+        _: &SessionSettings,
         msg: &Incoming<'_>,
         _: &mut Sender<'_>,
     ) -> AppVerdict {
@@ -103,8 +103,8 @@ fn send_orders(
 fn exchange() -> (ringfix::api::Engine, SessionId) {
     let exchange_id = SessionId::new("FIX.4.4", "EXCHANGE", "CLIENT");
     let exchange = EngineBuilder::new()
-        .session(SessionSettings::acceptor(exchange_id.clone(), 0))
-        .start(|_s: &SessionSettings| Exec::new())
+        .session(SessionConfig::acceptor(exchange_id.clone(), 0))
+        .start(|_s: &SessionConfig| Exec::new())
         .unwrap();
     (exchange, exchange_id)
 }
@@ -128,7 +128,7 @@ fn orders_through_the_session_sender() {
         .is_none());
 
     let id = SessionId::new("FIX.4.4", "CLIENT", "EXCHANGE");
-    let mut s = SessionSettings::initiator(id.clone(), "127.0.0.1", port, Duration::from_secs(30));
+    let mut s = SessionConfig::initiator(id.clone(), "127.0.0.1", port, Duration::from_secs(30));
     s.reset.on_logon = true;
     let fills = Arc::new(AtomicU64::new(0));
     let f = Arc::clone(&fills);
@@ -186,7 +186,7 @@ fn sender_made_after_the_logon() {
     let (mut exchange, _) = exchange();
     let port = exchange.listen_addrs()[0].port();
     let id = SessionId::new("FIX.4.4", "CLIENT", "EXCHANGE");
-    let mut s = SessionSettings::initiator(id.clone(), "127.0.0.1", port, Duration::from_secs(30));
+    let mut s = SessionConfig::initiator(id.clone(), "127.0.0.1", port, Duration::from_secs(30));
     s.reset.on_logon = true;
     s.reactor.mode = ReactorMode::Spin;
     let fills = Arc::new(AtomicU64::new(0));

@@ -10,7 +10,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use ringfix::engine::apps::exec::Exec;
-use ringfix::engine::config::{EngineConfig, SessionSettings};
+use ringfix::engine::config::{EngineConfig, SessionConfig};
 use ringfix::engine::runtime::{Runtime, RuntimeError};
 use ringfix::engine::session::Application;
 use serde_json::Value;
@@ -21,7 +21,7 @@ fn start(text: &str) -> Result<Runtime, RuntimeError> {
     let cfg = EngineConfig::parse(text, "engine.cfg").unwrap();
     Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
+        Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
     )
 }
 

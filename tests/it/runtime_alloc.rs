@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use ringfix::engine::apps::exec::Exec;
 use ringfix::engine::apps::orders::{Orders, OrdersSettings};
-use ringfix::engine::config::{EngineConfig, SessionSettings};
+use ringfix::engine::config::{EngineConfig, SessionConfig};
 use ringfix::engine::runtime::{Exit, Runtime};
 use ringfix::engine::session::Application;
 
@@ -31,7 +31,7 @@ fn run(count: u64) -> u64 {
     let before = allocs_all();
     let mut server = Runtime::start(
         &acceptor,
-        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
+        Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
     )
     .unwrap();
     let port = server.listen_addrs()[0].port();
@@ -48,7 +48,7 @@ fn run(count: u64) -> u64 {
     let mut app: Option<Box<dyn Application + Send>> = Some(Box::new(orders));
     let mut client = Runtime::start(
         &initiator,
-        Box::new(move |_s: &SessionSettings| app.take().unwrap()),
+        Box::new(move |_s: &SessionConfig| app.take().unwrap()),
     )
     .unwrap();
     let start = Instant::now();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use ringfix::engine::apps::echo::Echo;
 use ringfix::engine::apps::exec::Exec;
 use ringfix::engine::apps::orders::{Orders, OrdersSettings};
-use ringfix::engine::config::{EngineConfig, SessionSettings};
+use ringfix::engine::config::{EngineConfig, SessionConfig};
 use ringfix::engine::runtime::{Exit, Runtime};
 use ringfix::engine::session::Application;
 use runtime_support::{
@@ -37,7 +37,7 @@ fn initiator_cfg(port: u16, extra: &str) -> EngineConfig {
 fn exec_acceptor(port: u16, extra: &str) -> Runtime {
     Runtime::start(
         &acceptor_cfg(port, extra),
-        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
+        Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
     )
     .unwrap()
 }
@@ -77,7 +77,7 @@ fn initiator_and_acceptor_exchange_orders_and_log_out() {
     let mut app: Option<Box<dyn Application + Send>> = Some(Box::new(orders));
     let mut client = Runtime::start(
         &initiator_cfg(port, &format!("FileStorePath={}/i", dir.path().display())),
-        Box::new(move |_s: &SessionSettings| app.take().unwrap()),
+        Box::new(move |_s: &SessionConfig| app.take().unwrap()),
     )
     .unwrap();
     let done = wait_until(Duration::from_secs(20), || report.lock().unwrap().complete);
@@ -184,7 +184,7 @@ fn initiator_reconnects_after_the_acceptor_restarts() {
     let mut server = exec_acceptor(port, "");
     let mut client = Runtime::start(
         &initiator_cfg(port, "ReconnectInterval=1"),
-        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Echo::new()) }),
+        Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> { Box::new(Echo::new()) }),
     )
     .unwrap();
     let logons = |rt: &Runtime| rt.sessions()[0].logons;
@@ -226,7 +226,7 @@ fn orders_are_valid_new_order_singles() {
         let mut app: Option<Box<dyn Application + Send>> = Some(Box::new(orders));
         let mut client = Runtime::start(
             &cfg,
-            Box::new(move |_s: &SessionSettings| app.take().unwrap()),
+            Box::new(move |_s: &SessionConfig| app.take().unwrap()),
         )
         .unwrap();
         let (stream, _) = listener.accept().unwrap();
@@ -271,7 +271,7 @@ fn tls_sessions_with_unusable_certificate_files_are_refused_not_run_in_plaintext
     );
     let r = Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
+        Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
     );
     let err = r.err().expect("TLS session started").to_string();
     assert!(err.contains("ServerCertificateFile"), "{err}");
@@ -288,7 +288,7 @@ fn session_sender_waits_for_room_and_sends_from_another_thread() {
     let port = listener.local_addr().unwrap().port();
     let mut client = Runtime::start(
         &initiator_cfg(port, ""),
-        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Echo::new()) }),
+        Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> { Box::new(Echo::new()) }),
     )
     .unwrap();
     let mut handle = client
@@ -477,7 +477,7 @@ fn initiator_binds_its_source_address_before_connecting() {
                     source.port()
                 ),
             ),
-            Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> {
+            Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> {
                 Box::new(Echo::new())
             }),
         )
@@ -526,7 +526,7 @@ fn connect_timeout_ends_an_unanswered_connect() {
                 dir.path().display()
             ),
         ),
-        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Echo::new()) }),
+        Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> { Box::new(Echo::new()) }),
     )
     .unwrap();
     let events = dir.path().join("FIX.4.4-ORDERS-EXEC.event.current.log");

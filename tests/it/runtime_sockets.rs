@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use ringfix::engine::apps::echo::Echo;
 use ringfix::engine::apps::exec::Exec;
-use ringfix::engine::config::{EngineConfig, SessionSettings};
+use ringfix::engine::config::{EngineConfig, SessionConfig};
 use ringfix::engine::runtime::{Exit, Runtime};
 use ringfix::engine::session::Application;
 use runtime_support::{connect, field, fix, free_port, now_fix, own_socket, sockopt, Peer};
@@ -24,7 +24,7 @@ fn acceptor(port: u16, extra: &str) -> Runtime {
     let cfg = EngineConfig::parse(&text, "acceptor.cfg").unwrap();
     Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
+        Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
     )
     .unwrap()
 }
@@ -38,7 +38,7 @@ fn initiator(port: u16, extra: &str) -> Runtime {
     let cfg = EngineConfig::parse(&text, "initiator.cfg").unwrap();
     Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Echo::new()) }),
+        Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> { Box::new(Echo::new()) }),
     )
     .unwrap()
 }

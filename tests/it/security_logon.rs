@@ -10,7 +10,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use ringfix::engine::apps::exec::Exec;
-use ringfix::engine::config::{EngineConfig, SessionSettings};
+use ringfix::engine::config::{EngineConfig, SessionConfig};
 use ringfix::engine::runtime::Runtime;
 use ringfix::engine::session::Application as EngineApp;
 use runtime_support::{field, fix, now_fix, Peer};
@@ -24,7 +24,7 @@ fn acceptor(extra: &str) -> Runtime {
     let cfg = EngineConfig::parse(&text, "acceptor.cfg").unwrap();
     Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp + Send> { Box::new(Exec::new()) }),
+        Box::new(|_s: &SessionConfig| -> Box<dyn EngineApp + Send> { Box::new(Exec::new()) }),
     )
     .unwrap()
 }
@@ -148,7 +148,7 @@ fn initiator_sends_credentials_and_stores_its_logon_masked() {
     let cfg = EngineConfig::parse(&text, "initiator.cfg").unwrap();
     let mut client = Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp + Send> { Box::new(Echo::new()) }),
+        Box::new(|_s: &SessionConfig| -> Box<dyn EngineApp + Send> { Box::new(Echo::new()) }),
     )
     .unwrap();
     listener.set_nonblocking(false).unwrap();
@@ -202,7 +202,7 @@ fn a_missing_password_file_fails_the_start() {
     let cfg = EngineConfig::parse(text, "initiator.cfg").unwrap();
     let e = Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp + Send> { Box::new(Exec::new()) }),
+        Box::new(|_s: &SessionConfig| -> Box<dyn EngineApp + Send> { Box::new(Exec::new()) }),
     )
     .err()
     .expect("start refused");
@@ -348,7 +348,7 @@ fn application_refuses_a_logon_with_its_text() {
     let cfg = EngineConfig::parse(text, "acceptor.cfg").unwrap();
     let mut server = Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp + Send> {
+        Box::new(|_s: &SessionConfig| -> Box<dyn EngineApp + Send> {
             Box::new(Gate(Exec::new()))
         }),
     )
@@ -453,7 +453,7 @@ fn application_sees_the_tls_client_certificate() {
     let s2 = Arc::clone(&seen);
     let mut acceptor = Runtime::start(
         &EngineConfig::parse(&acc, "acceptor.cfg").unwrap(),
-        Box::new(move |_s: &SessionSettings| -> Box<dyn EngineApp + Send> {
+        Box::new(move |_s: &SessionConfig| -> Box<dyn EngineApp + Send> {
             Box::new(Gate(Echo::new(), Arc::clone(&s2)))
         }),
     )
@@ -472,7 +472,7 @@ fn application_sees_the_tls_client_certificate() {
     );
     let mut initiator = Runtime::start(
         &EngineConfig::parse(&ini, "initiator.cfg").unwrap(),
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp + Send> { Box::new(Echo::new()) }),
+        Box::new(|_s: &SessionConfig| -> Box<dyn EngineApp + Send> { Box::new(Echo::new()) }),
     )
     .unwrap();
     let log = d.join("log/FIX.4.4-ORDERS-EXEC.messages.current.log");

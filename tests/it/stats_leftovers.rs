@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use ringfix::api::EngineBuilder;
 use ringfix::engine::apps::exec::Exec;
-use ringfix::engine::config::{SessionId, SessionSettings};
+use ringfix::engine::config::{SessionId, SessionConfig};
 use ringfix::engine::stats::{find_pages, STATS_DIR_ENV};
 use serde_json::Value;
 
@@ -23,11 +23,11 @@ const CHILD: &str = "RINGFIX_TEST_EXIT_AFTER_STOP";
 fn process_exit_after_engine_stop_leaves_no_page() {
     if std::env::var_os(CHILD).is_some() {
         let engine = EngineBuilder::new()
-            .session(SessionSettings::acceptor(
+            .session(SessionConfig::acceptor(
                 SessionId::new("FIX.4.4", "EXEC", "ORDERS"),
                 0,
             ))
-            .start(|_s: &SessionSettings| Exec::new())
+            .start(|_s: &SessionConfig| Exec::new())
             .unwrap();
         let dir = PathBuf::from(std::env::var_os(STATS_DIR_ENV).unwrap());
         println!("pages before exit: {}", find_pages(&dir).unwrap().len());

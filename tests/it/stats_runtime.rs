@@ -7,7 +7,7 @@ use crate::runtime_support;
 use std::time::{Duration, Instant};
 
 use ringfix::engine::apps::exec::Exec;
-use ringfix::engine::config::{EngineConfig, SessionSettings};
+use ringfix::engine::config::{EngineConfig, SessionConfig};
 use ringfix::engine::runtime::Runtime;
 use ringfix::engine::session::Application;
 use ringfix::engine::session::SessionState;
@@ -21,7 +21,7 @@ fn acceptor() -> Runtime {
     let cfg = EngineConfig::parse(text, "acceptor.cfg").unwrap();
     Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
+        Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
     )
     .unwrap()
 }

@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use ringfix::engine::apps::echo::Echo;
-use ringfix::engine::config::{EngineConfig, SessionSettings};
+use ringfix::engine::config::{EngineConfig, SessionConfig};
 use ringfix::engine::runtime::Runtime;
 use ringfix::engine::session::Application;
 
@@ -31,7 +31,7 @@ fn acceptor(sessions: &[(&str, &str)]) -> (Runtime, u16) {
     let cfg = EngineConfig::parse(&text, "switches.cfg").unwrap();
     let rt = Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Echo::new()) }),
+        Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> { Box::new(Echo::new()) }),
     )
     .unwrap();
     let port = rt.listen_addrs()[0].port();
@@ -373,7 +373,7 @@ fn ignore_absence_of_141_tag_n_drops_an_unconfirmed_reset() {
         let cfg = EngineConfig::parse(&text, "i.cfg").unwrap();
         let rt = Runtime::start(
             &cfg,
-            Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> {
+            Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> {
                 Box::new(Echo::new())
             }),
         )

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use ringfix_engine::apps::exec::Exec;
 use ringfix_engine::apps::orders::Orders;
-use ringfix_engine::config::{EngineConfig, SessionSettings as EngineSettings};
+use ringfix_engine::config::{EngineConfig, SessionConfig};
 use ringfix_engine::reactor::probe;
 use ringfix_engine::runtime::{Counters, Runtime};
 use ringfix_engine::session::{
@@ -335,7 +335,7 @@ pub fn run(cfg: &EngineRun, dir: &Path) -> Result<EngineResult, String> {
     let acceptor = EngineConfig::parse(&acceptor, "bench-acceptor").map_err(|e| e.to_string())?;
     let nos_bytes = Arc::new(AtomicUsize::new(0));
     let sizes = Arc::clone(&nos_bytes);
-    let exec = Box::new(move |_s: &EngineSettings| -> Box<dyn Application + Send> {
+    let exec = Box::new(move |_s: &SessionConfig| -> Box<dyn Application + Send> {
         Box::new(SizedExec {
             exec: Exec::new(),
             nos_bytes: Arc::clone(&sizes),
@@ -388,7 +388,7 @@ pub fn run(cfg: &EngineRun, dir: &Path) -> Result<EngineResult, String> {
         initiator: Arc::clone(&initiator_counters),
         out: Arc::clone(&result),
     }));
-    let factory = Box::new(move |_s: &EngineSettings| -> Box<dyn Application + Send> {
+    let factory = Box::new(move |_s: &SessionConfig| -> Box<dyn Application + Send> {
         app.take().unwrap_or_else(|| Box::new(Exec::new()))
     });
     let mut client = Runtime::start(&initiator, factory).map_err(|e| e.to_string())?;

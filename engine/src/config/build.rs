@@ -1,4 +1,4 @@
-//! One merged `[SESSION]` section -> [`SessionSettings`].
+//! One merged `[SESSION]` section -> [`SessionConfig`].
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -7,7 +7,7 @@ use super::error::{ConfigError, ErrorKind, Location};
 use super::ini::{Entry, Section};
 use super::session_id::SessionId;
 use super::settings::{
-    HostPort, NetworkSettings, Role, ScreenLogSettings, SessionSettings, SourceAddress,
+    HostPort, NetworkSettings, Role, ScreenLogSettings, SessionConfig, SourceAddress,
 };
 use super::tls::TlsVersion;
 use super::value::{self, Expected};
@@ -114,7 +114,7 @@ impl Reader<'_> {
 }
 
 /// Builds and validates the settings of one session.
-pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, ConfigError> {
+pub(crate) fn build(section: &Section, file: &str) -> Result<SessionConfig, ConfigError> {
     let r = Reader { section, file };
     const EVERY: &str = "in every [SESSION] (or [DEFAULT])";
     let mut id = SessionId::new(
@@ -135,7 +135,7 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
                 connect: connect_addresses(&r)?,
                 ..NetworkSettings::default()
             };
-            SessionSettings::with_role(id, Role::Initiator, network)
+            SessionConfig::with_role(id, Role::Initiator, network)
         }
         Role::Acceptor => {
             let port = r.require("SocketAcceptPort", "for an acceptor", |v| {
@@ -146,7 +146,7 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
                 accept_port: Some(port),
                 ..NetworkSettings::default()
             };
-            SessionSettings::with_role(id, Role::Acceptor, network)
+            SessionConfig::with_role(id, Role::Acceptor, network)
         }
     };
     r.set(
@@ -341,7 +341,7 @@ fn connect_addresses(r: &Reader<'_>) -> Result<Vec<HostPort>, ConfigError> {
 
 /// The TLS keys, QuickFIX C++ and QuickFIX/J spellings; contradictions
 /// are errors naming the key.
-fn tls_settings(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigError> {
+fn tls_settings(r: &Reader<'_>, s: &mut SessionConfig) -> Result<(), ConfigError> {
     let tls = &mut s.tls;
     r.set("SocketUseSSL", &mut tls.enabled, value::boolean)?;
     tls.server_certificate_file = r.path("ServerCertificateFile")?;
@@ -449,7 +449,7 @@ fn tls_settings(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigErr
 }
 
 /// The `Socket*` options and `AllowedRemoteAddresses`.
-fn socket_options(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigError> {
+fn socket_options(r: &Reader<'_>, s: &mut SessionConfig) -> Result<(), ConfigError> {
     let n = &mut s.network;
     n.connect_timeout = r.get("SocketConnectTimeout", value::seconds)?;
     n.send_buffer_size = r.get("SocketSendBufferSize", value::buffer_size)?.flatten();
@@ -509,7 +509,7 @@ fn source_address(r: &Reader<'_>, suffix: &str) -> Result<Option<SourceAddress>,
     }))
 }
 
-fn dictionaries(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigError> {
+fn dictionaries(r: &Reader<'_>, s: &mut SessionConfig) -> Result<(), ConfigError> {
     let d = &mut s.dictionaries;
     if s.id.is_fixt() {
         if let Some(e) = r.section.get("DataDictionary").filter(|e| !e.from_default) {
@@ -537,7 +537,7 @@ fn dictionaries(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigErr
     Ok(())
 }
 
-fn log_settings(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigError> {
+fn log_settings(r: &Reader<'_>, s: &mut SessionConfig) -> Result<(), ConfigError> {
     let log = &mut s.log;
     log.file_log_backup_path = r.path("FileLogBackupPath")?;
     r.set(

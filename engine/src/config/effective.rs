@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::settings::{multiplier_text, ErrorAction, ReactorMode, Role, SessionSettings};
+use super::settings::{multiplier_text, ErrorAction, ReactorMode, Role, SessionConfig};
 use super::tls::{suite_name, TlsVersion};
 use ringfix_codec::TimePrecision;
 
@@ -15,7 +15,7 @@ fn path(p: &Path) -> String {
     p.display().to_string()
 }
 
-impl SessionSettings {
+impl SessionConfig {
     /// Every setting in effect, as `(key, value)` in the order of the
     /// settings table; optional keys that are unset are left out.
     pub fn effective(&self) -> Vec<(String, String)> {

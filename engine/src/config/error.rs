@@ -84,7 +84,7 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// A cross-key rule broken by a [`SessionSettings`](super::SessionSettings),
+/// A cross-key rule broken by a [`SessionConfig`](super::SessionConfig),
 /// whether read from a file or built in code.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {

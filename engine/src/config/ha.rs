@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::build::Reader;
 use super::error::{ConfigError, ErrorKind, Location, SettingsError};
-use super::settings::{HostPort, SessionSettings};
+use super::settings::{HostPort, SessionConfig};
 use super::value::{self, Expected};
 
 /// How long before its lease could expire a leader stops acting: the
@@ -175,7 +175,7 @@ fn mode(v: &str) -> Result<HaReplication, Expected> {
 
 /// Reads the `Ha*` keys of one section; `s` is the rest of the session,
 /// read already (the store settings are checked against `HaEnabled`).
-pub(super) fn read(r: &Reader<'_>, s: &SessionSettings) -> Result<HaSettings, ConfigError> {
+pub(super) fn read(r: &Reader<'_>, s: &SessionConfig) -> Result<HaSettings, ConfigError> {
     let mut ha = HaSettings {
         enabled: r.get("HaEnabled", value::boolean)?.unwrap_or(false),
         ..HaSettings::default()
@@ -257,8 +257,8 @@ pub(super) fn read(r: &Reader<'_>, s: &SessionSettings) -> Result<HaSettings, Co
 /// Node-wide `Ha*` keys must agree between sessions (one lease, one node
 /// name, one stream per node pair).
 pub(super) fn check_node_keys(
-    sessions: &[SessionSettings],
-    new: &SessionSettings,
+    sessions: &[SessionConfig],
+    new: &SessionConfig,
     location: Location,
 ) -> Result<(), ConfigError> {
     if !new.ha.enabled {

@@ -74,7 +74,7 @@ pub use session_id::{SessionId, BEGIN_STRINGS};
 pub use settings::{
     multiplier_text, ApplVerId, DictionarySettings, ErrorAction, HostPort, LogSettings,
     MessageSettings, NetworkSettings, PolicySettings, ReactorMode, ReactorSettings, ResetSettings,
-    Role, ScreenLogSettings, SessionSettings, SourceAddress, StoreSettings, TimingSettings,
+    Role, ScreenLogSettings, SessionConfig, SourceAddress, StoreSettings, TimingSettings,
     TlsSettings, ValidationSettings, DEFAULT_ACCEPT_RETRY_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_OUTBOUND_QUEUE_BYTES, DEFAULT_RECONNECT_CAP_FACTOR, DEFAULT_SEGMENT_BYTES,
     DEFAULT_SYNCHRONOUS_WRITE_TIMEOUT, MAX_CONNECTIONS_LIMIT, MULTIPLIER_SCALE,
@@ -140,7 +140,7 @@ impl SessionSource {
 #[derive(Clone, Debug, PartialEq)]
 pub struct EngineConfig {
     /// One entry per `[SESSION]`, in file order.
-    pub sessions: Vec<SessionSettings>,
+    pub sessions: Vec<SessionConfig>,
     /// Findings that are not errors (unimplemented keys, ...), for the
     /// caller to log.
     pub warnings: Vec<ConfigWarning>,
@@ -162,7 +162,7 @@ impl EngineConfig {
     ) -> Result<(Self, Vec<SessionSource>), ConfigError> {
         let mut warnings = Vec::new();
         let raw = ini::parse(text, file, &mut warnings)?;
-        let mut sessions: Vec<SessionSettings> = Vec::with_capacity(raw.sessions.len());
+        let mut sessions: Vec<SessionConfig> = Vec::with_capacity(raw.sessions.len());
         let mut sources = Vec::with_capacity(raw.sessions.len());
         for section in &raw.sessions {
             let continue_on_error = match section.get("ContinueInitializationOnError") {
@@ -236,7 +236,7 @@ impl EngineConfig {
     }
 
     /// The session with this id.
-    pub fn session(&self, id: &SessionId) -> Option<&SessionSettings> {
+    pub fn session(&self, id: &SessionId) -> Option<&SessionConfig> {
         self.sessions.iter().find(|s| &s.id == id)
     }
 }
@@ -245,7 +245,7 @@ impl EngineConfig {
 /// acceptor sessions sharing it differ. `AllowedRemoteAddresses` may list
 /// different peers per session (the listener allows all of them), but is
 /// set for every session on the address or for none.
-fn listener_key_mismatch(a: &SessionSettings, b: &SessionSettings) -> Option<&'static str> {
+fn listener_key_mismatch(a: &SessionConfig, b: &SessionConfig) -> Option<&'static str> {
     let (x, y) = (&a.network, &b.network);
     [
         ("SocketUseSSL", a.tls.enabled == b.tls.enabled),
@@ -278,8 +278,8 @@ fn listener_key_mismatch(a: &SessionSettings, b: &SessionSettings) -> Option<&'s
 fn session(
     section: &ini::Section,
     file: &str,
-    sessions: &[SessionSettings],
-) -> Result<SessionSettings, ConfigError> {
+    sessions: &[SessionConfig],
+) -> Result<SessionConfig, ConfigError> {
     let settings = build::build(section, file)?;
     let location = || Location {
         file: file.to_owned(),

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::build::Reader;
 use super::error::{ConfigError, ErrorKind, SettingsError};
-use super::settings::{Role, SessionSettings};
+use super::settings::{Role, SessionConfig};
 use super::value::{self, Expected};
 use ringfix_codec::redact::Redaction;
 
@@ -73,7 +73,7 @@ fn per_minute(v: &str) -> Result<u32, Expected> {
 }
 
 /// The keys of one section.
-pub(super) fn read(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigError> {
+pub(super) fn read(r: &Reader<'_>, s: &mut SessionConfig) -> Result<(), ConfigError> {
     let sec = &mut s.security;
     sec.logon_credentials_file = r.path("LogonCredentialsFile")?;
     if let Some(n) = r.get("MaxFailedLogonsPerMinute", per_minute)? {
@@ -120,7 +120,7 @@ pub(super) const PASSWORD_IN_CONFIG: &str =
      name that file with LogonPasswordFile";
 
 /// The effective settings of this module, as `(key, value)`.
-pub(super) fn effective(s: &SessionSettings, put: &mut dyn FnMut(&str, String)) {
+pub(super) fn effective(s: &SessionConfig, put: &mut dyn FnMut(&str, String)) {
     let sec = &s.security;
     match s.role {
         Role::Acceptor => {

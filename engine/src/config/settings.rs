@@ -10,11 +10,11 @@ use super::tls::TlsVersion;
 use ringfix_codec::TimePrecision;
 
 mod log;
-mod policy;
 mod store;
 mod validation;
 pub use log::{LogSettings, ScreenLogSettings};
-pub use policy::{multiplier_text, ErrorAction, PolicySettings, MULTIPLIER_SCALE};
+pub use crate::session::policy::{multiplier_text, ErrorAction, PolicySettings, MULTIPLIER_SCALE};
+pub use crate::session::Role;
 pub use store::{StoreSettings, DEFAULT_SEGMENT_BYTES};
 pub use validation::ValidationSettings;
 
@@ -24,15 +24,6 @@ pub const DEFAULT_MAX_OUTBOUND_QUEUE_BYTES: usize = 8 * 1024 * 1024;
 /// Reconnect backoff cap when `ReconnectMaxInterval` is not set: this many
 /// times `ReconnectInterval`.
 pub const DEFAULT_RECONNECT_CAP_FACTOR: u32 = 30;
-
-/// Which side opens the connection (`ConnectionType`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// Connects out and sends the first Logon.
-    Initiator,
-    /// Listens and answers Logons.
-    Acceptor,
-}
 
 /// One `SocketConnectHost`/`SocketConnectPort` pair.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -370,7 +361,7 @@ impl TlsSettings {
 
 /// Everything about one session.
 #[derive(Clone, Debug, PartialEq)]
-pub struct SessionSettings {
+pub struct SessionConfig {
     /// Who the session is.
     pub id: SessionId,
     /// `ConnectionType`.
@@ -436,7 +427,7 @@ impl Default for NetworkSettings {
     }
 }
 
-impl SessionSettings {
+impl SessionConfig {
     /// Settings with QuickFIX defaults for everything but `network`.
     pub(crate) fn with_role(id: SessionId, role: Role, network: NetworkSettings) -> Self {
         Self {

@@ -15,11 +15,8 @@ use crate::session::{self, Incoming, Role, ValidationError, Validator};
 use crate::store::{FileStore, FileStoreOptions, MemoryStore, StoreFiles, StoreId, UtcTimestamp};
 
 /// The session-layer settings of a configured session.
-pub fn session_settings(s: &config::SessionSettings) -> session::SessionSettings {
-    let role = match s.role {
-        config::Role::Initiator => Role::Initiator,
-        config::Role::Acceptor => Role::Acceptor,
-    };
+pub fn session_settings(s: &config::SessionConfig) -> session::SessionSettings {
+    let role = s.role;
     let id = &s.id;
     let mut out = session::SessionSettings::new(
         role,
@@ -47,24 +44,7 @@ pub fn session_settings(s: &config::SessionSettings) -> session::SessionSettings
     out.reconnect = role == Role::Initiator;
     out.reject_garbled_message = s.validation.reject_garbled_message;
     out.ignore_absence_of_141_tag = s.validation.ignore_absence_of_141_tag;
-    let p = &s.policy;
-    out.enable_next_expected_msg_seq_num = p.next_expected_msg_seq_num;
-    out.enable_last_msg_seq_num_processed = p.last_msg_seq_num_processed;
-    out.on_error = match p.on_error {
-        config::ErrorAction::Reject => session::ErrorPolicy::Reject,
-        config::ErrorAction::Reset => session::ErrorPolicy::Reset,
-        config::ErrorAction::Disconnect => session::ErrorPolicy::Disconnect,
-    };
-    out.validate_sequence_numbers = p.validate_sequence_numbers;
-    out.allow_pos_dup = p.allow_pos_dup;
-    out.requires_orig_sending_time = p.requires_orig_sending_time;
-    out.force_resend_when_corrupted_store = p.force_resend_when_corrupted_store;
-    out.heartbeat_timeout_multiplier = p.heartbeat_timeout_multiplier;
-    out.test_request_delay_multiplier = p.test_request_delay_multiplier;
-    out.disable_heartbeat_check = p.disable_heartbeat_check;
-    out.closed_resend_interval = p.closed_resend_interval;
-    out.reject_message_on_unhandled_exception = p.reject_message_on_unhandled_exception;
-    out.logon_tags = p.logon_tags.clone();
+    out.policy = s.policy.clone();
     out.redact = s.security.redact.clone();
     if role == Role::Initiator {
         out.logon_username = s.security.logon_username.clone();
@@ -88,7 +68,7 @@ pub fn session_settings(s: &config::SessionSettings) -> session::SessionSettings
 /// The files of the security keys, read at start-up so a missing or
 /// malformed one stops the engine naming file and line:
 /// `LogonCredentialsFile` (acceptor) and `LogonPasswordFile` (initiator).
-pub(crate) fn check_secrets(s: &config::SessionSettings) -> Result<(), RuntimeError> {
+pub(crate) fn check_secrets(s: &config::SessionConfig) -> Result<(), RuntimeError> {
     let failed = |source| RuntimeError::Secrets {
         session: s.id.to_string(),
         source,
@@ -104,7 +84,7 @@ pub(crate) fn check_secrets(s: &config::SessionSettings) -> Result<(), RuntimeEr
 
 /// The frame checks of a session (`ValidateLengthAndChecksum`,
 /// `ValidateChecksum`).
-pub fn frame_checks(s: &config::SessionSettings) -> FrameChecks {
+pub fn frame_checks(s: &config::SessionConfig) -> FrameChecks {
     let v = &s.validation;
     FrameChecks {
         body_length: v.length_and_checksum,
@@ -164,7 +144,7 @@ impl ValidatorSpec {
     /// The spec of a configured session; `None` with `UseDataDictionary=N`.
     /// Built-in dictionaries stand in for paths not given.
     pub fn from_config(
-        s: &config::SessionSettings,
+        s: &config::SessionConfig,
         cache: &mut DictCache,
     ) -> Result<Option<Self>, RuntimeError> {
         let v = &s.validation;
@@ -282,7 +262,7 @@ pub type SessionParts = (Option<Box<dyn Validator + Send>>, Option<Arc<FieldOrde
 
 /// A session over `store` with the dictionary parts `spec` gives.
 pub(crate) fn new_session<S: crate::store::MessageStore>(
-    cfg: &config::SessionSettings,
+    cfg: &config::SessionConfig,
     spec: Option<&ValidatorSpec>,
     store: S,
 ) -> Result<session::Session<S>, RuntimeError> {
@@ -330,12 +310,12 @@ pub fn store_id(id: &SessionId) -> StoreId {
 /// wrapped so every change is replicated), or a placeholder while it
 /// stands by (the standby side writes the files meanwhile).
 pub(crate) fn open_ha_store(
-    s: &config::SessionSettings,
+    s: &config::SessionConfig,
     ha: &std::sync::Arc<crate::ha::SessionHa>,
     now: UtcTimestamp,
 ) -> Result<RuntimeStore, RuntimeError> {
     if ha.token() == 0 {
-        return Ok(RuntimeStore::Memory(MemoryStore::new(now), false));
+        return Ok(RuntimeStore::scratch(now));
     }
     let store = match ha.take_store() {
         Some(open) => open,
@@ -349,7 +329,7 @@ pub(crate) fn open_ha_store(
 /// The file store options a configured session's store is opened with
 /// (also what `ringfix store` uses, so a tool's reset writes the journal
 /// the engine would).
-pub fn store_options(s: &config::SessionSettings) -> FileStoreOptions {
+pub fn store_options(s: &config::SessionConfig) -> FileStoreOptions {
     FileStoreOptions {
         fsync: s.store.fsync,
         segment_bytes: usize::try_from(s.store.segment_bytes).unwrap_or(usize::MAX),
@@ -361,7 +341,7 @@ pub fn store_options(s: &config::SessionSettings) -> FileStoreOptions {
 }
 
 fn open_file(
-    s: &config::SessionSettings,
+    s: &config::SessionConfig,
     files: StoreFiles,
     now: UtcTimestamp,
 ) -> Result<FileStore, RuntimeError> {
@@ -374,15 +354,21 @@ fn open_file(
 /// Opens the session's store: a `FileStore` under `FileStorePath`, else a
 /// `MemoryStore`.
 pub fn open_store(
-    s: &config::SessionSettings,
+    s: &config::SessionConfig,
     now: UtcTimestamp,
 ) -> Result<RuntimeStore, RuntimeError> {
     let persist = s.store.persist_messages;
     match &s.store.file_store_path {
-        None => Ok(RuntimeStore::Memory(MemoryStore::new(now), persist)),
+        None => Ok(RuntimeStore::Memory {
+            store: MemoryStore::new(now),
+            persist,
+        }),
         Some(dir) => {
             let store = open_file(s, StoreFiles::new(dir, &store_id(&s.id)), now)?;
-            Ok(RuntimeStore::File(Box::new(store), persist))
+            Ok(RuntimeStore::File {
+                store: Box::new(store),
+                persist,
+            })
         }
     }
 }

@@ -61,7 +61,7 @@ pub struct Counters {
 
 /// The session version of a configured session (FIXT.1.1 for a BeginString
 /// naming no FIX.4.x).
-fn session_version(cfg: &config::SessionSettings) -> Version {
+fn session_version(cfg: &config::SessionConfig) -> Version {
     Version::from_begin_string(cfg.id.begin_string.as_bytes()).unwrap_or(Version::Fixt11)
 }
 
@@ -90,7 +90,7 @@ pub(crate) enum Ev<'m, 'a> {
 
 pub(crate) struct SessionCore {
     pub idx: usize,
-    pub cfg: Arc<config::SessionSettings>,
+    pub cfg: Arc<config::SessionConfig>,
     pub name: Arc<str>,
     pub session: Session<RuntimeStore>,
     pub app: Box<dyn Application + Send>,
@@ -124,7 +124,7 @@ pub(crate) struct SessionCore {
 impl SessionCore {
     pub fn new(
         idx: usize,
-        cfg: Arc<config::SessionSettings>,
+        cfg: Arc<config::SessionConfig>,
         app: Box<dyn Application + Send>,
         spec: Option<ValidatorSpec>,
         log: Option<LogSink>,
@@ -135,7 +135,7 @@ impl SessionCore {
             // A standby placeholder, even if this node already won: the
             // takeover event opens the store (and raises, and tells the
             // application) exactly once.
-            Some(_) => RuntimeStore::Memory(crate::store::MemoryStore::new(now.wall), false),
+            Some(_) => RuntimeStore::scratch(now.wall),
             None => open_store(&cfg, now.wall)?,
         };
         let session = new_session(&cfg, spec.as_ref(), store)?;
@@ -246,7 +246,7 @@ impl SessionCore {
         if self.session.store().is_file() {
             // The old store (and its lock) must be gone before reopening:
             // a memory placeholder stands in until the reopen succeeds.
-            let placeholder = RuntimeStore::Memory(crate::store::MemoryStore::new(now.wall), false);
+            let placeholder = RuntimeStore::scratch(now.wall);
             drop(std::mem::replace(
                 &mut self.session,
                 Session::new(session_settings(&self.cfg), placeholder, None),
@@ -336,7 +336,7 @@ impl SessionCore {
     /// Hot standby: this node no longer leads; the store goes back to the
     /// standby side (a placeholder stands in).
     pub fn stand_by(&mut self, now: Now, why: &str) {
-        let placeholder = RuntimeStore::Memory(crate::store::MemoryStore::new(now.wall), false);
+        let placeholder = RuntimeStore::scratch(now.wall);
         // Dropping the replicated store closes the file store (its lock).
         let validator = self.session.take_validator();
         let settings = self.carried_settings();

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::build::{store_id, store_options};
 use super::core::Slot;
 use super::RuntimeError;
-use crate::config::{EngineConfig, SessionSettings};
+use crate::config::{EngineConfig, SessionConfig};
 use crate::ha::{HaEvent, HaNode, HaSessionSpec, SessionHa};
 use crate::store::StoreFiles;
 
@@ -179,7 +179,7 @@ impl HaRuntime {
 /// What the supervisor does with a session's core on an HA event.
 pub(crate) fn on_event(
     e: &HaEvent,
-    slot_of: impl Fn(usize) -> Option<(Slot, Arc<SessionSettings>)>,
+    slot_of: impl Fn(usize) -> Option<(Slot, Arc<SessionConfig>)>,
     rt: &HaRuntime,
 ) -> Option<usize> {
     let now = crate::time::Now::read();

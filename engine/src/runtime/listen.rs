@@ -13,7 +13,7 @@ use super::guard::LogonGuard;
 use super::sockets;
 use super::supervisor::resolve;
 use super::{Event, RuntimeError};
-use crate::config::{Credentials, Role, SessionSettings};
+use crate::config::{Credentials, Role, SessionConfig};
 use crate::reactor::{self, ReactorHandle, TlsServer};
 use crate::session::Router;
 use crate::time::Now;
@@ -27,7 +27,7 @@ type ListenKey = (Option<String>, u16);
 /// sessions are all HA is bound only while this node leads one of them:
 /// those come back unbound, to bind later.
 pub(super) fn listen(
-    cfgs: &[Arc<SessionSettings>],
+    cfgs: &[Arc<SessionConfig>],
     slots: &[Slot],
     reactors: &[ReactorHandle<Conn>],
     reactor_of: &[usize],

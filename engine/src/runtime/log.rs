@@ -32,7 +32,7 @@ use std::time::Duration;
 use ringfix_codec::redact::Redaction;
 use ringfix_codec::{TimePrecision, UtcTimestamp};
 
-use crate::config::{LogSettings, ScreenLogSettings, SessionSettings};
+use crate::config::{LogSettings, ScreenLogSettings, SessionConfig};
 use crate::store::FileMode;
 
 /// Bytes buffered between two writer passes before records are dropped.
@@ -206,7 +206,7 @@ impl FileLog {
 
     /// Registers a configured session: a file log under `FileLogPath`
     /// and a screen log as its settings say; `None` when it has neither.
-    pub fn session(&mut self, s: &SessionSettings) -> Option<LogSink> {
+    pub fn session(&mut self, s: &SessionConfig) -> Option<LogSink> {
         let file = s.store.file_log_path.as_ref().map(|dir| FileTarget {
             dir: dir.clone(),
             backup_dir: s.log.file_log_backup_path.clone(),

@@ -16,7 +16,7 @@
 //! use ringfix_engine::session::Application;
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let cfg = EngineConfig::load("acceptor.cfg".as_ref())?;
-//! let rt = Runtime::start(&cfg, Box::new(|_s: &ringfix_engine::config::SessionSettings| {
+//! let rt = Runtime::start(&cfg, Box::new(|_s: &ringfix_engine::config::SessionConfig| {
 //!     Box::new(ringfix_engine::apps::echo::Echo::new()) as Box<dyn Application + Send>
 //! }))?;
 //! let stop = rt.stopper(); // stop.stop() from a signal handler thread
@@ -54,13 +54,13 @@ pub use self::log::{FileLog, LogSink, RedactingWriter, TraceRedaction};
 pub use self::store::RuntimeStore;
 pub use self::xsend::{SenderDraft, SessionSender, Ticket, TicketStatus, TrySendError};
 
-use crate::config::{EngineConfig, SessionEnd, SessionId, SessionSettings};
+use crate::config::{EngineConfig, SessionEnd, SessionId, SessionConfig};
 use crate::reactor::ReactorError;
 use crate::store::StoreError;
 
 /// Builds the application of each session.
 pub type AppFactory =
-    Box<dyn FnMut(&SessionSettings) -> Box<dyn crate::session::Application + Send> + Send>;
+    Box<dyn FnMut(&SessionConfig) -> Box<dyn crate::session::Application + Send> + Send>;
 
 /// Why the runtime could not start (or failed while running).
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 
 use super::RuntimeError;
-use crate::config::{NetworkSettings, SessionSettings, SourceAddress};
+use crate::config::{NetworkSettings, SessionConfig, SourceAddress};
 use crate::reactor::{AllowedPeers, SocketOptions};
 
 /// The `Socket*` options of a session.
@@ -16,7 +16,7 @@ pub(crate) fn options(n: &NetworkSettings) -> SocketOptions {
 /// (`AllowedRemoteAddresses`, names resolved now); `None` when they do
 /// not restrict (the config has checked that all of them set it or none).
 pub(crate) fn allowed_peers<'a>(
-    sessions: impl Iterator<Item = &'a SessionSettings>,
+    sessions: impl Iterator<Item = &'a SessionConfig>,
 ) -> Result<Option<AllowedPeers>, RuntimeError> {
     let mut ips = Vec::new();
     let mut restricted = false;

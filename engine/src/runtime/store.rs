@@ -9,9 +9,19 @@ use crate::store::{FileStore, MemoryStore, MessageStore, MonoTime, StoreResult, 
 #[derive(Debug)]
 pub enum RuntimeStore {
     /// `MemoryStore` (no `FileStorePath`).
-    Memory(MemoryStore, bool),
+    Memory {
+        /// The store.
+        store: MemoryStore,
+        /// `PersistMessages`: off keeps sequence numbers only.
+        persist: bool,
+    },
     /// `FileStore` under `FileStorePath`.
-    File(Box<FileStore>, bool),
+    File {
+        /// The store.
+        store: Box<FileStore>,
+        /// `PersistMessages`: off keeps sequence numbers only.
+        persist: bool,
+    },
     /// Hot standby, while this node leads: the `FileStore` wrapped so every
     /// change is replicated (`PersistMessages` is always on with HA).
     Replicated(Box<ReplicatedStore<FileStore>>),
@@ -22,17 +32,26 @@ pub enum RuntimeStore {
 macro_rules! each {
     ($store:expr, $s:ident => $call:expr) => {
         match $store {
-            RuntimeStore::Memory($s, _) => $call,
-            RuntimeStore::File($s, _) => $call,
+            RuntimeStore::Memory { store: $s, .. } => $call,
+            RuntimeStore::File { store: $s, .. } => $call,
             RuntimeStore::Replicated($s) => $call,
         }
     };
 }
 
 impl RuntimeStore {
+    /// A memory store that keeps no messages: a stand-in while the real
+    /// store is elsewhere, or for a session without persistence.
+    pub(crate) fn scratch(now: UtcTimestamp) -> Self {
+        Self::Memory {
+            store: MemoryStore::new(now),
+            persist: false,
+        }
+    }
+
     fn persist(&self) -> bool {
         match self {
-            Self::Memory(_, p) | Self::File(_, p) => *p,
+            Self::Memory { persist, .. } | Self::File { persist, .. } => *persist,
             Self::Replicated(_) => true,
         }
     }
@@ -52,7 +71,7 @@ impl RuntimeStore {
 
     /// Whether this is a file store.
     pub fn is_file(&self) -> bool {
-        matches!(self, Self::File(..) | Self::Replicated(..))
+        matches!(self, Self::File { .. } | Self::Replicated(..))
     }
 }
 

@@ -17,7 +17,7 @@ use super::xsend::XSlot;
 use super::{AppFactory, Event, Exit, RuntimeError};
 use crate::config::{
     after_end, AfterEnd, Backoff, EngineConfig, ReactorMode, Role, SessionEnd, SessionId,
-    SessionSettings, SplitMix64,
+    SessionConfig, SplitMix64,
 };
 use crate::reactor::{self, Mode, ReactorConfig, ReactorHandle, TlsClient};
 use crate::time::{MonoTime, Now};
@@ -49,7 +49,7 @@ struct Initiator {
 
 /// What the supervisor tracks of one session.
 struct Tracked {
-    cfg: Arc<SessionSettings>,
+    cfg: Arc<SessionConfig>,
     slot: Slot,
     /// Index of the reactor that runs it.
     reactor: usize,
@@ -243,7 +243,7 @@ fn spawn_reactors(
 /// `MaxConnections` of a reactor: the largest its sessions set, else 4 per
 /// session with [`DEFAULT_MAX_CONNECTIONS`](crate::config::DEFAULT_MAX_CONNECTIONS)
 /// as the floor.
-fn max_connections<'a>(count: usize, sessions: impl Iterator<Item = &'a SessionSettings>) -> usize {
+fn max_connections<'a>(count: usize, sessions: impl Iterator<Item = &'a SessionConfig>) -> usize {
     let set = sessions.filter_map(|s| s.reactor.max_connections).max();
     if let Some(max) = set.filter(|m| *m < count) {
         tracing::warn!(
@@ -261,7 +261,7 @@ fn max_connections<'a>(count: usize, sessions: impl Iterator<Item = &'a SessionS
 
 /// The initiator's TLS for a connection to `host`; the handshake must end
 /// within the logon timeout.
-fn tls_client(cfg: &SessionSettings, host: &str) -> Result<TlsClient, RuntimeError> {
+fn tls_client(cfg: &SessionConfig, host: &str) -> Result<TlsClient, RuntimeError> {
     TlsClient::from_settings(&cfg.tls, host)
         .map(|t| t.with_handshake_timeout(cfg.timing.logon_timeout))
         .map_err(|source| RuntimeError::Tls {
@@ -292,7 +292,7 @@ fn stop_reactors(reactors: Vec<ReactorHandle<Conn>>) {
 /// When to look again at a schedule that is out of session now: at its
 /// next start by the wall clock, but within [`SCHEDULE_WAIT`] (the wall
 /// clock may step meanwhile).
-fn schedule_wait(cfg: &SessionSettings, now: Now) -> MonoTime {
+fn schedule_wait(cfg: &SessionConfig, now: Now) -> MonoTime {
     let until = cfg
         .schedule
         .next_transition(now.wall)

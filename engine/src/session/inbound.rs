@@ -8,7 +8,7 @@ use ringfix_codec::{fields, frame, tags, Frame};
 use super::app::AppVerdict;
 use super::event::{Event, RejectInfo, RejectWay};
 use super::incoming::{is_admin_type, Incoming};
-use super::settings::{ErrorPolicy, Version};
+use super::settings::{ErrorAction, Version};
 use super::state::{Close, FatalError, LogoutReason, Phase};
 use super::time::parse_timestamp;
 use super::validate::{reason, RejectKind};
@@ -238,7 +238,7 @@ impl<S: MessageStore> Session<S> {
             .map(|s| (*s).to_owned())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        let rejected = self.cfg.reject_message_on_unhandled_exception;
+        let rejected = self.cfg.policy.reject_message_on_unhandled_exception;
         self.events.push_back(Event::AppPanicked {
             seq: msg.header().seq.unwrap_or(0),
             rejected,
@@ -266,9 +266,9 @@ impl<S: MessageStore> Session<S> {
             return false;
         }
         let seq = msg.header().seq.unwrap_or(0);
-        match self.cfg.on_error {
-            ErrorPolicy::Reject => return false,
-            ErrorPolicy::Reset => {
+        match self.cfg.policy.on_error {
+            ErrorAction::Reject => return false,
+            ErrorAction::Reset => {
                 self.events
                     .push_back(Event::ErrorPolicy { reset: true, seq });
                 self.reset_pending = true;
@@ -276,7 +276,7 @@ impl<S: MessageStore> Session<S> {
                     self.send_logout(cx, Some("Session reset"), false);
                 }
             }
-            ErrorPolicy::Disconnect => {
+            ErrorAction::Disconnect => {
                 self.events
                     .push_back(Event::ErrorPolicy { reset: false, seq });
                 self.close(cx, Close::Now, LogoutReason::ErrorPolicy);
@@ -365,7 +365,7 @@ impl<S: MessageStore> Session<S> {
             self.fatal(cx, FatalError::CompIdMismatch);
             return false;
         }
-        if (too_high || too_low) && !self.cfg.validate_sequence_numbers {
+        if (too_high || too_low) && !self.cfg.policy.validate_sequence_numbers {
             // ValidateSequenceNumbers=N: the peer's number is the next.
             if let Some(seq) = h.seq.filter(|s| *s != self.next_target) {
                 self.set_next_target(cx, seq);

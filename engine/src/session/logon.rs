@@ -40,7 +40,7 @@ impl<S: MessageStore> Session<S> {
         let hb = self.hb_nanos / NANOS;
         let version = self.cfg.version();
         let next_expected =
-            if self.cfg.enable_next_expected_msg_seq_num && version >= Version::Fix44 {
+            if self.cfg.policy.next_expected_msg_seq_num && version >= Version::Fix44 {
                 // Answering, the peer's Logon is not counted yet: it will be
                 // unless it is beyond a gap (then the gap is what we expect).
                 Some(match peer_seq {
@@ -57,7 +57,7 @@ impl<S: MessageStore> Session<S> {
         };
         // Cloned (a Logon is rare; empty clones allocate nothing): the
         // application's on_admin_out still sees the whole settings.
-        let logon_tags = self.cfg.logon_tags.clone();
+        let logon_tags = self.cfg.policy.logon_tags.clone();
         if let Some(seq) = peer_seq {
             self.ob.last_processed = seq;
         }
@@ -129,7 +129,7 @@ impl<S: MessageStore> Session<S> {
         let next_out = self.ob.next_sender;
         let peer_expects = msg
             .get_u64(fields::NEXT_EXPECTED_MSG_SEQ_NUM)
-            .filter(|_| self.cfg.enable_next_expected_msg_seq_num);
+            .filter(|_| self.cfg.policy.next_expected_msg_seq_num);
         if peer_expects.is_some_and(|e| e > next_out) {
             self.next_expected_too_high(cx, next_out, peer_expects.unwrap_or_default());
             return;
@@ -153,7 +153,7 @@ impl<S: MessageStore> Session<S> {
             });
             self.answer_resend(cx, expected, next_out - 1);
         }
-        if seq > self.next_target && !reset_flag && self.cfg.validate_sequence_numbers {
+        if seq > self.next_target && !reset_flag && self.cfg.policy.validate_sequence_numbers {
             if self.sent_next_expected {
                 // Our 789 asked for the gap: the peer resends it unasked.
                 self.expect_retransmits(msg, seq);

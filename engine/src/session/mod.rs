@@ -22,6 +22,7 @@ mod inbound;
 mod incoming;
 mod logon;
 mod outbound;
+pub mod policy;
 mod reject;
 mod resend;
 mod router;
@@ -45,7 +46,7 @@ pub use incoming::{
 };
 pub use outbound::{SendError, Sender};
 pub use router::{RouteError, Router};
-pub use settings::{ErrorPolicy, Role, Secret, SessionSettings, Version};
+pub use settings::{ErrorAction, PolicySettings, Role, Secret, SessionSettings, Version};
 pub use state::{Close, Disposition, FatalError, LogoutReason, SessionState, Transition};
 pub use time::{parse_timestamp, write_timestamp};
 pub use validate::{reason, reason_text, RejectKind, ValidationError, Validator};

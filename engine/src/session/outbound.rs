@@ -55,7 +55,7 @@ pub(crate) struct OutState {
 impl OutState {
     /// The 369 to write, if the session writes it.
     pub(crate) fn processed(&self, cfg: &SessionSettings) -> Option<u64> {
-        cfg.enable_last_msg_seq_num_processed
+        cfg.policy.last_msg_seq_num_processed
             .then_some(self.last_processed)
     }
 }
@@ -82,7 +82,7 @@ pub(crate) fn write_header(
     extra: &[(Tag, &[u8])],
     processed: Option<u64>,
 ) {
-    let pos_dup_ok = cfg.allow_pos_dup && resent.is_none();
+    let pos_dup_ok = cfg.policy.allow_pos_dup && resent.is_none();
     let mut extra = extra.iter().peekable();
     let mut flush_below = |w: &mut FieldWriter<'_>, tag: Tag| {
         while let Some(&&(t, v)) = extra.peek() {

@@ -279,7 +279,7 @@ impl<S: MessageStore> Session<S> {
             })
         });
         if result.is_err() {
-            if !self.cfg.force_resend_when_corrupted_store {
+            if !self.cfg.policy.force_resend_when_corrupted_store {
                 self.ob.stopped = true;
                 self.close(cx, Close::Now, LogoutReason::StoreFailure);
                 return;

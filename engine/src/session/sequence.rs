@@ -56,7 +56,7 @@ impl<S: MessageStore> Session<S> {
         let (end, wire_end) = if chunk > 0 && last - begin + 1 > chunk {
             let e = begin + chunk - 1;
             (e, e)
-        } else if self.cfg.closed_resend_interval {
+        } else if self.cfg.policy.closed_resend_interval {
             (last, last)
         } else if self.cfg.version() >= Version::Fix42 {
             (last, 0)
@@ -138,7 +138,7 @@ impl<S: MessageStore> Session<S> {
             return;
         }
         let Some(orig) = h.orig_sending_time else {
-            if self.cfg.requires_orig_sending_time {
+            if self.cfg.policy.requires_orig_sending_time {
                 let tag = i64::from(ringfix_codec::tags::ORIG_SENDING_TIME);
                 self.send_reject(cx, msg, reason::REQUIRED_TAG_MISSING, Some(tag));
             }
@@ -160,7 +160,7 @@ impl<S: MessageStore> Session<S> {
     pub(crate) fn next_sequence_reset(&mut self, cx: &mut Cx<'_>, msg: &Incoming<'_>) {
         let gap_fill = msg.get(fields::GAP_FILL_FLAG) == Some(b"Y");
         // Unchecked numbers: a GapFill is applied as a Reset (QuickFIX/J).
-        let checked = gap_fill && self.cfg.validate_sequence_numbers;
+        let checked = gap_fill && self.cfg.policy.validate_sequence_numbers;
         if !self.verify(cx, msg, checked, checked) {
             return;
         }

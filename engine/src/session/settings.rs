@@ -26,29 +26,17 @@ impl std::fmt::Debug for Secret {
 pub use ringfix_codec::dict::Version;
 use std::sync::Arc;
 
+pub use super::policy::{ErrorAction, PolicySettings};
+
 use ringfix_codec::dict::FieldOrder;
 
 /// Which side opens the connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
     /// Connects and sends the first Logon.
     Initiator,
     /// Accepts connections and answers Logons.
     Acceptor,
-}
-
-/// What an inbound application message the session would reject does
-/// while logged on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ErrorPolicy {
-    /// Reject it (the FIX rules).
-    #[default]
-    Reject,
-    /// Log out ("Session reset"); sequence numbers go back to 1 when the
-    /// logout ends.
-    Reset,
-    /// Close the connection at once, without a Logout.
-    Disconnect,
 }
 
 /// Settings of one session. Times are in seconds unless named otherwise.
@@ -87,44 +75,11 @@ pub struct SessionSettings {
     pub send_redundant_resend_requests: bool,
     /// Fractional digits of written timestamps (0, 3, 6, 9).
     pub timestamp_precision: u8,
-    /// Send NextExpectedMsgSeqNum (789) on Logon (FIX.4.4+).
-    pub enable_next_expected_msg_seq_num: bool,
     /// Reconnect after a disconnect (initiators).
     pub reconnect: bool,
-    /// LastMsgSeqNumProcessed (369) in the header of every message we
-    /// send: the last inbound MsgSeqNum processed (an answer names the
-    /// message it answers).
-    pub enable_last_msg_seq_num_processed: bool,
-    /// What an inbound application message we would reject does while
-    /// logged on (QuickFIX/J ResetOnError, DisconnectOnError).
-    pub on_error: ErrorPolicy,
-    /// Check inbound MsgSeqNums (gaps: ResendRequest; too low: Logout).
-    /// Off: any number is taken as the next.
-    pub validate_sequence_numbers: bool,
-    /// Send PossDupFlag (43) and OrigSendingTime (122) an application puts
-    /// in a header (else dropped).
-    pub allow_pos_dup: bool,
-    /// A PossDup message without OrigSendingTime is rejected.
-    pub requires_orig_sending_time: bool,
-    /// A resend the store cannot read sends Heartbeats (PossDupFlag=Y) in
-    /// place of the messages instead of ending the session.
-    pub force_resend_when_corrupted_store: bool,
-    /// Silence before the connection is dropped: (1 + m) x HeartBtInt, m
-    /// in thousandths (1400: 2.4 x).
-    pub heartbeat_timeout_multiplier: u32,
-    /// Silence before a TestRequest: (1 + m) x HeartBtInt per outstanding
-    /// request plus one, m in thousandths (200: 1.2 x).
-    pub test_request_delay_multiplier: u32,
-    /// Never drop the connection for silence (TestRequests still go out).
-    pub disable_heartbeat_check: bool,
-    /// A ResendRequest's EndSeqNo is the last missing number, not 0.
-    pub closed_resend_interval: bool,
-    /// A panic in [`Application::on_app`](super::Application::on_app)
-    /// rejects the message (else it is not counted and comes again).
-    pub reject_message_on_unhandled_exception: bool,
-    /// Extra `(tag, value)` fields in every Logon we send (QuickFIX/J
-    /// LogonTag).
-    pub logon_tags: Vec<(u32, String)>,
+    /// Session-layer policies (789, 369, errors, heartbeat multipliers,
+    /// PossDup rules, LogonTag).
+    pub policy: PolicySettings,
     /// Username (553) on our Logon (`LogonUsername`), before the fields
     /// the application adds in `on_admin_out`.
     pub logon_username: Option<String>,
@@ -169,20 +124,8 @@ impl SessionSettings {
             resend_request_chunk_size: 0,
             send_redundant_resend_requests: false,
             timestamp_precision: 3,
-            enable_next_expected_msg_seq_num: false,
             reconnect: role == Role::Initiator,
-            enable_last_msg_seq_num_processed: false,
-            on_error: ErrorPolicy::Reject,
-            validate_sequence_numbers: true,
-            allow_pos_dup: false,
-            requires_orig_sending_time: true,
-            force_resend_when_corrupted_store: false,
-            heartbeat_timeout_multiplier: 1400,
-            test_request_delay_multiplier: 200,
-            disable_heartbeat_check: false,
-            closed_resend_interval: false,
-            reject_message_on_unhandled_exception: false,
-            logon_tags: Vec::new(),
+            policy: PolicySettings::default(),
             logon_username: None,
             logon_password: None,
             redact: Redaction::default(),

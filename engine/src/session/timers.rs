@@ -18,7 +18,7 @@ impl<S: MessageStore> Session<S> {
     /// x HeartBtInt per outstanding request plus one; 1.2 x by default).
     fn test_request_due(&self) -> MonoTime {
         let n = i64::from(self.test_requests) + 1;
-        let factor = (1000 + i64::from(self.cfg.test_request_delay_multiplier)) * n;
+        let factor = (1000 + i64::from(self.cfg.policy.test_request_delay_multiplier)) * n;
         self.last_recv
             .add_nanos(self.hb_nanos.saturating_mul(factor) / 1000)
     }
@@ -26,10 +26,10 @@ impl<S: MessageStore> Session<S> {
     /// When silence drops the connection ((1 + HeartBeatTimeoutMultiplier)
     /// x HeartBtInt; 2.4 x by default); never with DisableHeartBeatCheck.
     fn heartbeat_timeout(&self) -> MonoTime {
-        if self.cfg.disable_heartbeat_check {
+        if self.cfg.policy.disable_heartbeat_check {
             return MonoTime::MAX;
         }
-        let factor = 1000 + i64::from(self.cfg.heartbeat_timeout_multiplier);
+        let factor = 1000 + i64::from(self.cfg.policy.heartbeat_timeout_multiplier);
         self.last_recv
             .add_nanos(self.hb_nanos.saturating_mul(factor) / 1000)
     }

@@ -182,7 +182,7 @@ fn transitions_are_reported_in_order() {
 #[test]
 fn next_expected_msg_seq_num_on_logon_resends_what_the_peer_missed() {
     let mut cfg = settings(Role::Acceptor, "FIX.4.4");
-    cfg.enable_next_expected_msg_seq_num = true;
+    cfg.policy.next_expected_msg_seq_num = true;
     let mut r = Rig::new(cfg);
     r.app.echo = true;
     r.connect();
@@ -211,7 +211,7 @@ fn next_expected_msg_seq_num_on_logon_resends_what_the_peer_missed() {
 #[test]
 fn next_expected_msg_seq_num_too_high_logs_out() {
     let mut cfg = settings(Role::Acceptor, "FIX.4.4");
-    cfg.enable_next_expected_msg_seq_num = true;
+    cfg.policy.next_expected_msg_seq_num = true;
     let mut r = Rig::new(cfg);
     r.connect();
     let d = r.recv("A", 1, "98=0|108=30|789=9|");

@@ -5,7 +5,7 @@ use crate::common;
 
 use common::{settings, Rig, NANOS};
 use ringfix_engine::session::{
-    AppVerdict, Close, ErrorPolicy, LogoutReason, Role, SessionSettings,
+    AppVerdict, Close, ErrorAction, LogoutReason, Role, SessionSettings,
 };
 use ringfix_engine::store::{FailingStore, MemoryStore, MessageStore, UtcTimestamp};
 
@@ -32,7 +32,7 @@ fn logged_on(hb: u32, f: impl FnOnce(&mut SessionSettings)) -> R {
 #[test]
 fn initiator_logon_carries_789_and_resends_what_the_answer_asks_for() {
     let mut cfg = settings(Role::Initiator, "FIX.4.4");
-    cfg.enable_next_expected_msg_seq_num = true;
+    cfg.policy.next_expected_msg_seq_num = true;
     let mut r = Rig::new(cfg);
     r.app.on_logon_send = vec!["a".into(), "b".into()];
     r.connect();
@@ -78,7 +78,7 @@ fn without_the_setting_no_789_is_sent_and_a_received_one_is_ignored() {
 
 #[test]
 fn a_789_above_what_we_sent_is_a_logout_before_any_logon_answer() {
-    let mut r = acceptor(|c| c.enable_next_expected_msg_seq_num = true);
+    let mut r = acceptor(|c| c.policy.next_expected_msg_seq_num = true);
     r.connect();
     let d = r.recv("A", 1, "98=0|108=30|789=9|");
     assert_eq!(d.close, Close::Now);
@@ -93,7 +93,7 @@ fn a_789_above_what_we_sent_is_a_logout_before_any_logon_answer() {
 
 #[test]
 fn acceptor_answer_789_names_the_gap_when_the_logon_is_beyond_it() {
-    let mut r = acceptor(|c| c.enable_next_expected_msg_seq_num = true);
+    let mut r = acceptor(|c| c.policy.next_expected_msg_seq_num = true);
     r.connect();
     // We expect 1; the peer's Logon is 4: 1-3 are missing.
     r.recv("A", 4, "98=0|108=30|789=1|");
@@ -126,7 +126,7 @@ fn acceptor_answer_789_names_the_gap_when_the_logon_is_beyond_it() {
 
 #[test]
 fn last_msg_seq_num_processed_is_in_every_header() {
-    let mut r = acceptor(|c| c.enable_last_msg_seq_num_processed = true);
+    let mut r = acceptor(|c| c.policy.last_msg_seq_num_processed = true);
     r.connect();
     r.recv("A", 1, "98=0|108=30|");
     // The Logon answer names the Logon it answers.
@@ -167,7 +167,7 @@ fn last_msg_seq_num_processed_is_in_every_header() {
 
 #[test]
 fn reset_on_error_logs_out_instead_of_rejecting_then_resets() {
-    let mut r = logged_on(30, |c| c.on_error = ErrorPolicy::Reset);
+    let mut r = logged_on(30, |c| c.policy.on_error = ErrorAction::Reset);
     r.app.verdict = Some(AppVerdict::BusinessReject {
         reason: 3,
         ref_tag: None,
@@ -189,7 +189,7 @@ fn reset_on_error_logs_out_instead_of_rejecting_then_resets() {
 
 #[test]
 fn reset_on_error_resets_when_the_logout_goes_unanswered() {
-    let mut r = logged_on(30, |c| c.on_error = ErrorPolicy::Reset);
+    let mut r = logged_on(30, |c| c.policy.on_error = ErrorAction::Reset);
     // A message the data dictionary would reject (no ClOrdID) is not seen
     // here (no validator): an application reject stands for it.
     r.app.verdict = Some(AppVerdict::SessionReject {
@@ -207,7 +207,7 @@ fn reset_on_error_resets_when_the_logout_goes_unanswered() {
 
 #[test]
 fn disconnect_on_error_closes_without_a_word() {
-    let mut r = logged_on(30, |c| c.on_error = ErrorPolicy::Disconnect);
+    let mut r = logged_on(30, |c| c.policy.on_error = ErrorAction::Disconnect);
     r.app.verdict = Some(AppVerdict::BusinessReject {
         reason: 3,
         ref_tag: None,
@@ -225,7 +225,7 @@ fn disconnect_on_error_closes_without_a_word() {
 #[test]
 fn error_policies_leave_admin_messages_and_the_default_rejects() {
     // An admin message problem is still rejected.
-    let mut r = logged_on(30, |c| c.on_error = ErrorPolicy::Disconnect);
+    let mut r = logged_on(30, |c| c.policy.on_error = ErrorAction::Disconnect);
     let d = r.recv("4", 2, "123=Y|");
     assert!(!d.is_close());
     assert_eq!(R::field(&r.sent()[0], 35).as_deref(), Some("3"));
@@ -243,7 +243,7 @@ fn error_policies_leave_admin_messages_and_the_default_rejects() {
 #[test]
 fn error_policy_applies_to_dictionary_rejects() {
     let mut cfg = settings(Role::Acceptor, "FIX.4.4");
-    cfg.on_error = ErrorPolicy::Disconnect;
+    cfg.policy.on_error = ErrorAction::Disconnect;
     let mut r = Rig::with_validator(
         cfg,
         MemoryStore::new(UtcTimestamp::from_nanos(common::START)),
@@ -261,7 +261,7 @@ fn error_policy_applies_to_dictionary_rejects() {
 
 #[test]
 fn unchecked_sequence_numbers_take_the_peers_number() {
-    let mut r = logged_on(30, |c| c.validate_sequence_numbers = false);
+    let mut r = logged_on(30, |c| c.policy.validate_sequence_numbers = false);
     // A gap: no ResendRequest, the message is delivered.
     let d = r.recv("D", 5, "11=a|");
     assert!(!d.is_close());
@@ -285,7 +285,7 @@ fn unchecked_sequence_numbers_take_the_peers_number() {
 fn allow_pos_dup_keeps_the_applications_poss_dup_fields() {
     let orig = b"20251231-23:59:59.000";
     for allow in [false, true] {
-        let mut r = logged_on(30, |c| c.allow_pos_dup = allow);
+        let mut r = logged_on(30, |c| c.policy.allow_pos_dup = allow);
         let now = r.ts();
         r.s.send(
             b"D",
@@ -313,7 +313,7 @@ fn allow_pos_dup_keeps_the_applications_poss_dup_fields() {
 #[test]
 fn poss_dup_without_orig_sending_time() {
     for required in [true, false] {
-        let mut r = logged_on(30, |c| c.requires_orig_sending_time = required);
+        let mut r = logged_on(30, |c| c.policy.requires_orig_sending_time = required);
         r.recv("D", 2, "11=a|");
         r.sent();
         // A too-low PossDup without 122.
@@ -339,7 +339,7 @@ fn corrupted(
     ringfix_engine::store::FaultHandle,
 ) {
     let mut cfg = settings(Role::Acceptor, "FIX.4.4");
-    cfg.force_resend_when_corrupted_store = force;
+    cfg.policy.force_resend_when_corrupted_store = force;
     let store = FailingStore::new(MemoryStore::new(UtcTimestamp::from_nanos(common::START)));
     let faults = store.handle();
     let mut r = Rig::with_store(cfg, store);
@@ -387,8 +387,8 @@ fn corrupted_store_resend_sends_poss_dup_heartbeats_when_forced() {
 #[test]
 fn multipliers_move_the_test_request_and_the_timeout() {
     let mut r = logged_on(10, |c| {
-        c.test_request_delay_multiplier = 500;
-        c.heartbeat_timeout_multiplier = 2000;
+        c.policy.test_request_delay_multiplier = 500;
+        c.policy.heartbeat_timeout_multiplier = 2000;
     });
     let t0 = r.mono;
     r.fire_deadline(); // our Heartbeat at 10 s
@@ -408,7 +408,7 @@ fn multipliers_move_the_test_request_and_the_timeout() {
 
 #[test]
 fn disabled_heartbeat_check_never_drops_a_silent_peer() {
-    let mut r = logged_on(10, |c| c.disable_heartbeat_check = true);
+    let mut r = logged_on(10, |c| c.policy.disable_heartbeat_check = true);
     let t0 = r.mono;
     let mut test_requests = 0;
     while r.mono < t0 + 100 * NANOS {
@@ -428,7 +428,7 @@ fn disabled_heartbeat_check_never_drops_a_silent_peer() {
 
 #[test]
 fn closed_resend_interval_names_the_last_missing_number() {
-    let mut r = logged_on(30, |c| c.closed_resend_interval = true);
+    let mut r = logged_on(30, |c| c.policy.closed_resend_interval = true);
     r.recv("D", 6, "11=a|");
     assert_eq!(
         r.sent_stable(),
@@ -441,14 +441,14 @@ fn closed_resend_interval_names_the_last_missing_number() {
 #[test]
 fn logon_tags_are_in_every_logon_we_send() {
     let mut cfg = settings(Role::Initiator, "FIX.4.4");
-    cfg.logon_tags = vec![(553, "user".into()), (554, "secret".into())];
+    cfg.policy.logon_tags = vec![(553, "user".into()), (554, "secret".into())];
     let mut r = Rig::new(cfg);
     r.connect();
     assert_eq!(
         r.sent_stable(),
         vec!["8=FIX.4.4|35=A|34=1|49=ISLD|56=TW|98=0|108=30|553=user|554=secret"]
     );
-    let mut a = acceptor(|c| c.logon_tags = vec![(58, "hello".into())]);
+    let mut a = acceptor(|c| c.policy.logon_tags = vec![(58, "hello".into())]);
     a.connect();
     a.recv("A", 1, "98=0|108=30|");
     assert_eq!(
@@ -461,7 +461,7 @@ fn logon_tags_are_in_every_logon_we_send() {
 
 #[test]
 fn application_panic_rejects_with_the_setting() {
-    let mut r = logged_on(30, |c| c.reject_message_on_unhandled_exception = true);
+    let mut r = logged_on(30, |c| c.policy.reject_message_on_unhandled_exception = true);
     r.app.echo = true;
     r.app.panic_mid_send = true;
     let d = r.recv("D", 2, "11=a|");
@@ -504,7 +504,7 @@ fn application_panic_without_the_setting_leaves_the_message_uncounted() {
 #[test]
 fn application_panic_before_fix_4_2_is_a_session_reject() {
     let mut cfg = settings(Role::Acceptor, "FIX.4.1");
-    cfg.reject_message_on_unhandled_exception = true;
+    cfg.policy.reject_message_on_unhandled_exception = true;
     let mut r = Rig::new(cfg);
     r.connect();
     r.recv("A", 1, "98=0|108=30|");

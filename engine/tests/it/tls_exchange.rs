@@ -299,7 +299,7 @@ fn initiator_tls_keys_as_the_server_sees_them() {
 /// port speaks TLS.
 #[test]
 fn ssl_enable_turns_tls_on() {
-    use ringfix_engine::config::{EngineConfig, SessionSettings};
+    use ringfix_engine::config::{EngineConfig, SessionConfig};
     use ringfix_engine::runtime::Runtime;
     use ringfix_engine::session::Application;
     let _g = serial();
@@ -315,7 +315,7 @@ fn ssl_enable_turns_tls_on() {
         let cfg = EngineConfig::parse(&text, "ssl.cfg").unwrap();
         let mut rt = Runtime::start(
             &cfg,
-            Box::new(|_: &SessionSettings| -> Box<dyn Application + Send> {
+            Box::new(|_: &SessionConfig| -> Box<dyn Application + Send> {
                 Box::new(ringfix_engine::apps::echo::Echo::new())
             }),
         )

@@ -81,7 +81,7 @@ fn jitter_is_deterministic_for_a_seed() {
 #[test]
 fn from_timing_uses_reconnect_interval_and_cap() {
     let id = SessionId::new("FIX.4.4", "A", "B");
-    let mut s = SessionSettings::initiator(id, "h", 1, secs(30));
+    let mut s = SessionConfig::initiator(id, "h", 1, secs(30));
     s.timing.reconnect_interval = secs(2);
     let b = Backoff::from_timing(&s.timing);
     assert_eq!(b.nominal(), secs(2));

@@ -8,7 +8,7 @@ const INITIATOR: &str = "[DEFAULT]\nConnectionType=initiator\nNonStopSession=Y\n
                          SocketConnectHost=127.0.0.1\nSocketConnectPort=5001\nHeartBtInt=30\n";
 const SESSION: &str = "[SESSION]\nBeginString=FIX.4.4\nSenderCompID=A\nTargetCompID=B\n";
 
-fn parse(base: &str, extra: &str) -> Result<SessionSettings, String> {
+fn parse(base: &str, extra: &str) -> Result<SessionConfig, String> {
     EngineConfig::parse(&format!("{base}{extra}{SESSION}"), "s.cfg")
         .map(|c| c.sessions.into_iter().next().unwrap())
         .map_err(|e| e.to_string())

@@ -161,11 +161,11 @@ fn sessions_sharing_a_core_share_the_mode() {
 #[test]
 fn builders_make_valid_settings() {
     let id = SessionId::new("FIX.4.4", "ME", "YOU");
-    let init = SessionSettings::initiator(id.clone(), "127.0.0.1", 9876, Duration::from_secs(30));
+    let init = SessionConfig::initiator(id.clone(), "127.0.0.1", 9876, Duration::from_secs(30));
     init.validate().unwrap();
     assert_eq!(init.role, Role::Initiator);
     assert!(init.schedule.is_non_stop());
-    let acc = SessionSettings::acceptor(id.clone(), 9876);
+    let acc = SessionConfig::acceptor(id.clone(), 9876);
     acc.validate().unwrap();
     let mut zero = init.clone();
     zero.timing.heartbeat_interval = Some(Duration::ZERO);
@@ -173,11 +173,11 @@ fn builders_make_valid_settings() {
         zero.validate().unwrap_err().to_string(),
         "session FIX.4.4:ME->YOU: HeartBtInt must be positive"
     );
-    let mut fixt = SessionSettings::acceptor(SessionId::new("FIXT.1.1", "ME", "YOU"), 1);
+    let mut fixt = SessionConfig::acceptor(SessionId::new("FIXT.1.1", "ME", "YOU"), 1);
     assert!(fixt.validate().is_err());
     fixt.dictionaries.default_appl_ver_id = Some(ApplVerId::Fix50Sp2);
     fixt.validate().unwrap();
-    let bad = SessionSettings::acceptor(SessionId::new("FIX.5.0", "ME", "YOU"), 1);
+    let bad = SessionConfig::acceptor(SessionId::new("FIX.5.0", "ME", "YOU"), 1);
     assert!(bad
         .validate()
         .unwrap_err()

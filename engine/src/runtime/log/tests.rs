@@ -13,7 +13,7 @@ const ORDER: &[u8] = b"8=FIX.4.4\x019=5\x0135=D\x0110=000\x01";
 const T: i64 = 1_700_000_000_123_000_000;
 
 /// The settings of a session configured with `keys` (`dir` as FileLogPath).
-fn session(dir: &Path, keys: &str) -> SessionSettings {
+fn session(dir: &Path, keys: &str) -> SessionConfig {
     let text = format!(
         "[SESSION]\nBeginString=FIX.4.4\nSenderCompID=A\nTargetCompID=B\n\
          ConnectionType=acceptor\nSocketAcceptPort=1\nNonStopSession=Y\n\
@@ -31,7 +31,7 @@ fn read(dir: &Path, name: &str) -> String {
 
 /// Logs a heartbeat and an order each way and an event through a writer
 /// started for `s`; returns what reached the screen.
-fn run(s: &SessionSettings) -> String {
+fn run(s: &SessionConfig) -> String {
     let out = Shared::default();
     let mut log = FileLog::new().with_screen(Box::new(out.clone()));
     let sink = log.session(s).unwrap();
