@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use ringfix::api::{
-    AppVerdict, Application, SessionSettings, Decimal, EngineBuilder, Execution, ExecutionReport,
-    Id, Incoming, LogoutReason, OrderView, ReactorMode, Sender, SessionId, SessionConfig,
+    AppVerdict, Application, Decimal, EngineBuilder, Execution, ExecutionReport, Id, Incoming,
+    LogoutReason, OrderView, ReactorMode, Sender, SessionConfig, SessionId, SessionSettings,
 };
 
 #[derive(Parser)]

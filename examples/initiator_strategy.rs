@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use hdrhistogram::Histogram;
 use ringfix::api::{
-    AppVerdict, Application, SessionSettings, Decimal, EngineBuilder, ExecutionView, Incoming,
-    NewOrderSingle, ReactorMode, Sender, SessionId, SessionSender, SessionConfig, Side,
+    AppVerdict, Application, Decimal, EngineBuilder, ExecutionView, Incoming, NewOrderSingle,
+    ReactorMode, Sender, SessionConfig, SessionId, SessionSender, SessionSettings, Side,
     TicketStatus, TimeInForce, TrySendError,
 };
 use ringfix::engine::session::parse_u64;

@@ -3,9 +3,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use ringfix_engine::config::{
-    ConfigError, EngineConfig, SessionId, SessionConfig, SettingsError,
-};
+use ringfix_engine::config::{ConfigError, EngineConfig, SessionConfig, SessionId, SettingsError};
 use ringfix_engine::runtime::{Exit, Runtime, RuntimeError, SessionReport, SessionSender, Stopper};
 use ringfix_engine::session::Application;
 

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ringfix_engine::config::{EngineConfig, SessionId, SessionConfig};
+use ringfix_engine::config::{EngineConfig, SessionConfig, SessionId};
 use ringfix_engine::runtime::store_options;
 use ringfix_engine::store::{FileStoreOptions, StoreFiles, StoreId};
 

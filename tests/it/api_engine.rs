@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ringfix::api::{
-    AppVerdict, Application, SessionSettings, Decimal, EngineBuilder, ExecutionView, Exit,
-    Incoming, NewOrderSingle, ReactorMode, Sender, SessionId, SessionConfig, Side, TicketStatus,
+    AppVerdict, Application, Decimal, EngineBuilder, ExecutionView, Exit, Incoming, NewOrderSingle,
+    ReactorMode, Sender, SessionConfig, SessionId, SessionSettings, Side, TicketStatus,
     TrySendError,
 };
 use ringfix::engine::apps::exec::Exec;

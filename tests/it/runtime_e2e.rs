@@ -477,9 +477,7 @@ fn initiator_binds_its_source_address_before_connecting() {
                     source.port()
                 ),
             ),
-            Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> {
-                Box::new(Echo::new())
-            }),
+            Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> { Box::new(Echo::new()) }),
         )
         .unwrap();
         let (stream, from) = listener.accept().unwrap();

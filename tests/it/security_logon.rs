@@ -348,9 +348,7 @@ fn application_refuses_a_logon_with_its_text() {
     let cfg = EngineConfig::parse(text, "acceptor.cfg").unwrap();
     let mut server = Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionConfig| -> Box<dyn EngineApp + Send> {
-            Box::new(Gate(Exec::new()))
-        }),
+        Box::new(|_s: &SessionConfig| -> Box<dyn EngineApp + Send> { Box::new(Gate(Exec::new())) }),
     )
     .unwrap();
     let port = server.listen_addrs()[0].port();

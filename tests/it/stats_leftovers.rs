@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use ringfix::api::EngineBuilder;
 use ringfix::engine::apps::exec::Exec;
-use ringfix::engine::config::{SessionId, SessionConfig};
+use ringfix::engine::config::{SessionConfig, SessionId};
 use ringfix::engine::stats::{find_pages, STATS_DIR_ENV};
 use serde_json::Value;
 

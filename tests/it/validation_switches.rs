@@ -373,9 +373,7 @@ fn ignore_absence_of_141_tag_n_drops_an_unconfirmed_reset() {
         let cfg = EngineConfig::parse(&text, "i.cfg").unwrap();
         let rt = Runtime::start(
             &cfg,
-            Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> {
-                Box::new(Echo::new())
-            }),
+            Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> { Box::new(Echo::new()) }),
         )
         .unwrap();
         let (stream, _) = listener.accept().unwrap();

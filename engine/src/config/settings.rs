@@ -12,9 +12,9 @@ use ringfix_codec::TimePrecision;
 mod log;
 mod store;
 mod validation;
-pub use log::{LogSettings, ScreenLogSettings};
 pub use crate::session::policy::{multiplier_text, ErrorAction, PolicySettings, MULTIPLIER_SCALE};
 pub use crate::session::Role;
+pub use log::{LogSettings, ScreenLogSettings};
 pub use store::{StoreSettings, DEFAULT_SEGMENT_BYTES};
 pub use validation::ValidationSettings;
 

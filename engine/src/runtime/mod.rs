@@ -54,7 +54,7 @@ pub use self::log::{FileLog, LogSink, RedactingWriter, TraceRedaction};
 pub use self::store::RuntimeStore;
 pub use self::xsend::{SenderDraft, SessionSender, Ticket, TicketStatus, TrySendError};
 
-use crate::config::{EngineConfig, SessionEnd, SessionId, SessionConfig};
+use crate::config::{EngineConfig, SessionConfig, SessionEnd, SessionId};
 use crate::reactor::ReactorError;
 use crate::store::StoreError;
 

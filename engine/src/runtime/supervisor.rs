@@ -16,8 +16,8 @@ use super::sockets;
 use super::xsend::XSlot;
 use super::{AppFactory, Event, Exit, RuntimeError};
 use crate::config::{
-    after_end, AfterEnd, Backoff, EngineConfig, ReactorMode, Role, SessionEnd, SessionId,
-    SessionConfig, SplitMix64,
+    after_end, AfterEnd, Backoff, EngineConfig, ReactorMode, Role, SessionConfig, SessionEnd,
+    SessionId, SplitMix64,
 };
 use crate::reactor::{self, Mode, ReactorConfig, ReactorHandle, TlsClient};
 use crate::time::{MonoTime, Now};

@@ -55,7 +55,8 @@ pub(crate) struct OutState {
 impl OutState {
     /// The 369 to write, if the session writes it.
     pub(crate) fn processed(&self, cfg: &SessionSettings) -> Option<u64> {
-        cfg.policy.last_msg_seq_num_processed
+        cfg.policy
+            .last_msg_seq_num_processed
             .then_some(self.last_processed)
     }
 }
@@ -90,9 +91,16 @@ pub(crate) fn write_header(
                 break;
             }
             let own = match t {
-                8 | 9 | 10 | 34 | 35 | 49 | 52 | 56 => true,
-                43 | 122 => !pos_dup_ok,
-                369 => processed.is_some(),
+                fields::BEGIN_STRING
+                | fields::BODY_LENGTH
+                | fields::CHECK_SUM
+                | fields::MSG_SEQ_NUM
+                | fields::MSG_TYPE
+                | fields::SENDER_COMP_ID
+                | fields::SENDING_TIME
+                | fields::TARGET_COMP_ID => true,
+                fields::POSS_DUP_FLAG | fields::ORIG_SENDING_TIME => !pos_dup_ok,
+                fields::LAST_MSG_SEQ_NUM_PROCESSED => processed.is_some(),
                 _ => false,
             };
             if !own {
@@ -101,14 +109,14 @@ pub(crate) fn write_header(
             extra.next();
         }
     };
-    flush_below(w, 34);
-    w.field_u64(34, seq);
+    flush_below(w, fields::MSG_SEQ_NUM);
+    w.field_u64(fields::MSG_SEQ_NUM, seq);
     if resent.is_some() {
-        flush_below(w, 43);
-        w.field(43, b"Y");
+        flush_below(w, fields::POSS_DUP_FLAG);
+        w.field(fields::POSS_DUP_FLAG, b"Y");
     }
-    flush_below(w, 49);
-    w.field(49, cfg.sender_comp_id.as_bytes());
+    flush_below(w, fields::SENDER_COMP_ID);
+    w.field(fields::SENDER_COMP_ID, cfg.sender_comp_id.as_bytes());
     // UTCTimestamp has no fractional seconds before FIX.4.2 (QuickFIX
     // writes none there either): a strict 4.0/4.1 peer rejects them.
     let digits = if cfg.version() < Version::Fix42 {
@@ -116,20 +124,20 @@ pub(crate) fn write_header(
     } else {
         cfg.timestamp_precision
     };
-    flush_below(w, 52);
-    w.field_time(52, now.as_nanos(), digits);
-    flush_below(w, 56);
-    w.field(56, cfg.target_comp_id.as_bytes());
+    flush_below(w, fields::SENDING_TIME);
+    w.field_time(fields::SENDING_TIME, now.as_nanos(), digits);
+    flush_below(w, fields::TARGET_COMP_ID);
+    w.field(fields::TARGET_COMP_ID, cfg.target_comp_id.as_bytes());
     if let Some(r) = resent {
-        flush_below(w, 122);
+        flush_below(w, fields::ORIG_SENDING_TIME);
         match r {
-            Resent::Orig(v) => w.field(122, v),
-            Resent::Now => w.field_time(122, now.as_nanos(), digits),
+            Resent::Orig(v) => w.field(fields::ORIG_SENDING_TIME, v),
+            Resent::Now => w.field_time(fields::ORIG_SENDING_TIME, now.as_nanos(), digits),
         };
     }
     if let Some(n) = processed {
-        flush_below(w, 369);
-        w.field_u64(369, n);
+        flush_below(w, fields::LAST_MSG_SEQ_NUM_PROCESSED);
+        w.field_u64(fields::LAST_MSG_SEQ_NUM_PROCESSED, n);
     }
     flush_below(w, Tag::MAX);
 }
@@ -203,10 +211,10 @@ pub(crate) fn send_new(
     body(&mut w);
     if msg_type == b"A" {
         if let Some(u) = &cfg.logon_username {
-            w.field(553, u.as_bytes());
+            w.field(fields::USERNAME, u.as_bytes());
         }
         if let Some(p) = &cfg.logon_password {
-            w.field(554, p.expose());
+            w.field(fields::PASSWORD, p.expose());
         }
     }
     let composed = app.is_some();

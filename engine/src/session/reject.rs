@@ -31,7 +31,13 @@ fn reverse_route<'a>(msg: &Incoming<'a>, version: Version) -> ([(Tag, &'a [u8]);
     let mut n = 0;
     for (tag, v) in msg.fields() {
         let Some(r) = reversed(tag) else { continue };
-        if v.is_empty() || (version < Version::Fix41 && matches!(tag, 144 | 145)) || n == out.len()
+        if v.is_empty()
+            || (version < Version::Fix41
+                && matches!(
+                    tag,
+                    fields::ON_BEHALF_OF_LOCATION_ID | fields::DELIVER_TO_LOCATION_ID
+                ))
+            || n == out.len()
         {
             continue;
         }

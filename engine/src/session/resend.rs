@@ -142,7 +142,16 @@ fn write_resent(
         };
         pair = data_tag_for(tag).map(|data| (data, tag, i));
         match tag {
-            8 | 9 | 10 | 34 | 35 | 43 | 49 | 52 | 56 | 122 => {}
+            fields::BEGIN_STRING
+            | fields::BODY_LENGTH
+            | fields::CHECK_SUM
+            | fields::MSG_SEQ_NUM
+            | fields::MSG_TYPE
+            | fields::POSS_DUP_FLAG
+            | fields::SENDER_COMP_ID
+            | fields::SENDING_TIME
+            | fields::TARGET_COMP_ID
+            | fields::ORIG_SENDING_TIME => {}
             t if is_header_tag(t) => keyed.push((key, t, v)),
             _ => {}
         }

@@ -461,7 +461,9 @@ fn logon_tags_are_in_every_logon_we_send() {
 
 #[test]
 fn application_panic_rejects_with_the_setting() {
-    let mut r = logged_on(30, |c| c.policy.reject_message_on_unhandled_exception = true);
+    let mut r = logged_on(30, |c| {
+        c.policy.reject_message_on_unhandled_exception = true
+    });
     r.app.echo = true;
     r.app.panic_mid_send = true;
     let d = r.recv("D", 2, "11=a|");
