@@ -29,8 +29,6 @@ const PENDING: &[(&str, &str)] = &[
         "HostSelectionPolicyPriorityStartOverInterval",
         "runtime: initiator failover",
     ),
-    // Validation switches.
-    ("AllowUnknownEnumValues", "conformance"),
     // The HTTP status page (QuickFIX C++): with MetricsListen.
     ("HttpAcceptPort", "metrics"),
 ];

@@ -177,6 +177,7 @@ impl SessionSettings {
             yn(v.first_field_in_group_is_delimiter),
         );
         put("IgnoreAbsenceOf141tag", yn(v.ignore_absence_of_141_tag));
+        put("AllowUnknownEnumValues", yn(v.allow_unknown_enum_values));
         put(
             "PreserveMessageFieldsOrder",
             yn(v.preserve_message_fields_order),

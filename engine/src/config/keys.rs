@@ -83,6 +83,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "FirstFieldInGroupIsDelimiter",
     "IgnoreAbsenceOf141tag",
     "PreserveMessageFieldsOrder",
+    "AllowUnknownEnumValues",
     // Messages.
     "TimestampPrecision",
     "MillisecondsInTimeStamp",
@@ -202,7 +203,6 @@ pub const DOCUMENTED: &[&str] = &[
     "ResetOnLogonRejected",
     "DynamicSession",
     "LogMessageWhenSessionNotFound",
-    "AllowUnknownEnumValues",
     "HostSelectionPolicy",
     "HostSelectionPolicyPriorityStartOverInterval",
     "AcceptorTemplate",
