@@ -45,6 +45,7 @@ mod replay_cli;
 mod replay_live;
 mod runtime_alloc;
 mod runtime_e2e;
+mod runtime_hosts;
 mod runtime_policy;
 mod runtime_schedule;
 mod runtime_sockets;

@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use super::settings::{multiplier_text, ErrorAction, ReactorMode, Role, SessionSettings};
+use super::settings::{
+    multiplier_text, ErrorAction, HostSelection, ReactorMode, Role, SessionSettings,
+};
 use super::tls::{suite_name, TlsVersion};
 use ringfix_codec::TimePrecision;
 
@@ -111,6 +113,15 @@ impl SessionSettings {
             Role::Acceptor => "SocketAcceptProtocol",
         };
         put(transport, "TCP".to_owned());
+        if self.role == Role::Initiator {
+            if let HostSelection::Priority { start_over } = n.host_selection {
+                put("HostSelectionPolicy", "PRIORITY".to_owned());
+                put(
+                    "HostSelectionPolicyPriorityStartOverInterval",
+                    start_over.as_secs().to_string(),
+                );
+            }
+        }
         put("SocketOobInline", yn(n.oob_inline));
         put("SocketSynchronousWrites", yn(n.synchronous_writes));
         put(

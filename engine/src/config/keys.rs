@@ -34,6 +34,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "SocketLinger",
     "SocketTrafficClass",
     "AllowedRemoteAddresses",
+    "HostSelectionPolicy",
+    "HostSelectionPolicyPriorityStartOverInterval",
     "SocketConnectProtocol",
     "SocketAcceptProtocol",
     "SocketOobInline",
@@ -203,8 +205,6 @@ pub const DOCUMENTED: &[&str] = &[
     "ResetOnLogonRejected",
     "DynamicSession",
     "LogMessageWhenSessionNotFound",
-    "HostSelectionPolicy",
-    "HostSelectionPolicyPriorityStartOverInterval",
     "AcceptorTemplate",
     "HttpAcceptPort",
     // Sockets.

@@ -72,12 +72,13 @@ pub use schedule::{Period, Schedule};
 pub use security::{SecuritySettings, DEFAULT_MAX_FAILED_LOGONS_PER_MINUTE};
 pub use session_id::{SessionId, BEGIN_STRINGS};
 pub use settings::{
-    multiplier_text, ApplVerId, DictionarySettings, ErrorAction, HostPort, LogSettings,
-    MessageSettings, NetworkSettings, PolicySettings, ReactorMode, ReactorSettings, ResetSettings,
-    Role, ScreenLogSettings, SessionSettings, SourceAddress, StoreSettings, TimingSettings,
-    TlsSettings, ValidationSettings, DEFAULT_ACCEPT_RETRY_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_OUTBOUND_QUEUE_BYTES, DEFAULT_RECONNECT_CAP_FACTOR, DEFAULT_SEGMENT_BYTES,
-    DEFAULT_SYNCHRONOUS_WRITE_TIMEOUT, MAX_CONNECTIONS_LIMIT, MULTIPLIER_SCALE,
+    multiplier_text, ApplVerId, DictionarySettings, ErrorAction, HostPort, HostSelection,
+    LogSettings, MessageSettings, NetworkSettings, PolicySettings, ReactorMode, ReactorSettings,
+    ResetSettings, Role, ScreenLogSettings, SessionSettings, SourceAddress, StoreSettings,
+    TimingSettings, TlsSettings, ValidationSettings, DEFAULT_ACCEPT_RETRY_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES, DEFAULT_RECONNECT_CAP_FACTOR,
+    DEFAULT_SEGMENT_BYTES, DEFAULT_START_OVER_INTERVAL, DEFAULT_SYNCHRONOUS_WRITE_TIMEOUT,
+    MAX_CONNECTIONS_LIMIT, MULTIPLIER_SCALE,
 };
 pub use table::{settings_table, table_problems};
 pub use tls::{suite_speaks, TlsVersion};

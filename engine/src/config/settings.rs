@@ -9,10 +9,12 @@ use super::session_id::{SessionId, BEGIN_STRINGS};
 use super::tls::TlsVersion;
 use ringfix_codec::TimePrecision;
 
+mod hosts;
 mod log;
 mod policy;
 mod store;
 mod validation;
+pub use hosts::{HostSelection, DEFAULT_START_OVER_INTERVAL};
 pub use log::{LogSettings, ScreenLogSettings};
 pub use policy::{multiplier_text, ErrorAction, PolicySettings, MULTIPLIER_SCALE};
 pub use store::{StoreSettings, DEFAULT_SEGMENT_BYTES};
@@ -93,6 +95,8 @@ pub struct NetworkSettings {
     /// `SocketSynchronousWriteTimeout` (QuickFIX/J, milliseconds, default
     /// 10000).
     pub synchronous_write_timeout: Duration,
+    /// Initiator: `HostSelectionPolicy` and its start-over interval.
+    pub host_selection: HostSelection,
 }
 
 /// Default `SocketSynchronousWriteTimeout` (QuickFIX/J's).
@@ -432,6 +436,7 @@ impl Default for NetworkSettings {
             oob_inline: false,
             synchronous_writes: false,
             synchronous_write_timeout: DEFAULT_SYNCHRONOUS_WRITE_TIMEOUT,
+            host_selection: HostSelection::Failover,
         }
     }
 }

@@ -33,6 +33,7 @@ mod guard;
 mod ha;
 #[doc(hidden)]
 pub mod hops;
+mod hosts;
 mod listen;
 mod log;
 mod sockets;
