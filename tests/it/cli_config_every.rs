@@ -24,8 +24,6 @@ const PENDING: &[(&str, &str)] = &[
     ("AcceptorTemplate", "session: dynamic sessions"),
     ("DynamicSession", "session: dynamic sessions"),
     ("LogMessageWhenSessionNotFound", "session routing"),
-    // The HTTP status page (QuickFIX C++): with MetricsListen.
-    ("HttpAcceptPort", "metrics"),
 ];
 
 fn spec(file: &str) -> String {

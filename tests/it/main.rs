@@ -37,6 +37,7 @@ mod faults_streams;
 mod faults_timeouts;
 mod ha_election;
 mod ha_failover;
+mod http_status;
 mod load_backlog;
 mod load_engine;
 mod log_json;

@@ -401,6 +401,9 @@ impl SessionSettings {
             put("MaxConnections", n.to_string());
         }
         put("StopOnFatalError", yn(self.stop_on_fatal_error));
+        if let Some(port) = self.http_accept_port {
+            put("HttpAcceptPort", port.to_string());
+        }
         if let Some(hp) = &self.metrics_listen {
             let host = if hp.host.contains(':') {
                 format!("[{}]", hp.host)

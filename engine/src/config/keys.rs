@@ -162,6 +162,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "ReconnectMaxInterval",
     "SocketAcceptRetryTimeout",
     "MetricsListen",
+    "HttpAcceptPort",
     // Hot standby (etcd leadership, replicated journal).
     "HaEnabled",
     "HaEtcdEndpoints",
@@ -206,7 +207,6 @@ pub const DOCUMENTED: &[&str] = &[
     "DynamicSession",
     "LogMessageWhenSessionNotFound",
     "AcceptorTemplate",
-    "HttpAcceptPort",
     // Sockets.
     "ProxyType",
     "ProxyVersion",

@@ -236,6 +236,11 @@ impl EngineConfig {
         self.sessions.iter().find_map(|s| s.metrics_listen.as_ref())
     }
 
+    /// `HttpAcceptPort`: where the engine serves its session status pages.
+    pub fn http_accept_port(&self) -> Option<u16> {
+        self.sessions.iter().find_map(|s| s.http_accept_port)
+    }
+
     /// The session with this id.
     pub fn session(&self, id: &SessionId) -> Option<&SessionSettings> {
         self.sessions.iter().find(|s| &s.id == id)
@@ -344,6 +349,23 @@ fn session(
                 session: settings.id.to_string(),
                 message: format!(
                     "MetricsListen differs from {}'s: one engine serves one metrics address",
+                    other.id
+                ),
+            }),
+        });
+    }
+    if let Some(other) = sessions.iter().find(|s| {
+        s.http_accept_port.is_some()
+            && settings.http_accept_port.is_some()
+            && s.http_accept_port != settings.http_accept_port
+    }) {
+        return Err(ConfigError {
+            location: location(),
+            key: Some("HttpAcceptPort".into()),
+            kind: ErrorKind::Invalid(SettingsError::Inconsistent {
+                session: settings.id.to_string(),
+                message: format!(
+                    "HttpAcceptPort differs from {}'s: one engine serves one status page",
                     other.id
                 ),
             }),

@@ -410,6 +410,10 @@ pub struct SessionSettings {
     /// session that sets it): serve `GET /metrics` (Prometheus) and
     /// `GET /health` there.
     pub metrics_listen: Option<HostPort>,
+    /// `HttpAcceptPort` (QuickFIX C++, engine-wide like `MetricsListen`):
+    /// serve the read-only session status pages over HTTP on this port,
+    /// every interface (0: any free port).
+    pub http_accept_port: Option<u16>,
     /// Hot standby (`HaEnabled` and the other `Ha*` keys).
     pub ha: super::ha::HaSettings,
     /// Logon authentication and redaction.
@@ -470,6 +474,7 @@ impl SessionSettings {
             schedule: Schedule::non_stop(),
             stop_on_fatal_error: false,
             metrics_listen: None,
+            http_accept_port: None,
             ha: super::ha::HaSettings::default(),
             security: super::security::SecuritySettings::default(),
         }

@@ -93,6 +93,7 @@ const STATED: &[(&str, &str)] = &[
     ("HaReplicationListen", "required with HaEnabled=Y"),
     ("HaPeers", "none (no standby)"),
     ("MetricsListen", "none (no /metrics, /health)"),
+    ("HttpAcceptPort", "none (no status pages)"),
     (
         "HostSelectionPolicy",
         "none (initiator: the next address after an attempt that did not log on)",

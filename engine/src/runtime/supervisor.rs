@@ -119,6 +119,8 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
             h.set_waker(core.xslot.waker());
         }
         core.stats = stats.as_mut().and_then(|p| p.session(i));
+        // The stored sequence numbers show before the first connection.
+        core.stats_closed(now);
         counters.push((
             s.id.clone(),
             Arc::clone(&core.counters),
