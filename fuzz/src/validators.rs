@@ -39,6 +39,7 @@ pub fn options(bits: u8) -> Options {
         strict_date_formats: on(6),
         validate_unordered_group_fields: on(7),
         first_field_in_group_is_delimiter: on(5) && on(7),
+        allow_unknown_enum_values: on(3) && on(6),
     }
 }
 

@@ -139,6 +139,11 @@ impl Engine {
         self.runtime.metrics_addr()
     }
 
+    /// Where `HttpAcceptPort` serves the session status pages, if set.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.runtime.http_addr()
+    }
+
     /// Live counters of every session.
     pub fn sessions(&self) -> Vec<SessionReport> {
         self.runtime.sessions()

@@ -24,15 +24,6 @@ const PENDING: &[(&str, &str)] = &[
     ("AcceptorTemplate", "session: dynamic sessions"),
     ("DynamicSession", "session: dynamic sessions"),
     ("LogMessageWhenSessionNotFound", "session routing"),
-    ("HostSelectionPolicy", "runtime: initiator failover"),
-    (
-        "HostSelectionPolicyPriorityStartOverInterval",
-        "runtime: initiator failover",
-    ),
-    // Validation switches.
-    ("AllowUnknownEnumValues", "conformance"),
-    // The HTTP status page (QuickFIX C++): with MetricsListen.
-    ("HttpAcceptPort", "metrics"),
 ];
 
 fn spec(file: &str) -> String {

@@ -215,6 +215,44 @@ fn invalid_messages_processed_when_validation_is_off_or_only_warns() {
     stop(rt);
 }
 
+/// `AllowUnknownEnumValues=Y` (QuickFIX/J): an order whose Side is not in
+/// the dictionary's enumeration is processed; by default it is rejected
+/// with 373=5. A value of the wrong type (two bytes for a char) is still
+/// rejected with 373=6 either way.
+#[test]
+fn allow_unknown_enum_values_y_processes_a_value_off_the_list() {
+    let (rt, port) = acceptor(&[("TW", ""), ("TWE", "AllowUnknownEnumValues=Y")]);
+    for (id, allow) in [("TW", false), ("TWE", true)] {
+        let mut peer = logon(port, id);
+        send_raw(&mut peer, &order_side(id, 2, "Z", ""));
+        let (t, m) = next_type(&mut peer, WAIT);
+        if allow {
+            assert_eq!(
+                (t.as_str(), field(&m, 54)),
+                ("D", Some("Z".into())),
+                "{}",
+                show(&m)
+            );
+        } else {
+            assert_eq!(
+                (t.as_str(), field(&m, 371), field(&m, 373)),
+                ("3", Some("54".into()), Some("5".into())),
+                "{}",
+                show(&m)
+            );
+        }
+        send_raw(&mut peer, &order_side(id, 3, "ZZ", ""));
+        let (t, m) = next_type(&mut peer, WAIT);
+        assert_eq!(
+            (t.as_str(), field(&m, 371), field(&m, 373)),
+            ("3", Some("54".into()), Some("6".into())),
+            "{id}: {}",
+            show(&m)
+        );
+    }
+    stop(rt);
+}
+
 /// `RejectGarbledMessage=Y` (QuickFIX/J): a garbled message is answered
 /// with a Reject and counted; by default it is ignored (and a gap follows).
 #[test]

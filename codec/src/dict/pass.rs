@@ -205,7 +205,8 @@ impl<'p> Pass<'p> {
             if !fd.field_type.accepts(value, self.opts.strict_date_formats) {
                 return Some(reason::INCORRECT_DATA_FORMAT);
             }
-            if !fd.value_allowed(value) {
+            let any_value = self.opts.allow_unknown_enum_values && tag != 35;
+            if !any_value && !fd.value_allowed(value) {
                 return Some(reason::VALUE_OUT_OF_RANGE);
             }
         }

@@ -306,7 +306,7 @@ impl<'p> Quick<'p> {
         if class == NONE {
             return true;
         }
-        if class == CHAR_SET {
+        if class == CHAR_SET && !self.opts.allow_unknown_enum_values {
             // One byte of the set.
             let set = dict.char_sets.get(set_of(info));
             let byte = buf.get(e.start as usize).copied().unwrap_or(0x80);
@@ -334,7 +334,8 @@ impl<'p> Quick<'p> {
     #[inline(never)]
     fn general(&self, dict: &Dictionary, dense: usize, value: &[u8]) -> bool {
         dict.field_at(dense).is_some_and(|fd| {
-            fd.field_type.accepts(value, self.opts.strict_date_formats) && fd.value_allowed(value)
+            fd.field_type.accepts(value, self.opts.strict_date_formats)
+                && (self.opts.allow_unknown_enum_values || fd.value_allowed(value))
         })
     }
 

@@ -40,6 +40,10 @@ pub struct Options {
     /// the dictionary's first field; a repeated member then stays in its
     /// instance.
     pub first_field_in_group_is_delimiter: bool,
+    /// QuickFIX/J `AllowUnknownEnumValues` (default N): a value outside a
+    /// field's enumeration is accepted (its type's syntax is still checked)
+    /// instead of rejected with 373=5. MsgType (35) is not affected.
+    pub allow_unknown_enum_values: bool,
 }
 
 impl Default for Options {
@@ -54,6 +58,7 @@ impl Default for Options {
             strict_date_formats: false,
             validate_unordered_group_fields: false,
             first_field_in_group_is_delimiter: false,
+            allow_unknown_enum_values: false,
         }
     }
 }
@@ -62,7 +67,8 @@ impl Options {
     /// Applies one QuickFIX session setting (`ValidateFieldsHaveValues`,
     /// `ValidateFieldsOutOfOrder` or `CheckFieldsOutOfOrder`,
     /// `ValidateUserDefinedFields`, `AllowUnknownMsgFields`,
-    /// `ValidateUnorderedGroupFields`, `FirstFieldInGroupIsDelimiter`, and this crate's
+    /// `ValidateUnorderedGroupFields`, `FirstFieldInGroupIsDelimiter`,
+    /// `AllowUnknownEnumValues`, and this crate's
     /// `ValidateGroupMembers`, `ValidateGroupDelimiter`, `StrictDateFormats`).
     /// Returns false for a key it does not know.
     pub fn set(&mut self, key: &str, value: bool) -> bool {
@@ -78,6 +84,7 @@ impl Options {
             "StrictDateFormats" => &mut self.strict_date_formats,
             "ValidateUnorderedGroupFields" => &mut self.validate_unordered_group_fields,
             "FirstFieldInGroupIsDelimiter" => &mut self.first_field_in_group_is_delimiter,
+            "AllowUnknownEnumValues" => &mut self.allow_unknown_enum_values,
             _ => return false,
         };
         *slot = value;

@@ -255,6 +255,42 @@ fn option_user_defined_fields() {
 }
 
 #[test]
+fn option_allow_unknown_enum_values() {
+    let on = Options {
+        allow_unknown_enum_values: true,
+        ..Options::default()
+    };
+    let logon = |v: &str| format!("35=A|34=1|49=A|52={T}|56=B|98={v}|108=30|");
+    // A one-byte (char) enumeration and an integer one: 373=5 by default.
+    assert_eq!(
+        code(check("FIX.4.4", &nos("").replace("54=1", "54=Z"))),
+        ('3', 5, Some(54))
+    );
+    assert_eq!(code(check("FIX.4.4", &logon("7"))), ('3', 5, Some(98)));
+    assert_eq!(
+        with("FIX.4.4", on, &nos("").replace("54=1", "54=Z")),
+        Ok(())
+    );
+    assert_eq!(with("FIX.4.4", on, &logon("7")), Ok(()));
+    assert_eq!(
+        with("FIXT.1.1", on, &nos("").replace("40=2", "40=Q")),
+        Ok(())
+    );
+    // The type's syntax still holds.
+    assert_eq!(code(with("FIX.4.4", on, &logon("x"))), ('3', 6, Some(98)));
+    assert_eq!(
+        code(with("FIX.4.4", on, &nos("").replace("54=1", "54=ZZ"))),
+        code(check("FIX.4.4", &nos("").replace("54=1", "54=ZZ")))
+    );
+    // MsgType is not an open enumeration.
+    let unknown_type = hb("").replace("35=0", "35=ZZ");
+    assert_eq!(
+        code(with("FIX.4.4", on, &unknown_type)),
+        code(check("FIX.4.4", &unknown_type))
+    );
+}
+
+#[test]
 fn option_allow_unknown_msg_fields() {
     let on = Options {
         allow_unknown_msg_fields: true,
@@ -696,6 +732,7 @@ mod fast_path_agrees {
             validate_user_defined_fields: !on(2),
             allow_unknown_msg_fields: on(3),
             strict_date_formats: on(4),
+            allow_unknown_enum_values: on(5),
             ..Options::default()
         }
     }
@@ -706,7 +743,7 @@ mod fast_path_agrees {
         fn on_mutations(
             base in 0..BASES.len(),
             edits in proptest::collection::vec(edit(), 0..4),
-            bits in 0u8..32,
+            bits in 0u8..64,
         ) {
             let (begin, body) = BASES[base];
             let body = apply(body, &edits);
@@ -723,7 +760,7 @@ mod fast_path_agrees {
     #[test]
     fn on_every_base_unmutated() {
         for &(begin, body) in BASES {
-            for bits in 0..32 {
+            for bits in 0..64 {
                 let msg = raw(begin, body);
                 let mut parser = Parser::new();
                 let view = parser.parse(&msg).unwrap();

@@ -274,6 +274,7 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionConfig, Conf
         value::boolean,
     )?;
     s.metrics_listen = r.get("MetricsListen", value::host_port)?;
+    s.http_accept_port = r.get("HttpAcceptPort", |v| value::port(v, true))?;
 
     tls_settings(&r, &mut s)?;
 

@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use super::settings::{multiplier_text, ErrorAction, ReactorMode, Role, SessionConfig};
+use super::settings::{
+    multiplier_text, ErrorAction, HostSelection, ReactorMode, Role, SessionConfig,
+};
 use super::tls::{suite_name, TlsVersion};
 use ringfix_codec::TimePrecision;
 
@@ -111,6 +113,15 @@ impl SessionConfig {
             Role::Acceptor => "SocketAcceptProtocol",
         };
         put(transport, "TCP".to_owned());
+        if self.role == Role::Initiator {
+            if let HostSelection::Priority { start_over } = n.host_selection {
+                put("HostSelectionPolicy", "PRIORITY".to_owned());
+                put(
+                    "HostSelectionPolicyPriorityStartOverInterval",
+                    start_over.as_secs().to_string(),
+                );
+            }
+        }
         put("SocketOobInline", yn(n.oob_inline));
         put("SocketSynchronousWrites", yn(n.synchronous_writes));
         put(
@@ -177,6 +188,7 @@ impl SessionConfig {
             yn(v.first_field_in_group_is_delimiter),
         );
         put("IgnoreAbsenceOf141tag", yn(v.ignore_absence_of_141_tag));
+        put("AllowUnknownEnumValues", yn(v.allow_unknown_enum_values));
         put(
             "PreserveMessageFieldsOrder",
             yn(v.preserve_message_fields_order),
@@ -389,6 +401,9 @@ impl SessionConfig {
             put("MaxConnections", n.to_string());
         }
         put("StopOnFatalError", yn(self.stop_on_fatal_error));
+        if let Some(port) = self.http_accept_port {
+            put("HttpAcceptPort", port.to_string());
+        }
         if let Some(hp) = &self.metrics_listen {
             let host = if hp.host.contains(':') {
                 format!("[{}]", hp.host)

@@ -34,6 +34,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "SocketLinger",
     "SocketTrafficClass",
     "AllowedRemoteAddresses",
+    "HostSelectionPolicy",
+    "HostSelectionPolicyPriorityStartOverInterval",
     "SocketConnectProtocol",
     "SocketAcceptProtocol",
     "SocketOobInline",
@@ -83,6 +85,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "FirstFieldInGroupIsDelimiter",
     "IgnoreAbsenceOf141tag",
     "PreserveMessageFieldsOrder",
+    "AllowUnknownEnumValues",
     // Messages.
     "TimestampPrecision",
     "MillisecondsInTimeStamp",
@@ -159,6 +162,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "ReconnectMaxInterval",
     "SocketAcceptRetryTimeout",
     "MetricsListen",
+    "HttpAcceptPort",
     // Hot standby (etcd leadership, replicated journal).
     "HaEnabled",
     "HaEtcdEndpoints",
@@ -202,11 +206,7 @@ pub const DOCUMENTED: &[&str] = &[
     "ResetOnLogonRejected",
     "DynamicSession",
     "LogMessageWhenSessionNotFound",
-    "AllowUnknownEnumValues",
-    "HostSelectionPolicy",
-    "HostSelectionPolicyPriorityStartOverInterval",
     "AcceptorTemplate",
-    "HttpAcceptPort",
     // Sockets.
     "ProxyType",
     "ProxyVersion",

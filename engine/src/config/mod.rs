@@ -72,12 +72,13 @@ pub use schedule::{Period, Schedule};
 pub use security::{SecuritySettings, DEFAULT_MAX_FAILED_LOGONS_PER_MINUTE};
 pub use session_id::{SessionId, BEGIN_STRINGS};
 pub use settings::{
-    multiplier_text, ApplVerId, DictionarySettings, ErrorAction, HostPort, LogSettings,
-    MessageSettings, NetworkSettings, PolicySettings, ReactorMode, ReactorSettings, ResetSettings,
-    Role, ScreenLogSettings, SessionConfig, SourceAddress, StoreSettings, TimingSettings,
-    TlsSettings, ValidationSettings, DEFAULT_ACCEPT_RETRY_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_OUTBOUND_QUEUE_BYTES, DEFAULT_RECONNECT_CAP_FACTOR, DEFAULT_SEGMENT_BYTES,
-    DEFAULT_SYNCHRONOUS_WRITE_TIMEOUT, MAX_CONNECTIONS_LIMIT, MULTIPLIER_SCALE,
+    multiplier_text, ApplVerId, DictionarySettings, ErrorAction, HostPort, HostSelection,
+    LogSettings, MessageSettings, NetworkSettings, PolicySettings, ReactorMode, ReactorSettings,
+    ResetSettings, Role, ScreenLogSettings, SessionConfig, SourceAddress, StoreSettings,
+    TimingSettings, TlsSettings, ValidationSettings, DEFAULT_ACCEPT_RETRY_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES, DEFAULT_RECONNECT_CAP_FACTOR,
+    DEFAULT_SEGMENT_BYTES, DEFAULT_START_OVER_INTERVAL, DEFAULT_SYNCHRONOUS_WRITE_TIMEOUT,
+    MAX_CONNECTIONS_LIMIT, MULTIPLIER_SCALE,
 };
 pub use table::{settings_table, table_problems};
 pub use tls::{suite_speaks, TlsVersion};
@@ -235,6 +236,11 @@ impl EngineConfig {
         self.sessions.iter().find_map(|s| s.metrics_listen.as_ref())
     }
 
+    /// `HttpAcceptPort`: where the engine serves its session status pages.
+    pub fn http_accept_port(&self) -> Option<u16> {
+        self.sessions.iter().find_map(|s| s.http_accept_port)
+    }
+
     /// The session with this id.
     pub fn session(&self, id: &SessionId) -> Option<&SessionConfig> {
         self.sessions.iter().find(|s| &s.id == id)
@@ -343,6 +349,23 @@ fn session(
                 session: settings.id.to_string(),
                 message: format!(
                     "MetricsListen differs from {}'s: one engine serves one metrics address",
+                    other.id
+                ),
+            }),
+        });
+    }
+    if let Some(other) = sessions.iter().find(|s| {
+        s.http_accept_port.is_some()
+            && settings.http_accept_port.is_some()
+            && s.http_accept_port != settings.http_accept_port
+    }) {
+        return Err(ConfigError {
+            location: location(),
+            key: Some("HttpAcceptPort".into()),
+            kind: ErrorKind::Invalid(SettingsError::Inconsistent {
+                session: settings.id.to_string(),
+                message: format!(
+                    "HttpAcceptPort differs from {}'s: one engine serves one status page",
                     other.id
                 ),
             }),

@@ -9,11 +9,13 @@ use super::session_id::{SessionId, BEGIN_STRINGS};
 use super::tls::TlsVersion;
 use ringfix_codec::TimePrecision;
 
+mod hosts;
 mod log;
 mod store;
 mod validation;
 pub use crate::session::policy::{multiplier_text, ErrorAction, PolicySettings, MULTIPLIER_SCALE};
 pub use crate::session::Role;
+pub use hosts::{HostSelection, DEFAULT_START_OVER_INTERVAL};
 pub use log::{LogSettings, ScreenLogSettings};
 pub use store::{StoreSettings, DEFAULT_SEGMENT_BYTES};
 pub use validation::ValidationSettings;
@@ -84,6 +86,8 @@ pub struct NetworkSettings {
     /// `SocketSynchronousWriteTimeout` (QuickFIX/J, milliseconds, default
     /// 10000).
     pub synchronous_write_timeout: Duration,
+    /// Initiator: `HostSelectionPolicy` and its start-over interval.
+    pub host_selection: HostSelection,
 }
 
 /// Default `SocketSynchronousWriteTimeout` (QuickFIX/J's).
@@ -397,6 +401,10 @@ pub struct SessionConfig {
     /// session that sets it): serve `GET /metrics` (Prometheus) and
     /// `GET /health` there.
     pub metrics_listen: Option<HostPort>,
+    /// `HttpAcceptPort` (QuickFIX C++, engine-wide like `MetricsListen`):
+    /// serve the read-only session status pages over HTTP on this port,
+    /// every interface (0: any free port).
+    pub http_accept_port: Option<u16>,
     /// Hot standby (`HaEnabled` and the other `Ha*` keys).
     pub ha: super::ha::HaSettings,
     /// Logon authentication and redaction.
@@ -423,6 +431,7 @@ impl Default for NetworkSettings {
             oob_inline: false,
             synchronous_writes: false,
             synchronous_write_timeout: DEFAULT_SYNCHRONOUS_WRITE_TIMEOUT,
+            host_selection: HostSelection::Failover,
         }
     }
 }
@@ -456,6 +465,7 @@ impl SessionConfig {
             schedule: Schedule::non_stop(),
             stop_on_fatal_error: false,
             metrics_listen: None,
+            http_accept_port: None,
             ha: super::ha::HaSettings::default(),
             security: super::security::SecuritySettings::default(),
         }

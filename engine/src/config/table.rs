@@ -93,6 +93,15 @@ const STATED: &[(&str, &str)] = &[
     ("HaReplicationListen", "required with HaEnabled=Y"),
     ("HaPeers", "none (no standby)"),
     ("MetricsListen", "none (no /metrics, /health)"),
+    ("HttpAcceptPort", "none (no status pages)"),
+    (
+        "HostSelectionPolicy",
+        "none (initiator: the next address after an attempt that did not log on)",
+    ),
+    (
+        "HostSelectionPolicyPriorityStartOverInterval",
+        "120 (with HostSelectionPolicy=PRIORITY)",
+    ),
     ("LogonCredentialsFile", "none (no check; acceptor)"),
     ("MaxFailedLogonsPerMinute", "10 (acceptor; 0: no limit)"),
     ("LogonUsername", "none (initiator)"),

@@ -158,6 +158,7 @@ impl ValidatorSpec {
             allow_unknown_msg_fields: v.allow_unknown_msg_fields,
             validate_unordered_group_fields: v.unordered_group_fields,
             first_field_in_group_is_delimiter: v.first_field_in_group_is_delimiter,
+            allow_unknown_enum_values: v.allow_unknown_enum_values,
             ..Options::default()
         };
         let (warn_only, validate) = (!v.reject_invalid_message, v.incoming_message);

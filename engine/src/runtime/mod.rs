@@ -33,6 +33,7 @@ mod guard;
 mod ha;
 #[doc(hidden)]
 pub mod hops;
+mod hosts;
 mod listen;
 mod log;
 mod sockets;
@@ -124,6 +125,15 @@ pub enum RuntimeError {
     MetricsListen {
         /// The configured `HOST:PORT`.
         addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// `HttpAcceptPort` cannot be served (cannot bind, or no statistics
+    /// page to serve).
+    #[error("HttpAcceptPort={port}: {source}")]
+    HttpAcceptPort {
+        /// The configured port.
+        port: u16,
         /// Why.
         source: std::io::Error,
     },
@@ -226,6 +236,8 @@ pub struct Runtime {
     reactors: Vec<crate::reactor::Remote<conn::Conn>>,
     /// The `MetricsListen` server (`/metrics`, `/health`).
     metrics: Option<crate::stats::http::MetricsServer>,
+    /// The `HttpAcceptPort` server (session status pages).
+    http: Option<crate::stats::http::MetricsServer>,
     /// Refused Logons and connections closed at accept, every listener.
     logon_guard: Arc<LogonGuardStats>,
 }
@@ -242,6 +254,18 @@ impl Runtime {
                     .map_err(|source| metrics_error(hp, source))
             })
             .transpose()?;
+        // QuickFIX C++ serves its status pages on every interface.
+        let http = config
+            .http_accept_port()
+            .map(|port| {
+                let hp = crate::config::HostPort {
+                    host: "0.0.0.0".into(),
+                    port,
+                };
+                crate::stats::http::MetricsListener::bind(&hp)
+                    .map_err(|source| RuntimeError::HttpAcceptPort { port, source })
+            })
+            .transpose()?;
         let started = supervisor::start(config, apps)?;
         let mut rt = Self {
             stopper: Stopper { tx: started.tx },
@@ -252,31 +276,52 @@ impl Runtime {
             stats: started.stats,
             reactors: started.reactors,
             metrics: None,
+            http: None,
             logon_guard: started.logon_guard,
         };
+        // Dropping `rt` on an error stops the sessions just started.
         if let (Some(listener), Some(hp)) = (metrics, config.metrics_listen()) {
-            let specs = config
-                .sessions
-                .iter()
-                .map(|s| crate::stats::health::HealthSpec {
-                    role: s.role,
-                    schedule: s.schedule.clone(),
-                })
-                .collect();
-            let served = match rt.stats_page() {
-                Some(page) => listener.serve(page, specs),
-                None => Err(std::io::Error::other("no statistics page to serve")),
-            };
-            // Dropping `rt` stops the sessions just started.
+            let served = rt.serve(config, listener, crate::stats::http::Site::Metrics);
             rt.metrics = Some(served.map_err(|source| metrics_error(hp, source))?);
         }
+        if let (Some(listener), Some(port)) = (http, config.http_accept_port()) {
+            let served = rt.serve(config, listener, crate::stats::http::Site::Status);
+            rt.http = Some(served.map_err(|source| RuntimeError::HttpAcceptPort { port, source })?);
+        }
         Ok(rt)
+    }
+
+    /// Serves `site` of this engine's stats page from `listener`.
+    fn serve(
+        &self,
+        config: &EngineConfig,
+        listener: crate::stats::http::MetricsListener,
+        site: crate::stats::http::Site,
+    ) -> std::io::Result<crate::stats::http::MetricsServer> {
+        let specs = config
+            .sessions
+            .iter()
+            .map(|s| crate::stats::health::HealthSpec {
+                role: s.role,
+                schedule: s.schedule.clone(),
+            })
+            .collect();
+        match self.stats_page() {
+            Some(page) => listener.serve_site(site, page, specs),
+            None => Err(std::io::Error::other("no statistics page to serve")),
+        }
     }
 
     /// Where `MetricsListen` serves `/metrics` and `/health` (port 0 in
     /// the configuration picks a free port: this tells which).
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics.as_ref().map(|m| m.local_addr())
+    }
+
+    /// Where `HttpAcceptPort` serves the session status pages (port 0 in
+    /// the configuration picks a free port: this tells which).
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().map(|m| m.local_addr())
     }
 
     /// Counters of every reactor (connections accepted, refused at accept
@@ -362,7 +407,7 @@ impl Runtime {
             for (_, _, xslot) in &self.sessions {
                 xslot.close();
             }
-            if let Some(m) = &mut self.metrics {
+            for m in [&mut self.metrics, &mut self.http].into_iter().flatten() {
                 m.stop();
             }
         }

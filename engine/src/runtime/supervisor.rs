@@ -11,6 +11,7 @@ use std::time::Duration;
 use super::build::{DictCache, ValidatorSpec};
 use super::conn::Conn;
 use super::core::{Counters, SessionCore, Slot};
+use super::hosts::Hosts;
 use super::log::FileLog;
 use super::sockets;
 use super::xsend::XSlot;
@@ -44,7 +45,8 @@ struct Initiator {
     /// Next connection attempt (monotonic: backoff is not moved by a wall
     /// clock step).
     next_at: MonoTime,
-    addr_idx: usize,
+    /// Which address the next attempt takes.
+    hosts: Hosts,
 }
 
 /// What the supervisor tracks of one session.
@@ -117,6 +119,8 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
             h.set_waker(core.xslot.waker());
         }
         core.stats = stats.as_mut().and_then(|p| p.session(i));
+        // The stored sequence numbers show before the first connection.
+        core.stats_closed(now);
         counters.push((
             s.id.clone(),
             Arc::clone(&core.counters),
@@ -159,7 +163,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
             initiator: (cfg.role == Role::Initiator).then(|| Initiator {
                 backoff: Backoff::from_timing(&cfg.timing),
                 next_at: now.mono,
-                addr_idx: 0,
+                hosts: Hosts::new(cfg.network.host_selection, cfg.network.connect.len()),
             }),
             cfg,
             slot,
@@ -493,10 +497,8 @@ impl Supervisor {
                 if let Some(st) = &mut t.initiator {
                     if logged_on {
                         st.backoff.on_logon();
-                    } else {
-                        // Try the next address (SocketConnectHost<n>).
-                        st.addr_idx = st.addr_idx.wrapping_add(1);
                     }
+                    st.hosts.ended(logged_on);
                     let delay = st.backoff.next_delay(&mut self.rng);
                     st.next_at = now.mono + delay;
                     if !cfg.schedule.is_in_session(now.wall) {
@@ -528,14 +530,17 @@ fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<
         return;
     }
     let retry = now.mono + cfg.timing.reconnect_interval;
-    let addrs = &cfg.network.connect;
-    let Some(hp) = addrs.get(st.addr_idx % addrs.len().max(1)) else {
+    let addr_idx = st.hosts.next(now.mono);
+    let Some(hp) = cfg.network.connect.get(addr_idx) else {
         t.stopped = true;
         return;
     };
     let addr = match resolve(&hp.host, hp.port) {
         Ok(a) => a,
         Err(e) => {
+            // An attempt at that address that failed.
+            st.hosts.tried(addr_idx, now.mono);
+            st.hosts.ended(false);
             tracing::warn!(session = %cfg.id, error = %e, "cannot resolve; retrying");
             st.next_at = retry;
             return;
@@ -579,7 +584,7 @@ fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<
     let local = match sockets::source(
         cfg.network
             .connect_source
-            .get(st.addr_idx % addrs.len().max(1))
+            .get(addr_idx)
             .and_then(Option::as_ref),
         addr,
     ) {
@@ -593,6 +598,7 @@ fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<
             return;
         }
     };
+    st.hosts.tried(addr_idx, now.mono);
     core.event(
         ts,
         "connecting",

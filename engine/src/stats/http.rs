@@ -1,5 +1,7 @@
 //! The `MetricsListen` server: `GET /metrics` (the Prometheus text format
-//! of the engine's stats page) and `GET /health` (see [`health`]).
+//! of the engine's stats page) and `GET /health` (see [`health`]); and the
+//! same server for `HttpAcceptPort`, serving the sessions' status pages
+//! (see [`status`]).
 //!
 //! One side thread, never a reactor: it only reads the stats page. It
 //! serves every connection from one non-blocking `poll(2)` loop, so a
@@ -10,6 +12,7 @@
 //! held, and a new one beyond that closes the oldest still unanswered.
 //!
 //! [`health`]: super::health
+//! [`status`]: super::status
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -38,8 +41,17 @@ const MAX_REQUEST: usize = 8192;
 /// Longest poll: how late a stop is noticed at worst.
 const TICK: Duration = Duration::from_millis(100);
 
-/// A bound, not yet serving, metrics listener: binding first lets a
-/// `MetricsListen` that cannot be bound fail the start before any session
+/// What a listener serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Site {
+    /// `MetricsListen`: `/metrics` and `/health`.
+    Metrics,
+    /// `HttpAcceptPort`: the sessions' status pages.
+    Status,
+}
+
+/// A bound, not yet serving, metrics or status listener: binding first
+/// lets an address that cannot be bound fail the start before any session
 /// runs.
 #[derive(Debug)]
 pub struct MetricsListener {
@@ -65,18 +77,34 @@ impl MetricsListener {
         self.addr
     }
 
-    /// Serves the stats page at `page` (this engine's) on a new thread;
-    /// `specs` are its sessions' roles and schedules in slot order.
+    /// Serves `/metrics` and `/health` of the stats page at `page` (this
+    /// engine's) on a new thread; `specs` are its sessions' roles and
+    /// schedules in slot order.
     pub fn serve(self, page: &Path, specs: Vec<HealthSpec>) -> io::Result<MetricsServer> {
+        self.serve_site(Site::Metrics, page, specs)
+    }
+
+    /// Serves `site` of the stats page at `page` on a new thread.
+    pub fn serve_site(
+        self,
+        site: Site,
+        page: &Path,
+        specs: Vec<HealthSpec>,
+    ) -> io::Result<MetricsServer> {
         let reader = StatsReader::open(page).map_err(io::Error::other)?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let addr = self.addr;
+        let name = match site {
+            Site::Metrics => "ringfix-metrics",
+            Site::Status => "ringfix-http",
+        };
         let thread = std::thread::Builder::new()
-            .name("ringfix-metrics".into())
+            .name(name.into())
             .spawn(move || {
                 let mut server = Server {
                     listener: self.listener,
+                    site,
                     reader,
                     specs,
                     conns: Vec::new(),
@@ -143,6 +171,7 @@ struct Conn {
 
 struct Server {
     listener: TcpListener,
+    site: Site,
     reader: StatsReader,
     specs: Vec<HealthSpec>,
     /// Oldest first.
@@ -250,7 +279,7 @@ impl Server {
                 }
             }
             let request = std::mem::take(&mut c.request);
-            c.answer = Some(respond(&request, &self.reader, &self.specs));
+            c.answer = Some(respond(self.site, &request, &self.reader, &self.specs));
             c.deadline = Instant::now() + WRITE_DEADLINE;
         }
         let Some(answer) = c.answer.as_ref() else {
@@ -278,7 +307,7 @@ fn head_end(buf: &[u8]) -> Option<usize> {
 }
 
 /// The whole HTTP answer to `request` (a head, possibly cut short).
-fn respond(request: &[u8], reader: &StatsReader, specs: &[HealthSpec]) -> Vec<u8> {
+fn respond(site: Site, request: &[u8], reader: &StatsReader, specs: &[HealthSpec]) -> Vec<u8> {
     if head_end(request).is_none() {
         return answer(431, "text/plain", b"request head too large\n", true);
     }
@@ -301,7 +330,24 @@ fn respond(request: &[u8], reader: &StatsReader, specs: &[HealthSpec]) -> Vec<u8
         "HEAD" => false,
         _ => return answer(405, "text/plain", b"GET or HEAD\n", true),
     };
-    let path = target.split('?').next().unwrap_or_default();
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    if site == Site::Status {
+        return match reader.snapshot() {
+            Ok(snap) => {
+                let (status, body) = super::status::page(path, query, &snap, specs);
+                answer(
+                    status,
+                    "text/html; charset=utf-8",
+                    body.as_bytes(),
+                    with_body,
+                )
+            }
+            Err(e) => {
+                let body = format!("statistics unreadable: {e}\n");
+                answer(500, "text/plain", body.as_bytes(), with_body)
+            }
+        };
+    }
     let snap = match path {
         "/metrics" | "/health" => match reader.snapshot() {
             Ok(s) => s,

@@ -39,6 +39,7 @@ mod page;
 pub mod prometheus;
 mod publisher;
 mod reader;
+pub mod status;
 mod values;
 
 #[cfg(test)]

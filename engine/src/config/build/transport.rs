@@ -1,14 +1,18 @@
 //! Transport keys beside the socket options: the transport
 //! (`SocketConnectProtocol`/`SocketAcceptProtocol`), urgent data
 //! (`SocketOobInline`), write timeouts (`SocketSynchronousWrites`,
-//! `SocketSynchronousWriteTimeout`), TLS 1.3 suites (`TLSCipherSuites`)
+//! `SocketSynchronousWriteTimeout`), the initiator's choice among its
+//! addresses (`HostSelectionPolicy`), TLS 1.3 suites (`TLSCipherSuites`)
 //! and the server name check (`EndpointIdentificationAlgorithm`).
 
 use super::super::error::ConfigError;
-use super::super::settings::{NetworkSettings, TlsSettings};
+use super::super::settings::{
+    HostSelection, NetworkSettings, TlsSettings, DEFAULT_START_OVER_INTERVAL,
+};
 use super::super::tls;
 use super::super::value::{self, Expected};
 use super::Reader;
+use std::time::Duration;
 
 /// `SocketConnectProtocol` / `SocketAcceptProtocol` (QuickFIX/J): TCP
 /// (QuickFIX/J also says SOCKET). QuickFIX/J's in-process VM_PIPE and its
@@ -23,8 +27,19 @@ fn protocol(v: &str) -> Result<(), Expected> {
     }
 }
 
-/// The protocol keys (numbered failovers too), `SocketOobInline` and the
-/// synchronous write keys.
+/// `HostSelectionPolicy` (QuickFIX C++ 1.16): PRIORITY is the one policy
+/// it names (any other value means its default, so a value ringfix does
+/// not know is refused rather than silently given another meaning).
+fn host_selection_policy(v: &str) -> Result<(), Expected> {
+    if v.eq_ignore_ascii_case("PRIORITY") {
+        Ok(())
+    } else {
+        Err("PRIORITY (or no HostSelectionPolicy: the next address after a failed attempt)")
+    }
+}
+
+/// The protocol keys (numbered failovers too), `SocketOobInline`, the
+/// synchronous write keys and `HostSelectionPolicy`.
 pub(super) fn socket(r: &Reader<'_>, n: &mut NetworkSettings) -> Result<(), ConfigError> {
     for e in &r.section.entries {
         let canonical = e.key.canonical;
@@ -43,6 +58,16 @@ pub(super) fn socket(r: &Reader<'_>, n: &mut NetworkSettings) -> Result<(), Conf
         &mut n.synchronous_write_timeout,
         value::millis,
     )?;
+    let start_over = r
+        .get("HostSelectionPolicyPriorityStartOverInterval", |v| {
+            value::non_negative(v).map(Duration::from_secs)
+        })?
+        .unwrap_or(DEFAULT_START_OVER_INTERVAL);
+    if r.get("HostSelectionPolicy", host_selection_policy)?
+        .is_some()
+    {
+        n.host_selection = HostSelection::Priority { start_over };
+    }
     Ok(())
 }
 

@@ -23,6 +23,7 @@ pub(super) fn switches(r: &Reader<'_>, v: &mut ValidationSettings) -> Result<(),
             &mut v.first_field_in_group_is_delimiter,
         ),
         ("IgnoreAbsenceOf141tag", &mut v.ignore_absence_of_141_tag),
+        ("AllowUnknownEnumValues", &mut v.allow_unknown_enum_values),
         (
             "PreserveMessageFieldsOrder",
             &mut v.preserve_message_fields_order,

@@ -49,6 +49,9 @@ pub struct ValidationSettings {
     /// `PreserveMessageFieldsOrder` (QuickFIX C++, default N): messages the
     /// session composes carry their fields in dictionary order.
     pub preserve_message_fields_order: bool,
+    /// `AllowUnknownEnumValues` (QuickFIX/J, default N): Y accepts a value
+    /// outside a field's enumeration instead of rejecting it (373=5).
+    pub allow_unknown_enum_values: bool,
 }
 
 impl Default for ValidationSettings {
@@ -71,6 +74,7 @@ impl Default for ValidationSettings {
             first_field_in_group_is_delimiter: false,
             ignore_absence_of_141_tag: true,
             preserve_message_fields_order: false,
+            allow_unknown_enum_values: false,
         }
     }
 }

@@ -343,18 +343,17 @@ fn bad_values_name_file_line_and_key() {
 #[test]
 fn unimplemented_documented_keys_warn() {
     let text = format!(
-        "{INITIATOR}HttpAcceptPort=8080\nDynamicSession=Y\nJdbcURL=jdbc:x\nProxyHost=p\nThreadModel=ThreadPerSession\n"
+        "{INITIATOR}DynamicSession=Y\nJdbcURL=jdbc:x\nProxyHost=p\nThreadModel=ThreadPerSession\n"
     );
     let cfg = parse(&text).unwrap();
     let shown: Vec<String> = cfg.warnings.iter().map(ToString::to_string).collect();
     assert_eq!(
         shown,
         [
-            "sessions.cfg:13: HttpAcceptPort: not implemented by ringfix yet, ignored",
-            "sessions.cfg:14: DynamicSession: not implemented by ringfix yet, ignored",
-            "sessions.cfg:15: JdbcURL: ignored: a JDBC database store and log (QuickFIX/J): use FileStorePath and FileLogPath",
-            "sessions.cfg:16: ProxyHost: ignored: ringfix does not connect through proxies: connect directly, or point SocketConnectHost/SocketConnectPort at a TCP tunnel (e.g. ssh -L)",
-            "sessions.cfg:17: ThreadModel: no effect: ringfix runs each session on its reactor thread (ReactorCore picks the core); there is no thread model to choose",
+            "sessions.cfg:13: DynamicSession: not implemented by ringfix yet, ignored",
+            "sessions.cfg:14: JdbcURL: ignored: a JDBC database store and log (QuickFIX/J): use FileStorePath and FileLogPath",
+            "sessions.cfg:15: ProxyHost: ignored: ringfix does not connect through proxies: connect directly, or point SocketConnectHost/SocketConnectPort at a TCP tunnel (e.g. ssh -L)",
+            "sessions.cfg:16: ThreadModel: no effect: ringfix runs each session on its reactor thread (ReactorCore picks the core); there is no thread model to choose",
         ]
     );
     let ignored: Vec<&str> = cfg
@@ -362,10 +361,7 @@ fn unimplemented_documented_keys_warn() {
         .iter()
         .filter_map(|w| w.ignored_key().map(|(_, k, _)| k))
         .collect();
-    assert_eq!(
-        ignored,
-        ["HttpAcceptPort", "DynamicSession", "JdbcURL", "ProxyHost"]
-    );
+    assert_eq!(ignored, ["DynamicSession", "JdbcURL", "ProxyHost"]);
 }
 
 #[test]
@@ -414,6 +410,28 @@ fn every_listed_key_is_accepted() {
             Some(*key)
         );
     }
+}
+
+#[test]
+fn http_accept_port_is_a_port_and_one_per_engine() {
+    assert_eq!(
+        parse(&format!("{INITIATOR}HttpAcceptPort=8088\n"))
+            .unwrap()
+            .http_accept_port(),
+        Some(8088)
+    );
+    assert_eq!(parse(INITIATOR).unwrap().http_accept_port(), None);
+    assert_eq!(
+        err(&format!("{INITIATOR}HttpAcceptPort=http\n")),
+        "sessions.cfg:13: HttpAcceptPort: expected a port number 0-65535, got \"http\""
+    );
+    let two = format!(
+        "{INITIATOR}HttpAcceptPort=8088\n[SESSION]\nBeginString=FIX.4.4\n\
+         SenderCompID=CLIENT\nTargetCompID=OTHER\nSocketConnectHost=127.0.0.1\n\
+         SocketConnectPort=9876\nHttpAcceptPort=8089\n"
+    );
+    let e = err(&two);
+    assert!(e.contains("HttpAcceptPort differs"), "{e}");
 }
 
 #[test]

@@ -188,3 +188,32 @@ fn transports_other_than_tcp_are_errors_naming_the_key() {
         assert!(parse(&format!("{initiator}{ok}\n")).is_ok(), "{ok}");
     }
 }
+
+#[test]
+fn host_selection_policy_is_priority_or_absent() {
+    let n = |text: &str| parse(text).unwrap().sessions[0].network.host_selection;
+    assert_eq!(n(INITIATOR), HostSelection::Failover);
+    assert_eq!(
+        n(&format!("{INITIATOR}HostSelectionPolicy=PRIORITY\n")),
+        HostSelection::Priority {
+            start_over: Duration::from_secs(120)
+        }
+    );
+    assert_eq!(
+        n(&format!(
+            "{INITIATOR}HostSelectionPolicy=priority\nHostSelectionPolicyPriorityStartOverInterval=0\n"
+        )),
+        HostSelection::Priority {
+            start_over: Duration::ZERO
+        }
+    );
+    assert_eq!(
+        err(&format!("{INITIATOR}HostSelectionPolicy=ROUND_ROBIN\n")),
+        "sessions.cfg:13: HostSelectionPolicy: expected PRIORITY (or no HostSelectionPolicy: \
+         the next address after a failed attempt), got \"ROUND_ROBIN\""
+    );
+    assert!(err(&format!(
+        "{INITIATOR}HostSelectionPolicy=PRIORITY\nHostSelectionPolicyPriorityStartOverInterval=-1\n"
+    ))
+    .contains("sessions.cfg:14: HostSelectionPolicyPriorityStartOverInterval"));
+}
