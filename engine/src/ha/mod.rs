@@ -43,6 +43,7 @@ pub mod clock;
 mod elector;
 pub mod etcd;
 pub mod keys;
+mod lapse;
 mod node;
 mod replica;
 mod sender;
@@ -54,6 +55,7 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
+pub use lapse::TAKEOVER_GAP;
 pub use node::{status_file, HaError, HaEvent, HaNode, HaSessionSpec};
 pub use replica::{Replica, SlotState};
 pub use shared::{SessionHa, MAX_PEERS};
