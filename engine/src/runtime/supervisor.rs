@@ -45,6 +45,9 @@ struct Initiator {
     /// clock step).
     next_at: MonoTime,
     addr_idx: usize,
+    /// Addresses this round has yet to try (tried at once, one after
+    /// the other).
+    untried: usize,
 }
 
 /// What the supervisor tracks of one session.
@@ -160,6 +163,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
                 backoff: Backoff::from_timing(&cfg.timing),
                 next_at: now.mono,
                 addr_idx: 0,
+                untried: cfg.network.connect.len().saturating_sub(1),
             }),
             cfg,
             slot,
@@ -491,13 +495,25 @@ impl Supervisor {
             AfterEnd::Reconnect => {
                 let now = Now::read();
                 if let Some(st) = &mut t.initiator {
+                    let hosts = cfg.network.connect.len().max(1);
                     if logged_on {
                         st.backoff.on_logon();
+                        st.untried = hosts - 1;
                     } else {
                         // Try the next address (SocketConnectHost<n>).
                         st.addr_idx = st.addr_idx.wrapping_add(1);
                     }
-                    let delay = st.backoff.next_delay(&mut self.rng);
+                    // A round tries every address of the list at once (a
+                    // hot standby pair: the live leader is found without
+                    // an interval per dead host); the interval is between
+                    // rounds.
+                    let delay = if !logged_on && st.untried > 0 {
+                        st.untried -= 1;
+                        Duration::ZERO
+                    } else {
+                        st.untried = hosts - 1;
+                        st.backoff.next_delay(&mut self.rng)
+                    };
                     st.next_at = now.mono + delay;
                     if !cfg.schedule.is_in_session(now.wall) {
                         st.next_at = st.next_at.max(schedule_wait(cfg, now));
