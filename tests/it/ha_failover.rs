@@ -15,6 +15,19 @@ use crate::ha_support::takeover::{Breakdown, Mark};
 
 /// The counterparty's verdict.
 fn check(c: &Cluster, rec: &Record) {
+    for i in 0..2 {
+        let log = c.log(i);
+        for what in [
+            "stepping down",
+            "falls back",
+            "dropped from the in-sync",
+            "keepalive",
+        ] {
+            for l in log.lines().filter(|l| l.contains(what)) {
+                eprintln!("[ha/{}] node {i}: {l}", c.mode);
+            }
+        }
+    }
     let unanswered: Vec<u64> = rec
         .orders
         .iter()
