@@ -5,7 +5,7 @@
 //! up, and is dropped from etcd *before* the leader stops waiting for it.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::*};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
@@ -95,6 +95,15 @@ pub(crate) fn acquire(
     }
 }
 
+/// A keepalive confirmed at `now` moves the deadline on to `to`, unless
+/// the deadline has passed already: then it stays passed (a standby may
+/// count the lease lapsed from then on). Returns whether it moved.
+pub(crate) fn confirmed(deadline: &AtomicU64, to: u64, now: u64) -> bool {
+    deadline
+        .fetch_update(AcqRel, Acquire, |d| (now < d && to > d).then_some(to))
+        .is_ok()
+}
+
 /// The keepalive thread: renews the lease every TTL/5 and moves the
 /// node's deadline to (send time + TTL - margin) on each success.
 pub(crate) fn keepalive(
@@ -118,11 +127,7 @@ pub(crate) fn keepalive(
                     // margin left may already be revoking the lease
                     // (lapse.rs), so a passed deadline stays passed.
                     if lease.load(Acquire) == id {
-                        let to = deadline_after(sent, ttl);
-                        let now = boottime_ns();
-                        let _ = node
-                            .deadline
-                            .fetch_update(AcqRel, Acquire, |d| (now < d && to > d).then_some(to));
+                        confirmed(&node.deadline, deadline_after(sent, ttl), boottime_ns());
                     }
                 }
                 Ok(None) => {
