@@ -78,6 +78,7 @@ ConnectionType=initiator
 NonStopSession=Y
 HeartBtInt=5
 ReconnectInterval=1
+ReconnectMaxInterval=1
 ReactorMode=block
 FileStorePath=$WORK/client-store
 
@@ -118,3 +119,6 @@ echo "== the client goes on with node b"
 wait "$C" || true
 tail -n 3 "$WORK/client.out"
 grep -E "Logon complete|Connecting" "$WORK/client.log" | sed 's/\x1b\[[0-9;]*m//g' | tail -n 4
+logon=$(sed 's/\x1b\[[0-9;]*m//g' "$WORK/client.log" | grep "Logon complete" | tail -n 1 | cut -d' ' -f1)
+awk -v l="$(date -d "$logon" +%s.%N)" -v k="$killed" \
+    'BEGIN { printf "the client logged on with node b %.2f s after the kill\n", l - k }'

@@ -295,7 +295,7 @@ fn cut_from_etcd_the_leader_steps_down_before_its_lease_can_expire() {
     wait("a stops leading", Duration::from_secs(3), || {
         !session.may_lead_now()
     });
-    let stopped = cut.elapsed();
+    let (stopped, a_stopped) = (cut.elapsed(), Instant::now());
     // At that moment the key is still a's: nobody else could have won.
     let kv = etcd.client().get(&keys::leader("FIX.4.4:A->B")).unwrap();
     assert_eq!(
@@ -309,6 +309,15 @@ fn cut_from_etcd_the_leader_steps_down_before_its_lease_can_expire() {
     let took = cut.elapsed();
     assert!(took <= Duration::from_secs(3), "takeover after {took:?}");
     assert!(b.token() > a_token);
+    // b revoked a's lapsed lease itself (not waiting for etcd's scan),
+    // and won no sooner than TAKEOVER_GAP after a stopped (a's stop seen
+    // up to one 10 ms poll late).
+    let gap = (cut + took) - a_stopped;
+    assert!(
+        gap + Duration::from_millis(20) >= ringfix_engine::ha::TAKEOVER_GAP,
+        "b won {gap:?} after a stopped"
+    );
+    eprintln!("a stopped {stopped:?} after the cut, b won {took:?} after it ({gap:?} later)");
     wait("a's step-down", Duration::from_secs(2), || {
         a.stopped_events() == 1
     });

@@ -235,3 +235,37 @@ fn tcp_is_the_transport_and_vm_pipe_is_refused() {
         );
     }
 }
+
+/// A failover list (SocketConnectHost<n>): one round tries every address
+/// at once, the ReconnectInterval is between rounds. With the first host
+/// refusing, the second is reached at once, not an interval later (a hot
+/// standby pair's counterparty finds the new leader in one round).
+#[test]
+fn a_round_tries_every_address_of_the_failover_list() {
+    let dead = free_port();
+    let live = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = live.local_addr().unwrap().port();
+    let text = format!(
+        "[DEFAULT]\nConnectionType=initiator\nNonStopSession=Y\nHeartBtInt=30\n\
+         ReconnectInterval=10\n\n\
+         [SESSION]\nBeginString=FIX.4.4\nSenderCompID=ORDERS\nTargetCompID=EXEC\n\
+         SocketConnectHost=127.0.0.1\nSocketConnectPort={dead}\n\
+         SocketConnectHost1=127.0.0.1\nSocketConnectPort1={port}\n"
+    );
+    let cfg = EngineConfig::parse(&text, "initiator.cfg").unwrap();
+    let start = Instant::now();
+    let mut client = Runtime::start(
+        &cfg,
+        Box::new(|_s: &SessionConfig| -> Box<dyn Application + Send> { Box::new(Echo::new()) }),
+    )
+    .unwrap();
+    live.set_nonblocking(true).unwrap();
+    let accepted = wait_until(Duration::from_secs(5), || live.accept().is_ok());
+    assert!(
+        accepted,
+        "the second address was not tried within 5 s (ReconnectInterval=10)"
+    );
+    eprintln!("second address reached after {:?}", start.elapsed());
+    client.stopper().stop();
+    assert_eq!(client.wait(), Exit::Clean);
+}

@@ -5,13 +5,14 @@
 //! up, and is dropped from etcd *before* the leader stops waiting for it.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::*};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use super::clock::boottime_ns;
 use super::etcd::{Compare, Etcd, EtcdError, Kv, Op};
 use super::keys;
+use super::lapse::Lapses;
 use super::replica::Replica;
 use super::shared::{NodeState, SessionHa};
 use super::HaEvent;
@@ -94,6 +95,15 @@ pub(crate) fn acquire(
     }
 }
 
+/// A keepalive confirmed at `now` moves the deadline on to `to`, unless
+/// the deadline has passed already: then it stays passed (a standby may
+/// count the lease lapsed from then on). Returns whether it moved.
+pub(crate) fn confirmed(deadline: &AtomicU64, to: u64, now: u64) -> bool {
+    deadline
+        .fetch_update(AcqRel, Acquire, |d| (now < d && to > d).then_some(to))
+        .is_ok()
+}
+
 /// The keepalive thread: renews the lease every TTL/5 and moves the
 /// node's deadline to (send time + TTL - margin) on each success.
 pub(crate) fn keepalive(
@@ -112,9 +122,12 @@ pub(crate) fn keepalive(
             match etcd.keepalive(id) {
                 Ok(Some(_)) => {
                     // Only for the lease it renewed (the elector may have
-                    // replaced it meanwhile).
+                    // replaced it meanwhile), and only while the deadline
+                    // has not passed: a standby that saw less than the
+                    // margin left may already be revoking the lease
+                    // (lapse.rs), so a passed deadline stays passed.
                     if lease.load(Acquire) == id {
-                        node.deadline.fetch_max(deadline_after(sent, ttl), AcqRel);
+                        confirmed(&node.deadline, deadline_after(sent, ttl), boottime_ns());
                     }
                 }
                 Ok(None) => {
@@ -156,6 +169,7 @@ pub(crate) struct Elector {
     pub(crate) stop: Arc<AtomicBool>,
     pub(crate) status_path: Option<PathBuf>,
     pub(crate) leaders: super::shared::Leaders,
+    pub(crate) lapses: Lapses,
 }
 
 impl Elector {
@@ -216,8 +230,13 @@ impl Elector {
                 );
                 let _ = self.etcd.revoke(lease);
                 self.lease.store(0, Release);
-            } else if let Err(e) = self.tick(now, lease, &mut holdoff, &mut progress) {
-                tracing::debug!(error = %e, "ha: etcd poll failed");
+            } else {
+                match self.tick(now, lease, &mut holdoff, &mut progress) {
+                    // A lapsed leader's lease revoked: campaign now.
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(e) => tracing::debug!(error = %e, "ha: etcd poll failed"),
+                }
             }
             if self.status_path.is_some() && now >= last_status + 500_000_000 {
                 last_status = now;
@@ -260,14 +279,18 @@ impl Elector {
         }
     }
 
+    /// One look at etcd; true when it revoked a lapsed leader's lease
+    /// (the keys it held are free now).
     fn tick(
         &mut self,
         now: u64,
         lease: i64,
         holdoff: &mut [u64],
         progress: &mut [Vec<Progress>],
-    ) -> Result<(), EtcdError> {
+    ) -> Result<bool, EtcdError> {
         let kvs = self.etcd.range_prefix(keys::PREFIX.as_bytes())?;
+        // Leases of other nodes' keys this node would take over.
+        let mut theirs: Vec<i64> = Vec::new();
         let find = |k: &[u8]| kvs.iter().find(|kv| kv.key == k);
         for i in 0..self.sessions.len() {
             let s = self.sessions[i].clone();
@@ -291,17 +314,24 @@ impl Elector {
             }
             if let Some(kv) = leader {
                 self.replica.observe(i, kv.create_revision as u64);
-                continue;
             }
             if self.held[i].load(Acquire) || now < holdoff[i] {
                 continue;
             }
             let eligible = insync.is_none_or(|kv| keys::insync_nodes(&kv.value).contains(&self.me));
-            if eligible {
-                self.campaign(i, lease, insync.map_or(0, |kv| kv.mod_revision))?;
+            match leader {
+                Some(kv) if eligible && kv.lease != lease && !theirs.contains(&kv.lease) => {
+                    theirs.push(kv.lease);
+                }
+                Some(_) => {}
+                None if eligible => {
+                    tracing::debug!(session = s.name, "ha: the election key is free");
+                    self.campaign(i, lease, insync.map_or(0, |kv| kv.mod_revision))?;
+                }
+                None => {}
             }
         }
-        Ok(())
+        Ok(self.lapses.check(&mut self.etcd, &theirs)? > 0)
     }
 
     fn campaign(&mut self, i: usize, lease: i64, insync_rev: i64) -> Result<(), EtcdError> {

@@ -23,7 +23,11 @@
 //!   ([`HA_SAFETY_MARGIN`](crate::config::HA_SAFETY_MARGIN)); the lease
 //!   cannot expire before it. [`SessionHa::may_lead`] turns false at the
 //!   deadline by itself (an atomic compare, no thread needs to notice), and
-//!   the elector then steps down and revokes the lease.
+//!   the elector then steps down and revokes the lease. A keepalive
+//!   confirmed after the deadline does not revive it, so a standby that
+//!   sees less than the margin left on the leader's lease in etcd knows
+//!   the leader has stopped, and revokes that lease [`TAKEOVER_GAP`] later
+//!   instead of waiting for etcd's expiry scan (`lapse.rs`).
 //! - **In-sync set.** A standby may take over only when listed in
 //!   `ringfix/ha/insync/<session>`: it holds every record the leader may
 //!   have sent (sync: all of them; async: all but the last `HaMaxUnacked`).
@@ -43,6 +47,7 @@ pub mod clock;
 mod elector;
 pub mod etcd;
 pub mod keys;
+mod lapse;
 mod node;
 mod replica;
 mod sender;
@@ -54,6 +59,7 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
+pub use lapse::TAKEOVER_GAP;
 pub use node::{status_file, HaError, HaEvent, HaNode, HaSessionSpec};
 pub use replica::{Replica, SlotState};
 pub use shared::{SessionHa, MAX_PEERS};

@@ -222,6 +222,7 @@ impl HaNode {
             stop: stop.clone(),
             status_path,
             leaders: leaders.clone(),
+            lapses: Default::default(),
         };
         spawn("ha-elector", &mut threads, move || elector.run())?;
         for (index, addr) in settings.peers.iter().enumerate() {

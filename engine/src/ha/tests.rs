@@ -89,3 +89,22 @@ fn a_released_session_refuses_streams_until_adopted() {
     assert!(r.join(0, 3).is_err());
     r.join(0, 5).unwrap();
 }
+
+#[test]
+fn a_keepalive_confirmed_after_the_deadline_does_not_revive_it() {
+    use super::elector::confirmed;
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    let d = AtomicU64::new(1_000);
+    // In time: moved on (never back).
+    assert!(confirmed(&d, 1_500, 900));
+    assert_eq!(d.load(Relaxed), 1_500);
+    assert!(!confirmed(&d, 1_200, 1_000));
+    assert_eq!(d.load(Relaxed), 1_500);
+    // Too late: the deadline passed at 1 500 and stays passed.
+    assert!(!confirmed(&d, 2_600, 1_600));
+    assert_eq!(d.load(Relaxed), 1_500);
+    // No lease (0): nothing to confirm.
+    let none = AtomicU64::new(0);
+    assert!(!confirmed(&none, 2_000, 1));
+    assert_eq!(none.load(Relaxed), 0);
+}

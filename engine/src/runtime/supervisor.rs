@@ -47,6 +47,9 @@ struct Initiator {
     next_at: MonoTime,
     /// Which address the next attempt takes.
     hosts: Hosts,
+    /// Addresses this round has yet to try (tried at once, one after
+    /// the other).
+    untried: usize,
 }
 
 /// What the supervisor tracks of one session.
@@ -164,6 +167,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
                 backoff: Backoff::from_timing(&cfg.timing),
                 next_at: now.mono,
                 hosts: Hosts::new(cfg.network.host_selection, cfg.network.connect.len()),
+                untried: cfg.network.connect.len().saturating_sub(1),
             }),
             cfg,
             slot,
@@ -495,11 +499,23 @@ impl Supervisor {
             AfterEnd::Reconnect => {
                 let now = Now::read();
                 if let Some(st) = &mut t.initiator {
+                    let hosts = cfg.network.connect.len().max(1);
                     if logged_on {
                         st.backoff.on_logon();
+                        st.untried = hosts - 1;
                     }
                     st.hosts.ended(logged_on);
-                    let delay = st.backoff.next_delay(&mut self.rng);
+                    // A round tries every address of the list at once (a
+                    // hot standby pair: the live leader is found without
+                    // an interval per dead host); the interval is between
+                    // rounds.
+                    let delay = if !logged_on && st.untried > 0 {
+                        st.untried -= 1;
+                        Duration::ZERO
+                    } else {
+                        st.untried = hosts - 1;
+                        st.backoff.next_delay(&mut self.rng)
+                    };
                     st.next_at = now.mono + delay;
                     if !cfg.schedule.is_in_session(now.wall) {
                         st.next_at = st.next_at.max(schedule_wait(cfg, now));

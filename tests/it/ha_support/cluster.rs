@@ -20,6 +20,7 @@ use crate::crash_support::peer::{Conn, Role};
 use crate::crash_support::record::Record;
 use crate::ha_support::etcd::Etcd;
 use crate::ha_support::netns::Net;
+use crate::ha_support::takeover::{Breakdown, KeyWatch, Mark};
 
 /// The `ringfix` binary (`RINGFIX_BIN` overrides it, to loop a test
 /// against a fixed build while the tree changes).
@@ -55,29 +56,8 @@ pub struct Seen {
     pub logons: Vec<(Instant, usize)>,
     /// When the last message arrived, per node.
     pub last_recv: [Option<Instant>; 2],
-}
-
-/// Waits until node `i` accepts TCP connections on the FIX port (it
-/// listens only while it leads), probing from the counterparty's host
-/// every 10 ms; returns when.
-pub fn ready_at(c: &Cluster, i: usize, limit: Duration) -> Option<Instant> {
-    let ns = c.net.hosts[PEER].ns.clone();
-    let addr: SocketAddr = format!("{}:{FIX_PORT}", c.net.hosts[host(i)].ip)
-        .parse()
-        .unwrap();
-    std::thread::spawn(move || {
-        enter_netns(&ns);
-        let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(50)).is_ok() {
-                return Some(Instant::now());
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        None
-    })
-    .join()
-    .unwrap()
+    /// Each TCP connect, and to which node.
+    pub connects: Vec<(Instant, usize)>,
 }
 
 pub struct Cluster {
@@ -89,6 +69,8 @@ pub struct Cluster {
     /// Orders per second while streaming (0 pauses).
     pub rate: Arc<AtomicU32>,
     peer: Option<JoinHandle<Record>>,
+    /// The election keys' deletions in etcd.
+    pub watch: KeyWatch,
     dir: tempfile::TempDir,
     // Last: the namespaces go after everything running in them.
     pub net: Net,
@@ -103,6 +85,11 @@ impl Cluster {
         let guard = ONE.lock().unwrap_or_else(|p| p.into_inner());
         let net = Net::new(4);
         let etcd = Etcd::in_netns(&net.hosts[ETCD].ns, &net.hosts[ETCD].ip);
+        let watch = KeyWatch::start(
+            net.command(ETCD, "etcdctl"),
+            &etcd.url,
+            "ringfix/ha/leader/",
+        );
         let dir = tempfile::tempdir().unwrap();
         let mut nodes = Vec::new();
         for (i, name) in ["a", "b"].into_iter().enumerate() {
@@ -141,6 +128,7 @@ impl Cluster {
             stop: Arc::default(),
             rate: Arc::new(AtomicU32::new(200)),
             peer: None,
+            watch,
             dir,
             net,
         };
@@ -192,12 +180,20 @@ impl Cluster {
     }
 
     /// kill -9 node `i`; returns when.
-    pub fn kill(&mut self, i: usize) -> Instant {
+    pub fn kill(&mut self, i: usize) -> Mark {
         let mut child = self.nodes[i].child.take().expect("running");
         let _ = child.kill();
-        let at = Instant::now();
+        let at = Mark::now();
         let _ = child.wait();
         at
+    }
+
+    /// The takeover after `mark` by node `node`, whose Logon completed
+    /// at `logon`: its steps.
+    pub fn breakdown(&self, mark: &Mark, node: usize, logon: Instant) -> Breakdown {
+        let deletes = self.watch.deletes.lock().unwrap().clone();
+        let connects = self.seen.lock().unwrap().connects.clone();
+        Breakdown::new(mark, &deletes, &self.log(node), &connects, node, logon)
     }
 
     /// The node's stderr so far (for failure messages and checks).
@@ -448,6 +444,7 @@ fn counterparty(
             continue;
         };
         k = node + 1;
+        seen.lock().unwrap().connects.push((Instant::now(), node));
         let mut conn = Conn::new(Role::Acceptor, stream);
         conn.send_logon(&mut rec);
         // Its resends are checked, not where it asks from (the new leader

@@ -5,3 +5,4 @@ pub mod cluster;
 pub mod etcd;
 pub mod netns;
 pub mod proxy;
+pub mod takeover;
