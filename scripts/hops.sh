@@ -12,6 +12,11 @@
 #   scripts/hops.sh [--max N] [--max-indirect M]
 #       exits 1 when receive + send hops exceed N, or indirect calls M
 #
+# Then the stages of one order in instructions (callgrind's inclusive
+# counts per order, and each stage's own: what it spends outside the
+# stages listed under it), and the hop's total against the sum of its
+# parts (parse, header, validate, verify, the application's work).
+#
 # Needs valgrind, python3 and objdump (binutils).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +34,7 @@ for tool in valgrind python3 objdump; do
     command -v "$tool" >/dev/null || { echo "hops.sh needs $tool" >&2; exit 2; }
 done
 
+orders=200
 cargo build -q --release -p ringfix-bench
 bin=target/release/ringfix-bench
 work=$(mktemp -d)
@@ -37,7 +43,7 @@ trap 'rm -rf "$work"' EXIT
 valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
     --compress-strings=no --compress-pos=no \
     --toggle-collect='ringfix_engine::runtime::hops::Hops::order' \
-    "$bin" hops --orders 200 >/dev/null 2>"$work/valgrind.log" ||
+    "$bin" hops --orders "$orders" >/dev/null 2>"$work/valgrind.log" ||
     { cat "$work/valgrind.log" >&2; exit 1; }
 objdump -d -C --no-show-raw-insn "$bin" >"$work/dis.txt"
 readelf -rW "$bin" >"$work/relocs.txt"
@@ -160,4 +166,70 @@ if limit and total > int(limit):
     sys.exit(f"hops.sh: {total} hops, more than {limit}")
 if limit_indirect and ind > int(limit_indirect):
     sys.exit(f"hops.sh: {ind} indirect calls, more than {limit_indirect}")
+PY
+
+# A second run with callgrind's default output, which callgrind_annotate
+# reads (the uncompressed names above are for the call graph's parser).
+valgrind --tool=callgrind --callgrind-out-file="$work/stages.out" \
+    --toggle-collect='ringfix_engine::runtime::hops::Hops::order' \
+    "$bin" hops --orders "$orders" >/dev/null 2>"$work/valgrind.log" ||
+    { cat "$work/valgrind.log" >&2; exit 1; }
+callgrind_annotate --inclusive=yes --auto=no --threshold=100 "$work/stages.out" >"$work/incl.txt"
+python3 - "$work/incl.txt" "$orders" <<'PY'
+import re, sys
+incl, orders = sys.argv[1], int(sys.argv[2])
+HASH = re.compile(r"::h[0-9a-f]{16}$")
+total = {}
+# "COUNT (PCT)  FILE:FUNCTION [OBJECT]": a function inlined elsewhere is
+# listed once per file; its largest count is the whole function's.
+line_re = re.compile(r"^\s*([\d,]+) \([^)]*\)\s+[^:\s]*:(.*?)(?: \[[^\]]*\])?\s*$")
+with open(incl, errors="replace") as f:
+    for line in f:
+        m = line_re.match(line)
+        if m:
+            name = HASH.sub("", m.group(2).strip())
+            total[name] = max(total.get(name, 0), int(m.group(1).replace(",", "")))
+
+# (label, a part of the function's name, depth in the call tree, a part?)
+STAGES = [
+    ("one order: NewOrderSingle in, ExecutionReport out (Hops::order)", "runtime::hops::Hops::order", 0, False),
+    ("Conn::on_input (the reactor's handler)", "ConnectionHandler>::on_input", 1, False),
+    ("parse: frame, CheckSum, index (Parser::parse_next)", "codec::parse::Parser::parse_next", 2, True),
+    ("Link::on_message (counters, statistics, internal-time probe)", "conn::Link::on_message", 2, False),
+    ("header fields from the index (Header::of)", "session::incoming::Header::of", 3, True),
+    ("SessionCore::handle (events, counters, statistics, message log)", "core::SessionCore::handle", 3, False),
+    ("Session::process", "Session<S>>::process", 4, False),
+    ("validate: FIX.4.4 dictionary", "session::validate::Validator>::validate", 5, True),
+    ("Session::next_app", "Session<S>>::next_app", 5, False),
+    ("verify: MsgSeqNum, CompIDs, SendingTime", "Session<S>>::verify", 6, True),
+    ("exec app: read the order, write the report (header, SendingTime, fields)", "Exec as ringfix_engine::session::app::Application>::on_app", 6, True),
+    ("commit: trailer, store append, MsgSeqNum", "session::outbound::commit", 7, False),
+    ("store append (RuntimeStore, memory)", "RuntimeStore as ringfix_engine::store::MessageStore>::append", 8, False),
+]
+
+def count(part):
+    found = [v for k, v in total.items() if part in k]
+    return max(found) if found else 0
+
+rows = [(label, count(part) / orders, depth, is_part) for label, part, depth, is_part in STAGES]
+print()
+print(f"stages of one order ({orders} orders, callgrind instructions per order):")
+print()
+print("| stage | instructions | own (outside the stages under it) |")
+print("|---|---|---|")
+for i, (label, n, depth, _) in enumerate(rows):
+    children = 0
+    for label2, n2, d2, _ in rows[i + 1:]:
+        if d2 <= depth:
+            break
+        if d2 == depth + 1:
+            children += n2
+    own = n - children if children else n
+    indent = "&nbsp;&nbsp;" * depth
+    print(f"| {indent}{label} | {n:,.0f} | {own:,.0f} |")
+parts = sum(n for _, n, _, p in rows if p)
+whole = rows[0][1]
+print()
+print(f"parts (parse + header + validate + verify + exec app): {parts:,.0f}; "
+      f"whole: {whole:,.0f}; glue: {whole - parts:,.0f} ({whole / parts if parts else 0:.2f} x the parts)")
 PY

@@ -62,6 +62,9 @@ pub struct EngineResult {
     pub nos_bytes: usize,
     /// ExecutionReport size on the wire.
     pub er_bytes: usize,
+    /// The first NewOrderSingle the acceptor's application saw (its bytes
+    /// on the wire), for the parts measured on the same bytes.
+    pub nos: Vec<u8>,
 }
 
 /// Sends orders, one in flight, and times each answer.
@@ -181,6 +184,7 @@ impl Pinger {
             store_step_max_ns,
             nos_bytes: 0,
             er_bytes: self.er_bytes,
+            nos: Vec::new(),
         });
     }
 }
@@ -295,10 +299,13 @@ impl Application for Pinger {
     }
 }
 
-/// Exec, noting the size of the orders it answers.
+/// Exec, noting the size of the orders it answers and keeping the first
+/// (copied once, during the warm-up).
 struct SizedExec {
     exec: Exec,
     nos_bytes: Arc<AtomicUsize>,
+    first: Arc<Mutex<Vec<u8>>>,
+    kept: bool,
 }
 
 impl Application for SizedExec {
@@ -309,6 +316,12 @@ impl Application for SizedExec {
         out: &mut Sender<'_>,
     ) -> AppVerdict {
         self.nos_bytes.store(msg.raw().len(), Relaxed);
+        if !self.kept {
+            if let Ok(mut first) = self.first.lock() {
+                first.extend_from_slice(msg.raw());
+                self.kept = true;
+            }
+        }
         self.exec.on_app(session, msg, out)
     }
 }
@@ -335,10 +348,14 @@ pub fn run(cfg: &EngineRun, dir: &Path) -> Result<EngineResult, String> {
     let acceptor = EngineConfig::parse(&acceptor, "bench-acceptor").map_err(|e| e.to_string())?;
     let nos_bytes = Arc::new(AtomicUsize::new(0));
     let sizes = Arc::clone(&nos_bytes);
+    let first = Arc::new(Mutex::new(Vec::new()));
+    let kept = Arc::clone(&first);
     let exec = Box::new(move |_s: &SessionConfig| -> Box<dyn Application + Send> {
         Box::new(SizedExec {
             exec: Exec::new(),
             nos_bytes: Arc::clone(&sizes),
+            first: Arc::clone(&kept),
+            kept: false,
         })
     });
     let mut server = Runtime::start(&acceptor, exec).map_err(|e| e.to_string())?;
@@ -404,5 +421,6 @@ pub fn run(cfg: &EngineRun, dir: &Path) -> Result<EngineResult, String> {
         .take()
         .ok_or("the initiator ended before every order was answered")?;
     r.nos_bytes = nos_bytes.load(Relaxed);
+    r.nos = std::mem::take(&mut *first.lock().map_err(|_| "poisoned order")?);
     Ok(r)
 }

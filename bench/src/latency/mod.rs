@@ -2,11 +2,14 @@
 //! ringfix initiator and acceptor on loopback, against the floor (the same
 //! sizes ping-ponged over raw TCP, same mode and pinning), runs interleaved
 //! engine, floor, uring floor, bare uring floor, engine ...; plus the
-//! acceptor's internal latency.
+//! acceptor's internal latency and, on the same bytes, its parts
+//! (`parts`): `internal_parts_ns` and `internal_ratio` (internal p50 /
+//! parts).
 
 mod engine;
 pub mod floor;
 pub mod hist;
+mod parts;
 mod plot;
 mod tls;
 mod uring;
@@ -140,6 +143,10 @@ pub fn run(args: &Args) -> Result<(), String> {
         hist::new_histogram().map_err(|e| e.to_string())?,
     ];
     let mut sizes = (0, 0);
+    let mut parts_runs = Vec::new();
+    // Allocations of the whole process over every run's recorded round
+    // trips (issue 28: exactly 0).
+    let mut engine_allocs = 0u64;
     // The largest store upkeep step of any run (issue 28: at most 20 us).
     let mut step_max_ns = 0f64;
     for i in 0..args.runs {
@@ -158,7 +165,11 @@ pub fn run(args: &Args) -> Result<(), String> {
             ));
         }
         sizes = (e.nos_bytes, e.er_bytes);
+        // The acceptor's parts on the order it received, on its core,
+        // between the runs (nothing else of the bench runs meanwhile).
+        parts_runs.push(parts::measure_on(ACCEPTOR_CORE, &e.nos)?);
         step_max_ns = step_max_ns.max(e.store_step_max_ns);
+        engine_allocs += e.allocs;
         engine_runs.push(figures(
             &e.rtt,
             e.wall.as_secs_f64(),
@@ -202,6 +213,17 @@ pub fn run(args: &Args) -> Result<(), String> {
     let bare = summarise(&bare_runs);
     let bare_ratio = ratio_of(&bare, &floor);
     let tls = (!tls_runs.is_empty()).then(|| summarise(&tls_runs));
+    let parts = median_parts(&parts_runs);
+    let parts_ns = parts.sum();
+    let internal_p50_ns = internal
+        .iter()
+        .find(|(k, _)| *k == "p50")
+        .map_or(0.0, |p| p.1 * 1000.0);
+    let internal_ratio = if parts_ns > 0.0 {
+        internal_p50_ns / parts_ns
+    } else {
+        0.0
+    };
     let tls_ratio = tls.as_ref().map(|t| ratio_of(t, &engine));
     if let Some(out) = &args.out {
         write_out(out, args, &merged)?;
@@ -225,6 +247,19 @@ pub fn run(args: &Args) -> Result<(), String> {
         if let Some(o) = v.as_object_mut() {
             let us = (step_max_ns / 100.0).round() / 10.0;
             o.insert("store_step_max_us".into(), json!(us));
+            o.insert("store_step_max_ns".into(), json!(step_max_ns.round()));
+            o.insert("allocs".into(), json!(engine_allocs));
+            o.insert("internal_parts_ns".into(), json!(round1(parts_ns)));
+            o.insert(
+                "internal_ratio".into(),
+                json!((internal_ratio * 1000.0).round() / 1000.0),
+            );
+            let each: Map<String, Value> = parts
+                .rows()
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), json!(round1(*v))))
+                .collect();
+            o.insert("internal_parts".into(), Value::Object(each));
         }
         println!("{v}");
     } else {
@@ -245,9 +280,20 @@ pub fn run(args: &Args) -> Result<(), String> {
             rows.push(("tls/eng", r));
         }
         print_table(args, sizes, &rows);
+        println!("largest store upkeep step (either reactor, any run): {step_max_ns:.0} ns");
         println!(
-            "largest store upkeep step (either reactor, any run): {:.1} us",
-            step_max_ns / 1000.0
+            "allocations during the {} recorded round trips (whole process): {engine_allocs}",
+            args.orders * args.runs as u64
+        );
+        let each: Vec<String> = parts
+            .rows()
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.1}"))
+            .collect();
+        println!(
+            "internal_parts_ns {parts_ns:.1} ({}; thread CPU ns, medians); \
+             internal_ratio {internal_ratio:.3} (internal p50 {internal_p50_ns:.0} ns / parts)",
+            each.join(", ")
         );
         println!(
             "internal: the acceptor's own time, Recv reaped to ExecutionReport queued; \
@@ -258,6 +304,22 @@ pub fn run(args: &Args) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// Each part's median over the runs.
+fn median_parts(runs: &[parts::Parts]) -> parts::Parts {
+    let m = |f: fn(&parts::Parts) -> f64| median(runs.iter().map(f).collect());
+    parts::Parts {
+        parse: m(|p| p.parse),
+        validate: m(|p| p.validate),
+        session: m(|p| p.session),
+        exec: m(|p| p.exec),
+        append: m(|p| p.append),
+    }
 }
 
 fn engine_run(args: &Args, extra_keys: (String, String)) -> engine::EngineRun {

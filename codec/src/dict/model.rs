@@ -105,16 +105,68 @@ pub struct GroupDef {
     pub delimiter: Tag,
     /// Member tags in dictionary order (nested count tags included, nested members not).
     pub members: Box<[Tag]>,
-    pub(crate) sorted_members: Box<[Tag]>,
     /// Tags every instance must carry (QuickFIX: only when the group itself is required).
     pub required: Box<[Tag]>,
     pub(crate) nested: Box<[(Tag, u32)]>,
+    /// The validator's lookup of a tag in this group: two bits per tag
+    /// from `lo` to the largest member ([`GROUP_MEMBER`], [`GROUP_NESTED`]),
+    /// one load instead of a search per field.
+    pub(crate) lo: Tag,
+    pub(crate) kinds: Box<[u64]>,
 }
 
+/// [`GroupDef::kind`] bit: the tag is a direct member of the group.
+pub(crate) const GROUP_MEMBER: u8 = 1;
+/// [`GroupDef::kind`] bit: the tag is the count of a nested group.
+pub(crate) const GROUP_NESTED: u8 = 2;
+
 impl GroupDef {
+    /// Builds a definition and its lookup table.
+    pub(crate) fn new(
+        count_tag: Tag,
+        delimiter: Tag,
+        members: Box<[Tag]>,
+        required: Box<[Tag]>,
+        nested: Box<[(Tag, u32)]>,
+    ) -> Self {
+        let lo = members.iter().copied().min().unwrap_or(0);
+        let hi = members.iter().copied().max().unwrap_or(0);
+        let span = (hi - lo) as usize + 1;
+        let mut kinds = vec![0u64; (2 * span).div_ceil(64)];
+        let mut mark = |tag: Tag, bit: u8| {
+            let i = (tag - lo) as usize;
+            if let Some(w) = kinds.get_mut(i >> 5) {
+                *w |= u64::from(bit) << (2 * (i & 31));
+            }
+        };
+        for &t in members.iter() {
+            mark(t, GROUP_MEMBER);
+        }
+        for &(t, _) in nested.iter().filter(|n| n.0 >= lo && n.0 <= hi) {
+            mark(t, GROUP_NESTED);
+        }
+        GroupDef {
+            count_tag,
+            delimiter,
+            members,
+            required,
+            nested,
+            lo,
+            kinds: kinds.into(),
+        }
+    }
+
+    /// [`GROUP_MEMBER`] and [`GROUP_NESTED`] bits of `tag` (0: not in the group).
+    #[inline(always)]
+    pub(crate) fn kind(&self, tag: Tag) -> u8 {
+        let i = tag.wrapping_sub(self.lo) as usize;
+        let word = self.kinds.get(i >> 5).copied().unwrap_or(0);
+        ((word >> (2 * (i & 31))) & 3) as u8
+    }
+
     /// True when `tag` belongs directly to an instance of this group.
     pub fn is_member(&self, tag: Tag) -> bool {
-        self.sorted_members.binary_search(&tag).is_ok()
+        self.kind(tag) & GROUP_MEMBER != 0
     }
 }
 

@@ -11,7 +11,10 @@ use super::layout::{
     class_of, dense_of, flags_of, in_set, set_of, CHAR1, CHAR_SET, DECIMAL, FLAG_UNKNOWN, INT,
     MSG_TYPE, NONE, TIMESTAMP, UNKNOWN_INFO,
 };
-use super::model::{Dictionary, MessageDef, FLAG_COUNT, FLAG_HEADER, FLAG_TRAILER};
+use super::model::{
+    Dictionary, GroupDef, MessageDef, FLAG_COUNT, FLAG_HEADER, FLAG_TRAILER, GROUP_MEMBER,
+    GROUP_NESTED,
+};
 use super::syntax::{digits8, is_decimal_word, is_utc_timestamp, load};
 use super::types::is_int;
 use super::validate::{Options, Scratch};
@@ -24,12 +27,11 @@ const TRAILER: u32 = 3;
 const USER_MIN: Tag = 5000;
 
 /// An open repeating group (as the exact pass's frame, without what only
-/// reports need).
+/// reports need). Only body groups reach this pass (a header group is the
+/// exact pass's), so every group is the body dictionary's.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Open {
     group: u32,
-    in_session: bool,
-    header: bool,
     top: bool,
     count_tag: Tag,
     declared: i64,
@@ -279,7 +281,14 @@ impl<'p> Quick<'p> {
             return Some(at);
         };
         let &(count, id) = groups.get(g)?;
-        s.open.push(open(id, false, false, true, count, value));
+        s.open.push(Open {
+            group: id,
+            top: true,
+            count_tag: count,
+            declared: super::pass::parse_count(value),
+            instances: 0,
+            inst_id: 0,
+        });
         let mut i = at;
         while let Some(e) = entries.get(i) {
             if !self.group_field(s, e.tag)? {
@@ -341,81 +350,76 @@ impl<'p> Quick<'p> {
 
     /// A field while groups are open: `Some(true)` consumed by a group,
     /// `Some(false)` not a member of any (the groups closed), `None` a check failed.
+    /// One table load per open group tells member and nested count apart.
     fn group_field(&self, s: &mut Scratch, tag: Tag) -> Option<bool> {
-        while let Some(mut f) = s.open.last().copied() {
-            let dict = if f.in_session {
-                self.session
-            } else {
-                self.body
-            };
-            let g = dict.group_def(f.group)?;
-            let member = g.is_member(tag);
-            let stamp = s.inst_stamp.get(tag as usize).copied().unwrap_or(0);
-            let starts = tag == g.delimiter || (member && (f.inst_id == 0 || stamp == f.inst_id));
-            if starts {
-                if f.inst_id != 0 && !self.instance_complete(s, &f) {
+        // Closing a group writes no stamp: one read serves every level.
+        let stamp = s.inst_stamp.get(tag as usize).copied().unwrap_or(0);
+        while let Some(f) = s.open.last() {
+            let (inst_id, group) = (f.inst_id, f.group);
+            let g = self.body.group_def(group)?;
+            let kind = g.kind(tag);
+            let member = kind & GROUP_MEMBER != 0;
+            let id = if tag == g.delimiter || (member && (inst_id == 0 || stamp == inst_id)) {
+                if inst_id != 0 && !instance_complete(s, g, inst_id) {
                     return None;
                 }
-                f.inst_id = s.next_instance();
-                f.instances += 1;
-            } else if !member {
-                s.open.pop();
+                let id = s.next_instance();
+                let top = s.open.last_mut()?;
+                top.inst_id = id;
+                top.instances += 1;
+                id
+            } else if member {
+                inst_id
+            } else {
+                let f = s.open.pop()?;
                 if !self.close(s, &f) {
                     return None;
                 }
                 continue;
-            }
+            };
             if let Some(slot) = s.inst_stamp.get_mut(tag as usize) {
-                *slot = f.inst_id;
+                *slot = id;
             }
-            if let Some(top) = s.open.last_mut() {
-                *top = f;
-            }
-            if let Some(&(count, id)) = g.nested.iter().find(|n| n.0 == tag) {
-                // The nested count's value is checked by neither pass
-                // (QuickFIX leaves group members alone): it only counts.
-                let declared = -1;
-                s.open.push(Open {
-                    group: id,
-                    in_session: f.in_session,
-                    header: f.header,
-                    top: false,
-                    count_tag: count,
-                    declared,
-                    instances: 0,
-                    inst_id: 0,
-                });
+            if kind & GROUP_NESTED != 0 {
+                if let Some(&(count, nested)) = g.nested.iter().find(|n| n.0 == tag) {
+                    // The nested count's value is checked by neither pass
+                    // (QuickFIX leaves group members alone): it only counts.
+                    s.open.push(Open {
+                        group: nested,
+                        top: false,
+                        count_tag: count,
+                        declared: -1,
+                        instances: 0,
+                        inst_id: 0,
+                    });
+                }
             }
             return Some(true);
         }
         Some(false)
     }
 
-    /// Required members of an ending instance (body groups, as QuickFIX).
-    fn instance_complete(&self, s: &Scratch, f: &Open) -> bool {
-        if f.header {
-            return true;
-        }
-        let dict = if f.in_session {
-            self.session
-        } else {
-            self.body
-        };
-        let Some(g) = dict.group_def(f.group) else {
-            return true;
-        };
-        g.required
-            .iter()
-            .all(|&r| s.inst_stamp.get(r as usize).copied() == Some(f.inst_id))
-    }
-
     /// A group ends: its last instance complete, a top-level count right.
     fn close(&self, s: &Scratch, f: &Open) -> bool {
-        if f.inst_id != 0 && !self.instance_complete(s, f) {
-            return false;
+        if f.inst_id != 0 {
+            let complete = self
+                .body
+                .group_def(f.group)
+                .is_none_or(|g| instance_complete(s, g, f.inst_id));
+            if !complete {
+                return false;
+            }
         }
         !f.top || f.declared == f.instances || !self.checked(f.count_tag)
     }
+}
+
+/// Required members of an ending instance `inst_id` of `g` (body groups, as QuickFIX).
+#[inline(always)]
+fn instance_complete(s: &Scratch, g: &GroupDef, inst_id: u32) -> bool {
+    g.required
+        .iter()
+        .all(|&r| s.inst_stamp.get(r as usize).copied() == Some(inst_id))
 }
 
 /// Marks `tag` present in a section: in the word `low` for tags below 64
@@ -441,18 +445,5 @@ fn stamp(stamps: &mut [u32], tag: Tag, mark: u32) -> bool {
             true
         }
         _ => false,
-    }
-}
-
-fn open(group: u32, in_session: bool, header: bool, top: bool, count_tag: Tag, v: &[u8]) -> Open {
-    Open {
-        group,
-        in_session,
-        header,
-        top,
-        count_tag,
-        declared: super::pass::parse_count(v),
-        instances: 0,
-        inst_id: 0,
     }
 }

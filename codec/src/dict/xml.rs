@@ -311,22 +311,18 @@ impl<'a, 'i> Builder<'a, 'i> {
         let delimiter = *members
             .first()
             .ok_or_else(|| self.err(format!("group {count_tag} has no fields")))?;
-        let mut sorted = sec.order;
-        sorted.sort_unstable();
-        sorted.dedup();
         sec.required.sort_unstable();
         sec.required.dedup();
         sec.groups.sort_unstable_by_key(|g| g.0);
         sec.groups.dedup_by_key(|g| g.0);
         let id = u32::try_from(self.groups.len()).map_err(|_| self.err("too many groups"))?;
-        self.groups.push(GroupDef {
+        self.groups.push(GroupDef::new(
             count_tag,
             delimiter,
             members,
-            sorted_members: sorted.into(),
-            required: sec.required.into(),
-            nested: sec.groups.into(),
-        });
+            sec.required.into(),
+            sec.groups.into(),
+        ));
         Ok(id)
     }
 

@@ -1,6 +1,6 @@
 //! The path of one message through the runtime without a ring: a
-//! [`Conn`] of an acceptor session (memory store, the `exec`
-//! application) gets its frames straight into
+//! [`Conn`] of an acceptor session (memory store, the FIX.4.4 dictionary
+//! validating as the runtime's sessions do, the `exec` application) gets its frames straight into
 //! [`ConnectionHandler::on_input`] and the outbound bytes are captured
 //! from its `Ctx`. `scripts/hops.sh` runs it under callgrind to count the
 //! function hops from the completion's bytes to the application and from
@@ -8,6 +8,7 @@
 
 use std::sync::{mpsc, Arc, Mutex};
 
+use super::build::{DictCache, ValidatorSpec};
 use super::conn::{Conn, ListenerTable};
 use super::core::SessionCore;
 use super::Event;
@@ -55,11 +56,13 @@ impl Hops {
         let cfg = EngineConfig::parse(CONFIG, "hops.cfg").map_err(|e| e.to_string())?;
         let settings = cfg.sessions.first().ok_or("no session")?.clone();
         let now = Now::same(UtcTimestamp::from_nanos(START_NANOS));
+        let spec = ValidatorSpec::from_config(&settings, &mut DictCache::default())
+            .map_err(|e| e.to_string())?;
         let core = SessionCore::new(
             0,
             Arc::new(settings.clone()),
             Box::new(Exec::new()),
-            None,
+            spec,
             None,
             None,
             now,

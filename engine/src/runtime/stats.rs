@@ -76,6 +76,11 @@ impl SessionCore {
     /// After an event: what it queued, the state, sequence numbers and the
     /// deadline the reactor links to the next read; then one publish.
     pub(crate) fn stats_after(&mut self, connected: bool, sent: &[u8], now: Now) {
+        // Nothing publishes: no deadline to work out (the session's, the
+        // store's, the application's) on every message.
+        if self.stats.is_none() {
+            return;
+        }
         // Shown as a date: the monotonic deadline at today's wall offset.
         let deadline = self.deadline().map(|d| now.wall_at(d));
         let now = now.wall;

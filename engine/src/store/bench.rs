@@ -42,6 +42,15 @@ impl AppendBench {
         self.store.set_next_sender_seq(self.seq)
     }
 
+    /// [`append`](Self::append) of `msg` instead of the sample (the
+    /// latency bench appends the ExecutionReport its acceptor sends).
+    #[inline]
+    pub fn append_message(&mut self, msg: &[u8]) -> StoreResult<()> {
+        self.store.append(self.seq, msg)?;
+        self.seq += 1;
+        self.store.set_next_sender_seq(self.seq)
+    }
+
     /// Untimed upkeep: `sync(now)` (fsync policy, next segment mapped
     /// ahead) and a new journal once it passes 256 MiB.
     pub fn maintain(&mut self, now: Now) -> StoreResult<()> {
