@@ -51,6 +51,7 @@ mod runtime_sockets;
 mod runtime_store;
 mod security_logon;
 mod security_passwd;
+mod security_verify;
 mod soak;
 mod stats_cli;
 mod stats_e2e;

@@ -78,6 +78,7 @@ impl Hops {
             checks: ringfix_codec::FrameChecks::ALL,
             guard: super::guard::LogonGuard::new(0, Arc::default()),
             credentials: vec![None],
+            side: None,
         });
         let remote = reactor::detached_remote().map_err(|e| e.to_string())?;
         let (tx, rx) = mpsc::channel();

@@ -49,6 +49,16 @@ pub(super) fn listen(
             None => groups.push((key, vec![i])),
         }
     }
+    // Password checks run on side threads, never on a reactor: two (one
+    // on a single CPU) serve every listener.
+    let side = cfgs
+        .iter()
+        .any(|c| c.role == Role::Acceptor && c.security.logon_credentials_file.is_some())
+        .then(|| {
+            let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+            super::side::SideWorkers::start(cpus.min(2))
+        })
+        .transpose()?;
     let mut addrs = Vec::new();
     let mut later = Vec::new();
     for ((host, port), members) in groups {
@@ -96,6 +106,7 @@ pub(super) fn listen(
             checks,
             guard: LogonGuard::new(max_failed, Arc::clone(guard_stats)),
             credentials,
+            side: side.clone(),
         });
         let reactor_idx = members
             .first()

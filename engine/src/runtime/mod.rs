@@ -35,6 +35,7 @@ mod ha;
 pub mod hops;
 mod listen;
 mod log;
+mod side;
 mod sockets;
 mod stats;
 mod store;
