@@ -20,10 +20,8 @@ use crate::cli_config::{check, json, write};
 /// machinery or a proxy.
 const PENDING: &[(&str, &str)] = &[
     // After the session rework.
-    ("ResetOnLogonRejected", "session"),
     ("AcceptorTemplate", "session: dynamic sessions"),
     ("DynamicSession", "session: dynamic sessions"),
-    ("LogMessageWhenSessionNotFound", "session routing"),
     ("HostSelectionPolicy", "runtime: initiator failover"),
     (
         "HostSelectionPolicyPriorityStartOverInterval",

@@ -40,6 +40,7 @@ mod ha_failover;
 mod load_backlog;
 mod load_engine;
 mod log_json;
+mod logon_policy;
 mod metrics_http;
 mod replay_cli;
 mod replay_live;

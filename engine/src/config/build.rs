@@ -160,6 +160,11 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         &mut s.network.accept_retry_timeout,
         |v| value::non_negative(v).map(Duration::from_secs),
     )?;
+    r.set(
+        "LogMessageWhenSessionNotFound",
+        &mut s.network.log_message_when_session_not_found,
+        value::boolean,
+    )?;
     socket_options(&r, &mut s)?;
 
     let t = &mut s.timing;
@@ -186,6 +191,11 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
     r.set(
         "RefreshOnLogon",
         &mut s.reset.refresh_on_logon,
+        value::boolean,
+    )?;
+    r.set(
+        "ResetOnLogonRejected",
+        &mut s.reset.on_logon_rejected,
         value::boolean,
     )?;
 

@@ -75,6 +75,10 @@ impl SessionSettings {
                 "SocketAcceptRetryTimeout",
                 n.accept_retry_timeout.as_secs().to_string(),
             );
+            put(
+                "LogMessageWhenSessionNotFound",
+                yn(n.log_message_when_session_not_found),
+            );
         }
         for (i, source) in n.connect_source.iter().enumerate() {
             let Some(source) = source else { continue };
@@ -142,6 +146,7 @@ impl SessionSettings {
         put("ResetOnLogout", yn(r.on_logout));
         put("ResetOnDisconnect", yn(r.on_disconnect));
         put("RefreshOnLogon", yn(r.refresh_on_logon));
+        put("ResetOnLogonRejected", yn(r.on_logon_rejected));
 
         let v = &self.validation;
         put("UseDataDictionary", yn(v.use_data_dictionary));

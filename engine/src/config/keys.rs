@@ -62,6 +62,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "ResetOnLogout",
     "ResetOnDisconnect",
     "RefreshOnLogon",
+    "ResetOnLogonRejected",
     // Validation and dictionaries (AppDataDictionary.<BeginString> too).
     "UseDataDictionary",
     "DataDictionary",
@@ -158,6 +159,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "StopOnFatalError",
     "ReconnectMaxInterval",
     "SocketAcceptRetryTimeout",
+    "LogMessageWhenSessionNotFound",
     "MetricsListen",
     // Hot standby (etcd leadership, replicated journal).
     "HaEnabled",
@@ -199,9 +201,7 @@ const ALIASES: &[(&str, &str)] = &[
 /// are not implemented yet.
 pub const DOCUMENTED: &[&str] = &[
     // Session (C++ and /J).
-    "ResetOnLogonRejected",
     "DynamicSession",
-    "LogMessageWhenSessionNotFound",
     "AllowUnknownEnumValues",
     "HostSelectionPolicy",
     "HostSelectionPolicyPriorityStartOverInterval",

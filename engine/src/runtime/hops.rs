@@ -79,6 +79,7 @@ impl Hops {
             guard: super::guard::LogonGuard::new(0, Arc::default()),
             credentials: vec![None],
             side: None,
+            log_not_found: None,
         });
         let remote = reactor::detached_remote().map_err(|e| e.to_string())?;
         let (tx, rx) = mpsc::channel();

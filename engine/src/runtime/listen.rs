@@ -99,7 +99,19 @@ pub(super) fn listen(
             checks = checks.union_lenient(frame_checks(c));
             max_failed = c.security.max_failed_logons_per_minute;
         }
+        let log_not_found = members
+            .iter()
+            .filter_map(|&i| cfgs.get(i))
+            .any(|c| c.network.log_message_when_session_not_found)
+            .then(|| {
+                let tags = members
+                    .iter()
+                    .filter_map(|&i| cfgs.get(i))
+                    .flat_map(|c| c.security.redact.tags().iter().copied());
+                ringfix_codec::redact::Redaction::new(tags.collect::<Vec<_>>())
+            });
         let table = Arc::new(ListenerTable {
+            log_not_found,
             router,
             slots: table_slots,
             logon_timeout,

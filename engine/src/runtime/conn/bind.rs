@@ -71,6 +71,9 @@ impl Link {
         let idx = match table.router.route(&msg) {
             Ok(i) => i,
             Err(e) => {
+                if let Some(redact) = &table.log_not_found {
+                    not_found(redact, frame, &msg, self.peer);
+                }
                 tracing::warn!(error = %e, peer = %peer_text(self.peer), "logon refused: closing");
                 table.guard.failed(self.ip(), Instant::now());
                 ctx.close(CloseMode::Now);
@@ -324,6 +327,33 @@ impl Conn {
         self.link
             .refused(&table, &slot, core, VERIFY_TIMED_OUT, &msg, ctx, now, false);
     }
+}
+
+/// `LogMessageWhenSessionNotFound`: the message that matched no session,
+/// masked, with its CompIDs and the peer.
+fn not_found(
+    redact: &ringfix_codec::redact::Redaction,
+    frame: &[u8],
+    msg: &Incoming<'_>,
+    peer: Option<SocketAddr>,
+) {
+    let lossy = |b: Option<&[u8]>| String::from_utf8_lossy(b.unwrap_or_default()).into_owned();
+    let view = msg.view();
+    let (begin, sender) = (
+        lossy(Some(view.begin_string())),
+        lossy(view.sender_comp_id()),
+    );
+    let target = lossy(view.target_comp_id());
+    let shown = String::from_utf8_lossy(&redact.redact(frame)).replace('\x01', "|");
+    let peer = peer_text(peer);
+    tracing::warn!(
+        event = "session_not_found",
+        begin_string = %begin,
+        sender_comp_id = %sender,
+        target_comp_id = %target,
+        %peer,
+        "Session not found: {begin} {sender}->{target} (peer {peer}): {shown}"
+    );
 }
 
 /// The application's `on_logon_request` verdict: the refusal text, if any.

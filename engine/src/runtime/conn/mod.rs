@@ -45,6 +45,9 @@ pub(crate) struct ListenerTable {
     pub guard: LogonGuard,
     /// Each slot's `LogonCredentialsFile`, loaded at start.
     pub credentials: Vec<Option<Arc<Credentials>>>,
+    /// `LogMessageWhenSessionNotFound`: a first message that matches no
+    /// session is logged whole, masked with these tags.
+    pub log_not_found: Option<ringfix_codec::redact::Redaction>,
     /// The side threads that check passwords (`None` when no session of
     /// the listener has a credentials file).
     pub side: Option<SideWorkers>,
