@@ -20,7 +20,6 @@ use crate::cli_config::{check, json, write};
 /// machinery or a proxy.
 const PENDING: &[(&str, &str)] = &[
     // After the session rework.
-    ("AcceptorTemplate", "session: dynamic sessions"),
     ("DynamicSession", "session: dynamic sessions"),
     ("HostSelectionPolicy", "runtime: initiator failover"),
     (
@@ -303,6 +302,7 @@ SocketAcceptProtocol=TCP
 SocketAcceptRetryTimeout=5
 AllowedRemoteAddresses=127.0.0.1
 AcceptorTemplate=N
+MaxDynamicSessions=1000
 StartTime=08:00:00
 EndTime=17:00:00
 Weekdays=Mon,Tue,Wed,Thu,Fri

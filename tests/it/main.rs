@@ -32,6 +32,7 @@ mod conformance_versions;
 mod crash_kill;
 mod crash_orders;
 mod decode_cli;
+mod dynamic_sessions;
 mod examples_pair;
 mod faults_streams;
 mod faults_timeouts;

@@ -165,6 +165,19 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         &mut s.network.log_message_when_session_not_found,
         value::boolean,
     )?;
+    r.set(
+        "AcceptorTemplate",
+        &mut s.network.acceptor_template,
+        value::boolean,
+    )?;
+    r.set(
+        "MaxDynamicSessions",
+        &mut s.network.max_dynamic_sessions,
+        |v| value::non_negative(v).map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+    )?;
+    if s.network.acceptor_template && s.role != Role::Acceptor {
+        return Err(r.contradiction("AcceptorTemplate", "N on an initiator (templates accept)"));
+    }
     socket_options(&r, &mut s)?;
 
     let t = &mut s.timing;

@@ -79,6 +79,8 @@ impl SessionSettings {
                 "LogMessageWhenSessionNotFound",
                 yn(n.log_message_when_session_not_found),
             );
+            put("AcceptorTemplate", yn(n.acceptor_template));
+            put("MaxDynamicSessions", n.max_dynamic_sessions.to_string());
         }
         for (i, source) in n.connect_source.iter().enumerate() {
             let Some(source) = source else { continue };

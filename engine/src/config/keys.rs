@@ -160,6 +160,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "ReconnectMaxInterval",
     "SocketAcceptRetryTimeout",
     "LogMessageWhenSessionNotFound",
+    "AcceptorTemplate",
+    "MaxDynamicSessions",
     "MetricsListen",
     // Hot standby (etcd leadership, replicated journal).
     "HaEnabled",
@@ -205,7 +207,6 @@ pub const DOCUMENTED: &[&str] = &[
     "AllowUnknownEnumValues",
     "HostSelectionPolicy",
     "HostSelectionPolicyPriorityStartOverInterval",
-    "AcceptorTemplate",
     "HttpAcceptPort",
     // Sockets.
     "ProxyType",

@@ -60,6 +60,8 @@ const STATED: &[(&str, &str)] = &[
     ("ContinueInitializationOnError", "N"),
     ("SocketAcceptRetryTimeout", "5 (acceptor)"),
     ("LogMessageWhenSessionNotFound", "N (acceptor)"),
+    ("AcceptorTemplate", "N (acceptor)"),
+    ("MaxDynamicSessions", "1000 (acceptor)"),
     ("SocketConnectSourceHost", "any interface"),
     ("SocketConnectSourcePort", "any port"),
     (

@@ -80,6 +80,8 @@ impl Hops {
             credentials: vec![None],
             side: None,
             log_not_found: None,
+            templates: Vec::new(),
+            dynamic: None,
         });
         let remote = reactor::detached_remote().map_err(|e| e.to_string())?;
         let (tx, rx) = mpsc::channel();

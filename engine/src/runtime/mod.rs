@@ -28,6 +28,7 @@
 mod build;
 mod conn;
 mod core;
+mod dynamic;
 mod events;
 mod guard;
 mod ha;

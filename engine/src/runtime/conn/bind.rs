@@ -32,31 +32,58 @@ const INVALID_CREDENTIALS: &str = "Invalid credentials";
 /// the session's LogonTimeout.
 const VERIFY_TIMED_OUT: &str = "Logon not verified within LogonTimeout";
 
+/// The Logout text of a Logon whose session (from a template) was not
+/// made within the template's LogonTimeout.
+const CREATE_TIMED_OUT: &str = "Session not created within LogonTimeout";
+
 /// The Logout text of a Logon that finds the side threads' queue full.
-const VERIFY_BUSY: &str = "Logon cannot be verified now: try again";
+pub(super) const VERIFY_BUSY: &str = "Logon cannot be verified now: try again";
 
 /// Most bytes held for a connection while its Logon waits (a peer that
 /// sends more before its Logon is answered is cut off).
 const HOLD_MAX: usize = 64 * 1024;
 
-/// A Logon waiting for its password check on a side thread.
+/// What a waiting Logon waits for.
+pub(super) enum Wait {
+    /// Its password check (the session taken from its slot meanwhile).
+    Password {
+        core: Box<SessionCore>,
+        answer: Answer<bool>,
+    },
+    /// Its session, being made from a template (into `slot`); then the
+    /// template's credentials check, if any.
+    Session {
+        answer: Answer<Result<(), String>>,
+        credentials: Option<Arc<Credentials>>,
+    },
+}
+
+/// A side thread's answer.
+enum Ready {
+    Password(bool),
+    Session(Result<(), String>),
+}
+
+/// A Logon waiting for work on a side thread.
 pub(super) struct PendingLogon {
-    table: Arc<ListenerTable>,
-    slot: Slot,
-    core: Box<SessionCore>,
+    pub(super) table: Arc<ListenerTable>,
+    pub(super) slot: Slot,
+    pub(super) wait: Wait,
     /// The Logon's bytes, parsed again when the answer comes.
-    logon: Vec<u8>,
+    pub(super) logon: Vec<u8>,
     /// Whole frames received meanwhile, in order.
-    held: Vec<Vec<u8>>,
-    held_bytes: usize,
-    answer: Answer<bool>,
+    pub(super) held: Vec<Vec<u8>>,
+    pub(super) held_bytes: usize,
     pub(super) deadline: MonoTime,
 }
 
 impl PendingLogon {
-    /// The session goes back to its slot (connection closed or stopping).
+    /// The connection closes or the runtime stops: a session taken goes
+    /// back to its slot (one being made lands there by itself).
     pub(super) fn abandon(self) {
-        put_back(&self.slot, self.core);
+        if let Wait::Password { core, .. } = self.wait {
+            put_back(&self.slot, core);
+        }
     }
 }
 
@@ -70,6 +97,9 @@ impl Link {
         let msg = Incoming::from_view(view);
         let idx = match table.router.route(&msg) {
             Ok(i) => i,
+            Err(_) if self.template_for(&table, &msg).is_some() => {
+                return self.bind_template(&table, &msg, frame, ctx, now);
+            }
             Err(e) => {
                 if let Some(redact) = &table.log_not_found {
                     not_found(redact, frame, &msg, self.peer);
@@ -84,6 +114,23 @@ impl Link {
             ctx.close(CloseMode::Now);
             return;
         };
+        let credentials = table.credentials.get(idx).cloned().flatten();
+        self.bind_slot(table, slot, credentials, &msg, frame, ctx, now);
+    }
+
+    /// The Logon's session is in `slot` (unless connected elsewhere):
+    /// checks, then the password check or the session's answer.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn bind_slot(
+        &mut self,
+        table: Arc<ListenerTable>,
+        slot: Slot,
+        credentials: Option<Arc<Credentials>>,
+        msg: &Incoming<'_>,
+        frame: &[u8],
+        ctx: &mut Ctx<'_>,
+        now: Now,
+    ) {
         let taken = slot.lock().ok().and_then(|mut s| s.take());
         let Some(mut core) = taken else {
             tracing::warn!("logon refused: session already connected");
@@ -119,12 +166,9 @@ impl Link {
             ctx.close(CloseMode::Now);
             return;
         }
-        match table.credentials.get(idx).and_then(Option::as_ref) {
-            Some(c) => {
-                let c = Arc::clone(c);
-                self.verify_later(table, slot, core, c, &msg, frame, ctx, now);
-            }
-            None => self.admit(&table, &slot, core, &msg, frame, ctx, now),
+        match credentials {
+            Some(c) => self.verify_later(table, slot, core, c, msg, frame, ctx, now),
+            None => self.admit(&table, &slot, core, msg, frame, ctx, now),
         }
     }
 
@@ -157,11 +201,10 @@ impl Link {
         self.state = State::Pending(Box::new(PendingLogon {
             table,
             slot,
-            core,
+            wait: Wait::Password { core, answer },
             logon: frame.to_vec(),
             held: Vec::new(),
             held_bytes: 0,
-            answer,
             deadline: now.mono.add_nanos(timeout),
         }));
     }
@@ -210,7 +253,7 @@ impl Link {
     /// the session back untouched; `failed` counts it against the peer
     /// address (`MaxFailedLogonsPerMinute`).
     #[allow(clippy::too_many_arguments)]
-    fn refused(
+    pub(super) fn refused(
         &mut self,
         table: &ListenerTable,
         slot: &Slot,
@@ -239,36 +282,64 @@ impl Conn {
         let State::Pending(p) = &self.link.state else {
             return;
         };
-        let Some(ok) = p.answer.take() else {
+        let ready = match &p.wait {
+            Wait::Password { answer, .. } => answer.take().map(Ready::Password),
+            Wait::Session { answer, .. } => answer.take().map(Ready::Session),
+        };
+        let Some(ready) = ready else {
             return;
         };
         let State::Pending(p) = std::mem::replace(&mut self.link.state, State::Closed) else {
             return;
         };
-        let p = *p;
+        let PendingLogon {
+            table,
+            slot,
+            wait,
+            logon,
+            held,
+            held_bytes,
+            ..
+        } = *p;
         let checks = self.link.checks;
-        let Ok(view) = self.parser.parse_framed_with(&p.logon, checks) else {
+        let Ok(view) = self.parser.parse_framed_with(&logon, checks) else {
             // It parsed when it came: nothing to answer if it does not now.
             ctx.close(CloseMode::Now);
-            return p.abandon();
+            if let Wait::Password { core, .. } = wait {
+                put_back(&slot, core);
+            }
+            return;
         };
         let msg = Incoming::from_view(&view);
-        if !ok {
-            let (table, slot, core) = (p.table, p.slot, p.core);
-            return self.link.refused(
-                &table,
-                &slot,
-                core,
-                INVALID_CREDENTIALS,
-                &msg,
-                ctx,
-                now,
-                true,
-            );
+        match (wait, ready) {
+            (Wait::Password { core, .. }, Ready::Password(true)) => {
+                self.link.admit(&table, &slot, core, &msg, &logon, ctx, now);
+            }
+            (Wait::Password { core, .. }, _) => {
+                let text = INVALID_CREDENTIALS;
+                return self
+                    .link
+                    .refused(&table, &slot, core, text, &msg, ctx, now, true);
+            }
+            (Wait::Session { credentials, .. }, Ready::Session(Ok(()))) => {
+                self.link
+                    .bind_slot(table, slot, credentials, &msg, &logon, ctx, now);
+            }
+            (Wait::Session { .. }, Ready::Session(Err(text))) => {
+                return self.link.refused_bare(&text, &msg, ctx, now);
+            }
+            (Wait::Session { .. }, Ready::Password(_)) => {
+                ctx.close(CloseMode::Now);
+                return;
+            }
         }
-        self.link
-            .admit(&p.table, &p.slot, p.core, &msg, &p.logon, ctx, now);
-        for frame in &p.held {
+        if let State::Pending(next) = &mut self.link.state {
+            // Waiting again (the template's password check): still held.
+            next.held = held;
+            next.held_bytes = held_bytes;
+            return;
+        }
+        for frame in &held {
             if !matches!(self.link.state, State::Bound(_)) {
                 break;
             }
@@ -291,7 +362,7 @@ impl Conn {
                 p.held_bytes = p.held_bytes.saturating_add(len);
                 if p.held_bytes > HOLD_MAX {
                     tracing::warn!(
-                        session = &*p.core.name,
+                        peer = %peer_text(self.link.peer),
                         "more than {HOLD_MAX} bytes before the Logon was answered: closing"
                     );
                     ctx.close(CloseMode::Now);
@@ -323,9 +394,16 @@ impl Conn {
             return p.abandon();
         };
         let msg = Incoming::from_view(&view);
-        let (table, slot, core) = (p.table, p.slot, p.core);
-        self.link
-            .refused(&table, &slot, core, VERIFY_TIMED_OUT, &msg, ctx, now, false);
+        let (table, slot) = (p.table, p.slot);
+        match p.wait {
+            Wait::Password { core, .. } => {
+                let text = VERIFY_TIMED_OUT;
+                self.link
+                    .refused(&table, &slot, core, text, &msg, ctx, now, false);
+            }
+            // The session, once made, waits in its slot for the next Logon.
+            Wait::Session { .. } => self.link.refused_bare(CREATE_TIMED_OUT, &msg, ctx, now),
+        }
     }
 }
 

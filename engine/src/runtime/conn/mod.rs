@@ -8,6 +8,7 @@
 //! the framer under its checks, then `parse_framed_with`.
 
 mod bind;
+mod template;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::mpsc;
@@ -51,6 +52,10 @@ pub(crate) struct ListenerTable {
     /// The side threads that check passwords (`None` when no session of
     /// the listener has a credentials file).
     pub side: Option<SideWorkers>,
+    /// The `AcceptorTemplate` sessions of this listener.
+    pub templates: Vec<Arc<super::dynamic::Template>>,
+    /// The sessions made from templates (every listener's).
+    pub dynamic: Option<Arc<super::dynamic::DynamicSessions>>,
 }
 
 enum State {
