@@ -226,3 +226,53 @@ fn making_a_session_does_not_stall_the_reactor() {
     server.stopper().stop();
     server.wait();
 }
+
+fn logon_with(port: u16, sender: &str, password: &str) -> (Vec<Vec<u8>>, bool) {
+    let mut peer = Peer::new(connect(port, Duration::from_secs(2)));
+    peer.send(&format!(
+        "8=FIX.4.4|35=A|34=1|49={sender}|52={}|56=EXEC|98=0|108=30|553=alice|554={password}",
+        now_fix()
+    ));
+    peer.read_to_eof(Duration::from_secs(3))
+}
+
+/// A template with LogonCredentialsFile: the password is checked before
+/// any file is made (a wrong one, or CompIDs the file does not know, get
+/// `Invalid credentials` and no file); the right one gets the session; a
+/// later wrong password for that session is refused too.
+#[test]
+fn a_template_checks_credentials_before_making_a_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let hash = ringfix::engine::config::hash_password(b"right-pw").unwrap();
+    let creds = d.join("credentials");
+    std::fs::write(&creds, format!("CLIENT_A alice {hash}\n")).unwrap();
+    let mut server = acceptor(d, &format!("LogonCredentialsFile={}", creds.display()));
+    let port = server.listen_addrs()[0].port();
+    let store = d.join("store");
+    for (sender, pw) in [("CLIENT_A", "wrong-pw"), ("CLIENT_X", "right-pw")] {
+        let (got, closed) = logon_with(port, sender, pw);
+        assert!(closed && got.len() == 1, "{got:?}");
+        assert_eq!(field(&got[0], 58).as_deref(), Some("Invalid credentials"));
+        assert!(
+            !files(&store).iter().any(|f| f.contains(sender)),
+            "{sender}: {:?}",
+            files(&store)
+        );
+    }
+    let (got, closed) = logon_with(port, "CLIENT_A", "right-pw");
+    assert!(!closed, "{got:?}");
+    assert_eq!(got.first().and_then(|m| field(m, 35)).as_deref(), Some("A"));
+    assert!(files(&store).iter().any(|f| f.contains("CLIENT_A")));
+    let start = std::time::Instant::now();
+    let got = loop {
+        // The session is free again once that connection's close is seen.
+        let (got, _) = logon_with(port, "CLIENT_A", "wrong-pw");
+        if !got.is_empty() || start.elapsed() > Duration::from_secs(5) {
+            break got;
+        }
+    };
+    assert_eq!(field(&got[0], 58).as_deref(), Some("Invalid credentials"));
+    server.stopper().stop();
+    server.wait();
+}

@@ -302,6 +302,12 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
 
     s.schedule = super::build_schedule::schedule(&r)?;
     s.ha = super::ha::read(&r, &s)?;
+    if s.ha.enabled && s.network.acceptor_template {
+        return Err(r.contradiction(
+            "AcceptorTemplate",
+            "N with HaEnabled=Y (sessions made from templates are not replicated)",
+        ));
+    }
     super::security::read(&r, &mut s)?;
 
     s.validate().map_err(|e| ConfigError {

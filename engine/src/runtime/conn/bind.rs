@@ -26,7 +26,7 @@ use crate::time::{MonoTime, Now};
 
 /// The Logout text of a Logon whose Username/Password do not match its
 /// `LogonCredentialsFile` line.
-const INVALID_CREDENTIALS: &str = "Invalid credentials";
+pub(super) const INVALID_CREDENTIALS: &str = "Invalid credentials";
 
 /// The Logout text of a Logon whose password check did not end within
 /// the session's LogonTimeout.
@@ -50,12 +50,10 @@ pub(super) enum Wait {
         core: Box<SessionCore>,
         answer: Answer<bool>,
     },
-    /// Its session, being made from a template (into `slot`); then the
-    /// template's credentials check, if any.
-    Session {
-        answer: Answer<Result<(), String>>,
-        credentials: Option<Arc<Credentials>>,
-    },
+    /// Its session, being made from a template (into `slot`), after the
+    /// template's password check if it has one: no file is made for a
+    /// Logon that fails it.
+    Session { answer: Answer<Result<(), String>> },
 }
 
 /// A side thread's answer.
@@ -321,11 +319,15 @@ impl Conn {
                     .link
                     .refused(&table, &slot, core, text, &msg, ctx, now, true);
             }
-            (Wait::Session { credentials, .. }, Ready::Session(Ok(()))) => {
+            (Wait::Session { .. }, Ready::Session(Ok(()))) => {
+                // The password, if the template asks for one, was checked.
                 self.link
-                    .bind_slot(table, slot, credentials, &msg, &logon, ctx, now);
+                    .bind_slot(table, slot, None, &msg, &logon, ctx, now);
             }
             (Wait::Session { .. }, Ready::Session(Err(text))) => {
+                if text == INVALID_CREDENTIALS {
+                    table.guard.failed(self.link.ip(), Instant::now());
+                }
                 return self.link.refused_bare(&text, &msg, ctx, now);
             }
             (Wait::Session { .. }, Ready::Password(_)) => {

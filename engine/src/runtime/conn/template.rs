@@ -11,7 +11,7 @@ use ringfix_codec::{Encoder, TimePrecision};
 
 use super::super::dynamic::{Found, Template};
 use super::super::side::Reply;
-use super::bind::{PendingLogon, Wait, VERIFY_BUSY};
+use super::bind::{PendingLogon, Wait, INVALID_CREDENTIALS, VERIFY_BUSY};
 use super::{peer_text, Link, ListenerTable, State, FLUSH_NANOS};
 use crate::reactor::{CloseMode, Ctx};
 use crate::session::Incoming;
@@ -66,7 +66,16 @@ impl Link {
                 let (job_t, job_slot, job_dyn) =
                     (Arc::clone(&t), Arc::clone(&slot), Arc::clone(&dynamic));
                 let job_key = key.clone();
+                let user = msg.get(553).unwrap_or_default().to_vec();
+                let password = msg.get(554).unwrap_or_default().to_vec();
                 let job = Box::new(move || {
+                    if let Some(c) = &job_t.credentials {
+                        // Keyed by the session's TargetCompID: theirs.
+                        if !c.verify(&job_key.2, &user, &password) {
+                            job_dyn.forget(&job_key);
+                            return reply.deliver(Err(INVALID_CREDENTIALS.to_owned()));
+                        }
+                    }
                     let made = job_dyn.create(&job_t, &job_key, &job_slot);
                     reply.deliver(made);
                 });
@@ -79,10 +88,7 @@ impl Link {
                 self.state = State::Pending(Box::new(PendingLogon {
                     table: Arc::clone(table),
                     slot,
-                    wait: Wait::Session {
-                        answer,
-                        credentials: t.credentials.clone(),
-                    },
+                    wait: Wait::Session { answer },
                     logon: frame.to_vec(),
                     held: Vec::new(),
                     held_bytes: 0,
