@@ -1,6 +1,7 @@
 //! Work an accepted connection must wait for but a reactor must never do:
 //! checking a Logon's password (Argon2id: tens of milliseconds by
-//! design). A small pool of side threads takes jobs from a bounded
+//! design), making a session from an `AcceptorTemplate` (its store and log
+//! files). A small pool of side threads takes jobs from a bounded
 //! crossbeam channel; each job's answer goes into its [`Reply`] and wakes
 //! the connection through the reactor's lock-free wake path
 //! ([`Remote::wake`]), whose `on_notify` picks it up. The connection

@@ -1,7 +1,8 @@
 //! The connection handler the reactor drives: bytes -> parser -> session,
 //! deadlines -> session timers, dispositions -> close. Accepted connections
 //! start unbound and bind to a session on their first message, a Logon
-//! routed by BeginString and CompIDs. The codec's `Parser::parse_next`
+//! routed by BeginString and CompIDs (`bind`), or matched to an
+//! `AcceptorTemplate` (`template`). The codec's `Parser::parse_next`
 //! frames, checks and indexes each message in one pass (`on_input`): a
 //! frame is parsed once. A session that switches frame checks off
 //! (ValidateChecksum, ValidateLengthAndChecksum) takes the lenient path:
@@ -49,8 +50,8 @@ pub(crate) struct ListenerTable {
     /// `LogMessageWhenSessionNotFound`: a first message that matches no
     /// session is logged whole, masked with these tags.
     pub log_not_found: Option<ringfix_codec::redact::Redaction>,
-    /// The side threads that check passwords (`None` when no session of
-    /// the listener has a credentials file).
+    /// The side threads that check passwords and make sessions from
+    /// templates (`None` when no acceptor needs them).
     pub side: Option<SideWorkers>,
     /// The `AcceptorTemplate` sessions of this listener.
     pub templates: Vec<Arc<super::dynamic::Template>>,
@@ -63,7 +64,8 @@ enum State {
         table: Arc<ListenerTable>,
         deadline: MonoTime,
     },
-    /// The Logon waits for its password check on a side thread.
+    /// The Logon waits for a side thread: its password check, or its
+    /// session being made from a template.
     Pending(Box<PendingLogon>),
     Bound(Box<SessionCore>),
     Closed,
