@@ -280,6 +280,10 @@ impl Conn {
         let State::Pending(p) = &self.link.state else {
             return;
         };
+        if now.mono >= p.deadline {
+            // Too late, however the reactor ordered the two: LogonTimeout.
+            return self.pending_deadline(ctx, now);
+        }
         let ready = match &p.wait {
             Wait::Password { answer, .. } => answer.take().map(Ready::Password),
             Wait::Session { answer, .. } => answer.take().map(Ready::Session),
