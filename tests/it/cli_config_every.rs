@@ -20,10 +20,7 @@ use crate::cli_config::{check, json, write};
 /// machinery or a proxy.
 const PENDING: &[(&str, &str)] = &[
     // After the session rework.
-    ("ResetOnLogonRejected", "session"),
-    ("AcceptorTemplate", "session: dynamic sessions"),
     ("DynamicSession", "session: dynamic sessions"),
-    ("LogMessageWhenSessionNotFound", "session routing"),
 ];
 
 fn spec(file: &str) -> String {
@@ -296,6 +293,7 @@ SocketAcceptProtocol=TCP
 SocketAcceptRetryTimeout=5
 AllowedRemoteAddresses=127.0.0.1
 AcceptorTemplate=N
+MaxDynamicSessions=1000
 StartTime=08:00:00
 EndTime=17:00:00
 Weekdays=Mon,Tue,Wed,Thu,Fri

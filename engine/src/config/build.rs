@@ -160,6 +160,24 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionConfig, Conf
         &mut s.network.accept_retry_timeout,
         |v| value::non_negative(v).map(Duration::from_secs),
     )?;
+    r.set(
+        "LogMessageWhenSessionNotFound",
+        &mut s.network.log_message_when_session_not_found,
+        value::boolean,
+    )?;
+    r.set(
+        "AcceptorTemplate",
+        &mut s.network.acceptor_template,
+        value::boolean,
+    )?;
+    r.set(
+        "MaxDynamicSessions",
+        &mut s.network.max_dynamic_sessions,
+        |v| value::non_negative(v).map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+    )?;
+    if s.network.acceptor_template && s.role != Role::Acceptor {
+        return Err(r.contradiction("AcceptorTemplate", "N on an initiator (templates accept)"));
+    }
     socket_options(&r, &mut s)?;
 
     let t = &mut s.timing;
@@ -186,6 +204,11 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionConfig, Conf
     r.set(
         "RefreshOnLogon",
         &mut s.reset.refresh_on_logon,
+        value::boolean,
+    )?;
+    r.set(
+        "ResetOnLogonRejected",
+        &mut s.reset.on_logon_rejected,
         value::boolean,
     )?;
 
@@ -280,6 +303,12 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionConfig, Conf
 
     s.schedule = super::build_schedule::schedule(&r)?;
     s.ha = super::ha::read(&r, &s)?;
+    if s.ha.enabled && s.network.acceptor_template {
+        return Err(r.contradiction(
+            "AcceptorTemplate",
+            "N with HaEnabled=Y (sessions made from templates are not replicated)",
+        ));
+    }
     super::security::read(&r, &mut s)?;
 
     s.validate().map_err(|e| ConfigError {

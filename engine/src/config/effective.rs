@@ -77,6 +77,12 @@ impl SessionConfig {
                 "SocketAcceptRetryTimeout",
                 n.accept_retry_timeout.as_secs().to_string(),
             );
+            put(
+                "LogMessageWhenSessionNotFound",
+                yn(n.log_message_when_session_not_found),
+            );
+            put("AcceptorTemplate", yn(n.acceptor_template));
+            put("MaxDynamicSessions", n.max_dynamic_sessions.to_string());
         }
         for (i, source) in n.connect_source.iter().enumerate() {
             let Some(source) = source else { continue };
@@ -153,6 +159,7 @@ impl SessionConfig {
         put("ResetOnLogout", yn(r.on_logout));
         put("ResetOnDisconnect", yn(r.on_disconnect));
         put("RefreshOnLogon", yn(r.refresh_on_logon));
+        put("ResetOnLogonRejected", yn(r.on_logon_rejected));
 
         let v = &self.validation;
         put("UseDataDictionary", yn(v.use_data_dictionary));

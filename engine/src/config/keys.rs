@@ -64,6 +64,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "ResetOnLogout",
     "ResetOnDisconnect",
     "RefreshOnLogon",
+    "ResetOnLogonRejected",
     // Validation and dictionaries (AppDataDictionary.<BeginString> too).
     "UseDataDictionary",
     "DataDictionary",
@@ -161,6 +162,9 @@ pub const IMPLEMENTED: &[&str] = &[
     "StopOnFatalError",
     "ReconnectMaxInterval",
     "SocketAcceptRetryTimeout",
+    "LogMessageWhenSessionNotFound",
+    "AcceptorTemplate",
+    "MaxDynamicSessions",
     "MetricsListen",
     "HttpAcceptPort",
     // Hot standby (etcd leadership, replicated journal).
@@ -203,10 +207,7 @@ const ALIASES: &[(&str, &str)] = &[
 /// are not implemented yet.
 pub const DOCUMENTED: &[&str] = &[
     // Session (C++ and /J).
-    "ResetOnLogonRejected",
     "DynamicSession",
-    "LogMessageWhenSessionNotFound",
-    "AcceptorTemplate",
     // Sockets.
     "ProxyType",
     "ProxyVersion",

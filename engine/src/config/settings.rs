@@ -56,6 +56,21 @@ pub struct NetworkSettings {
     /// this long (a crashed predecessor's socket lingers while the kernel
     /// tears it down), then start-up fails.
     pub accept_retry_timeout: Duration,
+    /// `LogMessageWhenSessionNotFound` (QuickFIX/J, acceptor, default N):
+    /// a first message that matches no session of the listener is logged
+    /// whole (RedactFieldsInLogs applied) with its CompIDs and the peer,
+    /// as a `session_not_found` warning (tracing: the process log), before
+    /// the connection is closed. N logs only that a Logon was refused.
+    pub log_message_when_session_not_found: bool,
+    /// `AcceptorTemplate` (QuickFIX/J, acceptor, default N): this session
+    /// is a template: `*` in SenderCompID or TargetCompID matches any
+    /// value, and a Logon for no configured session that matches it gets
+    /// a session of its own (store, log) with the template's settings.
+    pub acceptor_template: bool,
+    /// `MaxDynamicSessions` (ringfix, default 1000): at most this many
+    /// sessions made from templates; past it a Logon gets a Logout
+    /// "too many sessions".
+    pub max_dynamic_sessions: usize,
     /// Initiator: the local address to bind before connecting, per entry
     /// of `connect` (`SocketConnectSourceHost`/`Port` as QuickFIX C++,
     /// `SocketLocalHost`/`Port` as QuickFIX/J, numbered like the connect
@@ -102,6 +117,9 @@ pub struct SourceAddress {
     pub port: u16,
 }
 
+/// Default `MaxDynamicSessions`.
+pub const DEFAULT_MAX_DYNAMIC_SESSIONS: usize = 1000;
+
 /// Default `SocketAcceptRetryTimeout`.
 pub const DEFAULT_ACCEPT_RETRY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -142,6 +160,10 @@ pub struct ResetSettings {
     pub on_disconnect: bool,
     /// `RefreshOnLogon`: reload the store before logon.
     pub refresh_on_logon: bool,
+    /// `ResetOnLogonRejected` (QuickFIX/J, default N): when the
+    /// counterparty answers our Logon with a Logout, both sequence
+    /// numbers go back to 1 (the next Logon starts over).
+    pub on_logon_rejected: bool,
 }
 
 /// ApplVerID (1128) values, as `DefaultApplVerID` accepts them.
@@ -420,6 +442,9 @@ impl Default for NetworkSettings {
             reuse_address: true,
             nodelay: true,
             accept_retry_timeout: DEFAULT_ACCEPT_RETRY_TIMEOUT,
+            log_message_when_session_not_found: false,
+            acceptor_template: false,
+            max_dynamic_sessions: DEFAULT_MAX_DYNAMIC_SESSIONS,
             connect_source: Vec::new(),
             connect_timeout: None,
             send_buffer_size: None,

@@ -59,6 +59,9 @@ const STATED: &[(&str, &str)] = &[
     ("MaxConnections", "the larger of 4 per session and 1024"),
     ("ContinueInitializationOnError", "N"),
     ("SocketAcceptRetryTimeout", "5 (acceptor)"),
+    ("LogMessageWhenSessionNotFound", "N (acceptor)"),
+    ("AcceptorTemplate", "N (acceptor)"),
+    ("MaxDynamicSessions", "1000 (acceptor)"),
     ("SocketConnectSourceHost", "any interface"),
     ("SocketConnectSourcePort", "any port"),
     (

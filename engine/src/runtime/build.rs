@@ -38,6 +38,7 @@ pub fn session_settings(s: &config::SessionConfig) -> session::SessionSettings {
     out.reset_on_logon = s.reset.on_logon;
     out.reset_on_logout = s.reset.on_logout;
     out.reset_on_disconnect = s.reset.on_disconnect;
+    out.reset_on_logon_rejected = s.reset.on_logon_rejected;
     out.resend_request_chunk_size = u64::from(s.messages.resend_request_chunk_size);
     out.send_redundant_resend_requests = s.messages.send_redundant_resend_requests;
     out.timestamp_precision = digits(s.messages.timestamp_precision);

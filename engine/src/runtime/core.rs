@@ -119,6 +119,11 @@ pub(crate) struct SessionCore {
     /// the async window), and the last record it depends on.
     pub held: Vec<u8>,
     pub held_rid: u64,
+    /// A session made from an `AcceptorTemplate` at run time: its own log
+    /// writer (the runtime's started before it existed), kept for as long
+    /// as the session: dropping it flushes and stops the writer.
+    #[allow(dead_code)]
+    pub own_log: Option<super::log::FileLog>,
 }
 
 impl SessionCore {
@@ -164,6 +169,7 @@ impl SessionCore {
             ha,
             held: Vec::new(),
             held_rid: 0,
+            own_log: None,
         };
         core.publish();
         Ok(core)

@@ -81,6 +81,10 @@ impl Hops {
             checks: ringfix_codec::FrameChecks::ALL,
             guard: super::guard::LogonGuard::new(0, Arc::default()),
             credentials: vec![None],
+            side: None,
+            log_not_found: None,
+            templates: Vec::new(),
+            dynamic: None,
         });
         let remote = reactor::detached_remote().map_err(|e| e.to_string())?;
         let (tx, rx) = mpsc::channel();

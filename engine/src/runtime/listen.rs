@@ -22,10 +22,29 @@ use ringfix_codec::FrameChecks;
 /// SocketAcceptHost, SocketAcceptPort.
 type ListenKey = (Option<String>, u16);
 
+/// The `AcceptorTemplate` sessions and what makes sessions from them.
+pub(super) struct Dynamic {
+    pub templates: Vec<super::dynamic::Template>,
+    pub apps: Arc<std::sync::Mutex<super::AppFactory>>,
+}
+
+/// A session's `LogonCredentialsFile`, loaded.
+pub(super) fn credentials(c: &SessionConfig) -> Result<Option<Arc<Credentials>>, RuntimeError> {
+    let Some(p) = &c.security.logon_credentials_file else {
+        return Ok(None);
+    };
+    let loaded = Credentials::load(p).map_err(|source| RuntimeError::Secrets {
+        session: c.id.to_string(),
+        source,
+    })?;
+    Ok(Some(Arc::new(loaded)))
+}
+
 /// One listener per acceptor address; its sessions are served by the
 /// reactor of the first of them. With hot standby, an address whose
 /// sessions are all HA is bound only while this node leads one of them:
 /// those come back unbound, to bind later.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn listen(
     cfgs: &[Arc<SessionConfig>],
     slots: &[Slot],
@@ -34,6 +53,7 @@ pub(super) fn listen(
     tx: &mpsc::Sender<Event>,
     ha_of: &[Option<Arc<crate::ha::SessionHa>>],
     guard_stats: &Arc<super::LogonGuardStats>,
+    dynamic: Dynamic,
 ) -> Result<(Vec<SocketAddr>, Vec<super::ha::HaListener>), RuntimeError> {
     let mut groups: Vec<(ListenKey, Vec<usize>)> = Vec::new();
     for (i, c) in cfgs.iter().enumerate() {
@@ -49,6 +69,32 @@ pub(super) fn listen(
             None => groups.push((key, vec![i])),
         }
     }
+    // Password checks and sessions made from templates run on side
+    // threads, never on a reactor: two (one on a single CPU) serve every
+    // listener.
+    let side = cfgs
+        .iter()
+        .any(|c| {
+            c.role == Role::Acceptor
+                && (c.security.logon_credentials_file.is_some() || c.network.acceptor_template)
+        })
+        .then(|| {
+            let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+            super::side::SideWorkers::start(cpus.min(2))
+        })
+        .transpose()?;
+    let registry = (!dynamic.templates.is_empty())
+        .then(|| Arc::new(super::dynamic::DynamicSessions::new(dynamic.apps)));
+    let mut templates: Vec<Option<Arc<super::dynamic::Template>>> = Vec::new();
+    for t in dynamic.templates {
+        let i = t.idx;
+        if templates.len() <= i {
+            templates.resize_with(i + 1, || None);
+        }
+        if let Some(x) = templates.get_mut(i) {
+            *x = Some(Arc::new(t));
+        }
+    }
     let mut addrs = Vec::new();
     let mut later = Vec::new();
     for ((host, port), members) in groups {
@@ -57,6 +103,7 @@ pub(super) fn listen(
         let mut router = Router::new();
         let mut table_slots = Vec::new();
         let mut credentials = Vec::new();
+        let mut group_templates = Vec::new();
         let mut logon_timeout = 0i64;
         let mut bind_retry = Duration::ZERO;
         // Frame leniently enough for every session here; the first
@@ -68,34 +115,45 @@ pub(super) fn listen(
             let (Some(c), Some(slot)) = (cfgs.get(i), slots.get(i)) else {
                 continue;
             };
-            router.add(
-                &c.id.begin_string,
-                &c.id.sender_comp_id,
-                &c.id.target_comp_id,
-            );
-            table_slots.push(Arc::clone(slot));
-            credentials.push(match &c.security.logon_credentials_file {
-                Some(p) => Some(Arc::new(Credentials::load(p).map_err(|source| {
-                    RuntimeError::Secrets {
-                        session: c.id.to_string(),
-                        source,
-                    }
-                })?)),
-                None => None,
-            });
+            if let Some(t) = templates.get(i).and_then(Option::as_ref) {
+                group_templates.push(Arc::clone(t));
+            } else {
+                router.add(
+                    &c.id.begin_string,
+                    &c.id.sender_comp_id,
+                    &c.id.target_comp_id,
+                );
+                table_slots.push(Arc::clone(slot));
+                credentials.push(self::credentials(c)?);
+            }
             let t = i64::try_from(c.timing.logon_timeout.as_nanos()).unwrap_or(i64::MAX);
             logon_timeout = logon_timeout.max(t);
             bind_retry = bind_retry.max(c.network.accept_retry_timeout);
             checks = checks.union_lenient(frame_checks(c));
             max_failed = c.security.max_failed_logons_per_minute;
         }
+        let log_not_found = members
+            .iter()
+            .filter_map(|&i| cfgs.get(i))
+            .any(|c| c.network.log_message_when_session_not_found)
+            .then(|| {
+                let tags = members
+                    .iter()
+                    .filter_map(|&i| cfgs.get(i))
+                    .flat_map(|c| c.security.redact.tags().iter().copied());
+                ringfix_codec::redact::Redaction::new(tags.collect::<Vec<_>>())
+            });
         let table = Arc::new(ListenerTable {
+            log_not_found,
             router,
             slots: table_slots,
             logon_timeout,
             checks,
             guard: LogonGuard::new(max_failed, Arc::clone(guard_stats)),
             credentials,
+            side: side.clone(),
+            templates: group_templates,
+            dynamic: registry.clone(),
         });
         let reactor_idx = members
             .first()

@@ -28,6 +28,7 @@
 mod build;
 mod conn;
 mod core;
+mod dynamic;
 mod events;
 mod guard;
 mod ha;
@@ -36,6 +37,7 @@ pub mod hops;
 mod hosts;
 mod listen;
 mod log;
+mod side;
 mod sockets;
 mod stats;
 mod store;

@@ -82,7 +82,9 @@ struct Supervisor {
     roles: Option<crate::stats::RoleWriter>,
 }
 
-pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Started, RuntimeError> {
+pub(crate) fn start(config: &EngineConfig, apps: AppFactory) -> Result<Started, RuntimeError> {
+    // Shared with the side threads that make sessions from templates.
+    let apps = Arc::new(Mutex::new(apps));
     if config.sessions.is_empty() {
         return Err(RuntimeError::NoSession);
     }
@@ -111,12 +113,28 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
     let mut cfgs = Vec::new();
     let mut counters = Vec::new();
     let mut stats = super::stats::publisher(config, now.wall);
+    let mut templates = Vec::new();
     for (i, s) in config.sessions.iter().enumerate() {
         let cfg = Arc::new(s.clone());
         let spec = ValidatorSpec::from_config(s, &mut dicts)?;
+        if s.network.acceptor_template {
+            // A template has no store or log: the sessions made from it do.
+            templates.push(super::dynamic::Template {
+                idx: i,
+                cfg: Arc::clone(&cfg),
+                spec,
+                credentials: super::listen::credentials(s)?,
+            });
+            slots.push(Arc::new(Mutex::new(None)));
+            cfgs.push(cfg);
+            continue;
+        }
         let sink = log.session(s);
         let ha_state = ha_of.get(i).cloned().flatten();
-        let mut core = SessionCore::new(i, Arc::clone(&cfg), apps(s), spec, sink, ha_state, now)?;
+        let app = (*apps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))(s);
+        let mut core = SessionCore::new(i, Arc::clone(&cfg), app, spec, sink, ha_state, now)?;
         if let Some(h) = &core.ha {
             // An acknowledgement wakes the connection to release output.
             h.set_waker(core.xslot.waker());
@@ -138,7 +156,17 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
     let logon_guard = Arc::new(super::LogonGuardStats::default());
     let started = spawn_reactors(config, &mut reactors, &mut reactor_of).and_then(|()| {
         let s = &logon_guard;
-        super::listen::listen(&cfgs, &slots, &reactors, &reactor_of, &tx, &ha_of, s)
+        let dynamic = super::listen::Dynamic { templates, apps };
+        super::listen::listen(
+            &cfgs,
+            &slots,
+            &reactors,
+            &reactor_of,
+            &tx,
+            &ha_of,
+            s,
+            dynamic,
+        )
     });
     let listen_addrs = match started {
         Ok((a, later)) => {

@@ -151,6 +151,8 @@ impl<S: MessageStore> Session<S> {
                 logout_sent: Some(_)
             }
         );
+        // Our Logon answered with a Logout: the Logon was rejected.
+        let logon_rejected = matches!(self.phase, Phase::AwaitingLogon { sent: Some(_), .. });
         let text = msg
             .get(fields::TEXT)
             .map(|t| String::from_utf8_lossy(t).into_owned());
@@ -164,7 +166,8 @@ impl<S: MessageStore> Session<S> {
             LogoutReason::PeerLogout
         };
         self.incr_target(cx);
-        if self.cfg.reset_on_logout || self.reset_pending {
+        let rejected_reset = logon_rejected && self.cfg.reset_on_logon_rejected;
+        if self.cfg.reset_on_logout || self.reset_pending || rejected_reset {
             self.reset_seqs(cx);
         }
         self.close(cx, Close::AfterFlush, reason);

@@ -69,6 +69,9 @@ pub struct SessionSettings {
     pub reset_on_logout: bool,
     /// Reset sequence numbers when the connection drops.
     pub reset_on_disconnect: bool,
+    /// Reset sequence numbers when the counterparty answers our Logon
+    /// with a Logout (QuickFIX/J ResetOnLogonRejected).
+    pub reset_on_logon_rejected: bool,
     /// Largest range asked for in one ResendRequest (0: no limit).
     pub resend_request_chunk_size: u64,
     /// Send a new ResendRequest even when one covering the gap is pending.
@@ -121,6 +124,7 @@ impl SessionSettings {
             reset_on_logon: false,
             reset_on_logout: false,
             reset_on_disconnect: false,
+            reset_on_logon_rejected: false,
             resend_request_chunk_size: 0,
             send_redundant_resend_requests: false,
             timestamp_precision: 3,

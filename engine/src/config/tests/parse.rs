@@ -143,7 +143,8 @@ MetricsListen=127.0.0.1:9100
             on_logon: true,
             on_logout: true,
             on_disconnect: true,
-            refresh_on_logon: true
+            refresh_on_logon: true,
+            on_logon_rejected: false
         }
     );
     let v = &s.validation;

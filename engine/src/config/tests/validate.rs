@@ -238,3 +238,25 @@ fn acceptors_sharing_a_port_share_tls() {
     let other_port = tls.replace("SocketAcceptPort=7", "SocketAcceptPort=8");
     assert!(EngineConfig::parse(&format!("{a}{other_port}"), "s.cfg").is_ok());
 }
+
+#[test]
+fn acceptor_template_keys() {
+    let acceptor = "[SESSION]\nBeginString=FIX.4.4\nSenderCompID=A\nTargetCompID=*\n\
+        ConnectionType=acceptor\nNonStopSession=Y\nSocketAcceptPort=5001\n";
+    let cfg = EngineConfig::parse(
+        &format!("{acceptor}AcceptorTemplate=Y\nMaxDynamicSessions=7\n"),
+        "s.cfg",
+    )
+    .unwrap();
+    let n = &cfg.sessions[0].network;
+    assert!(n.acceptor_template);
+    assert_eq!(n.max_dynamic_sessions, 7);
+    let plain = EngineConfig::parse(acceptor, "s.cfg").unwrap();
+    assert!(!plain.sessions[0].network.acceptor_template);
+    assert_eq!(plain.sessions[0].network.max_dynamic_sessions, 1000);
+    let e = err(&format!(
+        "[SESSION]\n{ID}ConnectionType=initiator\nNonStopSession=Y\nSocketConnectHost=h\n\
+         SocketConnectPort=1\nHeartBtInt=30\nAcceptorTemplate=Y\n"
+    ));
+    assert!(e.contains("AcceptorTemplate"), "{e}");
+}

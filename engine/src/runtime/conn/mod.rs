@@ -1,31 +1,33 @@
 //! The connection handler the reactor drives: bytes -> parser -> session,
 //! deadlines -> session timers, dispositions -> close. Accepted connections
 //! start unbound and bind to a session on their first message, a Logon
-//! routed by BeginString and CompIDs. The codec's `Parser::parse_next`
+//! routed by BeginString and CompIDs (`bind`), or matched to an
+//! `AcceptorTemplate` (`template`). The codec's `Parser::parse_next`
 //! frames, checks and indexes each message in one pass (`on_input`): a
 //! frame is parsed once. A session that switches frame checks off
 //! (ValidateChecksum, ValidateLengthAndChecksum) takes the lenient path:
 //! the framer under its checks, then `parse_framed_with`.
 
+mod bind;
+mod template;
+
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::Instant;
 
-use ringfix_codec::{
-    frame_with, Encoder, Frame, FrameChecks, FrameError, MessageView, Parsed, Parser, TimePrecision,
-};
+use ringfix_codec::{frame_with, Frame, FrameChecks, FrameError, MessageView, Parsed, Parser};
 
+use self::bind::PendingLogon;
 use super::core::{Ev, SessionCore, Slot};
 use super::guard::LogonGuard;
+use super::side::SideWorkers;
 use super::Event;
 use crate::config::Credentials;
 use crate::reactor::{
     probe, AcceptInfo, CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, PeerCertificate,
     Remote,
 };
-use crate::session::{Close, Disposition, Incoming, LogonDecision, LogonPeer, Router};
+use crate::session::{Close, Disposition, Incoming, Router};
 use crate::store::MessageStore;
 use crate::time::{MonoTime, Now};
 
@@ -45,6 +47,16 @@ pub(crate) struct ListenerTable {
     pub guard: LogonGuard,
     /// Each slot's `LogonCredentialsFile`, loaded at start.
     pub credentials: Vec<Option<Arc<Credentials>>>,
+    /// `LogMessageWhenSessionNotFound`: a first message that matches no
+    /// session is logged whole, masked with these tags.
+    pub log_not_found: Option<ringfix_codec::redact::Redaction>,
+    /// The side threads that check passwords and make sessions from
+    /// templates (`None` when no acceptor needs them).
+    pub side: Option<SideWorkers>,
+    /// The `AcceptorTemplate` sessions of this listener.
+    pub templates: Vec<Arc<super::dynamic::Template>>,
+    /// The sessions made from templates (every listener's).
+    pub dynamic: Option<Arc<super::dynamic::DynamicSessions>>,
 }
 
 enum State {
@@ -52,6 +64,9 @@ enum State {
         table: Arc<ListenerTable>,
         deadline: MonoTime,
     },
+    /// The Logon waits for a side thread: its password check, or its
+    /// session being made from a template.
+    Pending(Box<PendingLogon>),
     Bound(Box<SessionCore>),
     Closed,
 }
@@ -150,185 +165,8 @@ impl Conn {
 }
 
 impl Link {
-    fn bind(&mut self, view: &MessageView<'_>, ctx: &mut Ctx<'_>, now: Now) {
-        let State::Unbound { table, .. } = &self.state else {
-            return;
-        };
-        let table = Arc::clone(table);
-        let frame = view.as_bytes();
-        let msg = Incoming::from_view(view);
-        let idx = match table.router.route(&msg) {
-            Ok(i) => i,
-            Err(e) => {
-                tracing::warn!(error = %e, peer = %peer_text(self.peer), "logon refused: closing");
-                table.guard.failed(self.ip(), Instant::now());
-                ctx.close(CloseMode::Now);
-                return;
-            }
-        };
-        let Some(slot) = table.slots.get(idx) else {
-            ctx.close(CloseMode::Now);
-            return;
-        };
-        let taken = slot.lock().ok().and_then(|mut s| s.take());
-        let Some(mut core) = taken else {
-            tracing::warn!("logon refused: session already connected");
-            ctx.close(CloseMode::Now);
-            return;
-        };
-        let own = super::build::frame_checks(&core.cfg);
-        if own != self.checks && frame_with(frame, frame.len(), own) != Frame::Complete(frame.len())
-        {
-            // Framed leniently for another session of this listener.
-            tracing::warn!(session = &*core.name, "first message garbled: closing");
-            put_back(slot, core);
-            ctx.close(CloseMode::Now);
-            return;
-        }
-        if !core.ha_ready() {
-            // Raced a step-down: this node no longer listens for it.
-            put_back(slot, core);
-            ctx.close(CloseMode::Now);
-            return;
-        }
-        self.checks = own;
-        if !core.cfg.schedule.is_in_session(now.wall) {
-            core.event(now, "logon_refused", "Logon refused: outside session time");
-            table.guard.failed(self.ip(), Instant::now());
-            put_back(slot, core);
-            ctx.close(CloseMode::Now);
-            return;
-        }
-        if let Err(e) = core.prepare(now) {
-            tracing::error!(session = &*core.name, error = %e, "cannot prepare session");
-            put_back(slot, core);
-            ctx.close(CloseMode::Now);
-            return;
-        }
-        let credentials = table.credentials.get(idx).and_then(Option::as_ref);
-        let cert = self.peer_cert.as_ref();
-        if let Some(text) = refusal(self.peer, cert, &mut core, credentials, &msg) {
-            refuse(self.peer, &mut core, &text, &msg, ctx, now);
-            self.close_by = Some(now.mono.add_nanos(FLUSH_NANOS));
-            table.guard.failed(self.ip(), Instant::now());
-            put_back(slot, core);
-            self.state = State::Closed;
-            return;
-        }
-        // QuickFIX's words (its peer is the address without the port).
-        let ip = self
-            .peer
-            .map_or_else(|| "unknown address".into(), |p| p.ip().to_string());
-        let port = self.local_port.unwrap_or(0);
-        let line = format!(
-            "Accepted connection from {ip} on port {port} (peer {})",
-            peer_text(self.peer)
-        );
-        core.event(now, "accepted", &line);
-        core.xslot.attach(&self.remote, ctx.id());
-        core.stats_queued_before(ctx.queued_bytes());
-        core.received(now, frame);
-        let d = core.handle(Ev::Connected, now, ctx.outbound());
-        let d = if d.is_close() {
-            d
-        } else {
-            core.handle(Ev::Message(&msg), now, ctx.outbound())
-        };
-        self.slot = Some(Arc::clone(slot));
-        self.state = State::Bound(core);
-        self.apply(d, ctx, now);
-    }
-}
-
-impl Link {
     fn ip(&self) -> Option<IpAddr> {
         self.peer.map(|a| a.ip())
-    }
-}
-
-/// Why this Logon is refused before the session sees it, if it is: its
-/// Username/Password against `LogonCredentialsFile`, then the
-/// application's `on_logon_request`.
-fn refusal(
-    addr: Option<SocketAddr>,
-    cert: Option<&PeerCertificate>,
-    core: &mut SessionCore,
-    credentials: Option<&Arc<Credentials>>,
-    msg: &Incoming<'_>,
-) -> Option<String> {
-    if let Some(c) = credentials {
-        let user = msg.get(553).unwrap_or_default();
-        let password = msg.get(554).unwrap_or_default();
-        if !c.verify(&core.cfg.id.target_comp_id, user, password) {
-            return Some(INVALID_CREDENTIALS.to_owned());
-        }
-    }
-    let peer = LogonPeer {
-        addr,
-        subject: cert.map(|c| c.subject.as_str()),
-        sans: cert.map_or(&[], |c| c.sans.as_slice()),
-    };
-    match core
-        .app
-        .on_logon_request(core.session.settings(), msg, &peer)
-    {
-        LogonDecision::Accept => None,
-        LogonDecision::Refuse(text) => Some(text),
-    }
-}
-
-/// Answers a refused Logon with a Logout carrying `text` (MsgSeqNum the
-/// session's next, neither stored nor counted: the session's numbers and
-/// store stay as they were) and closes once it is sent. Logged (the
-/// Username, never the Password) and counted.
-fn refuse(
-    addr: Option<SocketAddr>,
-    core: &mut SessionCore,
-    text: &str,
-    msg: &Incoming<'_>,
-    ctx: &mut Ctx<'_>,
-    now: Now,
-) {
-    let user = String::from_utf8_lossy(msg.get(553).unwrap_or_default()).into_owned();
-    let peer = peer_text(addr);
-    core.event(
-        now,
-        "logon_refused",
-        &format!("Logon refused: {text} (Username {user:?}, peer {peer})"),
-    );
-    tracing::warn!(session = &*core.name, %peer, username = %user, "Logon refused: {text}");
-    core.counters.logons_refused.fetch_add(1, Ordering::Relaxed);
-    if let Some(log) = &core.log {
-        // The writer masks RedactFieldsInLogs (the Password).
-        log.incoming(now.wall, msg.raw());
-    }
-    let s = core.session.settings();
-    let seq = core.session.store().next_sender_seq();
-    let out = ctx.outbound();
-    let start = out.len();
-    let mut e = Encoder::new(out, s.begin_string.as_bytes(), b"5");
-    e.uint(34, seq)
-        .str(49, &s.sender_comp_id)
-        .timestamp(52, now.wall, precision(s.timestamp_precision))
-        .str(56, &s.target_comp_id)
-        .str(58, text);
-    e.finish();
-    if let Some(log) = &core.log {
-        log.outgoing(now.wall, out.get(start..).unwrap_or_default());
-    }
-    ctx.close(CloseMode::Graceful);
-}
-
-/// The Logout text of a Logon whose Username/Password do not match its
-/// `LogonCredentialsFile` line.
-pub const INVALID_CREDENTIALS: &str = "Invalid credentials";
-
-fn precision(digits: u8) -> TimePrecision {
-    match digits {
-        0 => TimePrecision::Seconds,
-        6 => TimePrecision::Micros,
-        9 => TimePrecision::Nanos,
-        _ => TimePrecision::Millis,
     }
 }
 
@@ -454,6 +292,8 @@ impl Link {
     fn on_message(&mut self, view: &MessageView<'_>, ctx: &mut Ctx<'_>, now: Now) {
         let d = match &mut self.state {
             State::Unbound { .. } => return self.bind(view, ctx, now),
+            // Input is held (`Conn::hold`) while the Logon waits.
+            State::Pending(_) => return,
             State::Bound(core) => {
                 let queued = ctx.outbound().len();
                 core.stats_queued_before(ctx.queued_bytes());
@@ -520,9 +360,19 @@ impl Link {
                 }
                 return ctx.close(CloseMode::Now);
             }
-            (State::Closed, _) => return,
+            (State::Closed | State::Pending(_), _) => return,
         };
         self.apply(d, ctx, now);
+    }
+
+    /// The connection is closing before the session took it: a waiting
+    /// Logon's session goes back to its slot.
+    fn abandon(&mut self) {
+        if matches!(self.state, State::Pending(_)) {
+            if let State::Pending(p) = std::mem::replace(&mut self.state, State::Closed) {
+                p.abandon();
+            }
+        }
     }
 }
 
@@ -598,6 +448,9 @@ impl ConnectionHandler for Conn {
             self.parser = Parser::with_max_len(max_len);
             self.max_len = max_len;
         }
+        if matches!(self.link.state, State::Pending(_)) {
+            return self.hold(data, max_len, ctx);
+        }
         let checks = self.link.checks;
         if !checks.all() {
             return self.on_input_lenient(data, max_len, checks, ctx, now);
@@ -636,8 +489,11 @@ impl ConnectionHandler for Conn {
     }
 
     fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: Now) {
+        self.link.mark = ctx.outbound().len();
+        if matches!(self.link.state, State::Pending(_)) {
+            return self.pending_deadline(ctx, now);
+        }
         let link = &mut self.link;
-        link.mark = ctx.outbound().len();
         let d = match &mut link.state {
             State::Unbound { deadline, .. } => {
                 if now.mono >= *deadline {
@@ -652,7 +508,7 @@ impl ConnectionHandler for Conn {
                 core.stats_recv_timeout();
                 core.on_deadline(now, ctx.outbound())
             }
-            State::Closed => return,
+            State::Closed | State::Pending(_) => return,
         };
         link.apply(d, ctx, now);
     }
@@ -663,6 +519,7 @@ impl ConnectionHandler for Conn {
         }
         match &self.link.state {
             State::Unbound { deadline, .. } => Some(*deadline),
+            State::Pending(p) => Some(p.deadline),
             State::Bound(core) => core.deadline(),
             State::Closed => None,
         }
@@ -694,14 +551,21 @@ impl ConnectionHandler for Conn {
                 core.handle(Ev::Logout, now, ctx.outbound())
             }
             State::Unbound { .. } => return ctx.close(CloseMode::Now),
+            State::Pending(_) => {
+                ctx.close(CloseMode::Now);
+                return link.abandon();
+            }
             State::Closed => return,
         };
         link.apply(d, ctx, now);
     }
 
     fn on_notify(&mut self, ctx: &mut Ctx<'_>, now: Now) {
+        self.link.mark = ctx.outbound().len();
+        if matches!(self.link.state, State::Pending(_)) {
+            return self.on_answer(ctx, now);
+        }
         let link = &mut self.link;
-        link.mark = ctx.outbound().len();
         let State::Bound(core) = &mut link.state else {
             return;
         };
@@ -715,6 +579,7 @@ impl ConnectionHandler for Conn {
     }
 
     fn on_closed(&mut self, reason: &CloseReason, now: Now) {
+        self.link.abandon();
         self.link.release(now, &format!("Disconnected: {reason}"));
     }
 }
