@@ -144,6 +144,13 @@ impl Engine {
         self.runtime.http_addr()
     }
 
+    /// Starts an initiator configured with `DynamicSession=Y`: it stays
+    /// disconnected until this call (QuickFIX/J's createDynamicSession).
+    /// False when `id` names no initiator of this engine.
+    pub fn connect_session(&self, id: &SessionId) -> bool {
+        self.runtime.connect_session(id)
+    }
+
     /// Live counters of every session.
     pub fn sessions(&self) -> Vec<SessionReport> {
         self.runtime.sessions()

@@ -20,7 +20,6 @@ use crate::cli_config::{check, json, write};
 /// machinery or a proxy.
 const PENDING: &[(&str, &str)] = &[
     // After the session rework.
-    ("DynamicSession", "session: dynamic sessions"),
 ];
 
 fn spec(file: &str) -> String {

@@ -47,6 +47,7 @@ mod metrics_http;
 mod replay_cli;
 mod replay_live;
 mod runtime_alloc;
+mod runtime_dynamic_initiator;
 mod runtime_e2e;
 mod runtime_hosts;
 mod runtime_policy;

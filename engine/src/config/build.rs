@@ -175,6 +175,17 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionConfig, Conf
         &mut s.network.max_dynamic_sessions,
         |v| value::non_negative(v).map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
     )?;
+    r.set(
+        "DynamicSession",
+        &mut s.network.dynamic_session,
+        value::boolean,
+    )?;
+    if s.network.dynamic_session && s.role != Role::Initiator {
+        return Err(r.contradiction(
+            "DynamicSession",
+            "N on an acceptor (it waits for Logons anyway)",
+        ));
+    }
     if s.network.acceptor_template && s.role != Role::Acceptor {
         return Err(r.contradiction("AcceptorTemplate", "N on an initiator (templates accept)"));
     }

@@ -120,6 +120,7 @@ impl SessionConfig {
         };
         put(transport, "TCP".to_owned());
         if self.role == Role::Initiator {
+            put("DynamicSession", yn(n.dynamic_session));
             if let HostSelection::Priority { start_over } = n.host_selection {
                 put("HostSelectionPolicy", "PRIORITY".to_owned());
                 put(

@@ -44,6 +44,7 @@ pub const IMPLEMENTED: &[&str] = &[
     // Timing.
     "HeartBtInt",
     "ReconnectInterval",
+    "DynamicSession",
     "LogonTimeout",
     "LogoutTimeout",
     // Schedule.
@@ -207,7 +208,6 @@ const ALIASES: &[(&str, &str)] = &[
 /// are not implemented yet.
 pub const DOCUMENTED: &[&str] = &[
     // Session (C++ and /J).
-    "DynamicSession",
     // Sockets.
     "ProxyType",
     "ProxyVersion",

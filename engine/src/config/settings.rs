@@ -71,6 +71,10 @@ pub struct NetworkSettings {
     /// sessions made from templates; past it a Logon gets a Logout
     /// "too many sessions".
     pub max_dynamic_sessions: usize,
+    /// `DynamicSession` (QuickFIX/J, initiator, default N): the session
+    /// stays disconnected until the application asks for it
+    /// (`Runtime::connect_session`, QuickFIX/J's createDynamicSession).
+    pub dynamic_session: bool,
     /// Initiator: the local address to bind before connecting, per entry
     /// of `connect` (`SocketConnectSourceHost`/`Port` as QuickFIX C++,
     /// `SocketLocalHost`/`Port` as QuickFIX/J, numbered like the connect
@@ -445,6 +449,7 @@ impl Default for NetworkSettings {
             log_message_when_session_not_found: false,
             acceptor_template: false,
             max_dynamic_sessions: DEFAULT_MAX_DYNAMIC_SESSIONS,
+            dynamic_session: false,
             connect_source: Vec::new(),
             connect_timeout: None,
             send_buffer_size: None,

@@ -172,6 +172,12 @@ pub(crate) enum Event {
     Stop,
     /// Hot standby: leadership changed.
     Ha(crate::ha::HaEvent),
+    /// `DynamicSession=Y`: start connecting this initiator (answers
+    /// whether it names one).
+    Connect {
+        id: SessionId,
+        reply: mpsc::Sender<bool>,
+    },
 }
 
 /// Asks a running runtime to stop (cloneable, usable from any thread).
@@ -349,6 +355,23 @@ impl Runtime {
     /// created (`ringfix_engine::stats`).
     pub fn stats_page(&self) -> Option<&std::path::Path> {
         self.stats.as_ref().map(|p| p.path())
+    }
+
+    /// Starts an initiator configured with `DynamicSession=Y` (QuickFIX/J's
+    /// createDynamicSession): it stays disconnected until this call, then
+    /// connects and reconnects as any initiator. Calling it for a session
+    /// already started does nothing. False when `id` names no initiator
+    /// of this engine (or the engine is stopping).
+    pub fn connect_session(&self, id: &SessionId) -> bool {
+        let (reply, answer) = mpsc::channel();
+        let asked = self.stopper.tx.send(Event::Connect {
+            id: id.clone(),
+            reply,
+        });
+        asked.is_ok()
+            && answer
+                .recv_timeout(std::time::Duration::from_secs(5))
+                .unwrap_or(false)
     }
 
     /// A handle to stop the runtime from another thread.

@@ -50,6 +50,9 @@ struct Initiator {
     /// Addresses this round has yet to try (tried at once, one after
     /// the other).
     untried: usize,
+    /// `DynamicSession=Y`: no attempt until the application asks
+    /// ([`super::Runtime::connect_session`]).
+    dormant: bool,
 }
 
 /// What the supervisor tracks of one session.
@@ -196,6 +199,7 @@ pub(crate) fn start(config: &EngineConfig, apps: AppFactory) -> Result<Started, 
                 next_at: now.mono,
                 hosts: Hosts::new(cfg.network.host_selection, cfg.network.connect.len()),
                 untried: cfg.network.connect.len().saturating_sub(1),
+                dormant: cfg.network.dynamic_session,
             }),
             cfg,
             slot,
@@ -394,7 +398,12 @@ impl Supervisor {
                 if t.stopped || t.connected || !super::ha::may_act(t.ha.as_ref()) {
                     continue;
                 }
-                let Some(next_at) = t.initiator.as_ref().map(|i| i.next_at) else {
+                let Some(next_at) = t
+                    .initiator
+                    .as_ref()
+                    .filter(|i| !i.dormant)
+                    .map(|i| i.next_at)
+                else {
                     continue;
                 };
                 if next_at <= now.mono {
@@ -417,6 +426,9 @@ impl Supervisor {
             match self.rx.recv_timeout(wait) {
                 Ok(Event::Stop) => return Exit::Clean,
                 Ok(Event::Ha(e)) => self.on_ha(&e),
+                Ok(Event::Connect { id, reply }) => {
+                    let _ = reply.send(self.wake_dormant(&id));
+                }
                 Ok(Event::Ended {
                     idx,
                     end,
@@ -430,6 +442,25 @@ impl Supervisor {
                 Err(mpsc::RecvTimeoutError::Disconnected) => return Exit::Clean,
             }
         }
+    }
+
+    /// `DynamicSession=Y`: the application asks for the session; it
+    /// connects now. False when `id` names no initiator.
+    fn wake_dormant(&mut self, id: &SessionId) -> bool {
+        let Some(st) = self
+            .sessions
+            .iter_mut()
+            .find(|t| t.cfg.id == *id)
+            .and_then(|t| t.initiator.as_mut())
+        else {
+            return false;
+        };
+        if st.dormant {
+            st.dormant = false;
+            st.next_at = MonoTime::now();
+            tracing::info!(session = %id, event = "dynamic_session_started", "DynamicSession: connecting on request");
+        }
+        true
     }
 
     /// Hot standby: a takeover opens the session (an initiator connects

@@ -343,18 +343,15 @@ fn bad_values_name_file_line_and_key() {
 
 #[test]
 fn unimplemented_documented_keys_warn() {
-    let text = format!(
-        "{INITIATOR}DynamicSession=Y\nJdbcURL=jdbc:x\nProxyHost=p\nThreadModel=ThreadPerSession\n"
-    );
+    let text = format!("{INITIATOR}JdbcURL=jdbc:x\nProxyHost=p\nThreadModel=ThreadPerSession\n");
     let cfg = parse(&text).unwrap();
     let shown: Vec<String> = cfg.warnings.iter().map(ToString::to_string).collect();
     assert_eq!(
         shown,
         [
-            "sessions.cfg:13: DynamicSession: not implemented by ringfix yet, ignored",
-            "sessions.cfg:14: JdbcURL: ignored: a JDBC database store and log (QuickFIX/J): use FileStorePath and FileLogPath",
-            "sessions.cfg:15: ProxyHost: ignored: ringfix does not connect through proxies: connect directly, or point SocketConnectHost/SocketConnectPort at a TCP tunnel (e.g. ssh -L)",
-            "sessions.cfg:16: ThreadModel: no effect: ringfix runs each session on its reactor thread (ReactorCore picks the core); there is no thread model to choose",
+            "sessions.cfg:13: JdbcURL: ignored: a JDBC database store and log (QuickFIX/J): use FileStorePath and FileLogPath",
+            "sessions.cfg:14: ProxyHost: ignored: ringfix does not connect through proxies: connect directly, or point SocketConnectHost/SocketConnectPort at a TCP tunnel (e.g. ssh -L)",
+            "sessions.cfg:15: ThreadModel: no effect: ringfix runs each session on its reactor thread (ReactorCore picks the core); there is no thread model to choose",
         ]
     );
     let ignored: Vec<&str> = cfg
@@ -362,7 +359,7 @@ fn unimplemented_documented_keys_warn() {
         .iter()
         .filter_map(|w| w.ignored_key().map(|(_, k, _)| k))
         .collect();
-    assert_eq!(ignored, ["DynamicSession", "JdbcURL", "ProxyHost"]);
+    assert_eq!(ignored, ["JdbcURL", "ProxyHost"]);
 }
 
 #[test]
