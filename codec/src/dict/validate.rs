@@ -108,8 +108,6 @@ pub(crate) struct Scratch {
     /// Presence of tags outside the tables (unknown or negative): (tag, stamp).
     pub extra: Vec<(i64, u32)>,
     pub stack: Vec<super::pass::Frame>,
-    /// The fast path's open groups.
-    pub open: Vec<super::quick::Open>,
 }
 
 impl Scratch {
