@@ -88,6 +88,7 @@ impl<'p> Quick<'p> {
         body: &'p Dictionary,
         msg: &'p MessageDef,
         opts: &'p Options,
+        (check_low, check_high): (bool, bool),
         type_listed: bool,
     ) -> Self {
         Quick {
@@ -95,10 +96,18 @@ impl<'p> Quick<'p> {
             body,
             msg,
             opts,
-            check_low: !opts.allow_unknown_msg_fields,
-            check_high: opts.validate_user_defined_fields,
+            check_low,
+            check_high,
             type_listed,
         }
+    }
+
+    /// Whether tags below 5000 / from 5000 on are checked under `opts`.
+    pub fn checks(opts: &Options) -> (bool, bool) {
+        (
+            !opts.allow_unknown_msg_fields,
+            opts.validate_user_defined_fields,
+        )
     }
 
     /// Whether this pass can decide under `opts` (options that change how
