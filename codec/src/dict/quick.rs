@@ -28,15 +28,45 @@ const USER_MIN: Tag = 5000;
 
 /// An open repeating group (as the exact pass's frame, without what only
 /// reports need). Only body groups reach this pass (a header group is the
-/// exact pass's), so every group is the body dictionary's.
+/// exact pass's), so every group is the body dictionary's. Held by
+/// reference on a fixed stack: no lookup of the definition per field.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Open {
-    group: u32,
+struct Open<'d> {
+    g: &'d GroupDef,
     top: bool,
-    count_tag: Tag,
     declared: i64,
     instances: i64,
     inst_id: u32,
+}
+
+/// Nesting depth the fast path follows; deeper groups are the exact pass's.
+const DEPTH: usize = 6;
+
+/// The open groups, innermost last.
+struct Stack<'d> {
+    levels: [Open<'d>; DEPTH],
+    len: usize,
+}
+
+impl<'d> Stack<'d> {
+    #[inline(always)]
+    fn top(&mut self) -> Option<&mut Open<'d>> {
+        self.levels.get_mut(self.len.wrapping_sub(1))
+    }
+
+    #[inline(always)]
+    fn push(&mut self, f: Open<'d>) -> Option<()> {
+        *self.levels.get_mut(self.len)? = f;
+        self.len += 1;
+        Some(())
+    }
+
+    #[inline(always)]
+    fn pop(&mut self) -> Option<Open<'d>> {
+        let f = *self.levels.get(self.len.checked_sub(1)?)?;
+        self.len -= 1;
+        Some(f)
+    }
 }
 
 pub(crate) struct Quick<'p> {
@@ -58,6 +88,7 @@ impl<'p> Quick<'p> {
         body: &'p Dictionary,
         msg: &'p MessageDef,
         opts: &'p Options,
+        (check_low, check_high): (bool, bool),
         type_listed: bool,
     ) -> Self {
         Quick {
@@ -65,10 +96,18 @@ impl<'p> Quick<'p> {
             body,
             msg,
             opts,
-            check_low: !opts.allow_unknown_msg_fields,
-            check_high: opts.validate_user_defined_fields,
+            check_low,
+            check_high,
             type_listed,
         }
+    }
+
+    /// Whether tags below 5000 / from 5000 on are checked under `opts`.
+    pub fn checks(opts: &Options) -> (bool, bool) {
+        (
+            !opts.allow_unknown_msg_fields,
+            opts.validate_user_defined_fields,
+        )
     }
 
     /// Whether this pass can decide under `opts` (options that change how
@@ -95,7 +134,6 @@ impl<'p> Quick<'p> {
     /// exact pass.
     pub fn run(&self, s: &mut Scratch, buf: &[u8], entries: &[Entry]) -> bool {
         s.next_message();
-        s.open.clear();
         let gen = s.gen << 2;
         // The parser put 8, 9, 35 first, BeginString non-empty and
         // BodyLength digits: when the dictionary asks no more of them, only
@@ -206,27 +244,33 @@ impl<'p> Quick<'p> {
                 false => sinfo,
             };
             // One test for the unusual: the session's header or trailer
-            // field, an undeclared tag, a group's count.
+            // field, an undeclared tag, an empty value (a group's count is
+            // usual until its value is checked).
             let unusual = flags_of(sinfo) & (FLAG_HEADER | FLAG_TRAILER)
                 | flags_of(info) & (FLAG_COUNT | FLAG_UNKNOWN);
-            if unusual & (FLAG_HEADER | FLAG_TRAILER) != 0 {
+            let empty = no_empty && e.start == e.end;
+            if unusual & (FLAG_HEADER | FLAG_TRAILER | FLAG_UNKNOWN) != 0 || empty {
                 if unusual & FLAG_TRAILER != 0 {
                     break;
                 }
-                return None;
+                // (A negative tag, INVALID_TAG, is past every table: no stamp.)
+                if unusual & FLAG_HEADER != 0
+                    || empty
+                    || !once(&mut low, &mut s.sec_stamp, tag, mark)
+                    || DEFAULTS
+                    || self.checked(tag)
+                {
+                    return None;
+                }
+                // An undeclared tag the options leave unchecked.
+                i += 1;
+                continue;
             }
-            // (A negative tag, INVALID_TAG, is past every table: no stamp.)
-            if (no_empty && e.start == e.end) || !once(&mut low, &mut s.sec_stamp, tag, mark) {
+            if !once(&mut low, &mut s.sec_stamp, tag, mark) {
                 return None;
             }
             i += 1;
             let checked = DEFAULTS || self.checked(tag);
-            if unusual & FLAG_UNKNOWN != 0 {
-                if checked {
-                    return None;
-                }
-                continue;
-            }
             // Allowed in this message (when checked), and required?
             let dense = dense_of(info);
             let word = presence.get(dense >> 5).copied().unwrap_or(0);
@@ -280,18 +324,21 @@ impl<'p> Quick<'p> {
         let Ok(g) = groups.binary_search_by_key(&tag, |g| g.0) else {
             return Some(at);
         };
-        let &(count, id) = groups.get(g)?;
-        s.open.push(Open {
-            group: id,
+        let &(_, id) = groups.get(g)?;
+        let first = Open {
+            g: self.body.group_def(id)?,
             top: true,
-            count_tag: count,
             declared: super::pass::parse_count(value),
             instances: 0,
             inst_id: 0,
-        });
+        };
+        let mut open = Stack {
+            levels: [first; DEPTH],
+            len: 1,
+        };
         let mut i = at;
         while let Some(e) = entries.get(i) {
-            if !self.group_field(s, e.tag)? {
+            if !self.group_field(s, &mut open, e.tag)? {
                 return Some(i);
             }
             // Member values are QuickFIX-unchecked, except that the parse
@@ -299,7 +346,7 @@ impl<'p> Quick<'p> {
             buf.get(e.start as usize..e.end as usize)?;
             i += 1;
         }
-        while let Some(f) = s.open.pop() {
+        while let Some(f) = open.pop() {
             if !self.close(s, &f) {
                 return None;
             }
@@ -351,12 +398,15 @@ impl<'p> Quick<'p> {
     /// A field while groups are open: `Some(true)` consumed by a group,
     /// `Some(false)` not a member of any (the groups closed), `None` a check failed.
     /// One table load per open group tells member and nested count apart.
-    fn group_field(&self, s: &mut Scratch, tag: Tag) -> Option<bool> {
+    fn group_field<'d>(&self, s: &mut Scratch, open: &mut Stack<'d>, tag: Tag) -> Option<bool>
+    where
+        'p: 'd,
+    {
         // Closing a group writes no stamp: one read serves every level.
         let stamp = s.inst_stamp.get(tag as usize).copied().unwrap_or(0);
-        while let Some(f) = s.open.last() {
-            let (inst_id, group) = (f.inst_id, f.group);
-            let g = self.body.group_def(group)?;
+        while let Some(f) = open.top() {
+            let g = f.g;
+            let inst_id = f.inst_id;
             let kind = g.kind(tag);
             let member = kind & GROUP_MEMBER != 0;
             let id = if tag == g.delimiter || (member && (inst_id == 0 || stamp == inst_id)) {
@@ -364,14 +414,13 @@ impl<'p> Quick<'p> {
                     return None;
                 }
                 let id = s.next_instance();
-                let top = s.open.last_mut()?;
-                top.inst_id = id;
-                top.instances += 1;
+                f.inst_id = id;
+                f.instances += 1;
                 id
             } else if member {
                 inst_id
             } else {
-                let f = s.open.pop()?;
+                let f = open.pop()?;
                 if !self.close(s, &f) {
                     return None;
                 }
@@ -381,17 +430,16 @@ impl<'p> Quick<'p> {
                 *slot = id;
             }
             if kind & GROUP_NESTED != 0 {
-                if let Some(&(count, nested)) = g.nested.iter().find(|n| n.0 == tag) {
+                if let Some(&(_, nested)) = g.nested.iter().find(|n| n.0 == tag) {
                     // The nested count's value is checked by neither pass
                     // (QuickFIX leaves group members alone): it only counts.
-                    s.open.push(Open {
-                        group: nested,
+                    open.push(Open {
+                        g: self.body.group_def(nested)?,
                         top: false,
-                        count_tag: count,
                         declared: -1,
                         instances: 0,
                         inst_id: 0,
-                    });
+                    })?;
                 }
             }
             return Some(true);
@@ -400,17 +448,11 @@ impl<'p> Quick<'p> {
     }
 
     /// A group ends: its last instance complete, a top-level count right.
-    fn close(&self, s: &Scratch, f: &Open) -> bool {
-        if f.inst_id != 0 {
-            let complete = self
-                .body
-                .group_def(f.group)
-                .is_none_or(|g| instance_complete(s, g, f.inst_id));
-            if !complete {
-                return false;
-            }
+    fn close(&self, s: &Scratch, f: &Open<'_>) -> bool {
+        if f.inst_id != 0 && !instance_complete(s, f.g, f.inst_id) {
+            return false;
         }
-        !f.top || f.declared == f.instances || !self.checked(f.count_tag)
+        !f.top || f.declared == f.instances || !self.checked(f.g.count_tag)
     }
 }
 

@@ -108,8 +108,6 @@ pub(crate) struct Scratch {
     /// Presence of tags outside the tables (unknown or negative): (tag, stamp).
     pub extra: Vec<(i64, u32)>,
     pub stack: Vec<super::pass::Frame>,
-    /// The fast path's open groups.
-    pub open: Vec<super::quick::Open>,
 }
 
 impl Scratch {
@@ -158,6 +156,10 @@ pub struct Validator {
     apps: Vec<AppEntry>,
     use_builtin_apps: bool,
     options: Options,
+    /// `Quick::applies(&options)`, worked out when the options change.
+    quick_applies: bool,
+    /// Tags below 5000 / from 5000 on are checked (from `options`).
+    check: (bool, bool),
     scratch: Scratch,
     parser: Option<Parser>,
     /// The last MsgType the fast path met (packed) and whether the session
@@ -176,6 +178,8 @@ impl Validator {
             default_app: None,
             apps: Vec::new(),
             use_builtin_apps: true,
+            quick_applies: Quick::applies(&options),
+            check: Quick::checks(&options),
             options,
             scratch,
             parser: None,
@@ -316,6 +320,8 @@ impl Validator {
 
     /// Changes the options.
     pub fn set_options(&mut self, options: Options) {
+        self.quick_applies = Quick::applies(&options);
+        self.check = Quick::checks(&options);
         self.options = options;
     }
 
@@ -436,7 +442,7 @@ impl Validator {
         appl_ver_id: Option<&[u8]>,
     ) -> bool {
         let Some(mt) = msg_type else { return false };
-        if !Quick::applies(&self.options) {
+        if !self.quick_applies {
             return false;
         }
         let app = match self.session.is_transport() {
@@ -464,7 +470,7 @@ impl Validator {
             }
         };
         let (buf, entries) = view.entries();
-        let quick = Quick::new(session, body, msg, &self.options, listed);
+        let quick = Quick::new(session, body, msg, &self.options, self.check, listed);
         quick.run(&mut self.scratch, buf, entries)
     }
 

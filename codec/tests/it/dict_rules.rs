@@ -597,6 +597,57 @@ fn group_required_fields_in_quickfix_order() {
 }
 
 #[test]
+fn groups_nested_deeper_than_the_fast_path_follows() {
+    // Eight levels (the fast path follows six, then leaves the message to
+    // the exact pass): a valid message passes, a wrong count gets the
+    // exact pass's reject, and both agree with the exact pass alone.
+    const LEVELS: u32 = 8;
+    let mut groups = String::new();
+    let mut fields = String::new();
+    for l in (0..LEVELS).rev() {
+        let (count, member) = (6000 + 2 * l, 6001 + 2 * l);
+        groups = format!(
+            "<group name='No{l}' required='Y'><field name='F{l}' required='Y'/>{groups}</group>"
+        );
+        fields += &format!(
+            "<field number='{count}' name='No{l}' type='NUMINGROUP'/>\
+             <field number='{member}' name='F{l}' type='INT'/>"
+        );
+    }
+    let xml = format!(
+        "<fix major='4' minor='4'><header><field name='BeginString' required='Y'/>\
+        <field name='BodyLength' required='Y'/><field name='MsgType' required='Y'/>\
+        <field name='SenderCompID' required='Y'/><field name='TargetCompID' required='Y'/>\
+        <field name='MsgSeqNum' required='Y'/><field name='SendingTime' required='Y'/></header>\
+        <trailer><field name='CheckSum' required='Y'/></trailer><messages>\
+        <message name='M' msgtype='U1'>{groups}</message></messages><components/><fields>\
+        <field number='8' name='BeginString' type='STRING'/><field number='9' name='BodyLength' type='LENGTH'/>\
+        <field number='35' name='MsgType' type='STRING'/><field number='49' name='SenderCompID' type='STRING'/>\
+        <field number='56' name='TargetCompID' type='STRING'/><field number='34' name='MsgSeqNum' type='SEQNUM'/>\
+        <field number='52' name='SendingTime' type='UTCTIMESTAMP'/><field number='10' name='CheckSum' type='STRING'/>\
+        {fields}</fields></fix>"
+    );
+    let dict =
+        std::sync::Arc::new(ringfix_codec::dict::Dictionary::parse(&xml, "deep.xml").unwrap());
+    let mut v = Validator::new(dict, Options::default());
+    let h = format!("35=U1|34=2|49=A|52={T}|56=B|");
+    let mut ok = h.clone();
+    for l in 0..LEVELS {
+        ok += &format!("{}=1|{}=1|", 6000 + 2 * l, 6001 + 2 * l);
+    }
+    assert_eq!(run(&mut v, "FIX.4.4", &ok), Ok(()));
+    // The top-level count claims two instances: the exact pass's reject.
+    let wrong = ok.replacen("6000=1|", "6000=2|", 1);
+    assert_eq!(code(run(&mut v, "FIX.4.4", &wrong)), ('3', 16, Some(6000)));
+    for body in [&ok, &wrong] {
+        let msg = raw("FIX.4.4", body);
+        let mut parser = Parser::new();
+        let view = parser.parse(&msg).expect("parses");
+        assert_eq!(v.validate(&view), v.validate_exact(&view), "{body}");
+    }
+}
+
+#[test]
 fn repeat_order_and_boolean_in_every_version() {
     for v in [
         "FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4", "FIXT.1.1",
