@@ -20,9 +20,16 @@ const RESERVED_DIGITS: usize = 3;
 /// Room a field needs besides its value: `tag=` and SOH.
 const FIELD_ROOM: usize = TAG_ROOM + 1;
 
+/// `digits_at` of a body-only encoder: it has no BodyLength to patch.
+const BODY_ONLY: usize = usize::MAX;
+
 /// Appends one message to a `Vec<u8>`; call [`Encoder::finish`] to complete
 /// it, or [`Encoder::abandon`] to remove the partial message (dropping the
 /// encoder leaves the partial bytes in the buffer).
+///
+/// [`Encoder::body`] makes a body-only encoder: the same field writers, no
+/// header and no trailer (a body carried to another thread and sent there
+/// behind a header written by the session: [`Encoder::raw`]).
 pub struct Encoder<'b> {
     out: Out<'b>,
     start: usize,
@@ -64,6 +71,27 @@ impl<'b> Encoder<'b> {
             digits_at,
             body_start: digits_at + RESERVED_DIGITS + 1,
         }
+    }
+
+    /// A body-only encoder appending fields to `buf`: no BeginString,
+    /// BodyLength or MsgType before them and no CheckSum after them;
+    /// [`Encoder::finish`] returns the range of the fields written.
+    #[inline(always)]
+    pub fn body(buf: &'b mut Vec<u8>) -> Self {
+        let out = Out::new(buf);
+        let start = out.len();
+        Encoder {
+            out,
+            start,
+            digits_at: BODY_ONLY,
+            body_start: start,
+        }
+    }
+
+    /// Whether this encoder writes a body only ([`Encoder::body`]).
+    #[inline(always)]
+    pub fn is_body_only(&self) -> bool {
+        self.digits_at == BODY_ONLY
     }
 
     /// `tag=value|` from raw bytes (the caller guarantees no SOH in `value`).
@@ -206,6 +234,11 @@ impl<'b> Encoder<'b> {
 
     /// Remove the partial message from the buffer.
     pub fn abandon(mut self) {
+        self.rollback();
+    }
+
+    /// [`Encoder::abandon`] through `&mut`; nothing may be written after it.
+    pub(crate) fn rollback(&mut self) {
         let start = self.start;
         self.out.with_vec(|v| v.truncate(start));
     }
@@ -245,8 +278,22 @@ impl<'b> Encoder<'b> {
     /// Patch BodyLength, append CheckSum; returns the message's range in the buffer.
     /// Inlined so a message of fixed-length fields gets its BodyLength as a
     /// constant, and the cursor stays in registers.
+    ///
+    /// A body-only encoder ([`Encoder::body`]) appends nothing and returns
+    /// the range of the fields written.
     #[inline(always)]
     pub fn finish(mut self) -> Range<usize> {
+        self.finish_in_place()
+    }
+
+    /// [`Encoder::finish`] through `&mut` (for drafts that own their
+    /// encoder and roll back when dropped unsent); nothing may be written
+    /// after it.
+    #[inline(always)]
+    pub(crate) fn finish_in_place(&mut self) -> Range<usize> {
+        if self.digits_at == BODY_ONLY {
+            return self.start..self.out.len();
+        }
         let body_len = self.body_len();
         // One SIMD pass over the message, placeholder '000' and all, before
         // BodyLength is patched or the body moved, so these loads do not wait

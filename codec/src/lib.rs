@@ -55,6 +55,7 @@ mod simd;
 mod swar;
 pub mod tags;
 mod time;
+pub mod typed;
 pub mod value;
 mod view;
 

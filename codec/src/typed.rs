@@ -1,0 +1,128 @@
+//! The seam between generated message types and whoever sends them.
+//!
+//! A generated builder (e.g. `fix44::NewOrderSingle`'s) writes its body
+//! fields into a [`Draft`]: the owner of the draft has written the header
+//! and completes the message on [`Draft::send`]. The session's send path
+//! implements `Draft` over its outbound buffer; [`VecDraft`] implements it
+//! over a plain `Vec<u8>` (tests, benches, tools).
+//!
+//! ```
+//! use ringfix_codec::typed::{Draft, VecDraft};
+//!
+//! let mut out = Vec::new();
+//! let mut draft = VecDraft::new(&mut out, b"FIX.4.4", b"0");
+//! draft.encoder().bytes(112, b"TEST1");
+//! let range = draft.send();
+//! assert_eq!(&out[range], b"8=FIX.4.4\x019=15\x0135=0\x01112=TEST1\x0110=023\x01");
+//! ```
+
+use std::ops::Range;
+
+use crate::Encoder;
+
+/// Where a typed builder writes its body fields.
+pub trait Draft<'b> {
+    /// What sending returns (a MsgSeqNum, a ticket...).
+    type Sent;
+    /// The encoder, positioned in the body (the owner wrote the header).
+    fn encoder(&mut self) -> &mut Encoder<'b>;
+    /// Completes and sends the message.
+    fn send(self) -> Self::Sent;
+}
+
+/// Implemented by each generated message marker type (e.g. `fix44::NewOrderSingle`).
+pub trait Build {
+    /// The MsgType (35) value.
+    const MSG_TYPE: &'static [u8];
+    /// The FIX version whose dictionary defines the message.
+    const VERSION: crate::dict::Version;
+    /// The builder with no field set yet.
+    type Empty<'b, D: Draft<'b>>;
+    /// Starts the builder over a draft whose header is written.
+    fn empty<'b, D: Draft<'b>>(draft: D) -> Self::Empty<'b, D>;
+}
+
+/// A [`Draft`] over a plain `Vec<u8>`: [`VecDraft::new`] writes the header
+/// with [`Encoder::new`], [`Draft::send`] is [`Encoder::finish`] and
+/// returns the message's range in the buffer. Dropped unsent, it removes
+/// its partial message from the buffer.
+#[derive(Debug)]
+pub struct VecDraft<'b> {
+    encoder: Encoder<'b>,
+    sent: bool,
+}
+
+impl<'b> VecDraft<'b> {
+    /// Starts a message at the end of `buf`: `8=`, BodyLength's placeholder, `35=`.
+    #[inline(always)]
+    pub fn new(buf: &'b mut Vec<u8>, begin_string: &[u8], msg_type: &[u8]) -> Self {
+        VecDraft {
+            encoder: Encoder::new(buf, begin_string, msg_type),
+            sent: false,
+        }
+    }
+
+    /// A builder of message `M` over a new draft at the end of `buf`.
+    #[inline(always)]
+    pub fn build<M: Build>(buf: &'b mut Vec<u8>, begin_string: &[u8]) -> M::Empty<'b, Self> {
+        M::empty(VecDraft::new(buf, begin_string, M::MSG_TYPE))
+    }
+}
+
+impl<'b> Draft<'b> for VecDraft<'b> {
+    type Sent = Range<usize>;
+
+    #[inline(always)]
+    fn encoder(&mut self) -> &mut Encoder<'b> {
+        &mut self.encoder
+    }
+
+    #[inline(always)]
+    fn send(mut self) -> Range<usize> {
+        self.sent = true;
+        self.encoder.finish_in_place()
+    }
+}
+
+impl Drop for VecDraft<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if !self.sent {
+            self.encoder.rollback();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Parser;
+
+    #[test]
+    fn vec_draft_sends_and_rolls_back() {
+        let mut out = b"previous".to_vec();
+        {
+            let mut d = VecDraft::new(&mut out, b"FIX.4.4", b"D");
+            d.encoder().bytes(11, b"A");
+        }
+        assert_eq!(out, b"previous", "an unsent draft leaves nothing");
+        let mut d = VecDraft::new(&mut out, b"FIX.4.4", b"D");
+        d.encoder().bytes(11, b"A");
+        let r = d.send();
+        assert_eq!(r.start, 8);
+        let mut p = Parser::new();
+        let v = p.parse(&out[r]).unwrap();
+        assert_eq!(v.get(11), Some(&b"A"[..]));
+    }
+
+    #[test]
+    fn body_encoder_writes_fields_only() {
+        let mut out = b"x".to_vec();
+        let mut e = Encoder::body(&mut out);
+        assert!(e.is_body_only());
+        e.bytes(11, b"A").uint(38, 100);
+        assert_eq!(e.body_len(), 12);
+        let r = e.finish();
+        assert_eq!(&out[r], b"11=A\x0138=100\x01");
+    }
+}
