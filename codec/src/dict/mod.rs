@@ -23,6 +23,7 @@ mod builtin;
 mod model;
 mod pass;
 mod reject;
+mod tree;
 mod types;
 mod validate;
 mod xml;
@@ -30,6 +31,7 @@ mod xml;
 pub use builtin::{builtin, builtin_for_appl_ver_id, builtin_for_begin_string, Version};
 pub use model::{Dictionary, EnumValue, FieldDef, GroupDef, GroupRef, MessageDef};
 pub use reject::{business_reason, reason, Reject, RejectKind, RejectText};
+pub use tree::{ComponentDef, GroupTree, Member};
 pub use types::FieldType;
 pub use validate::{is_admin_msg_type, Options, Validator};
 

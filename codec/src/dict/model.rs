@@ -1,5 +1,6 @@
 //! The loaded dictionary: compact, immutable tables built once from XML.
 
+use super::tree::{ComponentDef, Member, Tree};
 use super::types::FieldType;
 
 use crate::{GroupLayout, Tag};
@@ -172,6 +173,8 @@ pub struct MessageDef {
     /// `msgcat` attribute: true for `admin`.
     pub admin: bool,
     pub(crate) section: Section,
+    /// The members as written (components by reference).
+    pub(crate) members: Box<[Member]>,
 }
 
 impl MessageDef {
@@ -183,6 +186,12 @@ impl MessageDef {
     /// Body tags in dictionary order (components flattened, group members excluded).
     pub fn field_order(&self) -> &[Tag] {
         &self.section.order
+    }
+
+    /// The body's members as written: fields, groups (with their own
+    /// members) and components by reference, with the declared required flags.
+    pub fn members(&self) -> &[Member] {
+        &self.members
     }
 }
 
@@ -203,6 +212,8 @@ pub struct Dictionary {
     pub(crate) layouts: Box<[GroupLayout]>,
     /// Per dense index: FLAG_* bits (one load classifies a field).
     pub(crate) flags: Box<[u8]>,
+    /// Components, header and trailer as written (not used by validation).
+    pub(crate) tree: Box<Tree>,
 }
 
 impl Dictionary {
@@ -325,6 +336,27 @@ impl Dictionary {
     #[inline]
     pub(crate) fn message_allows(msg: &MessageDef, i: usize) -> bool {
         bit(&msg.section.bits, i)
+    }
+
+    /// The `<components>` section as written, in document order
+    /// ([`Member::Component`] indexes it).
+    pub fn components(&self) -> &[ComponentDef] {
+        &self.tree.components
+    }
+
+    /// A component by its index in [`Dictionary::components`].
+    pub fn component(&self, index: u32) -> Option<&ComponentDef> {
+        self.tree.components.get(usize::try_from(index).ok()?)
+    }
+
+    /// The header's members as written.
+    pub fn header_members(&self) -> &[Member] {
+        &self.tree.header
+    }
+
+    /// The trailer's members as written.
+    pub fn trailer_members(&self) -> &[Member] {
+        &self.tree.trailer
     }
 
     /// Header tags marked required='Y', sorted.
