@@ -59,7 +59,7 @@ pub mod typed;
 pub mod value;
 mod view;
 
-pub use decimal::{Decimal, MAX_SCALE};
+pub use decimal::{Decimal, DecimalError, Rounding, MAX_SCALE};
 pub use encode::Encoder;
 pub use error::{FieldError, FrameError, GroupError, ParseError, ValueError};
 pub use frame::{
