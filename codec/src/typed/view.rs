@@ -221,6 +221,13 @@ pub trait FieldSource<'a> {
         }
     }
 
+    /// Enumerated value of an optional field (never an error: bytes the
+    /// dictionary does not list are the unknown variant).
+    #[inline(always)]
+    fn enumerated<E: Enumerated<'a>>(&self, tag: Tag) -> Option<E> {
+        self.raw(tag).map(E::from_bytes)
+    }
+
     /// Typed value of a required field (`Missing` when absent).
     #[inline(always)]
     fn req<T: FromWire<'a>>(&self, tag: Tag) -> Result<T, FieldError> {
