@@ -106,7 +106,11 @@
 #![deny(missing_docs)]
 pub use ringfix_codec as codec;
 pub use ringfix_engine as engine;
+/// Typed messages of the shipped versions (each behind its feature):
+/// `fix40` .. `fix50sp2`, `fixt11`, and [`dispatch`] by version.
+pub use ringfix_messages::*;
 pub mod api;
+pub mod codegen_cmd;
 pub mod decode;
 pub mod replay;
 pub mod run;

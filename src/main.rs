@@ -26,6 +26,8 @@ enum Command {
     Store(ringfix::store_cmd::StoreArgs),
     /// Live statistics of running engines (per session state, counters, reads).
     Stats(ringfix::stats_cmd::StatsArgs),
+    /// Typed message modules from QuickFIX XML dictionaries.
+    Codegen(ringfix::codegen_cmd::CodegenArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,5 +39,6 @@ fn main() -> ExitCode {
         Command::Demo(args) => ringfix::run::demo::run(&args),
         Command::Store(args) => ringfix::store_cmd::run(&args),
         Command::Stats(args) => ringfix::stats_cmd::run(&args),
+        Command::Codegen(args) => ringfix::codegen_cmd::run(&args),
     }
 }

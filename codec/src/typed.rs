@@ -31,7 +31,10 @@ use crate::Encoder;
 mod build;
 mod view;
 
-pub use build::{put_enum, EntryError, Extra, GroupState, Set, Sink, Stamp, Unset};
+pub use build::{
+    put_bool, put_bytes, put_char, put_data, put_decimal, put_enum, put_int, put_stamp, put_uint,
+    put_values, EntryError, Extra, GroupState, Set, Sink, Stamp, Unset,
+};
 pub use view::{
     top_level_position, Entries, Entry, Enumerated, FieldSource, FromWire, GroupSpec, Multi, Span,
 };
@@ -188,18 +191,20 @@ mod tests {
             let e = d.encoder();
             let mut g = GroupState::start(e, 453);
             for i in 0..n {
-                g.next_entry(0b1, &[448]);
+                g.open();
                 e.bytes(448, format!("P{i}").as_bytes());
                 g.mark(0b1);
                 e.int(452, i64::from(i));
                 let mut sub = GroupState::start(e, 802);
                 for j in 0..(i % 12) {
-                    sub.next_entry(0, &[]);
+                    sub.open();
                     e.bytes(523, format!("S{j}").as_bytes()).int(803, 1);
+                    sub.close(0, &[]);
                 }
-                sub.finish(e, 0, &[]).unwrap();
+                sub.finish(e).unwrap();
+                g.close(0b1, &[448]);
             }
-            g.finish(e, 0b1, &[448]).unwrap();
+            g.finish(e).unwrap();
             e.bytes(58, b"after");
             let r = d.send();
             let mut p = Parser::new();
@@ -227,12 +232,12 @@ mod tests {
         let mut out = Vec::new();
         let mut e = Encoder::body(&mut out);
         let mut g = GroupState::start(&mut e, 453);
-        g.next_entry(0b11, &[448, 452]);
-        g.mark(0b11);
-        g.next_entry(0b11, &[448, 452]);
-        g.mark(0b01);
-        g.next_entry(0b11, &[448, 452]);
-        let err = g.finish(&mut e, 0b11, &[448, 452]).unwrap_err();
+        for have in [0b11, 0b01, 0b00] {
+            g.open();
+            g.mark(have);
+            g.close(0b11, &[448, 452]);
+        }
+        let err = g.finish(&mut e).unwrap_err();
         assert_eq!(
             err,
             EntryError {

@@ -45,6 +45,8 @@ pub struct Field {
     /// Getter/setter name (escaped).
     pub method: String,
     pub kind: Kind,
+    /// The dictionary's type.
+    pub ty: FieldType,
     /// Variants (escaped) with wire value and description, for `Enum`/`MultiEnum`.
     pub variants: Vec<(String, Vec<u8>, String)>,
     /// The DATA field this LENGTH field announces (no setter of its own).
@@ -214,6 +216,7 @@ impl Model {
                     name: f.name.to_string(),
                     method: escape(snake(&f.name), METHOD_RESERVED),
                     kind,
+                    ty: f.field_type,
                     variants: names
                         .into_iter()
                         .zip(&values)

@@ -38,3 +38,7 @@ version!(
     "fixt11.rs",
     "FIXT.1.1 (feature `fixt11`)."
 );
+
+mod versioned;
+
+pub use versioned::{dispatch, version_of, DispatchError, Versioned};

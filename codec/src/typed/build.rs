@@ -66,13 +66,54 @@ impl From<(UtcTimestamp, TimePrecision)> for Stamp {
     }
 }
 
-/// Writes an enumerated value: one word store for a one-byte value.
-#[inline(always)]
-pub fn put_enum(e: &mut Encoder<'_>, tag: Tag, wire: &[u8]) {
-    match wire {
-        [c] => e.char(tag, *c),
-        v => e.bytes(tag, v),
+/// Field writers of generated setters: inlined everywhere in release
+/// builds; in debug builds one out-of-line copy each, so thousands of
+/// setters do not each carry the encoder's inlined code.
+macro_rules! writer {
+    ($(#[$doc:meta] $name:ident($($arg:ident: $ty:ty),*) => $body:expr;)*) => {$(
+        #[$doc]
+        #[cfg_attr(debug_assertions, inline)]
+        #[cfg_attr(not(debug_assertions), inline(always))]
+        pub fn $name(e: &mut Encoder<'_>, tag: Tag, $($arg: $ty),*) {
+            $body(e, tag);
+        }
+    )*};
+}
+
+writer! {
+    /// Text or any bytes without SOH.
+    put_bytes(v: &[u8]) => |e: &mut Encoder<'_>, tag| { e.bytes(tag, v); };
+    /// One byte.
+    put_char(v: u8) => |e: &mut Encoder<'_>, tag| { e.char(tag, v); };
+    /// A signed integer.
+    put_int(v: i64) => |e: &mut Encoder<'_>, tag| { e.int(tag, v); };
+    /// An unsigned integer.
+    put_uint(v: u64) => |e: &mut Encoder<'_>, tag| { e.uint(tag, v); };
+    /// A decimal.
+    put_decimal(v: crate::Decimal) => |e: &mut Encoder<'_>, tag| { e.decimal(tag, v); };
+    /// `Y` or `N`.
+    put_bool(v: bool) => |e: &mut Encoder<'_>, tag| { e.bool(tag, v); };
+    /// A timestamp at its precision.
+    put_stamp(v: Stamp) => |e: &mut Encoder<'_>, tag| { e.timestamp(tag, v.time, v.precision); };
+    /// DATA and its length field (`len_tag`) before it.
+    put_data(len_tag: Tag, v: &[u8]) => |e: &mut Encoder<'_>, tag| { e.data(len_tag, tag, v); };
+    /// An enumerated value: one word store for a one-byte value.
+    put_enum(wire: &[u8]) => |e: &mut Encoder<'_>, tag| {
+        match wire {
+            [c] => e.char(tag, *c),
+            v => e.bytes(tag, v),
+        };
     };
+}
+
+/// Space-separated enumerated values.
+#[inline]
+pub fn put_values<'a, E: crate::typed::Enumerated<'a>>(
+    e: &mut Encoder<'_>,
+    tag: Tag,
+    values: &[E],
+) {
+    e.values(tag, values.iter().map(|v| v.as_bytes()));
 }
 
 /// A group entry closed without one of its required fields.
@@ -88,7 +129,8 @@ pub struct EntryError {
 }
 
 /// The state of a group being written: where its NumInGroup goes, the
-/// entries so far, the required fields the open entry has, the first error.
+/// entries so far, the required fields the open entry has, the first error
+/// (of its entries or of groups nested in them).
 #[derive(Debug, Clone, Copy)]
 pub struct GroupState {
     count_tag: Tag,
@@ -111,13 +153,9 @@ impl GroupState {
         }
     }
 
-    /// Starts the next entry, closing the open one against `required`
-    /// (bit `i` of a generated mask is `tags[i]`).
+    /// Opens the next entry.
     #[inline(always)]
-    pub fn next_entry(&mut self, required: u64, tags: &[Tag]) {
-        if self.entries > 0 {
-            self.close(required, tags);
-        }
+    pub fn open(&mut self) {
         self.entries += 1;
         self.have = 0;
     }
@@ -128,13 +166,15 @@ impl GroupState {
         self.have |= bit;
     }
 
+    /// Closes the open entry against `required` (bit `i` of a generated
+    /// mask is `tags[i]`).
     #[inline(always)]
-    fn close(&mut self, required: u64, tags: &[Tag]) {
+    pub fn close(&mut self, required: u64, tags: &[Tag]) {
         let missing = required & !self.have;
-        if missing != 0 && self.error.is_none() {
-            self.error = Some(EntryError {
+        if missing != 0 {
+            self.record(EntryError {
                 count_tag: self.count_tag,
-                entry: self.entries - 1,
+                entry: self.entries.saturating_sub(1),
                 tag: tags
                     .get(missing.trailing_zeros() as usize)
                     .copied()
@@ -143,17 +183,17 @@ impl GroupState {
         }
     }
 
-    /// Closes the open entry and writes the number of entries.
-    #[inline(always)]
-    pub fn finish(
-        mut self,
-        e: &mut Encoder<'_>,
-        required: u64,
-        tags: &[Tag],
-    ) -> Result<(), EntryError> {
-        if self.entries > 0 {
-            self.close(required, tags);
+    /// Keeps the first error (a nested group's, or an entry's).
+    #[cold]
+    pub fn record(&mut self, error: EntryError) {
+        if self.error.is_none() {
+            self.error = Some(error);
         }
+    }
+
+    /// Writes the number of entries; the first error, if any.
+    #[inline(always)]
+    pub fn finish(self, e: &mut Encoder<'_>) -> Result<(), EntryError> {
         e.group_count_finish(self.slot, self.entries);
         match self.error {
             None => Ok(()),

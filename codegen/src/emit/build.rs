@@ -45,42 +45,56 @@ fn field_setter(
     );
 }
 
-/// One group starter returning `…Group<parent>` (the parent made by `expr`).
+/// One group starter: `f` adds the entries. On a message builder it
+/// returns `Result<ret, EntryError>` (`tail` made from `self`); on an entry
+/// (`entry_mark` set) it returns `Self` and records the error in the
+/// enclosing group.
 fn group_starter(
     model: &Model,
     id: usize,
     root: &str,
-    vis: &str,
-    parent: &str,
-    expr: &str,
+    ret: &str,
+    tail: &str,
+    entry_mark: Option<&str>,
     o: &mut String,
 ) {
     let g = &model.groups[id];
     let path = format!("{root}{}", model.group_path(id));
-    let _ = writeln!(
-        o,
-        "/// Starts {}: add entries, then `end` writes NumInGroup.\n#[inline]\n\
-         {vis}fn {}(self) -> {path}::{}Group<{parent}> {{ {path}::{}Group::start({expr}) }}",
-        doc_name(model, g.count_tag),
-        model.method(g.count_tag),
-        g.name,
-        g.name
-    );
+    let doc = doc_name(model, g.count_tag);
+    let method = model.method(g.count_tag);
+    let ty = format!("{path}::{}Group", g.name);
+    match entry_mark {
+        None => {
+            let _ = writeln!(
+                o,
+                "/// Writes {doc}: `f` adds the entries (`g.entry(..)`), NumInGroup is\n\
+                 /// their number; an error names the first entry without a required field.\n\
+                 #[inline]\npub fn {method}(mut self, f: impl FnOnce(&mut {ty}<'_, 'b>)) -> Result<{ret}, rt::EntryError> {{ \
+                 {ty}::write(rt::Sink::sink(&mut self), f)?; Ok({tail}) }}"
+            );
+        }
+        Some(mark) => {
+            let _ = writeln!(
+                o,
+                "/// Writes {doc} in this entry: `f` adds its entries.\n#[inline]\n\
+                 pub fn {method}(self, f: impl FnOnce(&mut {ty}<'_, 'b>)) -> Self {{ \
+                 if let Err(e) = {ty}::write(&mut *self.enc, f) {{ self.g.record(e); }} {mark}self }}"
+            );
+        }
+    }
 }
 
 /// `impl component::x::Build for T {}` for every component `items` reach.
-fn component_impls(
-    model: &Model,
-    items: &[Item],
-    root: &str,
-    generics: &str,
-    ty: &str,
-    o: &mut String,
-) {
+fn component_impls(model: &Model, items: &[Item], root: &str, ty: &str, o: &mut String) {
     for c in model.closure(items) {
         let _ = writeln!(
             o,
-            "impl<'b, {generics}> {root}component::{}::Build<'b> for {ty} {{}}",
+            "impl<'b, {}> {root}component::{}::Build<'b> for {ty} {{}}",
+            if ty.starts_with("Builder") {
+                "D: rt::Draft<'b>, S"
+            } else {
+                ""
+            },
             model.components[c].module
         );
     }
@@ -148,10 +162,15 @@ pub fn message(model: &Model, index: usize, o: &mut String) -> String {
             Item::Field { tag, .. } if !required(tag) && !no_setter(model, tag, &scope) => {
                 field_setter(model, tag, "pub ", "Self", "", "self", false, o)
             }
-            Item::Group { id, .. } if !required(model.groups[id].count_tag) => {
-                group_starter(model, id, "super::", "pub ", "Self", "self", o)
-            }
+
             _ => {}
+        }
+    }
+    for i in &flat {
+        if let Item::Group { id, .. } = *i {
+            if !required(model.groups[id].count_tag) {
+                group_starter(model, id, "super::", "Self", "self", None, o);
+            }
         }
     }
     o.push_str("}\n");
@@ -178,7 +197,7 @@ pub fn message(model: &Model, index: usize, o: &mut String) -> String {
                     field_setter(model, tag, "pub ", &ret, "", "self.__retype()", true, o)
                 }
                 Item::Group { id, .. } => {
-                    group_starter(model, id, "super::", "pub ", &ret, "self.__retype()", o)
+                    group_starter(model, id, "super::", &ret, "self.__retype()", None, o)
                 }
                 Item::Component { .. } => {}
             }
@@ -191,14 +210,7 @@ pub fn message(model: &Model, index: usize, o: &mut String) -> String {
          /// Completes and sends the message.\n#[inline(always)]\n\
          pub fn send(self) -> D::Sent {{ rt::Draft::send(self.draft) }}\n}}"
     );
-    component_impls(
-        model,
-        &m.items,
-        "super::",
-        "D: rt::Draft<'b>, S",
-        "Builder<'b, D, S>",
-        o,
-    );
+    component_impls(model, &m.items, "super::", "Builder<'b, D, S>", o);
     format!("Builder<'b, D, {unset}>")
 }
 
@@ -227,116 +239,82 @@ pub fn entry(model: &Model, id: usize, root: &str, o: &mut String) {
         s
     };
     let scope = g.members.clone();
+    let doc = doc_name(model, g.count_tag);
     let _ = writeln!(
         o,
         "const {up}_REQUIRED: &[rt::Tag] = &[{}];\n\
-         /// Writes {doc}: `entry` starts each entry, `end` closes the group and\n\
-         /// writes NumInGroup (the number of entries added).\n\
-         pub struct {name}Group<P> {{ parent: P, g: rt::GroupState }}\n\
-         /// One entry of {doc} being written.\n\
-         pub struct {name}Entry<P> {{ parent: P, g: rt::GroupState }}\n\
-         impl<'b, P: rt::Sink<'b>> rt::Sink<'b> for {name}Entry<P> {{\n#[inline(always)]\n\
-         fn sink(&mut self) -> &mut rt::Encoder<'b> {{ rt::Sink::sink(&mut self.parent) }}\n}}\n\
-         impl<'b, P: rt::Sink<'b>> {name}Group<P> {{\n#[inline(always)]\n\
-         pub(crate) fn start(mut parent: P) -> Self {{ let g = rt::GroupState::start(rt::Sink::sink(&mut parent), {ct}); {name}Group {{ parent, g }} }}\n\
-         /// Closes the group with no entries.\n#[inline]\n\
-         pub fn end(mut self) -> P {{ let _ = self.g.finish(rt::Sink::sink(&mut self.parent), 0, &[]); self.parent }}",
+         /// Writes the entries of {doc} (`entry` adds one).\n\
+         pub struct {name}Group<'g, 'b> {{ enc: &'g mut rt::Encoder<'b>, g: rt::GroupState }}\n\
+         /// One entry of {doc} being written; it closes when dropped (checking\n\
+         /// its required fields).\n\
+         pub struct {name}Entry<'e, 'b> {{ enc: &'e mut rt::Encoder<'b>, g: &'e mut rt::GroupState }}\n\
+         impl Drop for {name}Entry<'_, '_> {{\n#[inline(always)]\n\
+         fn drop(&mut self) {{ self.g.close({mask}, {up}_REQUIRED); }}\n}}\n\
+         impl<'b> rt::Sink<'b> for {name}Entry<'_, 'b> {{\n#[inline(always)]\n\
+         fn sink(&mut self) -> &mut rt::Encoder<'b> {{ self.enc }}\n}}\n\
+         impl<'g, 'b> {name}Group<'g, 'b> {{\n\
+         /// Writes `count_tag=`, runs `f`, writes the number of entries it added.\n#[inline(always)]\n#[allow(dead_code)]\n\
+         pub(crate) fn write(enc: &'g mut rt::Encoder<'b>, f: impl FnOnce(&mut Self)) -> Result<(), rt::EntryError> {{ \
+         let g = rt::GroupState::start(enc, {ct}); let mut this = {name}Group {{ enc, g }}; f(&mut this); this.g.finish(this.enc) }}",
         req_tags.join(", "),
-        doc = doc_name(model, g.count_tag),
         ct = g.count_tag,
     );
-    let next = format!("self.g.next_entry({mask}, {up}_REQUIRED);");
     // `entry`: the first member is written by it.
-    let (skip, entry_param, entry_write, entry_mark) = match g.first {
+    let skip = match g.first {
         First::Field(d) => {
-            let (t, f) = match model.field(d) {
-                Some(f) => match f.length_of {
-                    Some(data) if scope.contains(&data) => (data, model.field(data)),
-                    _ => (d, Some(f)),
-                },
-                None => (d, None),
+            let t = match model.field(d).and_then(|f| f.length_of) {
+                Some(data) if scope.contains(&data) => data,
+                _ => d,
             };
-            match f {
-                Some(f) => {
-                    let (param, write) = setter(f, "rt::Sink::sink(&mut self.parent)");
-                    (Some(t), format!("v: {param}"), write, mark(t))
-                }
-                None => (None, String::new(), String::new(), String::new()),
-            }
+            let Some(f) = model.field(t) else {
+                o.push_str("}\n}\n");
+                return;
+            };
+            let (param, write) = setter(f, "self.enc");
+            let _ = writeln!(
+                o,
+                "/// Starts an entry with its {}; it closes when dropped.\n#[inline]\n\
+                 pub fn entry(&mut self, v: {param}) -> {name}Entry<'_, 'b> {{ self.g.open(); {write} {}\
+                 {name}Entry {{ enc: &mut *self.enc, g: &mut self.g }} }}\n}}",
+                doc_name(model, t),
+                mark(t),
+            );
+            t
         }
-        First::Group(n) => (
-            Some(model.groups[n].count_tag),
-            String::new(),
-            String::new(),
-            mark(model.groups[n].count_tag),
-        ),
-    };
-    let entry_doc = format!(
-        "/// Starts an entry{}.\n#[inline]\n",
-        match skip {
-            Some(t) => format!(" with its {}", doc_name(model, t)),
-            None => String::new(),
-        }
-    );
-    match g.first {
         First::Group(n) => {
             let ng = &model.groups[n];
-            let npath = format!("{root}{}", model.group_path(n));
+            let ty = format!("{root}{}::{}Group", model.group_path(n), ng.name);
             let _ = writeln!(
                 o,
-                "{entry_doc}pub fn entry(mut self) -> {npath}::{nn}Group<{name}Entry<P>> {{ {next} {entry_mark}\
-                 {npath}::{nn}Group::start({name}Entry {{ parent: self.parent, g: self.g }}) }}\n}}\n\
-                 impl<'b, P: rt::Sink<'b>> {name}Entry<P> {{\n\
-                 {entry_doc}pub fn entry(mut self) -> {npath}::{nn}Group<Self> {{ {next} {entry_mark}{npath}::{nn}Group::start(self) }}",
-                nn = ng.name
+                "/// Starts an entry with its {} (`f` adds those entries); it closes when dropped.\n#[inline]\n\
+                 pub fn entry(&mut self, f: impl FnOnce(&mut {ty}<'_, 'b>)) -> {name}Entry<'_, 'b> {{ self.g.open(); \
+                 if let Err(e) = {ty}::write(&mut *self.enc, f) {{ self.g.record(e); }} {}\
+                 {name}Entry {{ enc: &mut *self.enc, g: &mut self.g }} }}\n}}",
+                doc_name(model, ng.count_tag),
+                mark(ng.count_tag),
             );
+            ng.count_tag
         }
-        First::Field(_) => {
-            let self_write = entry_write.replace("rt::Sink::sink(&mut self.parent)", SELF_SINK);
-            let _ = writeln!(
-                o,
-                "{entry_doc}pub fn entry(mut self, {entry_param}) -> {name}Entry<P> {{ {next} {entry_write} {entry_mark}\
-                 {name}Entry {{ parent: self.parent, g: self.g }} }}\n}}\n\
-                 impl<'b, P: rt::Sink<'b>> {name}Entry<P> {{\n\
-                 {entry_doc}pub fn entry(mut self, {entry_param}) -> Self {{ {next} {self_write} {entry_mark}self }}"
-            );
-        }
-    }
-    let _ = writeln!(
-        o,
-        "/// Closes the last entry and the group, writing NumInGroup; an error\n\
-         /// names the first entry that lacks a required field.\n#[inline]\n\
-         pub fn end(mut self) -> Result<P, rt::EntryError> {{ let g = self.g; \
-         g.finish(rt::Sink::sink(&mut self.parent), {mask}, {up}_REQUIRED)?; Ok(self.parent) }}"
-    );
+    };
+    let _ = writeln!(o, "impl<'e, 'b> {name}Entry<'e, 'b> {{");
     for i in &g.items {
-        match *i {
-            Item::Field { tag, .. } if Some(tag) != skip && !no_setter(model, tag, &scope) => {
+        if let Item::Field { tag, .. } = *i {
+            if tag != skip && !no_setter(model, tag, &scope) {
                 let req = g.required.contains(&tag);
                 field_setter(model, tag, "pub ", "Self", &mark(tag), "self", req, o)
             }
-            Item::Group { id: n, .. } if Some(model.groups[n].count_tag) != skip => {
-                let ct = model.groups[n].count_tag;
-                let m = mark(ct);
-                let expr = if m.is_empty() {
-                    "self".to_string()
-                } else {
-                    format!("{{ let mut s = self; {} s }}", m.replace("self.", "s."))
-                };
-                group_starter(model, n, root, "pub ", "Self", &expr, o)
+        }
+    }
+    for i in model.flat(&g.items) {
+        if let Item::Group { id: n, .. } = i {
+            let ct = model.groups[n].count_tag;
+            if ct != skip {
+                group_starter(model, n, root, "Self", "self", Some(&mark(ct)), o);
             }
-            _ => {}
         }
     }
     o.push_str("}\n");
-    component_impls(
-        model,
-        &g.items,
-        root,
-        "P: rt::Sink<'b>",
-        &format!("{name}Entry<P>"),
-        o,
-    );
+    component_impls(model, &g.items, root, &format!("{name}Entry<'_, 'b>"), o);
 }
 
 /// A component's setter trait (inside its module).
@@ -354,9 +332,6 @@ pub fn component(model: &Model, index: usize, o: &mut String) {
         match *i {
             Item::Field { tag, .. } if !no_setter(model, tag, &scope) => {
                 field_setter(model, tag, "", "Self", "", "self", false, o)
-            }
-            Item::Group { id, .. } => {
-                group_starter(model, id, "super::super::", "", "Self", "self", o)
             }
             _ => {}
         }

@@ -56,11 +56,11 @@ pub fn setter(f: &Field, e: &str) -> (String, String) {
     match f.kind {
         Kind::Bytes => (
             "impl AsRef<[u8]>".into(),
-            format!("{e}.bytes({t}, v.as_ref());"),
+            format!("rt::put_bytes({e}, {t}, v.as_ref());"),
         ),
         Kind::Data { len } => (
             "impl AsRef<[u8]>".into(),
-            format!("{e}.data({len}, {t}, v.as_ref());"),
+            format!("rt::put_data({e}, {t}, {len}, v.as_ref());"),
         ),
         Kind::Enum => (
             format!("field::{}<'_>", f.name),
@@ -68,16 +68,19 @@ pub fn setter(f: &Field, e: &str) -> (String, String) {
         ),
         Kind::MultiEnum => (
             format!("&[field::{}<'_>]", f.name),
-            format!("{e}.values({t}, v.iter().map(|x| rt::Enumerated::as_bytes(*x)));"),
+            format!("rt::put_values({e}, {t}, v);"),
         ),
-        Kind::Char => ("u8".into(), format!("{e}.char({t}, v);")),
-        Kind::Int => ("i64".into(), format!("{e}.int({t}, v);")),
-        Kind::UInt => ("u64".into(), format!("{e}.uint({t}, v);")),
-        Kind::Decimal => ("rt::Decimal".into(), format!("{e}.decimal({t}, v);")),
-        Kind::Bool => ("bool".into(), format!("{e}.bool({t}, v);")),
+        Kind::Char => ("u8".into(), format!("rt::put_char({e}, {t}, v);")),
+        Kind::Int => ("i64".into(), format!("rt::put_int({e}, {t}, v);")),
+        Kind::UInt => ("u64".into(), format!("rt::put_uint({e}, {t}, v);")),
+        Kind::Decimal => (
+            "rt::Decimal".into(),
+            format!("rt::put_decimal({e}, {t}, v);"),
+        ),
+        Kind::Bool => ("bool".into(), format!("rt::put_bool({e}, {t}, v);")),
         Kind::Timestamp => (
             "impl Into<rt::Stamp>".into(),
-            format!("let s: rt::Stamp = v.into(); {e}.timestamp({t}, s.time, s.precision);"),
+            format!("rt::put_stamp({e}, {t}, v.into());"),
         ),
     }
 }

@@ -9,7 +9,10 @@ use crate::names::upper;
 mod build;
 mod fields;
 mod kinds;
+mod roundtrip;
 mod view;
+
+pub use roundtrip::module as roundtrip;
 
 pub use fields::lit;
 

@@ -30,17 +30,15 @@ fn new_order_single_round_trip() {
         .order_qty(Decimal::new(100, 0))
         .ord_type(OrdType::Limit)
         .price(Decimal::new(12345, 2))
-        .no_party_ids()
-        .entry("PARTYA")
-        .party_id_source(PartyIDSource::Proprietary)
-        .party_role(PartyRole::ExecutingFirm)
-        .no_party_sub_ids()
-        .entry("SUB1")
-        .party_sub_id_type(PartySubIDType::Firm)
-        .end()
-        .unwrap()
-        .entry("PARTYB")
-        .end()
+        .no_party_ids(|g| {
+            g.entry("PARTYA")
+                .party_id_source(PartyIDSource::Proprietary)
+                .party_role(PartyRole::ExecutingFirm)
+                .no_party_sub_ids(|s| {
+                    s.entry("SUB1").party_sub_id_type(PartySubIDType::Firm);
+                });
+            g.entry("PARTYB");
+        })
         .unwrap()
         .extra_field(5001, "custom")
         .send();
@@ -101,19 +99,21 @@ fn unknown_values_and_malformed_values() {
 #[test]
 fn entries_report_missing_required_members() {
     let mut out = Vec::new();
-    macro_rules! list {
-        ($out:expr) => {
-            fix44::NewOrderList::empty(draft($out, b"E"))
-                .list_id("L1")
-                .bid_type(BidType::NoBiddingProcess)
-                .tot_no_orders(2)
-                .no_orders()
-                .entry("C1")
-                .list_seq_no(1)
-                .side(Side::Buy)
-        };
-    }
-    let err = list!(&mut out).entry("C2").side(Side::Sell).end().err();
+    let list = |out: &mut Vec<u8>, second_seq: Option<i64>| {
+        fix44::NewOrderList::empty(draft(out, b"E"))
+            .list_id("L1")
+            .bid_type(BidType::NoBiddingProcess)
+            .tot_no_orders(2)
+            .no_orders(|g| {
+                g.entry("C1").list_seq_no(1).side(Side::Buy);
+                let e = g.entry("C2").side(Side::Sell);
+                if let Some(seq) = second_seq {
+                    e.list_seq_no(seq);
+                }
+            })
+            .map(|b| b.send())
+    };
+    let err = list(&mut out, None).err();
     assert_eq!(
         err,
         Some(EntryError {
@@ -123,10 +123,9 @@ fn entries_report_missing_required_members() {
         })
     );
     assert!(out.is_empty(), "a refused message leaves nothing behind");
-    let sent = list!(&mut out).end().unwrap().send();
+    let sent = list(&mut out, Some(2)).unwrap();
     let mut p = Parser::new();
     let v = new_order_list::View::new(p.parse(&out[sent]).unwrap());
-    let orders: Vec<_> = v.no_orders().unwrap().collect();
-    assert_eq!(orders.len(), 1);
-    assert_eq!(orders[0].list_seq_no(), Ok(1));
+    let seqs: Vec<_> = v.no_orders().unwrap().map(|o| o.list_seq_no()).collect();
+    assert_eq!(seqs, [Ok(1), Ok(2)]);
 }
