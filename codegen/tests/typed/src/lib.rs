@@ -11,3 +11,6 @@ pub mod venue {
 
 #[cfg(test)]
 mod roundtrip;
+
+#[cfg(test)]
+mod compile_fail;
