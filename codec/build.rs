@@ -30,20 +30,20 @@ struct Union {
     messages: BTreeMap<String, String>,
 }
 
-fn main() {
+fn main() -> Result<(), String> {
     let dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default()).join("spec");
     let mut u = Union::default();
     for spec in SPECS {
         let path = dir.join(spec);
         println!("cargo:rerun-if-changed={}", path.display());
         let text =
-            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let doc =
-            roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            roxmltree::Document::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         read(&doc, &mut u);
     }
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("fields.rs");
-    std::fs::write(&out, generate(&u)).unwrap_or_else(|e| panic!("{}: {e}", out.display()));
+    std::fs::write(&out, generate(&u)).map_err(|e| format!("{}: {e}", out.display()))
 }
 
 fn read(doc: &roxmltree::Document<'_>, u: &mut Union) {

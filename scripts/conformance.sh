@@ -18,7 +18,7 @@ fi
 status=0
 for test in conformance_tcp conformance_versions; do
     echo "== $test"
-    cargo test --quiet --test "$test" -- --nocapture --test-threads=1 >"$log" 2>&1
+    cargo test --quiet --test it -- --nocapture --test-threads=1 "$test::" >"$log" 2>&1
     rc=$?
     grep -E '^(PASS|FAIL|FAILED) |^[a-z0-9]+: [0-9]+ passed|^slowest:|^ |^cannot|panicked' "$log"
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)

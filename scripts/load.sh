@@ -23,5 +23,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export LOAD_SESSIONS="${LOAD_SESSIONS:-200}" LOAD_RATE="${LOAD_RATE:-1000}"
 export LOAD_SECS="${LOAD_SECS:-60}" LOAD_THREADS="${LOAD_THREADS:-2}"
-cargo test --release --test load_engine -- --ignored --nocapture --test-threads 1 load_full 2>&1 |
+cargo test --release --test it -- --ignored --nocapture --test-threads 1 load_engine::load_full 2>&1 |
     grep -E -A2 '^FIGURE|^test |panicked|test result'

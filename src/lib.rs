@@ -4,7 +4,9 @@
 //! engine; [`codec`] (zero-copy parsing and encoding, generated field
 //! constants in [`codec::fields`]) and [`engine`] (session state machine,
 //! store, reactor, configuration, runtime) are re-exported for everything
-//! else. The `ringfix` binary's tools live in [`decode`], [`replay`], [`run`].
+//! else. The `ringfix` binary's tools (decode, replay, store, stats, the
+//! acceptor/initiator runners) live with the binary: an embedder that turns
+//! off the default `cli` feature compiles none of their dependencies.
 //!
 //! # Guide
 //!
@@ -110,9 +112,3 @@ pub use ringfix_engine as engine;
 /// `fix40` .. `fix50sp2`, `fixt11`, and [`dispatch`] by version.
 pub use ringfix_messages::*;
 pub mod api;
-pub mod codegen_cmd;
-pub mod decode;
-pub mod replay;
-pub mod run;
-pub mod stats_cmd;
-pub mod store_cmd;

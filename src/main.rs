@@ -3,6 +3,17 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod codegen_cmd;
+mod config_cmd;
+mod decode;
+mod ha_cmd;
+mod replay;
+mod run;
+mod stats_cmd;
+mod store_cmd;
+#[cfg(test)]
+mod tests;
+
 #[derive(Parser)]
 #[command(name = "ringfix", version, about = "FIX engine on io_uring: tools")]
 struct Cli {
@@ -12,33 +23,39 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check a configuration without starting anything: settings in effect, schedules, files.
+    Config(config_cmd::ConfigArgs),
     /// Decode FIX messages from a capture (pcap/pcapng), a FIX log, a raw stream or a store journal.
-    Decode(ringfix::decode::cli::DecodeArgs),
+    Decode(decode::cli::DecodeArgs),
     /// Replay a capture: offline through the session layer, or live against a counterparty.
-    Replay(ringfix::replay::cli::ReplayArgs),
+    Replay(replay::cli::ReplayArgs),
     /// Run the acceptor sessions of a QuickFIX-style configuration.
-    Acceptor(ringfix::run::acceptor::AcceptorArgs),
+    Acceptor(run::acceptor::AcceptorArgs),
     /// Run the initiator sessions of a configuration, sending orders.
-    Initiator(ringfix::run::initiator::InitiatorArgs),
+    Initiator(run::initiator::InitiatorArgs),
     /// Acceptor and initiator in one process on loopback: order round trips.
-    Demo(ringfix::run::demo::DemoArgs),
+    Demo(run::demo::DemoArgs),
     /// Inspect and repair session stores: show, set-seq, reset, dump.
-    Store(ringfix::store_cmd::StoreArgs),
+    Store(store_cmd::StoreArgs),
     /// Live statistics of running engines (per session state, counters, reads).
-    Stats(ringfix::stats_cmd::StatsArgs),
+    Stats(stats_cmd::StatsArgs),
+    /// Hot standby: leaders, fencing tokens, standby lag (`ha status`).
+    Ha(ha_cmd::HaArgs),
     /// Typed message modules from QuickFIX XML dictionaries.
-    Codegen(ringfix::codegen_cmd::CodegenArgs),
+    Codegen(codegen_cmd::CodegenArgs),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Decode(args) => ringfix::decode::cli::run(&args),
-        Command::Replay(args) => ringfix::replay::cli::run(&args),
-        Command::Acceptor(args) => ringfix::run::acceptor::run(&args),
-        Command::Initiator(args) => ringfix::run::initiator::run(&args),
-        Command::Demo(args) => ringfix::run::demo::run(&args),
-        Command::Store(args) => ringfix::store_cmd::run(&args),
-        Command::Stats(args) => ringfix::stats_cmd::run(&args),
-        Command::Codegen(args) => ringfix::codegen_cmd::run(&args),
+        Command::Config(args) => config_cmd::run(&args),
+        Command::Decode(args) => decode::cli::run(&args),
+        Command::Replay(args) => replay::cli::run(&args),
+        Command::Acceptor(args) => run::acceptor::run(&args),
+        Command::Initiator(args) => run::initiator::run(&args),
+        Command::Demo(args) => run::demo::run(&args),
+        Command::Store(args) => store_cmd::run(&args),
+        Command::Stats(args) => stats_cmd::run(&args),
+        Command::Ha(args) => ha_cmd::run(&args),
+        Command::Codegen(args) => codegen_cmd::run(&args),
     }
 }

@@ -1,10 +1,10 @@
 //! `codec` rows: frame, parse (frame + checksum + index) and encode per case.
 
-use crate::messages::CASES;
 use crate::report::{measure, Options, Row};
 use ringfix_codec::{
     frame, Parsed, Parser, TimestampFormatter, UtcTimestamp, DEFAULT_MAX_MESSAGE_SIZE,
 };
+use ringfix_testkit::messages::CASES;
 use std::hint::black_box;
 
 /// Bytes of a page, and the step between encoded messages' starts.

@@ -3,11 +3,10 @@
 //! Each subcommand is a module that measures a set of rows and prints them
 //! through [`report`]: one JSON object per line with `--json`, else a table.
 
-mod alloc;
 mod codec;
+mod ha;
 mod handle;
 mod latency;
-mod messages;
 mod pipeline;
 mod report;
 mod sessions;
@@ -20,7 +19,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[global_allocator]
-static GLOBAL: alloc::Counting = alloc::Counting;
+static GLOBAL: ringfix_testkit::alloc::Counting = ringfix_testkit::alloc::Counting;
 
 #[derive(Parser)]
 #[command(about = "ringfix benchmarks")]
@@ -43,6 +42,8 @@ enum Command {
     Sessions(sessions::Args),
     /// Cross-thread send (XSender queue to wire) beside a send from the callback.
     Xsend(xsend::Args),
+    /// Hot standby: round trips through an HA sync leader beside a plain acceptor.
+    Ha(ha::Args),
     /// The markdown summary of a results directory (scripts/bench.sh).
     Table(table::Args),
 }
@@ -70,6 +71,7 @@ fn main() -> ExitCode {
         Command::Throughput(args) => throughput::run(&args),
         Command::Sessions(args) => sessions::run(&args),
         Command::Xsend(args) => xsend::run(&args),
+        Command::Ha(args) => ha::run(&args),
         Command::Table(args) => table::run(&args),
     };
     match result {

@@ -2,7 +2,6 @@
 //! in-order application message through the session, and a `nos`-sized
 //! append to the file store.
 
-use crate::messages::{nos, CASES};
 use crate::report::{measure, thread_cpu_ns, Options, Row};
 use ringfix_codec::dict::{Options as DictOptions, Validator};
 use ringfix_codec::{Encoder, Parser, TimePrecision, TimestampFormatter, UtcTimestamp};
@@ -11,6 +10,7 @@ use ringfix_engine::session::{
 };
 use ringfix_engine::store::bench::{AppendBench, SAMPLE_MESSAGE};
 use ringfix_engine::store::{FileStoreOptions, MemoryStore};
+use ringfix_testkit::messages::{nos, CASES};
 use std::hint::black_box;
 
 /// Measure the selected rows.

@@ -1,13 +1,18 @@
 //! Criterion benches: frame + parse and encode of the `ringfix-bench codec`
 //! cases (NewOrderSingle, ExecutionReport with nested parties, Heartbeat,
 //! MarketDataIncrementalRefresh).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "benchmark harness: a failure aborts the run"
+)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use ringfix_codec::{frame, Frame, Parser, TimestampFormatter, UtcTimestamp};
 
 // The exact bodies `ringfix-bench codec` times: one definition for both.
-#[path = "../../bench/src/messages.rs"]
-mod messages;
+use ringfix_testkit::messages;
 
 fn bench(c: &mut Criterion) {
     for case in messages::CASES {

@@ -1,4 +1,10 @@
 //! Validation cost of one NewOrderSingle under FIX.4.4 (shipped dictionary).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "benchmark harness: a failure aborts the run"
+)]
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use ringfix_codec::dict::{Options, Validator};
 use ringfix_codec::Parser;

@@ -221,13 +221,15 @@ impl<'a> Out<'a> {
     /// [`TAG_ROOM`] bytes of room.
     #[inline(always)]
     pub(crate) unsafe fn put_tag(&mut self, tag: Tag) {
-        // SAFETY (both arms): the caller reserved TAG_ROOM >= 8 bytes, and
-        // a tag's digits and `=` are at most 11.
+        // The caller reserved TAG_ROOM >= 8 bytes, and a tag's digits and
+        // `=` are at most 11.
         match tag_word(tag) {
+            // SAFETY: a word of at most 8 bytes fits the room reserved.
             Some((w, n)) => unsafe { self.put_word(w, n) },
             None => {
                 let mut buf = [0u8; crate::itoa::MAX_INT_LEN];
                 let start = crate::itoa::format_u64(u64::from(tag), &mut buf);
+                // SAFETY: the digits and `=` are at most TAG_ROOM bytes.
                 unsafe {
                     self.put_bytes(buf.get(start..).unwrap_or_default());
                     self.put_byte(b'=');

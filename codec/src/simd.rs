@@ -155,7 +155,7 @@ mod avx2 {
             .unwrap_or_default();
         let keep = KEEP.get(rem..rem + 32).unwrap_or_default();
         debug_assert!(last.len() == 32 && keep.len() == 32);
-        // SAFETY (every load below): each slice is 32 readable bytes: the
+        // SAFETY: (every load below) each slice is 32 readable bytes: the
         // chunks, `last` (the caller passes at least 32 bytes) and `keep`
         // (32 of the table's 64 bytes, as `rem < 32`).
         let (tail, mask) = unsafe {

@@ -1,6 +1,12 @@
 //! Ping-pong latency on loopback: a raw-socket echo server vs the same echo
 //! through the reactor (spin and block). Run with
 //! `cargo bench -p ringfix-engine --bench reactor_pingpong`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "benchmark harness: a failure aborts the run"
+)]
 
 mod pingpong;
 

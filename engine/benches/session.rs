@@ -3,6 +3,12 @@
 //! sequence number stored. Target: <= 100 ns, no allocation.
 //!
 //! `cargo bench -p ringfix-engine --bench session`
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "benchmark harness: a failure aborts the run"
+)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use ringfix_codec::Parser;

@@ -2,6 +2,12 @@
 //! per event (count one inbound message, classify the outbound bytes of
 //! one answer, state / seqnums / deadline, one seqlock'd publish), and a
 //! publish alone.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "benchmark harness: a failure aborts the run"
+)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use ringfix_codec::UtcTimestamp;

@@ -2,6 +2,12 @@
 //! default policy (StoreFsync=never), the journal mapped and prefaulted.
 //! Maintenance (`sync`: next segment mapped ahead; journal roll) runs
 //! between batches, outside the timing, as the reactor does when idle.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "benchmark harness: a failure aborts the run"
+)]
 
 use std::time::{Duration, Instant};
 

@@ -2,6 +2,12 @@
 //! (rustls, ring) in the same run. The client is a blocking socket (with a
 //! rustls stream for TLS) on core 0, the reactor on core 1. Run with
 //! `cargo bench -p ringfix-engine --bench tls_pingpong`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "benchmark harness: a failure aborts the run"
+)]
 
 mod pingpong;
 

@@ -4,8 +4,13 @@
 //! `store` never read a clock; time is passed in.
 #![deny(missing_docs)]
 
+/// The built-in applications of the `ringfix` command line and the
+/// benchmarks (echo for the acceptance scripts, exec, orders). Not part of
+/// the embedding API: they change with the tools that use them.
+#[doc(hidden)]
 pub mod apps;
 pub mod config;
+pub mod ha;
 pub mod reactor;
 pub mod runtime;
 pub mod session;

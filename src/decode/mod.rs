@@ -4,22 +4,6 @@
 //! an iterator of [`Item`]s (messages with timestamp, source, destination
 //! and connection, plus problems found on the way) that `ringfix decode`
 //! prints and `ringfix replay` reuses.
-//!
-//! ```
-//! use ringfix::decode::{Decoder, Item};
-//!
-//! let log = b"20231114-22:13:20.123 : 8=FIX.4.4\x019=5\x0135=0\x0110=163\x01\nnoise\n";
-//! let mut parser = ringfix::codec::Parser::new();
-//! for item in Decoder::from_reader(&log[..]).unwrap() {
-//!     match item {
-//!         Item::Message(m) => {
-//!             assert_eq!(m.ts.unwrap().to_string(), "2023-11-14T22:13:20.123Z");
-//!             assert_eq!(m.view(&mut parser).unwrap().msg_type(), b"0");
-//!         }
-//!         Item::Problem(p) => assert_eq!(p.to_string(), "line 2: not a FIX message: noise"),
-//!     }
-//! }
-//! ```
 
 mod capture;
 pub mod cli;
@@ -44,9 +28,8 @@ use std::io::Read;
 use std::net::SocketAddr;
 use std::path::Path;
 
-pub use fixstream::{MAX_MESSAGE, NOT_FIX_AFTER};
-pub use tcp::MAX_OUT_OF_ORDER;
-pub use time::{parse_log_timestamp, Timestamp};
+pub use fixstream::MAX_MESSAGE;
+pub use time::Timestamp;
 
 /// One FIX message found in the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,16 +57,6 @@ pub struct Connection {
     pub id: u64,
     /// The side that opened it (sent the SYN), when the handshake was captured.
     pub client: Option<SocketAddr>,
-}
-
-impl Message {
-    /// Parses the message with the codec (fields, typed getters, groups).
-    pub fn view<'a>(
-        &'a self,
-        parser: &'a mut ringfix_codec::Parser,
-    ) -> Result<ringfix_codec::MessageView<'a>, ringfix_codec::ParseError> {
-        parser.parse_framed(&self.bytes)
-    }
 }
 
 /// A place in the input.
@@ -194,8 +167,12 @@ pub enum DecodeError {
 
 /// Iterator over the messages (and problems) of one input. Streams: memory
 /// stays bounded whatever the input size (per TCP direction: at most
-/// [`MAX_OUT_OF_ORDER`] bytes held out of order and one partial message).
+/// [`tcp::MAX_OUT_OF_ORDER`] bytes held out of order and one partial message).
 pub struct Decoder {
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "only the tests ask which format was detected")
+    )]
     format: Format,
     source: Source,
     queue: VecDeque<Item>,
@@ -206,6 +183,17 @@ enum Source {
     Capture(Box<flows::CaptureSource>),
     Text(Box<text::TextSource>),
     Journal(Box<journal::JournalSource>),
+}
+
+impl Message {
+    /// Parses the message with the codec (fields, typed getters, groups).
+    #[cfg(test)]
+    pub fn view<'a>(
+        &'a self,
+        parser: &'a mut ringfix_codec::Parser,
+    ) -> Result<ringfix_codec::MessageView<'a>, ringfix_codec::ParseError> {
+        parser.parse_framed(&self.bytes)
+    }
 }
 
 impl Decoder {
@@ -252,6 +240,7 @@ impl Decoder {
     }
 
     /// The input's format.
+    #[cfg(test)]
     pub fn format(&self) -> Format {
         self.format
     }

@@ -29,11 +29,13 @@ impl Timestamp {
     }
 
     /// The same instant in the engine's clock.
+    #[cfg(test)]
     pub fn utc(&self) -> ringfix_codec::UtcTimestamp {
         ringfix_codec::UtcTimestamp::from_nanos(self.nanos)
     }
 
     /// Fractional digits shown.
+    #[cfg(test)]
     pub fn digits(&self) -> u8 {
         self.digits
     }

@@ -152,6 +152,7 @@ impl Event {
     }
 
     /// The send's message, when this is one.
+    #[cfg(test)]
     pub fn sent(&self) -> Option<&MsgInfo> {
         match &self.kind {
             EventKind::Send(m, _) => Some(m),

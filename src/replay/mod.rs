@@ -48,10 +48,6 @@ mod plan;
 pub mod settings;
 mod wire;
 
-pub use capture::{CapMsg, Capture, Profile, Side};
-pub use event::{Event, EventKind, MsgInfo, Origin};
-pub use offline::{replay_offline, OfflineOptions, OfflineSummary};
-
 /// Why a replay could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {

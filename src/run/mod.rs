@@ -10,7 +10,7 @@ pub mod report;
 use std::path::Path;
 use std::process::ExitCode;
 
-use ringfix_engine::config::EngineConfig;
+use ringfix_engine::config::{ConfigWarning, EngineConfig};
 use ringfix_engine::runtime::{Exit, Stopper};
 
 /// Exit code for configuration and start-up errors.
@@ -31,7 +31,11 @@ pub fn load_config(path: &Path) -> Result<EngineConfig, ExitCode> {
     match EngineConfig::load(path) {
         Ok(cfg) => {
             for w in &cfg.warnings {
-                tracing::warn!("{w}");
+                if matches!(w, ConfigWarning::NoEffect { .. }) {
+                    tracing::info!("{w}");
+                } else {
+                    tracing::warn!("{w}");
+                }
             }
             Ok(cfg)
         }

@@ -23,12 +23,17 @@ fn open(which: &Which, archive: bool) -> Result<(Target, FileStore), StoreCmdErr
         .next()
         .ok_or_else(|| StoreCmdError::Usage("no session selected".into()))?;
     let files = target.file_store()?.clone();
+    // As the engine opens it (a reset writes a journal of the configured
+    // segment size), but a tool's change must survive a power cut before
+    // the engine starts.
+    // The old journal goes where the engine's reset would put it
+    // (FileStoreBackupPath), else next to the store; `--discard` deletes it.
     let options = FileStoreOptions {
-        // A tool's change must survive a power cut before the engine starts.
         fsync: FsyncPolicy::Always,
         archive_on_reset: archive,
+        backup_dir: target.options.backup_dir.clone().filter(|_| archive),
         prefault: false,
-        ..FileStoreOptions::default()
+        ..target.options.clone()
     };
     match FileStore::open(files, options, now()) {
         Ok(store) => Ok((target, store)),
@@ -76,7 +81,10 @@ pub(crate) fn reset(which: &Which, discard: bool) -> Result<(), StoreCmdError> {
     let (target, mut store) = open(which, !discard)?;
     let generation = store.generation();
     let messages = store.seq_range();
-    let archived = store.files().archived_journal(generation);
+    let archived = match &target.options.backup_dir {
+        Some(dir) => store.files().backup_journal(dir, generation),
+        None => store.files().archived_journal(generation),
+    };
     let at = now();
     store.reset(at).map_err(|e| failed(&target, e))?;
     store.sync(at).map_err(|e| failed(&target, e))?;

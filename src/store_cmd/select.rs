@@ -2,8 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use ringfix_engine::config::{EngineConfig, SessionId};
-use ringfix_engine::store::{StoreFiles, StoreId};
+use ringfix_engine::config::{EngineConfig, SessionId, SessionSettings};
+use ringfix_engine::runtime::store_options;
+use ringfix_engine::store::{FileStoreOptions, StoreFiles, StoreId};
 
 use super::{StoreCmdError, Which};
 
@@ -14,6 +15,8 @@ pub struct Target {
     pub id: SessionId,
     /// Its file store, `None` for a memory store (no FileStorePath).
     pub files: Option<StoreFiles>,
+    /// The options the engine opens that store with (segment size, ...).
+    pub options: FileStoreOptions,
 }
 
 impl Target {
@@ -33,11 +36,7 @@ impl Target {
 pub fn select(which: &Which, single: bool) -> Result<Vec<Target>, StoreCmdError> {
     let cfg = EngineConfig::load(&which.config)
         .map_err(|e| StoreCmdError::Failed(format!("config: {e}")))?;
-    let all: Vec<Target> = cfg
-        .sessions
-        .iter()
-        .map(|s| target(&s.id, s.store.file_store_path.as_deref()))
-        .collect();
+    let all: Vec<Target> = cfg.sessions.iter().map(target).collect();
     let known = || {
         all.iter()
             .map(|t| t.id.to_string())
@@ -82,10 +81,15 @@ pub fn select(which: &Which, single: bool) -> Result<Vec<Target>, StoreCmdError>
     }
 }
 
-fn target(id: &SessionId, dir: Option<&Path>) -> Target {
+fn target(s: &SessionSettings) -> Target {
+    let dir = s.store.file_store_path.as_deref();
     Target {
-        id: id.clone(),
-        files: dir.map(|d| StoreFiles::new(absolute(d), &store_id(id))),
+        id: s.id.clone(),
+        files: dir.map(|d| StoreFiles::new(absolute(d), &store_id(&s.id))),
+        options: FileStoreOptions {
+            backup_dir: s.store.backup_path.as_deref().map(absolute),
+            ..store_options(s)
+        },
     }
 }
 

@@ -86,6 +86,7 @@ fn to_json(f: &Found) -> Value {
             "generation": r.generation(),
             "journal_bytes": r.journal_used(),
             "journal_file_bytes": r.journal_file_len(),
+            "segment_bytes": r.segment_size(),
             "messages": r.message_count(),
             "seq_range": r.seq_range().map(|(lo, hi)| json!([lo, hi])),
             "torn_tail_offset": r.torn_tail(),
@@ -125,6 +126,11 @@ fn to_text(f: &Found) -> String {
                 r.journal_file_len(),
                 r.message_count()
             ));
+            if let Some(seg) = r.segment_size() {
+                s.push_str(&format!(
+                    "  segment:      {seg} bytes (the journal grows by this)\n"
+                ));
+            }
             if let Some(off) = r.torn_tail() {
                 s.push_str(&format!(
                     "  torn tail:    at offset {off} (dropped when the engine opens it)\n"

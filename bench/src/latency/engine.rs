@@ -54,6 +54,9 @@ pub struct EngineResult {
     pub wall: Duration,
     /// Allocations in the whole process during the recorded part.
     pub allocs: u64,
+    /// The largest single store step (idle upkeep or deadline sync) on
+    /// either reactor during the recorded part (ns).
+    pub store_step_max_ns: f64,
     /// NewOrderSingle size on the wire.
     pub nos_bytes: usize,
     /// ExecutionReport size on the wire.
@@ -127,9 +130,11 @@ impl Pinger {
                 c.internal_latency.reset();
                 c.store_upkeep.reset();
                 c.store_sync.reset();
+                c.store_step_max
+                    .store(0, std::sync::atomic::Ordering::Relaxed);
             }
             self.rec_started = Some(Instant::now());
-            self.allocs_at_start = crate::alloc::count();
+            self.allocs_at_start = ringfix_testkit::alloc::allocs_all();
         }
         if self.answered == self.total() {
             self.finish();
@@ -139,11 +144,18 @@ impl Pinger {
     fn finish(&mut self) {
         self.done = true;
         let wall = self.rec_started.map_or(Duration::ZERO, |t| t.elapsed());
+        // Counted before this report allocates anything of its own.
+        let allocs = ringfix_testkit::alloc::allocs_all().saturating_sub(self.allocs_at_start);
         store_work("acceptor", &self.acceptor);
         if let Some(c) = self.initiator.get() {
             store_work("initiator", c);
         }
-        let allocs = crate::alloc::count().saturating_sub(self.allocs_at_start);
+        let step_max = std::iter::once(&self.acceptor)
+            .chain(self.initiator.get())
+            .map(|c| c.store_step_max.load(std::sync::atomic::Ordering::Relaxed))
+            .max()
+            .unwrap_or(0);
+        let store_step_max_ns = step_max as f64 / probe::ticks_per_ns();
         let internal = super::hist::from_probe(
             &self.acceptor.internal_latency.snapshot(),
             probe::ticks_per_ns(),
@@ -164,6 +176,7 @@ impl Pinger {
             internal_initiator,
             wall,
             allocs,
+            store_step_max_ns,
             nos_bytes: 0,
             er_bytes: self.er_bytes,
         });
@@ -197,8 +210,9 @@ fn store_work(side: &str, c: &Counters) {
             at(1.0)
         )
     };
+    let largest = c.store_step_max.load(std::sync::atomic::Ordering::Relaxed) as f64 / tpn / 1000.0;
     eprintln!(
-        "store work ({side}): {}; {}",
+        "store work ({side}): {}; {}; largest step {largest:.1} us",
         line("idle upkeep steps", c.store_upkeep.snapshot()),
         line("deadline syncs", c.store_sync.snapshot())
     );

@@ -1,29 +1,34 @@
 //! One merged `[SESSION]` section -> [`SessionSettings`].
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::error::{ConfigError, ErrorKind, Location};
 use super::ini::{Entry, Section};
-use super::schedule::Schedule;
 use super::session_id::SessionId;
-use super::settings::{HostPort, NetworkSettings, Role, SessionSettings};
+use super::settings::{
+    HostPort, NetworkSettings, Role, ScreenLogSettings, SessionSettings, SourceAddress,
+};
+use super::tls::TlsVersion;
 use super::value::{self, Expected};
 use ringfix_codec::TimePrecision;
 
-struct Reader<'a> {
-    section: &'a Section,
+mod store;
+
+pub(super) struct Reader<'a> {
+    pub(super) section: &'a Section,
     file: &'a str,
 }
 
 impl Reader<'_> {
-    fn location(&self, line: usize) -> Location {
+    pub(super) fn location(&self, line: usize) -> Location {
         Location {
             file: self.file.to_owned(),
             line,
         }
     }
 
-    fn parse<T>(
+    pub(super) fn parse<T>(
         &self,
         entry: &Entry,
         parse: impl Fn(&str) -> Result<T, Expected>,
@@ -38,7 +43,7 @@ impl Reader<'_> {
         })
     }
 
-    fn get<T>(
+    pub(super) fn get<T>(
         &self,
         key: &str,
         parse: impl Fn(&str) -> Result<T, Expected>,
@@ -49,7 +54,7 @@ impl Reader<'_> {
             .transpose()
     }
 
-    fn missing(&self, key: &'static str, why: &'static str) -> ConfigError {
+    pub(super) fn missing(&self, key: &'static str, why: &'static str) -> ConfigError {
         ConfigError {
             location: self.location(self.section.line),
             key: None,
@@ -57,7 +62,7 @@ impl Reader<'_> {
         }
     }
 
-    fn require<T>(
+    pub(super) fn require<T>(
         &self,
         key: &'static str,
         why: &'static str,
@@ -87,7 +92,20 @@ impl Reader<'_> {
             .map(|e| e.value.clone())
     }
 
-    fn path(&self, key: &str) -> Result<Option<PathBuf>, ConfigError> {
+    /// `key` (present in the section) contradicts another setting.
+    fn contradiction(&self, key: &'static str, why: &'static str) -> ConfigError {
+        let e = self.section.get(key);
+        ConfigError {
+            location: self.location(e.map_or(self.section.line, |e| e.line)),
+            key: Some(e.map_or_else(|| key.to_owned(), |e| e.spelled.clone())),
+            kind: ErrorKind::BadValue {
+                expected: why,
+                got: e.map(|e| e.value.clone()).unwrap_or_default(),
+            },
+        }
+    }
+
+    pub(super) fn path(&self, key: &str) -> Result<Option<PathBuf>, ConfigError> {
         self.get(key, |v| value::text(v).map(PathBuf::from))
     }
 }
@@ -134,6 +152,12 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         value::boolean,
     )?;
     r.set("SocketNodelay", &mut s.network.nodelay, value::boolean)?;
+    r.set(
+        "SocketAcceptRetryTimeout",
+        &mut s.network.accept_retry_timeout,
+        |v| value::non_negative(v).map(Duration::from_secs),
+    )?;
+    socket_options(&r, &mut s)?;
 
     let t = &mut s.timing;
     t.heartbeat_interval = r.get("HeartBtInt", value::seconds)?;
@@ -214,14 +238,9 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         value::boolean,
     )?;
 
-    s.store.file_store_path = r.path("FileStorePath")?;
-    s.store.file_log_path = r.path("FileLogPath")?;
-    r.set(
-        "PersistMessages",
-        &mut s.store.persist_messages,
-        value::boolean,
-    )?;
-    r.set("StoreFsync", &mut s.store.fsync, value::store_fsync)?;
+    store::store(&r, &mut s.store)?;
+    log_settings(&r, &mut s)?;
+    no_effect(&r)?;
 
     s.reactor.core = r.get("ReactorCore", |v| {
         value::non_negative(v).and_then(|n| usize::try_from(n).map_err(|_| "a core number"))
@@ -231,6 +250,11 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         "MaxOutboundQueueBytes",
         &mut s.reactor.max_outbound_queue_bytes,
         |v| value::positive(v).and_then(|n| usize::try_from(n).map_err(|_| "a positive integer")),
+    )?;
+    r.set(
+        "OutboundCalmPeriod",
+        &mut s.reactor.outbound_calm,
+        value::millis,
     )?;
     s.reactor.max_connections = r.get("MaxConnections", |v| {
         value::positive(v)
@@ -245,21 +269,10 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         value::boolean,
     )?;
 
-    let tls = &mut s.tls;
-    r.set("SocketUseSSL", &mut tls.enabled, value::boolean)?;
-    tls.server_certificate_file = r.path("ServerCertificateFile")?;
-    tls.server_certificate_key_file = r.path("ServerCertificateKeyFile")?;
-    tls.client_certificate_file = r.path("ClientCertificateFile")?;
-    tls.client_certificate_key_file = r.path("ClientCertificateKeyFile")?;
-    tls.certificate_authorities_file = r.path("CertificateAuthoritiesFile")?;
-    r.set(
-        "CertificateVerifyLevel",
-        &mut tls.verify_level,
-        value::verify_level,
-    )?;
-    tls.server_name = r.get("SSLServerName", value::text)?;
+    tls_settings(&r, &mut s)?;
 
-    s.schedule = schedule(&r)?;
+    s.schedule = super::build_schedule::schedule(&r)?;
+    s.ha = super::ha::read(&r, &s)?;
 
     s.validate().map_err(|e| ConfigError {
         location: r.location(section.line),
@@ -302,7 +315,7 @@ fn connect_addresses(r: &Reader<'_>) -> Result<Vec<HostPort>, ConfigError> {
     // Every numbered key must have been consumed: no gaps, no `0`.
     let pairs = out.len() - 1;
     let stray = r.section.entries.iter().find(|e| {
-        e.key.canonical.starts_with("SocketConnect")
+        (e.key.canonical.starts_with("SocketConnect") || e.key.canonical.starts_with("SocketLocal"))
             && !e.key.suffix.is_empty()
             && !matches!(e.key.suffix.parse::<usize>(), Ok(n) if (1..=pairs).contains(&n) && e.key.suffix == n.to_string())
     });
@@ -317,6 +330,172 @@ fn connect_addresses(r: &Reader<'_>) -> Result<Vec<HostPort>, ConfigError> {
         });
     }
     Ok(out)
+}
+
+/// The TLS keys, QuickFIX C++ and QuickFIX/J spellings; contradictions
+/// are errors naming the key.
+fn tls_settings(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigError> {
+    let tls = &mut s.tls;
+    r.set("SocketUseSSL", &mut tls.enabled, value::boolean)?;
+    tls.server_certificate_file = r.path("ServerCertificateFile")?;
+    tls.server_certificate_key_file = r.path("ServerCertificateKeyFile")?;
+    tls.client_certificate_file = r.path("ClientCertificateFile")?;
+    tls.client_certificate_key_file = r.path("ClientCertificateKeyFile")?;
+    tls.certificate_authorities_file = r.path("CertificateAuthoritiesFile")?;
+    tls.certificate_authorities_directory = r.path("CertificateAuthoritiesDirectory")?;
+    tls.certificate_revocation_list_file = r.path("CertificateRevocationListFile")?;
+    tls.certificate_revocation_list_directory = r.path("CertificateRevocationListDirectory")?;
+    let level = r.get("CertificateVerifyLevel", value::verify_level)?;
+    if let Some(l) = level {
+        tls.verify_level = l;
+    }
+    tls.server_name = r.get("SSLServerName", value::text)?;
+    tls.use_sni = r.get("UseSNI", value::boolean)?;
+    tls.sni_host_name = r.get("SNIHostName", value::text)?;
+    let cpp = r.get("SSLProtocol", super::tls::ssl_protocol)?;
+    let java = r.get("EnabledProtocols", super::tls::enabled_protocols)?;
+    if let (Some(a), Some(b)) = (&cpp, &java) {
+        if a != b {
+            return Err(r.contradiction("EnabledProtocols", "SSLProtocol allows other versions"));
+        }
+    }
+    tls.protocols = cpp.or(java);
+    let cpp = r.get("SSLCipherSuite", super::tls::ssl_cipher_suite)?;
+    let java = r.get("CipherSuites", super::tls::cipher_suites)?;
+    if cpp.is_some() && java.is_some() {
+        return Err(r.contradiction(
+            "CipherSuites",
+            "set SSLCipherSuite (OpenSSL syntax) or CipherSuites (JSSE names), not both",
+        ));
+    }
+    let cipher_key = if cpp.is_some() {
+        "SSLCipherSuite"
+    } else {
+        "CipherSuites"
+    };
+    tls.cipher_suites = cpp.or(java);
+    if let Some(suites) = &tls.cipher_suites {
+        let versions = tls
+            .protocols
+            .clone()
+            .unwrap_or(vec![TlsVersion::Tls12, TlsVersion::Tls13]);
+        let usable = suites
+            .iter()
+            .any(|c| versions.iter().any(|v| super::tls::suite_speaks(*c, *v)));
+        if !usable {
+            return Err(r.contradiction(
+                cipher_key,
+                "no cipher suite left for the TLS versions allowed",
+            ));
+        }
+    }
+    if let Some(need) = r.get("NeedClientAuth", value::boolean)? {
+        match (need, level) {
+            (true, None) => tls.verify_level = 2,
+            (true, Some(l)) if l < 2 => {
+                return Err(r.contradiction(
+                    "NeedClientAuth",
+                    "NeedClientAuth=Y requires a client certificate; CertificateVerifyLevel below 2 does not",
+                ))
+            }
+            (false, Some(l)) if l >= 2 => {
+                return Err(r.contradiction(
+                    "NeedClientAuth",
+                    "NeedClientAuth=N contradicts CertificateVerifyLevel 2 (certificate required)",
+                ))
+            }
+            _ => {}
+        }
+    }
+    if r.get("SSLValidateCertificates", value::boolean)? == Some(false) {
+        if s.role == Role::Acceptor && tls.verify_level > 0 {
+            return Err(r.contradiction(
+                "SSLValidateCertificates",
+                "SSLValidateCertificates=N contradicts checking client certificates \
+                 (CertificateVerifyLevel or NeedClientAuth)",
+            ));
+        }
+        tls.skip_certificate_validation = true;
+    }
+    tls.check_revocation = r.get("SSLCheckCertificateRevocation", value::boolean)?;
+    if tls.check_revocation == Some(true) && s.role == Role::Acceptor && tls.verify_level == 0 {
+        return Err(r.contradiction(
+            "SSLCheckCertificateRevocation",
+            "revocation is checked on client certificates: set CertificateVerifyLevel or \
+             NeedClientAuth",
+        ));
+    }
+    if tls.check_revocation == Some(true)
+        && tls.certificate_revocation_list_file.is_none()
+        && tls.certificate_revocation_list_directory.is_none()
+    {
+        return Err(r.contradiction(
+            "SSLCheckCertificateRevocation",
+            "revocation is checked against CertificateRevocationListFile or \
+             CertificateRevocationListDirectory (no OCSP): set one",
+        ));
+    }
+    Ok(())
+}
+
+/// The `Socket*` options and `AllowedRemoteAddresses`.
+fn socket_options(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigError> {
+    let n = &mut s.network;
+    n.connect_timeout = r.get("SocketConnectTimeout", value::seconds)?;
+    n.send_buffer_size = r.get("SocketSendBufferSize", value::buffer_size)?.flatten();
+    n.receive_buffer_size = r
+        .get("SocketReceiveBufferSize", value::buffer_size)?
+        .flatten();
+    r.set("SocketKeepAlive", &mut n.keepalive, value::boolean)?;
+    n.linger = r.get("SocketLinger", value::linger)?.flatten();
+    n.traffic_class = r.get("SocketTrafficClass", value::traffic_class)?;
+    n.allowed_remote_addresses = r.get("AllowedRemoteAddresses", value::list)?;
+    if s.role == Role::Initiator {
+        let mut sources = Vec::with_capacity(n.connect.len());
+        for i in 0..n.connect.len() {
+            let suffix = if i == 0 { String::new() } else { i.to_string() };
+            let numbered = source_address(r, &suffix)?;
+            sources.push(match numbered {
+                None if i > 0 => source_address(r, "")?,
+                other => other,
+            });
+        }
+        n.connect_source = sources;
+    }
+    Ok(())
+}
+
+/// `SocketConnectSourceHost`/`Port` (QuickFIX C++) or `SocketLocalHost`/
+/// `Port` (QuickFIX/J) with this failover suffix; both spellings of one
+/// must agree.
+fn source_address(r: &Reader<'_>, suffix: &str) -> Result<Option<SourceAddress>, ConfigError> {
+    let either = |cpp: &str, j: &str| -> Result<Option<&Entry>, ConfigError> {
+        let (a, b) = (
+            r.section.get_suffixed(cpp, suffix),
+            r.section.get_suffixed(j, suffix),
+        );
+        match (a, b) {
+            (Some(a), Some(b)) if a.value != b.value => Err(ConfigError {
+                location: r.location(b.line),
+                key: Some(b.spelled.clone()),
+                kind: ErrorKind::BadValue {
+                    expected: "the same value as the other spelling of this key",
+                    got: format!("{}={}, {}={}", a.spelled, a.value, b.spelled, b.value),
+                },
+            }),
+            (a, b) => Ok(a.or(b)),
+        }
+    };
+    let host = either("SocketConnectSourceHost", "SocketLocalHost")?
+        .map(|e| r.parse(e, value::text))
+        .transpose()?;
+    let port = either("SocketConnectSourcePort", "SocketLocalPort")?
+        .map(|e| r.parse(e, |v| value::port(v, true)))
+        .transpose()?;
+    Ok((host.is_some() || port.is_some()).then(|| SourceAddress {
+        host,
+        port: port.unwrap_or(0),
+    }))
 }
 
 fn dictionaries(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigError> {
@@ -347,37 +526,55 @@ fn dictionaries(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigErr
     Ok(())
 }
 
-fn schedule(r: &Reader<'_>) -> Result<Schedule, ConfigError> {
-    if r.get("NonStopSession", value::boolean)? == Some(true) {
-        return Ok(Schedule::non_stop());
+fn log_settings(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigError> {
+    let log = &mut s.log;
+    log.file_log_backup_path = r.path("FileLogBackupPath")?;
+    r.set(
+        "FileLogHeartbeats",
+        &mut log.file_heartbeats,
+        value::boolean,
+    )?;
+    r.set(
+        "FileIncludeMilliseconds",
+        &mut log.file_millis,
+        value::boolean,
+    )?;
+    r.set(
+        "FileIncludeTimeStampForMessages",
+        &mut log.file_message_timestamps,
+        value::boolean,
+    )?;
+    const SCREEN: [&str; 5] = [
+        "ScreenLogShowIncoming",
+        "ScreenLogShowOutgoing",
+        "ScreenLogShowEvents",
+        "ScreenLogShowHeartBeats",
+        "ScreenIncludeMilliseconds",
+    ];
+    if SCREEN.iter().any(|k| r.section.get(k).is_some()) {
+        let mut screen = ScreenLogSettings::default();
+        let slots = [
+            &mut screen.incoming,
+            &mut screen.outgoing,
+            &mut screen.events,
+            &mut screen.heartbeats,
+            &mut screen.millis,
+        ];
+        for (key, slot) in SCREEN.iter().zip(slots) {
+            r.set(key, slot, value::boolean)?;
+        }
+        log.screen = Some(screen);
     }
-    const WHY: &str = "unless NonStopSession=Y";
-    let (start, start_zone) = r.require("StartTime", WHY, value::time_and_zone)?;
-    let (end, end_zone) = r.require("EndTime", WHY, value::time_and_zone)?;
-    let zones = [r.get("TimeZone", value::time_zone)?, start_zone, end_zone];
-    let mut named = zones.into_iter().flatten();
-    let tz = named.next().unwrap_or(jiff::tz::TimeZone::UTC);
-    if named.any(|other| other != tz) {
-        return Err(ConfigError {
-            location: r.location(r.section.line),
-            key: None,
-            kind: ErrorKind::BadValue {
-                expected: "one time zone for TimeZone, StartTime and EndTime",
-                got: ["TimeZone", "StartTime", "EndTime"]
-                    .iter()
-                    .filter_map(|k| r.section.get(k).map(|e| format!("{k}={}", e.value)))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            },
-        });
-    }
-    match (
-        r.get("StartDay", value::weekday)?,
-        r.get("EndDay", value::weekday)?,
-    ) {
-        (None, None) => Ok(Schedule::daily(start, end, tz)),
-        (Some(sd), Some(ed)) => Ok(Schedule::weekly(sd, start, ed, end, tz)),
-        (Some(_), None) => Err(r.missing("EndDay", "when StartDay is set")),
-        (None, Some(_)) => Err(r.missing("StartDay", "when EndDay is set")),
-    }
+    Ok(())
+}
+
+/// Keys without effect still get their values checked, as QuickFIX would.
+fn no_effect(r: &Reader<'_>) -> Result<(), ConfigError> {
+    r.get("ThreadModel", |v| match v {
+        "ThreadPerConnector" | "ThreadPerSession" => Ok(()),
+        _ => Err("ThreadPerConnector or ThreadPerSession"),
+    })?;
+    r.get("OnlyUseOneThread", value::boolean)?;
+    r.get("MaxScheduledWriteRequests", value::non_negative)?;
+    Ok(())
 }

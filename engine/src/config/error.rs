@@ -129,6 +129,51 @@ pub enum ConfigWarning {
         /// The section name.
         name: String,
     },
+    /// A key naming another product's machinery (JDBC, ODBC, MySQL,
+    /// PostgreSQL, Sleepycat, SLF4J, Java key and trust stores) or a proxy;
+    /// its value is ignored.
+    Foreign {
+        /// Where the key was set.
+        location: Location,
+        /// The key as spelled in the file.
+        key: String,
+        /// What it is and what to use instead.
+        instead: &'static str,
+    },
+    /// A key ringfix's design makes meaningless: its value was checked and
+    /// has no effect.
+    NoEffect {
+        /// Where the key was set.
+        location: Location,
+        /// The key as spelled in the file.
+        key: String,
+        /// Why it has no effect.
+        why: &'static str,
+    },
+    /// `ContinueInitializationOnError=Y`: a session that could not be
+    /// configured is left out and the others start.
+    SkippedSession {
+        /// The error that left it out.
+        error: Box<ConfigError>,
+    },
+}
+
+impl ConfigWarning {
+    /// For a key whose value is ignored (not implemented yet, or another
+    /// product's): where it was set, the key as spelled, and why.
+    pub fn ignored_key(&self) -> Option<(&Location, &str, String)> {
+        match self {
+            Self::Unimplemented { location, key } => {
+                Some((location, key, "not implemented by ringfix yet".to_owned()))
+            }
+            Self::Foreign {
+                location,
+                key,
+                instead,
+            } => Some((location, key, (*instead).to_owned())),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for ConfigWarning {
@@ -149,6 +194,18 @@ impl fmt::Display for ConfigWarning {
             Self::IgnoredSection { location, name } => {
                 write!(f, "{location}: [{name}]: unknown section, ignored")
             }
+            Self::Foreign {
+                location,
+                key,
+                instead,
+            } => write!(f, "{location}: {key}: ignored: {instead}"),
+            Self::NoEffect { location, key, why } => {
+                write!(f, "{location}: {key}: no effect: {why}")
+            }
+            Self::SkippedSession { error } => write!(
+                f,
+                "{error} (session left out: ContinueInitializationOnError=Y)"
+            ),
         }
     }
 }

@@ -2,9 +2,9 @@
 //! `Key=Value` lines, `#` (or `;`) comment lines.
 
 use super::error::{ConfigError, ConfigWarning, ErrorKind, Location};
-use super::keys::{classify, KnownKey};
+use super::keys::{classify, KeyStatus, KnownKey};
 
-/// One implemented `Key=Value` line.
+/// One `Key=Value` line ringfix reads.
 #[derive(Clone, Debug)]
 pub(crate) struct Entry {
     /// The recognised key.
@@ -83,8 +83,9 @@ enum Current {
     Ignored,
 }
 
-/// Splits `text` into sections. Unknown keys are errors; documented but
-/// unimplemented keys become warnings and are dropped.
+/// Splits `text` into sections. Unknown keys are errors; documented keys
+/// ringfix does not read become warnings and are dropped; keys without
+/// effect are kept (their values are checked) with a note.
 pub(crate) fn parse(
     text: &str,
     file: &str,
@@ -148,12 +149,28 @@ pub(crate) fn parse(
         let Some(known) = classify(key) else {
             return Err(error(Some(key), ErrorKind::UnknownKey));
         };
-        if !known.implemented {
-            warnings.push(ConfigWarning::Unimplemented {
+        match known.status {
+            KeyStatus::Implemented => {}
+            KeyStatus::NoEffect(why) => warnings.push(ConfigWarning::NoEffect {
                 location: location(),
                 key: key.to_owned(),
-            });
-            continue;
+                why,
+            }),
+            KeyStatus::Foreign(instead) => {
+                warnings.push(ConfigWarning::Foreign {
+                    location: location(),
+                    key: key.to_owned(),
+                    instead,
+                });
+                continue;
+            }
+            KeyStatus::Pending => {
+                warnings.push(ConfigWarning::Unimplemented {
+                    location: location(),
+                    key: key.to_owned(),
+                });
+                continue;
+            }
         }
         let entry = Entry {
             key: known,

@@ -23,6 +23,17 @@ pub const IMPLEMENTED: &[&str] = &[
     "SocketAcceptPort",
     "SocketReuseAddress",
     "SocketNodelay",
+    "SocketConnectSourceHost",
+    "SocketConnectSourcePort",
+    "SocketLocalHost",
+    "SocketLocalPort",
+    "SocketConnectTimeout",
+    "SocketSendBufferSize",
+    "SocketReceiveBufferSize",
+    "SocketKeepAlive",
+    "SocketLinger",
+    "SocketTrafficClass",
+    "AllowedRemoteAddresses",
     // Timing.
     "HeartBtInt",
     "ReconnectInterval",
@@ -35,6 +46,12 @@ pub const IMPLEMENTED: &[&str] = &[
     "EndDay",
     "TimeZone",
     "NonStopSession",
+    "Weekdays",
+    "UseLocalTime",
+    "LogonTime",
+    "LogoutTime",
+    "LogonDay",
+    "LogoutDay",
     // Sequence reset behaviour.
     "ResetOnLogon",
     "ResetOnLogout",
@@ -61,6 +78,19 @@ pub const IMPLEMENTED: &[&str] = &[
     "PersistMessages",
     "FileStorePath",
     "FileLogPath",
+    "FileLogBackupPath",
+    "FileLogHeartbeats",
+    "FileIncludeMilliseconds",
+    "FileIncludeTimeStampForMessages",
+    "ScreenLogShowIncoming",
+    "ScreenLogShowOutgoing",
+    "ScreenLogShowEvents",
+    "ScreenLogShowHeartBeats",
+    "ScreenIncludeMilliseconds",
+    "FileStoreSync",
+    "FileStoreBackupPath",
+    // Start-up.
+    "ContinueInitializationOnError",
     // TLS.
     "SocketUseSSL",
     "ServerCertificateFile",
@@ -70,34 +100,65 @@ pub const IMPLEMENTED: &[&str] = &[
     "CertificateAuthoritiesFile",
     "CertificateVerifyLevel",
     "SSLServerName",
+    "SSLProtocol",
+    "EnabledProtocols",
+    "SSLCipherSuite",
+    "CipherSuites",
+    "UseSNI",
+    "SNIHostName",
+    "NeedClientAuth",
+    "SSLValidateCertificates",
+    "SSLCheckCertificateRevocation",
+    "CertificateAuthoritiesDirectory",
+    "CertificateRevocationListFile",
+    "CertificateRevocationListDirectory",
     // ringfix's own keys.
     "ReactorCore",
     "ReactorMode",
     "StoreFsync",
+    "StoreSegmentSize",
+    "StoreUpkeepThread",
+    "FilePermissions",
     "MaxOutboundQueueBytes",
+    "OutboundCalmPeriod",
     "MaxConnections",
     "StopOnFatalError",
     "ReconnectMaxInterval",
+    "SocketAcceptRetryTimeout",
+    // Hot standby (etcd leadership, replicated journal).
+    "HaEnabled",
+    "HaEtcdEndpoints",
+    "HaNodeName",
+    "HaLeaseTtl",
+    "HaReplicationListen",
+    "HaPeers",
+    "HaReplication",
+    "HaSyncTimeout",
+    "HaMaxUnacked",
 ];
 
 /// Other spellings of implemented keys (QuickFIX/J names), mapped to the
 /// implemented key.
 const ALIASES: &[(&str, &str)] = &[
     ("SocketTcpNoDelay", "SocketNodelay"),
+    // QuickFIX C++ 1.16's spelling of its own constants.
+    ("CertificationAuthoritiesFile", "CertificateAuthoritiesFile"),
+    (
+        "CertificationAuthoritiesDirectory",
+        "CertificateAuthoritiesDirectory",
+    ),
     ("SocketAcceptAddress", "SocketAcceptHost"),
     ("MaxMessagesInResendRequest", "ResendRequestChunkSize"),
+    // QuickFIX/n's name.
+    ("SSLEnable", "SocketUseSSL"),
 ];
 
-/// Keys QuickFIX C++ or QuickFIX/J documents that ringfix accepts but does
-/// not implement yet: each use yields a warning and the value is ignored.
+/// Keys QuickFIX C++ or QuickFIX/J documents that ringfix accepts without
+/// using the value: each use yields a warning. Those naming another
+/// product's machinery say what to use instead ([`foreign`]); the others
+/// are not implemented yet.
 pub const DOCUMENTED: &[&str] = &[
     // Session (C++ and /J).
-    "LogonTime",
-    "LogoutTime",
-    "LogonDay",
-    "LogoutDay",
-    "UseLocalTime",
-    "Weekdays",
     "SendNextExpectedMsgSeqNum",
     "EnableNextExpectedMsgSeqNum",
     "EnableLastMsgSeqNumProcessed",
@@ -124,29 +185,20 @@ pub const DOCUMENTED: &[&str] = &[
     "FirstFieldInGroupIsDelimiter",
     "AllowPosDup",
     "LogonTag",
-    "MaxScheduledWriteRequests",
-    "ContinueInitializationOnError",
-    "ThreadModel",
+    "SendResetSeqNumFlag",
+    "DynamicSession",
+    "LogMessageWhenSessionNotFound",
+    "AllowUnknownEnumValues",
+    "HostSelectionPolicy",
+    "HostSelectionPolicyPriorityStartOverInterval",
     "AcceptorTemplate",
-    "AllowedRemoteAddresses",
     "HttpAcceptPort",
-    "OnlyUseOneThread",
     // Sockets.
-    "SocketConnectSourceHost",
-    "SocketConnectSourcePort",
-    "SocketLocalHost",
-    "SocketLocalPort",
     "SocketConnectProtocol",
     "SocketAcceptProtocol",
-    "SocketSendBufferSize",
-    "SocketReceiveBufferSize",
-    "SocketKeepAlive",
     "SocketOobInline",
-    "SocketLinger",
-    "SocketTrafficClass",
     "SocketSynchronousWrites",
     "SocketSynchronousWriteTimeout",
-    "SocketConnectTimeout",
     "ProxyType",
     "ProxyVersion",
     "ProxyHost",
@@ -155,15 +207,7 @@ pub const DOCUMENTED: &[&str] = &[
     "ProxyPassword",
     "ProxyDomain",
     "ProxyWorkstation",
-    // TLS (C++ names, then QuickFIX/J names).
-    "SSLProtocol",
-    "SSLCipherSuite",
-    "SSLEnable",
-    "SSLValidateCertificates",
-    "SSLCheckCertificateRevocation",
-    "CertificateAuthoritiesDirectory",
-    "CertificateRevocationListFile",
-    "CertificateRevocationListDirectory",
+    // TLS: QuickFIX/J's Java key and trust stores (ringfix reads PEM files).
     "SocketKeyStore",
     "SocketKeyStorePassword",
     "SocketTrustStore",
@@ -172,16 +216,10 @@ pub const DOCUMENTED: &[&str] = &[
     "KeyStoreType",
     "TrustManagerFactoryAlgorithm",
     "TrustStoreType",
-    "NeedClientAuth",
-    "EnabledProtocols",
-    "CipherSuites",
-    "UseSNI",
-    "SNIHostName",
     "EndpointIdentificationAlgorithm",
+    // TLS 1.3 suites (QuickFIX C++ 1.16).
+    "TLSCipherSuites",
     // Storage.
-    "FileStoreSync",
-    "FileStoreMaxCachedMsgs",
-    "FileStoreBackupPath",
     "MySQLStoreDatabase",
     "MySQLStoreUser",
     "MySQLStorePassword",
@@ -219,15 +257,6 @@ pub const DOCUMENTED: &[&str] = &[
     "SleepycatSequenceDbName",
     "SleepycatMessageDbName",
     // Logging.
-    "FileLogBackupPath",
-    "FileIncludeMilliseconds",
-    "FileIncludeTimeStampForMessages",
-    "FileLogHeartbeats",
-    "ScreenLogShowIncoming",
-    "ScreenLogShowOutgoing",
-    "ScreenLogShowEvents",
-    "ScreenLogShowHeartBeats",
-    "ScreenIncludeMilliseconds",
     "SLF4JLogEventCategory",
     "SLF4JLogErrorEventCategory",
     "SLF4JLogIncomingMessageCategory",
@@ -264,10 +293,121 @@ pub const DOCUMENTED: &[&str] = &[
     "OdbcLogEventTable",
 ];
 
+/// Keys that ringfix's design makes meaningless: accepted, their values
+/// checked, and no effect; `config check` shows why.
+pub const NO_EFFECT: &[(&str, &str)] = &[
+    (
+        "ThreadModel",
+        "ringfix runs each session on its reactor thread (ReactorCore picks the core); there is no thread model to choose",
+    ),
+    (
+        "OnlyUseOneThread",
+        "ringfix runs each session on its reactor thread (ReactorCore picks the core; sessions with the same core share one thread)",
+    ),
+    (
+        "MaxScheduledWriteRequests",
+        "there is no write-request queue (QuickFIX/J's MINA layer); outbound bytes are bounded by MaxOutboundQueueBytes",
+    ),
+    (
+        "FileStoreMaxCachedMsgs",
+        "the journal is memory-mapped: every stored message is read from the page cache, so there is no message cache to size",
+    ),
+];
+
+/// What a key naming another product's machinery is (the `Proxy*` keys
+/// included), and what to use instead; `None` for other keys.
+pub fn foreign(canonical: &str) -> Option<&'static str> {
+    let starts = |p: &str| canonical.starts_with(p);
+    Some(if starts("Proxy") {
+        "ringfix does not connect through proxies: connect directly, or point SocketConnectHost/SocketConnectPort at a TCP tunnel (e.g. ssh -L)"
+    } else if starts("SLF4J") {
+        "SLF4J is QuickFIX/J's Java logging bridge: ringfix logs events through tracing (RUST_LOG) and messages with FileLogPath and the ScreenLog keys"
+    } else if starts("JdbcLog") {
+        "a JDBC database log (QuickFIX/J): ringfix logs to files: use FileLogPath"
+    } else if starts("Jdbc") {
+        "a JDBC database store and log (QuickFIX/J): use FileStorePath and FileLogPath"
+    } else if starts("MySQLStore") || starts("PostgreSQLStore") || starts("OdbcStore") {
+        "a database store (QuickFIX C++/J): ringfix stores messages and sequence numbers in its own file store: use FileStorePath"
+    } else if starts("MySQLLog") || starts("PostgreSQLLog") || starts("OdbcLog") {
+        "a database log (QuickFIX C++/J): ringfix logs to files: use FileLogPath"
+    } else if starts("Sleepycat") {
+        "a Berkeley DB store (QuickFIX/J): ringfix stores messages and sequence numbers in its own file store: use FileStorePath"
+    } else if matches!(
+        canonical,
+        "SocketKeyStore" | "SocketKeyStorePassword" | "KeyStoreType" | "KeyManagerFactoryAlgorithm"
+    ) {
+        "a Java key store: give the certificate and key as PEM files: ServerCertificateFile/ServerCertificateKeyFile (acceptor), ClientCertificateFile/ClientCertificateKeyFile (initiator)"
+    } else if matches!(
+        canonical,
+        "SocketTrustStore"
+            | "SocketTrustStorePassword"
+            | "TrustStoreType"
+            | "TrustManagerFactoryAlgorithm"
+    ) {
+        "a Java trust store: give the trusted certificate authorities as a PEM file: CertificateAuthoritiesFile"
+    } else {
+        return None;
+    })
+}
+
+/// What ringfix does with a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyStatus {
+    /// Typed, validated and used.
+    Implemented,
+    /// Accepted and checked, without effect by design (why).
+    NoEffect(&'static str),
+    /// Another product's machinery (or a proxy): warned and ignored (what
+    /// to use instead).
+    Foreign(&'static str),
+    /// Documented by QuickFIX, not implemented by ringfix yet: warned and
+    /// ignored.
+    Pending,
+}
+
+impl KeyStatus {
+    /// Whether the value is kept for the settings (implemented or no
+    /// effect, both checked).
+    pub fn is_read(self) -> bool {
+        matches!(self, Self::Implemented | Self::NoEffect(_))
+    }
+}
+
+/// The status of a canonical key name.
+pub fn status(canonical: &str) -> KeyStatus {
+    if IMPLEMENTED.contains(&canonical) {
+        KeyStatus::Implemented
+    } else if let Some((_, why)) = NO_EFFECT.iter().find(|(k, _)| *k == canonical) {
+        KeyStatus::NoEffect(why)
+    } else if let Some(instead) = foreign(canonical) {
+        KeyStatus::Foreign(instead)
+    } else {
+        KeyStatus::Pending
+    }
+}
+
+/// Every key ringfix knows, canonical spelling: implemented, no effect,
+/// then the rest of the documented keys.
+pub fn all() -> impl Iterator<Item = &'static str> {
+    IMPLEMENTED
+        .iter()
+        .copied()
+        .chain(NO_EFFECT.iter().map(|(k, _)| *k))
+        .chain(DOCUMENTED.iter().copied())
+}
+
+/// The QuickFIX/J spellings ringfix accepts for implemented keys
+/// (`(alias, key)`).
+pub fn aliases() -> &'static [(&'static str, &'static str)] {
+    ALIASES
+}
+
 /// Keys that may carry a failover number (`SocketConnectHost1`, ...).
 const NUMBERED: &[&str] = &[
     "SocketConnectHost",
     "SocketConnectPort",
+    "SocketConnectProtocol",
+    "LogonTag",
     "SocketConnectSourceHost",
     "SocketConnectSourcePort",
     "SocketLocalHost",
@@ -277,30 +417,30 @@ const NUMBERED: &[&str] = &[
 /// A recognised key: its canonical spelling and any suffix.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct KnownKey {
-    /// Canonical spelling from [`IMPLEMENTED`] or [`DOCUMENTED`].
+    /// Canonical spelling from [`IMPLEMENTED`], [`NO_EFFECT`] or [`DOCUMENTED`].
     pub canonical: &'static str,
     /// Failover number (`SocketConnectHost2` -> 2) or dictionary version
     /// (`AppDataDictionary.FIX.4.4` -> `FIX.4.4`); empty if none.
     pub suffix: String,
-    /// Whether ringfix implements the key.
-    pub implemented: bool,
+    /// What ringfix does with it.
+    pub status: KeyStatus,
 }
 
-fn find(list: &'static [&'static str], key: &str) -> Option<&'static str> {
-    list.iter().copied().find(|k| k.eq_ignore_ascii_case(key))
+fn find(key: &str) -> Option<&'static str> {
+    all().find(|k| k.eq_ignore_ascii_case(key))
 }
 
 fn known(canonical: &'static str, suffix: &str) -> KnownKey {
     KnownKey {
         canonical,
         suffix: suffix.to_owned(),
-        implemented: IMPLEMENTED.contains(&canonical),
+        status: status(canonical),
     }
 }
 
 /// Classifies `key`; `None` for a key nobody documents.
 pub(crate) fn classify(key: &str) -> Option<KnownKey> {
-    if let Some(k) = find(IMPLEMENTED, key).or_else(|| find(DOCUMENTED, key)) {
+    if let Some(k) = find(key) {
         return Some(known(k, ""));
     }
     if let Some((_, target)) = ALIASES.iter().find(|(a, _)| a.eq_ignore_ascii_case(key)) {
@@ -309,7 +449,11 @@ pub(crate) fn classify(key: &str) -> Option<KnownKey> {
     let digits = key.len() - key.trim_end_matches(|c: char| c.is_ascii_digit()).len();
     if digits > 0 {
         let (stem, number) = key.split_at(key.len() - digits);
-        if let Some(k) = find(NUMBERED, stem) {
+        if let Some(k) = NUMBERED
+            .iter()
+            .copied()
+            .find(|k| k.eq_ignore_ascii_case(stem))
+        {
             return Some(known(k, number));
         }
     }

@@ -16,23 +16,33 @@
 //! SocketConnectPort=9876
 //! ```
 //!
-//! Keys are those of QuickFIX C++ and QuickFIX/J (case-insensitive); the
-//! ones ringfix does not implement yet are accepted with a
-//! [`ConfigWarning`], unknown keys are errors. ringfix adds its own keys
+//! Keys are those of QuickFIX C++ and QuickFIX/J (case-insensitive). Each
+//! has a [`keys::KeyStatus`]: implemented; without effect by design (value
+//! checked, a [`ConfigWarning::NoEffect`] note); another product's machinery
+//! or a proxy ([`ConfigWarning::Foreign`], saying what to use instead); or
+//! not implemented yet ([`ConfigWarning::Unimplemented`]). Unknown keys are
+//! errors. ringfix adds its own keys
 //! (see [`ReactorSettings`], [`StoreSettings`]): `ReactorCore`,
-//! `ReactorMode`, `StoreFsync`, `MaxOutboundQueueBytes`, `MaxConnections`
+//! `ReactorMode`, `StoreFsync`, `StoreSegmentSize`, `StoreUpkeepThread`, `FilePermissions`,
+//! `MaxOutboundQueueBytes`, `MaxConnections`
 //! (connections one reactor holds, logged on or not; beyond it an accepted
 //! connection is closed at once), `StopOnFatalError`,
-//! `ReconnectMaxInterval`.
+//! `ReconnectMaxInterval`, and the hot standby keys (`HaEnabled`, ...: see
+//! [`HaSettings`]).
 
 mod backoff;
 mod build;
+mod build_schedule;
+mod effective;
 mod error;
+mod ha;
 mod ini;
 pub mod keys;
 mod schedule;
 mod session_id;
 mod settings;
+mod table;
+mod tls;
 mod value;
 
 #[cfg(test)]
@@ -41,7 +51,12 @@ mod tests;
 use std::path::Path;
 
 pub use backoff::{after_end, AfterEnd, Backoff, JitterSource, SessionEnd, SplitMix64};
+pub use build_schedule::host_time_zone;
 pub use error::{ConfigError, ConfigWarning, ErrorKind, Location, SettingsError};
+pub use ha::{
+    HaReplication, HaSettings, DEFAULT_HA_LEASE_TTL, DEFAULT_HA_MAX_UNACKED,
+    DEFAULT_HA_SYNC_TIMEOUT, HA_SAFETY_MARGIN,
+};
 /// Time types of the schedule API (from `jiff`, re-exported so callers
 /// need not depend on it).
 pub use jiff::{
@@ -52,11 +67,14 @@ pub use ringfix_codec::{TimePrecision, UtcTimestamp};
 pub use schedule::{Period, Schedule};
 pub use session_id::{SessionId, BEGIN_STRINGS};
 pub use settings::{
-    ApplVerId, DictionarySettings, HostPort, MessageSettings, NetworkSettings, ReactorMode,
-    ReactorSettings, ResetSettings, Role, SessionSettings, StoreSettings, TimingSettings,
-    TlsSettings, ValidationSettings, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
-    DEFAULT_RECONNECT_CAP_FACTOR, MAX_CONNECTIONS_LIMIT,
+    ApplVerId, DictionarySettings, HostPort, LogSettings, MessageSettings, NetworkSettings,
+    ReactorMode, ReactorSettings, ResetSettings, Role, ScreenLogSettings, SessionSettings,
+    SourceAddress, StoreSettings, TimingSettings, TlsSettings, ValidationSettings,
+    DEFAULT_ACCEPT_RETRY_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
+    DEFAULT_RECONNECT_CAP_FACTOR, DEFAULT_SEGMENT_BYTES, MAX_CONNECTIONS_LIMIT,
 };
+pub use table::{settings_table, table_problems};
+pub use tls::{suite_speaks, TlsVersion};
 
 /// Sessions that share one reactor thread.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,6 +88,48 @@ pub struct ReactorGroup {
     pub sessions: Vec<usize>,
 }
 
+/// Where one session's keys were set, for messages that name file, line
+/// and key after parsing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionSource {
+    /// Line of the `[SESSION]` header.
+    pub line: usize,
+    /// Each key read, as `(name, line)`: the canonical name with its
+    /// suffix (`SocketConnectHost1`, `AppDataDictionary.FIX.5.0`); the line
+    /// is in `[DEFAULT]` for an inherited key.
+    pub keys: Vec<(String, usize)>,
+}
+
+impl SessionSource {
+    fn of(section: &ini::Section) -> Self {
+        let keys = section
+            .entries
+            .iter()
+            .map(|e| {
+                let k = &e.key;
+                let name = match (k.suffix.is_empty(), k.canonical) {
+                    (true, c) => c.to_owned(),
+                    (false, "AppDataDictionary") => format!("AppDataDictionary.{}", k.suffix),
+                    (false, c) => format!("{c}{}", k.suffix),
+                };
+                (name, e.line)
+            })
+            .collect();
+        Self {
+            line: section.line,
+            keys,
+        }
+    }
+
+    /// The line that set `key`, else the `[SESSION]` header's.
+    pub fn line_of(&self, key: &str) -> usize {
+        self.keys
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(self.line, |(_, line)| *line)
+    }
+}
+
 /// A whole configuration file, typed and validated.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EngineConfig {
@@ -81,63 +141,50 @@ pub struct EngineConfig {
 }
 
 impl EngineConfig {
-    /// Parses `text`; `file` names it in errors and warnings.
+    /// Parses `text`; `file` names it in errors and warnings. With
+    /// `ContinueInitializationOnError=Y` (QuickFIX/J) a session that cannot
+    /// be configured is left out with a warning instead of failing all.
     pub fn parse(text: &str, file: &str) -> Result<Self, ConfigError> {
+        Self::parse_with_sources(text, file).map(|(config, _)| config)
+    }
+
+    /// [`parse`](Self::parse), and where each session's keys were set
+    /// (one [`SessionSource`] per session, in the same order).
+    pub fn parse_with_sources(
+        text: &str,
+        file: &str,
+    ) -> Result<(Self, Vec<SessionSource>), ConfigError> {
         let mut warnings = Vec::new();
         let raw = ini::parse(text, file, &mut warnings)?;
         let mut sessions: Vec<SessionSettings> = Vec::with_capacity(raw.sessions.len());
+        let mut sources = Vec::with_capacity(raw.sessions.len());
         for section in &raw.sessions {
-            let settings = build::build(section, file)?;
-            let location = || Location {
-                file: file.to_owned(),
-                line: section.line,
+            let continue_on_error = match section.get("ContinueInitializationOnError") {
+                Some(e) => value::boolean(&e.value).map_err(|expected| ConfigError {
+                    location: Location {
+                        file: file.to_owned(),
+                        line: e.line,
+                    },
+                    key: Some(e.spelled.clone()),
+                    kind: ErrorKind::BadValue {
+                        expected,
+                        got: e.value.clone(),
+                    },
+                })?,
+                None => false,
             };
-            if sessions.iter().any(|s| s.id == settings.id) {
-                return Err(ConfigError {
-                    location: location(),
-                    key: None,
-                    kind: ErrorKind::DuplicateSession(settings.id.to_string()),
-                });
+            match session(section, file, &sessions) {
+                Ok(settings) => {
+                    sessions.push(settings);
+                    sources.push(SessionSource::of(section));
+                }
+                Err(error) if continue_on_error => warnings.push(ConfigWarning::SkippedSession {
+                    error: Box::new(error),
+                }),
+                Err(error) => return Err(error),
             }
-            if let Some(other) = sessions.iter().find(|s| {
-                s.reactor.core.is_some()
-                    && s.reactor.core == settings.reactor.core
-                    && s.reactor.mode != settings.reactor.mode
-            }) {
-                return Err(ConfigError {
-                    location: location(),
-                    key: Some("ReactorMode".into()),
-                    kind: ErrorKind::Invalid(SettingsError::Inconsistent {
-                        session: settings.id.to_string(),
-                        message: format!(
-                            "shares ReactorCore with {} but not its ReactorMode",
-                            other.id
-                        ),
-                    }),
-                });
-            }
-            if let Some(other) = sessions.iter().find(|s| {
-                s.role == Role::Acceptor
-                    && settings.role == Role::Acceptor
-                    && s.network.accept_port == settings.network.accept_port
-                    && s.network.accept_host == settings.network.accept_host
-                    && s.tls.enabled != settings.tls.enabled
-            }) {
-                return Err(ConfigError {
-                    location: location(),
-                    key: Some("SocketUseSSL".into()),
-                    kind: ErrorKind::Invalid(SettingsError::Inconsistent {
-                        session: settings.id.to_string(),
-                        message: format!(
-                            "shares its accept address with {} but not its SocketUseSSL",
-                            other.id
-                        ),
-                    }),
-                });
-            }
-            sessions.push(settings);
         }
-        Ok(Self { sessions, warnings })
+        Ok((Self { sessions, warnings }, sources))
     }
 
     /// Reads and parses the file at `path`.
@@ -171,8 +218,104 @@ impl EngineConfig {
         groups
     }
 
+    /// The hot standby settings of the node, from the first session with
+    /// `HaEnabled=Y` (the node-wide keys agree between sessions).
+    pub fn ha(&self) -> Option<&HaSettings> {
+        self.sessions.iter().map(|s| &s.ha).find(|h| h.enabled)
+    }
+
     /// The session with this id.
     pub fn session(&self, id: &SessionId) -> Option<&SessionSettings> {
         self.sessions.iter().find(|s| &s.id == id)
     }
+}
+
+/// The first setting of one listener (one accept address) on which two
+/// acceptor sessions sharing it differ. `AllowedRemoteAddresses` may list
+/// different peers per session (the listener allows all of them), but is
+/// set for every session on the address or for none.
+fn listener_key_mismatch(a: &SessionSettings, b: &SessionSettings) -> Option<&'static str> {
+    let (x, y) = (&a.network, &b.network);
+    [
+        ("SocketUseSSL", a.tls.enabled == b.tls.enabled),
+        (
+            "SocketSendBufferSize",
+            x.send_buffer_size == y.send_buffer_size,
+        ),
+        (
+            "SocketReceiveBufferSize",
+            x.receive_buffer_size == y.receive_buffer_size,
+        ),
+        ("SocketKeepAlive", x.keepalive == y.keepalive),
+        ("SocketLinger", x.linger == y.linger),
+        ("SocketTrafficClass", x.traffic_class == y.traffic_class),
+        (
+            "AllowedRemoteAddresses",
+            x.allowed_remote_addresses.is_some() == y.allowed_remote_addresses.is_some(),
+        ),
+    ]
+    .into_iter()
+    .find(|(_, same)| !same)
+    .map(|(key, _)| key)
+}
+
+/// Builds one session and checks it against the sessions before it.
+fn session(
+    section: &ini::Section,
+    file: &str,
+    sessions: &[SessionSettings],
+) -> Result<SessionSettings, ConfigError> {
+    let settings = build::build(section, file)?;
+    let location = || Location {
+        file: file.to_owned(),
+        line: section.line,
+    };
+    if sessions.iter().any(|s| s.id == settings.id) {
+        return Err(ConfigError {
+            location: location(),
+            key: None,
+            kind: ErrorKind::DuplicateSession(settings.id.to_string()),
+        });
+    }
+    if let Some(other) = sessions.iter().find(|s| {
+        s.reactor.core.is_some()
+            && s.reactor.core == settings.reactor.core
+            && s.reactor.mode != settings.reactor.mode
+    }) {
+        return Err(ConfigError {
+            location: location(),
+            key: Some("ReactorMode".into()),
+            kind: ErrorKind::Invalid(SettingsError::Inconsistent {
+                session: settings.id.to_string(),
+                message: format!(
+                    "shares ReactorCore with {} but not its ReactorMode",
+                    other.id
+                ),
+            }),
+        });
+    }
+    let shared = sessions.iter().filter_map(|s| {
+        let same_address = s.role == Role::Acceptor
+            && settings.role == Role::Acceptor
+            && s.network.accept_port == settings.network.accept_port
+            && s.network.accept_host == settings.network.accept_host;
+        same_address
+            .then(|| listener_key_mismatch(s, &settings).map(|key| (s, key)))
+            .flatten()
+    });
+    if let Some((other, key)) = shared.into_iter().next() {
+        return Err(ConfigError {
+            location: location(),
+            key: Some(key.into()),
+            kind: ErrorKind::Invalid(SettingsError::Inconsistent {
+                session: settings.id.to_string(),
+                message: format!(
+                    "shares its accept address with {} but not its {key}",
+                    other.id
+                ),
+            }),
+        });
+    }
+    ha::check_node_keys(sessions, &settings, location())?;
+    Ok(settings)
 }

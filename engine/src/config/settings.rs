@@ -6,8 +6,13 @@ use std::time::Duration;
 use super::error::SettingsError;
 use super::schedule::Schedule;
 use super::session_id::{SessionId, BEGIN_STRINGS};
-use crate::store::FsyncPolicy;
+use super::tls::TlsVersion;
 use ringfix_codec::TimePrecision;
+
+mod log;
+mod store;
+pub use log::{LogSettings, ScreenLogSettings};
+pub use store::{StoreSettings, DEFAULT_SEGMENT_BYTES};
 
 /// Default `MaxOutboundQueueBytes`: 8 MiB.
 pub const DEFAULT_MAX_OUTBOUND_QUEUE_BYTES: usize = 8 * 1024 * 1024;
@@ -49,7 +54,46 @@ pub struct NetworkSettings {
     pub reuse_address: bool,
     /// `SocketNodelay`: disable Nagle (default Y).
     pub nodelay: bool,
+    /// `SocketAcceptRetryTimeout` (ringfix, seconds, default 5): an
+    /// acceptor whose address is in use at start keeps retrying the bind
+    /// this long (a crashed predecessor's socket lingers while the kernel
+    /// tears it down), then start-up fails.
+    pub accept_retry_timeout: Duration,
+    /// Initiator: the local address to bind before connecting, per entry
+    /// of `connect` (`SocketConnectSourceHost`/`Port` as QuickFIX C++,
+    /// `SocketLocalHost`/`Port` as QuickFIX/J, numbered like the connect
+    /// addresses; an unnumbered one applies to every address). `None`:
+    /// any.
+    pub connect_source: Vec<Option<SourceAddress>>,
+    /// `SocketConnectTimeout` (QuickFIX/J, seconds): the Connect's linked
+    /// timeout. `None`: `LogonTimeout`.
+    pub connect_timeout: Option<Duration>,
+    /// `SocketSendBufferSize` (bytes; SO_SNDBUF). `None`: system default.
+    pub send_buffer_size: Option<usize>,
+    /// `SocketReceiveBufferSize` (bytes; SO_RCVBUF). `None`: system default.
+    pub receive_buffer_size: Option<usize>,
+    /// `SocketKeepAlive` (QuickFIX/J): SO_KEEPALIVE.
+    pub keepalive: bool,
+    /// `SocketLinger` (QuickFIX/J, seconds; negative: off): SO_LINGER.
+    pub linger: Option<Duration>,
+    /// `SocketTrafficClass` (QuickFIX/J): IP_TOS / IPV6_TCLASS.
+    pub traffic_class: Option<u8>,
+    /// `AllowedRemoteAddresses`: host names or IP addresses, resolved at
+    /// start; an acceptor closes any other peer at accept. `None`: anyone.
+    pub allowed_remote_addresses: Option<Vec<String>>,
 }
+
+/// A local address to bind an initiator's socket to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SourceAddress {
+    /// Host name or IP address; `None`: any interface.
+    pub host: Option<String>,
+    /// Port; 0: any.
+    pub port: u16,
+}
+
+/// Default `SocketAcceptRetryTimeout`.
+pub const DEFAULT_ACCEPT_RETRY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -231,20 +275,6 @@ impl Default for MessageSettings {
     }
 }
 
-/// Message store and log.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct StoreSettings {
-    /// `FileStorePath`: directory of the durable store; memory store if
-    /// `None`.
-    pub file_store_path: Option<PathBuf>,
-    /// `FileLogPath`: directory of message logs; no file log if `None`.
-    pub file_log_path: Option<PathBuf>,
-    /// `PersistMessages` (default Y): keep sent messages for resends.
-    pub persist_messages: bool,
-    /// `StoreFsync` (ringfix): `never`, `always` or `<N>ms`.
-    pub fsync: FsyncPolicy,
-}
-
 /// How the reactor thread waits (`ReactorMode`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum ReactorMode {
@@ -266,6 +296,10 @@ pub struct ReactorSettings {
     /// `MaxOutboundQueueBytes` (default 8 MiB): outbound bytes queued
     /// before sends are refused.
     pub max_outbound_queue_bytes: usize,
+    /// `OutboundCalmPeriod` (milliseconds, default 1000): outbound buffers
+    /// grown by a backlog are given back once drained and calm this long;
+    /// the shortest among a reactor's sessions applies.
+    pub outbound_calm: std::time::Duration,
     /// `MaxConnections` (1..=[`MAX_CONNECTIONS_LIMIT`]): connections, logged
     /// on or not, the session's reactor holds at once; the largest value
     /// among a reactor's sessions applies. An accepted connection beyond
@@ -286,6 +320,7 @@ impl Default for ReactorSettings {
             core: None,
             mode: ReactorMode::Block,
             max_outbound_queue_bytes: DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
+            outbound_calm: std::time::Duration::from_secs(1),
             max_connections: None,
         }
     }
@@ -312,6 +347,43 @@ pub struct TlsSettings {
     pub verify_level: u8,
     /// `SSLServerName`: SNI and name checked in the server certificate.
     pub server_name: Option<String>,
+    /// `SSLProtocol` (QuickFIX C++) or `EnabledProtocols` (QuickFIX/J):
+    /// the versions allowed. `None`: TLS 1.2 and 1.3.
+    pub protocols: Option<Vec<TlsVersion>>,
+    /// `SSLCipherSuite` (QuickFIX C++, OpenSSL syntax, TLS 1.2 suites) or
+    /// `CipherSuites` (QuickFIX/J): the suites allowed (IANA codes), in
+    /// order of preference. `None`: rustls' defaults.
+    pub cipher_suites: Option<Vec<u16>>,
+    /// `UseSNI` (QuickFIX/J, initiator): `Some(false)` sends no server
+    /// name. `None`: the checked name is sent, as before.
+    pub use_sni: Option<bool>,
+    /// `SNIHostName` (QuickFIX/J, initiator): the server name to send
+    /// (the certificate is still checked against `SSLServerName` or the
+    /// connect host).
+    pub sni_host_name: Option<String>,
+    /// `SSLValidateCertificates=N`: the peer's certificate is not verified
+    /// (a warning at start).
+    pub skip_certificate_validation: bool,
+    /// `SSLCheckCertificateRevocation`: `Some(true)` needs a CRL file or
+    /// directory, `Some(false)` ignores them; `None`: checked whenever
+    /// CRLs are given.
+    pub check_revocation: Option<bool>,
+    /// `CertificateAuthoritiesDirectory`: every PEM certificate of every
+    /// file in it is trusted (beside `CertificateAuthoritiesFile`).
+    pub certificate_authorities_directory: Option<PathBuf>,
+    /// `CertificateRevocationListFile`: PEM CRLs.
+    pub certificate_revocation_list_file: Option<PathBuf>,
+    /// `CertificateRevocationListDirectory`: every PEM CRL of every file in it.
+    pub certificate_revocation_list_directory: Option<PathBuf>,
+}
+
+impl TlsSettings {
+    /// Whether revocation is checked: CRLs given and not switched off.
+    pub fn checks_revocation(&self) -> bool {
+        self.check_revocation != Some(false)
+            && (self.certificate_revocation_list_file.is_some()
+                || self.certificate_revocation_list_directory.is_some())
+    }
 }
 
 /// Everything about one session.
@@ -335,6 +407,8 @@ pub struct SessionSettings {
     pub messages: MessageSettings,
     /// Store and log.
     pub store: StoreSettings,
+    /// What the logs write.
+    pub log: LogSettings,
     /// Reactor placement.
     pub reactor: ReactorSettings,
     /// TLS.
@@ -344,6 +418,8 @@ pub struct SessionSettings {
     /// `StopOnFatalError` (ringfix, default N): after a fatal error the
     /// session stops instead of reconnecting.
     pub stop_on_fatal_error: bool,
+    /// Hot standby (`HaEnabled` and the other `Ha*` keys).
+    pub ha: super::ha::HaSettings,
 }
 
 impl Default for NetworkSettings {
@@ -354,6 +430,15 @@ impl Default for NetworkSettings {
             accept_port: None,
             reuse_address: true,
             nodelay: true,
+            accept_retry_timeout: DEFAULT_ACCEPT_RETRY_TIMEOUT,
+            connect_source: Vec::new(),
+            connect_timeout: None,
+            send_buffer_size: None,
+            receive_buffer_size: None,
+            keepalive: false,
+            linger: None,
+            traffic_class: None,
+            allowed_remote_addresses: None,
         }
     }
 }
@@ -380,10 +465,12 @@ impl SessionSettings {
                 persist_messages: true,
                 ..StoreSettings::default()
             },
+            log: LogSettings::default(),
             reactor: ReactorSettings::default(),
             tls: TlsSettings::default(),
             schedule: Schedule::non_stop(),
             stop_on_fatal_error: false,
+            ha: super::ha::HaSettings::default(),
         }
     }
 

@@ -8,7 +8,7 @@ use jiff::tz::TimeZone;
 
 use super::session_id::BEGIN_STRINGS;
 use super::settings::{ApplVerId, ReactorMode, Role};
-use crate::store::FsyncPolicy;
+use crate::store::{FileMode, FsyncPolicy};
 use ringfix_codec::TimePrecision;
 
 /// What a parser expected, for `expected ..., got ...` messages.
@@ -47,6 +47,14 @@ pub(crate) fn non_negative(v: &str) -> Result<u64, Expected> {
 /// A positive integer number of seconds.
 pub(crate) fn seconds(v: &str) -> Result<Duration, Expected> {
     positive(v).map(Duration::from_secs)
+}
+
+/// A positive integer number of milliseconds.
+pub(crate) fn millis(v: &str) -> Result<Duration, Expected> {
+    digits(v)
+        .filter(|&n: &u64| n > 0)
+        .map(Duration::from_millis)
+        .ok_or("a positive number of milliseconds")
 }
 
 /// A TCP port, 0..=65535 (`allow_zero` for acceptors binding any port).
@@ -104,16 +112,29 @@ const DAYS: &[(Weekday, &str)] = &[
     (Weekday::Saturday, "saturday"),
 ];
 
-/// A day name: full (`Monday`), three letters (`Mon`) or the two letters
-/// QuickFIX C++ looks at (`mo`), any case.
+/// A day name in English or any abbreviation of at least the two letters
+/// QuickFIX C++ looks at (`mo`, `mon`, `mond`, `monday`), any case.
 pub(crate) fn weekday(v: &str) -> Result<Weekday, Expected> {
     let lower = v.to_ascii_lowercase();
     DAYS.iter()
-        .find(|(_, name)| {
-            lower.len() >= 2 && (lower == *name || (lower.len() <= 3 && name.starts_with(&lower)))
-        })
+        .find(|(_, name)| lower.len() >= 2 && name.starts_with(&lower))
         .map(|(d, _)| *d)
         .ok_or("a day name (Sunday, Mon, tu, ...)")
+}
+
+/// QuickFIX/J's `Weekdays`: day names separated by commas, at least one,
+/// none twice.
+pub(crate) fn weekdays(v: &str) -> Result<Vec<Weekday>, Expected> {
+    const EXPECTED: Expected = "day names separated by commas (Mon,Tue,Wed)";
+    let mut days = Vec::new();
+    for part in v.split(',') {
+        let day = weekday(part.trim()).map_err(|_| EXPECTED)?;
+        if days.contains(&day) {
+            return Err("day names separated by commas, each day once");
+        }
+        days.push(day);
+    }
+    Ok(days)
 }
 
 /// An IANA time zone name, from the bundled database.
@@ -171,6 +192,45 @@ pub(crate) fn store_fsync(v: &str) -> Result<FsyncPolicy, Expected> {
     v.parse().map_err(|_| "never, always or <N>ms")
 }
 
+/// Smallest `StoreSegmentSize`: 64 KiB.
+pub(crate) const MIN_SEGMENT_BYTES: u64 = 64 << 10;
+/// Largest `StoreSegmentSize`: 1 GiB (a segment is fallocated whole).
+pub(crate) const MAX_SEGMENT_BYTES: u64 = 1 << 30;
+
+/// A byte count: decimal digits with an optional `K`, `M` or `G` suffix
+/// (either case; binary multiples, so `16M` is 16 MiB).
+pub(crate) fn byte_size(v: &str) -> Option<u64> {
+    let (digits_part, shift) = match v.as_bytes().last() {
+        Some(b'k' | b'K') => (&v[..v.len() - 1], 10),
+        Some(b'm' | b'M') => (&v[..v.len() - 1], 20),
+        Some(b'g' | b'G') => (&v[..v.len() - 1], 30),
+        _ => (v, 0),
+    };
+    let n: u64 = digits(digits_part)?;
+    n.checked_mul(1 << shift)
+}
+
+/// `StoreSegmentSize`: a byte count from 64K to 1G.
+pub(crate) fn segment_size(v: &str) -> Result<u64, Expected> {
+    byte_size(v)
+        .filter(|n| (MIN_SEGMENT_BYTES..=MAX_SEGMENT_BYTES).contains(n))
+        .ok_or("a size from 64K to 1G: bytes, or a number with a K, M or G suffix")
+}
+
+/// `FilePermissions`: an octal mode such as `0600` or `0640`, giving the
+/// owner read and write, with no bits beyond `0777`.
+pub(crate) fn file_permissions(v: &str) -> Result<FileMode, Expected> {
+    const EXPECTED: Expected =
+        "an octal mode such as 0600 or 0640 (owner read and write, nothing above 0777)";
+    if v.is_empty() || v.len() > 4 || !v.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        return Err(EXPECTED);
+    }
+    u32::from_str_radix(v, 8)
+        .ok()
+        .and_then(FileMode::new)
+        .ok_or(EXPECTED)
+}
+
 /// `CertificateVerifyLevel`: 0-3.
 pub(crate) fn verify_level(v: &str) -> Result<u8, Expected> {
     match digits::<u8>(v) {
@@ -186,4 +246,55 @@ pub(crate) fn text(v: &str) -> Result<String, Expected> {
     } else {
         Ok(v.to_owned())
     }
+}
+
+/// A buffer size in bytes; 0 means the system default (`None`).
+pub(crate) fn buffer_size(v: &str) -> Result<Option<usize>, Expected> {
+    let n = digits::<usize>(v).ok_or("a size in bytes (0: the system default)")?;
+    Ok((n > 0).then_some(n))
+}
+
+/// `SocketLinger` as QuickFIX/J: whole seconds, negative for off (`None`);
+/// above 65535 is 65535.
+pub(crate) fn linger(v: &str) -> Result<Option<Duration>, Expected> {
+    const EXPECTED: Expected = "whole seconds, or -1 for off";
+    match v.strip_prefix('-') {
+        Some(rest) => digits::<u64>(rest).map(|_| None).ok_or(EXPECTED),
+        None => digits::<u64>(v)
+            .map(|n| Some(Duration::from_secs(n.min(65_535))))
+            .ok_or(EXPECTED),
+    }
+}
+
+/// `SocketTrafficClass` as QuickFIX/J: 0-255 (decimal, or hex with
+/// `0x`), or `IPTOS_*` names joined by `|` or `,`.
+pub(crate) fn traffic_class(v: &str) -> Result<u8, Expected> {
+    const EXPECTED: Expected =
+        "0-255, or IPTOS_LOWCOST, IPTOS_RELIABILITY, IPTOS_THROUGHPUT, IPTOS_LOWDELAY joined by |";
+    if let Some(hex) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        return u8::from_str_radix(hex, 16).map_err(|_| EXPECTED);
+    }
+    if let Some(n) = digits::<u8>(v) {
+        return Ok(n);
+    }
+    let mut bits = 0u8;
+    for name in v.split(['|', ',']).map(str::trim) {
+        bits |= match name {
+            "IPTOS_LOWCOST" => 0x02,
+            "IPTOS_RELIABILITY" => 0x04,
+            "IPTOS_THROUGHPUT" => 0x08,
+            "IPTOS_LOWDELAY" => 0x10,
+            _ => return Err(EXPECTED),
+        };
+    }
+    Ok(bits)
+}
+
+/// A comma-separated list of non-empty items (spaces around them dropped).
+pub(crate) fn list(v: &str) -> Result<Vec<String>, Expected> {
+    let items: Vec<String> = v.split(',').map(|i| i.trim().to_owned()).collect();
+    if items.iter().any(String::is_empty) {
+        return Err("a comma-separated list without empty items");
+    }
+    Ok(items)
 }

@@ -4,8 +4,9 @@
 use super::conn::{abs_timespec, rel_timespec, ud, Op, Phase};
 use super::event_loop::Reactor;
 use super::handler::{utc, CloseMode, CloseReason, ConnectionHandler};
-use super::sys::{self, LINGER_ZERO};
+use super::sys::{self, LINGER_OFF, LINGER_ZERO};
 use io_uring::{opcode, squeue, types};
+use std::os::fd::IntoRawFd;
 
 impl<H: ConnectionHandler> Reactor<H> {
     /// Close for a reason other than the handler's request.
@@ -43,7 +44,8 @@ impl<H: ConnectionHandler> Reactor<H> {
             // Cancel everything on the fd; once all has reported, one
             // non-blocking Send of what is queued (FlushNow).
             c.phase = Phase::Cancelling;
-            let e = opcode::AsyncCancel2::new(types::CancelBuilder::fd(types::Fd(c.fd)).all())
+            let fd = types::Fd(c.raw_fd());
+            let e = opcode::AsyncCancel2::new(types::CancelBuilder::fd(fd).all())
                 .build()
                 .user_data(ud(Op::Cancel, 0, c.generation, s));
             c.inflight += 1;
@@ -98,12 +100,26 @@ impl<H: ConnectionHandler> Reactor<H> {
     pub(crate) fn finish(&mut self, slot: usize) {
         let c = &mut self.conns[slot];
         c.phase = Phase::Closing;
-        let (g, s, fd) = (c.generation, slot as u32, c.fd);
+        let (g, s, fd) = (c.generation, slot as u32, c.raw_fd());
         let shutdown = opcode::Shutdown::new(types::Fd(fd), libc::SHUT_RDWR)
             .build()
             .flags(squeue::Flags::IO_HARDLINK)
             .user_data(ud(Op::Shutdown, 0, g, s));
-        self.close_chain(slot, shutdown);
+        // A socket set to linger would block the reactor thread in its
+        // final close: everything was flushed and shut down, so stop.
+        let unlinger = c.lingers.then(|| {
+            opcode::SetSockOpt::new(
+                types::Fd(fd),
+                libc::SOL_SOCKET as u32,
+                libc::SO_LINGER as u32,
+                (&LINGER_OFF as *const libc::linger).cast(),
+                std::mem::size_of::<libc::linger>() as u32,
+            )
+            .build()
+            .flags(squeue::Flags::IO_HARDLINK)
+            .user_data(ud(Op::Linger, 0, g, s))
+        });
+        self.close_chain(slot, shutdown, unlinger);
     }
 
     /// Drops unsent bytes: cancel, SO_LINGER 0, close (the peer gets a reset).
@@ -125,7 +141,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         }
         c.phase = Phase::Closing;
         self.stats.closed_aborted += 1;
-        let (g, s, fd) = (c.generation, slot as u32, c.fd);
+        let (g, s, fd) = (c.generation, slot as u32, c.raw_fd());
         let linger = opcode::SetSockOpt::new(
             types::Fd(fd),
             libc::SOL_SOCKET as u32,
@@ -136,14 +152,14 @@ impl<H: ConnectionHandler> Reactor<H> {
         .build()
         .flags(squeue::Flags::IO_HARDLINK)
         .user_data(ud(Op::Linger, 0, g, s));
-        self.close_chain(slot, linger);
+        self.close_chain(slot, linger, None);
     }
 
-    /// Cancel-all -> `middle` -> close, hard-linked so each step runs even
+    /// Cancel-all -> `middle` (-> `then`) -> close, hard-linked so each step runs even
     /// if the one before failed (nothing to cancel, socket already reset).
-    fn close_chain(&mut self, slot: usize, middle: squeue::Entry) {
+    fn close_chain(&mut self, slot: usize, middle: squeue::Entry, then: Option<squeue::Entry>) {
         let c = &mut self.conns[slot];
-        let (g, s, fd) = (c.generation, slot as u32, c.fd);
+        let (g, s, fd) = (c.generation, slot as u32, c.raw_fd());
         let cancel = opcode::AsyncCancel2::new(types::CancelBuilder::fd(types::Fd(fd)).all())
             .build()
             .flags(squeue::Flags::IO_HARDLINK)
@@ -151,7 +167,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         let close = opcode::Close::new(types::Fd(fd))
             .build()
             .user_data(ud(Op::Close, 0, g, s));
-        c.inflight += 3;
+        c.inflight += 3 + u32::from(then.is_some());
         let timer = c.close_timer_pending.then(|| {
             // Not tied to the fd: remove it so the slot is released now.
             opcode::TimeoutRemove::new(ud(Op::CloseTimer, 0, g, s))
@@ -162,7 +178,17 @@ impl<H: ConnectionHandler> Reactor<H> {
             c.inflight += 1;
             self.ring.push(&[t]);
         }
-        self.ring.push(&[cancel, middle, close]);
+        let pushed = match then {
+            Some(then) => self.ring.push(&[cancel, middle, then, close]),
+            None => self.ring.push(&[cancel, middle, close]),
+        };
+        if pushed {
+            // The ring's Close owns the number now (until it completes,
+            // the chain's other steps name it too).
+            if let Some(fd) = self.conns[slot].fd.take() {
+                let _ = fd.into_raw_fd();
+            }
+        }
     }
 
     /// All operations reported and the fd is closed: tell the handler, free the slot.

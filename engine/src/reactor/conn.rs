@@ -1,10 +1,10 @@
 //! Per-connection state and the user_data encoding of ring operations.
 
 use super::handler::{CloseMode, CloseReason, ConnId, Nanos};
-use super::sys::RawAddr;
 use super::tls_io::TlsConn;
 use io_uring::types::Timespec;
-use std::os::fd::RawFd;
+use socket2::SockAddr;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 /// What an operation is, stored in the top byte of its user_data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,7 +97,9 @@ pub(crate) enum Phase {
 pub(crate) struct Conn<H> {
     pub(crate) generation: u16,
     pub(crate) phase: Phase,
-    pub(crate) fd: RawFd,
+    /// The socket until its Close is handed to the ring (which then owns
+    /// the number); dropped with the slot state otherwise.
+    pub(crate) fd: Option<OwnedFd>,
     pub(crate) handler: Option<H>,
     /// Unparsed bytes are `rx_start..rx_end` of this slot's receive buffer.
     pub(crate) rx_start: usize,
@@ -124,6 +126,8 @@ pub(crate) struct Conn<H> {
     /// Operations submitted whose CQE has not arrived yet.
     pub(crate) inflight: u32,
     pub(crate) fd_closed: bool,
+    /// The socket lingers (SO_LINGER > 0): its final close turns that off.
+    pub(crate) lingers: bool,
     pub(crate) dirty: bool,
     /// The slot is in the reactor's idle queue. Not cleared by `reset`:
     /// the entry stays queued (and is skipped) until popped, so the queue
@@ -135,7 +139,8 @@ pub(crate) struct Conn<H> {
     pub(crate) ts_send: Timespec,
     pub(crate) ts_update: Timespec,
     pub(crate) ts_close: Timespec,
-    pub(crate) addr: RawAddr,
+    /// The Connect's target, read by the kernel when it prepares the SQE.
+    pub(crate) addr: SockAddr,
     /// TLS state when the connection uses TLS.
     pub(crate) tls: Option<Box<TlsConn>>,
     /// Capacity `out` and `wire` start with and return to after a backlog.
@@ -144,18 +149,12 @@ pub(crate) struct Conn<H> {
     pub(crate) out_big_at: Nanos,
 }
 
-/// Outbound buffers grown by a backlog are given back once nothing more
-/// than their base capacity has been queued for this long (and nothing is
-/// queued): a steady flow that needs the larger size keeps it instead of
-/// reallocating every send.
-pub(crate) const OUT_CALM_NS: i64 = 1_000_000_000;
-
 impl<H> Conn<H> {
     pub(crate) fn new(outbound_capacity: usize) -> Self {
         Self {
             generation: 0,
             phase: Phase::Free,
-            fd: -1,
+            fd: None,
             handler: None,
             rx_start: 0,
             rx_end: 0,
@@ -175,13 +174,14 @@ impl<H> Conn<H> {
             close_deadline: 0,
             inflight: 0,
             fd_closed: false,
+            lingers: false,
             dirty: false,
             idle_queued: false,
             ts_recv: Timespec::new(),
             ts_send: Timespec::new(),
             ts_update: Timespec::new(),
             ts_close: Timespec::new(),
-            addr: RawAddr::empty(),
+            addr: SockAddr::from(std::net::SocketAddr::from(([0, 0, 0, 0], 0))),
             tls: None,
             out_base: outbound_capacity,
             out_big_at: 0,
@@ -193,6 +193,12 @@ impl<H> Conn<H> {
             slot,
             generation: self.generation,
         }
+    }
+
+    /// The socket's number for ring operations; -1 (EBADF) once its Close
+    /// was handed to the ring.
+    pub(crate) fn raw_fd(&self) -> RawFd {
+        self.fd.as_ref().map_or(-1, AsRawFd::as_raw_fd)
     }
 
     /// Unsent bytes: the rest of `wire` plus `out`.
@@ -214,14 +220,16 @@ impl<H> Conn<H> {
 
     /// Shrinks `out` and `wire` back to their base capacity when they grew
     /// past it, nothing is queued or in flight, and no backlog was seen for
-    /// [`OUT_CALM_NS`]. True if it shrank them.
-    pub(crate) fn trim_outbound(&mut self, now: Nanos) -> bool {
+    /// `calm` nanoseconds (the reactor's `outbound_calm`: a steady flow
+    /// that needs the larger size keeps it instead of reallocating every
+    /// send). True if it shrank them.
+    pub(crate) fn trim_outbound(&mut self, now: Nanos, calm: Nanos) -> bool {
         let grown = self.out.capacity().max(self.wire.capacity()) > self.out_base;
         if !grown
             || self.send_pending
             || self.zc_notif_pending
             || self.unsent()
-            || now.saturating_sub(self.out_big_at) < OUT_CALM_NS
+            || now.saturating_sub(self.out_big_at) < calm
         {
             return false;
         }
@@ -241,7 +249,7 @@ impl<H> Conn<H> {
     pub(crate) fn reset(&mut self) {
         self.generation = self.generation.wrapping_add(1);
         self.phase = Phase::Free;
-        self.fd = -1;
+        self.fd = None;
         self.handler = None;
         self.rx_start = 0;
         self.rx_end = 0;
@@ -255,6 +263,7 @@ impl<H> Conn<H> {
         self.close_timer_pending = false;
         self.inflight = 0;
         self.fd_closed = false;
+        self.lingers = false;
         self.tls = None;
     }
 }
@@ -290,29 +299,29 @@ mod tests {
         c.out.extend_from_slice(&[1; 1000]);
         c.note_queued(SEC);
         c.out.clear();
-        assert!(!c.trim_outbound(5 * SEC));
+        assert!(!c.trim_outbound(5 * SEC, SEC));
         // A backlog: the buffer grows past its base.
         c.out.extend_from_slice(&[1; 100_000]);
         c.note_queued(10 * SEC);
         assert!(c.out.capacity() >= 100_000);
         // Still queued: kept.
-        assert!(!c.trim_outbound(20 * SEC));
+        assert!(!c.trim_outbound(20 * SEC, SEC));
         std::mem::swap(&mut c.out, &mut c.wire);
         c.wire_off = c.wire.len() / 2;
         c.send_pending = true;
-        assert!(!c.trim_outbound(20 * SEC));
+        assert!(!c.trim_outbound(20 * SEC, SEC));
         // Sent; but the backlog is less than a second old.
         c.send_pending = false;
         c.wire_off = c.wire.len();
         c.note_queued(10 * SEC + SEC / 2);
-        assert!(!c.trim_outbound(10 * SEC + SEC / 2));
+        assert!(!c.trim_outbound(10 * SEC + SEC / 2, SEC));
         assert!(c.wire.capacity() >= 100_000);
         // Drained and calm for a second: back to the base capacity.
-        assert!(c.trim_outbound(11 * SEC));
+        assert!(c.trim_outbound(11 * SEC, SEC));
         assert_eq!(c.out.capacity(), 1024);
         assert_eq!(c.wire.capacity(), 1024);
         assert_eq!(c.queued(), 0);
-        assert!(!c.trim_outbound(30 * SEC));
+        assert!(!c.trim_outbound(30 * SEC, SEC));
     }
 
     #[test]

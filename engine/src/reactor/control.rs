@@ -2,14 +2,14 @@
 //! every loop turn, and an eventfd (read through the ring) to wake it when it
 //! blocks.
 
-use super::config::{io_err, Mode, ReactorError};
+use super::config::{io_err, ConnectSpec, ListenSpec, Mode, ReactorError};
 use super::handler::{AcceptInfo, ConnId};
 use super::stats::ReactorStats;
 use super::sys;
 use super::tls::{TlsClient, TlsServer};
 use super::wake::WakeSet;
 use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -20,24 +20,28 @@ pub type Factory<H> = Box<dyn FnMut(&AcceptInfo) -> Option<H> + Send>;
 
 pub(crate) enum Command<H> {
     Listen {
-        fd: RawFd,
+        /// Closed if the command is dropped unserved (reactor gone).
+        fd: OwnedFd,
         local: SocketAddr,
         factory: Factory<H>,
-        tls: Option<TlsServer>,
+        spec: ListenSpec,
     },
     Connect {
-        addr: SocketAddr,
-        timeout: Duration,
+        spec: ConnectSpec,
         handler: H,
-        tls: Option<TlsClient>,
     },
     Notify(ConnId),
+    /// Close the listener bound to this address (connections stay).
+    Unlisten(SocketAddr),
     Stop,
 }
 
 pub(crate) struct Shared<H> {
     pub(crate) queue: Mutex<Vec<Command<H>>>,
     pub(crate) pending: AtomicBool,
+    /// The reactor is gone: commands are refused (and dropped, closing
+    /// any socket they carry). Set under the queue lock.
+    pub(crate) closed: AtomicBool,
     pub(crate) eventfd: OwnedFd,
     pub(crate) mode: Mode,
     pub(crate) stats: ReactorStats,
@@ -47,20 +51,37 @@ pub(crate) struct Shared<H> {
 
 impl<H> Shared<H> {
     pub(crate) fn new(mode: Mode, max_connections: usize) -> Result<Self, ReactorError> {
+        // SAFETY: eventfd takes no pointers.
         let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
         if fd < 0 {
             return Err(io_err("eventfd")(std::io::Error::last_os_error()));
         }
+        // SAFETY: `fd` was just created by eventfd and nothing else owns it.
+        let eventfd = unsafe { OwnedFd::from_raw_fd(fd) };
         let kick = (mode == Mode::Block).then_some(fd);
         Ok(Self {
             queue: Mutex::new(Vec::with_capacity(64)),
             pending: AtomicBool::new(false),
-            eventfd: unsafe { OwnedFd::from_raw_fd(fd) },
+            closed: AtomicBool::new(false),
+            eventfd,
             mode,
             stats: ReactorStats::default(),
             // The eventfd lives as long as the set: both are fields of `Self`.
             wakes: WakeSet::new(max_connections, kick),
         })
+    }
+
+    /// The reactor is gone: drops what is queued (closing the sockets of
+    /// unserved listens) and refuses what comes later.
+    pub(crate) fn close(&self) {
+        let mut q = self
+            .queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.closed.store(true, Ordering::Relaxed);
+        let queued = std::mem::take(&mut *q);
+        drop(q);
+        drop(queued);
     }
 
     /// Swaps the queued commands into `into` (which must be empty).
@@ -74,14 +95,17 @@ impl<H> Shared<H> {
     }
 
     fn push(&self, cmd: Command<H>) -> Result<(), ReactorError> {
-        self.queue
-            .lock()
-            .map_err(|_| ReactorError::Stopped)?
-            .push(cmd);
+        let mut q = self.queue.lock().map_err(|_| ReactorError::Stopped)?;
+        if self.closed.load(Ordering::Relaxed) {
+            return Err(ReactorError::Stopped);
+        }
+        q.push(cmd);
+        drop(q);
         self.pending.store(true, Ordering::Release);
         if self.mode == Mode::Block {
             let one: u64 = 1;
             // EAGAIN only if the counter is saturated: the reactor wakes anyway.
+            // SAFETY: writes 8 bytes from a live u64 to our open eventfd.
             unsafe { libc::write(self.eventfd.as_raw_fd(), (&one as *const u64).cast(), 8) };
         }
         Ok(())
@@ -109,7 +133,7 @@ impl<H: Send + 'static> Remote<H> {
         addr: SocketAddr,
         factory: Factory<H>,
     ) -> Result<SocketAddr, ReactorError> {
-        self.listen(addr, factory, None)
+        self.listen(ListenSpec::new(addr), factory)
     }
 
     /// As [`Self::add_listener`], with TLS: the handler's `on_open` comes
@@ -120,26 +144,30 @@ impl<H: Send + 'static> Remote<H> {
         tls: TlsServer,
         factory: Factory<H>,
     ) -> Result<SocketAddr, ReactorError> {
-        self.listen(addr, factory, Some(tls))
+        let spec = ListenSpec {
+            tls: Some(tls),
+            ..ListenSpec::new(addr)
+        };
+        self.listen(spec, factory)
     }
 
-    fn listen(
+    /// Binds and listens as `spec` says (the bind happens here, on the
+    /// caller's thread: an address in use is retried for
+    /// `spec.bind_retry`); returns the bound address.
+    pub fn listen(
         &self,
-        addr: SocketAddr,
+        spec: ListenSpec,
         factory: Factory<H>,
-        tls: Option<TlsServer>,
     ) -> Result<SocketAddr, ReactorError> {
-        let (fd, local) = sys::listen(addr, 1024).map_err(io_err("listen"))?;
+        let (fd, local) = sys::listen_retrying(&spec, 1024)?;
         let cmd = Command::Listen {
             fd,
             local,
             factory,
-            tls,
+            spec,
         };
-        if let Err(e) = self.shared.push(cmd) {
-            unsafe { libc::close(fd) };
-            return Err(e);
-        }
+        // On failure the command, and with it the socket, is dropped.
+        self.shared.push(cmd)?;
         Ok(local)
     }
 
@@ -151,12 +179,7 @@ impl<H: Send + 'static> Remote<H> {
         timeout: Duration,
         handler: H,
     ) -> Result<(), ReactorError> {
-        self.shared.push(Command::Connect {
-            addr,
-            timeout,
-            handler,
-            tls: None,
-        })
+        self.connect_with(ConnectSpec::new(addr, timeout), handler)
     }
 
     /// As [`Self::connect`], then a TLS handshake within `tls`' handshake
@@ -168,17 +191,28 @@ impl<H: Send + 'static> Remote<H> {
         tls: TlsClient,
         handler: H,
     ) -> Result<(), ReactorError> {
-        self.shared.push(Command::Connect {
-            addr,
-            timeout,
-            handler,
+        let spec = ConnectSpec {
             tls: Some(tls),
-        })
+            ..ConnectSpec::new(addr, timeout)
+        };
+        self.connect_with(spec, handler)
+    }
+
+    /// Connects as `spec` says; `handler` learns the outcome.
+    pub fn connect_with(&self, spec: ConnectSpec, handler: H) -> Result<(), ReactorError> {
+        self.shared.push(Command::Connect { spec, handler })
     }
 
     /// Calls the connection's `on_notify` on the reactor thread (next turn).
     pub fn notify(&self, id: ConnId) -> Result<(), ReactorError> {
         self.shared.push(Command::Notify(id))
+    }
+
+    /// Closes the listener bound to `local` (as returned by
+    /// [`add_listener`](Self::add_listener)); its accepted connections
+    /// stay. Hot standby: a node that stops leading stops listening.
+    pub fn remove_listener(&self, local: SocketAddr) -> Result<(), ReactorError> {
+        self.shared.push(Command::Unlisten(local))
     }
 
     /// Graceful stop: listeners close, every connection gets `on_stop`, and

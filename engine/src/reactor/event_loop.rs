@@ -4,35 +4,38 @@ use super::buffers::{RecvBuffers, CHUNK_SLOTS};
 use super::config::{Mode, ReactorConfig, ReactorError};
 use super::conn::{decode, ud, Conn, Op, Phase};
 use super::control::{Command, Factory, Shared};
-use super::handler::{utc, AcceptInfo, CloseReason, ConnectionHandler, Ctx};
+use super::handler::{utc, ConnectionHandler, Ctx};
 use super::ring::Ring;
+use super::sockopt::AllowedPeers;
 use super::stats::StatsSnapshot;
-use super::sys::{self, RawAddr};
-use super::tls::{TlsClient, TlsFailure, TlsServer};
-use super::tls_io::TlsConn;
-use io_uring::{cqueue, opcode, squeue, types};
+use super::sys;
+use super::tls::TlsServer;
+use io_uring::{opcode, squeue, types};
 use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Shortest time between two calls asking the allocator to release memory
 /// (each walks the allocator's free lists: cheap, but not for every trim).
 const RELEASE_EVERY_NS: i64 = 1_000_000_000;
 
 pub(crate) struct Listener<H> {
-    pub(crate) fd: RawFd,
+    /// The listening socket until its Close is handed to the ring.
+    pub(crate) fd: Option<OwnedFd>,
     pub(crate) local: SocketAddr,
     pub(crate) factory: Factory<H>,
     pub(crate) tls: Option<TlsServer>,
+    pub(crate) allowed: Option<AllowedPeers>,
+    /// Accepted sockets inherit a linger their final close turns off.
+    pub(crate) lingers: bool,
     pub(crate) armed: bool,
     pub(crate) closing: bool,
     pub(crate) closed: bool,
 }
 
+/// Its `Drop` (teardown.rs) cancels and reaps every operation in flight
+/// before any field (buffers, slot state, fds) is released.
 pub(crate) struct Reactor<H> {
-    // Dropped first: tearing down the ring cancels what is left in flight
-    // before the memory those operations point at goes away.
     pub(crate) ring: Ring,
     pub(crate) cfg: ReactorConfig,
     pub(crate) shared: Arc<Shared<H>>,
@@ -52,14 +55,20 @@ pub(crate) struct Reactor<H> {
     /// [`probe::stamp`] of the last turn that reaped completions.
     pub(crate) turn_stamp: u64,
     /// When the last "no free slot" refusal was logged, and refusals since.
-    refused_logged_at: i64,
-    refused_unlogged: u64,
+    pub(crate) refused_logged_at: i64,
+    pub(crate) refused_unlogged: u64,
+    /// The same for peers not in `AllowedRemoteAddresses`.
+    pub(crate) barred_logged_at: i64,
+    pub(crate) barred_unlogged: u64,
     /// Buffers were trimmed since the allocator last returned free pages.
     pub(crate) release_pending: bool,
     released_at: i64,
-    wake_buf: Box<u64>,
+    /// The wake eventfd's Read lands here (the kernel writes it).
+    pub(crate) wake_buf: Box<u64>,
     wake_armed: bool,
     wait_ts: types::Timespec,
+    /// Turns until the next full audit (see `audit`).
+    audit_countdown: u32,
 }
 
 impl<H: ConnectionHandler> Reactor<H> {
@@ -74,6 +83,10 @@ impl<H: ConnectionHandler> Reactor<H> {
                 "recv_buffer_bytes must be in 256..=u32::MAX",
             ));
         }
+        if cfg.ring_entries < 4 {
+            // The longest chain (cancel, shutdown or linger, close) must fit.
+            return Err(ReactorError::Config("ring_entries must be at least 4"));
+        }
         let ring = Ring::new(&cfg)?;
         let bufs = RecvBuffers::new(cfg.recv_buffer_bytes, cfg.max_connections, cfg.huge_pages);
         // Reserved once: slot state never moves (the kernel reads its
@@ -82,7 +95,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         conns
             .try_reserve_exact(cfg.max_connections)
             .map_err(|_| ReactorError::Config("max_connections: cannot reserve slot state"))?;
-        let cq = ring.ring.params().cq_entries() as usize;
+        let cq = ring.cq_entries();
         let wait_ts = types::Timespec::new()
             .sec(cfg.block_timeout.as_secs())
             .nsec(cfg.block_timeout.subsec_nanos());
@@ -98,6 +111,8 @@ impl<H: ConnectionHandler> Reactor<H> {
             free: Vec::new(),
             refused_logged_at: 0,
             refused_unlogged: 0,
+            barred_logged_at: 0,
+            barred_unlogged: 0,
             release_pending: false,
             released_at: 0,
             listeners: Vec::new(),
@@ -109,6 +124,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             wake_buf: Box::new(0),
             wake_armed: false,
             wait_ts,
+            audit_countdown: 0,
         };
         // The first chunk up front: a small reactor never grows.
         r.add_slots()?;
@@ -117,7 +133,7 @@ impl<H: ConnectionHandler> Reactor<H> {
 
     /// A free slot, adding a chunk of slots (receive buffers, state) when
     /// all are taken and `max_connections` allows.
-    fn take_slot(&mut self) -> Option<u32> {
+    pub(crate) fn take_slot(&mut self) -> Option<u32> {
         if self.free.is_empty() && self.conns.len() < self.cfg.max_connections {
             if let Err(e) = self.add_slots() {
                 tracing::error!(error = %e, "cannot add connection slots");
@@ -148,50 +164,57 @@ impl<H: ConnectionHandler> Reactor<H> {
 
     /// Runs until stopped and every connection is closed.
     pub(crate) fn run(&mut self) -> Result<(), ReactorError> {
-        let mut audit_countdown = 0u32;
-        loop {
-            self.stats.loop_turns += 1;
-            let mut busy = self.drain_commands();
-            busy |= self.run_wakes();
-            // Commands may have touched connections: their SQEs go in this entry.
-            self.service_dirty();
-            if self.stopping
-                && self.stats.open_connections == 0
-                && self.listeners.iter().all(|l| l.closed)
-            {
-                break;
-            }
-            if self.cfg.mode == Mode::Block && !self.wake_armed {
-                self.arm_wake();
-            }
-            // Idle work pending: poll instead of sleeping until it is done.
-            let mode = if self.idle.is_empty() {
-                self.cfg.mode
-            } else {
-                Mode::Spin
-            };
-            self.ring
-                .enter(mode, &self.wait_ts, &mut self.stats)
-                .map_err(super::config::io_err("io_uring enter"))?;
-            busy |= self.reap();
-            self.service_dirty();
-            if !busy && !self.ring.has_unsubmitted() {
-                self.run_idle();
-            }
-            if self.release_pending {
-                self.release_free_memory();
-            }
-            audit_countdown = audit_countdown.wrapping_sub(1);
-            if audit_countdown == 0 || busy && cfg!(debug_assertions) {
-                self.audit();
-                audit_countdown = 4096;
-            }
-            if busy {
-                self.shared.stats.publish(&self.stats);
-            }
-        }
+        while !self.turn()? {}
         self.shared.stats.publish(&self.stats);
         Ok(())
+    }
+
+    /// One loop turn; true once stopped with every connection and
+    /// listener closed.
+    pub(crate) fn turn(&mut self) -> Result<bool, ReactorError> {
+        self.stats.loop_turns += 1;
+        let mut busy = self.drain_commands();
+        busy |= self.run_wakes();
+        // Commands may have touched connections: their SQEs go in this entry.
+        self.service_dirty();
+        if self.stopping
+            && self.stats.open_connections == 0
+            && self.listeners.iter().all(|l| l.closed)
+        {
+            return Ok(true);
+        }
+        if self.cfg.mode == Mode::Block && !self.wake_armed {
+            self.arm_wake();
+        }
+        // Idle work pending: poll instead of sleeping until it is done.
+        let mode = if self.idle.is_empty() {
+            self.cfg.mode
+        } else {
+            Mode::Spin
+        };
+        if let Some(e) = self.ring.take_failure() {
+            return Err(super::config::io_err("io_uring submit")(e));
+        }
+        self.ring
+            .enter(mode, &self.wait_ts, &mut self.stats)
+            .map_err(super::config::io_err("io_uring enter"))?;
+        busy |= self.reap();
+        self.service_dirty();
+        if !busy && !self.ring.has_unsubmitted() {
+            self.run_idle();
+        }
+        if self.release_pending {
+            self.release_free_memory();
+        }
+        self.audit_countdown = self.audit_countdown.wrapping_sub(1);
+        if self.audit_countdown == 0 || busy && cfg!(debug_assertions) {
+            self.audit();
+            self.audit_countdown = 4096;
+        }
+        if busy {
+            self.shared.stats.publish(&self.stats);
+        }
+        Ok(false)
     }
 
     /// Counts open connections lacking a Recv (+ linked timeout) in flight.
@@ -224,14 +247,9 @@ impl<H: ConnectionHandler> Reactor<H> {
                     fd,
                     local,
                     factory,
-                    tls,
-                } => self.add_listener(fd, local, factory, tls),
-                Command::Connect {
-                    addr,
-                    timeout,
-                    handler,
-                    tls,
-                } => self.connect(addr, timeout, handler, tls),
+                    spec,
+                } => self.add_listener(fd, local, factory, spec),
+                Command::Connect { spec, handler } => self.connect(spec, handler),
                 Command::Notify(id) => {
                     let now = sys::now();
                     if let Some(c) = self.conns.get_mut(id.slot as usize) {
@@ -249,6 +267,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                         }
                     }
                 }
+                Command::Unlisten(local) => self.close_listener(local),
                 Command::Stop => self.begin_stop(),
             }
         }
@@ -263,39 +282,40 @@ impl<H: ConnectionHandler> Reactor<H> {
         }
     }
 
-    fn add_listener(
-        &mut self,
-        fd: RawFd,
-        local: SocketAddr,
-        factory: Factory<H>,
-        tls: Option<TlsServer>,
-    ) {
-        if self.stopping {
-            unsafe { libc::close(fd) };
-            return;
-        }
-        self.listeners.push(Listener {
-            fd,
-            local,
-            factory,
-            tls,
-            armed: false,
-            closing: false,
-            closed: false,
-        });
-        self.arm_accept(self.listeners.len() - 1);
-    }
-
-    fn arm_accept(&mut self, idx: usize) {
-        let Some(l) = self.listeners.get_mut(idx) else {
+    /// Cancels a listener's accept and closes its fd (through the ring).
+    fn close_listener_at(&mut self, i: usize) {
+        let Some(l) = self.listeners.get_mut(i) else {
             return;
         };
-        let e = opcode::AcceptMulti::new(types::Fd(l.fd))
-            .flags(libc::SOCK_CLOEXEC)
+        if l.closing {
+            return;
+        }
+        l.closing = true;
+        let fd = types::Fd(l.fd.as_ref().map_or(-1, AsRawFd::as_raw_fd));
+        let cancel = opcode::AsyncCancel2::new(types::CancelBuilder::fd(fd).all())
             .build()
-            .user_data(ud(Op::Accept, 0, 0, idx as u32));
-        l.armed = true;
-        self.ring.push(&[e]);
+            .flags(squeue::Flags::IO_HARDLINK)
+            .user_data(ud(Op::Cancel, 0, 0, u32::MAX));
+        let close = opcode::Close::new(fd)
+            .build()
+            .user_data(ud(Op::ListenerClose, 0, 0, i as u32));
+        if self.ring.push(&[cancel, close]) {
+            // The ring's Close owns the number now.
+            if let Some(fd) = l.fd.take() {
+                let _ = fd.into_raw_fd();
+            }
+        }
+    }
+
+    /// Hot standby: a node that stops leading stops listening.
+    fn close_listener(&mut self, local: SocketAddr) {
+        let found = self
+            .listeners
+            .iter()
+            .position(|l| l.local == local && !l.closing);
+        if let Some(i) = found {
+            self.close_listener_at(i);
+        }
     }
 
     fn begin_stop(&mut self) {
@@ -303,22 +323,8 @@ impl<H: ConnectionHandler> Reactor<H> {
             return;
         }
         self.stopping = true;
-        for (i, l) in self.listeners.iter_mut().enumerate() {
-            if l.closing {
-                continue;
-            }
-            l.closing = true;
-            let cancel = opcode::AsyncCancel2::new(types::CancelBuilder::fd(types::Fd(l.fd)).all())
-                .build()
-                .flags(squeue::Flags::IO_HARDLINK)
-                .user_data(ud(Op::Cancel, 0, 0, u32::MAX));
-            let close = opcode::Close::new(types::Fd(l.fd)).build().user_data(ud(
-                Op::ListenerClose,
-                0,
-                0,
-                i as u32,
-            ));
-            self.ring.push(&[cancel, close]);
+        for i in 0..self.listeners.len() {
+            self.close_listener_at(i);
         }
         let now = sys::now();
         for slot in 0..self.conns.len() {
@@ -340,85 +346,10 @@ impl<H: ConnectionHandler> Reactor<H> {
         }
     }
 
-    fn connect(
-        &mut self,
-        addr: SocketAddr,
-        timeout: Duration,
-        mut handler: H,
-        tls: Option<TlsClient>,
-    ) {
-        let fail = |h: &mut H, errno: i32, stats: &mut StatsSnapshot| {
-            stats.connect_failed += 1;
-            h.on_closed(&CloseReason::ConnectFailed(errno), utc(sys::now()));
-        };
-        if self.stopping {
-            return fail(&mut handler, libc::ECANCELED, &mut self.stats);
-        }
-        let tls = match tls.as_ref().map(TlsConn::client).transpose() {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::warn!(%addr, error = %e, "TLS client setup failed");
-                self.stats.connect_failed += 1;
-                let reason = CloseReason::Tls(TlsFailure::from(&e));
-                return handler.on_closed(&reason, utc(sys::now()));
-            }
-        };
-        let Some(slot) = self.take_slot() else {
-            tracing::warn!(%addr, max = self.cfg.max_connections, "connect refused: no free connection slot (MaxConnections)");
-            return fail(&mut handler, libc::EMFILE, &mut self.stats);
-        };
-        let fd = match sys::tcp_socket(&addr) {
-            Ok(fd) => fd,
-            Err(e) => {
-                self.free.push(slot);
-                return fail(
-                    &mut handler,
-                    e.raw_os_error().unwrap_or(libc::EIO),
-                    &mut self.stats,
-                );
-            }
-        };
-        if let Err(e) = sys::set_nodelay(fd) {
-            tracing::debug!(error = %e, "TCP_NODELAY");
-        }
-        let c = &mut self.conns[slot as usize];
-        c.fd = fd;
-        c.handler = Some(handler);
-        c.tls = tls;
-        c.phase = Phase::Connecting;
-        c.addr = RawAddr::from_std(addr);
-        c.ts_recv = types::Timespec::new()
-            .sec(timeout.as_secs())
-            .nsec(timeout.subsec_nanos());
-        let g = c.generation;
-        let conn = opcode::Connect::new(
-            types::Fd(fd),
-            (&c.addr.storage as *const libc::sockaddr_storage).cast(),
-            c.addr.len,
-        )
-        .build()
-        .flags(squeue::Flags::IO_LINK)
-        .user_data(ud(Op::Connect, 0, g, slot));
-        let to = opcode::LinkTimeout::new(&c.ts_recv).build().user_data(ud(
-            Op::ConnectTimeout,
-            0,
-            g,
-            slot,
-        ));
-        c.inflight += 2;
-        self.stats.open_connections += 1;
-        self.ring.push(&[conn, to]);
-    }
-
     /// Takes every completion, then dispatches them.
     fn reap(&mut self) -> bool {
         let mut cqes = std::mem::take(&mut self.cqes);
-        cqes.extend(
-            self.ring
-                .ring
-                .completion()
-                .map(|e| (e.user_data(), e.result(), e.flags())),
-        );
+        self.ring.reap(&mut cqes);
         let busy = !cqes.is_empty();
         if busy {
             self.turn_stamp = super::probe::stamp();
@@ -448,92 +379,6 @@ impl<H: ConnectionHandler> Reactor<H> {
             _ => self.on_conn_cqe(tag, res, flags),
         }
     }
-
-    fn on_accept(&mut self, idx: usize, res: i32, flags: u32) {
-        let Some(l) = self.listeners.get_mut(idx) else {
-            return;
-        };
-        if !cqueue::more(flags) {
-            l.armed = false;
-        }
-        if res < 0 {
-            if !l.closing && res != -libc::ECANCELED {
-                tracing::warn!(local = %l.local, error = %std::io::Error::from_raw_os_error(-res), "accept");
-            }
-        } else {
-            self.accept_conn(idx, res);
-        }
-        let rearm = self
-            .listeners
-            .get(idx)
-            .is_some_and(|l| !l.armed && !l.closing);
-        if rearm {
-            self.arm_accept(idx);
-        }
-    }
-
-    fn accept_conn(&mut self, idx: usize, fd: RawFd) {
-        let Some(local) = self.listeners.get(idx).map(|l| l.local) else {
-            unsafe { libc::close(fd) };
-            return;
-        };
-        if self.stopping {
-            self.stats.accept_rejected += 1;
-            unsafe { libc::close(fd) };
-            return;
-        }
-        let Some(slot) = self.take_slot() else {
-            self.refuse(fd, local);
-            return;
-        };
-        let Some(l) = self.listeners.get_mut(idx) else {
-            self.free.push(slot);
-            unsafe { libc::close(fd) };
-            return;
-        };
-        let c = &mut self.conns[slot as usize];
-        let info = AcceptInfo {
-            id: c.id(slot),
-            peer: sys::peer_addr(fd).ok(),
-            local: l.local,
-        };
-        let tls = match l.tls.as_ref().map(TlsConn::server).transpose() {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::warn!(local = %l.local, error = %e, "TLS server setup failed: connection dropped");
-                self.stats.accept_rejected += 1;
-                self.free.push(slot);
-                unsafe { libc::close(fd) };
-                return;
-            }
-        };
-        let Some(mut handler) = (l.factory)(&info) else {
-            self.stats.accept_rejected += 1;
-            self.free.push(slot);
-            unsafe { libc::close(fd) };
-            return;
-        };
-        if let Err(e) = sys::set_nodelay(fd) {
-            tracing::debug!(error = %e, "TCP_NODELAY");
-        }
-        self.stats.accepted += 1;
-        self.stats.open_connections += 1;
-        c.fd = fd;
-        c.phase = Phase::Open;
-        if tls.is_none() {
-            let mut ctx = Ctx {
-                id: info.id,
-                out: &mut c.out,
-                close: &mut c.close_req,
-                stamp: 0,
-            };
-            handler.on_open(&mut ctx, utc(sys::now()));
-        }
-        // With TLS, on_open waits for the handshake.
-        c.tls = tls;
-        c.handler = Some(handler);
-        Self::mark(&mut self.dirty, c, slot);
-    }
 }
 
 impl<H: ConnectionHandler> Reactor<H> {
@@ -550,30 +395,10 @@ impl<H: ConnectionHandler> Reactor<H> {
         self.released_at = now;
         self.release_pending = false;
         #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim takes no pointers and only walks the
+        // allocator's own free lists.
         unsafe {
             libc::malloc_trim(0);
-        }
-    }
-
-    /// Closes an accepted connection at once: every slot is taken and
-    /// `max_connections` reached. Logged at most once a second (with the
-    /// count) so a connection flood cannot flood the log.
-    fn refuse(&mut self, fd: RawFd, local: SocketAddr) {
-        self.stats.accept_rejected += 1;
-        let peer = sys::peer_addr(fd).ok();
-        unsafe { libc::close(fd) };
-        self.refused_unlogged += 1;
-        let now = sys::now();
-        if now.saturating_sub(self.refused_logged_at) >= 1_000_000_000 {
-            tracing::warn!(
-                %local,
-                ?peer,
-                max = self.cfg.max_connections,
-                refused = self.refused_unlogged,
-                "accepted connection closed: MaxConnections reached"
-            );
-            self.refused_logged_at = now;
-            self.refused_unlogged = 0;
         }
     }
 }

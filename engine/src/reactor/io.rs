@@ -26,6 +26,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         match tag.op {
             Op::Recv if tag.seq == c.recv_seq => {
                 c.recv_pending = false;
+                self.bufs.give_back(slot);
                 if c.phase != Phase::Open {
                     return;
                 }
@@ -113,7 +114,9 @@ impl<H: ConnectionHandler> Reactor<H> {
     /// New bytes at the end of the unparsed region: frame and deliver in place.
     pub(crate) fn on_bytes(&mut self, slot: usize, n: usize) {
         let stamp = self.turn_stamp;
-        let buf = self.bufs.slot_mut(slot);
+        let Some(buf) = self.bufs.slot_mut(slot) else {
+            return self.buffer_unavailable(slot);
+        };
         let cap = buf.len();
         let c = &mut self.conns[slot];
         let id = c.id(slot as u32);
@@ -281,7 +284,8 @@ impl<H: ConnectionHandler> Reactor<H> {
             c.idle_queued = true;
             self.idle.push_back(slot as u32);
         }
-        if c.trim_outbound(now) {
+        let calm = i64::try_from(self.cfg.outbound_calm.as_nanos()).unwrap_or(i64::MAX);
+        if c.trim_outbound(now, calm) {
             self.stats.outbound_trims += 1;
             self.release_pending = true;
         }
@@ -329,18 +333,18 @@ impl<H: ConnectionHandler> Reactor<H> {
     /// Recv into the free tail of the buffer, linked to the deadline.
     fn arm_recv(&mut self, slot: usize, d: Nanos, now: Nanos) {
         let c = &mut self.conns[slot];
-        let (ptr, len) = match c.tls.as_mut() {
+        let lent = match c.tls.as_mut() {
             // TLS: ciphertext goes to its own buffer, plaintext to the receive buffer.
-            Some(t) => (t.cipher.as_mut_ptr(), t.cipher.len() as u32),
-            None => (
-                unsafe { self.bufs.ptr(slot).add(c.rx_end) },
-                (self.bufs.size() - c.rx_end) as u32,
-            ),
+            Some(t) => Some((t.cipher.as_mut_ptr(), t.cipher.len() as u32)),
+            None => self.bufs.lend(slot, c.rx_end),
+        };
+        let Some((ptr, len)) = lent else {
+            return self.buffer_unavailable(slot);
         };
         c.recv_seq = c.recv_seq.wrapping_add(1);
         c.recv_deadline = d;
         c.ts_recv = abs_timespec(d.max(now + PAST_DEADLINE_RETRY_NS));
-        let recv = opcode::Recv::new(types::Fd(c.fd), ptr, len)
+        let recv = opcode::Recv::new(types::Fd(c.raw_fd()), ptr, len)
             .build()
             .flags(squeue::Flags::IO_LINK)
             .user_data(ud(Op::Recv, c.recv_seq, c.generation, slot as u32));
@@ -397,11 +401,11 @@ impl<H: ConnectionHandler> Reactor<H> {
         let zc = deadline.is_some() && zc_min.is_some_and(|min| rest.len() >= min);
         let send = if zc {
             self.stats.sends_zc += 1;
-            opcode::SendZc::new(types::Fd(c.fd), rest.as_ptr(), len)
+            opcode::SendZc::new(types::Fd(c.raw_fd()), rest.as_ptr(), len)
                 .flags(flags)
                 .build()
         } else {
-            opcode::Send::new(types::Fd(c.fd), rest.as_ptr(), len)
+            opcode::Send::new(types::Fd(c.raw_fd()), rest.as_ptr(), len)
                 .flags(flags)
                 .build()
         };
@@ -448,6 +452,17 @@ impl<H: ConnectionHandler> Reactor<H> {
         } else {
             self.start_send(slot, Some(d));
         }
+    }
+}
+
+impl<H: ConnectionHandler> Reactor<H> {
+    /// A slot's receive buffer was missing, lent or full where it cannot
+    /// be: a reactor bug, counted and logged; the connection is reset
+    /// rather than read into the wrong memory.
+    pub(crate) fn buffer_unavailable(&mut self, slot: usize) {
+        self.stats.invariant_violations += 1;
+        tracing::error!(slot, "receive buffer unavailable: closing the connection");
+        self.abort(slot, Some(CloseReason::FrameTooLarge));
     }
 }
 

@@ -20,7 +20,7 @@
 //! - **Writes.** Handlers append to `out`; the in-flight Send owns `wire`; the
 //!   two swap when `wire` is done (capacities kept: no allocation in steady
 //!   state). A backlog grows them; once drained and no more than
-//!   `outbound_capacity` was queued for a second, both shrink back to it
+//!   `outbound_capacity` was queued for `outbound_calm` (1 s), both shrink back to it
 //!   (at the connection's next event), as they do when the slot is freed.
 //!   Sends are linked to the deadline; large ones use SendZc. Queued bytes
 //!   above `max_outbound_queue_bytes` reset that connection only.
@@ -35,6 +35,11 @@
 //!   through an eventfd read by the ring. Commands (listen, connect, notify,
 //!   stop) are drained every loop turn, and so are the lock-free wake marks
 //!   of [`Remote::wake`] (one load when there are none).
+//! - **Teardown.** However the reactor ends (stop, error, panic), its drop
+//!   cancels every operation in flight and reaps until none is, before any
+//!   buffer or fd is released ([`StatsSnapshot::teardown_in_flight`],
+//!   [`StatsSnapshot::teardown_left`]). Sockets are `OwnedFd`s from
+//!   creation until their Close is handed to the ring.
 //! - **TLS** (rustls 0.23, `ring`; [`Remote::add_tls_listener`],
 //!   [`Remote::connect_tls`]) runs on the reactor thread between the socket
 //!   and the same buffers: the linked Recv lands in an 18 KiB ciphertext
@@ -54,19 +59,23 @@ mod event_loop;
 mod handler;
 mod idle;
 mod io;
+mod open;
 pub mod probe;
 mod ring;
+mod sockopt;
 mod stats;
 mod sys;
+mod teardown;
 mod tls;
 mod tls_io;
 mod wake;
 
-pub use config::{Mode, ReactorConfig, ReactorError};
+pub use config::{ConnectSpec, ListenSpec, Mode, ReactorConfig, ReactorError};
 pub use control::{Factory, ReactorHandle, Remote};
 pub use handler::{
     AcceptInfo, CloseMode, CloseReason, ConnId, ConnectionHandler, Ctx, Framed, UtcTimestamp,
 };
+pub use sockopt::{AllowedPeers, SocketOptions};
 pub use stats::{ReactorStats, StatsSnapshot};
 pub use tls::{
     acceptor_uses_tls, load_certs, load_key, TlsClient, TlsConfigError, TlsFailure, TlsServer,
@@ -93,16 +102,23 @@ pub fn spawn<H: ConnectionHandler + Send + 'static>(
                     tracing::warn!(core, "could not pin the reactor thread");
                 }
             }
-            if config.mlockall
-                && unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE) } != 0
-            {
-                tracing::warn!(error = %std::io::Error::last_os_error(), "mlockall");
+            if config.mlockall {
+                // SAFETY: mlockall takes no pointers.
+                let r = unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE) };
+                if r != 0 {
+                    tracing::warn!(error = %std::io::Error::last_os_error(), "mlockall");
+                }
             }
             // The ring is built on this thread: it is its single issuer.
             match event_loop::Reactor::new(config, shared) {
                 Ok(mut r) => {
                     let _ = tx.send(Ok(()));
-                    r.run()
+                    let result = r.run();
+                    // On every way out (this, an error, a panic unwinding)
+                    // the drop cancels and reaps what is in flight before
+                    // buffers and fds go (teardown.rs).
+                    drop(r);
+                    result
                 }
                 Err(e) => {
                     let _ = tx.send(Err(e));

@@ -43,7 +43,8 @@ counters! {
     garbled_bytes: "Bytes reported as garbled.",
     carried_bytes: "Bytes of partial frames copied to the buffer start.",
     accepted: "Connections accepted.",
-    accept_rejected: "Accepted sockets closed at once (no slot or factory said no).",
+    accept_rejected: "Accepted sockets closed at once (no slot, factory said no, or a peer not allowed).",
+    accept_not_allowed: "Accepted sockets closed at once because the peer is not in AllowedRemoteAddresses (also counted in accept_rejected).",
     connected: "Outbound connections established.",
     connect_failed: "Outbound connections that failed or timed out.",
     closed: "Connections fully closed.",
@@ -59,4 +60,6 @@ counters! {
     invariant_violations: "Open connections found without a Recv + linked timeout in flight.",
     tls_handshakes: "TLS handshakes completed.",
     tls_failures: "TLS connections closed by a TLS error or a handshake timeout.",
+    teardown_in_flight: "Operations in flight when the reactor was torn down (then cancelled and reaped before any buffer or fd was released).",
+    teardown_left: "Operations still in flight when teardown gave up waiting (their buffers and fds were leaked, not freed); 0 unless the kernel failed us.",
 }

@@ -1,9 +1,16 @@
 //! TLS settings for listeners and connections (rustls 0.23, `ring` provider).
 //!
-//! Built from the QuickFIX C++ keys parsed into [`TlsSettings`]:
+//! Built from the QuickFIX keys parsed into [`TlsSettings`]:
 //! `ServerCertificateFile`/`ServerCertificateKeyFile` (acceptor),
 //! `ClientCertificateFile`/`ClientCertificateKeyFile` (initiator),
-//! `CertificateAuthoritiesFile`, `CertificateVerifyLevel`, `SSLServerName`.
+//! `CertificateAuthoritiesFile`/`...Directory`, `CertificateVerifyLevel`
+//! (or QuickFIX/J's `NeedClientAuth`), `SSLServerName`, the versions and
+//! cipher suites (`SSLProtocol`/`EnabledProtocols`,
+//! `SSLCipherSuite`/`CipherSuites`: the provider is cut down to them),
+//! `UseSNI`/`SNIHostName`, `SSLValidateCertificates`, and revocation
+//! against CRLs (`CertificateRevocationListFile`/`...Directory`,
+//! `SSLCheckCertificateRevocation`; the end entity's status is checked and
+//! an unknown status is refused).
 //!
 //! `CertificateVerifyLevel` on an acceptor: 0 = no client certificate asked,
 //! 1 = verified if the client sends one, 2 = required and verified. On an
@@ -12,14 +19,19 @@
 //! skips the check at 0), and level 0 without a CA file is the only way to
 //! skip verification (logged as a warning).
 
-use crate::config::TlsSettings;
+use crate::config::{suite_speaks, TlsSettings, TlsVersion};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::pki_types::{
+    CertificateDer, CertificateRevocationListDer, PrivateKeyDer, ServerName, UnixTime,
+};
 use rustls::server::WebPkiClientVerifier;
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig, SignatureScheme};
+use rustls::{
+    ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig, SignatureScheme,
+    SupportedProtocolVersion,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,6 +64,14 @@ pub enum TlsConfigError {
     /// The verifier could not be built (for example an empty CA file).
     #[error("certificate verifier: {0}")]
     Verifier(String),
+    /// A setting cannot be honoured as written.
+    #[error("{key}: {message}")]
+    Setting {
+        /// The key.
+        key: &'static str,
+        /// Why.
+        message: String,
+    },
 }
 
 /// TLS for an accepting listener: pass to [`crate::reactor::Remote::add_tls_listener`].
@@ -69,8 +89,51 @@ pub struct TlsClient {
     pub(crate) handshake_timeout: Duration,
 }
 
-fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+/// The provider with the cipher suites of `SSLCipherSuite`/`CipherSuites`
+/// (in their order), and the versions of `SSLProtocol`/`EnabledProtocols`
+/// that have a suite left.
+fn configured(
+    settings: &TlsSettings,
+) -> Result<(Arc<CryptoProvider>, Vec<&'static SupportedProtocolVersion>), TlsConfigError> {
+    let mut p = rustls::crypto::ring::default_provider();
+    if let Some(codes) = &settings.cipher_suites {
+        let mut chosen = Vec::with_capacity(codes.len());
+        for &code in codes {
+            let suite = p
+                .cipher_suites
+                .iter()
+                .find(|s| u16::from(s.suite()) == code)
+                .ok_or(TlsConfigError::Setting {
+                    key: "CipherSuites",
+                    message: format!("cipher suite {code:#06x} is not one rustls offers"),
+                })?;
+            chosen.push(*suite);
+        }
+        p.cipher_suites = chosen;
+    }
+    let wanted = settings
+        .protocols
+        .clone()
+        .unwrap_or(vec![TlsVersion::Tls12, TlsVersion::Tls13]);
+    let versions: Vec<&'static SupportedProtocolVersion> = wanted
+        .iter()
+        .filter(|v| {
+            p.cipher_suites
+                .iter()
+                .any(|s| suite_speaks(u16::from(s.suite()), **v))
+        })
+        .map(|v| match v {
+            TlsVersion::Tls12 => &rustls::version::TLS12,
+            TlsVersion::Tls13 => &rustls::version::TLS13,
+        })
+        .collect();
+    if versions.is_empty() {
+        return Err(TlsConfigError::Setting {
+            key: "SSLCipherSuite",
+            message: "no cipher suite left for the TLS versions allowed".into(),
+        });
+    }
+    Ok((Arc::new(p), versions))
 }
 
 impl TlsServer {
@@ -95,17 +158,22 @@ impl TlsServer {
             .unwrap_or(cert_file);
         let chain = load_certs("ServerCertificateFile", cert_file)?;
         let key = load_key("ServerCertificateKeyFile", key_file)?;
-        let builder = ServerConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()?;
+        let (provider, versions) = configured(settings)?;
+        let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
+            .with_protocol_versions(&versions)?;
         let builder = if settings.verify_level == 0 {
             builder.with_no_client_auth()
         } else {
             let roots = load_roots(settings)?;
-            let verifier = WebPkiClientVerifier::builder_with_provider(roots, provider());
+            let verifier = WebPkiClientVerifier::builder_with_provider(roots, provider);
             let verifier = if settings.verify_level == 1 {
                 verifier.allow_unauthenticated()
             } else {
                 verifier
+            };
+            let verifier = match load_crls(settings)? {
+                Some(crls) => verifier.with_crls(crls).only_check_end_entity_revocation(),
+                None => verifier,
             };
             let verifier = verifier
                 .build()
@@ -140,16 +208,49 @@ impl TlsClient {
         connect_host: &str,
     ) -> Result<Self, TlsConfigError> {
         let name = settings.server_name.as_deref().unwrap_or(connect_host);
-        let server_name = ServerName::try_from(name.to_owned())
+        let checked = ServerName::try_from(name.to_owned())
             .map_err(|_| TlsConfigError::ServerName(name.to_owned()))?;
-        let builder = ClientConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()?;
-        let builder = if settings.certificate_authorities_file.is_some() {
+        // UseSNI / SNIHostName (QuickFIX/J): the name sent may differ from
+        // the name checked in the certificate.
+        let sent = match settings.sni_host_name.as_deref() {
+            Some(sni) if settings.use_sni != Some(false) && sni != name => Some(
+                ServerName::try_from(sni.to_owned())
+                    .map_err(|_| TlsConfigError::ServerName(sni.to_owned()))?,
+            ),
+            _ => None,
+        };
+        let (provider, versions) = configured(settings)?;
+        let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
+            .with_protocol_versions(&versions)?;
+        let has_roots = settings.certificate_authorities_file.is_some()
+            || settings.certificate_authorities_directory.is_some();
+        let builder = if settings.skip_certificate_validation {
+            tracing::warn!(
+                server = name,
+                "SSLValidateCertificates=N: the server certificate is not verified"
+            );
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(NoServerVerification(provider)))
+        } else if has_roots {
             let verifier =
-                WebPkiServerVerifier::builder_with_provider(load_roots(settings)?, provider())
-                    .build()
-                    .map_err(|e| TlsConfigError::Verifier(e.to_string()))?;
-            builder.with_webpki_verifier(verifier)
+                WebPkiServerVerifier::builder_with_provider(load_roots(settings)?, provider);
+            let verifier = match load_crls(settings)? {
+                Some(crls) => verifier.with_crls(crls).only_check_end_entity_revocation(),
+                None => verifier,
+            };
+            let verifier = verifier
+                .build()
+                .map_err(|e| TlsConfigError::Verifier(e.to_string()))?;
+            match &sent {
+                Some(_) => builder
+                    .dangerous()
+                    .with_custom_certificate_verifier(Arc::new(CheckName {
+                        inner: verifier,
+                        name: checked.clone(),
+                    })),
+                None => builder.with_webpki_verifier(verifier),
+            }
         } else if settings.verify_level == 0 {
             tracing::warn!(
                 server = name,
@@ -157,7 +258,7 @@ impl TlsClient {
             );
             builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(NoServerVerification(provider())))
+                .with_custom_certificate_verifier(Arc::new(NoServerVerification(provider)))
         } else {
             return Err(TlsConfigError::Missing("CertificateAuthoritiesFile"));
         };
@@ -173,7 +274,9 @@ impl TlsClient {
             }
             None => builder.with_no_client_auth(),
         };
-        Ok(Self::new(Arc::new(config), server_name))
+        let mut config = config;
+        config.enable_sni = settings.use_sni != Some(false);
+        Ok(Self::new(Arc::new(config), sent.unwrap_or(checked)))
     }
 
     /// Sets how long the handshake may take after the TCP connect.
@@ -211,19 +314,134 @@ pub fn load_key(what: &'static str, path: &Path) -> Result<PrivateKeyDer<'static
     PrivateKeyDer::from_pem_file(path).map_err(|e| pem_err(what, path)(e.to_string()))
 }
 
+/// The trusted CAs: `CertificateAuthoritiesFile` and every certificate in
+/// the files of `CertificateAuthoritiesDirectory` (OpenSSL's hashed
+/// directory layout works: each file is read, whatever its name).
 fn load_roots(settings: &TlsSettings) -> Result<Arc<RootCertStore>, TlsConfigError> {
-    const WHAT: &str = "CertificateAuthoritiesFile";
-    let path = settings
-        .certificate_authorities_file
-        .as_deref()
-        .ok_or(TlsConfigError::Missing(WHAT))?;
     let mut roots = RootCertStore::empty();
-    for cert in load_certs(WHAT, path)? {
-        roots
-            .add(cert)
-            .map_err(|e| pem_err(WHAT, path)(e.to_string()))?;
+    let mut add = |what: &'static str, path: &Path, certs: Vec<CertificateDer<'static>>| {
+        for cert in certs {
+            roots
+                .add(cert)
+                .map_err(|e| pem_err(what, path)(e.to_string()))?;
+        }
+        Ok::<_, TlsConfigError>(())
+    };
+    if let Some(path) = settings.certificate_authorities_file.as_deref() {
+        add(
+            "CertificateAuthoritiesFile",
+            path,
+            load_certs("CertificateAuthoritiesFile", path)?,
+        )?;
+    }
+    if let Some(dir) = settings.certificate_authorities_directory.as_deref() {
+        const WHAT: &str = "CertificateAuthoritiesDirectory";
+        for path in dir_files(WHAT, dir)? {
+            let certs = CertificateDer::pem_file_iter(&path)
+                .map_err(|e| pem_err(WHAT, &path)(e.to_string()))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| pem_err(WHAT, &path)(e.to_string()))?;
+            add(WHAT, &path, certs)?;
+        }
+    }
+    if roots.is_empty() {
+        return Err(TlsConfigError::Missing("CertificateAuthoritiesFile"));
     }
     Ok(Arc::new(roots))
+}
+
+/// The regular files of `dir`, sorted.
+fn dir_files(what: &'static str, dir: &Path) -> Result<Vec<PathBuf>, TlsConfigError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| pem_err(what, dir)(e.to_string()))?;
+    let mut files = Vec::new();
+    for e in entries {
+        let path = e.map_err(|e| pem_err(what, dir)(e.to_string()))?.path();
+        if path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The CRLs to check against (`CertificateRevocationListFile`, every PEM
+/// CRL in the files of `CertificateRevocationListDirectory`), unless
+/// revocation checks are off.
+fn load_crls(
+    settings: &TlsSettings,
+) -> Result<Option<Vec<CertificateRevocationListDer<'static>>>, TlsConfigError> {
+    if !settings.checks_revocation() {
+        return Ok(None);
+    }
+    let mut crls = Vec::new();
+    let mut read = |what: &'static str, path: &Path| {
+        let found = CertificateRevocationListDer::pem_file_iter(path)
+            .map_err(|e| pem_err(what, path)(e.to_string()))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| pem_err(what, path)(e.to_string()))?;
+        crls.extend(found);
+        Ok::<_, TlsConfigError>(())
+    };
+    if let Some(path) = settings.certificate_revocation_list_file.as_deref() {
+        read("CertificateRevocationListFile", path)?;
+    }
+    if let Some(dir) = settings.certificate_revocation_list_directory.as_deref() {
+        const WHAT: &str = "CertificateRevocationListDirectory";
+        for path in dir_files(WHAT, dir)? {
+            read(WHAT, &path)?;
+        }
+    }
+    if crls.is_empty() {
+        return Err(TlsConfigError::Setting {
+            key: "CertificateRevocationListFile",
+            message: "no X509 CRL found in the revocation list file or directory".into(),
+        });
+    }
+    Ok(Some(crls))
+}
+
+/// Verifies the server certificate against `name` whatever server name was
+/// sent (`SNIHostName` differing from the checked name).
+#[derive(Debug)]
+struct CheckName {
+    inner: Arc<WebPkiServerVerifier>,
+    name: ServerName<'static>,
+}
+
+impl ServerCertVerifier for CheckName {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.inner
+            .verify_server_cert(end_entity, intermediates, &self.name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
 }
 
 /// Accepts any server certificate but still checks the handshake signatures

@@ -147,7 +147,10 @@ impl<H: ConnectionHandler> Reactor<H> {
             let Some(t) = c.tls.as_mut() else {
                 return moved;
             };
-            let buf = self.bufs.slot_mut(slot);
+            let Some(buf) = self.bufs.slot_mut(slot) else {
+                self.buffer_unavailable(slot);
+                return moved;
+            };
             let Some(free) = buf.get_mut(c.rx_end..).filter(|f| !f.is_empty()) else {
                 return moved;
             };
@@ -198,7 +201,7 @@ impl<H: ConnectionHandler> Reactor<H> {
     pub(crate) fn tls_failed(&mut self, slot: usize, e: &rustls::Error) {
         let c = &mut self.conns[slot];
         let id = c.id(slot as u32).as_u64();
-        let peer = sys::peer_addr(c.fd).ok();
+        let peer = c.fd.as_ref().and_then(|fd| sys::peer_addr(fd).ok());
         let handshake = c.tls.as_ref().is_some_and(|t| !t.opened);
         if let Some(t) = c.tls.as_mut() {
             t.failed = true;
@@ -212,7 +215,7 @@ impl<H: ConnectionHandler> Reactor<H> {
     /// The handshake deadline passed.
     pub(crate) fn tls_handshake_timeout(&mut self, slot: usize) {
         let c = &mut self.conns[slot];
-        let peer = sys::peer_addr(c.fd).ok();
+        let peer = c.fd.as_ref().and_then(|fd| sys::peer_addr(fd).ok());
         if let Some(t) = c.tls.as_mut() {
             t.failed = true;
         }

@@ -145,6 +145,8 @@ impl<H> Remote<H> {
         if let (true, Some(fd)) = (raised, w.kick) {
             let one: u64 = 1;
             // EAGAIN only if the counter is saturated: the reactor wakes anyway.
+            // SAFETY: writes 8 bytes from a live u64; `fd` is the eventfd
+            // owned by the same `Shared` as this set, so it is open.
             unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
         }
     }

@@ -28,6 +28,12 @@ pub trait EngineApp: Application + Send {
         None
     }
 
+    /// Hot standby: this node became the session's leader (fencing
+    /// `token`), before it connects or listens. `history` is the store
+    /// replicated from the old leader: the outbound messages (for
+    /// resends) and the sequence numbers.
+    fn on_became_leader(&mut self, _token: u64, _history: &dyn crate::store::MessageStore) {}
+
     /// The application is done: the session is not reconnected after it
     /// ends (an initiator's runtime then stops).
     fn finished(&self) -> bool {

@@ -186,6 +186,51 @@ pub fn store_id(id: &SessionId) -> StoreId {
     }
 }
 
+/// Hot standby: the store of a session this node leads (its `FileStore`,
+/// wrapped so every change is replicated), or a placeholder while it
+/// stands by (the standby side writes the files meanwhile).
+pub(crate) fn open_ha_store(
+    s: &config::SessionSettings,
+    ha: &std::sync::Arc<crate::ha::SessionHa>,
+    now: UtcTimestamp,
+) -> Result<RuntimeStore, RuntimeError> {
+    if ha.token() == 0 {
+        return Ok(RuntimeStore::Memory(MemoryStore::new(now), false));
+    }
+    let store = match ha.take_store() {
+        Some(open) => open,
+        None => open_file(s, ha.files.clone(), now)?,
+    };
+    Ok(RuntimeStore::Replicated(Box::new(
+        crate::ha::ReplicatedStore::new(store, std::sync::Arc::clone(ha)),
+    )))
+}
+
+/// The file store options a configured session's store is opened with
+/// (also what `ringfix store` uses, so a tool's reset writes the journal
+/// the engine would).
+pub fn store_options(s: &config::SessionSettings) -> FileStoreOptions {
+    FileStoreOptions {
+        fsync: s.store.fsync,
+        segment_bytes: usize::try_from(s.store.segment_bytes).unwrap_or(usize::MAX),
+        backup_dir: s.store.backup_path.clone(),
+        mode: s.store.file_permissions,
+        upkeep_thread: s.store.upkeep_thread,
+        ..FileStoreOptions::default()
+    }
+}
+
+fn open_file(
+    s: &config::SessionSettings,
+    files: StoreFiles,
+    now: UtcTimestamp,
+) -> Result<FileStore, RuntimeError> {
+    FileStore::open(files, store_options(s), now).map_err(|e| RuntimeError::Store {
+        session: s.id.to_string(),
+        source: e,
+    })
+}
+
 /// Opens the session's store: a `FileStore` under `FileStorePath`, else a
 /// `MemoryStore`.
 pub fn open_store(
@@ -196,15 +241,7 @@ pub fn open_store(
     match &s.store.file_store_path {
         None => Ok(RuntimeStore::Memory(MemoryStore::new(now), persist)),
         Some(dir) => {
-            let files = StoreFiles::new(dir, &store_id(&s.id));
-            let options = FileStoreOptions {
-                fsync: s.store.fsync,
-                ..FileStoreOptions::default()
-            };
-            let store = FileStore::open(files, options, now).map_err(|e| RuntimeError::Store {
-                session: s.id.to_string(),
-                source: e,
-            })?;
+            let store = open_file(s, StoreFiles::new(dir, &store_id(&s.id)), now)?;
             Ok(RuntimeStore::File(Box::new(store), persist))
         }
     }

@@ -51,6 +51,11 @@ pub struct Conn {
     queued: Vec<u8>,
     /// The framer met a message larger than the receive buffer: why.
     oversize: Option<String>,
+    /// Length of the outbound buffer when this callback began (hot
+    /// standby: what the callback wrote may have to wait).
+    mark: usize,
+    /// Hot standby: a graceful close waiting for held output to go.
+    close_after_release: Option<Disposition>,
 }
 
 impl Conn {
@@ -70,6 +75,8 @@ impl Conn {
             remote,
             queued: Vec::new(),
             oversize: None,
+            mark: 0,
+            close_after_release: None,
         }
     }
 
@@ -88,6 +95,8 @@ impl Conn {
             remote,
             queued: Vec::new(),
             oversize: None,
+            mark: 0,
+            close_after_release: None,
         }
     }
 
@@ -95,6 +104,7 @@ impl Conn {
         let State::Unbound { table, .. } = &self.state else {
             return;
         };
+        self.mark = ctx.outbound().len();
         let table = Arc::clone(table);
         let Ok(view) = self.parser.parse_framed(frame) else {
             tracing::warn!("first message unparsable: closing");
@@ -120,6 +130,12 @@ impl Conn {
             ctx.close(CloseMode::Now);
             return;
         };
+        if !core.ha_ready() {
+            // Raced a step-down: this node no longer listens for it.
+            put_back(slot, core);
+            ctx.close(CloseMode::Now);
+            return;
+        }
         if !core.cfg.schedule.is_in_session(now) {
             core.event(now, "Logon refused: outside session time");
             put_back(slot, core);
@@ -161,6 +177,23 @@ impl Conn {
     /// at once (disconnected, back in its slot): what it wrote is already
     /// queued, and a new connection may claim it while this one drains.
     fn apply(&mut self, d: Disposition, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        if !self.gate(ctx) {
+            // The lease is not confirmed: send nothing more, no Logout.
+            self.close_after_release = None;
+            ctx.close(CloseMode::Now);
+            return self.release(now, "Hot standby: not leading, closing without sending");
+        }
+        // Hot standby: a graceful close (after a Logout) waits until the
+        // output held for replication has gone, or the Logout is lost.
+        let d = match (self.close_after_release.take(), d.close) {
+            (Some(waiting), Close::Keep | Close::AfterFlush) => waiting,
+            (_, _) => d,
+        };
+        let held = matches!(&self.state, State::Bound(core) if !core.held.is_empty());
+        if d.close == Close::AfterFlush && held {
+            self.close_after_release = Some(d);
+            return;
+        }
         match d.close {
             Close::Keep => return,
             Close::AfterFlush => {
@@ -173,6 +206,43 @@ impl Conn {
         self.release(now, "Disconnecting");
     }
 
+    /// Hot standby: output goes to the counterparty only once released by
+    /// replication (sync: a standby acknowledged its last record; async:
+    /// within `HaMaxUnacked`); until then it waits in the session's `held`
+    /// buffer, and the acknowledgement wakes this connection. False when
+    /// this node may not lead (its lease is not confirmed): what the
+    /// callback wrote is dropped.
+    fn gate(&mut self, ctx: &mut Ctx<'_>) -> bool {
+        let State::Bound(core) = &mut self.state else {
+            return true;
+        };
+        let Some(ha) = core.ha.clone() else {
+            return true;
+        };
+        core.session.store_mut().flush_replication();
+        let out = ctx.outbound();
+        let start = self.mark.min(out.len());
+        if !ha.may_lead_now() {
+            out.truncate(start);
+            core.held.clear();
+            return false;
+        }
+        if out.len() > start {
+            let head = ha.head_rid();
+            if !core.held.is_empty() || !ha.released(head) {
+                core.held.extend_from_slice(&out[start..]);
+                out.truncate(start);
+                core.held_rid = head;
+            }
+        }
+        if !core.held.is_empty() && ha.released(core.held_rid) {
+            out.extend_from_slice(&core.held);
+            core.held.clear();
+        }
+        self.mark = out.len();
+        true
+    }
+
     /// The session leaves this connection: disconnected, store synced,
     /// back in its slot, the supervisor told.
     fn release(&mut self, now: UtcTimestamp, why: &str) {
@@ -182,6 +252,8 @@ impl Conn {
             return;
         };
         core.event(now, why);
+        // Output still held for replication is not sent on this connection.
+        core.held.clear();
         let logged_on = core.seen.logged_on;
         let end = core.closed(now);
         if let Err(e) = core.session.store_mut().sync(now) {
@@ -201,6 +273,7 @@ impl Conn {
 
 impl ConnectionHandler for Conn {
     fn on_open(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        self.mark = ctx.outbound().len();
         let State::Bound(core) = &mut self.state else {
             return;
         };
@@ -211,6 +284,7 @@ impl ConnectionHandler for Conn {
     }
 
     fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        self.mark = ctx.outbound().len();
         let d = match &mut self.state {
             State::Unbound { .. } => return self.bind(frame, ctx, now),
             State::Bound(core) => {
@@ -248,6 +322,7 @@ impl ConnectionHandler for Conn {
     }
 
     fn on_garbled(&mut self, _skipped: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        self.mark = ctx.outbound().len();
         let oversize = self.oversize.take();
         let d = match (&mut self.state, oversize) {
             // Skipping it would only lead to endless resends of it: a
@@ -277,6 +352,7 @@ impl ConnectionHandler for Conn {
     }
 
     fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        self.mark = ctx.outbound().len();
         let d = match &mut self.state {
             State::Unbound { deadline, .. } => {
                 if now.as_nanos() >= *deadline {
@@ -315,6 +391,7 @@ impl ConnectionHandler for Conn {
     }
 
     fn on_stop(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        self.mark = ctx.outbound().len();
         let d = match &mut self.state {
             State::Bound(core) => {
                 core.stop_requested = true;
@@ -332,6 +409,7 @@ impl ConnectionHandler for Conn {
     }
 
     fn on_notify(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+        self.mark = ctx.outbound().len();
         let State::Bound(core) = &mut self.state else {
             return;
         };

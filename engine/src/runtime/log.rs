@@ -1,13 +1,23 @@
-//! QuickFIX-compatible FileLog, written off the latency path.
+//! QuickFIX-compatible FileLog and ScreenLog, written off the latency path.
 //!
 //! The reactor appends records to a preallocated buffer under a mutex held
 //! only for a copy; a logging thread swaps the buffer out every few
 //! milliseconds and writes `<prefix>.messages.current.log` and
-//! `<prefix>.event.current.log` lines (`YYYYMMDD-HH:MM:SS.sss : text`).
-//! When the buffer is full the record is dropped and counted: the reactor
-//! never waits for the disk.
+//! `<prefix>.event.current.log` lines (`YYYYMMDD-HH:MM:SS.sss : text`, as
+//! QuickFIX C++; QuickFIX/J's `FileIncludeMilliseconds`,
+//! `FileIncludeTimeStampForMessages` and `FileLogHeartbeats` change them)
+//! and, for a session with a screen log, standard-output lines as
+//! QuickFIX/J's ScreenLog: `<YYYYMMDD-HH:MM:SS, FIX.4.4:A->B, incoming>
+//! (8=FIX.4.4|9=...)`, SOH shown as `|` as QuickFIX C++ does. When the
+//! buffer is full the record is dropped and counted: the reactor never
+//! waits for the disk or the terminal.
+//!
+//! With `FileLogBackupPath` set, the logs a previous run left and those of
+//! a session period when the session resets move there as
+//! `<prefix>.messages.backup.<n>.log` and `<prefix>.event.backup.<n>.log`
+//! (QuickFIX C++'s `FileLog::backup`, `n` the first free number).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,6 +27,9 @@ use std::time::Duration;
 
 use ringfix_codec::{TimePrecision, UtcTimestamp};
 
+use crate::config::{LogSettings, ScreenLogSettings, SessionSettings};
+use crate::store::FileMode;
+
 /// Bytes buffered between two writer passes before records are dropped.
 const BUFFER_BYTES: usize = 4 << 20;
 /// Record header: session (4), kind (1), time (8), length (4).
@@ -24,8 +37,18 @@ const HEADER: usize = 17;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    Message = 0,
+    Incoming = 0,
     Event = 1,
+    Outgoing = 2,
+    Backup = 3,
+}
+
+impl Kind {
+    fn from_u8(b: u8) -> Option<Self> {
+        [Self::Incoming, Self::Event, Self::Outgoing, Self::Backup]
+            .into_iter()
+            .find(|k| *k as u8 == b)
+    }
 }
 
 struct Shared {
@@ -43,14 +66,26 @@ pub struct LogSink {
 }
 
 impl LogSink {
-    /// Logs one FIX message (inbound or outbound).
-    pub fn message(&self, now: UtcTimestamp, bytes: &[u8]) {
-        self.record(Kind::Message, now, bytes);
+    /// Logs a FIX message received.
+    pub fn incoming(&self, now: UtcTimestamp, bytes: &[u8]) {
+        self.record(Kind::Incoming, now, bytes);
+    }
+
+    /// Logs a FIX message sent.
+    pub fn outgoing(&self, now: UtcTimestamp, bytes: &[u8]) {
+        self.record(Kind::Outgoing, now, bytes);
     }
 
     /// Logs an event line.
     pub fn event(&self, now: UtcTimestamp, text: &str) {
         self.record(Kind::Event, now, text.as_bytes());
+    }
+
+    /// With `FileLogBackupPath`, moves the current files there and starts
+    /// new ones: the session begins a new period. Records before it go to
+    /// the old files. Without it, the logs go on.
+    pub fn backup(&self, now: UtcTimestamp) {
+        self.record(Kind::Backup, now, &[]);
     }
 
     fn record(&self, kind: Kind, now: UtcTimestamp, bytes: &[u8]) {
@@ -73,15 +108,37 @@ impl LogSink {
     }
 }
 
+/// One session's file log: where, and its open files once started.
+struct FileTarget {
+    dir: PathBuf,
+    backup_dir: Option<PathBuf>,
+    prefix: String,
+    /// Permissions of the files and directories made (`FilePermissions`).
+    mode: FileMode,
+    files: Option<Files>,
+}
+
 struct Files {
     messages: BufWriter<File>,
     events: BufWriter<File>,
 }
 
-/// The logging thread and the files of every session it serves.
+/// What the writer does with one session's records.
+struct Target {
+    file: Option<FileTarget>,
+    screen: Option<ScreenLogSettings>,
+    settings: LogSettings,
+    /// Session id as QuickFIX shows it (screen log).
+    name: String,
+}
+
+type Screen = Box<dyn Write + Send>;
+
+/// The logging thread and the logs of every session it serves.
 pub struct FileLog {
     shared: Arc<Shared>,
-    paths: Vec<Option<(PathBuf, String)>>,
+    targets: Vec<Target>,
+    screen: Option<Screen>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -100,24 +157,69 @@ impl FileLog {
                 dropped: AtomicU64::new(0),
                 stop: AtomicBool::new(false),
             }),
-            paths: Vec::new(),
+            targets: Vec::new(),
+            screen: None,
             thread: None,
         }
     }
 
-    /// Registers a session logging under `dir` with file prefix `prefix`.
-    pub fn sink(&mut self, dir: &Path, prefix: &str) -> LogSink {
-        let session = u32::try_from(self.paths.len()).unwrap_or(u32::MAX);
-        self.paths.push(Some((dir.to_owned(), prefix.to_owned())));
+    /// Writes screen logs to `out` instead of standard output.
+    pub fn with_screen(mut self, out: Box<dyn Write + Send>) -> Self {
+        self.screen = Some(out);
+        self
+    }
+
+    fn add(&mut self, target: Target) -> LogSink {
+        let session = u32::try_from(self.targets.len()).unwrap_or(u32::MAX);
+        self.targets.push(target);
         LogSink {
             shared: Arc::clone(&self.shared),
             session,
         }
     }
 
-    /// Whether any session logs to files.
+    /// Registers a session logging under `dir` with file prefix `prefix`,
+    /// default settings and no screen log; its files (and `dir`, if made)
+    /// are created with `mode`.
+    pub fn sink(&mut self, dir: &Path, prefix: &str, mode: FileMode) -> LogSink {
+        self.add(Target {
+            file: Some(FileTarget {
+                dir: dir.to_owned(),
+                backup_dir: None,
+                prefix: prefix.to_owned(),
+                mode,
+                files: None,
+            }),
+            screen: None,
+            settings: LogSettings::default(),
+            name: prefix.to_owned(),
+        })
+    }
+
+    /// Registers a configured session: a file log under `FileLogPath`
+    /// and a screen log as its settings say; `None` when it has neither.
+    pub fn session(&mut self, s: &SessionSettings) -> Option<LogSink> {
+        let file = s.store.file_log_path.as_ref().map(|dir| FileTarget {
+            dir: dir.clone(),
+            backup_dir: s.log.file_log_backup_path.clone(),
+            prefix: super::store_id(&s.id).file_prefix(),
+            mode: s.store.file_permissions,
+            files: None,
+        });
+        if file.is_none() && s.log.screen.is_none() {
+            return None;
+        }
+        Some(self.add(Target {
+            file,
+            screen: s.log.screen,
+            settings: s.log.clone(),
+            name: s.id.to_string(),
+        }))
+    }
+
+    /// Whether any session logs.
     pub fn is_empty(&self) -> bool {
-        self.paths.is_empty()
+        self.targets.is_empty()
     }
 
     /// Records dropped because the buffer was full.
@@ -125,34 +227,29 @@ impl FileLog {
         self.shared.dropped.load(Ordering::Relaxed)
     }
 
-    /// Opens the files (appending) and starts the writer thread.
+    /// Opens the files (appending; with a backup directory, what a previous
+    /// run left is moved there first) and starts the writer thread.
     pub fn start(&mut self) -> std::io::Result<()> {
-        if self.paths.is_empty() {
+        if self.targets.is_empty() {
             return Ok(());
         }
-        let mut files = Vec::with_capacity(self.paths.len());
-        for p in &self.paths {
-            let Some((dir, prefix)) = p else {
-                files.push(None);
-                continue;
-            };
-            std::fs::create_dir_all(dir)?;
-            let open = |suffix: &str| -> std::io::Result<BufWriter<File>> {
-                let f = OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(dir.join(format!("{prefix}.{suffix}")))?;
-                Ok(BufWriter::new(f))
-            };
-            files.push(Some(Files {
-                messages: open("messages.current.log")?,
-                events: open("event.current.log")?,
-            }));
+        let mut targets = std::mem::take(&mut self.targets);
+        for t in targets.iter_mut().filter_map(|t| t.file.as_mut()) {
+            t.mode.create_dir_all(&t.dir)?;
+            if let Some(b) = &t.backup_dir {
+                t.mode.create_dir_all(b)?;
+                t.backup()?;
+            }
+            t.open()?;
         }
         let shared = Arc::clone(&self.shared);
+        let screen = self
+            .screen
+            .take()
+            .unwrap_or_else(|| Box::new(std::io::stdout()));
         let thread = std::thread::Builder::new()
             .name("ringfix-log".into())
-            .spawn(move || writer(&shared, files))?;
+            .spawn(move || writer(&shared, targets, screen))?;
         self.thread = Some(thread);
         Ok(())
     }
@@ -172,7 +269,68 @@ impl Drop for FileLog {
     }
 }
 
-fn writer(shared: &Shared, mut files: Vec<Option<Files>>) {
+impl FileTarget {
+    fn path(&self, dir: &Path, name: &str) -> PathBuf {
+        dir.join(format!("{}.{name}", self.prefix))
+    }
+
+    /// Opens the current files, appending.
+    fn open(&mut self) -> std::io::Result<()> {
+        let open = |name: &str| -> std::io::Result<BufWriter<File>> {
+            let mut options = self.mode.options();
+            options.create(true).append(true);
+            let f = self.mode.open(&options, &self.path(&self.dir, name))?;
+            Ok(BufWriter::new(f))
+        };
+        self.files = Some(Files {
+            messages: open("messages.current.log")?,
+            events: open("event.current.log")?,
+        });
+        Ok(())
+    }
+
+    /// QuickFIX C++'s `FileLog::backup`: the current files become
+    /// `<prefix>.{messages,event}.backup.<n>.log` under the backup
+    /// directory, `n` the first number neither name uses. Empty logs, or
+    /// no backup directory: nothing moves.
+    fn backup(&mut self) -> std::io::Result<()> {
+        if self.backup_dir.is_none() {
+            return Ok(());
+        }
+        if let Some(mut f) = self.files.take() {
+            f.messages.flush()?;
+            f.events.flush()?;
+        }
+        let used =
+            |name: &str| std::fs::metadata(self.path(&self.dir, name)).is_ok_and(|m| m.len() > 0);
+        if !used("messages.current.log") && !used("event.current.log") {
+            return Ok(());
+        }
+        let Some(dir) = self.backup_dir.clone() else {
+            return Ok(());
+        };
+        for n in 1u32.. {
+            let messages = self.path(&dir, &format!("messages.backup.{n}.log"));
+            let events = self.path(&dir, &format!("event.backup.{n}.log"));
+            if messages.exists() || events.exists() {
+                continue;
+            }
+            for (current, backup) in [
+                ("messages.current.log", messages),
+                ("event.current.log", events),
+            ] {
+                let current = self.path(&self.dir, current);
+                if current.exists() {
+                    std::fs::rename(current, backup)?;
+                }
+            }
+            break;
+        }
+        Ok(())
+    }
+}
+
+fn writer(shared: &Shared, mut targets: Vec<Target>, mut screen: Screen) {
     let mut spare: Vec<u8> = Vec::with_capacity(BUFFER_BYTES);
     let mut line = Vec::with_capacity(256);
     loop {
@@ -180,12 +338,16 @@ fn writer(shared: &Shared, mut files: Vec<Option<Files>>) {
         if let Ok(mut buf) = shared.buf.lock() {
             std::mem::swap(&mut *buf, &mut spare);
         }
-        write_records(&spare, &mut files, &mut line);
+        write_records(&spare, &mut targets, &mut *screen, &mut line);
         spare.clear();
-        for f in files.iter_mut().flatten() {
+        for f in targets
+            .iter_mut()
+            .filter_map(|t| t.file.as_mut()?.files.as_mut())
+        {
             let _ = f.messages.flush();
             let _ = f.events.flush();
         }
+        let _ = screen.flush();
         if stopping {
             break;
         }
@@ -193,11 +355,30 @@ fn writer(shared: &Shared, mut files: Vec<Option<Files>>) {
     }
 }
 
-fn write_records(mut rest: &[u8], files: &mut [Option<Files>], line: &mut Vec<u8>) {
+/// Whether a message is a Heartbeat (MsgType is the third field).
+fn is_heartbeat(msg: &[u8]) -> bool {
+    memchr::memmem::find(msg, b"\x0135=0\x01").is_some()
+}
+
+fn stamp(line: &mut Vec<u8>, now: UtcTimestamp, millis: bool) {
+    let precision = if millis {
+        TimePrecision::Millis
+    } else {
+        TimePrecision::Seconds
+    };
+    now.push(precision, line);
+}
+
+fn write_records(
+    mut rest: &[u8],
+    targets: &mut [Target],
+    screen: &mut dyn Write,
+    line: &mut Vec<u8>,
+) {
     while rest.len() >= HEADER {
         let (head, tail) = rest.split_at(HEADER);
         let session = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
-        let kind = head[4];
+        let kind = Kind::from_u8(head[4]);
         let mut t = [0u8; 8];
         t.copy_from_slice(&head[5..13]);
         let now = UtcTimestamp::from_nanos(i64::from_le_bytes(t));
@@ -206,43 +387,81 @@ fn write_records(mut rest: &[u8], files: &mut [Option<Files>], line: &mut Vec<u8
             return;
         };
         rest = &tail[len..];
-        line.clear();
-        now.push(TimePrecision::Millis, line);
-        line.extend_from_slice(b" : ");
-        line.extend_from_slice(body);
-        line.push(b'\n');
-        if let Some(Some(f)) = files.get_mut(session) {
-            let w = if kind == Kind::Message as u8 {
-                &mut f.messages
-            } else {
-                &mut f.events
-            };
-            let _ = w.write_all(line);
+        if let (Some(target), Some(kind)) = (targets.get_mut(session), kind) {
+            write_file(target, kind, now, body, line);
+            write_screen(target, kind, now, body, screen, line);
         }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn writes_quickfix_lines() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut log = FileLog::new();
-        let sink = log.sink(dir.path(), "FIX.4.4-A-B");
-        log.start().unwrap();
-        let t = UtcTimestamp::from_nanos(1_700_000_000_123_000_000);
-        sink.message(t, b"8=FIX.4.4\x019=5\x0135=0\x0110=000\x01");
-        sink.event(t, "Logon");
-        log.stop();
-        let m =
-            std::fs::read_to_string(dir.path().join("FIX.4.4-A-B.messages.current.log")).unwrap();
-        assert_eq!(
-            m,
-            "20231114-22:13:20.123 : 8=FIX.4.4\x019=5\x0135=0\x0110=000\x01\n"
-        );
-        let e = std::fs::read_to_string(dir.path().join("FIX.4.4-A-B.event.current.log")).unwrap();
-        assert_eq!(e, "20231114-22:13:20.123 : Logon\n");
+fn write_file(target: &mut Target, kind: Kind, now: UtcTimestamp, body: &[u8], line: &mut Vec<u8>) {
+    let s = &target.settings;
+    let Some(file) = &mut target.file else {
+        return;
+    };
+    if kind == Kind::Backup {
+        if file.backup_dir.is_none() {
+            return;
+        }
+        if let Err(e) = file.backup().and_then(|()| file.open()) {
+            tracing::warn!(prefix = %file.prefix, error = %e, "log backup failed");
+        }
+        return;
     }
+    let Some(f) = &mut file.files else {
+        return;
+    };
+    let message = kind != Kind::Event;
+    if message && !s.file_heartbeats && is_heartbeat(body) {
+        return;
+    }
+    line.clear();
+    if !message || s.file_message_timestamps {
+        stamp(line, now, s.file_millis);
+        line.extend_from_slice(b" : ");
+    }
+    line.extend_from_slice(body);
+    line.push(b'\n');
+    let w = if message {
+        &mut f.messages
+    } else {
+        &mut f.events
+    };
+    let _ = w.write_all(line);
 }
+
+fn write_screen(
+    target: &Target,
+    kind: Kind,
+    now: UtcTimestamp,
+    body: &[u8],
+    screen: &mut dyn Write,
+    line: &mut Vec<u8>,
+) {
+    let Some(sc) = target.screen else {
+        return;
+    };
+    let (shown, what) = match kind {
+        Kind::Incoming => (sc.incoming, "incoming"),
+        Kind::Outgoing => (sc.outgoing, "outgoing"),
+        Kind::Event => (sc.events, "event"),
+        Kind::Backup => return,
+    };
+    if !shown || (kind != Kind::Event && !sc.heartbeats && is_heartbeat(body)) {
+        return;
+    }
+    line.clear();
+    line.push(b'<');
+    stamp(line, now, sc.millis);
+    line.extend_from_slice(b", ");
+    line.extend_from_slice(target.name.as_bytes());
+    line.extend_from_slice(b", ");
+    line.extend_from_slice(what.as_bytes());
+    line.extend_from_slice(b"> (");
+    line.extend(body.iter().map(|&b| if b == 0x01 { b'|' } else { b }));
+    line.extend_from_slice(b")\n");
+    let _ = screen.write_all(line);
+}
+
+#[cfg(test)]
+mod tests;

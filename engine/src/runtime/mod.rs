@@ -29,8 +29,11 @@ mod build;
 mod conn;
 mod core;
 mod fixed;
+mod ha;
+mod listen;
 mod log;
 mod outbox;
+mod sockets;
 mod stats;
 mod store;
 mod supervisor;
@@ -42,7 +45,7 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
 pub use self::app::{AppIo, EngineApp};
-pub use self::build::{session_settings, store_id, ValidatorSpec};
+pub use self::build::{session_settings, store_id, store_options, ValidatorSpec};
 pub use self::conn::Conn;
 pub use self::core::Counters;
 pub use self::fixed::{FixedMessage, MAX_BODY_LEN, MAX_MSG_TYPE_LEN};
@@ -98,6 +101,10 @@ pub enum RuntimeError {
     /// The configuration has no session.
     #[error("the configuration has no session")]
     NoSession,
+    /// Hot standby could not start (a duplicate HaNodeName, the
+    /// replication address taken, ...).
+    #[error("hot standby: {0}")]
+    Ha(#[from] crate::ha::HaError),
     /// Log files or threads could not be created.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -132,6 +139,8 @@ pub(crate) enum Event {
     },
     /// Stop every session gracefully.
     Stop,
+    /// Hot standby: leadership changed.
+    Ha(crate::ha::HaEvent),
 }
 
 /// Asks a running runtime to stop (cloneable, usable from any thread).
@@ -174,6 +183,7 @@ pub struct Runtime {
     exit: Exit,
     /// Live statistics page, removed when the runtime is dropped.
     stats: Option<crate::stats::StatsPublisher>,
+    reactors: Vec<crate::reactor::Remote<conn::Conn>>,
 }
 
 impl Runtime {
@@ -188,7 +198,14 @@ impl Runtime {
             thread: Some(started.thread),
             exit: Exit::Clean,
             stats: started.stats,
+            reactors: started.reactors,
         })
+    }
+
+    /// Counters of every reactor (connections accepted, refused at accept
+    /// by `MaxConnections` or `AllowedRemoteAddresses`, bytes, ...).
+    pub fn reactor_stats(&self) -> Vec<crate::reactor::StatsSnapshot> {
+        self.reactors.iter().map(|r| r.stats().snapshot()).collect()
     }
 
     /// The bound listener addresses (port 0 in the configuration picks a

@@ -2,6 +2,7 @@
 //! `FileStorePath`, with `PersistMessages=N` applied (sequence numbers kept,
 //! messages not: resends become gap fills, as in QuickFIX).
 
+use crate::ha::ReplicatedStore;
 use crate::store::{FileStore, MemoryStore, MessageStore, StoreResult, UtcTimestamp};
 
 /// Memory or file store of one runtime session.
@@ -11,6 +12,9 @@ pub enum RuntimeStore {
     Memory(MemoryStore, bool),
     /// `FileStore` under `FileStorePath`.
     File(Box<FileStore>, bool),
+    /// Hot standby, while this node leads: the `FileStore` wrapped so every
+    /// change is replicated (`PersistMessages` is always on with HA).
+    Replicated(Box<ReplicatedStore<FileStore>>),
 }
 
 impl RuntimeStore {
@@ -18,6 +22,7 @@ impl RuntimeStore {
         match self {
             Self::Memory(s, _) => s,
             Self::File(s, _) => &**s,
+            Self::Replicated(s) => &**s,
         }
     }
 
@@ -25,18 +30,33 @@ impl RuntimeStore {
         match self {
             Self::Memory(s, _) => s,
             Self::File(s, _) => &mut **s,
+            Self::Replicated(s) => &mut **s,
         }
     }
 
     fn persist(&self) -> bool {
         match self {
             Self::Memory(_, p) | Self::File(_, p) => *p,
+            Self::Replicated(_) => true,
         }
+    }
+
+    /// Hot standby: queues the event's inbound progress after its answers
+    /// (see [`ReplicatedStore::flush`]); a no-op otherwise.
+    pub fn flush_replication(&mut self) {
+        if let Self::Replicated(s) = self {
+            s.flush();
+        }
+    }
+
+    /// Whether this is a leader's replicated store (hot standby).
+    pub fn is_replicated(&self) -> bool {
+        matches!(self, Self::Replicated(..))
     }
 
     /// Whether this is a file store.
     pub fn is_file(&self) -> bool {
-        matches!(self, Self::File(..))
+        matches!(self, Self::File(..) | Self::Replicated(..))
     }
 }
 

@@ -8,18 +8,18 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::build::{store_id, DictCache, ValidatorSpec};
-use super::conn::{Conn, ListenerTable};
+use super::build::{DictCache, ValidatorSpec};
+use super::conn::Conn;
 use super::core::{Counters, SessionCore, Slot};
 use super::log::FileLog;
 use super::outbox::Outbox;
+use super::sockets;
 use super::{AppFactory, Event, Exit, RuntimeError};
 use crate::config::{
     after_end, AfterEnd, Backoff, EngineConfig, ReactorMode, Role, SessionEnd, SessionId,
     SessionSettings, SplitMix64,
 };
-use crate::reactor::{self, Mode, ReactorConfig, ReactorHandle, TlsClient, TlsServer};
-use crate::session::Router;
+use crate::reactor::{self, Mode, ReactorConfig, ReactorHandle, TlsClient};
 use crate::store::UtcTimestamp;
 
 pub(crate) struct Started {
@@ -28,6 +28,7 @@ pub(crate) struct Started {
     pub sessions: Vec<(SessionId, Arc<Counters>, Arc<Outbox>)>,
     pub thread: JoinHandle<Exit>,
     pub stats: Option<crate::stats::StatsPublisher>,
+    pub reactors: Vec<reactor::Remote<Conn>>,
 }
 
 /// Longest supervisor sleep: bounds how late a reconnect can be.
@@ -49,6 +50,8 @@ struct Tracked {
     initiator: Option<Initiator>,
     connected: bool,
     stopped: bool,
+    /// Hot standby state (HA sessions only).
+    ha: Option<Arc<crate::ha::SessionHa>>,
 }
 
 struct Supervisor {
@@ -58,6 +61,7 @@ struct Supervisor {
     reactors: Vec<ReactorHandle<Conn>>,
     rng: SplitMix64,
     log: FileLog,
+    ha: Option<super::ha::HaRuntime>,
 }
 
 pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Started, RuntimeError> {
@@ -81,6 +85,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
     }
     let now = UtcTimestamp::now();
     let (tx, rx) = mpsc::channel();
+    let (mut ha, ha_of) = super::ha::start(config, &tx)?;
     let mut dicts = DictCache::default();
     let mut log = FileLog::new();
     let mut slots = Vec::new();
@@ -90,12 +95,13 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
     for (i, s) in config.sessions.iter().enumerate() {
         let cfg = Arc::new(s.clone());
         let spec = ValidatorSpec::from_config(s, &mut dicts)?;
-        let sink = s
-            .store
-            .file_log_path
-            .as_ref()
-            .map(|dir| log.sink(dir, &store_id(&s.id).file_prefix()));
-        let mut core = SessionCore::new(i, Arc::clone(&cfg), apps(s), spec, sink, now)?;
+        let sink = log.session(s);
+        let ha_state = ha_of.get(i).cloned().flatten();
+        let mut core = SessionCore::new(i, Arc::clone(&cfg), apps(s), spec, sink, ha_state, now)?;
+        if let Some(h) = &core.ha {
+            // An acknowledgement wakes the connection to release output.
+            h.set_waker(core.outbox.xslot.waker());
+        }
         core.stats = stats.as_mut().and_then(|p| p.session(i));
         counters.push((
             s.id.clone(),
@@ -109,14 +115,20 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
     let mut reactors = Vec::new();
     let mut reactor_of = vec![0; cfgs.len()];
     let started = spawn_reactors(config, &mut reactors, &mut reactor_of)
-        .and_then(|()| listen(&cfgs, &slots, &reactors, &reactor_of, &tx));
+        .and_then(|()| super::listen::listen(&cfgs, &slots, &reactors, &reactor_of, &tx, &ha_of));
     let listen_addrs = match started {
-        Ok(a) => a,
+        Ok((a, later)) => {
+            if let Some(h) = ha.as_mut() {
+                h.listeners = later;
+            }
+            a
+        }
         Err(e) => {
             stop_reactors(reactors);
             return Err(e);
         }
     };
+    let remotes = reactors.iter().map(|r| r.remote()).collect();
     let seed = now.as_nanos() as u64 ^ u64::from(std::process::id());
     let sessions = cfgs
         .into_iter()
@@ -133,8 +145,13 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
             reactor,
             connected: false,
             stopped: false,
+            ha: None,
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let mut sessions = sessions;
+    for (t, h) in sessions.iter_mut().zip(ha_of) {
+        t.ha = h;
+    }
     let sup = Supervisor {
         rx,
         tx: tx.clone(),
@@ -142,6 +159,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
         reactors,
         rng: SplitMix64::new(seed),
         log,
+        ha,
     };
     let thread = std::thread::Builder::new()
         .name("ringfix-supervisor".into())
@@ -152,6 +170,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
         sessions: counters,
         thread,
         stats,
+        reactors: remotes,
     })
 }
 
@@ -179,6 +198,10 @@ fn spawn_reactors(
             core: group.core,
             max_connections: max_connections(group.sessions.len(), sessions()),
             max_outbound_queue_bytes: max_queue,
+            outbound_calm: sessions()
+                .map(|s| s.reactor.outbound_calm)
+                .min()
+                .unwrap_or(std::time::Duration::from_secs(1)),
             ..ReactorConfig::default()
         };
         let idx = reactors.len();
@@ -211,96 +234,6 @@ fn max_connections<'a>(count: usize, sessions: impl Iterator<Item = &'a SessionS
     })
 }
 
-/// SocketAcceptHost, SocketAcceptPort.
-type ListenKey = (Option<String>, u16);
-
-/// One listener per acceptor address; its sessions are served by the
-/// reactor of the first of them.
-fn listen(
-    cfgs: &[Arc<SessionSettings>],
-    slots: &[Slot],
-    reactors: &[ReactorHandle<Conn>],
-    reactor_of: &[usize],
-    tx: &mpsc::Sender<Event>,
-) -> Result<Vec<SocketAddr>, RuntimeError> {
-    let mut groups: Vec<(ListenKey, Vec<usize>)> = Vec::new();
-    for (i, c) in cfgs.iter().enumerate() {
-        if c.role != Role::Acceptor {
-            continue;
-        }
-        let key = (
-            c.network.accept_host.clone(),
-            c.network.accept_port.unwrap_or(0),
-        );
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => v.push(i),
-            None => groups.push((key, vec![i])),
-        }
-    }
-    let mut addrs = Vec::new();
-    for ((host, port), members) in groups {
-        let host = host.unwrap_or_else(|| "0.0.0.0".into());
-        let addr = resolve(&host, port)?;
-        let mut router = Router::new();
-        let mut table_slots = Vec::new();
-        let mut logon_timeout = 0i64;
-        for &i in &members {
-            let (Some(c), Some(slot)) = (cfgs.get(i), slots.get(i)) else {
-                continue;
-            };
-            router.add(
-                &c.id.begin_string,
-                &c.id.sender_comp_id,
-                &c.id.target_comp_id,
-            );
-            table_slots.push(Arc::clone(slot));
-            let t = i64::try_from(c.timing.logon_timeout.as_nanos()).unwrap_or(i64::MAX);
-            logon_timeout = logon_timeout.max(t);
-        }
-        let table = Arc::new(ListenerTable {
-            router,
-            slots: table_slots,
-            logon_timeout,
-        });
-        let reactor = members
-            .first()
-            .and_then(|&i| reactor_of.get(i))
-            .and_then(|&r| reactors.get(r))
-            .ok_or(RuntimeError::NoSession)?;
-        let tx = tx.clone();
-        let remote = reactor.remote();
-        let factory: reactor::Factory<Conn> = Box::new(move |_info| {
-            Some(Conn::accepted(
-                Arc::clone(&table),
-                UtcTimestamp::now(),
-                tx.clone(),
-                remote.clone(),
-            ))
-        });
-        // SocketUseSSL is the same for every session on an address (config).
-        let tls = members
-            .first()
-            .and_then(|&i| cfgs.get(i))
-            .filter(|c| reactor::acceptor_uses_tls(&c.tls))
-            .map(|c| {
-                TlsServer::from_settings(&c.tls)
-                    .map(|t| t.with_handshake_timeout(c.timing.logon_timeout))
-                    .map_err(|source| RuntimeError::Tls {
-                        session: c.id.to_string(),
-                        source,
-                    })
-            })
-            .transpose()?;
-        let local = match tls {
-            Some(tls) => reactor.add_tls_listener(addr, tls, factory)?,
-            None => reactor.add_listener(addr, factory)?,
-        };
-        tracing::info!(%local, sessions = members.len(), "listening");
-        addrs.push(local);
-    }
-    Ok(addrs)
-}
-
 /// The initiator's TLS for a connection to `host`; the handshake must end
 /// within the logon timeout.
 fn tls_client(cfg: &SessionSettings, host: &str) -> Result<TlsClient, RuntimeError> {
@@ -312,7 +245,7 @@ fn tls_client(cfg: &SessionSettings, host: &str) -> Result<TlsClient, RuntimeErr
         })
 }
 
-fn resolve(host: &str, port: u16) -> Result<SocketAddr, RuntimeError> {
+pub(super) fn resolve(host: &str, port: u16) -> Result<SocketAddr, RuntimeError> {
     (host, port)
         .to_socket_addrs()
         .ok()
@@ -353,6 +286,11 @@ impl Supervisor {
                 s.take();
             }
         }
+        // After the sessions logged out and the stores closed: the lease
+        // goes, so a standby takes over at once.
+        if let Some(ha) = self.ha.take() {
+            ha.node.stop();
+        }
         self.log.stop();
         if self.log.dropped() > 0 {
             tracing::warn!(
@@ -369,7 +307,7 @@ impl Supervisor {
             let now = UtcTimestamp::now().as_nanos();
             let mut next_wake = now.saturating_add(nanos(MAX_WAIT));
             for t in &mut self.sessions {
-                if t.stopped || t.connected {
+                if t.stopped || t.connected || !super::ha::may_act(t.ha.as_ref()) {
                     continue;
                 }
                 let Some(next_at) = t.initiator.as_ref().map(|i| i.next_at) else {
@@ -394,6 +332,7 @@ impl Supervisor {
             let wait = Duration::from_nanos(u64::try_from(next_wake - now).unwrap_or(0));
             match self.rx.recv_timeout(wait) {
                 Ok(Event::Stop) => return Exit::Clean,
+                Ok(Event::Ha(e)) => self.on_ha(&e),
                 Ok(Event::Ended {
                     idx,
                     end,
@@ -409,7 +348,78 @@ impl Supervisor {
         }
     }
 
+    /// Hot standby: a takeover opens the session (an initiator connects
+    /// at once), a step-down closes it; listeners follow.
+    fn on_ha(&mut self, e: &crate::ha::HaEvent) {
+        tracing::debug!(event = ?e, "hot standby: event");
+        let Some(rt) = self.ha.as_mut() else { return };
+        let sessions = &mut self.sessions;
+        let touched = super::ha::on_event(
+            e,
+            |i| {
+                sessions
+                    .get(i)
+                    .map(|t| (Arc::clone(&t.slot), Arc::clone(&t.cfg)))
+            },
+            rt,
+        );
+        if let Some(t) = touched.and_then(|i| sessions.get_mut(i)) {
+            match e {
+                crate::ha::HaEvent::BecameLeader { .. } => {
+                    if let Some(st) = &mut t.initiator {
+                        st.next_at = UtcTimestamp::now().as_nanos();
+                    }
+                }
+                crate::ha::HaEvent::SteppedDown { .. } if t.connected => {
+                    // Its gate sees the lease gone and closes it.
+                    if let Some(h) = &t.ha {
+                        h.wake();
+                    }
+                }
+                _ => {}
+            }
+        }
+        let reactors = &self.reactors;
+        rt.sync_listeners(
+            |i| {
+                sessions
+                    .get(i)
+                    .and_then(|t| t.ha.as_ref())
+                    .is_some_and(|h| h.token() != 0)
+            },
+            |r, addr| {
+                if let Some(r) = reactors.get(r) {
+                    let _ = r.remove_listener(addr);
+                }
+            },
+        );
+    }
+
+    /// Hot standby: a session that ended while not leading goes back to
+    /// the standby side.
+    fn ha_ended(&mut self, idx: usize) {
+        let (Some(rt), Some(t)) = (self.ha.as_ref(), self.sessions.get(idx)) else {
+            return;
+        };
+        let Some(h) = t.ha.as_ref().filter(|h| h.token() == 0) else {
+            return;
+        };
+        if let Ok(mut slot) = t.slot.lock() {
+            if let Some(core) = slot.as_mut() {
+                core.stand_by(
+                    UtcTimestamp::now(),
+                    "the connection closed after a step-down",
+                );
+            }
+        }
+        if let Some(k) = rt.ha_index(idx) {
+            rt.node.released(k);
+        }
+        let _ = h;
+    }
+
     fn ended(&mut self, idx: usize, end: SessionEnd, logged_on: bool) -> Option<Exit> {
+        self.ha_ended(idx);
         let t = self.sessions.get_mut(idx)?;
         t.connected = false;
         let cfg = &t.cfg;
@@ -501,6 +511,14 @@ fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<
     let Some(mut core) = taken else {
         return;
     };
+    if !core.ha_ready() {
+        // Hot standby: the takeover is not through yet (or undone).
+        st.next_at = now.saturating_add(nanos(MAX_WAIT));
+        if let Ok(mut s) = t.slot.lock() {
+            *s = Some(core);
+        }
+        return;
+    }
     if let Err(e) = core.prepare(ts) {
         tracing::error!(session = %cfg.id, error = %e, "cannot prepare session; retrying");
         st.next_at = retry;
@@ -509,12 +527,37 @@ fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<
         }
         return;
     }
+    let local = match sockets::source(
+        cfg.network
+            .connect_source
+            .get(st.addr_idx % addrs.len().max(1))
+            .and_then(Option::as_ref),
+        addr,
+    ) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(session = %cfg.id, error = %e, "cannot resolve the source address; retrying");
+            st.next_at = retry;
+            if let Ok(mut s) = t.slot.lock() {
+                *s = Some(core);
+            }
+            return;
+        }
+    };
     core.event(ts, &format!("Connecting to {addr}"));
     let conn = Conn::initiating(core, Arc::clone(&t.slot), tx.clone(), reactor.remote());
-    let connected = match tls {
-        Some(tls) => reactor.connect_tls(addr, cfg.timing.logon_timeout, tls, conn),
-        None => reactor.connect(addr, cfg.timing.logon_timeout, conn),
+    let spec = reactor::ConnectSpec {
+        local,
+        socket: sockets::options(&cfg.network),
+        tls,
+        ..reactor::ConnectSpec::new(
+            addr,
+            cfg.network
+                .connect_timeout
+                .unwrap_or(cfg.timing.logon_timeout),
+        )
     };
+    let connected = reactor.connect_with(spec, conn);
     match connected {
         Ok(()) => t.connected = true,
         Err(e) => {

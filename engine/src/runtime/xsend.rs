@@ -179,6 +179,14 @@ impl Default for XSlot {
 }
 
 impl XSlot {
+    /// Wakes the session's current connection (if any) from any thread:
+    /// its `on_notify` runs in the reactor's next turn (hot standby: held
+    /// output may go).
+    pub fn waker(&self) -> Box<dyn Fn() + Send + Sync> {
+        let link = Arc::clone(&self.link);
+        Box::new(move || link.wake())
+    }
+
     /// The queue, made with `capacity` slots by the first caller.
     pub fn sender(&self, capacity: usize) -> XSender {
         let q = self

@@ -147,6 +147,12 @@ impl<S: MessageStore> Session<S> {
         &mut self.store
     }
 
+    /// Takes the validator out (to build the session again over another
+    /// store without loading its dictionaries again: hot standby).
+    pub fn take_validator(&mut self) -> Option<Box<dyn Validator + Send>> {
+        self.validator.take()
+    }
+
     /// MsgSeqNum of the next message we send.
     pub fn next_sender_seq(&self) -> u64 {
         self.ob.next_sender

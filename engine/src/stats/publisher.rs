@@ -1,6 +1,6 @@
 //! The writing side: one page per engine, one [`SessionStats`] per session.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -11,6 +11,7 @@ use super::page::{hdr, page_len, try_flock, Page, MAGIC, SLOT_BYTES, VERSION};
 use super::values::SessionCounters;
 use super::StatsError;
 use crate::session::SessionState;
+use crate::store::FileMode;
 
 /// Owns an engine's stats page: creates it, hands out one writer per
 /// session, removes the file when dropped.
@@ -28,7 +29,9 @@ impl StatsPublisher {
     /// in `dir`, named `ringfix-<pid>.stats` (`ringfix-<pid>-<n>.stats` if
     /// this process already publishes one). `now` starts every clock.
     pub fn create_in(dir: &Path, ids: &[String], now: UtcTimestamp) -> Result<Self, StatsError> {
-        std::fs::create_dir_all(dir).map_err(|e| StatsError::io("mkdir", dir, e))?;
+        FileMode::PRIVATE
+            .create_dir_all(dir)
+            .map_err(|e| StatsError::io("mkdir", dir, e))?;
         // Two runtimes of one process (tests run them in parallel) would
         // otherwise both pick the same free name and map one file.
         static CREATING: Mutex<()> = Mutex::new(());
@@ -59,12 +62,13 @@ impl StatsPublisher {
         // Not truncated at open: another publisher may have this file
         // mapped, and shrinking a mapped file is SIGBUS for it. Truncate
         // only once the lock says nobody else holds it.
+        // Owner only: session ids and counters are nobody else's business;
+        // `ringfix stats` run by the same user still reads it.
+        let mut options = FileMode::PRIVATE.options();
         #[allow(clippy::suspicious_open_options)]
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .open(&tmp)
+        options.read(true).write(true).create(true);
+        let file = FileMode::PRIVATE
+            .open(&options, &tmp)
             .map_err(|e| StatsError::io("open", &tmp, e))?;
         if !try_flock(&file, true).map_err(|e| StatsError::io("flock", &tmp, e))? {
             return Err(StatsError::io(

@@ -14,6 +14,8 @@ use super::StatsError;
 /// How long a snapshot waits for a slot's writer (a writer holds it for
 /// nanoseconds; only a writer killed mid-write makes it wait this long).
 const READ_PATIENCE: Duration = Duration::from_millis(50);
+/// Fewest tries of a slot before a reader gives up as `Busy`.
+const MIN_TRIES: u32 = 4096;
 
 /// A stats page opened read-only.
 #[derive(Debug)]
@@ -138,7 +140,10 @@ impl StatsReader {
             }
             spins += 1;
             if spins % 64 == 0 {
-                if start.elapsed() > READ_PATIENCE {
+                // Both a time and a number of tries: on a loaded host the
+                // reader may be descheduled past the patience between two
+                // tries, which says nothing about the writer.
+                if spins >= MIN_TRIES && start.elapsed() > READ_PATIENCE {
                     return Err(StatsError::Busy {
                         path: self.path.clone(),
                         slot,

@@ -1,7 +1,7 @@
 //! Append workload shared by the criterion bench (`engine/benches/store.rs`)
 //! and the bench crate (row `{"case":"store","op":"append"}`). The caller
-//! owns the clock: time [`AppendBench::append`] calls, and call
-//! [`AppendBench::maintain`] outside the timed region.
+//! owns the clock: time `AppendBench::append` calls, and call
+//! `AppendBench::maintain` outside the timed region.
 
 use std::path::Path;
 
@@ -10,7 +10,7 @@ use super::{FileStore, FileStoreOptions, MessageStore, StoreFiles, StoreResult, 
 /// A 172-byte FIX 4.4 NewOrderSingle (valid BodyLength and CheckSum).
 pub const SAMPLE_MESSAGE: &[u8] = b"8=FIX.4.4\x019=149\x0135=D\x0134=1000000\x0149=SENDERCOMP\x0156=TARGETCOMP\x0152=20261124-05:02:36.123456\x0111=ORD1234\x0155=ESZ6\x0154=1\x0138=100\x0140=2\x0144=5123.25\x0159=0\x0160=20261124-05:02:36.123\x0110=109\x01";
 
-/// Journal size at which [`AppendBench::maintain`] starts a new journal,
+/// Journal size at which `AppendBench::maintain` starts a new journal,
 /// so long runs do not fill the disk.
 const ROLL_AT: u64 = 256 << 20;
 

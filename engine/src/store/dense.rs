@@ -1,17 +1,31 @@
-//! The index's dense run, in fixed-size chunks: growing it allocates one
-//! more chunk and never moves what is stored. (A `Vec` doubling copied
-//! 0.5 MiB and faulted in 1 MiB in one go: 0.3-0.9 ms on the reactor here.)
+//! The index's dense run, in one range of address space reserved when the
+//! run starts: growing it makes the next chunk usable and writes it once
+//! (bounded work, off the hot path), never allocating on the heap nor
+//! moving what is stored. (Heap chunks cost one allocation per 4 096
+//! messages; a `Vec` doubling copied 0.5 MiB and faulted in 1 MiB at once.)
 
-/// An empty slot.
-pub(crate) const NONE: u64 = u64::MAX;
-/// Entries per chunk (32 KiB: eight pages, written once when allocated).
-pub(crate) const CHUNK: usize = 4096;
+use super::file::sys::Slots;
 
-/// Entries `0..len`; every allocated entry at `len` or above is [`NONE`].
+/// An empty slot. Journal offsets are never 0 (the header comes first),
+/// and fresh memory reads as zero, so new slots are empty as they come.
+pub(crate) const NONE: u64 = 0;
+/// Slots made ready per step: 16 KiB, four pages written.
+pub(crate) const CHUNK: usize = 2048;
+/// Slots reserved per run: 2 GiB of address space (no memory until used)
+/// for 268 million messages in one sequence; beyond, the index keeps the
+/// rest in its sparse map.
+pub(crate) const MAX_SLOTS: usize = 1 << 28;
+
+/// Entries `0..len`; every ready entry at `len` or above is [`NONE`].
 #[derive(Debug, Default)]
 pub(crate) struct Dense {
-    chunks: Vec<Box<[u64]>>,
+    /// Reserved at the first use; `None` if the reservation failed.
+    slots: Option<Slots>,
+    /// The reservation was tried (and failed: `slots` is `None`).
+    tried: bool,
     len: usize,
+    /// Entries `0..ready` are usable and written (no fault on a store).
+    ready: usize,
 }
 
 impl Dense {
@@ -20,9 +34,18 @@ impl Dense {
         self.len
     }
 
-    /// Entries allocated.
+    /// Entries ready for appends without a page fault.
     pub(crate) fn capacity(&self) -> usize {
-        self.chunks.len() * CHUNK
+        self.ready
+    }
+
+    /// Entries the run can ever hold (0 if the reservation failed).
+    pub(crate) fn limit(&self) -> usize {
+        match &self.slots {
+            Some(s) => s.capacity(),
+            None if self.tried => 0,
+            None => MAX_SLOTS,
+        }
     }
 
     /// Entry `i`, if below `len`.
@@ -31,60 +54,86 @@ impl Dense {
         if i >= self.len {
             return None;
         }
-        self.chunks.get(i / CHUNK)?.get(i % CHUNK).copied()
+        self.slots.as_ref()?.get(i)
     }
 
     /// Sets entry `i`; entries between the old length and `i` stay
-    /// [`NONE`]. Allocates chunks only when upkeep fell behind.
+    /// [`NONE`]. False when `i` is beyond what the run can hold (the
+    /// caller keeps it elsewhere). Makes slots ready itself only when
+    /// upkeep fell behind.
     #[inline]
-    pub(crate) fn set(&mut self, i: usize, value: u64) {
-        if i / CHUNK >= self.chunks.len() {
-            self.grow_to(i + 1);
+    pub(crate) fn set(&mut self, i: usize, value: u64) -> bool {
+        if i >= self.limit() {
+            return false;
         }
-        if let Some(slot) = self
-            .chunks
-            .get_mut(i / CHUNK)
-            .and_then(|c| c.get_mut(i % CHUNK))
-        {
-            *slot = value;
+        if i >= self.ready && !self.ready_to(i + 1) {
+            return false;
+        }
+        let Some(slots) = self.slots.as_mut() else {
+            return false;
+        };
+        let stored = slots.set(i, value);
+        if stored {
             self.len = self.len.max(i + 1);
         }
+        stored
     }
 
     #[cold]
-    fn grow_to(&mut self, entries: usize) {
-        while self.capacity() < entries {
-            self.grow_one();
+    fn ready_to(&mut self, entries: usize) -> bool {
+        while self.ready < entries {
+            if !self.grow_one() {
+                return false;
+            }
         }
+        true
     }
 
-    /// Allocates one more chunk (eight pages written: bounded work).
-    pub(crate) fn grow_one(&mut self) {
-        self.chunks.push(vec![NONE; CHUNK].into_boxed_slice());
+    /// Makes one more chunk ready (one mprotect and 16 KiB written:
+    /// bounded work). False when the run is at its limit or has no room.
+    pub(crate) fn grow_one(&mut self) -> bool {
+        if self.slots.is_none() && !self.tried {
+            self.tried = true;
+            match Slots::reserve(MAX_SLOTS) {
+                Ok(s) => self.slots = Some(s),
+                Err(e) => {
+                    tracing::warn!(error = %e, "store index: no address space reserved, using a map");
+                }
+            }
+        }
+        let Some(slots) = self.slots.as_mut() else {
+            return false;
+        };
+        let to = (self.ready + CHUNK).min(slots.capacity());
+        if to == self.ready {
+            return false;
+        }
+        match slots.prepare(self.ready, to) {
+            Ok(()) => {
+                self.ready = to;
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "store index: cannot grow, using a map beyond");
+                false
+            }
+        }
     }
 
     /// Entries `0..len` in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = u64> + '_ {
-        self.chunks
-            .iter()
-            .flat_map(|c| c.iter().copied())
-            .take(self.len)
+        let all = self.slots.as_ref().map_or(&[][..], Slots::as_slice);
+        all.iter().copied().take(self.len)
     }
 
-    /// Empties the run, keeping the chunks (their used part is reset).
+    /// Empties the run. Its memory goes back to the kernel (reading as
+    /// empty): upkeep makes it ready again, chunk by chunk.
     pub(crate) fn clear(&mut self) {
-        let mut left = self.len;
-        for c in &mut self.chunks {
-            if left == 0 {
-                break;
-            }
-            let n = left.min(CHUNK);
-            if let Some(used) = c.get_mut(..n) {
-                used.fill(NONE);
-            }
-            left -= n;
+        if let Some(slots) = self.slots.as_mut() {
+            slots.discard(self.ready);
         }
         self.len = 0;
+        self.ready = 0;
     }
 }
 
@@ -96,8 +145,8 @@ mod tests {
     fn set_get_across_chunks_and_clear() {
         let mut d = Dense::default();
         assert_eq!(d.get(0), None);
-        d.set(0, 5);
-        d.set(CHUNK + 3, 7);
+        assert!(d.set(0, 5));
+        assert!(d.set(CHUNK + 3, 7));
         assert_eq!(d.len(), CHUNK + 4);
         assert_eq!(d.capacity(), 2 * CHUNK);
         assert_eq!(d.get(0), Some(5));
@@ -107,11 +156,13 @@ mod tests {
         assert_eq!(d.iter().count(), CHUNK + 4);
         assert_eq!(d.iter().filter(|&v| v != NONE).count(), 2);
         d.clear();
-        assert_eq!((d.len(), d.capacity()), (0, 2 * CHUNK));
+        assert_eq!((d.len(), d.capacity()), (0, 0));
         assert!(d.iter().next().is_none());
-        // Reused chunks read as empty.
-        d.set(CHUNK + 5, 1);
+        // Reused memory reads as empty.
+        assert!(d.set(CHUNK + 5, 1));
         assert_eq!(d.iter().filter(|&v| v != NONE).count(), 1);
         assert_eq!(d.get(CHUNK + 3), Some(NONE));
+        assert_eq!(d.limit(), MAX_SLOTS);
+        assert!(!d.set(MAX_SLOTS, 1), "beyond the reservation");
     }
 }

@@ -35,6 +35,24 @@ pub enum StoreError {
         /// The lock file.
         path: PathBuf,
     },
+    /// The journal could not be given the space it needs (no space left,
+    /// quota, or the process's file size limit): says how much.
+    #[error(
+        "{}: cannot allocate {needed} more bytes ({}) for the journal, which grows by \
+         StoreSegmentSize: {source}; make that much room (free space on its volume, or a \
+         larger file size limit) or lower StoreSegmentSize",
+        path.display(),
+        human(*needed)
+    )]
+    NoSpace {
+        /// The journal file.
+        path: PathBuf,
+        /// Bytes the journal asked for.
+        needed: u64,
+        /// The OS error (ENOSPC, EDQUOT or EFBIG).
+        #[source]
+        source: io::Error,
+    },
     /// The journal reached its configured maximum size.
     #[error("{}: journal full ({limit} bytes)", path.display())]
     JournalFull {
@@ -64,6 +82,23 @@ impl StoreError {
         }
     }
 
+    /// An error from allocating `needed` bytes of `path`: [`Self::NoSpace`]
+    /// when the OS says there is no room, else [`Self::Io`].
+    pub(crate) fn allocating(path: &std::path::Path, needed: u64, source: io::Error) -> Self {
+        if matches!(
+            source.raw_os_error(),
+            Some(libc::ENOSPC) | Some(libc::EDQUOT) | Some(libc::EFBIG)
+        ) {
+            Self::NoSpace {
+                path: path.to_owned(),
+                needed,
+                source,
+            }
+        } else {
+            Self::io("fallocate", path, source)
+        }
+    }
+
     /// True when the failure is lack of space: ENOSPC, EDQUOT, EFBIG (file
     /// size limit), or the journal's configured limit.
     pub fn is_disk_full(&self) -> bool {
@@ -72,8 +107,19 @@ impl StoreError {
                 source.raw_os_error(),
                 Some(libc::ENOSPC) | Some(libc::EDQUOT) | Some(libc::EFBIG)
             ),
-            Self::JournalFull { .. } => true,
+            Self::JournalFull { .. } | Self::NoSpace { .. } => true,
             _ => false,
         }
     }
+}
+
+/// `n` bytes in KiB, MiB or GiB, one decimal.
+fn human(n: u64) -> String {
+    let units = [("GiB", 30), ("MiB", 20), ("KiB", 10)];
+    for (name, shift) in units {
+        if n >= 1 << shift {
+            return format!("{:.1} {name}", n as f64 / (1u64 << shift) as f64);
+        }
+    }
+    format!("{n} bytes")
 }

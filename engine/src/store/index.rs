@@ -35,8 +35,11 @@ impl SeqIndex {
             self.spill();
             self.base = seq;
         }
-        // seq - base <= len + MAX_GAP here.
-        self.dense.set((seq - self.base) as usize, offset);
+        // seq - base <= len + MAX_GAP here. Past what the dense run can
+        // hold (hundreds of millions), the sparse map takes it.
+        if !self.dense.set((seq - self.base) as usize, stored(offset)) {
+            self.sparse.insert(seq, offset);
+        }
     }
 
     /// Moves the dense run into the sparse map.
@@ -44,7 +47,7 @@ impl SeqIndex {
         let base = self.base;
         for (i, off) in self.dense.iter().enumerate() {
             if off != NONE {
-                self.sparse.insert(base + i as u64, off);
+                self.sparse.insert(base + i as u64, off - 1);
             }
         }
         self.dense.clear();
@@ -56,15 +59,15 @@ impl SeqIndex {
         if seq >= self.base {
             if let Some(off) = self.dense.get((seq - self.base) as usize) {
                 if off != NONE {
-                    return Some(off);
+                    return Some(off - 1);
                 }
             }
         }
         self.sparse.get(&seq).copied()
     }
 
-    /// Allocates room ahead for `n / 2` more contiguous entries, one
-    /// chunk (32 KiB, written) per call, so appends neither allocate nor
+    /// Makes room ahead for `n / 2` more contiguous entries, one chunk
+    /// (16 KiB, written) per call, so appends neither allocate nor
     /// page-fault (called off the hot path). True while more remains.
     pub(crate) fn reserve_ahead(&mut self, n: usize) -> bool {
         if self.ahead_due(n) {
@@ -76,7 +79,7 @@ impl SeqIndex {
     /// True when [`reserve_ahead`](Self::reserve_ahead)`(n)` has work:
     /// less than `n / 2` entries of room ahead.
     pub(crate) fn ahead_due(&self, n: usize) -> bool {
-        self.dense.capacity() < self.dense.len() + n / 2
+        self.dense.capacity() < (self.dense.len() + n / 2).min(self.dense.limit())
     }
 
     /// Highest sequence number ever inserted (0 if none).
@@ -145,7 +148,7 @@ impl SeqIndex {
                     }
                     if let Some(off) = self.dense.get((seq - self.base) as usize) {
                         if off != NONE {
-                            f(seq, off);
+                            f(seq, off - 1);
                         }
                     }
                 }
@@ -155,6 +158,13 @@ impl SeqIndex {
             f(s, o);
         }
     }
+}
+
+/// An offset as the dense run keeps it: plus one, so zero ([`NONE`],
+/// what fresh memory reads as) is free to mean "nothing stored".
+#[inline]
+fn stored(offset: u64) -> u64 {
+    offset.saturating_add(1)
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@
 //!
 //! The store never reads a clock: callers pass `now`.
 
+/// The append workload of the store benchmarks; not part of the API.
+#[doc(hidden)]
 pub mod bench;
 mod dense;
 mod error;
@@ -16,6 +18,7 @@ mod failing;
 mod file;
 mod index;
 mod memory;
+mod mode;
 mod policy;
 mod quickfix;
 mod time;
@@ -27,6 +30,7 @@ pub use error::StoreError;
 pub use failing::{FailingStore, FaultHandle};
 pub use file::{is_locked, FileStore, FileStoreOptions, StoreFiles, StoreId, StoreReader};
 pub use memory::MemoryStore;
+pub use mode::FileMode;
 pub use policy::{FsyncPolicy, ParseFsyncPolicyError};
 pub use quickfix::{import_quickfix, QuickFixImport};
 pub use time::UtcTimestamp;
@@ -91,16 +95,18 @@ pub trait MessageStore: Send {
     fn creation_time(&self) -> UtcTimestamp;
 
     /// Applies the fsync policy: flushes to disk if the policy says it is
-    /// time. Cheap when there is nothing to do; call it when
-    /// [`sync_deadline`](Self::sync_deadline) is reached (and whenever idle).
+    /// time (file store, group commit: asks its flushing thread, never
+    /// waits for the disk), and does one upkeep step when idle upkeep fell
+    /// behind. Cheap when there is nothing to do; call it when
+    /// [`sync_deadline`](Self::sync_deadline) is reached.
     fn sync(&mut self, now: UtcTimestamp) -> StoreResult<()>;
 
     /// When [`sync`](Self::sync) next has work to do, or `None` when
     /// nothing is pending: the group commit deadline, or (file store) the
-    /// `now` of the last `sync` call while bounded upkeep is pending
-    /// (mapping the next journal segment, faulting in pages ahead, at most
-    /// ~0.1 ms per call). Wake for it; without these calls appends still
-    /// work but take the page faults and segment growth themselves.
+    /// `now` of the last `sync` call while idle upkeep fell behind (one
+    /// bounded step per call, as [`upkeep_step`](Self::upkeep_step)). Wake
+    /// for it; without these calls appends still work but take the page
+    /// faults and segment growth themselves.
     fn sync_deadline(&self) -> Option<UtcTimestamp>;
 
     /// True when [`upkeep_step`](Self::upkeep_step) has work (file store:
@@ -110,8 +116,9 @@ pub trait MessageStore: Send {
         false
     }
 
-    /// One small, bounded step of upkeep (a few microseconds), for a caller
-    /// with nothing else to do: true while more remains. Keeping up this
+    /// One step of upkeep whose work is bounded by construction (file
+    /// store: see its `upkeep` module), for a caller with nothing else to
+    /// do: true while more remains. Keeping up this
     /// way leaves [`sync_deadline`](Self::sync_deadline) nothing but the
     /// fsync policy; on error it waits a while (the deadline path retries).
     fn upkeep_step(&mut self, _now: UtcTimestamp) -> StoreResult<bool> {

@@ -3,8 +3,7 @@
 //! Codec targets get each inbound message; the stream target gets each
 //! script's inbound messages (first connection) behind session knobs.
 
-#[path = "../../../tests/support/defscript.rs"]
-mod defscript;
+use ringfix_testkit::defscript;
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,9 @@
 mod backoff;
 mod examples;
+mod ha;
 mod parse;
 mod schedule;
+mod store;
+mod table;
+mod transport;
 mod validate;

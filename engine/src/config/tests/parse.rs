@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use jiff::civil::{time, Weekday};
 
-use crate::config::keys::{DOCUMENTED, IMPLEMENTED};
+use crate::config::keys::{self, KeyStatus, DOCUMENTED};
 use crate::config::*;
 use crate::store::FsyncPolicy;
 
@@ -334,22 +334,36 @@ fn bad_values_name_file_line_and_key() {
 
 #[test]
 fn unimplemented_documented_keys_warn() {
-    let text = format!("{INITIATOR}SocketSendBufferSize=65536\nLogonTime=08:00:00\n");
+    let text = format!(
+        "{INITIATOR}SocketOobInline=Y\nResetOnError=Y\nJdbcURL=jdbc:x\nProxyHost=p\nThreadModel=ThreadPerSession\n"
+    );
     let cfg = parse(&text).unwrap();
     let shown: Vec<String> = cfg.warnings.iter().map(ToString::to_string).collect();
     assert_eq!(
         shown,
         [
-            "sessions.cfg:13: SocketSendBufferSize: not implemented by ringfix yet, ignored",
-            "sessions.cfg:14: LogonTime: not implemented by ringfix yet, ignored",
+            "sessions.cfg:13: SocketOobInline: not implemented by ringfix yet, ignored",
+            "sessions.cfg:14: ResetOnError: not implemented by ringfix yet, ignored",
+            "sessions.cfg:15: JdbcURL: ignored: a JDBC database store and log (QuickFIX/J): use FileStorePath and FileLogPath",
+            "sessions.cfg:16: ProxyHost: ignored: ringfix does not connect through proxies: connect directly, or point SocketConnectHost/SocketConnectPort at a TCP tunnel (e.g. ssh -L)",
+            "sessions.cfg:17: ThreadModel: no effect: ringfix runs each session on its reactor thread (ReactorCore picks the core); there is no thread model to choose",
         ]
+    );
+    let ignored: Vec<&str> = cfg
+        .warnings
+        .iter()
+        .filter_map(|w| w.ignored_key().map(|(_, k, _)| k))
+        .collect();
+    assert_eq!(
+        ignored,
+        ["SocketOobInline", "ResetOnError", "JdbcURL", "ProxyHost"]
     );
 }
 
 #[test]
 fn every_listed_key_is_accepted() {
-    for key in IMPLEMENTED.iter().chain(DOCUMENTED) {
-        // An implemented key may reject "x"; it must never be unknown.
+    for key in keys::all() {
+        // A key ringfix reads may reject "x"; it must never be unknown.
         let text = format!("{INITIATOR}{key}=x\n");
         if let Err(e) = parse(&text) {
             assert_ne!(e.kind, ErrorKind::UnknownKey, "{key}");
@@ -357,9 +371,39 @@ fn every_listed_key_is_accepted() {
     }
     for key in DOCUMENTED {
         let cfg = parse(&format!("{INITIATOR}{key}=x\n")).unwrap();
+        let warned = match &cfg.warnings[..] {
+            [ConfigWarning::Unimplemented { key: k, .. }] => {
+                keys::status(key) == KeyStatus::Pending && k == key
+            }
+            [ConfigWarning::Foreign {
+                key: k, instead, ..
+            }] => keys::status(key) == KeyStatus::Foreign(instead) && k == key,
+            _ => false,
+        };
+        assert!(warned, "{key}: {:?}", cfg.warnings);
+    }
+    for (key, why) in keys::NO_EFFECT {
+        let good = if *key == "ThreadModel" {
+            "ThreadPerSession"
+        } else {
+            "Y"
+        };
+        let good = if *key == "MaxScheduledWriteRequests" || *key == "FileStoreMaxCachedMsgs" {
+            "5"
+        } else {
+            good
+        };
+        let cfg = parse(&format!("{INITIATOR}{key}={good}\n")).unwrap();
         assert!(
-            matches!(&cfg.warnings[..], [ConfigWarning::Unimplemented { key: k, .. }] if k == key),
+            matches!(&cfg.warnings[..], [ConfigWarning::NoEffect { key: k, why: w, .. }] if k == key && w == why),
             "{key}"
+        );
+        assert_eq!(
+            parse(&format!("{INITIATOR}{key}=bad\n"))
+                .unwrap_err()
+                .key
+                .as_deref(),
+            Some(*key)
         );
     }
 }
@@ -485,4 +529,35 @@ fn load_reads_files_and_reports_io_errors() {
     assert!(e
         .to_string()
         .starts_with(&format!("{}:0: cannot read", missing.display())));
+}
+
+#[test]
+fn continue_initialization_on_error_leaves_bad_sessions_out() {
+    let good =
+        "[SESSION]\nBeginString=FIX.4.4\nSenderCompID=A\nTargetCompID=B\nSocketAcceptPort=5\n";
+    let bad = "[SESSION]\nBeginString=FIX.4.4\nSenderCompID=A\nTargetCompID=C\n";
+    let base = "[DEFAULT]\nConnectionType=acceptor\nNonStopSession=Y\n";
+    let text = format!("{base}{bad}{good}");
+    assert_eq!(
+        err(&text),
+        "sessions.cfg:4: SocketAcceptPort is required for an acceptor"
+    );
+    let text = format!("{base}ContinueInitializationOnError=Y\n{bad}{good}{good}");
+    let cfg = parse(&text).unwrap();
+    assert_eq!(cfg.sessions.len(), 1);
+    assert_eq!(cfg.sessions[0].id.to_string(), "FIX.4.4:A->B");
+    let shown: Vec<String> = cfg.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "sessions.cfg:5: SocketAcceptPort is required for an acceptor \
+             (session left out: ContinueInitializationOnError=Y)",
+            "sessions.cfg:14: duplicate session FIX.4.4:A->B \
+             (session left out: ContinueInitializationOnError=Y)",
+        ]
+    );
+    assert_eq!(
+        err(&format!("{base}ContinueInitializationOnError=yes\n{good}")),
+        "sessions.cfg:4: ContinueInitializationOnError: expected Y or N, got \"yes\""
+    );
 }

@@ -322,3 +322,236 @@ fn next_transition_is_where_the_answer_changes() {
         }
     }
 }
+
+/// The schedule of an acceptor configured with `keys` (one per line).
+fn configured(keys: &str) -> Result<Schedule, String> {
+    let text = format!(
+        "[SESSION]\nBeginString=FIX.4.4\nSenderCompID=S\nTargetCompID=T\n\
+         ConnectionType=acceptor\nSocketAcceptPort=1\n{keys}\n"
+    );
+    crate::config::EngineConfig::parse(&text, "s.cfg")
+        .map(|c| c.sessions[0].schedule.clone())
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn weekdays_open_only_on_the_days_listed() {
+    let s = configured("StartTime=08:00:00\nEndTime=17:00:00\nWeekdays=Mon,wed,FRIDAY").unwrap();
+    // 2026-06-15 is a Monday.
+    assert!(s.is_in_session(at("2026-06-15T08:00:00Z")), "Monday");
+    assert!(!s.is_in_session(at("2026-06-16T12:00:00Z")), "Tuesday");
+    assert!(s.is_in_session(at("2026-06-17T12:00:00Z")), "Wednesday");
+    assert!(!s.is_in_session(at("2026-06-20T12:00:00Z")), "Saturday");
+    assert_eq!(
+        s.next_open(at("2026-06-19T18:00:00Z")),
+        Some(at("2026-06-22T08:00:00Z")),
+        "Friday evening opens next on Monday"
+    );
+    assert_eq!(
+        s.next_close(at("2026-06-16T12:00:00Z")),
+        Some(at("2026-06-17T17:00:00Z"))
+    );
+    // A period crossing midnight belongs to the day it starts.
+    let night = configured("StartTime=22:00:00\nEndTime=06:00:00\nWeekdays=Fri").unwrap();
+    assert!(
+        night.is_in_session(at("2026-06-20T05:59:59Z")),
+        "Saturday early"
+    );
+    assert!(
+        !night.is_in_session(at("2026-06-20T22:30:00Z")),
+        "Saturday night"
+    );
+    assert!(
+        !night.is_in_session(at("2026-06-19T05:00:00Z")),
+        "Friday early"
+    );
+    assert_eq!(
+        night.current_period(at("2026-06-20T01:00:00Z")),
+        period("2026-06-19T22:00:00Z", "2026-06-20T06:00:00Z")
+    );
+    assert_eq!(
+        configured("StartTime=08:00:00\nEndTime=17:00:00\nWeekdays=Mon\nStartDay=Mon\nEndDay=Fri")
+            .unwrap_err(),
+        "s.cfg:9: Weekdays: expected no StartDay or EndDay with Weekdays (set one or the other), got \"Mon\""
+    );
+    assert_eq!(
+        configured("StartTime=08:00:00\nEndTime=17:00:00\nWeekdays=Mon,Mon").unwrap_err(),
+        "s.cfg:9: Weekdays: expected day names separated by commas, each day once, got \"Mon,Mon\""
+    );
+    assert_eq!(
+        configured("StartTime=08:00:00\nEndTime=17:00:00\nWeekdays=Mon,x").unwrap_err(),
+        "s.cfg:9: Weekdays: expected day names separated by commas (Mon,Tue,Wed), got \"Mon,x\""
+    );
+}
+
+#[test]
+fn logon_window_narrows_when_the_session_is_up_not_its_period() {
+    // One 24-hour period a day; logged on only from 08:00 to 17:00.
+    let s =
+        configured("StartTime=00:00:00\nEndTime=00:00:00\nLogonTime=08:00:00\nLogoutTime=17:00:00")
+            .unwrap();
+    assert!(!s.is_in_session(at("2026-06-10T07:59:59Z")));
+    assert!(s.in_session_window(at("2026-06-10T07:59:59Z")));
+    assert!(s.is_in_session(at("2026-06-10T08:00:00Z")));
+    assert!(
+        !s.is_in_session(at("2026-06-10T17:00:00Z")),
+        "LogoutTime is the end"
+    );
+    assert_eq!(
+        s.next_transition(at("2026-06-10T12:00:00Z")),
+        Some(at("2026-06-10T17:00:00Z"))
+    );
+    assert_eq!(
+        s.next_transition(at("2026-06-10T18:00:00Z")),
+        Some(at("2026-06-11T08:00:00Z"))
+    );
+    assert_eq!(
+        s.next_open(at("2026-06-10T12:00:00Z")),
+        Some(at("2026-06-11T08:00:00Z"))
+    );
+    // The store is kept from logout to the next logon of the same period.
+    assert!(s.same_period(at("2026-06-10T09:00:00Z"), at("2026-06-10T18:00:00Z")));
+    assert!(!s.same_period(at("2026-06-10T09:00:00Z"), at("2026-06-11T09:00:00Z")));
+}
+
+#[test]
+fn logon_days_default_to_the_session_days() {
+    // Sunday 17:00 to Friday 17:00 New York; logons from Monday 07:00 to
+    // Friday 16:00 (EDT = UTC-4). 2026-06-14 is a Sunday.
+    let base = "StartTime=17:00:00\nEndTime=17:00:00\nStartDay=Sunday\nEndDay=Friday\n\
+                TimeZone=America/New_York";
+    let s = configured(&format!(
+        "{base}\nLogonTime=07:00:00\nLogoutTime=16:00:00\nLogonDay=mo\nLogoutDay=fr"
+    ))
+    .unwrap();
+    assert!(s.in_session_window(at("2026-06-14T22:00:00Z")));
+    assert!(!s.is_in_session(at("2026-06-14T22:00:00Z")), "Sunday 18:00");
+    assert!(s.is_in_session(at("2026-06-15T11:00:00Z")), "Monday 07:00");
+    assert!(s.is_in_session(at("2026-06-17T03:00:00Z")), "Tuesday 23:00");
+    assert!(!s.is_in_session(at("2026-06-19T20:30:00Z")), "Friday 16:30");
+    assert_eq!(
+        s.next_close(at("2026-06-17T12:00:00Z")),
+        Some(at("2026-06-19T20:00:00Z"))
+    );
+    assert_eq!(
+        s.next_open(at("2026-06-19T21:00:00Z")),
+        Some(at("2026-06-22T11:00:00Z"))
+    );
+    // Without LogonDay/LogoutDay the logon window is weekly too: from
+    // StartDay LogonTime to EndDay LogoutTime.
+    let s = configured(&format!("{base}\nLogonTime=18:00:00")).unwrap();
+    assert!(!s.is_in_session(at("2026-06-14T21:30:00Z")), "Sunday 17:30");
+    assert!(s.is_in_session(at("2026-06-14T22:00:00Z")), "Sunday 18:00");
+    assert!(s.is_in_session(at("2026-06-16T21:30:00Z")), "Tuesday 17:30");
+    assert!(!s.is_in_session(at("2026-06-19T21:00:00Z")), "Friday 17:00");
+}
+
+#[test]
+fn logon_window_outside_the_session_window_is_an_error() {
+    let day = "StartTime=08:00:00\nEndTime=17:00:00";
+    assert_eq!(
+        configured(&format!("{day}\nLogonTime=07:00:00")).unwrap_err(),
+        "s.cfg:9: LogonTime: expected a time within the session window \
+         (StartTime to EndTime, StartDay to EndDay), got \"07:00:00\""
+    );
+    assert_eq!(
+        configured(&format!("{day}\nLogoutTime=18:00:00")).unwrap_err(),
+        "s.cfg:9: LogoutTime: expected a time within the session window \
+         (StartTime to EndTime, StartDay to EndDay), got \"18:00:00\""
+    );
+    let week = "StartTime=08:00:00\nEndTime=17:00:00\nStartDay=Mon\nEndDay=Fri";
+    assert_eq!(
+        configured(&format!("{week}\nLogonDay=Sat\nLogoutDay=Fri")).unwrap_err(),
+        "s.cfg:11: LogonDay: expected a time within the session window \
+         (StartTime to EndTime, StartDay to EndDay), got \"Sat\""
+    );
+    assert_eq!(
+        configured(&format!("{day}\nLogonDay=Mon")).unwrap_err(),
+        "s.cfg:1: LogoutDay is required when LogonDay is set"
+    );
+    // Ends included, as QuickFIX C++'s check.
+    assert!(configured(&format!("{day}\nLogonTime=08:00:00\nLogoutTime=17:00:00")).is_ok());
+}
+
+#[test]
+fn non_stop_session_with_a_logon_window_never_resets() {
+    let s = configured(
+        "NonStopSession=Y\nLogonTime=08:00:00\nLogoutTime=17:00:00\nTimeZone=Europe/London",
+    )
+    .unwrap();
+    assert!(s.is_non_stop() && !s.is_always_open());
+    // BST = UTC+1.
+    assert!(!s.is_in_session(at("2026-06-10T06:30:00Z")));
+    assert!(s.is_in_session(at("2026-06-10T07:00:00Z")));
+    assert_eq!(
+        s.next_close(at("2026-06-10T12:00:00Z")),
+        Some(at("2026-06-10T16:00:00Z"))
+    );
+    assert!(s.same_period(at("2026-01-01T00:00:00Z"), at("2026-06-10T12:00:00Z")));
+    let always = configured("NonStopSession=Y").unwrap();
+    assert!(always.is_always_open());
+    assert_eq!(always.next_open(at("2026-06-10T12:00:00Z")), None);
+    assert_eq!(always.next_close(at("2026-06-10T12:00:00Z")), None);
+}
+
+#[test]
+fn use_local_time_conflicts_with_a_named_zone() {
+    assert_eq!(
+        configured("StartTime=08:00:00\nEndTime=17:00:00\nUseLocalTime=Y\nTimeZone=Asia/Tokyo")
+            .unwrap_err(),
+        "s.cfg:9: UseLocalTime: expected N when TimeZone (or a zone after a time) names the zone, got \"Y\""
+    );
+    let s = configured("StartTime=08:00:00\nEndTime=17:00:00\nUseLocalTime=Y").unwrap();
+    assert!(s.uses_local_time());
+    let utc = configured("StartTime=08:00:00\nEndTime=17:00:00\nUseLocalTime=N").unwrap();
+    assert!(!utc.uses_local_time());
+    assert_eq!(utc.time_zone(), &TimeZone::UTC);
+}
+
+/// With a logon window, `next_transition` is where the answer changes or a
+/// new period begins, and `next_open`/`next_close` agree with it.
+#[test]
+fn transitions_of_two_windows() {
+    let schedules = [
+        configured("StartTime=00:00:00\nEndTime=00:00:00\nLogonTime=08:00:00\nLogoutTime=17:00:00")
+            .unwrap(),
+        configured(
+            "StartTime=17:00:00\nEndTime=17:00:00\nStartDay=Sun\nEndDay=Fri\n\
+             TimeZone=America/New_York\nLogonTime=07:00:00\nLogoutTime=16:00:00\n\
+             LogonDay=Mon\nLogoutDay=Fri",
+        )
+        .unwrap(),
+        configured("StartTime=22:00:00\nEndTime=06:00:00\nWeekdays=Su,Tu,Th\nLogonTime=23:00:00")
+            .unwrap(),
+        configured(
+            "NonStopSession=Y\nLogonTime=08:00:00\nLogoutTime=17:00:00\nTimeZone=Europe/Paris",
+        )
+        .unwrap(),
+    ];
+    let mut rng = SplitMix64::new(11);
+    let base = at("2026-01-01T00:00:00Z").as_nanos();
+    let year = 366 * 86_400 * 1_000_000_000_i64;
+    for s in &schedules {
+        for _ in 0..300 {
+            let offset = i64::try_from(rng.next_u64() % year.unsigned_abs()).unwrap();
+            let now = UtcTimestamp::from_nanos(base + offset);
+            let next = s.next_transition(now).unwrap();
+            assert!(next > now, "{s:?} {now:?}");
+            let before = UtcTimestamp::from_nanos(next.as_nanos() - 1);
+            let up = s.is_in_session(now);
+            assert_eq!(s.is_in_session(before), up, "{s:?} {now:?}");
+            if up {
+                assert_eq!(s.next_close(now), Some(next));
+                assert!(
+                    !s.is_in_session(next) || s.current_period(next) != s.current_period(now),
+                    "{s:?} {now:?}"
+                );
+                assert!(s.next_open(now).unwrap() >= next);
+            } else {
+                assert!(s.is_in_session(next), "{s:?} {now:?}");
+                assert_eq!(s.next_open(now), Some(next));
+                assert!(s.next_close(now).unwrap() > next);
+            }
+        }
+    }
+}

@@ -213,7 +213,7 @@ fn start_and_end_time_may_name_the_zone_as_quickfix_j() {
     );
     assert_eq!(
         err(&clash),
-        "s.cfg:1: expected one time zone for TimeZone, StartTime and EndTime, \
+        "s.cfg:1: expected one time zone for TimeZone, StartTime, EndTime, LogonTime and LogoutTime, \
          got \"TimeZone=Europe/London, StartTime=09:30:00 America/New_York, EndTime=16:00:00\""
     );
     let bad = format!("{base}StartTime=09:30:00 Nowhere/Land\nEndTime=16:00:00\n");

@@ -34,21 +34,24 @@
 //! fallocate; where it is unsupported the file is only extended
 //! (sparse). Nothing else may truncate the journal while it is open.
 
-mod format;
+mod ahead;
+pub(super) mod format;
 mod journal;
 mod reader;
 mod seqfile;
 mod store;
-mod sys;
+mod syncer;
+pub(super) mod sys;
+pub(super) mod upkeep;
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub use reader::StoreReader;
 pub use store::FileStore;
 
-use super::{FsyncPolicy, StoreError, StoreResult};
+use super::{FileMode, FsyncPolicy, StoreError, StoreResult};
 
 /// The parts of a FIX session ID that name its store files.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -200,6 +203,18 @@ impl StoreFiles {
     pub fn archived_journal(&self, generation: u64) -> PathBuf {
         self.file(&format!("journal.{generation}"))
     }
+
+    /// Where a reset with a `FileStoreBackupPath` of `dir` moves the
+    /// journal of `generation`.
+    pub fn backup_journal(&self, dir: &Path, generation: u64) -> PathBuf {
+        dir.join(format!("{}.journal.{generation}", self.prefix))
+    }
+
+    /// Where a reset with a `FileStoreBackupPath` of `dir` keeps the
+    /// sequence numbers `generation` ended with (a seqnum file).
+    pub fn backup_seqnums(&self, dir: &Path, generation: u64) -> PathBuf {
+        dir.join(format!("{}.seqnums.{generation}", self.prefix))
+    }
 }
 
 /// File store settings.
@@ -219,9 +234,23 @@ pub struct FileStoreOptions {
     /// Keep the replaced journal on reset as `<prefix>.journal.<gen>`
     /// instead of deleting it. Default false (QuickFIX deletes).
     pub archive_on_reset: bool,
+    /// `FileStoreBackupPath`: a reset moves the replaced journal here as
+    /// `<prefix>.journal.<gen>`, beside `<prefix>.seqnums.<gen>` (the
+    /// sequence numbers it ended with), instead of deleting it or keeping
+    /// it next to the store. Created when needed. Default `None`.
+    pub backup_dir: Option<PathBuf>,
+    /// `FilePermissions`: mode of the files created (journal, seqnums,
+    /// lock, backups) and of directories made for them. Default `0600`.
+    pub mode: FileMode,
+    /// `StoreUpkeepThread`: a process-wide helper thread allocates the
+    /// journal's next segment and faults its pages in ahead of the writer,
+    /// instead of idle-time steps on the caller's thread (which keeps
+    /// mapping segments and readying the index). For hosts with a spare
+    /// core. Default false.
+    pub upkeep_thread: bool,
     /// Fault in mapped pages writable ahead of use (MADV_POPULATE_WRITE,
-    /// a 2 MiB window after the write position, advanced by `sync`) so
-    /// appends take no page faults. Default true.
+    /// a 2 MiB window after the write position, advanced by upkeep steps)
+    /// so appends take no page faults. Default true.
     pub prefault: bool,
 }
 
@@ -232,6 +261,9 @@ impl Default for FileStoreOptions {
             segment_bytes: 16 << 20,
             max_journal_bytes: 1 << 40,
             archive_on_reset: false,
+            backup_dir: None,
+            mode: FileMode::PRIVATE,
+            upkeep_thread: false,
             prefault: true,
         }
     }
@@ -266,14 +298,12 @@ pub fn is_locked(files: &StoreFiles) -> StoreResult<bool> {
 const LOCK_GRACE: Duration = Duration::from_millis(100);
 
 /// Takes the exclusive lock of `files`, creating the lock file.
-fn lock(files: &StoreFiles) -> StoreResult<File> {
+fn lock(files: &StoreFiles, mode: FileMode) -> StoreResult<File> {
     let path = files.lock();
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
+    let mut options = mode.options();
+    options.read(true).write(true).create(true).truncate(false);
+    let file = mode
+        .open(&options, &path)
         .map_err(|e| StoreError::io("open", &path, e))?;
     let start = Instant::now();
     let mut pause = Duration::from_millis(1);

@@ -183,6 +183,12 @@ impl StoreReader {
         self.file_len
     }
 
+    /// Segment size in the journal's header: the bytes it grows by (the
+    /// `StoreSegmentSize` it was created with). `None` without a journal.
+    pub fn segment_size(&self) -> Option<u64> {
+        self.header.map(|h| h.segment)
+    }
+
     /// Offset of a damaged tail that the next open for writing discards.
     pub fn torn_tail(&self) -> Option<u64> {
         self.torn_tail

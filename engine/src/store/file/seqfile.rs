@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 
 use super::format::{newest_slot, seq_file_image, SeqState, SEQ_FILE_LEN, SLOTS};
 use super::sys::Region;
-use crate::store::{StoreError, StoreResult};
+use crate::store::{FileMode, StoreError, StoreResult};
 
 /// Open, mapped seqnum file.
 #[derive(Debug)]
 pub(crate) struct SeqFile {
     path: PathBuf,
-    _file: File,
+    file: File,
     map: Region,
     /// Slot holding the newest state.
     active: usize,
@@ -24,10 +24,10 @@ pub(crate) struct SeqFile {
 impl SeqFile {
     /// Writes a new seqnum file at `path` (through a temporary file and a
     /// rename, so a crash never leaves a half-written one).
-    pub(crate) fn create(path: &Path, state: &SeqState) -> StoreResult<()> {
+    pub(crate) fn create(path: &Path, state: &SeqState, mode: FileMode) -> StoreResult<()> {
         let tmp = path.with_extension("seqnums.tmp");
         let io = |op, e| StoreError::io(op, &tmp, e);
-        let mut f = File::create(&tmp).map_err(|e| io("create", e))?;
+        let mut f = mode.create_fresh(&tmp).map_err(|e| io("create", e))?;
         f.write_all(&seq_file_image(state))
             .map_err(|e| io("write", e))?;
         f.sync_all().map_err(|e| io("fsync", e))?;
@@ -61,12 +61,17 @@ impl SeqFile {
             })?;
         Ok(Self {
             path: path.to_owned(),
-            _file: file,
+            file,
             map,
             active,
             counter,
             state,
         })
+    }
+
+    /// The open file.
+    pub(crate) fn file(&self) -> &File {
+        &self.file
     }
 
     /// The current state.

@@ -5,6 +5,7 @@ use std::fs::File;
 use super::format::{JournalHeader, SeqState};
 use super::journal::{Journal, Opened};
 use super::seqfile::SeqFile;
+use super::syncer::GroupCommit;
 use super::{lock, sync_dir, FileStoreOptions, StoreFiles};
 use crate::store::index::SeqIndex;
 use crate::store::{range_end, FsyncPolicy, MessageStore, StoreError, StoreResult, UtcTimestamp};
@@ -39,6 +40,10 @@ pub struct FileStore {
     last_now: i64,
     /// No upkeep before this time (set after an upkeep failure).
     upkeep_after: i64,
+    /// The last group commit request made.
+    requested: u64,
+    /// Group commit's flushing thread (`StoreFsync=<N>ms` only).
+    group: Option<GroupCommit>,
     _lock: File,
 }
 
@@ -52,20 +57,33 @@ impl FileStore {
         options: FileStoreOptions,
         now: UtcTimestamp,
     ) -> StoreResult<Self> {
-        std::fs::create_dir_all(files.dir())
+        options
+            .mode
+            .create_dir_all(files.dir())
             .map_err(|e| StoreError::io("mkdir", files.dir(), e))?;
-        let lock = lock(&files)?;
+        super::sys::ignore_file_size_signal();
+        let lock = lock(&files, options.mode)?;
         let Loaded {
             seq,
-            journal,
+            mut journal,
             index,
             epoch_max,
         } = load(&files, &options, now)?;
+        if options.upkeep_thread && options.prefault {
+            journal.attach_thread()?;
+        }
         let mut index = index;
         if options.prefault {
             // As the journal's window at open: touched ahead before use.
             while index.reserve_ahead(INDEX_AHEAD) {}
         }
+        let group = match options.fsync {
+            FsyncPolicy::EveryMillis(_) => Some(
+                GroupCommit::new(journal.file(), seq.file())
+                    .map_err(|e| StoreError::io("dup", files.journal(), e))?,
+            ),
+            _ => None,
+        };
         Ok(Self {
             files,
             options,
@@ -77,6 +95,8 @@ impl FileStore {
             last_sync: i64::MIN,
             last_now: i64::MIN,
             upkeep_after: i64::MIN,
+            requested: 0,
+            group,
             _lock: lock,
         })
     }
@@ -116,6 +136,20 @@ impl FileStore {
         self.journal.prefaulted()
     }
 
+    /// Bytes the journal's last upkeep step worked on (its bound is by
+    /// construction: see the `upkeep` module).
+    #[cfg(test)]
+    pub(crate) fn last_upkeep_bytes(&self) -> usize {
+        self.journal.last_step_bytes()
+    }
+
+    /// Bytes of the journal's mapping the upkeep thread faulted in, if it
+    /// works for this store.
+    #[cfg(test)]
+    pub(crate) fn thread_faulted(&self) -> Option<usize> {
+        self.journal.ahead().map(|a| a.faulted())
+    }
+
     /// Whether the journal still prefaults pages ahead.
     #[cfg(test)]
     pub(crate) fn prefaulting(&self) -> bool {
@@ -147,6 +181,11 @@ fn load(files: &StoreFiles, options: &FileStoreOptions, now: UtcTimestamp) -> St
     let journal_path = files.journal();
     let have_seq = seq_path.exists();
     let have_journal = journal_path.exists();
+    for (path, have) in [(&seq_path, have_seq), (&journal_path, have_journal)] {
+        if have {
+            options.mode.check(path);
+        }
+    }
     if !have_seq {
         if have_journal {
             return Err(StoreError::Corrupt {
@@ -165,8 +204,13 @@ fn load(files: &StoreFiles, options: &FileStoreOptions, now: UtcTimestamp) -> St
             next_target: 1,
             floor: 0,
         };
-        Journal::create(&journal_path, &header_for(&state, options), None)?;
-        SeqFile::create(&seq_path, &state)?;
+        Journal::create(
+            &journal_path,
+            &header_for(&state, options),
+            None,
+            options.mode,
+        )?;
+        SeqFile::create(&seq_path, &state, options.mode)?;
         sync_dir(files.dir())?;
     }
     let mut seq = SeqFile::open(&seq_path)?;
@@ -189,7 +233,12 @@ fn load(files: &StoreFiles, options: &FileStoreOptions, now: UtcTimestamp) -> St
         // The seqnum file was reset without the journal: roll it over.
         tracing::warn!(path = %journal_path.display(), "store: journal older than seqnum file, replacing it");
         drop(journal);
-        Journal::create(&journal_path, &header_for(&state, options), None)?;
+        Journal::create(
+            &journal_path,
+            &header_for(&state, options),
+            None,
+            options.mode,
+        )?;
         sync_dir(files.dir())?;
         index.clear();
         journal = open_journal(files, options, &seq, &mut index)?;
@@ -252,7 +301,7 @@ fn open_journal(
         } else {
             tracing::warn!(path = %path.display(), "store: journal missing, starting an empty one");
         }
-        Journal::create(&path, &header_for(seq.state(), options), None)?;
+        Journal::create(&path, &header_for(seq.state(), options), None, options.mode)?;
         sync_dir(files.dir())?;
     }
     Err(StoreError::Corrupt {
@@ -263,6 +312,37 @@ fn open_journal(
 }
 
 impl FileStore {
+    /// Group commit: asks the flushing thread to force what is pending to
+    /// disk (never waits for it); inline without one.
+    fn commit(&mut self) -> StoreResult<()> {
+        match &self.group {
+            Some(g) => {
+                self.requested = g.request();
+                self.journal.mark_requested();
+                self.seq_dirty = false;
+                Ok(())
+            }
+            None => {
+                self.journal.sync()?;
+                if self.seq_dirty {
+                    self.seq.sync()?;
+                    self.seq_dirty = false;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Points group commit at the files now open (after a reset or a
+    /// refresh replaced them).
+    fn regroup(&mut self) -> StoreResult<()> {
+        if let Some(g) = &self.group {
+            g.replace(self.journal.file(), self.seq.file())
+                .map_err(|e| StoreError::io("dup", self.files.journal(), e))?;
+        }
+        Ok(())
+    }
+
     /// The index wants a chunk ahead, and idle upkeep is on (it is
     /// prefaulting's: both stop together).
     fn index_upkeep_due(&self) -> bool {
@@ -344,17 +424,32 @@ impl MessageStore for FileStore {
             next_target: 1,
             floor: 0,
         };
-        let archive = self
-            .options
-            .archive_on_reset
-            .then(|| self.files.archived_journal(old.generation));
+        let archive = match &self.options.backup_dir {
+            Some(dir) => {
+                self.options
+                    .mode
+                    .create_dir_all(dir)
+                    .map_err(|e| StoreError::io("mkdir", dir, e))?;
+                let seqnums = self.files.backup_seqnums(dir, old.generation);
+                SeqFile::create(&seqnums, &old, self.options.mode)?;
+                Some(self.files.backup_journal(dir, old.generation))
+            }
+            None => self
+                .options
+                .archive_on_reset
+                .then(|| self.files.archived_journal(old.generation)),
+        };
         let path = self.files.journal();
         Journal::create(
             &path,
             &header_for(&state, &self.options),
             archive.as_deref(),
+            self.options.mode,
         )?;
         sync_dir(self.files.dir())?;
+        if let Some(dir) = &self.options.backup_dir {
+            sync_dir(dir)?;
+        }
         let mut index = SeqIndex::default();
         let journal = match Journal::open(
             &path,
@@ -373,21 +468,27 @@ impl MessageStore for FileStore {
             }
         };
         self.journal = journal;
+        if self.options.upkeep_thread && self.options.prefault {
+            self.journal.attach_thread()?;
+        }
         self.index = index;
         self.epoch_max = 0;
         self.seq.write(state);
         self.seq.sync()?;
         self.seq_dirty = false;
-        Ok(())
+        self.regroup()
     }
 
     fn refresh(&mut self) -> StoreResult<()> {
         let loaded = load(&self.files, &self.options, self.creation_time())?;
         self.seq = loaded.seq;
         self.journal = loaded.journal;
+        if self.options.upkeep_thread && self.options.prefault {
+            self.journal.attach_thread()?;
+        }
         self.index = loaded.index;
         self.epoch_max = loaded.epoch_max;
-        Ok(())
+        self.regroup()
     }
 
     fn creation_time(&self) -> UtcTimestamp {
@@ -396,19 +497,20 @@ impl MessageStore for FileStore {
 
     fn sync(&mut self, now: UtcTimestamp) -> StoreResult<()> {
         self.last_now = now.as_nanos();
+        if let Some(e) = self.group.as_ref().and_then(GroupCommit::take_error) {
+            return Err(StoreError::io("fdatasync", self.files.journal(), e));
+        }
         if let Some(deadline) = self.group_commit_deadline() {
             if now >= deadline {
                 // Retried one interval later on failure, not in a spin.
                 self.last_sync = now.as_nanos();
-                self.journal.sync()?;
-                if self.seq_dirty {
-                    self.seq.sync()?;
-                    self.seq_dirty = false;
-                }
+                self.commit()?;
             }
         }
-        self.index.reserve_ahead(INDEX_AHEAD);
-        if now.as_nanos() >= self.upkeep_after {
+        // One bounded step at most: the index's, else the journal's.
+        if self.index_upkeep_due() {
+            self.index.reserve_ahead(INDEX_AHEAD);
+        } else if now.as_nanos() >= self.upkeep_after {
             if let Err(e) = self.journal.prepare() {
                 self.upkeep_after = now.as_nanos().saturating_add(UPKEEP_RETRY_NANOS);
                 return Err(e);
@@ -440,9 +542,10 @@ impl MessageStore for FileStore {
         if self.last_now < self.upkeep_after {
             return Ok(false);
         }
-        // Both bounded: one index chunk (when due) and one journal step.
+        // One bounded step: an index chunk when due, else the journal's.
         if self.index_upkeep_due() {
             self.index.reserve_ahead(INDEX_AHEAD);
+            return Ok(true);
         }
         let more = self.journal.upkeep_step().inspect_err(|_| {
             self.upkeep_after = now.as_nanos().saturating_add(UPKEEP_RETRY_NANOS);
@@ -455,10 +558,17 @@ impl Drop for FileStore {
     /// A clean close honours the policy: group commit flushes what is
     /// pending (errors can only be logged here).
     fn drop(&mut self) {
-        if self.options.fsync == FsyncPolicy::Never || !(self.journal.dirty() || self.seq_dirty) {
+        let pending = match &self.group {
+            Some(g) => g.done() < self.requested,
+            None => false,
+        };
+        if self.options.fsync == FsyncPolicy::Never
+            || !(pending || self.journal.dirty() || self.seq_dirty)
+        {
             return;
         }
-        if let Err(e) = self.journal.sync().and_then(|()| self.seq.sync()) {
+        let flushed = self.journal.sync_all().and_then(|()| self.seq.sync());
+        if let Err(e) = flushed {
             tracing::warn!(error = %e, "store: flush on close failed");
         }
     }

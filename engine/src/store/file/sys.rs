@@ -31,6 +31,9 @@ pub(crate) struct Region {
     len: usize,
     /// `0..mapped` is backed by the file.
     mapped: usize,
+    /// `0..released` is already unmapped (a retired region is given back
+    /// in steps: see [`release_step`](Self::release_step)).
+    released: usize,
 }
 
 // SAFETY: the region is plain memory owned by this value; moving it to
@@ -59,7 +62,31 @@ impl Region {
             base,
             len,
             mapped: 0,
+            released: 0,
         })
+    }
+
+    /// Unmaps the next (at most) `max` bytes of a region no longer used,
+    /// from the front: the cost of an unmap grows with the pages it drops,
+    /// so a large one is done in bounded steps. Returns the bytes unmapped
+    /// and whether more remain. Only for a region nothing reads any more.
+    pub(crate) fn release_step(&mut self, max: usize) -> (usize, bool) {
+        let n = max
+            .next_multiple_of(page_size())
+            .min(self.len - self.released);
+        if n > 0 {
+            // SAFETY: `released..released + n` lies inside our reservation
+            // and is still mapped; the caller reads nothing of it any more
+            // (a retired region), and `mapped` drops to 0 below, so `bytes`
+            // returns nothing from here on.
+            unsafe {
+                libc::munmap(self.base.as_ptr().add(self.released).cast(), n);
+            }
+            self.released += n;
+            // Nothing of it is readable through `bytes` any more.
+            self.mapped = 0;
+        }
+        (n, self.released < self.len)
     }
 
     /// Maps the next `len` bytes of `file` (from offset `mapped()`) at the
@@ -153,6 +180,15 @@ impl Region {
         })
     }
 
+    /// The region's address and mapped length, for another thread to
+    /// fault pages in through (see [`RegionView`]).
+    pub(crate) fn view(&self) -> RegionView {
+        RegionView {
+            base: self.base,
+            mapped: self.mapped,
+        }
+    }
+
     /// Writes back dirty pages of `offset..offset+len` (page aligned
     /// outward) and waits (msync MS_SYNC).
     pub(crate) fn sync(&self, offset: usize, len: usize) -> io::Result<()> {
@@ -173,12 +209,190 @@ impl Region {
     }
 }
 
+/// Where a [`Region`] is and how much of it is mapped, as seen by a thread
+/// that does not own it: only valid while the region is alive and mapped
+/// this far, which its owner guarantees by withdrawing the view (under a
+/// lock both hold) before changing either.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RegionView {
+    base: NonNull<u8>,
+    mapped: usize,
+}
+
+// SAFETY: an address and a length; using them is `unsafe` (see `prefault`).
+unsafe impl Send for RegionView {}
+
+impl RegionView {
+    /// Bytes mapped when the view was taken.
+    pub(crate) fn mapped(&self) -> usize {
+        self.mapped
+    }
+
+    /// As [`Region::prefault`], from another thread.
+    ///
+    /// # Safety
+    ///
+    /// The region the view was taken from must still be alive and mapped
+    /// at least `mapped()` bytes for the whole call.
+    pub(crate) unsafe fn prefault(&self, offset: usize, len: usize) -> io::Result<()> {
+        let start = offset - offset % page_size();
+        let len = len + (offset - start);
+        if len == 0 || start.checked_add(len).is_none_or(|e| e > self.mapped) {
+            return Ok(());
+        }
+        // SAFETY: inside the mapped part of a live region (the caller's
+        // contract), page aligned; POPULATE_WRITE changes no contents.
+        check(unsafe {
+            libc::madvise(
+                self.base.as_ptr().add(start).cast(),
+                len,
+                libc::MADV_POPULATE_WRITE,
+            )
+        })
+    }
+}
+
 impl Drop for Region {
     fn drop(&mut self) {
-        // SAFETY: unmaps exactly the range reserved in `reserve` (and every
-        // file mapping placed inside it).
+        if self.released >= self.len {
+            return;
+        }
+        // SAFETY: unmaps exactly what is left of the range reserved in
+        // `reserve` (and every file mapping placed inside it).
         unsafe {
-            libc::munmap(self.base.as_ptr().cast(), self.len);
+            libc::munmap(
+                self.base.as_ptr().add(self.released).cast(),
+                self.len - self.released,
+            );
+        }
+    }
+}
+
+/// A fixed run of `u64` slots in address space reserved up front
+/// (PROT_NONE, nothing committed) and made usable from the front in
+/// steps: growing never allocates on the heap nor moves what is stored.
+/// Slots start at zero.
+#[derive(Debug)]
+pub(crate) struct Slots {
+    base: NonNull<u64>,
+    /// Slots reserved.
+    cap: usize,
+    /// `0..usable` is readable and writable (whole pages).
+    usable: usize,
+}
+
+// SAFETY: plain memory owned by this value; `&mut` rules apply to writes.
+unsafe impl Send for Slots {}
+
+impl Slots {
+    /// Reserves `cap` slots of address space.
+    pub(crate) fn reserve(cap: usize) -> io::Result<Self> {
+        let bytes = cap
+            .checked_mul(8)
+            .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOMEM))?;
+        // SAFETY: anonymous PROT_NONE mapping at a kernel-chosen address.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                bytes,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let base = NonNull::new(p.cast::<u64>()).ok_or_else(|| io::Error::other("mmap null"))?;
+        Ok(Self {
+            base,
+            cap,
+            usable: 0,
+        })
+    }
+
+    /// Slots reserved.
+    pub(crate) fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// Makes slots `0..to` usable (to whole pages, within the capacity)
+    /// and writes zeros over `from..to`, so later stores there take no
+    /// page fault. Only call it over slots holding nothing (zero).
+    pub(crate) fn prepare(&mut self, from: usize, to: usize) -> io::Result<()> {
+        let per_page = page_size() / 8;
+        let to = to.min(self.cap);
+        if to > self.usable {
+            let end = to.next_multiple_of(per_page).min(self.cap);
+            // SAFETY: `usable..end` lies inside our own reservation and
+            // `usable` is page aligned (it only ever moves to page ends or
+            // the capacity, itself whole pages of the reservation).
+            check(unsafe {
+                libc::mprotect(
+                    self.base.as_ptr().add(self.usable).cast(),
+                    (end - self.usable) * 8,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                )
+            })?;
+            self.usable = end;
+        }
+        if from < to {
+            // SAFETY: `from..to` is inside the usable slots (checked above).
+            unsafe { std::ptr::write_bytes(self.base.as_ptr().add(from), 0, to - from) };
+        }
+        Ok(())
+    }
+
+    /// Slot `i`, if usable.
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> Option<u64> {
+        self.as_slice().get(i).copied()
+    }
+
+    /// Sets slot `i`; false if it is not usable.
+    #[inline]
+    pub(crate) fn set(&mut self, i: usize, value: u64) -> bool {
+        match self.as_mut_slice().get_mut(i) {
+            Some(slot) => {
+                *slot = value;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The usable slots.
+    pub(crate) fn as_slice(&self) -> &[u64] {
+        // SAFETY: `0..usable` is mapped readable and owned by this value.
+        unsafe { std::slice::from_raw_parts(self.base.as_ptr(), self.usable) }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [u64] {
+        // SAFETY: as `as_slice`; `&mut self` makes the borrow unique.
+        unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr(), self.usable) }
+    }
+
+    /// Gives slots `0..n` back to the kernel: they read as zero again and
+    /// stay usable, but fault on their next store.
+    pub(crate) fn discard(&mut self, n: usize) {
+        let n = n.min(self.usable);
+        // SAFETY: `0..n` is inside the usable, private anonymous slots;
+        // MADV_DONTNEED makes them read as zero, which is what we want.
+        let rc = unsafe { libc::madvise(self.base.as_ptr().cast(), n * 8, libc::MADV_DONTNEED) };
+        if rc != 0 {
+            if let Some(used) = self.as_mut_slice().get_mut(..n) {
+                used.fill(0);
+            }
+        }
+    }
+}
+
+impl Drop for Slots {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the range reserved in `reserve`.
+        unsafe {
+            libc::munmap(self.base.as_ptr().cast(), self.cap * 8);
         }
     }
 }
@@ -221,6 +435,25 @@ pub(crate) fn preallocate(file: &File, offset: u64, len: u64) -> io::Result<()> 
         }
         _ => Err(err),
     }
+}
+
+/// Makes a write past the process's file size limit (RLIMIT_FSIZE) fail
+/// with EFBIG, reported as a store error naming the space, instead of
+/// killing the process with SIGXFSZ. Only a default disposition is
+/// changed: a handler the application installed is kept.
+pub(crate) fn ignore_file_size_signal() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sigaction with a null new action only reads the current
+        // one into `old`, a valid zeroed struct.
+        let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: as above; a null `act` changes nothing.
+        let rc = unsafe { libc::sigaction(libc::SIGXFSZ, std::ptr::null(), &mut old) };
+        if rc == 0 && old.sa_sigaction == libc::SIG_DFL {
+            // SAFETY: SIG_IGN is a valid disposition for SIGXFSZ.
+            unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+        }
+    });
 }
 
 /// Non-blocking flock; `Ok(false)` when another open file description

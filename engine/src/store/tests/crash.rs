@@ -317,11 +317,16 @@ fn fsize_child() {
         }
     };
     match &err {
-        StoreError::Io { op, source, .. } => {
-            assert_eq!(*op, "fallocate");
+        StoreError::NoSpace { needed, source, .. } => {
+            assert_eq!(
+                *needed,
+                opts().segment_bytes as u64,
+                "one segment asked for"
+            );
             assert_eq!(source.raw_os_error(), Some(libc::EFBIG));
+            assert!(err.is_disk_full());
         }
-        other => panic!("expected Io, got {other:?}"),
+        other => panic!("expected NoSpace, got {other:?}"),
     }
     assert_eq!(
         store.next_sender_seq(),

@@ -1,0 +1,512 @@
+//! Each validation rule, the options, the check order, per version.
+
+use ringfix_codec::dict::{Options, Reject, RejectKind, Validator};
+use ringfix_codec::Parser;
+
+fn raw(begin: &str, body: &str) -> Vec<u8> {
+    let body = body.replace('|', "\x01");
+    let mut m = format!("8={begin}\x019={}\x01{body}", body.len()).into_bytes();
+    let sum = m.iter().fold(0u8, |a, &b| a.wrapping_add(b));
+    m.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
+    m
+}
+
+fn run(v: &mut Validator, begin: &str, body: &str) -> Result<(), Reject> {
+    let msg = raw(begin, body);
+    let from_bytes = v.validate_bytes(&msg);
+    let mut parser = Parser::new();
+    let view = parser.parse(&msg).expect("parses");
+    assert_eq!(v.validate(&view), from_bytes, "view and bytes disagree");
+    from_bytes
+}
+
+fn with(begin: &str, options: Options, body: &str) -> Result<(), Reject> {
+    let appl = (begin == "FIXT.1.1").then_some(&b"9"[..]);
+    let mut v = Validator::builtin(begin.as_bytes(), appl, options).unwrap();
+    run(&mut v, begin, body)
+}
+
+fn check(begin: &str, body: &str) -> Result<(), Reject> {
+    with(begin, Options::default(), body)
+}
+
+/// (kind, reason, ref tag) of a reject.
+fn code(r: Result<(), Reject>) -> (char, u32, Option<i64>) {
+    let r = r.expect_err("expected a reject");
+    match r.kind {
+        RejectKind::Session(c) => ('3', c, r.ref_tag),
+        RejectKind::Business(c) => ('j', c, r.ref_tag),
+    }
+}
+
+const T: &str = "20261124-10:00:00.000";
+
+fn hb(extra: &str) -> String {
+    format!("35=0|34=2|49=A|52={T}|56=B|{extra}")
+}
+
+fn nos(extra: &str) -> String {
+    format!("35=D|34=2|49=A|52={T}|56=B|11=ID|21=1|55=X|54=1|60={T}|38=100|40=2|44=1.5|{extra}")
+}
+
+#[test]
+fn every_begin_string_validates_a_heartbeat() {
+    for v in [
+        "FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4", "FIXT.1.1",
+    ] {
+        assert_eq!(check(v, &hb("")), Ok(()), "{v}");
+        assert_eq!(code(check(v, &hb("999=x|"))), ('3', 0, Some(999)), "{v}");
+        assert_eq!(code(check(v, &hb("112=|"))), ('3', 4, Some(112)), "{v}");
+        let other = if v == "FIXT.1.1" { 58 } else { 55 };
+        assert_eq!(
+            code(check(v, &hb(&format!("{other}=X|")))),
+            ('3', 2, Some(other)),
+            "{v}"
+        );
+        assert_eq!(
+            code(check(v, &format!("35=*|34=2|49=A|52={T}|56=B|"))),
+            ('3', 11, None),
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn old_versions_report_text_with_the_tag() {
+    let r = check("FIX.4.0", &hb("999=x|")).unwrap_err();
+    assert_eq!(
+        r.text_for(b"FIX.4.0").to_string(),
+        "Invalid tag number (999)"
+    );
+    assert_eq!(
+        (
+            r.ref_tag_id(b"FIX.4.0"),
+            r.session_reject_reason(b"FIX.4.0")
+        ),
+        (None, None)
+    );
+    let r = check("FIX.4.2", &nos("40=2|")).unwrap_err();
+    assert_eq!(
+        r.session_reject_reason(b"FIX.4.2"),
+        None,
+        "373=13 is not sent in FIX.4.2"
+    );
+}
+
+#[test]
+fn char_is_a_string_before_fix42() {
+    // Side "12": FIX.4.0/4.1 treat CHAR as STRING, so only the enum fails.
+    let body = "35=D|34=2|49=A|52=20261124-10:00:00|56=B|11=ID|21=1|55=X|54=12|38=100|40=1|";
+    assert_eq!(code(check("FIX.4.0", body)), ('3', 5, Some(54)));
+    let body42 = format!("{body}60=20261124-10:00:00|");
+    assert_eq!(code(check("FIX.4.2", &body42)), ('3', 6, Some(54)));
+}
+
+#[test]
+fn data_formats() {
+    // (field replacing the NOS one with the same tag, offending tag)
+    let cases = [
+        ("44=1,5", 44),               // PRICE
+        ("38=1e3", 38),               // QTY
+        ("38=-", 38),                 // QTY without digits
+        ("60=20261124", 60),          // UTCTIMESTAMP without time
+        ("60=20261124-25:00:00", 60), // hour out of range
+        ("60=20261332-10:00:00", 60), // day out of range
+        ("54=12", 54),                // CHAR of two bytes
+    ];
+    for (field, tag) in cases {
+        let (t, _) = field.split_once('=').unwrap();
+        let start = nos("");
+        let old = start
+            .split('|')
+            .find(|f| f.starts_with(&format!("{t}=")))
+            .unwrap();
+        let body = start.replacen(old, field, 1);
+        assert_eq!(
+            code(check("FIX.4.4", &body)),
+            ('3', 6, Some(tag)),
+            "{field}"
+        );
+    }
+    let bad_seq = format!("35=0|34=x|49=A|52={T}|56=B|");
+    assert_eq!(code(check("FIX.4.4", &bad_seq)), ('3', 6, Some(34)));
+    let bad_bool = format!("35=0|34=2|43=X|49=A|52={T}|56=B|");
+    assert_eq!(code(check("FIX.4.4", &bad_bool)), ('3', 6, Some(43)));
+    // LOCALMKTDATE is free text in QuickFIX; strict_date_formats checks it.
+    assert_eq!(check("FIX.4.4", &nos("432=2026113|")), Ok(()));
+    let strict = Options {
+        strict_date_formats: true,
+        ..Options::default()
+    };
+    assert_eq!(
+        code(with("FIX.4.4", strict, &nos("432=2026113|"))),
+        ('3', 6, Some(432))
+    );
+    assert_eq!(with("FIX.4.4", strict, &nos("432=20261130|")), Ok(()));
+}
+
+#[test]
+fn first_problem_in_quickfix_order() {
+    // Body fields are checked in tag order: 21 before 999.
+    let body =
+        format!("35=D|34=2|49=A|52={T}|56=B|11=ID|999=x|21=4|55=X|54=1|60={T}|38=1|40=2|44=1|");
+    assert_eq!(code(check("FIX.4.4", &body)), ('3', 5, Some(21)));
+    // Header before body even when the body tag is smaller.
+    let body =
+        format!("35=D|34=2|49=A|52={T}|56=B|115=|1=|11=ID|21=1|55=X|54=1|60={T}|38=1|40=2|44=1|");
+    assert_eq!(code(check("FIX.4.4", &body)), ('3', 4, Some(115)));
+    // Required fields before field values.
+    let body = format!("35=D|34=2|49=A|52={T}|56=B|11=ID|21=4|55=X|60={T}|38=1|40=2|44=1|");
+    assert_eq!(code(check("FIX.4.4", &body)), ('3', 1, Some(54)));
+    // Structure before everything else.
+    let body = format!("35=D|11=ID|34=2|49=A|52={T}|56=B|21=4|55=X|54=1|60={T}|38=1|40=2|");
+    assert_eq!(code(check("FIX.4.4", &body)), ('3', 14, Some(34)));
+    // The first occurrence's own problem comes before the repeat.
+    let body = nos("21=5|");
+    assert_eq!(code(check("FIX.4.4", &body)), ('3', 13, Some(21)));
+    let body =
+        format!("35=D|34=2|49=A|52={T}|56=B|11=ID|21=4|21=1|55=X|54=1|60={T}|38=1|40=2|44=1|");
+    assert_eq!(code(check("FIX.4.4", &body)), ('3', 5, Some(21)));
+}
+
+#[test]
+fn trailer_must_be_last() {
+    let body = format!("{}93=2|89=ab|58=late|", hb(""));
+    assert_eq!(code(check("FIX.4.2", &body)), ('3', 14, Some(58)));
+}
+
+#[test]
+fn data_fields_may_hold_soh() {
+    let body = format!("35=A|34=1|49=A|52={T}|56=B|98=0|108=30|95=3|96=a|b|");
+    assert_eq!(check("FIX.4.4", &body), Ok(()));
+}
+
+#[test]
+fn missing_header_fields() {
+    // Admin message: session reject; application message from FIX.4.2 on: 35=j 380=5.
+    assert_eq!(
+        code(check("FIX.4.4", &format!("35=0|34=2|52={T}|56=B|"))),
+        ('3', 1, Some(49))
+    );
+    let nos_no_target = nos("").replace("56=B|", "");
+    assert_eq!(code(check("FIX.4.4", &nos_no_target)), ('j', 5, Some(56)));
+    assert_eq!(
+        code(check(
+            "FIX.4.1",
+            &nos_no_target.replace("60=20261124-10:00:00.000|", "")
+        )),
+        ('3', 1, Some(56))
+    );
+    // SendingTime, then MsgSeqNum, after the dictionary checks.
+    assert_eq!(
+        code(check("FIX.4.4", "35=0|49=A|56=B|")),
+        ('3', 1, Some(52))
+    );
+    assert_eq!(
+        code(check("FIX.4.4", &format!("35=0|49=A|52={T}|56=B|"))),
+        ('3', 1, Some(34))
+    );
+    assert_eq!(
+        code(check("FIX.4.4", "35=0|49=A|56=B|999=x|")),
+        ('3', 0, Some(999))
+    );
+}
+
+#[test]
+fn option_fields_have_values() {
+    let off = Options {
+        validate_fields_have_values: false,
+        ..Options::default()
+    };
+    assert_eq!(with("FIX.4.4", off, &hb("112=|")), Ok(()));
+    // An empty number still fails its format, as in QuickFIX.
+    assert_eq!(
+        code(with("FIX.4.4", off, &nos("").replace("38=100", "38="))),
+        ('3', 6, Some(38))
+    );
+}
+
+#[test]
+fn option_out_of_order() {
+    let off = Options {
+        validate_fields_out_of_order: false,
+        ..Options::default()
+    };
+    let body = format!("35=D|11=ID|21=1|55=X|54=1|60={T}|38=1|40=2|44=1|34=2|49=A|52={T}|56=B|");
+    assert_eq!(with("FIX.4.4", off, &body), Ok(()));
+    assert_eq!(code(check("FIX.4.4", &body)), ('3', 14, Some(34)));
+}
+
+#[test]
+fn option_user_defined_fields() {
+    let off = Options {
+        validate_user_defined_fields: false,
+        ..Options::default()
+    };
+    assert_eq!(with("FIX.4.4", off, &hb("5000=x|")), Ok(()));
+    assert_eq!(
+        code(with("FIX.4.4", off, &hb("5000=x|5000=y|"))),
+        ('3', 13, Some(5000))
+    );
+    assert_eq!(
+        code(with("FIX.4.4", off, &hb("4999=x|"))),
+        ('3', 0, Some(4999))
+    );
+}
+
+#[test]
+fn option_allow_unknown_msg_fields() {
+    let on = Options {
+        allow_unknown_msg_fields: true,
+        ..Options::default()
+    };
+    assert_eq!(with("FIX.4.4", on, &hb("999=x|55=X|")), Ok(()));
+    assert_eq!(
+        code(with("FIX.4.4", on, &hb("5001=x|"))),
+        ('3', 0, Some(5001))
+    );
+    assert_eq!(code(with("FIX.4.4", on, &hb("112=|"))), ('3', 4, Some(112)));
+}
+
+#[test]
+fn groups() {
+    let parties = "453=1|448=P|447=D|452=1|";
+    assert_eq!(check("FIX.4.4", &nos(parties)), Ok(()));
+    // Member outside its group: not a body field of the message.
+    assert_eq!(code(check("FIX.4.4", &nos("448=P|"))), ('3', 2, Some(448)));
+    // Member values are QuickFIX-unchecked unless asked for.
+    let bad_member = "453=1|448=P|447=%|";
+    assert_eq!(check("FIX.4.4", &nos(bad_member)), Ok(()));
+    let members = Options {
+        validate_group_members: true,
+        ..Options::default()
+    };
+    assert_eq!(
+        code(with("FIX.4.4", members, &nos(bad_member))),
+        ('3', 5, Some(447))
+    );
+    // Nested count: only with validate_group_members.
+    let nested = "453=1|448=P|447=D|452=1|802=2|523=S|803=1|";
+    assert_eq!(check("FIX.4.4", &nos(nested)), Ok(()));
+    assert_eq!(
+        code(with("FIX.4.4", members, &nos(nested))),
+        ('3', 16, Some(802))
+    );
+    // An instance not starting with the delimiter.
+    let no_delim = "453=1|447=D|";
+    assert_eq!(check("FIX.4.4", &nos(no_delim)), Ok(()));
+    let delim = Options {
+        validate_group_delimiter: true,
+        ..Options::default()
+    };
+    assert_eq!(
+        code(with("FIX.4.4", delim, &nos(no_delim))),
+        ('3', 15, Some(447))
+    );
+    // A delimiter after other members starts a second instance (QuickFIX).
+    assert_eq!(
+        code(check("FIX.4.4", &nos("453=1|447=D|448=P|"))),
+        ('3', 16, Some(453))
+    );
+    // A second delimiter starts a second instance.
+    assert_eq!(
+        code(check("FIX.4.4", &nos("453=1|448=P|448=Q|"))),
+        ('3', 16, Some(453))
+    );
+}
+
+#[test]
+fn required_fields_inside_required_groups() {
+    let base = format!("35=E|34=2|49=A|52={T}|56=B|66=L|394=1|68=1|");
+    let ok = format!("{base}73=1|11=C|67=1|55=X|54=1|40=1|");
+    assert_eq!(check("FIX.4.4", &ok), Ok(()));
+    let missing = format!("{base}73=1|67=1|55=X|54=1|40=1|");
+    assert_eq!(code(check("FIX.4.4", &missing)), ('3', 1, Some(11)));
+}
+
+#[test]
+fn fixt_application_versions() {
+    // Default 1137=9: FIX.5.0SP2 rules for the body.
+    let body = format!("35=D|34=2|49=A|52={T}|56=B|11=ID|21=1|55=X|54=1|60={T}|38=1|40=2|44=1|");
+    assert_eq!(check("FIXT.1.1", &body), Ok(()));
+    // 1128=2 selects FIX.4.0, where TransactTime (60) is not in NewOrderSingle.
+    let body40 = body.replace("56=B|", "56=B|1128=2|");
+    assert_eq!(code(check("FIXT.1.1", &body40)), ('3', 2, Some(60)));
+    // An ApplVerID without a dictionary: the body goes unchecked (QuickFIX).
+    let unknown = body
+        .replace("56=B|", "56=B|1128=1|")
+        .replace("21=1", "21=9");
+    assert_eq!(check("FIXT.1.1", &unknown), Ok(()));
+    // Admin messages use the transport dictionary only.
+    assert_eq!(code(check("FIXT.1.1", &hb("58=x|"))), ('3', 2, Some(58)));
+    // No DefaultApplVerID yet: application bodies are not checked.
+    let mut v = Validator::builtin(b"FIXT.1.1", None, Options::default()).unwrap();
+    assert_eq!(
+        run(&mut v, "FIXT.1.1", &body.replace("21=1", "21=9")),
+        Ok(())
+    );
+    v.set_default_appl_ver_id(b"9").unwrap();
+    assert_eq!(
+        code(run(&mut v, "FIXT.1.1", &body.replace("21=1", "21=9"))),
+        ('3', 5, Some(21))
+    );
+    assert!(v.set_default_appl_ver_id(b"77").is_err());
+}
+
+#[test]
+fn custom_app_dictionary() {
+    let xml = include_str!("../../spec/FIX44.xml").replacen(
+        "<value enum='1' description='AUTOMATED_EXECUTION_NO_INTERVENTION' />",
+        "",
+        1,
+    );
+    let dict = ringfix_codec::dict::Dictionary::parse(&xml, "custom44.xml").unwrap();
+    let v = Validator::builtin(b"FIXT.1.1", Some(b"9"), Options::default()).unwrap();
+    let mut v = v.with_app_dictionary(b"6", std::sync::Arc::new(dict));
+    let body =
+        format!("35=D|34=2|49=A|52={T}|56=B|1128=6|11=ID|21=1|55=X|54=1|60={T}|38=1|40=2|44=1|");
+    assert_eq!(code(run(&mut v, "FIXT.1.1", &body)), ('3', 5, Some(21)));
+}
+
+#[test]
+fn validator_is_reusable_across_messages() {
+    let mut v = Validator::builtin(b"FIX.4.4", None, Options::default()).unwrap();
+    for _ in 0..3 {
+        assert_eq!(run(&mut v, "FIX.4.4", &nos("")), Ok(()));
+        assert_eq!(
+            code(run(&mut v, "FIX.4.4", &nos("21=1|"))),
+            ('3', 13, Some(21))
+        );
+        assert_eq!(run(&mut v, "FIX.4.4", &nos("453=1|448=P|")), Ok(()));
+    }
+}
+
+#[test]
+fn unsupported_versus_invalid_msg_type() {
+    // A MsgType the dictionary lists as a value of field 35 but does not
+    // define is unsupported (35=j 380=3); anything else is invalid (373=11).
+    let xml = include_str!("../../spec/FIX44.xml").replacen(
+        "<message name='Email' msgtype='C' msgcat='app'>",
+        "<message name='Email' msgtype='C2' msgcat='app'>",
+        1,
+    );
+    let dict =
+        std::sync::Arc::new(ringfix_codec::dict::Dictionary::parse(&xml, "no-email.xml").unwrap());
+    let mut v = Validator::new(dict, Options::default());
+    let email = format!("35=C|34=2|49=A|52={T}|56=B|164=1|94=0|147=S|33=1|58=x|");
+    assert_eq!(code(run(&mut v, "FIX.4.4", &email)), ('j', 3, None));
+    let r = run(&mut v, "FIX.4.4", &email).unwrap_err();
+    assert_eq!(
+        (r.msg_type(), r.text),
+        (&b"j"[..], "Unsupported Message Type")
+    );
+    assert_eq!(
+        code(run(
+            &mut v,
+            "FIX.4.4",
+            &format!("35=ZZ|34=2|49=A|52={T}|56=B|")
+        )),
+        ('3', 11, None)
+    );
+    // FIXT: XMLnonFIX (n) is a FIX.5.0SP2 value of 35 without a message there.
+    assert_eq!(
+        code(check("FIXT.1.1", &format!("35=n|34=2|49=A|52={T}|56=B|"))),
+        ('j', 3, None)
+    );
+}
+
+#[test]
+fn fixt_body_data_fields_hold_soh() {
+    // EncodedText (355) after EncodedTextLen (354) in a FIX.5.0SP2 body.
+    let body =
+        format!("35=D|34=2|49=A|52={T}|56=B|11=ID|21=1|55=X|54=1|60={T}|38=1|40=2|354=3|355=a|b|");
+    assert_eq!(check("FIXT.1.1", &body), Ok(()));
+}
+
+#[test]
+fn settings() {
+    let mut o = Options::default();
+    assert!(o.set("ValidateFieldsHaveValues", false) && !o.validate_fields_have_values);
+    assert!(o.set("CheckFieldsOutOfOrder", false) && !o.validate_fields_out_of_order);
+    assert!(o.set("AllowUnknownMsgFields", true) && o.allow_unknown_msg_fields);
+    assert!(!o.set("NoSuchSetting", true));
+
+    let dir = std::env::temp_dir().join(format!("ringfix-settings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixt = dir.join("FIXT11.xml");
+    let app = dir.join("FIX44.xml");
+    std::fs::write(&fixt, include_str!("../../spec/FIXT11.xml")).unwrap();
+    std::fs::write(&app, include_str!("../../spec/FIX44.xml")).unwrap();
+    let mut v = Validator::from_settings(
+        b"FIXT.1.1",
+        Some(&fixt),
+        &[&app],
+        Some(b"6"),
+        Options::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        v.default_app_dictionary().unwrap().source(),
+        app.display().to_string()
+    );
+    let body = format!("35=D|34=2|49=A|52={T}|56=B|11=ID|21=1|55=X|54=1|60={T}|38=1|40=2|167=BOO|");
+    assert_eq!(code(run(&mut v, "FIXT.1.1", &body)), ('3', 5, Some(167)));
+    let wrong = Validator::from_settings(b"FIX.4.2", Some(&app), &[], None, Options::default())
+        .unwrap_err();
+    assert!(wrong.to_string().contains("FIX44.xml"), "{wrong}");
+    let not_app = Validator::from_settings(b"FIXT.1.1", None, &[&fixt], None, Options::default())
+        .unwrap_err();
+    assert!(not_app.to_string().contains("FIXT11.xml"), "{not_app}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn group_required_fields_in_quickfix_order() {
+    // Parent instance's required fields come before its nested group's.
+    let xml = "<fix major='4' minor='4'><header><field name='BeginString' required='Y'/>\
+        <field name='BodyLength' required='Y'/><field name='MsgType' required='Y'/>\
+        <field name='SenderCompID' required='Y'/><field name='TargetCompID' required='Y'/>\
+        <field name='MsgSeqNum' required='Y'/><field name='SendingTime' required='Y'/></header>\
+        <trailer><field name='CheckSum' required='Y'/></trailer><messages>\
+        <message name='M' msgtype='U1'><group name='NoA' required='Y'><field name='A' required='Y'/>\
+        <field name='A2' required='Y'/><group name='NoB' required='Y'><field name='B' required='Y'/>\
+        <field name='B2' required='Y'/></group></group></message></messages><components/><fields>\
+        <field number='8' name='BeginString' type='STRING'/><field number='9' name='BodyLength' type='LENGTH'/>\
+        <field number='35' name='MsgType' type='STRING'/><field number='49' name='SenderCompID' type='STRING'/>\
+        <field number='56' name='TargetCompID' type='STRING'/><field number='34' name='MsgSeqNum' type='SEQNUM'/>\
+        <field number='52' name='SendingTime' type='UTCTIMESTAMP'/><field number='10' name='CheckSum' type='STRING'/>\
+        <field number='5001' name='NoA' type='NUMINGROUP'/><field number='5002' name='A' type='INT'/>\
+        <field number='5003' name='A2' type='INT'/><field number='5004' name='NoB' type='NUMINGROUP'/>\
+        <field number='5005' name='B' type='INT'/><field number='5006' name='B2' type='INT'/></fields></fix>";
+    let dict =
+        std::sync::Arc::new(ringfix_codec::dict::Dictionary::parse(xml, "nested.xml").unwrap());
+    let mut v = Validator::new(dict, Options::default());
+    let h = format!("35=U1|34=2|49=A|52={T}|56=B|");
+    let ok = format!("{h}5001=1|5002=1|5003=1|5004=1|5005=1|5006=1|");
+    assert_eq!(run(&mut v, "FIX.4.4", &ok), Ok(()));
+    let both = format!("{h}5001=1|5002=1|5004=1|5005=1|");
+    assert_eq!(code(run(&mut v, "FIX.4.4", &both)), ('3', 1, Some(5003)));
+    let nested = format!("{h}5001=1|5002=1|5003=1|5004=1|5005=1|");
+    assert_eq!(code(run(&mut v, "FIX.4.4", &nested)), ('3', 1, Some(5006)));
+    let second = format!("{h}5001=2|5002=1|5003=1|5004=1|5005=1|5002=2|");
+    assert_eq!(code(run(&mut v, "FIX.4.4", &second)), ('3', 1, Some(5006)));
+}
+
+#[test]
+fn repeat_order_and_boolean_in_every_version() {
+    for v in [
+        "FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4", "FIXT.1.1",
+    ] {
+        assert_eq!(
+            code(check(v, &hb("112=x|112=y|"))),
+            ('3', 13, Some(112)),
+            "{v}"
+        );
+        let late_header = format!("35=0|112=x|34=2|49=A|52={T}|56=B|");
+        assert_eq!(code(check(v, &late_header)), ('3', 14, Some(34)), "{v}");
+        let poss_dup = format!("35=0|34=2|43=X|49=A|52={T}|56=B|");
+        // PossDupFlag is CHAR (a string for QuickFIX) before FIX.4.2, BOOLEAN after.
+        let expected = if v < "FIX.4.2" { 5 } else { 6 };
+        assert_eq!(code(check(v, &poss_dup)), ('3', expected, Some(43)), "{v}");
+    }
+}

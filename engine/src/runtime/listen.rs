@@ -1,0 +1,143 @@
+//! The acceptor listeners: one per address, its sessions routed by the
+//! first message; with hot standby, an address whose sessions are all HA
+//! is bound only while this node leads one of them.
+
+use std::net::SocketAddr;
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use super::conn::{Conn, ListenerTable};
+use super::core::Slot;
+use super::sockets;
+use super::supervisor::resolve;
+use super::{Event, RuntimeError};
+use crate::config::{Role, SessionSettings};
+use crate::reactor::{self, ReactorHandle, TlsServer};
+use crate::session::Router;
+use crate::store::UtcTimestamp;
+
+/// SocketAcceptHost, SocketAcceptPort.
+type ListenKey = (Option<String>, u16);
+
+/// One listener per acceptor address; its sessions are served by the
+/// reactor of the first of them. With hot standby, an address whose
+/// sessions are all HA is bound only while this node leads one of them:
+/// those come back unbound, to bind later.
+pub(super) fn listen(
+    cfgs: &[Arc<SessionSettings>],
+    slots: &[Slot],
+    reactors: &[ReactorHandle<Conn>],
+    reactor_of: &[usize],
+    tx: &mpsc::Sender<Event>,
+    ha_of: &[Option<Arc<crate::ha::SessionHa>>],
+) -> Result<(Vec<SocketAddr>, Vec<super::ha::HaListener>), RuntimeError> {
+    let mut groups: Vec<(ListenKey, Vec<usize>)> = Vec::new();
+    for (i, c) in cfgs.iter().enumerate() {
+        if c.role != Role::Acceptor {
+            continue;
+        }
+        let key = (
+            c.network.accept_host.clone(),
+            c.network.accept_port.unwrap_or(0),
+        );
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push(i),
+            None => groups.push((key, vec![i])),
+        }
+    }
+    let mut addrs = Vec::new();
+    let mut later = Vec::new();
+    for ((host, port), members) in groups {
+        let host = host.unwrap_or_else(|| "0.0.0.0".into());
+        let addr = resolve(&host, port)?;
+        let mut router = Router::new();
+        let mut table_slots = Vec::new();
+        let mut logon_timeout = 0i64;
+        let mut bind_retry = Duration::ZERO;
+        for &i in &members {
+            let (Some(c), Some(slot)) = (cfgs.get(i), slots.get(i)) else {
+                continue;
+            };
+            router.add(
+                &c.id.begin_string,
+                &c.id.sender_comp_id,
+                &c.id.target_comp_id,
+            );
+            table_slots.push(Arc::clone(slot));
+            let t = i64::try_from(c.timing.logon_timeout.as_nanos()).unwrap_or(i64::MAX);
+            logon_timeout = logon_timeout.max(t);
+            bind_retry = bind_retry.max(c.network.accept_retry_timeout);
+        }
+        let table = Arc::new(ListenerTable {
+            router,
+            slots: table_slots,
+            logon_timeout,
+        });
+        let reactor_idx = members
+            .first()
+            .and_then(|&i| reactor_of.get(i))
+            .copied()
+            .ok_or(RuntimeError::NoSession)?;
+        let remote = reactors
+            .get(reactor_idx)
+            .ok_or(RuntimeError::NoSession)?
+            .remote();
+        // SocketUseSSL is the same for every session on an address (config).
+        let tls = members
+            .first()
+            .and_then(|&i| cfgs.get(i))
+            .filter(|c| reactor::acceptor_uses_tls(&c.tls))
+            .map(|c| {
+                TlsServer::from_settings(&c.tls)
+                    .map(|t| t.with_handshake_timeout(c.timing.logon_timeout))
+                    .map_err(|source| RuntimeError::Tls {
+                        session: c.id.to_string(),
+                        source,
+                    })
+            })
+            .transpose()?;
+        // The config checked that the sessions on one address agree on
+        // its socket options and on whether AllowedRemoteAddresses is set.
+        let first = members.first().and_then(|&i| cfgs.get(i));
+        let spec = reactor::ListenSpec {
+            bind_retry,
+            socket: first
+                .map(|c| sockets::options(&c.network))
+                .unwrap_or_default(),
+            allowed: sockets::allowed_peers(
+                members.iter().filter_map(|&i| cfgs.get(i)).map(|c| &**c),
+            )?,
+            tls,
+            ..reactor::ListenSpec::new(addr)
+        };
+        let tx = tx.clone();
+        let bind: super::ha::Bind = Box::new(move || {
+            let (tx, conn_remote, table) = (tx.clone(), remote.clone(), Arc::clone(&table));
+            let factory: reactor::Factory<Conn> = Box::new(move |_info| {
+                Some(Conn::accepted(
+                    Arc::clone(&table),
+                    UtcTimestamp::now(),
+                    tx.clone(),
+                    conn_remote.clone(),
+                ))
+            });
+            Ok(remote.listen(spec.clone(), factory)?)
+        });
+        if members
+            .iter()
+            .all(|&i| ha_of.get(i).is_some_and(Option::is_some))
+        {
+            later.push(super::ha::HaListener {
+                members,
+                bind,
+                reactor: reactor_idx,
+                bound: None,
+            });
+            continue;
+        }
+        let local = bind()?;
+        tracing::info!(%local, sessions = members.len(), "listening");
+        addrs.push(local);
+    }
+    Ok((addrs, later))
+}

@@ -1,0 +1,273 @@
+//! Test rig for the session state machine: a fake clock, a peer that
+//! writes messages as text (`|` for SOH), a recording application.
+#![allow(dead_code)]
+
+pub use ringfix_testkit::defscript;
+
+use ringfix_engine::session::{
+    AppVerdict, Application, Disposition, FieldWriter, Incoming, LogoutReason, ResendDecision,
+    Role, Sender, Session, SessionSettings, Transition,
+};
+use ringfix_engine::store::{MemoryStore, MessageStore, UtcTimestamp};
+
+pub const NANOS: i64 = 1_000_000_000;
+/// 2026-01-01T00:00:00Z.
+pub const START: i64 = 1_767_225_600 * NANOS;
+
+/// Records everything the session tells the application.
+#[derive(Default)]
+pub struct Rec {
+    pub app_msgs: Vec<String>,
+    pub admin_types: Vec<String>,
+    pub logons: usize,
+    pub logouts: Vec<LogoutReason>,
+    pub resets: usize,
+    pub transitions: Vec<Transition>,
+    /// Echo each application message back (as NewOrderSingle body copy).
+    pub echo: bool,
+    /// Gap-fill instead of resending these MsgSeqNums.
+    pub stale: Vec<u64>,
+    /// Answer application messages with this verdict.
+    pub verdict: Option<AppVerdict>,
+    /// Added to every outbound Logon.
+    pub username: Option<String>,
+    pub sent_seqs: Vec<u64>,
+}
+
+pub fn show(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).replace('\x01', "|")
+}
+
+impl Application for Rec {
+    fn on_app(
+        &mut self,
+        _s: &SessionSettings,
+        msg: &Incoming<'_>,
+        out: &mut Sender<'_>,
+    ) -> AppVerdict {
+        self.app_msgs.push(show(msg.raw()));
+        if self.echo {
+            let id = msg.get(11).unwrap_or(b"none").to_vec();
+            if let Ok(seq) = out.send(b"8", &[], |w| {
+                w.field(11, &id);
+            }) {
+                self.sent_seqs.push(seq);
+            }
+        }
+        self.verdict.unwrap_or(AppVerdict::Accept)
+    }
+
+    fn on_admin(&mut self, _s: &SessionSettings, msg: &Incoming<'_>) {
+        self.admin_types.push(show(msg.msg_type()));
+    }
+
+    fn on_logon(&mut self, _s: &SessionSettings) {
+        self.logons += 1;
+    }
+
+    fn on_logout(&mut self, _s: &SessionSettings, reason: LogoutReason) {
+        self.logouts.push(reason);
+    }
+
+    fn on_reset(&mut self, _s: &SessionSettings) {
+        self.resets += 1;
+    }
+
+    fn on_admin_out(&mut self, _s: &SessionSettings, msg_type: &[u8], w: &mut FieldWriter<'_>) {
+        if let (b"A", Some(u)) = (msg_type, &self.username) {
+            w.field(553, u.as_bytes());
+        }
+    }
+
+    fn resend_decision(
+        &mut self,
+        _s: &SessionSettings,
+        seq: u64,
+        _t: &[u8],
+        _stored: &[u8],
+    ) -> ResendDecision {
+        if self.stale.contains(&seq) {
+            ResendDecision::GapFill
+        } else {
+            ResendDecision::Resend
+        }
+    }
+
+    fn on_transition(&mut self, _s: &SessionSettings, t: Transition) {
+        self.transitions.push(t);
+    }
+}
+
+/// One session, its connection and a fake clock.
+pub struct Rig<S: MessageStore = MemoryStore> {
+    pub s: Session<S>,
+    pub app: Rec,
+    pub out: Vec<u8>,
+    read: usize,
+    pub now: i64,
+    pub last: Disposition,
+}
+
+pub fn settings(role: Role, begin: &str) -> SessionSettings {
+    let mut cfg = SessionSettings::new(role, begin, "ISLD", "TW");
+    if begin == "FIXT.1.1" {
+        cfg.default_appl_ver_id = Some("9".into());
+    }
+    cfg
+}
+
+impl Rig<MemoryStore> {
+    pub fn new(cfg: SessionSettings) -> Self {
+        Self::with_store(cfg, MemoryStore::new(UtcTimestamp::from_nanos(START)))
+    }
+
+    pub fn acceptor(begin: &str) -> Self {
+        Self::new(settings(Role::Acceptor, begin))
+    }
+
+    /// An acceptor logged on with HeartBtInt `hb` (Logon seq 1 answered).
+    pub fn logged_on(begin: &str, hb: u32) -> Self {
+        let mut r = Self::acceptor(begin);
+        r.connect();
+        let extra = if begin == "FIXT.1.1" {
+            format!("98=0|108={hb}|1137=9|")
+        } else {
+            format!("98=0|108={hb}|")
+        };
+        r.recv("A", 1, &extra);
+        let out = r.sent();
+        assert_eq!(out.len(), 1, "logon answer: {out:?}");
+        r
+    }
+}
+
+impl<S: MessageStore> Rig<S> {
+    pub fn with_store(cfg: SessionSettings, store: S) -> Self {
+        Self {
+            s: Session::new(cfg, store, None),
+            app: Rec::default(),
+            out: Vec::new(),
+            read: 0,
+            now: START,
+            last: Disposition::KEEP,
+        }
+    }
+
+    pub fn ts(&self) -> UtcTimestamp {
+        UtcTimestamp::from_nanos(self.now)
+    }
+
+    pub fn time_text(&self, offset_secs: i64) -> String {
+        defscript::format_time(self.now / NANOS + offset_secs)
+    }
+
+    pub fn connect(&mut self) -> Disposition {
+        let now = self.ts();
+        self.last = self.s.connected(now, &mut self.out, &mut self.app);
+        self.last
+    }
+
+    /// Delivers a complete message given as text (`|` = SOH); BodyLength and
+    /// CheckSum are added; `<TIME>` is now.
+    pub fn recv_text(&mut self, text: &str) -> Disposition {
+        let text = text.replace('|', "\x01");
+        let wire = defscript::to_wire(&defscript::substitute_time(&text, self.now / NANOS));
+        let msg = Incoming::parse(&wire);
+        let now = self.ts();
+        self.last = self.s.on_message(&msg, now, &mut self.out, &mut self.app);
+        self.last
+    }
+
+    /// A message from the peer (TW -> ISLD) with SendingTime now.
+    pub fn recv(&mut self, msg_type: &str, seq: u64, body: &str) -> Disposition {
+        let begin = self.s.settings().begin_string.clone();
+        self.recv_text(&format!(
+            "8={begin}|35={msg_type}|34={seq}|49=TW|52=<TIME>|56=ISLD|{body}"
+        ))
+    }
+
+    /// A possible duplicate from the peer.
+    pub fn recv_dup(
+        &mut self,
+        msg_type: &str,
+        seq: u64,
+        orig_offset: i64,
+        body: &str,
+    ) -> Disposition {
+        let begin = self.s.settings().begin_string.clone();
+        let orig = self.time_text(orig_offset);
+        self.recv_text(&format!(
+            "8={begin}|35={msg_type}|34={seq}|43=Y|49=TW|52=<TIME>|56=ISLD|122={orig}|{body}"
+        ))
+    }
+
+    pub fn advance_to(&mut self, t: i64) -> Disposition {
+        self.now = self.now.max(t);
+        let now = self.ts();
+        self.last = self.s.on_timer(now, &mut self.out, &mut self.app);
+        self.last
+    }
+
+    pub fn advance_secs(&mut self, secs: f64) -> Disposition {
+        let t = self.now + (secs * NANOS as f64) as i64;
+        self.advance_to(t)
+    }
+
+    /// Runs the clock to the session's deadline and fires it.
+    pub fn fire_deadline(&mut self) -> Disposition {
+        let d = self
+            .s
+            .deadline()
+            .expect("deadline while connected")
+            .as_nanos();
+        self.advance_to(d)
+    }
+
+    pub fn disconnect(&mut self) {
+        let now = self.ts();
+        self.s.disconnected(now, &mut self.app);
+    }
+
+    /// Messages written since the last call, as text with `|`.
+    pub fn sent(&mut self) -> Vec<String> {
+        let mut msgs = Vec::new();
+        let mut rest = &self.out[self.read..];
+        while !rest.is_empty() {
+            let end = rest
+                .windows(4)
+                .position(|w| w == b"\x0110=")
+                .expect("checksum")
+                + 8;
+            msgs.push(show(&rest[..end]));
+            rest = &rest[end..];
+        }
+        self.read = self.out.len();
+        msgs
+    }
+
+    /// Field `tag` of a `|`-separated message.
+    pub fn field(msg: &str, tag: u32) -> Option<String> {
+        let prefix = format!("{tag}=");
+        msg.split('|')
+            .find_map(|f| f.strip_prefix(&prefix).map(str::to_owned))
+    }
+
+    /// The message without SendingTime/OrigSendingTime/BodyLength/CheckSum
+    /// values, for exact comparisons.
+    pub fn stable(msg: &str) -> String {
+        msg.split('|')
+            .filter(|f| !f.is_empty())
+            .filter(|f| {
+                !(f.starts_with("52=")
+                    || f.starts_with("122=")
+                    || f.starts_with("9=")
+                    || f.starts_with("10="))
+            })
+            .collect::<Vec<_>>()
+            .join("|")
+    }
+
+    pub fn sent_stable(&mut self) -> Vec<String> {
+        self.sent().iter().map(|m| Self::stable(m)).collect()
+    }
+}
