@@ -5,8 +5,6 @@
 //! hand-written encoder of the same message (`er37 encode`). Each row
 //! checks first that it allocates nothing.
 
-use crate::alloc;
-use crate::messages::{s, v};
 use crate::report::{measure, Options, Row};
 use ringfix_codec::dict::{builtin, Version};
 use ringfix_codec::typed::{Build, Draft, VecDraft};
@@ -19,9 +17,11 @@ use ringfix_messages::fix44::field::{
 };
 use ringfix_messages::fix44::prelude::*;
 use ringfix_messages::fix44::{self, execution_report};
+use ringfix_testkit::alloc::allocs;
+use ringfix_testkit::messages::{s, v};
 use std::hint::black_box;
 
-/// `er37` through the generated builder: the same bytes as [`crate::messages::er37`].
+/// `er37` through the generated builder: the same bytes as [`ringfix_testkit::messages::er37`].
 pub fn er37_build(out: &mut Vec<u8>, f: &mut TimestampFormatter, now: UtcTimestamp) {
     let mut d = VecDraft::new(out, b"FIX.4.4", b"8");
     d.encoder()
@@ -132,11 +132,11 @@ fn read_view(m: &MessageView<'_>) {
 /// Fails when `f` allocates once warm.
 fn no_alloc(what: &str, mut f: impl FnMut()) -> Result<(), String> {
     f();
-    let before = alloc::count();
+    let before = allocs();
     for _ in 0..1000 {
         f();
     }
-    match alloc::count() - before {
+    match allocs() - before {
         0 => Ok(()),
         n => Err(format!("{what}: {n} allocations in 1000 calls")),
     }
@@ -148,7 +148,7 @@ pub fn run(opts: &Options) -> Result<Vec<Row>, String> {
     let mut fmt = TimestampFormatter::new();
     let now = UtcTimestamp::parse(b"20231103-09:30:00").map_err(|e| e.to_string())?;
     let mut wire = Vec::with_capacity(1024);
-    crate::messages::er(&mut wire, &mut fmt, now);
+    ringfix_testkit::messages::er(&mut wire, &mut fmt, now);
     let dict = builtin(Version::Fix44).map_err(|e| e.to_string())?;
     let parties = dict.group_layout(b"8", 453).ok_or("no NoPartyIDs layout")?;
     let subs = parties.nested_for(802).ok_or("no NoPartySubIDs layout")?;
@@ -172,7 +172,7 @@ pub fn run(opts: &Options) -> Result<Vec<Row>, String> {
     }
     if opts.wants("er37", "build") {
         let mut hand = Vec::new();
-        crate::messages::er37(&mut hand, &mut fmt, now);
+        ringfix_testkit::messages::er37(&mut hand, &mut fmt, now);
         let mut built = Vec::new();
         er37_build(&mut built, &mut fmt, now);
         if hand != built {
