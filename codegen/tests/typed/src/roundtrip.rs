@@ -21,6 +21,7 @@ macro_rules! generated {
 generated!(fix42, "fix42_roundtrip.rs");
 generated!(fix44, "fix44_roundtrip.rs");
 generated!(fix50sp2, "fix50sp2_roundtrip.rs");
+generated!(fixt11, "fixt11_roundtrip.rs");
 generated!(venue, "venue_roundtrip.rs");
 
 fn header(e: &mut Encoder<'_>) {
@@ -84,6 +85,12 @@ proptest! {
     #[test]
     fn fix50sp2_every_message(seed in any::<u64>()) {
         let r = round_trip!(fix50sp2, b"FIXT.1.1", header_fixt, builtin(b"FIXT.1.1", Some(b"9")), seed);
+        prop_assert!(r.is_ok(), "{}", r.unwrap_err());
+    }
+
+    #[test]
+    fn fixt11_every_message(seed in any::<u64>()) {
+        let r = round_trip!(fixt11, b"FIXT.1.1", header_fixt, builtin(b"FIXT.1.1", Some(b"9")), seed);
         prop_assert!(r.is_ok(), "{}", r.unwrap_err());
     }
 
