@@ -229,8 +229,21 @@ impl Model {
     }
 
     fn items(&mut self, members: &[Member], owner: Owner) -> Result<Vec<Item>, Error> {
-        let mut out = Vec::with_capacity(members.len());
+        let mut out: Vec<Item> = Vec::with_capacity(members.len());
         for m in members {
+            // A field listed twice (FIX.4.3's RegistrationInstructions has
+            // OwnershipType twice) is one member, where first listed,
+            // required if either listing is.
+            if let Member::Field { tag, required } = m {
+                let first = out.iter_mut().find_map(|i| match i {
+                    Item::Field { tag: t, required } if t == tag => Some(required),
+                    _ => None,
+                });
+                if let Some(r) = first {
+                    *r |= *required;
+                    continue;
+                }
+            }
             out.push(match m {
                 Member::Field { tag, required } => Item::Field {
                     tag: *tag,
@@ -286,9 +299,43 @@ impl Model {
 
     /// Components flattened: fields (with required flags as written) and
     /// groups of `items`, in order.
+    ///
+    /// A field or group listed twice (FIX.4.3's RegistrationInstructions
+    /// has OwnershipType twice) appears once, where first listed, required
+    /// if either listing is.
     pub fn flat(&self, items: &[Item]) -> Vec<Item> {
-        let mut out = Vec::new();
-        self.flatten(items, &mut out, 0);
+        let mut all = Vec::new();
+        self.flatten(items, &mut all, 0);
+        let mut out: Vec<Item> = Vec::with_capacity(all.len());
+        let mut fields: HashMap<Tag, usize> = HashMap::new();
+        let mut groups: HashMap<usize, usize> = HashMap::new();
+        for item in all {
+            let seen = match item {
+                Item::Field { tag, .. } => fields.get(&tag).copied(),
+                Item::Group { id, .. } => groups.get(&id).copied(),
+                Item::Component { .. } => None,
+            };
+            if let Some(i) = seen {
+                if let (
+                    Some(Item::Field { required: r, .. } | Item::Group { required: r, .. }),
+                    Item::Field { required, .. } | Item::Group { required, .. },
+                ) = (out.get_mut(i), item)
+                {
+                    *r |= required;
+                }
+                continue;
+            }
+            match item {
+                Item::Field { tag, .. } => {
+                    fields.insert(tag, out.len());
+                }
+                Item::Group { id, .. } => {
+                    groups.insert(id, out.len());
+                }
+                Item::Component { .. } => {}
+            }
+            out.push(item);
+        }
         out
     }
 
@@ -505,3 +552,48 @@ pub const METHOD_RESERVED: &[&str] = &[
     "extra_field",
     "encode_with",
 ];
+
+#[cfg(test)]
+mod tests {
+    use ringfix_codec::dict::Dictionary;
+
+    /// A message listing a field twice (FIX.4.3's RegistrationInstructions
+    /// does) gets one getter and one setter, and the field is required in
+    /// the builder's type when either listing says so.
+    #[test]
+    fn a_field_listed_twice_is_generated_once() {
+        let xml = "<fix type='FIX' major='4' minor='4' servicepack='0'>
+ <header>
+  <field name='BeginString' required='Y' /><field name='BodyLength' required='Y' />
+  <field name='MsgType' required='Y' />
+ </header>
+ <messages>
+  <message name='Twice' msgtype='U9' msgcat='app'>
+   <field name='Account' required='N' />
+   <field name='Text' required='N' />
+   <field name='Account' required='Y' />
+  </message>
+ </messages>
+ <trailer><field name='CheckSum' required='Y' /></trailer>
+ <components />
+ <fields>
+  <field number='1' name='Account' type='STRING' />
+  <field number='8' name='BeginString' type='STRING' />
+  <field number='9' name='BodyLength' type='LENGTH' />
+  <field number='10' name='CheckSum' type='STRING' />
+  <field number='35' name='MsgType' type='STRING' />
+  <field number='58' name='Text' type='STRING' />
+ </fields>
+</fix>";
+        let dict = Dictionary::parse(xml, "twice.xml").unwrap();
+        let code = crate::generate(&dict, "::ringfix_codec").unwrap();
+        assert_eq!(code.matches("pub fn account(&self)").count(), 1, "{code}");
+        assert_eq!(code.matches("pub fn account(mut self").count(), 1, "{code}");
+        assert!(
+            code.contains(
+                "type Empty<'b, D: rt::Draft<'b>> = twice::Builder<'b, D, (rt::Unset,)>;"
+            ),
+            "Account required once: {code}"
+        );
+    }
+}
