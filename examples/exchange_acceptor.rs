@@ -14,9 +14,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use ringfix::api::{
-    AppVerdict, Application, CallbackSettings, Decimal, EngineApp, EngineBuilder, Execution,
-    ExecutionReport, Id, Incoming, LogoutReason, OrderView, ReactorMode, Sender, SessionId,
-    SessionSettings, UtcTimestamp,
+    AppVerdict, Application, CallbackSettings, Decimal, EngineBuilder, Execution, ExecutionReport,
+    Id, Incoming, LogoutReason, OrderView, ReactorMode, Sender, SessionId, SessionSettings,
 };
 
 #[derive(Parser)]
@@ -50,7 +49,6 @@ struct Args {
 struct Exchange {
     fills: u32,
     next_id: u64,
-    now: UtcTimestamp,
     logged_out: Arc<AtomicBool>,
 }
 
@@ -94,7 +92,8 @@ impl Exchange {
                 leaves_qty: q(total - cum),
                 avg_px: px,
             };
-            if let Err(e) = er.send(out, self.now) {
+            let now = out.now().wall;
+            if let Err(e) = er.send(out, now) {
                 eprintln!("exchange: execution report not sent: {e}");
                 return;
             }
@@ -131,7 +130,7 @@ impl Application for Exchange {
         }
     }
 
-    fn on_logon(&mut self, session: &CallbackSettings) {
+    fn on_logon(&mut self, session: &CallbackSettings, _out: &mut Sender<'_>) {
         println!(
             "exchange: {} -> {} logged on",
             session.target_comp_id, session.sender_comp_id
@@ -141,12 +140,6 @@ impl Application for Exchange {
     fn on_logout(&mut self, _session: &CallbackSettings, reason: LogoutReason) {
         println!("exchange: logged out ({reason:?}), {} orders", self.next_id);
         self.logged_out.store(true, Ordering::Release);
-    }
-}
-
-impl EngineApp for Exchange {
-    fn set_now(&mut self, now: UtcTimestamp) {
-        self.now = now;
     }
 }
 
@@ -172,7 +165,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut engine = builder.start(move |_s| Exchange {
         fills,
         next_id: 0,
-        now: UtcTimestamp::from_nanos(0),
         logged_out: Arc::clone(&flag),
     })?;
     for addr in engine.listen_addrs() {

@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use hdrhistogram::Histogram;
 use ringfix::api::{
-    AppVerdict, Application, CallbackSettings, Decimal, EngineApp, EngineBuilder, ExecutionView,
-    FixedMessage, Incoming, NewOrderSingle, ReactorMode, Sender, SessionId, SessionSender,
-    SessionSettings, Side, TicketStatus, TimeInForce, TrySendError,
+    AppVerdict, Application, CallbackSettings, Decimal, EngineBuilder, ExecutionView, Incoming,
+    NewOrderSingle, ReactorMode, Sender, SessionId, SessionSender, SessionSettings, Side,
+    TicketStatus, TimeInForce, TrySendError,
 };
 use ringfix::engine::session::parse_u64;
 
@@ -105,16 +105,13 @@ impl Application for Strategy {
     }
 }
 
-impl EngineApp for Strategy {}
-
 /// The strategy thread: one order in flight, sent through `tx`.
 fn run_orders(
-    tx: &SessionSender,
+    tx: &mut SessionSender,
     shared: &Shared,
     total: u64,
     deadline: Instant,
 ) -> Result<(), String> {
-    let mut msg = FixedMessage::new(ringfix::api::fields::msg_type::NEW_ORDER_SINGLE);
     let qty = Decimal {
         mantissa: 100,
         scale: 0,
@@ -126,14 +123,13 @@ fn run_orders(
     let mut last = None;
     for n in 0..total {
         let side = if n % 2 == 0 { Side::Buy } else { Side::Sell };
-        NewOrderSingle::new(n, "RFIX", side, qty)
+        let order = NewOrderSingle::new(n, "RFIX", side, qty)
             .limit(px)
-            .time_in_force(TimeInForce::Day)
-            .encode(&mut msg);
+            .time_in_force(TimeInForce::Day);
         let slot = shared.sent_at.get(n as usize).ok_or("order index")?;
         slot.store(shared.mono(), Ordering::Release);
         loop {
-            match tx.try_send(&msg) {
+            match order.try_queue(tx) {
                 Ok(t) => {
                     last = Some(t);
                     break;
@@ -206,14 +202,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut engine = builder.send_queue_capacity(64).start(move |_s| Strategy {
         shared: Arc::clone(&for_app),
     })?;
-    let tx = engine.sender(&id).ok_or("unknown session")?;
+    let mut tx = engine.sender(&id).ok_or("unknown session")?;
     let stopper = engine.stopper();
     let deadline = Instant::now() + Duration::from_secs(args.timeout);
     let for_thread = Arc::clone(&shared);
     let strategy = std::thread::spawn(move || {
         let result = if tx.wait_logged_on(deadline.saturating_duration_since(Instant::now())) {
             let start = Instant::now();
-            run_orders(&tx, &for_thread, total, deadline).map(|()| start.elapsed())
+            run_orders(&mut tx, &for_thread, total, deadline).map(|()| start.elapsed())
         } else {
             Err("not logged on before the timeout".to_string())
         };

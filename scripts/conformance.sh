@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds ringfix and runs the QuickFIX acceptance scripts (fix42, fix44,
-# fix50sp2) over TCP against `ringfix acceptor --app echo`, then the
+# Builds ringfix and runs the QuickFIX acceptance scripts of every version
+# (fix40 .. fix50sp2) over TCP against `ringfix acceptor --app echo`, then the
 # per-version checks (FIX.4.0 .. FIX.5.0SP2). Prints `N passed, M failed`;
 # exits non-zero on any failure.
 #   CONFORMANCE_FILTER=<substring>  run only matching scripts

@@ -16,25 +16,27 @@
 //!    [`SessionSettings::initiator`](api::SessionSettings::initiator) /
 //!    [`acceptor`](api::SessionSettings::acceptor), fields public).
 //! 2. **Write an application**: implement [`Application`](api::Application)
-//!    (only `on_app` is required) and [`EngineApp`](api::EngineApp) (all
-//!    defaults: `set_now` gives the event time, `poll` sends on your own
-//!    initiative). Callbacks run on the session's reactor thread with
-//!    borrowed views of the inbound bytes ([`Incoming`](api::Incoming):
-//!    nothing is copied); do not block in them. Sending from a callback
-//!    through its [`Sender`](api::Sender) writes straight into the outbound
-//!    buffer and returns the MsgSeqNum.
+//!    (only `on_app` is required; `on_logon` and `poll` send on your own
+//!    initiative, `on_reject` hears every reject sent or received).
+//!    Callbacks run on the session's reactor thread with borrowed views of
+//!    the inbound bytes ([`Incoming`](api::Incoming): nothing is copied);
+//!    do not block in them. Every callback that may send gets a
+//!    [`Sender`](api::Sender): it writes straight into the outbound buffer
+//!    and returns the MsgSeqNum; `Sender::now` gives the event's time (wall
+//!    clock for stamps, monotonic clock for timers).
 //! 3. **Start** with [`EngineBuilder::start`](api::EngineBuilder::start),
 //!    giving a factory that builds one application per session.
 //! 4. **Send from other threads** with a [`SessionSender`](api::SessionSender)
-//!    ([`Engine::sender`](api::Engine::sender)): the message is encoded by
-//!    the caller into a fixed-capacity [`FixedMessage`](api::FixedMessage)
-//!    (typed builders such as [`NewOrderSingle`](api::NewOrderSingle)),
-//!    copied into a lock-free bounded queue and sent by the reactor in its
-//!    next turn. `try_send` never blocks: it returns a
-//!    [`Ticket`](api::Ticket) (the sequence number is assigned on the
-//!    reactor thread; [`SessionSender::status`](api::SessionSender::status)
-//!    resolves it) or [`TrySendError`](api::TrySendError)
-//!    `NotLoggedOn | QueueFull | TooLarge | SessionClosed`.
+//!    ([`Engine::sender`](api::Engine::sender), one clone per thread): the
+//!    caller encodes the body (typed: `tx.start::<M>()`, the same builders
+//!    as on the reactor thread; untyped: a field-writing closure), it is
+//!    copied into a pooled buffer on a lock-free bounded queue and sent by
+//!    the reactor in its next turn. `send` waits for room, `try_send`
+//!    never blocks; both return a [`Ticket`](api::Ticket) (the sequence
+//!    number is assigned on the reactor thread;
+//!    [`SessionSender::status`](api::SessionSender::status) and
+//!    [`SessionSender::wait`](api::SessionSender::wait) resolve it) or a
+//!    [`TrySendError`](api::TrySendError).
 //! 5. **Stop** with [`Engine::stop`](api::Engine::stop) (graceful Logout,
 //!    stores flushed) and [`Engine::wait`](api::Engine::wait).
 //!
@@ -42,7 +44,7 @@
 //! use std::time::Duration;
 //!
 //! use ringfix::api::{
-//!     AppVerdict, Application, CallbackSettings, Decimal, EngineApp, EngineBuilder,
+//!     AppVerdict, Application, CallbackSettings, Decimal, EngineBuilder,
 //!     ExecutionView, Incoming, NewOrderSingle, Sender, SessionId, SessionSettings, Side,
 //!     TimeInForce,
 //! };
@@ -69,8 +71,6 @@
 //!     }
 //! }
 //!
-//! impl EngineApp for Strategy {}
-//!
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     let id = SessionId::new("FIX.4.4", "CLIENT", "EXCHANGE");
 //!     let mut settings =
@@ -80,15 +80,14 @@
 //!         .session(settings)
 //!         .start(|_s: &SessionSettings| Strategy::default())?;
 //!
-//!     // Any thread: encode into a fixed slot, queue, the reactor sends it.
-//!     let tx = engine.sender(&id).ok_or("unknown session")?;
+//!     // Any thread: encode, queue, the reactor sends it.
+//!     let mut tx = engine.sender(&id).ok_or("unknown session")?;
 //!     if tx.wait_logged_on(Duration::from_secs(10)) {
 //!         let order = NewOrderSingle::new(1u64, "RFIX", Side::Buy, Decimal { mantissa: 100, scale: 0 })
 //!             .limit(Decimal { mantissa: 10025, scale: 2 })
 //!             .time_in_force(TimeInForce::Day);
-//!         let ticket = tx.try_send(&order.to_fixed())?;
-//!         std::thread::sleep(Duration::from_millis(10));
-//!         println!("order 1: {:?}", tx.status(ticket));
+//!         let ticket = order.queue(&mut tx)?;
+//!         println!("order 1: {:?}", tx.wait(ticket, Duration::from_secs(1)));
 //!     }
 //!     engine.stop();
 //!     let exit = engine.wait();

@@ -7,6 +7,7 @@ mod codegen_cmd;
 mod config_cmd;
 mod decode;
 mod ha_cmd;
+mod passwd;
 mod replay;
 mod run;
 mod stats_cmd;
@@ -43,6 +44,8 @@ enum Command {
     Ha(ha_cmd::HaArgs),
     /// Typed message modules from QuickFIX XML dictionaries.
     Codegen(codegen_cmd::CodegenArgs),
+    /// Hash a password (read from stdin) for a LogonCredentialsFile line.
+    Passwd(passwd::PasswdArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,5 +60,6 @@ fn main() -> ExitCode {
         Command::Stats(args) => stats_cmd::run(&args),
         Command::Ha(args) => ha_cmd::run(&args),
         Command::Codegen(args) => codegen_cmd::run(&args),
+        Command::Passwd(args) => passwd::run(&args),
     }
 }

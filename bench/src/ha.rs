@@ -5,7 +5,7 @@
 //! standby) over a local etcd (the `etcd` binary, Debian's etcd-server,
 //! started in a temporary directory). One initiator session per target
 //! gets orders one at a time from a driver thread (the runtime's
-//! `XSender`, the same path for both) and each NewOrderSingle ->
+//! `SessionSender`, the same path for both) and each NewOrderSingle ->
 //! ExecutionReport round trip is timed; blocks of `--block` round trips
 //! alternate between the plain and the HA acceptor. The difference of the two
 //! distributions is the sync cost: the ExecutionReport waits until the
@@ -22,9 +22,9 @@ use hdrhistogram::Histogram;
 use ringfix_engine::apps::exec::Exec;
 use ringfix_engine::config::{EngineConfig, SessionSettings as EngineSettings};
 use ringfix_engine::ha::{etcd::Etcd, keys};
-use ringfix_engine::runtime::{EngineApp, FixedMessage, Runtime, TrySendError, XSender};
+use ringfix_engine::runtime::{Runtime, SessionSender, TrySendError};
 use ringfix_engine::session::{
-    parse_u64, AppVerdict, Application, Incoming, Sender, SessionSettings,
+    parse_u64, AppVerdict, Application, FieldWriter, Incoming, Sender, SessionSettings,
 };
 use serde_json::{json, Map, Value};
 
@@ -151,28 +151,27 @@ impl Application for Answer {
     }
 }
 
-impl EngineApp for Answer {}
-
-fn order(n: u64, m: &mut FixedMessage) {
-    m.reset(b"D");
-    m.field_u64(11, n)
+fn order(n: u64, w: &mut FieldWriter<'_>) {
+    w.field_u64(11, n)
         .field(21, b"1")
         .field(38, b"100")
         .field(40, b"2")
         .field(44, b"10.25")
         .field(54, b"1")
-        .field(55, b"RFIX")
-        .stamp_send_time(60);
+        .field(55, b"RFIX");
 }
 
 /// Sends orders one at a time, blocks alternating between the targets,
 /// and times each round trip.
-fn drive(args: &Args, shared: &Shared, tx: &[XSender; 2]) -> Result<[Histogram<u64>; 2], String> {
+fn drive(
+    args: &Args,
+    shared: &Shared,
+    tx: &mut [SessionSender; 2],
+) -> Result<[Histogram<u64>; 2], String> {
     let mut hist = [
         new_histogram().map_err(|e| e.to_string())?,
         new_histogram().map_err(|e| e.to_string())?,
     ];
-    let mut msg = FixedMessage::new(b"D");
     let per_target = args.warmup + args.orders;
     let mut sent = [0u64; 2];
     let mut target = 0;
@@ -185,10 +184,9 @@ fn drive(args: &Args, shared: &Shared, tx: &[XSender; 2]) -> Result<[Histogram<u
             if n >= per_target {
                 break;
             }
-            order(n, &mut msg);
             let t0 = Instant::now();
             loop {
-                match tx[target].try_send(&msg) {
+                match tx[target].try_send(b"D", |w| order(n, w)) {
                     Ok(_) => break,
                     Err(TrySendError::QueueFull) => std::hint::spin_loop(),
                     Err(e) => return Err(format!("order {n}: {e}")),
@@ -212,7 +210,7 @@ fn drive(args: &Args, shared: &Shared, tx: &[XSender; 2]) -> Result<[Histogram<u
 }
 
 fn exec() -> ringfix_engine::runtime::AppFactory {
-    Box::new(|_s: &EngineSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) })
+    Box::new(|_s: &EngineSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) })
 }
 
 fn start(text: &str, name: &str) -> Result<Runtime, String> {
@@ -279,7 +277,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     });
     let mut target = 0;
     let for_apps = shared.clone();
-    let factory = Box::new(move |_s: &EngineSettings| -> Box<dyn EngineApp> {
+    let factory = Box::new(move |_s: &EngineSettings| -> Box<dyn Application + Send> {
         let me = target;
         target += 1;
         Box::new(Answer {
@@ -289,15 +287,20 @@ pub fn run(args: &Args) -> Result<(), String> {
     });
     let client = Runtime::start(&initiator, factory).map_err(|e| e.to_string())?;
     let ids: Vec<_> = initiator.sessions.iter().map(|s| s.id.clone()).collect();
-    let senders: Vec<XSender> = ids.iter().filter_map(|id| client.xsender(id, 64)).collect();
-    let tx: [XSender; 2] = senders
+    let mut senders: Vec<SessionSender> =
+        ids.iter().filter_map(|id| client.sender(id, 64)).collect();
+    for s in &mut senders {
+        // TransactTime stamped when the reactor sends it.
+        s.stamp_send_time(Some(60));
+    }
+    let mut tx: [SessionSender; 2] = senders
         .try_into()
         .map_err(|_| "no sender for a session".to_string())?;
     wait(Duration::from_secs(10), "both logons", || {
-        tx.iter().all(XSender::is_logged_on)
+        tx.iter().all(SessionSender::is_logged_on)
     })?;
     let _ = shared.driver.set(std::thread::current());
-    let result = drive(args, &shared, &tx);
+    let result = drive(args, &shared, &mut tx);
     client.stopper().stop();
     drop(client);
     for s in &servers {

@@ -1,14 +1,13 @@
 //! Row `{"case":"handle","op":"send"}`: what sending from another thread
-//! costs the calling thread. `SessionHandle::send` of a NewOrderSingle body
+//! costs the calling thread. `SessionSender::try_send` of a NewOrderSingle body
 //! to a logged-on initiator session (runtime, block mode) whose acceptor
 //! drops what it receives; thread CPU per accepted call, median of runs.
 //! When the queue is full the caller sleeps (not counted) and retries.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ringfix_engine::config::{EngineConfig, SessionSettings as EngineSettings};
-use ringfix_engine::runtime::{EngineApp, QueueError, Runtime, SessionHandle};
+use ringfix_engine::runtime::{Runtime, SessionSender, Ticket, TrySendError};
 use ringfix_engine::session::{AppVerdict, Application, Incoming, Sender, SessionSettings};
 
 use crate::report::{thread_cpu_ns, Options, Row};
@@ -27,10 +26,8 @@ impl Application for Discard {
     }
 }
 
-impl EngineApp for Discard {}
-
 fn factory() -> ringfix_engine::runtime::AppFactory {
-    Box::new(|_s: &EngineSettings| -> Box<dyn EngineApp> { Box::new(Discard) })
+    Box::new(|_s: &EngineSettings| -> Box<dyn Application + Send> { Box::new(Discard) })
 }
 
 const FIELDS: &[(u32, &[u8])] = &[
@@ -44,12 +41,20 @@ const FIELDS: &[(u32, &[u8])] = &[
     (60, b"20261124-10:00:00.000"),
 ];
 
+fn try_send(h: &mut SessionSender) -> Result<Ticket, TrySendError> {
+    h.try_send(b"D", |w| {
+        for &(tag, v) in FIELDS {
+            w.field(tag, v);
+        }
+    })
+}
+
 /// One accepted send; sleeps while the queue is full.
-fn send(h: &SessionHandle) -> Result<(), String> {
+fn send(h: &mut SessionSender) -> Result<(), String> {
     loop {
-        match h.send(b"D", FIELDS) {
-            Ok(()) => return Ok(()),
-            Err(QueueError::Full) => std::thread::sleep(Duration::from_micros(50)),
+        match try_send(h) {
+            Ok(_) => return Ok(()),
+            Err(TrySendError::QueueFull) => std::thread::sleep(Duration::from_micros(50)),
             Err(e) => return Err(e.to_string()),
         }
     }
@@ -86,10 +91,10 @@ pub fn run(opts: &Options) -> Result<Vec<Row>, String> {
         .first()
         .map(|(id, _)| id.clone())
         .ok_or("no initiator session")?;
-    let h = Arc::new(client.session(&id).ok_or("no session handle")?);
+    let mut h = client.sender(&id, 1024).ok_or("no session sender")?;
     // Logged on and attached to its connection: the first send goes through.
     let t = Instant::now();
-    while let Err(e) = h.send(b"D", FIELDS) {
+    while let Err(e) = try_send(&mut h) {
         if t.elapsed() > Duration::from_secs(10) {
             return Err(format!("handle bench: no send within 10 s: {e}"));
         }
@@ -105,7 +110,7 @@ pub fn run(opts: &Options) -> Result<Vec<Row>, String> {
         for _ in 0..batches {
             let t = thread_cpu_ns();
             for _ in 0..BATCH {
-                send(&h)?;
+                send(&mut h)?;
             }
             spent += thread_cpu_ns() - t;
             queued += BATCH;

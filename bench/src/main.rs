@@ -6,6 +6,7 @@
 mod codec;
 mod ha;
 mod handle;
+mod hops;
 mod latency;
 mod pipeline;
 mod report;
@@ -40,10 +41,12 @@ enum Command {
     Throughput(throughput::Args),
     /// CPU of one reactor holding many idle logged-on sessions.
     Sessions(sessions::Args),
-    /// Cross-thread send (XSender queue to wire) beside a send from the callback.
+    /// Cross-thread send (SessionSender queue to wire) beside a send from the callback.
     Xsend(xsend::Args),
     /// Hot standby: round trips through an HA sync leader beside a plain acceptor.
     Ha(ha::Args),
+    /// The receive and send paths without a ring, for scripts/hops.sh.
+    Hops(hops::Args),
     /// The markdown summary of a results directory (scripts/bench.sh).
     Table(table::Args),
 }
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         Command::Sessions(args) => sessions::run(&args),
         Command::Xsend(args) => xsend::run(&args),
         Command::Ha(args) => ha::run(&args),
+        Command::Hops(args) => hops::run(&args),
         Command::Table(args) => table::run(&args),
     };
     match result {

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use ringfix_engine::apps::echo::Echo;
 use ringfix_engine::config::{EngineConfig, SessionSettings as EngineSettings};
-use ringfix_engine::runtime::{EngineApp, Runtime};
+use ringfix_engine::runtime::Runtime;
+use ringfix_engine::session::Application;
 use serde_json::json;
 
 /// Options of `ringfix-bench sessions`.
@@ -79,7 +80,8 @@ pub fn run(args: &Args) -> Result<(), String> {
     if args.count == 0 {
         return Err("--count must be at least 1".into());
     }
-    let echo = || Box::new(|_s: &EngineSettings| -> Box<dyn EngineApp> { Box::new(Echo::new()) });
+    let echo =
+        || Box::new(|_s: &EngineSettings| -> Box<dyn Application + Send> { Box::new(Echo::new()) });
     let acc = EngineConfig::parse(&config(args.count, true, 0), "sessions-acceptor")
         .map_err(|e| e.to_string())?;
     let server = Runtime::start(&acc, echo()).map_err(|e| e.to_string())?;

@@ -12,13 +12,12 @@ use std::time::{Duration, Instant};
 
 use ringfix_codec::{frame, Frame, Parser, DEFAULT_MAX_MESSAGE_SIZE};
 use ringfix_engine::config::{EngineConfig, SessionSettings as EngineSettings};
-use ringfix_engine::runtime::{EngineApp, Runtime};
+use ringfix_engine::runtime::Runtime;
 use ringfix_engine::session::{
     AppVerdict, Application, Incoming, Role, Sender, Session, SessionSettings,
 };
-use ringfix_engine::store::{
-    FileStore, FileStoreOptions, FsyncPolicy, MessageStore, StoreFiles, UtcTimestamp,
-};
+use ringfix_engine::store::{FileStore, FileStoreOptions, FsyncPolicy, MessageStore, StoreFiles};
+use ringfix_engine::time::Now;
 use serde_json::json;
 
 use crate::latency::floor::Mode;
@@ -59,8 +58,6 @@ impl Application for Sink {
     }
 }
 
-impl EngineApp for Sink {}
-
 /// Nothing to deliver on the sender side (it never reads after the logon).
 struct Quiet;
 
@@ -75,11 +72,8 @@ impl Application for Quiet {
     }
 }
 
-fn now() -> UtcTimestamp {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    UtcTimestamp::from_nanos(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+fn now() -> Now {
+    Now::read()
 }
 
 /// Connects, logs on, then streams until `stop`; returns the message size.
@@ -95,7 +89,7 @@ fn sender(
         ..FileStoreOptions::default()
     };
     let t = now();
-    let store = FileStore::open(StoreFiles::with_prefix(dir, "SENDER"), options, t)
+    let store = FileStore::open(StoreFiles::with_prefix(dir, "SENDER"), options, t.wall)
         .map_err(|e| format!("sender store: {e}"))?;
     let cfg = SessionSettings::new(Role::Initiator, "FIX.4.4", "BENCH", "EXEC");
     let mut s = Session::new(cfg, store, None);
@@ -144,7 +138,7 @@ fn sender(
                         .field(44, b"100.25")
                         .field(54, b"1")
                         .field(55, b"RFIX")
-                        .field_time(60, t.as_nanos(), 3);
+                        .field_time(60, t.wall.as_nanos(), 3);
                 },
                 t,
                 &mut out,
@@ -156,12 +150,16 @@ fn sender(
         out.clear();
         batches += 1;
         // Store upkeep between batches, as the runtime runs it between events.
-        if batches % 64 == 0 || s.store().sync_deadline().is_some_and(|d| d <= t) {
-            s.store_mut().sync(t).map_err(|e| format!("sync: {e}"))?;
+        if batches % 64 == 0 || s.store().sync_deadline().is_some_and(|d| d <= t.mono) {
+            s.store_mut()
+                .sync(t.mono)
+                .map_err(|e| format!("sync: {e}"))?;
         }
         // A fresh journal past 256 MiB (the disk is not what is measured).
         if s.store().journal_used() > ROLL_AT {
-            s.store_mut().reset(t).map_err(|e| format!("reset: {e}"))?;
+            s.store_mut()
+                .reset(t.wall)
+                .map_err(|e| format!("reset: {e}"))?;
         }
     }
     Ok(size)
@@ -184,7 +182,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         args.fsync
     );
     let cfg = EngineConfig::parse(&cfg, "throughput-acceptor").map_err(|e| e.to_string())?;
-    let factory = Box::new(|_s: &EngineSettings| -> Box<dyn EngineApp> { Box::new(Sink) });
+    let factory = Box::new(|_s: &EngineSettings| -> Box<dyn Application + Send> { Box::new(Sink) });
     let mut server = Runtime::start(&cfg, factory).map_err(|e| e.to_string())?;
     let port = server
         .listen_addrs()

@@ -4,7 +4,7 @@
 //! run, one in flight: even orders leave from the reactor thread (the
 //! callback that saw the previous fill sends the next order through its
 //! `Sender`), odd orders from a strategy thread through the runtime's
-//! lock-free `XSender` (queue slot -> `Remote::wake` mark -> drained by the
+//! lock-free `SessionSender` (queue slot -> `Remote::wake` mark -> drained by the
 //! reactor). Each round trip is timed from just before the order is
 //! encoded to its ExecutionReport in the callback; the difference of the
 //! two distributions is the cross-thread cost (queue to wire). The
@@ -23,11 +23,10 @@ use hdrhistogram::Histogram;
 use ringfix_codec::Decimal;
 use ringfix_engine::apps::exec::Exec;
 use ringfix_engine::config::{EngineConfig, SessionSettings as EngineSettings};
-use ringfix_engine::runtime::{AppIo, EngineApp, FixedMessage, Runtime, TrySendError, XSender};
+use ringfix_engine::runtime::{Runtime, SessionSender, TrySendError};
 use ringfix_engine::session::{
     parse_u64, AppVerdict, Application, FieldWriter, Incoming, Sender, SessionSettings,
 };
-use ringfix_engine::store::UtcTimestamp;
 use serde_json::{json, Map, Value};
 
 use crate::latency::floor::Mode;
@@ -100,16 +99,14 @@ fn order_fields(n: u64, w: &mut FieldWriter<'_>, now: i64, digits: u8) {
         .field_time(60, now, digits);
 }
 
-fn order_fixed(n: u64, m: &mut FixedMessage) {
-    m.reset(b"D");
-    m.field_u64(11, n)
-        .field(21, b"1")
-        .field_decimal(38, qty())
-        .field(40, b"2")
-        .field_decimal(44, px())
-        .field(54, b"1")
-        .field(55, b"RFIX")
-        .stamp_send_time(60);
+/// The order's body for the cross-thread path (TransactTime is stamped
+/// by the reactor when it sends: the sender is set to).
+fn order_body(n: u64, w: &mut FieldWriter<'_>) {
+    w.field_u64(11, n).field(21, b"1");
+    w.encoder().decimal(38, qty());
+    w.field(40, b"2");
+    w.encoder().decimal(44, px());
+    w.field(54, b"1").field(55, b"RFIX");
 }
 
 /// [callback path, cross-thread path] histograms, filled at the end.
@@ -170,6 +167,7 @@ impl Application for Alternator {
         out: &mut Sender<'_>,
     ) -> AppVerdict {
         let t1 = self.shared.mono();
+        self.now = out.now().wall.as_nanos();
         let Some(n) = msg.get(11).and_then(parse_u64) else {
             return AppVerdict::Accept;
         };
@@ -189,14 +187,9 @@ impl Application for Alternator {
         });
         AppVerdict::Accept
     }
-}
 
-impl EngineApp for Alternator {
-    fn set_now(&mut self, now: UtcTimestamp) {
-        self.now = now.as_nanos();
-    }
-
-    fn poll(&mut self, io: &mut AppIo<'_>) {
+    fn poll(&mut self, io: &mut Sender<'_>) {
+        self.now = io.now().wall.as_nanos();
         if self.done {
             if io.is_logged_on() {
                 io.logout();
@@ -220,8 +213,8 @@ impl EngineApp for Alternator {
 
 /// The strategy thread: waits to be told an order number, then starts
 /// the clock, encodes the order into a slot and queues it.
-fn strategy(shared: &Shared, tx: &XSender) {
-    let mut msg = FixedMessage::new(b"D");
+fn strategy(shared: &Shared, tx: &mut SessionSender) {
+    tx.stamp_send_time(Some(60));
     while !shared.stop.load(Ordering::Acquire) {
         let n = shared.turn.swap(NONE, Ordering::AcqRel);
         if n == NONE {
@@ -229,9 +222,8 @@ fn strategy(shared: &Shared, tx: &XSender) {
             continue;
         }
         shared.started.store(shared.mono(), Ordering::Release);
-        order_fixed(n, &mut msg);
         loop {
-            match tx.try_send(&msg) {
+            match tx.try_send(b"D", |w| order_body(n, w)) {
                 Ok(_) => break,
                 Err(TrySendError::QueueFull) => std::hint::spin_loop(),
                 Err(e) => {
@@ -264,7 +256,8 @@ pub fn run(args: &Args) -> Result<(), String> {
         reactor_keys(Mode::Block, 0)
     );
     let acceptor = EngineConfig::parse(&acceptor, "xsend-acceptor").map_err(|e| e.to_string())?;
-    let exec = Box::new(|_s: &EngineSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) });
+    let exec =
+        Box::new(|_s: &EngineSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) });
     let mut server = Runtime::start(&acceptor, exec).map_err(|e| e.to_string())?;
     let port = server
         .listen_addrs()
@@ -296,7 +289,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         new_histogram().map_err(|e| e.to_string())?,
         new_histogram().map_err(|e| e.to_string())?,
     ];
-    let mut app: Option<Box<dyn EngineApp>> = Some(Box::new(Alternator {
+    let mut app: Option<Box<dyn Application + Send>> = Some(Box::new(Alternator {
         shared: Arc::clone(&shared),
         total: args.warmup.saturating_add(args.orders.saturating_mul(2)),
         warmup: args.warmup,
@@ -306,18 +299,18 @@ pub fn run(args: &Args) -> Result<(), String> {
         hist,
         out: Arc::clone(&result),
     }));
-    let factory = Box::new(move |_s: &EngineSettings| -> Box<dyn EngineApp> {
+    let factory = Box::new(move |_s: &EngineSettings| -> Box<dyn Application + Send> {
         app.take().unwrap_or_else(|| Box::new(Exec::new()))
     });
     let mut client = Runtime::start(&initiator, factory).map_err(|e| e.to_string())?;
-    let tx = client.xsender(&id, 64).ok_or("no sender for the session")?;
+    let mut tx = client.sender(&id, 64).ok_or("no sender for the session")?;
     let for_thread = Arc::clone(&shared);
     let pin = (!args.no_pin).then_some(args.strategy_core);
     let thread = std::thread::spawn(move || {
         if let Some(id) = pin {
             core_affinity::set_for_current(core_affinity::CoreId { id });
         }
-        strategy(&for_thread, &tx)
+        strategy(&for_thread, &mut tx)
     });
     let _ = shared.strategy.set(thread.thread().clone());
     client.wait();

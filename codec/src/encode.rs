@@ -299,10 +299,18 @@ impl<'b> Encoder<'b> {
         self.rollback();
     }
 
-    /// [`Encoder::abandon`] through `&mut`; nothing may be written after it.
-    pub(crate) fn rollback(&mut self) {
+    /// [`Encoder::abandon`] through `&mut` (for a draft that owns its
+    /// encoder and rolls back when dropped unsent); nothing may be written
+    /// after it.
+    pub fn rollback(&mut self) {
         let start = self.start;
         self.out.with_vec(|v| v.truncate(start));
+    }
+
+    /// What this encoder wrote so far, from its first byte (the message,
+    /// or a body-only encoder's fields: a body copied to another thread).
+    pub fn written(&self) -> &[u8] {
+        self.out.written_from(self.start)
     }
 
     /// Bytes of body written so far (BodyLength if finished now).
@@ -352,7 +360,7 @@ impl<'b> Encoder<'b> {
     /// encoder and roll back when dropped unsent); nothing may be written
     /// after it.
     #[inline(always)]
-    pub(crate) fn finish_in_place(&mut self) -> Range<usize> {
+    pub fn finish_in_place(&mut self) -> Range<usize> {
         if self.digits_at == BODY_ONLY {
             return self.start..self.out.len();
         }

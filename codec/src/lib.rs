@@ -38,6 +38,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod checks;
 pub mod data_fields;
 mod decimal;
 pub mod dict;
@@ -50,6 +51,7 @@ mod group;
 pub mod itoa;
 mod out;
 mod parse;
+pub mod redact;
 mod scan;
 mod simd;
 mod swar;
@@ -59,6 +61,7 @@ pub mod typed;
 pub mod value;
 mod view;
 
+pub use checks::{frame_with, FrameChecks};
 pub use decimal::{Decimal, DecimalError, Rounding, MAX_SCALE};
 pub use encode::{Encoder, GroupCount};
 pub use error::{FieldError, FrameError, GroupError, ParseError, ValueError};

@@ -163,8 +163,17 @@ impl Parser {
         Ok(fill.n.min(fill.slots.len()))
     }
 
+    /// The largest message this parser accepts.
+    pub(crate) fn max_len(&self) -> usize {
+        self.max_len
+    }
+
     /// Index a framed message with the best instruction set.
-    fn index<'a>(&'a mut self, msg: &'a [u8], h: &Header) -> Result<MessageView<'a>, ParseError> {
+    pub(crate) fn index<'a>(
+        &'a mut self,
+        msg: &'a [u8],
+        h: &Header,
+    ) -> Result<MessageView<'a>, ParseError> {
         match self.avx2 {
             // SAFETY: the token exists only on a CPU with those features.
             Some(t) => unsafe { self.index_avx2(t, msg, h) },

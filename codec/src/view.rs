@@ -57,6 +57,12 @@ impl<'a> MessageView<'a> {
         self.header
     }
 
+    /// The bytes and the index (the validator walks them directly).
+    #[inline]
+    pub(crate) fn entries(&self) -> (&'a [u8], &'a [Entry]) {
+        (self.buf, self.fields)
+    }
+
     /// The whole message, `8=` to the CheckSum's SOH.
     pub fn as_bytes(&self) -> &'a [u8] {
         self.buf

@@ -16,6 +16,7 @@ use ringfix_engine::store::bench::{AppendBench, SAMPLE_MESSAGE};
 use ringfix_engine::store::{
     FileStoreOptions, FsyncPolicy, MemoryStore, MessageStore, UtcTimestamp,
 };
+use ringfix_engine::time::Now;
 
 const BATCH: u64 = 1024;
 
@@ -55,7 +56,7 @@ fn timed_batches(bench: &mut AppendBench, iters: u64, batch: u64, epoch: Instant
         }
         total += start.elapsed();
         done += n;
-        let now = UtcTimestamp::from_nanos(epoch.elapsed().as_nanos() as i64);
+        let now = Now::same(UtcTimestamp::from_nanos(epoch.elapsed().as_nanos() as i64));
         bench.maintain(now).expect("maintain");
     }
     total

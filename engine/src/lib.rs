@@ -16,3 +16,4 @@ pub mod runtime;
 pub mod session;
 pub mod stats;
 pub mod store;
+pub mod time;

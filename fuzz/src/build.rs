@@ -45,6 +45,9 @@ pub enum Op {
     Disconnect,
     /// A new connection (when none is open).
     Connect,
+    /// The wall clock alone steps by this many seconds (either way); the
+    /// monotonic clock, and so every deadline, does not move.
+    StepWallSecs(i16),
 }
 
 /// Which message.
@@ -301,6 +304,7 @@ pub fn run(s: &Scenario) {
             Op::Logout => d.logout(),
             Op::Disconnect => d.disconnect(),
             Op::Connect => d.connect(),
+            Op::StepWallSecs(s) => d.step_wall(i64::from(*s) * NANOS),
         }
     }
     for _ in 0..6 {

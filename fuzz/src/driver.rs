@@ -19,11 +19,12 @@ use ringfix_codec::{frame, Frame, Parser, DEFAULT_MAX_MESSAGE_SIZE};
 use ringfix_engine::apps::echo::Echo;
 use ringfix_engine::session::{
     AppVerdict, Application, Disposition, FieldWriter, Incoming, LogoutReason, Role, Sender,
-    Session, SessionSettings, SessionState, Transition,
+    Event, Session, SessionSettings, SessionState,
 };
 use ringfix_engine::store::{MemoryStore, UtcTimestamp};
+use ringfix_engine::time::{MonoTime, Now};
 
-use crate::{NANOS, OUR_ID, PROFILES, START_SECS};
+use crate::{MONO_START, NANOS, OUR_ID, PROFILES, START_SECS};
 
 /// Session settings picked by four input bytes.
 #[derive(Clone, Copy, Debug, Default)]
@@ -103,8 +104,6 @@ pub struct Recorder {
     pub logons: u64,
     /// Application messages delivered so far.
     pub app_msgs: u64,
-    /// The last state reported by a transition.
-    pub state: Option<SessionState>,
 }
 
 impl Application for Recorder {
@@ -118,7 +117,7 @@ impl Application for Recorder {
         self.echo.on_app(session, msg, out)
     }
 
-    fn on_logon(&mut self, _session: &SessionSettings) {
+    fn on_logon(&mut self, _session: &SessionSettings, _out: &mut Sender<'_>) {
         self.logons += 1;
     }
 
@@ -127,10 +126,6 @@ impl Application for Recorder {
     fn on_reset(&mut self, session: &SessionSettings) {
         self.resets += 1;
         self.echo.on_reset(session);
-    }
-
-    fn on_transition(&mut self, _session: &SessionSettings, t: Transition) {
-        self.state = Some(t.to);
     }
 }
 
@@ -144,7 +139,10 @@ pub struct Driver {
     parser: Parser,
     inbuf: Vec<u8>,
     out: Vec<u8>,
+    /// The wall clock (SendingTime), ns since the epoch.
     now: i64,
+    /// The monotonic clock (deadlines), ns since "boot".
+    mono: i64,
     connected: bool,
     /// MsgSeqNum the next new outbound message must carry.
     expect_out: u64,
@@ -154,6 +152,8 @@ pub struct Driver {
     resets_before: u64,
     /// Outbound messages checked so far.
     pub sent: u64,
+    /// The state the session's events said last.
+    shown: SessionState,
     out_validator: Option<DictValidator>,
 }
 
@@ -177,11 +177,13 @@ impl Driver {
             inbuf: Vec::new(),
             out: Vec::new(),
             now,
+            mono: MONO_START,
             connected: false,
             expect_out,
             last_target,
             resets_before: 0,
             sent: 0,
+            shown: SessionState::Disconnected,
             out_validator: None,
         }
     }
@@ -206,14 +208,17 @@ impl Driver {
         &self.cfg
     }
 
-    /// The fake clock, in nanoseconds.
+    /// The fake wall clock, in nanoseconds since the epoch.
     pub fn now(&self) -> i64 {
         self.now
     }
 
-    /// The clock as a timestamp.
-    pub fn ts(&self) -> UtcTimestamp {
-        UtcTimestamp::from_nanos(self.now)
+    /// Both fake clocks.
+    pub fn ts(&self) -> Now {
+        Now {
+            mono: MonoTime::from_nanos(self.mono),
+            wall: UtcTimestamp::from_nanos(self.now),
+        }
     }
 
     /// Whether a connection is open.
@@ -221,9 +226,17 @@ impl Driver {
         self.connected
     }
 
-    /// Moves the clock forward.
+    /// Moves both clocks forward.
     pub fn advance(&mut self, nanos: i64) {
         self.now = self.now.saturating_add(nanos.max(0));
+        self.mono = self.mono.saturating_add(nanos.max(0));
+    }
+
+    /// Steps the wall clock alone (either way): deadlines must not move.
+    pub fn step_wall(&mut self, nanos: i64) {
+        let before = self.session.deadline();
+        self.now = self.now.saturating_add(nanos);
+        assert_eq!(self.session.deadline(), before, "a wall clock step moved the deadline");
     }
 
     /// Opens a connection (a no-op while one is open).
@@ -313,9 +326,9 @@ impl Driver {
             let next = self.session.deadline().expect("deadline while connected");
             // i64::MAX: nothing is ever due (HeartBtInt=0).
             assert!(
-                next.as_nanos() > self.now || next.as_nanos() == i64::MAX,
+                next.as_nanos() > self.mono || next.as_nanos() == i64::MAX,
                 "on_timer({}) kept the connection with deadline {} (busy loop); state {:?}",
-                self.now,
+                self.mono,
                 next.as_nanos(),
                 self.session.state()
             );
@@ -332,7 +345,8 @@ impl Driver {
         if d.as_nanos() == i64::MAX {
             return; // nothing is ever due
         }
-        self.now = self.now.max(d.as_nanos());
+        let by = d.as_nanos().saturating_sub(self.mono).max(0);
+        self.advance(by);
         self.tick();
     }
 
@@ -385,6 +399,15 @@ impl Driver {
     }
 
     fn after_call(&mut self) {
+        // Events: state changes chain, every event has its log line.
+        while let Some(e) = self.session.poll_event() {
+            if let Event::State(t) = &e {
+                assert_eq!(t.from, self.shown, "transition from a state not shown");
+                self.shown = t.to;
+            }
+            assert!(!e.to_string().is_empty(), "event without a line: {e:?}");
+        }
+        assert_eq!(self.shown, self.session.state(), "state change not reported");
         let reset = self.app.resets != self.resets_before;
         if self.connected {
             assert!(

@@ -17,6 +17,9 @@ pub mod validators;
 pub const START_SECS: i64 = 1_767_225_600;
 /// Nanoseconds per second.
 pub const NANOS: i64 = 1_000_000_000;
+/// Where the fake monotonic clock starts (not the wall clock's value, so a
+/// deadline taken from the wrong clock shows).
+pub const MONO_START: i64 = 5_000 * NANOS;
 
 /// The session profiles the session targets choose from: BeginString,
 /// the counterparty's CompID (as in the conformance scripts) and

@@ -37,6 +37,8 @@ pub fn options(bits: u8) -> Options {
         validate_group_members: on(4),
         validate_group_delimiter: on(5),
         strict_date_formats: on(6),
+        validate_unordered_group_fields: on(7),
+        first_field_in_group_is_delimiter: on(5) && on(7),
     }
 }
 
@@ -51,6 +53,8 @@ pub fn validate_all(bits: u8, msg: &[u8], view: Option<&MessageView<'_>>) {
                 touch_reject(&r, msg);
             }
             if let Some(view) = view {
+                // The fast path never decides otherwise than the exact pass.
+                assert_eq!(v.validate(view), v.validate_exact(view), "fast path disagrees");
                 let fields = view.fields().map(|f| {
                     let tag = if f.tag == INVALID_TAG {
                         -1

@@ -2,15 +2,12 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use ringfix_engine::config::{
     ConfigError, EngineConfig, SessionId, SessionSettings, SettingsError,
 };
-use ringfix_engine::runtime::{
-    EngineApp, Exit, FixedMessage, Runtime, RuntimeError, SessionReport, Stopper, Ticket,
-    TicketStatus, TrySendError, XSender,
-};
+use ringfix_engine::runtime::{Exit, Runtime, RuntimeError, SessionReport, SessionSender, Stopper};
+use ringfix_engine::session::Application;
 
 /// Queue slots per session for [`SessionSender`]s unless
 /// [`EngineBuilder::send_queue_capacity`] says otherwise.
@@ -97,13 +94,14 @@ impl EngineBuilder {
     /// application; its callbacks run on the session's reactor thread.
     pub fn start<A, F>(self, mut app: F) -> Result<Engine, Error>
     where
-        A: EngineApp + 'static,
+        A: Application + Send + 'static,
         F: FnMut(&SessionSettings) -> A + Send + 'static,
     {
         for s in &self.config.sessions {
             s.validate()?;
         }
-        let factory = Box::new(move |s: &SessionSettings| Box::new(app(s)) as Box<dyn EngineApp>);
+        let factory =
+            Box::new(move |s: &SessionSettings| Box::new(app(s)) as Box<dyn Application + Send>);
         let runtime = Runtime::start(&self.config, factory)?;
         let ids = self.config.sessions.iter().map(|s| s.id.clone()).collect();
         Ok(Engine {
@@ -130,14 +128,17 @@ impl Engine {
     /// A cloneable sender to session `id` usable from any thread, `None`
     /// for an unknown session. Every call shares the session's one queue.
     pub fn sender(&self, id: &SessionId) -> Option<SessionSender> {
-        self.runtime
-            .xsender(id, self.queue_capacity)
-            .map(|x| SessionSender { x })
+        self.runtime.sender(id, self.queue_capacity)
     }
 
     /// The bound listener addresses (a configured port 0 picks a free port).
     pub fn listen_addrs(&self) -> &[SocketAddr] {
         self.runtime.listen_addrs()
+    }
+
+    /// Where `MetricsListen` serves `/metrics` and `/health`, if set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.runtime.metrics_addr()
     }
 
     /// Live counters of every session.
@@ -168,64 +169,5 @@ impl Engine {
     pub fn stop_and_wait(mut self) -> Exit {
         self.stop();
         self.wait()
-    }
-}
-
-/// Sends application messages to one session from any thread: a
-/// lock-free bounded queue and a lock-free mark that the session's reactor
-/// polls every loop turn, so it is sent in the reactor's next turn (a
-/// blocking reactor is woken through its eventfd, once per burst).
-/// Cloneable; `Send + Sync`.
-///
-/// The MsgSeqNum is assigned on the reactor thread, so
-/// [`try_send`](Self::try_send) returns a [`Ticket`] at once and
-/// [`status`](Self::status) tells later whether it went out and with which
-/// sequence number. Correlate replies by ClOrdID as usual; tickets are for
-/// auditing and for noticing messages lost to a disconnect
-/// ([`TicketStatus::Failed`]). Nothing is queued across a reconnect: a
-/// send while the session is not logged on is refused.
-#[derive(Clone)]
-pub struct SessionSender {
-    x: XSender,
-}
-
-impl SessionSender {
-    /// Queues `msg` without blocking. The body is copied into a queue slot
-    /// (no allocation); the session writes the header when it is sent.
-    pub fn try_send(&self, msg: &FixedMessage) -> Result<Ticket, TrySendError> {
-        self.x.try_send(msg)
-    }
-
-    /// What became of a ticket: pending, sent with its MsgSeqNum, failed.
-    pub fn status(&self, ticket: Ticket) -> TicketStatus {
-        self.x.status(ticket)
-    }
-
-    /// Whether the session is logged on now.
-    pub fn is_logged_on(&self) -> bool {
-        self.x.is_logged_on()
-    }
-
-    /// Polls (1 ms sleeps) until the session is logged on or `timeout`
-    /// passes; returns whether it is logged on.
-    pub fn wait_logged_on(&self, timeout: Duration) -> bool {
-        let end = Instant::now() + timeout;
-        while !self.is_logged_on() {
-            if Instant::now() >= end {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        true
-    }
-
-    /// Messages waiting for the reactor now.
-    pub fn queued(&self) -> usize {
-        self.x.queued()
-    }
-
-    /// The queue's capacity in messages.
-    pub fn capacity(&self) -> usize {
-        self.x.capacity()
     }
 }

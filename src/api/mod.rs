@@ -5,7 +5,7 @@
 mod engine;
 pub mod orders;
 
-pub use engine::{Engine, EngineBuilder, Error, SessionSender, DEFAULT_SEND_QUEUE_CAPACITY};
+pub use engine::{Engine, EngineBuilder, Error, DEFAULT_SEND_QUEUE_CAPACITY};
 pub use orders::{
     Execution, ExecutionReport, ExecutionView, Id, NewOrderSingle, OrdType, OrderView, Side,
     TimeInForce,
@@ -14,11 +14,11 @@ pub use orders::{
 pub use ringfix_codec::{fields, Decimal, UtcTimestamp};
 pub use ringfix_engine::config::{EngineConfig, ReactorMode, Role, SessionId, SessionSettings};
 pub use ringfix_engine::runtime::{
-    AppIo, EngineApp, Exit, FixedMessage, SessionReport, Stopper, Ticket, TicketStatus,
-    TrySendError, MAX_BODY_LEN,
+    Exit, SenderDraft, SessionReport, SessionSender, Stopper, Ticket, TicketStatus, TrySendError,
 };
 /// The per-session settings a callback sees (CompIDs, version, precision).
 pub use ringfix_engine::session::SessionSettings as CallbackSettings;
 pub use ringfix_engine::session::{
-    AppVerdict, Application, FieldWriter, Incoming, LogoutReason, SendError, Sender,
+    AppVerdict, Application, FieldWriter, Incoming, LogoutReason, RejectInfo, RejectWay, SendError,
+    Sender, SessionDraft,
 };

@@ -1,13 +1,13 @@
 //! Typed order-flow messages over the generated field constants
 //! ([`ringfix_codec::fields`]): [`NewOrderSingle`] and [`ExecutionReport`]
 //! builders that write into a callback's [`FieldWriter`] (zero copy) or a
-//! [`FixedMessage`] for a [`SessionSender`](super::SessionSender), and
+//! bodies for a [`SessionSender`], and
 //! borrowed views of both for the receiving side.
 
 use ringfix_codec::fields::{self, msg_type, values};
 use ringfix_codec::Decimal;
-use ringfix_engine::runtime::FixedMessage;
-use ringfix_engine::session::{FieldWriter, Incoming, SendError, Sender, Tag};
+use ringfix_engine::runtime::{SessionSender, Ticket, TrySendError};
+use ringfix_engine::session::{FieldWriter, Incoming, SendError, Sender, Tag, Version};
 use ringfix_engine::store::UtcTimestamp;
 
 /// An identifier field (ClOrdID, OrderID, ExecID): bytes, or a number
@@ -124,7 +124,8 @@ impl TimeInForce {
     }
 }
 
-/// Where a builder writes: a callback's [`FieldWriter`] or a [`FixedMessage`].
+/// Where a builder writes: a [`FieldWriter`] (on the session's thread, or
+/// a body for another thread).
 trait Out {
     fn bytes(&mut self, tag: Tag, v: &[u8]);
     fn num(&mut self, tag: Tag, v: u64);
@@ -146,18 +147,6 @@ impl Out for FieldWriter<'_> {
     }
     fn decimal(&mut self, tag: Tag, v: Decimal) {
         self.encoder().decimal(tag, v);
-    }
-}
-
-impl Out for FixedMessage {
-    fn bytes(&mut self, tag: Tag, v: &[u8]) {
-        self.field(tag, v);
-    }
-    fn num(&mut self, tag: Tag, v: u64) {
-        self.field_u64(tag, v);
-    }
-    fn decimal(&mut self, tag: Tag, v: Decimal) {
-        self.field_decimal(tag, v);
     }
 }
 
@@ -253,20 +242,18 @@ impl<'a> NewOrderSingle<'a> {
         })
     }
 
-    /// Encodes it into `m` (reset first) for a
-    /// [`SessionSender`](super::SessionSender); TransactTime is stamped by
-    /// the reactor when it sends.
-    pub fn encode(&self, m: &mut FixedMessage) {
-        m.reset(msg_type::NEW_ORDER_SINGLE);
-        self.body(m);
-        m.stamp_send_time(fields::TRANSACT_TIME);
+    /// Queues it on `tx` from another thread, waiting for room; the
+    /// reactor stamps TransactTime with the time it sends (`tx` keeps
+    /// stamping it).
+    pub fn queue(&self, tx: &mut SessionSender) -> Result<Ticket, TrySendError> {
+        tx.stamp_send_time(Some(fields::TRANSACT_TIME));
+        tx.send(msg_type::NEW_ORDER_SINGLE, |w| self.body(w))
     }
 
-    /// [`encode`](Self::encode) into a new message value.
-    pub fn to_fixed(&self) -> FixedMessage {
-        let mut m = FixedMessage::new(msg_type::NEW_ORDER_SINGLE);
-        self.encode(&mut m);
-        m
+    /// As [`queue`](Self::queue), never waiting ([`TrySendError::QueueFull`]).
+    pub fn try_queue(&self, tx: &mut SessionSender) -> Result<Ticket, TrySendError> {
+        tx.stamp_send_time(Some(fields::TRANSACT_TIME));
+        tx.try_send(msg_type::NEW_ORDER_SINGLE, |w| self.body(w))
     }
 }
 
@@ -363,8 +350,8 @@ pub struct ExecutionReport<'a> {
 impl ExecutionReport<'_> {
     /// Writes the body (the FIX version decides ExecType codes and
     /// ExecTransType), TransactTime `now`.
-    pub fn write(&self, w: &mut FieldWriter<'_>, version: u32, now: UtcTimestamp, digits: u8) {
-        let before_44 = version < 43;
+    pub fn write(&self, w: &mut FieldWriter<'_>, version: Version, now: UtcTimestamp, digits: u8) {
+        let before_44 = version < Version::Fix43;
         let (exec_type, ord_status) = self.execution.codes(before_44);
         w.encoder().decimal(fields::AVG_PX, self.avg_px);
         w.field(fields::CL_ORD_ID, self.cl_ord_id);
@@ -439,32 +426,36 @@ impl<'a> ExecutionView<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ringfix_codec::Parser;
 
     fn dec(mantissa: i64, scale: u8) -> Decimal {
         Decimal { mantissa, scale }
     }
 
     #[test]
-    fn order_encodes_into_a_fixed_message_and_reads_back() {
+    fn order_encodes_a_body_and_reads_back() {
         let nos = NewOrderSingle::new(42u64, "RFIX", Side::Sell, dec(100, 0))
             .limit(dec(10025, 2))
             .time_in_force(TimeInForce::ImmediateOrCancel)
             .account("ACC");
-        let m = nos.to_fixed();
-        assert_eq!(m.msg_type(), b"D");
+        let mut body = Vec::new();
+        let mut w = FieldWriter::body(&mut body);
+        nos.body(&mut w);
+        drop(w);
         assert_eq!(
-            m.body(),
+            body,
             b"1=ACC\x0111=42\x0121=1\x0138=100\x0140=2\x0144=100.25\x0154=2\x0155=RFIX\x0159=3\x01"
                 .as_slice()
         );
-        assert_eq!(m.stamp(), Some(fields::TRANSACT_TIME));
 
         // The same body inside a whole message, read through the view.
         let mut buf = Vec::new();
         let mut w = FieldWriter::begin(&mut buf, b"FIX.4.4", b"D");
-        w.encoder().raw(m.body());
+        w.encoder().raw(&body);
         w.finish();
-        let msg = Incoming::parse(&buf);
+        let mut parser = Parser::new();
+        let view = parser.parse(&buf).unwrap();
+        let msg = Incoming::from_view(&view);
         let o = OrderView::read(&msg).unwrap();
         assert_eq!(o.cl_ord_id, b"42");
         assert_eq!(o.side, Side::Sell);
@@ -479,7 +470,12 @@ mod tests {
         let mut w = FieldWriter::begin(&mut buf, b"FIX.4.4", b"D");
         w.field(11, b"A").field(38, b"10").field(54, b"1");
         w.finish();
-        assert_eq!(OrderView::read(&Incoming::parse(&buf)), Err(fields::SYMBOL));
+        let mut parser = Parser::new();
+        let view = parser.parse(&buf).unwrap();
+        assert_eq!(
+            OrderView::read(&Incoming::from_view(&view)),
+            Err(fields::SYMBOL)
+        );
     }
 
     #[test]
@@ -497,12 +493,16 @@ mod tests {
             leaves_qty: dec(60, 0),
             avg_px: dec(1005, 1),
         };
-        for (version, exec_type, trans) in [(44, b"F", false), (42, b"1", true)] {
+        for (version, exec_type, trans) in
+            [(Version::Fix44, b"F", false), (Version::Fix42, b"1", true)]
+        {
             let mut buf = Vec::new();
             let mut w = FieldWriter::begin(&mut buf, b"FIX.4.4", b"8");
             er.write(&mut w, version, UtcTimestamp::from_nanos(0), 3);
             w.finish();
-            let msg = Incoming::parse(&buf);
+            let mut parser = Parser::new();
+            let view = parser.parse(&buf).unwrap();
+            let msg = Incoming::from_view(&view);
             let v = ExecutionView::read(&msg).unwrap();
             assert_eq!(v.exec_type, Some(exec_type.as_slice()));
             assert_eq!(v.ord_status, b"1");

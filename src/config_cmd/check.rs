@@ -5,7 +5,9 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use ringfix_codec::dict::Dictionary;
-use ringfix_engine::config::{Role, SessionSettings, SessionSource, UtcTimestamp};
+use ringfix_engine::config::{
+    Credentials, Password, Role, SessionSettings, SessionSource, UtcTimestamp,
+};
 use ringfix_engine::reactor::{acceptor_uses_tls, TlsClient, TlsConfigError, TlsServer};
 use ringfix_engine::runtime::ValidatorSpec;
 
@@ -42,6 +44,17 @@ pub fn session(
                 "BeginString"
             };
             problem(key, e.to_string());
+        }
+    }
+    let sec = &s.security;
+    if let Some(path) = &sec.logon_credentials_file {
+        if let Err(e) = Credentials::load(path) {
+            problem("LogonCredentialsFile", e.to_string());
+        }
+    }
+    if let Some(path) = &sec.logon_password_file {
+        if let Err(e) = Password::load(path) {
+            problem("LogonPasswordFile", e.to_string());
         }
     }
     let l = &s.log;

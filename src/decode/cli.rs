@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::expand::{Expander, Style};
+use ringfix_codec::redact::Redaction;
 use ringfix_codec::Parser;
 
 use super::fields::message_fields;
@@ -47,6 +48,11 @@ pub struct DecodeArgs {
     /// One field per line, with field names and enum meanings.
     #[arg(short = 'v', long)]
     pub expand: bool,
+    /// Print passwords as they are: without it, Password (554),
+    /// NewPassword (925), EncryptedPassword (1402) and
+    /// EncryptedNewPassword (1404) are shown as `***`.
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 /// Runs `ringfix decode`: exit 0 when at least one message was decoded.
@@ -81,6 +87,11 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
         name,
         expander,
         parser: Parser::with_max_len(MAX_MESSAGE),
+        redact: if args.show_secrets {
+            Redaction::none()
+        } else {
+            Redaction::default()
+        },
         problems: 0,
         // A pipe may be live (`tcpdump -w - | ringfix decode -`): show each message at once.
         live: args.file == "-" || io::stdout().is_terminal(),
@@ -141,6 +152,8 @@ struct Printer<'a> {
     name: &'a str,
     expander: Option<Expander>,
     parser: Parser,
+    /// The password tags, unless `--show-secrets`.
+    redact: Redaction,
     problems: u64,
     live: bool,
 }
@@ -164,6 +177,8 @@ impl Printer<'_> {
     }
 
     fn message(&mut self, msg: &Message, out: &mut dyn Write) -> io::Result<()> {
+        let masked = msg.redacted(&self.redact);
+        let msg = masked.as_ref().unwrap_or(msg);
         let (fields, error) = message_fields(&mut self.parser, &msg.bytes);
         if !matches(&self.args.filter, &fields) {
             return Ok(());

@@ -31,6 +31,20 @@ use std::path::Path;
 pub use fixstream::MAX_MESSAGE;
 pub use time::Timestamp;
 
+impl Message {
+    /// This message with `redact`'s tags masked (`***`), `None` when it
+    /// holds none of them.
+    pub fn redacted(&self, redact: &ringfix_codec::redact::Redaction) -> Option<Message> {
+        match redact.redact(&self.bytes) {
+            std::borrow::Cow::Owned(bytes) => Some(Message {
+                bytes,
+                ..self.clone()
+            }),
+            std::borrow::Cow::Borrowed(_) => None,
+        }
+    }
+}
+
 /// One FIX message found in the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use ringfix_codec::UtcTimestamp;
+use ringfix_codec::{Parser, UtcTimestamp};
 use ringfix_engine::session::Incoming;
 
 use super::ReplayError;
@@ -54,9 +54,13 @@ pub struct CapMsg {
 }
 
 impl CapMsg {
-    /// The header fields, parsed.
-    pub fn incoming(&self) -> Incoming<'_> {
-        Incoming::parse(&self.bytes)
+    /// The message indexed by the codec with `parser`; `None` when it
+    /// refuses the message's fields (framing was checked at load).
+    pub fn incoming<'p>(&'p self, parser: &'p mut Parser) -> Option<Incoming<'p>> {
+        parser
+            .parse_framed(&self.bytes)
+            .ok()
+            .map(|v| Incoming::from_view(&v))
     }
 }
 
@@ -150,16 +154,21 @@ impl Capture {
 
     /// The first MsgSeqNum `side` sent (seeds a mid-session replay).
     pub fn first_seq(&self, side: Side) -> Option<u64> {
+        let mut parser = Parser::new();
         self.messages
             .iter()
             .filter(|m| m.from == Some(side))
-            .find_map(|m| m.incoming().header().seq)
+            .find_map(|m| m.incoming(&mut parser)?.header().seq)
     }
 }
 
 fn sending_time(bytes: &[u8]) -> Option<i64> {
-    let v = Incoming::parse(bytes).header().sending_time?;
-    UtcTimestamp::parse(v).ok().map(|t| t.as_nanos())
+    Incoming::parse_with(bytes, |inc| {
+        let v = inc.header().sending_time?;
+        UtcTimestamp::parse(v).ok().map(|t| t.as_nanos())
+    })
+    .ok()
+    .flatten()
 }
 
 fn text(v: Option<&[u8]>) -> String {
@@ -178,7 +187,7 @@ fn from_client(m: &Message) -> Option<bool> {
 fn detect(raw: &[Message]) -> Result<Profile, ReplayError> {
     let logon = raw
         .iter()
-        .find(|m| Incoming::parse(&m.bytes).msg_type() == b"A");
+        .find(|m| Incoming::parse_with(&m.bytes, |i| i.msg_type() == b"A").unwrap_or(false));
     let (m, basis) = match logon {
         Some(m) => (m, "logon"),
         None => match raw.iter().find(|m| from_client(m).is_some()) {
@@ -191,7 +200,11 @@ fn detect(raw: &[Message]) -> Result<Profile, ReplayError> {
             ),
         },
     };
-    let inc = Incoming::parse(&m.bytes);
+    let mut parser = Parser::new();
+    let view = parser.parse_framed(&m.bytes).map_err(|e| {
+        ReplayError::NoSession(format!("the session's first message does not parse: {e}"))
+    })?;
+    let inc = Incoming::from_view(&view);
     let h = inc.header();
     let (sender, target) = (text(h.sender), text(h.target));
     let (initiator, acceptor, basis) = match from_client(m) {
@@ -268,9 +281,9 @@ impl<'a> Sides<'a> {
     }
 
     fn by_comp_ids(&self, m: &Message) -> Option<Side> {
-        let inc = Incoming::parse(&m.bytes);
-        let h = inc.header();
-        let (s, t) = (h.sender?, h.target?);
+        let mut parser = Parser::new();
+        let inc = parser.parse_framed(&m.bytes).ok()?;
+        let (s, t) = (inc.sender_comp_id()?, inc.target_comp_id()?);
         let (i, a) = (
             self.profile.initiator_comp_id.as_bytes(),
             self.profile.acceptor_comp_id.as_bytes(),

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use ringfix_codec::redact::Redaction;
 use ringfix_engine::session::{Incoming, Tag};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -29,12 +30,16 @@ pub struct Key {
 impl Key {
     /// The key of `bytes` for the tags `keys`.
     pub fn of(bytes: &[u8], keys: &[Tag]) -> Key {
-        let inc = Incoming::parse(bytes);
         let text = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
-        Key {
+        // A message the codec refuses has no key fields.
+        Incoming::parse_with(bytes, |inc| Key {
             msg_type: text(inc.msg_type()),
             fields: keys.iter().map(|&t| (t, inc.get(t).map(text))).collect(),
-        }
+        })
+        .unwrap_or_else(|_| Key {
+            msg_type: String::new(),
+            fields: keys.iter().map(|&t| (t, None)).collect(),
+        })
     }
 
     /// `35=8 11=A 39=0`: the fields present.
@@ -65,7 +70,9 @@ impl Answer {
     pub fn of(at: i64, bytes: &[u8], keys: &[Tag]) -> Answer {
         Answer {
             at,
-            seq: Incoming::parse(bytes).header().seq,
+            seq: Incoming::parse_with(bytes, |i| i.header().seq)
+                .ok()
+                .flatten(),
             key: Key::of(bytes, keys),
         }
     }
@@ -172,6 +179,29 @@ impl Diff {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+
+    /// Masks the values of `redact`'s tags (the session's
+    /// `RedactFieldsInLogs`) in every entry, before the diff is shown or
+    /// written: a key field such as Password (554) reads `***`. The
+    /// differing tags are still named.
+    pub fn redact(&mut self, redact: &Redaction) {
+        let mask = |a: &mut Answer| {
+            for (tag, value) in &mut a.key.fields {
+                if redact.masks(*tag) && value.is_some() {
+                    *value = Some("***".to_owned());
+                }
+            }
+        };
+        for e in &mut self.entries {
+            match e {
+                Entry::Missing(a) | Entry::Unexpected(a) => mask(a),
+                Entry::Changed { captured, live, .. } => {
+                    mask(captured);
+                    mask(live);
+                }
+            }
+        }
+    }
 }
 
 fn differing(a: &Key, b: &Key) -> Vec<Tag> {
@@ -256,8 +286,13 @@ mod tests {
     use super::*;
 
     fn ans(seq: u64, body: &str) -> Answer {
-        let body = body.replace('|', "\x01");
-        let raw = format!("8=FIX.4.4\x019=1\x0134={seq}\x01{body}\x0110=000\x01");
+        // A well-formed frame: MsgType first, then MsgSeqNum, the real
+        // BodyLength and CheckSum (the codec parses what the engine sent).
+        let (msg_type, rest) = body.split_once('|').unwrap_or((body, ""));
+        let body = format!("{msg_type}|34={seq}|{rest}|").replace('|', "\x01");
+        let head = format!("8=FIX.4.4\x019={}\x01{body}", body.len());
+        let sum = head.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+        let raw = format!("{head}10={sum:03}\x01");
         Answer::of(0, raw.as_bytes(), DEFAULT_KEYS)
     }
 
@@ -298,5 +333,41 @@ mod tests {
                 .join("\n"),
             "changed     35=8 11=B 39=2: 39 captured 2 live 8\nunexpected  live 34=3 35=j 380=3"
         );
+    }
+
+    /// A key field that is a secret is shown `***` in text and JSON once
+    /// the diff is redacted; that it differed is still said.
+    #[test]
+    fn redacted_key_fields() {
+        let keys = [11, 554];
+        let a = |seq: u64, body: &str| {
+            let (msg_type, rest) = body.split_once('|').unwrap_or((body, ""));
+            let body = format!("{msg_type}|34={seq}|{rest}|").replace('|', "\x01");
+            let head = format!("8=FIX.4.4\x019={}\x01{body}", body.len());
+            let sum = head.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+            Answer::of(0, format!("{head}10={sum:03}\x01").as_bytes(), &keys)
+        };
+        let cap = vec![a(1, "35=A|554=old1"), a(2, "35=8|11=X|554=zz9")];
+        let live = vec![a(1, "35=A|554=new2")];
+        let mut d = compare(&cap, &live);
+        let before: String = d.entries.iter().map(Entry::text).collect();
+        assert!(
+            before.contains("old1") && before.contains("new2"),
+            "{before}"
+        );
+        d.redact(&Redaction::default());
+        let text: Vec<String> = d.entries.iter().map(Entry::text).collect();
+        let json: Vec<String> = d.entries.iter().map(|e| e.json().to_string()).collect();
+        for s in text.iter().chain(&json) {
+            assert!(
+                !s.contains("old1") && !s.contains("new2") && !s.contains("zz9"),
+                "{s}"
+            );
+        }
+        assert_eq!(
+            text[0],
+            "changed     35=A 554=***: 554 captured *** live ***"
+        );
+        assert!(text[1].contains("11=X 554=***"), "{}", text[1]);
     }
 }

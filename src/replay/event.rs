@@ -29,19 +29,23 @@ pub struct MsgInfo {
 impl MsgInfo {
     /// Summarises one message.
     pub fn of(bytes: &[u8]) -> MsgInfo {
-        let inc = Incoming::parse(bytes);
-        let fields = SUMMARY_TAGS
-            .iter()
-            .filter_map(|&t| {
-                inc.get(t)
-                    .map(|v| (t, String::from_utf8_lossy(v).into_owned()))
-            })
-            .collect();
-        MsgInfo {
+        Incoming::parse_with(bytes, |inc| MsgInfo {
             seq: inc.header().seq,
             msg_type: String::from_utf8_lossy(inc.msg_type()).into_owned(),
-            fields,
-        }
+            fields: SUMMARY_TAGS
+                .iter()
+                .filter_map(|&t| {
+                    inc.get(t)
+                        .map(|v| (t, String::from_utf8_lossy(v).into_owned()))
+                })
+                .collect(),
+        })
+        // The codec refuses its fields: nothing to show but that.
+        .unwrap_or_else(|_| MsgInfo {
+            seq: None,
+            msg_type: String::new(),
+            fields: Vec::new(),
+        })
     }
 
     /// The MsgType's name (`Logout`), or the raw type.

@@ -11,12 +11,13 @@ use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use ringfix_codec::{frame, Frame, UtcTimestamp};
+use ringfix_codec::{frame, Frame};
 use ringfix_engine::session::{
     AppVerdict, Application, Disposition, Incoming, LogoutReason, Role, Sender, Session,
     SessionSettings, Tag, Validator,
 };
 use ringfix_engine::store::MemoryStore;
+use ringfix_engine::time::{MonoTime, Now};
 
 use super::capture::{Capture, Side};
 use super::diff::{compare, Answer, Diff};
@@ -118,7 +119,7 @@ impl Application for Collector {
         }
     }
 
-    fn on_logon(&mut self, _: &SessionSettings) {
+    fn on_logon(&mut self, _: &SessionSettings, _: &mut Sender<'_>) {
         self.logged_on = true;
     }
 
@@ -127,8 +128,9 @@ impl Application for Collector {
     }
 }
 
+/// The monotonic clock (pacing and the session's deadlines).
 fn now_nanos() -> i64 {
-    UtcTimestamp::now().as_nanos()
+    MonoTime::now().as_nanos()
 }
 
 /// Connects (retrying while the counterparty is not listening yet, up to
@@ -204,11 +206,7 @@ pub fn replay_live(cap: &Capture, opts: LiveOptions) -> Result<LiveOutcome, Repl
     );
     let stream = open(&opts.to, opts.side)?;
     let start = now_nanos();
-    let session = Session::new(
-        settings,
-        MemoryStore::new(UtcTimestamp::from_nanos(start)),
-        opts.validator,
-    );
+    let session = Session::new(settings, MemoryStore::new(Now::read().wall), opts.validator);
     let bar = if opts.progress {
         let bar = ProgressBar::new(plan.sends.len() as u64);
         if let Ok(style) =
@@ -243,7 +241,7 @@ pub fn replay_live(cap: &Capture, opts: LiveOptions) -> Result<LiveOutcome, Repl
     let mut ungated = 0usize;
     let d = run
         .session
-        .connected(UtcTimestamp::from_nanos(start), &mut run.out, &mut run.app);
+        .connected(Now::read(), &mut run.out, &mut run.app);
     run.flush(d)?;
     while run.closed.is_none() {
         let now = now_nanos();
@@ -251,7 +249,7 @@ pub fn replay_live(cap: &Capture, opts: LiveOptions) -> Result<LiveOutcome, Repl
         if run.session.deadline().is_some_and(|d| d.as_nanos() <= now) {
             let d = run
                 .session
-                .on_timer(UtcTimestamp::from_nanos(now), &mut run.out, &mut run.app);
+                .on_timer(Now::read(), &mut run.out, &mut run.app);
             run.flush(d)?;
             continue;
         }
@@ -279,7 +277,7 @@ pub fn replay_live(cap: &Capture, opts: LiveOptions) -> Result<LiveOutcome, Repl
                     break;
                 }
                 gated_since = None;
-                let sent_at = now_nanos();
+                let sent_at = Now::read();
                 if let Err(e) =
                     Parts::of(&m.bytes).send(&mut run.session, sent_at, &opts.restamp, &mut run.out)
                 {
@@ -306,12 +304,9 @@ pub fn replay_live(cap: &Capture, opts: LiveOptions) -> Result<LiveOutcome, Repl
                 if now >= done_at {
                     logout_sent = true;
                     bar.set_message("logging out");
-                    let d = run.session.logout(
-                        None,
-                        UtcTimestamp::from_nanos(now),
-                        &mut run.out,
-                        &mut run.app,
-                    );
+                    let d = run
+                        .session
+                        .logout(None, Now::read(), &mut run.out, &mut run.app);
                     run.flush(d)?;
                     continue;
                 }
@@ -373,8 +368,7 @@ impl Live {
 
     fn gone(&mut self, why: String) {
         if self.closed.is_none() {
-            self.session
-                .disconnected(UtcTimestamp::from_nanos(now_nanos()), &mut self.app);
+            self.session.disconnected(Now::read(), &mut self.app);
             self.closed = Some(why);
         }
     }
@@ -422,19 +416,17 @@ impl Live {
                     let now = now_nanos();
                     self.app.now = now;
                     let msg = rest.get(..n).unwrap_or_default();
-                    let d = self.session.on_message(
-                        &Incoming::parse(msg),
-                        UtcTimestamp::from_nanos(now),
-                        &mut self.out,
-                        &mut self.app,
-                    );
+                    let (session, out, app) = (&mut self.session, &mut self.out, &mut self.app);
+                    let d = Incoming::parse_with(msg, |inc| {
+                        session.on_message(inc, Now::read(), out, app)
+                    })
+                    .unwrap_or_else(|_| session.on_garbled(Now::read()));
                     at += n;
                     self.flush(d)?;
                 }
                 Frame::Incomplete => break,
                 Frame::Garbled { skip, .. } => {
-                    let now = UtcTimestamp::from_nanos(now_nanos());
-                    let d = self.session.on_garbled(now);
+                    let d = self.session.on_garbled(Now::read());
                     at += skip.max(1);
                     self.flush(d)?;
                 }

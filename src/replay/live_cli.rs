@@ -52,7 +52,8 @@ pub(crate) fn run_live(args: &ReplayArgs, to: &str) -> Result<ExitCode, ReplayEr
         wait_nanos: (args.wait.max(0.0) * 1e9) as i64,
         progress: io::stderr().is_terminal(),
     };
-    let outcome = replay_live(&cap, opts)?;
+    let mut outcome = replay_live(&cap, opts)?;
+    outcome.diff.redact(&session.security.redact);
     let stdout = io::stdout();
     let mut w = stdout.lock();
     let header = format!(

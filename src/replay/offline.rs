@@ -1,12 +1,13 @@
 //! Offline replay: the captured inbound stream through ringfix's session
 //! layer on the captured clock. Deterministic: no sockets, no clock reads.
 
-use ringfix_codec::UtcTimestamp;
+use ringfix_codec::{Parser, UtcTimestamp};
 use ringfix_engine::session::{
-    is_admin_type, AppVerdict, Application, Close, Disposition, FatalError, Incoming, LogoutReason,
-    Role, Sender, Session, SessionSettings, SessionState, Transition,
+    is_admin_type, AppVerdict, Application, Close, Disposition, Event as SessionEvent, FatalError,
+    Incoming, LogoutReason, Role, Sender, Session, SessionSettings, SessionState,
 };
 use ringfix_engine::store::{MemoryStore, MessageStore};
+use ringfix_engine::time::{MonoTime, Now};
 
 use super::capture::{CapMsg, Capture, Side};
 use super::event::{Event, EventKind, MsgInfo, Origin};
@@ -99,7 +100,7 @@ impl Application for Recorder {
         AppVerdict::Accept
     }
 
-    fn on_logon(&mut self, _: &SessionSettings) {
+    fn on_logon(&mut self, _: &SessionSettings, _: &mut Sender<'_>) {
         self.late(EventKind::Logon);
     }
 
@@ -109,16 +110,6 @@ impl Application for Recorder {
 
     fn on_reset(&mut self, _: &SessionSettings) {
         self.late(EventKind::Reset);
-    }
-
-    fn on_transition(&mut self, _: &SessionSettings, t: Transition) {
-        self.late.push(Event {
-            at: t.at,
-            kind: EventKind::Transition {
-                from: t.from,
-                to: t.to,
-            },
-        });
     }
 }
 
@@ -136,6 +127,7 @@ pub fn reason_text(r: LogoutReason) -> String {
         LogoutReason::HeartbeatTimeout => "heartbeat timeout (peer silent)".into(),
         LogoutReason::StoreFailure => "store failure".into(),
         LogoutReason::Disconnected => "disconnected".into(),
+        LogoutReason::ErrorPolicy => "disconnected on an error (DisconnectOnError)".into(),
     }
 }
 
@@ -198,7 +190,11 @@ pub fn replay_offline(
     sink: &mut dyn FnMut(&Event),
 ) -> Result<OfflineSummary, ReplayError> {
     let first = cap.messages.iter().find(|m| m.from.is_some());
-    let mid_session = first.is_some_and(|m| m.incoming().msg_type() != b"A");
+    let mut parser = Parser::new();
+    let mid_session = first.is_some_and(|m| {
+        m.incoming(&mut parser)
+            .is_some_and(|inc| inc.msg_type() != b"A")
+    });
     let session = build_session(cap, opts, mid_session)?;
     let mut run = Run {
         summary: OfflineSummary {
@@ -221,6 +217,8 @@ pub fn replay_offline(
         ignored_run: 0,
         seq_offset: 0,
         in_timer: false,
+        mono: cap.messages.first().map_or(0, |m| m.ts),
+        wall: cap.messages.first().map_or(0, |m| m.ts),
     };
     let mut last_ts = 0;
     for m in &cap.messages {
@@ -252,9 +250,32 @@ struct Run<'a> {
     seq_offset: i64,
     /// The step being reported is a deadline firing.
     in_timer: bool,
+    /// The session's monotonic clock, derived from the captured (wall)
+    /// timestamps: it advances by each step forward between them and
+    /// ignores steps back (a host whose wall clock was stepped back).
+    mono: i64,
+    /// The captured timestamp `mono` was last derived from.
+    wall: i64,
 }
 
 impl Run<'_> {
+    /// The monotonic clock at captured timestamp `at`.
+    fn mono_at(&self, at: i64) -> i64 {
+        self.mono
+            .saturating_add(at.saturating_sub(self.wall).max(0))
+    }
+
+    /// The session's time at captured timestamp `at` (which it becomes):
+    /// the wall clock as captured, the monotonic clock derived from it.
+    fn now_at(&mut self, at: i64) -> Now {
+        self.mono = self.mono_at(at);
+        self.wall = at;
+        Now {
+            mono: MonoTime::from_nanos(self.mono),
+            wall: UtcTimestamp::from_nanos(at),
+        }
+    }
+
     fn emit(&mut self, at: i64, kind: EventKind) {
         (self.sink)(&Event { at, kind });
     }
@@ -265,7 +286,14 @@ impl Run<'_> {
             return;
         };
         self.advance(m.ts);
-        let inc = m.incoming();
+        let mut parser = Parser::new();
+        let Some(inc) = m.incoming(&mut parser) else {
+            // Framed but its fields refused: the session never sees it.
+            self.summary.ignored += 1;
+            let text = "a captured message whose fields do not parse was not replayed";
+            self.emit(m.ts, EventKind::Note(text.into()));
+            return;
+        };
         let is_logon = inc.msg_type() == b"A";
         let new_conn = m.connection.is_some() && m.connection != self.conn;
         if self.connected && new_conn {
@@ -298,7 +326,7 @@ impl Run<'_> {
             self.summary.received += 1;
             self.emit(m.ts, EventKind::Recv(MsgInfo::of(&m.bytes)));
             self.app.now = m.ts;
-            let now = UtcTimestamp::from_nanos(m.ts);
+            let now = self.now_at(m.ts);
             let d = self
                 .session
                 .on_message(&inc, now, &mut self.out, &mut self.app);
@@ -307,7 +335,7 @@ impl Run<'_> {
             // Our side logged out on its own (an operator, a schedule).
             let text = inc.get(58).map(|t| String::from_utf8_lossy(t).into_owned());
             self.app.now = m.ts;
-            let now = UtcTimestamp::from_nanos(m.ts);
+            let now = self.now_at(m.ts);
             let d = self
                 .session
                 .logout(text.as_deref(), now, &mut self.out, &mut self.app);
@@ -321,7 +349,8 @@ impl Run<'_> {
     /// A captured application message of ours, sent again.
     fn send_captured(&mut self, m: &CapMsg, captured_seq: Option<u64>) {
         let next = self.session.next_sender_seq();
-        match Parts::of(&m.bytes).send(&mut self.session, m.ts, &[], &mut self.out) {
+        let now = self.now_at(m.ts);
+        match Parts::of(&m.bytes).send(&mut self.session, now, &[], &mut self.out) {
             Ok(_) => {
                 let offset = captured_seq.map(|c| {
                     i64::try_from(next).unwrap_or(i64::MAX) - i64::try_from(c).unwrap_or(0)
@@ -350,7 +379,7 @@ impl Run<'_> {
         self.connected = true;
         self.emit(at, EventKind::Connected { connection: conn });
         self.app.now = at;
-        let now = UtcTimestamp::from_nanos(at);
+        let now = self.now_at(at);
         let d = self.session.connected(now, &mut self.out, &mut self.app);
         self.after(at, d, Origin::Session);
     }
@@ -382,17 +411,17 @@ impl Run<'_> {
         );
         self.emit(at, EventKind::Recv(MsgInfo::of(&logon)));
         self.app.now = at;
-        let now = UtcTimestamp::from_nanos(at);
-        let d =
-            self.session
-                .on_message(&Incoming::parse(&logon), now, &mut self.out, &mut self.app);
+        let now = self.now_at(at);
+        let (session, out, app) = (&mut self.session, &mut self.out, &mut self.app);
+        let d = Incoming::parse_with(&logon, |inc| session.on_message(inc, now, out, app))
+            .unwrap_or(Disposition::KEEP);
         self.after(at, d, Origin::Session);
     }
 
     fn disconnect(&mut self, at: i64, why: &str) {
         self.app.now = at;
-        self.session
-            .disconnected(UtcTimestamp::from_nanos(at), &mut self.app);
+        let now = self.now_at(at);
+        self.session.disconnected(now, &mut self.app);
         self.connected = false;
         self.drain(at, Origin::Session);
         self.emit(at, EventKind::Disconnected(why.into()));
@@ -425,6 +454,18 @@ impl Run<'_> {
     }
 
     fn drain(&mut self, at: i64, origin: Origin) {
+        // State changes come last in a step, as the session queued them.
+        while let Some(e) = self.session.poll_event() {
+            if let SessionEvent::State(t) = e {
+                self.app.late.push(Event {
+                    at: t.at,
+                    kind: EventKind::Transition {
+                        from: t.from,
+                        to: t.to,
+                    },
+                });
+            }
+        }
         for e in std::mem::take(&mut self.app.early) {
             (self.sink)(&e);
         }
@@ -444,24 +485,27 @@ impl Run<'_> {
         }
     }
 
-    /// Fires every deadline the clock passes on its way to `t`.
+    /// Fires every deadline the clock passes on its way to `t` (captured
+    /// time; deadlines are on the monotonic clock derived from it).
     fn advance(&mut self, t: i64) {
         let mut last = i64::MIN;
         while self.connected {
             let Some(d) = self.session.deadline().map(|d| d.as_nanos()) else {
                 break;
             };
-            if d > t || d <= last {
+            if d > self.mono_at(t) || d <= last {
                 break;
             }
             last = d;
+            // The wall clock at the deadline: no step in between.
+            let wall = self.wall.saturating_add(d.saturating_sub(self.mono));
             self.summary.timers += 1;
-            self.emit(d, EventKind::Timer);
-            self.app.now = d;
-            let now = UtcTimestamp::from_nanos(d);
+            self.emit(wall, EventKind::Timer);
+            self.app.now = wall;
+            let now = self.now_at(wall);
             let disp = self.session.on_timer(now, &mut self.out, &mut self.app);
             self.in_timer = true;
-            self.after(d, disp, Origin::Session);
+            self.after(wall, disp, Origin::Session);
             self.in_timer = false;
         }
     }

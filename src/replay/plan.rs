@@ -3,6 +3,7 @@
 //! before the counterparty has answered as often as it had in the capture
 //! by then (a cancel waits for the order's acknowledgement).
 
+use ringfix_codec::Parser;
 use ringfix_engine::session::{is_admin_type, Incoming, Tag};
 
 use super::capture::{CapMsg, Capture, Side};
@@ -42,8 +43,11 @@ impl<'a> Plan<'a> {
             needs: Vec::new(),
             answers: Vec::new(),
         };
+        let mut parser = Parser::new();
         for m in &cap.messages {
-            let inc = m.incoming();
+            let Some(inc) = m.incoming(&mut parser) else {
+                continue;
+            };
             if m.from == Some(side) {
                 if !is_admin_type(inc.msg_type()) && !inc.header().poss_dup {
                     plan.sends.push(m);
@@ -81,13 +85,20 @@ mod tests {
     use super::*;
     use crate::decode::{Message, Position, Timestamp};
 
+    /// A well-formed frame (real BodyLength and CheckSum) around `body`.
+    fn wire(body: &str) -> Vec<u8> {
+        let head = format!("8=FIX.4.4\x019={}\x01{body}\x01", body.len() + 1);
+        let sum = head.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+        format!("{head}10={sum:03}\x01").into_bytes()
+    }
+
     fn msg(ts: i64, body: &str) -> Message {
         let body = body.replace('|', "\x01");
         Message {
             ts: Some(Timestamp::from_nanos(ts, 9)),
             src: None,
             dst: None,
-            bytes: format!("8=FIX.4.4\x019=1\x01{body}\x0110=000\x01").into_bytes(),
+            bytes: wire(&body),
             at: Position::Line(1),
             connection: None,
         }

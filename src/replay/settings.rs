@@ -60,6 +60,8 @@ impl Dictionaries {
                 validate_fields_out_of_order: v.fields_out_of_order,
                 validate_user_defined_fields: v.user_defined_fields,
                 allow_unknown_msg_fields: v.allow_unknown_msg_fields,
+                validate_unordered_group_fields: v.unordered_group_fields,
+                first_field_in_group_is_delimiter: v.first_field_in_group_is_delimiter,
                 ..Options::default()
             },
         })

@@ -2,9 +2,10 @@
 //! buffer into messages, and sending a captured application message again
 //! through a session (new header, captured body).
 
-use ringfix_codec::{frame, Frame};
-use ringfix_engine::session::{is_header_tag, FieldIter, SendError, Session, Tag};
-use ringfix_engine::store::{MessageStore, UtcTimestamp};
+use ringfix_codec::{frame, Frame, Parser};
+use ringfix_engine::session::{is_header_tag, SendError, Session, Tag};
+use ringfix_engine::store::MessageStore;
+use ringfix_engine::time::Now;
 
 /// Largest message the splitter accepts.
 const MAX_LEN: usize = 16 << 20;
@@ -51,7 +52,15 @@ impl<'a> Parts<'a> {
             header: Vec::new(),
             body: Vec::new(),
         };
-        for (tag, v) in FieldIter::new(bytes) {
+        // The codec's index; values sliced from `bytes` (they outlive it).
+        let mut parser = Parser::new();
+        let fields = parser.parse_framed(bytes).map(|v| {
+            v.fields()
+                .map(|f| (f.tag, bytes.get(f.offset..f.offset + f.value.len())))
+                .collect::<Vec<_>>()
+        });
+        for (tag, v) in fields.unwrap_or_default() {
+            let v = v.unwrap_or_default();
             if tag == 35 {
                 p.msg_type = v;
             } else if is_header_tag(tag) {
@@ -72,7 +81,7 @@ impl<'a> Parts<'a> {
     pub(crate) fn send<S: MessageStore>(
         &self,
         session: &mut Session<S>,
-        now: i64,
+        now: Now,
         restamp: &[Tag],
         out: &mut Vec<u8>,
     ) -> Result<u64, SendError> {
@@ -84,13 +93,13 @@ impl<'a> Parts<'a> {
             |w| {
                 for &(t, v) in body {
                     if restamp.contains(&t) {
-                        w.field_time(t, now, digits);
+                        w.field_time(t, now.wall.as_nanos(), digits);
                     } else {
                         w.field(t, v);
                     }
                 }
             },
-            UtcTimestamp::from_nanos(now),
+            now,
             out,
         )
     }

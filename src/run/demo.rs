@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use ringfix_engine::apps::exec::Exec;
 use ringfix_engine::apps::orders::{Orders, OrdersReport, OrdersSettings};
 use ringfix_engine::config::{EngineConfig, SessionSettings};
-use ringfix_engine::runtime::{EngineApp, Runtime};
+use ringfix_engine::runtime::Runtime;
+use ringfix_engine::session::Application;
 
 use super::report::Summary;
 
@@ -33,6 +34,9 @@ pub struct DemoArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Event log and tracing on stderr: text, or one JSON object a line.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: super::LogFormat,
 }
 
 fn reactor_keys(mode: DemoMode, core: usize) -> String {
@@ -67,7 +71,7 @@ fn fail(e: &dyn std::fmt::Display) -> ExitCode {
 
 /// Runs the demo and prints the round-trip summary.
 pub fn run(args: &DemoArgs) -> ExitCode {
-    super::init_tracing("warn");
+    super::init_tracing("warn", args.log_format);
     let dir = match tempfile::tempdir() {
         Ok(d) => d,
         Err(e) => return fail(&e),
@@ -77,7 +81,12 @@ pub fn run(args: &DemoArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    let exec = Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) });
+    let exec =
+        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) });
+    let signals = match super::catch_signals() {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
     let mut server = match Runtime::start(&acceptor, exec) {
         Ok(rt) => rt,
         Err(e) => return fail(&e),
@@ -97,8 +106,8 @@ pub fn run(args: &DemoArgs) -> ExitCode {
         Ok(x) => x,
         Err(e) => return fail(&e),
     };
-    let mut app: Option<Box<dyn EngineApp>> = Some(Box::new(orders));
-    let factory = Box::new(move |_s: &SessionSettings| -> Box<dyn EngineApp> {
+    let mut app: Option<Box<dyn Application + Send>> = Some(Box::new(orders));
+    let factory = Box::new(move |_s: &SessionSettings| -> Box<dyn Application + Send> {
         app.take().unwrap_or_else(|| Box::new(Exec::new()))
     });
     let mut client = match Runtime::start(&initiator, factory) {
@@ -107,7 +116,7 @@ pub fn run(args: &DemoArgs) -> ExitCode {
     };
     let stop_client = client.stopper();
     let stop_server = server.stopper();
-    if let Err(e) = super::stop_on_signals(stop_client) {
+    if let Err(e) = super::stop_on_signals(signals, stop_client) {
         return fail(&e);
     }
     let exit = client.wait();

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use ringfix_engine::apps::orders::{Orders, OrdersReport, OrdersSettings};
 use ringfix_engine::config::SessionSettings;
-use ringfix_engine::runtime::{EngineApp, Runtime};
+use ringfix_engine::runtime::Runtime;
+use ringfix_engine::session::Application;
 
 use super::report::Summary;
 
@@ -35,6 +36,9 @@ pub struct InitiatorArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Event log and tracing on stderr: text, or one JSON object a line.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: super::LogFormat,
 }
 
 type Reports = Arc<Mutex<Vec<Arc<Mutex<OrdersReport>>>>>;
@@ -43,7 +47,7 @@ type Reports = Arc<Mutex<Vec<Arc<Mutex<OrdersReport>>>>>;
 /// SIGINT/SIGTERM (exit 0), or a fatal error with StopOnFatalError=Y
 /// (exit 2); configuration errors exit 1.
 pub fn run(args: &InitiatorArgs) -> ExitCode {
-    super::init_tracing(if args.json { "warn" } else { "info" });
+    super::init_tracing(if args.json { "warn" } else { "info" }, args.log_format);
     let cfg = match super::load_config(&args.config) {
         Ok(c) => c,
         Err(code) => return code,
@@ -54,7 +58,7 @@ pub fn run(args: &InitiatorArgs) -> ExitCode {
         rate: args.rate,
     };
     let sink = Arc::clone(&reports);
-    let factory = Box::new(move |_s: &SessionSettings| -> Box<dyn EngineApp> {
+    let factory = Box::new(move |_s: &SessionSettings| -> Box<dyn Application + Send> {
         match Orders::new(settings) {
             Ok((app, report)) => {
                 if let Ok(mut r) = sink.lock() {
@@ -66,11 +70,15 @@ pub fn run(args: &InitiatorArgs) -> ExitCode {
             Err(_) => Box::new(ringfix_engine::apps::exec::Exec::new()),
         }
     });
+    let signals = match super::catch_signals() {
+        Ok(s) => s,
+        Err(e) => return super::startup_error(&e),
+    };
     let mut rt = match Runtime::start(&cfg, factory) {
         Ok(rt) => rt,
         Err(e) => return super::startup_error(&e),
     };
-    if let Err(e) = super::stop_on_signals(rt.stopper()) {
+    if let Err(e) = super::stop_on_signals(signals, rt.stopper()) {
         return super::startup_error(&e);
     }
     let exit = rt.wait();

@@ -24,7 +24,15 @@ pub(crate) fn json(engines: &[EngineSnapshot], now: i64) -> Value {
                 "page": e.path.display().to_string(),
                 "live": e.live,
                 "started_at": ts(e.started_at, 9),
+                "role": e.role.name(),
                 "sessions": e.sessions.iter().map(|s| session_json(s, now)).collect::<Vec<_>>(),
+                "reactors": e.reactors.iter().enumerate().map(|(i, r)| json!({
+                    "reactor": i,
+                    "core": r.core,
+                    "loop_turns": r.loop_turns,
+                    "uring_submissions": r.uring_submissions,
+                    "recv_timeouts": r.recv_timeouts,
+                })).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -44,11 +52,17 @@ fn session_json(s: &SessionSnapshot, now: i64) -> Value {
         "messages_out": c.messages_out,
         "bytes_in": c.bytes_in,
         "bytes_out": c.bytes_out,
-        "resend_requests_in": c.resend_requests_in,
-        "resend_requests_out": c.resend_requests_out,
+        "resend_requests_in": c.resend_requests_received,
+        "resend_requests_out": c.resend_requests,
         "messages_resent": c.messages_resent,
-        "rejects_in": c.rejects_in,
-        "rejects_out": c.rejects_out,
+        "rejects_in": c.rejects_received,
+        "rejects_out": c.rejects_sent,
+        "sequence_gaps": c.sequence_gaps,
+        "validation_failures": c.validation_failures,
+        "recv_timeouts": c.recv_timeouts,
+        "outbound_queue_bytes": c.outbound_queue_bytes,
+        "internal_count": c.internal.count(),
+        "internal_sum_ns": c.internal.sum_ns,
         "last_inbound": opt_ts(c.last_inbound),
         "last_outbound": opt_ts(c.last_outbound),
         "reads_in_flight": c.reads_in_flight,
@@ -119,11 +133,15 @@ pub(crate) fn text(engines: &[EngineSnapshot], now: i64) -> String {
             ));
             s.push_str(&format!(
                 "  resends    requests in {}, requests out {}, messages resent {}\n",
-                c.resend_requests_in, c.resend_requests_out, c.messages_resent
+                c.resend_requests_received, c.resend_requests, c.messages_resent
             ));
             s.push_str(&format!(
                 "  rejects    in {}, out {}\n",
-                c.rejects_in, c.rejects_out
+                c.rejects_received, c.rejects_sent
+            ));
+            s.push_str(&format!(
+                "  queue      {} bytes unsent; {} sequence gaps, {} read timeouts\n",
+                c.outbound_queue_bytes, c.sequence_gaps, c.recv_timeouts
             ));
             s.push_str(&format!("  last in    {}\n", when(c.last_inbound, now)));
             s.push_str(&format!("  last out   {}\n", when(c.last_outbound, now)));

@@ -1,8 +1,13 @@
-//! `ringfix stats [--config F | --pid P | --page FILE] [--json]`: live
-//! statistics of running engines, read from their shared stats pages
+//! `ringfix stats [--config F | --pid P | --page FILE] [--json | --prometheus] [--prune]`:
+//! live statistics of running engines, read from their shared stats pages
 //! (`ringfix_engine::stats`) without disturbing them.
 //!
-//! Exit codes: 0 printed, 1 no engine found or a page unreadable, 2 usage.
+//! Pages whose engine is gone (killed: its lock went with it, whatever
+//! process has its pid now) are skipped with a note on stderr; `--prune`
+//! removes them. `--pid P` still shows a dead engine's last values.
+//!
+//! Exit codes: 0 printed (or, with `--prune`, pruned), 1 no engine found
+//! or a page unreadable, 2 usage.
 
 mod format;
 
@@ -11,7 +16,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use ringfix_engine::config::EngineConfig;
-use ringfix_engine::stats::{find_pages, stats_dir, EngineSnapshot, StatsReader};
+use ringfix_engine::stats::{find_pages, prune, stats_dir, EngineSnapshot, StatsReader};
 
 /// Arguments of `ringfix stats`.
 #[derive(Debug, Clone, clap::Args)]
@@ -29,8 +34,15 @@ pub struct StatsArgs {
     #[arg(long, value_name = "D")]
     pub dir: Option<PathBuf>,
     /// One JSON object: {"engines": [{"pid", ..., "sessions": [...]}]}.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "prometheus")]
     pub json: bool,
+    /// The Prometheus text exposition format (what `MetricsListen` serves
+    /// at /metrics).
+    #[arg(long)]
+    pub prometheus: bool,
+    /// Remove the pages of engines that are not running (left by kill -9).
+    #[arg(long)]
+    pub prune: bool,
 }
 
 /// Runs `ringfix stats`.
@@ -40,6 +52,10 @@ pub fn run(args: &StatsArgs) -> ExitCode {
             let now = now_nanos();
             let text = if args.json {
                 format!("{}\n", format::json(&engines, now))
+            } else if args.prometheus {
+                let mut s = String::new();
+                ringfix_engine::stats::prometheus::encode(&engines, &mut s);
+                s
             } else {
                 format::text(&engines, now)
             };
@@ -67,6 +83,29 @@ fn read(path: &std::path::Path) -> Result<EngineSnapshot, Failure> {
         .map_err(|e| (1, e.to_string()))
 }
 
+/// Reports the dead pages among `snaps` on stderr, removing them with
+/// `--prune` (a page found live again at removal is left alone).
+fn dead_pages(snaps: &[EngineSnapshot], remove: bool) {
+    for s in snaps.iter().filter(|s| !s.live) {
+        let page = s.path.display();
+        if !remove {
+            eprintln!(
+                "ringfix stats: skipped {page}: engine pid {} is not running (left by a crash; --prune removes it)",
+                s.pid
+            );
+            continue;
+        }
+        match prune(&s.path) {
+            Ok(true) => eprintln!(
+                "ringfix stats: removed {page} (engine pid {}, not running)",
+                s.pid
+            ),
+            Ok(false) => {}
+            Err(e) => eprintln!("ringfix stats: cannot remove {page}: {e}"),
+        }
+    }
+}
+
 /// The snapshots `args` asks for.
 fn collect(args: &StatsArgs) -> Result<Vec<EngineSnapshot>, Failure> {
     if let Some(page) = &args.page {
@@ -76,6 +115,18 @@ fn collect(args: &StatsArgs) -> Result<Vec<EngineSnapshot>, Failure> {
     let pages = find_pages(&dir).map_err(|e| (1, e.to_string()))?;
     // Pages vanish when their engine stops: skip those gone meanwhile.
     let snaps: Vec<EngineSnapshot> = pages.iter().filter_map(|p| read(p).ok()).collect();
+    // --pid shows a dead engine's last values rather than hiding them.
+    let reported: Vec<EngineSnapshot> = snaps
+        .iter()
+        .filter(|s| args.pid.is_none_or(|p| p != s.pid) || args.prune)
+        .cloned()
+        .collect();
+    dead_pages(&reported, args.prune);
+    let snaps: Vec<EngineSnapshot> = if args.prune {
+        snaps.into_iter().filter(|s| s.live).collect()
+    } else {
+        snaps
+    };
     if let Some(pid) = args.pid {
         let mine: Vec<EngineSnapshot> = snaps.into_iter().filter(|s| s.pid == pid).collect();
         let live: Vec<EngineSnapshot> = mine.iter().filter(|s| s.live).cloned().collect();
@@ -94,7 +145,7 @@ fn collect(args: &StatsArgs) -> Result<Vec<EngineSnapshot>, Failure> {
     }
     let live: Vec<EngineSnapshot> = snaps.into_iter().filter(|s| s.live).collect();
     let Some(cfg_path) = &args.config else {
-        if live.is_empty() {
+        if live.is_empty() && !args.prune {
             return Err((
                 1,
                 format!("no running ringfix engine publishes in {}", dir.display()),

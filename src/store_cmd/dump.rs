@@ -20,6 +20,7 @@ pub(crate) struct Options {
     pub json: bool,
     pub expand: bool,
     pub dict: Option<PathBuf>,
+    pub show_secrets: bool,
 }
 
 pub(crate) fn run(which: &Which, o: &Options) -> Result<(), StoreCmdError> {
@@ -72,7 +73,11 @@ pub(crate) fn run(which: &Which, o: &Options) -> Result<(), StoreCmdError> {
             at: Position::Byte(0),
             connection: None,
         };
-        result = print(&mut out, &mut parser, expander.as_mut(), o.json, seq, &msg);
+        let masked = (!o.show_secrets)
+            .then(|| msg.redacted(&target.redact))
+            .flatten();
+        let msg = masked.as_ref().unwrap_or(&msg);
+        result = print(&mut out, &mut parser, expander.as_mut(), o.json, seq, msg);
     });
     match result.and_then(|()| out.flush()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {

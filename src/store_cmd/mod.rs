@@ -91,6 +91,10 @@ pub enum StoreCommand {
         /// QuickFIX XML data dictionary for the names in --expand.
         #[arg(long, value_name = "F")]
         dict: Option<PathBuf>,
+        /// Print the session's RedactFieldsInLogs tags as they are stored
+        /// (a stored Logon's password is masked in the journal itself).
+        #[arg(long)]
+        show_secrets: bool,
     },
 }
 
@@ -136,6 +140,7 @@ pub fn run(args: &StoreArgs) -> ExitCode {
             json,
             expand,
             dict,
+            show_secrets,
         } => dump::run(
             which,
             &dump::Options {
@@ -144,6 +149,7 @@ pub fn run(args: &StoreArgs) -> ExitCode {
                 json: *json,
                 expand: *expand,
                 dict: dict.clone(),
+                show_secrets: *show_secrets,
             },
         ),
     };

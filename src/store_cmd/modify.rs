@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use ringfix_engine::store::{
     FileStore, FileStoreOptions, FsyncPolicy, MessageStore, StoreError, UtcTimestamp,
 };
+use ringfix_engine::time::MonoTime;
 
 use super::{rfc3339, select, show::write_out, StoreCmdError, Target, Which};
 
@@ -68,7 +69,9 @@ pub(crate) fn set_seq(
             .set_next_target_seq(n)
             .map_err(|e| failed(&target, e))?;
     }
-    store.sync(now()).map_err(|e| failed(&target, e))?;
+    store
+        .sync(MonoTime::now())
+        .map_err(|e| failed(&target, e))?;
     let (new_s, new_t) = (store.next_sender_seq(), store.next_target_seq());
     drop(store);
     write_out(&format!(
@@ -87,7 +90,9 @@ pub(crate) fn reset(which: &Which, discard: bool) -> Result<(), StoreCmdError> {
     };
     let at = now();
     store.reset(at).map_err(|e| failed(&target, e))?;
-    store.sync(at).map_err(|e| failed(&target, e))?;
+    store
+        .sync(MonoTime::now())
+        .map_err(|e| failed(&target, e))?;
     drop(store);
     let kept = match (messages, discard) {
         (None, _) => "no stored messages".to_owned(),

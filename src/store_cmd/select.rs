@@ -17,6 +17,8 @@ pub struct Target {
     pub files: Option<StoreFiles>,
     /// The options the engine opens that store with (segment size, ...).
     pub options: FileStoreOptions,
+    /// `RedactFieldsInLogs`: what `dump` masks.
+    pub redact: ringfix_codec::redact::Redaction,
 }
 
 impl Target {
@@ -90,6 +92,7 @@ fn target(s: &SessionSettings) -> Target {
             backup_dir: s.store.backup_path.as_deref().map(absolute),
             ..store_options(s)
         },
+        redact: s.security.redact.clone(),
     }
 }
 

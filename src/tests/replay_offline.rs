@@ -189,6 +189,46 @@ fn a_silent_peer_is_timed_out_between_captured_messages() {
     assert_eq!((summary.received, summary.ignored), (1, 1));
 }
 
+/// The capturing host's wall clock stepped back an hour mid-capture: the
+/// session's monotonic clock, derived from the captured timestamps, takes
+/// the step as no time at all and keeps counting after it, so heartbeats
+/// and the silent-peer timeout keep their intervals (with the wall clock
+/// as the session clock, nothing fired for the captured hour).
+#[test]
+fn a_wall_clock_step_back_in_the_capture_moves_no_deadline() {
+    let back = 3_600 * SEC;
+    let mut c = Conv::default();
+    c.logon(T0, 1, 1)
+        .msg(T0 + 20 * SEC, true, "0", 2, "")
+        .msg(T0 + 40 * SEC - back, true, "0", 3, "")
+        .msg(T0 + 60 * SEC - back, true, "0", 4, "")
+        .msg(T0 + 80 * SEC - back, true, "0", 5, "");
+    let opts = OfflineOptions {
+        check_latency: false,
+        tail_nanos: 100 * SEC,
+        ..OfflineOptions::default()
+    };
+    let (events, summary) = replay(&c.file_log(), "step.log", &opts);
+    let timers: Vec<i64> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Timer)
+        .map(|e| e.at)
+        .collect();
+    // Monotonic: the Logon at 0, the client's messages at 20, 20, 40, 60 s.
+    // Heartbeats at 30, 60, 90 s, TestRequest at 60 + 36 s, close at 60 + 72
+    // s; stamped on the stepped wall clock (monotonic + 20 s - 1 h).
+    let wall = |mono: i64| T0 + (mono + 20) * SEC - back;
+    assert_eq!(
+        timers,
+        vec![wall(30), wall(60), wall(90), wall(96), wall(132)]
+    );
+    let types: Vec<String> = sends(&events).into_iter().map(|s| s.1).collect();
+    assert_eq!(types, vec!["A", "0", "0", "0", "1"]);
+    assert!(events.iter().any(|e| e.at == wall(132)
+        && e.kind == EventKind::Logout("heartbeat timeout (peer silent)".into())));
+    assert_eq!(summary.received, 5);
+}
+
 #[test]
 fn a_mid_session_capture_is_seeded_from_its_sequence_numbers() {
     let mut c = Conv::default();

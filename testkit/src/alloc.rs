@@ -69,6 +69,15 @@ pub fn alone(name: &str) -> bool {
         Ok(exe) => exe,
         Err(e) => panic!("current_exe: {e}"),
     };
+    // A name that matches no test would run nothing and pass: check first.
+    let listed = std::process::Command::new(&exe)
+        .args([name, "--exact", "--list"])
+        .output();
+    match listed {
+        Ok(o) if String::from_utf8_lossy(&o.stdout).contains(&format!("{name}: test")) => {}
+        Ok(_) => panic!("{name}: no such test in this binary"),
+        Err(e) => panic!("{name}: cannot list the tests: {e}"),
+    }
     let status = std::process::Command::new(exe)
         .args([name, "--exact", "--test-threads=1", "--nocapture"])
         .env(VAR, name)

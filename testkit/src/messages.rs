@@ -73,13 +73,14 @@ pub fn nos(out: &mut Vec<u8>, f: &mut TimestampFormatter, now: UtcTimestamp) {
     e.finish();
 }
 
-/// ExecutionReport with nested parties (270 bytes).
+/// ExecutionReport with nested parties (282 bytes).
 pub fn er(out: &mut Vec<u8>, f: &mut TimestampFormatter, now: UtcTimestamp) {
     let mut e = Encoder::new(out, b"FIX.4.4", b"8");
     e.uint(34, v(2))
         .bytes(49, s(b"Broker"))
         .timestamp_cached(52, now, TimePrecision::Seconds, f)
         .bytes(56, s(b"Client"))
+        .bytes(37, s(b"OID12345"))
         .bytes(11, s(b"Order12345"))
         .bytes(17, s(b"Exec12345"))
         .char(150, v(b'0'))
@@ -108,7 +109,7 @@ pub fn er(out: &mut Vec<u8>, f: &mut TimestampFormatter, now: UtcTimestamp) {
 }
 
 /// [`er`] with the OrderID (37) FIX.4.4 requires: the hand-written
-/// reference of the generated builder ([`crate::typed::er37_build`]).
+/// reference of the generated builder (`crate::typed::er37_build`).
 pub fn er37(out: &mut Vec<u8>, f: &mut TimestampFormatter, now: UtcTimestamp) {
     let mut e = Encoder::new(out, b"FIX.4.4", b"8");
     e.uint(34, v(2))
@@ -168,7 +169,7 @@ pub fn md(out: &mut Vec<u8>, f: &mut TimestampFormatter, now: UtcTimestamp) {
             .bytes(55, s(b"MSFT"))
             .decimal(270, v(Decimal::new(12345 + i as i64, 2)))
             .decimal(271, v(Decimal::new(100 * (i as i64 + 1), 0)))
-            .uint(1023, v(i / 2 + 1));
+            .uint(290, v(i / 2 + 1));
     }
     e.finish();
 }

@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ringfix::api::{
-    AppVerdict, Application, CallbackSettings, Decimal, EngineApp, EngineBuilder, ExecutionView,
-    Exit, FixedMessage, Incoming, NewOrderSingle, ReactorMode, Sender, SessionId, SessionSettings,
-    Side, TicketStatus, TrySendError,
+    AppVerdict, Application, CallbackSettings, Decimal, EngineBuilder, ExecutionView, Exit,
+    Incoming, NewOrderSingle, ReactorMode, Sender, SessionId, SessionSettings, Side, TicketStatus,
+    TrySendError,
 };
 use ringfix::engine::apps::exec::Exec;
 
@@ -38,8 +38,6 @@ impl Application for Fills {
     }
 }
 
-impl EngineApp for Fills {}
-
 fn wait_for(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
     let end = Instant::now() + within;
     while !done() {
@@ -51,18 +49,17 @@ fn wait_for(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
 /// Sends orders `range` one after another (retrying on a full queue);
 /// returns the last ticket's status right after its fill.
 fn send_orders(
-    tx: &ringfix::api::SessionSender,
+    tx: &mut ringfix::api::SessionSender,
     fills: &AtomicU64,
     range: std::ops::Range<u64>,
     full: &mut u64,
 ) -> Vec<TicketStatus> {
-    let mut msg = FixedMessage::new(b"D");
     let mut tickets = Vec::with_capacity(range.clone().count());
     let first = fills.load(Ordering::Acquire);
     let count = range.end - range.start;
     let give_up = Instant::now() + Duration::from_secs(10);
     for n in range {
-        NewOrderSingle::new(
+        let order = NewOrderSingle::new(
             n,
             "RFIX",
             Side::Buy,
@@ -74,10 +71,9 @@ fn send_orders(
         .limit(Decimal {
             mantissa: 101,
             scale: 1,
-        })
-        .encode(&mut msg);
+        });
         loop {
-            match tx.try_send(&msg) {
+            match order.try_queue(tx) {
                 Ok(t) => {
                     tickets.push(t);
                     break;
@@ -122,9 +118,9 @@ fn orders_through_the_session_sender() {
     let (mut exchange, exchange_id) = exchange();
     let port = exchange.listen_addrs()[0].port();
     // Nobody connected yet: refused, not queued.
-    let to_client = exchange.sender(&exchange_id).unwrap();
+    let mut to_client = exchange.sender(&exchange_id).unwrap();
     assert_eq!(
-        to_client.try_send(&FixedMessage::new(b"D")),
+        to_client.try_send(b"D", |_| {}),
         Err(TrySendError::NotLoggedOn)
     );
     assert!(exchange
@@ -141,18 +137,18 @@ fn orders_through_the_session_sender() {
         .send_queue_capacity(16)
         .start(move |_s| Fills(Arc::clone(&f)))
         .unwrap();
-    let tx = client.sender(&id).unwrap();
+    let mut tx = client.sender(&id).unwrap();
     assert_eq!(tx.capacity(), 16);
     assert!(tx.wait_logged_on(Duration::from_secs(10)));
 
     let mut full = 0;
-    let warm = send_orders(&tx, &fills, 0..200, &mut full);
+    let warm = send_orders(&mut tx, &fills, 0..200, &mut full);
     assert!(
         warm.iter().all(|s| matches!(s, TicketStatus::Sent(_))),
         "{warm:?}"
     );
     let before = allocs_all();
-    let statuses = send_orders(&tx, &fills, 200..2200, &mut full);
+    let statuses = send_orders(&mut tx, &fills, 200..2200, &mut full);
     let allocs = allocs_all() - before;
     // Store growth is logarithmic (about 17 here, 22 for 6000 orders); one
     // allocation per order anywhere on the path would be 2000 or more.
@@ -176,10 +172,7 @@ fn orders_through_the_session_sender() {
     assert_eq!(fills.load(Ordering::Acquire), 2200);
 
     assert_eq!(client.stop_and_wait(), Exit::Clean);
-    assert_eq!(
-        tx.try_send(&FixedMessage::new(b"D")),
-        Err(TrySendError::SessionClosed)
-    );
+    assert_eq!(tx.try_send(b"D", |_| {}), Err(TrySendError::SessionClosed));
     exchange.stop();
     assert_eq!(exchange.wait(), Exit::Clean);
 }
@@ -206,10 +199,10 @@ fn sender_made_after_the_logon() {
     wait_for("logon", Duration::from_secs(10), || {
         client.sessions()[0].logons == 1
     });
-    let tx = client.sender(&id).unwrap();
+    let mut tx = client.sender(&id).unwrap();
     assert!(tx.wait_logged_on(Duration::from_secs(10)));
     let mut full = 0;
-    let statuses = send_orders(&tx, &fills, 0..50, &mut full);
+    let statuses = send_orders(&mut tx, &fills, 0..50, &mut full);
     assert!(
         statuses.iter().all(|s| matches!(s, TicketStatus::Sent(_))),
         "{statuses:?}"

@@ -73,6 +73,7 @@ fn bad_files_exit_1_naming_file_line_and_key() {
     let d = dir.path();
     let not_a_dir = write(d, "plain", "x");
     let bad_dict = write(d, "bad.xml", "<fix><oops");
+    let creds = write(d, "creds", "# counterparty username hash\nB alice\n");
     let cases = [
         ("Bogus=1".to_owned(), "bad.cfg:8: Bogus: unknown key".to_owned()),
         (
@@ -94,6 +95,13 @@ fn bad_files_exit_1_naming_file_line_and_key() {
         (
             format!("FileLogPath={}/log", not_a_dir.display()),
             format!("bad.cfg:8: FileLogPath: {} is not a directory", not_a_dir.display()),
+        ),
+        (
+            format!("LogonCredentialsFile={}", creds.display()),
+            format!(
+                "bad.cfg:8: LogonCredentialsFile: {}:2: expected `TargetCompID Username HASH`",
+                creds.display()
+            ),
         ),
         (
             "NonStopSession=N\nStartTime=08:00:00\nEndTime=17:00:00\nWeekdays=Sat\nLogonDay=Mon\nLogoutDay=Tue"

@@ -1,4 +1,4 @@
-//! The QuickFIX acceptance scripts (fix42, fix44, fix50sp2) over real TCP
+//! The QuickFIX acceptance scripts of every version (fix40 .. fix50sp2) over real TCP
 //! against the built `ringfix acceptor --app echo` running
 //! `examples/config/acceptance.cfg` (temp copy: free port, absolute
 //! dictionary paths). Every script must pass; none is skipped.
@@ -22,7 +22,9 @@ use defscript::FieldFormats;
 use suite::{configured_targets, run_all, summarize, Script};
 
 /// The script folders, one per BeginString/ApplVerID the scripts cover.
-const FOLDERS: [&str; 3] = ["fix42", "fix44", "fix50sp2"];
+const FOLDERS: [&str; 8] = [
+    "fix40", "fix41", "fix42", "fix43", "fix44", "fix50", "fix50sp1", "fix50sp2",
+];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -54,7 +56,7 @@ fn quickfix_acceptance_scripts_over_tcp() {
         FieldFormats::parse(&std::fs::read_to_string(dir.join("fields.fmt")).expect("fields.fmt"))
             .expect("fields.fmt");
     let mut scripts: Vec<Script> = FOLDERS.iter().flat_map(|f| load_scripts(&dir, f)).collect();
-    assert!(scripts.len() >= 170, "scripts missing: {}", scripts.len());
+    assert!(scripts.len() >= 467, "scripts missing: {}", scripts.len());
     let filter = std::env::var("CONFORMANCE_FILTER").ok();
     if let Some(f) = &filter {
         scripts.retain(|s| s.name.contains(f.as_str()));

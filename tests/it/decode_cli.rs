@@ -417,3 +417,38 @@ fn live_pipes_are_decoded_as_they_arrive() {
         "{line}"
     );
 }
+
+/// Passwords (554, 925) are printed as `***` in every output form, the
+/// rest of the Logon as it is; `--show-secrets` prints them.
+#[test]
+fn passwords_are_masked_unless_show_secrets() {
+    let mut stream = fix("35=A|49=C|56=S|34=1|98=0|108=30|553=alice|554=hunter22|925=n3wpass");
+    stream.extend(fix("35=D|49=C|56=S|34=2|11=A1|54=1|55=IBM"));
+    let path = write("cli_secrets.fix", &stream);
+    let p = path.to_str().unwrap();
+    for flags in [&[][..], &["--json"], &["-v"]] {
+        let mut args = vec!["decode", p];
+        args.extend_from_slice(flags);
+        let out = ringfix(&args, None);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let shown = text(&out.stdout);
+        assert!(
+            !shown.contains("hunter22") && !shown.contains("n3wpass"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("alice") && shown.contains("***"),
+            "{flags:?}: {shown}"
+        );
+        args.push("--show-secrets");
+        let out = ringfix(&args, None);
+        let shown = text(&out.stdout);
+        assert!(
+            shown.contains("hunter22") && shown.contains("n3wpass"),
+            "{shown}"
+        );
+    }
+    let out = ringfix(&["decode", p], None);
+    let first = text(&out.stdout).lines().next().unwrap().to_owned();
+    assert!(first.contains("|553=alice|554=***|925=***|10="), "{first}");
+}

@@ -335,7 +335,8 @@ fn store_failure_stops_sending_and_says_so() {
     let cause = acc.log_lines(&["store append failed", "EXEC-DISK.journal", "File too large"]);
     assert!(!cause.is_empty(), "{}", acc.log());
     assert!(
-        !acc.log_lines(&["DISK", "StoreFailure"]).is_empty(),
+        !acc.log_lines(&["DISK", "Error Reading/Writing in MessageStore"])
+            .is_empty(),
         "{}",
         acc.log()
     );

@@ -13,9 +13,9 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use fault_support::{
-    figure, msg_type, python_peer, signal, wait_line, Acceptor, AcceptorSpec, Fix, Trader,
+    figure, msg_type, python_peer, signal, wait_line, Acceptor, AcceptorSpec, FakeWall, Fix, Trader,
 };
-use runtime_support::{fix, now_fix};
+use runtime_support::{field, fix, now_fix};
 
 fn acceptor(sessions: &[(&str, &str)]) -> Acceptor {
     Acceptor::spawn(&AcceptorSpec {
@@ -49,7 +49,9 @@ fn silent_after_logon_gets_test_request_then_close_at_2_4_heartbeats() {
     figure("silent after logon (HeartBtInt=1)", "closed after", closed);
     assert!(within(tr, 1.1, 1.9), "TestRequest after {tr:?}");
     assert!(within(closed, 2.3, 3.3), "closed after {closed:?}");
-    assert!(!acc.log_lines(&["SILENT", "HeartbeatTimeout"]).is_empty());
+    assert!(!acc
+        .log_lines(&["SILENT", "Timed out waiting for heartbeat"])
+        .is_empty());
     good.finish().assert_unaffected(40);
 }
 
@@ -87,7 +89,8 @@ fn peer_that_never_answers_our_logout_is_closed_at_logout_timeout() {
     assert!(within(after, 0.9, 2.0), "closed {after:?} after the Logout");
     // From our Logout to the close: LogoutTimeout (1 s).
     assert!(
-        !acc.log_lines(&["LINGER", "LogoutTimeout"]).is_empty(),
+        !acc.log_lines(&["LINGER", "Timed out waiting for logout response"])
+            .is_empty(),
         "{}",
         acc.log()
     );
@@ -107,7 +110,10 @@ fn half_open_peer_process_is_closed_at_the_heartbeat_deadline() {
     // Stopped: its kernel still ACKs, the process never answers.
     signal(peer.id(), "STOP");
     let stopped = Instant::now();
-    let seen = acc.wait_log_all(&["HALF", "HeartbeatTimeout"], Duration::from_secs(6));
+    let seen = acc.wait_log_all(
+        &["HALF", "Timed out waiting for heartbeat"],
+        Duration::from_secs(6),
+    );
     signal(peer.id(), "CONT");
     let _ = peer.kill();
     let _ = peer.wait();
@@ -283,4 +289,173 @@ fn connections_beyond_max_connections_are_closed_at_once_and_logged() {
     // Logged at most once a second, with the count: not one line each.
     assert!(refused.len() <= 4, "{refused:?}");
     good.finish().assert_unaffected(40);
+}
+
+/// Keeps a logged-on session talking for `d`: our Heartbeat every 0.4 s,
+/// TestRequests answered. Returns the Heartbeats the engine sent, whether
+/// it sent a Logout (or closed), and when we last sent.
+fn talk(s: &mut Fix, d: Duration) -> (usize, bool, Instant) {
+    let start = Instant::now();
+    let mut next = start;
+    let (mut beats, mut ended, mut last) = (0, false, start);
+    while start.elapsed() < d && !ended {
+        if Instant::now() >= next {
+            s.send("0");
+            last = Instant::now();
+            next += Duration::from_millis(400);
+        }
+        match s.peer.read(Duration::from_millis(50)) {
+            Some(m) => match msg_type(&m).as_str() {
+                "0" => beats += 1,
+                "1" => s.send(&format!("0|112={}", field(&m, 112).unwrap_or_default())),
+                "5" => ended = true,
+                _ => {}
+            },
+            None => ended = s.peer.eof,
+        }
+    }
+    (beats, ended, last)
+}
+
+/// Issue 24: deadlines are on CLOCK_BOOTTIME. The acceptor runs under
+/// libfaketime, its wall clock stepped an hour back, then an hour ahead,
+/// while logged on with HeartBtInt=1: its Heartbeats keep coming every
+/// second, a silent peer still gets a TestRequest at 1.2 s and is cut at
+/// 2.4 s, and a connection without a Logon is closed at LogonTimeout.
+/// (With deadlines on the wall clock, the step back silenced the session
+/// for an hour, and the step ahead pushed every deadline an hour out.)
+#[test]
+fn wall_clock_steps_either_way_move_no_deadline() {
+    let wall = FakeWall::new();
+    let acc = Acceptor::spawn_env(
+        &AcceptorSpec {
+            // Our SendingTime is the true time: the engine's is stepped.
+            defaults: "CheckLatency=N",
+            sessions: &[("BACK", ""), ("AHEAD", ""), ("NOLOGON", "")],
+            fsize_limit: None,
+        },
+        &wall.env(),
+    );
+    for (name, offset) in [("BACK", -3600), ("AHEAD", 3600)] {
+        wall.set(0);
+        let mut s = Fix::logon(acc.port, name, 1);
+        wall.set(offset);
+        let (beats, ended, silent) = talk(&mut s, Duration::from_secs(3));
+        assert!(!ended, "{name}: session ended after a {offset} s step");
+        assert!(
+            (2..=4).contains(&beats),
+            "{name}: {beats} Heartbeats in 3 s after a {offset} s wall clock step"
+        );
+        let mut test_request = None;
+        while let Some(m) = s.peer.read(Duration::from_secs(5)) {
+            if msg_type(&m) == "1" && test_request.is_none() {
+                test_request = Some(silent.elapsed());
+            }
+        }
+        let closed = silent.elapsed();
+        assert!(s.peer.eof, "{name}: silent peer not closed");
+        let tr = test_request.unwrap_or_else(|| panic!("{name}: no TestRequest"));
+        figure(
+            &format!("wall clock {offset:+} s, silent peer"),
+            "TestRequest after",
+            tr,
+        );
+        figure(
+            &format!("wall clock {offset:+} s, silent peer"),
+            "closed after",
+            closed,
+        );
+        assert!(within(tr, 1.1, 2.0), "{name}: TestRequest after {tr:?}");
+        assert!(within(closed, 2.3, 3.5), "{name}: closed after {closed:?}");
+    }
+    for offset in [-7200, 7200] {
+        wall.set(offset);
+        let mut s = Fix::connect(acc.port, "NOLOGON");
+        let start = Instant::now();
+        let (_, eof) = s.until_eof(Duration::from_secs(5));
+        let took = start.elapsed();
+        assert!(eof.is_some(), "{offset:+} s: no close without a Logon");
+        assert!(
+            within(took, 0.8, 2.0),
+            "{offset:+} s: closed after {took:?}"
+        );
+    }
+}
+
+/// Issue 24: schedules follow the wall clock on purpose. A 24-hour
+/// schedule that rolled over half an hour ago: the wall clock stepped back
+/// an hour (into yesterday's period) keeps the session up and resets
+/// nothing; stepped a day ahead (a new period) ends it within about a
+/// second; after the reset of that new period, stepping back a day does
+/// not reset the store again.
+#[test]
+fn schedule_follows_wall_clock_steps_without_replaying_a_reset() {
+    let now = ringfix::codec::UtcTimestamp::now().as_nanos() / 1_000_000_000;
+    let t = (now - 1800).rem_euclid(86_400);
+    let roll = format!("{:02}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60);
+    let sched = format!("NonStopSession=N\nStartTime={roll}\nEndTime={roll}");
+    let wall = FakeWall::new();
+    let acc = Acceptor::spawn_env(
+        &AcceptorSpec {
+            defaults: "CheckLatency=N",
+            sessions: &[("DAY", &sched)],
+            fsize_limit: None,
+        },
+        &wall.env(),
+    );
+    let mut s = Fix::logon(acc.port, "DAY", 1);
+    wall.set(-3600);
+    let (beats, ended, _) = talk(&mut s, Duration::from_secs(3));
+    assert!(
+        !ended && beats >= 2,
+        "step back into yesterday's period: ended {ended}, {beats} beats"
+    );
+    wall.set(0);
+    let (_, ended, _) = talk(&mut s, Duration::from_secs(2));
+    assert!(!ended, "ended after the step back to true time");
+    // A day ahead: a new period began after the store was created.
+    wall.set(86_400);
+    let stepped = Instant::now();
+    let (_, ended, _) = talk(&mut s, Duration::from_secs(4));
+    let took = stepped.elapsed();
+    assert!(ended, "a day ahead did not end the session");
+    figure(
+        "wall clock a day ahead (new period)",
+        "session ended after",
+        took,
+    );
+    assert!(took < Duration::from_millis(2500), "ended after {took:?}");
+    s.until_eof(Duration::from_secs(3));
+    // The new period's first Logon: the store was reset (MsgSeqNum 1).
+    let mut s = Fix::logon(acc.port, "DAY", 1);
+    let (_, ended, _) = talk(&mut s, Duration::from_millis(1500));
+    assert!(!ended);
+    // A day back: the reset is not done again, the session stays up.
+    wall.set(0);
+    let (beats, ended, _) = talk(&mut s, Duration::from_secs(3));
+    assert!(
+        !ended && beats >= 2,
+        "a day back: ended {ended}, {beats} beats"
+    );
+    s.send("5");
+    s.until_eof(Duration::from_secs(3));
+    let seq = s.seq;
+    let mut again = Fix::connect(acc.port, "DAY");
+    again.seq = seq;
+    again.send("A|98=0|108=1");
+    let answer = again
+        .peer
+        .read(Duration::from_secs(5))
+        .expect("Logon answer");
+    assert_eq!(msg_type(&answer), "A", "{answer:?}");
+    let answer_seq: u64 = field(&answer, 34).and_then(|v| v.parse().ok()).unwrap_or(0);
+    assert!(
+        answer_seq > 2,
+        "store reset again after the step back: Logon answer 34={answer_seq}"
+    );
+    assert_eq!(
+        field(&answer, 141),
+        None,
+        "ResetSeqNumFlag after the step back"
+    );
 }

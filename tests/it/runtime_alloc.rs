@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use ringfix::engine::apps::exec::Exec;
 use ringfix::engine::apps::orders::{Orders, OrdersSettings};
 use ringfix::engine::config::{EngineConfig, SessionSettings};
-use ringfix::engine::runtime::{EngineApp, Exit, Runtime};
+use ringfix::engine::runtime::{Exit, Runtime};
+use ringfix::engine::session::Application;
 
 use ringfix_testkit::alloc as alloc_support;
 
@@ -30,7 +31,7 @@ fn run(count: u64) -> u64 {
     let before = allocs_all();
     let mut server = Runtime::start(
         &acceptor,
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) }),
+        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
     )
     .unwrap();
     let port = server.listen_addrs()[0].port();
@@ -44,7 +45,7 @@ fn run(count: u64) -> u64 {
     )
     .unwrap();
     let (orders, report) = Orders::new(OrdersSettings { count, rate: None }).unwrap();
-    let mut app: Option<Box<dyn EngineApp>> = Some(Box::new(orders));
+    let mut app: Option<Box<dyn Application + Send>> = Some(Box::new(orders));
     let mut client = Runtime::start(
         &initiator,
         Box::new(move |_s: &SessionSettings| app.take().unwrap()),

@@ -10,7 +10,8 @@ use ringfix::engine::apps::echo::Echo;
 use ringfix::engine::apps::exec::Exec;
 use ringfix::engine::apps::orders::{Orders, OrdersSettings};
 use ringfix::engine::config::{EngineConfig, SessionSettings};
-use ringfix::engine::runtime::{EngineApp, Exit, Runtime};
+use ringfix::engine::runtime::{Exit, Runtime};
+use ringfix::engine::session::Application;
 use runtime_support::{
     connect, field, free_port, now_fix, own_socket, sockopt, sockopt_linger, Peer,
 };
@@ -36,7 +37,7 @@ fn initiator_cfg(port: u16, extra: &str) -> EngineConfig {
 fn exec_acceptor(port: u16, extra: &str) -> Runtime {
     Runtime::start(
         &acceptor_cfg(port, extra),
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) }),
+        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
     )
     .unwrap()
 }
@@ -73,7 +74,7 @@ fn initiator_and_acceptor_exchange_orders_and_log_out() {
         rate: None,
     })
     .unwrap();
-    let mut app: Option<Box<dyn EngineApp>> = Some(Box::new(orders));
+    let mut app: Option<Box<dyn Application + Send>> = Some(Box::new(orders));
     let mut client = Runtime::start(
         &initiator_cfg(port, &format!("FileStorePath={}/i", dir.path().display())),
         Box::new(move |_s: &SessionSettings| app.take().unwrap()),
@@ -183,7 +184,7 @@ fn initiator_reconnects_after_the_acceptor_restarts() {
     let mut server = exec_acceptor(port, "");
     let mut client = Runtime::start(
         &initiator_cfg(port, "ReconnectInterval=1"),
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Echo::new()) }),
+        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Echo::new()) }),
     )
     .unwrap();
     let logons = |rt: &Runtime| rt.sessions()[0].logons;
@@ -222,7 +223,7 @@ fn orders_are_valid_new_order_singles() {
             rate: None,
         })
         .unwrap();
-        let mut app: Option<Box<dyn EngineApp>> = Some(Box::new(orders));
+        let mut app: Option<Box<dyn Application + Send>> = Some(Box::new(orders));
         let mut client = Runtime::start(
             &cfg,
             Box::new(move |_s: &SessionSettings| app.take().unwrap()),
@@ -270,30 +271,32 @@ fn tls_sessions_with_unusable_certificate_files_are_refused_not_run_in_plaintext
     );
     let r = Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) }),
+        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
     );
     let err = r.err().expect("TLS session started").to_string();
     assert!(err.contains("ServerCertificateFile"), "{err}");
 }
 
+/// The waiting cross-thread send: a one-slot queue, three orders from
+/// another thread, each sent in order behind the session's header.
 #[test]
-fn session_handle_sends_from_another_thread() {
+fn session_sender_waits_for_room_and_sends_from_another_thread() {
     use ringfix::engine::config::SessionId;
-    use ringfix::engine::runtime::QueueError;
+    use ringfix::engine::runtime::TrySendError;
     use std::net::TcpListener;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let mut client = Runtime::start(
         &initiator_cfg(port, ""),
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Echo::new()) }),
+        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Echo::new()) }),
     )
     .unwrap();
-    let handle = client
-        .session(&SessionId::new("FIX.4.4", "ORDERS", "EXEC"))
-        .expect("session handle");
+    let mut handle = client
+        .sender(&SessionId::new("FIX.4.4", "ORDERS", "EXEC"), 1)
+        .expect("session sender");
     assert!(matches!(
-        handle.send(b"D", &[]),
-        Err(QueueError::NotLoggedOn)
+        handle.send(b"D", |_| {}),
+        Err(TrySendError::NotLoggedOn)
     ));
     let (stream, _) = listener.accept().unwrap();
     let mut peer = Peer::new(stream);
@@ -307,7 +310,9 @@ fn session_handle_sends_from_another_thread() {
         for i in 0..3u8 {
             let id = [b'C', b'0' + i];
             handle
-                .send(b"D", &[(11, &id), (54, b"1"), (55, b"RFIX")])
+                .send(b"D", |w| {
+                    w.field(11, &id).field(54, b"1").field(55, b"RFIX");
+                })
                 .unwrap();
         }
     });
@@ -327,6 +332,100 @@ fn session_handle_sends_from_another_thread() {
         now_fix()
     ));
     assert_eq!(client.wait(), Exit::Clean);
+}
+
+/// Issue 27: the event log (FileLog's event file) says what the session
+/// decided, with the counterparty's address: a Logon that opens a gap,
+/// orders queued behind it, one GapFill over them (the orders are skipped,
+/// and the log says so), a message the dictionary refuses (rejected, now
+/// logged and counted), the logout.
+#[test]
+fn event_log_tells_a_gap_recovery_and_a_reject() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let logs = dir.path().join("log");
+    let mut rt = exec_acceptor(port, &format!("FileLogPath={}", logs.display()));
+    let mut peer = Peer::new(connect(port, Duration::from_secs(5)));
+    let local = peer.stream.local_addr().unwrap();
+    let send = |peer: &mut Peer, body: String| peer.send(&format!("8=FIX.4.4|{body}"));
+    // The acceptor expects 1: our Logon is 5 (1-4 "lost").
+    send(
+        &mut peer,
+        format!("35=A|34=5|49=ORDERS|52={}|56=EXEC|98=0|108=30", now_fix()),
+    );
+    for seq in 6..=8 {
+        send(
+            &mut peer,
+            format!(
+                "35=D|34={seq}|49=ORDERS|52={}|56=EXEC|11=O{seq}|21=1|38=1|40=1|54=1|55=X|60={}",
+                now_fix(),
+                now_fix()
+            ),
+        );
+    }
+    let mut got: Vec<Vec<u8>> = Vec::new();
+    while !got.iter().any(|m| field(m, 35).as_deref() == Some("2")) {
+        got.push(peer.read(Duration::from_secs(5)).expect("a ResendRequest"));
+    }
+    let t = now_fix();
+    send(
+        &mut peer,
+        format!("35=4|34=1|43=Y|49=ORDERS|52={t}|56=EXEC|122={t}|36=9|123=Y"),
+    );
+    send(
+        &mut peer,
+        format!("35=0|34=9|49=ORDERS|52={}|56=EXEC|5002=x", now_fix()),
+    );
+    send(
+        &mut peer,
+        format!("35=5|34=10|49=ORDERS|52={}|56=EXEC|58=done", now_fix()),
+    );
+    let (_, eof) = peer.read_to_eof(Duration::from_secs(5));
+    assert!(eof);
+    let report = rt.sessions()[0].clone();
+    rt.stopper().stop();
+    rt.wait();
+    assert_eq!(
+        (
+            report.sequence_gaps,
+            report.rejects_sent,
+            report.validation_failures
+        ),
+        (1, 1, 1)
+    );
+    assert_eq!(report.resend_requests_sent, 1);
+    let text = std::fs::read_to_string(logs.join("FIX.4.4-EXEC-ORDERS.event.current.log")).unwrap();
+    // Each line is `YYYYMMDD-HH:MM:SS.sss : text`.
+    let lines: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_once(" : "))
+        .map(|l| l.1)
+        .collect();
+    let expected = [
+        format!("Accepted connection from 127.0.0.1 on port {port} (peer {local})"),
+        "Received logon request".into(),
+        "Responding to logon request".into(),
+        "MsgSeqNum too high, expecting 1 but received 5".into(),
+        "Sent ResendRequest FROM: 1 TO: 0".into(),
+        "Logon complete".into(),
+        "MsgSeqNum too high, expecting 1 but received 6".into(),
+        "Already sent ResendRequest FROM: 1 TO: 4.  Not sending another.".into(),
+        "Received SequenceReset FROM: 1 TO: 9 (GapFill)".into(),
+        "Skipped 4 queued messages FROM: 5 TO: 8: below the SequenceReset's NewSeqNo".into(),
+        "ResendRequest for messages FROM: 1 TO: 4 has been satisfied.".into(),
+        "Message 9 Rejected: Invalid tag number:5002".into(),
+        "Received logout request: done".into(),
+        "Sending logout response".into(),
+        "Logged out: the counterparty logged out".into(),
+        format!("Disconnecting (peer {local})"),
+    ];
+    let mut at = 0;
+    for want in &expected {
+        match lines[at..].iter().position(|l| l == want) {
+            Some(i) => at += i + 1,
+            None => panic!("no {want:?} after line {at} in:\n{text}"),
+        }
+    }
 }
 
 /// The acceptor's Socket* options, seen with getsockopt on the socket it
@@ -378,7 +477,9 @@ fn initiator_binds_its_source_address_before_connecting() {
                     source.port()
                 ),
             ),
-            Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Echo::new()) }),
+            Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> {
+                Box::new(Echo::new())
+            }),
         )
         .unwrap();
         let (stream, from) = listener.accept().unwrap();
@@ -425,7 +526,7 @@ fn connect_timeout_ends_an_unanswered_connect() {
                 dir.path().display()
             ),
         ),
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Echo::new()) }),
+        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Echo::new()) }),
     )
     .unwrap();
     let events = dir.path().join("FIX.4.4-ORDERS-EXEC.event.current.log");

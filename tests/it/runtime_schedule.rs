@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ringfix::engine::apps::exec::Exec;
 use ringfix::engine::config::{EngineConfig, SessionSettings};
-use ringfix::engine::runtime::{EngineApp, Runtime};
+use ringfix::engine::runtime::Runtime;
+use ringfix::engine::session::Application;
 use runtime_support::{connect, field, now_fix, Peer};
 
 fn hms(secs_of_day: u64) -> String {
@@ -40,7 +41,7 @@ fn end_of_period_logs_out_and_refuses_new_logons() {
     let cfg = EngineConfig::parse(&text, "schedule.cfg").unwrap();
     let mut rt = Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) }),
+        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
     )
     .unwrap();
     let port = rt.listen_addrs()[0].port();
@@ -97,7 +98,7 @@ fn logout_time_logs_out_inside_the_session_window() {
     assert!(cfg.warnings.is_empty(), "{:?}", cfg.warnings);
     let mut rt = Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) }),
+        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
     )
     .unwrap();
     let port = rt.listen_addrs()[0].port();
@@ -169,7 +170,7 @@ fn store_from_an_earlier_period_is_reset_at_logon() {
     let cfg = EngineConfig::parse(&text, "schedule.cfg").unwrap();
     let mut rt = Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) }),
+        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
     )
     .unwrap();
     let port = rt.listen_addrs()[0].port();
@@ -211,7 +212,7 @@ fn initiator_waits_for_the_period_to_start() {
     let period_start = UNIX_EPOCH + Duration::from_secs(now.as_secs() - sod + start_sod);
     let mut rt = Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) }),
+        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
     )
     .unwrap();
     let waited = Instant::now();

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use ringfix::engine::apps::exec::Exec;
 use ringfix::engine::config::{ConfigWarning, EngineConfig, SessionSettings};
-use ringfix::engine::runtime::{EngineApp, Runtime};
+use ringfix::engine::runtime::Runtime;
+use ringfix::engine::session::Application;
 use runtime_support::{connect, field, now_fix, Peer};
 
 fn acceptor_cfg(port: u16, extra: &str) -> EngineConfig {
@@ -23,7 +24,7 @@ fn acceptor_cfg(port: u16, extra: &str) -> EngineConfig {
 fn exec_acceptor(port: u16, extra: &str) -> Runtime {
     Runtime::start(
         &acceptor_cfg(port, extra),
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) }),
+        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
     )
     .unwrap()
 }
@@ -117,7 +118,7 @@ fn file_store_backup_path_gets_the_journal_a_reset_replaces() {
     );
     let mut server = Runtime::start(
         &cfg,
-        Box::new(|_s: &SessionSettings| -> Box<dyn EngineApp> { Box::new(Exec::new()) }),
+        Box::new(|_s: &SessionSettings| -> Box<dyn Application + Send> { Box::new(Exec::new()) }),
     )
     .unwrap();
     let port = server.listen_addrs()[0].port();

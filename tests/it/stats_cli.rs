@@ -38,8 +38,19 @@ fn engine(dir: &Path) -> (StatsPublisher, UtcTimestamp) {
     out.extend(fix("35=4|34=1|43=Y|49=A|56=B|123=Y|36=2|"));
     out.extend(fix("35=3|34=2|49=A|56=B|45=2|"));
     s.outbound(&out, plus_ms(t0, -1_000));
+    // What the session decided about them (its events).
+    s.resend_request(true);
+    s.reject(false);
     s.seqnums(3, 3);
     s.read_deadline(Some(plus_ms(t0, 60_000)));
+    // The engine's own time: 300 ns, 800 ns and 3 us.
+    let per_ns = ringfix::engine::reactor::probe::ticks_per_ns();
+    for ns in [300.0, 800.0, 3_000.0] {
+        s.internal((ns * per_ns) as u64);
+    }
+    s.recv_timeout();
+    s.queued_before(100);
+    s.outbound(&[], t0);
     s.publish(t0);
     (p, t0)
 }
@@ -110,6 +121,115 @@ fn json_has_every_field_of_every_session() {
     assert_eq!(c["read_deadline"], Value::Null);
     assert_eq!(c["reads_in_flight"], 0);
     drop(p);
+}
+
+#[test]
+fn prometheus_has_every_metric_and_parses() {
+    use ops_support::prom::{parse, value};
+    let dir = tempfile::tempdir().unwrap();
+    let (p, t0) = engine(dir.path());
+    let pid = std::process::id().to_string();
+    let o = stats(dir.path(), &["--pid", &pid, "--prometheus"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let samples = parse(&text);
+    let ab = [("session", "FIX.4.4:A->B"), ("pid", pid.as_str())];
+    let ac = [("session", "FIX.4.4:A->C"), ("pid", pid.as_str())];
+    let v = |name: &str, labels: &[(&str, &str)]| {
+        value(&samples, name, labels).unwrap_or_else(|| panic!("no {name} {labels:?} in\n{text}"))
+    };
+    for (name, ab_value) in [
+        ("ringfix_messages_received_total", 2.0),
+        ("ringfix_messages_sent_total", 3.0),
+        ("ringfix_rejects_sent_total", 1.0),
+        ("ringfix_rejects_received_total", 0.0),
+        ("ringfix_resend_requests_total", 0.0),
+        ("ringfix_resend_requests_received_total", 1.0),
+        ("ringfix_messages_resent_total", 1.0),
+        ("ringfix_sequence_gaps_total", 0.0),
+        ("ringfix_recv_timeouts_total", 1.0),
+        ("ringfix_connections_total", 1.0),
+        ("ringfix_session_logged_on", 1.0),
+        ("ringfix_next_sender_seq", 3.0),
+        ("ringfix_next_target_seq", 3.0),
+        ("ringfix_outbound_queue_bytes", 100.0),
+    ] {
+        assert_eq!(v(name, &ab), ab_value, "{name}");
+        assert_eq!(v(name, &ac), 0.0, "{name} of the idle session");
+    }
+    assert!(v("ringfix_bytes_received_total", &ab) > 50.0);
+    assert!(v("ringfix_bytes_sent_total", &ab) > v("ringfix_bytes_received_total", &ab));
+    // Histogram: cumulative buckets at the fixed bounds.
+    let bucket = |le: &str| {
+        v(
+            "ringfix_internal_seconds_bucket",
+            &[ab[0], ab[1], ("le", le)],
+        )
+    };
+    assert_eq!(bucket("0.00000025"), 0.0);
+    assert_eq!(bucket("0.0000005"), 1.0);
+    assert_eq!(bucket("0.000001"), 2.0);
+    assert_eq!(bucket("0.000002"), 2.0);
+    assert_eq!(bucket("0.000005"), 3.0);
+    assert_eq!(bucket("+Inf"), 3.0);
+    assert_eq!(v("ringfix_internal_seconds_count", &ab), 3.0);
+    let sum = v("ringfix_internal_seconds_sum", &ab);
+    assert!((sum - 4.1e-6).abs() < 0.1e-6, "{sum}");
+    assert_eq!(v("ringfix_internal_seconds_count", &ac), 0.0);
+    let started = v(
+        "ringfix_engine_start_time_seconds",
+        &[("pid", pid.as_str()), ("role", "primary")],
+    );
+    assert!((started - t0.as_nanos() as f64 / 1e9).abs() < 1e-3);
+    // The same page, typed and read back: every family the issue names.
+    for family in [
+        "ringfix_reactor_loop_turns_total",
+        "ringfix_uring_submissions_total",
+        "ringfix_internal_seconds",
+    ] {
+        assert!(text.contains(&format!("# TYPE {family} ")), "{family}");
+    }
+    drop(p);
+}
+
+#[test]
+fn prometheus_reactor_counters_and_role() {
+    use ops_support::prom::{parse, value};
+    use ringfix::engine::stats::{EngineRole, ReactorCounters};
+    let dir = tempfile::tempdir().unwrap();
+    let mut p =
+        StatsPublisher::create_with_reactors(dir.path(), &["FIX.4.4:A->B".into()], 2, now())
+            .unwrap();
+    p.set_role(EngineRole::Standby);
+    let mut r1 = p.reactor(1).unwrap();
+    assert!(p.reactor(1).is_none(), "one writer per reactor slot");
+    r1.publish(&ReactorCounters {
+        core: Some(3),
+        loop_turns: 1234,
+        uring_submissions: 567,
+        recv_timeouts: 8,
+    });
+    let pid = std::process::id().to_string();
+    let o = stats(dir.path(), &["--pid", &pid, "--prometheus"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let samples = parse(&stdout(&o));
+    let r = |name: &str, idx: &str| value(&samples, name, &[("reactor", idx), ("pid", &pid)]);
+    assert_eq!(r("ringfix_reactor_loop_turns_total", "1"), Some(1234.0));
+    assert_eq!(r("ringfix_uring_submissions_total", "1"), Some(567.0));
+    assert_eq!(r("ringfix_reactor_loop_turns_total", "0"), Some(0.0));
+    assert_eq!(
+        value(
+            &samples,
+            "ringfix_engine_start_time_seconds",
+            &[("pid", &pid), ("role", "standby")]
+        )
+        .map(|_| ()),
+        Some(())
+    );
+    let v = stats_json(dir.path(), &["--pid", &pid]);
+    assert_eq!(v["engines"][0]["role"], "standby");
+    assert_eq!(v["engines"][0]["reactors"][1]["core"], 3);
+    assert_eq!(v["engines"][0]["reactors"][1]["recv_timeouts"], 8);
 }
 
 #[test]
@@ -195,4 +315,33 @@ fn a_crashed_engine_page_shows_only_by_pid_and_says_so() {
         Some(1),
         "stale pages are not running engines"
     );
+}
+
+/// A dead page whose pid is a running process (this one: pid reuse) is
+/// still dead: its lock is gone. Reported, pruned; the live one never.
+#[test]
+fn pid_reuse_does_not_make_a_dead_page_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, _) = engine(dir.path());
+    let left = dir.path().join("ringfix-99999999.stats");
+    std::fs::copy(p.path(), &left).unwrap();
+    let pid = std::process::id();
+    let o = stats(dir.path(), &["--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["engines"].as_array().unwrap().len(), 1);
+    assert_eq!(v["engines"][0]["page"], p.path().display().to_string());
+    let note = format!(
+        "skipped {}: engine pid {pid} is not running",
+        left.display()
+    );
+    assert!(stderr(&o).contains(&note), "{}", stderr(&o));
+    assert!(
+        !ringfix::engine::stats::prune(p.path()).unwrap(),
+        "a live page is not pruned"
+    );
+    let o = stats(dir.path(), &["--prune", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!left.exists());
+    assert!(p.path().exists());
 }

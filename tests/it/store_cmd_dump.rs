@@ -110,3 +110,33 @@ fn dump_works_while_the_engine_runs_and_needs_a_store() {
     let o = dump(cfg, &[]);
     assert_eq!(o.status.code(), Some(2), "several sessions need --session");
 }
+
+/// A Logon with a Password in the journal (as a journal written before
+/// redaction, or a session's extra RedactFieldsInLogs tag) is dumped with
+/// the session's tags masked; `--show-secrets` prints what is stored.
+#[test]
+fn dump_masks_the_sessions_redacted_tags() {
+    use ringfix::engine::store::MessageStore;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = single_config(dir.path());
+    let mut s = open(dir.path(), "B");
+    let logon = fix("35=A|34=1|49=A|56=B|52=20261124-03:00:00.000|98=0|108=30|553=u|554=hunter22|");
+    s.append(1, &logon).unwrap();
+    s.append(2, &order(2)).unwrap();
+    s.set_next_sender_seq(3).unwrap();
+    drop(s);
+    let cfg = cfg.to_str().unwrap();
+    let d = dump(cfg, &[]);
+    assert!(d.status.success(), "{}", stderr(&d));
+    let out = stdout(&d);
+    assert!(!out.contains("hunter22"), "{out}");
+    assert!(out.contains("|553=u|554=***|"), "{out}");
+    assert!(out.contains("11=ORD2"), "{out}");
+    assert!(stdout(&dump(cfg, &["--show-secrets"])).contains("|554=hunter22|"));
+    // The session's own tags: ClOrdID hidden too.
+    let text = std::fs::read_to_string(cfg).unwrap() + "RedactFieldsInLogs=554,11\n";
+    std::fs::write(cfg, text).unwrap();
+    let out = stdout(&dump(cfg, &["--json"]));
+    assert!(!out.contains("hunter22") && !out.contains("ORD2"), "{out}");
+    assert!(out.contains(r#"[11, "***"]"#), "{out}");
+}

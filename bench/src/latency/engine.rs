@@ -13,11 +13,12 @@ use ringfix_engine::apps::exec::Exec;
 use ringfix_engine::apps::orders::Orders;
 use ringfix_engine::config::{EngineConfig, SessionSettings as EngineSettings};
 use ringfix_engine::reactor::probe;
-use ringfix_engine::runtime::{AppIo, Counters, EngineApp, Runtime};
+use ringfix_engine::runtime::{Counters, Runtime};
 use ringfix_engine::session::{
     parse_u64, AppVerdict, Application, Incoming, Sender, SessionSettings,
 };
 use ringfix_engine::store::UtcTimestamp;
+use ringfix_engine::time::{MonoTime, Now};
 
 use super::floor::Mode;
 use super::hist::{new_histogram, record_corrected};
@@ -68,9 +69,10 @@ struct Pinger {
     run: EngineRun,
     interval: Option<u64>,
     base: Instant,
-    /// Monotonic ns (since `base`) and realtime of the last `set_now`.
+    /// Monotonic ns (since `base`) and the engine's time of the last
+    /// callback.
     mono_at_now: u64,
-    now: i64,
+    now: Now,
     sent_at: u64,
     sent: u64,
     answered: u64,
@@ -233,6 +235,8 @@ impl Application for Pinger {
         {
             return AppVerdict::Accept;
         }
+        self.now = out.now();
+        self.mono_at_now = self.mono();
         self.er_bytes = msg.raw().len();
         self.answered(t.saturating_sub(self.sent_at));
         // The next order leaves from this callback when it is due.
@@ -241,7 +245,7 @@ impl Application for Pinger {
             let digits = session.timestamp_precision;
             let t = self.mono();
             if out
-                .send(b"D", &[], Orders::body(n, self.now, digits))
+                .send(b"D", &[], Orders::body(n, self.now.wall, digits))
                 .is_ok()
             {
                 self.sent_one(t);
@@ -250,18 +254,13 @@ impl Application for Pinger {
         AppVerdict::Accept
     }
 
-    fn on_logon(&mut self, _session: &SessionSettings) {
+    fn on_logon(&mut self, _session: &SessionSettings, _out: &mut Sender<'_>) {
         self.logged_on = true;
     }
-}
 
-impl EngineApp for Pinger {
-    fn set_now(&mut self, now: UtcTimestamp) {
-        self.now = now.as_nanos();
+    fn poll(&mut self, io: &mut Sender<'_>) {
+        self.now = io.now();
         self.mono_at_now = self.mono();
-    }
-
-    fn poll(&mut self, io: &mut AppIo<'_>) {
         if self.done {
             if io.is_logged_on() {
                 io.logout();
@@ -273,7 +272,7 @@ impl EngineApp for Pinger {
             let n = self.sent;
             let digits = io.settings().timestamp_precision;
             if io
-                .send(b"D", &[], Orders::body(n, self.now, digits))
+                .send(b"D", &[], Orders::body(n, self.now.wall, digits))
                 .is_ok()
             {
                 self.sent_one(t);
@@ -281,14 +280,14 @@ impl EngineApp for Pinger {
         }
     }
 
-    fn wake_at(&self) -> Option<UtcTimestamp> {
+    fn wake_at(&self) -> Option<MonoTime> {
         self.interval?;
         if self.in_flight || self.done || self.sent >= self.total() {
             return None;
         }
         let ahead = self.next_due.saturating_sub(self.mono_at_now);
         let ahead = i64::try_from(ahead).ok()?;
-        Some(UtcTimestamp::from_nanos(self.now.saturating_add(ahead)))
+        Some(self.now.mono.add_nanos(ahead))
     }
 
     fn finished(&self) -> bool {
@@ -314,12 +313,6 @@ impl Application for SizedExec {
     }
 }
 
-impl EngineApp for SizedExec {
-    fn set_now(&mut self, now: UtcTimestamp) {
-        self.exec.set_now(now);
-    }
-}
-
 fn reactor_keys(mode: Mode, core: usize) -> String {
     let m = match mode {
         Mode::Spin => "spin",
@@ -342,7 +335,7 @@ pub fn run(cfg: &EngineRun, dir: &Path) -> Result<EngineResult, String> {
     let acceptor = EngineConfig::parse(&acceptor, "bench-acceptor").map_err(|e| e.to_string())?;
     let nos_bytes = Arc::new(AtomicUsize::new(0));
     let sizes = Arc::clone(&nos_bytes);
-    let exec = Box::new(move |_s: &EngineSettings| -> Box<dyn EngineApp> {
+    let exec = Box::new(move |_s: &EngineSettings| -> Box<dyn Application + Send> {
         Box::new(SizedExec {
             exec: Exec::new(),
             nos_bytes: Arc::clone(&sizes),
@@ -371,7 +364,7 @@ pub fn run(cfg: &EngineRun, dir: &Path) -> Result<EngineResult, String> {
         EngineConfig::parse(&initiator, "bench-initiator").map_err(|e| e.to_string())?;
     let result = Arc::new(Mutex::new(None));
     let initiator_counters = Arc::new(OnceLock::new());
-    let mut app: Option<Box<dyn EngineApp>> = Some(Box::new(Pinger {
+    let mut app: Option<Box<dyn Application + Send>> = Some(Box::new(Pinger {
         run: cfg.clone(),
         interval: cfg
             .rate
@@ -379,7 +372,7 @@ pub fn run(cfg: &EngineRun, dir: &Path) -> Result<EngineResult, String> {
             .map(|r| 1_000_000_000 / u64::from(r)),
         base: Instant::now(),
         mono_at_now: 0,
-        now: 0,
+        now: Now::same(UtcTimestamp::from_nanos(0)),
         sent_at: 0,
         sent: 0,
         answered: 0,
@@ -395,7 +388,7 @@ pub fn run(cfg: &EngineRun, dir: &Path) -> Result<EngineResult, String> {
         initiator: Arc::clone(&initiator_counters),
         out: Arc::clone(&result),
     }));
-    let factory = Box::new(move |_s: &EngineSettings| -> Box<dyn EngineApp> {
+    let factory = Box::new(move |_s: &EngineSettings| -> Box<dyn Application + Send> {
         app.take().unwrap_or_else(|| Box::new(Exec::new()))
     });
     let mut client = Runtime::start(&initiator, factory).map_err(|e| e.to_string())?;

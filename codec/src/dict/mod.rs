@@ -20,9 +20,13 @@
 //! [`Reject::ref_tag_id`] and [`Reject::text_for`].
 
 mod builtin;
+mod layout;
 mod model;
+mod order;
 mod pass;
+mod quick;
 mod reject;
+mod syntax;
 mod tree;
 mod types;
 mod validate;
@@ -30,6 +34,7 @@ mod xml;
 
 pub use builtin::{builtin, builtin_for_appl_ver_id, builtin_for_begin_string, Version};
 pub use model::{Dictionary, EnumValue, FieldDef, GroupDef, GroupRef, MessageDef};
+pub use order::FieldOrder;
 pub use reject::{business_reason, reason, Reject, RejectKind, RejectText};
 pub use tree::{ComponentDef, GroupTree, Member};
 pub use types::FieldType;

@@ -36,8 +36,11 @@ pub struct FieldDef {
 /// Packs up to 7 bytes and the length into one `u64` (a unique key per value).
 #[inline]
 pub(crate) fn pack7(v: &[u8]) -> Option<u64> {
-    if v.len() > 7 {
-        return None;
+    match *v {
+        [a] => return Some(1 << 56 | u64::from(a)),
+        [a, b] => return Some(2 << 56 | u64::from(a) | u64::from(b) << 8),
+        _ if v.len() > 7 => return None,
+        _ => {}
     }
     let mut k = (v.len() as u64) << 56;
     for (i, &b) in v.iter().enumerate() {
@@ -175,6 +178,9 @@ pub struct MessageDef {
     pub(crate) section: Section,
     /// The members as written (components by reference).
     pub(crate) members: Box<[Member]>,
+    /// Two bits per dense field index: allowed in this message (even bit),
+    /// required (odd bit); the fast path reads both with one load.
+    pub(crate) presence: Box<[u64]>,
 }
 
 impl MessageDef {
@@ -203,6 +209,8 @@ pub struct Dictionary {
     pub(crate) transport: bool,
     /// `pack7(msg_type)` per message, same order as `messages`; u64::MAX when longer.
     pub(crate) msg_keys: Box<[u64]>,
+    /// Index in `messages` of each one-byte MsgType (`NO_DENSE_INDEX`: none).
+    pub(crate) msg_by_byte: Box<[u16]>,
     pub(crate) fields: Box<[FieldDef]>,
     pub(crate) tag_index: Box<[u16]>,
     pub(crate) messages: Box<[MessageDef]>,
@@ -214,6 +222,18 @@ pub struct Dictionary {
     pub(crate) flags: Box<[u8]>,
     /// Components, header and trailer as written (not used by validation).
     pub(crate) tree: Box<Tree>,
+    /// Per tag (up to the largest declared): the fast path's word of dense
+    /// index, FLAG_* bits, value class and byte set (see `quick`).
+    pub(crate) tag_info: Box<[u64]>,
+    /// The required header fields are among 8, 9, 35, 49, 56, 52, 34 (the
+    /// ones every parsed message is checked for anyway).
+    pub(crate) usual_header: bool,
+    /// BeginString (8) needs no check, BodyLength (9) is an integer and
+    /// MsgType (35) is checked against its enumeration by type: what the
+    /// parser verified of the first three fields is all there is to check.
+    pub(crate) plain_preamble: bool,
+    /// The byte sets of one-byte enumerations.
+    pub(crate) char_sets: Box<[[u64; 2]]>,
 }
 
 impl Dictionary {
@@ -286,6 +306,10 @@ impl Dictionary {
     /// Message definition by MsgType bytes (packed-key binary search, no allocation).
     #[inline]
     pub fn message(&self, msg_type: &[u8]) -> Option<&MessageDef> {
+        if let [b] = msg_type {
+            let i = *self.msg_by_byte.get(usize::from(*b))?;
+            return self.messages.get(usize::from(i));
+        }
         match pack7(msg_type) {
             Some(k) => {
                 let i = self.msg_keys.binary_search(&k).ok()?;

@@ -30,6 +30,12 @@ pub(crate) struct Frame {
     declared: i64,
     instances: i64,
     inst_id: u32,
+    /// The tag that starts an instance (the dictionary's delimiter, or the
+    /// first member seen with `first_field_in_group_is_delimiter`; 0: not yet).
+    delimiter: u32,
+    /// Dictionary position of the instance's latest member after the one
+    /// that started it (QuickFIX/J's ordering check skips that one).
+    last_pos: Option<usize>,
 }
 
 /// Header field per the session dictionary or QuickFIX's fixed list.
@@ -38,7 +44,7 @@ pub(crate) fn is_header_tag(session: &Dictionary, tag: i64) -> bool {
     session.classify(tag).1 & FLAG_HEADER != 0
 }
 
-fn parse_count(v: &[u8]) -> i64 {
+pub(crate) fn parse_count(v: &[u8]) -> i64 {
     if !super::types::is_int(v) || v.len() > 18 {
         return -1;
     }
@@ -98,6 +104,9 @@ pub(crate) struct Pass<'p> {
     bdy: Best,
     grp_req: Best,
     grp_ext: Option<Reject>,
+    /// First group member out of dictionary order (QuickFIX/J reports it
+    /// while parsing, before any other check).
+    grp_order: Option<Reject>,
 }
 
 impl<'p> Pass<'p> {
@@ -133,6 +142,7 @@ impl<'p> Pass<'p> {
             bdy: Best::default(),
             grp_req: Best::default(),
             grp_ext: None,
+            grp_order: None,
         }
     }
 
@@ -311,6 +321,8 @@ impl<'p> Pass<'p> {
             declared: parse_count(value),
             instances: 0,
             inst_id: 0,
+            delimiter: 0,
+            last_pos: None,
         });
     }
 
@@ -336,12 +348,38 @@ impl<'p> Pass<'p> {
         };
         let member = g.is_member(t);
         let stamp = self.s.inst_stamp.get(t as usize).copied().unwrap_or(0);
-        let starts = t == g.delimiter || (member && (f.inst_id == 0 || stamp == f.inst_id));
+        let first_delimits = self.opts.first_field_in_group_is_delimiter;
+        if f.delimiter == 0 {
+            f.delimiter = if first_delimits && member {
+                t
+            } else {
+                g.delimiter
+            };
+        }
+        let starts = if first_delimits {
+            t == f.delimiter
+        } else {
+            let repeated = stamp == f.inst_id && !self.opts.validate_unordered_group_fields;
+            t == g.delimiter || (member && (f.inst_id == 0 || repeated))
+        };
+        if self.opts.validate_unordered_group_fields && member {
+            let pos = g.members.iter().position(|&m| m == t);
+            if starts {
+                f.last_pos = None;
+            } else if pos <= f.last_pos && f.inst_id != 0 {
+                self.grp_order.get_or_insert(Reject::session(
+                    reason::GROUP_FIELDS_OUT_OF_ORDER,
+                    Some(tag),
+                ));
+            } else {
+                f.last_pos = pos;
+            }
+        }
         if starts {
             if f.inst_id != 0 {
                 self.close_instance(&f);
             }
-            if t != g.delimiter && self.opts.validate_group_delimiter {
+            if t != f.delimiter && self.opts.validate_group_delimiter {
                 self.grp_ext.get_or_insert(Reject::session(
                     reason::GROUP_FIELDS_OUT_OF_ORDER,
                     Some(tag),
@@ -432,6 +470,9 @@ impl<'p> Pass<'p> {
             if !self.present(tag, HEADER) {
                 return Err(Reject::missing_header_field(bs, self.is_app, tag));
             }
+        }
+        if let Some(r) = self.grp_order {
+            return Err(r);
         }
         if let (true, Some(tag)) = (self.opts.validate_fields_out_of_order, self.out_of_order) {
             return Err(Reject::session(reason::TAG_OUT_OF_ORDER, Some(tag)));

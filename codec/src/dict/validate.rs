@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::builtin::{builtin_for_appl_ver_id, builtin_for_begin_string};
 use super::pass::Pass;
+use super::quick::Quick;
 use super::{DictError, Dictionary, Reject};
 use crate::data_fields::data_tag_for;
 use crate::{MessageView, Parser, INVALID_TAG};
@@ -29,6 +30,16 @@ pub struct Options {
     pub validate_group_delimiter: bool,
     /// Beyond QuickFIX (default N): LOCALMKTDATE and MONTHYEAR syntax.
     pub strict_date_formats: bool,
+    /// QuickFIX/J `ValidateUnorderedGroupFields`: members of a group
+    /// instance must follow the dictionary's order (else 373=15 "Repeating
+    /// group fields out of order"). Default N, QuickFIX C++'s behaviour
+    /// (QuickFIX/J's default is Y).
+    pub validate_unordered_group_fields: bool,
+    /// QuickFIX/J `FirstFieldInGroupIsDelimiter` (default N): the first
+    /// member after a NumInGroup delimits that group's instances, whatever
+    /// the dictionary's first field; a repeated member then stays in its
+    /// instance.
+    pub first_field_in_group_is_delimiter: bool,
 }
 
 impl Default for Options {
@@ -41,6 +52,8 @@ impl Default for Options {
             validate_group_members: false,
             validate_group_delimiter: false,
             strict_date_formats: false,
+            validate_unordered_group_fields: false,
+            first_field_in_group_is_delimiter: false,
         }
     }
 }
@@ -48,7 +61,8 @@ impl Default for Options {
 impl Options {
     /// Applies one QuickFIX session setting (`ValidateFieldsHaveValues`,
     /// `ValidateFieldsOutOfOrder` or `CheckFieldsOutOfOrder`,
-    /// `ValidateUserDefinedFields`, `AllowUnknownMsgFields`, and this crate's
+    /// `ValidateUserDefinedFields`, `AllowUnknownMsgFields`,
+    /// `ValidateUnorderedGroupFields`, `FirstFieldInGroupIsDelimiter`, and this crate's
     /// `ValidateGroupMembers`, `ValidateGroupDelimiter`, `StrictDateFormats`).
     /// Returns false for a key it does not know.
     pub fn set(&mut self, key: &str, value: bool) -> bool {
@@ -62,6 +76,8 @@ impl Options {
             "ValidateGroupMembers" => &mut self.validate_group_members,
             "ValidateGroupDelimiter" => &mut self.validate_group_delimiter,
             "StrictDateFormats" => &mut self.strict_date_formats,
+            "ValidateUnorderedGroupFields" => &mut self.validate_unordered_group_fields,
+            "FirstFieldInGroupIsDelimiter" => &mut self.first_field_in_group_is_delimiter,
             _ => return false,
         };
         *slot = value;
@@ -85,6 +101,8 @@ pub(crate) struct Scratch {
     /// Presence of tags outside the tables (unknown or negative): (tag, stamp).
     pub extra: Vec<(i64, u32)>,
     pub stack: Vec<super::pass::Frame>,
+    /// The fast path's open groups.
+    pub open: Vec<super::quick::Open>,
 }
 
 impl Scratch {
@@ -135,6 +153,9 @@ pub struct Validator {
     options: Options,
     scratch: Scratch,
     parser: Option<Parser>,
+    /// The last MsgType the fast path met (packed) and whether the session
+    /// dictionary's field 35 lists it.
+    type_listed: (u64, bool),
 }
 
 impl Validator {
@@ -151,6 +172,7 @@ impl Validator {
             options,
             scratch,
             parser: None,
+            type_listed: (u64::MAX, false),
         }
     }
 
@@ -354,7 +376,9 @@ impl Validator {
         pass.finish()
     }
 
-    /// Validates a parsed message (the codec's [`MessageView`]).
+    /// Validates a parsed message (the codec's [`MessageView`]): a lean
+    /// pass first, which only says "valid"; when it does not, the exact
+    /// pass finds the reject.
     pub fn validate(&mut self, view: &MessageView<'_>) -> Result<(), Reject> {
         let v = *view;
         // The codec indexed the message: no pre-scan for MsgType/ApplVerID.
@@ -364,11 +388,77 @@ impl Validator {
         } else {
             None
         };
+        if self.quick(&v, msg_type, appl_ver_id) {
+            return Ok(());
+        }
+        self.exact(v, msg_type, appl_ver_id)
+    }
+
+    /// [`Validator::validate`] without the fast path: the exact pass alone
+    /// (what the fast path must agree with; for tests and fuzzing).
+    #[doc(hidden)]
+    pub fn validate_exact(&mut self, view: &MessageView<'_>) -> Result<(), Reject> {
+        let v = *view;
+        let msg_type = v.get(crate::tags::MSG_TYPE);
+        let appl_ver_id = if self.session.is_transport() {
+            v.appl_ver_id()
+        } else {
+            None
+        };
+        self.exact(v, msg_type, appl_ver_id)
+    }
+
+    fn exact(
+        &mut self,
+        v: MessageView<'_>,
+        msg_type: Option<&[u8]>,
+        appl_ver_id: Option<&[u8]>,
+    ) -> Result<(), Reject> {
         let fields = (0..v.len()).map_while(move |i| {
             let f = v.field(i)?;
             Some((signed_tag(&v, f.tag, i), f.value))
         });
         self.run(msg_type, appl_ver_id, fields)
+    }
+
+    /// The fast path: true when `view` passes every check.
+    fn quick(
+        &mut self,
+        view: &MessageView<'_>,
+        msg_type: Option<&[u8]>,
+        appl_ver_id: Option<&[u8]>,
+    ) -> bool {
+        let Some(mt) = msg_type else { return false };
+        if !Quick::applies(&self.options) {
+            return false;
+        }
+        let app = match self.session.is_transport() {
+            true => match self.body_dictionary(mt, appl_ver_id) {
+                Some(d) => Some(d),
+                None => return false,
+            },
+            false => None,
+        };
+        let session: &Dictionary = &self.session;
+        let body = app.as_deref().unwrap_or(session);
+        let Some(msg) = body.message(mt) else {
+            return false;
+        };
+        // Whether field 35 lists the type: one lookup per new type.
+        let key = super::model::pack7(mt);
+        let listed = match self.type_listed {
+            (k, listed) if Some(k) == key => listed,
+            _ => {
+                let listed = session.field(35).is_some_and(|f| f.value_allowed(mt));
+                if let Some(k) = key {
+                    self.type_listed = (k, listed);
+                }
+                listed
+            }
+        };
+        let (buf, entries) = view.entries();
+        let quick = Quick::new(session, body, msg, &self.options, listed);
+        quick.run(&mut self.scratch, buf, entries)
     }
 
     /// Validates a raw SOH-delimited message (8=... through 10=...|).

@@ -459,11 +459,13 @@ impl<'a, 'i> Builder<'a, 'i> {
                 .ok_or_else(|| self.err("<message> does not have a msgtype attribute"))?;
             let mut sec = SectionBuild::new(n);
             self.add_children(m, &mut sec, true, 0)?;
+            let section = sec.finish();
             messages.push(MessageDef {
                 msg_type: msg_type.as_bytes().into(),
                 name: m.attribute("name").unwrap_or("").into(),
                 admin: m.attribute("msgcat") == Some("admin"),
-                section: sec.finish(),
+                presence: super::layout::presence(&section, &self.tag_index),
+                section,
                 members: self.members(m, 0)?,
             });
         }
@@ -475,6 +477,12 @@ impl<'a, 'i> Builder<'a, 'i> {
         });
         messages.dedup_by(|a, b| a.msg_type == b.msg_type);
         let msg_keys: Vec<u64> = messages.iter().map(key).collect();
+        let mut msg_by_byte = vec![super::model::NO_DENSE_INDEX; 256];
+        for (i, m) in messages.iter().enumerate() {
+            if let ([b], Ok(i)) = (&*m.msg_type, u16::try_from(i)) {
+                msg_by_byte[usize::from(*b)] = i;
+            }
+        }
         let mut flags: Vec<u8> = self
             .fields
             .iter()
@@ -512,18 +520,33 @@ impl<'a, 'i> Builder<'a, 'i> {
                 nested,
             });
         }
+        let (tag_info, char_sets) = super::layout::layout(&self.fields, &flags, &self.tag_index);
+        let header = header.finish();
+        let usual_header = header
+            .required
+            .iter()
+            .all(|t| matches!(t, 8 | 9 | 35 | 49 | 56 | 52 | 34));
+        let class = |tag: usize| tag_info.get(tag).map(|&i| super::layout::class_of(i));
+        let plain_preamble = class(8) == Some(super::layout::NONE)
+            && class(9) == Some(super::layout::INT)
+            && class(35) == Some(super::layout::MSG_TYPE);
         Ok(Dictionary {
             tree: Box::new(self.tree()?),
+            plain_preamble,
+            usual_header,
             layouts: layouts.into(),
             flags: flags.into(),
+            tag_info,
+            char_sets,
             source: self.source.into(),
             transport: version.starts_with("FIXT"),
             version: version.into(),
             msg_keys: msg_keys.into(),
+            msg_by_byte: msg_by_byte.into(),
             fields: self.fields.into(),
             tag_index: self.tag_index.into(),
             messages: messages.into(),
-            header: header.finish(),
+            header,
             groups: self.groups.into(),
         })
     }

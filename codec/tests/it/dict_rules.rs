@@ -315,6 +315,74 @@ fn groups() {
     );
 }
 
+/// QuickFIX/J's ValidateUnorderedGroupFields and FirstFieldInGroupIsDelimiter.
+#[test]
+fn group_order_and_first_field_delimiter() {
+    // FIX44 Parties: PartyID (448), PartyIDSource (447), PartyRole (452), ...
+    let unordered = Options {
+        validate_unordered_group_fields: true,
+        ..Options::default()
+    };
+    let swapped = "453=1|448=P|452=1|447=D|";
+    assert_eq!(check("FIX.4.4", &nos(swapped)), Ok(()));
+    assert_eq!(
+        code(with("FIX.4.4", unordered, &nos(swapped))),
+        ('3', 15, Some(447))
+    );
+    // In order, over two instances: fine; the order restarts per instance.
+    let two = "453=2|448=P|447=D|452=1|448=Q|452=3|";
+    assert_eq!(with("FIX.4.4", unordered, &nos(two)), Ok(()));
+    // A repeated member is out of order too (QuickFIX C++ would start a
+    // new instance with it and count three).
+    let repeated = "453=2|448=P|447=D|447=D|448=Q|";
+    assert_eq!(code(check("FIX.4.4", &nos(repeated))), ('3', 16, Some(453)));
+    assert_eq!(
+        code(with("FIX.4.4", unordered, &nos(repeated))),
+        ('3', 15, Some(447))
+    );
+    // It comes before the other checks, as QuickFIX/J finds it while parsing.
+    let with_bad_field = nos(swapped).replace("|54=1|", "|54=Z|");
+    assert_eq!(code(check("FIX.4.4", &with_bad_field)), ('3', 5, Some(54)));
+    assert_eq!(
+        code(with("FIX.4.4", unordered, &with_bad_field)),
+        ('3', 15, Some(447))
+    );
+
+    // The first member delimits: PartyRole first, two instances.
+    let first = Options {
+        first_field_in_group_is_delimiter: true,
+        ..Options::default()
+    };
+    let role_first = "453=2|452=1|448=P|452=3|448=Q|";
+    assert_eq!(
+        code(check("FIX.4.4", &nos(role_first))),
+        ('3', 16, Some(453))
+    );
+    assert_eq!(with("FIX.4.4", first, &nos(role_first)), Ok(()));
+    // Only that field starts an instance: the dictionary's delimiter and
+    // repeated members do not.
+    let one = "453=1|452=1|448=P|448=Q|447=D|";
+    assert_eq!(with("FIX.4.4", first, &nos(one)), Ok(()));
+    assert_eq!(
+        code(with("FIX.4.4", first, &nos("453=2|452=1|448=P|448=Q|"))),
+        ('3', 16, Some(453))
+    );
+    let ordered_first = Options {
+        validate_unordered_group_fields: true,
+        ..first
+    };
+    // QuickFIX/J does not compare members with the field that started the instance.
+    assert_eq!(with("FIX.4.4", ordered_first, &nos(role_first)), Ok(()));
+    assert_eq!(
+        code(with(
+            "FIX.4.4",
+            ordered_first,
+            &nos("453=1|452=1|447=D|448=P|")
+        )),
+        ('3', 15, Some(448))
+    );
+}
+
 #[test]
 fn required_fields_inside_required_groups() {
     let base = format!("35=E|34=2|49=A|52={T}|56=B|66=L|394=1|68=1|");
@@ -508,5 +576,166 @@ fn repeat_order_and_boolean_in_every_version() {
         // PossDupFlag is CHAR (a string for QuickFIX) before FIX.4.2, BOOLEAN after.
         let expected = if v < "FIX.4.2" { 5 } else { 6 };
         assert_eq!(code(check(v, &poss_dup)), ('3', expected, Some(43)), "{v}");
+    }
+}
+
+/// The validator's fast path (which only says "valid") and its exact pass
+/// agree: every message through `validate` (fast path first) gives what
+/// `validate_exact` (the exact pass alone) gives, under every option, on
+/// valid messages and on mutations of them.
+mod fast_path_agrees {
+    use super::*;
+    use proptest::prelude::*;
+
+    const BASES: &[(&str, &str)] = &[
+        ("FIX.4.4", "35=D|34=2|49=A|52=20261124-10:00:00.000|56=B|11=ID|21=1|55=X|54=1|60=20261124-10:00:00.000|38=100|40=2|44=1.5|59=0|1=AC|"),
+        ("FIX.4.4", "35=8|34=2|49=A|52=20231103-09:30:00|56=B|37=O|11=C|17=E|150=0|39=0|55=X|54=1|38=100|32=50|31=1.5|151=50|14=50|6=1.5|453=2|448=P|447=D|452=1|802=2|523=S1|803=1|523=S2|803=2|448=Q|447=D|452=2|"),
+        ("FIX.4.4", "35=X|34=9|49=A|52=20261124-10:00:00.000|56=B|262=R|268=2|279=0|269=0|55=X|270=1.5|271=100|290=1|279=0|269=1|55=X|270=1.6|271=200|290=2|"),
+        ("FIX.4.4", "35=A|34=1|49=A|52=20261124-10:00:00.000|56=B|98=0|108=30|141=Y|"),
+        ("FIX.4.4", "35=0|34=7|49=A|52=20261124-10:00:00.000|56=B|627=1|628=H|629=20261124-10:00:00|"),
+        ("FIX.4.2", "35=D|34=2|49=A|52=20261124-10:00:00|56=B|11=ID|21=1|55=X|54=1|60=20261124-10:00:00|40=1|5001=x|"),
+        ("FIX.4.0", "35=D|34=2|49=A|52=20261124-10:00:00|56=B|11=ID|21=1|55=X|54=1|38=100|40=1|"),
+        ("FIXT.1.1", "35=D|34=2|49=A|52=20261124-10:00:00.000|56=B|11=ID|55=X|54=1|60=20261124-10:00:00.000|38=100|40=2|44=1.5|"),
+        ("FIXT.1.1", "35=D|34=2|49=A|52=20261124-10:00:00.000|56=B|1128=7|11=ID|55=X|54=1|60=20261124-10:00:00.000|38=100|40=2|"),
+        ("FIXT.1.1", "35=5|34=3|49=A|52=20261124-10:00:00.000|56=B|58=bye|"),
+    ];
+
+    /// Tags a mutation may put in: header, body, group members, counts,
+    /// trailer, undeclared, user-defined.
+    const TAGS: &[u32] = &[
+        8, 9, 35, 34, 43, 49, 52, 56, 97, 115, 122, 627, 628, 1128, 1, 11, 21, 37, 38, 40, 44, 54,
+        55, 58, 59, 60, 98, 108, 141, 150, 262, 268, 269, 279, 447, 448, 452, 453, 523, 802, 803,
+        89, 93, 10, 999, 4999, 5001, 9999,
+    ];
+    const VALUES: &[&str] = &[
+        "",
+        "0",
+        "1",
+        "2",
+        "Y",
+        "N",
+        "Z",
+        "-1",
+        "1.5",
+        "1.",
+        ".",
+        "abc",
+        "100",
+        "20261124-10:00:00",
+        "20261124-10:00:00.000",
+        "20261324-10:00:00",
+        "D",
+        "8",
+    ];
+
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Delete(usize),
+        Duplicate(usize),
+        Swap(usize, usize),
+        Tag(usize, usize),
+        Value(usize, usize),
+        Insert(usize, usize, usize),
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        let n = 40usize;
+        prop_oneof![
+            (0..n).prop_map(Edit::Delete),
+            (0..n).prop_map(Edit::Duplicate),
+            (0..n, 0..n).prop_map(|(a, b)| Edit::Swap(a, b)),
+            (0..n, 0..TAGS.len()).prop_map(|(a, t)| Edit::Tag(a, t)),
+            (0..n, 0..VALUES.len()).prop_map(|(a, v)| Edit::Value(a, v)),
+            (0..n, 0..TAGS.len(), 0..VALUES.len()).prop_map(|(a, t, v)| Edit::Insert(a, t, v)),
+        ]
+    }
+
+    fn apply(body: &str, edits: &[Edit]) -> String {
+        // MsgType stays first so the message frames.
+        let mut fields: Vec<(String, String)> = body
+            .trim_end_matches('|')
+            .split('|')
+            .map(|f| {
+                let (t, v) = f.split_once('=').unwrap();
+                (t.to_owned(), v.to_owned())
+            })
+            .collect();
+        for e in edits {
+            let n = fields.len();
+            let at = |i: usize| 1 + i % (n - 1).max(1);
+            match *e {
+                Edit::Delete(i) if n > 2 => {
+                    fields.remove(at(i));
+                }
+                Edit::Duplicate(i) => {
+                    let f = fields[at(i).min(n - 1)].clone();
+                    fields.insert(at(i + 3).min(fields.len()), f);
+                }
+                Edit::Swap(a, b) if n > 2 => fields.swap(at(a), at(b)),
+                Edit::Tag(i, t) if n > 1 => fields[at(i).min(n - 1)].0 = TAGS[t].to_string(),
+                Edit::Value(i, v) if n > 1 => fields[at(i).min(n - 1)].1 = VALUES[v].to_owned(),
+                Edit::Insert(i, t, v) => {
+                    let f = (TAGS[t].to_string(), VALUES[v].to_owned());
+                    fields.insert(at(i).min(fields.len()), f);
+                }
+                _ => {}
+            }
+        }
+        fields
+            .iter()
+            .filter(|(t, _)| !matches!(t.as_str(), "8" | "9" | "10") || fields.len() < 3)
+            .map(|(t, v)| format!("{t}={v}|"))
+            .collect()
+    }
+
+    fn options(bits: u8) -> Options {
+        let on = |i: u8| bits & (1 << i) != 0;
+        Options {
+            validate_fields_have_values: !on(0),
+            validate_fields_out_of_order: !on(1),
+            validate_user_defined_fields: !on(2),
+            allow_unknown_msg_fields: on(3),
+            strict_date_formats: on(4),
+            ..Options::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn on_mutations(
+            base in 0..BASES.len(),
+            edits in proptest::collection::vec(edit(), 0..4),
+            bits in 0u8..32,
+        ) {
+            let (begin, body) = BASES[base];
+            let body = apply(body, &edits);
+            let msg = raw(begin, &body);
+            let mut parser = Parser::new();
+            let Ok(view) = parser.parse(&msg) else { return Ok(()) };
+            let appl = (begin == "FIXT.1.1").then_some(&b"9"[..]);
+            let mut v = Validator::builtin(begin.as_bytes(), appl, options(bits)).unwrap();
+            let exact = v.validate_exact(&view);
+            prop_assert_eq!(v.validate(&view), exact, "{}", body);
+        }
+    }
+
+    #[test]
+    fn on_every_base_unmutated() {
+        for &(begin, body) in BASES {
+            for bits in 0..32 {
+                let msg = raw(begin, body);
+                let mut parser = Parser::new();
+                let view = parser.parse(&msg).unwrap();
+                let appl = (begin == "FIXT.1.1").then_some(&b"9"[..]);
+                let mut v = Validator::builtin(begin.as_bytes(), appl, options(bits)).unwrap();
+                let exact = v.validate_exact(&view);
+                assert_eq!(v.validate(&view), exact, "{body} {bits}");
+                // Valid under the defaults, but for an undeclared user-defined tag.
+                if bits == 0 && !body.contains("5001=") {
+                    assert_eq!(exact, Ok(()), "{body}");
+                }
+            }
+        }
     }
 }

@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 use ringfix_engine::reactor::{
-    self, CloseReason, ConnectionHandler, Ctx, Framed, Mode, ReactorConfig, ReactorHandle,
-    UtcTimestamp,
+    self, CloseReason, ConnectionHandler, Ctx, Framed, Mode, MonoTime, Now, ReactorConfig,
+    ReactorHandle,
 };
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -25,16 +25,16 @@ impl ConnectionHandler for Echo {
             None => Framed::Incomplete,
         }
     }
-    fn on_open(&mut self, _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {}
-    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, _now: UtcTimestamp) {
+    fn on_open(&mut self, _ctx: &mut Ctx<'_>, _now: Now) {}
+    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, _now: Now) {
         ctx.outbound().extend_from_slice(frame);
     }
-    fn on_garbled(&mut self, _s: &[u8], _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {}
-    fn on_deadline(&mut self, _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {}
-    fn deadline(&self) -> Option<UtcTimestamp> {
+    fn on_garbled(&mut self, _s: &[u8], _ctx: &mut Ctx<'_>, _now: Now) {}
+    fn on_deadline(&mut self, _ctx: &mut Ctx<'_>, _now: Now) {}
+    fn deadline(&self) -> Option<MonoTime> {
         None
     }
-    fn on_closed(&mut self, _r: &CloseReason, _now: UtcTimestamp) {}
+    fn on_closed(&mut self, _r: &CloseReason, _now: Now) {}
 }
 
 pub fn pin(core: usize) {

@@ -5,15 +5,12 @@
 //! allocated per message: fields are copied from the order into the
 //! outbound buffer, ids are counters.
 
-use crate::runtime::EngineApp;
-use crate::session::{AppVerdict, Application, Incoming, Sender, SessionSettings};
-use crate::store::UtcTimestamp;
+use crate::session::{AppVerdict, Application, Incoming, Sender, SessionSettings, Version};
 
 /// Fills every order.
 #[derive(Debug, Default)]
 pub struct Exec {
     next_id: u64,
-    now: i64,
 }
 
 impl Exec {
@@ -84,9 +81,9 @@ impl Application for Exec {
         let price = o.price.unwrap_or(b"1");
         self.next_id += 1;
         let id = self.next_id;
-        let old = session.version() < 43;
+        let old = session.version() < Version::Fix43;
         let digits = session.timestamp_precision;
-        let now = self.now;
+        let now = out.now().wall.as_nanos();
         // A store failure stops the session; the session reports it.
         let _ = out.send(b"8", &[], |w| {
             w.field(6, price)
@@ -108,11 +105,5 @@ impl Application for Exec {
                 .field(151, b"0");
         });
         AppVerdict::Accept
-    }
-}
-
-impl EngineApp for Exec {
-    fn set_now(&mut self, now: UtcTimestamp) {
-        self.now = now.as_nanos();
     }
 }

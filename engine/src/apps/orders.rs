@@ -13,12 +13,11 @@ use std::sync::{Arc, Mutex};
 
 use hdrhistogram::{CreationError, Histogram};
 
-use crate::runtime::{AppIo, EngineApp};
 use crate::session::{
     parse_u64, AppVerdict, Application, FieldWriter, Incoming, LogoutReason, Sender,
     SessionSettings,
 };
-use crate::store::UtcTimestamp;
+use crate::time::{MonoTime, Now, UtcTimestamp};
 
 /// What the orders application measured (shared with the caller).
 #[derive(Debug, Clone)]
@@ -31,9 +30,9 @@ pub struct OrdersReport {
     pub answered: u64,
     /// Orders answered by a reject instead.
     pub rejected: u64,
-    /// When the first order left (ns since the epoch), 0 if none.
+    /// When the first order left (monotonic ns), 0 if none.
     pub first_sent_at: i64,
-    /// When the last answer arrived (ns since the epoch).
+    /// When the last answer arrived (monotonic ns).
     pub last_answer_at: i64,
     /// Every order was answered and the session logged out.
     pub complete: bool,
@@ -80,7 +79,9 @@ pub struct Orders {
     in_flight: u64,
     /// ClOrdID of order 0 (set by the first send).
     id_base: Option<u64>,
-    now: i64,
+    /// The time of the event being handled; round trips and the rate
+    /// are measured on `mono`, orders stamped with `wall`.
+    now: Now,
     logged_on: bool,
     done: bool,
     local: OrdersReport,
@@ -105,7 +106,7 @@ impl Orders {
             next_send_at: 0,
             in_flight: 0,
             id_base: None,
-            now: 0,
+            now: Now::same(UtcTimestamp::from_nanos(0)),
             logged_on: false,
             done: false,
             local: OrdersReport::new()?,
@@ -132,7 +133,8 @@ impl Orders {
 
     /// Writes the body of the order with ClOrdID `id` (the NewOrderSingle
     /// the benchmarks time, too).
-    pub fn body(id: u64, now: i64, digits: u8) -> impl FnMut(&mut FieldWriter<'_>) {
+    pub fn body(id: u64, now: UtcTimestamp, digits: u8) -> impl FnMut(&mut FieldWriter<'_>) {
+        let now = now.as_nanos();
         move |w| {
             w.field_u64(11, id)
                 .field(21, b"1")
@@ -150,10 +152,10 @@ impl Orders {
             .ok()
             .and_then(|i| self.sent_at.get_mut(i))
         {
-            *slot = self.now;
+            *slot = self.now.mono.as_nanos();
         }
         if self.local.sent == 0 {
-            self.local.first_sent_at = self.now;
+            self.local.first_sent_at = self.now.mono.as_nanos();
         }
         self.local.sent += 1;
         self.in_flight += 1;
@@ -170,7 +172,7 @@ impl Orders {
         else {
             return;
         };
-        let rtt = self.now.saturating_sub(*t0).max(1);
+        let rtt = self.now.mono.as_nanos().saturating_sub(*t0).max(1);
         *t0 = 0;
         if rejected {
             self.local.rejected += 1;
@@ -178,7 +180,7 @@ impl Orders {
             self.local.answered += 1;
             let _ = self.local.histogram.record(u64::try_from(rtt).unwrap_or(1));
         }
-        self.local.last_answer_at = self.now;
+        self.local.last_answer_at = self.now.mono.as_nanos();
         self.in_flight = self.in_flight.saturating_sub(1);
     }
 
@@ -194,6 +196,7 @@ impl Application for Orders {
         msg: &Incoming<'_>,
         out: &mut Sender<'_>,
     ) -> AppVerdict {
+        self.now = out.now();
         match msg.msg_type() {
             b"8" => self.answered(msg.get(11).and_then(parse_u64), false),
             b"j" => self.answered(msg.get(379).and_then(parse_u64), true),
@@ -203,7 +206,7 @@ impl Application for Orders {
         if self.interval == 0 && self.in_flight == 0 && self.can_send() {
             let n = self.local.sent;
             let id = self.next_id(out.next_seq());
-            let body = Self::body(id, self.now, session.timestamp_precision);
+            let body = Self::body(id, self.now.wall, session.timestamp_precision);
             if out.send(b"D", &[], body).is_ok() {
                 self.sent(n);
             }
@@ -211,28 +214,23 @@ impl Application for Orders {
         AppVerdict::Accept
     }
 
-    fn on_logon(&mut self, _session: &SessionSettings) {
+    fn on_logon(&mut self, _session: &SessionSettings, _out: &mut Sender<'_>) {
         self.logged_on = true;
         self.in_flight = 0;
-        if self.next_send_at == 0 {
-            self.next_send_at = self.now;
-        }
     }
 
     fn on_logout(&mut self, _session: &SessionSettings, _reason: LogoutReason) {
         self.logged_on = false;
         self.publish();
     }
-}
 
-impl EngineApp for Orders {
-    fn set_now(&mut self, now: UtcTimestamp) {
-        self.now = now.as_nanos();
-    }
-
-    fn poll(&mut self, io: &mut AppIo<'_>) {
+    fn poll(&mut self, io: &mut Sender<'_>) {
+        self.now = io.now();
         if self.done || !self.logged_on {
             return;
+        }
+        if self.next_send_at == 0 {
+            self.next_send_at = self.now.mono.as_nanos();
         }
         if self.all_answered() {
             self.done = true;
@@ -245,18 +243,21 @@ impl EngineApp for Orders {
         if self.interval == 0 {
             if self.in_flight == 0 && self.can_send() {
                 let n = self.local.sent;
-                let id = self.next_id(io.next_sender_seq());
-                if io.send(b"D", &[], Self::body(id, self.now, digits)).is_ok() {
+                let id = self.next_id(io.next_seq());
+                if io
+                    .send(b"D", &[], Self::body(id, self.now.wall, digits))
+                    .is_ok()
+                {
                     self.sent(n);
                 }
             }
             return;
         }
-        while self.can_send() && self.next_send_at <= self.now {
+        while self.can_send() && self.next_send_at <= self.now.mono.as_nanos() {
             let n = self.local.sent;
-            let id = self.next_id(io.next_sender_seq());
+            let id = self.next_id(io.next_seq());
             if io
-                .send(b"D", &[], Self::body(id, self.now, digits))
+                .send(b"D", &[], Self::body(id, self.now.wall, digits))
                 .is_err()
             {
                 return;
@@ -266,8 +267,8 @@ impl EngineApp for Orders {
         }
     }
 
-    fn wake_at(&self) -> Option<UtcTimestamp> {
-        (self.interval > 0 && self.can_send()).then(|| UtcTimestamp::from_nanos(self.next_send_at))
+    fn wake_at(&self) -> Option<MonoTime> {
+        (self.interval > 0 && self.can_send()).then(|| MonoTime::from_nanos(self.next_send_at))
     }
 
     fn finished(&self) -> bool {

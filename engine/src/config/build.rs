@@ -13,7 +13,10 @@ use super::tls::TlsVersion;
 use super::value::{self, Expected};
 use ringfix_codec::TimePrecision;
 
+mod policy;
 mod store;
+mod transport;
+mod validation;
 
 pub(super) struct Reader<'a> {
     pub(super) section: &'a Section,
@@ -215,6 +218,7 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
     r.set("CheckCompID", &mut v.check_comp_id, value::boolean)?;
     r.set("CheckLatency", &mut v.check_latency, value::boolean)?;
     r.set("MaxLatency", &mut v.max_latency, value::seconds)?;
+    validation::switches(&r, v)?;
 
     dictionaries(&r, &mut s)?;
 
@@ -238,6 +242,7 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         value::boolean,
     )?;
 
+    policy::policy(&r, &mut s.policy)?;
     store::store(&r, &mut s.store)?;
     log_settings(&r, &mut s)?;
     no_effect(&r)?;
@@ -268,11 +273,13 @@ pub(crate) fn build(section: &Section, file: &str) -> Result<SessionSettings, Co
         &mut s.stop_on_fatal_error,
         value::boolean,
     )?;
+    s.metrics_listen = r.get("MetricsListen", value::host_port)?;
 
     tls_settings(&r, &mut s)?;
 
     s.schedule = super::build_schedule::schedule(&r)?;
     s.ha = super::ha::read(&r, &s)?;
+    super::security::read(&r, &mut s)?;
 
     s.validate().map_err(|e| ConfigError {
         location: r.location(section.line),
@@ -373,7 +380,10 @@ fn tls_settings(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigErr
     } else {
         "CipherSuites"
     };
+    let java_set = java.is_some();
     tls.cipher_suites = cpp.or(java);
+    transport::tls13_suites(r, tls, java_set)?;
+    transport::endpoint_identification(r, tls)?;
     if let Some(suites) = &tls.cipher_suites {
         let versions = tls
             .protocols
@@ -450,6 +460,7 @@ fn socket_options(r: &Reader<'_>, s: &mut SessionSettings) -> Result<(), ConfigE
     n.linger = r.get("SocketLinger", value::linger)?.flatten();
     n.traffic_class = r.get("SocketTrafficClass", value::traffic_class)?;
     n.allowed_remote_addresses = r.get("AllowedRemoteAddresses", value::list)?;
+    transport::socket(r, n)?;
     if s.role == Role::Initiator {
         let mut sources = Vec::with_capacity(n.connect.len());
         for i in 0..n.connect.len() {
@@ -576,5 +587,6 @@ fn no_effect(r: &Reader<'_>) -> Result<(), ConfigError> {
     })?;
     r.get("OnlyUseOneThread", value::boolean)?;
     r.get("MaxScheduledWriteRequests", value::non_negative)?;
+    r.get("SendResetSeqNumFlag", value::boolean)?;
     Ok(())
 }

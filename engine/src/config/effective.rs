@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::settings::{ReactorMode, Role, SessionSettings};
+use super::settings::{multiplier_text, ErrorAction, ReactorMode, Role, SessionSettings};
 use super::tls::{suite_name, TlsVersion};
 use ringfix_codec::TimePrecision;
 
@@ -106,6 +106,17 @@ impl SessionSettings {
         if let Some(list) = &n.allowed_remote_addresses {
             put("AllowedRemoteAddresses", list.join(","));
         }
+        let transport = match self.role {
+            Role::Initiator => "SocketConnectProtocol",
+            Role::Acceptor => "SocketAcceptProtocol",
+        };
+        put(transport, "TCP".to_owned());
+        put("SocketOobInline", yn(n.oob_inline));
+        put("SocketSynchronousWrites", yn(n.synchronous_writes));
+        put(
+            "SocketSynchronousWriteTimeout",
+            n.synchronous_write_timeout.as_millis().to_string(),
+        );
 
         let t = &self.timing;
         if let Some(hb) = t.heartbeat_interval {
@@ -155,6 +166,21 @@ impl SessionSettings {
         put("CheckCompID", yn(v.check_comp_id));
         put("CheckLatency", yn(v.check_latency));
         put("MaxLatency", v.max_latency.as_secs().to_string());
+        put("ValidateLengthAndChecksum", yn(v.length_and_checksum));
+        put("ValidateChecksum", yn(v.checksum));
+        put("ValidateIncomingMessage", yn(v.incoming_message));
+        put("RejectInvalidMessage", yn(v.reject_invalid_message));
+        put("RejectGarbledMessage", yn(v.reject_garbled_message));
+        put("ValidateUnorderedGroupFields", yn(v.unordered_group_fields));
+        put(
+            "FirstFieldInGroupIsDelimiter",
+            yn(v.first_field_in_group_is_delimiter),
+        );
+        put("IgnoreAbsenceOf141tag", yn(v.ignore_absence_of_141_tag));
+        put(
+            "PreserveMessageFieldsOrder",
+            yn(v.preserve_message_fields_order),
+        );
 
         let m = &self.messages;
         let digits = match m.timestamp_precision {
@@ -176,6 +202,52 @@ impl SessionSettings {
             "SendRedundantResendRequests",
             yn(m.send_redundant_resend_requests),
         );
+
+        let p = &self.policy;
+        put(
+            "EnableNextExpectedMsgSeqNum",
+            yn(p.next_expected_msg_seq_num),
+        );
+        put("SendNextExpectedMsgSeqNum", yn(p.next_expected_msg_seq_num));
+        put(
+            "EnableLastMsgSeqNumProcessed",
+            yn(p.last_msg_seq_num_processed),
+        );
+        put("ResetOnError", yn(p.on_error == ErrorAction::Reset));
+        put(
+            "DisconnectOnError",
+            yn(p.on_error == ErrorAction::Disconnect),
+        );
+        put("ValidateSequenceNumbers", yn(p.validate_sequence_numbers));
+        put("AllowPosDup", yn(p.allow_pos_dup));
+        put("RequiresOrigSendingTime", yn(p.requires_orig_sending_time));
+        put(
+            "ForceResendWhenCorruptedStore",
+            yn(p.force_resend_when_corrupted_store),
+        );
+        put(
+            "HeartBeatTimeoutMultiplier",
+            multiplier_text(p.heartbeat_timeout_multiplier),
+        );
+        put(
+            "TestRequestDelayMultiplier",
+            multiplier_text(p.test_request_delay_multiplier),
+        );
+        put("DisableHeartBeatCheck", yn(p.disable_heartbeat_check));
+        put("ClosedResendInterval", yn(p.closed_resend_interval));
+        put("UseClosedResendInterval", yn(p.closed_resend_interval));
+        put(
+            "RejectMessageOnUnhandledException",
+            yn(p.reject_message_on_unhandled_exception),
+        );
+        for (i, (tag, v)) in p.logon_tags.iter().enumerate() {
+            let key = if i == 0 {
+                "LogonTag".to_owned()
+            } else {
+                format!("LogonTag{i}")
+            };
+            put(&key, format!("{tag}={v}"));
+        }
 
         let s = &self.store;
         put("PersistMessages", yn(s.persist_messages));
@@ -254,6 +326,12 @@ impl SessionSettings {
             "SSLValidateCertificates",
             yn(!tls.skip_certificate_validation),
         );
+        let endpoint = if tls.skip_host_name_check {
+            ""
+        } else {
+            "HTTPS"
+        };
+        put("EndpointIdentificationAlgorithm", endpoint.to_owned());
         if let Some(check) = tls.check_revocation {
             put("SSLCheckCertificateRevocation", yn(check));
         }
@@ -311,6 +389,14 @@ impl SessionSettings {
             put("MaxConnections", n.to_string());
         }
         put("StopOnFatalError", yn(self.stop_on_fatal_error));
+        if let Some(hp) = &self.metrics_listen {
+            let host = if hp.host.contains(':') {
+                format!("[{}]", hp.host)
+            } else {
+                hp.host.clone()
+            };
+            put("MetricsListen", format!("{host}:{}", hp.port));
+        }
         let ha = &self.ha;
         put("HaEnabled", yn(ha.enabled));
         if ha.enabled {
@@ -335,6 +421,7 @@ impl SessionSettings {
             format!("{}ms", ha.sync_timeout.as_millis()),
         );
         put("HaMaxUnacked", ha.max_unacked.to_string());
+        super::security::effective(self, &mut put);
         out
     }
 }

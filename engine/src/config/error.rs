@@ -32,6 +32,10 @@ pub enum ErrorKind {
     /// A key that neither QuickFIX nor ringfix documents.
     #[error("unknown key")]
     UnknownKey,
+    /// A password written in the `.cfg` file (`LogonPassword`, `Password`):
+    /// refused, saying what to use instead.
+    #[error("{0}")]
+    PasswordInConfig(&'static str),
     /// A key the section needs is not set (neither there nor in
     /// `[DEFAULT]`).
     #[error("{key} is required {why}")]

@@ -146,6 +146,15 @@ pub(crate) fn parse(
                 None => continue,
             },
         };
+        if super::security::PASSWORD_KEYS
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(key))
+        {
+            return Err(error(
+                Some(key),
+                ErrorKind::PasswordInConfig(super::security::PASSWORD_IN_CONFIG),
+            ));
+        }
         let Some(known) = classify(key) else {
             return Err(error(Some(key), ErrorKind::UnknownKey));
         };

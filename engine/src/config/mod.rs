@@ -27,18 +27,21 @@
 //! `MaxOutboundQueueBytes`, `MaxConnections`
 //! (connections one reactor holds, logged on or not; beyond it an accepted
 //! connection is closed at once), `StopOnFatalError`,
-//! `ReconnectMaxInterval`, and the hot standby keys (`HaEnabled`, ...: see
-//! [`HaSettings`]).
+//! `ReconnectMaxInterval`, `MetricsListen` (`HOST:PORT` serving
+//! `/metrics` and `/health`), and the hot standby keys (`HaEnabled`, ...:
+//! see [`HaSettings`]).
 
 mod backoff;
 mod build;
 mod build_schedule;
+mod credentials;
 mod effective;
 mod error;
 mod ha;
 mod ini;
 pub mod keys;
 mod schedule;
+mod security;
 mod session_id;
 mod settings;
 mod table;
@@ -52,6 +55,7 @@ use std::path::Path;
 
 pub use backoff::{after_end, AfterEnd, Backoff, JitterSource, SessionEnd, SplitMix64};
 pub use build_schedule::host_time_zone;
+pub use credentials::{hash_password, Credentials, CredentialsError, Password};
 pub use error::{ConfigError, ConfigWarning, ErrorKind, Location, SettingsError};
 pub use ha::{
     HaReplication, HaSettings, DEFAULT_HA_LEASE_TTL, DEFAULT_HA_MAX_UNACKED,
@@ -65,13 +69,15 @@ pub use jiff::{
 };
 pub use ringfix_codec::{TimePrecision, UtcTimestamp};
 pub use schedule::{Period, Schedule};
+pub use security::{SecuritySettings, DEFAULT_MAX_FAILED_LOGONS_PER_MINUTE};
 pub use session_id::{SessionId, BEGIN_STRINGS};
 pub use settings::{
-    ApplVerId, DictionarySettings, HostPort, LogSettings, MessageSettings, NetworkSettings,
-    ReactorMode, ReactorSettings, ResetSettings, Role, ScreenLogSettings, SessionSettings,
-    SourceAddress, StoreSettings, TimingSettings, TlsSettings, ValidationSettings,
-    DEFAULT_ACCEPT_RETRY_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OUTBOUND_QUEUE_BYTES,
-    DEFAULT_RECONNECT_CAP_FACTOR, DEFAULT_SEGMENT_BYTES, MAX_CONNECTIONS_LIMIT,
+    multiplier_text, ApplVerId, DictionarySettings, ErrorAction, HostPort, LogSettings,
+    MessageSettings, NetworkSettings, PolicySettings, ReactorMode, ReactorSettings, ResetSettings,
+    Role, ScreenLogSettings, SessionSettings, SourceAddress, StoreSettings, TimingSettings,
+    TlsSettings, ValidationSettings, DEFAULT_ACCEPT_RETRY_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_OUTBOUND_QUEUE_BYTES, DEFAULT_RECONNECT_CAP_FACTOR, DEFAULT_SEGMENT_BYTES,
+    DEFAULT_SYNCHRONOUS_WRITE_TIMEOUT, MAX_CONNECTIONS_LIMIT, MULTIPLIER_SCALE,
 };
 pub use table::{settings_table, table_problems};
 pub use tls::{suite_speaks, TlsVersion};
@@ -224,6 +230,11 @@ impl EngineConfig {
         self.sessions.iter().map(|s| &s.ha).find(|h| h.enabled)
     }
 
+    /// `MetricsListen`: where the engine serves `/metrics` and `/health`.
+    pub fn metrics_listen(&self) -> Option<&HostPort> {
+        self.sessions.iter().find_map(|s| s.metrics_listen.as_ref())
+    }
+
     /// The session with this id.
     pub fn session(&self, id: &SessionId) -> Option<&SessionSettings> {
         self.sessions.iter().find(|s| &s.id == id)
@@ -249,6 +260,10 @@ fn listener_key_mismatch(a: &SessionSettings, b: &SessionSettings) -> Option<&'s
         ("SocketKeepAlive", x.keepalive == y.keepalive),
         ("SocketLinger", x.linger == y.linger),
         ("SocketTrafficClass", x.traffic_class == y.traffic_class),
+        (
+            "MaxFailedLogonsPerMinute",
+            a.security.max_failed_logons_per_minute == b.security.max_failed_logons_per_minute,
+        ),
         (
             "AllowedRemoteAddresses",
             x.allowed_remote_addresses.is_some() == y.allowed_remote_addresses.is_some(),
@@ -311,6 +326,23 @@ fn session(
                 session: settings.id.to_string(),
                 message: format!(
                     "shares its accept address with {} but not its {key}",
+                    other.id
+                ),
+            }),
+        });
+    }
+    if let Some(other) = sessions.iter().find(|s| {
+        s.metrics_listen.is_some()
+            && settings.metrics_listen.is_some()
+            && s.metrics_listen != settings.metrics_listen
+    }) {
+        return Err(ConfigError {
+            location: location(),
+            key: Some("MetricsListen".into()),
+            kind: ErrorKind::Invalid(SettingsError::Inconsistent {
+                session: settings.id.to_string(),
+                message: format!(
+                    "MetricsListen differs from {}'s: one engine serves one metrics address",
                     other.id
                 ),
             }),

@@ -327,6 +327,15 @@ impl Schedule {
         }
     }
 
+    /// Whether `now` lies in a period that began after `created`: the
+    /// store (created then) belongs to an earlier period and is reset. A
+    /// wall clock stepped back to before `created` never answers yes, so a
+    /// reset already done in this period is not done again. Always false
+    /// for a non-stop schedule and out of session.
+    pub fn began_after(&self, created: UtcTimestamp, now: UtcTimestamp) -> bool {
+        self.current_period(now).is_some_and(|p| p.start > created)
+    }
+
     /// Up at `now`: when it must log out (out of either window, or a new
     /// session period begins). Down: when it may come up. `None` when
     /// nothing will change (non-stop) or the windows never meet.

@@ -10,9 +10,13 @@ use super::tls::TlsVersion;
 use ringfix_codec::TimePrecision;
 
 mod log;
+mod policy;
 mod store;
+mod validation;
 pub use log::{LogSettings, ScreenLogSettings};
+pub use policy::{multiplier_text, ErrorAction, PolicySettings, MULTIPLIER_SCALE};
 pub use store::{StoreSettings, DEFAULT_SEGMENT_BYTES};
+pub use validation::ValidationSettings;
 
 /// Default `MaxOutboundQueueBytes`: 8 MiB.
 pub const DEFAULT_MAX_OUTBOUND_QUEUE_BYTES: usize = 8 * 1024 * 1024;
@@ -81,7 +85,18 @@ pub struct NetworkSettings {
     /// `AllowedRemoteAddresses`: host names or IP addresses, resolved at
     /// start; an acceptor closes any other peer at accept. `None`: anyone.
     pub allowed_remote_addresses: Option<Vec<String>>,
+    /// `SocketOobInline` (QuickFIX/J): SO_OOBINLINE, urgent data read in line.
+    pub oob_inline: bool,
+    /// `SocketSynchronousWrites` (QuickFIX/J): a write not completed within
+    /// `synchronous_write_timeout` disconnects.
+    pub synchronous_writes: bool,
+    /// `SocketSynchronousWriteTimeout` (QuickFIX/J, milliseconds, default
+    /// 10000).
+    pub synchronous_write_timeout: Duration,
 }
+
+/// Default `SocketSynchronousWriteTimeout` (QuickFIX/J's).
+pub const DEFAULT_SYNCHRONOUS_WRITE_TIMEOUT: Duration = Duration::from_millis(10_000);
 
 /// A local address to bind an initiator's socket to.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -132,42 +147,6 @@ pub struct ResetSettings {
     pub on_disconnect: bool,
     /// `RefreshOnLogon`: reload the store before logon.
     pub refresh_on_logon: bool,
-}
-
-/// Inbound message validation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ValidationSettings {
-    /// `UseDataDictionary` (default Y).
-    pub use_data_dictionary: bool,
-    /// `ValidateFieldsHaveValues` (default Y).
-    pub fields_have_values: bool,
-    /// `ValidateFieldsOutOfOrder` (default Y).
-    pub fields_out_of_order: bool,
-    /// `ValidateUserDefinedFields` (default Y).
-    pub user_defined_fields: bool,
-    /// `AllowUnknownMsgFields` (default N).
-    pub allow_unknown_msg_fields: bool,
-    /// `CheckCompID` (default Y).
-    pub check_comp_id: bool,
-    /// `CheckLatency` (default Y).
-    pub check_latency: bool,
-    /// `MaxLatency` (default 120 s).
-    pub max_latency: Duration,
-}
-
-impl Default for ValidationSettings {
-    fn default() -> Self {
-        Self {
-            use_data_dictionary: true,
-            fields_have_values: true,
-            fields_out_of_order: true,
-            user_defined_fields: true,
-            allow_unknown_msg_fields: false,
-            check_comp_id: true,
-            check_latency: true,
-            max_latency: Duration::from_secs(120),
-        }
-    }
 }
 
 /// ApplVerID (1128) values, as `DefaultApplVerID` accepts them.
@@ -364,6 +343,9 @@ pub struct TlsSettings {
     /// `SSLValidateCertificates=N`: the peer's certificate is not verified
     /// (a warning at start).
     pub skip_certificate_validation: bool,
+    /// `EndpointIdentificationAlgorithm` empty (QuickFIX/J, initiator): the
+    /// server's certificate is verified but not its host name.
+    pub skip_host_name_check: bool,
     /// `SSLCheckCertificateRevocation`: `Some(true)` needs a CRL file or
     /// directory, `Some(false)` ignores them; `None`: checked whenever
     /// CRLs are given.
@@ -405,6 +387,8 @@ pub struct SessionSettings {
     pub dictionaries: DictionarySettings,
     /// Outbound message behaviour.
     pub messages: MessageSettings,
+    /// Session-layer policies (789, 369, errors, heartbeat multipliers).
+    pub policy: PolicySettings,
     /// Store and log.
     pub store: StoreSettings,
     /// What the logs write.
@@ -418,8 +402,14 @@ pub struct SessionSettings {
     /// `StopOnFatalError` (ringfix, default N): after a fatal error the
     /// session stops instead of reconnecting.
     pub stop_on_fatal_error: bool,
+    /// `MetricsListen=HOST:PORT` (ringfix, engine-wide: the same in every
+    /// session that sets it): serve `GET /metrics` (Prometheus) and
+    /// `GET /health` there.
+    pub metrics_listen: Option<HostPort>,
     /// Hot standby (`HaEnabled` and the other `Ha*` keys).
     pub ha: super::ha::HaSettings,
+    /// Logon authentication and redaction.
+    pub security: super::security::SecuritySettings,
 }
 
 impl Default for NetworkSettings {
@@ -439,6 +429,9 @@ impl Default for NetworkSettings {
             linger: None,
             traffic_class: None,
             allowed_remote_addresses: None,
+            oob_inline: false,
+            synchronous_writes: false,
+            synchronous_write_timeout: DEFAULT_SYNCHRONOUS_WRITE_TIMEOUT,
         }
     }
 }
@@ -461,6 +454,7 @@ impl SessionSettings {
             validation: ValidationSettings::default(),
             dictionaries: DictionarySettings::default(),
             messages: MessageSettings::default(),
+            policy: PolicySettings::default(),
             store: StoreSettings {
                 persist_messages: true,
                 ..StoreSettings::default()
@@ -470,7 +464,9 @@ impl SessionSettings {
             tls: TlsSettings::default(),
             schedule: Schedule::non_stop(),
             stop_on_fatal_error: false,
+            metrics_listen: None,
             ha: super::ha::HaSettings::default(),
+            security: super::security::SecuritySettings::default(),
         }
     }
 

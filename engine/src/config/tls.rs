@@ -274,6 +274,31 @@ pub(crate) fn cipher_suites(v: &str) -> Result<Vec<u16>, Expected> {
     Ok(out)
 }
 
+/// `TLSCipherSuites` (QuickFIX C++ 1.16, OpenSSL's TLS 1.3 list syntax:
+/// names separated by `:`): the TLS 1.3 suites, in order of preference. A
+/// suite rustls lacks (`TLS_AES_128_CCM_SHA256`, ...) or a TLS 1.2 suite
+/// is an error.
+pub(crate) fn tls13_cipher_suites(v: &str) -> Result<Vec<u16>, Expected> {
+    const EXPECTED: Expected = "TLS 1.3 suites rustls has, separated by ':': \
+         TLS_AES_256_GCM_SHA384, TLS_AES_128_GCM_SHA256, TLS_CHACHA20_POLY1305_SHA256";
+    let mut out = Vec::new();
+    for name in v.split(':').map(str::trim) {
+        let s = SUITES
+            .iter()
+            .find(|s| s.tls13 && s.iana == name)
+            .ok_or(EXPECTED)?;
+        if !out.contains(&s.code) {
+            out.push(s.code);
+        }
+    }
+    Ok(out)
+}
+
+/// Every TLS 1.2 suite ringfix speaks (IANA codes, rustls' order).
+pub(crate) fn tls12_suites() -> Vec<u16> {
+    SUITES.iter().filter(|s| !s.tls13).map(|s| s.code).collect()
+}
+
 /// The IANA name of a suite ringfix speaks (`config check` shows them).
 pub(crate) fn suite_name(code: u16) -> Option<&'static str> {
     SUITES.iter().find(|s| s.code == code).map(|s| s.iana)
@@ -350,6 +375,16 @@ mod tests {
         );
         assert!(cipher_suites("TLS_RSA_WITH_AES_128_CBC_SHA").is_err());
         assert!(suite_speaks(0x1301, TlsVersion::Tls13));
+        assert_eq!(
+            tls13_cipher_suites("TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256").unwrap(),
+            [0x1303, 0x1301]
+        );
+        assert!(
+            tls13_cipher_suites("TLS_AES_128_CCM_SHA256").is_err(),
+            "rustls lacks it"
+        );
+        assert!(tls13_cipher_suites("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256").is_err());
+        assert!(tls13_cipher_suites("").is_err());
         assert!(!suite_speaks(0x1301, TlsVersion::Tls12));
     }
 }

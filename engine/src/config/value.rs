@@ -7,7 +7,7 @@ use jiff::civil::{Time, Weekday};
 use jiff::tz::TimeZone;
 
 use super::session_id::BEGIN_STRINGS;
-use super::settings::{ApplVerId, ReactorMode, Role};
+use super::settings::{ApplVerId, HostPort, ReactorMode, Role};
 use crate::store::{FileMode, FsyncPolicy};
 use ringfix_codec::TimePrecision;
 
@@ -65,6 +65,25 @@ pub(crate) fn port(v: &str, allow_zero: bool) -> Result<u16, Expected> {
         None if allow_zero => Err("a port number 0-65535"),
         None => Err("a port number 1-65535"),
     }
+}
+
+/// `HOST:PORT` (an IPv6 host in brackets: `[::1]:9100`); port 0 binds
+/// any free port.
+pub(crate) fn host_port(v: &str) -> Result<HostPort, Expected> {
+    const WHAT: Expected = "HOST:PORT, e.g. 127.0.0.1:9100";
+    let (host, port) = v.rsplit_once(':').ok_or(WHAT)?;
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if host.is_empty() || host.contains(['[', ']']) {
+        return Err(WHAT);
+    }
+    let port = digits::<u16>(port).ok_or(WHAT)?;
+    Ok(HostPort {
+        host: host.to_owned(),
+        port,
+    })
 }
 
 /// `HH:MM:SS`.
@@ -297,4 +316,38 @@ pub(crate) fn list(v: &str) -> Result<Vec<String>, Expected> {
         return Err("a comma-separated list without empty items");
     }
     Ok(items)
+}
+
+/// A multiplier as QuickFIX/J writes it (`1.4`, `0.5`, `2`): at most three
+/// decimals, 0 to 100; in thousandths.
+pub(crate) fn multiplier(v: &str) -> Result<u32, Expected> {
+    const EXPECTED: Expected = "a decimal from 0 to 100 with at most 3 decimals (e.g. 1.4)";
+    let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
+    let whole = digits::<u32>(whole).ok_or(EXPECTED)?;
+    if frac.len() > 3 || (!frac.is_empty() && digits::<u32>(frac).is_none()) {
+        return Err(EXPECTED);
+    }
+    let frac = format!("{frac:0<3}").parse::<u32>().map_err(|_| EXPECTED)?;
+    let m = whole
+        .checked_mul(1000)
+        .and_then(|w| w.checked_add(frac))
+        .ok_or(EXPECTED)?;
+    if m > 100_000 {
+        return Err(EXPECTED);
+    }
+    Ok(m)
+}
+
+/// A `LogonTag` value as QuickFIX/J: `tag=value` (a positive tag number,
+/// a value without SOH).
+pub(crate) fn logon_tag(v: &str) -> Result<(u32, String), Expected> {
+    const EXPECTED: Expected = "tag=value (e.g. 553=user)";
+    let (tag, value) = v.split_once('=').ok_or(EXPECTED)?;
+    let tag = digits::<u32>(tag.trim())
+        .filter(|t| *t > 0)
+        .ok_or(EXPECTED)?;
+    if value.is_empty() || value.contains('\x01') {
+        return Err(EXPECTED);
+    }
+    Ok((tag, value.to_owned()))
 }

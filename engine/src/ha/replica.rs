@@ -159,7 +159,7 @@ impl Replica {
     pub fn upkeep(&self, i: usize) {
         if let Some(mut s) = self.slot(i) {
             if let Some(store) = s.store.as_mut() {
-                let now = UtcTimestamp::now();
+                let now = crate::time::MonoTime::now();
                 let _ = store.sync(now);
                 for _ in 0..4 {
                     if !store.upkeep_due() || !matches!(store.upkeep_step(now), Ok(true)) {

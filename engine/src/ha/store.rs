@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::shared::SessionHa;
 use super::wire::RecordKind;
-use crate::store::{MessageStore, StoreResult, UtcTimestamp};
+use crate::store::{MessageStore, MonoTime, StoreResult, UtcTimestamp};
 
 /// The leader's store of one session: the inner store plus replication.
 pub struct ReplicatedStore<S> {
@@ -133,17 +133,17 @@ impl<S: MessageStore> MessageStore for ReplicatedStore<S> {
     fn creation_time(&self) -> UtcTimestamp {
         self.inner.creation_time()
     }
-    fn sync(&mut self, now: UtcTimestamp) -> StoreResult<()> {
+    fn sync(&mut self, now: MonoTime) -> StoreResult<()> {
         self.flush();
         self.inner.sync(now)
     }
-    fn sync_deadline(&self) -> Option<UtcTimestamp> {
+    fn sync_deadline(&self) -> Option<MonoTime> {
         self.inner.sync_deadline()
     }
     fn upkeep_due(&self) -> bool {
         self.inner.upkeep_due()
     }
-    fn upkeep_step(&mut self, now: UtcTimestamp) -> StoreResult<bool> {
+    fn upkeep_step(&mut self, now: MonoTime) -> StoreResult<bool> {
         self.inner.upkeep_step(now)
     }
 }

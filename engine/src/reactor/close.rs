@@ -3,7 +3,7 @@
 
 use super::conn::{abs_timespec, rel_timespec, ud, Op, Phase};
 use super::event_loop::Reactor;
-use super::handler::{utc, CloseMode, CloseReason, ConnectionHandler};
+use super::handler::{CloseMode, CloseReason, ConnectionHandler};
 use super::sys::{self, LINGER_OFF, LINGER_ZERO};
 use io_uring::{opcode, squeue, types};
 use std::os::fd::IntoRawFd;
@@ -58,12 +58,12 @@ impl<H: ConnectionHandler> Reactor<H> {
         }
         c.phase = Phase::Draining;
         c.close_deadline = deadline;
-        // Absolute on CLOCK_REALTIME, like our clock: when it fires,
+        // Absolute on CLOCK_BOOTTIME, like our deadlines: when it fires,
         // `now() >= close_deadline` holds and service_draining acts.
         c.ts_close = abs_timespec(deadline);
         c.close_timer_pending = true;
         let timer = opcode::Timeout::new(&c.ts_close)
-            .flags(types::TimeoutFlags::ABS | types::TimeoutFlags::REALTIME)
+            .flags(types::TimeoutFlags::ABS | types::TimeoutFlags::BOOTTIME)
             .build()
             .user_data(ud(Op::CloseTimer, 0, c.generation, s));
         c.inflight += 1;
@@ -199,7 +199,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             .take()
             .unwrap_or(CloseReason::Requested(CloseMode::Now));
         if let Some(mut h) = c.handler.take() {
-            h.on_closed(&reason, utc(sys::now()));
+            h.on_closed(&reason, sys::clock());
         }
         c.reset();
         self.free.push(slot as u32);

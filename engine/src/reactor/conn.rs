@@ -128,6 +128,11 @@ pub(crate) struct Conn<H> {
     pub(crate) fd_closed: bool,
     /// The socket lingers (SO_LINGER > 0): its final close turns that off.
     pub(crate) lingers: bool,
+    /// A batch of `wire` not sent within this closes the connection
+    /// (`SocketSynchronousWriteTimeout`); `None`: no limit.
+    pub(crate) write_timeout: Option<std::time::Duration>,
+    /// When the batch now in `wire` was taken for sending.
+    pub(crate) write_started: Nanos,
     pub(crate) dirty: bool,
     /// The slot is in the reactor's idle queue. Not cleared by `reset`:
     /// the entry stays queued (and is skipped) until popped, so the queue
@@ -175,6 +180,8 @@ impl<H> Conn<H> {
             inflight: 0,
             fd_closed: false,
             lingers: false,
+            write_timeout: None,
+            write_started: 0,
             dirty: false,
             idle_queued: false,
             ts_recv: Timespec::new(),
@@ -209,6 +216,18 @@ impl<H> Conn<H> {
     /// Anything left to send, counting records rustls still holds.
     pub(crate) fn unsent(&self) -> bool {
         self.queued() > 0 || self.tls.as_ref().is_some_and(|t| t.wants_write())
+    }
+
+    /// When the batch in `wire` must have been sent, under a write timeout.
+    pub(crate) fn write_by(&self) -> Option<Nanos> {
+        let t = self.write_timeout?;
+        let ns = i64::try_from(t.as_nanos()).unwrap_or(i64::MAX);
+        Some(self.write_started.saturating_add(ns))
+    }
+
+    /// The batch in `wire` is still not sent at `now`, past the write timeout.
+    pub(crate) fn write_timed_out(&self, now: Nanos) -> bool {
+        self.wire_off < self.wire.len() && self.write_by().is_some_and(|by| now >= by)
     }
 
     /// Notes a backlog: more than the base capacity queued at `now`.
@@ -264,11 +283,12 @@ impl<H> Conn<H> {
         self.inflight = 0;
         self.fd_closed = false;
         self.lingers = false;
+        self.write_timeout = None;
         self.tls = None;
     }
 }
 
-/// Absolute CLOCK_REALTIME timespec for a deadline.
+/// Absolute CLOCK_BOOTTIME timespec for a deadline.
 pub(crate) fn abs_timespec(t: Nanos) -> Timespec {
     let t = t.max(0);
     Timespec::new()

@@ -4,7 +4,7 @@ use super::buffers::{RecvBuffers, CHUNK_SLOTS};
 use super::config::{Mode, ReactorConfig, ReactorError};
 use super::conn::{decode, ud, Conn, Op, Phase};
 use super::control::{Command, Factory, Shared};
-use super::handler::{utc, ConnectionHandler, Ctx};
+use super::handler::{ConnectionHandler, Ctx};
 use super::ring::Ring;
 use super::sockopt::AllowedPeers;
 use super::stats::StatsSnapshot;
@@ -28,6 +28,8 @@ pub(crate) struct Listener<H> {
     pub(crate) allowed: Option<AllowedPeers>,
     /// Accepted sockets inherit a linger their final close turns off.
     pub(crate) lingers: bool,
+    /// Accepted connections' write timeout (`SocketOptions::write_timeout`).
+    pub(crate) write_timeout: Option<std::time::Duration>,
     pub(crate) armed: bool,
     pub(crate) closing: bool,
     pub(crate) closed: bool,
@@ -158,6 +160,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         // Popped lowest first.
         self.free.extend((first..first + n).rev().map(|s| s as u32));
         self.stats.connection_slots = self.conns.len() as u64;
+        self.stats.sqes_submitted = self.ring.pushed;
         self.shared.stats.publish(&self.stats);
         Ok(())
     }
@@ -165,6 +168,7 @@ impl<H: ConnectionHandler> Reactor<H> {
     /// Runs until stopped and every connection is closed.
     pub(crate) fn run(&mut self) -> Result<(), ReactorError> {
         while !self.turn()? {}
+        self.stats.sqes_submitted = self.ring.pushed;
         self.shared.stats.publish(&self.stats);
         Ok(())
     }
@@ -212,6 +216,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             self.audit_countdown = 4096;
         }
         if busy {
+            self.stats.sqes_submitted = self.ring.pushed;
             self.shared.stats.publish(&self.stats);
         }
         Ok(false)
@@ -251,7 +256,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                 } => self.add_listener(fd, local, factory, spec),
                 Command::Connect { spec, handler } => self.connect(spec, handler),
                 Command::Notify(id) => {
-                    let now = sys::now();
+                    let now = sys::clock();
                     if let Some(c) = self.conns.get_mut(id.slot as usize) {
                         if c.generation == id.generation && c.phase == Phase::Open {
                             if let Some(h) = c.handler.as_mut() {
@@ -259,9 +264,10 @@ impl<H: ConnectionHandler> Reactor<H> {
                                     id,
                                     out: &mut c.out,
                                     close: &mut c.close_req,
+                                    wire_unsent: c.wire.len().saturating_sub(c.wire_off),
                                     stamp: 0,
                                 };
-                                h.on_notify(&mut ctx, utc(now));
+                                h.on_notify(&mut ctx, now);
                             }
                             Self::mark(&mut self.dirty, c, id.slot);
                         }
@@ -326,7 +332,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         for i in 0..self.listeners.len() {
             self.close_listener_at(i);
         }
-        let now = sys::now();
+        let now = sys::clock();
         for slot in 0..self.conns.len() {
             let c = &mut self.conns[slot];
             if !matches!(c.phase, Phase::Open | Phase::Connecting) {
@@ -338,9 +344,10 @@ impl<H: ConnectionHandler> Reactor<H> {
                     id,
                     out: &mut c.out,
                     close: &mut c.close_req,
+                    wire_unsent: c.wire.len().saturating_sub(c.wire_off),
                     stamp: 0,
                 };
-                h.on_stop(&mut ctx, utc(now));
+                h.on_stop(&mut ctx, now);
             }
             Self::mark(&mut self.dirty, c, slot as u32);
         }

@@ -2,9 +2,10 @@
 
 use std::fmt;
 
-pub use ringfix_codec::UtcTimestamp;
+pub use crate::time::{MonoTime, Now, UtcTimestamp};
 
-/// Internal time: nanoseconds since the Unix epoch (the value of a [`UtcTimestamp`]).
+/// Internal time: nanoseconds of CLOCK_BOOTTIME (the value of a
+/// [`MonoTime`]): every deadline and linked timeout is on this clock.
 pub(crate) type Nanos = i64;
 
 /// Result of framing the start of the receive buffer.
@@ -65,6 +66,9 @@ pub enum CloseReason {
     ConnectTimeout,
     /// TLS refused the peer, the peer refused us, or the handshake timed out.
     Tls(super::tls::TlsFailure),
+    /// A send did not complete within the write timeout
+    /// (`SocketSynchronousWriteTimeout`): the peer stopped reading.
+    WriteTimeout(std::time::Duration),
 }
 
 impl fmt::Display for CloseReason {
@@ -86,12 +90,13 @@ impl fmt::Display for CloseReason {
             }
             Self::ConnectTimeout => f.write_str("connect timed out"),
             Self::Tls(t) => t.fmt(f),
+            Self::WriteTimeout(t) => write!(
+                f,
+                "write not completed within {} ms (SocketSynchronousWriteTimeout)",
+                t.as_millis()
+            ),
         }
     }
-}
-
-pub(crate) fn utc(ns: Nanos) -> UtcTimestamp {
-    UtcTimestamp::from_nanos(ns)
 }
 
 /// Identifies one connection of one reactor (slot + generation).
@@ -113,6 +118,8 @@ pub struct Ctx<'a> {
     pub(crate) id: ConnId,
     pub(crate) out: &'a mut Vec<u8>,
     pub(crate) close: &'a mut Option<CloseMode>,
+    /// Bytes handed to a send and not yet written (before `out`).
+    pub(crate) wire_unsent: usize,
     /// [`probe::stamp`](super::probe::stamp) when the completions of this
     /// callback were reaped; 0 outside a receive.
     pub(crate) stamp: u64,
@@ -127,6 +134,13 @@ impl Ctx<'_> {
     /// The outbound buffer: append bytes to send. Its capacity is reused.
     pub fn outbound(&mut self) -> &mut Vec<u8> {
         self.out
+    }
+
+    /// Bytes queued for this connection and not yet written to the
+    /// socket: the part of a send in flight not yet done, plus
+    /// [`outbound`](Self::outbound).
+    pub fn queued_bytes(&self) -> usize {
+        self.wire_unsent.saturating_add(self.out.len())
     }
 
     /// Ask to close. `Now` wins over `Graceful`.
@@ -161,21 +175,48 @@ pub trait ConnectionHandler {
     fn frame(&mut self, buf: &[u8], max_len: usize) -> Framed {
         ringfix_codec::frame(buf, max_len).into()
     }
+    /// New bytes: takes what starts `data` (at most one frame) and says
+    /// what it was. `Complete(len)` and `Garbled { skip }` consume bytes,
+    /// `Incomplete` waits for more. The framer's verdict and the frame go
+    /// to the handler together, so a handler that frames and indexes in one
+    /// pass (the runtime's, with `Parser::parse_next`) parses each frame
+    /// once. The default frames with [`frame`](Self::frame) and hands the
+    /// result to [`on_frame`](Self::on_frame) or
+    /// [`on_garbled`](Self::on_garbled).
+    fn on_input(&mut self, data: &[u8], max_len: usize, ctx: &mut Ctx<'_>, now: Now) -> Framed {
+        let framed = self.frame(data, max_len);
+        match framed {
+            Framed::Complete(len) if len > 0 && len <= data.len() => {
+                self.on_frame(&data[..len], ctx, now)
+            }
+            Framed::Incomplete => {}
+            Framed::Garbled { skip } => {
+                self.on_garbled(&data[..skip.clamp(1, data.len())], ctx, now)
+            }
+            Framed::Complete(_) => {
+                // A framer bug: report everything as garbled rather than loop.
+                self.on_garbled(data, ctx, now);
+                return Framed::Garbled { skip: data.len() };
+            }
+        }
+        framed
+    }
     /// The connection is established (with TLS: the handshake completed;
     /// a connection refused during the handshake gets only `on_closed`).
-    fn on_open(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp);
+    fn on_open(&mut self, ctx: &mut Ctx<'_>, now: Now);
     /// One complete frame, borrowed from the receive buffer.
-    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp);
+    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: Now);
     /// Bytes dropped because they were not a frame.
-    fn on_garbled(&mut self, skipped: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp);
+    fn on_garbled(&mut self, skipped: &[u8], ctx: &mut Ctx<'_>, now: Now);
     /// `now` is at or past [`Self::deadline`].
-    fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp);
-    /// The next deadline; `None` means the reactor's `default_deadline` from now.
-    fn deadline(&self) -> Option<UtcTimestamp>;
+    fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: Now);
+    /// The next deadline on the monotonic clock; `None` means the
+    /// reactor's `default_deadline` from now.
+    fn deadline(&self) -> Option<MonoTime>;
     /// Another thread called [`crate::reactor::Remote::notify`] or
     /// [`crate::reactor::Remote::wake`] for this connection (after a wake it
     /// may be spurious: wakes are kept per connection slot).
-    fn on_notify(&mut self, _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {}
+    fn on_notify(&mut self, _ctx: &mut Ctx<'_>, _now: Now) {}
     /// Whether this connection has work for [`on_idle`](Self::on_idle)
     /// (e.g. store upkeep). Asked after every callback, so keep it cheap.
     fn wants_idle(&self) -> bool {
@@ -187,15 +228,19 @@ pub trait ConnectionHandler {
     /// [`wants_idle`](Self::wants_idle) said yes, for one connection per
     /// idle turn, round-robin. It runs between messages: every microsecond
     /// here is one a message arriving meanwhile may wait.
-    fn on_idle(&mut self, _ctx: &mut Ctx<'_>, _now: UtcTimestamp) -> bool {
+    fn on_idle(&mut self, _ctx: &mut Ctx<'_>, _now: Now) -> bool {
         false
     }
     /// The reactor is stopping; the default closes gracefully.
-    fn on_stop(&mut self, ctx: &mut Ctx<'_>, _now: UtcTimestamp) {
+    fn on_stop(&mut self, ctx: &mut Ctx<'_>, _now: Now) {
         ctx.close(CloseMode::Graceful);
     }
+    /// The TLS peer presented this certificate (its subject and SANs),
+    /// told once, just before [`on_open`](Self::on_open); not called
+    /// without TLS or without a client certificate.
+    fn on_peer_certificate(&mut self, _cert: super::PeerCertificate) {}
     /// The connection is closed: its fd is closed and no operation is left.
-    fn on_closed(&mut self, reason: &CloseReason, now: UtcTimestamp);
+    fn on_closed(&mut self, reason: &CloseReason, now: Now);
 }
 
 /// Information about a freshly accepted connection, for a listener's factory.

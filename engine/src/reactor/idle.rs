@@ -3,7 +3,7 @@
 
 use super::conn::Phase;
 use super::event_loop::Reactor;
-use super::handler::{utc, ConnectionHandler, Ctx};
+use super::handler::{ConnectionHandler, Ctx};
 use super::sys;
 
 impl<H: ConnectionHandler> Reactor<H> {
@@ -33,13 +33,15 @@ impl<H: ConnectionHandler> Reactor<H> {
             id,
             out: &mut c.out,
             close: &mut c.close_req,
+            wire_unsent: c.wire.len().saturating_sub(c.wire_off),
             stamp: 0,
         };
-        if h.on_idle(&mut ctx, utc(sys::now())) {
+        if h.on_idle(&mut ctx, sys::clock()) {
             c.idle_queued = true;
             self.idle.push_back(slot);
         } else if self.idle.is_empty() {
             // Idle turns publish nothing otherwise.
+            self.stats.sqes_submitted = self.ring.pushed;
             self.shared.stats.publish(&self.stats);
         }
         // Bytes queued, a close asked, or the deadline moved earlier: act

@@ -2,7 +2,7 @@
 
 use super::conn::{abs_timespec, rel_timespec, ud, Op, Phase, Tag};
 use super::event_loop::Reactor;
-use super::handler::{utc, CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, Nanos};
+use super::handler::{CloseMode, CloseReason, ConnectionHandler, Ctx, Framed, Nanos};
 use super::sys;
 use io_uring::{cqueue, opcode, squeue, types};
 
@@ -91,9 +91,10 @@ impl<H: ConnectionHandler> Reactor<H> {
                             id,
                             out: &mut c.out,
                             close: &mut c.close_req,
+                            wire_unsent: c.wire.len().saturating_sub(c.wire_off),
                             stamp: 0,
                         };
-                        h.on_open(&mut ctx, utc(sys::now()));
+                        h.on_open(&mut ctx, sys::clock());
                     }
                 } else {
                     self.stats.connect_failed += 1;
@@ -125,30 +126,28 @@ impl<H: ConnectionHandler> Reactor<H> {
             id,
             out: &mut c.out,
             close: &mut c.close_req,
+            wire_unsent: c.wire.len().saturating_sub(c.wire_off),
             stamp,
         };
-        let now = sys::now();
+        let now = sys::clock();
         let end = (c.rx_end + n).min(cap);
         let mut start = c.rx_start;
         while start < end && ctx.close.is_none() {
             let data = &buf[start..end];
-            match h.frame(data, cap) {
+            match h.on_input(data, cap, &mut ctx, now) {
                 Framed::Complete(len) if len > 0 && len <= data.len() => {
                     self.stats.frames_in += 1;
-                    h.on_frame(&data[..len], &mut ctx, utc(now));
                     start += len;
                 }
                 Framed::Incomplete => break,
                 Framed::Garbled { skip } => {
                     let skip = skip.clamp(1, data.len());
                     self.stats.garbled_bytes += skip as u64;
-                    h.on_garbled(&data[..skip], &mut ctx, utc(now));
                     start += skip;
                 }
                 Framed::Complete(_) => {
-                    // A framer bug: report everything as garbled rather than loop.
+                    // A handler bug: drop everything rather than loop.
                     self.stats.garbled_bytes += data.len() as u64;
-                    h.on_garbled(data, &mut ctx, utc(now));
                     start = end;
                 }
             }
@@ -259,6 +258,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                 return self.tls_handshake_timeout(slot);
             }
             self.stats.deadlines_delivered += 1;
+            let clock = sys::clock();
             let c = &mut self.conns[slot];
             let id = c.id(slot as u32);
             if let Some(h) = c.handler.as_mut() {
@@ -266,9 +266,10 @@ impl<H: ConnectionHandler> Reactor<H> {
                     id,
                     out: &mut c.out,
                     close: &mut c.close_req,
+                    wire_unsent: c.wire.len().saturating_sub(c.wire_off),
                     stamp: 0,
                 };
-                h.on_deadline(&mut ctx, utc(now));
+                h.on_deadline(&mut ctx, clock);
             }
             if self.apply_requests(slot) {
                 return;
@@ -276,6 +277,10 @@ impl<H: ConnectionHandler> Reactor<H> {
         }
         let d = self.deadline_of(slot, now);
         self.conns[slot].note_queued(now);
+        if !self.conns[slot].send_pending && self.conns[slot].write_timed_out(now) {
+            let t = self.conns[slot].write_timeout.unwrap_or_default();
+            return self.abort(slot, Some(CloseReason::WriteTimeout(t)));
+        }
         if !self.conns[slot].send_pending {
             self.start_send(slot, Some(d));
         }
@@ -349,7 +354,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             .flags(squeue::Flags::IO_LINK)
             .user_data(ud(Op::Recv, c.recv_seq, c.generation, slot as u32));
         let to = opcode::LinkTimeout::new(&c.ts_recv)
-            .flags(types::TimeoutFlags::ABS | types::TimeoutFlags::REALTIME)
+            .flags(types::TimeoutFlags::ABS | types::TimeoutFlags::BOOTTIME)
             .build()
             .user_data(ud(Op::RecvTimeout, c.recv_seq, c.generation, slot as u32));
         c.recv_pending = true;
@@ -382,7 +387,13 @@ impl<H: ConnectionHandler> Reactor<H> {
             } else {
                 std::mem::swap(&mut c.out, &mut c.wire);
             }
+            if c.write_timeout.is_some() {
+                c.write_started = sys::now();
+            }
         }
+        // Under a write timeout the send is linked to the earlier of the
+        // two: its expiry cancels the send, and service_open disconnects.
+        let deadline = deadline.map(|d| c.write_by().map_or(d, |by| d.min(by)));
         let rest = &c.wire[c.wire_off..];
         let len = rest.len().min(u32::MAX as usize) as u32;
         c.send_seq = c.send_seq.wrapping_add(1);
@@ -415,7 +426,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                 c.send_deadline = d;
                 c.ts_send = abs_timespec(d);
                 let to = opcode::LinkTimeout::new(&c.ts_send)
-                    .flags(types::TimeoutFlags::ABS | types::TimeoutFlags::REALTIME)
+                    .flags(types::TimeoutFlags::ABS | types::TimeoutFlags::BOOTTIME)
                     .build()
                     .user_data(ud(Op::SendTimeout, c.send_seq, g, s));
                 let send =

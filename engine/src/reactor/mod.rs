@@ -4,8 +4,10 @@
 //!
 //! Design:
 //! - **Deadlines.** Every Recv is submitted linked to a LinkTimeout at the
-//!   handler's deadline (absolute, CLOCK_REALTIME: the session clock), so a
-//!   trickle of bytes never moves it; only the handler does. When the deadline
+//!   handler's deadline (absolute, CLOCK_BOOTTIME: the monotonic clock of
+//!   every deadline, which a wall-clock step does not move), so a trickle
+//!   of bytes never moves it; only the handler does. Handlers get both
+//!   clocks ([`Now`]): the wall clock only stamps. When the deadline
 //!   changes without a read (after a send, a notify), the in-flight timeout is
 //!   moved with a link-timeout update. Counted invariant ([`StatsSnapshot`]):
 //!   `recvs_linked == recvs_submitted`, and `invariant_violations` counts open
@@ -60,6 +62,7 @@ mod handler;
 mod idle;
 mod io;
 mod open;
+mod peer_cert;
 pub mod probe;
 mod ring;
 mod sockopt;
@@ -73,8 +76,10 @@ mod wake;
 pub use config::{ConnectSpec, ListenSpec, Mode, ReactorConfig, ReactorError};
 pub use control::{Factory, ReactorHandle, Remote};
 pub use handler::{
-    AcceptInfo, CloseMode, CloseReason, ConnId, ConnectionHandler, Ctx, Framed, UtcTimestamp,
+    AcceptInfo, CloseMode, CloseReason, ConnId, ConnectionHandler, Ctx, Framed, MonoTime, Now,
+    UtcTimestamp,
 };
+pub use peer_cert::PeerCertificate;
 pub use sockopt::{AllowedPeers, SocketOptions};
 pub use stats::{ReactorStats, StatsSnapshot};
 pub use tls::{
@@ -84,6 +89,14 @@ pub use tls::{
 
 use control::Shared;
 use std::sync::{mpsc, Arc};
+
+/// A [`Remote`] with no reactor behind it: its commands are queued and
+/// never served (a harness that drives a handler without a ring).
+pub(crate) fn detached_remote<H>() -> Result<Remote<H>, ReactorError> {
+    Ok(Remote {
+        shared: Arc::new(Shared::new(Mode::Block, 1)?),
+    })
+}
 
 /// Starts a reactor on its own thread (pinned to `config.core` if set).
 pub fn spawn<H: ConnectionHandler + Send + 'static>(

@@ -6,7 +6,7 @@ use super::config::{ConnectSpec, ListenSpec};
 use super::conn::{ud, Op, Phase};
 use super::control::Factory;
 use super::event_loop::{Listener, Reactor};
-use super::handler::{utc, AcceptInfo, CloseReason, ConnectionHandler, Ctx};
+use super::handler::{AcceptInfo, CloseReason, ConnectionHandler, Ctx};
 use super::stats::StatsSnapshot;
 use super::sys;
 use super::tls::TlsFailure;
@@ -33,6 +33,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             tls: spec.tls,
             allowed: spec.allowed,
             lingers: spec.socket.lingers(),
+            write_timeout: spec.socket.write_timeout,
             armed: false,
             closing: false,
             closed: false,
@@ -99,6 +100,7 @@ impl<H: ConnectionHandler> Reactor<H> {
             return self.bar(fd, local, peer);
         }
         let lingers = self.listeners.get(idx).is_some_and(|l| l.lingers);
+        let write_timeout = self.listeners.get(idx).and_then(|l| l.write_timeout);
         let Some(slot) = self.take_slot() else {
             self.refuse(fd, local);
             return;
@@ -134,15 +136,17 @@ impl<H: ConnectionHandler> Reactor<H> {
         self.stats.open_connections += 1;
         c.fd = Some(fd);
         c.lingers = lingers;
+        c.write_timeout = write_timeout;
         c.phase = Phase::Open;
         if tls.is_none() {
             let mut ctx = Ctx {
                 id: info.id,
                 out: &mut c.out,
                 close: &mut c.close_req,
+                wire_unsent: c.wire.len().saturating_sub(c.wire_off),
                 stamp: 0,
             };
-            handler.on_open(&mut ctx, utc(sys::now()));
+            handler.on_open(&mut ctx, sys::clock());
         }
         // With TLS, on_open waits for the handshake.
         c.tls = tls;
@@ -204,7 +208,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         } = spec;
         let fail = |h: &mut H, errno: i32, stats: &mut StatsSnapshot| {
             stats.connect_failed += 1;
-            h.on_closed(&CloseReason::ConnectFailed(errno), utc(sys::now()));
+            h.on_closed(&CloseReason::ConnectFailed(errno), sys::clock());
         };
         if self.stopping {
             return fail(&mut handler, libc::ECANCELED, &mut self.stats);
@@ -215,7 +219,7 @@ impl<H: ConnectionHandler> Reactor<H> {
                 tracing::warn!(%addr, error = %e, "TLS client setup failed");
                 self.stats.connect_failed += 1;
                 let reason = CloseReason::Tls(TlsFailure::from(&e));
-                return handler.on_closed(&reason, utc(sys::now()));
+                return handler.on_closed(&reason, sys::clock());
             }
         };
         let Some(slot) = self.take_slot() else {
@@ -241,6 +245,7 @@ impl<H: ConnectionHandler> Reactor<H> {
         let raw = fd.as_raw_fd();
         c.fd = Some(fd);
         c.lingers = socket.lingers();
+        c.write_timeout = socket.write_timeout;
         c.handler = Some(handler);
         c.tls = tls;
         c.phase = Phase::Connecting;

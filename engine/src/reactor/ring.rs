@@ -33,6 +33,8 @@ pub(crate) struct Ring {
     early: Vec<Cqe>,
     /// The ring refused entries for good: the reactor stops with this.
     failed: Option<io::Error>,
+    /// Entries pushed since the ring was made (submission queue entries).
+    pub(crate) pushed: u64,
 }
 
 impl Ring {
@@ -65,6 +67,7 @@ impl Ring {
             in_flight: 0,
             early: Vec::new(),
             failed: None,
+            pushed: 0,
         })
     }
 
@@ -104,6 +107,7 @@ impl Ring {
             let pushed = unsafe { self.ring.submission().push_multiple(entries) };
             if pushed.is_ok() {
                 self.in_flight += entries.len();
+                self.pushed += entries.len() as u64;
                 self.unsubmitted = true;
                 return true;
             }

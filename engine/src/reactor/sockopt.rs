@@ -3,6 +3,7 @@
 //! listens (accepted sockets inherit them from it), on an outbound socket
 //! before it connects.
 
+use crate::config::NetworkSettings;
 use socket2::SockRef;
 use std::io;
 use std::net::IpAddr;
@@ -26,9 +27,30 @@ pub struct SocketOptions {
     pub linger: Option<Duration>,
     /// IP_TOS (IPv4) or IPV6_TCLASS (IPv6) (`SocketTrafficClass`).
     pub traffic_class: Option<u8>,
+    /// SO_OOBINLINE (`SocketOobInline`): urgent data arrives in line with
+    /// the stream instead of being dropped.
+    pub oob_inline: bool,
+    /// A send not completed within this is a disconnect
+    /// ([`CloseReason::WriteTimeout`](super::CloseReason::WriteTimeout);
+    /// `SocketSynchronousWrites` and `SocketSynchronousWriteTimeout`). Not
+    /// a socket option: the reactor links each send to it.
+    pub write_timeout: Option<Duration>,
 }
 
 impl SocketOptions {
+    /// The options of a session's `Socket*` keys.
+    pub fn from_settings(n: &NetworkSettings) -> Self {
+        Self {
+            send_buffer_bytes: n.send_buffer_size,
+            recv_buffer_bytes: n.receive_buffer_size,
+            keepalive: n.keepalive,
+            linger: n.linger,
+            traffic_class: n.traffic_class,
+            oob_inline: n.oob_inline,
+            write_timeout: n.synchronous_writes.then_some(n.synchronous_write_timeout),
+        }
+    }
+
     /// Sets every option given on `s` (a socket of family `v6` or not);
     /// the error names the option that failed.
     pub(crate) fn apply(&self, s: SockRef<'_>, v6: bool) -> Result<(), (&'static str, io::Error)> {
@@ -44,6 +66,10 @@ impl SocketOptions {
         }
         if let Some(d) = self.linger {
             s.set_linger(Some(d)).map_err(named("SO_LINGER"))?;
+        }
+        if self.oob_inline {
+            s.set_out_of_band_inline(true)
+                .map_err(named("SO_OOBINLINE"))?;
         }
         if let Some(tc) = self.traffic_class {
             if v6 {

@@ -27,6 +27,7 @@ macro_rules! counters {
 
 counters! {
     loop_turns: "Loop turns.",
+    sqes_submitted: "Submission queue entries pushed to the ring (every operation, linked timeouts included).",
     recvs_submitted: "Recv operations submitted.",
     recvs_linked: "Recv operations submitted with a linked timeout.",
     recv_timeouts_fired: "Recv linked timeouts that fired (deadline reached).",

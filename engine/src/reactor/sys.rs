@@ -3,7 +3,7 @@
 //! from creation to close.
 
 use super::config::{io_err, ListenSpec, ReactorError};
-use super::handler::Nanos;
+use super::handler::{MonoTime, Nanos, Now};
 use super::sockopt::SocketOptions;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use std::io;
@@ -11,16 +11,16 @@ use std::net::SocketAddr;
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-/// Wall-clock now, nanoseconds since the Unix epoch (CLOCK_REALTIME: the
-/// session clock, and the clock of our absolute linked timeouts).
+/// Monotonic now, nanoseconds of CLOCK_BOOTTIME: the clock of every
+/// deadline and of our absolute linked timeouts (a wall-clock step moves
+/// none of them).
 pub(crate) fn now() -> Nanos {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
-    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
-    ts.tv_sec * 1_000_000_000 + ts.tv_nsec
+    MonoTime::now().as_nanos()
+}
+
+/// Both clocks, for handlers (deadlines and stamps).
+pub(crate) fn clock() -> Now {
+    Now::read()
 }
 
 /// A new TCP socket for `addr`'s family, close-on-exec.

@@ -71,6 +71,7 @@ impl<H> Drop for Reactor<H> {
         let left = self.cancel_and_drain();
         self.stats.teardown_in_flight += in_flight as u64;
         self.stats.teardown_left += left as u64;
+        self.stats.sqes_submitted = self.ring.pushed;
         self.shared.stats.publish(&self.stats);
         debug_assert_eq!(left, 0, "operations still in flight at teardown");
         if left > 0 {
@@ -91,9 +92,10 @@ impl<H> Drop for Reactor<H> {
 mod tests {
     use super::super::config::{ListenSpec, Mode, ReactorConfig};
     use super::super::control::Shared;
-    use super::super::handler::{CloseReason, ConnectionHandler, Ctx, UtcTimestamp};
+    use super::super::handler::{CloseReason, ConnectionHandler, Ctx};
     use super::super::sys;
     use super::*;
+    use crate::time::{MonoTime, Now};
     use std::io::Write;
     use std::net::TcpStream;
     use std::sync::Arc;
@@ -104,16 +106,16 @@ mod tests {
     struct Flood;
 
     impl ConnectionHandler for Flood {
-        fn on_open(&mut self, ctx: &mut Ctx<'_>, _now: UtcTimestamp) {
+        fn on_open(&mut self, ctx: &mut Ctx<'_>, _now: Now) {
             ctx.outbound().resize(4 << 20, b'x');
         }
-        fn on_frame(&mut self, _frame: &[u8], _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {}
-        fn on_garbled(&mut self, _skipped: &[u8], _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {}
-        fn on_deadline(&mut self, _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {}
-        fn deadline(&self) -> Option<UtcTimestamp> {
+        fn on_frame(&mut self, _frame: &[u8], _ctx: &mut Ctx<'_>, _now: Now) {}
+        fn on_garbled(&mut self, _skipped: &[u8], _ctx: &mut Ctx<'_>, _now: Now) {}
+        fn on_deadline(&mut self, _ctx: &mut Ctx<'_>, _now: Now) {}
+        fn deadline(&self) -> Option<MonoTime> {
             None
         }
-        fn on_closed(&mut self, _reason: &CloseReason, _now: UtcTimestamp) {}
+        fn on_closed(&mut self, _reason: &CloseReason, _now: Now) {}
     }
 
     fn error_out_of_run_with_everything_in_flight(mode: Mode, zero_copy: bool) {

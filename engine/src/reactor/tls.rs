@@ -10,7 +10,9 @@
 //! `UseSNI`/`SNIHostName`, `SSLValidateCertificates`, and revocation
 //! against CRLs (`CertificateRevocationListFile`/`...Directory`,
 //! `SSLCheckCertificateRevocation`; the end entity's status is checked and
-//! an unknown status is refused).
+//! an unknown status is refused), and `EndpointIdentificationAlgorithm`
+//! (QuickFIX/J: `HTTPS`, the default, checks the server's host name; empty
+//! verifies its certificate without the name).
 //!
 //! `CertificateVerifyLevel` on an acceptor: 0 = no client certificate asked,
 //! 1 = verified if the client sends one, 2 = required and verified. On an
@@ -29,8 +31,8 @@ use rustls::pki_types::{
 };
 use rustls::server::WebPkiClientVerifier;
 use rustls::{
-    ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig, SignatureScheme,
-    SupportedProtocolVersion,
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig,
+    SignatureScheme, SupportedProtocolVersion,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -242,14 +244,16 @@ impl TlsClient {
             let verifier = verifier
                 .build()
                 .map_err(|e| TlsConfigError::Verifier(e.to_string()))?;
-            match &sent {
-                Some(_) => builder
+            if sent.is_some() || settings.skip_host_name_check {
+                builder
                     .dangerous()
                     .with_custom_certificate_verifier(Arc::new(CheckName {
                         inner: verifier,
                         name: checked.clone(),
-                    })),
-                None => builder.with_webpki_verifier(verifier),
+                        check_name: !settings.skip_host_name_check,
+                    }))
+            } else {
+                builder.with_webpki_verifier(verifier)
             }
         } else if settings.verify_level == 0 {
             tracing::warn!(
@@ -401,11 +405,15 @@ fn load_crls(
 }
 
 /// Verifies the server certificate against `name` whatever server name was
-/// sent (`SNIHostName` differing from the checked name).
+/// sent (`SNIHostName` differing from the checked name), or verifies it
+/// without its name (`EndpointIdentificationAlgorithm` empty: webpki checks
+/// the name last, after the chain and revocation, so only a name mismatch
+/// is forgiven).
 #[derive(Debug)]
 struct CheckName {
     inner: Arc<WebPkiServerVerifier>,
     name: ServerName<'static>,
+    check_name: bool,
 }
 
 impl ServerCertVerifier for CheckName {
@@ -417,8 +425,19 @@ impl ServerCertVerifier for CheckName {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        self.inner
-            .verify_server_cert(end_entity, intermediates, &self.name, ocsp_response, now)
+        let verified = self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            &self.name,
+            ocsp_response,
+            now,
+        );
+        match verified {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) if !self.check_name => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
     }
 
     fn verify_tls12_signature(

@@ -15,7 +15,8 @@
 
 use super::conn::Phase;
 use super::event_loop::Reactor;
-use super::handler::{utc, CloseMode, CloseReason, ConnectionHandler, Ctx, Nanos};
+use super::handler::{CloseMode, CloseReason, ConnectionHandler, Ctx, Nanos};
+use super::peer_cert::PeerCertificate;
 use super::sys;
 use super::tls::{TlsClient, TlsFailure, TlsServer};
 use std::io::{ErrorKind, Read, Write};
@@ -186,14 +187,23 @@ impl<H: ConnectionHandler> Reactor<H> {
             suite = ?t.conn.negotiated_cipher_suite().map(|s| s.suite()),
             "TLS handshake complete"
         );
+        let cert = t
+            .conn
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .and_then(|der| PeerCertificate::from_der(der));
         if let Some(h) = c.handler.as_mut() {
+            if let Some(cert) = cert {
+                h.on_peer_certificate(cert);
+            }
             let mut ctx = Ctx {
                 id,
                 out: &mut c.out,
                 close: &mut c.close_req,
+                wire_unsent: c.wire.len().saturating_sub(c.wire_off),
                 stamp: 0,
             };
-            h.on_open(&mut ctx, utc(sys::now()));
+            h.on_open(&mut ctx, sys::clock());
         }
     }
 

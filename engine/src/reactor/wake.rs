@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::conn::Phase;
 use super::control::Remote;
 use super::event_loop::Reactor;
-use super::handler::{utc, ConnId, ConnectionHandler, Ctx};
+use super::handler::{ConnId, ConnectionHandler, Ctx};
 use super::sys;
 
 /// Eight words on their own cache lines (two: the adjacent-line
@@ -187,14 +187,15 @@ impl<H: ConnectionHandler> Reactor<H> {
             let Some(h) = c.handler.as_mut() else {
                 return;
             };
-            let t = *now.get_or_insert_with(sys::now);
+            let t = *now.get_or_insert_with(sys::clock);
             let mut ctx = Ctx {
                 id,
                 out: &mut c.out,
                 close: &mut c.close_req,
+                wire_unsent: c.wire.len().saturating_sub(c.wire_off),
                 stamp: 0,
             };
-            h.on_notify(&mut ctx, utc(t));
+            h.on_notify(&mut ctx, t);
             Self::mark(&mut self.dirty, c, slot);
         })
     }

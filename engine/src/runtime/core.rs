@@ -5,16 +5,17 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::app::{AppIo, EngineApp, Observed, Tap};
-use super::build::{open_ha_store, open_store, session_settings, ValidatorSpec};
+use super::build::{new_session, open_ha_store, open_store, session_settings, ValidatorSpec};
+use super::events::Seen;
 use super::log::LogSink;
-use super::outbox::{for_each, Outbox};
 use super::store::RuntimeStore;
+use super::xsend::XSlot;
 use super::RuntimeError;
 use crate::config::{self, SessionEnd};
 use crate::reactor::probe::{self, LatencyProbe};
-use crate::session::{Close, Disposition, Incoming, LogoutReason, Session};
-use crate::store::{MessageStore, UtcTimestamp};
+use crate::session::{Application, Close, Disposition, Incoming, LogoutReason, Session, Version};
+use crate::store::MessageStore;
+use crate::time::{MonoTime, Now};
 
 /// Live counters of one session, readable from any thread.
 #[derive(Debug, Default)]
@@ -29,6 +30,22 @@ pub struct Counters {
     pub next_target_seq: AtomicU64,
     /// Logons completed.
     pub logons: AtomicU64,
+    /// Logons refused before the session took them (bad credentials, or
+    /// refused by the application's `on_logon_request`).
+    pub logons_refused: AtomicU64,
+    /// Rejects (35=3) and BusinessMessageRejects (35=j) sent.
+    pub rejects_sent: AtomicU64,
+    /// Rejects and BusinessMessageRejects received.
+    pub rejects_received: AtomicU64,
+    /// Inbound messages the data dictionary refused (each answered by a
+    /// reject, or by closing before the Logon exchange).
+    pub validation_failures: AtomicU64,
+    /// ResendRequests sent.
+    pub resend_requests_sent: AtomicU64,
+    /// ResendRequests received.
+    pub resend_requests_received: AtomicU64,
+    /// MsgSeqNum gaps found (a message numbered higher than expected).
+    pub sequence_gaps: AtomicU64,
     /// The engine's own time per answered message: from the reactor
     /// reaping the message to the answer queued for sending (probe ticks).
     pub internal_latency: LatencyProbe,
@@ -42,6 +59,16 @@ pub struct Counters {
     pub store_step_max: AtomicU64,
 }
 
+/// The session version of a configured session (FIXT.1.1 for a BeginString
+/// naming no FIX.4.x).
+fn session_version(cfg: &config::SessionSettings) -> Version {
+    Version::from_begin_string(cfg.id.begin_string.as_bytes()).unwrap_or(Version::Fixt11)
+}
+
+/// Longest time between two looks at a session's schedule (1 s): a wall
+/// clock step across EndTime ends the session within it.
+const SCHEDULE_CHECK_NANOS: i64 = 1_000_000_000;
+
 /// Where a disconnected session waits (the handler takes it out while
 /// connected: an empty slot means "already connected").
 pub(crate) type Slot = Arc<Mutex<Option<Box<SessionCore>>>>;
@@ -51,12 +78,14 @@ pub(crate) enum Ev<'m, 'a> {
     Connected,
     Message(&'m Incoming<'a>),
     Garbled,
+    /// A complete frame that is garbled (wrong CheckSum, unparsable fields).
+    GarbledMessage(&'m [u8]),
     Timer,
     Logout,
     /// A Logout with this Text (58).
     LogoutText(&'m str),
-    /// Records queued by [`SessionHandle`](super::SessionHandle)s.
-    Queued(&'m [u8]),
+    /// Another thread queued messages ([`SessionSender`](super::SessionSender)).
+    Queued,
 }
 
 pub(crate) struct SessionCore {
@@ -64,20 +93,24 @@ pub(crate) struct SessionCore {
     pub cfg: Arc<config::SessionSettings>,
     pub name: Arc<str>,
     pub session: Session<RuntimeStore>,
-    pub app: Box<dyn EngineApp>,
+    pub app: Box<dyn Application + Send>,
     spec: Option<ValidatorSpec>,
     pub log: Option<LogSink>,
     pub counters: Arc<Counters>,
-    pub outbox: Arc<Outbox>,
+    /// The cross-thread send queue's hook.
+    pub xslot: Arc<XSlot>,
     /// Writer of this session's live statistics slot (see `stats.rs`).
     pub stats: Option<crate::stats::SessionStats>,
-    pub seen: Observed,
-    /// Cached next schedule transition (ns), `None` for non-stop.
-    pub schedule_at: Option<i64>,
+    pub seen: Seen,
+    /// When the schedule is next checked against the wall clock
+    /// (monotonic; `None` for a non-stop schedule).
+    pub schedule_check: Option<MonoTime>,
     /// The runtime is stopping: the end is requested, not a failure.
     pub stop_requested: bool,
     /// The schedule ended the connection.
     pub schedule_ended: bool,
+    /// The schedule's current period was announced in the event log.
+    schedule_open: bool,
     /// A rebuild failed: the session holds a placeholder store.
     degraded: bool,
     /// Hot standby: the session's leadership and replication state.
@@ -92,21 +125,25 @@ impl SessionCore {
     pub fn new(
         idx: usize,
         cfg: Arc<config::SessionSettings>,
-        app: Box<dyn EngineApp>,
+        app: Box<dyn Application + Send>,
         spec: Option<ValidatorSpec>,
         log: Option<LogSink>,
         ha: Option<Arc<crate::ha::SessionHa>>,
-        now: UtcTimestamp,
+        now: Now,
     ) -> Result<Self, RuntimeError> {
         let store = match &ha {
             // A standby placeholder, even if this node already won: the
             // takeover event opens the store (and raises, and tells the
             // application) exactly once.
-            Some(_) => RuntimeStore::Memory(crate::store::MemoryStore::new(now), false),
-            None => open_store(&cfg, now)?,
+            Some(_) => RuntimeStore::Memory(crate::store::MemoryStore::new(now.wall), false),
+            None => open_store(&cfg, now.wall)?,
         };
-        let validator = spec.as_ref().map(ValidatorSpec::build).transpose()?;
-        let session = Session::new(session_settings(&cfg), store, validator);
+        let session = new_session(&cfg, spec.as_ref(), store)?;
+        let default_appl_ver = cfg
+            .dictionaries
+            .default_appl_ver_id
+            .and_then(|v| Version::from_appl_ver_id(v.code().as_bytes()));
+        let xslot = Arc::new(XSlot::new(session_version(&cfg), default_appl_ver));
         let core = Self {
             idx,
             name: cfg.id.to_string().into(),
@@ -116,12 +153,13 @@ impl SessionCore {
             spec,
             log,
             counters: Arc::new(Counters::default()),
-            outbox: Arc::new(Outbox::default()),
+            xslot,
             stats: None,
-            seen: Observed::default(),
-            schedule_at: None,
+            seen: Seen::default(),
+            schedule_check: None,
             stop_requested: false,
             schedule_ended: false,
+            schedule_open: false,
             degraded: false,
             ha,
             held: Vec::new(),
@@ -139,32 +177,60 @@ impl SessionCore {
             .store(self.session.next_target_seq(), Ordering::Relaxed);
     }
 
-    /// Logs an event line (and a tracing event).
-    pub fn event(&self, now: UtcTimestamp, text: &str) {
-        tracing::info!(session = &*self.name, "{text}");
+    /// A store operation off the message path failed (sync, upkeep): a
+    /// warning in the event log; the session goes on (appends that fail
+    /// stop it, the session says so).
+    pub fn store_warning(&self, now: Now, what: &str, e: &crate::store::StoreError) {
+        tracing::error!(session = &*self.name, event = "store_error", error = %e, "store {what} failed");
         if let Some(log) = &self.log {
-            log.event(now, text);
+            log.event(now.wall, &format!("Store warning: {what} failed: {e}"));
+        }
+    }
+
+    /// Logs an event line (and a tracing event whose `event` field is
+    /// `kind`, the name `--log-format json` gives it).
+    pub fn event(&self, now: Now, kind: &'static str, text: &str) {
+        tracing::info!(session = &*self.name, event = kind, "{text}");
+        if let Some(log) = &self.log {
+            log.event(now.wall, text);
         }
     }
 
     /// Before a connection: the QuickFIX schedule reset (a store created
     /// outside the current period starts over), fresh per-connection flags.
-    pub fn prepare(&mut self, now: UtcTimestamp) -> Result<(), RuntimeError> {
-        self.seen = Observed::default();
+    pub fn prepare(&mut self, now: Now) -> Result<(), RuntimeError> {
+        self.seen = Seen::default();
         self.stop_requested = false;
         self.schedule_ended = false;
         if self.degraded {
             self.rebuild(now, false)?;
         }
         let schedule = &self.cfg.schedule;
-        self.schedule_at = schedule.next_transition(now).map(|t| t.as_nanos());
+        self.schedule_check = self.next_schedule_check(now);
+        if !schedule.is_non_stop() && !self.schedule_open {
+            self.schedule_open = true;
+            let end = schedule.next_transition(now.wall);
+            let end = end.map_or_else(String::new, |t| {
+                let mut s = Vec::new();
+                t.push(ringfix_codec::TimePrecision::Seconds, &mut s);
+                format!(" (ends {})", String::from_utf8_lossy(&s))
+            });
+            self.event(now, "schedule_open", &format!("Start of session time{end}"));
+        }
+        let schedule = &self.cfg.schedule;
         let created = self.session.store().creation_time();
-        if !schedule.is_non_stop() && !schedule.same_period(created, now) {
+        // A wall-clock step back never replays a reset done this period:
+        // only a period that began after the store was created resets it.
+        if schedule.began_after(created, now.wall) {
             if let Some(log) = &self.log {
                 // A new period starts new log files (FileLogBackupPath).
-                log.backup(now);
+                log.backup(now.wall);
             }
-            self.event(now, "Session reset: store created in an earlier period");
+            self.event(
+                now,
+                "session_reset",
+                "Session reset: store created in an earlier period",
+            );
             self.rebuild(now, true)?;
         } else if self.cfg.reset.refresh_on_logon && self.session.store().is_file() {
             // RefreshOnLogon: sequence numbers and messages as on disk.
@@ -176,11 +242,11 @@ impl SessionCore {
     /// Replaces the session by a fresh one over its store reopened from
     /// disk (a file store's lock passes from the old to the new), reset
     /// first when `reset`.
-    fn rebuild(&mut self, now: UtcTimestamp, reset: bool) -> Result<(), RuntimeError> {
+    fn rebuild(&mut self, now: Now, reset: bool) -> Result<(), RuntimeError> {
         if self.session.store().is_file() {
             // The old store (and its lock) must be gone before reopening:
             // a memory placeholder stands in until the reopen succeeds.
-            let placeholder = RuntimeStore::Memory(crate::store::MemoryStore::new(now), false);
+            let placeholder = RuntimeStore::Memory(crate::store::MemoryStore::new(now.wall), false);
             drop(std::mem::replace(
                 &mut self.session,
                 Session::new(session_settings(&self.cfg), placeholder, None),
@@ -188,17 +254,16 @@ impl SessionCore {
             self.degraded = true;
         }
         let mut store = match &self.ha {
-            Some(ha) => open_ha_store(&self.cfg, ha, now)?,
-            None => open_store(&self.cfg, now)?,
+            Some(ha) => open_ha_store(&self.cfg, ha, now.wall)?,
+            None => open_store(&self.cfg, now.wall)?,
         };
         if reset {
-            store.reset(now).map_err(|e| RuntimeError::Store {
+            store.reset(now.wall).map_err(|e| RuntimeError::Store {
                 session: self.name.to_string(),
                 source: e,
             })?;
         }
-        let validator = self.spec.as_ref().map(ValidatorSpec::build).transpose()?;
-        self.session = Session::new(session_settings(&self.cfg), store, validator);
+        self.session = new_session(&self.cfg, self.spec.as_ref(), store)?;
         self.degraded = false;
         if reset {
             self.app.on_reset(self.session.settings());
@@ -211,13 +276,13 @@ impl SessionCore {
     /// store (async mode: the next sender number raised by `raise`, past
     /// every number the old leader may have used) and tells the
     /// application.
-    pub fn lead(&mut self, token: u64, raise: u64, now: UtcTimestamp) -> Result<(), RuntimeError> {
+    pub fn lead(&mut self, token: u64, raise: u64, now: Now) -> Result<(), RuntimeError> {
         self.held.clear();
         let Some(ha) = self.ha.clone() else {
             return Ok(());
         };
         let t0 = std::time::Instant::now();
-        let mut store = open_ha_store(&self.cfg, &ha, now)?;
+        let mut store = open_ha_store(&self.cfg, &ha, now.wall)?;
         tracing::info!(
             session = &*self.name,
             ms = t0.elapsed().as_millis() as u64,
@@ -235,10 +300,11 @@ impl SessionCore {
         // A new session over the store (it reads its sequence numbers at
         // creation), with the validator built at start.
         let validator = self.session.take_validator();
-        self.session = Session::new(session_settings(&self.cfg), store, validator);
+        self.session = Session::new(self.carried_settings(), store, validator);
         self.degraded = false;
         self.event(
             now,
+            "ha_leading",
             &format!(
                 "Hot standby: leading (fencing token {token}), next sender MsgSeqNum {} (raised by {raise}), next target {}",
                 self.session.next_sender_seq(),
@@ -248,6 +314,15 @@ impl SessionCore {
         self.app.on_became_leader(token, self.session.store());
         self.publish();
         Ok(())
+    }
+
+    /// The configured session settings with the field order built at
+    /// start (`PreserveMessageFieldsOrder`), for a session that takes over
+    /// the current one's validator.
+    fn carried_settings(&self) -> crate::session::SessionSettings {
+        let mut settings = session_settings(&self.cfg);
+        settings.field_order = self.session.settings().field_order.clone();
+        settings
     }
 
     /// May this session connect or accept now? Always without HA; with
@@ -260,83 +335,48 @@ impl SessionCore {
 
     /// Hot standby: this node no longer leads; the store goes back to the
     /// standby side (a placeholder stands in).
-    pub fn stand_by(&mut self, now: UtcTimestamp, why: &str) {
-        let placeholder = RuntimeStore::Memory(crate::store::MemoryStore::new(now), false);
+    pub fn stand_by(&mut self, now: Now, why: &str) {
+        let placeholder = RuntimeStore::Memory(crate::store::MemoryStore::new(now.wall), false);
         // Dropping the replicated store closes the file store (its lock).
         let validator = self.session.take_validator();
+        let settings = self.carried_settings();
         drop(std::mem::replace(
             &mut self.session,
-            Session::new(session_settings(&self.cfg), placeholder, validator),
+            Session::new(settings, placeholder, validator),
         ));
         self.held.clear();
-        self.event(now, &format!("Hot standby: standing by ({why})"));
+        self.event(
+            now,
+            "ha_standby",
+            &format!("Hot standby: standing by ({why})"),
+        );
     }
 
-    /// Feeds one event to the session, then lets the application poll.
-    pub fn handle(&mut self, ev: Ev<'_, '_>, now: UtcTimestamp, out: &mut Vec<u8>) -> Disposition {
+    /// Feeds one event to the session, then lets the application poll,
+    /// then acts on what the session decided (its events).
+    pub fn handle(&mut self, ev: Ev<'_, '_>, now: Now, out: &mut Vec<u8>) -> Disposition {
         let start = out.len();
         let connected = matches!(ev, Ev::Connected);
         let before = self.session.next_sender_seq();
-        self.app.set_now(now);
-        let mut tap = Tap {
-            app: &mut *self.app,
-            seen: &mut self.seen,
-            log: self.log.as_ref(),
-            name: &self.name,
-            now,
-        };
-        let was_logged_on = tap.seen.logged_on;
+        let app: &mut dyn Application = &mut *self.app;
         let mut d = match ev {
-            Ev::Connected => self.session.connected(now, out, &mut tap),
-            Ev::Message(m) => self.session.on_message(m, now, out, &mut tap),
+            Ev::Connected => self.session.connected(now, out, app),
+            Ev::Message(m) => self.session.on_message(m, now, out, app),
             Ev::Garbled => self.session.on_garbled(now),
-            Ev::Timer => self.session.on_timer(now, out, &mut tap),
-            Ev::Logout => self.session.logout(None, now, out, &mut tap),
-            Ev::LogoutText(text) => self.session.logout(Some(text), now, out, &mut tap),
-            Ev::Queued(records) => {
-                let session = &mut self.session;
-                for_each(records, |msg_type, fields| {
-                    let sent = session.send(
-                        msg_type,
-                        &[],
-                        |w| {
-                            for (tag, v) in &mut *fields {
-                                w.field(tag, v);
-                            }
-                        },
-                        now,
-                        out,
-                    );
-                    if let Err(e) = sent {
-                        tracing::warn!(error = %e, "queued message not sent");
-                    }
-                });
-                super::xsend::drain_into(&self.outbox.xslot, session, now, out);
-                // Only the disposition (a store failure above closes).
-                self.session.on_garbled(now)
+            Ev::GarbledMessage(raw) => self.session.on_garbled_message(raw, now, out, app),
+            Ev::Timer => self.session.on_timer(now, out, app),
+            Ev::Logout => self.session.logout(None, now, out, app),
+            Ev::LogoutText(text) => self.session.logout(Some(text), now, out, app),
+            Ev::Queued => {
+                super::xsend::drain_into(&self.xslot, &mut self.session, now, out);
+                // A store failure in a send above closes.
+                self.session.disposition()
             }
         };
         if !d.is_close() && self.session.is_logged_on() {
-            let mut logout = false;
-            let mut io = AppIo {
-                session: &mut self.session,
-                out,
-                now,
-                logout: &mut logout,
-            };
-            tap.app.poll(&mut io);
-            d = if logout {
-                self.session.logout(None, now, out, &mut tap)
-            } else {
-                // on_garbled only reports the disposition (a store failure
-                // in a send above closes).
-                self.session.on_garbled(now)
-            };
+            d = self.session.poll_app(now, out, app);
         }
-        if !was_logged_on && self.seen.logged_on {
-            self.counters.logons.fetch_add(1, Ordering::Relaxed);
-            self.outbox.set_logged_on(true);
-        }
+        self.drain_events(now);
         let sent = self.session.next_sender_seq().saturating_sub(before);
         if sent > 0 {
             self.counters
@@ -352,25 +392,25 @@ impl SessionCore {
     }
 
     /// A complete inbound frame arrived (counted and logged).
-    pub fn received(&mut self, now: UtcTimestamp, frame: &[u8]) {
+    pub fn received(&mut self, now: Now, frame: &[u8]) {
         self.counters.messages_in.fetch_add(1, Ordering::Relaxed);
-        self.stats_inbound(frame, now);
+        self.stats_inbound(frame, now.wall);
         if let Some(log) = &self.log {
-            log.incoming(now, frame);
+            log.incoming(now.wall, frame);
         }
     }
 
     /// The timer fired: store upkeep, schedule end, session timers.
-    pub fn on_deadline(&mut self, now: UtcTimestamp, out: &mut Vec<u8>) -> Disposition {
+    pub fn on_deadline(&mut self, now: Now, out: &mut Vec<u8>) -> Disposition {
         if self
             .session
             .store()
             .sync_deadline()
-            .is_some_and(|t| t <= now)
+            .is_some_and(|t| t <= now.mono)
         {
             let t0 = probe::stamp();
-            if let Err(e) = self.session.store_mut().sync(now) {
-                tracing::error!(session = &*self.name, error = %e, "store sync failed");
+            if let Err(e) = self.session.store_mut().sync(now.mono) {
+                self.store_warning(now, "sync", &e);
             }
             let took = probe::stamp().wrapping_sub(t0);
             self.counters.store_sync.record(took);
@@ -378,16 +418,18 @@ impl SessionCore {
                 .store_step_max
                 .fetch_max(took, Ordering::Relaxed);
         }
-        if self.schedule_at.is_some_and(|t| t <= now.as_nanos()) {
+        if self.schedule_check.is_some_and(|t| t <= now.mono) {
+            self.schedule_check = self.next_schedule_check(now);
             let schedule = &self.cfg.schedule;
-            self.schedule_at = schedule.next_transition(now).map(|t| t.as_nanos());
             let created = self.session.store().creation_time();
             // QuickFIX: out of session time, or a new period began (the
             // store belongs to the last one): log out; the reset follows
-            // at the next connection.
-            if !schedule.is_in_session(now) || !schedule.same_period(created, now) {
+            // at the next connection. Schedules follow the wall clock on
+            // purpose: a step across EndTime ends the session here.
+            if !schedule.is_in_session(now.wall) || schedule.began_after(created, now.wall) {
                 self.schedule_ended = true;
-                self.event(now, "End of session time: logging out");
+                self.schedule_open = false;
+                self.event(now, "schedule_close", "End of session time: logging out");
                 if !self.session.is_logged_on() {
                     return Disposition {
                         close: Close::Now,
@@ -406,12 +448,12 @@ impl SessionCore {
     }
 
     /// One bounded step of store upkeep (idle time); true while more remains.
-    pub fn upkeep(&mut self, now: UtcTimestamp) -> bool {
+    pub fn upkeep(&mut self, now: Now) -> bool {
         let t0 = probe::stamp();
-        let more = match self.session.store_mut().upkeep_step(now) {
+        let more = match self.session.store_mut().upkeep_step(now.mono) {
             Ok(more) => more,
             Err(e) => {
-                tracing::error!(session = &*self.name, error = %e, "store upkeep failed");
+                self.store_warning(now, "upkeep", &e);
                 false
             }
         };
@@ -423,33 +465,40 @@ impl SessionCore {
         more
     }
 
-    /// The next time [`on_deadline`](Self::on_deadline) must run.
-    pub fn deadline(&self) -> Option<UtcTimestamp> {
-        let mut d = self.session.deadline().map(|t| t.as_nanos());
-        let mut consider = |t: Option<i64>| {
+    /// The next time [`on_deadline`](Self::on_deadline) must run
+    /// (monotonic clock).
+    pub fn deadline(&self) -> Option<MonoTime> {
+        let mut d = self.session.deadline();
+        let mut consider = |t: Option<MonoTime>| {
             if let Some(t) = t {
                 d = Some(d.map_or(t, |d| d.min(t)));
             }
         };
-        consider(self.session.store().sync_deadline().map(|t| t.as_nanos()));
-        consider(self.schedule_at);
+        consider(self.session.store().sync_deadline());
+        consider(self.schedule_check);
         if self.session.is_logged_on() {
-            consider(self.app.wake_at().map(|t| t.as_nanos()));
+            consider(self.app.wake_at());
         }
-        d.map(UtcTimestamp::from_nanos)
+        d
+    }
+
+    /// When to look at the schedule next: at its next transition by the
+    /// wall clock, but at least every [`SCHEDULE_CHECK_NANOS`] so a wall
+    /// clock step across a boundary is seen promptly. `None` for non-stop.
+    fn next_schedule_check(&self, now: Now) -> Option<MonoTime> {
+        let next = self.cfg.schedule.next_transition(now.wall)?;
+        let until = next
+            .as_nanos()
+            .saturating_sub(now.wall.as_nanos())
+            .clamp(0, SCHEDULE_CHECK_NANOS);
+        Some(now.mono.add_nanos(until))
     }
 
     /// The connection is gone: tell the session; how did it end?
-    pub fn closed(&mut self, now: UtcTimestamp) -> SessionEnd {
-        self.outbox.detach();
-        let mut tap = Tap {
-            app: &mut *self.app,
-            seen: &mut self.seen,
-            log: self.log.as_ref(),
-            name: &self.name,
-            now,
-        };
-        self.session.disconnected(now, &mut tap);
+    pub fn closed(&mut self, now: Now) -> SessionEnd {
+        self.xslot.detach();
+        self.session.disconnected(now, &mut *self.app);
+        self.drain_events(now);
         self.publish();
         self.stats_closed(now);
         if self.stop_requested || self.app.finished() {
@@ -467,7 +516,8 @@ impl SessionCore {
 }
 
 /// Logs each complete message in `bytes` (what one event wrote).
-fn log_frames(log: &LogSink, now: UtcTimestamp, mut bytes: &[u8]) {
+fn log_frames(log: &LogSink, now: Now, mut bytes: &[u8]) {
+    let now = now.wall;
     while !bytes.is_empty() {
         match ringfix_codec::frame(bytes, bytes.len()) {
             ringfix_codec::Frame::Complete(n) => {

@@ -13,7 +13,7 @@ use super::core::Slot;
 use super::RuntimeError;
 use crate::config::{EngineConfig, SessionSettings};
 use crate::ha::{HaEvent, HaNode, HaSessionSpec, SessionHa};
-use crate::store::{StoreFiles, UtcTimestamp};
+use crate::store::StoreFiles;
 
 /// Binds an acceptor group's listener (again).
 pub(crate) type Bind = Box<dyn Fn() -> Result<SocketAddr, RuntimeError> + Send>;
@@ -111,6 +111,33 @@ pub(crate) fn may_act(ha: Option<&Arc<SessionHa>>) -> bool {
     ha.is_none_or(|h| h.may_lead_now())
 }
 
+/// Publishes each session's hot standby role (`ha`, in config order) and
+/// the engine's: `Standby` when every session is a hot standby one and this
+/// node leads none of them (so `/health` answers 200 with that role).
+pub(crate) fn publish_roles<'a>(
+    w: &crate::stats::RoleWriter,
+    ha: impl Iterator<Item = Option<&'a Arc<SessionHa>>>,
+) {
+    use crate::stats::{EngineRole, SessionHaRole};
+    let mut standby_only = true;
+    let mut any = false;
+    for (i, h) in ha.enumerate() {
+        any = true;
+        let role = match h {
+            None => SessionHaRole::None,
+            Some(h) if h.token() != 0 => SessionHaRole::Leader,
+            Some(_) => SessionHaRole::Standby,
+        };
+        standby_only &= role == SessionHaRole::Standby;
+        w.set_session(i, role);
+    }
+    w.set_engine(if any && standby_only {
+        EngineRole::Standby
+    } else {
+        EngineRole::Primary
+    });
+}
+
 impl HaRuntime {
     /// The config index of HA session `k`.
     pub fn config_index(&self, k: usize) -> Option<usize> {
@@ -133,13 +160,13 @@ impl HaRuntime {
             match (want, l.bound) {
                 (true, None) => match (l.bind)() {
                     Ok(addr) => {
-                        tracing::info!(%addr, "hot standby: leading: listening");
+                        tracing::info!(event = "ha_listening", %addr, "hot standby: leading: listening");
                         l.bound = Some(addr);
                     }
                     Err(e) => tracing::error!(error = %e, "hot standby: cannot listen"),
                 },
                 (false, Some(addr)) => {
-                    tracing::info!(%addr, "hot standby: not leading: listener closed");
+                    tracing::info!(event = "ha_listener_closed", %addr, "hot standby: not leading: listener closed");
                     remove(l.reactor, addr);
                     l.bound = None;
                 }
@@ -155,7 +182,7 @@ pub(crate) fn on_event(
     slot_of: impl Fn(usize) -> Option<(Slot, Arc<SessionSettings>)>,
     rt: &HaRuntime,
 ) -> Option<usize> {
-    let now = UtcTimestamp::now();
+    let now = crate::time::Now::read();
     match e {
         HaEvent::BecameLeader {
             session,

@@ -4,17 +4,20 @@
 
 use std::net::SocketAddr;
 use std::sync::{mpsc, Arc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use super::build::frame_checks;
 use super::conn::{Conn, ListenerTable};
 use super::core::Slot;
+use super::guard::LogonGuard;
 use super::sockets;
 use super::supervisor::resolve;
 use super::{Event, RuntimeError};
-use crate::config::{Role, SessionSettings};
+use crate::config::{Credentials, Role, SessionSettings};
 use crate::reactor::{self, ReactorHandle, TlsServer};
 use crate::session::Router;
-use crate::store::UtcTimestamp;
+use crate::time::Now;
+use ringfix_codec::FrameChecks;
 
 /// SocketAcceptHost, SocketAcceptPort.
 type ListenKey = (Option<String>, u16);
@@ -30,6 +33,7 @@ pub(super) fn listen(
     reactor_of: &[usize],
     tx: &mpsc::Sender<Event>,
     ha_of: &[Option<Arc<crate::ha::SessionHa>>],
+    guard_stats: &Arc<super::LogonGuardStats>,
 ) -> Result<(Vec<SocketAddr>, Vec<super::ha::HaListener>), RuntimeError> {
     let mut groups: Vec<(ListenKey, Vec<usize>)> = Vec::new();
     for (i, c) in cfgs.iter().enumerate() {
@@ -52,8 +56,14 @@ pub(super) fn listen(
         let addr = resolve(&host, port)?;
         let mut router = Router::new();
         let mut table_slots = Vec::new();
+        let mut credentials = Vec::new();
         let mut logon_timeout = 0i64;
         let mut bind_retry = Duration::ZERO;
+        // Frame leniently enough for every session here; the first
+        // message is checked again against its own session's checks.
+        let mut checks = FrameChecks::ALL;
+        // One value per address (the config checks that they agree).
+        let mut max_failed = 0;
         for &i in &members {
             let (Some(c), Some(slot)) = (cfgs.get(i), slots.get(i)) else {
                 continue;
@@ -64,14 +74,28 @@ pub(super) fn listen(
                 &c.id.target_comp_id,
             );
             table_slots.push(Arc::clone(slot));
+            credentials.push(match &c.security.logon_credentials_file {
+                Some(p) => Some(Arc::new(Credentials::load(p).map_err(|source| {
+                    RuntimeError::Secrets {
+                        session: c.id.to_string(),
+                        source,
+                    }
+                })?)),
+                None => None,
+            });
             let t = i64::try_from(c.timing.logon_timeout.as_nanos()).unwrap_or(i64::MAX);
             logon_timeout = logon_timeout.max(t);
             bind_retry = bind_retry.max(c.network.accept_retry_timeout);
+            checks = checks.union_lenient(frame_checks(c));
+            max_failed = c.security.max_failed_logons_per_minute;
         }
         let table = Arc::new(ListenerTable {
             router,
             slots: table_slots,
             logon_timeout,
+            checks,
+            guard: LogonGuard::new(max_failed, Arc::clone(guard_stats)),
+            credentials,
         });
         let reactor_idx = members
             .first()
@@ -113,12 +137,16 @@ pub(super) fn listen(
         let tx = tx.clone();
         let bind: super::ha::Bind = Box::new(move || {
             let (tx, conn_remote, table) = (tx.clone(), remote.clone(), Arc::clone(&table));
-            let factory: reactor::Factory<Conn> = Box::new(move |_info| {
+            let factory: reactor::Factory<Conn> = Box::new(move |info| {
+                if !table.guard.admit(info.peer.map(|a| a.ip()), Instant::now()) {
+                    return None;
+                }
                 Some(Conn::accepted(
                     Arc::clone(&table),
-                    UtcTimestamp::now(),
+                    Now::read(),
                     tx.clone(),
                     conn_remote.clone(),
+                    info,
                 ))
             });
             Ok(remote.listen(spec.clone(), factory)?)
@@ -136,7 +164,7 @@ pub(super) fn listen(
             continue;
         }
         let local = bind()?;
-        tracing::info!(%local, sessions = members.len(), "listening");
+        tracing::info!(event = "listening", %local, sessions = members.len(), "listening");
         addrs.push(local);
     }
     Ok((addrs, later))

@@ -16,6 +16,10 @@
 //! a session period when the session resets move there as
 //! `<prefix>.messages.backup.<n>.log` and `<prefix>.event.backup.<n>.log`
 //! (QuickFIX C++'s `FileLog::backup`, `n` the first free number).
+//!
+//! The session's `RedactFieldsInLogs` tags are masked (`***`) by the
+//! writer thread, in message lines (the message stays valid) and in event
+//! lines alike, before anything reaches a file or the screen.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -25,6 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use ringfix_codec::redact::Redaction;
 use ringfix_codec::{TimePrecision, UtcTimestamp};
 
 use crate::config::{LogSettings, ScreenLogSettings, SessionSettings};
@@ -130,6 +135,8 @@ struct Target {
     settings: LogSettings,
     /// Session id as QuickFIX shows it (screen log).
     name: String,
+    /// `RedactFieldsInLogs`: values written as `***`.
+    redact: Redaction,
 }
 
 type Screen = Box<dyn Write + Send>;
@@ -193,6 +200,7 @@ impl FileLog {
             screen: None,
             settings: LogSettings::default(),
             name: prefix.to_owned(),
+            redact: Redaction::default(),
         })
     }
 
@@ -214,6 +222,7 @@ impl FileLog {
             screen: s.log.screen,
             settings: s.log.clone(),
             name: s.id.to_string(),
+            redact: s.security.redact.clone(),
         }))
     }
 
@@ -333,12 +342,13 @@ impl FileTarget {
 fn writer(shared: &Shared, mut targets: Vec<Target>, mut screen: Screen) {
     let mut spare: Vec<u8> = Vec::with_capacity(BUFFER_BYTES);
     let mut line = Vec::with_capacity(256);
+    let mut masked = Vec::with_capacity(256);
     loop {
         let stopping = shared.stop.load(Ordering::Acquire);
         if let Ok(mut buf) = shared.buf.lock() {
             std::mem::swap(&mut *buf, &mut spare);
         }
-        write_records(&spare, &mut targets, &mut *screen, &mut line);
+        write_records(&spare, &mut targets, &mut *screen, &mut line, &mut masked);
         spare.clear();
         for f in targets
             .iter_mut()
@@ -353,6 +363,30 @@ fn writer(shared: &Shared, mut targets: Vec<Target>, mut screen: Screen) {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// `body` with the masked tags' values replaced (in `masked` when one
+/// was): a message as a message, an event line as text.
+fn redacted<'a>(
+    redact: &Redaction,
+    kind: Kind,
+    body: &'a [u8],
+    masked: &'a mut Vec<u8>,
+) -> &'a [u8] {
+    masked.clear();
+    match kind {
+        Kind::Incoming | Kind::Outgoing => {
+            if !redact.may_apply(body) || !redact.redact_into(body, masked) {
+                return body;
+            }
+        }
+        Kind::Event => match std::str::from_utf8(body).map(|t| redact.redact_text(t)) {
+            Ok(std::borrow::Cow::Owned(t)) => masked.extend_from_slice(t.as_bytes()),
+            _ => return body,
+        },
+        Kind::Backup => return body,
+    }
+    masked
 }
 
 /// Whether a message is a Heartbeat (MsgType is the third field).
@@ -374,6 +408,7 @@ fn write_records(
     targets: &mut [Target],
     screen: &mut dyn Write,
     line: &mut Vec<u8>,
+    masked: &mut Vec<u8>,
 ) {
     while rest.len() >= HEADER {
         let (head, tail) = rest.split_at(HEADER);
@@ -388,6 +423,7 @@ fn write_records(
         };
         rest = &tail[len..];
         if let (Some(target), Some(kind)) = (targets.get_mut(session), kind) {
+            let body = redacted(&target.redact, kind, body, masked);
             write_file(target, kind, now, body, line);
             write_screen(target, kind, now, body, screen, line);
         }
@@ -462,6 +498,9 @@ fn write_screen(
     line.extend_from_slice(b")\n");
     let _ = screen.write_all(line);
 }
+
+mod trace_writer;
+pub use trace_writer::{RedactingWriter, TraceRedaction};
 
 #[cfg(test)]
 mod tests;

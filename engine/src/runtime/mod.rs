@@ -12,11 +12,12 @@
 //!
 //! ```no_run
 //! use ringfix_engine::config::EngineConfig;
-//! use ringfix_engine::runtime::{Runtime, EngineApp};
+//! use ringfix_engine::runtime::Runtime;
+//! use ringfix_engine::session::Application;
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let cfg = EngineConfig::load("acceptor.cfg".as_ref())?;
 //! let rt = Runtime::start(&cfg, Box::new(|_s: &ringfix_engine::config::SessionSettings| {
-//!     Box::new(ringfix_engine::apps::echo::Echo::new()) as Box<dyn EngineApp>
+//!     Box::new(ringfix_engine::apps::echo::Echo::new()) as Box<dyn Application + Send>
 //! }))?;
 //! let stop = rt.stopper(); // stop.stop() from a signal handler thread
 //! let mut rt = rt;
@@ -24,15 +25,16 @@
 //! # let _ = (stop, exit); Ok(()) }
 //! ```
 
-mod app;
 mod build;
 mod conn;
 mod core;
-mod fixed;
+mod events;
+mod guard;
 mod ha;
+#[doc(hidden)]
+pub mod hops;
 mod listen;
 mod log;
-mod outbox;
 mod sockets;
 mod stats;
 mod store;
@@ -44,22 +46,21 @@ use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
-pub use self::app::{AppIo, EngineApp};
 pub use self::build::{session_settings, store_id, store_options, ValidatorSpec};
 pub use self::conn::Conn;
 pub use self::core::Counters;
-pub use self::fixed::{FixedMessage, MAX_BODY_LEN, MAX_MSG_TYPE_LEN};
-pub use self::log::{FileLog, LogSink};
-pub use self::outbox::{QueueError, SessionHandle};
+pub use self::guard::{LogonGuardReport, LogonGuardStats};
+pub use self::log::{FileLog, LogSink, RedactingWriter, TraceRedaction};
 pub use self::store::RuntimeStore;
-pub use self::xsend::{Ticket, TicketStatus, TrySendError, XSender};
+pub use self::xsend::{SenderDraft, SessionSender, Ticket, TicketStatus, TrySendError};
 
 use crate::config::{EngineConfig, SessionEnd, SessionId, SessionSettings};
 use crate::reactor::ReactorError;
 use crate::store::StoreError;
 
 /// Builds the application of each session.
-pub type AppFactory = Box<dyn FnMut(&SessionSettings) -> Box<dyn EngineApp> + Send>;
+pub type AppFactory =
+    Box<dyn FnMut(&SessionSettings) -> Box<dyn crate::session::Application + Send> + Send>;
 
 /// Why the runtime could not start (or failed while running).
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +87,15 @@ pub enum RuntimeError {
         /// What is wrong.
         source: crate::reactor::TlsConfigError,
     },
+    /// A `LogonCredentialsFile` or `LogonPasswordFile` cannot be used
+    /// (its error names the file and line).
+    #[error("security settings of {session}: {source}")]
+    Secrets {
+        /// The session.
+        session: String,
+        /// What is wrong, where.
+        source: crate::config::CredentialsError,
+    },
     /// An address did not resolve.
     #[error("address {0}: cannot resolve")]
     Resolve(String),
@@ -108,6 +118,15 @@ pub enum RuntimeError {
     /// Log files or threads could not be created.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// `MetricsListen` cannot be served (cannot bind, or no statistics
+    /// page to serve).
+    #[error("MetricsListen={addr}: {source}")]
+    MetricsListen {
+        /// The configured `HOST:PORT`.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// How the runtime ended.
@@ -172,26 +191,59 @@ pub struct SessionReport {
     pub next_target_seq: u64,
     /// Logons completed.
     pub logons: u64,
+    /// Rejects (35=3) and BusinessMessageRejects (35=j) sent.
+    pub rejects_sent: u64,
+    /// Rejects and BusinessMessageRejects received.
+    pub rejects_received: u64,
+    /// Inbound messages the data dictionary refused.
+    pub validation_failures: u64,
+    /// ResendRequests sent.
+    pub resend_requests_sent: u64,
+    /// ResendRequests received.
+    pub resend_requests_received: u64,
+    /// MsgSeqNum gaps found.
+    pub sequence_gaps: u64,
+}
+
+fn metrics_error(hp: &crate::config::HostPort, source: std::io::Error) -> RuntimeError {
+    let addr = if hp.host.contains(':') {
+        format!("[{}]:{}", hp.host, hp.port)
+    } else {
+        format!("{}:{}", hp.host, hp.port)
+    };
+    RuntimeError::MetricsListen { addr, source }
 }
 
 /// A running engine.
 pub struct Runtime {
     stopper: Stopper,
     listen: Vec<SocketAddr>,
-    sessions: Vec<(SessionId, Arc<Counters>, Arc<outbox::Outbox>)>,
+    sessions: Vec<(SessionId, Arc<Counters>, Arc<xsend::XSlot>)>,
     thread: Option<JoinHandle<Exit>>,
     exit: Exit,
     /// Live statistics page, removed when the runtime is dropped.
     stats: Option<crate::stats::StatsPublisher>,
     reactors: Vec<crate::reactor::Remote<conn::Conn>>,
+    /// The `MetricsListen` server (`/metrics`, `/health`).
+    metrics: Option<crate::stats::http::MetricsServer>,
+    /// Refused Logons and connections closed at accept, every listener.
+    logon_guard: Arc<LogonGuardStats>,
 }
 
 impl Runtime {
     /// Starts every session of `config`: reactors, listeners, initiator
     /// connections. `apps` builds each session's application.
     pub fn start(config: &EngineConfig, apps: AppFactory) -> Result<Self, RuntimeError> {
+        // Bound before any session runs: a port in use fails the start.
+        let metrics = config
+            .metrics_listen()
+            .map(|hp| {
+                crate::stats::http::MetricsListener::bind(hp)
+                    .map_err(|source| metrics_error(hp, source))
+            })
+            .transpose()?;
         let started = supervisor::start(config, apps)?;
-        Ok(Self {
+        let mut rt = Self {
             stopper: Stopper { tx: started.tx },
             listen: started.listen,
             sessions: started.sessions,
@@ -199,13 +251,45 @@ impl Runtime {
             exit: Exit::Clean,
             stats: started.stats,
             reactors: started.reactors,
-        })
+            metrics: None,
+            logon_guard: started.logon_guard,
+        };
+        if let (Some(listener), Some(hp)) = (metrics, config.metrics_listen()) {
+            let specs = config
+                .sessions
+                .iter()
+                .map(|s| crate::stats::health::HealthSpec {
+                    role: s.role,
+                    schedule: s.schedule.clone(),
+                })
+                .collect();
+            let served = match rt.stats_page() {
+                Some(page) => listener.serve(page, specs),
+                None => Err(std::io::Error::other("no statistics page to serve")),
+            };
+            // Dropping `rt` stops the sessions just started.
+            rt.metrics = Some(served.map_err(|source| metrics_error(hp, source))?);
+        }
+        Ok(rt)
+    }
+
+    /// Where `MetricsListen` serves `/metrics` and `/health` (port 0 in
+    /// the configuration picks a free port: this tells which).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|m| m.local_addr())
     }
 
     /// Counters of every reactor (connections accepted, refused at accept
     /// by `MaxConnections` or `AllowedRemoteAddresses`, bytes, ...).
     pub fn reactor_stats(&self) -> Vec<crate::reactor::StatsSnapshot> {
         self.reactors.iter().map(|r| r.stats().snapshot()).collect()
+    }
+
+    /// Logons refused on the listeners (unknown CompIDs, outside session
+    /// time, bad credentials, refused by the application) and connections
+    /// closed at accept past `MaxFailedLogonsPerMinute`.
+    pub fn logon_guard(&self) -> LogonGuardReport {
+        self.logon_guard.report()
     }
 
     /// The bound listener addresses (port 0 in the configuration picks a
@@ -236,6 +320,12 @@ impl Runtime {
                 next_sender_seq: c.next_sender_seq.load(Ordering::Relaxed),
                 next_target_seq: c.next_target_seq.load(Ordering::Relaxed),
                 logons: c.logons.load(Ordering::Relaxed),
+                rejects_sent: c.rejects_sent.load(Ordering::Relaxed),
+                rejects_received: c.rejects_received.load(Ordering::Relaxed),
+                validation_failures: c.validation_failures.load(Ordering::Relaxed),
+                resend_requests_sent: c.resend_requests_sent.load(Ordering::Relaxed),
+                resend_requests_received: c.resend_requests_received.load(Ordering::Relaxed),
+                sequence_gaps: c.sequence_gaps.load(Ordering::Relaxed),
             })
             .collect()
     }
@@ -249,25 +339,14 @@ impl Runtime {
             .collect()
     }
 
-    /// A handle to send application messages to the session `id` from any
-    /// thread (while it is logged on).
-    pub fn session(&self, id: &SessionId) -> Option<SessionHandle> {
-        self.sessions
-            .iter()
-            .find(|(sid, _, _)| sid == id)
-            .map(|(_, _, outbox)| SessionHandle {
-                outbox: Arc::clone(outbox),
-            })
-    }
-
     /// A lock-free sender to the session `id` from any thread (see
-    /// [`XSender`]); the first call for a session makes its queue with
+    /// [`SessionSender`]); the first call for a session makes its queue with
     /// `capacity` slots, later calls share it.
-    pub fn xsender(&self, id: &SessionId, capacity: usize) -> Option<XSender> {
+    pub fn sender(&self, id: &SessionId, capacity: usize) -> Option<SessionSender> {
         self.sessions
             .iter()
             .find(|(sid, _, _)| sid == id)
-            .map(|(_, _, outbox)| outbox.xslot.sender(capacity))
+            .map(|(_, _, xslot)| xslot.sender(capacity))
     }
 
     /// Waits until the runtime ends: stopped through a [`Stopper`], every
@@ -280,8 +359,11 @@ impl Runtime {
                 Ok(exit) => exit,
                 Err(_) => Exit::Clean,
             };
-            for (_, _, outbox) in &self.sessions {
-                outbox.xslot.close();
+            for (_, _, xslot) in &self.sessions {
+                xslot.close();
+            }
+            if let Some(m) = &mut self.metrics {
+                m.stop();
             }
         }
         self.exit.clone()

@@ -9,13 +9,7 @@ use crate::reactor::{AllowedPeers, SocketOptions};
 
 /// The `Socket*` options of a session.
 pub(crate) fn options(n: &NetworkSettings) -> SocketOptions {
-    SocketOptions {
-        send_buffer_bytes: n.send_buffer_size,
-        recv_buffer_bytes: n.receive_buffer_size,
-        keepalive: n.keepalive,
-        linger: n.linger,
-        traffic_class: n.traffic_class,
-    }
+    SocketOptions::from_settings(n)
 }
 
 /// Every peer address the sessions of one listener allow

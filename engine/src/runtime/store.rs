@@ -3,7 +3,7 @@
 //! messages not: resends become gap fills, as in QuickFIX).
 
 use crate::ha::ReplicatedStore;
-use crate::store::{FileStore, MemoryStore, MessageStore, StoreResult, UtcTimestamp};
+use crate::store::{FileStore, MemoryStore, MessageStore, MonoTime, StoreResult, UtcTimestamp};
 
 /// Memory or file store of one runtime session.
 #[derive(Debug)]
@@ -17,23 +17,19 @@ pub enum RuntimeStore {
     Replicated(Box<ReplicatedStore<FileStore>>),
 }
 
+/// Calls `$call` on the inner store by its concrete type (a `match`, not
+/// a second dynamic dispatch behind the session's `dyn MessageStore`).
+macro_rules! each {
+    ($store:expr, $s:ident => $call:expr) => {
+        match $store {
+            RuntimeStore::Memory($s, _) => $call,
+            RuntimeStore::File($s, _) => $call,
+            RuntimeStore::Replicated($s) => $call,
+        }
+    };
+}
+
 impl RuntimeStore {
-    fn inner(&self) -> &dyn MessageStore {
-        match self {
-            Self::Memory(s, _) => s,
-            Self::File(s, _) => &**s,
-            Self::Replicated(s) => &**s,
-        }
-    }
-
-    fn inner_mut(&mut self) -> &mut dyn MessageStore {
-        match self {
-            Self::Memory(s, _) => s,
-            Self::File(s, _) => &mut **s,
-            Self::Replicated(s) => &mut **s,
-        }
-    }
-
     fn persist(&self) -> bool {
         match self {
             Self::Memory(_, p) | Self::File(_, p) => *p,
@@ -62,22 +58,22 @@ impl RuntimeStore {
 
 impl MessageStore for RuntimeStore {
     fn next_sender_seq(&self) -> u64 {
-        self.inner().next_sender_seq()
+        each!(self, s => s.next_sender_seq())
     }
     fn next_target_seq(&self) -> u64 {
-        self.inner().next_target_seq()
+        each!(self, s => s.next_target_seq())
     }
     fn set_next_sender_seq(&mut self, seq: u64) -> StoreResult<()> {
-        self.inner_mut().set_next_sender_seq(seq)
+        each!(self, s => s.set_next_sender_seq(seq))
     }
     fn set_next_target_seq(&mut self, seq: u64) -> StoreResult<()> {
-        self.inner_mut().set_next_target_seq(seq)
+        each!(self, s => s.set_next_target_seq(seq))
     }
     fn append(&mut self, seq: u64, bytes: &[u8]) -> StoreResult<()> {
         if !self.persist() {
             return Ok(());
         }
-        let r = self.inner_mut().append(seq, bytes);
+        let r = each!(self, s => s.append(seq, bytes));
         if let Err(e) = &r {
             // The session stops sending and reports only StoreFailure: the
             // cause is told here (a file error names the session's file).
@@ -91,27 +87,27 @@ impl MessageStore for RuntimeStore {
         end: u64,
         visit: &mut dyn FnMut(u64, &[u8]),
     ) -> StoreResult<()> {
-        self.inner().get_range(begin, end, visit)
+        each!(self, s => s.get_range(begin, end, visit))
     }
     fn reset(&mut self, now: UtcTimestamp) -> StoreResult<()> {
-        self.inner_mut().reset(now)
+        each!(self, s => s.reset(now))
     }
     fn refresh(&mut self) -> StoreResult<()> {
-        self.inner_mut().refresh()
+        each!(self, s => s.refresh())
     }
     fn creation_time(&self) -> UtcTimestamp {
-        self.inner().creation_time()
+        each!(self, s => s.creation_time())
     }
-    fn sync(&mut self, now: UtcTimestamp) -> StoreResult<()> {
-        self.inner_mut().sync(now)
+    fn sync(&mut self, now: MonoTime) -> StoreResult<()> {
+        each!(self, s => s.sync(now))
     }
-    fn sync_deadline(&self) -> Option<UtcTimestamp> {
-        self.inner().sync_deadline()
+    fn sync_deadline(&self) -> Option<MonoTime> {
+        each!(self, s => s.sync_deadline())
     }
     fn upkeep_due(&self) -> bool {
-        self.inner().upkeep_due()
+        each!(self, s => s.upkeep_due())
     }
-    fn upkeep_step(&mut self, now: UtcTimestamp) -> StoreResult<bool> {
-        self.inner_mut().upkeep_step(now)
+    fn upkeep_step(&mut self, now: MonoTime) -> StoreResult<bool> {
+        each!(self, s => s.upkeep_step(now))
     }
 }

@@ -12,20 +12,21 @@ use super::build::{DictCache, ValidatorSpec};
 use super::conn::Conn;
 use super::core::{Counters, SessionCore, Slot};
 use super::log::FileLog;
-use super::outbox::Outbox;
 use super::sockets;
+use super::xsend::XSlot;
 use super::{AppFactory, Event, Exit, RuntimeError};
 use crate::config::{
     after_end, AfterEnd, Backoff, EngineConfig, ReactorMode, Role, SessionEnd, SessionId,
     SessionSettings, SplitMix64,
 };
 use crate::reactor::{self, Mode, ReactorConfig, ReactorHandle, TlsClient};
-use crate::store::UtcTimestamp;
+use crate::time::{MonoTime, Now};
 
 pub(crate) struct Started {
     pub tx: mpsc::Sender<Event>,
     pub listen: Vec<SocketAddr>,
-    pub sessions: Vec<(SessionId, Arc<Counters>, Arc<Outbox>)>,
+    pub logon_guard: Arc<super::LogonGuardStats>,
+    pub sessions: Vec<(SessionId, Arc<Counters>, Arc<XSlot>)>,
     pub thread: JoinHandle<Exit>,
     pub stats: Option<crate::stats::StatsPublisher>,
     pub reactors: Vec<reactor::Remote<Conn>>,
@@ -34,9 +35,15 @@ pub(crate) struct Started {
 /// Longest supervisor sleep: bounds how late a reconnect can be.
 const MAX_WAIT: Duration = Duration::from_millis(200);
 
+/// Longest wait before looking at an out-of-session schedule again: a
+/// wall clock step into the session is seen within it.
+const SCHEDULE_WAIT: Duration = Duration::from_secs(1);
+
 struct Initiator {
     backoff: Backoff,
-    next_at: i64,
+    /// Next connection attempt (monotonic: backoff is not moved by a wall
+    /// clock step).
+    next_at: MonoTime,
     addr_idx: usize,
 }
 
@@ -61,7 +68,13 @@ struct Supervisor {
     reactors: Vec<ReactorHandle<Conn>>,
     rng: SplitMix64,
     log: FileLog,
+    /// Writers of the stats page's reactor slots, in `reactors` order.
+    reactor_stats: Vec<crate::stats::ReactorStatsWriter>,
+    /// `ReactorCore` of each reactor.
+    cores: Vec<Option<usize>>,
     ha: Option<super::ha::HaRuntime>,
+    /// Publishes hot standby roles to the stats page (`/health`).
+    roles: Option<crate::stats::RoleWriter>,
 }
 
 pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Started, RuntimeError> {
@@ -76,6 +89,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
         }
     }
     for s in &config.sessions {
+        super::build::check_secrets(s)?;
         if !s.network.nodelay || !s.network.reuse_address {
             tracing::warn!(
                 session = %s.id,
@@ -83,7 +97,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
             );
         }
     }
-    let now = UtcTimestamp::now();
+    let now = Now::read();
     let (tx, rx) = mpsc::channel();
     let (mut ha, ha_of) = super::ha::start(config, &tx)?;
     let mut dicts = DictCache::default();
@@ -91,7 +105,7 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
     let mut slots = Vec::new();
     let mut cfgs = Vec::new();
     let mut counters = Vec::new();
-    let mut stats = super::stats::publisher(config, now);
+    let mut stats = super::stats::publisher(config, now.wall);
     for (i, s) in config.sessions.iter().enumerate() {
         let cfg = Arc::new(s.clone());
         let spec = ValidatorSpec::from_config(s, &mut dicts)?;
@@ -100,13 +114,13 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
         let mut core = SessionCore::new(i, Arc::clone(&cfg), apps(s), spec, sink, ha_state, now)?;
         if let Some(h) = &core.ha {
             // An acknowledgement wakes the connection to release output.
-            h.set_waker(core.outbox.xslot.waker());
+            h.set_waker(core.xslot.waker());
         }
         core.stats = stats.as_mut().and_then(|p| p.session(i));
         counters.push((
             s.id.clone(),
             Arc::clone(&core.counters),
-            Arc::clone(&core.outbox),
+            Arc::clone(&core.xslot),
         ));
         slots.push(Arc::new(Mutex::new(Some(Box::new(core)))));
         cfgs.push(cfg);
@@ -114,8 +128,11 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
     log.start()?;
     let mut reactors = Vec::new();
     let mut reactor_of = vec![0; cfgs.len()];
-    let started = spawn_reactors(config, &mut reactors, &mut reactor_of)
-        .and_then(|()| super::listen::listen(&cfgs, &slots, &reactors, &reactor_of, &tx, &ha_of));
+    let logon_guard = Arc::new(super::LogonGuardStats::default());
+    let started = spawn_reactors(config, &mut reactors, &mut reactor_of).and_then(|()| {
+        let s = &logon_guard;
+        super::listen::listen(&cfgs, &slots, &reactors, &reactor_of, &tx, &ha_of, s)
+    });
     let listen_addrs = match started {
         Ok((a, later)) => {
             if let Some(h) = ha.as_mut() {
@@ -129,15 +146,19 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
         }
     };
     let remotes = reactors.iter().map(|r| r.remote()).collect();
-    let seed = now.as_nanos() as u64 ^ u64::from(std::process::id());
-    let sessions = cfgs
+    let reactor_stats = stats.as_mut().map_or_else(Vec::new, |p| {
+        (0..reactors.len()).filter_map(|i| p.reactor(i)).collect()
+    });
+    let cores = config.reactors().iter().map(|g| g.core).collect();
+    let seed = now.wall.as_nanos() as u64 ^ u64::from(std::process::id());
+    let mut sessions = cfgs
         .into_iter()
         .zip(slots)
         .zip(reactor_of)
         .map(|((cfg, slot), reactor)| Tracked {
             initiator: (cfg.role == Role::Initiator).then(|| Initiator {
                 backoff: Backoff::from_timing(&cfg.timing),
-                next_at: now.as_nanos(),
+                next_at: now.mono,
                 addr_idx: 0,
             }),
             cfg,
@@ -148,7 +169,6 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
             ha: None,
         })
         .collect::<Vec<_>>();
-    let mut sessions = sessions;
     for (t, h) in sessions.iter_mut().zip(ha_of) {
         t.ha = h;
     }
@@ -159,14 +179,19 @@ pub(crate) fn start(config: &EngineConfig, mut apps: AppFactory) -> Result<Start
         reactors,
         rng: SplitMix64::new(seed),
         log,
+        reactor_stats,
+        cores,
         ha,
+        roles: stats.as_ref().map(|p| p.roles()),
     };
+    sup.publish_roles();
     let thread = std::thread::Builder::new()
         .name("ringfix-supervisor".into())
         .spawn(move || sup.run())?;
     Ok(Started {
         tx,
         listen: listen_addrs,
+        logon_guard,
         sessions: counters,
         thread,
         stats,
@@ -264,16 +289,34 @@ fn stop_reactors(reactors: Vec<ReactorHandle<Conn>>) {
     }
 }
 
-fn nanos(d: Duration) -> i64 {
-    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+/// When to look again at a schedule that is out of session now: at its
+/// next start by the wall clock, but within [`SCHEDULE_WAIT`] (the wall
+/// clock may step meanwhile).
+fn schedule_wait(cfg: &SessionSettings, now: Now) -> MonoTime {
+    let until = cfg
+        .schedule
+        .next_transition(now.wall)
+        .map_or(SCHEDULE_WAIT, |next| {
+            Duration::from_nanos(
+                u64::try_from(next.as_nanos().saturating_sub(now.wall.as_nanos())).unwrap_or(0),
+            )
+        });
+    now.mono + until.min(SCHEDULE_WAIT)
 }
 
 impl Supervisor {
     fn run(mut self) -> Exit {
         let exit = self.supervise();
-        tracing::info!("stopping: logging out sessions");
+        tracing::info!(event = "engine_stopping", "stopping: logging out sessions");
+        let remotes: Vec<_> = self.reactors.iter().map(|r| r.remote()).collect();
         stop_reactors(std::mem::take(&mut self.reactors));
-        let now = UtcTimestamp::now();
+        // The reactors' last counters.
+        super::stats::publish_reactors(
+            &mut self.reactor_stats,
+            remotes.iter().map(|r| r.stats()),
+            &self.cores,
+        );
+        let now = MonoTime::now();
         for t in &self.sessions {
             if let Ok(mut s) = t.slot.lock() {
                 if let Some(core) = s.as_mut() {
@@ -304,8 +347,13 @@ impl Supervisor {
     fn supervise(&mut self) -> Exit {
         let any_acceptor = self.sessions.iter().any(|t| t.initiator.is_none());
         loop {
-            let now = UtcTimestamp::now().as_nanos();
-            let mut next_wake = now.saturating_add(nanos(MAX_WAIT));
+            super::stats::publish_reactors(
+                &mut self.reactor_stats,
+                self.reactors.iter().map(|r| r.stats()),
+                &self.cores,
+            );
+            let now = Now::read();
+            let mut next_wake = now.mono + MAX_WAIT;
             for t in &mut self.sessions {
                 if t.stopped || t.connected || !super::ha::may_act(t.ha.as_ref()) {
                     continue;
@@ -313,7 +361,7 @@ impl Supervisor {
                 let Some(next_at) = t.initiator.as_ref().map(|i| i.next_at) else {
                     continue;
                 };
-                if next_at <= now {
+                if next_at <= now.mono {
                     connect(t, &self.reactors, &self.tx, now);
                 }
                 if let Some(i) = &t.initiator {
@@ -329,7 +377,7 @@ impl Supervisor {
             if !any_acceptor && all_done {
                 return Exit::Clean;
             }
-            let wait = Duration::from_nanos(u64::try_from(next_wake - now).unwrap_or(0));
+            let wait = next_wake.duration_since(now.mono);
             match self.rx.recv_timeout(wait) {
                 Ok(Event::Stop) => return Exit::Clean,
                 Ok(Event::Ha(e)) => self.on_ha(&e),
@@ -351,7 +399,7 @@ impl Supervisor {
     /// Hot standby: a takeover opens the session (an initiator connects
     /// at once), a step-down closes it; listeners follow.
     fn on_ha(&mut self, e: &crate::ha::HaEvent) {
-        tracing::debug!(event = ?e, "hot standby: event");
+        tracing::debug!(event = "ha_event", ha = ?e, "hot standby: event");
         let Some(rt) = self.ha.as_mut() else { return };
         let sessions = &mut self.sessions;
         let touched = super::ha::on_event(
@@ -367,7 +415,7 @@ impl Supervisor {
             match e {
                 crate::ha::HaEvent::BecameLeader { .. } => {
                     if let Some(st) = &mut t.initiator {
-                        st.next_at = UtcTimestamp::now().as_nanos();
+                        st.next_at = MonoTime::now();
                     }
                 }
                 crate::ha::HaEvent::SteppedDown { .. } if t.connected => {
@@ -393,6 +441,14 @@ impl Supervisor {
                 }
             },
         );
+        self.publish_roles();
+    }
+
+    /// Hot standby roles to the stats page (for `/health`).
+    fn publish_roles(&self) {
+        if let Some(w) = &self.roles {
+            super::ha::publish_roles(w, self.sessions.iter().map(|t| t.ha.as_ref()));
+        }
     }
 
     /// Hot standby: a session that ended while not leading goes back to
@@ -406,10 +462,7 @@ impl Supervisor {
         };
         if let Ok(mut slot) = t.slot.lock() {
             if let Some(core) = slot.as_mut() {
-                core.stand_by(
-                    UtcTimestamp::now(),
-                    "the connection closed after a step-down",
-                );
+                core.stand_by(Now::read(), "the connection closed after a step-down");
             }
         }
         if let Some(k) = rt.ha_index(idx) {
@@ -423,7 +476,7 @@ impl Supervisor {
         let t = self.sessions.get_mut(idx)?;
         t.connected = false;
         let cfg = &t.cfg;
-        tracing::info!(session = %cfg.id, ?end, "session ended");
+        tracing::info!(session = %cfg.id, event = "session_ended", ?end, "session ended");
         match after_end(end, cfg.stop_on_fatal_error) {
             AfterEnd::Stop => {
                 t.stopped = true;
@@ -436,7 +489,7 @@ impl Supervisor {
                 }
             }
             AfterEnd::Reconnect => {
-                let now = UtcTimestamp::now();
+                let now = Now::read();
                 if let Some(st) = &mut t.initiator {
                     if logged_on {
                         st.backoff.on_logon();
@@ -445,14 +498,13 @@ impl Supervisor {
                         st.addr_idx = st.addr_idx.wrapping_add(1);
                     }
                     let delay = st.backoff.next_delay(&mut self.rng);
-                    st.next_at = now.as_nanos().saturating_add(nanos(delay));
-                    if !cfg.schedule.is_in_session(now) {
-                        if let Some(next) = cfg.schedule.next_transition(now) {
-                            st.next_at = st.next_at.max(next.as_nanos());
-                        }
+                    st.next_at = now.mono + delay;
+                    if !cfg.schedule.is_in_session(now.wall) {
+                        st.next_at = st.next_at.max(schedule_wait(cfg, now));
                     }
                     tracing::info!(
                         session = %cfg.id,
+                        event = "reconnecting",
                         delay_ms = delay.as_millis() as u64,
                         "reconnecting"
                     );
@@ -465,20 +517,17 @@ impl Supervisor {
 
 /// Starts one connection attempt of an initiator session (or postpones
 /// it: out of schedule, address not resolved).
-fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<Event>, now: i64) {
+fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<Event>, now: Now) {
     let cfg = Arc::clone(&t.cfg);
     let Some(st) = &mut t.initiator else {
         return;
     };
-    let ts = UtcTimestamp::from_nanos(now);
-    if !cfg.schedule.is_in_session(ts) {
-        st.next_at = cfg
-            .schedule
-            .next_transition(ts)
-            .map_or(now.saturating_add(nanos(MAX_WAIT)), |t| t.as_nanos());
+    let ts = now;
+    if !cfg.schedule.is_in_session(now.wall) {
+        st.next_at = schedule_wait(&cfg, now);
         return;
     }
-    let retry = now.saturating_add(nanos(cfg.timing.reconnect_interval));
+    let retry = now.mono + cfg.timing.reconnect_interval;
     let addrs = &cfg.network.connect;
     let Some(hp) = addrs.get(st.addr_idx % addrs.len().max(1)) else {
         t.stopped = true;
@@ -513,7 +562,7 @@ fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<
     };
     if !core.ha_ready() {
         // Hot standby: the takeover is not through yet (or undone).
-        st.next_at = now.saturating_add(nanos(MAX_WAIT));
+        st.next_at = now.mono + MAX_WAIT;
         if let Ok(mut s) = t.slot.lock() {
             *s = Some(core);
         }
@@ -544,8 +593,18 @@ fn connect(t: &mut Tracked, reactors: &[ReactorHandle<Conn>], tx: &mpsc::Sender<
             return;
         }
     };
-    core.event(ts, &format!("Connecting to {addr}"));
-    let conn = Conn::initiating(core, Arc::clone(&t.slot), tx.clone(), reactor.remote());
+    core.event(
+        ts,
+        "connecting",
+        &format!("Connecting to {} on port {}", addr.ip(), addr.port()),
+    );
+    let conn = Conn::initiating(
+        core,
+        Arc::clone(&t.slot),
+        tx.clone(),
+        reactor.remote(),
+        addr,
+    );
     let spec = reactor::ConnectSpec {
         local,
         socket: sockets::options(&cfg.network),

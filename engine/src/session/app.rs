@@ -2,10 +2,12 @@
 //! events, hooks on outbound admin messages and resends.
 
 use super::encode::FieldWriter;
+use super::event::RejectInfo;
 use super::incoming::{Incoming, Tag};
 use super::outbound::Sender;
 use super::settings::SessionSettings;
-use super::state::{LogoutReason, Transition};
+use super::state::LogoutReason;
+use crate::time::MonoTime;
 
 /// What the application says about an inbound application message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +42,28 @@ pub enum ResendDecision {
     GapFill,
 }
 
+/// Who sent an inbound Logon: what an acceptor knows of the connection.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LogonPeer<'a> {
+    /// The peer's address.
+    pub addr: Option<std::net::SocketAddr>,
+    /// The TLS client certificate's subject (RFC 4514), when one was
+    /// presented.
+    pub subject: Option<&'a str>,
+    /// Its subject alternative names (`DNS:host`, `IP:addr`, ...).
+    pub sans: &'a [String],
+}
+
+/// The application's answer to an inbound Logon.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogonDecision {
+    /// The session goes on with it (its own checks still apply).
+    Accept,
+    /// Answered with a Logout carrying this Text (58), then closed; the
+    /// session's sequence numbers and store are left as they were.
+    Refuse(String),
+}
+
 /// Callbacks of one or more sessions. All have defaults except
 /// [`on_app`](Application::on_app).
 pub trait Application {
@@ -52,11 +76,24 @@ pub trait Application {
         out: &mut Sender<'_>,
     ) -> AppVerdict;
 
+    /// An inbound Logon, before the session accepts it (acceptor): all its
+    /// fields in `msg`, the peer's address and TLS client certificate in
+    /// `peer`. The default accepts.
+    fn on_logon_request(
+        &mut self,
+        _session: &SessionSettings,
+        _msg: &Incoming<'_>,
+        _peer: &LogonPeer<'_>,
+    ) -> LogonDecision {
+        LogonDecision::Accept
+    }
+
     /// An inbound admin message that passed the session checks.
     fn on_admin(&mut self, _session: &SessionSettings, _msg: &Incoming<'_>) {}
 
-    /// The Logon exchange completed.
-    fn on_logon(&mut self, _session: &SessionSettings) {}
+    /// The Logon exchange completed. `out` sends (the first orders of the
+    /// day, a subscription...).
+    fn on_logon(&mut self, _session: &SessionSettings, _out: &mut Sender<'_>) {}
 
     /// The session logged out or lost its connection.
     fn on_logout(&mut self, _session: &SessionSettings, _reason: LogoutReason) {}
@@ -85,6 +122,33 @@ pub trait Application {
         ResendDecision::Resend
     }
 
-    /// The session changed state.
-    fn on_transition(&mut self, _session: &SessionSettings, _t: Transition) {}
+    /// A Reject (35=3) or BusinessMessageReject (35=j) was sent or
+    /// received, or an inbound message was refused (by the data
+    /// dictionary: [`RejectInfo::validation`]). A received
+    /// BusinessMessageReject also reaches [`on_app`](Self::on_app); a
+    /// received Reject also [`on_admin`](Self::on_admin).
+    fn on_reject(&mut self, _session: &SessionSettings, _reject: &RejectInfo) {}
+
+    /// The application's own initiative: called after every event while the
+    /// session is logged on, and when [`wake_at`](Self::wake_at) is
+    /// reached. Send through `out`; `out.logout()` ends the session.
+    fn poll(&mut self, _out: &mut Sender<'_>) {}
+
+    /// When [`poll`](Self::poll) must run next (the monotonic clock of
+    /// [`Sender::now`]), if the application has a timer of its own.
+    fn wake_at(&self) -> Option<MonoTime> {
+        None
+    }
+
+    /// The application is done: the session is not reconnected after it
+    /// ends (an initiator's runtime then stops).
+    fn finished(&self) -> bool {
+        false
+    }
+
+    /// Hot standby: this node became the session's leader (fencing
+    /// `token`), before it connects or listens. `history` is the store
+    /// replicated from the old leader: the outbound messages (for
+    /// resends) and the sequence numbers.
+    fn on_became_leader(&mut self, _token: u64, _history: &dyn crate::store::MessageStore) {}
 }

@@ -24,6 +24,31 @@ impl<'a> FieldWriter<'a> {
         }
     }
 
+    /// Fields only, appended to `buf`: no header and no CheckSum (a body
+    /// sent later behind a header the session writes, e.g. from another
+    /// thread).
+    pub fn body(buf: &'a mut Vec<u8>) -> Self {
+        Self {
+            enc: Encoder::body(buf),
+        }
+    }
+
+    /// What this writer wrote so far (the whole message once finished).
+    pub fn written(&self) -> &[u8] {
+        self.enc.written()
+    }
+
+    /// [`finish`](Self::finish) through `&mut` (the writer stays, e.g. to
+    /// read what it wrote); nothing may be written after it.
+    pub(crate) fn finish_in_place(&mut self) -> Range<usize> {
+        self.enc.finish_in_place()
+    }
+
+    /// Removes what this writer wrote from the buffer.
+    pub(crate) fn rollback(&mut self) {
+        self.enc.rollback();
+    }
+
     /// The codec encoder, for its typed writers (decimals, data fields...).
     pub fn encoder(&mut self) -> &mut Encoder<'a> {
         &mut self.enc

@@ -1,10 +1,15 @@
 //! Inbound dispatch and QuickFIX's `verify`: logon state, SendingTime,
 //! CompIDs, sequence numbers - in that order.
 
+use std::panic::AssertUnwindSafe;
+
+use ringfix_codec::{fields, frame, tags, Frame};
+
 use super::app::AppVerdict;
+use super::event::{Event, RejectInfo, RejectWay};
 use super::incoming::{is_admin_type, Incoming};
-use super::outbound::Sender;
-use super::state::{Close, FatalError, LogoutReason};
+use super::settings::{ErrorPolicy, Version};
+use super::state::{Close, FatalError, LogoutReason, Phase};
 use super::time::parse_timestamp;
 use super::validate::{reason, RejectKind};
 use super::{Cx, Session, NANOS};
@@ -17,12 +22,18 @@ impl<S: MessageStore> Session<S> {
         let (Some(msg_type), Some(begin)) = (h.msg_type, h.begin_string) else {
             return;
         };
-        for (tag, present) in [(49, h.sender.is_some()), (56, h.target.is_some())] {
+        for (tag, present) in [
+            (tags::SENDER_COMP_ID, h.sender.is_some()),
+            (tags::TARGET_COMP_ID, h.target.is_some()),
+        ] {
             if present {
                 continue;
             }
-            if self.cfg.version() >= 42 && !is_admin_type(msg_type) {
-                self.send_business_reject(cx, msg, 5, Some(tag), None);
+            if self.on_error_policy(cx, msg) {
+                return;
+            }
+            if self.cfg.version() >= Version::Fix42 && !is_admin_type(msg_type) {
+                self.send_business_reject(cx, msg, 5, Some(tag), None, false);
             } else {
                 self.send_reject(cx, msg, reason::REQUIRED_TAG_MISSING, Some(i64::from(tag)));
                 if msg_type == b"A" {
@@ -32,29 +43,35 @@ impl<S: MessageStore> Session<S> {
             return;
         }
         if begin != self.cfg.begin_string.as_bytes() {
-            if msg_type == b"5" && self.received_logon {
+            if msg_type == b"5" && self.is_logged_on() {
                 self.next_logout(cx, msg);
             } else {
-                if self.received_logon {
-                    self.send_logout(cx, Some("Incorrect BeginString"));
+                if self.is_logged_on() {
+                    self.send_logout(cx, Some("Incorrect BeginString"), false);
                     self.incr_target(cx);
                 }
                 self.fatal(cx, FatalError::BeginStringMismatch);
             }
             return;
         }
-        if msg_type == b"A" && self.cfg.is_fixt() && msg.get(1137).is_none() {
+        if msg_type == b"A" && self.cfg.is_fixt() && msg.get(fields::DEFAULT_APPL_VER_ID).is_none()
+        {
             // No DefaultApplVerID: no application version to talk in.
             self.fatal(cx, FatalError::BadLogon);
             return;
         }
         if let Some(v) = self.validator.as_mut() {
             if let Err(e) = v.validate(msg) {
+                if self.on_error_policy(cx, msg) {
+                    return;
+                }
                 match e.kind {
-                    RejectKind::Session(r) => self.send_reject(cx, msg, r, e.ref_tag),
+                    RejectKind::Session(r) => {
+                        self.send_reject_as(cx, msg, r, e.ref_tag, true);
+                    }
                     RejectKind::Business(r) => {
                         let tag = e.ref_tag.and_then(|t| u32::try_from(t).ok());
-                        self.send_business_reject(cx, msg, r, tag, None)
+                        self.send_business_reject(cx, msg, r, tag, None, true)
                     }
                 }
                 if msg_type == b"A" {
@@ -75,6 +92,7 @@ impl<S: MessageStore> Session<S> {
             b"2" => self.next_resend_request(cx, msg),
             b"3" => {
                 if self.verify(cx, msg, true, true) {
+                    self.reject_received(cx, msg, false);
                     cx.app.on_admin(&self.cfg, msg);
                     self.incr_target(cx);
                 }
@@ -85,13 +103,40 @@ impl<S: MessageStore> Session<S> {
         }
     }
 
+    /// A Reject or BusinessMessageReject from the counterparty: told to the
+    /// application and queued.
+    fn reject_received(&mut self, cx: &mut Cx<'_>, msg: &Incoming<'_>, business: bool) {
+        let reason_tag = if business {
+            fields::BUSINESS_REJECT_REASON
+        } else {
+            fields::SESSION_REJECT_REASON
+        };
+        let text = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
+        let info = RejectInfo {
+            way: RejectWay::Received,
+            business,
+            reason: msg.get_u64(reason_tag).and_then(|r| u32::try_from(r).ok()),
+            ref_seq: msg.get_u64(fields::REF_SEQ_NUM),
+            ref_tag: msg
+                .get(fields::REF_TAG_ID)
+                .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok()),
+            ref_msg_type: msg.get(fields::REF_MSG_TYPE).map(text).unwrap_or_default(),
+            text: msg.get(fields::TEXT).map(text),
+            validation: false,
+        };
+        cx.app.on_reject(&self.cfg, &info);
+        self.events.push_back(Event::Reject(info));
+    }
+
     fn next_test_request(&mut self, cx: &mut Cx<'_>, msg: &Incoming<'_>) {
         if !self.verify(cx, msg, true, true) {
             return;
         }
         cx.app.on_admin(&self.cfg, msg);
         // Never an empty 112 (fuzz finding: `112=` is an invalid field).
-        self.send_heartbeat(cx, msg.get(112).filter(|id| !id.is_empty()));
+        let id = msg.get(fields::TEST_REQ_ID).filter(|id| !id.is_empty());
+        self.answering(msg);
+        self.send_heartbeat(cx, id);
         self.incr_target(cx);
     }
 
@@ -100,14 +145,26 @@ impl<S: MessageStore> Session<S> {
             return;
         }
         cx.app.on_admin(&self.cfg, msg);
-        let reason = if self.sent_logout {
+        let ours = matches!(
+            self.phase,
+            Phase::LoggedOn {
+                logout_sent: Some(_)
+            }
+        );
+        let text = msg
+            .get(fields::TEXT)
+            .map(|t| String::from_utf8_lossy(t).into_owned());
+        self.events
+            .push_back(Event::LogoutReceived { answer: ours, text });
+        let reason = if ours {
             LogoutReason::OurLogout
         } else {
-            self.send_logout(cx, None);
+            self.answering(msg);
+            self.send_logout(cx, None, true);
             LogoutReason::PeerLogout
         };
         self.incr_target(cx);
-        if self.cfg.reset_on_logout {
+        if self.cfg.reset_on_logout || self.reset_pending {
             self.reset_seqs(cx);
         }
         self.close(cx, Close::AfterFlush, reason);
@@ -117,17 +174,27 @@ impl<S: MessageStore> Session<S> {
         if !self.verify(cx, msg, true, true) {
             return;
         }
-        let mut sender = Sender {
-            cfg: &self.cfg,
-            st: &mut self.ob,
-            store: &mut self.store,
-            out: cx.out,
-            now: cx.now,
-            logged_on: true,
+        if msg.msg_type() == b"j" {
+            self.reject_received(cx, msg, true);
+        }
+        let mark = cx.out.len();
+        let called = self.call_app(cx, |app, cfg, out| {
+            // A panic in the application is QuickFIX/J's unhandled
+            // exception: caught, and RejectMessageOnUnhandledException says
+            // what follows.
+            std::panic::catch_unwind(AssertUnwindSafe(|| app.on_app(cfg, msg, out)))
+        });
+        let Some((result, logout)) = called else {
+            return;
         };
-        let verdict = cx.app.on_app(&self.cfg, msg, &mut sender);
-        if self.ob.stopped {
-            self.close(cx, Close::Now, LogoutReason::StoreFailure);
+        let verdict = match result {
+            Ok(v) => v,
+            Err(payload) => {
+                self.app_panicked(cx, msg, mark, payload.as_ref());
+                return;
+            }
+        };
+        if verdict != AppVerdict::Accept && self.on_error_policy(cx, msg) {
             return;
         }
         match verdict {
@@ -136,24 +203,119 @@ impl<S: MessageStore> Session<S> {
                 reason,
                 ref_tag,
                 text,
-            } => self.send_business_reject(cx, msg, reason, ref_tag, text),
+            } => self.send_business_reject(cx, msg, reason, ref_tag, text, false),
             AppVerdict::SessionReject { reason, ref_tag } => {
                 self.send_reject(cx, msg, reason, ref_tag.map(i64::from))
             }
         }
+        if logout {
+            self.app_logout(cx);
+        }
     }
 
-    /// QuickFIX `validLogonState`: is this message type allowed now?
-    fn valid_logon_state(&self, msg_type: &[u8]) -> bool {
+    /// The application panicked on `msg`. Messages it sent before stay
+    /// (stored and counted); a message it was writing is removed (its
+    /// bytes after `mark` that are not a complete frame). Then, as
+    /// QuickFIX/J: with RejectMessageOnUnhandledException the message is
+    /// rejected (BusinessMessageReject ApplicationNotAvailable; a Reject
+    /// "Other" before FIX.4.2), after ResetOnError/DisconnectOnError have
+    /// their say; without it the message is not counted, so the next one
+    /// asks for it again.
+    fn app_panicked(
+        &mut self,
+        cx: &mut Cx<'_>,
+        msg: &Incoming<'_>,
+        mark: usize,
+        payload: &(dyn std::any::Any + Send),
+    ) {
+        let mut end = mark;
+        while let Frame::Complete(n) = frame(&cx.out[end..], usize::MAX) {
+            end += n;
+        }
+        cx.out.truncate(end);
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let rejected = self.cfg.reject_message_on_unhandled_exception;
+        self.events.push_back(Event::AppPanicked {
+            seq: msg.header().seq.unwrap_or(0),
+            rejected,
+            text,
+        });
+        if !rejected || self.on_error_policy(cx, msg) {
+            return;
+        }
+        if self.cfg.version() >= Version::Fix42 {
+            self.send_business_reject(cx, msg, 4, None, None, false);
+        } else {
+            // SessionRejectReason 99: Other.
+            self.send_reject(cx, msg, 99, None);
+        }
+    }
+
+    /// ResetOnError / DisconnectOnError (QuickFIX/J): an application
+    /// message we would reject while logged on. `true`: handled instead
+    /// of the reject (the message is not counted; the session ends).
+    fn on_error_policy(&mut self, cx: &mut Cx<'_>, msg: &Incoming<'_>) -> bool {
+        let Phase::LoggedOn { logout_sent } = self.phase else {
+            return false;
+        };
+        if is_admin_type(msg.msg_type()) {
+            return false;
+        }
+        let seq = msg.header().seq.unwrap_or(0);
+        match self.cfg.on_error {
+            ErrorPolicy::Reject => return false,
+            ErrorPolicy::Reset => {
+                self.events
+                    .push_back(Event::ErrorPolicy { reset: true, seq });
+                self.reset_pending = true;
+                if logout_sent.is_none() {
+                    self.send_logout(cx, Some("Session reset"), false);
+                }
+            }
+            ErrorPolicy::Disconnect => {
+                self.events
+                    .push_back(Event::ErrorPolicy { reset: false, seq });
+                self.close(cx, Close::Now, LogoutReason::ErrorPolicy);
+            }
+        }
+        true
+    }
+
+    /// What we send next answers `msg`: LastMsgSeqNumProcessed (369) names
+    /// it (QuickFIX/J).
+    pub(crate) fn answering(&mut self, msg: &Incoming<'_>) {
+        if let Some(seq) = msg.header().seq {
+            self.ob.last_processed = seq;
+        }
+    }
+
+    /// The application asked for a graceful logout (`Sender::logout`).
+    pub(crate) fn app_logout(&mut self, cx: &mut Cx<'_>) {
+        if matches!(self.phase, Phase::LoggedOn { logout_sent: None }) {
+            self.send_logout(cx, None, false);
+        }
+    }
+
+    /// QuickFIX `validLogonState`: is this message type allowed now? Before
+    /// the peer's Logon: a Logon, a SequenceReset, a Reject, or a Logout
+    /// answering ours; a Logon with ResetSeqNumFlag=Y always. Logged on:
+    /// anything but a second Logon (which only a reset or a pending Logout
+    /// of ours makes acceptable).
+    fn valid_logon_state(&self, msg: &Incoming<'_>) -> bool {
+        let msg_type = msg.msg_type();
         let logon = msg_type == b"A";
-        (logon && self.sent_reset)
-            || self.received_reset
-            || (logon && !self.received_logon)
-            || (!logon && self.received_logon)
-            || (msg_type == b"5" && self.sent_logon)
-            || (msg_type != b"5" && self.sent_logout)
-            || msg_type == b"4"
-            || msg_type == b"3"
+        let received_reset = logon && msg.get(fields::RESET_SEQ_NUM_FLAG) == Some(b"Y");
+        match self.phase {
+            Phase::AwaitingLogon { sent, .. } => {
+                logon || matches!(msg_type, b"3" | b"4") || (msg_type == b"5" && sent.is_some())
+            }
+            Phase::LoggedOn { logout_sent } => !logon || received_reset || logout_sent.is_some(),
+            Phase::Disconnected | Phase::Closing { .. } => false,
+        }
     }
 
     /// QuickFIX `verify`. `false`: the message was handled here (rejected,
@@ -167,7 +329,7 @@ impl<S: MessageStore> Session<S> {
     ) -> bool {
         let h = *msg.header();
         let msg_type = msg.msg_type();
-        if !self.valid_logon_state(msg_type) {
+        if !self.valid_logon_state(msg) {
             self.fatal(cx, FatalError::BadLogonState);
             return false;
         }
@@ -181,11 +343,13 @@ impl<S: MessageStore> Session<S> {
                 return false;
             }
             Some(Some(t)) => {
+                // SendingTime is wall time: compared with our wall clock.
                 let max = i64::from(self.cfg.max_latency) * NANOS;
-                if self.cfg.check_latency && cx.now.saturating_sub(t).saturating_abs() > max {
+                let wall = cx.now.wall.as_nanos();
+                if self.cfg.check_latency && wall.saturating_sub(t).saturating_abs() > max {
                     self.send_reject(cx, msg, reason::SENDING_TIME_ACCURACY, None);
-                    if self.received_logon {
-                        self.send_logout(cx, None);
+                    if self.is_logged_on() {
+                        self.send_logout(cx, None, false);
                     } else {
                         self.fatal(cx, FatalError::BadLogon);
                     }
@@ -197,11 +361,16 @@ impl<S: MessageStore> Session<S> {
             || h.target != Some(self.cfg.sender_comp_id.as_bytes())
         {
             self.send_reject(cx, msg, reason::COMP_ID_PROBLEM, None);
-            self.send_logout(cx, None);
+            self.send_logout(cx, None, false);
             self.fatal(cx, FatalError::CompIdMismatch);
             return false;
         }
-        if too_high || too_low {
+        if (too_high || too_low) && !self.cfg.validate_sequence_numbers {
+            // ValidateSequenceNumbers=N: the peer's number is the next.
+            if let Some(seq) = h.seq.filter(|s| *s != self.next_target) {
+                self.set_next_target(cx, seq);
+            }
+        } else if too_high || too_low {
             let Some(seq) = h.seq else {
                 self.send_reject(cx, msg, reason::REQUIRED_TAG_MISSING, Some(34));
                 return false;
@@ -214,9 +383,12 @@ impl<S: MessageStore> Session<S> {
                 self.do_target_too_low(cx, msg, seq);
                 return false;
             }
-            self.check_resend_satisfied(cx, seq);
+            // A GapFill is judged after its NewSeqNo is applied.
+            if msg_type != b"4" {
+                self.check_resend_satisfied(seq);
+            }
         }
-        self.last_recv = cx.now;
+        self.last_recv = cx.now.mono;
         self.test_requests = 0;
         true
     }

@@ -1,15 +1,23 @@
 //! FIX session state machine: messages, connection events and the current
 //! time in; bytes (appended to the caller's outbound buffer), application
-//! callbacks, a [`Disposition`] and the next deadline out. No I/O, no clock
-//! reads (quinn-proto style).
+//! callbacks, a [`Disposition`], the next deadline and queued [`Event`]s
+//! out. No I/O, no clock reads (quinn-proto style).
+//!
+//! The lifecycle is one private enum (`state::Phase`: disconnected,
+//! awaiting the Logon, logged on, closing) changed only by named
+//! transitions; what the session decides is queued as events the caller
+//! polls ([`Session::poll_event`]).
 //!
 //! One module per concern: `inbound` (dispatch and the QuickFIX `verify`
 //! checks), `logon`, `sequence` (gaps, queueing, SequenceReset), `resend`
 //! (answering ResendRequests), `timers` (deadlines), `reject`, `outbound`
-//! (header order, store-before-send), `router` (acceptor session lookup).
+//! (header order, store-before-send), `router` (acceptor session lookup),
+//! `event` (the decisions, in QuickFIX's words).
 
 mod app;
+mod draft;
 mod encode;
+mod event;
 mod inbound;
 mod incoming;
 mod logon;
@@ -24,24 +32,36 @@ mod time;
 mod timers;
 mod validate;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
-pub use app::{AppVerdict, Application, ResendDecision};
+use ringfix_codec::Parser;
+
+pub use app::{AppVerdict, Application, LogonDecision, LogonPeer, ResendDecision};
+pub use draft::SessionDraft;
 pub use encode::FieldWriter;
+pub use event::{Event, RejectInfo, RejectWay};
 pub use incoming::{
     is_admin_type, is_header_tag, parse_u64, FieldIter, Header, Incoming, Tag, SOH,
 };
 pub use outbound::{SendError, Sender};
 pub use router::{RouteError, Router};
-pub use settings::{Role, SessionSettings};
+pub use settings::{ErrorPolicy, Role, Secret, SessionSettings, Version};
 pub use state::{Close, Disposition, FatalError, LogoutReason, SessionState, Transition};
 pub use time::{parse_timestamp, write_timestamp};
 pub use validate::{reason, reason_text, RejectKind, ValidationError, Validator};
 
-use crate::store::{MessageStore, UtcTimestamp};
+use crate::store::MessageStore;
+use crate::time::{MonoTime, Now};
 use outbound::OutState;
+use state::Phase;
 
 const NANOS: i64 = 1_000_000_000;
+/// QuickFIX/J's Text (58) for a rejected garbled message.
+const GARBLED_TEXT: &str = "Message failed basic validity check";
+
+/// Events kept before the caller polls (more only in a burst of decisions,
+/// e.g. a long resend: the queue grows, off the in-order message path).
+const EVENTS_KEPT: usize = 32;
 
 /// An outstanding ResendRequest we sent.
 #[derive(Clone, Copy, Debug)]
@@ -58,7 +78,7 @@ struct ResendPending {
 pub(crate) struct Cx<'a> {
     out: &'a mut Vec<u8>,
     app: &'a mut dyn Application,
-    now: i64,
+    now: Now,
 }
 
 /// One FIX session. Owns its store (sequence numbers and sent messages).
@@ -68,25 +88,29 @@ pub struct Session<S: MessageStore> {
     validator: Option<Box<dyn Validator + Send>>,
     ob: OutState,
     next_target: u64,
-    connected: bool,
-    connected_at: i64,
+    /// The lifecycle (changed only by the transition methods below).
+    phase: Phase,
     hb_nanos: i64,
-    last_recv: i64,
+    last_recv: MonoTime,
     test_requests: u32,
-    received_logon: bool,
-    sent_logon: bool,
-    logon_sent_at: i64,
-    sent_logout: bool,
-    logout_sent_at: i64,
-    sent_reset: bool,
-    received_reset: bool,
     resend: Option<ResendPending>,
+    /// The last number a satisfied request left to ask for (see
+    /// `continue_resend`).
+    resend_rest: Option<u64>,
     queue: BTreeMap<u64, Vec<u8>>,
+    /// Indexes queued and stored messages (the codec's parser: one path).
+    /// Taken out while in use (`with_parser`).
+    parser: Option<Box<Parser>>,
     last_resend_answered: Option<(u64, u64)>,
-    closing: Option<Close>,
-    close_at: i64,
-    logout_reported: bool,
-    last_state: SessionState,
+    /// Decisions not yet polled.
+    events: VecDeque<Event>,
+    /// The state last reported as an [`Event::State`].
+    shown: SessionState,
+    /// Our Logon of this connection carried NextExpectedMsgSeqNum (789).
+    sent_next_expected: bool,
+    /// ResetOnError logged out: sequence numbers go back to 1 when the
+    /// logout ends.
+    reset_pending: bool,
 }
 
 impl<S: MessageStore> Session<S> {
@@ -97,6 +121,8 @@ impl<S: MessageStore> Session<S> {
         store: S,
         validator: Option<Box<dyn Validator + Send>>,
     ) -> Self {
+        let mut cfg = cfg;
+        cfg.sync_version();
         let next_sender = store.next_sender_seq();
         let next_target = store.next_target_seq();
         let hb_nanos = i64::from(cfg.heart_bt_int) * NANOS;
@@ -106,29 +132,24 @@ impl<S: MessageStore> Session<S> {
             validator,
             ob: OutState {
                 next_sender,
-                last_sent: 0,
+                last_sent: MonoTime::ZERO,
                 stopped: false,
+                last_processed: next_target.saturating_sub(1),
             },
             next_target,
-            connected: false,
-            connected_at: 0,
+            phase: Phase::Disconnected,
             hb_nanos,
-            last_recv: 0,
+            last_recv: MonoTime::ZERO,
             test_requests: 0,
-            received_logon: false,
-            sent_logon: false,
-            logon_sent_at: 0,
-            sent_logout: false,
-            logout_sent_at: 0,
-            sent_reset: false,
-            received_reset: false,
             resend: None,
+            resend_rest: None,
             queue: BTreeMap::new(),
+            parser: Some(Box::new(Parser::new())),
             last_resend_answered: None,
-            closing: None,
-            close_at: 0,
-            logout_reported: false,
-            last_state: SessionState::Disconnected,
+            events: VecDeque::with_capacity(EVENTS_KEPT),
+            shown: SessionState::Disconnected,
+            sent_next_expected: false,
+            reset_pending: false,
         }
     }
 
@@ -168,43 +189,51 @@ impl<S: MessageStore> Session<S> {
         self.hb_nanos / NANOS
     }
 
-    /// Whether the Logon exchange completed on this connection.
+    /// Whether the Logon exchange completed on this connection (and the
+    /// session is not closing it).
     pub fn is_logged_on(&self) -> bool {
-        self.connected && self.received_logon && self.sent_logon
+        matches!(self.phase, Phase::LoggedOn { .. })
     }
 
     /// The current state.
     pub fn state(&self) -> SessionState {
-        if !self.connected {
-            SessionState::Disconnected
-        } else if !self.received_logon || !self.sent_logon {
-            SessionState::AwaitingLogon
-        } else if self.sent_logout {
-            SessionState::LogoutSent
-        } else if self.resend.is_some() {
-            SessionState::AwaitingResend
-        } else {
-            SessionState::Active
+        match self.phase {
+            Phase::Disconnected => SessionState::Disconnected,
+            Phase::AwaitingLogon { .. } => SessionState::AwaitingLogon,
+            Phase::LoggedOn {
+                logout_sent: Some(_),
+            } => SessionState::LogoutSent,
+            Phase::LoggedOn { .. } if self.resend.is_some() => SessionState::AwaitingResend,
+            Phase::LoggedOn { .. } => SessionState::Active,
+            Phase::Closing { shown, .. } => shown,
         }
+    }
+
+    /// The next decision not yet polled (oldest first). Poll after every
+    /// call until `None`.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
     }
 
     /// A connection opened (accepted, or connected for an initiator, which
     /// then sends its Logon).
     pub fn connected(
         &mut self,
-        now: UtcTimestamp,
+        now: Now,
         out: &mut Vec<u8>,
         app: &mut dyn Application,
     ) -> Disposition {
         self.step(now, out, app, |s, cx| {
-            s.reset_connection_flags();
-            s.connected = true;
-            s.connected_at = cx.now;
-            s.last_recv = cx.now;
-            s.ob.last_sent = cx.now;
+            s.reset_connection();
+            s.phase = Phase::AwaitingLogon {
+                since: cx.now.mono,
+                sent: None,
+            };
+            s.last_recv = cx.now.mono;
+            s.ob.last_sent = cx.now.mono;
             s.hb_nanos = i64::from(s.cfg.heart_bt_int) * NANOS;
             if s.cfg.role == Role::Initiator {
-                s.send_logon(cx, false);
+                s.send_logon(cx, false, None);
             }
         })
     }
@@ -213,15 +242,16 @@ impl<S: MessageStore> Session<S> {
     pub fn on_message(
         &mut self,
         msg: &Incoming<'_>,
-        now: UtcTimestamp,
+        now: Now,
         out: &mut Vec<u8>,
         app: &mut dyn Application,
     ) -> Disposition {
         self.step(now, out, app, |s, cx| {
-            if s.connected && s.closing.is_none() {
+            if s.is_open() {
                 s.process(cx, msg);
-                if s.closing.is_none() {
+                if s.is_open() {
                     s.drain_queue(cx);
+                    s.continue_resend(cx);
                 }
             }
         })
@@ -229,53 +259,77 @@ impl<S: MessageStore> Session<S> {
 
     /// The framer dropped garbled bytes. Ignored, as QuickFIX does: only
     /// complete messages count.
-    pub fn on_garbled(&mut self, _now: UtcTimestamp) -> Disposition {
+    pub fn on_garbled(&mut self, _now: Now) -> Disposition {
         self.disposition()
+    }
+
+    /// A complete frame that is garbled (wrong CheckSum, fields that do not
+    /// parse). Ignored like [`Session::on_garbled`], unless
+    /// `reject_garbled_message`: then a logged-on session answers with a
+    /// Reject "Message failed basic validity check" (QuickFIX/J), which
+    /// counts the message when its MsgSeqNum was the one expected.
+    pub fn on_garbled_message(
+        &mut self,
+        raw: &[u8],
+        now: Now,
+        out: &mut Vec<u8>,
+        app: &mut dyn Application,
+    ) -> Disposition {
+        if !self.cfg.reject_garbled_message {
+            return self.on_garbled(now);
+        }
+        self.step(now, out, app, |s, cx| {
+            if matches!(s.phase, Phase::LoggedOn { .. }) {
+                // A frame whose fields do not parse has no header to
+                // answer to: ignored, as without the setting.
+                let _ = Incoming::parse_with(raw, |m| {
+                    s.send_text_reject(cx, m, GARBLED_TEXT, false);
+                });
+            }
+        })
     }
 
     /// The deadline passed (or any time: early calls do nothing).
     pub fn on_timer(
         &mut self,
-        now: UtcTimestamp,
+        now: Now,
         out: &mut Vec<u8>,
         app: &mut dyn Application,
     ) -> Disposition {
         self.step(now, out, app, |s, cx| {
-            if s.connected && s.closing.is_none() {
+            if s.is_open() {
                 s.check_timers(cx);
             }
         })
     }
 
     /// The connection is gone.
-    pub fn disconnected(&mut self, now: UtcTimestamp, app: &mut dyn Application) {
-        let now = now.as_nanos();
-        if !self.connected {
+    pub fn disconnected(&mut self, now: Now, app: &mut dyn Application) {
+        if self.phase == Phase::Disconnected {
             return;
         }
-        if self.received_logon && !self.logout_reported {
-            self.logout_reported = true;
-            app.on_logout(&self.cfg, LogoutReason::Disconnected);
+        if self.is_logged_on() {
+            self.report_logout(app, LogoutReason::Disconnected);
         }
-        self.connected = false;
-        if self.cfg.reset_on_disconnect {
+        self.phase = Phase::Disconnected;
+        if self.cfg.reset_on_disconnect || self.reset_pending {
             let _ = self.reset_store(now, app);
         }
-        self.reset_connection_flags();
-        self.emit_transition(app, now);
+        self.reset_connection();
+        self.emit_transition(now);
     }
 
     /// Starts a graceful logout (LogoutTimeout bounds the wait).
     pub fn logout(
         &mut self,
         text: Option<&str>,
-        now: UtcTimestamp,
+        now: Now,
         out: &mut Vec<u8>,
         app: &mut dyn Application,
     ) -> Disposition {
         self.step(now, out, app, |s, cx| {
-            if s.is_logged_on() && !s.sent_logout && s.closing.is_none() {
-                s.send_logout(cx, text);
+            if matches!(s.phase, Phase::LoggedOn { logout_sent: None }) {
+                s.send_logout(cx, text, false);
             }
         })
     }
@@ -288,68 +342,124 @@ impl<S: MessageStore> Session<S> {
         msg_type: &[u8],
         extra_header: &[(Tag, &[u8])],
         body: impl FnMut(&mut FieldWriter<'_>),
-        now: UtcTimestamp,
+        now: Now,
         out: &mut Vec<u8>,
     ) -> Result<u64, SendError> {
-        let logged_on = self.is_logged_on() && self.closing.is_none();
-        let mut sender = Sender {
-            cfg: &self.cfg,
-            st: &mut self.ob,
-            store: &mut self.store,
+        let logged_on = self.is_logged_on();
+        let next_target = self.next_target;
+        let mut sender = Sender::new(
+            &self.cfg,
+            &mut self.ob,
+            &mut self.store,
             out,
-            now: now.as_nanos(),
+            now,
             logged_on,
-        };
+            next_target,
+        );
         let r = sender.send(msg_type, extra_header, body);
-        if self.ob.stopped && self.closing.is_none() {
-            self.closing = Some(Close::Now);
-            self.close_at = now.as_nanos();
+        if self.ob.stopped && self.is_open() {
+            self.close_at(now, Close::Now);
+            self.events
+                .push_back(Event::Closing(LogoutReason::StoreFailure));
         }
         r
     }
 
-    /// When [`on_timer`](Self::on_timer) must be called next; always `Some`
-    /// while connected.
-    pub fn deadline(&self) -> Option<UtcTimestamp> {
-        if !self.connected {
+    /// Lets the application act on its own initiative
+    /// ([`Application::poll`]): a no-op unless logged on.
+    pub fn poll_app(
+        &mut self,
+        now: Now,
+        out: &mut Vec<u8>,
+        app: &mut dyn Application,
+    ) -> Disposition {
+        self.step(now, out, app, |s, cx| {
+            if s.is_logged_on() {
+                if let Some(((), true)) = s.call_app(cx, |app, _, out| app.poll(out)) {
+                    s.app_logout(cx);
+                }
+            }
+        })
+    }
+
+    /// Calls the application with a [`Sender`] (`f`); `None` when a send
+    /// in it failed to store (the session is then closing), else its
+    /// result and whether it asked for a logout.
+    pub(crate) fn call_app<R>(
+        &mut self,
+        cx: &mut Cx<'_>,
+        f: impl FnOnce(&mut dyn Application, &SessionSettings, &mut Sender<'_>) -> R,
+    ) -> Option<(R, bool)> {
+        let logged_on = self.is_logged_on();
+        let next_target = self.next_target;
+        let mut sender = Sender::new(
+            &self.cfg,
+            &mut self.ob,
+            &mut self.store,
+            cx.out,
+            cx.now,
+            logged_on,
+            next_target,
+        );
+        let r = f(&mut *cx.app, &self.cfg, &mut sender);
+        let logout = sender.logout;
+        if self.ob.stopped {
+            self.close(cx, Close::Now, LogoutReason::StoreFailure);
             return None;
         }
-        if self.closing.is_some() {
-            return Some(UtcTimestamp::from_nanos(self.close_at));
-        }
-        if !self.received_logon || !self.sent_logon {
-            let base = if self.sent_logon {
-                self.logon_sent_at
-            } else {
-                self.connected_at
-            };
-            let t = base.saturating_add(i64::from(self.cfg.logon_timeout) * NANOS);
-            return Some(UtcTimestamp::from_nanos(t));
-        }
-        Some(UtcTimestamp::from_nanos(self.active_deadline()))
+        Some((r, logout))
     }
 
-    fn reset_connection_flags(&mut self) {
-        self.received_logon = false;
-        self.sent_logon = false;
-        self.sent_logout = false;
-        self.sent_reset = false;
-        self.received_reset = false;
+    /// When [`on_timer`](Self::on_timer) must be called next, on the
+    /// monotonic clock; always `Some` while connected.
+    pub fn deadline(&self) -> Option<MonoTime> {
+        match self.phase {
+            Phase::Disconnected => None,
+            Phase::Closing { at, .. } => Some(at),
+            Phase::AwaitingLogon { since, sent } => {
+                let base = sent.map_or(since, |(t, _)| t);
+                Some(base.add_secs(i64::from(self.cfg.logon_timeout)))
+            }
+            Phase::LoggedOn { logout_sent } => Some(self.active_deadline(logout_sent)),
+        }
+    }
+
+    /// Connected and not closing: messages and timers are processed.
+    fn is_open(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::AwaitingLogon { .. } | Phase::LoggedOn { .. }
+        )
+    }
+
+    /// Per-connection state back to that of a fresh connection.
+    fn reset_connection(&mut self) {
         self.resend = None;
+        self.resend_rest = None;
         self.queue.clear();
         self.last_resend_answered = None;
-        self.closing = None;
         self.test_requests = 0;
-        self.logout_reported = false;
+        self.sent_next_expected = false;
     }
 
-    fn disposition(&self) -> Disposition {
-        match self.closing {
-            None => Disposition::KEEP,
-            Some(close) => Disposition {
-                close,
+    /// Runs `f` with the session's parser (a fresh one if it is already in
+    /// use further up the stack).
+    pub(crate) fn with_parser<R>(&mut self, f: impl FnOnce(&mut Self, &mut Parser) -> R) -> R {
+        let mut parser = self.parser.take().unwrap_or_default();
+        let r = f(self, &mut parser);
+        self.parser = Some(parser);
+        r
+    }
+
+    /// What the caller must do with the connection now (the verdict the
+    /// last call returned, unless something since closed it).
+    pub fn disposition(&self) -> Disposition {
+        match self.phase {
+            Phase::Closing { mode, .. } => Disposition {
+                close: mode,
                 reconnect: self.cfg.reconnect,
             },
+            _ => Disposition::KEEP,
         }
     }
 
@@ -357,48 +467,77 @@ impl<S: MessageStore> Session<S> {
     /// clock, then reports the state transition and the disposition.
     fn step(
         &mut self,
-        now: UtcTimestamp,
+        now: Now,
         out: &mut Vec<u8>,
         app: &mut dyn Application,
         f: impl FnOnce(&mut Self, &mut Cx<'_>),
     ) -> Disposition {
-        let mut cx = Cx {
-            out,
-            app,
-            now: now.as_nanos(),
-        };
+        let mut cx = Cx { out, app, now };
         f(self, &mut cx);
-        self.emit_transition(cx.app, cx.now);
+        self.emit_transition(now);
         self.disposition()
     }
 
-    fn emit_transition(&mut self, app: &mut dyn Application, now: i64) {
+    fn emit_transition(&mut self, now: Now) {
         let to = self.state();
-        if to != self.last_state {
+        if to != self.shown {
             let t = Transition {
-                from: self.last_state,
+                from: self.shown,
                 to,
-                at: now,
+                at: now.wall.as_nanos(),
             };
-            self.last_state = to;
-            app.on_transition(&self.cfg, t);
+            self.shown = to;
+            self.events.push_back(Event::State(t));
         }
     }
 
-    /// Decides to close; reports the logout reason once.
+    /// Transition: the peer's Logon is accepted (and ours sent or about
+    /// to be answered in this step).
+    fn logged_on(&mut self) {
+        if !self.is_logged_on() {
+            self.phase = Phase::LoggedOn { logout_sent: None };
+        }
+    }
+
+    /// Transition to `Closing` (a stronger close replaces a weaker one).
+    fn close_at(&mut self, now: Now, mode: Close) {
+        let shown = self.state();
+        match self.phase {
+            Phase::Closing {
+                mode: Close::AfterFlush,
+                at,
+                shown,
+            } if mode == Close::Now => {
+                self.phase = Phase::Closing { mode, at, shown };
+            }
+            Phase::Closing { .. } | Phase::Disconnected => {}
+            _ => {
+                self.phase = Phase::Closing {
+                    mode,
+                    at: now.mono,
+                    shown,
+                }
+            }
+        }
+    }
+
+    /// Decides to close; a logged-on session reports its logout once
+    /// (leaving `LoggedOn` is the once).
     fn close(&mut self, cx: &mut Cx<'_>, mode: Close, reason: LogoutReason) {
-        let stronger = matches!(
-            (self.closing, mode),
-            (None, _) | (Some(Close::AfterFlush), Close::Now)
-        );
-        if stronger {
-            self.closing = Some(mode);
-            self.close_at = cx.now;
+        let was_logged_on = self.is_logged_on();
+        let closing = matches!(self.phase, Phase::Closing { .. });
+        self.close_at(cx.now, mode);
+        if !closing {
+            self.events.push_back(Event::Closing(reason));
         }
-        if self.received_logon && !self.logout_reported {
-            self.logout_reported = true;
-            cx.app.on_logout(&self.cfg, reason);
+        if was_logged_on {
+            self.report_logout(cx.app, reason);
         }
+    }
+
+    fn report_logout(&mut self, app: &mut dyn Application, reason: LogoutReason) {
+        app.on_logout(&self.cfg, reason);
+        self.events.push_back(Event::LoggedOut(reason));
     }
 
     fn fatal(&mut self, cx: &mut Cx<'_>, e: FatalError) {
@@ -406,14 +545,18 @@ impl<S: MessageStore> Session<S> {
     }
 
     /// Store reset: both sequence numbers back to 1, queue and gaps gone.
-    fn reset_store(&mut self, now: i64, app: &mut dyn Application) -> bool {
+    fn reset_store(&mut self, now: Now, app: &mut dyn Application) -> bool {
         self.queue.clear();
         self.resend = None;
+        self.resend_rest = None;
         self.last_resend_answered = None;
         self.ob.next_sender = 1;
         self.next_target = 1;
+        self.ob.last_processed = 0;
+        self.reset_pending = false;
         app.on_reset(&self.cfg);
-        match self.store.reset(UtcTimestamp::from_nanos(now)) {
+        self.events.push_back(Event::Reset);
+        match self.store.reset(now.wall) {
             Ok(()) => true,
             Err(_) => {
                 self.ob.stopped = true;
@@ -430,6 +573,7 @@ impl<S: MessageStore> Session<S> {
 
     fn set_next_target(&mut self, cx: &mut Cx<'_>, seq: u64) {
         self.next_target = seq;
+        self.ob.last_processed = seq.saturating_sub(1);
         if self.store.set_next_target_seq(seq).is_err() {
             self.ob.stopped = true;
             self.close(cx, Close::Now, LogoutReason::StoreFailure);
@@ -439,57 +583,5 @@ impl<S: MessageStore> Session<S> {
     fn incr_target(&mut self, cx: &mut Cx<'_>) {
         let next = self.next_target.saturating_add(1);
         self.set_next_target(cx, next);
-    }
-
-    /// Sends a new admin message (header by the session, `body` fields,
-    /// then the application's additions). Store failure closes.
-    fn send_admin(
-        &mut self,
-        cx: &mut Cx<'_>,
-        msg_type: &[u8],
-        extra_header: &[(Tag, &[u8])],
-        body: &mut dyn FnMut(&mut FieldWriter<'_>),
-    ) -> bool {
-        if self.closing == Some(Close::Now) {
-            return false;
-        }
-        let r = outbound::send_new(
-            &self.cfg,
-            &mut self.ob,
-            &mut self.store,
-            cx.out,
-            cx.now,
-            msg_type,
-            extra_header,
-            body,
-            Some(&mut *cx.app),
-        );
-        match r {
-            Ok(_) => true,
-            Err(_) => {
-                self.close(cx, Close::Now, LogoutReason::StoreFailure);
-                false
-            }
-        }
-    }
-
-    fn send_logout(&mut self, cx: &mut Cx<'_>, text: Option<&str>) {
-        let sent = self.send_admin(cx, b"5", &[], &mut |w| {
-            if let Some(t) = text {
-                w.field(58, t.as_bytes());
-            }
-        });
-        if sent {
-            self.sent_logout = true;
-            self.logout_sent_at = cx.now;
-        }
-    }
-
-    fn send_heartbeat(&mut self, cx: &mut Cx<'_>, test_req_id: Option<&[u8]>) {
-        self.send_admin(cx, b"0", &[], &mut |w| {
-            if let Some(id) = test_req_id {
-                w.field(112, id);
-            }
-        });
     }
 }

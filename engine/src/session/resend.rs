@@ -5,14 +5,19 @@
 
 use super::app::{Application, ResendDecision};
 use super::encode::FieldWriter;
-use super::incoming::{is_admin_type, is_header_tag, FieldIter, Incoming, Tag};
+use super::event::Event;
+use super::incoming::{is_header_tag, Incoming, Tag};
 use super::outbound::{write_header, Resent};
-use super::settings::SessionSettings;
+use super::settings::{SessionSettings, Version};
 use super::state::{Close, LogoutReason};
 use super::validate::reason;
 use super::{Cx, Session};
 use crate::store::MessageStore;
+use crate::time::UtcTimestamp;
+use std::collections::VecDeque;
+
 use ringfix_codec::data_fields::data_tag_for;
+use ringfix_codec::fields;
 
 /// A header field of a stored message: (sort key, tag, value).
 type Keyed<'a> = ((Tag, usize, u8), Tag, &'a [u8]);
@@ -72,6 +77,16 @@ impl ResendPlan {
         [fill, Some(ResendStep::Resend(seq))]
     }
 
+    /// The store failed part way: the gap pending, if any, up to the first
+    /// number not yet seen, and that number.
+    pub fn abort(self) -> (Option<ResendStep>, u64) {
+        let fill = self.gap.map(|begin| ResendStep::GapFill {
+            begin,
+            new_seq_no: self.cursor,
+        });
+        (fill, self.cursor)
+    }
+
     /// The trailing gap, if any.
     pub fn finish(mut self) -> Option<ResendStep> {
         if self.cursor <= self.end && self.gap.is_none() {
@@ -84,11 +99,28 @@ impl ResendPlan {
     }
 }
 
-fn write_gap_fill(out: &mut Vec<u8>, cfg: &SessionSettings, now: i64, begin: u64, new_seq_no: u64) {
+fn write_gap_fill(
+    out: &mut Vec<u8>,
+    cfg: &SessionSettings,
+    now: UtcTimestamp,
+    begin: u64,
+    new_seq_no: u64,
+    processed: Option<u64>,
+) {
     let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), b"4");
-    write_header(&mut w, cfg, begin, now, Some(Resent::Now), &[]);
-    w.field_u64(36, new_seq_no).field(123, b"Y");
-    w.finish();
+    write_header(&mut w, cfg, begin, now, Some(Resent::Now), &[], processed);
+    w.field_u64(fields::NEW_SEQ_NO, new_seq_no)
+        .field(fields::GAP_FILL_FLAG, b"Y");
+    let range = w.finish();
+    in_dictionary_order(out, cfg, range);
+}
+
+/// PreserveMessageFieldsOrder: QuickFIX rebuilds what it resends in
+/// dictionary order.
+fn in_dictionary_order(out: &mut [u8], cfg: &SessionSettings, range: std::ops::Range<usize>) {
+    if let (Some(order), Some(bytes)) = (&cfg.field_order, out.get_mut(range)) {
+        order.apply(bytes);
+    }
 }
 
 /// Rewrites a stored message as a possible duplicate: same MsgSeqNum and
@@ -96,46 +128,74 @@ fn write_gap_fill(out: &mut Vec<u8>, cfg: &SessionSettings, now: i64, begin: u64
 fn write_resent(
     out: &mut Vec<u8>,
     cfg: &SessionSettings,
-    now: i64,
-    seq: u64,
-    stored: &[u8],
-    msg_type: &[u8],
+    now: UtcTimestamp,
+    stored: &Incoming<'_>,
 ) {
     // Sorted by tag, a data field right behind its length field (fuzz
     // finding: repeated 90/91 pairs sorted apart made the resend unparsable).
     let mut keyed: Vec<Keyed<'_>> = Vec::new();
-    let mut orig: &[u8] = &[];
     let mut pair: Option<(Tag, Tag, usize)> = None;
-    for (i, (tag, v)) in FieldIter::new(stored).enumerate() {
+    for (i, (tag, v)) in stored.fields().enumerate() {
         let key = match pair.take() {
             Some((data, len, at)) if data == tag => (len, at, 1),
             _ => (tag, i, 0),
         };
         pair = data_tag_for(tag).map(|data| (data, tag, i));
         match tag {
-            52 => orig = v,
-            8 | 9 | 10 | 34 | 35 | 43 | 49 | 56 | 122 => {}
+            8 | 9 | 10 | 34 | 35 | 43 | 49 | 52 | 56 | 122 => {}
             t if is_header_tag(t) => keyed.push((key, t, v)),
             _ => {}
         }
     }
     keyed.sort_by_key(|e| e.0);
     let extra: Vec<(Tag, &[u8])> = keyed.into_iter().map(|(_, t, v)| (t, v)).collect();
-    let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), msg_type);
-    write_header(&mut w, cfg, seq, now, Some(Resent::Orig(orig)), &extra);
-    for (tag, v) in FieldIter::new(stored) {
+    let orig = stored.header().sending_time.unwrap_or_default();
+    let seq = stored.header().seq.unwrap_or_default();
+    let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), stored.msg_type());
+    write_header(
+        &mut w,
+        cfg,
+        seq,
+        now,
+        Some(Resent::Orig(orig)),
+        &extra,
+        None,
+    );
+    for (tag, v) in stored.fields() {
         if !is_header_tag(tag) && tag != 10 {
             w.field(tag, v);
         }
     }
+    let range = w.finish();
+    in_dictionary_order(out, cfg, range);
+}
+
+/// A Heartbeat with PossDupFlag=Y standing in for message `seq` the store
+/// cannot give (ForceResendWhenCorruptedStore, as QuickFIX/J).
+fn write_stand_in(
+    out: &mut Vec<u8>,
+    cfg: &SessionSettings,
+    now: UtcTimestamp,
+    seq: u64,
+    processed: Option<u64>,
+) {
+    let mut w = FieldWriter::begin(out, cfg.begin_string.as_bytes(), b"0");
+    write_header(&mut w, cfg, seq, now, Some(Resent::Now), &[], processed);
     w.finish();
 }
 
-fn stored_msg_type(stored: &[u8]) -> &[u8] {
-    FieldIter::new(stored)
-        .find(|&(t, _)| t == 35)
-        .map(|(_, v)| v)
-        .unwrap_or(&[])
+/// What one resend answer sent.
+#[derive(Default)]
+struct Answered {
+    resent: u64,
+    ranges: Vec<(u64, u64)>,
+}
+
+impl Answered {
+    fn gap_fill(&mut self, events: &mut VecDeque<Event>, begin: u64, new_seq_no: u64) {
+        self.ranges.push((begin, new_seq_no.saturating_sub(1)));
+        events.push_back(Event::GapFillSent { begin, new_seq_no });
+    }
 }
 
 impl<S: MessageStore> Session<S> {
@@ -146,11 +206,20 @@ impl<S: MessageStore> Session<S> {
             return;
         }
         cx.app.on_admin(&self.cfg, msg);
-        let (Some(begin), Some(end)) = (msg.get_u64(7), msg.get_u64(16)) else {
-            let tag = if msg.get(7).is_none() { 7 } else { 16 };
-            self.send_reject(cx, msg, reason::REQUIRED_TAG_MISSING, Some(tag));
+        let (begin_tag, end_tag) = (fields::BEGIN_SEQ_NO, fields::END_SEQ_NO);
+        let (Some(begin), Some(end)) = (msg.get_u64(begin_tag), msg.get_u64(end_tag)) else {
+            let tag = if msg.get(begin_tag).is_none() {
+                begin_tag
+            } else {
+                end_tag
+            };
+            self.send_reject(cx, msg, reason::REQUIRED_TAG_MISSING, Some(i64::from(tag)));
             return;
         };
+        self.events
+            .push_back(Event::ResendRequestReceived { begin, end });
+        // A GapFill answering it names it in 369.
+        self.answering(msg);
         let repeat = msg.header().poss_dup && self.last_resend_answered == Some((begin, end));
         if !repeat {
             self.answer_resend(cx, begin, end);
@@ -163,7 +232,7 @@ impl<S: MessageStore> Session<S> {
 
     pub(crate) fn answer_resend(&mut self, cx: &mut Cx<'_>, begin: u64, end_req: u64) {
         let last = self.ob.next_sender.saturating_sub(1);
-        let infinite = end_req == 0 || (self.cfg.version() <= 42 && end_req == 999_999);
+        let infinite = end_req == 0 || (self.cfg.version() <= Version::Fix42 && end_req == 999_999);
         let end = if infinite || end_req > last {
             last
         } else {
@@ -172,33 +241,74 @@ impl<S: MessageStore> Session<S> {
         if begin == 0 || begin > end {
             return;
         }
-        let cfg = &self.cfg;
-        let now = cx.now;
-        let out = &mut *cx.out;
-        let app: &mut dyn Application = &mut *cx.app;
         let mut plan = ResendPlan::new(begin, end);
-        let result = self.store.get_range(begin, end, &mut |seq, stored| {
-            let msg_type = stored_msg_type(stored);
-            let resend = !is_admin_type(msg_type)
-                && app.resend_decision(cfg, seq, msg_type, stored) == ResendDecision::Resend;
-            for step in plan.message(seq, resend).into_iter().flatten() {
-                match step {
-                    ResendStep::GapFill { begin, new_seq_no } => {
-                        write_gap_fill(out, cfg, now, begin, new_seq_no)
-                    }
-                    ResendStep::Resend(seq) => write_resent(out, cfg, now, seq, stored, msg_type),
+        let mut answered = Answered::default();
+        let processed = self.ob.processed(&self.cfg);
+        let result = self.with_parser(|s, parser| {
+            let cfg = &s.cfg;
+            let now = cx.now.wall;
+            let out = &mut *cx.out;
+            let app: &mut dyn Application = &mut *cx.app;
+            let events = &mut s.events;
+            s.store.get_range(begin, end, &mut |seq, stored| {
+                // Stored messages are read by the codec, as inbound ones;
+                // one that does not parse (a damaged store) is gap-filled.
+                let parsed = parser.parse_framed(stored).map(|v| Incoming::from_view(&v));
+                if parsed.is_err() {
+                    events.push_back(Event::StoredUnreadable { seq });
                 }
-            }
+                let resend = parsed.as_ref().is_ok_and(|m| {
+                    !m.is_admin()
+                        && app.resend_decision(cfg, seq, m.msg_type(), stored)
+                            == ResendDecision::Resend
+                });
+                for step in plan.message(seq, resend).into_iter().flatten() {
+                    match (step, &parsed) {
+                        (ResendStep::GapFill { begin, new_seq_no }, _) => {
+                            write_gap_fill(out, cfg, now, begin, new_seq_no, processed);
+                            answered.gap_fill(events, begin, new_seq_no);
+                        }
+                        (ResendStep::Resend(seq), Ok(m)) => {
+                            write_resent(out, cfg, now, m);
+                            answered.resent += 1;
+                            events.push_back(Event::Resent { seq });
+                        }
+                        (ResendStep::Resend(_), Err(_)) => {}
+                    }
+                }
+            })
         });
         if result.is_err() {
-            self.ob.stopped = true;
-            self.close(cx, Close::Now, LogoutReason::StoreFailure);
-            return;
+            if !self.cfg.force_resend_when_corrupted_store {
+                self.ob.stopped = true;
+                self.close(cx, Close::Now, LogoutReason::StoreFailure);
+                return;
+            }
+            // Heartbeats stand in for what the store cannot give.
+            let (fill, from) = plan.abort();
+            if let Some(ResendStep::GapFill { begin, new_seq_no }) = fill {
+                write_gap_fill(cx.out, &self.cfg, cx.now.wall, begin, new_seq_no, processed);
+                answered.gap_fill(&mut self.events, begin, new_seq_no);
+            }
+            self.events
+                .push_back(Event::StoreUnreadableResend { begin: from, end });
+            for seq in from..=end {
+                write_stand_in(cx.out, &self.cfg, cx.now.wall, seq, processed);
+                answered.resent += 1;
+            }
+            plan = ResendPlan::new(end + 1, end);
         }
         if let Some(ResendStep::GapFill { begin, new_seq_no }) = plan.finish() {
-            write_gap_fill(cx.out, &self.cfg, cx.now, begin, new_seq_no);
+            write_gap_fill(cx.out, &self.cfg, cx.now.wall, begin, new_seq_no, processed);
+            answered.gap_fill(&mut self.events, begin, new_seq_no);
         }
-        self.ob.last_sent = cx.now;
+        self.events.push_back(Event::ResendAnswered {
+            begin,
+            end,
+            resent: answered.resent,
+            gap_filled: answered.ranges,
+        });
+        self.ob.last_sent = cx.now.mono;
     }
 }
 

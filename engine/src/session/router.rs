@@ -111,15 +111,19 @@ mod tests {
         let mut r = Router::new();
         r.add("FIX.4.2", "ISLD", "TW42");
         let i44 = r.add("FIX.4.4", "ISLD", "TW44");
-        let logon = b"8=FIX.4.4\x019=1\x0135=A\x0134=1\x0149=TW44\x0156=ISLD\x0110=000\x01";
-        let m = Incoming::parse(logon);
-        assert_eq!(r.claim(&m), Ok(i44));
-        assert_eq!(r.claim(&m), Err(RouteError::AlreadyConnected));
-        r.release(i44);
-        assert_eq!(r.claim(&m), Ok(i44));
-        let wrong = Incoming::parse(b"8=FIX.4.4\x0135=A\x0149=WT\x0156=ISLD\x01");
-        assert_eq!(r.route(&wrong), Err(RouteError::UnknownSession));
-        let hb = Incoming::parse(b"8=FIX.4.4\x0135=0\x0149=TW44\x0156=ISLD\x01");
-        assert_eq!(r.route(&hb), Err(RouteError::NotLogon));
+        let logon = b"8=FIX.4.4\x019=26\x0135=A\x0134=1\x0149=TW44\x0156=ISLD\x0110=000\x01";
+        Incoming::parse_with(logon, |m| {
+            assert_eq!(r.claim(m), Ok(i44));
+            assert_eq!(r.claim(m), Err(RouteError::AlreadyConnected));
+            r.release(i44);
+            assert_eq!(r.claim(m), Ok(i44));
+        })
+        .unwrap();
+        let wrong = b"8=FIX.4.4\x019=19\x0135=A\x0149=WT\x0156=ISLD\x0110=000\x01";
+        let routed = Incoming::parse_with(wrong, |m| r.route(m)).unwrap();
+        assert_eq!(routed, Err(RouteError::UnknownSession));
+        let hb = b"8=FIX.4.4\x019=21\x0135=0\x0149=TW44\x0156=ISLD\x0110=000\x01";
+        let routed = Incoming::parse_with(hb, |m| r.route(m)).unwrap();
+        assert_eq!(routed, Err(RouteError::NotLogon));
     }
 }

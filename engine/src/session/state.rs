@@ -1,5 +1,9 @@
-//! Session states, what the caller must do with the connection, and why a
-//! session logged out.
+//! Where a session is: the private [`Phase`] with its explicit transitions
+//! (the session's only lifecycle state, as quinn-proto's connection
+//! state), the public [`SessionState`] derived from it, what the caller
+//! must do with the connection, and why a session logged out.
+
+use crate::time::MonoTime;
 
 /// Where the session is (for stats and transition logs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -30,15 +34,47 @@ impl SessionState {
     }
 }
 
-/// A state change, reported through [`Application::on_transition`](super::Application::on_transition).
+/// A state change (reported as [`Event::State`](super::Event::State)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Transition {
     /// State before.
     pub from: SessionState,
     /// State after.
     pub to: SessionState,
-    /// When (nanoseconds since the epoch).
+    /// When (wall clock, nanoseconds since the epoch).
     pub at: i64,
+}
+
+/// The session's lifecycle. Every change goes through a named method of
+/// the session (`connect`, `logon_sent`, `logged_on`, `logout_sent`,
+/// `close`, `disconnected`); nothing else writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// No connection.
+    Disconnected,
+    /// Connected; the peer's Logon has not been accepted yet.
+    AwaitingLogon {
+        /// When the connection opened.
+        since: MonoTime,
+        /// When our Logon went out (an initiator's, first) and whether it
+        /// carried ResetSeqNumFlag=Y.
+        sent: Option<(MonoTime, bool)>,
+    },
+    /// The peer's Logon was accepted and ours sent: logged on.
+    LoggedOn {
+        /// When our Logout went out, if we sent one (LogoutTimeout runs).
+        logout_sent: Option<MonoTime>,
+    },
+    /// The session ended the connection: the caller closes it (`mode`) by
+    /// `at`; nothing more is processed until `disconnected`.
+    Closing {
+        /// How to close.
+        mode: Close,
+        /// When the close was decided (the deadline: at once).
+        at: MonoTime,
+        /// The state shown until the connection is gone.
+        shown: SessionState,
+    },
 }
 
 /// What the caller does with the connection after an event.
@@ -115,4 +151,6 @@ pub enum LogoutReason {
     StoreFailure,
     /// The connection dropped.
     Disconnected,
+    /// DisconnectOnError: an application message we would have rejected.
+    ErrorPolicy,
 }

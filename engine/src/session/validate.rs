@@ -25,9 +25,6 @@ pub trait Validator {
 impl Validator for ringfix_codec::dict::Validator {
     fn validate(&mut self, msg: &Incoming<'_>) -> Result<(), ValidationError> {
         // The reactor's parse already indexed the message: walk that index.
-        match msg.view() {
-            Some(view) => ringfix_codec::dict::Validator::validate(self, view),
-            None => self.validate_bytes(msg.raw()),
-        }
+        ringfix_codec::dict::Validator::validate(self, msg.view())
     }
 }

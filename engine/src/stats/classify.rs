@@ -1,5 +1,7 @@
-//! Just enough of a FIX message to count it: its length, MsgType and
-//! PossDupFlag, found by a bounded scan (no parser, no allocation).
+//! Just enough of the outbound bytes to count them: each message's length
+//! and PossDupFlag, found by a bounded scan of what an event queued (no
+//! parser, no allocation). What the messages mean (rejects, resend
+//! requests, gaps) comes from the session's events.
 
 const SOH: u8 = 0x01;
 
@@ -8,10 +10,6 @@ const SOH: u8 = 0x01;
 pub(crate) struct Kind {
     /// Bytes of the message.
     pub len: usize,
-    /// MsgType is ResendRequest (2).
-    pub resend_request: bool,
-    /// MsgType is Reject (3) or BusinessMessageReject (j).
-    pub reject: bool,
     /// PossDupFlag (43) is Y.
     pub poss_dup: bool,
 }
@@ -51,14 +49,8 @@ pub(crate) fn first(buf: &[u8], poss_dup: Option<&PossDupFinder>) -> Option<Kind
     let len = body_start + body_len + 7;
     let msg = buf.get(..len)?;
     let body = msg.get(body_start..body_start + body_len)?;
-    let msg_type = body
-        .strip_prefix(b"35=")
-        .and_then(|t| t.split(|&b| b == SOH).next())
-        .unwrap_or_default();
     Some(Kind {
         len,
-        resend_request: msg_type == b"2",
-        reject: msg_type == b"3" || msg_type == b"j",
         poss_dup: poss_dup.is_some_and(|f| f.find(body).is_some()),
     })
 }
@@ -75,11 +67,11 @@ mod tests {
     }
 
     #[test]
-    fn finds_type_length_and_possdup() {
+    fn finds_length_and_possdup() {
         let m = msg("35=2|34=5|49=A|56=B|7=1|16=0|");
         let k = first(&m, Some(&poss_dup_finder())).unwrap();
         assert_eq!(k.len, m.len());
-        assert!(k.resend_request && !k.reject && !k.poss_dup);
+        assert!(!k.poss_dup);
         let dup = msg("35=D|34=7|43=Y|");
         assert!(first(&dup, Some(&poss_dup_finder())).unwrap().poss_dup);
         assert!(!first(&dup, None).unwrap().poss_dup);
@@ -88,9 +80,9 @@ mod tests {
         let second = msg("35=j|34=8|");
         two.extend_from_slice(&second);
         let k = first(&two, Some(&poss_dup_finder())).unwrap();
-        assert!(k.poss_dup && !k.reject);
+        assert!(k.poss_dup);
         let k2 = first(two.get(k.len..).unwrap(), Some(&poss_dup_finder())).unwrap();
-        assert!(k2.reject && !k2.poss_dup);
+        assert!(!k2.poss_dup);
         assert_eq!(k.len + k2.len, two.len());
     }
 

@@ -11,6 +11,10 @@
 //! on the file for its lifetime, so a reader tells a live engine from a
 //! page left behind by a crash.
 //!
+//! [`prometheus`] turns snapshots into the Prometheus text format, and
+//! [`http`] serves it (`GET /metrics`) with a health check (`GET /health`,
+//! [`health`]) from a side thread that only reads the page.
+//!
 //! ```
 //! use ringfix_engine::stats::{StatsPublisher, StatsReader};
 //! use ringfix_engine::session::SessionState;
@@ -28,7 +32,11 @@
 //! ```
 
 mod classify;
+pub mod health;
+pub mod http;
+mod leftovers;
 mod page;
+pub mod prometheus;
 mod publisher;
 mod reader;
 mod values;
@@ -38,9 +46,86 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 
-pub use publisher::{SessionStats, StatsPublisher};
+pub use leftovers::prune;
+pub use publisher::{ReactorStatsWriter, RoleWriter, SessionStats, StatsPublisher};
 pub use reader::{find_pages, EngineSnapshot, SessionSnapshot, StatsReader};
-pub use values::SessionCounters;
+pub use values::{
+    InternalTime, ReactorCounters, SessionCounters, INTERNAL_BOUNDS_NS, INTERNAL_BUCKETS,
+};
+
+/// What an engine is in a hot-standby pair; a lone engine is `Primary`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EngineRole {
+    /// Runs the sessions.
+    #[default]
+    Primary,
+    /// Replicates a primary and takes over when it fails.
+    Standby,
+}
+
+impl EngineRole {
+    /// `primary` or `standby`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Primary => "primary",
+            Self::Standby => "standby",
+        }
+    }
+
+    pub(crate) fn code(self) -> u64 {
+        match self {
+            Self::Primary => 0,
+            Self::Standby => 1,
+        }
+    }
+
+    pub(crate) fn from_code(code: u64) -> Self {
+        if code == 1 {
+            Self::Standby
+        } else {
+            Self::Primary
+        }
+    }
+}
+
+/// What this node is for one session under hot standby (`HaEnabled`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SessionHaRole {
+    /// Not a hot standby session.
+    #[default]
+    None,
+    /// This node leads the session: it connects or listens.
+    Leader,
+    /// Another node leads (or nobody yet): this node replicates and waits.
+    Standby,
+}
+
+impl SessionHaRole {
+    /// `none`, `leader` or `standby`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Leader => "leader",
+            Self::Standby => "standby",
+        }
+    }
+
+    pub(crate) fn code(self) -> u64 {
+        match self {
+            Self::None => 0,
+            Self::Leader => 1,
+            Self::Standby => 2,
+        }
+    }
+
+    pub(crate) fn from_code(code: u64) -> Self {
+        match code {
+            1 => Self::Leader,
+            2 => Self::Standby,
+            _ => Self::None,
+        }
+    }
+}
 
 /// Environment variable naming the stats directory (tests, or engines
 /// that must not use `/dev/shm`).

@@ -4,12 +4,18 @@
 //! Layout (native-endian `u64` words, so only readers on the same machine):
 //!
 //! ```text
-//! header (HEADER_BYTES): magic, version, slot bytes, pid, slot count, started ns
+//! header (HEADER_BYTES): magic, version, slot bytes, pid, slot count, started ns,
+//!   engine role, reactor count
 //! slot i (SLOT_BYTES each) at HEADER_BYTES + i * SLOT_BYTES:
 //!   word 0          seqlock counter (odd while a write is in progress)
 //!   word 1          id length
 //!   words 2..=27    session id bytes (ID_MAX)
-//!   words 32..      values (Value as index), VALUE_WORDS of them
+//!   word 28         hot standby role of the session on this node (0 none,
+//!                   1 leader, 2 standby), written outside the seqlock
+//!   words 32..      values (`SessionCounters` words), VALUE_WORDS of them
+//! reactor r (REACTOR_BYTES each) after the last session slot:
+//!   word 0          seqlock counter
+//!   words 1..       values (`ReactorCounters` words)
 //! ```
 //!
 //! Everything is accessed as `AtomicU64`, so a reader in another process
@@ -25,15 +31,20 @@ use std::sync::atomic::{fence, AtomicU64, Ordering};
 /// `b"RFXSTAT1"` as a little-endian word: identifies a stats page.
 pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"RFXSTAT1");
 /// Layout version.
-pub(crate) const VERSION: u64 = 1;
+pub(crate) const VERSION: u64 = 2;
 /// Header size.
 pub(crate) const HEADER_BYTES: usize = 256;
 /// Size of one session slot.
-pub(crate) const SLOT_BYTES: usize = 512;
+pub(crate) const SLOT_BYTES: usize = 1024;
+/// Size of one reactor slot.
+pub(crate) const REACTOR_BYTES: usize = 64;
 /// Longest session id kept (longer ids are cut).
 pub(crate) const ID_MAX: usize = 208;
 /// Word index of the first value in a slot.
 const VALUES_AT: usize = 32;
+/// Word of a slot holding the session's hot standby role.
+const ROLE_AT: usize = 28;
+const _: () = assert!(2 + ID_MAX / 8 <= ROLE_AT && ROLE_AT < VALUES_AT);
 /// Number of value words in a slot.
 pub(crate) const VALUE_WORDS: usize = SLOT_BYTES / 8 - VALUES_AT;
 
@@ -45,11 +56,13 @@ pub(crate) mod hdr {
     pub const PID: usize = 3;
     pub const SLOTS: usize = 4;
     pub const STARTED: usize = 5;
+    pub const ROLE: usize = 6;
+    pub const REACTORS: usize = 7;
 }
 
-/// Bytes of a page with `slots` sessions.
-pub(crate) fn page_len(slots: usize) -> usize {
-    HEADER_BYTES + slots * SLOT_BYTES
+/// Bytes of a page with `slots` sessions and `reactors` reactors.
+pub(crate) fn page_len(slots: usize, reactors: usize) -> usize {
+    HEADER_BYTES + slots * SLOT_BYTES + reactors * REACTOR_BYTES
 }
 
 /// A shared mapping of a stats file, seen as words.
@@ -124,9 +137,14 @@ impl Page {
         }
     }
 
-    /// Number of slots that fit in the mapping.
-    pub(crate) fn capacity(&self) -> usize {
-        (self.words * 8).saturating_sub(HEADER_BYTES) / SLOT_BYTES
+    /// Whether `slots` sessions and `reactors` reactors fit in the mapping.
+    pub(crate) fn fits(&self, slots: usize, reactors: usize) -> bool {
+        slots
+            .checked_mul(SLOT_BYTES)
+            .zip(reactors.checked_mul(REACTOR_BYTES))
+            .and_then(|(a, b)| a.checked_add(b))
+            .and_then(|n| n.checked_add(HEADER_BYTES))
+            .is_some_and(|n| n <= self.words * 8)
     }
 
     fn slot_words(&self, slot: usize) -> &[AtomicU64] {
@@ -154,6 +172,21 @@ impl Page {
         }
     }
 
+    /// Writes the hot standby role word of `slot` (a single word: no
+    /// seqlock needed, any writer may store it).
+    pub(crate) fn set_slot_role(&self, slot: usize, code: u64) {
+        if let Some(w) = self.slot_words(slot).get(ROLE_AT) {
+            w.store(code, Ordering::Release);
+        }
+    }
+
+    /// The hot standby role word of `slot`.
+    pub(crate) fn slot_role(&self, slot: usize) -> u64 {
+        self.slot_words(slot)
+            .get(ROLE_AT)
+            .map_or(0, |w| w.load(Ordering::Acquire))
+    }
+
     /// The session id of `slot`.
     pub(crate) fn id(&self, slot: usize) -> String {
         let words = self.slot_words(slot);
@@ -170,39 +203,84 @@ impl Page {
     }
 
     /// Seqlock write of `values` into `slot`. Single writer per slot.
-    pub(crate) fn write_values(&self, slot: usize, values: &[u64; VALUE_WORDS]) {
+    pub(crate) fn write_values(&self, slot: usize, values: &[u64]) {
+        write_locked(self.slot_words(slot), VALUES_AT, values);
+    }
+
+    /// Seqlock write of the words of `values` that differ from `old`
+    /// (what this slot holds): the write window, which readers must wait
+    /// out, is only as long as the change. Single writer per slot.
+    pub(crate) fn write_changes(&self, slot: usize, values: &[u64], old: &[u64]) {
         let words = self.slot_words(slot);
         let (Some(seq), Some(dst)) = (words.first(), words.get(VALUES_AT..)) else {
             return;
         };
         let s = seq.load(Ordering::Relaxed);
         seq.store(s.wrapping_add(1), Ordering::Relaxed);
-        // The odd counter must be visible before any value changes.
         fence(Ordering::Release);
-        for (d, v) in dst.iter().zip(values) {
-            d.store(*v, Ordering::Relaxed);
+        for ((d, v), o) in dst.iter().zip(values).zip(old) {
+            if v != o {
+                d.store(*v, Ordering::Relaxed);
+            }
         }
         seq.store(s.wrapping_add(2), Ordering::Release);
     }
 
-    /// Seqlock read of `slot`: `None` if a write was in progress or
-    /// happened meanwhile (retry).
-    pub(crate) fn try_read_values(&self, slot: usize) -> Option<[u64; VALUE_WORDS]> {
-        let words = self.slot_words(slot);
-        let seq = words.first()?;
-        let src = words.get(VALUES_AT..)?;
-        let s1 = seq.load(Ordering::Acquire);
-        if s1 & 1 == 1 {
-            return None;
-        }
-        let mut out = [0u64; VALUE_WORDS];
-        for (o, w) in out.iter_mut().zip(src) {
-            *o = w.load(Ordering::Relaxed);
-        }
-        // Value loads must complete before the counter is read again.
-        fence(Ordering::Acquire);
-        (seq.load(Ordering::Relaxed) == s1).then_some(out)
+    /// Seqlock read of `slot` into `out`: false if a write was in progress
+    /// or happened meanwhile (retry).
+    pub(crate) fn try_read_values(&self, slot: usize, out: &mut [u64]) -> bool {
+        try_read_locked(self.slot_words(slot), VALUES_AT, out)
     }
+
+    /// The words of reactor slot `r` (after `slots` session slots).
+    fn reactor_words(&self, slots: usize, r: usize) -> &[AtomicU64] {
+        let start = (HEADER_BYTES + slots * SLOT_BYTES + r * REACTOR_BYTES) / 8;
+        self.words()
+            .get(start..start + REACTOR_BYTES / 8)
+            .unwrap_or_default()
+    }
+
+    /// Seqlock write of reactor `r`'s values. Single writer per slot.
+    pub(crate) fn write_reactor(&self, slots: usize, r: usize, values: &[u64]) {
+        write_locked(self.reactor_words(slots, r), 1, values);
+    }
+
+    /// Seqlock read of reactor `r`'s values into `out`.
+    pub(crate) fn try_read_reactor(&self, slots: usize, r: usize, out: &mut [u64]) -> bool {
+        try_read_locked(self.reactor_words(slots, r), 1, out)
+    }
+}
+
+/// Writes `values` at `words[at..]` under the seqlock in `words[0]`.
+fn write_locked(words: &[AtomicU64], at: usize, values: &[u64]) {
+    let (Some(seq), Some(dst)) = (words.first(), words.get(at..)) else {
+        return;
+    };
+    let s = seq.load(Ordering::Relaxed);
+    seq.store(s.wrapping_add(1), Ordering::Relaxed);
+    // The odd counter must be visible before any value changes.
+    fence(Ordering::Release);
+    for (d, v) in dst.iter().zip(values) {
+        d.store(*v, Ordering::Relaxed);
+    }
+    seq.store(s.wrapping_add(2), Ordering::Release);
+}
+
+/// Reads `words[at..]` into `out` under the seqlock in `words[0]`.
+fn try_read_locked(words: &[AtomicU64], at: usize, out: &mut [u64]) -> bool {
+    let (Some(seq), Some(src)) = (words.first(), words.get(at..)) else {
+        return false;
+    };
+    let s1 = seq.load(Ordering::Acquire);
+    if s1 & 1 == 1 {
+        return false;
+    }
+    for (o, w) in out.iter_mut().zip(src) {
+        *o = w.load(Ordering::Relaxed);
+    }
+    // Value loads must complete before the counter is read again.
+    fence(Ordering::Acquire);
+    seq.load(Ordering::Relaxed) == s1
 }
 
 impl Drop for Page {
@@ -241,6 +319,17 @@ pub(crate) fn try_flock(file: &File, exclusive: bool) -> io::Result<bool> {
         Ok(false)
     } else {
         Err(e)
+    }
+}
+
+/// Runs `f` when the process exits through `exit(3)` (a return from
+/// `main`, `std::process::exit`).
+pub(crate) fn at_exit(f: extern "C" fn()) {
+    // SAFETY: registers a plain function pointer that never unwinds (it
+    // catches every error itself); atexit copies the pointer.
+    let rc = unsafe { libc::atexit(f) };
+    if rc != 0 {
+        tracing::warn!("atexit failed: stats pages may outlive this process");
     }
 }
 

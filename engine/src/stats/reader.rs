@@ -8,12 +8,14 @@ use std::time::{Duration, Instant};
 use ringfix_codec::UtcTimestamp;
 
 use super::page::{hdr, page_len, try_flock, unlock, Page, MAGIC, SLOT_BYTES, VERSION};
-use super::values::SessionCounters;
-use super::StatsError;
+use super::values::{ReactorCounters, SessionCounters, USED_WORDS};
+use super::{EngineRole, SessionHaRole, StatsError};
 
-/// How long a snapshot waits for a slot's writer (a writer holds it for
-/// nanoseconds; only a writer killed mid-write makes it wait this long).
-const READ_PATIENCE: Duration = Duration::from_millis(50);
+/// How long a snapshot waits for a slot's writer. A writer holds it for
+/// nanoseconds, but one preempted mid-write on a loaded host stays off the
+/// CPU for tens of milliseconds (seen: 50 ms was not enough at a load of
+/// 11 on 2 vCPUs); only a writer killed mid-write makes it wait this long.
+const READ_PATIENCE: Duration = Duration::from_millis(500);
 /// Fewest tries of a slot before a reader gives up as `Busy`.
 const MIN_TRIES: u32 = 4096;
 
@@ -24,6 +26,7 @@ pub struct StatsReader {
     file: File,
     page: Page,
     slots: usize,
+    reactors: usize,
 }
 
 /// One engine's statistics at one moment.
@@ -38,8 +41,12 @@ pub struct EngineSnapshot {
     /// Whether the engine still holds the page (false: it died without
     /// removing it, the values are its last ones).
     pub live: bool,
+    /// The engine's role (primary, or a hot standby).
+    pub role: EngineRole,
     /// Sessions, in the engine's configuration order.
     pub sessions: Vec<SessionSnapshot>,
+    /// Reactor threads, in start order.
+    pub reactors: Vec<ReactorCounters>,
 }
 
 /// One session's statistics.
@@ -49,6 +56,8 @@ pub struct SessionSnapshot {
     pub id: String,
     /// The values.
     pub counters: SessionCounters,
+    /// This node's hot standby role for the session.
+    pub ha: SessionHaRole,
 }
 
 impl StatsReader {
@@ -64,7 +73,7 @@ impl StatsReader {
             path: path.to_owned(),
             reason: reason.to_owned(),
         };
-        if len < page_len(0) {
+        if len < page_len(0, 0) {
             return Err(not_page("too short"));
         }
         let page = Page::map(&file, len, false).map_err(|e| StatsError::io("mmap", path, e))?;
@@ -76,7 +85,8 @@ impl StatsReader {
             return Err(not_page("unsupported layout version"));
         }
         let slots = usize::try_from(page.header(hdr::SLOTS)).unwrap_or(usize::MAX);
-        if slots > page.capacity() {
+        let reactors = usize::try_from(page.header(hdr::REACTORS)).unwrap_or(usize::MAX);
+        if !page.fits(slots, reactors) {
             return Err(not_page("slot count exceeds the file"));
         }
         Ok(Self {
@@ -84,6 +94,7 @@ impl StatsReader {
             file,
             page,
             slots,
+            reactors,
         })
     }
 
@@ -116,27 +127,48 @@ impl StatsReader {
     pub fn snapshot(&self) -> Result<EngineSnapshot, StatsError> {
         let mut sessions = Vec::with_capacity(self.slots);
         for slot in 0..self.slots {
-            let words = self.read_slot(slot)?;
+            let mut words = [0u64; USED_WORDS];
+            self.settle(slot, |out| self.page.try_read_values(slot, out), &mut words)?;
             sessions.push(SessionSnapshot {
                 id: self.page.id(slot),
                 counters: SessionCounters::from_words(&words),
+                ha: SessionHaRole::from_code(self.page.slot_role(slot)),
             });
+        }
+        let mut reactors = Vec::with_capacity(self.reactors);
+        for r in 0..self.reactors {
+            let mut words = [0u64; 4];
+            self.settle(
+                self.slots + r,
+                |out| self.page.try_read_reactor(self.slots, r, out),
+                &mut words,
+            )?;
+            reactors.push(ReactorCounters::from_words(&words));
         }
         Ok(EngineSnapshot {
             path: self.path.clone(),
             pid: self.pid(),
             started_at: UtcTimestamp::from_nanos(self.page.header(hdr::STARTED) as i64),
             live: self.is_live()?,
+            role: EngineRole::from_code(self.page.header(hdr::ROLE)),
             sessions,
+            reactors,
         })
     }
 
-    fn read_slot(&self, slot: usize) -> Result<[u64; super::page::VALUE_WORDS], StatsError> {
+    /// Retries `read` until it reads a settled slot (numbered `slot` in
+    /// the error).
+    fn settle(
+        &self,
+        slot: usize,
+        read: impl Fn(&mut [u64]) -> bool,
+        out: &mut [u64],
+    ) -> Result<(), StatsError> {
         let start = Instant::now();
         let mut spins = 0u32;
         loop {
-            if let Some(v) = self.page.try_read_values(slot) {
-                return Ok(v);
+            if read(out) {
+                return Ok(());
             }
             spins += 1;
             if spins % 64 == 0 {
@@ -149,7 +181,12 @@ impl StatsReader {
                         slot,
                     });
                 }
-                std::thread::yield_now();
+                if spins >= MIN_TRIES {
+                    // The writer is off the CPU: leave it ours.
+                    std::thread::sleep(Duration::from_micros(100));
+                } else {
+                    std::thread::yield_now();
+                }
             } else {
                 std::hint::spin_loop();
             }

@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+use crate::time::Now;
+
 use super::{FileStore, FileStoreOptions, MessageStore, StoreFiles, StoreResult, UtcTimestamp};
 
 /// A 172-byte FIX 4.4 NewOrderSingle (valid BodyLength and CheckSum).
@@ -42,10 +44,10 @@ impl AppendBench {
 
     /// Untimed upkeep: `sync(now)` (fsync policy, next segment mapped
     /// ahead) and a new journal once it passes 256 MiB.
-    pub fn maintain(&mut self, now: UtcTimestamp) -> StoreResult<()> {
-        self.store.sync(now)?;
+    pub fn maintain(&mut self, now: Now) -> StoreResult<()> {
+        self.store.sync(now.mono)?;
         if self.store.journal_used() > ROLL_AT {
-            self.store.reset(now)?;
+            self.store.reset(now.wall)?;
             self.seq = 1;
         }
         Ok(())

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::{MessageStore, StoreError, StoreResult, UtcTimestamp};
+use super::{MessageStore, MonoTime, StoreError, StoreResult, UtcTimestamp};
 
 #[derive(Debug, Default)]
 struct Faults {
@@ -16,6 +16,8 @@ struct Faults {
     seqnums: AtomicBool,
     /// Fail `sync`.
     syncs: AtomicBool,
+    /// Fail `get_range` (a journal that cannot be read).
+    reads: AtomicBool,
 }
 
 /// Switches the faults of a [`FailingStore`] from outside (clone it before
@@ -50,8 +52,14 @@ impl FaultHandle {
         self.0.syncs.store(on, Ordering::SeqCst);
     }
 
+    /// `get_range` fails (or succeeds again) with EIO.
+    pub fn fail_reads(&self, on: bool) {
+        self.0.reads.store(on, Ordering::SeqCst);
+    }
+
     /// Removes every fault.
     pub fn clear(&self) {
+        self.0.reads.store(false, Ordering::SeqCst);
         self.0.appends.store(0, Ordering::SeqCst);
         self.0.seqnums.store(false, Ordering::SeqCst);
         self.0.syncs.store(false, Ordering::SeqCst);
@@ -149,6 +157,9 @@ impl<S: MessageStore> MessageStore for FailingStore<S> {
         end: u64,
         visit: &mut dyn FnMut(u64, &[u8]),
     ) -> StoreResult<()> {
+        if self.faults.0.reads.load(Ordering::SeqCst) {
+            return Err(injected("read", libc::EIO));
+        }
         self.inner.get_range(begin, end, visit)
     }
 
@@ -165,14 +176,14 @@ impl<S: MessageStore> MessageStore for FailingStore<S> {
         self.inner.creation_time()
     }
 
-    fn sync(&mut self, now: UtcTimestamp) -> StoreResult<()> {
+    fn sync(&mut self, now: MonoTime) -> StoreResult<()> {
         if self.faults.0.syncs.load(Ordering::SeqCst) {
             return Err(injected("sync", libc::EIO));
         }
         self.inner.sync(now)
     }
 
-    fn sync_deadline(&self) -> Option<UtcTimestamp> {
+    fn sync_deadline(&self) -> Option<MonoTime> {
         self.inner.sync_deadline()
     }
 
@@ -180,7 +191,7 @@ impl<S: MessageStore> MessageStore for FailingStore<S> {
         self.inner.upkeep_due()
     }
 
-    fn upkeep_step(&mut self, now: UtcTimestamp) -> StoreResult<bool> {
+    fn upkeep_step(&mut self, now: MonoTime) -> StoreResult<bool> {
         self.inner.upkeep_step(now)
     }
 }

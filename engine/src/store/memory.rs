@@ -1,7 +1,7 @@
 //! In-memory store: nothing survives the process (QuickFIX MemoryStore).
 
 use super::index::SeqIndex;
-use super::{range_end, MessageStore, StoreError, StoreResult, UtcTimestamp};
+use super::{range_end, MessageStore, MonoTime, StoreError, StoreResult, UtcTimestamp};
 
 /// Keeps messages in one growing buffer; `reset` empties it.
 #[derive(Debug)]
@@ -103,11 +103,11 @@ impl MessageStore for MemoryStore {
         self.creation
     }
 
-    fn sync(&mut self, _now: UtcTimestamp) -> StoreResult<()> {
+    fn sync(&mut self, _now: MonoTime) -> StoreResult<()> {
         Ok(())
     }
 
-    fn sync_deadline(&self) -> Option<UtcTimestamp> {
+    fn sync_deadline(&self) -> Option<MonoTime> {
         None
     }
 }

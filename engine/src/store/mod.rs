@@ -7,7 +7,8 @@
 //! docs for the layout). [`FailingStore`] wraps either and injects write
 //! failures for tests.
 //!
-//! The store never reads a clock: callers pass `now`.
+//! The store never reads a clock: callers pass `now` (the wall clock for
+//! creation times, the monotonic clock for sync deadlines).
 
 /// The append workload of the store benchmarks; not part of the API.
 #[doc(hidden)]
@@ -33,7 +34,7 @@ pub use memory::MemoryStore;
 pub use mode::FileMode;
 pub use policy::{FsyncPolicy, ParseFsyncPolicyError};
 pub use quickfix::{import_quickfix, QuickFixImport};
-pub use time::UtcTimestamp;
+pub use time::{MonoTime, UtcTimestamp};
 
 /// Result of a store operation.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -99,7 +100,7 @@ pub trait MessageStore: Send {
     /// waits for the disk), and does one upkeep step when idle upkeep fell
     /// behind. Cheap when there is nothing to do; call it when
     /// [`sync_deadline`](Self::sync_deadline) is reached.
-    fn sync(&mut self, now: UtcTimestamp) -> StoreResult<()>;
+    fn sync(&mut self, now: MonoTime) -> StoreResult<()>;
 
     /// When [`sync`](Self::sync) next has work to do, or `None` when
     /// nothing is pending: the group commit deadline, or (file store) the
@@ -107,7 +108,7 @@ pub trait MessageStore: Send {
     /// bounded step per call, as [`upkeep_step`](Self::upkeep_step)). Wake
     /// for it; without these calls appends still work but take the page
     /// faults and segment growth themselves.
-    fn sync_deadline(&self) -> Option<UtcTimestamp>;
+    fn sync_deadline(&self) -> Option<MonoTime>;
 
     /// True when [`upkeep_step`](Self::upkeep_step) has work (file store:
     /// the next journal segment to map, pages ahead to fault in). Cheap:
@@ -121,7 +122,7 @@ pub trait MessageStore: Send {
     /// do: true while more remains. Keeping up this
     /// way leaves [`sync_deadline`](Self::sync_deadline) nothing but the
     /// fsync policy; on error it waits a while (the deadline path retries).
-    fn upkeep_step(&mut self, _now: UtcTimestamp) -> StoreResult<bool> {
+    fn upkeep_step(&mut self, _now: MonoTime) -> StoreResult<bool> {
         Ok(false)
     }
 }
@@ -175,16 +176,16 @@ impl<S: MessageStore + ?Sized> MessageStore for Box<S> {
     fn creation_time(&self) -> UtcTimestamp {
         (**self).creation_time()
     }
-    fn sync(&mut self, now: UtcTimestamp) -> StoreResult<()> {
+    fn sync(&mut self, now: MonoTime) -> StoreResult<()> {
         (**self).sync(now)
     }
-    fn sync_deadline(&self) -> Option<UtcTimestamp> {
+    fn sync_deadline(&self) -> Option<MonoTime> {
         (**self).sync_deadline()
     }
     fn upkeep_due(&self) -> bool {
         (**self).upkeep_due()
     }
-    fn upkeep_step(&mut self, now: UtcTimestamp) -> StoreResult<bool> {
+    fn upkeep_step(&mut self, now: MonoTime) -> StoreResult<bool> {
         (**self).upkeep_step(now)
     }
 }

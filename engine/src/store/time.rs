@@ -1,4 +1,4 @@
-//! Time as the store sees it: the codec's clock (nanoseconds since the
-//! Unix epoch, UTC), passed in by callers.
+//! Time as the store sees it: the wall clock (creation times) and the
+//! monotonic clock (sync and upkeep deadlines), passed in by callers.
 
-pub use ringfix_codec::UtcTimestamp;
+pub use crate::time::{MonoTime, UtcTimestamp};

@@ -22,6 +22,12 @@ fn bye_until_closed(addr: SocketAddr, log: &Log) -> (TcpStream, Duration) {
 #[test]
 fn close_now_writes_the_queued_message_and_closes_at_once() {
     let _g = serial();
+    if isolated(
+        module_path!(),
+        "close_now_writes_the_queued_message_and_closes_at_once",
+    ) {
+        return;
+    }
     with_timeout(20, || {
         let log = new_log();
         let (r, addr) = scripted(config(Mode::Block), &log, move |s| {
@@ -58,6 +64,12 @@ fn close_now_writes_the_queued_message_and_closes_at_once() {
 #[test]
 fn handler_waiting_for_a_silent_peer_closes_at_its_deadline() {
     let _g = serial();
+    if isolated(
+        module_path!(),
+        "handler_waiting_for_a_silent_peer_closes_at_its_deadline",
+    ) {
+        return;
+    }
     with_timeout(20, || {
         let log = new_log();
         // Logout sent, wait 300 ms for the answer, then close now.
@@ -78,16 +90,25 @@ fn handler_waiting_for_a_silent_peer_closes_at_its_deadline() {
 
 #[test]
 fn graceful_close_with_unsendable_bytes_ends_at_the_deadline() {
-    graceful_close_at_deadline(None);
+    graceful_close_at_deadline(
+        "graceful_close_with_unsendable_bytes_ends_at_the_deadline",
+        None,
+    );
 }
 
 #[test]
 fn graceful_close_with_unsendable_zero_copy_bytes_ends_at_the_deadline() {
-    graceful_close_at_deadline(Some(64 * 1024));
+    graceful_close_at_deadline(
+        "graceful_close_with_unsendable_zero_copy_bytes_ends_at_the_deadline",
+        Some(64 * 1024),
+    );
 }
 
-fn graceful_close_at_deadline(zc: Option<usize>) {
+fn graceful_close_at_deadline(test: &str, zc: Option<usize>) {
     let _g = serial();
+    if isolated(module_path!(), test) {
+        return;
+    }
     with_timeout(20, move || {
         let log = new_log();
         let mut cfg = config(Mode::Block);
@@ -122,6 +143,12 @@ fn graceful_close_at_deadline(zc: Option<usize>) {
 #[test]
 fn peer_that_stops_reading_hits_the_queue_limit_and_others_are_not_delayed() {
     let _g = serial();
+    if isolated(
+        module_path!(),
+        "peer_that_stops_reading_hits_the_queue_limit_and_others_are_not_delayed",
+    ) {
+        return;
+    }
     with_timeout(30, || {
         let log = new_log();
         let mut cfg = config(Mode::Block);
@@ -177,6 +204,12 @@ fn peer_that_stops_reading_hits_the_queue_limit_and_others_are_not_delayed() {
 #[test]
 fn close_now_while_a_large_send_is_stuck_resets_at_once() {
     let _g = serial();
+    if isolated(
+        module_path!(),
+        "close_now_while_a_large_send_is_stuck_resets_at_once",
+    ) {
+        return;
+    }
     with_timeout(20, || {
         let log = new_log();
         let mut cfg = config(Mode::Block);

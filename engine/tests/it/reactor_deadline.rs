@@ -11,6 +11,12 @@ use std::time::{Duration, Instant};
 #[test]
 fn silent_peer_gets_the_deadline_and_is_closed() {
     let _g = serial();
+    if isolated(
+        module_path!(),
+        "silent_peer_gets_the_deadline_and_is_closed",
+    ) {
+        return;
+    }
     with_timeout(20, || {
         let log = new_log();
         let (r, addr) = scripted(config(Mode::Block), &log, move |s| {
@@ -38,6 +44,12 @@ fn silent_peer_gets_the_deadline_and_is_closed() {
 #[test]
 fn half_a_frame_and_a_trickle_do_not_move_the_deadline() {
     let _g = serial();
+    if isolated(
+        module_path!(),
+        "half_a_frame_and_a_trickle_do_not_move_the_deadline",
+    ) {
+        return;
+    }
     with_timeout(20, || {
         let log = new_log();
         let (r, addr) = scripted(config(Mode::Block), &log, move |s| {
@@ -69,6 +81,12 @@ fn half_a_frame_and_a_trickle_do_not_move_the_deadline() {
 #[test]
 fn deadline_moved_earlier_without_a_read_updates_the_inflight_timeout() {
     let _g = serial();
+    if isolated(
+        module_path!(),
+        "deadline_moved_earlier_without_a_read_updates_the_inflight_timeout",
+    ) {
+        return;
+    }
     with_timeout(20, || {
         let log = new_log();
         let (r, addr) = scripted(config(Mode::Block), &log, move |s| {
@@ -98,6 +116,12 @@ fn deadline_moved_earlier_without_a_read_updates_the_inflight_timeout() {
 #[test]
 fn frames_are_delivered_in_place_with_garbage_reported_and_partials_carried() {
     let _g = serial();
+    if isolated(
+        module_path!(),
+        "frames_are_delivered_in_place_with_garbage_reported_and_partials_carried",
+    ) {
+        return;
+    }
     with_timeout(20, || {
         let log = new_log();
         let (r, addr) = scripted(config(Mode::Block), &log, move |s| {
@@ -146,6 +170,12 @@ fn frames_are_delivered_in_place_with_garbage_reported_and_partials_carried() {
 #[test]
 fn without_a_handler_deadline_the_default_holds_and_the_reactor_sleeps() {
     let _g = serial();
+    if isolated(
+        module_path!(),
+        "without_a_handler_deadline_the_default_holds_and_the_reactor_sleeps",
+    ) {
+        return;
+    }
     with_timeout(20, || {
         let log = new_log();
         let mut cfg = config(Mode::Block);

@@ -5,7 +5,7 @@ use crate::reactor_support;
 
 use reactor_support::{config, serial, wait_until, with_timeout};
 use ringfix_engine::reactor::{
-    self, CloseReason, ConnectionHandler, Ctx, Framed, Mode, ReactorHandle, UtcTimestamp,
+    self, CloseReason, ConnectionHandler, Ctx, Framed, Mode, MonoTime, Now, ReactorHandle,
 };
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
@@ -20,7 +20,7 @@ type Seen = Arc<Mutex<Vec<(u8, Option<u64>)>>>;
 /// frame names the connection (`Fa...`, `Fb...`: its letter).
 struct Idler {
     name: u8,
-    deadline: Option<UtcTimestamp>,
+    deadline: Option<MonoTime>,
     steps: u32,
     seen: Seen,
 }
@@ -32,11 +32,11 @@ impl ConnectionHandler for Idler {
             None => Framed::Incomplete,
         }
     }
-    fn on_open(&mut self, _ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+    fn on_open(&mut self, _ctx: &mut Ctx<'_>, now: Now) {
         // Fixed: a deadline of "default from now" moves at every event.
-        self.deadline = Some(now.plus_nanos(60_000_000_000));
+        self.deadline = Some(now.mono.add_nanos(60_000_000_000));
     }
-    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, _now: UtcTimestamp) {
+    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, _now: Now) {
         let body = &frame[1..frame.len() - 1];
         let digits = match body.first() {
             Some(c) if c.is_ascii_alphabetic() => {
@@ -54,21 +54,21 @@ impl ConnectionHandler for Idler {
             .unwrap()
             .push((self.name, Some(ctx.recv_stamp())));
     }
-    fn on_garbled(&mut self, _s: &[u8], _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {}
-    fn on_deadline(&mut self, _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {}
-    fn deadline(&self) -> Option<UtcTimestamp> {
+    fn on_garbled(&mut self, _s: &[u8], _ctx: &mut Ctx<'_>, _now: Now) {}
+    fn on_deadline(&mut self, _ctx: &mut Ctx<'_>, _now: Now) {}
+    fn deadline(&self) -> Option<MonoTime> {
         self.deadline
     }
     fn wants_idle(&self) -> bool {
         self.steps > 0
     }
-    fn on_idle(&mut self, _ctx: &mut Ctx<'_>, _now: UtcTimestamp) -> bool {
+    fn on_idle(&mut self, _ctx: &mut Ctx<'_>, _now: Now) -> bool {
         assert!(self.steps > 0, "on_idle without asking");
         self.steps -= 1;
         self.seen.lock().unwrap().push((self.name, None));
         self.steps > 0
     }
-    fn on_closed(&mut self, _reason: &CloseReason, _now: UtcTimestamp) {}
+    fn on_closed(&mut self, _reason: &CloseReason, _now: Now) {}
 }
 
 fn start(mode: Mode, seen: &Seen) -> (ReactorHandle<Idler>, SocketAddr) {

@@ -11,6 +11,9 @@ use std::time::Duration;
 #[test]
 fn initiator_connects_exchanges_and_closes() {
     let _g = serial();
+    if isolated(module_path!(), "initiator_connects_exchanges_and_closes") {
+        return;
+    }
     with_timeout(20, || {
         let base = fd_count();
         let server_log = new_log();
@@ -51,6 +54,12 @@ fn initiator_connects_exchanges_and_closes() {
 #[test]
 fn refused_and_timed_out_connects_are_reported() {
     let _g = serial();
+    if isolated(
+        module_path!(),
+        "refused_and_timed_out_connects_are_reported",
+    ) {
+        return;
+    }
     with_timeout(20, || {
         let base = fd_count();
         let r = reactor::spawn::<Script>(config(Mode::Block)).unwrap();
@@ -92,6 +101,12 @@ fn refused_and_timed_out_connects_are_reported() {
 #[test]
 fn stop_closes_every_connection_and_the_thread_ends() {
     let _g = serial();
+    if isolated(
+        module_path!(),
+        "stop_closes_every_connection_and_the_thread_ends",
+    ) {
+        return;
+    }
     with_timeout(20, || {
         let base = fd_count();
         let log = new_log();
@@ -147,6 +162,12 @@ fn quiet_scripted_panics(f: impl FnOnce()) {
 #[test]
 fn teardown_reaps_every_operation_before_release_hundreds_of_times() {
     let _g = serial();
+    if isolated(
+        module_path!(),
+        "teardown_reaps_every_operation_before_release_hundreds_of_times",
+    ) {
+        return;
+    }
     with_timeout(240, || {
         let base = fd_count();
         quiet_scripted_panics(|| {

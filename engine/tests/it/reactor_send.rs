@@ -15,6 +15,9 @@ fn pattern(n: usize) -> Vec<u8> {
 #[test]
 fn large_replies_go_out_zero_copy_intact() {
     let _g = serial();
+    if isolated(module_path!(), "large_replies_go_out_zero_copy_intact") {
+        return;
+    }
     with_timeout(20, || {
         let log = new_log();
         let (r, addr) = scripted(config(Mode::Block), &log, move |s| {
@@ -44,6 +47,9 @@ fn large_replies_go_out_zero_copy_intact() {
 #[test]
 fn sqpoll_ring_echoes_and_times_out() {
     let _g = serial();
+    if isolated(module_path!(), "sqpoll_ring_echoes_and_times_out") {
+        return;
+    }
     with_timeout(20, || {
         let log = new_log();
         let mut cfg = config(Mode::Spin);

@@ -16,6 +16,12 @@ use std::time::{Duration, Instant};
 #[test]
 fn deferred_completion_is_invisible_to_a_cq_only_poll() {
     let _g = serial();
+    if isolated(
+        module_path!(),
+        "deferred_completion_is_invisible_to_a_cq_only_poll",
+    ) {
+        return;
+    }
     with_timeout(10, || {
         let mut ring: IoUring = IoUring::builder()
             .setup_single_issuer()
@@ -50,6 +56,12 @@ fn deferred_completion_is_invisible_to_a_cq_only_poll() {
 #[test]
 fn spin_mode_ping_pong_and_deadlines_work_with_deferred_task_work() {
     let _g = serial();
+    if isolated(
+        module_path!(),
+        "spin_mode_ping_pong_and_deadlines_work_with_deferred_task_work",
+    ) {
+        return;
+    }
     with_timeout(30, || {
         let log = new_log();
         let mut cfg = config(Mode::Spin);

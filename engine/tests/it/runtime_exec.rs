@@ -3,10 +3,11 @@
 //! the memory store's amortized growth.
 
 use ringfix_codec::dict::{Options, Validator};
+use ringfix_codec::Parser;
 use ringfix_engine::apps::exec::Exec;
-use ringfix_engine::runtime::EngineApp;
 use ringfix_engine::session::{Incoming, Role, Session, SessionSettings};
 use ringfix_engine::store::{MemoryStore, UtcTimestamp};
+use ringfix_engine::time::Now;
 
 use ringfix_testkit::alloc as alloc_support;
 
@@ -22,18 +23,19 @@ fn wire(begin: &str, seq: u64, msg_type: &str, extra: &str) -> Vec<u8> {
     m
 }
 
-fn now() -> UtcTimestamp {
-    UtcTimestamp::from_nanos(1_767_225_600 * 1_000_000_000)
+fn now() -> Now {
+    Now::same(UtcTimestamp::from_nanos(1_767_225_600 * 1_000_000_000))
 }
 
 fn logged_on(begin: &str, app: &mut Exec, out: &mut Vec<u8>) -> Session<MemoryStore> {
     let cfg = SessionSettings::new(Role::Acceptor, begin, "ISLD", "TW");
     let v = Validator::builtin(begin.as_bytes(), None, Options::default()).unwrap();
-    let mut s = Session::new(cfg, MemoryStore::new(now()), Some(Box::new(v)));
-    app.set_now(now());
+    let mut s = Session::new(cfg, MemoryStore::new(now().wall), Some(Box::new(v)));
     s.connected(now(), out, app);
     let logon = wire(begin, 1, "A", "98=0\x01108=30\x01");
-    s.on_message(&Incoming::parse(&logon), now(), out, app);
+    let mut parser = Parser::new();
+    let view = parser.parse(&logon).unwrap();
+    s.on_message(&Incoming::from_view(&view), now(), out, app);
     assert!(s.is_logged_on());
     out.clear();
     s
@@ -60,12 +62,10 @@ fn execution_reports_pass_the_dictionary() {
         let mut app = Exec::new();
         let mut out = Vec::new();
         let mut s = logged_on(begin, &mut app, &mut out);
-        s.on_message(
-            &Incoming::parse(&order(begin, 2)),
-            now(),
-            &mut out,
-            &mut app,
-        );
+        let order = order(begin, 2);
+        let mut parser = Parser::new();
+        let view = parser.parse(&order).unwrap();
+        s.on_message(&Incoming::from_view(&view), now(), &mut out, &mut app);
         let mut v = Validator::builtin(begin.as_bytes(), None, Options::default()).unwrap();
         assert_eq!(
             v.validate_bytes(&out),
@@ -101,10 +101,12 @@ fn filling_orders_allocates_only_for_store_growth() {
     let mut out = Vec::with_capacity(1 << 20);
     let mut s = logged_on("FIX.4.4", &mut app, &mut out);
     let orders: Vec<Vec<u8>> = (2..1002).map(|seq| order("FIX.4.4", seq)).collect();
+    let mut parser = Parser::new();
     let before = allocs();
     for m in &orders {
         out.clear();
-        let d = s.on_message(&Incoming::parse(m), now(), &mut out, &mut app);
+        let view = parser.parse(m).unwrap();
+        let d = s.on_message(&Incoming::from_view(&view), now(), &mut out, &mut app);
         assert!(!d.is_close());
         assert!(out.starts_with(b"8=FIX.4.4\x01") && out.windows(6).any(|w| w == b"\x0135=8\x01"));
     }

@@ -1,10 +1,12 @@
 //! The in-order path allocates nothing: a counting global allocator around
 //! a run of application messages and heartbeats through a logged-on session.
 
+use ringfix_codec::Parser;
 use ringfix_engine::session::{
     AppVerdict, Application, Incoming, Role, Sender, Session, SessionSettings,
 };
 use ringfix_engine::store::{MemoryStore, UtcTimestamp};
+use ringfix_engine::time::Now;
 
 use ringfix_testkit::alloc as alloc_support;
 
@@ -33,22 +35,20 @@ fn wire(seq: u64, msg_type: &str, extra: &str) -> Vec<u8> {
     m
 }
 
-fn logged_on(now: UtcTimestamp, out: &mut Vec<u8>) -> Session<MemoryStore> {
+fn logged_on(now: Now, out: &mut Vec<u8>) -> Session<MemoryStore> {
     let cfg = SessionSettings::new(Role::Acceptor, "FIX.4.4", "ISLD", "TW");
-    let mut s = Session::new(cfg, MemoryStore::new(now), None);
+    let mut s = Session::new(cfg, MemoryStore::new(now.wall), None);
     s.connected(now, out, &mut Nop);
-    s.on_message(
-        &Incoming::parse(&wire(1, "A", "98=0\x01108=30\x01")),
-        now,
-        out,
-        &mut Nop,
-    );
+    let logon = wire(1, "A", "98=0\x01108=30\x01");
+    let mut parser = Parser::new();
+    let view = parser.parse(&logon).unwrap();
+    s.on_message(&Incoming::from_view(&view), now, out, &mut Nop);
     assert!(s.is_logged_on());
     s
 }
 
-fn now() -> UtcTimestamp {
-    UtcTimestamp::from_nanos(1_767_225_600 * 1_000_000_000)
+fn now() -> Now {
+    Now::same(UtcTimestamp::from_nanos(1_767_225_600 * 1_000_000_000))
 }
 
 #[test]
@@ -58,12 +58,16 @@ fn in_order_application_messages_do_not_allocate() {
     let msgs: Vec<Vec<u8>> = (2..2002)
         .map(|seq| wire(seq, "D", "11=ID\x0121=1\x0140=1\x0154=1\x0155=X\x01"))
         .collect();
+    // One parser, as a connection has: its index is reused.
+    let mut parser = Parser::new();
     for m in &msgs[..1000] {
-        s.on_message(&Incoming::parse(m), now(), &mut out, &mut Nop);
+        let view = parser.parse(m).unwrap();
+        s.on_message(&Incoming::from_view(&view), now(), &mut out, &mut Nop);
     }
     let before = allocs();
     for m in &msgs[1000..] {
-        let d = s.on_message(&Incoming::parse(m), now(), &mut out, &mut Nop);
+        let view = parser.parse(m).unwrap();
+        let d = s.on_message(&Incoming::from_view(&view), now(), &mut out, &mut Nop);
         assert!(!d.is_close());
     }
     let allocs = allocs() - before;
@@ -78,9 +82,11 @@ fn answering_test_requests_allocates_only_for_store_growth() {
     let msgs: Vec<Vec<u8>> = (2..1002)
         .map(|seq| wire(seq, "1", "112=ping\x01"))
         .collect();
+    let mut parser = Parser::new();
     let before = allocs();
     for m in &msgs {
-        s.on_message(&Incoming::parse(m), now(), &mut out, &mut Nop);
+        let view = parser.parse(m).unwrap();
+        s.on_message(&Incoming::from_view(&view), now(), &mut out, &mut Nop);
     }
     let allocs = allocs() - before;
     assert_eq!(s.next_sender_seq(), 1002, "1000 heartbeats sent and stored");
@@ -104,14 +110,15 @@ fn file_store_appends_and_upkeep_do_not_allocate() {
         ..FileStoreOptions::default()
     };
     let files = StoreFiles::with_prefix(dir.path(), "ALLOC");
-    let mut store = FileStore::open(files, options, now()).unwrap();
+    let mut store = FileStore::open(files, options, now().wall).unwrap();
     let msg = wire(
         1,
         "8",
         "37=1\x0111=ID\x0117=1\x01150=0\x0139=0\x0155=X\x0154=1\x01",
     );
     let mut t = now();
-    let step = |store: &mut FileStore, t: UtcTimestamp| {
+    let step = |store: &mut FileStore, t: Now| {
+        let t = t.mono;
         while store.upkeep_step(t).unwrap() {}
         if store.sync_deadline().is_some_and(|d| d <= t) {
             store.sync(t).unwrap();
@@ -128,7 +135,7 @@ fn file_store_appends_and_upkeep_do_not_allocate() {
         store.append(seq, &msg).unwrap();
         store.set_next_sender_seq(seq + 1).unwrap();
         if seq % 32 == 0 {
-            t = t.plus_nanos(200_000);
+            t = t.add_nanos(200_000);
             step(&mut store, t);
         }
     }

@@ -5,8 +5,9 @@ use crate::common;
 use common::{settings, Rig, START};
 use ringfix_codec::{frame, Encoder, Frame, Parser, TimePrecision, DEFAULT_MAX_MESSAGE_SIZE};
 use ringfix_engine::apps::echo::Echo;
-use ringfix_engine::session::{FieldIter, Incoming, Role, Session};
+use ringfix_engine::session::{Incoming, Role, Session};
 use ringfix_engine::store::{MemoryStore, UtcTimestamp};
+use ringfix_engine::time::Now;
 
 /// session_stream: a Reject of a message whose MsgSeqNum is not a number
 /// copied the raw text into RefSeqNum (45), an invalid outbound field.
@@ -71,7 +72,7 @@ fn exchange(body: impl FnOnce(&mut Encoder<'_>), resend: bool) -> Vec<Vec<u8>> {
     let mut s = Session::new(settings(Role::Acceptor, "FIX.4.4"), store, None);
     let mut app = Echo::new();
     let mut out = Vec::new();
-    s.connected(now, &mut out, &mut app);
+    s.connected(Now::same(now), &mut out, &mut app);
     let msg = |seq: u64, msg_type: &[u8], body: &mut dyn FnMut(&mut Encoder<'_>)| {
         let mut buf = Vec::new();
         let mut e = Encoder::new(&mut buf, b"FIX.4.4", msg_type);
@@ -101,7 +102,12 @@ fn exchange(body: impl FnOnce(&mut Encoder<'_>), resend: bool) -> Vec<Vec<u8>> {
     let mut parser = Parser::new();
     for m in inbound {
         let view = parser.parse(&m).unwrap();
-        s.on_message(&Incoming::from_view(&view), now, &mut out, &mut app);
+        s.on_message(
+            &Incoming::from_view(&view),
+            Now::same(now),
+            &mut out,
+            &mut app,
+        );
     }
     let mut msgs = Vec::new();
     let mut rest = &out[..];
@@ -158,11 +164,12 @@ fn echo_keeps_data_fields_whole() {
 
 #[test]
 fn field_iter_takes_data_fields_whole() {
-    let raw = b"8=FIX.4.4\x0135=D\x0195=3\x0196=a\x01b\x0158=x\x0110=000\x01";
-    let fields: Vec<(u32, &[u8])> = FieldIter::new(raw).collect();
-    assert_eq!(fields[3], (96, &b"a\x01b"[..]));
-    assert_eq!(fields[4], (58, &b"x"[..]));
-    assert_eq!(fields.len(), 6);
+    let raw = b"8=FIX.4.4\x019=22\x0135=D\x0195=3\x0196=a\x01b\x0158=x\x0110=000\x01";
+    let fields: Vec<(u32, Vec<u8>)> =
+        Incoming::parse_with(raw, |m| m.fields().map(|(t, v)| (t, v.to_vec())).collect()).unwrap();
+    assert_eq!(fields[4], (96, b"a\x01b".to_vec()));
+    assert_eq!(fields[5], (58, b"x".to_vec()));
+    assert_eq!(fields.len(), 7);
 }
 
 /// Header data pairs that repeat (90/91 twice) stay paired when the echo is

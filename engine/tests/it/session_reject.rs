@@ -68,6 +68,33 @@ fn t2r_application_business_reject_counts_the_message() {
     assert_eq!(r.s.next_target_seq(), 3);
 }
 
+/// FIX.4.0/4.1 have no BusinessMessageReject: QuickFIX answers with a
+/// session Reject, the reason only in the Text (no 371-373).
+#[test]
+fn t2r_business_rejects_before_fix42_are_session_rejects() {
+    for (reason, ref_tag, want) in [
+        (3, None, "45=2|58=Unsupported message type"),
+        (5, Some(11), "45=2|58=Required tag missing (11)"),
+        (6, None, "45=2|58=Not authorized"),
+    ] {
+        for begin in ["FIX.4.0", "FIX.4.1"] {
+            let mut r = Rig::logged_on(begin, 30);
+            r.app.verdict = Some(AppVerdict::BusinessReject {
+                reason,
+                ref_tag,
+                text: None,
+            });
+            r.recv("8", 2, "37=x|");
+            assert_eq!(
+                r.sent_stable(),
+                vec![format!("8={begin}|35=3|34=2|49=ISLD|56=TW|{want}")],
+                "380={reason}"
+            );
+            assert_eq!(r.s.next_target_seq(), 3);
+        }
+    }
+}
+
 #[test]
 fn application_sends_in_response_from_inside_the_callback() {
     let mut r = Rig::logged_on("FIX.4.4", 30);

@@ -136,3 +136,28 @@ fn resend_request_beyond_what_we_sent_is_clamped() {
         "nothing sent after 9: nothing to resend"
     );
 }
+
+/// Stored messages are read by the codec, as inbound ones: one it cannot
+/// index (a damaged store) is gap-filled, never resent half-parsed.
+#[test]
+fn a_stored_message_the_codec_refuses_is_gap_filled() {
+    use ringfix_engine::store::MessageStore;
+    let mut r = rig_with_history();
+    // Message 5 (an ExecutionReport) damaged in the store: a field
+    // without '=' inside its body.
+    let mut damaged = Vec::new();
+    r.s.store()
+        .get_range(5, 5, &mut |_, m| damaged.extend_from_slice(m))
+        .unwrap();
+    let at = damaged.windows(4).position(|w| w == b"\x0111=").unwrap();
+    damaged[at + 3] = b'x';
+    r.s.store_mut().append(5, &damaged).unwrap();
+    r.recv("2", 10, "7=5|16=6|");
+    assert_eq!(
+        r.sent_stable(),
+        vec![
+            "8=FIX.4.4|35=4|34=5|43=Y|49=ISLD|56=TW|36=6|123=Y",
+            "8=FIX.4.4|35=8|34=6|43=Y|49=ISLD|56=TW|11=o6",
+        ]
+    );
+}

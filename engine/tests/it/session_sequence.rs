@@ -194,3 +194,56 @@ fn fix41_resend_request_uses_999999_for_infinity() {
         vec!["8=FIX.4.1|35=2|34=2|49=ISLD|56=TW|7=2|16=999999"]
     );
 }
+
+/// Issue 24: after a reconnect that missed one message, the counterparty
+/// answers our ResendRequest with one GapFill over the gap and what it
+/// sent since. Its NewSeqNo is applied before the resend is judged
+/// complete: one ResendRequest, not a second one from the next number.
+#[test]
+fn one_resend_request_per_gap_after_a_reconnect() {
+    let mut r = Rig::logged_on("FIX.4.4", 30);
+    r.disconnect();
+    r.connect();
+    // We expect 2; the peer's Logon is 3 (it sent 2 while we were gone).
+    r.recv("A", 3, "98=0|108=30|");
+    let sent = r.sent_stable();
+    assert_eq!(R::field(&sent[0], 35).as_deref(), Some("A"));
+    assert_eq!(&sent[1..], ["8=FIX.4.4|35=2|34=3|49=ISLD|56=TW|7=2|16=0"]);
+    // More from the peer before its answer arrives: queued.
+    r.recv("0", 4, "");
+    assert!(r.sent().is_empty());
+    // The answer: one GapFill from 2 past everything it sent (3 and 4 were
+    // admin messages).
+    r.recv_dup("4", 2, 0, "36=5|123=Y|");
+    assert_eq!(
+        r.sent_stable(),
+        Vec::<String>::new(),
+        "a second ResendRequest"
+    );
+    assert_eq!(r.s.next_target_seq(), 5);
+    assert_eq!(r.s.state(), SessionState::Active);
+    r.recv("0", 5, "");
+    assert!(r.sent().is_empty());
+    assert_eq!(r.s.next_target_seq(), 6);
+}
+
+/// The same with chunked requests: a GapFill past the chunk (and past the
+/// whole gap) ends the resend; no request for what it covered.
+#[test]
+fn a_gap_fill_past_the_chunk_asks_for_nothing_it_covered() {
+    let mut cfg = settings(Role::Acceptor, "FIX.4.4");
+    cfg.resend_request_chunk_size = 2;
+    let mut r = Rig::new(cfg);
+    r.connect();
+    r.recv("A", 1, "98=0|108=30|");
+    r.sent();
+    r.recv("0", 6, "");
+    assert_eq!(
+        r.sent_stable(),
+        vec!["8=FIX.4.4|35=2|34=2|49=ISLD|56=TW|7=2|16=3"]
+    );
+    r.recv_dup("4", 2, 0, "36=6|123=Y|");
+    assert_eq!(r.sent_stable(), Vec::<String>::new());
+    assert_eq!(r.s.next_target_seq(), 7, "queued 6 processed");
+    assert_eq!(r.s.state(), SessionState::Active);
+}

@@ -300,7 +300,8 @@ fn initiator_tls_keys_as_the_server_sees_them() {
 #[test]
 fn ssl_enable_turns_tls_on() {
     use ringfix_engine::config::{EngineConfig, SessionSettings};
-    use ringfix_engine::runtime::{EngineApp, Runtime};
+    use ringfix_engine::runtime::Runtime;
+    use ringfix_engine::session::Application;
     let _g = serial();
     with_timeout(30, || {
         let p = pki();
@@ -314,7 +315,7 @@ fn ssl_enable_turns_tls_on() {
         let cfg = EngineConfig::parse(&text, "ssl.cfg").unwrap();
         let mut rt = Runtime::start(
             &cfg,
-            Box::new(|_: &SessionSettings| -> Box<dyn EngineApp> {
+            Box::new(|_: &SessionSettings| -> Box<dyn Application + Send> {
                 Box::new(ringfix_engine::apps::echo::Echo::new())
             }),
         )

@@ -36,6 +36,11 @@ pub struct AcceptorSpec<'a> {
 
 impl Acceptor {
     pub fn spawn(spec: &AcceptorSpec<'_>) -> Self {
+        Self::spawn_env(spec, &[])
+    }
+
+    /// As [`spawn`](Self::spawn), with extra environment variables.
+    pub fn spawn_env(spec: &AcceptorSpec<'_>, env: &[(&str, String)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let mut cfg = format!(
@@ -70,6 +75,7 @@ impl Acceptor {
                 c
             }
         };
+        cmd.envs(env.iter().map(|(k, v)| (*k, v)));
         let child = cmd
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
@@ -402,6 +408,58 @@ pub fn signal(pid: u32, sig: &str) {
         .unwrap()
         .success();
     assert!(ok, "kill -{sig} {pid}");
+}
+
+/// The wall clock of a process run under libfaketime (Debian's
+/// `faketime`): an offset in a timestamp file, re-read on every clock read
+/// (`FAKETIME_NO_CACHE`), applied to CLOCK_REALTIME only
+/// (`FAKETIME_DONT_FAKE_MONOTONIC`: the monotonic clocks, CLOCK_BOOTTIME
+/// among them, stay true).
+pub struct FakeWall {
+    file: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// Where Debian's `faketime` package puts the library.
+const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+impl FakeWall {
+    /// An offset of zero; panics (with the package to install) when
+    /// libfaketime is missing: this test cannot run without it.
+    pub fn new() -> Self {
+        assert!(
+            std::path::Path::new(LIBFAKETIME).exists(),
+            "{LIBFAKETIME} missing: apt-get install faketime"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let w = Self {
+            file: dir.path().join("faketime"),
+            _dir: dir,
+        };
+        w.set(0);
+        w
+    }
+
+    /// The wall clock now reads true time plus `secs` (written whole:
+    /// a temporary file renamed over the old one).
+    pub fn set(&self, secs: i64) {
+        let tmp = self.file.with_extension("tmp");
+        std::fs::write(&tmp, format!("{secs:+}\n")).unwrap();
+        std::fs::rename(&tmp, &self.file).unwrap();
+    }
+
+    /// The environment that runs a process under this clock.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("LD_PRELOAD", LIBFAKETIME.to_owned()),
+            (
+                "FAKETIME_TIMESTAMP_FILE",
+                self.file.to_string_lossy().into_owned(),
+            ),
+            ("FAKETIME_NO_CACHE", "1".to_owned()),
+            ("FAKETIME_DONT_FAKE_MONOTONIC", "1".to_owned()),
+        ]
+    }
 }
 
 /// Prints one figure for the README (visible with `--nocapture`).

@@ -1,6 +1,8 @@
 //! Shared helpers of the `ringfix store` / `ringfix stats` tests.
 #![allow(dead_code)]
 
+pub mod prom;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -54,9 +54,14 @@ fn acceptance_acceptor() {
     assert_eq!(
         ids,
         [
+            "FIX.4.0:ISLD->TW40",
+            "FIX.4.1:ISLD->TW41",
             "FIX.4.2:ISLD->TW42",
+            "FIX.4.3:ISLD->TW43",
             "FIX.4.4:ISLD->TW44",
             "FIX.4.4:ISLD->TW",
+            "FIXT.1.1:ISLD->TW50",
+            "FIXT.1.1:ISLD->TW50SP1",
             "FIXT.1.1:ISLD->TW50SP2",
             "FIX.4.4:ISLD->NO_CHECK_FIELDS_HAVE_VALUES",
         ]
@@ -74,14 +79,14 @@ fn acceptance_acceptor() {
             s.id.target_comp_id != "NO_CHECK_FIELDS_HAVE_VALUES"
         );
     }
-    let fixt = &cfg.sessions[3];
-    assert_eq!(
-        fixt.dictionaries.default_appl_ver_id,
-        Some(ApplVerId::Fix50Sp2)
-    );
-    assert_eq!(
-        fixt.dictionaries.default_appl_ver_id.map(ApplVerId::code),
-        Some("9")
-    );
+    for (i, appl, code) in [
+        (6, ApplVerId::Fix50, "7"),
+        (7, ApplVerId::Fix50Sp1, "8"),
+        (8, ApplVerId::Fix50Sp2, "9"),
+    ] {
+        let fixt = &cfg.sessions[i].dictionaries;
+        assert_eq!(fixt.default_appl_ver_id, Some(appl));
+        assert_eq!(fixt.default_appl_ver_id.map(ApplVerId::code), Some(code));
+    }
     assert_dictionaries_exist(&cfg);
 }

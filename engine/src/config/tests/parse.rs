@@ -103,6 +103,7 @@ ReactorMode=spin
 MaxOutboundQueueBytes=1048576
 MaxConnections=5000
 StopOnFatalError=Y
+MetricsListen=127.0.0.1:9100
 ";
     let cfg = parse(text).unwrap();
     assert!(cfg.warnings.is_empty(), "{:?}", cfg.warnings);
@@ -209,6 +210,13 @@ StopOnFatalError=Y
     assert_eq!(s.reactor.max_outbound_queue_bytes, 1_048_576);
     assert_eq!(s.reactor.max_connections, Some(5000));
     assert!(s.stop_on_fatal_error);
+    assert_eq!(
+        s.metrics_listen,
+        Some(HostPort {
+            host: "127.0.0.1".into(),
+            port: 9100
+        })
+    );
 }
 
 #[test]
@@ -335,15 +343,15 @@ fn bad_values_name_file_line_and_key() {
 #[test]
 fn unimplemented_documented_keys_warn() {
     let text = format!(
-        "{INITIATOR}SocketOobInline=Y\nResetOnError=Y\nJdbcURL=jdbc:x\nProxyHost=p\nThreadModel=ThreadPerSession\n"
+        "{INITIATOR}HttpAcceptPort=8080\nDynamicSession=Y\nJdbcURL=jdbc:x\nProxyHost=p\nThreadModel=ThreadPerSession\n"
     );
     let cfg = parse(&text).unwrap();
     let shown: Vec<String> = cfg.warnings.iter().map(ToString::to_string).collect();
     assert_eq!(
         shown,
         [
-            "sessions.cfg:13: SocketOobInline: not implemented by ringfix yet, ignored",
-            "sessions.cfg:14: ResetOnError: not implemented by ringfix yet, ignored",
+            "sessions.cfg:13: HttpAcceptPort: not implemented by ringfix yet, ignored",
+            "sessions.cfg:14: DynamicSession: not implemented by ringfix yet, ignored",
             "sessions.cfg:15: JdbcURL: ignored: a JDBC database store and log (QuickFIX/J): use FileStorePath and FileLogPath",
             "sessions.cfg:16: ProxyHost: ignored: ringfix does not connect through proxies: connect directly, or point SocketConnectHost/SocketConnectPort at a TCP tunnel (e.g. ssh -L)",
             "sessions.cfg:17: ThreadModel: no effect: ringfix runs each session on its reactor thread (ReactorCore picks the core); there is no thread model to choose",
@@ -356,7 +364,7 @@ fn unimplemented_documented_keys_warn() {
         .collect();
     assert_eq!(
         ignored,
-        ["SocketOobInline", "ResetOnError", "JdbcURL", "ProxyHost"]
+        ["HttpAcceptPort", "DynamicSession", "JdbcURL", "ProxyHost"]
     );
 }
 
@@ -406,6 +414,36 @@ fn every_listed_key_is_accepted() {
             Some(*key)
         );
     }
+}
+
+#[test]
+fn metrics_listen_forms_and_one_per_engine() {
+    let cfg = parse(&format!("{INITIATOR}MetricsListen=[::1]:0\n")).unwrap();
+    assert_eq!(
+        cfg.metrics_listen(),
+        Some(&HostPort {
+            host: "::1".into(),
+            port: 0
+        })
+    );
+    assert_eq!(parse(INITIATOR).unwrap().metrics_listen(), None);
+    for bad in ["9100", "localhost", ":9100", "h:99999", "h:x", "[::1:9100"] {
+        let e = err(&format!("{INITIATOR}MetricsListen={bad}\n"));
+        assert!(
+            e.contains("MetricsListen") && e.contains("HOST:PORT"),
+            "{bad}: {e}"
+        );
+    }
+    let two = format!(
+        "{INITIATOR}MetricsListen=127.0.0.1:9100\n[SESSION]\nBeginString=FIX.4.4\n\
+         SenderCompID=CLIENT\nTargetCompID=OTHER\nSocketConnectHost=127.0.0.1\n\
+         SocketConnectPort=9876\nMetricsListen=127.0.0.1:9101\n"
+    );
+    let e = err(&two);
+    assert!(
+        e.contains("MetricsListen") && e.contains("one engine"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -323,6 +323,30 @@ fn next_transition_is_where_the_answer_changes() {
     }
 }
 
+#[test]
+fn began_after_resets_for_a_new_period_never_for_a_step_back() {
+    let s = Schedule::daily(hms(8, 0, 0), hms(17, 0, 0), TimeZone::UTC);
+    let created = at("2026-06-10T09:00:00Z");
+    // Same period, later or earlier (a wall clock stepped back within it).
+    assert!(!s.began_after(created, at("2026-06-10T16:00:00Z")));
+    assert!(!s.began_after(created, at("2026-06-10T08:30:00Z")));
+    // The next day's period: a reset is due.
+    assert!(s.began_after(created, at("2026-06-11T09:00:00Z")));
+    // Out of session: nothing to reset into.
+    assert!(!s.began_after(created, at("2026-06-10T18:00:00Z")));
+    // A store created out of session, before today's period started.
+    assert!(s.began_after(at("2026-06-10T07:00:00Z"), at("2026-06-10T08:00:01Z")));
+    // Stepped back into yesterday's period: the reset done today is not
+    // done again (same_period would say "not the same period").
+    let rolling = Schedule::daily(hms(12, 0, 0), hms(12, 0, 0), TimeZone::UTC);
+    let today = at("2026-06-10T12:30:00Z");
+    assert!(!rolling.same_period(today, at("2026-06-10T11:30:00Z")));
+    assert!(!rolling.began_after(today, at("2026-06-10T11:30:00Z")));
+    // ... and stepping a day ahead is a new period.
+    assert!(rolling.began_after(today, at("2026-06-11T12:30:00Z")));
+    assert!(!Schedule::non_stop().began_after(created, at("2030-01-01T00:00:00Z")));
+}
+
 /// The schedule of an acceptor configured with `keys` (one per line).
 fn configured(keys: &str) -> Result<Schedule, String> {
     let text = format!(

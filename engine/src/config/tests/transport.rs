@@ -138,6 +138,21 @@ fn tls_settings_that_cannot_be_honoured_are_errors_naming_the_key() {
             "SSLCheckCertificateRevocation=Y\nCertificateRevocationListFile=c.pem",
             "SSLCheckCertificateRevocation",
         ),
+        ("TLSCipherSuites=TLS_AES_128_CCM_SHA256", "TLSCipherSuites"),
+        (
+            "TLSCipherSuites=TLS_AES_128_GCM_SHA256:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLSCipherSuites",
+        ),
+        (
+            "CipherSuites=TLS_AES_128_GCM_SHA256\nTLSCipherSuites=TLS_AES_128_GCM_SHA256",
+            "TLSCipherSuites",
+        ),
+        (
+            "EndpointIdentificationAlgorithm=LDAPS",
+            "EndpointIdentificationAlgorithm",
+        ),
+        ("SocketAcceptProtocol=VM_PIPE", "SocketAcceptProtocol"),
+        ("SocketAcceptProtocol=PROXY", "SocketAcceptProtocol"),
     ] {
         let e = err(&format!("{acceptor}{line}\n"));
         assert!(e.starts_with("sessions.cfg:"), "{e}");
@@ -154,4 +169,22 @@ fn tls_settings_that_cannot_be_honoured_are_errors_naming_the_key() {
         cfg.sessions[0].tls.enabled,
         "QuickFIX/n's SSLEnable is SocketUseSSL"
     );
+}
+
+#[test]
+fn transports_other_than_tcp_are_errors_naming_the_key() {
+    let initiator = "[SESSION]\nConnectionType=initiator\nNonStopSession=Y\nBeginString=FIX.4.4\n\
+                     SenderCompID=A\nTargetCompID=B\nHeartBtInt=30\nSocketConnectHost=h\n\
+                     SocketConnectPort=1\nSocketConnectHost1=h\nSocketConnectPort1=2\n";
+    for (line, key) in [
+        ("SocketConnectProtocol=VM_PIPE", "SocketConnectProtocol"),
+        ("SocketConnectProtocol1=vm_pipe", "SocketConnectProtocol1"),
+        ("SocketConnectProtocol=UDP", "SocketConnectProtocol"),
+    ] {
+        let e = err(&format!("{initiator}{line}\n"));
+        assert!(e.contains(&format!(": {key}: ")), "{line}: {e}");
+    }
+    for ok in ["SocketConnectProtocol=TCP", "SocketConnectProtocol1=tcp"] {
+        assert!(parse(&format!("{initiator}{ok}\n")).is_ok(), "{ok}");
+    }
 }

@@ -204,3 +204,59 @@ fn backups_keep_earlier_logs_apart() {
         8
     );
 }
+
+/// RedactFieldsInLogs: a Logon's Password (554) and EncryptedPassword
+/// (1402, a data field) reach the message log, the event log and the
+/// screen as `***`, the logged message still valid; `N` logs them as they
+/// are.
+#[test]
+fn secrets_are_masked_in_message_and_event_logs_and_on_screen() {
+    use ringfix_codec::{frame, Encoder, Frame};
+    let mut logon = Vec::new();
+    let mut e = Encoder::new(&mut logon, b"FIX.4.4", b"A");
+    e.uint(34, 1).bytes(49, b"A").bytes(56, b"B").uint(98, 0);
+    e.uint(108, 30).bytes(553, b"alice").bytes(554, b"hunter22");
+    e.uint(1401, 6).bytes(1402, b"s\x01cret");
+    e.finish();
+    let event = "Logon refused: 35=A|553=alice|554=hunter22|58=x";
+    let logged = |keys: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let s = session(dir.path(), &format!("ScreenLogShowEvents=Y\n{keys}"));
+        let out = Shared::default();
+        let mut log = FileLog::new().with_screen(Box::new(out.clone()));
+        let sink = log.session(&s).unwrap();
+        log.start().unwrap();
+        let t = UtcTimestamp::from_nanos(T);
+        sink.incoming(t, &logon);
+        sink.outgoing(t, &logon);
+        sink.event(t, event);
+        log.stop();
+        (
+            read(dir.path(), "messages.current.log"),
+            read(dir.path(), "event.current.log"),
+            out.text(),
+        )
+    };
+    let (messages, events, screen) = logged("");
+    for text in [&messages, &events, &screen] {
+        assert!(
+            !text.contains("hunter22") && !text.contains("cret"),
+            "{text}"
+        );
+    }
+    assert_eq!(messages.matches("\x01554=***\x01").count(), 2, "{messages}");
+    assert_eq!(messages.matches("\x011401=3\x011402=***\x01").count(), 2);
+    for line in messages.lines() {
+        let msg = line.split_once(" : ").unwrap().1.as_bytes();
+        assert!(
+            matches!(frame(msg, 4096), Frame::Complete(n) if n == msg.len()),
+            "{line}"
+        );
+    }
+    assert!(events.contains("|553=alice|554=***|58=x"), "{events}");
+    assert_eq!(screen.matches("|554=***|").count(), 3, "{screen}");
+
+    let (messages, events, _) = logged("RedactFieldsInLogs=N");
+    assert_eq!(messages.matches("\x01554=hunter22\x01").count(), 2);
+    assert!(events.contains("554=hunter22"));
+}

@@ -8,7 +8,9 @@ use super::seqfile::SeqFile;
 use super::syncer::GroupCommit;
 use super::{lock, sync_dir, FileStoreOptions, StoreFiles};
 use crate::store::index::SeqIndex;
-use crate::store::{range_end, FsyncPolicy, MessageStore, StoreError, StoreResult, UtcTimestamp};
+use crate::store::{
+    range_end, FsyncPolicy, MessageStore, MonoTime, StoreError, StoreResult, UtcTimestamp,
+};
 
 /// Wait before retrying failed upkeep (1 s).
 const UPKEEP_RETRY_NANOS: i64 = 1_000_000_000;
@@ -156,10 +158,10 @@ impl FileStore {
         self.journal.prefaulting()
     }
 
-    fn group_commit_deadline(&self) -> Option<UtcTimestamp> {
+    fn group_commit_deadline(&self) -> Option<MonoTime> {
         let interval = self.options.fsync.interval_nanos()?;
         (self.journal.dirty() || self.seq_dirty)
-            .then(|| UtcTimestamp::from_nanos(self.last_sync.saturating_add(interval)))
+            .then(|| MonoTime::from_nanos(self.last_sync.saturating_add(interval)))
     }
 
     fn set_state(&mut self, state: SeqState) -> StoreResult<()> {
@@ -495,7 +497,7 @@ impl MessageStore for FileStore {
         UtcTimestamp::from_nanos(self.seq.state().creation)
     }
 
-    fn sync(&mut self, now: UtcTimestamp) -> StoreResult<()> {
+    fn sync(&mut self, now: MonoTime) -> StoreResult<()> {
         self.last_now = now.as_nanos();
         if let Some(e) = self.group.as_ref().and_then(GroupCommit::take_error) {
             return Err(StoreError::io("fdatasync", self.files.journal(), e));
@@ -522,11 +524,11 @@ impl MessageStore for FileStore {
     /// Group commit deadline, or "now" (the last `sync` time) while journal
     /// upkeep (next segment, pages ahead) fell behind: idle upkeep
     /// ([`upkeep_step`](MessageStore::upkeep_step)) normally keeps up.
-    fn sync_deadline(&self) -> Option<UtcTimestamp> {
+    fn sync_deadline(&self) -> Option<MonoTime> {
         let upkeep = self
             .journal
             .maintenance_due()
-            .then(|| UtcTimestamp::from_nanos(self.last_now.max(self.upkeep_after)));
+            .then(|| MonoTime::from_nanos(self.last_now.max(self.upkeep_after)));
         match (upkeep, self.group_commit_deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -537,7 +539,7 @@ impl MessageStore for FileStore {
         self.last_now >= self.upkeep_after && (self.journal.upkeep_due() || self.index_upkeep_due())
     }
 
-    fn upkeep_step(&mut self, now: UtcTimestamp) -> StoreResult<bool> {
+    fn upkeep_step(&mut self, now: MonoTime) -> StoreResult<bool> {
         self.last_now = now.as_nanos();
         if self.last_now < self.upkeep_after {
             return Ok(false);

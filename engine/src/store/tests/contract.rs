@@ -1,6 +1,11 @@
 //! Behaviour every `MessageStore` shares, run against each implementation.
 
-use crate::store::{MemoryStore, MessageStore, StoreError, UtcTimestamp};
+use crate::store::{MemoryStore, MessageStore, MonoTime, StoreError, UtcTimestamp};
+
+/// A monotonic instant (sync and upkeep deadlines).
+pub(crate) fn mt(n: i64) -> MonoTime {
+    MonoTime::from_nanos(n)
+}
 
 pub(crate) fn ts(n: i64) -> UtcTimestamp {
     UtcTimestamp::from_nanos(n)
@@ -77,7 +82,7 @@ pub(crate) fn check_contract(store: &mut dyn MessageStore) {
     assert!(collect(store, 1, 0).is_empty());
     store.append(1, &msg(1)).unwrap();
     assert_eq!(collect(store, 0, 0), vec![(1, msg(1))]);
-    store.sync(ts(300)).unwrap();
+    store.sync(mt(300)).unwrap();
 }
 
 #[test]

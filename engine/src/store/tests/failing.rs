@@ -1,6 +1,6 @@
 //! Fault injection through `FailingStore`.
 
-use super::contract::{collect, msg, ts};
+use super::contract::{collect, msg, mt, ts};
 use crate::store::{FailingStore, MemoryStore, MessageStore};
 
 #[test]
@@ -29,9 +29,9 @@ fn injected_append_failures_look_like_disk_full() {
     assert_eq!(seqs, vec![1, 2, 3], "a failed append must store nothing");
 
     faults.fail_syncs(true);
-    assert!(store.sync(ts(5)).is_err());
+    assert!(store.sync(mt(5)).is_err());
     faults.fail_syncs(false);
-    store.sync(ts(6)).unwrap();
+    store.sync(mt(6)).unwrap();
 }
 
 #[test]

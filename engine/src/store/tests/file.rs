@@ -1,6 +1,6 @@
 //! FileStore behaviour: persistence, segments, reset, locking, policies.
 
-use super::contract::{check_contract, collect, msg, ts};
+use super::contract::{check_contract, collect, msg, mt, ts};
 use crate::store::{
     is_locked, FailingStore, FileStore, FileStoreOptions, FsyncPolicy, MessageStore, StoreError,
     StoreFiles, StoreId, StoreReader,
@@ -282,22 +282,22 @@ fn fsync_policies() {
         store.incr_next_sender_seq().unwrap();
         if !group {
             assert_eq!(store.sync_deadline(), None, "{policy}");
-            store.sync(ts(1)).unwrap();
+            store.sync(mt(1)).unwrap();
             continue;
         }
         // First sync: no earlier sync, so the deadline has passed.
-        assert!(store.sync_deadline().unwrap() <= ts(1_000_000_000));
-        store.sync(ts(1_000_000_000)).unwrap();
+        assert!(store.sync_deadline().unwrap() <= mt(1_000_000_000));
+        store.sync(mt(1_000_000_000)).unwrap();
         assert_eq!(store.sync_deadline(), None);
         store.append(2, &msg(2)).unwrap();
-        assert_eq!(store.sync_deadline(), Some(ts(1_005_000_000)));
-        store.sync(ts(1_004_999_999)).unwrap();
-        assert_eq!(store.sync_deadline(), Some(ts(1_005_000_000)), "too early");
+        assert_eq!(store.sync_deadline(), Some(mt(1_005_000_000)));
+        store.sync(mt(1_004_999_999)).unwrap();
+        assert_eq!(store.sync_deadline(), Some(mt(1_005_000_000)), "too early");
         store.set_next_target_seq(3).unwrap();
-        store.sync(ts(1_005_000_000)).unwrap();
+        store.sync(mt(1_005_000_000)).unwrap();
         assert_eq!(store.sync_deadline(), None);
         store.set_next_target_seq(4).unwrap();
-        assert_eq!(store.sync_deadline(), Some(ts(1_010_000_000)));
+        assert_eq!(store.sync_deadline(), Some(mt(1_010_000_000)));
     }
 }
 
@@ -305,7 +305,7 @@ fn fsync_policies() {
 fn upkeep_is_announced_and_done_by_sync() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir);
-    store.sync(ts(50)).unwrap();
+    store.sync(mt(50)).unwrap();
     assert_eq!(store.sync_deadline(), None);
     let mut seq = 1;
     while store.sync_deadline().is_none() {
@@ -315,13 +315,13 @@ fn upkeep_is_announced_and_done_by_sync() {
     assert_eq!(store.journal_allocated(), 4096);
     assert_eq!(
         store.sync_deadline(),
-        Some(ts(50)),
+        Some(mt(50)),
         "due at the last sync time"
     );
     // One bounded step per call: the segment is allocated, then mapped.
     let mut calls = 0;
     while store.sync_deadline().is_some() {
-        store.sync(ts(60)).unwrap();
+        store.sync(mt(60)).unwrap();
         calls += 1;
         assert!(calls <= 4, "{calls} calls");
     }
@@ -339,7 +339,7 @@ fn prefault_keeps_working_with_odd_sizes() {
         let body = vec![b'x'; (seq % 97) as usize];
         store.append(seq, &body).unwrap();
         if seq % 10 == 0 {
-            store.sync(ts(seq as i64)).unwrap();
+            store.sync(mt(seq as i64)).unwrap();
         }
     }
     assert!(store.prefaulting(), "a prefault call failed (alignment?)");

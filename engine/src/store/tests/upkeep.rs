@@ -1,7 +1,7 @@
 //! Idle upkeep of the file store: small bounded steps, the deadline only
 //! as a fallback, off for good after a prefault error.
 
-use super::contract::ts;
+use super::contract::{mt, ts};
 use super::file::files;
 use crate::store::{FileStore, FileStoreOptions, FsyncPolicy, MessageStore};
 
@@ -39,7 +39,7 @@ fn upkeep_steps_are_small_and_end() {
     let start = store.journal_prefaulted();
     loop {
         let before = store.journal_prefaulted();
-        let more = store.upkeep_step(ts(1)).unwrap();
+        let more = store.upkeep_step(mt(1)).unwrap();
         let done = store.journal_prefaulted() - before;
         assert!(done <= STEP, "one step faulted in {done} bytes");
         assert!(store.last_upkeep_bytes() as u64 <= STEP);
@@ -53,7 +53,7 @@ fn upkeep_steps_are_small_and_end() {
     assert!(store.journal_prefaulted() - start >= 300 << 10);
     assert!(steps >= (300 << 10) / STEP, "{steps} steps");
     assert!(!store.upkeep_due());
-    assert!(!store.upkeep_step(ts(2)).unwrap(), "nothing left");
+    assert!(!store.upkeep_step(mt(2)).unwrap(), "nothing left");
     assert!(store.prefaulting());
 }
 
@@ -61,22 +61,22 @@ fn upkeep_steps_are_small_and_end() {
 fn deadline_is_only_a_fallback() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = FileStore::open(files(&dir), big_opts(), ts(0)).unwrap();
-    store.sync(ts(0)).unwrap();
+    store.sync(mt(0)).unwrap();
     let mut seq = 1;
     // Idle upkeep keeping up: the deadline never asks for upkeep.
     for _ in 0..40 {
         fill(&mut store, &mut seq, 64 << 10);
-        while store.upkeep_step(ts(1)).unwrap() {}
+        while store.upkeep_step(mt(1)).unwrap() {}
         assert_eq!(store.sync_deadline(), None);
     }
     // No idle time at all: once half the window is used, the deadline
     // path takes over and sync refills it.
     fill(&mut store, &mut seq, (1 << 20) + (16 << 10));
-    assert_eq!(store.sync_deadline(), Some(ts(1)), "due at once");
+    assert_eq!(store.sync_deadline(), Some(mt(1)), "due at once");
     // One bounded step per call (an index chunk may come first).
     let before = store.journal_prefaulted();
     for t in 2..6 {
-        store.sync(ts(t)).unwrap();
+        store.sync(mt(t)).unwrap();
     }
     let done = store.journal_prefaulted() - before;
     assert!(done > 0 && done <= 4 * STEP, "{done}");
@@ -95,7 +95,7 @@ fn next_segment_is_mapped_by_upkeep() {
     assert_eq!(store.journal_allocated(), 64 << 10);
     assert!(store.upkeep_due());
     assert_eq!(store.sync_deadline(), None, "not behind yet");
-    while store.upkeep_step(ts(1)).unwrap() {}
+    while store.upkeep_step(mt(1)).unwrap() {}
     assert_eq!(store.journal_allocated(), 128 << 10, "next segment mapped");
 }
 
@@ -113,7 +113,7 @@ fn prefault_error_turns_upkeep_off() {
         .unwrap();
     f.set_len(1 << 20).unwrap();
     let mut steps = 0;
-    while store.upkeep_step(ts(1)).unwrap() {
+    while store.upkeep_step(mt(1)).unwrap() {
         steps += 1;
         assert!(steps < 100, "gives up at its first journal step");
     }
@@ -133,7 +133,7 @@ fn no_prefault_means_no_upkeep() {
     let mut seq = 1;
     fill(&mut store, &mut seq, 256 << 10);
     assert!(!store.upkeep_due());
-    assert!(!store.upkeep_step(ts(1)).unwrap());
+    assert!(!store.upkeep_step(mt(1)).unwrap());
     assert_eq!(store.journal_prefaulted(), 0);
 }
 
@@ -153,9 +153,9 @@ fn upkeep_between_appends_keeps_every_record() {
         fill(&mut store, &mut seq, 20 << 10);
         // Some rounds run upkeep dry, others one step only.
         if round % 3 == 0 {
-            while store.upkeep_step(ts(1)).unwrap() {}
+            while store.upkeep_step(mt(1)).unwrap() {}
         } else {
-            store.upkeep_step(ts(1)).unwrap();
+            store.upkeep_step(mt(1)).unwrap();
         }
     }
     assert!(store.journal_allocated() > 512 << 10, "crossed segments");
@@ -196,7 +196,7 @@ fn every_step_is_bounded_through_growth_and_moves() {
             "append {seq} grew the journal"
         );
         if seq % 64 == 0 {
-            while store.upkeep_step(ts(1)).unwrap() {
+            while store.upkeep_step(mt(1)).unwrap() {
                 largest = largest.max(store.last_upkeep_bytes());
                 steps += 1;
             }
@@ -303,7 +303,7 @@ fn the_upkeep_thread_allocates_and_faults_in_ahead() {
         );
         // The owner maps what the thread allocated; the thread faults in.
         eventually("segment ahead", || {
-            while store.upkeep_step(ts(1)).unwrap() {
+            while store.upkeep_step(mt(1)).unwrap() {
                 assert_eq!(store.last_upkeep_bytes(), 0, "the owner only maps");
             }
             // A quarter of a segment: when the next one is due.

@@ -4,15 +4,20 @@
 
 pub use ringfix_testkit::defscript;
 
+use ringfix_codec::Parser;
 use ringfix_engine::session::{
-    AppVerdict, Application, Disposition, FieldWriter, Incoming, LogoutReason, ResendDecision,
-    Role, Sender, Session, SessionSettings, Transition,
+    AppVerdict, Application, Disposition, Event, FieldWriter, Incoming, LogoutReason, RejectInfo,
+    ResendDecision, Role, Sender, Session, SessionSettings, Transition,
 };
 use ringfix_engine::store::{MemoryStore, MessageStore, UtcTimestamp};
+use ringfix_engine::time::{MonoTime, Now};
 
 pub const NANOS: i64 = 1_000_000_000;
 /// 2026-01-01T00:00:00Z.
 pub const START: i64 = 1_767_225_600 * NANOS;
+/// Where the rig's monotonic clock starts (5000 s after boot): unlike the
+/// wall clock, so a deadline taken from the wrong clock shows.
+pub const MONO_START: i64 = 5_000 * NANOS;
 
 /// Records everything the session tells the application.
 #[derive(Default)]
@@ -23,6 +28,10 @@ pub struct Rec {
     pub logouts: Vec<LogoutReason>,
     pub resets: usize,
     pub transitions: Vec<Transition>,
+    /// Every `on_reject` call.
+    pub rejects: Vec<RejectInfo>,
+    /// Orders to send from `on_logon` (ClOrdIDs).
+    pub on_logon_send: Vec<String>,
     /// Echo each application message back (as NewOrderSingle body copy).
     pub echo: bool,
     /// Gap-fill instead of resending these MsgSeqNums.
@@ -32,6 +41,10 @@ pub struct Rec {
     /// Added to every outbound Logon.
     pub username: Option<String>,
     pub sent_seqs: Vec<u64>,
+    /// `on_app` panics (after its echo); `panic_mid_send`: while writing
+    /// one more message.
+    pub panic: bool,
+    pub panic_mid_send: bool,
 }
 
 pub fn show(b: &[u8]) -> String {
@@ -54,6 +67,15 @@ impl Application for Rec {
                 self.sent_seqs.push(seq);
             }
         }
+        if self.panic_mid_send {
+            let _ = out.send(b"8", &[], |w| {
+                w.field(11, b"half");
+                panic!("failed while writing");
+            });
+        }
+        if self.panic {
+            panic!("application failed");
+        }
         self.verdict.unwrap_or(AppVerdict::Accept)
     }
 
@@ -61,8 +83,19 @@ impl Application for Rec {
         self.admin_types.push(show(msg.msg_type()));
     }
 
-    fn on_logon(&mut self, _s: &SessionSettings) {
+    fn on_logon(&mut self, _s: &SessionSettings, out: &mut Sender<'_>) {
         self.logons += 1;
+        for id in std::mem::take(&mut self.on_logon_send) {
+            if let Ok(seq) = out.send(b"D", &[], |w| {
+                w.field(11, id.as_bytes());
+            }) {
+                self.sent_seqs.push(seq);
+            }
+        }
+    }
+
+    fn on_reject(&mut self, _s: &SessionSettings, r: &RejectInfo) {
+        self.rejects.push(r.clone());
     }
 
     fn on_logout(&mut self, _s: &SessionSettings, reason: LogoutReason) {
@@ -92,20 +125,23 @@ impl Application for Rec {
             ResendDecision::Resend
         }
     }
-
-    fn on_transition(&mut self, _s: &SessionSettings, t: Transition) {
-        self.transitions.push(t);
-    }
 }
 
-/// One session, its connection and a fake clock.
+/// One session, its connection and fake clocks.
 pub struct Rig<S: MessageStore = MemoryStore> {
     pub s: Session<S>,
     pub app: Rec,
     pub out: Vec<u8>,
     read: usize,
+    /// The wall clock (ns since the epoch): SendingTime of what we receive.
     pub now: i64,
+    /// The monotonic clock (ns since "boot"): deadlines.
+    pub mono: i64,
     pub last: Disposition,
+    /// Every event the session queued, in order.
+    pub events: Vec<Event>,
+    /// Events not yet taken by [`lines`](Self::lines).
+    unread: usize,
 }
 
 pub fn settings(role: Role, begin: &str) -> SessionSettings {
@@ -143,18 +179,52 @@ impl Rig<MemoryStore> {
 
 impl<S: MessageStore> Rig<S> {
     pub fn with_store(cfg: SessionSettings, store: S) -> Self {
+        Self::with_parts(cfg, store, None)
+    }
+
+    /// A session validating inbound messages with the codec's dictionary
+    /// of its BeginString.
+    pub fn with_validator(cfg: SessionSettings, store: S) -> Self {
+        let appl = cfg.default_appl_ver_id.clone();
+        let v = ringfix_codec::dict::Validator::builtin(
+            cfg.begin_string.as_bytes(),
+            appl.as_deref().map(str::as_bytes),
+            ringfix_codec::dict::Options::default(),
+        )
+        .expect("built-in dictionary");
+        Self::with_parts(cfg, store, Some(Box::new(v)))
+    }
+
+    fn with_parts(
+        cfg: SessionSettings,
+        store: S,
+        v: Option<Box<dyn ringfix_engine::session::Validator + Send>>,
+    ) -> Self {
         Self {
-            s: Session::new(cfg, store, None),
+            s: Session::new(cfg, store, v),
             app: Rec::default(),
             out: Vec::new(),
             read: 0,
             now: START,
+            mono: MONO_START,
             last: Disposition::KEEP,
+            events: Vec::new(),
+            unread: 0,
         }
     }
 
-    pub fn ts(&self) -> UtcTimestamp {
-        UtcTimestamp::from_nanos(self.now)
+    /// Both clocks now.
+    pub fn ts(&self) -> Now {
+        Now {
+            mono: MonoTime::from_nanos(self.mono),
+            wall: UtcTimestamp::from_nanos(self.now),
+        }
+    }
+
+    /// Steps the wall clock alone by `nanos` (either way), as NTP, a VM
+    /// resume or `date -s` does; the monotonic clock does not move.
+    pub fn step_wall(&mut self, nanos: i64) {
+        self.now += nanos;
     }
 
     pub fn time_text(&self, offset_secs: i64) -> String {
@@ -164,7 +234,32 @@ impl<S: MessageStore> Rig<S> {
     pub fn connect(&mut self) -> Disposition {
         let now = self.ts();
         self.last = self.s.connected(now, &mut self.out, &mut self.app);
+        self.collect();
         self.last
+    }
+
+    /// Takes the session's queued events (transitions also go to the
+    /// application's record).
+    pub fn collect(&mut self) {
+        while let Some(e) = self.s.poll_event() {
+            if let Event::State(t) = &e {
+                self.app.transitions.push(*t);
+            }
+            self.events.push(e);
+        }
+    }
+
+    /// The event log lines since the last call (state changes left out,
+    /// as the runtime's event log does).
+    pub fn lines(&mut self) -> Vec<String> {
+        self.collect();
+        let new = self.events[self.unread..]
+            .iter()
+            .filter(|e| !matches!(e, Event::State(_)))
+            .map(|e| e.to_string())
+            .collect();
+        self.unread = self.events.len();
+        new
     }
 
     /// Delivers a complete message given as text (`|` = SOH); BodyLength and
@@ -172,9 +267,14 @@ impl<S: MessageStore> Rig<S> {
     pub fn recv_text(&mut self, text: &str) -> Disposition {
         let text = text.replace('|', "\x01");
         let wire = defscript::to_wire(&defscript::substitute_time(&text, self.now / NANOS));
-        let msg = Incoming::parse(&wire);
+        let mut parser = Parser::new();
+        let view = parser
+            .parse(&wire)
+            .expect("a test message the codec parses");
+        let msg = Incoming::from_view(&view);
         let now = self.ts();
         self.last = self.s.on_message(&msg, now, &mut self.out, &mut self.app);
+        self.collect();
         self.last
     }
 
@@ -201,15 +301,20 @@ impl<S: MessageStore> Rig<S> {
         ))
     }
 
+    /// Runs both clocks forward until the monotonic one reads `t`, then
+    /// fires the timer.
     pub fn advance_to(&mut self, t: i64) -> Disposition {
-        self.now = self.now.max(t);
+        let by = t.saturating_sub(self.mono).max(0);
+        self.mono += by;
+        self.now += by;
         let now = self.ts();
         self.last = self.s.on_timer(now, &mut self.out, &mut self.app);
+        self.collect();
         self.last
     }
 
     pub fn advance_secs(&mut self, secs: f64) -> Disposition {
-        let t = self.now + (secs * NANOS as f64) as i64;
+        let t = self.mono + (secs * NANOS as f64) as i64;
         self.advance_to(t)
     }
 
@@ -226,6 +331,7 @@ impl<S: MessageStore> Rig<S> {
     pub fn disconnect(&mut self) {
         let now = self.ts();
         self.s.disconnected(now, &mut self.app);
+        self.collect();
     }
 
     /// Messages written since the last call, as text with `|`.

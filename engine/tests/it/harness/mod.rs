@@ -12,6 +12,16 @@ pub fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Runs the calling test again, alone, in a child process: the fd and
+/// socket counts the reactor tests compare are process-wide, and the other
+/// tests of this binary open and close fds meanwhile. True in the parent
+/// (the child passed: return), false in the child (run the test there).
+/// Call it holding [`serial`], so the children run one at a time.
+pub fn isolated(module: &str, test: &str) -> bool {
+    let module = module.strip_prefix("it::").unwrap_or(module);
+    ringfix_testkit::alloc::alone(&format!("{module}::{test}"))
+}
+
 /// Runs `f` on a thread; fails the test if it takes longer than `secs`.
 pub fn with_timeout<F: FnOnce() + Send + 'static>(secs: u64, f: F) {
     let (tx, rx) = mpsc::channel();

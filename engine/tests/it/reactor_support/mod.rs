@@ -3,15 +3,15 @@
 #![allow(dead_code)]
 
 use ringfix_engine::reactor::{
-    self, CloseMode, CloseReason, ConnId, ConnectionHandler, Ctx, Framed, Mode, ReactorConfig,
-    ReactorHandle, StatsSnapshot, UtcTimestamp,
+    self, CloseMode, CloseReason, ConnId, ConnectionHandler, Ctx, Framed, Mode, MonoTime, Now,
+    ReactorConfig, ReactorHandle, StatsSnapshot,
 };
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::harness;
-pub use harness::{serial, wait_until, with_timeout};
+pub use harness::{isolated, serial, wait_until, with_timeout};
 
 /// Open file descriptors of this process.
 pub fn fd_count() -> usize {
@@ -137,7 +137,7 @@ pub struct Script {
     /// On a frame equal to `trigger`: send `reply`, close with `mode`, and
     /// (when `Some`) set the deadline to now + this.
     pub trigger: Option<Trigger>,
-    pub deadline: Option<UtcTimestamp>,
+    pub deadline: Option<MonoTime>,
     /// On notify: send these bytes and set the deadline to now + this.
     pub on_notify: Option<(Vec<u8>, Duration)>,
     /// On notify: ask to close.
@@ -189,13 +189,13 @@ impl ConnectionHandler for Script {
         }
     }
 
-    fn on_open(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
-        self.deadline = (!self.no_deadline).then(|| now.plus_nanos(ns(self.initial_deadline)));
+    fn on_open(&mut self, ctx: &mut Ctx<'_>, now: Now) {
+        self.deadline = (!self.no_deadline).then(|| now.mono.add_nanos(ns(self.initial_deadline)));
         ctx.outbound().extend_from_slice(&self.greeting);
         self.push(Event::Open(ctx.id()));
     }
 
-    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, now: Now) {
         self.push(Event::Frame(frame.to_vec()));
         if self.panic_on.as_deref() == Some(frame) {
             panic!("{SCRIPTED_PANIC}");
@@ -210,35 +210,35 @@ impl ConnectionHandler for Script {
                     ctx.close(*mode);
                 }
                 if let Some(d) = deadline {
-                    self.deadline = Some(now.plus_nanos(ns(*d)));
+                    self.deadline = Some(now.mono.add_nanos(ns(*d)));
                 }
             }
         }
     }
 
-    fn on_garbled(&mut self, skipped: &[u8], _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {
+    fn on_garbled(&mut self, skipped: &[u8], _ctx: &mut Ctx<'_>, _now: Now) {
         self.push(Event::Garbled(skipped.to_vec()));
     }
 
-    fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+    fn on_deadline(&mut self, ctx: &mut Ctx<'_>, now: Now) {
         self.push(Event::Deadline);
         match self.on_deadline {
             OnDeadline::Close(mode) => {
                 ctx.close(mode);
-                self.deadline = Some(now.plus_nanos(ns(Duration::from_millis(200))));
+                self.deadline = Some(now.mono.add_nanos(ns(Duration::from_millis(200))));
             }
             OnDeadline::Extend(d, bytes) => {
-                self.deadline = Some(now.plus_nanos(ns(d)));
+                self.deadline = Some(now.mono.add_nanos(ns(d)));
                 let out = ctx.outbound();
                 out.resize(out.len() + bytes, b'x');
             }
         }
     }
 
-    fn on_notify(&mut self, ctx: &mut Ctx<'_>, now: UtcTimestamp) {
+    fn on_notify(&mut self, ctx: &mut Ctx<'_>, now: Now) {
         if let Some((bytes, d)) = &self.on_notify {
             ctx.outbound().extend_from_slice(bytes);
-            self.deadline = Some(now.plus_nanos(ns(*d)));
+            self.deadline = Some(now.mono.add_nanos(ns(*d)));
         }
         if let Some(mode) = self.notify_close {
             self.push(Event::Notified);
@@ -246,11 +246,11 @@ impl ConnectionHandler for Script {
         }
     }
 
-    fn deadline(&self) -> Option<UtcTimestamp> {
+    fn deadline(&self) -> Option<MonoTime> {
         self.deadline
     }
 
-    fn on_closed(&mut self, reason: &CloseReason, _now: UtcTimestamp) {
+    fn on_closed(&mut self, reason: &CloseReason, _now: Now) {
         self.push(Event::Closed(reason.clone()));
     }
 }

@@ -7,11 +7,12 @@ use rcgen::{
     BasicConstraints, Certificate, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose, SanType,
 };
-use ringfix_codec::{Encoder, UtcTimestamp};
+use ringfix_codec::Encoder;
 use ringfix_engine::config::TlsSettings;
 use ringfix_engine::reactor::{
     self, CloseReason, ConnectionHandler, Ctx, ReactorConfig, ReactorHandle, TlsServer,
 };
+use ringfix_engine::time::{MonoTime, Now};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -216,13 +217,13 @@ impl Peer {
 }
 
 impl ConnectionHandler for Peer {
-    fn on_open(&mut self, ctx: &mut Ctx<'_>, _now: UtcTimestamp) {
+    fn on_open(&mut self, ctx: &mut Ctx<'_>, _now: Now) {
         self.seen.lock().unwrap().opened = true;
         for m in &self.greeting {
             ctx.outbound().extend_from_slice(m);
         }
     }
-    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, _now: UtcTimestamp) {
+    fn on_frame(&mut self, frame: &[u8], ctx: &mut Ctx<'_>, _now: Now) {
         let n = {
             let mut s = self.seen.lock().unwrap();
             s.frames.push(frame.to_vec());
@@ -235,14 +236,14 @@ impl ConnectionHandler for Peer {
             ctx.close(ringfix_engine::reactor::CloseMode::Graceful);
         }
     }
-    fn on_garbled(&mut self, skipped: &[u8], _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {
+    fn on_garbled(&mut self, skipped: &[u8], _ctx: &mut Ctx<'_>, _now: Now) {
         self.seen.lock().unwrap().garbled += skipped.len();
     }
-    fn on_deadline(&mut self, _ctx: &mut Ctx<'_>, _now: UtcTimestamp) {}
-    fn deadline(&self) -> Option<UtcTimestamp> {
+    fn on_deadline(&mut self, _ctx: &mut Ctx<'_>, _now: Now) {}
+    fn deadline(&self) -> Option<MonoTime> {
         None
     }
-    fn on_closed(&mut self, reason: &CloseReason, _now: UtcTimestamp) {
+    fn on_closed(&mut self, reason: &CloseReason, _now: Now) {
         self.seen.lock().unwrap().closed = Some((Instant::now(), reason.clone()));
     }
 }
