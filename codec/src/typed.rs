@@ -183,6 +183,47 @@ mod tests {
         }
     }
 
+    static OBLIGATIONS: GroupSpec = GroupSpec {
+        count_tag: 40209,
+        delimiter: 40210,
+        members: &[40210, 40211],
+        nested: &[],
+    };
+    static TERMS: GroupSpec = GroupSpec {
+        count_tag: 40204,
+        delimiter: 40209,
+        members: &[40209, 40205],
+        nested: &[&OBLIGATIONS],
+    };
+
+    #[test]
+    fn an_entry_that_begins_with_a_nested_group_keeps_its_later_fields() {
+        let mut out = Vec::new();
+        let mut d = VecDraft::new(&mut out, b"FIX.4.4", b"8");
+        let e = d.encoder();
+        e.int(40204, 2);
+        e.int(40209, 2).int(40210, 1).int(40211, 2).int(40210, 3);
+        e.bytes(40205, b"EUR");
+        e.int(40209, 0).bytes(40205, b"USD");
+        e.bytes(58, b"after");
+        let r = d.send();
+        let mut p = Parser::new();
+        let v = p.parse(&out[r]).unwrap();
+        let count = top_level_position(&v, &[&TERMS], 40204).unwrap();
+        let terms: Vec<Party<'_>> = Entries::at(v, &TERMS, count).unwrap().collect();
+        assert_eq!(terms.len(), 2);
+        assert_eq!(terms[0].raw(40205), Some(&b"EUR"[..]));
+        assert_eq!(terms[1].raw(40205), Some(&b"USD"[..]));
+        let obligations: Entries<'_, Party<'_>> = terms[0].group(&OBLIGATIONS).unwrap();
+        assert_eq!(obligations.len(), 2);
+        assert_eq!(
+            v.field(v.len() - 2).map(|f| f.tag),
+            Some(58),
+            "58 before the trailer"
+        );
+        assert_eq!(top_level_position(&v, &[&TERMS], 58), Some(v.len() - 2));
+    }
+
     #[test]
     fn groups_count_their_entries_and_read_back() {
         for n in [0u32, 1, 3, 9, 10, 12, 105] {

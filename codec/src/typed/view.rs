@@ -142,9 +142,20 @@ fn walk(msg: &MessageView<'_>, spec: &GroupSpec, mut pos: usize) -> (usize, usiz
     let mut found = 0;
     while msg.field(pos).map(|f| f.tag) == Some(spec.delimiter) {
         found += 1;
-        pos = entry_end(msg, spec, pos + 1);
+        pos = entry_end(msg, spec, after_delimiter(msg, spec, pos));
     }
     (pos, found)
+}
+
+/// The position after an entry's first field at `pos`. An entry can begin
+/// with a nested group (FIX.5.0SP2's NoPhysicalSettlTerms begins with
+/// NoPhysicalSettlDeliverableObligations): then its entries follow the
+/// delimiter and belong to this entry.
+fn after_delimiter(msg: &MessageView<'_>, spec: &GroupSpec, pos: usize) -> usize {
+    match spec.nested_for(spec.delimiter) {
+        Some(nested) => walk(msg, nested, pos + 1).0,
+        None => pos + 1,
+    }
 }
 
 /// The end of the entry whose fields continue at `pos`.
@@ -354,7 +365,12 @@ impl<'a, E: Entry<'a>> Iterator for Entries<'a, E> {
             return None;
         }
         let start = self.next;
-        let end = entry_end(&self.msg, self.spec, start + 1).min(self.end);
+        let end = entry_end(
+            &self.msg,
+            self.spec,
+            after_delimiter(&self.msg, self.spec, start),
+        )
+        .min(self.end);
         self.next = end;
         self.left -= 1;
         Some(E::from_span(Span {
