@@ -94,7 +94,7 @@ writer! {
     /// `Y` or `N`.
     put_bool(v: bool) => |e: &mut Encoder<'_>, tag| { e.bool(tag, v); };
     /// A timestamp at its precision.
-    put_stamp(v: Stamp) => |e: &mut Encoder<'_>, tag| { e.timestamp(tag, v.time, v.precision); };
+    put_stamp(v: Stamp) => |e: &mut Encoder<'_>, tag| { stamp_cached(e, tag, v); };
     /// DATA and its length field (`len_tag`) before it.
     put_data(len_tag: Tag, v: &[u8]) => |e: &mut Encoder<'_>, tag| { e.data(len_tag, tag, v); };
     /// An enumerated value: one word store for a one-byte value.
@@ -104,6 +104,25 @@ writer! {
             v => e.bytes(tag, v),
         };
     };
+}
+
+/// A timestamp through this thread's formatter, which keeps the formatted
+/// date and second (a report's TransactTime is mostly the same second as
+/// the last one): the cost of a session's cached SendingTime.
+#[inline(never)]
+fn stamp_cached(e: &mut Encoder<'_>, tag: Tag, v: Stamp) {
+    thread_local! {
+        static FORMATTER: std::cell::RefCell<crate::TimestampFormatter> =
+            const { std::cell::RefCell::new(crate::TimestampFormatter::new()) };
+    }
+    FORMATTER.with(|f| match f.try_borrow_mut() {
+        Ok(mut f) => {
+            e.timestamp_cached(tag, v.time, v.precision, &mut f);
+        }
+        Err(_) => {
+            e.timestamp(tag, v.time, v.precision);
+        }
+    });
 }
 
 /// Space-separated enumerated values.
