@@ -47,7 +47,7 @@ pub use outbound::{SendError, Sender};
 pub use router::{RouteError, Router};
 pub use settings::{ErrorPolicy, Role, Secret, SessionSettings, Version};
 pub use state::{Close, Disposition, FatalError, LogoutReason, SessionState, Transition};
-pub use time::{parse_timestamp, precision, write_timestamp};
+pub use time::{parse_timestamp, write_timestamp};
 pub use validate::{reason, reason_text, RejectKind, ValidationError, Validator};
 
 use crate::store::MessageStore;
