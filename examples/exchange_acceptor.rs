@@ -8,15 +8,20 @@
 //!
 //! Stops on SIGINT/SIGTERM, or with `--once` when the first client logs out.
 
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
 use ringfix::api::{
-    AppVerdict, Application, Decimal, EngineBuilder, Execution, ExecutionReport, Id, Incoming,
-    LogoutReason, OrderView, ReactorMode, Sender, SessionConfig, SessionId, SessionSettings,
+    AppVerdict, Application, Decimal, EngineBuilder, Incoming, LogoutReason, ReactorMode, Sender,
+    SessionConfig, SessionId, SessionSettings,
 };
+use ringfix::codec::{TimePrecision, UtcTimestamp};
+use ringfix::fix44::field::{ExecType, OrdStatus};
+use ringfix::fix44::prelude::*;
+use ringfix::fix44::{self, new_order_single, Message};
 
 #[derive(Parser)]
 #[command(about = "A simulated exchange: fills orders in parts")]
@@ -52,16 +57,26 @@ struct Exchange {
     logged_out: Arc<AtomicBool>,
 }
 
+/// A NewOrderSingle's fields the fills need (`Err(tag)`: missing or malformed).
+fn read(o: &new_order_single::View<'_>) -> Result<(Decimal, Decimal), u32> {
+    let qty = o.order_qty().ok().flatten().ok_or(38u32)?;
+    let px = o
+        .price()
+        .map_err(|_| 44u32)?
+        .unwrap_or(Decimal::new(100, 0));
+    Ok((qty, px))
+}
+
 impl Exchange {
-    fn fill(&mut self, o: &OrderView<'_>, out: &mut Sender<'_>) {
+    fn fill(&mut self, o: &new_order_single::View<'_>, out: &mut Sender<'_>) -> Result<(), u32> {
+        let cl_ord_id = o.cl_ord_id().map_err(|_| 11u32)?;
+        let side = o.side().map_err(|_| 54u32)?;
+        let symbol = o.symbol().ok_or(55u32)?;
+        let (qty, px) = read(o)?;
         self.next_id += 1;
-        let order_id = self.next_id;
-        let px = o.price.unwrap_or(Decimal {
-            mantissa: 100,
-            scale: 0,
-        });
+        let order_id = self.next_id.to_string();
         // Quantities in the order's own scale: parts are whole units of it.
-        let total = o.qty.mantissa;
+        let total = qty.mantissa;
         let parts = i64::from(self.fills.max(1));
         let mut cum = 0i64;
         for k in 1..=parts {
@@ -71,33 +86,39 @@ impl Exchange {
                 total / parts
             };
             cum += last;
-            let q = |m: i64| Decimal {
-                mantissa: m,
-                scale: o.qty.scale,
+            let q = |m: i64| Decimal::new(m, qty.scale);
+            let status = if k == parts {
+                OrdStatus::Filled
+            } else {
+                OrdStatus::PartiallyFilled
             };
-            let er = ExecutionReport {
-                order_id: Id::Num(order_id),
-                exec_id: Id::Num(order_id * 1000 + k as u64),
-                cl_ord_id: o.cl_ord_id,
-                symbol: o.symbol,
-                side: o.side,
-                execution: if k == parts {
-                    Execution::Fill
-                } else {
-                    Execution::PartialFill
-                },
-                order_qty: o.qty,
-                last: (q(last), px),
-                cum_qty: q(cum),
-                leaves_qty: q(total - cum),
-                avg_px: px,
-            };
-            let now = out.now().wall;
-            if let Err(e) = er.send(out, now) {
+            let exec_id = format!("{order_id}-{k}");
+            let now: (UtcTimestamp, TimePrecision) = (out.now().wall, TimePrecision::Millis);
+            // The builder writes into the outbound buffer; `send` is there
+            // only once every required field is set (else: no compile).
+            let sent = out.start::<fix44::ExecutionReport>().and_then(|er| {
+                er.order_id(&order_id)
+                    .exec_id(&exec_id)
+                    .exec_type(ExecType::Trade)
+                    .ord_status(status)
+                    .cl_ord_id(cl_ord_id)
+                    .symbol(symbol)
+                    .side(side)
+                    .order_qty(qty)
+                    .last_qty(q(last))
+                    .last_px(px)
+                    .leaves_qty(q(total - cum))
+                    .cum_qty(q(cum))
+                    .avg_px(px)
+                    .transact_time(now)
+                    .send()
+            });
+            if let Err(e) = sent {
                 eprintln!("exchange: execution report not sent: {e}");
-                return;
+                break;
             }
         }
+        Ok(())
     }
 }
 
@@ -108,19 +129,17 @@ impl Application for Exchange {
         msg: &Incoming<'_>,
         out: &mut Sender<'_>,
     ) -> AppVerdict {
-        if msg.msg_type() != ringfix::api::fields::msg_type::NEW_ORDER_SINGLE {
+        // One typed view per message type of FIX.4.4, matched exhaustively.
+        let Message::NewOrderSingle(order) = fix44::dispatch(*msg.view()) else {
             // UnsupportedMessageType.
             return AppVerdict::BusinessReject {
                 reason: 3,
                 ref_tag: None,
                 text: None,
             };
-        }
-        match OrderView::read(msg) {
-            Ok(o) => {
-                self.fill(&o, out);
-                AppVerdict::Accept
-            }
+        };
+        match self.fill(&order, out) {
+            Ok(()) => AppVerdict::Accept,
             // ConditionallyRequiredFieldMissing / invalid value.
             Err(tag) => AppVerdict::BusinessReject {
                 reason: 5,
@@ -143,7 +162,7 @@ impl Application for Exchange {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let args = Args::parse();
     let mut builder = match &args.config {
         Some(path) => EngineBuilder::from_file(path)?,
@@ -180,5 +199,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     engine.stop();
     let exit = engine.wait();
     println!("exchange: stopped ({exit:?})");
-    std::process::exit(i32::from(exit.code()));
+    // Dropping the engine removes its shared-memory statistics page.
+    drop(engine);
+    Ok(ExitCode::from(exit.code()))
 }

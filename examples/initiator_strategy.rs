@@ -9,6 +9,7 @@
 //! cargo run --release --example initiator_strategy -- --port 9878 --count 10000
 //! ```
 
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,11 +17,14 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use hdrhistogram::Histogram;
 use ringfix::api::{
-    AppVerdict, Application, Decimal, EngineBuilder, ExecutionView, Incoming, NewOrderSingle,
-    ReactorMode, Sender, SessionConfig, SessionId, SessionSender, SessionSettings, Side,
-    TicketStatus, TimeInForce, TrySendError,
+    AppVerdict, Application, Decimal, EngineBuilder, Incoming, ReactorMode, Sender, SessionConfig,
+    SessionId, SessionSender, SessionSettings, TicketStatus, TrySendError,
 };
+use ringfix::codec::UtcTimestamp;
 use ringfix::engine::session::parse_u64;
+use ringfix::fix44::field::{OrdStatus, OrdType, Side, TimeInForce};
+use ringfix::fix44::prelude::*;
+use ringfix::fix44::{self, Message};
 
 #[derive(Parser)]
 #[command(about = "A strategy thread sending orders through a SessionSender")]
@@ -86,15 +90,23 @@ impl Application for Strategy {
         msg: &Incoming<'_>,
         _out: &mut Sender<'_>,
     ) -> AppVerdict {
-        let Ok(er) = ExecutionView::read(msg) else {
+        let Message::ExecutionReport(er) = fix44::dispatch(*msg.view()) else {
             return AppVerdict::Accept;
         };
         self.shared.reports.fetch_add(1, Ordering::Relaxed);
-        if !er.is_final() {
+        // Nothing more comes for an order filled, canceled or rejected.
+        let done = matches!(
+            er.ord_status(),
+            Ok(OrdStatus::Filled | OrdStatus::Canceled | OrdStatus::Rejected)
+        );
+        if !done {
             return AppVerdict::Accept;
         }
         let now = self.shared.mono();
-        let n = parse_u64(er.cl_ord_id).and_then(|n| usize::try_from(n).ok());
+        let n = er
+            .cl_ord_id()
+            .and_then(parse_u64)
+            .and_then(|n| usize::try_from(n).ok());
         let slots = n.and_then(|n| Some((self.shared.sent_at.get(n)?, self.shared.rtt.get(n)?)));
         if let Some((sent, rtt)) = slots {
             let t = now.saturating_sub(sent.load(Ordering::Acquire)).max(1);
@@ -112,24 +124,30 @@ fn run_orders(
     total: u64,
     deadline: Instant,
 ) -> Result<(), String> {
-    let qty = Decimal {
-        mantissa: 100,
-        scale: 0,
-    };
-    let px = Decimal {
-        mantissa: 10025,
-        scale: 2,
-    };
+    let qty = Decimal::new(100, 0);
+    let px = Decimal::new(10025, 2);
     let mut last = None;
     for n in 0..total {
         let side = if n % 2 == 0 { Side::Buy } else { Side::Sell };
-        let order = NewOrderSingle::new(n, "RFIX", side, qty)
-            .limit(px)
-            .time_in_force(TimeInForce::Day);
+        let cl_ord_id = n.to_string();
         let slot = shared.sent_at.get(n as usize).ok_or("order index")?;
         slot.store(shared.mono(), Ordering::Release);
         loop {
-            match order.try_queue(tx) {
+            // The same generated builder as on the reactor thread; its body
+            // is queued, the reactor writes the header and sends it.
+            let sent = tx.try_start::<fix44::NewOrderSingle>().and_then(|order| {
+                order
+                    .cl_ord_id(&cl_ord_id)
+                    .symbol("RFIX")
+                    .side(side)
+                    .order_qty(qty)
+                    .ord_type(OrdType::Limit)
+                    .price(px)
+                    .time_in_force(TimeInForce::Day)
+                    .transact_time(UtcTimestamp::now())
+                    .send()
+            });
+            match sent {
                 Ok(t) => {
                     last = Some(t);
                     break;
@@ -161,7 +179,7 @@ fn run_orders(
     Ok(())
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let args = Args::parse();
     let mut builder = match &args.config {
         Some(path) => EngineBuilder::from_file(path)?,
@@ -236,5 +254,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!(" max={:.1}", h.max() as f64 / 1000.0);
     println!("strategy: engine stopped ({exit:?})");
-    std::process::exit(i32::from(exit.code()));
+    // Dropping the engine removes its shared-memory statistics page.
+    drop(engine);
+    Ok(ExitCode::from(exit.code()))
 }

@@ -41,13 +41,17 @@
 //!    stores flushed) and [`Engine::wait`](api::Engine::wait).
 //!
 //! ```no_run
+//! use std::process::ExitCode;
 //! use std::time::Duration;
 //!
 //! use ringfix::api::{
-//!     AppVerdict, Application, SessionSettings, Decimal, EngineBuilder,
-//!     ExecutionView, Incoming, NewOrderSingle, Sender, SessionId, SessionConfig, Side,
-//!     TimeInForce,
+//!     AppVerdict, Application, SessionSettings, Decimal, EngineBuilder, Incoming, Sender,
+//!     SessionId, SessionConfig,
 //! };
+//! use ringfix::codec::UtcTimestamp;
+//! use ringfix::fix44::field::{OrdStatus, OrdType, Side};
+//! use ringfix::fix44::prelude::*;
+//! use ringfix::fix44::{self, Message};
 //!
 //! /// Counts fills; runs on the reactor thread.
 //! #[derive(Default)]
@@ -62,8 +66,9 @@
 //!         msg: &Incoming<'_>,
 //!         _out: &mut Sender<'_>,
 //!     ) -> AppVerdict {
-//!         if let Ok(er) = ExecutionView::read(msg) {
-//!             if er.is_final() {
+//!         // A typed view per FIX.4.4 message type, borrowed from the input.
+//!         if let Message::ExecutionReport(er) = fix44::dispatch(*msg.view()) {
+//!             if er.ord_status() == Ok(OrdStatus::Filled) {
 //!                 self.fills += 1;
 //!             }
 //!         }
@@ -71,7 +76,7 @@
 //!     }
 //! }
 //!
-//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
 //!     let id = SessionId::new("FIX.4.4", "CLIENT", "EXCHANGE");
 //!     let mut settings =
 //!         SessionConfig::initiator(id.clone(), "127.0.0.1", 9878, Duration::from_secs(30));
@@ -80,18 +85,25 @@
 //!         .session(settings)
 //!         .start(|_s: &SessionConfig| Strategy::default())?;
 //!
-//!     // Any thread: encode, queue, the reactor sends it.
+//!     // Any thread: the generated builder (send() compiles only once
+//!     // ClOrdID, Side, TransactTime and OrdType are set), the reactor sends.
 //!     let mut tx = engine.sender(&id).ok_or("unknown session")?;
 //!     if tx.wait_logged_on(Duration::from_secs(10)) {
-//!         let order = NewOrderSingle::new(1u64, "RFIX", Side::Buy, Decimal { mantissa: 100, scale: 0 })
-//!             .limit(Decimal { mantissa: 10025, scale: 2 })
-//!             .time_in_force(TimeInForce::Day);
-//!         let ticket = order.queue(&mut tx)?;
+//!         let ticket = tx.start::<fix44::NewOrderSingle>()?
+//!             .cl_ord_id("1")
+//!             .symbol("RFIX")
+//!             .side(Side::Buy)
+//!             .order_qty(Decimal::new(100, 0))
+//!             .ord_type(OrdType::Limit)
+//!             .price(Decimal::new(10025, 2))
+//!             .transact_time(UtcTimestamp::now())
+//!             .send()?;
 //!         println!("order 1: {:?}", tx.wait(ticket, Duration::from_secs(1)));
 //!     }
 //!     engine.stop();
 //!     let exit = engine.wait();
-//!     std::process::exit(i32::from(exit.code()));
+//!     drop(engine); // removes the shared-memory statistics page
+//!     Ok(ExitCode::from(exit.code()))
 //! }
 //! ```
 //!
@@ -107,4 +119,7 @@
 #![deny(missing_docs)]
 pub use ringfix_codec as codec;
 pub use ringfix_engine as engine;
+/// Typed messages of the shipped versions (each behind its feature):
+/// `fix40` .. `fix50sp2`, `fixt11`, and [`dispatch`] by version.
+pub use ringfix_messages::*;
 pub mod api;

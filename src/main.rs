@@ -3,6 +3,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod codegen_cmd;
 mod config_cmd;
 mod decode;
 mod ha_cmd;
@@ -41,6 +42,8 @@ enum Command {
     Stats(stats_cmd::StatsArgs),
     /// Hot standby: leaders, fencing tokens, standby lag (`ha status`).
     Ha(ha_cmd::HaArgs),
+    /// Typed message modules from QuickFIX XML dictionaries.
+    Codegen(codegen_cmd::CodegenArgs),
     /// Hash a password (read from stdin) for a LogonCredentialsFile line.
     Passwd(passwd::PasswdArgs),
 }
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         Command::Store(args) => store_cmd::run(&args),
         Command::Stats(args) => stats_cmd::run(&args),
         Command::Ha(args) => ha_cmd::run(&args),
+        Command::Codegen(args) => codegen_cmd::run(&args),
         Command::Passwd(args) => passwd::run(&args),
     }
 }

@@ -8,8 +8,8 @@ use ringfix_testkit::messages::CASES;
 use std::hint::black_box;
 
 /// Bytes of a page, and the step between encoded messages' starts.
-const PAGE: usize = 4096;
-const OUT_STEP: usize = 64;
+pub const PAGE: usize = 4096;
+pub const OUT_STEP: usize = 64;
 
 /// Measure every selected case and op.
 pub fn run(opts: &Options) -> Vec<Row> {

@@ -13,6 +13,7 @@ mod report;
 mod sessions;
 mod table;
 mod throughput;
+mod typed;
 mod xsend;
 
 use clap::{Parser, Subcommand};
@@ -31,7 +32,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Codec: parse (frame + checksum + index) and encode (typed fields);
-    /// then dictionary validation, the session's inbound path, store append.
+    /// generated message types (view, build) against them; then dictionary
+    /// validation, the session's inbound path, store append.
     Codec(report::Options),
     /// Round-trip latency through an initiator and an acceptor vs raw TCP.
     Latency(latency::Args),
@@ -54,7 +56,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Codec(opts) => {
             let mut rows = codec::run(&opts);
-            pipeline::run(&opts)
+            typed::run(&opts)
+                .and_then(|more| {
+                    rows.extend(more);
+                    pipeline::run(&opts)
+                })
                 .and_then(|more| {
                     rows.extend(more);
                     handle::run(&opts)

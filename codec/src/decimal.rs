@@ -1,5 +1,9 @@
 //! `Decimal`: FIX Price/Qty/Amt values without floating point.
 
+mod arith;
+
+pub use arith::{DecimalError, Rounding};
+
 use crate::error::ValueError;
 use crate::itoa::{digits_word, format_u64, MAX_INT_LEN};
 use crate::out::Out;
@@ -9,8 +13,27 @@ use std::fmt;
 pub const MAX_SCALE: u8 = 18;
 
 /// `mantissa / 10^scale`, e.g. `123.45` is `{ mantissa: 12345, scale: 2 }`.
-/// Equality is structural (`1.50 != 1.5`); use [`Decimal::normalized`] to compare values.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+///
+/// Equality, ordering and hashing are by value (`1.50 == 1.5`, the
+/// representation aside). Arithmetic is checked and exact
+/// ([`Decimal::try_add`], [`Decimal::try_sub`], [`Decimal::try_mul`]) or
+/// rounds as told ([`Decimal::try_div`], [`Decimal::rescale`]); a result
+/// that does not fit returns [`DecimalError::Overflow`]. No floating point.
+///
+/// ```
+/// use ringfix_codec::{Decimal, Rounding};
+///
+/// let px = Decimal::new(15050, 2); // 150.50
+/// assert_eq!(px, Decimal::new(1505, 1));
+/// assert!(px > Decimal::new(150, 0));
+/// let notional = px.try_mul(Decimal::new(300, 0)).unwrap();
+/// assert_eq!(notional.to_string(), "45150.00");
+/// let avg = notional.try_div(Decimal::new(7, 0), 4, Rounding::HalfEven).unwrap();
+/// assert_eq!(avg.to_string(), "6450.0000");
+/// assert_eq!(Decimal::new(12345, 3).rescale(2, Rounding::HalfUp).unwrap().to_string(), "12.35");
+/// assert!(Decimal::new(i64::MAX, 0).try_add(Decimal::new(1, 0)).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Decimal {
     /// The digits as an integer.
     pub mantissa: i64,

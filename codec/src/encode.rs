@@ -23,6 +23,12 @@ const FIELD_ROOM: usize = TAG_ROOM + 1;
 /// `digits_at` of a body-only encoder: it has no BodyLength to patch.
 const BODY_ONLY: usize = usize::MAX;
 
+/// Where a repeating group's NumInGroup value goes ([`Encoder::group_count_start`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupCount {
+    at: usize,
+}
+
 /// Appends one message to a `Vec<u8>`; call [`Encoder::finish`] to complete
 /// it, or [`Encoder::abandon`] to remove the partial message (dropping the
 /// encoder leaves the partial bytes in the buffer).
@@ -220,6 +226,62 @@ impl<'b> Encoder<'b> {
         self.uint(len_tag, data.len() as u64);
         self.bytes(data_tag, data)
     }
+    /// A field of space-separated values (MultipleValueString and kin).
+    #[inline]
+    pub fn values<'v>(
+        &mut self,
+        tag: Tag,
+        values: impl IntoIterator<Item = &'v [u8]>,
+    ) -> &mut Self {
+        self.out.reserve(TAG_ROOM);
+        // SAFETY: reserved the tag's room just above.
+        unsafe { self.out.put_tag(tag) };
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.out.bytes(b" ");
+            }
+            self.out.bytes(v);
+        }
+        self.out.bytes(&[SOH]);
+        self
+    }
+
+    /// Starts a repeating group: writes `count_tag=` and a one-digit
+    /// placeholder that [`Encoder::group_count_finish`] replaces with the
+    /// number of entries written after it.
+    #[inline(always)]
+    pub fn group_count_start(&mut self, count_tag: Tag) -> GroupCount {
+        self.char(count_tag, b'0');
+        GroupCount {
+            at: self.out.len() - 2,
+        }
+    }
+
+    /// Writes the number of entries of a group started with
+    /// [`Encoder::group_count_start`] (ten or more move the entries by the
+    /// extra digits).
+    #[inline(always)]
+    pub fn group_count_finish(&mut self, slot: GroupCount, entries: u32) {
+        if entries < 10 {
+            self.out.patch(slot.at, [b'0' + entries as u8]);
+        } else {
+            self.widen_count(slot.at, entries);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn widen_count(&mut self, at: usize, entries: u32) {
+        let mut d = [0u8; MAX_INT_LEN];
+        let s = format_u64(u64::from(entries), &mut d);
+        let digits = d.get(s..).unwrap_or_default();
+        self.out.with_vec(|v| {
+            if at < v.len() {
+                v.splice(at..at + 1, digits.iter().copied());
+            }
+        });
+    }
+
     /// Copy a field from a parsed message.
     #[inline]
     pub fn field(&mut self, field: &Field<'_>) -> &mut Self {

@@ -62,8 +62,8 @@ pub mod value;
 mod view;
 
 pub use checks::{frame_with, FrameChecks};
-pub use decimal::{Decimal, MAX_SCALE};
-pub use encode::Encoder;
+pub use decimal::{Decimal, DecimalError, Rounding, MAX_SCALE};
+pub use encode::{Encoder, GroupCount};
 pub use error::{FieldError, FrameError, GroupError, ParseError, ValueError};
 pub use frame::{
     checksum, frame, Frame, DEFAULT_MAX_MESSAGE_SIZE, MAX_BEGIN_STRING, MAX_BODY_LENGTH_DIGITS,

@@ -2,14 +2,15 @@
 //! run an [`Application`] on the reactor threads, send from other threads
 //! through a [`SessionSender`], stop gracefully. See the crate-level guide.
 
+//!
+//! Messages are built and read with the generated types of the session's
+//! version (`ringfix::fix44::NewOrderSingle`, `fix44::dispatch`, ...): the
+//! same builder sends from a callback ([`Sender::start`]) and from another
+//! thread ([`SessionSender::start`]).
+
 mod engine;
-pub mod orders;
 
 pub use engine::{Engine, EngineBuilder, Error, DEFAULT_SEND_QUEUE_CAPACITY};
-pub use orders::{
-    Execution, ExecutionReport, ExecutionView, Id, NewOrderSingle, OrdType, OrderView, Side,
-    TimeInForce,
-};
 
 pub use ringfix_codec::{fields, Decimal, UtcTimestamp};
 pub use ringfix_engine::config::{EngineConfig, ReactorMode, Role, SessionConfig, SessionId};

@@ -7,13 +7,13 @@ use std::hint::black_box;
 /// constant it could fold into the encoding (tags stay literal, as in real
 /// code).
 #[inline(always)]
-fn v<T>(x: T) -> T {
+pub fn v<T>(x: T) -> T {
     black_box(x)
 }
 
 /// [`v`] for text: its length is not known to the compiler either.
 #[inline(always)]
-fn s(x: &[u8]) -> &[u8] {
+pub fn s(x: &[u8]) -> &[u8] {
     black_box(x)
 }
 
@@ -34,6 +34,11 @@ pub const CASES: &[Case] = &[
     Case {
         name: "er",
         encode: er,
+        now: b"20231103-09:30:00",
+    },
+    Case {
+        name: "er37",
+        encode: er37,
         now: b"20231103-09:30:00",
     },
     Case {
@@ -70,6 +75,42 @@ pub fn nos(out: &mut Vec<u8>, f: &mut TimestampFormatter, now: UtcTimestamp) {
 
 /// ExecutionReport with nested parties (282 bytes).
 pub fn er(out: &mut Vec<u8>, f: &mut TimestampFormatter, now: UtcTimestamp) {
+    let mut e = Encoder::new(out, b"FIX.4.4", b"8");
+    e.uint(34, v(2))
+        .bytes(49, s(b"Broker"))
+        .timestamp_cached(52, now, TimePrecision::Seconds, f)
+        .bytes(56, s(b"Client"))
+        .bytes(37, s(b"OID12345"))
+        .bytes(11, s(b"Order12345"))
+        .bytes(17, s(b"Exec12345"))
+        .char(150, v(b'0'))
+        .char(39, v(b'0'))
+        .bytes(55, s(b"APPL"))
+        .char(54, v(b'1'))
+        .decimal(38, v(Decimal::new(100, 0)))
+        .decimal(32, v(Decimal::new(50, 0)))
+        .decimal(31, v(Decimal::new(15000, 2)))
+        .decimal(151, v(Decimal::new(50, 0)))
+        .decimal(14, v(Decimal::new(50, 0)))
+        .decimal(6, v(Decimal::new(15000, 2)))
+        .uint(453, v(2))
+        .bytes(448, s(b"PARTYA"))
+        .char(447, v(b'D'))
+        .int(452, v(1))
+        .uint(802, v(2))
+        .bytes(523, s(b"SUBPARTYA1"))
+        .int(803, v(1))
+        .bytes(523, s(b"SUBPARTYA2"))
+        .int(803, v(2))
+        .bytes(448, s(b"PARTYB"))
+        .char(447, v(b'D'))
+        .int(452, v(2));
+    e.finish();
+}
+
+/// [`er`] with the OrderID (37) FIX.4.4 requires: the hand-written
+/// reference of the generated builder (`crate::typed::er37_build`).
+pub fn er37(out: &mut Vec<u8>, f: &mut TimestampFormatter, now: UtcTimestamp) {
     let mut e = Encoder::new(out, b"FIX.4.4", b"8");
     e.uint(34, v(2))
         .bytes(49, s(b"Broker"))

@@ -11,11 +11,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ringfix::api::{
-    AppVerdict, Application, Decimal, EngineBuilder, ExecutionView, Exit, Incoming, NewOrderSingle,
-    ReactorMode, Sender, SessionConfig, SessionId, SessionSettings, Side, TicketStatus,
-    TrySendError,
+    AppVerdict, Application, Decimal, EngineBuilder, Exit, Incoming, ReactorMode, Sender,
+    SessionConfig, SessionId, SessionSettings, TicketStatus, TrySendError,
 };
+use ringfix::codec::UtcTimestamp;
 use ringfix::engine::apps::exec::Exec;
+use ringfix::fix44::field::{OrdStatus, OrdType, Side};
+use ringfix::fix44::prelude::*;
+use ringfix::fix44::{self, Message};
 
 use ringfix_testkit::alloc as alloc_support;
 
@@ -31,7 +34,11 @@ impl Application for Fills {
         msg: &Incoming<'_>,
         _: &mut Sender<'_>,
     ) -> AppVerdict {
-        if ExecutionView::read(msg).is_ok_and(|e| e.is_final()) {
+        let filled = match fix44::dispatch(*msg.view()) {
+            Message::ExecutionReport(er) => er.ord_status() == Ok(OrdStatus::Filled),
+            _ => false,
+        };
+        if filled {
             self.0.fetch_add(1, Ordering::Release);
         }
         AppVerdict::Accept
@@ -59,21 +66,31 @@ fn send_orders(
     let count = range.end - range.start;
     let give_up = Instant::now() + Duration::from_secs(10);
     for n in range {
-        let order = NewOrderSingle::new(
-            n,
-            "RFIX",
-            Side::Buy,
-            Decimal {
-                mantissa: 5,
-                scale: 0,
-            },
-        )
-        .limit(Decimal {
-            mantissa: 101,
-            scale: 1,
-        });
+        // ClOrdID in decimal without allocating.
+        let mut id = [0u8; 20];
+        let mut at = id.len();
+        let mut k = n;
         loop {
-            match order.try_queue(tx) {
+            at -= 1;
+            id[at] = b'0' + (k % 10) as u8;
+            k /= 10;
+            if k == 0 {
+                break;
+            }
+        }
+        loop {
+            let sent = tx.try_start::<fix44::NewOrderSingle>().and_then(|order| {
+                order
+                    .cl_ord_id(&id[at..])
+                    .symbol("RFIX")
+                    .side(Side::Buy)
+                    .order_qty(Decimal::new(5, 0))
+                    .ord_type(OrdType::Limit)
+                    .price(Decimal::new(101, 1))
+                    .transact_time(UtcTimestamp::now())
+                    .send()
+            });
+            match sent {
                 Ok(t) => {
                     tickets.push(t);
                     break;

@@ -22,6 +22,7 @@ mod soak_support;
 mod support;
 
 mod api_engine;
+mod cli_codegen;
 mod cli_config;
 mod cli_config_every;
 mod cli_engine;

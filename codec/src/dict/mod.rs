@@ -27,6 +27,7 @@ mod pass;
 mod quick;
 mod reject;
 mod syntax;
+mod tree;
 mod types;
 mod validate;
 mod xml;
@@ -35,6 +36,7 @@ pub use builtin::{builtin, builtin_for_appl_ver_id, builtin_for_begin_string, Ve
 pub use model::{Dictionary, EnumValue, FieldDef, GroupDef, GroupRef, MessageDef};
 pub use order::FieldOrder;
 pub use reject::{business_reason, reason, Reject, RejectKind, RejectText};
+pub use tree::{ComponentDef, GroupTree, Member};
 pub use types::FieldType;
 pub use validate::{is_admin_msg_type, Options, Validator};
 

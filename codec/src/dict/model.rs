@@ -1,5 +1,6 @@
 //! The loaded dictionary: compact, immutable tables built once from XML.
 
+use super::tree::{ComponentDef, Member, Tree};
 use super::types::FieldType;
 
 use crate::{GroupLayout, Tag};
@@ -227,6 +228,8 @@ pub struct MessageDef {
     /// `msgcat` attribute: true for `admin`.
     pub admin: bool,
     pub(crate) section: Section,
+    /// The members as written (components by reference).
+    pub(crate) members: Box<[Member]>,
     /// Two bits per dense field index: allowed in this message (even bit),
     /// required (odd bit); the fast path reads both with one load.
     pub(crate) presence: Box<[u64]>,
@@ -241,6 +244,12 @@ impl MessageDef {
     /// Body tags in dictionary order (components flattened, group members excluded).
     pub fn field_order(&self) -> &[Tag] {
         &self.section.order
+    }
+
+    /// The body's members as written: fields, groups (with their own
+    /// members) and components by reference, with the declared required flags.
+    pub fn members(&self) -> &[Member] {
+        &self.members
     }
 }
 
@@ -263,6 +272,8 @@ pub struct Dictionary {
     pub(crate) layouts: Box<[GroupLayout]>,
     /// Per dense index: FLAG_* bits (one load classifies a field).
     pub(crate) flags: Box<[u8]>,
+    /// Components, header and trailer as written (not used by validation).
+    pub(crate) tree: Box<Tree>,
     /// Per tag (up to the largest declared): the fast path's word of dense
     /// index, FLAG_* bits, value class and byte set (see `quick`).
     pub(crate) tag_info: Box<[u64]>,
@@ -401,6 +412,27 @@ impl Dictionary {
     #[inline]
     pub(crate) fn message_allows(msg: &MessageDef, i: usize) -> bool {
         bit(&msg.section.bits, i)
+    }
+
+    /// The `<components>` section as written, in document order
+    /// ([`Member::Component`] indexes it).
+    pub fn components(&self) -> &[ComponentDef] {
+        &self.tree.components
+    }
+
+    /// A component by its index in [`Dictionary::components`].
+    pub fn component(&self, index: u32) -> Option<&ComponentDef> {
+        self.tree.components.get(usize::try_from(index).ok()?)
+    }
+
+    /// The header's members as written.
+    pub fn header_members(&self) -> &[Member] {
+        &self.tree.header
+    }
+
+    /// The trailer's members as written.
+    pub fn trailer_members(&self) -> &[Member] {
+        &self.tree.trailer
     }
 
     /// Header tags marked required='Y', sorted.

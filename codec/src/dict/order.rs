@@ -63,7 +63,7 @@ impl FieldOrder {
     fn plan(&self, msg: &[u8], spans: &mut [Span; MAX_FIELDS]) -> Option<usize> {
         let msg_type = field_value(msg, 35)?;
         let body_dict = match &self.app {
-            Some(app) if !super::is_admin_msg_type(msg_type) => app,
+            Some(app) if !super::validate::is_transport_msg_type(&self.session, msg_type) => app,
             _ => &self.session,
         };
         let def = body_dict.message(msg_type);

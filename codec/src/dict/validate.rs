@@ -97,6 +97,15 @@ pub fn is_admin_msg_type(msg_type: &[u8]) -> bool {
     matches!(msg_type, [b'0' | b'A' | b'1' | b'2' | b'3' | b'4' | b'5'])
 }
 
+/// Whether a FIXT.1.1 message's body belongs to the transport dictionary:
+/// QuickFIX's admin types, and any type the transport dictionary itself
+/// declares `msgcat="admin"` (XMLnonFIX, 35=n, which no application
+/// dictionary defines; QuickFIX sends it to the application dictionary
+/// and rejects it as an unsupported type).
+pub(crate) fn is_transport_msg_type(session: &Dictionary, msg_type: &[u8]) -> bool {
+    is_admin_msg_type(msg_type) || session.message(msg_type).is_some_and(|m| m.admin)
+}
+
 /// Reusable per-validator memory: stamps indexed by tag, so the pass needs
 /// no clearing and no allocation once sized.
 #[derive(Debug, Default)]
@@ -332,7 +341,7 @@ impl Validator {
         msg_type: &[u8],
         appl_ver_id: Option<&[u8]>,
     ) -> Option<Arc<Dictionary>> {
-        if !self.session.is_transport() || is_admin_msg_type(msg_type) {
+        if !self.session.is_transport() || is_transport_msg_type(&self.session, msg_type) {
             return Some(self.session.clone());
         }
         match appl_ver_id {

@@ -10,6 +10,7 @@ use super::model::{
     bit, pack7, set_bit, static_flags, Dictionary, EnumValue, FieldDef, GroupDef, MessageDef,
     Section, FLAG_COUNT, FLAG_HEADER, FLAG_TRAILER, NO_DENSE_INDEX,
 };
+use super::tree::{ComponentDef, GroupTree, Member, Tree};
 use super::types::FieldType;
 use super::DictError;
 
@@ -87,6 +88,8 @@ struct Builder<'a, 'i> {
     source: &'a str,
     names: HashMap<&'a str, Tag>,
     components: HashMap<&'a str, Node<'a, 'i>>,
+    /// Component name -> index in document order (for [`Member::Component`]).
+    component_index: HashMap<&'a str, u32>,
     fields: Vec<FieldDef>,
     tag_index: Vec<u16>,
     groups: Vec<GroupDef>,
@@ -99,17 +102,23 @@ impl<'a, 'i> Builder<'a, 'i> {
             source,
             names: HashMap::new(),
             components: HashMap::new(),
+            component_index: HashMap::new(),
             fields: Vec::new(),
             tag_index: Vec::new(),
             groups: Vec::new(),
         };
         b.read_fields()?;
         if let Some(comps) = child(doc.root_element(), "components") {
+            let mut index = 0u32;
             for c in comps.children().filter(|n| n.has_tag_name("component")) {
                 let name = c
                     .attribute("name")
                     .ok_or_else(|| b.err("<component> without a name"))?;
                 b.components.insert(name, c);
+                // Every node gets the next index (as `tree` lists them); a
+                // name defined twice means its last definition, as above.
+                index += 1;
+                b.component_index.insert(name, index - 1);
             }
         }
         Ok(b)
@@ -366,6 +375,64 @@ impl<'a, 'i> Builder<'a, 'i> {
         Ok(())
     }
 
+    /// The members of a message, component, group, header or trailer as written.
+    fn members(&self, parent: Node<'_, '_>, depth: usize) -> Result<Box<[Member]>, DictError> {
+        if depth > MAX_DEPTH {
+            return Err(self.err("components nested too deeply (recursive definition?)"));
+        }
+        let mut out = Vec::new();
+        for node in parent.children().filter(|n| n.is_element()) {
+            out.push(match node.tag_name().name() {
+                "field" => Member::Field {
+                    tag: self.tag(node)?,
+                    required: is_y(node),
+                },
+                "group" => Member::Group(GroupTree {
+                    count_tag: self.tag(node)?,
+                    required: is_y(node),
+                    members: self.members(node, depth + 1)?,
+                }),
+                "component" => {
+                    let name = node
+                        .attribute("name")
+                        .ok_or_else(|| self.err("No name given to component"))?;
+                    let index = *self
+                        .component_index
+                        .get(name)
+                        .ok_or_else(|| self.err(format!("Component {name} not found")))?;
+                    Member::Component {
+                        index,
+                        required: is_y(node),
+                    }
+                }
+                _ => continue,
+            });
+        }
+        Ok(out.into())
+    }
+
+    fn tree(&self) -> Result<Tree, DictError> {
+        let root = self.doc.root_element();
+        let mut components = Vec::new();
+        if let Some(comps) = child(root, "components") {
+            for c in comps.children().filter(|n| n.has_tag_name("component")) {
+                components.push(ComponentDef {
+                    name: c.attribute("name").unwrap_or("").into(),
+                    members: self.members(c, 0)?,
+                });
+            }
+        }
+        let section = |name| match child(root, name) {
+            Some(n) => self.members(n, 0),
+            None => Ok(Box::default()),
+        };
+        Ok(Tree {
+            components: components.into(),
+            header: section("header")?,
+            trailer: section("trailer")?,
+        })
+    }
+
     fn build(mut self) -> Result<Dictionary, DictError> {
         let version = self.version()?;
         let n = self.fields.len();
@@ -395,6 +462,7 @@ impl<'a, 'i> Builder<'a, 'i> {
                 admin: m.attribute("msgcat") == Some("admin"),
                 presence: super::layout::presence(&section, &self.tag_index),
                 section,
+                members: self.members(m, 0)?,
             });
         }
         let key = |m: &MessageDef| pack7(&m.msg_type).unwrap_or(u64::MAX);
@@ -459,6 +527,7 @@ impl<'a, 'i> Builder<'a, 'i> {
             && class(9) == Some(super::layout::INT)
             && class(35) == Some(super::layout::MSG_TYPE);
         Ok(Dictionary {
+            tree: Box::new(self.tree()?),
             plain_preamble,
             usual_header,
             layouts: layouts.into(),

@@ -1,7 +1,8 @@
 //! Loading: shipped dictionaries, files, errors naming the file.
 
 use ringfix_codec::dict::{
-    builtin, builtin_for_appl_ver_id, builtin_for_begin_string, DictError, Dictionary, Version,
+    builtin, builtin_for_appl_ver_id, builtin_for_begin_string, DictError, Dictionary, GroupTree,
+    Member, Version,
 };
 
 #[test]
@@ -115,6 +116,76 @@ fn component_required_rules_follow_quickfix() {
         (&*b.def().required, &*b.def().members),
         (&[5006u32][..], &[5006u32, 5002][..])
     );
+    // The structure as written: components by reference, flags as declared.
+    let names: Vec<&str> = d.components().iter().map(|c| &*c.name).collect();
+    assert_eq!(names, ["Opt", "Req"]);
+    let req = Member::Component {
+        index: 1,
+        required: true,
+    };
+    assert_eq!(
+        m.members(),
+        &[
+            Member::Component {
+                index: 0,
+                required: false
+            },
+            req.clone(),
+            Member::Group(GroupTree {
+                count_tag: 5003,
+                required: false,
+                members: Box::new([Member::Field {
+                    tag: 5004,
+                    required: true
+                }]),
+            }),
+            Member::Group(GroupTree {
+                count_tag: 5005,
+                required: true,
+                members: Box::new([
+                    Member::Field {
+                        tag: 5006,
+                        required: true
+                    },
+                    req
+                ]),
+            }),
+        ]
+    );
+    assert_eq!(
+        d.component(0).unwrap().members,
+        Box::new([Member::Field {
+            tag: 5001,
+            required: true
+        }]) as Box<[Member]>
+    );
+    assert!(d.header_members().is_empty() && d.component(2).is_none());
+}
+
+#[test]
+fn shipped_structure_keeps_components() {
+    let d = builtin(Version::Fix44).unwrap();
+    let nos = d.message(b"D").unwrap();
+    let parties = d
+        .components()
+        .iter()
+        .position(|c| &*c.name == "Parties")
+        .unwrap() as u32;
+    assert!(nos.members().contains(&Member::Component {
+        index: parties,
+        required: false
+    }));
+    assert!(nos.members().contains(&Member::Field {
+        tag: 11,
+        required: true
+    }));
+    assert!(matches!(
+        d.header_members().first(),
+        Some(Member::Field {
+            tag: 8,
+            required: true
+        })
+    ));
 }
 
 #[test]

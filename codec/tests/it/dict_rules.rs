@@ -512,10 +512,12 @@ fn unsupported_versus_invalid_msg_type() {
         )),
         ('3', 11, None)
     );
-    // FIXT: XMLnonFIX (n) is a FIX.5.0SP2 value of 35 without a message there.
+    // FIXT: XMLnonFIX (n) is a FIX.5.0SP2 value of 35 without a message
+    // there, but the transport dictionary's own admin message (see
+    // fixt_xml_non_fix_is_a_transport_message).
     assert_eq!(
-        code(check("FIXT.1.1", &format!("35=n|34=2|49=A|52={T}|56=B|"))),
-        ('j', 3, None)
+        check("FIXT.1.1", &format!("35=n|34=2|49=A|52={T}|56=B|")),
+        Ok(())
     );
 }
 
@@ -826,4 +828,26 @@ mod fast_path_agrees {
             }
         }
     }
+}
+
+#[test]
+fn fixt_xml_non_fix_is_a_transport_message() {
+    // FIXT.1.1 declares XMLnonFIX (35=n) msgcat="admin" and no application
+    // dictionary has it: its body is checked against the transport
+    // dictionary, with or without an ApplVerID.
+    let n = format!("35=n|34=2|49=A|52={T}|56=B|");
+    assert_eq!(check("FIXT.1.1", &n), Ok(()));
+    assert_eq!(
+        check("FIXT.1.1", &n.replace("56=B|", "56=B|1128=9|")),
+        Ok(())
+    );
+    assert_eq!(
+        check("FIXT.1.1", &n.replace("56=B|", "56=B|1128=7|")),
+        Ok(())
+    );
+    // A tag the transport dictionary does not define is still found.
+    assert_eq!(
+        code(check("FIXT.1.1", &format!("{n}11=ID|"))),
+        ('3', 0, Some(11))
+    );
 }

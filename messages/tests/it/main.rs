@@ -1,0 +1,3 @@
+//! ringfix-messages: the generated modules used as an application would.
+
+mod fix44;
