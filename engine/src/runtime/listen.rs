@@ -11,7 +11,7 @@ use super::conn::{Conn, ListenerTable};
 use super::core::Slot;
 use super::guard::LogonGuard;
 use super::sockets;
-use super::supervisor::resolve;
+use super::supervisor::connect::resolve;
 use super::{Event, RuntimeError};
 use crate::config::{Credentials, Role, SessionConfig};
 use crate::reactor::{self, ReactorHandle, TlsServer};
