@@ -27,6 +27,18 @@ fn slow_hash(password: &str, passes: u32) -> String {
         .to_string()
 }
 
+/// A hash of `password` whose check takes at least `at_least` on this
+/// machine (each Argon2 pass costs the same: measured on four).
+fn hash_slower_than(password: &str, at_least: Duration) -> String {
+    let probe = slow_hash(password, 4);
+    let c = Credentials::parse(&format!("ORDERS alice {probe}\n"), "c").unwrap();
+    let t = Instant::now();
+    assert!(c.verify("ORDERS", b"alice", password.as_bytes()));
+    let per_pass = (t.elapsed() / 4).as_nanos().max(1);
+    let passes = u32::try_from(at_least.as_nanos() / per_pass + 1).unwrap_or(u32::MAX);
+    slow_hash(password, passes.min(10_000))
+}
+
 /// An acceptor with two sessions on one listener (so one reactor):
 /// ORDERS checked against a credentials file, OTHER not.
 fn acceptor(dir: &std::path::Path, hash: &str, extra: &str) -> Runtime {
@@ -178,8 +190,10 @@ fn answers_reach_their_own_connection_only() {
 #[test]
 fn a_check_past_logon_timeout_is_answered_with_a_logout() {
     let dir = tempfile::tempdir().unwrap();
-    // Longer than LogonTimeout even on a fast, idle machine.
-    let hash = slow_hash("right-pw", 20);
+    // Longer than LogonTimeout however fast the machine: scaled from a
+    // measured pass (a fixed 20 passes took under 1 s on an idle CI host,
+    // and the Logon was rightly accepted).
+    let hash = hash_slower_than("right-pw", Duration::from_secs(3));
     let mut server = acceptor(dir.path(), &hash, "LogonTimeout=1");
     let port = server.listen_addrs()[0].port();
     let mut slow = logon(port, "ORDERS", "right-pw");
